@@ -1,0 +1,116 @@
+"""Workspace settings: `pmkit.toml` in the workspace, overridden by `PMKIT_*` environment variables.
+
+Every setting is one row of SETTINGS (name, default, help); the README lists them and a test checks
+that each is documented there.
+
+| setting | default | help |
+|---|---|---|
+| see SETTINGS below | | |
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+DEFAULT_DATA = Path("data")
+
+
+@dataclass(frozen=True)
+class Setting:
+    key: str  # "section.name" in pmkit.toml
+    default: Any
+    help: str
+    env: str | None = None
+
+
+SETTINGS: tuple[Setting, ...] = (
+    Setting("workspace.timezone", "UTC", "Time zone of day boundaries and of timestamps without an offset", "PMKIT_TIMEZONE"),
+    Setting("workspace.read_only", False, "Hosted read-only mode: no upload, no Data page, store opened read-only", "PMKIT_READ_ONLY"),
+    Setting("workspace.demo", False, "Set by `pmkit demo`: the workspace holds generated demo data"),
+    Setting("workspace.active_events", [], "Events that make a user active (empty: every event)"),
+    Setting("ingest.max_upload_mb", 200, "Largest file the app accepts as an upload, in MB", "PMKIT_MAX_UPLOAD_MB"),
+    Setting("ingest.max_rows", 20_000_000, "Most rows one file may hold", "PMKIT_MAX_ROWS"),
+    Setting("roadmap.at_risk_below", 0.9, "Schedule index under which an item is at risk"),
+    Setting("roadmap.off_track_below", 0.75, "Schedule index under which an item is off track"),
+    Setting("roadmap.slip_tolerance", 0.10, "Forecast or slip beyond this share of the duration is a risk"),
+    Setting("impact.window_days", 28, "Days before and after a ship date compared by the impact view"),
+)
+
+
+class ConfigError(ValueError):
+    """pmkit.toml cannot be used; the message names the file, the key and the fix."""
+
+
+@dataclass(frozen=True)
+class Config:
+    data_dir: Path
+    values: dict[str, Any] = field(default_factory=dict)
+    metrics: dict[str, dict[str, Any]] = field(default_factory=dict)  # [metrics.KEY] tables, as written
+    objectives: dict[str, dict[str, Any]] = field(default_factory=dict)  # [objectives.ID] tables
+
+    def get(self, key: str) -> Any:
+        return self.values[key]
+
+    @property
+    def timezone(self) -> str:
+        return str(self.values["workspace.timezone"])
+
+    @property
+    def read_only(self) -> bool:
+        return bool(self.values["workspace.read_only"])
+
+    @property
+    def demo(self) -> bool:
+        return bool(self.values["workspace.demo"])
+
+    @property
+    def inbox(self) -> Path:
+        return self.data_dir / "inbox"
+
+    @property
+    def archive(self) -> Path:
+        return self.data_dir / "archive"
+
+    @property
+    def rejected(self) -> Path:
+        return self.data_dir / "rejected"
+
+    @property
+    def store_dir(self) -> Path:
+        return self.data_dir / "store"
+
+
+def _truthy(text: str) -> bool:
+    return text.strip().lower() in ("1", "true", "yes", "on")
+
+
+def load_config(data_dir: Path | str | None = None) -> Config:
+    """Settings for the workspace at ``data_dir`` (else $PMKIT_DATA, else ./data)."""
+    root = Path(data_dir or os.environ.get("PMKIT_DATA") or DEFAULT_DATA)
+    toml_path = root / "pmkit.toml"
+    raw: dict[str, Any] = {}
+    if toml_path.exists():
+        try:
+            raw = tomllib.loads(toml_path.read_text(encoding="utf-8"))
+        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+            raise ConfigError(f"{toml_path}: {exc} (fix the TOML syntax, e.g. timezone = \"UTC\")") from exc
+    values: dict[str, Any] = {}
+    for setting in SETTINGS:
+        section, name = setting.key.split(".")
+        value = raw.get(section, {}).get(name, setting.default)
+        if setting.env and os.environ.get(setting.env):
+            env_value = os.environ[setting.env]
+            value = _truthy(env_value) if isinstance(setting.default, bool) else type(setting.default)(env_value)
+        elif isinstance(setting.default, bool) and not isinstance(value, bool):
+            raise ConfigError(f"{toml_path}: {setting.key} must be true or false, not {value!r}")
+        values[setting.key] = value
+    try:
+        ZoneInfo(values["workspace.timezone"])
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise ConfigError(f"{toml_path}: workspace.timezone {values['workspace.timezone']!r} is not a time zone (e.g. \"Europe/Berlin\")") from exc
+    return Config(data_dir=root, values=values, metrics=dict(raw.get("metrics", {})), objectives=dict(raw.get("objectives", {})))

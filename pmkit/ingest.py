@@ -1,0 +1,371 @@
+"""File -> detect -> validate -> canonical rows -> store, atomically, with a report per file.
+
+A file is loaded whole or rejected whole (unless ``skip_bad_rows``); a rejected file changes
+nothing that was loaded before; a file whose content was loaded before is reported as duplicate.
+Inbox files move to ``archive/`` or ``rejected/`` (with ``<name>.errors.txt``), never deleted.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import re
+import shutil
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import polars as pl
+
+from pmkit import sources
+from pmkit.canonical import EVENT_OPTIONAL, EVENT_REQUIRED, FEEDBACK_COLUMNS, OBJECTIVE_COLUMNS, ROADMAP_COLUMNS
+from pmkit.config import Config
+from pmkit.sources.base import ROW, Parsed, ReadOptions, Rejected, RowError
+from pmkit.sources.sniff import sniff
+from pmkit.store import Store, Writer, quote_identifier, sql_text
+
+MAX_ERRORS_SHOWN = 20
+# A snapshot date in a file name, e.g. roadmap_2026-03-13.csv or jira-2026-03-13-export.csv.
+FILE_NAME_DATE = re.compile(r"(\d{4})-(\d{2})-(\d{2})")
+Progress = Callable[[str, float], None]
+
+
+@dataclass
+class FileResult:
+    """What happened to one file; ``as_json`` is the CLI's --json shape (DESIGN.md)."""
+
+    path: Path
+    kind: str | None = None
+    format: str | None = None
+    status: str = "rejected"  # loaded | duplicate | rejected
+    rows_loaded: int = 0
+    rows_rejected: int = 0
+    rows_duplicate: int = 0
+    errors: list[RowError] = field(default_factory=list)
+    mapping: dict[str, str] = field(default_factory=dict)
+    snapshot_date: dt.date | None = None
+
+    @property
+    def name(self) -> str:
+        return self.path.name
+
+    def messages(self) -> list[str]:
+        """Each error as a sentence naming file, row and column; long lists are cut with a count."""
+        shown = [e.describe(self.name) for e in self.errors[:MAX_ERRORS_SHOWN]]
+        if len(self.errors) > MAX_ERRORS_SHOWN:
+            shown.append(f"{self.name}: {len(self.errors) - MAX_ERRORS_SHOWN} more rows with problems")
+        return shown
+
+    def summary(self) -> str:
+        what = f"{self.kind or 'unknown'} ({self.format})" if self.format else (self.kind or "file")
+        if self.status == "loaded":
+            extra = f", {self.rows_rejected} bad rows skipped" if self.rows_rejected else ""
+            dupes = f", {self.rows_duplicate} events already loaded were skipped" if self.rows_duplicate else ""
+            return f"{self.name}: loaded {self.rows_loaded:,} rows as {what}{extra}{dupes}"
+        if self.status == "duplicate":
+            return f"{self.name}: already loaded (same content), nothing changed"
+        return f"{self.name}: rejected, nothing loaded"
+
+    def as_json(self) -> dict[str, object]:
+        return {
+            "path": str(self.path),
+            "kind": self.kind,
+            "format": self.format,
+            "status": self.status,
+            "rows_loaded": self.rows_loaded,
+            "rows_rejected": self.rows_rejected,
+            "rows_duplicate": self.rows_duplicate,
+            "snapshot_date": self.snapshot_date.isoformat() if self.snapshot_date else None,
+            "mapping": self.mapping,
+            "errors": [e.as_json() for e in self.errors],
+        }
+
+
+def content_hash(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        while chunk := handle.read(4 << 20):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def snapshot_date_for(path: Path, as_of: dt.date | None) -> dt.date:
+    """--as-of, else a date in the file name, else today (DESIGN.md, "roadmap_items")."""
+    if as_of:
+        return as_of
+    match = FILE_NAME_DATE.search(path.name)
+    if match:
+        try:
+            return dt.date(int(match[1]), int(match[2]), int(match[3]))
+        except ValueError:
+            pass
+    return dt.date.today()
+
+
+def ingest(
+    paths: Iterable[Path],
+    config: Config,
+    *,
+    as_of: dt.date | None = None,
+    skip_bad_rows: bool = False,
+    progress: Progress | None = None,
+) -> list[FileResult]:
+    """Load ``paths`` into the workspace store as one new published version."""
+    paths = [Path(p) for p in paths]
+    results: list[FileResult] = []
+    store = Store(config.store_dir)
+    with store.writer() as writer:
+        _sync_settings(writer, config)
+        for index, path in enumerate(paths):
+            if progress:
+                progress(f"Loading {path.name} ({index + 1} of {len(paths)})", index / max(len(paths), 1))
+            result = _ingest_file(writer, path, config, as_of, skip_bad_rows)
+            _log(writer, result)
+            results.append(result)
+        if progress:
+            progress("Publishing", 1.0)
+    return results
+
+
+def ingest_inbox(config: Config, *, as_of: dt.date | None = None, skip_bad_rows: bool = False, progress: Progress | None = None) -> list[FileResult]:
+    """Load every file in ``inbox/``, then move each to ``archive/`` or ``rejected/``."""
+    inbox = config.inbox
+    files = sorted(p for p in inbox.iterdir() if p.is_file() and not p.name.startswith(".")) if inbox.exists() else []
+    if not files:
+        return []
+    results = ingest(files, config, as_of=as_of, skip_bad_rows=skip_bad_rows, progress=progress)
+    for result in results:
+        file_away(result, config)
+    return results
+
+
+def file_away(result: FileResult, config: Config) -> Path:
+    """Move an inbox file after its ingest was published; never overwrite or delete anything."""
+    target_dir = config.rejected if result.status == "rejected" else config.archive
+    target_dir.mkdir(parents=True, exist_ok=True)
+    target = target_dir / result.path.name
+    if target.exists():
+        stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S-%f")
+        target = target_dir / f"{result.path.stem}.{stamp}{result.path.suffix}"
+    shutil.move(str(result.path), target)
+    if result.status == "rejected":
+        lines = [result.summary(), *result.messages()]
+        target.with_name(target.name + ".errors.txt").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return target
+
+
+def _sync_settings(writer: Writer, config: Config) -> None:
+    """Rollups depend on the time zone and the active events; if either changed since the
+    store was built, rebuild the rollups from the raw events before loading more."""
+    wanted = {"timezone": config.timezone, "active_events": json.dumps(sorted(config.get("workspace.active_events")))}
+    stored = {key: writer.meta(key) for key in wanted}
+    has_events = writer.con.execute("SELECT count(*) FROM batches").fetchall()[0][0] > 0
+    for key, value in wanted.items():
+        writer.set_meta(key, value)
+    if has_events and stored != wanted:
+        rebuild_rollups(writer, config)
+
+
+def _ingest_file(writer: Writer, path: Path, config: Config, as_of: dt.date | None, skip_bad_rows: bool) -> FileResult:
+    result = FileResult(path=path)
+    try:
+        if not path.exists():
+            raise Rejected([RowError(None, None, "no such file (check the path)")])
+        digest = content_hash(path)
+        if writer.con.execute("SELECT count(*) FROM loaded_files WHERE content_hash = $1", [digest]).fetchall()[0][0]:
+            result.status = "duplicate"
+            return result
+        sample = sniff(path)
+        module = sources.detect(sample)
+        parsed: Parsed = module.read(sample, ReadOptions(timezone=config.timezone))
+        result.kind, result.format, result.mapping = parsed.kind, parsed.format, parsed.mapping
+        result.errors = list(parsed.errors)
+        result.rows_rejected = len(parsed.errors)
+        if parsed.errors and not skip_bad_rows:
+            raise Rejected(list(parsed.errors))
+        if parsed.frame.height == 0:
+            raise Rejected(result.errors or [RowError(None, None, "no rows to load (the file has only a header)")])
+        if parsed.frame.height > int(config.get("ingest.max_rows")):
+            raise Rejected([RowError(None, None, f"{parsed.frame.height:,} rows is more than the limit of {int(config.get('ingest.max_rows')):,} (split the export, or raise ingest.max_rows)")])
+        writer.con.execute("BEGIN")
+        try:
+            file_id = writer.next_file_id()
+            if parsed.kind == "events":
+                _store_events(writer, parsed, file_id, config, result)
+            elif parsed.kind == "roadmap":
+                result.snapshot_date = snapshot_date_for(path, as_of)
+                _store_roadmap(writer, parsed, file_id, result.snapshot_date)
+                result.rows_loaded = parsed.frame.height
+            elif parsed.kind == "objectives":
+                _store_objectives(writer, parsed, file_id)
+                result.rows_loaded = parsed.frame.height
+            elif parsed.kind == "feedback":
+                _store_feedback(writer, parsed, file_id)
+                result.rows_loaded = parsed.frame.height
+            else:
+                raise Rejected([RowError(None, None, f"unknown kind {parsed.kind!r}")])
+            writer.con.execute(
+                "INSERT INTO loaded_files VALUES ($1, $2, $3, $4, $5, $6, $7, $8, now()::TIMESTAMP, $9, NULL, NULL, $10, $11)",
+                [file_id, digest, path.name, parsed.kind, parsed.format, result.rows_loaded, result.rows_rejected,
+                 result.rows_duplicate, result.snapshot_date, json.dumps(parsed.mapping), json.dumps([e.as_json() for e in result.errors[:1000]])],
+            )
+            writer.con.execute("COMMIT")
+        except BaseException:
+            writer.con.execute("ROLLBACK")
+            raise
+        result.status = "loaded"
+    except Rejected as rejected:
+        result.status = "rejected"
+        result.errors = rejected.errors
+        result.rows_loaded = 0
+    return result
+
+
+def _log(writer: Writer, result: FileResult) -> None:
+    message = "\n".join([result.summary(), *result.messages()[:5]])
+    writer.con.execute(
+        "INSERT INTO ingest_log VALUES (now()::TIMESTAMP, $1, $2, $3, $4, $5, $6, $7)",
+        [result.name, result.kind, result.format, result.status, result.rows_loaded, result.rows_rejected, message],
+    )
+
+
+def _event_frame(parsed: Parsed) -> tuple[pl.DataFrame, list[str]]:
+    """Canonical columns first, then dimensions whose names are safe identifiers."""
+    frame = parsed.frame
+    canonical = [*EVENT_REQUIRED, *EVENT_OPTIONAL]
+    for column in EVENT_OPTIONAL:
+        if column not in frame.columns:
+            frame = frame.with_columns(pl.lit(None, dtype=pl.Float64 if column == "revenue" else pl.String).alias(column))
+    dims = []
+    for column in frame.columns:
+        if column in canonical or column == ROW:
+            continue
+        quote_identifier(column)  # sources normalise dimension names; refuse anything else
+        dims.append(column)
+    frame = frame.select([*canonical, *dims, ROW]).with_columns(pl.col(dims).cast(pl.String))
+    return frame, dims
+
+
+def _store_events(writer: Writer, parsed: Parsed, file_id: int, config: Config, result: FileResult) -> None:
+    frame, dims = _event_frame(parsed)
+    con = writer.con
+    con.register("incoming", frame)
+    try:
+        con.execute("CREATE OR REPLACE TEMP TABLE staged AS SELECT * FROM incoming")
+    finally:
+        con.unregister("incoming")
+    lo, hi = con.execute("SELECT min(event_time), max(event_time) FROM staged").fetchall()[0]
+    # Overlapping exports: an event_id already loaded (PostHog uuid, Mixpanel/Amplitude
+    # $insert_id) is skipped. Only files whose time range overlaps this one are read.
+    overlapping = [
+        str(writer.store.events_dir / p)
+        for (p,) in con.execute("SELECT path FROM batches WHERE first_time <= $1 AND last_time >= $2", [hi, lo]).fetchall()
+    ]
+    before = frame.height
+    if overlapping and frame["event_id"].null_count() < frame.height:
+        con.execute(
+            "DELETE FROM staged WHERE event_id IN (SELECT event_id FROM read_parquet($files, union_by_name = true) "
+            "WHERE event_id IS NOT NULL AND event_time BETWEEN $lo AND $hi)",
+            {"files": overlapping, "lo": lo, "hi": hi},
+        )
+    remaining = con.execute("SELECT count(*) FROM staged").fetchall()[0][0]
+    result.rows_duplicate = before - remaining
+    result.rows_loaded = remaining
+    if remaining == 0:
+        return
+    writer.run("events_stage", tz=config.timezone, file_id=file_id)
+    parquet = writer.parquet_path(file_id)
+    # Our own path (digits only), not user text.
+    con.execute(f"COPY (SELECT * EXCLUDE (day) FROM batch) TO '{parquet}' (FORMAT parquet, COMPRESSION zstd)")
+    con.execute("INSERT INTO batches SELECT $1, $2, count(*), min(event_time), max(event_time) FROM batch", [file_id, parquet.name])
+    for dim in dims:
+        con.execute("INSERT OR IGNORE INTO dimensions VALUES ($1)", [dim])
+    lo_day, hi_day = con.execute("SELECT min(day), max(day) FROM batch").fetchall()[0]
+    old_last = con.execute("SELECT max(day) FROM kpi_daily").fetchall()[0][0]
+    writer.run("rollup_merge", lo=lo_day, hi=hi_day, active=list(config.get("workspace.active_events")))
+    con.execute("DROP TABLE batch")
+    con.execute("DROP TABLE staged")
+    refresh_kpi_daily(writer, lo_day, hi_day, old_last)
+
+
+def refresh_kpi_daily(writer: Writer, lo_day: dt.date, hi_day: dt.date, old_last: dt.date | None) -> None:
+    """Recompute the materialised daily KPIs for the days a load can change: from its first day
+    (or the day after the old last day, if it leaves a gap) to 29 days after its last day."""
+    con = writer.con
+    first, last = con.execute("SELECT min(day), max(day) FROM user_day").fetchall()[0]
+    start = min(lo_day, old_last + dt.timedelta(days=1)) if old_last else first
+    end = min(hi_day + dt.timedelta(days=29), last)
+    start = max(start, first)
+    con.execute("DELETE FROM kpi_daily WHERE day BETWEEN $1 AND $2", [start, end])
+    con.execute(f"INSERT INTO kpi_daily {sql_text('kpi_window')}", {"start": start, "end": end})
+    # A load of older events can move users' first day anywhere: new_users is recounted for
+    # every day, which costs the number of users, not events.
+    con.execute(
+        "UPDATE kpi_daily SET new_users = coalesce(n.new_users, 0) FROM kpi_daily AS k "
+        "LEFT JOIN (SELECT first_day AS day, count(*) AS new_users FROM users GROUP BY first_day) AS n USING (day) "
+        "WHERE kpi_daily.day = k.day AND kpi_daily.new_users IS DISTINCT FROM coalesce(n.new_users, 0)"
+    )
+    con.execute(
+        "INSERT INTO kpi_daily SELECT CAST(range AS DATE), 0, 0, 0, 0, 0, 0 FROM range($1::DATE, $2::DATE + 1, INTERVAL 1 DAY) "
+        "WHERE CAST(range AS DATE) NOT IN (SELECT day FROM kpi_daily)",
+        [first, last],
+    )
+
+
+def rebuild_rollups(writer: Writer, config: Config) -> None:
+    """Recompute every rollup from the raw events (after a time zone or active-events change)."""
+    con = writer.con
+    files = [str(writer.store.events_dir / p) for (p,) in con.execute("SELECT path FROM batches").fetchall()]
+    for table in ("user_event_day", "user_day", "kpi_daily"):
+        con.execute(f"DELETE FROM {table}")  # noqa: S608 - fixed table names
+    con.execute(
+        "UPDATE users SET first_day = CAST(timezone($1, timezone('UTC', first_time)) AS DATE)", [config.timezone]
+    )
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE batch AS SELECT event_time, user_key, event, revenue, "
+        "CAST(timezone($tz, timezone('UTC', event_time)) AS DATE) AS day FROM read_parquet($files, union_by_name = true)",
+        {"tz": config.timezone, "files": files},
+    )
+    lo_day, hi_day = con.execute("SELECT min(day), max(day) FROM batch").fetchall()[0]
+    writer.run("rollup_merge", lo=lo_day, hi=hi_day, active=list(config.get("workspace.active_events")))
+    con.execute("DROP TABLE batch")
+    refresh_kpi_daily(writer, lo_day, hi_day, None)
+
+
+def _store_roadmap(writer: Writer, parsed: Parsed, file_id: int, snapshot: dt.date) -> None:
+    frame = parsed.frame.select(list(ROADMAP_COLUMNS)).with_columns(
+        pl.lit(snapshot).alias("snapshot_date"), pl.lit(file_id, dtype=pl.Int64).alias("file_id")
+    )
+    sources_in_file = frame["source"].unique().to_list()
+    # A second export of the same tool for the same day replaces the first: one snapshot a day.
+    writer.con.execute("DELETE FROM roadmap_items WHERE snapshot_date = $1 AND list_contains($2, source)", [snapshot, sources_in_file])
+    writer.con.register("incoming", frame)
+    try:
+        writer.con.execute("INSERT INTO roadmap_items BY NAME SELECT * FROM incoming")
+    finally:
+        writer.con.unregister("incoming")
+
+
+def _store_objectives(writer: Writer, parsed: Parsed, file_id: int) -> None:
+    frame = parsed.frame.select(list(OBJECTIVE_COLUMNS)).with_columns(pl.lit(file_id, dtype=pl.Int64).alias("file_id"))
+    # The latest file wins for each objective id, so objectives can be edited and re-exported.
+    writer.con.execute("DELETE FROM objectives WHERE list_contains($1, objective_id)", [frame["objective_id"].to_list()])
+    writer.con.register("incoming", frame)
+    try:
+        writer.con.execute("INSERT INTO objectives BY NAME SELECT * FROM incoming")
+    finally:
+        writer.con.unregister("incoming")
+
+
+def _store_feedback(writer: Writer, parsed: Parsed, file_id: int) -> None:
+    extra = [c for c in parsed.frame.columns if c not in FEEDBACK_COLUMNS and c != ROW]
+    frame = parsed.frame.with_columns(
+        (pl.struct(extra).struct.json_encode() if extra else pl.lit("{}")).alias("attributes"),
+        pl.lit(file_id, dtype=pl.Int64).alias("file_id"),
+    ).select([*FEEDBACK_COLUMNS, "attributes", "file_id"])
+    writer.con.register("incoming", frame)
+    try:
+        writer.con.execute("INSERT INTO feedback BY NAME SELECT * FROM incoming")
+    finally:
+        writer.con.unregister("incoming")

@@ -1,0 +1,38 @@
+"""One module per export format. Each has KIND, FORMAT, detect(sample) and read(sample, options).
+
+Detection goes from the most specific layout to the most generic, so a PostHog export is never
+taken for "any CSV with a timestamp column".
+"""
+
+from __future__ import annotations
+
+import importlib
+from types import ModuleType
+
+from pmkit.sources.base import Rejected, RowError, Sample
+
+SOURCE_MODULES = (
+    "posthog",
+    "amplitude",
+    "mixpanel",
+    "ga4",
+    "jira",
+    "linear",
+    "plane",
+    "pmkit_roadmap",
+    "pmkit_tables",  # pmkit's own objectives and feedback CSVs
+    "events_csv",  # pmkit's own events CSV, and any events file whose columns can be mapped
+)
+
+
+def modules() -> list[ModuleType]:
+    return [importlib.import_module(f"pmkit.sources.{name}") for name in SOURCE_MODULES]
+
+
+def detect(sample: Sample) -> ModuleType:
+    """The source module that understands this file, or Rejected naming what was expected."""
+    for module in modules():
+        if module.detect(sample):
+            return module
+    shown = ", ".join(sample.columns[:8]) or "(none)"
+    raise Rejected([RowError(1, None, f"the columns ({shown}) match no known export; an events file needs a time, a user and an event column (e.g. event_time,user_id,event), a roadmap needs item ids and titles (e.g. a Jira, Linear or Plane CSV export)")])

@@ -1,0 +1,110 @@
+"""Look at the first bytes of a file and learn its layout, encoding and delimiter.
+
+Detection looks at content only, never the file name: analysts rename exports freely.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from pathlib import Path
+
+import pyarrow.parquet as pq
+
+from pmkit.sources.base import Rejected, RowError, Sample
+
+HEAD_BYTES = 256 * 1024
+PARQUET_MAGIC = b"PAR1"
+DELIMITERS = (",", ";", "\t", "|")
+
+
+def decode(data: bytes) -> tuple[str, str]:
+    """Return (text, codec). UTF-8 (with or without BOM) first, then UTF-16 with a BOM, then
+    Windows-1252, which Excel on Windows writes for "CSV" and which can decode any byte but five."""
+    if data.startswith(b"\xef\xbb\xbf"):
+        return data[3:].decode("utf-8", errors="ignore"), "utf-8-sig"
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return data.decode("utf-16", errors="ignore"), "utf-16"
+    try:
+        return data.decode("utf-8"), "utf-8"
+    except UnicodeDecodeError as exc:
+        # A multi-byte character cut by the head limit is still UTF-8.
+        if exc.start >= len(data) - 4:
+            return data[: exc.start].decode("utf-8"), "utf-8"
+    return data.decode("cp1252", errors="replace"), "cp1252"
+
+
+def looks_binary(data: bytes) -> bool:
+    """NUL bytes or many control characters mean this is not a text export (zip, xlsx, image)."""
+    if not data:
+        return False
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return False
+    if b"\x00" in data[:8192]:
+        return True
+    head = data[:8192]
+    controls = sum(1 for b in head if b < 32 and b not in (9, 10, 13))
+    return controls > len(head) * 0.01
+
+
+def sniff_delimiter(header_line: str) -> str:
+    """The delimiter is the candidate that splits the header line into the most fields,
+    outside quotes: `event_time;user_id;event` is a `;` file even if a name holds a comma."""
+    best, best_count = ",", 0
+    for delimiter in DELIMITERS:
+        try:
+            fields = next(csv.reader([header_line], delimiter=delimiter))
+        except (csv.Error, StopIteration):
+            continue
+        if len(fields) > best_count:
+            best, best_count = delimiter, len(fields)
+    return best
+
+
+def first_json_records(text: str, limit: int = 50) -> list[dict]:
+    """The first complete JSON objects of a JSON-lines text (the last line may be cut)."""
+    records: list[dict] = []
+    for line in text.splitlines()[:limit]:
+        line = line.strip()
+        if not line:
+            continue
+        try:
+            value = json.loads(line)
+        except json.JSONDecodeError:
+            break
+        if isinstance(value, dict):
+            records.append(value)
+    return records
+
+
+def sniff(path: Path) -> Sample:
+    """Read the head of ``path`` and describe it; reject files that cannot be an export."""
+    with open(path, "rb") as handle:
+        data = handle.read(HEAD_BYTES)
+    if not data.strip(b" \t\r\n\xef\xbb\xbf"):
+        raise Rejected([RowError(None, None, "the file is empty (export it again; a CSV needs a header row and at least one row)")])
+    if data.startswith(PARQUET_MAGIC):
+        try:
+            schema = pq.read_schema(path)
+        except Exception as exc:  # pyarrow raises several types for damaged files
+            raise Rejected([RowError(None, None, f"the Parquet file cannot be read ({exc}); it may be truncated, export it again")]) from exc
+        return Sample(path=path, layout="parquet", encoding="binary", text="", columns=tuple(schema.names))
+    if looks_binary(data):
+        raise Rejected([RowError(None, None, "this is not a text export (it looks like binary data); save it as CSV, JSON lines or Parquet")])
+    text, encoding = decode(data)
+    stripped = text.lstrip()
+    if stripped.startswith("{"):
+        records = first_json_records(stripped)
+        if not records:
+            raise Rejected([RowError(1, None, "the file starts like JSON but its first line is not a complete JSON object (expected one object per line)")])
+        keys: dict[str, None] = {}
+        for record in records:
+            keys.update(dict.fromkeys(record))
+        return Sample(path=path, layout="jsonl", encoding=encoding, text=text, columns=tuple(keys), records=tuple(records))
+    if stripped.startswith("["):
+        return Sample(path=path, layout="json", encoding=encoding, text=text)
+    header_line = next(iter(text.splitlines()), "")
+    delimiter = sniff_delimiter(header_line)
+    columns = next(csv.reader(io.StringIO(header_line), delimiter=delimiter), [])
+    return Sample(path=path, layout="csv", encoding=encoding, text=text, delimiter=delimiter, columns=tuple(c.strip() for c in columns))

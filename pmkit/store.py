@@ -1,0 +1,252 @@
+"""The only module that opens DuckDB: versioned store files, atomic publish, read-only readers.
+
+Layout of ``data/store/``:
+
+    CURRENT              the published version number, replaced atomically (write, fsync, rename)
+    v000007.duckdb       one DuckDB file per published version: catalog, rollups, roadmap, ...
+    events/f000012.parquet  raw events, one immutable Parquet file per loaded file
+    writer.lock          held (flock) by the one ingest allowed at a time
+
+Why: DuckDB allows one read-write process per file, so a dashboard holding the database open
+would block an ingest. Instead an ingest copies the current version file (small: rollups and
+tables, no raw events), applies its changes to the copy, checkpoints and fsyncs it, then points
+CURRENT at it. Readers open whichever version CURRENT names, read-only, and never hold a lock an
+ingest needs; a kill at any moment leaves CURRENT on the last whole version.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import os
+import re
+import shutil
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import polars as pl
+
+SQL_DIR = Path(__file__).parent / "sql"
+VERSION_FILE = re.compile(r"^v(\d{6})\.duckdb$")
+KEEP_VERSIONS = 3  # older versions are deleted; a reader that still has one open keeps its handle
+_IDENTIFIER = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
+
+
+def sql_text(name: str) -> str:
+    """The text of ``pmkit/sql/NAME.sql``; names come from our code, never from user input."""
+    return (SQL_DIR / f"{name}.sql").read_text(encoding="utf-8")
+
+
+def quote_identifier(name: str) -> str:
+    """Quote a column name that was checked against the identifier whitelist pattern.
+
+    Dimension names come from file headers, so they are normalised to ``[a-z_][a-z0-9_]*`` at
+    ingest; anything else is refused rather than spliced into SQL."""
+    if not _IDENTIFIER.match(name):
+        raise ValueError(f"not a safe column name: {name!r}")
+    return f'"{name}"'
+
+
+def _fsync_path(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _write_atomically(path: Path, text: str) -> None:
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    with open(tmp, "w", encoding="utf-8") as handle:
+        handle.write(text)
+        handle.flush()
+        os.fsync(handle.fileno())
+    os.replace(tmp, path)
+    _fsync_path(path.parent)
+
+
+@dataclass(frozen=True)
+class Store:
+    root: Path  # data/store
+
+    @property
+    def events_dir(self) -> Path:
+        return self.root / "events"
+
+    def current_version(self) -> int:
+        """The published version, 0 when nothing was ever published."""
+        try:
+            return int((self.root / "CURRENT").read_text().strip() or 0)
+        except (FileNotFoundError, ValueError):
+            return 0
+
+    def version_path(self, version: int) -> Path:
+        return self.root / f"v{version:06d}.duckdb"
+
+    def reader(self) -> Reader:
+        """A read-only view of the current version (an empty one if nothing is loaded yet)."""
+        for _ in range(5):
+            version = self.current_version()
+            try:
+                return Reader(self, version)
+            except duckdb.IOException:
+                # The version was replaced and cleaned up between reading CURRENT and opening it.
+                time.sleep(0.05)
+        return Reader(self, self.current_version())
+
+    @contextlib.contextmanager
+    def writer(self) -> Iterator[Writer]:
+        """Exclusive writer on a copy of the current version; published when the block ends
+        without an exception, discarded otherwise."""
+        self.root.mkdir(parents=True, exist_ok=True)
+        self.events_dir.mkdir(exist_ok=True)
+        lock = open(self.root / "writer.lock", "a+")  # noqa: SIM115 - held for the whole block
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            self._clean_leftovers()
+            base = self.current_version()
+            new = base + 1
+            tmp = self.root / f".v{new:06d}.duckdb.tmp"
+            if base:
+                shutil.copyfile(self.version_path(base), tmp)
+            con = duckdb.connect(str(tmp))
+            writer = Writer(self, con, new)
+            try:
+                writer.ensure_schema()
+                yield writer
+                con.execute("CHECKPOINT")
+                con.close()
+                _fsync_path(tmp)
+                os.replace(tmp, self.version_path(new))
+                _fsync_path(self.root)
+                _write_atomically(self.root / "CURRENT", f"{new}\n")
+                self._drop_old_versions(new)
+            except BaseException:
+                with contextlib.suppress(Exception):
+                    con.close()
+                tmp.unlink(missing_ok=True)
+                for parquet in writer.new_files:
+                    parquet.unlink(missing_ok=True)
+                raise
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
+            lock.close()
+
+    def _clean_leftovers(self) -> None:
+        """Remove what a killed ingest left: temp version files and Parquet files that no
+        published version lists. Called with the writer lock held."""
+        for tmp in self.root.glob(".v*.duckdb.tmp*"):
+            tmp.unlink(missing_ok=True)
+        base = self.current_version()
+        if not base:
+            for parquet in self.events_dir.glob("*.parquet"):
+                parquet.unlink(missing_ok=True)
+            return
+        with Reader(self, base) as reader:
+            listed = set(reader.frame("SELECT path FROM batches")["path"].to_list())
+        for parquet in self.events_dir.glob("*.parquet"):
+            if parquet.name not in listed:
+                parquet.unlink(missing_ok=True)
+
+    def _drop_old_versions(self, newest: int) -> None:
+        for path in self.root.glob("v*.duckdb"):
+            match = VERSION_FILE.match(path.name)
+            if match and int(match.group(1)) <= newest - KEEP_VERSIONS:
+                path.unlink(missing_ok=True)
+                Path(f"{path}.wal").unlink(missing_ok=True)
+
+
+class Reader:
+    """A read-only connection to one published version; ``events`` is a view over its Parquet
+    files. Cheap to open; close it (or use ``with``) when done."""
+
+    def __init__(self, store: Store, version: int) -> None:
+        self.store = store
+        self.version = version
+        self.con = duckdb.connect(":memory:")
+        self.con.execute("SET TimeZone = 'UTC'")
+        if version:
+            path = store.version_path(version)
+            self.con.execute(f"ATTACH '{path}' AS store (READ_ONLY)")  # our own path, not user text
+            self.con.execute("SET search_path = 'memory.main,store.main'")
+            files = [str(store.events_dir / p) for p in self.con.sql("SELECT path FROM batches ORDER BY file_id").pl()["path"]]
+        else:
+            self.con.execute(sql_text("schema"))
+            files = []
+        self.dimensions: list[str] = self.con.sql("SELECT name FROM dimensions ORDER BY name").pl()["name"].to_list()
+        if files:
+            listed = ", ".join("'" + f.replace("'", "''") + "'" for f in files)
+            self.con.execute(f"CREATE VIEW memory.main.events AS SELECT * FROM read_parquet([{listed}], union_by_name = true)")
+        else:
+            dims = "".join(f", NULL::VARCHAR AS {quote_identifier(d)}" for d in self.dimensions)
+            self.con.execute(
+                "CREATE VIEW memory.main.events AS SELECT NULL::TIMESTAMP AS event_time, NULL::VARCHAR AS user_id, "
+                "NULL::BIGINT AS user_key, NULL::VARCHAR AS event, NULL::VARCHAR AS event_id, NULL::VARCHAR AS session_id, "
+                f"NULL::DOUBLE AS revenue, NULL::BIGINT AS file_id{dims} WHERE false"
+            )
+
+    def __enter__(self) -> Reader:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self.con.close()
+
+    def query(self, name: str, **params: Any) -> pl.DataFrame:
+        """Run ``pmkit/sql/NAME.sql`` with bound ``$params``; the result as a Polars frame."""
+        return self.frame(sql_text(name), **params)
+
+    def frame(self, text: str, **params: Any) -> pl.DataFrame:
+        """Run SQL text written in pmkit (never user text) with bound ``$params``."""
+        return self.con.sql(text, params=params or None).pl()
+
+    def meta(self, key: str, default: str | None = None) -> str | None:
+        rows = self.con.sql("SELECT value FROM meta WHERE key = $key", params={"key": key}).fetchall()
+        return rows[0][0] if rows else default
+
+
+class Writer:
+    """The read-write connection of one ingest, on the unpublished copy of the next version."""
+
+    def __init__(self, store: Store, con: duckdb.DuckDBPyConnection, version: int) -> None:
+        self.store = store
+        self.con = con
+        self.version = version
+        self.new_files: list[Path] = []
+        self.con.execute("SET TimeZone = 'UTC'")
+
+    def ensure_schema(self) -> None:
+        self.con.execute(sql_text("schema"))
+
+    def frame(self, text: str, **params: Any) -> pl.DataFrame:
+        return self.con.sql(text, params=params or None).pl()
+
+    def run(self, name: str, **params: Any) -> None:
+        """Run ``pmkit/sql/NAME.sql`` (one or more statements) with bound ``$params``; each
+        statement gets only the parameters it names."""
+        for statement in sql_text(name).split(";\n"):
+            if not statement.strip() or statement.strip().startswith("--") and "\n" not in statement.strip():
+                continue
+            used = {k: v for k, v in params.items() if re.search(rf"\${k}\b", statement)}
+            self.con.execute(statement, used or None)
+
+    def set_meta(self, key: str, value: str) -> None:
+        self.con.execute("INSERT OR REPLACE INTO meta VALUES ($1, $2)", [key, value])
+
+    def meta(self, key: str, default: str | None = None) -> str | None:
+        rows = self.con.execute("SELECT value FROM meta WHERE key = $1", [key]).fetchall()
+        return rows[0][0] if rows else default
+
+    def next_file_id(self) -> int:
+        return int(self.con.execute("SELECT coalesce(max(file_id), 0) + 1 FROM loaded_files").fetchall()[0][0])
+
+    def parquet_path(self, file_id: int) -> Path:
+        path = self.store.events_dir / f"f{file_id:06d}.parquet"
+        self.new_files.append(path)
+        return path
