@@ -1,0 +1,3 @@
+from pmkit.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,232 @@
+"""`python -m pmkit ...`: parse arguments, call the library, print. No behaviour lives here."""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from pmkit.config import ConfigError, load_config
+
+
+def _date(text: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a date (expected e.g. 2026-03-01)") from None
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m pmkit", description="pmkit: product KPIs and roadmap health from your exports.")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    def command(name: str, help_text: str) -> argparse.ArgumentParser:
+        sub = commands.add_parser(name, help=help_text, description=help_text)
+        sub.add_argument("--data", type=Path, default=None, help="workspace folder (default: $PMKIT_DATA or ./data)")
+        return sub
+
+    demo = command("demo", "write a realistic, seeded demo workspace and load it")
+    demo.add_argument("--out", type=Path, required=True, help="folder of the new workspace")
+    demo.add_argument("--events", type=int, default=100_000, help="about how many events (default 100000)")
+    demo.add_argument("--seed", type=int, default=7, help="random seed (default 7)")
+    demo.add_argument("--end", type=_date, default=None, help="last day of events (default: today)")
+
+    ingest = command("ingest", "load export files (default: everything in the inbox)")
+    ingest.add_argument("paths", nargs="*", type=Path, help="files to load; none: the workspace inbox")
+    ingest.add_argument("--as-of", type=_date, default=None, help="snapshot date for roadmap files (default: a date in the file name, else today)")
+    ingest.add_argument("--skip-bad-rows", action="store_true", help="load the good rows and record each bad one")
+    ingest.add_argument("--json", action="store_true", help="print the report as JSON")
+
+    for name, help_text in (("kpis", "daily KPIs and weekly retention"), ("report", "write the executive summary as HTML")):
+        sub = command(name, help_text)
+        if name == "kpis":
+            sub.add_argument("--start", type=_date)
+            sub.add_argument("--end", type=_date)
+            sub.add_argument("--json", action="store_true")
+        else:
+            sub.add_argument("--out", type=Path, default=Path("pmkit-report.html"))
+            sub.add_argument("--as-of", type=_date, default=None)
+
+    funnel = command("funnel", "ordered funnel conversion")
+    funnel.add_argument("steps", nargs="+", help="event names, in order")
+    funnel.add_argument("--window-days", type=int, default=7)
+    funnel.add_argument("--start", type=_date)
+    funnel.add_argument("--end", type=_date)
+    funnel.add_argument("--json", action="store_true")
+
+    roadmap = command("roadmap", "roadmap health from the latest snapshot on or before --as-of")
+    roadmap.add_argument("--as-of", type=_date, default=None)
+    roadmap.add_argument("--json", action="store_true")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        config = load_config(args.data) if args.command != "demo" else None
+        handler = globals()[f"_cmd_{args.command}"]
+        return int(handler(args, config))
+    except ConfigError as exc:
+        print(f"pmkit: {exc}", file=sys.stderr)
+        return 2
+    except UsageError as exc:
+        print(f"pmkit {args.command}: {exc}", file=sys.stderr)
+        return 2
+
+
+class UsageError(Exception):
+    """Bad arguments the parser could not catch (exit 2)."""
+
+
+def _emit(payload: dict[str, Any]) -> None:
+    print(json.dumps(payload, indent=2, default=str))
+
+
+def _print_table(rows: list[dict[str, Any]], columns: list[str]) -> None:
+    """A plain aligned table for humans; scripts use --json."""
+    cells = [[_fmt(row.get(c)) for c in columns] for row in rows]
+    widths = [max([len(c), *(len(r[i]) for r in cells)]) for i, c in enumerate(columns)]
+    print("  ".join(c.ljust(w) for c, w in zip(columns, widths, strict=True)))
+    for row in cells:
+        print("  ".join(v.rjust(w) if v[:1].isdigit() or v[:1] == "-" else v.ljust(w) for v, w in zip(row, widths, strict=True)))
+
+
+def _fmt(value: Any) -> str:
+    if value is None:
+        return "-"
+    if isinstance(value, float):
+        return f"{value:,.3f}".rstrip("0").rstrip(".") if abs(value) < 1000 else f"{value:,.0f}"
+    if isinstance(value, int):
+        return f"{value:,}"
+    return str(value)
+
+
+def _progress_line(message: str, fraction: float) -> None:
+    print(f"[{fraction:4.0%}] {message}", file=sys.stderr, flush=True)
+
+
+def _cmd_ingest(args: argparse.Namespace, config: Any) -> int:
+    from pmkit.ingest import ingest, ingest_inbox
+
+    if config.read_only:
+        raise UsageError("this workspace is read-only (read_only = true or PMKIT_READ_ONLY=1); load data on the publishing host")
+    progress = None if args.json else _progress_line
+    if args.paths:
+        results = ingest(args.paths, config, as_of=args.as_of, skip_bad_rows=args.skip_bad_rows, progress=progress)
+    else:
+        results = ingest_inbox(config, as_of=args.as_of, skip_bad_rows=args.skip_bad_rows, progress=progress)
+        if not results:
+            print(f"nothing to load: {config.inbox} is empty", file=sys.stderr)
+    for result in results:
+        for message in result.messages():
+            print(message, file=sys.stderr)
+    if args.json:
+        _emit({"files": [r.as_json() for r in results]})
+    else:
+        for result in results:
+            print(result.summary())
+            if result.mapping and result.status == "loaded":
+                shown = ", ".join(f"{k} <- {v}" for k, v in result.mapping.items() if k != v)
+                if shown:
+                    print(f"  columns: {shown}")
+    return 1 if any(r.status == "rejected" for r in results) else 0
+
+
+def _cmd_demo(args: argparse.Namespace, _config: Any) -> int:
+    from pmkit.demo import write_demo
+    from pmkit.ingest import ingest_inbox
+
+    if args.events < 1000:
+        raise UsageError("--events must be at least 1000 (e.g. --events 100000)")
+    from pmkit.workspace import mark_demo
+
+    written = write_demo(args.out, events=args.events, seed=args.seed, end=args.end)
+    mark_demo(args.out, written)
+    print(f"wrote {len(written)} demo files into {args.out / 'inbox'}", file=sys.stderr)
+    results = ingest_inbox(load_config(args.out), progress=_progress_line)
+    for result in results:
+        print(result.summary())
+        for message in result.messages():
+            print(message, file=sys.stderr)
+    return 1 if any(r.status == "rejected" for r in results) else 0
+
+
+def _period(reader: Any, start: dt.date | None, end: dt.date | None) -> tuple[dt.date, dt.date] | None:
+    """The requested range, defaulting to the whole loaded range."""
+    first, last = reader.frame("SELECT min(day) AS first, max(day) AS last FROM kpi_daily").row(0)
+    start, end = start or first, end or last
+    if start is None or end is None:
+        return None
+    if start > end:
+        raise UsageError(f"--start {start} is after --end {end}")
+    return start, end
+
+
+def _cmd_kpis(args: argparse.Namespace, config: Any) -> int:
+    from pmkit import metrics
+    from pmkit.store import Store
+
+    with Store(config.store_dir).reader() as reader:
+        bounds = _period(reader, args.start, args.end)
+        if bounds is None:
+            daily_rows: list[dict[str, Any]] = []
+            cohorts: list[dict[str, Any]] = []
+        else:
+            period = metrics.Period(*bounds)
+            daily_rows = metrics.daily_kpis(reader, period).to_dicts()
+            cohorts = metrics.retention_cohorts(reader, period).to_dicts()
+    if args.json:
+        _emit({"daily": [{k: row[k] for k in ("day", "dau", "wau", "mau", "new_users", "events", "revenue")} for row in daily_rows], "retention": cohorts})
+    else:
+        if not daily_rows:
+            print("no events loaded yet (run: python -m pmkit ingest FILE)")
+            return 0
+        _print_table(daily_rows, ["day", "dau", "wau", "mau", "new_users", "events", "revenue"])
+    return 0
+
+
+def _cmd_funnel(args: argparse.Namespace, config: Any) -> int:
+    from pmkit import metrics
+    from pmkit.store import Store
+
+    if len(args.steps) < 2:
+        raise UsageError("a funnel needs at least two steps (e.g. funnel signup create_report)")
+    if args.window_days < 1:
+        raise UsageError("--window-days must be at least 1")
+    with Store(config.store_dir).reader() as reader:
+        bounds = _period(reader, args.start, args.end)
+        steps = metrics.funnel(reader, args.steps, window_days=args.window_days, period=metrics.Period(*bounds) if bounds else None)
+        rows = steps.select("event", "users", "conversion", "median_seconds").to_dicts()
+    if args.json:
+        _emit({"steps": rows})
+    else:
+        _print_table(rows, ["event", "users", "conversion", "median_seconds"])
+    return 0
+
+
+def _cmd_roadmap(args: argparse.Namespace, config: Any) -> int:
+    from pmkit import roadmap_view
+    from pmkit.store import Store
+
+    with Store(config.store_dir).reader() as reader:
+        view = roadmap_view.roadmap_report(reader, config, args.as_of)
+    if args.json:
+        _emit(view)
+    else:
+        if not view["items"]:
+            print("no roadmap loaded yet (run: python -m pmkit ingest jira_export.csv)")
+            return 0
+        _print_table(view["items"], ["item_id", "title", "health", "progress", "schedule_index", "slip_days", "due_date", "reason"])
+    return 0
+
+
+def _cmd_report(args: argparse.Namespace, config: Any) -> int:
+    from pmkit import report
+
+    path = report.write_report(config, args.out, as_of=args.as_of)
+    print(f"wrote {path}")
+    return 0
