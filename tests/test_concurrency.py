@@ -1,0 +1,132 @@
+"""Real processes: readers keep answering during an ingest, and kill -9 never breaks the store."""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import polars as pl
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+
+READER = """
+import json, sys, time
+from pathlib import Path
+from pmkit.store import Store
+store, stop = Store(Path(sys.argv[1])), Path(sys.argv[2])
+while not stop.exists():
+    try:
+        with store.reader() as reader:
+            row = reader.frame("SELECT (SELECT count(*) FROM events) AS events, (SELECT coalesce(sum(events), 0) FROM kpi_daily) AS rolled").row(0)
+            print(json.dumps({"version": reader.version, "events": row[0], "rolled": int(row[1])}), flush=True)
+    except Exception as exc:
+        print(json.dumps({"error": repr(exc)}), flush=True)
+    time.sleep(0.02)
+"""
+
+
+def events_csv(path: Path, rows: int, seed: int) -> Path:
+    rng = np.random.default_rng(seed)
+    start = np.datetime64("2026-01-01T00:00:00", "s")
+    frame = pl.DataFrame(
+        {
+            "event_time": (start + rng.integers(0, 90 * 86400, rows).astype("timedelta64[s]")).astype(str),
+            "user_id": [f"u{i}" for i in rng.integers(0, 20_000, rows)],
+            "event": rng.choice(["login", "signup", "create_report", "share_report"], rows),
+            "event_id": [f"s{seed}-{i}" for i in range(rows)],
+            "plan": rng.choice(["free", "pro", "enterprise"], rows),
+        }
+    ).with_columns(pl.col("event_time") + "Z")
+    frame.write_csv(path)
+    return path
+
+
+def pmkit(*args: str) -> subprocess.Popen:
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    return subprocess.Popen([sys.executable, "-m", "pmkit", *args], cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+def count_events(data: Path) -> tuple[int, int]:
+    from pmkit.store import Store
+
+    with Store(data / "store").reader() as reader:
+        row = reader.frame("SELECT (SELECT count(*) FROM events) AS e, (SELECT coalesce(sum(events), 0) FROM kpi_daily) AS r").row(0)
+    return int(row[0]), int(row[1])
+
+
+@pytest.fixture(scope="module")
+def files(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    folder = tmp_path_factory.mktemp("sources")
+    return {"small": events_csv(folder / "small.csv", 20_000, 1), "big": events_csv(folder / "big.csv", 600_000, 2)}
+
+
+def test_readers_keep_answering_during_an_ingest_and_see_the_new_data(tmp_path: Path, files: dict[str, Path]) -> None:
+    data = tmp_path / "ws"
+    assert pmkit("ingest", str(files["small"]), "--data", str(data)).wait() == 0
+    stop = tmp_path / "stop"
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    readers = [
+        subprocess.Popen([sys.executable, "-c", READER, str(data / "store"), str(stop)], env=env, stdout=subprocess.PIPE, text=True)
+        for _ in range(3)
+    ]
+    time.sleep(1.5)
+    ingest = pmkit("ingest", str(files["big"]), "--data", str(data))
+    assert ingest.wait(timeout=300) == 0, ingest.stderr.read()
+    finished = time.monotonic()
+    time.sleep(2.0)
+    stop.write_text("")
+    outputs = [reader.communicate(timeout=30)[0] for reader in readers]
+    for output in outputs:
+        records = [json.loads(line) for line in output.splitlines()]
+        assert records and not [r for r in records if "error" in r], output[-500:]
+        # Every answer is a whole published version: raw events and rollups agree, and the
+        # total is the old one or the new one, never a part of the ingest.
+        assert all(r["events"] == r["rolled"] for r in records)
+        assert {r["events"] for r in records} == {20_000, 620_000}
+        assert records[-1]["events"] == 620_000
+    assert time.monotonic() - finished < 10
+
+
+@pytest.mark.parametrize("delay", [0.8, 1.4, 2.0, 2.6, 3.2, 4.0])
+def test_kill_9_at_any_moment_leaves_the_last_version_and_the_next_ingest_works(tmp_path: Path, files: dict[str, Path], delay: float) -> None:
+    data = tmp_path / "ws"
+    assert pmkit("ingest", str(files["small"]), "--data", str(data)).wait() == 0
+    victim = pmkit("ingest", str(files["big"]), "--data", str(data))
+    time.sleep(delay)
+    victim.send_signal(signal.SIGKILL)
+    victim.wait()
+    events, rolled = count_events(data)
+    assert events == rolled
+    assert events in (20_000, 620_000)
+    retry = pmkit("ingest", str(files["big"]), "--data", str(data), "--json")
+    out, err = retry.communicate(timeout=300)
+    assert retry.returncode == 0, err
+    status = json.loads(out)["files"][0]["status"]
+    assert status == ("duplicate" if events == 620_000 else "loaded")
+    assert count_events(data) == (620_000, 620_000)
+    store = data / "store"
+    assert not list(store.glob(".v*.tmp"))
+    from pmkit.store import Store
+
+    with Store(store).reader() as reader:
+        listed = set(reader.frame("SELECT path FROM batches")["path"].to_list())
+    assert {p.name for p in (store / "events").glob("*.parquet")} == listed
+
+
+def test_an_open_reader_does_not_block_an_ingest(tmp_path: Path, files: dict[str, Path]) -> None:
+    from pmkit.store import Store
+
+    data = tmp_path / "ws"
+    assert pmkit("ingest", str(files["small"]), "--data", str(data)).wait() == 0
+    with Store(data / "store").reader() as held:
+        ingest = pmkit("ingest", str(files["big"]), "--data", str(data), "--json")
+        out, err = ingest.communicate(timeout=300)
+        assert ingest.returncode == 0, err
+        assert json.loads(out)["files"][0]["status"] == "loaded"
+        assert held.frame("SELECT count(*) AS n FROM events")["n"].item() == 20_000
+    assert count_events(data) == (620_000, 620_000)

@@ -1,0 +1,173 @@
+"""Ingest: whole files or nothing, duplicates change nothing, inbox files are never lost,
+and rollups built a day at a time equal rollups built at once."""
+
+import datetime as dt
+import json
+import random
+from pathlib import Path
+
+import polars as pl
+from polars.testing import assert_frame_equal
+
+from pmkit.config import load_config
+from pmkit.ingest import ingest, ingest_inbox
+from pmkit.store import Store
+
+HEADER = "event_time,user_id,event,event_id,plan\n"
+
+
+def write(path: Path, text: str | bytes) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if isinstance(text, bytes):
+        path.write_bytes(text)
+    else:
+        path.write_text(text, encoding="utf-8")
+    return path
+
+
+def random_events(n: int, seed: int, start: dt.datetime = dt.datetime(2026, 1, 1), days: int = 60) -> list[str]:
+    rng = random.Random(seed)
+    lines = []
+    for index in range(n):
+        moment = start + dt.timedelta(seconds=rng.randrange(days * 86400))
+        lines.append(f"{moment:%Y-%m-%dT%H:%M:%S}Z,u{rng.randrange(300)},{rng.choice(['login', 'signup', 'share'])},e{seed}-{index},{rng.choice(['free', 'pro'])}\n")
+    return lines
+
+
+def snapshot(data: Path) -> dict[str, pl.DataFrame]:
+    """Everything a viewer can see, to check that a rejected file changed nothing."""
+    with Store(data / "store").reader() as reader:
+        return {
+            "kpi_daily": reader.frame("SELECT * FROM kpi_daily ORDER BY day"),
+            "events": reader.frame("SELECT event_time, user_id, event FROM events ORDER BY ALL"),
+            "files": reader.frame("SELECT name, rows_loaded FROM loaded_files ORDER BY file_id"),
+        }
+
+
+def test_loading_the_same_content_twice_is_a_duplicate_and_changes_nothing(tmp_path: Path) -> None:
+    config = load_config(tmp_path / "ws")
+    source = write(tmp_path / "a.csv", HEADER + "".join(random_events(50, 1)))
+    (first,) = ingest([source], config)
+    before = snapshot(config.data_dir)
+    copy = write(tmp_path / "renamed.csv", source.read_bytes())
+    (second,) = ingest([copy], config)
+    assert (first.status, first.rows_loaded) == ("loaded", 50)
+    assert second.status == "duplicate"
+    for name, table in snapshot(config.data_dir).items():
+        assert_frame_equal(table, before[name])
+
+
+def test_a_rejected_file_names_row_column_value_and_changes_nothing(tmp_path: Path) -> None:
+    config = load_config(tmp_path / "ws")
+    ingest([write(tmp_path / "good.csv", HEADER + "".join(random_events(30, 2)))], config)
+    before = snapshot(config.data_dir)
+    bad = write(tmp_path / "bad.csv", HEADER + "2026-03-01T10:00:00Z,u1,login,x1,free\n2026-02-30T10:00:00Z,u2,login,x2,free\n")
+    (result,) = ingest([bad], config)
+    assert result.status == "rejected" and result.rows_loaded == 0
+    (error,) = result.errors
+    assert (error.row, error.column) == (3, "event_time")
+    assert "2026-02-30T10:00:00Z" in error.message and "e.g." in error.message
+    assert result.messages()[0].startswith('bad.csv, row 3, column "event_time": ')
+    for name, table in snapshot(config.data_dir).items():
+        assert_frame_equal(table, before[name])
+
+
+def test_skip_bad_rows_loads_the_good_rows_and_records_the_bad(tmp_path: Path) -> None:
+    config = load_config(tmp_path / "ws")
+    bad = write(tmp_path / "mixed.csv", HEADER + "2026-03-01T10:00:00Z,u1,login,x1,free\n2026-02-30T10:00:00Z,u2,login,x2,free\n,u3,login,x3,pro\n")
+    (result,) = ingest([bad], config, skip_bad_rows=True)
+    assert (result.status, result.rows_loaded, result.rows_rejected) == ("loaded", 1, 2)
+    with Store(config.store_dir).reader() as reader:
+        recorded = json.loads(reader.frame("SELECT errors FROM loaded_files")["errors"].item())
+    assert sorted(e["row"] for e in recorded) == [3, 4]
+
+
+def test_unloadable_files_are_rejected_with_a_reason(tmp_path: Path) -> None:
+    config = load_config(tmp_path / "ws")
+    cases = {
+        "empty.csv": b"",
+        "junk.bin": bytes(range(256)) * 20,
+        "header_only.csv": HEADER.encode(),
+        "no_user.csv": b"event_time,event\n2026-03-01T10:00:00Z,login\n",
+        "truncated.json": b'{"event": "login", "properties": {"ti',
+    }
+    results = ingest([write(tmp_path / name, body) for name, body in cases.items()], config)
+    for result in results:
+        assert result.status == "rejected", result
+        assert result.errors and all(e.message for e in result.errors)
+        assert result.messages()[0].startswith(result.name + ": ") or result.messages()[0].startswith(result.name + ", row")
+    assert Store(config.store_dir).current_version() == 1  # the run published, loading nothing
+    assert snapshot(config.data_dir)["files"].height == 0
+
+
+def test_inbox_files_move_to_archive_or_rejected_and_are_never_deleted(tmp_path: Path) -> None:
+    config = load_config(tmp_path / "ws")
+    good = write(config.inbox / "events.csv", HEADER + "".join(random_events(10, 3)))
+    content = good.read_bytes()
+    write(config.inbox / "broken.csv", "event_time,user_id,event\nnot a time,u1,login\n")
+    results = ingest_inbox(config)
+    assert sorted(r.status for r in results) == ["loaded", "rejected"]
+    assert list(config.inbox.iterdir()) == []
+    assert (config.archive / "events.csv").read_bytes() == content
+    assert (config.rejected / "broken.csv").exists()
+    errors = (config.rejected / "broken.csv.errors.txt").read_text()
+    assert 'broken.csv, row 2, column "event_time"' in errors
+    # The same file dropped again is a duplicate, archived beside the first without overwriting it.
+    write(config.inbox / "events.csv", content)
+    (again,) = ingest_inbox(config)
+    assert again.status == "duplicate"
+    assert len(list(config.archive.glob("events*.csv"))) == 2
+
+
+def test_overlapping_exports_never_count_an_event_twice(tmp_path: Path) -> None:
+    config = load_config(tmp_path / "ws")
+    lines = random_events(200, 4)
+    ingest([write(tmp_path / "jan.csv", HEADER + "".join(lines[:150]))], config)
+    (second,) = ingest([write(tmp_path / "overlap.csv", HEADER + "".join(lines[100:]))], config)
+    assert (second.rows_loaded, second.rows_duplicate) == (50, 50)
+    with Store(config.store_dir).reader() as reader:
+        assert reader.frame("SELECT count(*) AS n FROM events")["n"].item() == 200
+        assert reader.frame("SELECT sum(events) AS n FROM kpi_daily")["n"].item() == 200
+
+
+def test_rollups_built_file_by_file_in_any_order_equal_rollups_built_at_once(tmp_path: Path) -> None:
+    lines = sorted(random_events(3000, 5, days=90))
+    whole = load_config(tmp_path / "whole")
+    ingest([write(tmp_path / "all.csv", HEADER + "".join(lines))], whole)
+    # Split by month, then load the latest month first: older events arrive after newer ones,
+    # which moves users' first days and must still give the same numbers.
+    by_month: dict[str, list[str]] = {}
+    for line in lines:
+        by_month.setdefault(line[:7], []).append(line)
+    pieces = load_config(tmp_path / "pieces")
+    for month in sorted(by_month, reverse=True):
+        ingest([write(tmp_path / f"{month}.csv", HEADER + "".join(by_month[month]))], pieces)
+    for table in ("kpi_daily", "user_day", "user_event_day"):
+        order = "day" if table == "kpi_daily" else "ALL"
+        with Store(whole.store_dir).reader() as a, Store(pieces.store_dir).reader() as b:
+            query = f"SELECT t.* EXCLUDE (user_key), u.user_id FROM {table} t JOIN users u USING (user_key) ORDER BY {order}" if table != "kpi_daily" else "SELECT * FROM kpi_daily ORDER BY day"
+            left, right = a.frame(query), b.frame(query)
+        assert_frame_equal(left.sort(left.columns), right.sort(right.columns), check_exact=False)
+
+
+def test_changing_the_time_zone_rebuilds_the_rollups(tmp_path: Path) -> None:
+    data = tmp_path / "ws"
+    config = load_config(data)
+    # 03:00 UTC on 2 March is still 1 March in New York.
+    ingest([write(tmp_path / "a.csv", "event_time,user_id,event\n2026-03-02T03:00:00Z,u1,login\n")], config)
+    write(data / "pmkit.toml", '[workspace]\ntimezone = "America/New_York"\n')
+    ingest([write(tmp_path / "b.csv", "event_time,user_id,event\n2026-03-05T15:00:00Z,u2,login\n")], load_config(data))
+    with Store(data / "store").reader() as reader:
+        days = reader.frame("SELECT day, dau FROM kpi_daily WHERE dau > 0 ORDER BY day")
+    assert days["day"].to_list() == [dt.date(2026, 3, 1), dt.date(2026, 3, 5)]
+
+
+def test_roadmap_snapshot_date_comes_from_as_of_or_the_file_name(tmp_path: Path) -> None:
+    config = load_config(tmp_path / "ws")
+    text = "item_id,title,item_type,status_category,due_date\nE1,Checkout,epic,in_progress,2026-04-01\n"
+    (named,) = ingest([write(tmp_path / "roadmap_2026-03-13.csv", text)], config)
+    (stated,) = ingest([write(tmp_path / "roadmap.csv", text.replace("Checkout", "Checkout v2"))], config, as_of=dt.date(2026, 3, 20))
+    assert named.snapshot_date == dt.date(2026, 3, 13)
+    assert stated.snapshot_date == dt.date(2026, 3, 20)
+    with Store(config.store_dir).reader() as reader:
+        assert reader.frame("SELECT count(DISTINCT snapshot_date) AS n FROM roadmap_items")["n"].item() == 2

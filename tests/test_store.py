@@ -1,0 +1,85 @@
+"""The store publishes whole versions atomically and never lets a reader see half an ingest."""
+
+from pathlib import Path
+
+import pytest
+
+from pmkit.store import KEEP_VERSIONS, Store, quote_identifier
+
+
+def publish(store: Store, value: str) -> None:
+    with store.writer() as writer:
+        writer.set_meta("value", value)
+
+
+def test_empty_store_has_version_zero_and_an_empty_events_view(tmp_path: Path) -> None:
+    store = Store(tmp_path / "store")
+    assert store.current_version() == 0
+    with store.reader() as reader:
+        assert reader.frame("SELECT count(*) AS n FROM events")["n"].item() == 0
+        assert reader.frame("SELECT count(*) AS n FROM kpi_daily")["n"].item() == 0
+
+
+def test_each_writer_block_publishes_the_next_version(tmp_path: Path) -> None:
+    store = Store(tmp_path / "store")
+    publish(store, "a")
+    publish(store, "b")
+    assert store.current_version() == 2
+    with store.reader() as reader:
+        assert reader.meta("value") == "b"
+
+
+def test_a_failed_writer_publishes_nothing_and_leaves_no_files(tmp_path: Path) -> None:
+    store = Store(tmp_path / "store")
+    publish(store, "kept")
+    with pytest.raises(RuntimeError), store.writer() as writer:
+        writer.set_meta("value", "lost")
+        writer.parquet_path(99).write_bytes(b"partial")
+        raise RuntimeError("boom")
+    assert store.current_version() == 1
+    with store.reader() as reader:
+        assert reader.meta("value") == "kept"
+    assert not list(store.root.glob(".v*"))
+    assert not list(store.events_dir.glob("*.parquet"))
+
+
+def test_an_open_reader_keeps_reading_its_version_while_a_new_one_is_published(tmp_path: Path) -> None:
+    store = Store(tmp_path / "store")
+    publish(store, "old")
+    with store.reader() as reader:
+        publish(store, "new")
+        assert reader.meta("value") == "old"
+    with store.reader() as reader:
+        assert reader.meta("value") == "new"
+
+
+def test_old_versions_are_removed_but_recent_ones_kept(tmp_path: Path) -> None:
+    store = Store(tmp_path / "store")
+    for index in range(KEEP_VERSIONS + 3):
+        publish(store, str(index))
+    versions = sorted(p.name for p in store.root.glob("v*.duckdb"))
+    assert len(versions) == KEEP_VERSIONS
+    assert versions[-1] == f"v{KEEP_VERSIONS + 3:06d}.duckdb"
+
+
+def test_leftovers_of_a_killed_writer_are_cleaned_by_the_next_one(tmp_path: Path) -> None:
+    store = Store(tmp_path / "store")
+    publish(store, "a")
+    (store.root / ".v000002.duckdb.tmp").write_bytes(b"half written")
+    (store.events_dir / "f000042.parquet").write_bytes(b"orphan")
+    publish(store, "b")
+    assert not (store.root / ".v000002.duckdb.tmp").exists()
+    assert not (store.events_dir / "f000042.parquet").exists()
+    with store.reader() as reader:
+        assert reader.meta("value") == "b"
+
+
+@pytest.mark.parametrize("name", ["plan", "geo_country", "app_version2"])
+def test_safe_identifiers_are_quoted(name: str) -> None:
+    assert quote_identifier(name) == f'"{name}"'
+
+
+@pytest.mark.parametrize("name", ['plan"; DROP TABLE users; --', "Plan", "1x", "a b", ""])
+def test_unsafe_identifiers_are_refused(name: str) -> None:
+    with pytest.raises(ValueError):
+        quote_identifier(name)
