@@ -1,0 +1,483 @@
+"""Roadmap health: progress, schedule, slip and forecast of each item, from stacked snapshots.
+
+The input is ``canonical.ROADMAP_COLUMNS`` plus ``snapshot_date``: every roadmap file loaded is a
+dated snapshot, and the history across snapshots gives baselines, slip, burn rate and forecasts.
+
+How each number is computed, as of a date:
+
+- The current snapshot is, for each source, its latest snapshot on or before the date (a Jira
+  export from Monday and a Linear export from Wednesday are both current on Thursday).
+- progress: done items are 1. Otherwise the progress the source states; else, over the leaves of
+  the item's subtree (items without children that are not cancelled), the done estimate divided by
+  the total estimate, counting only leaves that have an estimate; else done leaves over all leaves.
+  A leaf counts as 1 if done, else its stated progress, else 0. Cancelled items, and everything
+  below them, count for nothing in their parents' progress.
+- time_elapsed = (as_of - start) / (due - start), clamped to 0..1; unknown without both dates.
+- schedule_index = progress / time_elapsed; unknown while no time has elapsed.
+- baseline_due_date: stated, else the first due date the item had in any snapshot up to as_of.
+  slip_days = due_date - baseline_due_date.
+- burn rate: progress gained per day between the oldest and newest of the item's last three
+  snapshots; when that is not positive (or there is one snapshot), progress per day since the start
+  date. forecast_date = as_of + remaining progress / burn rate (null without progress, or when that
+  is more than ten years away). forecast_optimistic and forecast_pessimistic use the fastest and
+  the slowest rate seen between two consecutive snapshots (pessimistic is null if the slowest
+  rate is no progress at all). Done items are forecast at their completed date.
+- health, first rule that holds:
+  cancelled   the item is cancelled;
+  done        the item is done;
+  late        as_of is after the due date (on the due date itself it is not late yet);
+  off_track   schedule_index < off_track_below (0.75), or the burn-rate forecast is later than the
+              due date by more than slip_tolerance (10%) of the planned duration (a forecast from
+              progress since the start restates the schedule index, so only snapshots count here);
+  at_risk     schedule_index < at_risk_below (0.9), or the forecast is after the due date, or
+              slip_days > slip_tolerance of the planned duration (any slip without a start date);
+  not_started no progress, and the start date is after as_of or unknown;
+  on_track    otherwise.
+- health_disagrees: the declared health is rosier than the computed one (declared on_track, computed
+  at_risk, off_track or late; declared at_risk, computed off_track or late), or gloomier by two
+  steps (declared off_track, computed on_track).
+- blocker_conflict: a blocker that is not done or cancelled ends (the later of its due date and its
+  forecast) after this item starts.
+- objective_id: stated, else the nearest ancestor's, else the nearest ancestor that is an objective.
+
+Example:
+    >>> from datetime import date
+    >>> health = item_health(snapshots, date(2026, 3, 13))  # doctest: +SKIP
+    >>> health.select("item_id", "progress", "health", "reason")  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date
+
+import polars as pl
+
+KEY = ["snapshot_date", "item_id"]
+MAX_DEPTH = 32  # deeper parent chains are a cycle in the data, not a roadmap
+RECENT_SNAPSHOTS = 3
+MAX_FORECAST_DAYS = 3650
+HEALTH_ORDER = ("late", "off_track", "at_risk", "on_track", "not_started", "done")  # worst first
+RANK = {"on_track": 0, "at_risk": 1, "off_track": 2, "late": 3}  # how bad a declarable health is
+
+ITEM_HEALTH_COLUMNS: dict[str, pl.DataType] = {
+    "item_id": pl.String(),
+    "title": pl.String(),
+    "item_type": pl.String(),
+    "parent_id": pl.String(),
+    "objective_id": pl.String(),
+    "metric": pl.String(),
+    "owner": pl.String(),
+    "team": pl.String(),
+    "status": pl.String(),
+    "status_category": pl.String(),
+    "start_date": pl.Date(),
+    "due_date": pl.Date(),
+    "baseline_due_date": pl.Date(),
+    "completed_date": pl.Date(),
+    "estimate": pl.Float64(),
+    "progress": pl.Float64(),
+    "time_elapsed": pl.Float64(),
+    "schedule_index": pl.Float64(),
+    "slip_days": pl.Int64(),
+    "forecast_date": pl.Date(),
+    "forecast_optimistic": pl.Date(),
+    "forecast_pessimistic": pl.Date(),
+    "health": pl.String(),
+    "declared_health": pl.String(),
+    "health_disagrees": pl.Boolean(),
+    "blocked_by": pl.String(),
+    "blocker_conflict": pl.Boolean(),
+    "reason": pl.String(),
+    "source": pl.String(),
+    "snapshot_date": pl.Date(),
+}
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    """Where health changes; fractions (of the schedule index, or of an item's planned duration)."""
+
+    at_risk_below: float = 0.9
+    off_track_below: float = 0.75
+    slip_tolerance: float = 0.10
+
+
+def item_health(snapshots: pl.DataFrame, as_of: date, thresholds: Thresholds = Thresholds()) -> pl.DataFrame:
+    """One row per item of the current snapshot (see the module docstring), ITEM_HEALTH_COLUMNS.
+
+    >>> item_health(snapshots, date(2026, 3, 13)).filter(item_id="ON-1")["progress"].item()  # doctest: +SKIP
+    0.375
+    """
+    history = snapshots.filter(pl.col("snapshot_date") <= as_of)
+    if history.is_empty():
+        return pl.DataFrame(schema=ITEM_HEALTH_COLUMNS)
+    progress = progress_by_snapshot(history)
+    current = (
+        history.filter(pl.col("snapshot_date") == pl.col("snapshot_date").max().over("source"))
+        .unique("item_id", keep="first", maintain_order=True)
+        .with_row_index("file_order")
+    )
+    current = current.drop("progress").join(progress.select(*KEY, "progress"), on=KEY, how="left")
+    first_due = (
+        history.filter(pl.col("due_date").is_not_null())
+        .sort("snapshot_date")
+        .group_by("item_id")
+        .agg(pl.col("due_date").first().alias("first_due_date"))
+    )
+    items = (
+        current.join(first_due, on="item_id", how="left")
+        .join(_burn_rates(progress.join(current.select("item_id"), on="item_id", how="semi")), on="item_id", how="left")
+        .with_columns(pl.coalesce("baseline_due_date", "first_due_date").alias("baseline_due_date"))
+    )
+    items = _with_objectives(items)
+    items = _with_schedule(items, as_of, thresholds)
+    items = _with_blocker_conflicts(items)
+    reasons = [_reason(row, as_of) for row in items.iter_rows(named=True)]
+    items = items.with_columns(pl.Series("reason", reasons, dtype=pl.String))
+    return items.sort("file_order").select([pl.col(name).cast(dtype) for name, dtype in ITEM_HEALTH_COLUMNS.items()])
+
+
+def progress_by_snapshot(snapshots: pl.DataFrame) -> pl.DataFrame:
+    """Per snapshot and item: progress, and the leaf sums it comes from (done_points, total_points,
+    done_count, total_count; see the module docstring). Cancelled items have only stated progress.
+
+    >>> progress_by_snapshot(snapshots).filter(item_id="ON-1")  # doctest: +SKIP
+    """
+    category = pl.col("status_category")
+    live = snapshots.filter(category.ne_missing("cancelled")).unique(KEY, keep="first")
+    with_children = live.select("snapshot_date", pl.col("parent_id").alias("item_id")).drop_nulls().unique()
+    leaves = live.join(with_children, on=KEY, how="anti").select(
+        "snapshot_date",
+        pl.col("item_id").alias("leaf_id"),
+        "estimate",
+        pl.when(category == "done")
+        .then(1.0)
+        .otherwise(pl.col("progress").fill_null(0.0).clip(0, 1))
+        .alias("leaf_progress"),
+    )
+    # Links between live items only: a cancelled parent cuts its subtree off from the items above.
+    links = (
+        live.select("snapshot_date", pl.col("item_id").alias("child"), pl.col("parent_id").alias("item_id"))
+        .drop_nulls("item_id")
+        .join(live.select(KEY), on=KEY, how="semi")
+    )
+    pairs = leaves.select("snapshot_date", "leaf_id", pl.col("leaf_id").alias("item_id"))
+    level = pairs
+    for _ in range(MAX_DEPTH):
+        level = level.join(
+            links, left_on=["snapshot_date", "item_id"], right_on=["snapshot_date", "child"], suffix="_parent"
+        ).select("snapshot_date", "leaf_id", pl.col("item_id_parent").alias("item_id"))
+        if level.is_empty():
+            break
+        pairs = pl.concat([pairs, level])
+    sums = (
+        pairs.unique()
+        .join(leaves, on=["snapshot_date", "leaf_id"])
+        .group_by(KEY)
+        .agg(
+            (pl.col("leaf_progress") * pl.col("estimate")).sum().alias("done_points"),
+            pl.col("estimate").sum().alias("total_points"),
+            pl.col("leaf_progress").sum().alias("done_count"),
+            pl.len().cast(pl.Float64).alias("total_count"),
+        )
+    )
+    stated = pl.col("progress").clip(0, 1)
+    return (
+        snapshots.unique(KEY, keep="first")
+        .select(*KEY, "status_category", "progress")
+        .join(sums, on=KEY, how="left")
+        .select(
+            *KEY,
+            pl.when(category == "done")
+            .then(1.0)
+            .when(stated.is_not_null() | (category == "cancelled"))
+            .then(stated)
+            .when(pl.col("total_points") > 0)
+            .then(pl.col("done_points") / pl.col("total_points"))
+            .when(pl.col("total_count") > 0)
+            .then(pl.col("done_count") / pl.col("total_count"))
+            .alias("progress"),
+            "done_points",
+            "total_points",
+            "done_count",
+            "total_count",
+        )
+    )
+
+
+def burn_up(snapshots: pl.DataFrame, item_id: str) -> pl.DataFrame:
+    """Done and total scope of an item's subtree per snapshot: in estimate points when its leaves
+    have estimates in any snapshot, else in item counts (``unit`` says which).
+
+    >>> burn_up(snapshots, "ON-1")  # doctest: +SKIP
+    snapshot_date  done  total  unit
+    2026-03-13     3.0   8.0    points
+    """
+    sums = progress_by_snapshot(snapshots).filter(pl.col("item_id") == item_id).sort("snapshot_date")
+    in_points = bool((sums["total_points"].fill_null(0) > 0).any())
+    done, total = ("done_points", "total_points") if in_points else ("done_count", "total_count")
+    return sums.select(
+        "snapshot_date",
+        pl.col(done).fill_null(0.0).alias("done"),
+        pl.col(total).fill_null(0.0).alias("total"),
+        pl.lit("points" if in_points else "items").alias("unit"),
+    ).filter(pl.col("total") > 0)
+
+
+def slip_history(snapshots: pl.DataFrame, item_id: str) -> pl.DataFrame:
+    """The item's due date in each snapshot and its slip from the baseline (stated, else the first
+    due date it had).
+
+    >>> slip_history(snapshots, "ON-1")  # doctest: +SKIP
+    snapshot_date  due_date    baseline_due_date  slip_days
+    2026-03-01     2026-03-31  2026-03-31         0
+    2026-03-08     2026-04-14  2026-03-31         14
+    """
+    rows = snapshots.filter(pl.col("item_id") == item_id).unique("snapshot_date", keep="first").sort("snapshot_date")
+    first_due = rows["due_date"].drop_nulls()
+    baseline = pl.lit(first_due[0] if len(first_due) else None, dtype=pl.Date)
+    return rows.select(
+        "snapshot_date",
+        "due_date",
+        pl.coalesce("baseline_due_date", baseline).alias("baseline_due_date"),
+    ).with_columns((pl.col("due_date") - pl.col("baseline_due_date")).dt.total_days().alias("slip_days"))
+
+
+def delivery_health(items_health: pl.DataFrame, objectives: pl.DataFrame | None = None) -> pl.DataFrame:
+    """Per objective_id, the worst health of its items (late > off_track > at_risk > on_track >
+    not_started > done; cancelled items and the objective's own row left out) and how many items
+    have each health. With ``objectives``, every objective gets a row (no items: health null).
+
+    >>> delivery_health(item_health(snapshots, date(2026, 3, 13)))  # doctest: +SKIP
+    objective_id  delivery_health  items  items_late  items_off_track ...
+    """
+    order = {health: rank for rank, health in enumerate(HEALTH_ORDER)}
+    items = items_health.filter(
+        pl.col("objective_id").is_not_null()
+        & pl.col("item_type").ne_missing("objective")
+        & pl.col("health").is_in(HEALTH_ORDER)
+    )
+    counts = [(pl.col("health") == health).sum().cast(pl.Int64).alias(f"items_{health}") for health in HEALTH_ORDER]
+    summary = (
+        items.group_by("objective_id")
+        .agg(
+            pl.col("health").replace_strict(order, return_dtype=pl.Int64).min().alias("worst"),
+            pl.len().cast(pl.Int64).alias("items"),
+            *counts,
+        )
+        .with_columns(
+            pl.col("worst")
+            .replace_strict(dict(enumerate(HEALTH_ORDER)), return_dtype=pl.String)
+            .alias("delivery_health")
+        )
+        .select("objective_id", "delivery_health", "items", *[f"items_{h}" for h in HEALTH_ORDER])
+    )
+    if objectives is not None:
+        every = objectives.select(pl.col("objective_id").cast(pl.String)).unique(maintain_order=True)
+        summary = every.join(summary, on="objective_id", how="left").with_columns(
+            pl.col("items", *[f"items_{h}" for h in HEALTH_ORDER]).fill_null(0)
+        )
+    return summary.sort("objective_id")
+
+
+def _burn_rates(progress: pl.DataFrame) -> pl.DataFrame:
+    """Per item: the recent burn rate (progress per day over its last three snapshots) and the
+    fastest and slowest rate between two consecutive snapshots."""
+    days = pl.col("snapshot_date").cast(pl.Int64)
+    ordered = progress.select(*KEY, "progress").sort(KEY)
+    from_end = pl.len().over("item_id") - pl.int_range(pl.len()).over("item_id")
+    recent = (
+        ordered.filter(from_end <= RECENT_SNAPSHOTS)
+        .group_by("item_id")
+        .agg(
+            ((pl.col("progress").last() - pl.col("progress").first()) / (days.last() - days.first())).alias(
+                "recent_rate"
+            ),
+            pl.len().alias("snapshots"),
+        )
+        .with_columns(pl.when(pl.col("snapshots") > 1).then(pl.col("recent_rate")).alias("recent_rate"))
+    )
+    steps = ordered.with_columns(
+        (pl.col("progress").diff().over("item_id") / days.diff().over("item_id")).alias("step_rate")
+    ).filter(pl.col("step_rate").is_not_null() & pl.col("step_rate").is_finite())
+    extremes = steps.group_by("item_id").agg(
+        pl.col("step_rate").max().alias("fastest_rate"), pl.col("step_rate").min().alias("slowest_rate")
+    )
+    return recent.select("item_id", "recent_rate").join(extremes, on="item_id", how="left")
+
+
+def _with_objectives(items: pl.DataFrame) -> pl.DataFrame:
+    """objective_id: stated, else inherited down the parent chain from the nearest ancestor that
+    states one or is an objective."""
+    own = pl.coalesce("objective_id", pl.when(pl.col("item_type") == "objective").then(pl.col("item_id")))
+    items = items.with_columns(own.alias("objective_id"))
+    for _ in range(MAX_DEPTH):
+        parents = items.select(pl.col("item_id").alias("parent_id"), pl.col("objective_id").alias("parent_objective"))
+        missing_before = items["objective_id"].null_count()
+        items = (
+            items.join(parents, on="parent_id", how="left")
+            .with_columns(pl.coalesce("objective_id", "parent_objective").alias("objective_id"))
+            .drop("parent_objective")
+        )
+        if items["objective_id"].null_count() == missing_before:
+            break
+    return items
+
+
+def _with_schedule(items: pl.DataFrame, as_of: date, thresholds: Thresholds) -> pl.DataFrame:
+    """time_elapsed, schedule_index, slip_days, the forecasts, health and health_disagrees."""
+    today = pl.lit(as_of, dtype=pl.Date)
+    duration = (pl.col("due_date") - pl.col("start_date")).dt.total_days()
+    since_start = (today - pl.col("start_date")).dt.total_days()
+    category = pl.col("status_category")
+    items = items.with_columns(
+        duration.alias("duration_days"),
+        pl.when(duration > 0)
+        .then((since_start / duration).clip(0, 1))
+        .when(duration == 0)
+        .then((since_start >= 0).cast(pl.Float64))
+        .alias("time_elapsed"),
+        (pl.col("due_date") - pl.col("baseline_due_date")).dt.total_days().alias("slip_days"),
+        pl.when(since_start > 0).then(pl.col("progress") / since_start).alias("start_rate"),
+    )
+    remaining = 1 - pl.col("progress")
+    rate = (
+        pl.when(pl.col("recent_rate") > 0)
+        .then(pl.col("recent_rate"))
+        .when(pl.col("start_rate") > 0)
+        .then(pl.col("start_rate"))
+    )
+    done_on = pl.col("completed_date")
+    items = items.with_columns(
+        (pl.col("recent_rate") > 0).fill_null(False).alias("forecast_from_snapshots"),
+        pl.when(pl.col("time_elapsed") > 0).then(pl.col("progress") / pl.col("time_elapsed")).alias("schedule_index"),
+        pl.when(category == "done").then(done_on).otherwise(_forecast(today, remaining, rate)).alias("forecast_date"),
+        pl.when(category == "done")
+        .then(done_on)
+        .otherwise(_forecast(today, remaining, pl.col("fastest_rate")))
+        .alias("forecast_optimistic"),
+        pl.when(category == "done")
+        .then(done_on)
+        .otherwise(_forecast(today, remaining, pl.col("slowest_rate")))
+        .alias("forecast_pessimistic"),
+        (thresholds.slip_tolerance * pl.col("duration_days")).alias("tolerance_days"),
+    )
+    forecast_over = (pl.col("forecast_date") - pl.col("due_date")).dt.total_days()
+    schedule = pl.col("schedule_index")
+    no_progress = pl.col("progress").fill_null(0) <= 0
+    health = (
+        pl.when(category == "cancelled")
+        .then(pl.lit("cancelled"))
+        .when(category == "done")
+        .then(pl.lit("done"))
+        .when(today > pl.col("due_date"))
+        .then(pl.lit("late"))
+        .when(
+            (schedule < thresholds.off_track_below)
+            | (pl.col("forecast_from_snapshots") & (forecast_over > pl.col("tolerance_days")))
+        )
+        .then(pl.lit("off_track"))
+        .when(
+            (schedule < thresholds.at_risk_below)
+            | (forecast_over > 0)
+            | (pl.col("slip_days") > pl.col("tolerance_days").fill_null(0))
+        )
+        .then(pl.lit("at_risk"))
+        .when(no_progress & (pl.col("start_date").is_null() | (pl.col("start_date") > today)))
+        .then(pl.lit("not_started"))
+        .otherwise(pl.lit("on_track"))
+    )
+    items = items.with_columns(health.alias("health"))
+    computed = pl.col("health").replace_strict(RANK, default=None, return_dtype=pl.Int64)
+    declared = pl.col("declared_health").replace_strict(RANK, default=None, return_dtype=pl.Int64)
+    disagrees = (computed > declared) | (declared - computed >= 2)
+    return items.with_columns(disagrees.fill_null(False).alias("health_disagrees"))
+
+
+def _forecast(today: pl.Expr, remaining: pl.Expr, rate: pl.Expr) -> pl.Expr:
+    """today + remaining / rate days, rounded up (after rounding away float noise: 0.6 / (0.2 / 7)
+    is 21.000000000000004 days, which is 21); null without a positive rate or beyond ten years."""
+    days = (remaining.clip(0, None) / rate).round(6).ceil()
+    usable = (rate > 0) & (days <= MAX_FORECAST_DAYS)
+    return pl.when(usable).then(today + pl.duration(days=days.cast(pl.Int64)))
+
+
+def _with_blocker_conflicts(items: pl.DataFrame) -> pl.DataFrame:
+    """blocker_conflict, and ``conflicting_blockers``: the open blockers that end after this item
+    starts, as (id, end date) pairs for the reason text."""
+    blockers = items.select(
+        pl.col("item_id").alias("blocker_id"),
+        pl.max_horizontal("due_date", "forecast_date").alias("blocker_end"),
+        pl.col("status_category").alias("blocker_category"),
+    )
+    conflicts = (
+        items.select("item_id", "start_date", pl.col("blocked_by").str.split(",").alias("blocker_id"))
+        .explode("blocker_id")
+        .with_columns(pl.col("blocker_id").str.strip_chars())
+        .join(blockers, on="blocker_id")
+        .filter(
+            ~pl.col("blocker_category").is_in(["done", "cancelled"]) & (pl.col("blocker_end") > pl.col("start_date"))
+        )
+        .group_by("item_id")
+        .agg(pl.struct("blocker_id", "blocker_end").alias("conflicting_blockers"))
+    )
+    return items.join(conflicts, on="item_id", how="left").with_columns(
+        pl.col("conflicting_blockers").is_not_null().alias("blocker_conflict")
+    )
+
+
+def _reason(row: Mapping[str, object], as_of: date) -> str:
+    """Why the item has its health, in words a PM would use in a status meeting."""
+    health = row["health"]
+    progress, elapsed, due = row["progress"], row["time_elapsed"], row["due_date"]
+    done_text = f"{progress:.0%} done" if progress is not None else "progress unknown"
+    parts: list[str] = []
+    if health == "cancelled":
+        parts.append("cancelled")
+    elif health == "done":
+        completed = row["completed_date"]
+        parts.append(f"done on {completed}" if completed else "done")
+        if completed and due and completed > due:
+            parts.append(f"{_days((completed - due).days)} after its due date")
+    elif health == "late":
+        parts.append(f"due {due}, {_days((as_of - due).days)} ago, {done_text}")
+    elif health == "not_started":
+        start = row["start_date"]
+        parts.append(f"not started; starts {start}" if start else "not started, and no start date")
+    else:
+        forecast, slip, tolerance = row["forecast_date"], row["slip_days"], row["tolerance_days"]
+        late_forecast = forecast is not None and due is not None and forecast > due
+        slipped = slip is not None and slip > (tolerance or 0)
+        if elapsed is not None:
+            parts.append(f"{done_text} with {elapsed:.0%} of the time gone")
+        else:
+            parts.append(f"{done_text}; no start and due date to compare against")
+        if late_forecast:
+            parts.append(f"forecast to finish {forecast}, {_days((forecast - due).days)} after its due date")
+        if slipped:
+            parts.append(f"slipped {_days(slip)} since the baseline")
+    for blocker in row.get("conflicting_blockers") or []:
+        parts.append(
+            f"waits for {blocker['blocker_id']}, which ends {blocker['blocker_end']}, after this starts ({row['start_date']})"
+        )
+    if row["health_disagrees"]:
+        parts.append(f"declared {str(row['declared_health']).replace('_', ' ')}")
+    return "; ".join(parts)
+
+
+def _days(count: int) -> str:
+    return f"{count} day" if abs(count) == 1 else f"{count} days"
+
+
+__all__ = [
+    "HEALTH_ORDER",
+    "ITEM_HEALTH_COLUMNS",
+    "Thresholds",
+    "burn_up",
+    "delivery_health",
+    "item_health",
+    "progress_by_snapshot",
+    "slip_history",
+]

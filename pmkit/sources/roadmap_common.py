@@ -1,0 +1,439 @@
+"""What the roadmap sources (Jira, Linear, Plane, pmkit's own CSV) share.
+
+Each of them reads the file as strings, maps columns onto ``canonical.ROADMAP_COLUMNS`` with the
+helpers here, and hands the result to ``canonical_frame``, which types the columns, drops the bad
+rows (each reported once as a ``RowError``) and keeps ``_row`` so a problem can be traced back to the
+spreadsheet row. Status words, dates and numbers are parsed the same way for every source, so an
+export from any tool means the same thing on the roadmap page.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from collections.abc import Callable, Iterable, Sequence
+from datetime import date, datetime
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import polars as pl
+
+from pmkit.canonical import ROADMAP_COLUMNS
+from pmkit.sources.base import ROW, ReadOptions, RowError, Sample
+
+KIND = "roadmap"
+DEFAULT_OPTIONS = ReadOptions()
+
+# Status words as tools export them, lower-cased, with "_" and "-" read as spaces.
+# Jira's own status categories are "To Do", "In Progress" and "Done" ("new", "indeterminate" and
+# "done" in its API); Plane's state groups are backlog, unstarted, started, completed, cancelled.
+STATUS_WORDS: dict[str, str] = {
+    **dict.fromkeys(
+        ("to do", "todo", "backlog", "open", "new", "triage", "unstarted", "planned", "not started", "icebox")
+        + ("selected for development", "reopened", "draft", "proposed", "idea"),
+        "todo",
+    ),
+    **dict.fromkeys(
+        ("in progress", "indeterminate", "started", "in review", "review", "code review", "doing", "in development")
+        + ("in qa", "qa", "testing", "in test", "blocked", "on hold", "paused", "active"),
+        "in_progress",
+    ),
+    **dict.fromkeys(
+        ("done", "closed", "resolved", "complete", "completed", "released", "shipped", "merged", "fixed", "deployed")
+        + ("finished", "accepted", "delivered"),
+        "done",
+    ),
+    **dict.fromkeys(
+        ("cancelled", "canceled", "won't do", "wont do", "won't fix", "wontfix", "declined", "rejected", "duplicate")
+        + ("abandoned", "obsolete", "not doing", "invalid", "cannot reproduce", "won't have"),
+        "cancelled",
+    ),
+}
+# Words that settle an unlisted status ("Cancelled by customer", "Done - awaiting deploy").
+CANCELLED_HINTS = ("cancel", "won't", "wont", "reject", "declin", "duplicate", "abandon")
+DONE_HINTS = ("done", "closed", "complete", "resolved", "released", "shipped", "deployed")
+TODO_HINTS = ("backlog", "to do", "todo", "not started")
+
+HEALTH_WORDS = {"on track": "on_track", "at risk": "at_risk", "off track": "off_track"}
+
+
+def normalise_words(text: str) -> str:
+    """`Won’t_Do ` -> `won't do`: lower case, typographic apostrophes and separators made plain."""
+    text = text.strip().lower().replace("\u2019", "'").replace("_", " ").replace("-", " ")
+    return re.sub(r"\s+", " ", text)
+
+
+def category_of_status(status: str | None) -> str | None:
+    """The status category (todo / in_progress / done / cancelled) a status word means.
+
+    Known words map exactly; an unlisted status that names none of the hint words is work under
+    way (in_progress): custom workflow steps such as "Ready for QA" sit between start and done.
+    """
+    if status is None or not status.strip():
+        return None
+    words = normalise_words(status)
+    if words in STATUS_WORDS:
+        return STATUS_WORDS[words]
+    for hints, category in ((CANCELLED_HINTS, "cancelled"), (DONE_HINTS, "done"), (TODO_HINTS, "todo")):
+        if any(hint in words for hint in hints):
+            return category
+    return "in_progress"
+
+
+def status_categories(
+    status: pl.Series,
+    category: pl.Series | None = None,
+    resolution: pl.Series | None = None,
+    finished: pl.Series | None = None,
+) -> pl.Series:
+    """One status category per row, from the best evidence a source has.
+
+    A stated category (Jira's Status Category, Plane's state group) wins over the status word; a
+    cancelling resolution (Jira "Won't Do") or status word makes the row cancelled whatever the
+    category says, because Jira files cancelled work under the Done category. Rows with nothing
+    to go on are done if ``finished`` (a completion date) is set, else todo.
+    """
+    by_status = _map_unique(status, category_of_status)
+    result = by_status
+    if category is not None:
+        result = _map_unique(category, category_of_status).fill_null(by_status)
+    if resolution is not None:
+        cancels = _map_unique(resolution, category_of_status) == "cancelled"
+        result = pl.select(pl.when(cancels.fill_null(False)).then(pl.lit("cancelled")).otherwise(result)).to_series()
+    result = pl.select(pl.when(by_status == "cancelled").then(by_status).otherwise(result)).to_series()
+    fallback = pl.Series(["todo"] * len(status), dtype=pl.String)
+    if finished is not None:
+        fallback = pl.select(pl.when(finished.is_not_null()).then(pl.lit("done")).otherwise(fallback)).to_series()
+    return result.fill_null(fallback).alias("status_category")
+
+
+def declared_health_of(text: str | None) -> str | None:
+    """`On track` / `on_track` / `AT RISK` -> on_track / at_risk / off_track; None if not one of them."""
+    if text is None:
+        return None
+    words = normalise_words(text)
+    return HEALTH_WORDS.get(words)
+
+
+def clean_text(frame: pl.DataFrame) -> pl.DataFrame:
+    """Surrounding spaces removed and blank cells made null, in every string column."""
+    text = pl.col(pl.String).str.strip_chars()
+    return frame.with_columns(pl.when(text.str.len_chars() > 0).then(text).otherwise(None))
+
+
+# Spreadsheet programs run cells starting with = + - @ (or a tab or carriage return) as formulas,
+# so exporters such as Linear prefix such text with one apostrophe: `'=SUM(A1)` means `=SUM(A1)`.
+# Only that escape is undone: a title that merely starts with an apostrophe is left alone.
+FORMULA_ESCAPE = r"^'([=+\-@\t\r])"
+
+
+def unescape_formulas(frame: pl.DataFrame) -> pl.DataFrame:
+    """`'=SUM(A1)` -> `=SUM(A1)` in every string column (see FORMULA_ESCAPE)."""
+    return frame.with_columns(pl.col(pl.String).str.replace(FORMULA_ESCAPE, "$1"))
+
+
+def repeated_columns(frame: pl.DataFrame, *aliases: str) -> list[str]:
+    """Every column named like one of ``aliases`` (case-insensitive), repeats included, in the
+    order of the aliases and then of the file: Jira writes multi-value fields as repeated columns,
+    which ``read_csv_strings`` names `Sprint`, `Sprint_duplicated_0`, `Sprint_duplicated_1`."""
+    found: list[str] = []
+    for alias in aliases:
+        wanted = alias.lower()
+        for column in frame.columns:
+            lowered = column.lower()
+            if (
+                lowered == wanted or re.fullmatch(re.escape(wanted) + r"_duplicated_\d+", lowered)
+            ) and column not in found:
+                found.append(column)
+    return found
+
+
+def nulls(frame: pl.DataFrame, dtype: pl.DataType | type[pl.DataType] = pl.String) -> pl.Series:
+    """A column of nulls as long as ``frame``, for a field the export does not have."""
+    return pl.Series([None] * frame.height, dtype=dtype)
+
+
+def column_or_nulls(frame: pl.DataFrame, column: str | None) -> pl.Series:
+    """The column's text, or nulls when the export lacks the column."""
+    return frame[column] if column is not None else nulls(frame)
+
+
+def first_filled(frame: pl.DataFrame, columns: Sequence[str]) -> pl.Series:
+    """Per row, the first non-empty value among ``columns`` (all null if there are none)."""
+    if not columns:
+        return nulls(frame)
+    return frame.select(pl.coalesce([pl.col(c) for c in columns])).to_series()
+
+
+def joined_ids(frame: pl.DataFrame, columns: Sequence[str]) -> pl.Series:
+    """Per row, the ids in ``columns`` (each may list several) as one comma-joined value."""
+    if not columns:
+        return nulls(frame)
+    return pl.Series([join_ids(cells) for cells in frame.select(columns).iter_rows()], dtype=pl.String)
+
+
+def ordered(errors: Iterable[RowError]) -> tuple[RowError, ...]:
+    """Errors in file order: by row, then column."""
+    return tuple(sorted(errors, key=lambda e: (e.row or 0, e.column or "")))
+
+
+def split_ids(value: str | None) -> list[str]:
+    """`ENG-1, ENG-2` or `ENG-1 ENG-2` -> ['ENG-1', 'ENG-2']."""
+    if value is None:
+        return []
+    return [part for part in re.split(r"[,;\s]+", value) if part]
+
+
+def join_ids(values: Iterable[str | None]) -> str | None:
+    """Distinct ids, in order, comma-joined as canonical ``blocked_by`` expects; None if none."""
+    ids: list[str] = []
+    for value in values:
+        for item_id in split_ids(value):
+            if item_id not in ids:
+                ids.append(item_id)
+    return ",".join(ids) or None
+
+
+def json_list(value: str | None) -> list[str | dict]:
+    """A cell holding a JSON list, as Plane writes them: `["Jane Smith", "Bob"]` -> the names.
+
+    Text that is not a JSON list is taken as one value, so a hand-edited cell still counts.
+    """
+    if value is None:
+        return []
+    try:
+        parsed = json.loads(value)
+    except json.JSONDecodeError:
+        return [value.strip()] if value.strip() else []
+    if isinstance(parsed, list):
+        return [item for item in parsed if isinstance(item, (str, dict))]
+    return [str(parsed)]
+
+
+def parse_date(text: str, formats: Sequence[str], timezone: str) -> date | None:
+    """The calendar date a cell names, or None if it names none.
+
+    ISO 8601 is always accepted (`2026-03-31`, Linear's `2024-05-14T08:53:33Z`, Jira's
+    `2019-10-25T10:00:00.000+0100`); ``formats`` are the source's own strptime formats. A time with
+    an offset is moved to the workspace time zone before its date is taken; a time without one is
+    already local to whoever exported the file.
+    """
+    value = text.strip()
+    parsed: datetime | None
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        parsed = None
+    for fmt in formats:
+        if parsed is not None:
+            break
+        try:
+            parsed = datetime.strptime(value, fmt)
+        except ValueError:
+            parsed = None
+    if parsed is None:
+        return None
+    if parsed.tzinfo is not None:
+        parsed = parsed.astimezone(_zone(timezone))
+    return parsed.date()
+
+
+def date_column(
+    frame: pl.DataFrame,
+    column: str | None,
+    *,
+    formats: Sequence[str],
+    example: str,
+    timezone: str,
+    errors: list[RowError],
+) -> pl.Series:
+    """The column parsed as dates (null where empty); each cell that is not a date adds a RowError
+    like `'31/Feb/20' is not a valid date (expected e.g. 25/Oct/19)`."""
+    return parsed_column(
+        frame,
+        column,
+        lambda text: parse_date(text, formats, timezone),
+        dtype=pl.Date(),
+        problem=f"is not a valid date (expected e.g. {example})",
+        errors=errors,
+    )
+
+
+def parsed_column(
+    frame: pl.DataFrame,
+    column: str | None,
+    parse: Callable[[str], object],
+    *,
+    dtype: pl.DataType | type[pl.DataType],
+    problem: str,
+    errors: list[RowError],
+) -> pl.Series:
+    """The column through ``parse`` (called once per distinct value; None means "not valid"), null
+    where empty or absent; each rejected cell adds a RowError `'<cell>' <problem>`."""
+    if column is None:
+        return nulls(frame, dtype)
+    parsed = _map_unique(frame[column], parse, dtype)
+    bad = frame.filter(parsed.is_null() & frame[column].is_not_null()).select(column, ROW)
+    errors.extend(RowError(row, column, f"'{value}' {problem}") for value, row in bad.iter_rows())
+    return parsed
+
+
+def first_date(frame: pl.DataFrame, columns: Sequence[pl.Series]) -> pl.Series:
+    """Per row, the first non-null of several parsed date columns (Jira repeats some date fields)."""
+    if not columns:
+        return nulls(frame, pl.Date())
+    return pl.select(pl.coalesce(columns)).to_series()
+
+
+def parse_number(text: str) -> float | None:
+    """`3`, `2.5` or `2,5` (a decimal comma) -> a finite number of zero or more; else None."""
+    value = text.strip()
+    if value.count(",") == 1 and "." not in value:
+        value = value.replace(",", ".")
+    try:
+        number = float(value)
+    except ValueError:
+        return None
+    return number if math.isfinite(number) and number >= 0 else None
+
+
+def number_column(frame: pl.DataFrame, column: str | None, *, expected: str, errors: list[RowError]) -> pl.Series:
+    """The column parsed as non-negative numbers; each bad cell adds `'abc' is not <expected>`."""
+    return parsed_column(frame, column, parse_number, dtype=pl.Float64(), problem=f"is not {expected}", errors=errors)
+
+
+def first_number(frame: pl.DataFrame, columns: Sequence[str], *, expected: str, errors: list[RowError]) -> pl.Series:
+    """Per row, the first non-empty of ``columns`` as a number (Jira repeats story point fields)."""
+    if not columns:
+        return nulls(frame, pl.Float64())
+    column_of_value = pl.coalesce([pl.when(pl.col(c).is_not_null()).then(pl.lit(c)) for c in columns])
+    picked = frame.select(
+        pl.coalesce([pl.col(c) for c in columns]).alias("value"), column_of_value.alias("column"), ROW
+    )
+    values = _map_unique(picked["value"], parse_number, pl.Float64)
+    bad = picked.filter(values.is_null() & picked["value"].is_not_null())
+    errors.extend(RowError(row, column, f"'{value}' is not {expected}") for value, column, row in bad.iter_rows())
+    return values
+
+
+def id_errors(frame: pl.DataFrame, column: str, example: str) -> list[RowError]:
+    """Rows without an item id, and rows repeating one (only the first of a repeated id is kept)."""
+    errors = [
+        RowError(row, column, f"the item id is empty (every row needs one, e.g. {example})")
+        for row in frame.filter(pl.col(column).is_null())[ROW]
+    ]
+    ids = frame.filter(pl.col(column).is_not_null()).select(column, ROW)
+    first_rows = ids.group_by(column).agg(pl.col(ROW).min().alias("first_row"))
+    repeats = ids.join(first_rows, on=column).filter(pl.col(ROW) != pl.col("first_row"))
+    errors.extend(
+        RowError(row, column, f"'{item_id}' appears more than once (first on row {first}); each item needs its own id")
+        for item_id, row, first in repeats.select(column, ROW, "first_row").iter_rows()
+    )
+    return errors
+
+
+def missing_column(column: str, header_example: str) -> RowError:
+    """The whole-file error for a missing id column, naming it and a header that works."""
+    return RowError(
+        1, column, f'the file has no "{column}" column (export it with that field, e.g. a header like {header_example})'
+    )
+
+
+def canonical_frame(
+    rows: pl.Series, columns: dict[str, pl.Series], errors: Sequence[RowError], source: str
+) -> pl.DataFrame:
+    """The canonical roadmap frame: every ROADMAP_COLUMNS column with its type (null where the
+    source has nothing), ``source`` filled in, ``_row`` last, and the rows named in ``errors`` left out."""
+    frame = pl.DataFrame({ROW: rows.cast(pl.Int64)})
+    frame = frame.with_columns(
+        [
+            columns[name].cast(dtype).alias(name) if name in columns else pl.lit(None, dtype=dtype).alias(name)
+            for name, dtype in ROADMAP_COLUMNS.items()
+        ]
+    )
+    frame = frame.with_columns(pl.col("source").fill_null(source))
+    bad_rows = sorted({e.row for e in errors if e.row is not None})
+    return frame.filter(~pl.col(ROW).is_in(bad_rows)).select([*ROADMAP_COLUMNS, ROW])
+
+
+def container_rows(items: pl.DataFrame, containers: pl.DataFrame) -> pl.DataFrame:
+    """Roadmap rows for items that exist only as column values (Linear projects, Plane modules).
+
+    ``containers`` has item_id, title, item_type, parent_id (and optionally team); ``items`` is the
+    canonical frame holding their children. A container's status category comes from its children:
+    cancelled if all are, done if every other child is done, in_progress once any child is started
+    or done, else todo. It starts with its earliest child and is due with its latest; its team is
+    the children's one team, if they share one. Such rows have no ``_row``.
+    """
+    live = pl.col("status_category") != "cancelled"
+    children = items.group_by("parent_id").agg(
+        pl.col("status_category").alias("categories"),
+        pl.col("start_date").filter(live).min().alias("start_date"),
+        pl.col("due_date").filter(live).max().alias("due_date"),
+        pl.col("completed_date").filter(live).max().alias("completed_date"),
+        pl.col("team").drop_nulls().unique().alias("teams"),
+    )
+    joined = containers.unique("item_id", keep="first", maintain_order=True).join(
+        children, left_on="item_id", right_on="parent_id", how="left", maintain_order="left"
+    )
+    categories = [_container_category(c or []) for c in joined["categories"].to_list()]
+    own_team = pl.col("team") if "team" in containers.columns else pl.lit(None, dtype=pl.String)
+    shared_team = pl.when(pl.col("teams").list.len() == 1).then(pl.col("teams").list.first())
+    frame = joined.with_columns(pl.Series("status_category", categories, dtype=pl.String)).with_columns(
+        pl.when(pl.col("status_category") == "done").then(pl.col("completed_date")).alias("completed_date"),
+        pl.coalesce(own_team, shared_team).alias("team"),
+    )
+    return frame.select(
+        [
+            pl.col(name).cast(dtype) if name in frame.columns else pl.lit(None, dtype=dtype).alias(name)
+            for name, dtype in ROADMAP_COLUMNS.items()
+            if name != "source"
+        ]
+        + [pl.lit(None, dtype=pl.Int64).alias(ROW)]
+    )
+
+
+def add_containers(items: pl.DataFrame, levels: Sequence[pl.DataFrame], source: str) -> pl.DataFrame:
+    """``items`` with container rows appended, one level at a time from the lowest (milestones)
+    up (projects, then initiatives), so each level's status comes from the level below."""
+    frame = items
+    for level in levels:
+        if level.height == 0:
+            continue
+        known = frame.select("item_id")
+        level = level.join(known, on="item_id", how="anti", maintain_order="left")
+        rows = container_rows(frame, level).with_columns(pl.lit(source).alias("source"))
+        frame = pl.concat([frame, rows.select(frame.columns)])
+    return frame
+
+
+def columns_lower(sample: Sample) -> set[str]:
+    """The header names, lower-cased, with any byte-order mark left by an odd encoding removed."""
+    return {c.lstrip("\ufeff").strip().lower() for c in sample.columns}
+
+
+def _container_category(categories: list[str]) -> str:
+    live = [c for c in categories if c != "cancelled"]
+    if categories and not live:
+        return "cancelled"
+    if live and all(c == "done" for c in live):
+        return "done"
+    if any(c in ("in_progress", "done") for c in live):
+        return "in_progress"
+    return "todo"
+
+
+def _map_unique(
+    series: pl.Series, parse: Callable[[str], object], dtype: pl.DataType | type[pl.DataType] = pl.String
+) -> pl.Series:
+    """``parse`` applied once per distinct value (roadmap columns repeat a few values many times)."""
+    distinct = [v for v in series.unique().to_list() if v is not None]
+    mapping = {value: parse(value) for value in distinct}
+    return series.replace_strict(mapping, default=None, return_dtype=dtype).alias(series.name)
+
+
+def _zone(name: str) -> ZoneInfo:
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return ZoneInfo("UTC")

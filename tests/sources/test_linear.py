@@ -1,0 +1,155 @@
+"""Linear issue CSV exports -> canonical roadmap rows, with projects, milestones and initiatives."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+import polars as pl
+import pytest
+
+from pmkit import roadmap
+from pmkit.sources import linear
+from pmkit.sources.base import ROW, Parsed, ReadOptions, Rejected, RowError
+from pmkit.sources.sniff import sniff
+
+FIXTURES = Path(__file__).parent.parent / "fixtures" / "roadmap"
+HEADER = (
+    "ID,Team,Title,Description,Status,Estimate,Priority,Project ID,Project,Creator,Assignee,Labels,Cycle Number,"
+    "Cycle Name,Cycle Start,Cycle End,Created,Updated,Started,Triaged,Completed,Canceled,Archived,Due Date,"
+    "Parent issue,Initiatives,Project Milestone ID,Project Milestone,SLA Status,UUID,Time in status (minutes),"
+    "Related to,Blocked by,Duplicate of"
+)
+COLUMNS = HEADER.split(",")
+
+
+def line(**cells: str) -> str:
+    """One export row with the given cells (by column name) and the rest empty."""
+    return ",".join(cells.get(column.replace(" ", "_"), "") for column in COLUMNS)
+
+
+# Milestone Beta of project Checkout v2 (initiative Revenue growth): ENG-1 done (3 points),
+# ENG-2 in progress (5), ENG-3 canceled (8, so it counts for nothing). ENG-5 has no project.
+ROWS = [
+    line(ID="ENG-1", Team="Payments", Title="'=SUM(A1) breaks the import", Status="Done", Estimate="3", Project="Checkout v2",
+         Assignee="Ann", Created="2024-05-01T08:00:00Z", Started="2024-05-02T09:00:00Z", Completed="2024-05-14T08:53:33Z",
+         Due_Date="2024-06-01", Initiatives="Revenue growth", Project_Milestone="Beta"),
+    line(ID="ENG-2", Team="Payments", Title="Card form", Status="In Progress", Estimate="5", Project="Checkout v2", Assignee="Bo",
+         Created="2024-05-01T08:00:00Z", Started="2024-05-03T09:00:00Z", Due_Date="2024-06-10", Initiatives="Revenue growth",
+         Project_Milestone="Beta", Blocked_by="ENG-1"),
+    line(ID="ENG-3", Team="Payments", Title="Old flow", Status="Canceled", Estimate="8", Project="Checkout v2",
+         Created="2024-05-01T08:00:00Z", Canceled="2024-05-10T10:00:00Z", Initiatives="Revenue growth", Project_Milestone="Beta"),
+    line(ID="ENG-5", Team="Platform", Title="'Tis the season", Status="Todo", Created="2024-05-01T08:00:00Z"),
+]  # fmt: skip
+
+
+def read(tmp_path: Path, rows: list[str], options: ReadOptions | None = None) -> Parsed:
+    path = tmp_path / "linear.csv"
+    path.write_text("\n".join([HEADER, *rows]) + "\n", encoding="utf-8")
+    return linear.read(sniff(path), options or ReadOptions())
+
+
+def test_issues_map_onto_canonical_columns(tmp_path):
+    parsed = read(tmp_path, ROWS)
+    assert parsed.errors == ()
+    issues = parsed.frame.filter(pl.col(ROW).is_not_null())
+    assert issues["item_id"].to_list() == ["ENG-1", "ENG-2", "ENG-3", "ENG-5"]
+    assert issues["status_category"].to_list() == ["done", "in_progress", "cancelled", "todo"]
+    assert issues["estimate"].to_list() == [3.0, 5.0, 8.0, None]
+    assert issues["start_date"].to_list() == [date(2024, 5, 2), date(2024, 5, 3), None, None]
+    assert issues["due_date"].to_list() == [date(2024, 6, 1), date(2024, 6, 10), None, None]
+    assert issues["completed_date"].to_list() == [date(2024, 5, 14), None, None, None]
+    assert issues["owner"].to_list() == ["Ann", "Bo", None, None]
+    assert issues["blocked_by"].to_list() == [None, "ENG-1", None, None]
+    assert set(parsed.frame["source"]) == {"linear"}
+
+
+def test_formula_escape_is_undone_but_a_plain_apostrophe_stays(tmp_path):
+    titles = read(tmp_path, ROWS).frame["title"].to_list()
+    assert titles[0] == "=SUM(A1) breaks the import"
+    assert titles[3] == "'Tis the season"
+
+
+def test_projects_milestones_and_initiatives_become_items(tmp_path):
+    frame = read(tmp_path, ROWS).frame
+    assert frame.filter(item_id="ENG-1")["parent_id"].item() == "milestone:Checkout v2/Beta"
+    assert frame.filter(item_id="ENG-5")["parent_id"].item() is None
+    containers = frame.filter(pl.col(ROW).is_null()).select(
+        "item_id", "title", "item_type", "parent_id", "status_category", "team"
+    )
+    assert containers.rows() == [
+        ("milestone:Checkout v2/Beta", "Beta", "milestone", "project:Checkout v2", "in_progress", "Payments"),
+        ("project:Checkout v2", "Checkout v2", "epic", "initiative:Revenue growth", "in_progress", "Payments"),
+        ("initiative:Revenue growth", "Revenue growth", "initiative", None, "in_progress", "Payments"),
+    ]
+    milestone = frame.filter(item_id="milestone:Checkout v2/Beta").row(0, named=True)
+    assert (milestone["start_date"], milestone["due_date"]) == (date(2024, 5, 2), date(2024, 6, 10))
+
+
+def test_cancelled_issue_is_left_out_of_progress(tmp_path):
+    """Beta has 3 of 3 + 5 points done; ENG-3's 8 canceled points do not count (3/16 if they did)."""
+    snapshots = read(tmp_path, ROWS).frame.drop(ROW).with_columns(pl.lit(date(2024, 5, 20)).alias("snapshot_date"))
+    health = roadmap.item_health(snapshots, date(2024, 5, 20))
+    progress = dict(health.select("item_id", "progress").iter_rows())
+    assert progress["milestone:Checkout v2/Beta"] == pytest.approx(3 / 8)
+    assert progress["project:Checkout v2"] == pytest.approx(3 / 8)
+    assert progress["initiative:Revenue growth"] == pytest.approx(3 / 8)
+    assert health.filter(item_id="ENG-3")["health"].item() == "cancelled"
+
+
+def test_parent_issue_wins_over_milestone_and_a_done_project(tmp_path):
+    rows = [
+        line(ID="ENG-1", Title="Parent", Status="Done", Project="Mobile", Project_Milestone="GA"),
+        line(ID="ENG-2", Title="Child", Status="Done", Project="Mobile", Project_Milestone="GA", Parent_issue="ENG-1"),
+        line(ID="ENG-3", Title="No milestone", Status="Canceled", Project="Mobile"),
+    ]
+    frame = read(tmp_path, rows).frame
+    assert dict(frame.select("item_id", "parent_id").iter_rows()) == {
+        "ENG-1": "milestone:Mobile/GA",
+        "ENG-2": "ENG-1",
+        "ENG-3": "project:Mobile",
+        "milestone:Mobile/GA": "project:Mobile",
+        "project:Mobile": None,
+    }
+    assert frame.filter(item_id="project:Mobile")["status_category"].item() == "done"
+
+
+def test_times_are_read_in_the_workspace_time_zone(tmp_path):
+    rows = [
+        line(
+            ID="ENG-1",
+            Title="Late night",
+            Status="Done",
+            Started="2024-05-14T23:30:00Z",
+            Completed="2024-05-15T22:30:00.000Z",
+        )
+    ]
+    frame = read(tmp_path, rows, ReadOptions(timezone="Europe/Berlin")).frame
+    assert frame.select("start_date", "completed_date").row(0) == (date(2024, 5, 15), date(2024, 5, 16))
+
+
+def test_bad_dates_and_estimates_are_row_errors(tmp_path):
+    rows = [
+        line(ID="ENG-1", Title="Fine", Status="Todo", Due_Date="2024-06-01"),
+        line(ID="ENG-2", Title="Bad date", Status="Todo", Due_Date="2024-02-30"),
+        line(ID="ENG-3", Title="Bad estimate", Status="Todo", Estimate="XL"),
+    ]
+    parsed = read(tmp_path, rows)
+    assert parsed.errors == (
+        RowError(3, "Due Date", "'2024-02-30' is not a valid date (expected e.g. 2024-05-14T08:53:33Z)"),
+        RowError(4, "Estimate", "'XL' is not a number of points (e.g. 3)"),
+    )
+    assert parsed.frame["item_id"].to_list() == ["ENG-1"]
+
+
+def test_missing_id_column_rejects_the_file(tmp_path):
+    path = tmp_path / "linear.csv"
+    path.write_text("Title,Status,Team\nSomething,Done,Payments\n")
+    with pytest.raises(Rejected) as caught:
+        linear.read(sniff(path))
+    assert caught.value.errors[0].column == "ID"
+
+
+@pytest.mark.parametrize("header", sorted((FIXTURES / "headers").glob("*.csv")), ids=lambda p: p.name)
+def test_detects_linear_headers_and_no_others(header):
+    assert linear.detect(sniff(header)) == header.name.startswith("linear_")

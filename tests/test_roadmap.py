@@ -1,0 +1,440 @@
+"""Roadmap health on small snapshot histories whose numbers are worked out by hand in each test."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import polars as pl
+import pytest
+from polars.testing import assert_frame_equal
+
+from pmkit.canonical import ROADMAP_COLUMNS
+from pmkit.roadmap import (
+    ITEM_HEALTH_COLUMNS,
+    Thresholds,
+    burn_up,
+    delivery_health,
+    item_health,
+    progress_by_snapshot,
+    slip_history,
+)
+
+SNAPSHOT_COLUMNS = {**ROADMAP_COLUMNS, "snapshot_date": pl.Date()}
+
+
+def snapshot(day: date, *items: dict) -> pl.DataFrame:
+    """One snapshot: each item a dict of canonical columns; unset ones are null, status in_progress."""
+    defaults = {"item_type": "issue", "status_category": "in_progress", "source": "pmkit", "title": None}
+    rows = [{**defaults, **item, "snapshot_date": day} for item in items]
+    return pl.DataFrame(
+        [{name: row.get(name) for name in SNAPSHOT_COLUMNS} for row in rows], schema=SNAPSHOT_COLUMNS, orient="row"
+    )
+
+
+def history(*snapshots: pl.DataFrame) -> pl.DataFrame:
+    return pl.concat(snapshots)
+
+
+def health_of(frame: pl.DataFrame, item_id: str) -> dict:
+    return frame.filter(item_id=item_id).row(0, named=True)
+
+
+# --- progress -------------------------------------------------------------------------------
+
+
+def test_progress_rolls_up_points_over_leaves_and_skips_cancelled_subtrees():
+    """I -> E (S1 done 3, S2 todo 5, S3 cancelled 8, S4 half done 2), E2 (T1 done, T2 todo; no points),
+    E3 cancelled (S5 done 100).
+    E  = (3 + 0 + 0.5 * 2) / (3 + 5 + 2) = 0.4
+    E2 = 1 / 2 leaves = 0.5
+    I  = points of the leaves that have them: 4 / 10 = 0.4 (E3's subtree counts for nothing)."""
+    day = date(2026, 3, 1)
+    snapshots = snapshot(
+        day,
+        {"item_id": "I", "item_type": "initiative"},
+        {"item_id": "E", "parent_id": "I", "item_type": "epic"},
+        {"item_id": "S1", "parent_id": "E", "status_category": "done", "estimate": 3.0},
+        {"item_id": "S2", "parent_id": "E", "status_category": "todo", "estimate": 5.0},
+        {"item_id": "S3", "parent_id": "E", "status_category": "cancelled", "estimate": 8.0},
+        {"item_id": "S4", "parent_id": "E", "progress": 0.5, "estimate": 2.0},
+        {"item_id": "E2", "parent_id": "I", "item_type": "epic"},
+        {"item_id": "T1", "parent_id": "E2", "status_category": "done"},
+        {"item_id": "T2", "parent_id": "E2", "status_category": "todo"},
+        {"item_id": "E3", "parent_id": "I", "item_type": "epic", "status_category": "cancelled"},
+        {"item_id": "S5", "parent_id": "E3", "status_category": "done", "estimate": 100.0},
+    )
+    progress = dict(progress_by_snapshot(snapshots).select("item_id", "progress").iter_rows())
+    assert progress["E"] == pytest.approx(0.4)
+    assert progress["E2"] == pytest.approx(0.5)
+    assert progress["I"] == pytest.approx(0.4)
+    assert (progress["S1"], progress["S2"], progress["S4"], progress["T2"]) == (1.0, 0.0, 0.5, 0.0)
+    assert progress["S3"] is None and progress["E3"] is None
+
+
+def test_stated_progress_wins_and_done_is_complete():
+    day = date(2026, 3, 1)
+    snapshots = snapshot(
+        day,
+        {"item_id": "E", "item_type": "epic", "progress": 0.9},
+        {"item_id": "S1", "parent_id": "E", "status_category": "todo", "estimate": 3.0},
+        {"item_id": "F", "item_type": "epic", "status_category": "done", "progress": 0.5},
+        {"item_id": "S2", "parent_id": "F", "status_category": "todo"},
+    )
+    progress = dict(progress_by_snapshot(snapshots).select("item_id", "progress").iter_rows())
+    assert (progress["E"], progress["F"]) == (0.9, 1.0)
+
+
+# --- schedule, health and reason --------------------------------------------------------------
+
+PLAN = {"start_date": date(2026, 3, 1), "due_date": date(2026, 4, 20)}  # 50 days
+
+
+def test_time_elapsed_schedule_index_and_reason_on_track():
+    """13 of 50 days gone (0.26) and 62% done: schedule index 0.62 / 0.26 = 2.3846.
+    Forecast from progress since the start: 0.38 left at 0.62 / 13 a day = 7.97, so 8 days."""
+    as_of = date(2026, 3, 14)
+    row = health_of(item_health(snapshot(as_of, {"item_id": "A", "progress": 0.62, **PLAN}), as_of), "A")
+    assert row["time_elapsed"] == pytest.approx(0.26)
+    assert row["schedule_index"] == pytest.approx(0.62 / 0.26)
+    assert row["forecast_date"] == date(2026, 3, 22)
+    assert row["health"] == "on_track"
+    assert row["reason"] == "62% done with 26% of the time gone"
+
+
+def test_on_the_due_date_an_unfinished_item_is_not_late_yet():
+    """As of the due date: all the time is gone, 95% done (index 0.95, not below 0.9), but at
+    0.95 / 50 a day the last 5% takes 2.6, so 3, more days: at risk. A day later it is late."""
+    snapshots = snapshot(date(2026, 4, 20), {"item_id": "A", "progress": 0.95, **PLAN})
+    on_due = health_of(item_health(snapshots, date(2026, 4, 20)), "A")
+    assert (on_due["time_elapsed"], on_due["schedule_index"]) == (1.0, pytest.approx(0.95))
+    assert on_due["forecast_date"] == date(2026, 4, 23)
+    assert on_due["health"] == "at_risk"
+    assert (
+        on_due["reason"]
+        == "95% done with 100% of the time gone; forecast to finish 2026-04-23, 3 days after its due date"
+    )
+
+    after = health_of(item_health(snapshots, date(2026, 4, 21)), "A")
+    assert after["health"] == "late"
+    assert after["reason"] == "due 2026-04-20, 1 day ago, 95% done"
+
+
+@pytest.mark.parametrize(
+    ("progress", "health", "reason"),
+    [
+        # 15 of 30 days gone; a forecast from progress since the start restates the index.
+        (
+            0.3,
+            "off_track",
+            "30% done with 50% of the time gone; forecast to finish 2026-04-20, 20 days after its due date",
+        ),
+        (
+            0.4,
+            "at_risk",
+            "40% done with 50% of the time gone; forecast to finish 2026-04-08, 8 days after its due date",
+        ),
+        (0.6, "on_track", "60% done with 50% of the time gone"),
+    ],
+)
+def test_schedule_index_thresholds(progress, health, reason):
+    as_of = date(2026, 3, 16)
+    plan = {"start_date": date(2026, 3, 1), "due_date": date(2026, 3, 31)}
+    row = health_of(item_health(snapshot(as_of, {"item_id": "A", "progress": progress, **plan}), as_of), "A")
+    assert row["schedule_index"] == pytest.approx(progress / 0.5)
+    assert (row["health"], row["reason"]) == (health, reason)
+
+
+def test_thresholds_are_settings():
+    as_of = date(2026, 3, 16)
+    snapshots = snapshot(
+        as_of, {"item_id": "A", "progress": 0.3, "start_date": date(2026, 3, 1), "due_date": date(2026, 3, 31)}
+    )
+    assert health_of(item_health(snapshots, as_of, Thresholds(off_track_below=0.5)), "A")["health"] == "at_risk"
+
+
+def test_not_started_done_and_cancelled():
+    as_of = date(2026, 3, 16)
+    snapshots = snapshot(
+        as_of,
+        {"item_id": "future", "status_category": "todo", "start_date": date(2026, 4, 1), "due_date": date(2026, 4, 30)},
+        {"item_id": "undated", "status_category": "todo"},
+        {
+            "item_id": "shipped",
+            "status_category": "done",
+            "due_date": date(2026, 3, 10),
+            "completed_date": date(2026, 3, 12),
+        },
+        {"item_id": "dropped", "status_category": "cancelled", "due_date": date(2026, 3, 1)},
+    )
+    rows = item_health(snapshots, as_of).select("item_id", "health", "reason", "forecast_date").rows()
+    assert rows == [
+        ("future", "not_started", "not started; starts 2026-04-01", None),
+        ("undated", "not_started", "not started, and no start date", None),
+        ("shipped", "done", "done on 2026-03-12; 2 days after its due date", date(2026, 3, 12)),
+        ("dropped", "cancelled", "cancelled", None),
+    ]
+
+
+# --- slip -------------------------------------------------------------------------------------
+
+
+def test_due_date_moved_twice_across_three_snapshots():
+    """Due 03-31, then 04-14, then 04-21: slips of 0, 14 and 21 days from the first due date.
+    As of 03-15: 14 of 51 days gone (27%), 50% done, slip 21 > 10% of 51 days: at risk.
+    Burn rate over the three snapshots: 0.4 in 14 days; 0.5 left takes 17.5, so 18 days: 04-02."""
+    start = date(2026, 3, 1)
+    snapshots = history(
+        snapshot(
+            date(2026, 3, 1), {"item_id": "A", "start_date": start, "due_date": date(2026, 3, 31), "progress": 0.1}
+        ),
+        snapshot(
+            date(2026, 3, 8), {"item_id": "A", "start_date": start, "due_date": date(2026, 4, 14), "progress": 0.3}
+        ),
+        snapshot(
+            date(2026, 3, 15), {"item_id": "A", "start_date": start, "due_date": date(2026, 4, 21), "progress": 0.5}
+        ),
+    )
+    expected = pl.DataFrame(
+        {
+            "snapshot_date": [date(2026, 3, 1), date(2026, 3, 8), date(2026, 3, 15)],
+            "due_date": [date(2026, 3, 31), date(2026, 4, 14), date(2026, 4, 21)],
+            "baseline_due_date": [date(2026, 3, 31)] * 3,
+            "slip_days": [0, 14, 21],
+        }
+    )
+    assert_frame_equal(slip_history(snapshots, "A"), expected)
+    row = health_of(item_health(snapshots, date(2026, 3, 15)), "A")
+    assert (row["baseline_due_date"], row["slip_days"]) == (date(2026, 3, 31), 21)
+    assert row["forecast_date"] == date(2026, 4, 2)
+    assert row["health"] == "at_risk"
+    assert row["reason"] == "50% done with 27% of the time gone; slipped 21 days since the baseline"
+
+    # As of 03-08 the history ends at the second snapshot.
+    assert health_of(item_health(snapshots, date(2026, 3, 8)), "A")["slip_days"] == 14
+
+
+def test_a_stated_baseline_wins_over_the_first_due_date():
+    snapshots = history(
+        snapshot(date(2026, 3, 1), {"item_id": "A", "due_date": date(2026, 3, 31)}),
+        snapshot(
+            date(2026, 3, 8), {"item_id": "A", "due_date": date(2026, 4, 14), "baseline_due_date": date(2026, 4, 10)}
+        ),
+    )
+    # The first snapshot states no baseline, so its own (first) due date is the baseline there.
+    assert slip_history(snapshots, "A")["slip_days"].to_list() == [0, 4]
+    assert health_of(item_health(snapshots, date(2026, 3, 8)), "A")["slip_days"] == 4
+
+
+# --- forecast ---------------------------------------------------------------------------------
+
+BURN_PLAN = {"start_date": date(2026, 2, 23), "due_date": date(2026, 4, 30)}
+
+
+def test_forecast_from_a_steady_burn_rate_of_20_percent_a_week():
+    """0.2, 0.4, 0.6 a week apart: 0.2 / 7 a day; 0.4 left takes 14 days from 03-16."""
+    snapshots = history(
+        *[
+            snapshot(day, {"item_id": "A", "progress": done, **BURN_PLAN})
+            for day, done in [(date(2026, 3, 2), 0.2), (date(2026, 3, 9), 0.4), (date(2026, 3, 16), 0.6)]
+        ]
+    )
+    row = health_of(item_health(snapshots, date(2026, 3, 16)), "A")
+    assert (row["forecast_date"], row["forecast_optimistic"], row["forecast_pessimistic"]) == (date(2026, 3, 30),) * 3
+
+
+def test_forecast_uses_the_last_three_snapshots_and_the_extreme_weekly_rates():
+    """Progress 0.0, 0.1, 0.3, 0.4 on 02-23, 03-02, 03-09, 03-16.
+    Recent rate (last three snapshots): 0.3 in 14 days; 0.6 left takes 28 days: 04-13.
+    Fastest week 0.2 / 7: 21 days (04-06); slowest 0.1 / 7: 42 days (04-27).
+    As of 03-12 the latest snapshot is 03-09: rate 0.3 / 14 over 02-23..03-09, 0.7 left takes
+    32.7, so 33, days from 03-12: 04-14."""
+    snapshots = history(
+        *[
+            snapshot(day, {"item_id": "A", "progress": done, **BURN_PLAN})
+            for day, done in [
+                (date(2026, 2, 23), 0.0),
+                (date(2026, 3, 2), 0.1),
+                (date(2026, 3, 9), 0.3),
+                (date(2026, 3, 16), 0.4),
+            ]
+        ]
+    )
+    row = health_of(item_health(snapshots, date(2026, 3, 16)), "A")
+    assert (row["forecast_date"], row["forecast_optimistic"], row["forecast_pessimistic"]) == (
+        date(2026, 4, 13),
+        date(2026, 4, 6),
+        date(2026, 4, 27),
+    )
+    between = health_of(item_health(snapshots, date(2026, 3, 12)), "A")
+    assert (between["snapshot_date"], between["progress"], between["forecast_date"]) == (
+        date(2026, 3, 9),
+        0.3,
+        date(2026, 4, 14),
+    )
+
+
+def test_a_burn_rate_forecast_far_past_due_is_off_track():
+    """03-02: 0.1, 03-09: 0.15 on a 03-01..03-31 plan: the index (0.15 / 0.27 = 0.58) is already
+    off track; the burn rate of 0.05 a week needs 119 days for the last 0.85: 07-06."""
+    plan = {"start_date": date(2026, 3, 1), "due_date": date(2026, 3, 31)}
+    snapshots = history(
+        snapshot(date(2026, 3, 2), {"item_id": "A", "progress": 0.1, **plan}),
+        snapshot(date(2026, 3, 9), {"item_id": "A", "progress": 0.15, **plan}),
+    )
+    row = health_of(item_health(snapshots, date(2026, 3, 9)), "A")
+    assert row["forecast_date"] == date(2026, 7, 6)
+    assert row["health"] == "off_track"
+    assert (
+        row["reason"] == "15% done with 27% of the time gone; forecast to finish 2026-07-06, 97 days after its due date"
+    )
+
+
+def test_no_progress_means_no_forecast():
+    as_of = date(2026, 3, 16)
+    row = health_of(item_health(snapshot(as_of, {"item_id": "A", "progress": 0.0, **BURN_PLAN}), as_of), "A")
+    assert (row["forecast_date"], row["health"]) == (None, "off_track")  # 0% done, 32% of the time gone
+
+
+# --- declared health, blockers, objectives ------------------------------------------------------
+
+
+def test_declared_health_disagreement():
+    as_of = date(2026, 3, 16)
+    plan = {"start_date": date(2026, 3, 1), "due_date": date(2026, 3, 31)}
+    snapshots = snapshot(
+        as_of,
+        {"item_id": "rosy", "progress": 0.3, "declared_health": "on_track", **plan},  # computed off_track
+        {"item_id": "honest", "progress": 0.4, "declared_health": "at_risk", **plan},  # computed at_risk
+        {"item_id": "gloomy", "progress": 0.6, "declared_health": "off_track", **plan},  # computed on_track
+        {"item_id": "careful", "progress": 0.6, "declared_health": "at_risk", **plan},  # computed on_track
+        {"item_id": "silent", "progress": 0.3, **plan},
+    )
+    health = item_health(snapshots, as_of)
+    assert dict(health.select("item_id", "health_disagrees").iter_rows()) == {
+        "rosy": True,
+        "honest": False,
+        "gloomy": True,
+        "careful": False,
+        "silent": False,
+    }
+    assert health_of(health, "rosy")["reason"].endswith("; declared on track")
+
+
+def test_blocker_ending_after_the_item_starts_is_a_conflict():
+    as_of = date(2026, 3, 16)
+    snapshots = snapshot(
+        as_of,
+        {
+            "item_id": "A",
+            "status_category": "todo",
+            "start_date": date(2026, 4, 1),
+            "due_date": date(2026, 4, 30),
+            "blocked_by": "B,D,X",
+        },
+        {"item_id": "B", "status_category": "todo", "start_date": date(2026, 3, 20), "due_date": date(2026, 4, 10)},
+        {
+            "item_id": "C",
+            "status_category": "todo",
+            "start_date": date(2026, 4, 1),
+            "due_date": date(2026, 4, 30),
+            "blocked_by": "D",
+        },
+        {"item_id": "D", "status_category": "done", "due_date": date(2026, 4, 20)},
+    )
+    health = item_health(snapshots, as_of)
+    assert dict(health.select("item_id", "blocker_conflict").iter_rows()) == {
+        "A": True,
+        "B": False,
+        "C": False,
+        "D": False,
+    }
+    assert health_of(health, "A")["reason"] == (
+        "not started; starts 2026-04-01; waits for B, which ends 2026-04-10, after this starts (2026-04-01)"
+    )
+
+
+def test_objective_is_inherited_down_the_tree():
+    day = date(2026, 3, 1)
+    snapshots = snapshot(
+        day,
+        {"item_id": "O", "item_type": "objective"},
+        {"item_id": "E", "item_type": "epic", "parent_id": "O"},
+        {"item_id": "S", "parent_id": "E"},
+        {"item_id": "F", "item_type": "epic", "objective_id": "obj-x"},
+        {"item_id": "T", "parent_id": "F"},
+        {"item_id": "lone"},
+    )
+    objectives = dict(item_health(snapshots, day).select("item_id", "objective_id").iter_rows())
+    assert objectives == {"O": "O", "E": "O", "S": "O", "F": "obj-x", "T": "obj-x", "lone": None}
+
+
+def test_delivery_health_is_the_worst_item_with_counts():
+    items = pl.DataFrame(
+        {
+            "objective_id": ["o1", "o1", "o1", "o1", "o1", "o2", "o2", "o3", None],
+            "item_type": ["objective", "epic", "epic", "issue", "issue", "epic", "epic", "issue", "epic"],
+            "health": ["late", "at_risk", "on_track", "done", "cancelled", "done", "not_started", "done", "late"],
+        }
+    )
+    objectives = pl.DataFrame({"objective_id": ["o1", "o2", "o3", "o4"]})
+    expected = pl.DataFrame(
+        {
+            "objective_id": ["o1", "o2", "o3", "o4"],
+            "delivery_health": ["at_risk", "not_started", "done", None],
+            "items": [3, 2, 1, 0],
+            "items_late": [0, 0, 0, 0],
+            "items_off_track": [0, 0, 0, 0],
+            "items_at_risk": [1, 0, 0, 0],
+            "items_on_track": [1, 0, 0, 0],
+            "items_not_started": [0, 1, 0, 0],
+            "items_done": [1, 1, 1, 0],
+        }
+    )
+    assert_frame_equal(delivery_health(items, objectives), expected)
+    assert delivery_health(items)["objective_id"].to_list() == ["o1", "o2", "o3"]
+
+
+# --- snapshots and shapes -------------------------------------------------------------------------
+
+
+def test_each_source_uses_its_own_latest_snapshot():
+    snapshots = history(
+        snapshot(date(2026, 3, 10), {"item_id": "J-1", "source": "jira"}),
+        snapshot(date(2026, 3, 12), {"item_id": "L-1", "source": "linear"}),
+    )
+    assert item_health(snapshots, date(2026, 3, 13))["item_id"].to_list() == ["J-1", "L-1"]
+    assert item_health(snapshots, date(2026, 3, 11))["item_id"].to_list() == ["J-1"]
+
+
+def test_nothing_before_as_of_gives_an_empty_frame_with_the_columns():
+    snapshots = snapshot(date(2026, 3, 10), {"item_id": "A"})
+    empty = item_health(snapshots, date(2026, 3, 1))
+    assert empty.is_empty() and empty.schema == pl.Schema(ITEM_HEALTH_COLUMNS)
+    assert item_health(snapshots, date(2026, 3, 10)).schema == pl.Schema(ITEM_HEALTH_COLUMNS)
+
+
+def test_burn_up_counts_items_without_estimates():
+    snapshots = history(
+        snapshot(
+            date(2026, 3, 1),
+            {"item_id": "E", "item_type": "epic"},
+            {"item_id": "S1", "parent_id": "E", "status_category": "done"},
+            {"item_id": "S2", "parent_id": "E", "status_category": "todo"},
+        ),
+        snapshot(
+            date(2026, 3, 8),
+            {"item_id": "E", "item_type": "epic"},
+            {"item_id": "S1", "parent_id": "E", "status_category": "done"},
+            {"item_id": "S2", "parent_id": "E", "status_category": "done"},
+            {"item_id": "S3", "parent_id": "E", "status_category": "todo"},
+        ),
+    )
+    expected = pl.DataFrame(
+        {
+            "snapshot_date": [date(2026, 3, 1), date(2026, 3, 8)],
+            "done": [1.0, 2.0],
+            "total": [2.0, 3.0],
+            "unit": ["items", "items"],
+        }
+    )
+    assert_frame_equal(burn_up(snapshots, "E"), expected)
