@@ -1,0 +1,107 @@
+"""Events from pmkit's own CSV, and from any CSV or Parquet whose columns can be mapped.
+
+pmkit's own layout is ``event_time,user_id,event[,event_id,session_id,revenue,...dimensions]``.
+Any other table is mapped by column aliases (below, first match wins, names compared in lower case
+with spaces, dots and dashes as ``_``, so ``Event Time`` is ``event_time``); ``Parsed.mapping``
+shows the user which column became which. A file needs a time, a user and an event column to be
+claimed here, so roadmap, objective and feedback files (which lack an event column) never are.
+Delimiters ``,`` ``;`` and tab, and the encodings UTF-8, UTF-8 with BOM and Windows-1252 are
+handled by ``sniff``/``read_csv_strings``; in ``;`` files amounts may use decimal commas (``49,50``).
+"""
+
+from __future__ import annotations
+
+import re
+
+import polars as pl
+
+from pmkit.sources.base import ROW, Parsed, ReadOptions, Rejected, RowError, Sample
+from pmkit.sources.events_common import Dimensions, build_events, drop_cut_off_row, read_table
+
+KIND = "events"
+FORMAT = "events table"
+
+ALIASES: dict[str, tuple[str, ...]] = {
+    "event_time": ("event_time", "timestamp", "time", "created_at", "datetime", "ts", "date"),
+    # device_id last: it names a device, not a person, so it is used only when nothing else is there.
+    "user_id": (
+        "user_id",
+        "distinct_id",
+        "user_pseudo_id",
+        "userid",
+        "user",
+        "person_id",
+        "customer_id",
+        "account_id",
+        "device_id",
+    ),
+    "event": ("event", "event_name", "event_type", "action", "name"),
+    "event_id": ("event_id", "uuid", "$insert_id", "insert_id", "id"),
+    "session_id": ("session_id", "$session_id"),
+    "revenue": ("revenue", "amount", "value", "price", "event_value_in_usd"),
+}
+REQUIRED_EXAMPLES = {
+    "event_time": "a time column",
+    "user_id": "a user column",
+    "event": "an event column",
+}
+
+
+def column_key(name: str) -> str:
+    """How column names are compared: ``Event Time`` and ``event.time`` are ``event_time``."""
+    # Spaces, dots and dashes as `_`: "User ID" -> "user_id"; `$` is kept: "$insert_id".
+    return re.sub(r"[\s.\-]+", "_", name.strip().lstrip("\ufeff").lower())
+
+
+def map_columns(columns: tuple[str, ...] | list[str]) -> dict[str, str]:
+    """Canonical name -> source column, for the canonical columns an alias was found for.
+
+    >>> map_columns(["timestamp", "distinct_id", "event_name", "plan"])
+    {'event_time': 'timestamp', 'user_id': 'distinct_id', 'event': 'event_name'}
+    """
+    by_key: dict[str, str] = {}
+    for column in columns:
+        by_key.setdefault(column_key(column), column)
+    found: dict[str, str] = {}
+    for canonical, aliases in ALIASES.items():
+        for alias in aliases:
+            column = by_key.get(alias)
+            if column is not None and column not in found.values():
+                found[canonical] = column
+                break
+    return found
+
+
+def detect(sample: Sample) -> bool:
+    if sample.layout not in ("csv", "parquet"):
+        return False
+    found = map_columns(sample.columns)
+    return all(name in found for name in REQUIRED_EXAMPLES)
+
+
+def read(sample: Sample, options: ReadOptions) -> Parsed:
+    frame, errors = drop_cut_off_row(sample, read_table(sample))
+    source_columns = [c for c in frame.columns if c != ROW]
+    found = map_columns(source_columns)
+    missing = [name for name in REQUIRED_EXAMPLES if name not in found]
+    if missing:
+        wanted = "; ".join(f"{REQUIRED_EXAMPLES[name]} named one of {', '.join(ALIASES[name])}" for name in missing)
+        shown = ", ".join(source_columns[:8])
+        message = f"no {', '.join(missing)} column among {shown} (expected {wanted}; e.g. a header like event_time,user_id,event)"
+        raise Rejected([RowError(1, None, message)])
+    columns = frame.select(pl.col(ROW), *(pl.col(source).alias(name) for name, source in found.items()))
+    dimensions = frame.select(c for c in source_columns if c not in found.values())
+    own_layout = all(found.get(name) == name for name in REQUIRED_EXAMPLES)
+    if sample.layout == "parquet":
+        fmt = "events Parquet"
+    else:
+        fmt = "pmkit events CSV" if own_layout else "events CSV (mapped columns)"
+    return build_events(
+        columns,
+        found,
+        fmt=fmt,
+        timezone=options.timezone,
+        dimensions=Dimensions(dimensions),
+        decimal_comma=sample.delimiter == ";",
+        errors=errors,
+    )

@@ -1,0 +1,88 @@
+"""GA4 BigQuery exports flattened to CSV (or Parquet).
+
+Header seen in real flattened exports:
+``event_date, event_timestamp, event_name, user_id, user_pseudo_id, platform, device.category,
+geo.country, app_info.version``. ``event_timestamp`` is epoch microseconds (``1772359200000000``
+is 2026-03-01T10:00:00Z); ``event_date`` (``20260301``, the day in the property's time zone) repeats
+it and is left out.
+
+Mapping: user = ``user_id`` when set (signed-in users), else ``user_pseudo_id`` (the browser or app
+instance; consumed, not kept as a dimension); ``event_value_in_usd`` -> revenue;
+``ga_session_id`` (or ``event_params.ga_session_id``) -> session_id. GA4 has no event id, so no
+dedupe happens. Other columns are dimensions, dots as ``_`` (``geo.country`` -> ``geo_country``,
+``device.category`` -> ``device_category``); ``geo.country`` is also kept as ``country`` to line
+up with the other sources.
+"""
+
+from __future__ import annotations
+
+import polars as pl
+
+from pmkit.sources.base import ROW, Parsed, ReadOptions, Rejected, RowError, Sample
+from pmkit.sources.csvfile import column_lookup
+from pmkit.sources.events_common import Dimensions, build_events, drop_cut_off_row, read_table
+
+KIND = "events"
+FORMAT = "GA4"
+
+REQUIRED = ("event_timestamp", "event_name", "user_pseudo_id")
+SESSION_COLUMNS = ("ga_session_id", "event_params.ga_session_id", "session_id")
+DROPPED = ("event_date",)
+ALSO_AS = {"geo.country": "country"}
+
+
+def detect(sample: Sample) -> bool:
+    return sample.layout in ("csv", "parquet") and sample.has(*REQUIRED)
+
+
+def read(sample: Sample, options: ReadOptions) -> Parsed:
+    frame, errors = drop_cut_off_row(sample, read_table(sample))
+    found = {name: column_lookup(frame, name) for name in REQUIRED}
+    missing = [name for name, column in found.items() if column is None]
+    if missing:
+        message = f"no {', '.join(missing)} column (a GA4 export has e.g. event_date,event_timestamp,event_name,user_id,user_pseudo_id)"
+        raise Rejected([RowError(1, None, message)])
+    time_column, event_column, pseudo_column = (found[name] for name in REQUIRED)
+    user_column = column_lookup(frame, "user_id")
+    session_column = column_lookup(frame, *SESSION_COLUMNS)
+    revenue_column = column_lookup(frame, "event_value_in_usd")
+    user = pl.col(pseudo_column).cast(pl.String)
+    if user_column is not None:
+        signed_in = pl.col(user_column).cast(pl.String).str.strip_chars()
+        user = pl.when(signed_in.str.len_bytes() > 0).then(signed_in).otherwise(user)
+    selected = [
+        pl.col(ROW),
+        pl.col(time_column).alias("event_time"),
+        user.alias("user_id"),
+        pl.col(event_column).alias("event"),
+    ]
+    sources = {
+        "event_time": time_column,
+        "user_id": pseudo_column if user_column is None else user_column,
+        "event": event_column,
+    }
+    for name, column in (("session_id", session_column), ("revenue", revenue_column)):
+        if column is not None:
+            selected.append(pl.col(column).alias(name))
+            sources[name] = column
+    consumed = {time_column, event_column, pseudo_column, user_column, session_column, revenue_column, ROW}
+    consumed |= {column for column in frame.columns if column.lower() in DROPPED}
+    kept = [column for column in frame.columns if column not in consumed]
+    dimensions = frame.select(kept)
+    names: dict[str, str] = {}
+    origins: dict[str, str] = {}
+    for column in kept:
+        alias = ALSO_AS.get(column.lower())
+        if alias is not None:
+            label = f"{column} as {alias}"
+            dimensions = dimensions.with_columns(pl.col(column).alias(label))
+            names[label], origins[label] = alias, column
+    return build_events(
+        frame.select(selected),
+        sources,
+        fmt=f"GA4 {sample.layout.upper()}",
+        timezone=options.timezone,
+        dimensions=Dimensions(dimensions, names=names, origins=origins),
+        epoch_unit="us",
+        errors=errors,
+    )

@@ -1,0 +1,75 @@
+"""Mixpanel raw exports: one JSON object a line, ``{"event": ..., "properties": {...}}``.
+
+A real line: ``{"event": "Signed up", "properties": {"time": 1602611311, "distinct_id": "u_123",
+"$insert_id": "ABCDE", "mp_processing_time_ms": 1602625711874, "$os": "Mac OS X",
+"mp_country_code": "DE"}}``. ``time`` is epoch seconds in exports and milliseconds in imports; the
+unit is chosen from the column's magnitude (see ``events_common``).
+
+Mapping: ``properties.time`` -> event_time, ``properties.distinct_id`` -> user_id,
+``properties.$insert_id`` -> event_id (Mixpanel's dedupe key), ``properties.$session_id`` ->
+session_id, ``properties.revenue`` -> revenue, ``mp_country_code`` -> ``country``; every other
+property becomes a dimension with its ``$`` dropped (``$os`` -> ``os``), except Mixpanel's own
+ingestion bookkeeping (``IGNORED``).
+"""
+
+from __future__ import annotations
+
+from pmkit.sources.base import Parsed, ReadOptions, Sample
+from pmkit.sources.events_common import build_from_records, parse_json_object
+
+KIND = "events"
+FORMAT = "Mixpanel"
+
+SOURCES = {
+    "event_time": "properties.time",
+    "user_id": "properties.distinct_id",
+    "event": "event",
+    "event_id": "properties.$insert_id",
+    "session_id": "properties.$session_id",
+    "revenue": "properties.revenue",
+}
+PREFIX = "properties."
+CONSUMED = frozenset({"time", "distinct_id", "$insert_id", "$session_id", "revenue"})
+# When Mixpanel received the event, not when it happened: a timestamp per row, useless as a breakdown.
+IGNORED = frozenset({"mp_processing_time_ms", "$mp_api_timestamp_ms", "$mp_api_endpoint"})
+RENAMED = {"mp_country_code": "country"}
+
+
+def detect(sample: Sample) -> bool:
+    if sample.layout not in ("jsonl", "json") or not sample.records:
+        return False
+    first = sample.records[0]
+    properties = first.get("properties")
+    return "event" in first and isinstance(properties, dict) and "time" in properties and "timestamp" not in first
+
+
+def read(sample: Sample, options: ReadOptions) -> Parsed:
+    return build_from_records(
+        sample,
+        _flatten,
+        SOURCES,
+        fmt="Mixpanel JSON lines",
+        timezone="UTC",
+        dimension_names=_dimension_name,
+    )
+
+
+def _dimension_name(label: str) -> str:
+    key = label.removeprefix(PREFIX)
+    return RENAMED.get(key, key)
+
+
+def _flatten(record: dict) -> tuple[dict[str, object], dict[str, object]]:
+    properties = parse_json_object(record.get("properties"), "properties")
+    values = {
+        "event_time": properties.get("time"),
+        "user_id": properties.get("distinct_id"),
+        "event": record.get("event"),
+        "event_id": properties.get("$insert_id"),
+        "session_id": properties.get("$session_id"),
+        "revenue": properties.get("revenue"),
+    }
+    dimensions = {
+        PREFIX + key: value for key, value in properties.items() if key not in CONSUMED and key not in IGNORED
+    }
+    return values, dimensions

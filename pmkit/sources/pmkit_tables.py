@@ -1,0 +1,364 @@
+"""pmkit's own objectives and feedback CSVs, and Hotjar-style survey exports (feedback).
+
+The kind depends on the file, so ``KIND`` is ``"table"`` and ``Parsed.kind`` says which one:
+
+- objectives: ``objective_id,title,metric,baseline,target,start_date,target_date,direction,owner``
+  (canonical.OBJECTIVE_COLUMNS). objective_id, title, metric, target, target_date and direction
+  must be filled; baseline, start_date and owner may be empty. Dates look like ``2026-03-31``;
+  ``direction`` is one of canonical.DIRECTIONS (``stay above`` and ``Stay-Above`` are read as
+  ``stay_above``). Other columns are ignored.
+- feedback: ``submitted_at,user_id,score,scale,comment,source,...dimensions``
+  (canonical.FEEDBACK_COLUMNS, then extra columns kept as String dimensions named like event
+  dimensions). ``scale`` is ``nps`` (whole numbers 0..10) or ``csat`` (whole numbers 1..5); when
+  the column is absent (or a cell empty) the file's scale is nps if its highest score is above 5,
+  else csat. ``source`` defaults to the format (``pmkit`` or ``hotjar``).
+- Hotjar-style survey exports: a date column (``Date submitted``, ``date`` or ``created``) and a
+  question column whose name contains "how likely" and "recommend" (NPS) or "satisf" (CSAT); a
+  column whose name contains "comment", "why" or "feedback" is the comment, a ``user``/``user id``
+  column the user. Other columns become dimensions.
+
+Each bad row is one RowError naming its first bad column; a missing column rejects the file.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import polars as pl
+
+from pmkit.canonical import DIRECTIONS, FEEDBACK_COLUMNS, OBJECTIVE_COLUMNS
+from pmkit.sources.base import ROW, Parsed, ReadOptions, Rejected, RowError, Sample
+from pmkit.sources.csvfile import read_csv_strings
+from pmkit.sources.events_common import (
+    MAX_DIMENSIONS,
+    TIME_EXAMPLE,
+    check_timezone,
+    clean_text,
+    dimension_name,
+    parse_numbers,
+    parse_times,
+)
+
+KIND = "table"
+FORMAT = "pmkit table"
+
+OBJECTIVES_REQUIRED = ("objective_id", "title", "metric", "target", "target_date", "direction")
+OBJECTIVE_EXAMPLES = {
+    "objective_id": "O1",
+    "title": "Grow activation",
+    "metric": "activation_rate",
+    "target": "0.4",
+    "target_date": "2026-06-30",
+}
+FEEDBACK_REQUIRED = ("submitted_at", "score")
+SCALES = {"nps": (0, 10), "csat": (1, 5)}
+DATE_FORMAT = "%Y-%m-%d"  # 2026-03-31
+DATE_EXAMPLE = "2026-03-31"
+
+HOTJAR_DATE_COLUMNS = ("date submitted", "date", "created")
+HOTJAR_USER_COLUMNS = ("user_id", "user id", "user", "hotjar user id")
+HOTJAR_COMMENT_WORDS = ("comment", "why", "feedback")
+
+
+# ---------------------------------------------------------------------------------------------
+# Detection
+
+
+def _is_nps_question(name: str) -> bool:
+    lowered = name.lower()
+    return "how likely" in lowered and "recommend" in lowered  # "How likely are you to recommend us?"
+
+
+def _is_csat_question(name: str) -> bool:
+    lowered = name.lower()  # "How satisfied are you with ...?", "Satisfaction"
+    return "satisf" in lowered and not any(word in lowered for word in HOTJAR_COMMENT_WORDS)
+
+
+def _lookup(columns: Sequence[str], *names: str) -> str | None:
+    lowered = {c.strip().lower(): c for c in columns}
+    return next((lowered[n] for n in names if n in lowered), None)
+
+
+def _hotjar_columns(columns: Sequence[str]) -> tuple[str, str, str] | None:
+    """(date column, score column, scale) of a Hotjar-style export, or None."""
+    date = _lookup(columns, *HOTJAR_DATE_COLUMNS)
+    if date is None:
+        return None
+    for test, scale in ((_is_nps_question, "nps"), (_is_csat_question, "csat")):
+        question = next((c for c in columns if test(c)), None)
+        if question is not None:
+            return date, question, scale
+    return None
+
+
+def _which(sample: Sample) -> str | None:
+    if sample.layout != "csv":
+        return None
+    if sample.has("objective_id", "metric", "target") and not sample.has("item_id"):
+        return "objectives"
+    if sample.has(*FEEDBACK_REQUIRED):
+        return "feedback"
+    if _hotjar_columns(sample.columns) is not None:
+        return "hotjar"
+    return None
+
+
+def detect(sample: Sample) -> bool:
+    return _which(sample) is not None
+
+
+def read(sample: Sample, options: ReadOptions) -> Parsed:
+    which = _which(sample)
+    if which == "objectives":
+        return read_objectives(sample)
+    if which in ("feedback", "hotjar"):
+        return read_feedback(sample, options)
+    raise Rejected(
+        [
+            RowError(
+                1,
+                None,
+                "not an objectives or feedback file (expected a header like "
+                "objective_id,title,metric,baseline,target,start_date,target_date,direction,owner or "
+                "submitted_at,user_id,score,scale,comment,source)",
+            )
+        ]
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# Objectives
+
+
+def read_objectives(sample: Sample) -> Parsed:
+    raw = read_csv_strings(sample)
+    columns = {name: _lookup(raw.columns, name) for name in OBJECTIVE_COLUMNS}
+    _require(
+        columns, OBJECTIVES_REQUIRED, "objective_id,title,metric,baseline,target,start_date,target_date,direction,owner"
+    )
+    text = {name: _text(raw, column) for name, column in columns.items()}
+    decimal_comma = sample.delimiter == ";"
+    numbers = {name: parse_numbers(text[name], decimal_comma=decimal_comma) for name in ("baseline", "target")}
+    dates = {name: text[name].str.to_date(DATE_FORMAT, strict=False) for name in ("start_date", "target_date")}
+    direction = text["direction"].str.to_lowercase().str.replace_all(r"[\s\-]+", "_")  # "Stay above" -> stay_above
+    frame = pl.DataFrame(
+        {
+            "objective_id": text["objective_id"],
+            "title": text["title"],
+            "metric": text["metric"],
+            **numbers,
+            **{name: dates[name] for name in ("start_date", "target_date")},
+            "direction": direction,
+            "owner": text["owner"],
+            ROW: raw[ROW],
+        },
+        schema={**OBJECTIVE_COLUMNS, ROW: pl.Int64},
+    ).select(*OBJECTIVE_COLUMNS, ROW)
+    work = frame.with_columns(
+        **{f"raw_{name}": text[name] for name in ("baseline", "target", "start_date", "target_date", "direction")},
+        first_row=pl.col(ROW).first().over("objective_id"),
+    )
+    checks: list[tuple[pl.Expr, str, pl.Expr]] = []
+    for name, example in OBJECTIVE_EXAMPLES.items():
+        raw_name = f"raw_{name}" if f"raw_{name}" in work.columns else name
+        checks.append(
+            (pl.col(raw_name).is_null(), name, pl.lit(f"empty {name} (every objective needs one; e.g. {example})"))
+        )
+    checks += [
+        (
+            pl.col(ROW) != pl.col("first_row"),
+            "objective_id",
+            pl.format(
+                "duplicate objective_id '{}' (first on row {}; give each objective its own id)",
+                pl.col("objective_id"),
+                pl.col("first_row"),
+            ),
+        ),
+        *(_bad_number(name) for name in ("baseline", "target")),
+        *(_bad_date(name) for name in ("start_date", "target_date")),
+        (
+            pl.col("raw_direction").is_null(),
+            "direction",
+            pl.lit(f"empty direction (use one of {', '.join(DIRECTIONS)})"),
+        ),
+        (
+            ~pl.col("direction").is_in(DIRECTIONS),
+            "direction",
+            pl.format(f"'{{}}' is not a direction (use one of {', '.join(DIRECTIONS)})", pl.col("raw_direction")),
+        ),
+        (
+            pl.col("target_date") < pl.col("start_date"),
+            "target_date",
+            pl.format(
+                "target_date {} is before start_date {} (swap them or fix the dates)",
+                pl.col("target_date"),
+                pl.col("start_date"),
+            ),
+        ),
+    ]
+    good, errors = _split(work, checks, {name: column or name for name, column in columns.items()})
+    mapping = {name: column for name, column in columns.items() if column is not None}
+    return Parsed(
+        kind="objectives",
+        format="pmkit objectives CSV",
+        frame=good.select(*OBJECTIVE_COLUMNS, ROW),
+        errors=errors,
+        mapping=mapping,
+    )
+
+
+def _bad_number(name: str) -> tuple[pl.Expr, str, pl.Expr]:
+    return (
+        pl.col(name).is_null() & pl.col(f"raw_{name}").is_not_null(),
+        name,
+        pl.format("'{}' is not a number (expected e.g. 0.25)", pl.col(f"raw_{name}")),
+    )
+
+
+def _bad_date(name: str) -> tuple[pl.Expr, str, pl.Expr]:
+    return (
+        pl.col(name).is_null() & pl.col(f"raw_{name}").is_not_null(),
+        name,
+        pl.format(f"'{{}}' is not a valid date (expected e.g. {DATE_EXAMPLE})", pl.col(f"raw_{name}")),
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# Feedback
+
+
+def read_feedback(sample: Sample, options: ReadOptions) -> Parsed:
+    check_timezone(options.timezone)
+    raw = read_csv_strings(sample)
+    source_columns = [c for c in raw.columns if c != ROW]
+    hotjar = None if _lookup(source_columns, *FEEDBACK_REQUIRED) else _hotjar_columns(source_columns)
+    if hotjar is not None:
+        date_column, score_column, question_scale = hotjar
+        columns: dict[str, str | None] = {
+            "submitted_at": date_column,
+            "user_id": _lookup(source_columns, *HOTJAR_USER_COLUMNS),
+            "score": score_column,
+            "scale": None,
+            "comment": next(
+                (c for c in source_columns if c != score_column and any(w in c.lower() for w in HOTJAR_COMMENT_WORDS)),
+                None,
+            ),
+            "source": None,
+        }
+        fmt, default_source = "Hotjar survey CSV", "hotjar"
+    else:
+        columns = {name: _lookup(source_columns, name) for name in FEEDBACK_COLUMNS}
+        _require(columns, FEEDBACK_REQUIRED, "submitted_at,user_id,score,scale,comment,source")
+        question_scale, fmt, default_source = None, "pmkit feedback CSV", "pmkit"
+    text = {name: _text(raw, column) for name, column in columns.items()}
+    score = parse_numbers(text["score"], decimal_comma=sample.delimiter == ";")
+    inferred = question_scale or ("nps" if (score.max() or 0) > 5 else "csat")  # type: ignore[operator]
+    scale = text["scale"].str.to_lowercase().fill_null(inferred)
+    frame = pl.DataFrame(
+        {
+            "submitted_at": parse_times(text["submitted_at"], options.timezone),
+            "user_id": text["user_id"],
+            "score": score,
+            "scale": scale,
+            "comment": text["comment"],
+            "source": text["source"].fill_null(default_source),
+            ROW: raw[ROW],
+        },
+        schema={**FEEDBACK_COLUMNS, ROW: pl.Int64},
+    )
+    low = pl.when(pl.col("scale") == "nps").then(0).otherwise(1)
+    high = pl.when(pl.col("scale") == "nps").then(10).otherwise(5)
+    work = frame.with_columns(raw_submitted_at=text["submitted_at"], raw_score=text["score"])
+    checks = [
+        (
+            pl.col("raw_submitted_at").is_null(),
+            "submitted_at",
+            pl.lit(f"empty submitted_at (every answer needs a time; e.g. {TIME_EXAMPLE})"),
+        ),
+        (
+            pl.col("submitted_at").is_null(),
+            "submitted_at",
+            pl.format(f"'{{}}' is not a valid time (expected e.g. {TIME_EXAMPLE})", pl.col("raw_submitted_at")),
+        ),
+        (pl.col("raw_score").is_null(), "score", pl.lit("empty score (every answer needs one; e.g. 9)")),
+        (
+            ~pl.col("scale").is_in(tuple(SCALES)),
+            "scale",
+            pl.format("'{}' is not a scale (use nps or csat)", pl.col("scale")),
+        ),
+        (
+            pl.col("score").is_null()
+            | (pl.col("score") != pl.col("score").round(0))
+            | (pl.col("score") < low)
+            | (pl.col("score") > high),
+            "score",
+            pl.format(
+                "'{}' is not a valid {} score (expected a whole number {} to {})",
+                pl.col("raw_score"),
+                pl.col("scale").str.to_uppercase(),
+                low,
+                high,
+            ),
+        ),
+    ]
+    good, errors = _split(work, checks, {name: column or name for name, column in columns.items()})
+    used = {column for column in columns.values() if column is not None}
+    dimensions, dim_mapping = _feedback_dimensions(
+        raw.filter(pl.col(ROW).is_in(good[ROW].implode())), [c for c in source_columns if c not in used]
+    )
+    frame = pl.concat([good.select(*FEEDBACK_COLUMNS), dimensions, good.select(ROW)], how="horizontal")
+    mapping = {name: column for name, column in columns.items() if column is not None} | dim_mapping
+    return Parsed(kind="feedback", format=fmt, frame=frame, errors=errors, mapping=mapping)
+
+
+def _feedback_dimensions(raw: pl.DataFrame, columns: list[str]) -> tuple[pl.DataFrame, dict[str, str]]:
+    """Extra columns as String dimensions: named like event dimensions, empty ones dropped, the
+    MAX_DIMENSIONS most filled kept (survey exports carry a column per page-view attribute)."""
+    texts = {column: clean_text(raw[column]) for column in columns}
+    filled = [column for column in columns if texts[column].null_count() < raw.height]
+    kept = set(sorted(filled, key=lambda column: texts[column].null_count())[:MAX_DIMENSIONS])
+    taken = set(FEEDBACK_COLUMNS) | {ROW}
+    series: list[pl.Series] = []
+    mapping: dict[str, str] = {}
+    for column in (c for c in filled if c in kept):
+        name = dimension_name(column)
+        base, suffix = (f"source_{name}" if name in taken else name), 2
+        name = base
+        while name in taken:
+            name, suffix = f"{base}_{suffix}", suffix + 1
+        taken.add(name)
+        mapping[name] = column
+        series.append(texts[column].rename(name))
+    return pl.DataFrame(series, schema=dict.fromkeys((s.name for s in series), pl.String)), mapping
+
+
+# ---------------------------------------------------------------------------------------------
+# Shared
+
+
+def _text(raw: pl.DataFrame, column: str | None) -> pl.Series:
+    if column is None:
+        return pl.Series([None] * raw.height, dtype=pl.String)
+    return clean_text(raw[column])
+
+
+def _require(columns: dict[str, str | None], required: Sequence[str], header: str) -> None:
+    missing = [name for name in required if columns.get(name) is None]
+    if missing:
+        raise Rejected([RowError(1, None, f"no {', '.join(missing)} column (expected a header like {header})")])
+
+
+def _split(
+    work: pl.DataFrame, checks: list[tuple[pl.Expr, str, pl.Expr]], sources: dict[str, str]
+) -> tuple[pl.DataFrame, tuple[RowError, ...]]:
+    """Good rows, and one RowError per bad row: its first failing check, in the order given."""
+    message: pl.Expr = pl.lit(None, pl.String)
+    column: pl.Expr = pl.lit(None, pl.String)
+    for condition, name, text in reversed(checks):
+        hit = condition.fill_null(False)
+        message = pl.when(hit).then(text).otherwise(message)
+        column = pl.when(hit).then(pl.lit(sources.get(name, name))).otherwise(column)
+    work = work.with_columns(message.alias("_message"), column.alias("_column"))
+    bad = work.filter(pl.col("_message").is_not_null())
+    errors = tuple(RowError(r, c, m) for r, c, m in zip(bad[ROW], bad["_column"], bad["_message"], strict=True))
+    return work.filter(pl.col("_message").is_null()), errors

@@ -1,0 +1,67 @@
+"""PostHog event exports: batch exports as JSON lines or Parquet, and CSV with the same columns.
+
+Layout (PostHog docs, batch exports):
+``uuid, event, distinct_id, person_id, properties, person_properties, elements_chain, timestamp,
+created_at, _inserted_at``. ``properties`` is a JSON object, or JSON text of one (CSV, Parquet);
+CSVs that spread it over ``properties.$os``-style columns are read the same way. Timestamps are
+ISO-8601 in UTC (``2026-03-01T10:00:00.123000Z``); a time without a zone is taken as UTC too.
+
+Mapping: ``timestamp`` -> event_time, ``distinct_id`` -> user_id, ``uuid`` -> event_id,
+``properties.$session_id`` -> session_id, ``properties.revenue`` -> revenue; every other top-level
+property becomes a dimension with its ``$`` dropped (``$os`` -> ``os``). Person properties,
+``elements_chain`` and the export's own bookkeeping columns are not events data and are left out.
+"""
+
+from __future__ import annotations
+
+from pmkit.sources.base import Parsed, ReadOptions, Sample
+from pmkit.sources.events_common import build_from_records, parse_json_object
+
+KIND = "events"
+FORMAT = "PostHog"
+
+SOURCES = {
+    "event_time": "timestamp",
+    "user_id": "distinct_id",
+    "event": "event",
+    "event_id": "uuid",
+    "session_id": "properties.$session_id",
+    "revenue": "properties.revenue",
+}
+PREFIX = "properties."
+CONSUMED = frozenset({"$session_id", "revenue"})
+
+
+def detect(sample: Sample) -> bool:
+    if sample.layout not in ("jsonl", "json", "csv", "parquet"):
+        return False
+    has_properties = sample.has("properties") or any(c.lower().startswith(PREFIX) for c in sample.columns)
+    return has_properties and sample.has("event", "distinct_id", "timestamp")
+
+
+def read(sample: Sample, options: ReadOptions) -> Parsed:
+    return build_from_records(
+        sample,
+        _flatten,
+        SOURCES,
+        fmt=f"PostHog {'JSON lines' if sample.layout in ('jsonl', 'json') else sample.layout.upper()}",
+        timezone="UTC",
+        dimension_names=lambda label: label.removeprefix(PREFIX),
+    )
+
+
+def _flatten(record: dict) -> tuple[dict[str, object], dict[str, object]]:
+    properties = dict(parse_json_object(record.get("properties"), "properties"))
+    for key, value in record.items():
+        if key.startswith(PREFIX):  # a CSV with `properties.$os` columns
+            properties.setdefault(key.removeprefix(PREFIX), value)
+    values = {
+        "event_time": record.get("timestamp"),
+        "user_id": record.get("distinct_id"),
+        "event": record.get("event"),
+        "event_id": record.get("uuid"),
+        "session_id": properties.get("$session_id"),
+        "revenue": properties.get("revenue"),
+    }
+    dimensions = {PREFIX + key: value for key, value in properties.items() if key not in CONSUMED}
+    return values, dimensions

@@ -1,0 +1,225 @@
+"""pmkit's own events CSV, and any CSV or Parquet whose columns map onto the events table."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+
+import polars as pl
+import pytest
+from polars.testing import assert_frame_equal
+
+from pmkit.canonical import EVENT_TYPES
+from pmkit.sources import amplitude, events_csv, ga4, mixpanel, pmkit_tables, posthog
+from pmkit.sources.base import ROW, Parsed, ReadOptions, Rejected, RowError
+from pmkit.sources.sniff import sniff
+
+FIXTURES = Path(__file__).parent.parent / "fixtures" / "events"
+UTC = ReadOptions()
+BERLIN = ReadOptions(timezone="Europe/Berlin")
+
+
+def load(path: Path, options: ReadOptions = UTC) -> Parsed:
+    sample = sniff(path)
+    assert events_csv.detect(sample)
+    return events_csv.read(sample, options)
+
+
+def write(tmp_path: Path, text: str, name: str = "export.csv", encoding: str = "utf-8") -> Path:
+    path = tmp_path / name
+    path.write_bytes(text.encode(encoding))
+    return path
+
+
+def events(rows: list[tuple], dims: dict[str, list] | None = None) -> pl.DataFrame:
+    """The expected canonical frame: rows of (event_time, user_id, event, event_id, session_id, revenue, _row)."""
+    columns = list(zip(*rows, strict=True))
+    data = {name: list(values) for name, values in zip([*EVENT_TYPES, ROW], columns, strict=True)}
+    frame = pl.DataFrame(data, schema={**EVENT_TYPES, ROW: pl.Int64})
+    if dims:
+        frame = frame.select(*EVENT_TYPES, *(pl.Series(k, v, dtype=pl.String) for k, v in dims.items()), ROW)
+    return frame
+
+
+def test_pmkit_events_csv():
+    parsed = load(FIXTURES / "pmkit_events.csv", BERLIN)
+    expected = events(
+        [
+            (datetime(2026, 3, 1, 10, 0), "u1", "signup", "e1", "s1", None, 2),
+            (datetime(2026, 3, 1, 9, 30), "u1", "purchase", "e2", "s1", 49.0, 3),  # 11:30+02:00
+            (datetime(2026, 3, 2, 9, 15, 0, 250000), "u2", "login", "e3", None, None, 4),
+            # row 5 repeats event id e3: dropped
+        ],
+        {"plan": ["free", "pro", "free"], "country": ["DE", "DE", None]},
+    )
+    assert_frame_equal(parsed.frame, expected)
+    assert parsed.errors == ()
+    assert parsed.kind == "events" and parsed.format == "pmkit events CSV"
+
+
+def test_mapped_columns_with_semicolons_and_decimal_commas(tmp_path: Path):
+    text = "Timestamp;Distinct ID;Event Name;Amount;Plan Type\n2026-03-01 10:00:00;u1;Checkout;1.234,50;pro\n2026-03-01 11:00:00;u2;Checkout;49,50;free\n"
+    parsed = load(write(tmp_path, text))
+    expected = events(
+        [
+            (datetime(2026, 3, 1, 10), "u1", "Checkout", None, None, 1234.5, 2),
+            (datetime(2026, 3, 1, 11), "u2", "Checkout", None, None, 49.5, 3),
+        ],
+        {"plan_type": ["pro", "free"]},
+    )
+    assert_frame_equal(parsed.frame, expected)
+    assert parsed.format == "events CSV (mapped columns)"
+    assert parsed.mapping == {
+        "event_time": "Timestamp",
+        "user_id": "Distinct ID",
+        "event": "Event Name",
+        "revenue": "Amount",
+        "plan_type": "Plan Type",
+    }
+
+
+def test_tab_delimited_with_epoch_milliseconds(tmp_path: Path):
+    text = "ts\tuser\taction\tid\n1772359200000\tu1\tlogin\tx1\n1772359200500\tu2\tlogin\tx2\n"
+    parsed = load(write(tmp_path, text, "export.tsv"))
+    expected = events(
+        [
+            (datetime(2026, 3, 1, 10), "u1", "login", "x1", None, None, 2),
+            (datetime(2026, 3, 1, 10, 0, 0, 500000), "u2", "login", "x2", None, None, 3),
+        ]
+    )
+    assert_frame_equal(parsed.frame, expected)
+    assert parsed.mapping == {"event_time": "ts", "user_id": "user", "event": "action", "event_id": "id"}
+
+
+@pytest.mark.parametrize(
+    ("stamp", "expected"),
+    [
+        ("1772359200", datetime(2026, 3, 1, 10)),
+        ("1772359200000", datetime(2026, 3, 1, 10)),
+        ("1772359200000000", datetime(2026, 3, 1, 10)),
+        ("2026-03-01T12:00:00+02:00", datetime(2026, 3, 1, 10)),
+    ],
+    ids=["epoch s", "epoch ms", "epoch us", "offset"],
+)
+def test_time_forms_ignore_the_workspace_zone(tmp_path: Path, stamp: str, expected: datetime):
+    parsed = load(write(tmp_path, f"event_time,user_id,event\n{stamp},u1,login\n"), BERLIN)
+    assert parsed.frame["event_time"].to_list() == [expected]
+
+
+def test_naive_times_in_the_workspace_zone_around_dst(tmp_path: Path):
+    text = "event_time,user_id,event\n2026-03-28 12:00:00,u1,a\n2026-03-29 02:30:00,u1,b\n2026-03-29 12:00:00,u1,c\n2026-10-25 02:30:00,u1,d\n"
+    parsed = load(write(tmp_path, text), BERLIN)
+    assert parsed.frame["event_time"].to_list() == [
+        datetime(2026, 3, 28, 11, 0),  # CET
+        datetime(2026, 3, 29, 1, 30),  # skipped by the clock change: the offset before it
+        datetime(2026, 3, 29, 10, 0),  # CEST
+        datetime(2026, 10, 25, 0, 30),  # happens twice: the earliest
+    ]
+
+
+def test_bom_is_not_part_of_the_first_column(tmp_path: Path):
+    parsed = load(write(tmp_path, "event_time,user_id,event\n2026-03-01T10:00:00Z,u1,login\n", encoding="utf-8-sig"))
+    assert parsed.mapping["event_time"] == "event_time"
+    assert parsed.frame["event_time"].to_list() == [datetime(2026, 3, 1, 10)]
+
+
+def test_windows_1252(tmp_path: Path):
+    text = "event_time;user_id;event;revenue;city\n2026-03-01 10:00;u1;Café gekauft;€4,50;Zürich\n"
+    parsed = load(write(tmp_path, text, encoding="cp1252"))
+    expected = events([(datetime(2026, 3, 1, 10), "u1", "Café gekauft", None, None, 4.5, 2)], {"city": ["Zürich"]})
+    assert_frame_equal(parsed.frame, expected)
+
+
+def test_impossible_date_is_a_row_error_naming_row_column_and_example(tmp_path: Path):
+    text = "timestamp,user_id,event\n2026-03-01 10:00,u1,a\n2026-02-30 10:00,u1,b\n2026-03-01 25:00,u2,c\n"
+    parsed = load(write(tmp_path, text))
+    assert parsed.frame[ROW].to_list() == [2]
+    assert parsed.errors == (
+        RowError(3, "timestamp", "'2026-02-30 10:00' is not a valid time (expected e.g. 2026-03-01T10:00:00Z)"),
+        RowError(4, "timestamp", "'2026-03-01 25:00' is not a valid time (expected e.g. 2026-03-01T10:00:00Z)"),
+    )
+
+
+def test_quoted_line_breaks_keep_spreadsheet_rows(tmp_path: Path):
+    text = 'event_time,user_id,event,note\n2026-03-01T10:00:00Z,u1,a,"two\nlines"\n2026-02-30T10:00:00Z,u1,b,x\n'
+    parsed = load(write(tmp_path, text))
+    assert parsed.frame["note"].to_list() == ["two\nlines"]
+    assert [e.row for e in parsed.errors] == [3]  # the record after the header and one record
+
+
+def test_missing_user_column_rejects_the_file(tmp_path: Path):
+    path = write(tmp_path, "event_time,event,plan\n2026-03-01T10:00:00Z,login,pro\n")
+    sample = sniff(path)
+    assert not events_csv.detect(sample)
+    with pytest.raises(Rejected) as caught:
+        events_csv.read(sample, UTC)
+    (error,) = caught.value.errors
+    assert error.row == 1
+    assert (
+        "no user_id column" in error.message
+        and "distinct_id" in error.message
+        and "event_time,user_id,event" in error.message
+    )
+
+
+def test_parquet_with_typed_columns(tmp_path: Path):
+    path = tmp_path / "events.parquet"
+    pl.DataFrame(
+        {
+            "created_at": pl.Series([datetime(2026, 3, 1, 10), datetime(2026, 3, 1, 11)]).dt.replace_time_zone("UTC"),
+            "customer_id": [101, 102],
+            "event_name": ["signup", "purchase"],
+            "price": [None, 19.99],
+            "tags": [["a", "b"], None],
+        }
+    ).write_parquet(path)
+    parsed = load(path)
+    expected = events(
+        [
+            (datetime(2026, 3, 1, 10), "101", "signup", None, None, None, 1),
+            (datetime(2026, 3, 1, 11), "102", "purchase", None, None, 19.99, 2),
+        ],
+        {"tags": ['["a","b"]', None]},
+    )
+    assert_frame_equal(parsed.frame, expected)
+    assert parsed.format == "events Parquet"
+
+
+@pytest.mark.parametrize(
+    "header",
+    [
+        "objective_id,title,metric,baseline,target,start_date,target_date,direction,owner",
+        "submitted_at,user_id,score,scale,comment,source",
+        "item_id,title,item_type,parent_id,objective_id,owner,team,status,start_date,due_date",
+        "Issue key,Issue id,Summary,Issue Type,Status,Project key,Project name,Priority,Resolution,Assignee,Reporter,Created,Updated,Last Viewed,Resolved,Due Date,Sprint,Parent,Parent summary,Labels",
+        "ID,Team,Title,Description,Status,Estimate,Priority,Project ID,Project,Creator,Assignee,Labels,Cycle Number,Cycle Name,Cycle Start,Cycle End,Created,Updated,Started,Triaged,Completed,Canceled,Archived,Due Date,Parent issue,Initiatives,Project Milestone ID,Project Milestone,SLA Status,Roadmaps",
+        '"Project Name","Project Identifier","Parent","Identifier","Sequence Id","Name","State Name","Priority","Assignees","Subscribers","Created By Name","Start Date","Target Date","Completed At","Created At","Updated At"',
+    ],
+    ids=["objectives", "feedback", "pmkit roadmap", "jira", "linear", "plane"],
+)
+def test_does_not_claim_roadmap_objective_or_feedback_files(tmp_path: Path, header: str):
+    assert not events_csv.detect(sniff(write(tmp_path, header + "\n")))
+
+
+# Sources in the order pmkit.sources tries them (events_csv last: it takes any mappable table).
+ORDER = (posthog, amplitude, mixpanel, ga4, pmkit_tables, events_csv)
+OWNER = {
+    "pmkit_events.csv": events_csv,
+    "posthog.jsonl": posthog,
+    "posthog.csv": posthog,
+    "amplitude.jsonl": amplitude,
+    "mixpanel.jsonl": mixpanel,
+    "ga4.csv": ga4,
+    "objectives.csv": pmkit_tables,
+    "feedback.csv": pmkit_tables,
+    "hotjar_nps.csv": pmkit_tables,
+}
+
+
+@pytest.mark.parametrize("name", sorted(OWNER))
+def test_each_fixture_goes_to_its_own_module(name: str):
+    sample = sniff(FIXTURES / name)
+    assert next(module for module in ORDER if module.detect(sample)) is OWNER[name]
+    # The generic table reader is the fallback only: it also maps PostHog's CSV columns.
+    generic = {"pmkit_events.csv", "posthog.csv"}
+    assert events_csv.detect(sample) == (name in generic)

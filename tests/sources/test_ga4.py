@@ -1,0 +1,71 @@
+"""GA4 BigQuery exports flattened to CSV: event_timestamp in microseconds, user_pseudo_id."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+
+import polars as pl
+import pytest
+from polars.testing import assert_frame_equal
+
+from pmkit.canonical import EVENT_TYPES
+from pmkit.sources import ga4
+from pmkit.sources.base import ROW, ReadOptions, Rejected
+from pmkit.sources.sniff import sniff
+
+FIXTURES = Path(__file__).parent.parent / "fixtures" / "events"
+DIMENSIONS = ["platform", "device_category", "geo_country", "app_info_version", "country"]
+
+
+def test_ga4_export():
+    sample = sniff(FIXTURES / "ga4.csv")
+    assert ga4.detect(sample)
+    parsed = ga4.read(sample, ReadOptions(timezone="Europe/Berlin"))
+    expected = pl.DataFrame(
+        {
+            # 1772359200000000 µs = 2026-03-01T10:00:00Z
+            "event_time": [
+                datetime(2026, 3, 1, 10, 0),
+                datetime(2026, 3, 1, 10, 1, 0, 500000),
+                datetime(2026, 3, 1, 11, 0),
+            ],
+            "user_id": ["1234567.89", "u_42", "987654.32"],  # user_id when set, else user_pseudo_id
+            "event": ["page_view", "purchase", "first_open"],
+            "event_id": [None, None, None],
+            "session_id": [None, None, None],
+            "revenue": [None, 19.99, None],
+            "platform": ["WEB", "WEB", "ANDROID"],
+            "device_category": ["desktop", "desktop", "mobile"],
+            "geo_country": ["Germany", "Germany", "France"],
+            "app_info_version": [None, None, "2.3.1"],
+            "country": ["Germany", "Germany", "France"],
+            ROW: [2, 3, 4],
+        },
+        schema={**EVENT_TYPES, **dict.fromkeys(DIMENSIONS, pl.String), ROW: pl.Int64},
+    )
+    assert_frame_equal(parsed.frame, expected)
+    assert parsed.errors == ()
+    assert parsed.mapping["country"] == "geo.country" and parsed.mapping["revenue"] == "event_value_in_usd"
+
+
+def test_rows_without_any_user_are_errors(tmp_path: Path):
+    path = tmp_path / "ga4.csv"
+    path.write_text(
+        "event_date,event_timestamp,event_name,user_id,user_pseudo_id\n20260301,1772359200000000,page_view,,\n"
+    )
+    parsed = ga4.read(sniff(path), ReadOptions())
+    assert parsed.frame.height == 0
+    assert [(e.row, e.column) for e in parsed.errors] == [(2, "user_id")]
+
+
+def test_missing_columns_reject_the_file(tmp_path: Path):
+    path = tmp_path / "ga4.csv"
+    path.write_text("event_date,event_timestamp,event_name\n20260301,1772359200000000,page_view\n")
+    with pytest.raises(Rejected, match="no user_pseudo_id column"):
+        ga4.read(sniff(path), ReadOptions())
+
+
+@pytest.mark.parametrize("name", sorted(p.name for p in FIXTURES.iterdir()))
+def test_detects_only_ga4_exports(name: str):
+    assert ga4.detect(sniff(FIXTURES / name)) == name.startswith("ga4")

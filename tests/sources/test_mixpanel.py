@@ -1,0 +1,82 @@
+"""Mixpanel raw exports: {"event": ..., "properties": {"time", "distinct_id", "$insert_id", ...}}."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from pathlib import Path
+
+import polars as pl
+import pytest
+from polars.testing import assert_frame_equal
+
+from pmkit.canonical import EVENT_TYPES
+from pmkit.sources import mixpanel
+from pmkit.sources.base import ROW, ReadOptions, RowError
+from pmkit.sources.sniff import sniff
+
+FIXTURES = Path(__file__).parent.parent / "fixtures" / "events"
+BERLIN = ReadOptions(timezone="Europe/Berlin")
+
+
+def test_mixpanel_export():
+    sample = sniff(FIXTURES / "mixpanel.jsonl")
+    assert mixpanel.detect(sample)
+    parsed = mixpanel.read(sample, BERLIN)
+    expected = pl.DataFrame(
+        {
+            # 1602611311 = 2020-10-13T17:48:31Z
+            "event_time": [
+                datetime(2020, 10, 13, 17, 48, 31),
+                datetime(2020, 10, 13, 17, 50),
+                datetime(2020, 10, 14, 18, 26, 40),
+            ],
+            "user_id": ["u_123", "u_123", "u_456"],
+            "event": ["Signed up", "Purchase", "Signed up"],
+            "event_id": ["ABCDE", "FGHIJ", "KLMNO"],  # line 3 repeats ABCDE and is dropped
+            "session_id": [None, None, None],
+            "revenue": [None, 19.99, None],
+            "os": ["Mac OS X", "Mac OS X", "Windows"],
+            "country": ["DE", "DE", "FR"],  # mp_country_code
+            "plan": [None, "pro", None],
+            ROW: [1, 2, 4],
+        },
+        schema={**EVENT_TYPES, "os": pl.String, "country": pl.String, "plan": pl.String, ROW: pl.Int64},
+    )
+    assert_frame_equal(parsed.frame, expected)
+    assert parsed.errors == ()
+    assert (
+        parsed.mapping["event_id"] == "properties.$insert_id"
+        and parsed.mapping["country"] == "properties.mp_country_code"
+    )
+
+
+def test_import_style_milliseconds_and_a_cut_off_last_line(tmp_path: Path):
+    lines = [
+        json.dumps({"event": "a", "properties": {"time": 1772359200123, "distinct_id": "u1", "$insert_id": "i1"}}),
+        json.dumps({"event": "b", "properties": {"time": 1772359260000, "distinct_id": "u2", "$insert_id": "i2"}}),
+        "",
+        '{"event": "c", "properties": {"time": 17723592',
+    ]
+    path = tmp_path / "mixpanel.json"
+    path.write_text("\n".join(lines))
+    parsed = mixpanel.read(sniff(path), BERLIN)
+    assert parsed.frame["event_time"].to_list() == [datetime(2026, 3, 1, 10, 0, 0, 123000), datetime(2026, 3, 1, 10, 1)]
+    assert parsed.frame[ROW].to_list() == [1, 2]
+    assert parsed.errors == (
+        RowError(4, None, "this line is not a complete JSON object (the file may be cut off; export it again)"),
+    )
+
+
+def test_bad_time_names_the_property(tmp_path: Path):
+    path = tmp_path / "mixpanel.json"
+    path.write_text(json.dumps({"event": "a", "properties": {"time": "soon", "distinct_id": "u1"}}) + "\n")
+    parsed = mixpanel.read(sniff(path), BERLIN)
+    assert parsed.errors == (
+        RowError(1, "properties.time", "'soon' is not a valid time (expected e.g. 2026-03-01T10:00:00Z)"),
+    )
+
+
+@pytest.mark.parametrize("name", sorted(p.name for p in FIXTURES.iterdir()))
+def test_detects_only_mixpanel_exports(name: str):
+    assert mixpanel.detect(sniff(FIXTURES / name)) == name.startswith("mixpanel")

@@ -1,0 +1,104 @@
+"""PostHog event exports: JSON lines, CSV and Parquet with uuid, event, distinct_id, properties, timestamp."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from pathlib import Path
+
+import polars as pl
+import pytest
+from polars.testing import assert_frame_equal
+
+from pmkit.canonical import EVENT_TYPES
+from pmkit.sources import amplitude, events_csv, ga4, mixpanel, pmkit_tables, posthog
+from pmkit.sources.base import ROW, ReadOptions, RowError
+from pmkit.sources.sniff import sniff
+
+FIXTURES = Path(__file__).parent.parent / "fixtures" / "events"
+# A workspace zone that would move naive times: PostHog times are UTC whatever it is.
+BERLIN = ReadOptions(timezone="Europe/Berlin")
+
+
+def expected(rows: list[int]) -> pl.DataFrame:
+    return pl.DataFrame(
+        {
+            "event_time": [
+                datetime(2026, 3, 1, 10, 0, 0, 123000),
+                datetime(2026, 3, 1, 9, 5),
+                datetime(2026, 3, 2, 8, 0),
+            ],
+            "user_id": ["u_123", "u_123", "u_456"],
+            "event": ["$pageview", "purchase", "signup"],
+            "event_id": [f"0190a1b2-0001-7000-8000-00000000000{n}" for n in (1, 2, 3)],
+            "session_id": ["sess-1", "sess-1", None],
+            "revenue": [None, 49.5, None],
+            "os": ["Mac OS X", "Mac OS X", "Windows"],
+            "browser": ["Chrome", None, None],
+            "current_url": ["https://app.example.com/reports", None, None],
+            "plan": ["pro", "pro", None],
+            "lib": [None, None, "web"],
+            "set": [None, None, '{"plan":"free"}'],
+            ROW: rows,
+        },
+        schema={
+            **EVENT_TYPES,
+            **dict.fromkeys(["os", "browser", "current_url", "plan", "lib", "set"], pl.String),
+            ROW: pl.Int64,
+        },
+    )
+
+
+@pytest.mark.parametrize(("name", "rows"), [("posthog.jsonl", [1, 2, 3]), ("posthog.csv", [2, 3, 4])])
+def test_posthog_export(name: str, rows: list[int]):
+    sample = sniff(FIXTURES / name)
+    assert posthog.detect(sample)
+    parsed = posthog.read(sample, BERLIN)
+    assert_frame_equal(parsed.frame, expected(rows))
+    assert parsed.errors == ()
+    assert parsed.mapping["event_id"] == "uuid" and parsed.mapping["os"] == "properties.$os"
+
+
+def test_posthog_parquet(tmp_path: Path):
+    records = [json.loads(line) for line in (FIXTURES / "posthog.jsonl").read_text().splitlines()]
+    for record in records:  # PostHog's Parquet exports hold properties as JSON text
+        for key in ("properties", "person_properties"):
+            record[key] = record[key] if isinstance(record[key], str) else json.dumps(record[key])
+    path = tmp_path / "export.parquet"
+    pl.DataFrame(records).write_parquet(path)
+    sample = sniff(path)
+    assert posthog.detect(sample) and sample.layout == "parquet"
+    parsed = posthog.read(sample, BERLIN)
+    assert_frame_equal(parsed.frame, expected([1, 2, 3]))
+    assert parsed.format == "PostHog PARQUET"
+
+
+def test_bad_lines_and_bad_properties_are_row_errors(tmp_path: Path):
+    good = (FIXTURES / "posthog.jsonl").read_text().splitlines()[0]
+    bad_properties = json.dumps(
+        {"uuid": "x", "event": "a", "distinct_id": "u", "properties": "[1, 2]", "timestamp": "2026-03-01T10:00:00Z"}
+    )
+    no_user = json.dumps(
+        {"uuid": "y", "event": "a", "distinct_id": None, "properties": {}, "timestamp": "2026-03-01T10:00:00Z"}
+    )
+    path = tmp_path / "export.jsonl"
+    path.write_text("\n".join([good, bad_properties, no_user, good[:40]]) + "\n")
+    parsed = posthog.read(sniff(path), BERLIN)
+    assert parsed.frame[ROW].to_list() == [1]
+    assert parsed.errors == (
+        RowError(2, "properties", """'[1, 2]' is not a JSON object (expected e.g. {"plan": "pro"})"""),
+        RowError(3, "distinct_id", "empty user_id (every event needs a user; e.g. u_123)"),
+        RowError(4, None, "this line is not a complete JSON object (the file may be cut off; export it again)"),
+    )
+
+
+@pytest.mark.parametrize("name", sorted(p.name for p in FIXTURES.iterdir()))
+def test_detects_only_posthog_exports(name: str):
+    assert posthog.detect(sniff(FIXTURES / name)) == name.startswith("posthog")
+
+
+def test_other_sources_do_not_claim_posthog_exports():
+    for name in ("posthog.jsonl", "posthog.csv"):
+        sample = sniff(FIXTURES / name)
+        assert not any(module.detect(sample) for module in (amplitude, mixpanel, ga4, pmkit_tables))
+    assert not events_csv.detect(sniff(FIXTURES / "posthog.jsonl"))
