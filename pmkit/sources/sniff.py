@@ -8,6 +8,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import zlib
 from pathlib import Path
 
 import pyarrow.parquet as pq
@@ -82,6 +83,11 @@ def sniff(path: Path) -> Sample:
     """Read the head of ``path`` and describe it; reject files that cannot be an export."""
     with open(path, "rb") as handle:
         data = handle.read(HEAD_BYTES)
+    if data.startswith(b"\x1f\x8b"):  # Amplitude exports hourly .json.gz files
+        try:
+            data = zlib.decompressobj(wbits=zlib.MAX_WBITS | 16).decompress(data, HEAD_BYTES)
+        except zlib.error as exc:
+            raise Rejected([RowError(None, None, f"the gzip file cannot be unpacked ({exc}); export it again")]) from exc
     if not data.strip(b" \t\r\n\xef\xbb\xbf"):
         raise Rejected([RowError(None, None, "the file is empty (export it again; a CSV needs a header row and at least one row)")])
     if data.startswith(PARQUET_MAGIC):
