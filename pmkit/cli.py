@@ -21,7 +21,9 @@ def _date(text: str) -> dt.date:
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m pmkit", description="pmkit: product KPIs and roadmap health from your exports.")
+    parser = argparse.ArgumentParser(
+        prog="python -m pmkit", description="pmkit: product KPIs and roadmap health from your exports."
+    )
     commands = parser.add_subparsers(dest="command", required=True)
 
     def command(name: str, help_text: str) -> argparse.ArgumentParser:
@@ -37,11 +39,19 @@ def _parser() -> argparse.ArgumentParser:
 
     ingest = command("ingest", "load export files (default: everything in the inbox)")
     ingest.add_argument("paths", nargs="*", type=Path, help="files to load; none: the workspace inbox")
-    ingest.add_argument("--as-of", type=_date, default=None, help="snapshot date for roadmap files (default: a date in the file name, else today)")
+    ingest.add_argument(
+        "--as-of",
+        type=_date,
+        default=None,
+        help="snapshot date for roadmap files (default: a date in the file name, else today)",
+    )
     ingest.add_argument("--skip-bad-rows", action="store_true", help="load the good rows and record each bad one")
     ingest.add_argument("--json", action="store_true", help="print the report as JSON")
 
-    for name, help_text in (("kpis", "daily KPIs and weekly retention"), ("report", "write the executive summary as HTML")):
+    for name, help_text in (
+        ("kpis", "daily KPIs and weekly retention"),
+        ("report", "write the executive summary as HTML"),
+    ):
         sub = command(name, help_text)
         if name == "kpis":
             sub.add_argument("--start", type=_date)
@@ -92,7 +102,11 @@ def _print_table(rows: list[dict[str, Any]], columns: list[str]) -> None:
     widths = [max([len(c), *(len(r[i]) for r in cells)]) for i, c in enumerate(columns)]
     print("  ".join(c.ljust(w) for c, w in zip(columns, widths, strict=True)))
     for row in cells:
-        print("  ".join(v.rjust(w) if v[:1].isdigit() or v[:1] == "-" else v.ljust(w) for v, w in zip(row, widths, strict=True)))
+        print(
+            "  ".join(
+                v.rjust(w) if v[:1].isdigit() or v[:1] == "-" else v.ljust(w) for v, w in zip(row, widths, strict=True)
+            )
+        )
 
 
 def _fmt(value: Any) -> str:
@@ -113,7 +127,9 @@ def _cmd_ingest(args: argparse.Namespace, config: Any) -> int:
     from pmkit.ingest import ingest, ingest_inbox
 
     if config.read_only:
-        raise UsageError("this workspace is read-only (read_only = true or PMKIT_READ_ONLY=1); load data on the publishing host")
+        raise UsageError(
+            "this workspace is read-only (read_only = true or PMKIT_READ_ONLY=1); load data on the publishing host"
+        )
     progress = None if args.json else _progress_line
     if args.paths:
         results = ingest(args.paths, config, as_of=args.as_of, skip_bad_rows=args.skip_bad_rows, progress=progress)
@@ -180,7 +196,15 @@ def _cmd_kpis(args: argparse.Namespace, config: Any) -> int:
             daily_rows = metrics.daily_kpis(reader, period).to_dicts()
             cohorts = metrics.retention_cohorts(reader, period).to_dicts()
     if args.json:
-        _emit({"daily": [{k: row[k] for k in ("day", "dau", "wau", "mau", "new_users", "events", "revenue")} for row in daily_rows], "retention": cohorts})
+        _emit(
+            {
+                "daily": [
+                    {k: row[k] for k in ("day", "dau", "wau", "mau", "new_users", "events", "revenue")}
+                    for row in daily_rows
+                ],
+                "retention": cohorts,
+            }
+        )
     else:
         if not daily_rows:
             print("no events loaded yet (run: python -m pmkit ingest FILE)")
@@ -199,7 +223,9 @@ def _cmd_funnel(args: argparse.Namespace, config: Any) -> int:
         raise UsageError("--window-days must be at least 1")
     with Store(config.store_dir).reader() as reader:
         bounds = _period(reader, args.start, args.end)
-        steps = metrics.funnel(reader, args.steps, window_days=args.window_days, period=metrics.Period(*bounds) if bounds else None)
+        steps = metrics.funnel(
+            reader, args.steps, window_days=args.window_days, period=metrics.Period(*bounds) if bounds else None
+        )
         rows = steps.select("event", "users", "conversion", "median_seconds").to_dicts()
     if args.json:
         _emit({"steps": rows})
@@ -220,7 +246,10 @@ def _cmd_roadmap(args: argparse.Namespace, config: Any) -> int:
         if not view["items"]:
             print("no roadmap loaded yet (run: python -m pmkit ingest jira_export.csv)")
             return 0
-        _print_table(view["items"], ["item_id", "title", "health", "progress", "schedule_index", "slip_days", "due_date", "reason"])
+        _print_table(
+            view["items"],
+            ["item_id", "title", "health", "progress", "schedule_index", "slip_days", "due_date", "reason"],
+        )
     return 0
 
 

@@ -29,8 +29,15 @@ class Setting:
 
 
 SETTINGS: tuple[Setting, ...] = (
-    Setting("workspace.timezone", "UTC", "Time zone of day boundaries and of timestamps without an offset", "PMKIT_TIMEZONE"),
-    Setting("workspace.read_only", False, "Hosted read-only mode: no upload, no Data page, store opened read-only", "PMKIT_READ_ONLY"),
+    Setting(
+        "workspace.timezone", "UTC", "Time zone of day boundaries and of timestamps without an offset", "PMKIT_TIMEZONE"
+    ),
+    Setting(
+        "workspace.read_only",
+        False,
+        "Hosted read-only mode: no upload, no Data page, store opened read-only",
+        "PMKIT_READ_ONLY",
+    ),
     Setting("workspace.demo", False, "Set by `pmkit demo`: the workspace holds generated demo data"),
     Setting("workspace.active_events", [], "Events that make a user active (empty: every event)"),
     Setting("ingest.max_upload_mb", 200, "Largest file the app accepts as an upload, in MB", "PMKIT_MAX_UPLOAD_MB"),
@@ -98,7 +105,7 @@ def load_config(data_dir: Path | str | None = None) -> Config:
         try:
             raw = tomllib.loads(toml_path.read_text(encoding="utf-8"))
         except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-            raise ConfigError(f"{toml_path}: {exc} (fix the TOML syntax, e.g. timezone = \"UTC\")") from exc
+            raise ConfigError(f'{toml_path}: {exc} (fix the TOML syntax, e.g. timezone = "UTC")') from exc
     values: dict[str, Any] = {}
     for setting in SETTINGS:
         section, name = setting.key.split(".")
@@ -112,5 +119,9 @@ def load_config(data_dir: Path | str | None = None) -> Config:
     try:
         ZoneInfo(values["workspace.timezone"])
     except (ZoneInfoNotFoundError, ValueError) as exc:
-        raise ConfigError(f"{toml_path}: workspace.timezone {values['workspace.timezone']!r} is not a time zone (e.g. \"Europe/Berlin\")") from exc
-    return Config(data_dir=root, values=values, metrics=dict(raw.get("metrics", {})), objectives=dict(raw.get("objectives", {})))
+        raise ConfigError(
+            f'{toml_path}: workspace.timezone {values["workspace.timezone"]!r} is not a time zone (e.g. "Europe/Berlin")'
+        ) from exc
+    return Config(
+        data_dir=root, values=values, metrics=dict(raw.get("metrics", {})), objectives=dict(raw.get("objectives", {}))
+    )

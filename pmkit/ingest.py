@@ -7,15 +7,17 @@ Inbox files move to ``archive/`` or ``rejected/`` (with ``<name>.errors.txt``), 
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import hashlib
 import json
 import re
 import shutil
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import duckdb
 import polars as pl
 
 from pmkit import sources
@@ -128,7 +130,9 @@ def ingest(
     return results
 
 
-def ingest_inbox(config: Config, *, as_of: dt.date | None = None, skip_bad_rows: bool = False, progress: Progress | None = None) -> list[FileResult]:
+def ingest_inbox(
+    config: Config, *, as_of: dt.date | None = None, skip_bad_rows: bool = False, progress: Progress | None = None
+) -> list[FileResult]:
     """Load every file in ``inbox/``, then move each to ``archive/`` or ``rejected/``."""
     inbox = config.inbox
     files = sorted(p for p in inbox.iterdir() if p.is_file() and not p.name.startswith(".")) if inbox.exists() else []
@@ -187,7 +191,15 @@ def _ingest_file(writer: Writer, path: Path, config: Config, as_of: dt.date | No
         if parsed.frame.height == 0:
             raise Rejected(result.errors or [RowError(None, None, "no rows to load (the file has only a header)")])
         if parsed.frame.height > int(config.get("ingest.max_rows")):
-            raise Rejected([RowError(None, None, f"{parsed.frame.height:,} rows is more than the limit of {int(config.get('ingest.max_rows')):,} (split the export, or raise ingest.max_rows)")])
+            raise Rejected(
+                [
+                    RowError(
+                        None,
+                        None,
+                        f"{parsed.frame.height:,} rows is more than the limit of {int(config.get('ingest.max_rows')):,} (split the export, or raise ingest.max_rows)",
+                    )
+                ]
+            )
         writer.con.execute("BEGIN")
         try:
             file_id = writer.next_file_id()
@@ -207,8 +219,19 @@ def _ingest_file(writer: Writer, path: Path, config: Config, as_of: dt.date | No
                 raise Rejected([RowError(None, None, f"unknown kind {parsed.kind!r}")])
             writer.con.execute(
                 "INSERT INTO loaded_files VALUES ($1, $2, $3, $4, $5, $6, $7, $8, now()::TIMESTAMP, $9, NULL, NULL, $10, $11)",
-                [file_id, digest, path.name, parsed.kind, parsed.format, result.rows_loaded, result.rows_rejected,
-                 result.rows_duplicate, result.snapshot_date, json.dumps(parsed.mapping), json.dumps([e.as_json() for e in result.errors[:1000]])],
+                [
+                    file_id,
+                    digest,
+                    path.name,
+                    parsed.kind,
+                    parsed.format,
+                    result.rows_loaded,
+                    result.rows_rejected,
+                    result.rows_duplicate,
+                    result.snapshot_date,
+                    json.dumps(parsed.mapping),
+                    json.dumps([e.as_json() for e in result.errors[:1000]]),
+                ],
             )
             writer.con.execute("COMMIT")
         except BaseException:
@@ -236,7 +259,9 @@ def _event_frame(parsed: Parsed) -> tuple[pl.DataFrame, list[str]]:
     canonical = [*EVENT_REQUIRED, *EVENT_OPTIONAL]
     for column in EVENT_OPTIONAL:
         if column not in frame.columns:
-            frame = frame.with_columns(pl.lit(None, dtype=pl.Float64 if column == "revenue" else pl.String).alias(column))
+            frame = frame.with_columns(
+                pl.lit(None, dtype=pl.Float64 if column == "revenue" else pl.String).alias(column)
+            )
     dims = []
     for column in frame.columns:
         if column in canonical or column == ROW:
@@ -248,45 +273,85 @@ def _event_frame(parsed: Parsed) -> tuple[pl.DataFrame, list[str]]:
 
 
 def _store_events(writer: Writer, parsed: Parsed, file_id: int, config: Config, result: FileResult) -> None:
+    """Dedupe, key users, write the file's Parquet, merge the rollups. The row-wise work runs in
+    Polars on the parsed frame (no copy into DuckDB); DuckDB only sees the small aggregates."""
+    from pmkit.metrics.rollup import merge_dimension_rollup
+
     frame, dims = _event_frame(parsed)
     con = writer.con
-    con.register("incoming", frame)
-    try:
-        con.execute("CREATE OR REPLACE TEMP TABLE staged AS SELECT * FROM incoming")
-    finally:
-        con.unregister("incoming")
-    lo, hi = con.execute("SELECT min(event_time), max(event_time) FROM staged").fetchall()[0]
-    # Overlapping exports: an event_id already loaded (PostHog uuid, Mixpanel/Amplitude
-    # $insert_id) is skipped. Only files whose time range overlaps this one are read.
-    overlapping = [
-        str(writer.store.events_dir / p)
-        for (p,) in con.execute("SELECT path FROM batches WHERE first_time <= $1 AND last_time >= $2", [hi, lo]).fetchall()
-    ]
-    before = frame.height
-    if overlapping and frame["event_id"].null_count() < frame.height:
-        con.execute(
-            "DELETE FROM staged WHERE event_id IN (SELECT event_id FROM read_parquet($files, union_by_name = true) "
-            "WHERE event_id IS NOT NULL AND event_time BETWEEN $lo AND $hi)",
-            {"files": overlapping, "lo": lo, "hi": hi},
-        )
-    remaining = con.execute("SELECT count(*) FROM staged").fetchall()[0][0]
-    result.rows_duplicate = before - remaining
-    result.rows_loaded = remaining
-    if remaining == 0:
+    frame = _drop_loaded_event_ids(writer, frame)
+    result.rows_duplicate = parsed.frame.height - frame.height
+    result.rows_loaded = frame.height
+    if frame.height == 0:
         return
-    writer.run("events_stage", tz=config.timezone, file_id=file_id)
+    firsts = frame.group_by("user_id").agg(pl.col("event_time").min().alias("first_time"))
+    with _registered(con, firsts=firsts):
+        writer.run("events_stage", tz=config.timezone)
+        keys = con.sql("SELECT u.user_id, u.user_key FROM users AS u SEMI JOIN firsts AS f USING (user_id)").pl()
+    batch = (
+        frame.drop(ROW)
+        .join(keys, on="user_id", how="left")
+        .with_columns(
+            pl.lit(file_id, dtype=pl.Int64).alias("file_id"),
+            pl.col("event_time")
+            .dt.replace_time_zone("UTC")
+            .dt.convert_time_zone(config.timezone)
+            .dt.date()
+            .alias("day"),
+        )
+    )
     parquet = writer.parquet_path(file_id)
-    # Our own path (digits only), not user text.
-    con.execute(f"COPY (SELECT * EXCLUDE (day) FROM batch) TO '{parquet}' (FORMAT parquet, COMPRESSION zstd)")
-    con.execute("INSERT INTO batches SELECT $1, $2, count(*), min(event_time), max(event_time) FROM batch", [file_id, parquet.name])
+    batch.drop("day").write_parquet(parquet, compression="zstd", statistics=True)
+    batch_agg = batch.group_by("day", "user_key", "event").agg(
+        pl.len().cast(pl.Int64).alias("events"),
+        pl.col("revenue").fill_null(0.0).sum().alias("revenue"),
+        pl.col("event_time").min().alias("first_time"),
+    )
+    lo_time, hi_time = frame["event_time"].min(), frame["event_time"].max()
+    lo_day, hi_day = batch_agg["day"].min(), batch_agg["day"].max()
+    con.execute(
+        "INSERT INTO batches VALUES ($1, $2, $3, $4, $5)", [file_id, parquet.name, batch.height, lo_time, hi_time]
+    )
     for dim in dims:
         con.execute("INSERT OR IGNORE INTO dimensions VALUES ($1)", [dim])
-    lo_day, hi_day = con.execute("SELECT min(day), max(day) FROM batch").fetchall()[0]
     old_last = con.execute("SELECT max(day) FROM kpi_daily").fetchall()[0][0]
-    writer.run("rollup_merge", lo=lo_day, hi=hi_day, active=list(config.get("workspace.active_events")))
-    con.execute("DROP TABLE batch")
-    con.execute("DROP TABLE staged")
+    with _registered(con, batch=batch, batch_agg=batch_agg):
+        writer.run("rollup_merge", lo=lo_day, hi=hi_day, active=list(config.get("workspace.active_events")))
+        merge_dimension_rollup(writer, lo_day, hi_day, config.timezone)
     refresh_kpi_daily(writer, lo_day, hi_day, old_last)
+
+
+def _drop_loaded_event_ids(writer: Writer, frame: pl.DataFrame) -> pl.DataFrame:
+    """Overlapping exports: an event_id already loaded (PostHog uuid, Mixpanel/Amplitude
+    $insert_id) is dropped. Only files whose time range overlaps this one are read."""
+    if frame["event_id"].null_count() == frame.height:
+        return frame
+    lo, hi = frame["event_time"].min(), frame["event_time"].max()
+    overlapping = [
+        str(writer.store.events_dir / p)
+        for (p,) in writer.con.execute(
+            "SELECT path FROM batches WHERE first_time <= $1 AND last_time >= $2", [hi, lo]
+        ).fetchall()
+    ]
+    if not overlapping:
+        return frame
+    loaded = writer.con.sql(
+        "SELECT DISTINCT event_id FROM read_parquet($files, union_by_name = true) WHERE event_id IS NOT NULL AND event_time BETWEEN $lo AND $hi",
+        params={"files": overlapping, "lo": lo, "hi": hi},
+    ).pl()
+    return frame.filter(~pl.col("event_id").is_in(loaded["event_id"].implode()) | pl.col("event_id").is_null())
+
+
+@contextlib.contextmanager
+def _registered(con: duckdb.DuckDBPyConnection, **frames: pl.DataFrame) -> Iterator[None]:
+    """Polars frames visible to SQL by name for the block (a scan of the Arrow data, no copy)."""
+    for name, data in frames.items():
+        con.register(name, data)
+    try:
+        yield
+    finally:
+        for name in frames:
+            con.unregister(name)
 
 
 def refresh_kpi_daily(writer: Writer, lo_day: dt.date, hi_day: dt.date, old_last: dt.date | None) -> None:
@@ -315,6 +380,8 @@ def refresh_kpi_daily(writer: Writer, lo_day: dt.date, hi_day: dt.date, old_last
 
 def rebuild_rollups(writer: Writer, config: Config) -> None:
     """Recompute every rollup from the raw events (after a time zone or active-events change)."""
+    from pmkit.metrics.rollup import rebuild_dimension_rollup
+
     con = writer.con
     files = [str(writer.store.events_dir / p) for (p,) in con.execute("SELECT path FROM batches").fetchall()]
     for table in ("user_event_day", "user_day", "kpi_daily"):
@@ -323,13 +390,15 @@ def rebuild_rollups(writer: Writer, config: Config) -> None:
         "UPDATE users SET first_day = CAST(timezone($1, timezone('UTC', first_time)) AS DATE)", [config.timezone]
     )
     con.execute(
-        "CREATE OR REPLACE TEMP TABLE batch AS SELECT event_time, user_key, event, revenue, "
-        "CAST(timezone($tz, timezone('UTC', event_time)) AS DATE) AS day FROM read_parquet($files, union_by_name = true)",
+        "CREATE OR REPLACE TEMP TABLE batch_agg AS SELECT CAST(timezone($tz, timezone('UTC', event_time)) AS DATE) AS day, "
+        "user_key, event, count(*) AS events, coalesce(sum(revenue), 0) AS revenue, min(event_time) AS first_time "
+        "FROM read_parquet($files, union_by_name = true) GROUP BY ALL",
         {"tz": config.timezone, "files": files},
     )
-    lo_day, hi_day = con.execute("SELECT min(day), max(day) FROM batch").fetchall()[0]
+    lo_day, hi_day = con.execute("SELECT min(day), max(day) FROM batch_agg").fetchall()[0]
     writer.run("rollup_merge", lo=lo_day, hi=hi_day, active=list(config.get("workspace.active_events")))
-    con.execute("DROP TABLE batch")
+    con.execute("DROP TABLE batch_agg")
+    rebuild_dimension_rollup(writer, config.timezone)
     refresh_kpi_daily(writer, lo_day, hi_day, None)
 
 
@@ -339,7 +408,9 @@ def _store_roadmap(writer: Writer, parsed: Parsed, file_id: int, snapshot: dt.da
     )
     sources_in_file = frame["source"].unique().to_list()
     # A second export of the same tool for the same day replaces the first: one snapshot a day.
-    writer.con.execute("DELETE FROM roadmap_items WHERE snapshot_date = $1 AND list_contains($2, source)", [snapshot, sources_in_file])
+    writer.con.execute(
+        "DELETE FROM roadmap_items WHERE snapshot_date = $1 AND list_contains($2, source)", [snapshot, sources_in_file]
+    )
     writer.con.register("incoming", frame)
     try:
         writer.con.execute("INSERT INTO roadmap_items BY NAME SELECT * FROM incoming")
@@ -350,7 +421,9 @@ def _store_roadmap(writer: Writer, parsed: Parsed, file_id: int, snapshot: dt.da
 def _store_objectives(writer: Writer, parsed: Parsed, file_id: int) -> None:
     frame = parsed.frame.select(list(OBJECTIVE_COLUMNS)).with_columns(pl.lit(file_id, dtype=pl.Int64).alias("file_id"))
     # The latest file wins for each objective id, so objectives can be edited and re-exported.
-    writer.con.execute("DELETE FROM objectives WHERE list_contains($1, objective_id)", [frame["objective_id"].to_list()])
+    writer.con.execute(
+        "DELETE FROM objectives WHERE list_contains($1, objective_id)", [frame["objective_id"].to_list()]
+    )
     writer.con.register("incoming", frame)
     try:
         writer.con.execute("INSERT INTO objectives BY NAME SELECT * FROM incoming")

@@ -173,14 +173,19 @@ class Reader:
             path = store.version_path(version)
             self.con.execute(f"ATTACH '{path}' AS store (READ_ONLY)")  # our own path, not user text
             self.con.execute("SET search_path = 'memory.main,store.main'")
-            files = [str(store.events_dir / p) for p in self.con.sql("SELECT path FROM batches ORDER BY file_id").pl()["path"]]
+            files = [
+                str(store.events_dir / p)
+                for p in self.con.sql("SELECT path FROM batches ORDER BY file_id").pl()["path"]
+            ]
         else:
             self.con.execute(sql_text("schema"))
             files = []
         self.dimensions: list[str] = self.con.sql("SELECT name FROM dimensions ORDER BY name").pl()["name"].to_list()
         if files:
             listed = ", ".join("'" + f.replace("'", "''") + "'" for f in files)
-            self.con.execute(f"CREATE VIEW memory.main.events AS SELECT * FROM read_parquet([{listed}], union_by_name = true)")
+            self.con.execute(
+                f"CREATE VIEW memory.main.events AS SELECT * FROM read_parquet([{listed}], union_by_name = true)"
+            )
         else:
             dims = "".join(f", NULL::VARCHAR AS {quote_identifier(d)}" for d in self.dimensions)
             self.con.execute(

@@ -21,7 +21,11 @@ UNSAFE_NAME = re.compile(r"[^A-Za-z0-9._-]+")
 def is_empty(config: Config) -> bool:
     """Nothing loaded, nothing waiting, no settings: a brand-new workspace."""
     inbox_files = any(config.inbox.iterdir()) if config.inbox.exists() else False
-    return Store(config.store_dir).current_version() == 0 and not inbox_files and not (config.data_dir / "pmkit.toml").exists()
+    return (
+        Store(config.store_dir).current_version() == 0
+        and not inbox_files
+        and not (config.data_dir / "pmkit.toml").exists()
+    )
 
 
 def ensure_demo(config: Config, progress: Progress | None = None) -> Config:
@@ -69,7 +73,9 @@ def safe_upload_name(name: str) -> str:
     return f"{stamp}_{base[-120:]}"
 
 
-def load_upload(config: Config, name: str, content: bytes, *, as_of: dt.date | None = None, skip_bad_rows: bool = False) -> FileResult:
+def load_upload(
+    config: Config, name: str, content: bytes, *, as_of: dt.date | None = None, skip_bad_rows: bool = False
+) -> FileResult:
     """Save an upload into the inbox and load it with the same rules as the CLI."""
     config.inbox.mkdir(parents=True, exist_ok=True)
     path = config.inbox / safe_upload_name(name)

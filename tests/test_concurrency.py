@@ -48,14 +48,23 @@ def events_csv(path: Path, rows: int, seed: int) -> Path:
 
 def pmkit(*args: str) -> subprocess.Popen:
     env = dict(os.environ, PYTHONPATH=str(ROOT))
-    return subprocess.Popen([sys.executable, "-m", "pmkit", *args], cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    return subprocess.Popen(
+        [sys.executable, "-m", "pmkit", *args],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
 
 
 def count_events(data: Path) -> tuple[int, int]:
     from pmkit.store import Store
 
     with Store(data / "store").reader() as reader:
-        row = reader.frame("SELECT (SELECT count(*) FROM events) AS e, (SELECT coalesce(sum(events), 0) FROM kpi_daily) AS r").row(0)
+        row = reader.frame(
+            "SELECT (SELECT count(*) FROM events) AS e, (SELECT coalesce(sum(events), 0) FROM kpi_daily) AS r"
+        ).row(0)
     return int(row[0]), int(row[1])
 
 
@@ -71,7 +80,9 @@ def test_readers_keep_answering_during_an_ingest_and_see_the_new_data(tmp_path: 
     stop = tmp_path / "stop"
     env = dict(os.environ, PYTHONPATH=str(ROOT))
     readers = [
-        subprocess.Popen([sys.executable, "-c", READER, str(data / "store"), str(stop)], env=env, stdout=subprocess.PIPE, text=True)
+        subprocess.Popen(
+            [sys.executable, "-c", READER, str(data / "store"), str(stop)], env=env, stdout=subprocess.PIPE, text=True
+        )
         for _ in range(3)
     ]
     time.sleep(1.5)
@@ -93,7 +104,9 @@ def test_readers_keep_answering_during_an_ingest_and_see_the_new_data(tmp_path: 
 
 
 @pytest.mark.parametrize("delay", [0.8, 1.4, 2.0, 2.6, 3.2, 4.0])
-def test_kill_9_at_any_moment_leaves_the_last_version_and_the_next_ingest_works(tmp_path: Path, files: dict[str, Path], delay: float) -> None:
+def test_kill_9_at_any_moment_leaves_the_last_version_and_the_next_ingest_works(
+    tmp_path: Path, files: dict[str, Path], delay: float
+) -> None:
     data = tmp_path / "ws"
     assert pmkit("ingest", str(files["small"]), "--data", str(data)).wait() == 0
     victim = pmkit("ingest", str(files["big"]), "--data", str(data))

@@ -30,7 +30,9 @@ def random_events(n: int, seed: int, start: dt.datetime = dt.datetime(2026, 1, 1
     lines = []
     for index in range(n):
         moment = start + dt.timedelta(seconds=rng.randrange(days * 86400))
-        lines.append(f"{moment:%Y-%m-%dT%H:%M:%S}Z,u{rng.randrange(300)},{rng.choice(['login', 'signup', 'share'])},e{seed}-{index},{rng.choice(['free', 'pro'])}\n")
+        lines.append(
+            f"{moment:%Y-%m-%dT%H:%M:%S}Z,u{rng.randrange(300)},{rng.choice(['login', 'signup', 'share'])},e{seed}-{index},{rng.choice(['free', 'pro'])}\n"
+        )
     return lines
 
 
@@ -61,7 +63,9 @@ def test_a_rejected_file_names_row_column_value_and_changes_nothing(tmp_path: Pa
     config = load_config(tmp_path / "ws")
     ingest([write(tmp_path / "good.csv", HEADER + "".join(random_events(30, 2)))], config)
     before = snapshot(config.data_dir)
-    bad = write(tmp_path / "bad.csv", HEADER + "2026-03-01T10:00:00Z,u1,login,x1,free\n2026-02-30T10:00:00Z,u2,login,x2,free\n")
+    bad = write(
+        tmp_path / "bad.csv", HEADER + "2026-03-01T10:00:00Z,u1,login,x1,free\n2026-02-30T10:00:00Z,u2,login,x2,free\n"
+    )
     (result,) = ingest([bad], config)
     assert result.status == "rejected" and result.rows_loaded == 0
     (error,) = result.errors
@@ -74,7 +78,10 @@ def test_a_rejected_file_names_row_column_value_and_changes_nothing(tmp_path: Pa
 
 def test_skip_bad_rows_loads_the_good_rows_and_records_the_bad(tmp_path: Path) -> None:
     config = load_config(tmp_path / "ws")
-    bad = write(tmp_path / "mixed.csv", HEADER + "2026-03-01T10:00:00Z,u1,login,x1,free\n2026-02-30T10:00:00Z,u2,login,x2,free\n,u3,login,x3,pro\n")
+    bad = write(
+        tmp_path / "mixed.csv",
+        HEADER + "2026-03-01T10:00:00Z,u1,login,x1,free\n2026-02-30T10:00:00Z,u2,login,x2,free\n,u3,login,x3,pro\n",
+    )
     (result,) = ingest([bad], config, skip_bad_rows=True)
     assert (result.status, result.rows_loaded, result.rows_rejected) == ("loaded", 1, 2)
     with Store(config.store_dir).reader() as reader:
@@ -95,7 +102,9 @@ def test_unloadable_files_are_rejected_with_a_reason(tmp_path: Path) -> None:
     for result in results:
         assert result.status == "rejected", result
         assert result.errors and all(e.message for e in result.errors)
-        assert result.messages()[0].startswith(result.name + ": ") or result.messages()[0].startswith(result.name + ", row")
+        assert result.messages()[0].startswith(result.name + ": ") or result.messages()[0].startswith(
+            result.name + ", row"
+        )
     assert Store(config.store_dir).current_version() == 1  # the run published, loading nothing
     assert snapshot(config.data_dir)["files"].height == 0
 
@@ -145,7 +154,11 @@ def test_rollups_built_file_by_file_in_any_order_equal_rollups_built_at_once(tmp
     for table in ("kpi_daily", "user_day", "user_event_day"):
         order = "day" if table == "kpi_daily" else "ALL"
         with Store(whole.store_dir).reader() as a, Store(pieces.store_dir).reader() as b:
-            query = f"SELECT t.* EXCLUDE (user_key), u.user_id FROM {table} t JOIN users u USING (user_key) ORDER BY {order}" if table != "kpi_daily" else "SELECT * FROM kpi_daily ORDER BY day"
+            query = (
+                f"SELECT t.* EXCLUDE (user_key), u.user_id FROM {table} t JOIN users u USING (user_key) ORDER BY {order}"
+                if table != "kpi_daily"
+                else "SELECT * FROM kpi_daily ORDER BY day"
+            )
             left, right = a.frame(query), b.frame(query)
         assert_frame_equal(left.sort(left.columns), right.sort(right.columns), check_exact=False)
 
@@ -166,7 +179,9 @@ def test_roadmap_snapshot_date_comes_from_as_of_or_the_file_name(tmp_path: Path)
     config = load_config(tmp_path / "ws")
     text = "item_id,title,item_type,status_category,due_date\nE1,Checkout,epic,in_progress,2026-04-01\n"
     (named,) = ingest([write(tmp_path / "roadmap_2026-03-13.csv", text)], config)
-    (stated,) = ingest([write(tmp_path / "roadmap.csv", text.replace("Checkout", "Checkout v2"))], config, as_of=dt.date(2026, 3, 20))
+    (stated,) = ingest(
+        [write(tmp_path / "roadmap.csv", text.replace("Checkout", "Checkout v2"))], config, as_of=dt.date(2026, 3, 20)
+    )
     assert named.snapshot_date == dt.date(2026, 3, 13)
     assert stated.snapshot_date == dt.date(2026, 3, 20)
     with Store(config.store_dir).reader() as reader:

@@ -1,11 +1,12 @@
 -- Merge the staged batch into the per user-event-day and per user-day rollups. Only the days
--- the batch covers are rewritten, so adding a day costs what that day costs.
+-- the batch covers are rewritten, so adding a day costs what that day costs. `batch_agg` holds
+-- the new events grouped by (day, user_key, event): events, revenue, first_time.
 CREATE OR REPLACE TEMP TABLE merged_user_event_day AS
 SELECT day, user_key, event, sum(events)::BIGINT AS events, sum(revenue) AS revenue, min(first_time) AS first_time
 FROM (
     SELECT day, user_key, event, events, revenue, first_time FROM user_event_day WHERE day BETWEEN $lo AND $hi
     UNION ALL
-    SELECT day, user_key, event, count(*), coalesce(sum(revenue), 0), min(event_time) FROM batch GROUP BY day, user_key, event
+    SELECT day, user_key, event, events, revenue, first_time FROM batch_agg
 )
 GROUP BY day, user_key, event;
 DELETE FROM user_event_day WHERE day BETWEEN $lo AND $hi;
