@@ -71,14 +71,16 @@ def _parser() -> argparse.ArgumentParser:
     roadmap = command("roadmap", "roadmap health from the latest snapshot on or before --as-of")
     roadmap.add_argument("--as-of", type=_date, default=None)
     roadmap.add_argument("--json", action="store_true")
+    hashing = command("hash-password", "print an argon2 hash of a password for [pmkit_auth.passwords] in secrets.toml")
+    hashing.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
-        config = load_config(args.data) if args.command != "demo" else None
-        handler = globals()[f"_cmd_{args.command}"]
+        config = load_config(args.data) if args.command not in ("demo", "hash-password") else None
+        handler = globals()[f"_cmd_{args.command.replace('-', '_')}"]
         return int(handler(args, config))
     except ConfigError as exc:
         print(f"pmkit: {exc}", file=sys.stderr)
@@ -258,4 +260,16 @@ def _cmd_report(args: argparse.Namespace, config: Any) -> int:
 
     path = report.write_report(config, args.out, as_of=args.as_of)
     print(f"wrote {path}")
+    return 0
+
+
+def _cmd_hash_password(args: argparse.Namespace, _config: Any) -> int:
+    import getpass
+
+    from pmkit.auth import hash_password
+
+    password = sys.stdin.readline().rstrip("\n") if args.password_stdin else getpass.getpass("Password: ")
+    if len(password) < 10:
+        raise UsageError("use a password of at least 10 characters")
+    print(hash_password(password))
     return 0

@@ -193,6 +193,11 @@ class Reader:
                 "NULL::BIGINT AS user_key, NULL::VARCHAR AS event, NULL::VARCHAR AS event_id, NULL::VARCHAR AS session_id, "
                 f"NULL::DOUBLE AS revenue, NULL::BIGINT AS file_id{dims} WHERE false"
             )
+        # Readers only ever need this version's Parquet files: no other file, no network, no
+        # ATTACH, and the settings cannot be changed back by a later statement.
+        self.con.execute("SET allowed_directories = $dirs", {"dirs": [f"{store.events_dir}/"]})
+        self.con.execute("SET enable_external_access = false")
+        self.con.execute("SET lock_configuration = true")
 
     def __enter__(self) -> Reader:
         return self

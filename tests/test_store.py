@@ -83,3 +83,21 @@ def test_safe_identifiers_are_quoted(name: str) -> None:
 def test_unsafe_identifiers_are_refused(name: str) -> None:
     with pytest.raises(ValueError):
         quote_identifier(name)
+
+
+def test_readers_cannot_touch_files_outside_the_store(tmp_path: Path) -> None:
+    import duckdb
+
+    store = Store(tmp_path / "store")
+    publish(store, "a")
+    secret = tmp_path / "secret.csv"
+    secret.write_text("a\n1\n")
+    with store.reader() as reader:
+        for statement in (
+            f"SELECT * FROM read_csv('{secret}')",
+            f"COPY (SELECT 1) TO '{tmp_path}/out.csv'",
+            "SET enable_external_access = true",
+        ):
+            with pytest.raises(duckdb.Error):
+                reader.frame(statement)
+    assert not (tmp_path / "out.csv").exists()
