@@ -12,7 +12,20 @@ if not cfg.read_only and is_empty(cfg):
     with st.spinner("Building the demo workspace (first start only)…"):
         cfg = ensure_demo(cfg)
 
-pages = [st.Page("pages/overview.py", title="Workspace", icon="🏠", default=True)]
+pages = {
+    "Overview": [
+        st.Page("pages/summary.py", title="Executive summary", icon=":material/dashboard:", default=True),
+        st.Page("pages/objectives.py", title="Objectives", icon=":material/flag:"),
+        st.Page("pages/roadmap.py", title="Roadmap", icon=":material/view_timeline:"),
+    ],
+    "Product": [
+        st.Page("pages/kpis.py", title="KPI explorer", icon=":material/query_stats:"),
+        st.Page("pages/retention.py", title="Retention", icon=":material/event_repeat:"),
+        st.Page("pages/funnels.py", title="Funnels", icon=":material/filter_alt:"),
+        st.Page("pages/engagement.py", title="Engagement", icon=":material/touch_app:"),
+        st.Page("pages/feedback.py", title="Voice of customer", icon=":material/forum:"),
+    ],
+}
 if not cfg.read_only:
-    pages.append(st.Page("pages/data.py", title="Data", icon="🗂️"))
+    pages["Workspace"] = [st.Page("pages/data.py", title="Data", icon=":material/upload_file:")]
 st.navigation(pages).run()

@@ -32,6 +32,7 @@ import polars as pl
 
 SQL_DIR = Path(__file__).parent / "sql"
 VERSION_FILE = re.compile(r"^v(\d{6})\.duckdb$")
+PARQUET_FILE = re.compile(r"^f\d{6}\.parquet$")
 KEEP_VERSIONS = 3  # older versions are deleted; a reader that still has one open keeps its handle
 _IDENTIFIER = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
 
@@ -182,9 +183,13 @@ class Reader:
             files = []
         self.dimensions: list[str] = self.con.sql("SELECT name FROM dimensions ORDER BY name").pl()["name"].to_list()
         if files:
-            listed = ", ".join("'" + f.replace("'", "''") + "'" for f in files)
+            # Views cannot take parameters: the list is spliced, but every name is one the
+            # ingest generated (f000012.parquet), checked again here.
+            if not all(PARQUET_FILE.match(Path(f).name) for f in files):
+                raise ValueError("unexpected file name in the store's batch list")
+            listed = ", ".join(f"'{f}'" for f in files)
             self.con.execute(
-                f"CREATE VIEW memory.main.events AS SELECT * FROM read_parquet([{listed}], union_by_name = true)"
+                f"CREATE VIEW memory.main.events AS SELECT * FROM read_parquet([{listed}], union_by_name = true)"  # noqa: S608
             )
         else:
             dims = "".join(f", NULL::VARCHAR AS {quote_identifier(d)}" for d in self.dimensions)

@@ -2,20 +2,85 @@
 
 Pages call these and stay UI only. Cached results are keyed by the store version, so a new
 ingest (here or in another process) shows up on the next rerun without a restart.
+
+The global filters (date range, segment) live in the sidebar and in the URL: every widget that
+shapes a view is bound to a query parameter named by its key (``range``, ``dates``, ``f_plan``,
+``metric``, ...), so a copied link reproduces the view.
 """
 
 from __future__ import annotations
 
+import datetime as dt
+import json
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from pathlib import Path
 from typing import Any
+from urllib.parse import urlencode
 
+import plotly.graph_objects as go
 import polars as pl
 import streamlit as st
 
+from pmkit import dashboard
+from pmkit.charts import HEALTH_LABELS
 from pmkit.config import Config, ConfigError, load_config
+from pmkit.dashboard import Facts, Scorecard, SurveyScore
+from pmkit.definitions import DEFINITIONS, DefinitionError
+from pmkit.formatting import format_date
 from pmkit.ingest import FileResult
+from pmkit.metrics import Period, Segment
 from pmkit.store import Store
 
 CSV_FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+# Markdown, Streamlit's directives (:red[...], :material/icon:), LaTeX ($...$) and HTML all start
+# from ASCII punctuation; a backslash before each makes CommonMark show it as typed.
+MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()<>#+\-.!|~:$&])")
+RANGES = {"7d": 7, "28d": 28, "90d": 90, "180d": 180, "all": None, "custom": None}
+RANGE_LABELS = {"7d": "7 days", "28d": "28 days", "90d": "90 days", "180d": "6 months", "all": "All", "custom": "Custom"}
+DEFAULT_RANGE = "28d"
+SEGMENT_PREFIX = "f_"
+HEALTH_BADGE_COLORS = {
+    "achieved": "green",
+    "on_track": "green",
+    "done": "gray",
+    "at_risk": "orange",
+    "off_track": "red",
+    "late": "red",
+    "not_started": "gray",
+    "no_data": "gray",
+    "cancelled": "gray",
+}
+PLOTLY_CONFIG = {"displaylogo": False, "modeBarButtonsToRemove": ["lasso2d", "select2d"]}
+
+
+# --- text ---------------------------------------------------------------------------------------
+
+
+def safe_text(text: object) -> str:
+    """Text from files made inert for st.markdown, st.caption and widget labels: every markdown,
+    HTML, LaTeX and Streamlit-directive character is backslash-escaped and line breaks become
+    spaces, so the text shows exactly as typed and never becomes a link, an image or markup.
+
+    >>> safe_text("**Dark** mode <b>x</b> [link](javascript:alert(1))")
+    '\\\\*\\\\*Dark\\\\*\\\\* mode \\\\<b\\\\>x\\\\<\\\\/b\\\\> \\\\[link\\\\]\\\\(javascript\\\\:alert\\\\(1\\\\)\\\\)'
+    """
+    value = "" if text is None else " ".join(str(text).split())
+    return MARKDOWN_SPECIAL.sub(r"\\\1", value)
+
+
+def health_label(health: str | None) -> str:
+    return HEALTH_LABELS.get(health or "", "Achieved" if health == "achieved" else "–")
+
+
+def health_badge(health: str | None) -> str:
+    """Markdown for a coloured badge of a health value (one of pmkit's own, never file text)."""
+    if not health:
+        return ":gray-badge[No items]"
+    return f":{HEALTH_BADGE_COLORS.get(health, 'gray')}-badge[{health_label(health)}]"
+
+
+# --- settings and cached reads -------------------------------------------------------------------
 
 
 def config() -> Config:
@@ -34,8 +99,6 @@ def store_version(cfg: Config) -> int:
 
 @st.cache_data(show_spinner=False, max_entries=64)
 def _cached_frame(store_root: str, version: int, sql: str, params: tuple[tuple[str, Any], ...]) -> pl.DataFrame:
-    from pathlib import Path
-
     with Store(Path(store_root)).reader() as reader:
         return reader.frame(sql, **dict(params))
 
@@ -43,6 +106,209 @@ def _cached_frame(store_root: str, version: int, sql: str, params: tuple[tuple[s
 def frame(cfg: Config, sql: str, **params: Any) -> pl.DataFrame:
     """A query result cached per store version (``sql`` is pmkit's own text, never user text)."""
     return _cached_frame(str(cfg.store_dir), store_version(cfg), sql, tuple(sorted(params.items())))
+
+
+def _settings_key(cfg: Config) -> str:
+    """Everything in the settings that changes a result (metric definitions, thresholds, ...)."""
+    return json.dumps([cfg.values, cfg.metrics, cfg.objectives], sort_keys=True, default=str)
+
+
+@st.cache_data(show_spinner=False, max_entries=512)
+def _cached_model(data_dir: str, version: int, settings: str, name: str, kwargs: tuple[tuple[str, Any], ...]) -> Any:
+    cfg = load_config(data_dir)
+    with Store(cfg.store_dir).reader() as reader:
+        return dashboard.PAGE_MODELS[name](reader, cfg, **dict(kwargs))
+
+
+def compute(cfg: Config, name: str, **kwargs: Any) -> Any:
+    """``dashboard.PAGE_MODELS[name](reader, cfg, **kwargs)`` on the current store version,
+    cached until the next ingest or settings change. A problem with the input (an unknown
+    metric, a bad segment) is shown with st.error and gives None."""
+    try:
+        return _cached_model(str(cfg.data_dir), store_version(cfg), _settings_key(cfg), name, tuple(sorted(kwargs.items())))
+    except (ValueError, KeyError) as exc:
+        st.error(str(exc.args[0]) if exc.args else str(exc))
+        return None
+
+
+def facts(cfg: Config) -> Facts:
+    return compute(cfg, "facts")
+
+
+def definition_problems(cfg: Config) -> None:
+    """Say which [metrics.*] tables of pmkit.toml cannot be used (the built-ins still work)."""
+    _, problems = dashboard.definitions_of(cfg)
+    if problems:
+        st.warning("pmkit.toml: some custom metrics cannot be used:\n\n" + "\n\n".join(f"- {safe_text(p)}" for p in problems))
+
+
+# --- global filters (sidebar, kept in the URL) -----------------------------------------------------
+
+
+def period_picker(cfg: Config, facts: Facts | None = None) -> Period | None:
+    """The global date range: presets or custom dates, ending on the last loaded day; None when
+    no events are loaded. Kept in the URL as ``range`` (and ``dates`` for custom)."""
+    facts = facts or compute(cfg, "facts")
+    if facts is None or not facts.has_events:
+        return None
+    first, last = facts.first_day, facts.last_day
+    with st.sidebar:
+        choice = st.segmented_control(
+            "Date range",
+            list(RANGES),
+            format_func=RANGE_LABELS.get,
+            default=DEFAULT_RANGE,
+            required=True,
+            key="range",
+            bind="query-params",
+            persist_state="session",
+            help="Every page compares this range with the range of equal length just before it.",
+        )
+        days = RANGES.get(choice or DEFAULT_RANGE)
+        if choice == "custom":
+            picked = st.date_input(
+                "From – to",
+                value=(max(first, last - dt.timedelta(days=27)), last),
+                min_value=first,
+                max_value=last,
+                key="dates",
+                bind="query-params",
+                persist_state="session",
+                format="YYYY-MM-DD",
+            )
+            dates = [d for d in (picked if isinstance(picked, Sequence) else [picked]) if d]
+            period = Period(min(dates), max(dates)) if dates else Period(max(first, last - dt.timedelta(days=27)), last)
+        elif days is None:
+            period = Period(first, last)
+        else:
+            period = Period(max(first, last - dt.timedelta(days=days - 1)), last)
+        st.caption(f"{format_date(period.start)} – {format_date(period.end)} ({period.days} days), vs the {period.days} days before.")
+    return period
+
+
+def segment_picker(cfg: Config, facts: Facts | None = None, *, applies: bool = True) -> Segment:
+    """Filters on event dimensions (plan, country, ...), one multiselect each, kept in the URL as
+    ``f_<dimension>``. ``applies=False`` shows them disabled, saying this page ignores them."""
+    facts = facts or compute(cfg, "facts")
+    dimensions = facts.dimensions if facts is not None else ()
+    if not dimensions:
+        return Segment()
+    chosen: list[tuple[str, str]] = []
+    active = any(st.session_state.get(f"{SEGMENT_PREFIX}{d}") for d in dimensions)
+    with st.sidebar.expander("Segment" + (" (filtered)" if active else ""), expanded=active):
+        if not applies:
+            st.caption("This page shows every user: objectives and their targets are for the whole product.")
+        for dimension in dimensions:
+            values = compute(cfg, "dimension_values", dimension=dimension) or []
+            picked = st.multiselect(
+                safe_text(dimension.replace("_", " ").capitalize()),
+                values,
+                key=f"{SEGMENT_PREFIX}{dimension}",
+                bind="query-params",
+                persist_state="session",
+                placeholder="All",
+                disabled=not applies,
+            )
+            chosen.extend((dimension, str(value)) for value in picked)
+    return Segment(filters=tuple(chosen)) if applies else Segment()
+
+
+def segment_text(segment: Segment) -> str:
+    """"plan is pro or team; country is DE", or "all users"."""
+    if not segment.filters:
+        return "all users"
+    return "; ".join(f"{d} is {' or '.join(v)}" for d, v in segment.filters_by_dimension().items())
+
+
+def breakdown_picker(facts: Facts, key: str = "by", label: str = "Break down by") -> str | None:
+    """A dimension to split results by (or none), kept in the URL."""
+    options = ["", *facts.dimensions]
+    choice = st.selectbox(
+        label,
+        options,
+        format_func=lambda d: "Nothing" if not d else d.replace("_", " ").capitalize(),
+        key=key,
+        bind="query-params",
+    )
+    return choice or None
+
+
+def global_query_params() -> dict[str, Any]:
+    """The sidebar filters as query parameters, to carry them over in a link to another page."""
+    params: dict[str, Any] = {}
+    if st.session_state.get("range") not in (None, DEFAULT_RANGE):
+        params["range"] = st.session_state["range"]
+    dates = st.session_state.get("dates")
+    if params.get("range") == "custom" and isinstance(dates, Sequence) and len(dates) == 2:
+        params["dates"] = [d.isoformat() for d in dates]
+    for key, value in st.session_state.items():
+        if str(key).startswith(SEGMENT_PREFIX) and value:
+            params[str(key)] = [str(v) for v in value]
+    return params
+
+
+# --- output ---------------------------------------------------------------------------------------
+
+
+def chart(figure: go.Figure, *, compared_to: str, source: str, key: str | None = None) -> None:
+    """A Plotly figure across the page, with what it is compared to and where its numbers come
+    from underneath."""
+    st.plotly_chart(figure, width="stretch", config=PLOTLY_CONFIG, key=key)
+    st.caption(f"**Compared to:** {safe_text(compared_to)}  \n{safe_text(source)}")
+
+
+def scorecard(card: Scorecard, *, link: bool = False) -> None:
+    """A metric card: value, change against the previous period, a sparkline; for an
+    objective's metric its goal, outcome health and delivery health."""
+    delta = card.change_text if card.change is not None else None
+    help_text = card.note or None
+    with st.container(border=True):
+        st.metric(
+            safe_text(card.label),
+            card.value_text,
+            delta=delta,
+            delta_color="inverse" if card.lower_is_better else "normal",
+            delta_description=f"vs previous {card.period.days} days",
+            chart_data=[v for v in card.spark if v is not None] or None,
+            chart_type="line",
+            help=help_text,
+            border=False,
+        )
+        if card.objective_id:
+            st.markdown(f"{health_badge(card.status)} **Goal:** {safe_text(card.goal_text)}")
+            st.caption(safe_text(card.reason))
+        if link:
+            kpi_link(card.key, card.objective_id, label="Open in KPI explorer")
+
+
+def survey_card(survey: SurveyScore | None, *, period_days: int) -> None:
+    """NPS (or CSAT) with its change and the number of answers behind it."""
+    name = "NPS" if survey is None or survey.scale == "nps" else "CSAT"
+    with st.container(border=True):
+        if survey is None or survey.value is None:
+            st.metric(name, "–", help="No survey answers in this date range.", border=False)
+            st.caption("No answers in this date range.")
+            return
+        st.metric(
+            name,
+            survey.value_text,
+            delta=survey.change_text if survey.base is not None else None,
+            delta_description=f"vs previous {period_days} days",
+            chart_data=[v for v in survey.trend if v is not None] or None,
+            chart_type="line",
+            border=False,
+        )
+        st.caption(f"{survey.responses:,} answers (previous period: {survey.base_responses:,})")
+
+
+def table(data: pl.DataFrame | None, name: str, **kwargs: Any) -> None:
+    """A table with a CSV download (formula-looking cells escaped). Cells are shown as plain
+    text by st.dataframe, never as markup."""
+    if data is None:
+        return
+    st.dataframe(data, hide_index=True, **kwargs)
+    if data.height:
+        st.download_button(f"Download {name} as CSV", csv_bytes(data), file_name=f"{name}.csv", mime="text/csv", key=f"dl-{name}")
 
 
 def escape_csv_cell(value: Any) -> Any:
@@ -53,33 +319,91 @@ def escape_csv_cell(value: Any) -> Any:
 
 
 def csv_bytes(table: pl.DataFrame) -> bytes:
-    safe = table.with_columns(
-        pl.col(c).map_elements(escape_csv_cell, return_dtype=pl.String) for c, t in table.schema.items() if t == pl.String
+    flat = table.with_columns(
+        pl.col(c).list.eval(pl.element().cast(pl.String)).list.join("; ") for c, t in table.schema.items() if isinstance(t, pl.List)
+    )
+    safe = flat.with_columns(
+        pl.col(c).map_elements(escape_csv_cell, return_dtype=pl.String) for c, t in flat.schema.items() if t == pl.String
     )
     return safe.write_csv().encode("utf-8")
 
 
-def table(data: pl.DataFrame, name: str, **kwargs: Any) -> None:
-    """A table with a CSV download (formula-looking cells escaped)."""
-    st.dataframe(data, hide_index=True, **kwargs)
-    if data.height:
-        st.download_button(f"Download {name} as CSV", csv_bytes(data), file_name=f"{name}.csv", mime="text/csv", key=f"dl-{name}")
+def definition(*keys: str) -> None:
+    """The metrics' definitions in words, under an expander."""
+    with st.expander("How these numbers are defined"):
+        for key in keys:
+            st.caption(DEFINITIONS[key])
+
+
+def empty(message: str) -> None:
+    st.info(message, icon=":material/info:")
+
+
+def no_events(cfg: Config) -> None:
+    """Stop a page that needs events, saying how to load some."""
+    where = "Ask whoever runs this dashboard to load some." if cfg.read_only else "Upload exports on the Data page, or drop them into the inbox."
+    st.info(f"No events are loaded yet. {where}", icon=":material/inbox:")
+    if not cfg.read_only:
+        st.page_link("pages/data.py", label="Go to the Data page", icon=":material/upload:")
+    st.stop()
+
+
+def kpi_query(metric: str, objective: str | None = None) -> dict[str, Any]:
+    params = {**global_query_params(), "metric": metric}
+    if objective:
+        params["objective"] = objective
+    return params
+
+
+def kpi_link(metric: str, objective: str | None = None, *, label: str | None = None) -> None:
+    """A link to the KPI explorer showing ``metric`` (with ``objective``'s target path), keeping
+    the sidebar filters."""
+    st.page_link(
+        "pages/kpis.py",
+        label=safe_text(label or f"Open {metric} in the KPI explorer"),
+        icon=":material/query_stats:",
+        query_params=kpi_query(metric, objective),
+    )
+
+
+def kpi_url(metric: str | None, objective: str | None = None) -> str | None:
+    """A relative URL of the KPI explorer for a table's link column (None without a metric)."""
+    if not metric:
+        return None
+    return "kpis?" + urlencode({k: v for k, v in kpi_query(metric, objective).items()}, doseq=True)
 
 
 def show_result(result: FileResult) -> None:
     """One file's ingest result: success, duplicate, or every problem as text (never HTML)."""
     if result.status == "loaded":
-        st.success(result.summary())
+        st.success(safe_text(result.summary()))
         if result.mapping:
-            st.caption("Columns: " + ", ".join(f"{k} ← {v}" for k, v in result.mapping.items()))
+            st.caption("Columns: " + safe_text(", ".join(f"{k} ← {v}" for k, v in result.mapping.items())))
         if result.errors:
-            st.warning("\n\n".join(result.messages()))
+            st.warning("\n\n".join(safe_text(m) for m in result.messages()))
     elif result.status == "duplicate":
-        st.info(result.summary())
+        st.info(safe_text(result.summary()))
     else:
-        st.error(result.summary() + "\n\n" + "\n\n".join(result.messages()))
+        st.error(safe_text(result.summary()) + "\n\n" + "\n\n".join(safe_text(m) for m in result.messages()))
 
 
 def demo_banner(cfg: Config) -> None:
     if cfg.demo:
         st.info("You are looking at generated **demo data** (a fictional B2B SaaS product).", icon="🧪")
+
+
+def options_in_url(key: str, options: Iterable[str]) -> None:
+    """Drop a URL value that is no longer an option (an old link), before its widget reads it."""
+    value = st.session_state.get(key)
+    allowed = set(options)
+    if isinstance(value, list):
+        kept = [v for v in value if v in allowed]
+        if kept != value:
+            st.session_state[key] = kept
+    elif value is not None and value not in allowed:
+        del st.session_state[key]
+
+
+def labelled(options: Mapping[str, str]) -> dict[str, Any]:
+    """Keyword arguments for a select widget over ``options`` (value -> label)."""
+    return {"options": list(options), "format_func": lambda value: options.get(value, value)}
