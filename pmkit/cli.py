@@ -71,6 +71,9 @@ def _parser() -> argparse.ArgumentParser:
     roadmap = command("roadmap", "roadmap health from the latest snapshot on or before --as-of")
     roadmap.add_argument("--as-of", type=_date, default=None)
     roadmap.add_argument("--json", action="store_true")
+    publish = command("publish", "copy the current store into another workspace (e.g. the hosted one), atomically")
+    publish.add_argument("--to", type=Path, required=True, help="the target workspace folder")
+
     hashing = command("hash-password", "print an argon2 hash of a password for [pmkit_auth.passwords] in secrets.toml")
     hashing.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
     return parser
@@ -272,4 +275,15 @@ def _cmd_hash_password(args: argparse.Namespace, _config: Any) -> int:
     if len(password) < 10:
         raise UsageError("use a password of at least 10 characters")
     print(hash_password(password))
+    return 0
+
+
+def _cmd_publish(args: argparse.Namespace, config: Any) -> int:
+    from pmkit.store import Store
+
+    source = Store(config.store_dir)
+    if not source.current_version():
+        raise UsageError(f"nothing to publish: {config.store_dir} has no data yet")
+    version = source.publish_to(Store(args.to / "store"))
+    print(f"published version {version} to {args.to / 'store'}")
     return 0

@@ -137,6 +137,33 @@ class Store:
             fcntl.flock(lock, fcntl.LOCK_UN)
             lock.close()
 
+    def publish_to(self, target: Store) -> int:
+        """Copy the current version into another store (a hosted copy), atomically: Parquet files
+        and the version file first, CURRENT last, so the target's readers switch in one step.
+        Returns the version published there."""
+        version = self.current_version()
+        if not version:
+            raise ValueError("nothing to publish: this store has no data yet")
+        target.events_dir.mkdir(parents=True, exist_ok=True)
+        with Reader(self, version) as reader:
+            files = reader.frame("SELECT path FROM batches")["path"].to_list()
+        for name in files:
+            destination = target.events_dir / name
+            if not destination.exists():
+                tmp = destination.with_name(f".{name}.tmp")
+                shutil.copyfile(self.events_dir / name, tmp)
+                _fsync_path(tmp)
+                os.replace(tmp, destination)
+        new = max(target.current_version() + 1, version)
+        tmp = target.root / f".v{new:06d}.duckdb.tmp"
+        shutil.copyfile(self.version_path(version), tmp)
+        _fsync_path(tmp)
+        os.replace(tmp, target.version_path(new))
+        _fsync_path(target.root)
+        _write_atomically(target.root / "CURRENT", f"{new}\n")
+        target._drop_old_versions(new)
+        return new
+
     def _clean_leftovers(self) -> None:
         """Remove what a killed ingest left: temp version files and Parquet files that no
         published version lists. Called with the writer lock held."""

@@ -186,3 +186,13 @@ def test_roadmap_snapshot_date_comes_from_as_of_or_the_file_name(tmp_path: Path)
     assert stated.snapshot_date == dt.date(2026, 3, 20)
     with Store(config.store_dir).reader() as reader:
         assert reader.frame("SELECT count(DISTINCT snapshot_date) AS n FROM roadmap_items")["n"].item() == 2
+
+
+def test_a_published_copy_answers_like_the_source(tmp_path: Path) -> None:
+    from pmkit.cli import main
+
+    source = load_config(tmp_path / "analyst")
+    ingest([write(tmp_path / "a.csv", HEADER + "".join(random_events(100, 7)))], source)
+    assert main(["publish", "--data", str(source.data_dir), "--to", str(tmp_path / "hosted")]) == 0
+    assert_frame_equal(snapshot(tmp_path / "hosted")["kpi_daily"], snapshot(source.data_dir)["kpi_daily"])
+    assert snapshot(tmp_path / "hosted")["events"].height == 100

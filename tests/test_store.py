@@ -101,3 +101,15 @@ def test_readers_cannot_touch_files_outside_the_store(tmp_path: Path) -> None:
             with pytest.raises(duckdb.Error):
                 reader.frame(statement)
     assert not (tmp_path / "out.csv").exists()
+
+
+def test_publishing_to_another_store_switches_its_readers_in_one_step(tmp_path: Path) -> None:
+    source, target = Store(tmp_path / "a"), Store(tmp_path / "b")
+    publish(source, "first")
+    assert source.publish_to(target) == 1
+    with target.reader() as reader:
+        assert reader.meta("value") == "first"
+    publish(source, "second")
+    assert source.publish_to(target) == 2
+    with target.reader() as reader:
+        assert reader.meta("value") == "second"
