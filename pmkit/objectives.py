@@ -1,0 +1,629 @@
+"""Objective health: the outcome (a metric against its target path) beside the delivery (its items).
+
+Objectives come from the store's ``objectives`` table (loaded from CSV) and from ``[objectives.ID]``
+tables in ``pmkit.toml`` (same keys as the CSV columns). When both define an id, the CSV row wins
+whole (the export is the system of record; the TOML table is for objectives that have no export).
+Objectives that exist only as roadmap items (``item_type = objective``) are listed too, with
+``no_data`` and a reason saying where to set their target.
+
+How each outcome number is computed, as of a date:
+
+- current_value: the metric over the 7 days ending on ``as_of`` (moved back to the last day whose
+  value is final, see ``MetricSource.complete_range``). For funnel and retention metrics it is the
+  metric's own value over those 7 days (converted users / users who started, weighted by cohort
+  size: a mean of daily rates would let a Sunday with three sign-ups count as much as a Monday with
+  sixty). For every other metric it is the mean of the 7 daily values (a daily average: 7 days hold
+  each weekday once, so the weekly pattern cancels out).
+- expected_value: on the straight line from the baseline on start_date to the target on
+  target_date (the baseline before the start, the target after the target date); the target itself
+  for stay_above and stay_below (``pmkit.metrics.expected_value``). A missing baseline (the CSV
+  allows it) is the metric's value over the 7 days to start_date, and the reason says so; a
+  stay_above/stay_below objective without a start_date is judged from as_of on.
+- outcome_progress: (current - baseline) / (target - baseline), clamped to 0..1, for increase and
+  decrease; null for stay_above and stay_below (there is no distance to cover).
+- outcome_health, first rule that holds:
+  no_data      the objective lacks a field, its metric is not defined, or there is no value yet;
+  not_started  as_of is before start_date;
+  achieved     increase/decrease: the target is reached (current >= target, or <= for decrease);
+               stay_above/stay_below: on the right side of the target on or after target_date;
+  on_track, at_risk, off_track  ``pmkit.metrics.target_status``: on the right side of the path is
+               on track; a miss of at most 5% of the planned change (|target - baseline|; |target|
+               for stay_above/stay_below) is at risk; a larger miss is off track.
+- delivery_health: ``pmkit.roadmap.delivery_health``, the worst health of the objective's items.
+- callouts: "on time but off target" when delivery is on_track or done but the outcome is at_risk
+  or off_track; "shipped but flat" when at least one item is done yet the metric (increase or
+  decrease only) is within noise of its baseline: |current - baseline| <= 2 standard errors of a
+  7-day value, estimated from the daily values of the 28 days ending at the current value's day.
+
+Example:
+    >>> goals = objective_health(reader, config, items_health, date(2026, 6, 30))  # doctest: +SKIP
+    >>> goals.select("objective_id", "outcome_health", "delivery_health", "outcome_reason")  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import polars as pl
+
+from pmkit import metrics, roadmap
+from pmkit.canonical import DIRECTIONS, OBJECTIVE_COLUMNS
+from pmkit.config import Config
+from pmkit.definitions import DefinitionError, Definitions, MetricDefinition, load_definitions, parse_definitions
+from pmkit.metrics.base import workspace_of
+from pmkit.store import Reader
+
+RECENT_DAYS = 7  # the current value is a 7-day figure: one of each weekday
+NOISE_DAYS = 28  # daily values used to estimate the noise of a 7-day mean
+NOISE_STANDARD_ERRORS = 2.0
+# Rolling built-ins are partial until their window lies inside the loaded data: MAU on the
+# 10th loaded day counts 10 days of users, not 30.
+WARMUP_DAYS = {"wau": 6, "mau": 29, "stickiness": 29}
+# Metrics whose value is a share of a cohort: their recent value is pooled over the cohorts.
+COHORT_TYPES = ("funnel", "retention")
+OUTCOME_HEALTHS = ("achieved", "on_track", "at_risk", "off_track", "not_started", "no_data")
+ON_TIME_OFF_TARGET = "on time but off target"
+SHIPPED_BUT_FLAT = "shipped but flat"
+
+OBJECTIVE_HEALTH_COLUMNS: dict[str, pl.DataType] = {
+    **OBJECTIVE_COLUMNS,
+    "source": pl.String(),  # csv / pmkit.toml / roadmap
+    "metric_name": pl.String(),
+    "current_value": pl.Float64(),
+    "current_through": pl.Date(),  # last day of the 7 days the current value covers
+    "expected_value": pl.Float64(),
+    "outcome_progress": pl.Float64(),
+    "outcome_health": pl.String(),
+    "outcome_reason": pl.String(),
+    "delivery_health": pl.String(),
+    "delivery_reason": pl.String(),
+    "items": pl.Int64(),
+    "items_done": pl.Int64(),
+    "callouts": pl.List(pl.String()),
+}
+
+
+# --- metric values --------------------------------------------------------------------------------
+
+
+class MetricSource:
+    """Metric values for objectives and impact: definitions, final-value ranges, cached daily series.
+
+    >>> source = MetricSource.open(reader, config)  # doctest: +SKIP
+    >>> source.daily("activation")  # doctest: +SKIP
+    """
+
+    def __init__(self, reader: Reader, definitions: Definitions, problems: tuple[str, ...] = ()) -> None:
+        self.reader = reader
+        self.definitions = definitions
+        self.problems = problems  # pmkit.toml [metrics.*] problems, quoted when a key is missing
+        workspace = workspace_of(reader)
+        self.first_day: dt.date | None = workspace.first_day
+        self.last_day: dt.date | None = workspace.last_day
+        self._daily: dict[str, pl.DataFrame] = {}
+
+    @classmethod
+    def open(cls, reader: Reader, config: Config) -> MetricSource:
+        """The workspace's definitions. A broken ``[metrics.*]`` table must not hide the others:
+        then each table that parses on its own is kept, and the problems are quoted for the rest."""
+        try:
+            return cls(reader, load_definitions(config))
+        except DefinitionError as exc:
+            usable: dict[str, MetricDefinition] = {}
+            for key, table in config.metrics.items():
+                with contextlib.suppress(DefinitionError):
+                    usable.update(parse_definitions({key: table}).custom)
+            return cls(reader, Definitions(usable), exc.problems)
+
+    def lookup(self, key: str | None) -> MetricDefinition | None:
+        if not key:
+            return None
+        try:
+            return self.definitions.get(key)
+        except KeyError:
+            return None
+
+    def missing_reason(self, key: str | None) -> str:
+        """Why ``key`` cannot be measured, naming the key and how to define it."""
+        if not key:
+            return 'no metric named (set the objective\'s metric to a metric key, e.g. metric = "dau")'
+        mine = [p for p in self.problems if p.startswith(f"metrics.{key}:")]
+        if mine:
+            return "pmkit.toml " + "; ".join(mine)
+        try:
+            self.definitions.get(key)
+        except KeyError as exc:
+            return str(exc.args[0])
+        return f"no {key} data loaded yet (load events, e.g. python -m pmkit ingest events.csv)"
+
+    def name(self, key: str) -> str:
+        definition = self.lookup(key)
+        return definition.name if definition else key
+
+    def complete_range(self, key: str) -> tuple[dt.date, dt.date] | None:
+        """The days on which the metric's value is final: after the warm-up of rolling windows
+        (MAU needs 30 loaded days) and before the settling time of cohort metrics (a funnel's
+        window, a retention week) at the end of the data. None when nothing is loaded."""
+        definition = self.lookup(key)
+        if definition is None or self.first_day is None or self.last_day is None:
+            return None
+        first = self.first_day + dt.timedelta(days=self._warmup(definition, 0))
+        last = self.last_day - dt.timedelta(days=self._settling(definition, 0))
+        return (first, last) if first <= last else None
+
+    def daily(self, key: str) -> pl.DataFrame:
+        """(day, value, weight) for every day of the complete range (empty when there is none).
+        weight is what a day counts for when days are pooled (``weights``); 1 for most metrics."""
+        if key not in self._daily:
+            bounds = self.complete_range(key)
+            schema = {"day": pl.Date, "value": pl.Float64, "weight": pl.Float64}
+            if bounds is None:
+                frame = pl.DataFrame(schema=schema)
+            else:
+                period = metrics.Period(*bounds)
+                series = metrics.metric_series(self.reader, key, period, "day", self.definitions)
+                frame = series.select("day", pl.col("value").cast(pl.Float64))
+                weights = self.weights(key, period)
+                if weights is None:
+                    frame = frame.with_columns(pl.lit(1.0).alias("weight"))
+                else:
+                    frame = frame.join(weights, on="day", how="left")
+                frame = frame.with_columns(
+                    pl.when(pl.col("value").is_null())
+                    .then(0.0)
+                    .otherwise(pl.col("weight").fill_null(0.0))
+                    .alias("weight")
+                ).select(list(schema))
+            self._daily[key] = frame
+        return self._daily[key]
+
+    def weights(self, key: str, period: metrics.Period) -> pl.DataFrame | None:
+        """(day, weight) for metrics whose daily value is a share of that day's cohort: the users
+        who did a funnel's first step that day, the new users of a retention cohort, a ratio's
+        denominator. Pooling days with these weights gives the rate of the days together. None
+        for other metrics (every day counts the same)."""
+        definition = self.lookup(key)
+        if definition is None:
+            return None
+        if definition.type == "funnel" and definition.steps:
+            # The funnel's daily value is "of the users with a step-1 event that day, the share who
+            # converted" (pmkit.metrics.series): its cohort is the day's unique step-1 users.
+            cohort = MetricDefinition(f"{key}__cohort", "unique_users", "cohort", events=definition.steps[:1])
+            with_cohort = Definitions({**self.definitions.custom, cohort.key: cohort}, self.definitions.active_events)
+            series = metrics.metric_series(self.reader, cohort.key, period, "day", with_cohort)
+        elif definition.type == "retention":
+            series = metrics.metric_series(self.reader, "new_users", period, "day", self.definitions)
+        elif definition.type == "ratio" and definition.denominator:
+            series = metrics.metric_series(self.reader, definition.denominator, period, "day", self.definitions)
+        else:
+            return None
+        return series.select("day", pl.col("value").cast(pl.Float64).alias("weight"))
+
+    def recent_value(self, key: str, as_of: dt.date) -> tuple[float | None, dt.date | None]:
+        """(value over the 7 days ending ``as_of`` or the last final day before it, that day);
+        see the module docstring for which kind of value."""
+        bounds = self.complete_range(key)
+        definition = self.lookup(key)
+        if bounds is None or definition is None:
+            return None, None
+        end = min(as_of, bounds[1])
+        if end < bounds[0]:
+            return None, None
+        period = metrics.Period(max(end - dt.timedelta(days=RECENT_DAYS - 1), bounds[0]), end)
+        if definition.type in COHORT_TYPES:
+            pooled = metrics.metric_series(self.reader, key, period, "period", self.definitions)
+            value = pooled["value"].item() if pooled.height == 1 else None
+        else:
+            window = self.daily(key).filter(pl.col("day").is_between(period.start, period.end))
+            value = window["value"].mean()
+        return (None if value is None else float(value)), end
+
+    def noise(self, key: str, through: dt.date) -> float | None:
+        """Two standard errors of a 7-day value, from the daily values of the 28 days to
+        ``through`` (a day varies like sigma^2 / weight; the 7 days pool 7 days' worth of weight)."""
+        window = self.daily(key).filter(
+            pl.col("day").is_between(through - dt.timedelta(days=NOISE_DAYS - 1), through) & (pl.col("weight") > 0)
+        )
+        if window.height < 2:
+            return None
+        value, weight = window["value"].to_numpy(), window["weight"].to_numpy()
+        centre = float(np.sum(value * weight) / np.sum(weight))
+        sigma2 = float(np.sum(weight * (value - centre) ** 2)) / (window.height - 1)
+        week_weight = float(np.sum(weight)) * RECENT_DAYS / window.height
+        return NOISE_STANDARD_ERRORS * math.sqrt(sigma2 / week_weight)
+
+    def format(self, key: str, value: float | None, *, trim: bool = False) -> str:
+        definition = self.lookup(key)
+        return format_value(value, definition.format if definition else "number", trim=trim)
+
+    def _warmup(self, definition: MetricDefinition, depth: int) -> int:
+        if definition.type == "builtin":
+            return WARMUP_DAYS.get(definition.key, 0)
+        if definition.type == "ratio" and depth < 8:
+            return max((self._warmup(side, depth + 1) for side in self._sides(definition)), default=0)
+        return 0
+
+    def _settling(self, definition: MetricDefinition, depth: int) -> int:
+        if definition.type == "funnel":
+            return math.ceil(definition.window_days)
+        if definition.type == "retention":
+            return 7 * definition.week + 6  # the last day of retention week w
+        if definition.type == "ratio" and depth < 8:
+            return max((self._settling(side, depth + 1) for side in self._sides(definition)), default=0)
+        return 0
+
+    def _sides(self, definition: MetricDefinition) -> list[MetricDefinition]:
+        found = [self.lookup(key) for key in (definition.numerator, definition.denominator)]
+        return [side for side in found if side is not None]
+
+
+def format_value(value: float | None, fmt: str = "number", *, trim: bool = False) -> str:
+    """A metric value as a PM would write it: 0.41 -> "41.0%" (percent), 1234.5 -> "1,234".
+    ``trim`` drops a trailing ".0" (for targets people wrote by hand: "45%").
+
+    >>> format_value(0.385, "percent"), format_value(0.45, "percent", trim=True), format_value(85.25)
+    ('38.5%', '45%', '85.2')
+    """
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "n/a"
+    if fmt == "percent":
+        text = f"{value * 100:.1f}%"
+    elif abs(value) >= 1000:
+        text = f"{value:,.0f}"
+    elif abs(value) >= 10 or fmt == "currency":
+        text = f"{value:,.1f}" if fmt != "currency" else f"{value:,.2f}"
+    else:
+        text = f"{value:.3g}"
+    if trim:
+        text = text.replace(".0%", "%").removesuffix(".0").removesuffix(".00")
+    return text
+
+
+# --- the outcome against its path -----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """Where a metric stands against its objective's path on one day."""
+
+    health: str
+    expected: float | None
+    progress: float | None
+    gap: float | None  # current - expected, signed so that > 0 is better than the path
+
+
+def judge_outcome(
+    current: float | None,
+    as_of: dt.date,
+    baseline: float | None,
+    target: float,
+    start_date: dt.date,
+    target_date: dt.date,
+    direction: str,
+) -> Outcome:
+    """Outcome health, expected value, progress and gap (module docstring, "outcome_health").
+
+    >>> judge_outcome(0.41, dt.date(2026, 4, 30), 0.30, 0.45, dt.date(2026, 3, 1), dt.date(2026, 6, 29), "increase").health
+    'on_track'
+    """
+    expected = metrics.expected_value(as_of, baseline, target, start_date, target_date, direction)
+    moves = direction in ("increase", "decrease")
+    sign = 1.0 if direction in ("increase", "stay_above") else -1.0
+    progress = None
+    if moves and current is not None and baseline is not None:
+        if target == baseline:
+            progress = 1.0 if sign * (current - target) >= 0 else 0.0
+        else:
+            progress = min(1.0, max(0.0, (current - baseline) / (target - baseline)))
+    if current is None:
+        return Outcome("no_data", expected, None, None)
+    gap = round(sign * (current - expected), 12)  # float noise must not make "on the path" a miss
+    if as_of < start_date:
+        return Outcome("not_started", expected, progress, gap)
+    beyond_target = sign * (current - target) >= 0
+    if beyond_target and (moves or as_of >= target_date):
+        return Outcome("achieved", expected, progress, gap)
+    status = metrics.target_status(current, as_of, baseline, target, start_date, target_date, direction)
+    return Outcome(status.status, expected, progress, gap)
+
+
+def outcome_reason(
+    name: str,
+    fmt: str,
+    outcome: Outcome,
+    current: float | None,
+    as_of: dt.date,
+    objective: Mapping[str, Any],
+) -> str:
+    """The outcome in one sentence, e.g. "Activation is 41.0%, ahead of the 38.5% path to 45% by
+    2026-06-30"."""
+    target, baseline = objective["target"], objective["baseline"]
+    target_text = format_value(target, fmt, trim=True)
+    by = objective["target_date"]
+    now = f"{name} is {format_value(current, fmt)}"
+    direction = objective["direction"]
+    if outcome.health == "not_started":
+        start = objective["start_date"]
+        against = f" against a baseline of {format_value(baseline, fmt, trim=True)}" if baseline is not None else ""
+        return f"starts {start}; {now}{against}"
+    if direction in ("stay_above", "stay_below"):
+        floor = "floor" if direction == "stay_above" else "ceiling"
+        if outcome.health == "achieved":
+            return f"{now}, {'above' if direction == 'stay_above' else 'below'} the {target_text} {floor} through {by}"
+        if outcome.gap is not None and outcome.gap >= 0:
+            side = "above" if direction == "stay_above" else "below"
+            return f"{now}, {side} the {target_text} {floor} (held until {by})"
+        side = "below" if direction == "stay_above" else "above"
+        return f"{now}, {side} the {target_text} {floor} it should stay {'above' if side == 'below' else 'below'}"
+    if outcome.health == "achieved":
+        return f"{now}, past the target of {target_text} (set for {by})"
+    if as_of >= by:
+        return f"{now}, short of the {target_text} target that was due {by}"
+    path = f"the {format_value(outcome.expected, fmt)} path to {target_text} by {by}"
+    if outcome.gap is not None and outcome.gap > 0:
+        return f"{now}, ahead of {path}"
+    if outcome.gap == 0:
+        return f"{now}, on {path}"
+    return f"{now}, behind {path}"
+
+
+# --- objectives from the store and pmkit.toml -----------------------------------------------------
+
+
+def load_objectives(reader: Reader, config: Config) -> tuple[pl.DataFrame, dict[str, list[str]]]:
+    """Every objective (OBJECTIVE_COLUMNS plus ``source``) and, per objective id, the problems
+    of its ``pmkit.toml`` table. The CSV row wins whole over a TOML table with the same id."""
+    from pmkit import roadmap_view
+
+    schema = {**OBJECTIVE_COLUMNS, "source": pl.String()}
+    stored = roadmap_view.objectives(reader)
+    csv = stored.select([pl.col(name).cast(dtype) for name, dtype in OBJECTIVE_COLUMNS.items()]).with_columns(
+        pl.lit("csv").alias("source")
+    )
+    rows, problems = [], {}
+    for objective_id, table in config.objectives.items():
+        row, found = _toml_objective(str(objective_id), table)
+        rows.append({**row, "source": "pmkit.toml"})
+        if found:
+            problems[str(objective_id)] = found
+    toml = pl.DataFrame(rows, schema=schema, orient="row") if rows else pl.DataFrame(schema=schema)
+    toml = toml.filter(~pl.col("objective_id").is_in(csv["objective_id"].implode()))
+    problems = {k: v for k, v in problems.items() if k in toml["objective_id"]}
+    return pl.concat([csv, toml]).sort("objective_id"), problems
+
+
+def _toml_objective(objective_id: str, table: Any) -> tuple[dict[str, Any], list[str]]:
+    """One ``[objectives.ID]`` table as a row, and what is wrong with it (each naming the fix)."""
+    where = f"pmkit.toml, objectives.{objective_id}"
+    row: dict[str, Any] = dict.fromkeys(OBJECTIVE_COLUMNS)
+    row["objective_id"] = objective_id
+    if not isinstance(table, Mapping):
+        return row, [f'{where}: must be a table (e.g. [objectives.{objective_id}] with metric = "dau")']
+    problems = []
+    examples = {
+        "title": '"Grow weekly usage"',
+        "metric": '"dau"',
+        "owner": '"Maya Chen"',
+        "direction": '"increase"',
+        "baseline": "0.30",
+        "target": "0.45",
+        "start_date": "2026-03-01",
+        "target_date": "2026-06-30",
+    }
+    for name in table:
+        if name not in OBJECTIVE_COLUMNS or name == "objective_id":
+            problems.append(f'{where}: unknown key "{name}" (keys: {", ".join(list(OBJECTIVE_COLUMNS)[1:])})')
+    for name in ("title", "metric", "owner", "direction"):
+        value = table.get(name)
+        if value is not None and not isinstance(value, str):
+            problems.append(f"{where}: {name} must be text in quotes (e.g. {name} = {examples[name]})")
+        else:
+            row[name] = value
+    for name in ("baseline", "target"):
+        value = table.get(name)
+        # TOML booleans are ints in Python; `target = true` is a mistake, not 1.
+        if value is not None and (isinstance(value, bool) or not isinstance(value, int | float)):
+            problems.append(f"{where}: {name} must be a number (e.g. {name} = {examples[name]})")
+        elif value is not None:
+            row[name] = float(value)
+    for name in ("start_date", "target_date"):
+        value = table.get(name)
+        if isinstance(value, dt.datetime):
+            row[name] = value.date()
+        elif isinstance(value, dt.date):
+            row[name] = value
+        elif isinstance(value, str):
+            try:
+                row[name] = dt.date.fromisoformat(value)
+            except ValueError:
+                problems.append(f"{where}: {name} {value!r} is not a date (e.g. {name} = {examples[name]})")
+        elif value is not None:
+            problems.append(f"{where}: {name} must be a date (e.g. {name} = {examples[name]})")
+    return row, problems
+
+
+def objective_problems(objective: Mapping[str, Any]) -> list[str]:
+    """What stops an objective from having an outcome: missing fields, a bad direction, dates
+    in the wrong order. A missing baseline is not a problem: it is measured at the start date."""
+    where = objective["objective_id"]
+    needed = ["metric", "target", "target_date", "direction"]
+    if objective.get("direction") in ("increase", "decrease"):
+        needed.insert(2, "start_date")
+    missing = [name for name in needed if objective.get(name) is None]
+    if missing:
+        return [f"{where}: {', '.join(missing)} not set (add {'them' if len(missing) > 1 else 'it'} to the objective)"]
+    problems = []
+    if objective["direction"] not in DIRECTIONS:
+        problems.append(f"{where}: direction {objective['direction']!r} is not one of {', '.join(DIRECTIONS)}")
+    start = objective.get("start_date")
+    if start is not None and objective["target_date"] < start:
+        problems.append(f"{where}: target_date {objective['target_date']} is before start_date {start}")
+    return problems
+
+
+# --- objective health -----------------------------------------------------------------------------
+
+
+def objective_health(reader: Reader, config: Config, items_health: pl.DataFrame, as_of: dt.date) -> pl.DataFrame:
+    """One row per objective with outcome and delivery side by side (OBJECTIVE_HEALTH_COLUMNS;
+    the rules are in the module docstring).
+
+    >>> objective_health(reader, config, item_health(...), date(2026, 6, 30)).row(0, named=True)  # doctest: +SKIP
+    {'objective_id': 'OBJ-1', ..., 'outcome_health': 'on_track', 'outcome_reason': 'Activation rate is 41.0%, ahead of ...'}
+    """
+    source = MetricSource.open(reader, config)
+    objectives, toml_problems = load_objectives(reader, config)
+    objectives = _with_roadmap_objectives(objectives, items_health)
+    delivery = roadmap.delivery_health(items_health, objectives.select("objective_id"))
+    delivery_by_id = {row["objective_id"]: row for row in delivery.iter_rows(named=True)}
+    rows = []
+    for objective in objectives.iter_rows(named=True):
+        row = {**objective, **_outcome(source, objective, toml_problems.get(objective["objective_id"], []), as_of)}
+        counts = delivery_by_id.get(objective["objective_id"], {})
+        row["delivery_health"] = counts.get("delivery_health")
+        row["items"] = counts.get("items") or 0
+        row["items_done"] = counts.get("items_done") or 0
+        row["delivery_reason"] = _delivery_reason(counts)
+        row["callouts"] = _callouts(source, row)
+        rows.append(row)
+    if not rows:
+        return pl.DataFrame(schema=OBJECTIVE_HEALTH_COLUMNS)
+    frame = pl.DataFrame(rows, schema_overrides=OBJECTIVE_HEALTH_COLUMNS, infer_schema_length=None)
+    return frame.select([pl.col(name).cast(dtype) for name, dtype in OBJECTIVE_HEALTH_COLUMNS.items()])
+
+
+def _with_roadmap_objectives(objectives: pl.DataFrame, items_health: pl.DataFrame) -> pl.DataFrame:
+    """Add objectives that only the roadmap names (an objective item, or an objective_id that
+    items point at), with the item's title and metric when there is one."""
+    known = set(objectives["objective_id"].to_list())
+    items = items_health.filter(pl.col("item_type") == "objective")
+    referenced = items_health["objective_id"].drop_nulls().unique().to_list()
+    rows = []
+    for objective_id in sorted({*items["item_id"].to_list(), *referenced} - known):
+        item = items.filter(pl.col("item_id") == objective_id)
+        first = item.row(0, named=True) if item.height else {}
+        rows.append(
+            {
+                "objective_id": objective_id,
+                "title": first.get("title"),
+                "metric": first.get("metric"),
+                "owner": first.get("owner"),
+                "source": "roadmap",
+            }
+        )
+    if not rows:
+        return objectives
+    extra = pl.DataFrame(rows, schema={k: objectives.schema[k] for k in rows[0]}, orient="row")
+    return pl.concat([objectives, extra], how="diagonal").sort("objective_id")
+
+
+def _outcome(source: MetricSource, objective: Mapping[str, Any], toml_problems: list[str], as_of: dt.date) -> dict:
+    key = objective["metric"]
+    empty = {
+        "metric_name": source.name(key) if key else None,
+        "current_value": None,
+        "current_through": None,
+        "expected_value": None,
+        "outcome_progress": None,
+        "outcome_health": "no_data",
+    }
+    if objective["source"] == "roadmap" and objective.get("target") is None:
+        where = objective["objective_id"]
+        reason = (
+            f"no target set: add {where} to objectives.csv or as [objectives.{where}] in pmkit.toml "
+            '(metric, baseline, target, start_date, target_date, direction = "increase")'
+        )
+        return {**empty, "outcome_reason": reason}
+    problems = toml_problems + objective_problems(objective)
+    if problems:
+        return {**empty, "outcome_reason": "; ".join(problems)}
+    definition = source.lookup(key)
+    if definition is None:
+        return {**empty, "outcome_reason": source.missing_reason(key)}
+    objective = dict(objective)
+    notes = []
+    if objective["start_date"] is None:  # stay_above / stay_below: held from as_of on
+        objective["start_date"] = min(as_of, objective["target_date"])
+    if objective["baseline"] is None and objective["direction"] in ("increase", "decrease"):
+        objective["baseline"], _ = source.recent_value(key, objective["start_date"])
+        if objective["baseline"] is None:
+            reason = f"no baseline set and no {definition.name} value by {objective['start_date']} to take it from"
+            return {**empty, "outcome_reason": f"{reason} (set baseline in the objective)"}
+        notes.append(
+            f"baseline not set: {format_value(objective['baseline'], definition.format)} is the 7 days to "
+            f"{objective['start_date']}"
+        )
+    current, through = source.recent_value(key, as_of)
+    outcome = judge_outcome(
+        current,
+        as_of,
+        objective["baseline"],
+        objective["target"],
+        objective["start_date"],
+        objective["target_date"],
+        objective["direction"],
+    )
+    if current is None:
+        reason = f"no {definition.name} value on or before {as_of} yet (load events up to that day)"
+    else:
+        reason = outcome_reason(definition.name, definition.format, outcome, current, as_of, objective)
+        if through is not None and through < as_of:
+            notes.insert(0, f"latest final value: the 7 days to {through}")
+    if notes:
+        reason += f" ({'; '.join(notes)})"
+    return {
+        **empty,
+        "baseline": objective["baseline"],
+        "current_value": current,
+        "current_through": through,
+        "expected_value": outcome.expected,
+        "outcome_progress": outcome.progress,
+        "outcome_health": outcome.health,
+        "outcome_reason": reason,
+    }
+
+
+def _delivery_reason(counts: Mapping[str, Any]) -> str:
+    """ "5 items: 1 late, 1 at risk, 3 done", or that nothing on the roadmap is linked."""
+    total = counts.get("items") or 0
+    if not total:
+        return "no roadmap items linked to this objective"
+    parts = [
+        f"{counts[f'items_{health}']} {health.replace('_', ' ')}"
+        for health in roadmap.HEALTH_ORDER
+        if counts.get(f"items_{health}")
+    ]
+    return f"{total} item{'s' if total != 1 else ''}: {', '.join(parts)}"
+
+
+def _callouts(source: MetricSource, row: Mapping[str, Any]) -> list[str]:
+    found = []
+    outcome, delivery = row["outcome_health"], row["delivery_health"]
+    if delivery in ("on_track", "done") and outcome in ("at_risk", "off_track"):
+        found.append(ON_TIME_OFF_TARGET)
+    moves = row.get("direction") in ("increase", "decrease")
+    measured = outcome not in ("no_data", "not_started", "achieved") and row["current_value"] is not None
+    if row["items_done"] and moves and measured and row.get("baseline") is not None:
+        noise = source.noise(row["metric"], row["current_through"])
+        if noise is not None and abs(row["current_value"] - row["baseline"]) <= noise:
+            found.append(SHIPPED_BUT_FLAT)
+    return found
+
+
+__all__ = [
+    "OBJECTIVE_HEALTH_COLUMNS",
+    "OUTCOME_HEALTHS",
+    "MetricSource",
+    "Outcome",
+    "format_value",
+    "judge_outcome",
+    "load_objectives",
+    "objective_health",
+    "outcome_reason",
+]

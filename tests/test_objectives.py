@@ -1,0 +1,346 @@
+"""Objective health: the target path math by hand for each direction, and objectives read from a
+real store and pmkit.toml, with delivery and callouts beside the outcome."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+from datetime import date
+
+import polars as pl
+import pytest
+
+from pmkit.ingest import ingest
+from pmkit.objectives import (
+    ON_TIME_OFF_TARGET,
+    SHIPPED_BUT_FLAT,
+    MetricSource,
+    Outcome,
+    format_value,
+    judge_outcome,
+    objective_health,
+    outcome_reason,
+)
+from pmkit.roadmap import ITEM_HEALTH_COLUMNS
+
+# --- the path, by hand ------------------------------------------------------------------------
+
+START, TARGET_DATE = date(2026, 3, 1), date(2026, 6, 29)  # 120 days
+MID = date(2026, 4, 30)  # day 60 of 120: half way
+
+
+@pytest.mark.parametrize(
+    ("direction", "baseline", "target", "as_of", "current", "expected", "health", "progress"),
+    [
+        # increase 0.30 -> 0.45: half way the path is 0.375; at risk within 5% of 0.15 = 0.0075.
+        ("increase", 0.30, 0.45, MID, 0.41, 0.375, "on_track", (0.41 - 0.30) / 0.15),
+        ("increase", 0.30, 0.45, MID, 0.375, 0.375, "on_track", 0.5),
+        ("increase", 0.30, 0.45, MID, 0.37, 0.375, "at_risk", 0.07 / 0.15),
+        ("increase", 0.30, 0.45, MID, 0.36, 0.375, "off_track", 0.06 / 0.15),
+        ("increase", 0.30, 0.45, MID, 0.46, 0.375, "achieved", 1.0),  # progress clamped at 1
+        ("increase", 0.30, 0.45, MID, 0.25, 0.375, "off_track", 0.0),  # and at 0
+        # Before the start the path is the baseline, and nothing is judged yet.
+        ("increase", 0.30, 0.45, date(2026, 2, 1), 0.20, 0.30, "not_started", 0.0),
+        # On the start day the path is still the baseline: at it is on track.
+        ("increase", 0.30, 0.45, START, 0.30, 0.30, "on_track", 0.0),
+        # After the target date the path is the target: 0.44 misses by 0.01 > 0.0075.
+        ("increase", 0.30, 0.45, date(2026, 7, 10), 0.44, 0.45, "off_track", 14 / 15),
+        ("increase", 0.30, 0.45, date(2026, 7, 10), 0.445, 0.45, "at_risk", 0.145 / 0.15),
+        ("increase", 0.30, 0.45, TARGET_DATE, 0.45, 0.45, "achieved", 1.0),
+        # decrease 10 -> 6 (say, seconds to load): half way 8; at risk within 5% of 4 = 0.2.
+        ("decrease", 10.0, 6.0, MID, 7.9, 8.0, "on_track", 2.1 / 4),
+        ("decrease", 10.0, 6.0, MID, 8.1, 8.0, "at_risk", 1.9 / 4),
+        ("decrease", 10.0, 6.0, MID, 8.3, 8.0, "off_track", 1.7 / 4),
+        ("decrease", 10.0, 6.0, MID, 5.9, 8.0, "achieved", 1.0),
+        ("decrease", 10.0, 6.0, date(2026, 1, 1), 11.0, 10.0, "not_started", 0.0),
+        # stay_above 0.17: the path is flat at the target; at risk within 5% of 0.17 = 0.0085.
+        ("stay_above", 0.20, 0.17, MID, 0.18, 0.17, "on_track", None),
+        ("stay_above", 0.20, 0.17, MID, 0.165, 0.17, "at_risk", None),
+        ("stay_above", 0.20, 0.17, MID, 0.15, 0.17, "off_track", None),
+        ("stay_above", 0.20, 0.17, TARGET_DATE, 0.18, 0.17, "achieved", None),  # held to the end
+        ("stay_above", 0.20, 0.17, date(2026, 2, 1), 0.18, 0.17, "not_started", None),
+        # stay_below 2.0: at risk within 5% of 2.0 = 0.1.
+        ("stay_below", None, 2.0, MID, 1.9, 2.0, "on_track", None),
+        ("stay_below", None, 2.0, MID, 2.05, 2.0, "at_risk", None),
+        ("stay_below", None, 2.0, MID, 2.2, 2.0, "off_track", None),
+        ("stay_below", None, 2.0, date(2026, 8, 1), 1.5, 2.0, "achieved", None),
+    ],
+)
+def test_outcome_against_the_straight_path(direction, baseline, target, as_of, current, expected, health, progress):
+    outcome = judge_outcome(current, as_of, baseline, target, START, TARGET_DATE, direction)
+    assert outcome.expected == pytest.approx(expected)
+    assert outcome.health == health
+    if progress is None:
+        assert outcome.progress is None
+    else:
+        assert outcome.progress == pytest.approx(progress)
+
+
+def test_no_value_is_no_data():
+    assert judge_outcome(None, MID, 0.3, 0.45, START, TARGET_DATE, "increase").health == "no_data"
+
+
+def test_reason_reads_like_a_status_update():
+    """Path on 2026-05-09, day 68 of 120 from 2026-03-02: 0.30 + 0.15 x 68 / 120 = 0.385."""
+    objective = {
+        "baseline": 0.30,
+        "target": 0.45,
+        "start_date": date(2026, 3, 2),
+        "target_date": date(2026, 6, 30),
+        "direction": "increase",
+    }
+    as_of = date(2026, 5, 9)
+    outcome = judge_outcome(0.41, as_of, 0.30, 0.45, date(2026, 3, 2), date(2026, 6, 30), "increase")
+    reason = outcome_reason("Activation", "percent", outcome, 0.41, as_of, objective)
+    assert reason == "Activation is 41.0%, ahead of the 38.5% path to 45% by 2026-06-30"
+    behind = outcome_reason("Activation", "percent", Outcome("at_risk", 0.385, 0.5, -0.01), 0.375, as_of, objective)
+    assert behind == "Activation is 37.5%, behind the 38.5% path to 45% by 2026-06-30"
+
+
+def test_values_are_formatted_by_the_metric_format():
+    assert format_value(0.385, "percent") == "38.5%"
+    assert format_value(0.45, "percent", trim=True) == "45%"
+    assert format_value(1234.5) == "1,234"
+    assert format_value(20.0, trim=True) == "20"
+    assert format_value(None) == "n/a"
+
+
+# --- objectives from a store and pmkit.toml -----------------------------------------------------
+
+AS_OF = date(2026, 3, 14)
+OBJECTIVES_CSV_HEADER = (
+    "objective_id",
+    "title",
+    "metric",
+    "baseline",
+    "target",
+    "start_date",
+    "target_date",
+    "direction",
+    "owner",
+)
+OBJECTIVES_TOML = """
+[objectives.O-DAU]  # also in the CSV, which wins
+title = "From pmkit.toml"
+metric = "dau"
+baseline = 10
+target = 99
+start_date = 2026-03-01
+target_date = 2026-03-21
+direction = "increase"
+
+[objectives.O-EVENTS]
+title = "Keep events up"
+metric = "events"
+target = 15
+target_date = 2026-04-30
+direction = "stay_above"
+
+[objectives.O-TYPO]
+title = "Typo in the metric"
+metric = "signupz"
+baseline = 1
+target = 2
+start_date = 2026-03-01
+target_date = 2026-04-30
+direction = "increase"
+
+[objectives.O-BAD]
+title = "Target is text"
+metric = "dau"
+baseline = 1
+target = "lots"
+start_date = 2026-03-01
+target_date = 2026-04-30
+direction = "increase"
+
+[objectives.O-BASE]
+title = "Baseline from the data"
+metric = "dau"
+target = 33
+start_date = 2026-03-07
+target_date = 2026-03-27
+direction = "increase"
+
+[objectives.O-LATER]
+title = "Starts next month"
+metric = "dau"
+baseline = 20
+target = 40
+start_date = 2026-04-01
+target_date = 2026-05-01
+direction = "increase"
+"""
+
+
+def item(item_id: str, **columns: object) -> dict:
+    return {"item_id": item_id, "item_type": "epic", "status_category": "in_progress", **columns}
+
+
+def items_frame(*rows: dict) -> pl.DataFrame:
+    return pl.DataFrame(
+        [{name: row.get(name) for name in ITEM_HEALTH_COLUMNS} for row in rows],
+        schema=ITEM_HEALTH_COLUMNS,
+        orient="row",
+    )
+
+
+@pytest.fixture
+def goals(workspace) -> pl.DataFrame:
+    """DAU on 2026-03-01 + i is 10 + i (i = 0..13), one login per active user, so the 7 days to
+    2026-03-14 average 20 (17..23) for both DAU and events."""
+    workspace.configure(metrics=OBJECTIVES_TOML)
+    rows = []
+    for i in range(14):
+        day = date(2026, 3, 1) + dt.timedelta(days=i)
+        rows += [(f"{day}T12:00:00Z", f"u{n}", "login") for n in range(10 + i)]
+    workspace.load_events(rows)
+    path = workspace.root / "objectives.csv"
+    with open(path, "w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(OBJECTIVES_CSV_HEADER)
+        writer.writerow(["O-DAU", "Grow daily use", "dau", "10", "30", "2026-03-01", "2026-03-21", "increase", "Ana"])
+        writer.writerow(
+            ["O-FLAT", "Shipped, nothing moved", "dau", "20", "40", "2026-03-10", "2026-04-30", "increase", ""]
+        )
+    assert ingest([path], workspace.config)[0].status == "loaded"
+    items = items_frame(
+        item("EP-A", objective_id="O-DAU", status_category="done", health="done"),
+        item("EP-B", objective_id="O-DAU", health="on_track"),
+        item("EP-C", objective_id="O-FLAT", status_category="done", health="done"),
+        item("O-ROAD", item_type="objective", objective_id="O-ROAD", title="Only on the roadmap", metric="dau"),
+    )
+    return objective_health(workspace.reader(), workspace.config, items, AS_OF)
+
+
+def row_of(goals: pl.DataFrame, objective_id: str) -> dict:
+    return goals.filter(objective_id=objective_id).row(0, named=True)
+
+
+def test_every_objective_gets_a_row_csv_winning_over_toml(goals):
+    assert goals["objective_id"].to_list() == [
+        "O-BAD", "O-BASE", "O-DAU", "O-EVENTS", "O-FLAT", "O-LATER", "O-ROAD", "O-TYPO",
+    ]  # fmt: skip
+    dau = row_of(goals, "O-DAU")
+    assert (dau["source"], dau["title"], dau["target"]) == ("csv", "Grow daily use", 30.0)
+    assert row_of(goals, "O-EVENTS")["source"] == "pmkit.toml"
+    assert row_of(goals, "O-ROAD")["source"] == "roadmap"
+
+
+def test_increase_behind_its_path(goals):
+    """2026-03-14 is day 13 of 20: path 10 + 20 x 13 / 20 = 23; current 20 misses by 3 > 5% of 20."""
+    dau = row_of(goals, "O-DAU")
+    assert dau["current_value"] == pytest.approx(20.0)
+    assert dau["current_through"] == AS_OF
+    assert dau["expected_value"] == pytest.approx(23.0)
+    assert dau["outcome_progress"] == pytest.approx(0.5)
+    assert dau["outcome_health"] == "off_track"
+    assert dau["outcome_reason"] == "Daily active users is 20.0, behind the 23.0 path to 30 by 2026-03-21"
+    assert (dau["delivery_health"], dau["items"], dau["items_done"]) == ("on_track", 2, 1)
+    assert dau["delivery_reason"] == "2 items: 1 on track, 1 done"
+    # 20 is far from the baseline 10 (noise: 2 x sd(10..23) / sqrt 7 = 3.2), so not flat.
+    assert dau["callouts"] == [ON_TIME_OFF_TARGET]
+
+
+def test_shipped_but_flat_when_done_work_left_the_metric_at_its_baseline(goals):
+    flat = row_of(goals, "O-FLAT")
+    assert flat["current_value"] == pytest.approx(20.0)
+    assert flat["expected_value"] == pytest.approx(20 + 20 * 4 / 51)
+    assert flat["outcome_health"] == "off_track"
+    assert flat["delivery_health"] == "done"
+    assert flat["callouts"] == [ON_TIME_OFF_TARGET, SHIPPED_BUT_FLAT]
+
+
+def test_stay_above_without_a_start_date_compares_with_the_target(goals):
+    events = row_of(goals, "O-EVENTS")
+    assert (events["current_value"], events["expected_value"]) == (pytest.approx(20.0), 15.0)
+    assert events["outcome_health"] == "on_track"
+    assert events["outcome_progress"] is None
+    assert events["outcome_reason"] == "Events is 20.0, above the 15 floor (held until 2026-04-30)"
+    assert events["delivery_reason"] == "no roadmap items linked to this objective"
+
+
+def test_missing_baseline_is_the_metric_at_the_start(goals):
+    """Baseline: the 7 days to 2026-03-07 average 13 (10..16); path on day 7 of 20: 13 + 20 x 7 / 20 = 20."""
+    base = row_of(goals, "O-BASE")
+    assert base["baseline"] == pytest.approx(13.0)
+    assert base["expected_value"] == pytest.approx(20.0)
+    assert base["outcome_health"] == "on_track"
+    assert base["outcome_reason"] == (
+        "Daily active users is 20.0, on the 20.0 path to 33 by 2026-03-27 "
+        "(baseline not set: 13.0 is the 7 days to 2026-03-07)"
+    )
+
+
+def test_not_started_before_the_start_date(goals):
+    later = row_of(goals, "O-LATER")
+    assert later["outcome_health"] == "not_started"
+    assert later["expected_value"] == 20.0
+    assert later["outcome_reason"] == "starts 2026-04-01; Daily active users is 20.0 against a baseline of 20"
+
+
+def test_unknown_metric_names_the_key_and_how_to_define_it(goals):
+    typo = row_of(goals, "O-TYPO")
+    assert typo["outcome_health"] == "no_data"
+    assert "'signupz' is not defined" in typo["outcome_reason"]
+    assert "[metrics.signupz]" in typo["outcome_reason"]
+
+
+def test_bad_toml_values_and_roadmap_only_objectives_say_what_to_fix(goals):
+    bad = row_of(goals, "O-BAD")
+    assert bad["outcome_health"] == "no_data"
+    assert "pmkit.toml, objectives.O-BAD: target must be a number (e.g. target = 0.45)" in bad["outcome_reason"]
+    road = row_of(goals, "O-ROAD")
+    assert (road["title"], road["metric"], road["outcome_health"]) == ("Only on the roadmap", "dau", "no_data")
+    assert "[objectives.O-ROAD] in pmkit.toml" in road["outcome_reason"]
+
+
+FUNNEL_TOML = """
+[metrics.activation]
+type = "funnel"
+steps = ["signup", "create_report"]
+window_days = 1
+"""
+
+
+def test_cohort_metrics_pool_their_users_and_wait_for_the_window(workspace):
+    """Sign-ups: 4 on Mar 1 (1 converts), 1 on Mar 2 (converts). Pooled 2 / 5 = 0.4, where a mean of
+    daily rates would say (0.25 + 1) / 2 = 0.625. Data ends Mar 5, so with a 1-day window the last
+    final day is Mar 4. MAU needs 30 loaded days: not final at all in 5 days."""
+    workspace.configure(metrics=FUNNEL_TOML)
+    workspace.load_events(
+        [
+            *[(f"2026-03-01T09:0{n}:00Z", f"u{n}", "signup") for n in range(4)],
+            ("2026-03-01T10:00:00Z", "u0", "create_report"),
+            ("2026-03-02T09:00:00Z", "u9", "signup"),
+            ("2026-03-02T11:00:00Z", "u9", "create_report"),
+            ("2026-03-05T09:00:00Z", "u1", "login"),
+        ]
+    )
+    source = MetricSource.open(workspace.reader(), workspace.config)
+    assert source.complete_range("activation") == (date(2026, 3, 1), date(2026, 3, 4))
+    assert source.recent_value("activation", date(2026, 3, 5)) == (pytest.approx(0.4), date(2026, 3, 4))
+    assert source.complete_range("mau") is None
+    assert source.recent_value("stickiness", date(2026, 3, 5)) == (None, None)
+
+
+def test_no_objectives_gives_an_empty_frame_with_the_columns(workspace):
+    workspace.configure()
+    workspace.load_events([("2026-03-01T10:00:00Z", "u1", "login")])
+    frame = objective_health(workspace.reader(), workspace.config, items_frame(), AS_OF)
+    assert frame.height == 0 and "outcome_health" in frame.columns
+
+
+def test_a_broken_metric_table_leaves_the_others_usable(workspace):
+    """[metrics.broken] has no type; [metrics.logins] is fine and still measures."""
+    workspace.configure(
+        metrics=FUNNEL_TOML.replace(
+            "[metrics.activation]", '[metrics.logins]\ntype = "count"\nevent = "login"\n\n[metrics.activation]'
+        )
+        + '\n[metrics.broken]\nevent = "login"\n'
+    )
+    workspace.load_events([("2026-03-01T10:00:00Z", "u1", "login"), ("2026-03-02T10:00:00Z", "u2", "login")])
+    source = MetricSource.open(workspace.reader(), workspace.config)
+    assert source.recent_value("logins", date(2026, 3, 2)) == (pytest.approx(1.0), date(2026, 3, 2))
+    assert source.lookup("activation") is not None
+    assert source.missing_reason("broken").startswith('pmkit.toml metrics.broken: "type" is missing')

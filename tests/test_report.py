@@ -1,0 +1,126 @@
+"""The executive summary: one HTML file that opens offline, with every piece of data text escaped."""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+from html.parser import HTMLParser
+from pathlib import Path
+
+import polars as pl
+import pytest
+
+from pmkit import cli, demo
+from pmkit.config import load_config
+from pmkit.ingest import ingest_inbox
+from pmkit.report import write_report
+
+END = date(2026, 6, 30)
+IMG = "<img src=x onerror=alert(1)>"
+SCRIPT = '<script>alert("objective")</script>'
+METRIC_NAME = "<b>Activation</b> & friends"
+# A marker that appears once at the top of Plotly's bundle, e.g. "* plotly.js v4.1.1".
+PLOTLY_BUNDLE = re.compile(r"\* plotly\.js v\d")
+
+
+class Resources(HTMLParser):
+    """Every tag's src and href, as a browser would see them (script bodies are not tags)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.links: list[tuple[str, str, str]] = []
+        self.tags: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.tags.append(tag)
+        for name, value in attrs:
+            if name in ("src", "href") and value is not None:
+                self.links.append((tag, name, value))
+
+
+@pytest.fixture(scope="module")
+def hostile_workspace(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A small demo whose titles, owners and a metric name carry HTML, loaded through the ingest."""
+    out = tmp_path_factory.mktemp("report_demo")
+    files = demo.write_demo(out, events=40_000, seed=3, end=END)
+    latest = max(p for p in files if p.name.startswith("roadmap_"))
+    roadmap = pl.read_csv(latest, infer_schema=False)
+    roadmap = roadmap.with_columns(
+        pl.when(pl.col("item_id").is_in(["EP-1", "EP-6"])).then(pl.lit(IMG)).otherwise(pl.col("title")).alias("title")
+    )
+    roadmap.write_csv(latest)
+    objectives = out / "inbox" / "objectives.csv"
+    goals = pl.read_csv(objectives, infer_schema=False).with_columns(
+        pl.when(pl.col("objective_id") == "OBJ-1").then(pl.lit(SCRIPT)).otherwise(pl.col("title")).alias("title"),
+        pl.when(pl.col("objective_id") == "OBJ-2")
+        .then(pl.lit("Tom & Jerry"))
+        .otherwise(pl.col("owner"))
+        .alias("owner"),
+    )
+    goals.write_csv(objectives)
+    toml = (out / "pmkit.toml").read_text(encoding="utf-8")
+    (out / "pmkit.toml").write_text(
+        toml.replace('name = "Activation rate"', f'name = "{METRIC_NAME}"'), encoding="utf-8"
+    )
+    assert all(r.status == "loaded" for r in ingest_inbox(load_config(out)))
+    return out
+
+
+@pytest.fixture(scope="module")
+def page(hostile_workspace: Path, tmp_path_factory: pytest.TempPathFactory) -> str:
+    out = tmp_path_factory.mktemp("report") / "summary.html"
+    assert write_report(load_config(hostile_workspace), out, as_of=END) == out
+    return out.read_text(encoding="utf-8")
+
+
+def test_untrusted_text_is_escaped_everywhere(page: str):
+    assert "&lt;img src=x onerror=alert(1)&gt;" in page
+    assert IMG not in page
+    assert "&lt;script&gt;alert(&quot;objective&quot;)&lt;/script&gt;" in page
+    assert "<script>alert(" not in page
+    assert "Tom &amp; Jerry" in page
+    assert "&lt;b&gt;Activation&lt;/b&gt; &amp; friends" in page
+    assert "<b>Activation</b>" not in page
+
+
+def test_the_file_loads_nothing_from_outside(page: str):
+    parser = Resources()
+    parser.feed(page)
+    external = [link for link in parser.links if re.match(r"(https?:)?//", link[2].strip(), re.IGNORECASE)]
+    assert external == []
+    assert "link" not in parser.tags  # no stylesheets or fonts to fetch
+    assert not re.search(r"<script[^>]*\bsrc\s*=", page, re.IGNORECASE)
+    # Outside the inline scripts, no URL of any kind.
+    markup = re.sub(r"<script\b.*?</script>", "", page, flags=re.DOTALL | re.IGNORECASE)
+    assert not re.search(r"https?://", markup)
+
+
+def test_plotly_is_inlined_once_for_every_chart(page: str):
+    assert len(PLOTLY_BUNDLE.findall(page)) == 1
+    charts = page.count('class="plotly-graph-div"')
+    assert charts >= 5  # active users, stickiness, new users, revenue, NPS, and objective charts
+    # The bundle comes before the first chart's Plotly.newPlot call.
+    assert PLOTLY_BUNDLE.search(page).start() < page.index("Plotly.newPlot")
+
+
+def test_sections_carry_the_numbers(page: str):
+    for section in ("summary", "objectives", "risks", "impact", "metrics"):
+        assert f'<section id="{section}">' in page
+    assert "Correlation, not cause" in page
+    assert "DAU (daily average)" in page and "NPS (" in page
+    assert "Scheduled email digests" in page  # the demo's late epic is a top risk
+    assert "late" in page
+
+
+def test_an_empty_workspace_still_gets_a_page(tmp_path: Path):
+    out = write_report(load_config(tmp_path / "empty"), tmp_path / "empty.html")
+    page = out.read_text(encoding="utf-8")
+    assert "Nothing is loaded yet" in page
+    assert "No events loaded yet." in page
+    assert "plotly" not in page.lower()
+
+
+def test_the_cli_writes_the_report(hostile_workspace: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]):
+    out = tmp_path / "cli.html"
+    assert cli.main(["report", "--data", str(hostile_workspace), "--out", str(out), "--as-of", "2026-06-30"]) == 0
+    assert out.exists() and f"wrote {out}" in capsys.readouterr().out
