@@ -1,0 +1,164 @@
+"""Metric speed: every pmkit.metrics function on demo workspaces of 1M and 10M events.
+
+    python bench/bench_metrics.py [--events 1000000 10000000] [--runs 5] [--record]
+
+Each workspace is written by ``pmkit.demo.write_demo`` (182 days, "Reportly") and loaded with
+``pmkit.ingest`` once, then cached in ``bench/data/metrics_<events>/`` for later runs (a cache
+made before the ingest kept the dimension rollup gets it built here, and that build is timed).
+Every metric runs over the whole range through one reader, as the app does; each row gives
+min / median / max seconds of ``--runs`` calls. Prints a markdown section; ``--record`` also
+writes it into bench/RESULTS.md under "Metrics".
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import shutil
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from bench.common import BENCH_DATA, git_commit, machine, stats, timed, versions  # noqa: E402
+from pmkit import metrics  # noqa: E402
+from pmkit.config import load_config  # noqa: E402
+from pmkit.definitions import load_definitions  # noqa: E402
+from pmkit.demo import write_demo  # noqa: E402
+from pmkit.ingest import ingest_inbox  # noqa: E402
+from pmkit.metrics import Period, Segment  # noqa: E402
+from pmkit.metrics.rollup import rebuild_dimension_rollup  # noqa: E402
+from pmkit.store import Reader, Store  # noqa: E402
+
+END = dt.date(2026, 6, 30)  # a fixed end date: the same files on every run
+PRO = Segment(filters=(("plan", "pro"), ("plan", "enterprise")), breakdown="country")
+
+
+def workspace(events: int) -> tuple[Path, dict[str, float]]:
+    """The cached demo workspace of about ``events`` events, and the seconds its setup took."""
+    root = BENCH_DATA / f"metrics_{events}"
+    setup: dict[str, float] = {}
+    config = load_config(root) if (root / "pmkit.toml").exists() else None
+    if config is None or Store(config.store_dir).current_version() == 0:
+        shutil.rmtree(root, ignore_errors=True)
+        began = time.perf_counter()
+        write_demo(root, events=events, end=END)
+        setup["write demo files"] = time.perf_counter() - began
+        config = load_config(root)
+        began = time.perf_counter()
+        results = ingest_inbox(config)
+        setup["ingest (all files, one publish)"] = time.perf_counter() - began
+        bad = [r.summary() for r in results if r.status == "rejected"]
+        if bad:
+            raise SystemExit("demo files rejected: " + "; ".join(bad))
+    store = Store(config.store_dir)
+    with store.reader() as reader:
+        ready = metrics.base.workspace_of(reader).dimension_rollup
+    if not ready:
+        began = time.perf_counter()
+        with store.writer() as writer:
+            rebuild_dimension_rollup(writer, config.timezone)
+        setup["build dimension rollup (full)"] = time.perf_counter() - began
+    return root, setup
+
+
+def cases(reader: Reader, root: Path) -> list[tuple[str, Callable[[], object]]]:
+    definitions = load_definitions(load_config(root))
+    whole = metrics.base.workspace_of(reader).default_period()
+    month = Period.last(28, whole.end)
+    steps = ["signup", "create_report", "share_report"]
+    dau = metrics.metric_series(reader, "dau", whole)
+    return [
+        ("daily_kpis (182 days)", lambda: metrics.daily_kpis(reader, whole)),
+        ("active_users day, filter + breakdown", lambda: metrics.active_users(reader, whole, "day", PRO)),
+        ("active_users week", lambda: metrics.active_users(reader, whole, "week")),
+        (
+            "activity month, breakdown by plan",
+            lambda: metrics.activity(reader, whole, "month", Segment(breakdown="plan")),
+        ),
+        ("activity period (ARPU), filter", lambda: metrics.activity(reader, whole, "period", PRO)),
+        ("lifecycle", lambda: metrics.lifecycle(reader, whole)),
+        ("weekly_retention", lambda: metrics.weekly_retention(reader, whole)),
+        (
+            "weekly_retention, breakdown by platform",
+            lambda: metrics.weekly_retention(reader, whole, Segment(breakdown="platform")),
+        ),
+        ("day_retention D1/D7/D30", lambda: metrics.day_retention(reader, whole)),
+        ("funnel 3 steps, 7 days (raw events)", lambda: metrics.funnel(reader, steps, 7, whole)),
+        (
+            "funnel 3 steps, breakdown by country",
+            lambda: metrics.funnel(reader, steps, 7, whole, Segment(breakdown="country")),
+        ),
+        ("funnel, last 28 days", lambda: metrics.funnel(reader, steps, 7, month)),
+        ("feature_adoption share_report", lambda: metrics.feature_adoption(reader, "share_report", whole)),
+        ("engagement_matrix (30 days)", lambda: metrics.engagement_matrix(reader)),
+        ("nps week", lambda: metrics.nps(reader, whole, "week")),
+        ("csat week", lambda: metrics.csat(reader, whole, "week")),
+        (
+            "metric_series activation (funnel) day",
+            lambda: metrics.metric_series(reader, "activation", whole, "day", definitions),
+        ),
+        (
+            "metric_series week1_retention week",
+            lambda: metrics.metric_series(reader, "week1_retention", whole, "week", definitions),
+        ),
+        (
+            "metric_series reports_shared week, filter",
+            lambda: metrics.metric_series(reader, "reports_shared", whole, "week", definitions, PRO),
+        ),
+        ("metric_series mau month", lambda: metrics.metric_series(reader, "mau", whole, "month", definitions)),
+        (
+            "compare_metric arpu vs 3 periods",
+            lambda: metrics.compare_metric(
+                reader, "arpu", month, ("previous_period", "previous_week", "previous_4_weeks")
+            ),
+        ),
+        ("anomalies + rolling_average on DAU", lambda: (metrics.anomalies(dau), metrics.rolling_average(dau))),
+    ]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--events", type=int, nargs="+", default=[1_000_000, 10_000_000])
+    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--record", action="store_true", help="write the section into bench/RESULTS.md")
+    args = parser.parse_args()
+    lines = [
+        f"Machine: {machine()}; {versions()}; commit {git_commit()}; {dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC",
+        "",
+    ]
+    lines += ["| events | metric | min s | median s | max s |", "|---|---|---|---|---|"]
+    for events in args.events:
+        root, setup = workspace(events)
+        with Store(load_config(root).store_dir).reader() as reader:
+            sizes = {
+                table: reader.frame(f"SELECT count(*) AS n FROM {table}")["n"].item()
+                for table in ("events", "user_day", "user_event_day", "user_event_day_dims")
+            }
+            for name, seconds in setup.items():
+                lines.append(f"| {sizes['events']:,} | setup: {name} | {seconds:.2f} | | |")
+            for name, fn in cases(reader, root):
+                fn()  # warm: the first call reads the Parquet footers and the version file
+                result = stats(timed(fn, args.runs))
+                lines.append(
+                    f"| {sizes['events']:,} | {name} | {result['min']:.3f} | {result['median']:.3f} | {result['max']:.3f} |"
+                )
+                print(lines[-1], flush=True)
+        lines.append(
+            f"| {sizes['events']:,} | rollup rows: "
+            + ", ".join(f"{t} {n:,}" for t, n in sizes.items() if t != "events")
+            + " | | | |"
+        )
+    body = "\n".join(lines)
+    print()
+    print(body)
+    if args.record:
+        from bench.results import write_section
+
+        write_section("Metrics", body)
+
+
+if __name__ == "__main__":
+    main()

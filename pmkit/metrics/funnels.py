@@ -1,0 +1,184 @@
+"""Ordered funnels with a conversion window, with the semantics of ClickHouse's ``windowFunnel``.
+
+Every step-1 event whose local day is in the period starts an attempt. An attempt reaches step i
+when events of steps 2..i follow in order, each at or after the previous step's event (the same
+instant counts) and at most ``window_days`` after the step-1 event: an event exactly at the
+window's end counts, as ClickHouse's ``timestamp <= start + window`` does. One event never
+serves two steps, and an event done before the previous step does not count for its step.
+Later steps may fall after the period's end (within the window). Filters apply to the events of
+every step; a breakdown takes the value on the step-1 event of each attempt.
+
+A user counts at the furthest step any of their attempts reached. The time to convert from step
+i-1 to i is taken from the user's earliest attempt that reached their furthest step; the median
+over users is reported per step (null for step 1).
+
+Why greedy is exact: taking, for each step, the earliest qualifying event after the previous
+one leaves the most room for every later step (all constraints only get harder with time), so
+an attempt reaches step i this way exactly when any choice of events would.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+
+import polars as pl
+
+from pmkit.metrics.base import (
+    Period,
+    Segment,
+    Workspace,
+    check_segment,
+    finish,
+    ratio,
+    raw_events,
+    run,
+    workspace_of,
+)
+from pmkit.store import Reader
+
+FUNNEL_COLUMNS = [
+    "step",
+    "event",
+    "users",
+    "conversion",
+    "conversion_from_previous",
+    "drop_off",
+    "drop_off_rate",
+    "median_seconds",
+]
+
+
+def check_steps(steps: Sequence[str], window_days: float) -> list[str]:
+    steps = [str(s) for s in steps]
+    if len(steps) < 2 or any(not s for s in steps):
+        raise ValueError(
+            f"funnel: steps {steps} need at least two event names (e.g. steps=['signup', 'create_report'])"
+        )
+    if not window_days > 0:
+        raise ValueError(f"funnel: window_days {window_days!r} must be a positive number of days (e.g. 7)")
+    return steps
+
+
+def funnel(
+    reader: Reader,
+    steps: Sequence[str],
+    window_days: float = 7,
+    period: Period | None = None,
+    segment: Segment | None = None,
+) -> pl.DataFrame:
+    """One row per step: step (1-based), event, [breakdown], users (reaching the step),
+    conversion (users / step-1 users), conversion_from_previous, drop_off (users lost since the
+    previous step), drop_off_rate (drop_off / previous step's users), median_seconds (median
+    time from the previous step; null for step 1).
+
+    >>> funnel(reader, ["signup", "create_report"], window_days=7)  # doctest: +SKIP
+    """
+    steps = check_steps(steps, window_days)
+    workspace = workspace_of(reader)
+    period = period or workspace.default_period()
+    segment = check_segment(segment, workspace)
+    attempts = funnel_attempts(reader, workspace, steps, window_days, period, segment)
+    users = per_user(attempts, ["grp"], len(steps))
+    rows = []
+    for index, event in enumerate(steps):
+        reached = users.filter(pl.col("furthest") > index)
+        aggregated = reached.group_by("grp").agg(
+            pl.len().cast(pl.Int64).alias("users"),
+            (pl.col(f"seconds_{index}").median() if index else pl.lit(None, pl.Float64)).alias("median_seconds"),
+        )
+        rows.append(aggregated.with_columns(pl.lit(index + 1, pl.Int64).alias("step"), pl.lit(event).alias("event")))
+    groups = users.select("grp").unique() if users.height else pl.DataFrame({"grp": [None]}, schema={"grp": pl.String})
+    grid = groups.join(
+        pl.DataFrame({"step": range(1, len(steps) + 1), "event": steps}, schema={"step": pl.Int64, "event": pl.String}),
+        how="cross",
+    )
+    frame = (
+        grid.join(pl.concat(rows).drop("event"), on=["grp", "step"], how="left", nulls_equal=True)
+        .with_columns(pl.col("users").fill_null(0))
+        .sort(["grp", "step"], nulls_last=True)
+        .with_columns(
+            pl.col("users").first().over("grp").alias("first_users"),
+            pl.col("users").shift(1).over("grp").alias("previous_users"),
+        )
+        .with_columns(
+            ratio(pl.col("users"), pl.col("first_users")).alias("conversion"),
+            ratio(pl.col("users"), pl.col("previous_users")).alias("conversion_from_previous"),
+            (pl.col("previous_users") - pl.col("users")).alias("drop_off"),
+            ratio(pl.col("previous_users") - pl.col("users"), pl.col("previous_users")).alias("drop_off_rate"),
+        )
+    )
+    return finish(frame, segment, FUNNEL_COLUMNS, keys=2)
+
+
+def funnel_attempts(
+    reader: Reader,
+    workspace: Workspace,
+    steps: list[str],
+    window_days: float,
+    period: Period,
+    segment: Segment,
+) -> pl.DataFrame:
+    """One row per attempt: grp, user_key, day (local day of its step-1 event), reached (steps
+    reached, >= 1), t_0 .. t_{n-1} (the time of each step's event, null beyond ``reached``)."""
+    window = dt.timedelta(days=window_days)
+    events = run(
+        reader,
+        "metric_funnel_events",
+        {"events": raw_events(segment)},
+        steps=steps,
+        start=period.start,
+        end=period.end,
+        reach_days=int(window_days) + 2,
+        tz=workspace.timezone,
+    )
+    attempts = (
+        events.filter(pl.col("event") == steps[0], pl.col("day").is_between(period.start, period.end))
+        .select("grp", "user_key", "day", "seq", pl.col("t").alias("t_0"))
+        .with_row_index("attempt")
+    )
+    # `front` holds the attempts still going: the seq and time of their last step's event.
+    front = attempts.select("attempt", "user_key", "seq", pl.col("t_0").alias("start"))
+    for index, step in enumerate(steps[1:], start=1):
+        if front.height == 0:
+            attempts = attempts.with_columns(pl.lit(None, pl.Datetime("us")).alias(f"t_{index}"))
+            continue
+        candidates = events.filter(pl.col("event") == step).select(
+            "user_key", pl.col("seq").alias("next_seq"), pl.col("t").alias("next_t")
+        )
+        # The first event of this step after the previous step's event (strictly later in seq,
+        # which orders same-instant events by step), per user.
+        joined = front.sort("seq").join_asof(
+            candidates,
+            left_on="seq",
+            right_on="next_seq",
+            by="user_key",
+            strategy="forward",
+            allow_exact_matches=False,
+            check_sortedness=False,
+        )
+        joined = joined.filter(pl.col("next_t").is_not_null() & (pl.col("next_t") <= pl.col("start") + window))
+        attempts = attempts.join(
+            joined.select("attempt", pl.col("next_t").alias(f"t_{index}")), on="attempt", how="left"
+        )
+        front = joined.select("attempt", "user_key", pl.col("next_seq").alias("seq"), "start")
+    times = [f"t_{i}" for i in range(len(steps))]
+    reached = pl.sum_horizontal(pl.col(c).is_not_null().cast(pl.Int64) for c in times)
+    return attempts.with_columns(reached.alias("reached")).select("grp", "user_key", "day", "seq", "reached", *times)
+
+
+def per_user(attempts: pl.DataFrame, keys: list[str], steps: int) -> pl.DataFrame:
+    """Per user and ``keys``: furthest (step reached by any attempt) and seconds_i (from step
+    i-1 to i, in the earliest attempt that reached the furthest step)."""
+    chosen = (
+        attempts.with_columns(pl.col("reached").max().over([*keys, "user_key"]).alias("furthest"))
+        .filter(pl.col("reached") == pl.col("furthest"))
+        .sort("t_0", "seq")
+        .group_by([*keys, "user_key"], maintain_order=True)
+        .first()
+    )
+    seconds = [
+        ((pl.col(f"t_{i}") - pl.col(f"t_{i - 1}")).dt.total_microseconds() / 1e6).alias(f"seconds_{i}")
+        for i in range(1, steps)
+    ]
+    return chosen.select(*keys, "user_key", "furthest", *seconds)

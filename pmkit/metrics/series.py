@@ -1,0 +1,242 @@
+"""Any metric key, built-in or defined in pmkit.toml, as a series of values per grain bucket.
+
+How a bucket (week, month, whole period) gets one value, per metric:
+
+- dau and stickiness: the mean of the bucket's daily values (average DAU);
+- wau and mau: the value on the bucket's last day inside the period;
+- new_users, events, revenue, count, sum_revenue: the sum over the bucket;
+- arpu: the bucket's revenue / the distinct users active in the bucket;
+- unique_users: distinct users over the bucket;
+- ratio: the numerator's bucket value / the denominator's bucket value;
+- funnel: of the users with a step-1 event (an attempt start) in the bucket, the share who
+  completed every step within the window from one of those attempts. Only attempts whose whole
+  window is loaded count (started at least window_days before the last loaded day): later ones
+  may still convert, and a low partial number would read as a drop. A bucket with no such
+  attempt is null (e.g. the last window_days days at grain "day");
+- retention (week w): of the users first seen in the bucket whose days 7w..7w+6 after their
+  first day are all loaded, the share active on one of those days (null when none is eligible).
+
+Per day, the funnel value is thus "conversion of the users who did step 1 that day", which
+makes e.g. activation (signup -> create_report in 7 days) a daily or weekly trend.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from collections.abc import Sequence
+
+import polars as pl
+
+from pmkit.definitions import Definitions, MetricDefinition
+from pmkit.metrics.base import (
+    Period,
+    Segment,
+    Workspace,
+    bucket_expr,
+    bucket_params,
+    buckets,
+    check_grain,
+    check_segment,
+    finish,
+    ratio,
+    run,
+    user_event_days,
+    workspace_of,
+)
+from pmkit.metrics.comparisons import _check_against, change, comparison_period
+from pmkit.metrics.funnels import funnel_attempts, per_user
+from pmkit.metrics.kpis import active_users, activity, daily_kpis
+from pmkit.metrics.retention import window_retention
+from pmkit.store import Reader
+
+MAX_RATIO_DEPTH = 8
+
+
+def metric_series(
+    reader: Reader,
+    key: str,
+    period: Period | None = None,
+    grain: str = "day",
+    definitions: Definitions | None = None,
+    segment: Segment | None = None,
+) -> pl.DataFrame:
+    """day (bucket start), [breakdown], value (Float64) for every bucket of the period.
+
+    >>> metric_series(reader, "activation", grain="week", definitions=load_definitions(config))  # doctest: +SKIP
+    """
+    check_grain(grain)
+    definitions = definitions or Definitions()
+    try:
+        definition = definitions.get(key)
+    except KeyError as exc:
+        raise ValueError(exc.args[0]) from None
+    workspace = workspace_of(reader)
+    period = period or workspace.default_period()
+    segment = check_segment(segment, workspace)
+    frame = _evaluate(reader, workspace, definition, definitions, period, grain, segment, 0)
+    return finish(frame.sort(["grp", "day"], nulls_last=True), segment, ["day", "value"])
+
+
+def compare_metric(
+    reader: Reader,
+    key: str,
+    period: Period,
+    against: Sequence[str] = ("previous_period",),
+    definitions: Definitions | None = None,
+    segment: Segment | None = None,
+) -> pl.DataFrame:
+    """The metric over the whole period against the same metric over each earlier period:
+    comparison, start, end (of the earlier period), value, base, change, change_pct. Values
+    follow the metric's bucket rule (e.g. distinct users for ARPU's denominator, the last day
+    for MAU). With a breakdown, one row per comparison and value."""
+    against = _check_against(against)
+    current = metric_series(reader, key, period, "period", definitions, segment)
+    rows = []
+    for name in against:
+        earlier = comparison_period(period, name)
+        base = metric_series(reader, key, earlier, "period", definitions, segment)
+        keys = [c for c in current.columns if c not in ("day", "value")]
+        joined = (
+            current.drop("day").join(
+                base.drop("day").rename({"value": "base"}), on=keys, how="full", coalesce=True, nulls_equal=True
+            )
+            if keys
+            else current.drop("day").with_columns(base["value"].alias("base"))
+        )
+        for row in joined.iter_rows(named=True):
+            absolute, pct = change(row["value"], row["base"])
+            rows.append(
+                {
+                    "comparison": name,
+                    **{k: row[k] for k in keys},
+                    "start": earlier.start,
+                    "end": earlier.end,
+                    "value": row["value"],
+                    "base": row["base"],
+                    "change": absolute,
+                    "change_pct": pct,
+                }
+            )
+    schema = {
+        "comparison": pl.String,
+        **{k: pl.String for k in current.columns if k not in ("day", "value")},
+        "start": pl.Date,
+        "end": pl.Date,
+        "value": pl.Float64,
+        "base": pl.Float64,
+        "change": pl.Float64,
+        "change_pct": pl.Float64,
+    }
+    return pl.DataFrame(rows, schema=schema)
+
+
+def _grp(frame: pl.DataFrame, segment: Segment) -> pl.DataFrame:
+    """A public metric frame back to the internal layout with a ``grp`` column."""
+    if segment.breakdown:
+        return frame.rename({segment.breakdown: "grp"})
+    return frame.with_columns(pl.lit(None, pl.String).alias("grp"))
+
+
+def _fill(frame: pl.DataFrame, period: Period, grain: str) -> pl.DataFrame:
+    """(grp, day, value) for every bucket and group; missing values stay null."""
+    calendar = buckets(period, grain).select("day")
+    groups = frame.select("grp").unique() if frame.height else pl.DataFrame({"grp": [None]}, schema={"grp": pl.String})
+    grid = groups.join(calendar, how="cross")
+    return grid.join(
+        frame.select("grp", "day", pl.col("value").cast(pl.Float64)), on=["grp", "day"], how="left", nulls_equal=True
+    )
+
+
+def _evaluate(
+    reader: Reader,
+    workspace: Workspace,
+    definition: MetricDefinition,
+    definitions: Definitions,
+    period: Period,
+    grain: str,
+    segment: Segment,
+    depth: int,
+) -> pl.DataFrame:
+    kind = definition.type
+    if kind == "builtin":
+        frame = _builtin(reader, definition.key, period, grain, segment)
+    elif kind in ("count", "unique_users", "sum_revenue"):
+        source = user_event_days(workspace, segment, period.start, period.end)
+        counted = run(
+            reader,
+            "metric_event_activity",
+            {"user_event_days": source},
+            events=list(definition.events),
+            end=period.end,
+            **bucket_params(grain, period),
+        )
+        column = {"count": "events", "unique_users": "users", "sum_revenue": "revenue"}[kind]
+        frame = _fill(counted.select("grp", "day", pl.col(column).alias("value")), period, grain).with_columns(
+            pl.col("value").fill_null(0.0)
+        )
+    elif kind == "ratio":
+        if depth > MAX_RATIO_DEPTH:
+            raise ValueError(f"metrics.{definition.key}: ratios nest more than {MAX_RATIO_DEPTH} deep")
+        parts = [
+            _evaluate(reader, workspace, definitions.get(side), definitions, period, grain, segment, depth + 1)
+            for side in (definition.numerator, definition.denominator)
+            if side is not None
+        ]
+        joined = parts[0].join(
+            parts[1].rename({"value": "denominator"}), on=["grp", "day"], how="full", coalesce=True, nulls_equal=True
+        )
+        frame = joined.select("grp", "day", ratio(pl.col("value"), pl.col("denominator")).alias("value"))
+    elif kind == "funnel":
+        frame = _funnel(reader, workspace, definition, period, grain, segment)
+    elif kind == "retention":
+        week = definition.week
+        per_day = window_retention(
+            reader, workspace, period, segment, [(7 * week, 7 * week + 6)], definition.active_events
+        )
+        per_bucket = (
+            per_day.with_columns(bucket_expr(grain, period, "first_day").alias("day"))
+            .group_by("grp", "day")
+            .agg(pl.col("retained").sum(), pl.col("eligible").sum())
+        )
+        frame = per_bucket.select("grp", "day", ratio(pl.col("retained"), pl.col("eligible")).alias("value"))
+    else:  # parse_definitions only makes the types above
+        raise ValueError(f"metrics.{definition.key}: unknown type {kind!r}")
+    return _fill(frame, period, grain)
+
+
+def _builtin(reader: Reader, key: str, period: Period, grain: str, segment: Segment) -> pl.DataFrame:
+    if key in ("new_users", "events", "revenue", "arpu"):
+        if grain == "day" and segment.is_empty:
+            daily = daily_kpis(reader, period)
+            return daily.select(
+                pl.lit(None, pl.String).alias("grp"), "day", pl.col(key).cast(pl.Float64).alias("value")
+            )
+        frame = _grp(activity(reader, period, grain, segment), segment)
+        return frame.select("grp", "day", pl.col(key).cast(pl.Float64).alias("value"))
+    daily = _grp(active_users(reader, period, "day", segment), segment)
+    if grain == "day":
+        return daily.select("grp", "day", pl.col(key).cast(pl.Float64).alias("value"))
+    bucketed = daily.with_columns(bucket_expr(grain, period).alias("bucket"))
+    values = pl.col(key).cast(pl.Float64)
+    value = values.sort_by("day").last() if key in ("wau", "mau") else values.mean()
+    return bucketed.group_by("grp", "bucket").agg(value.alias("value")).rename({"bucket": "day"})
+
+
+def _funnel(
+    reader: Reader, workspace: Workspace, definition: MetricDefinition, period: Period, grain: str, segment: Segment
+) -> pl.DataFrame:
+    steps = list(definition.steps)
+    attempts = funnel_attempts(reader, workspace, steps, definition.window_days, period, segment)
+    # Attempts whose window runs past the last loaded day are left out, like day-N retention's
+    # users whose day N is not loaded yet.
+    last_day = workspace.last_day or period.start
+    cutoff = last_day - dt.timedelta(days=math.ceil(definition.window_days))
+    attempts = attempts.filter(pl.col("day") <= cutoff).with_columns(bucket_expr(grain, period).alias("bucket"))
+    users = per_user(attempts, ["grp", "bucket"], len(steps))
+    per_bucket = users.group_by("grp", "bucket").agg(
+        (pl.col("furthest") == len(steps)).sum().alias("converted"), pl.len().alias("started")
+    )
+    return per_bucket.select(
+        "grp", pl.col("bucket").alias("day"), ratio(pl.col("converted"), pl.col("started")).alias("value")
+    )

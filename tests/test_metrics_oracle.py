@@ -1,0 +1,519 @@
+"""Each metric on a generated workspace (~106k events, America/New_York, active events set)
+against an independent oracle: SQL written here, run on the raw ``events`` view with plain
+DuckDB (distinct counts over range joins, explicit joins), or a small Python reference."""
+
+from __future__ import annotations
+
+import datetime as dt
+import statistics
+from zoneinfo import ZoneInfo
+
+import numpy as np
+import polars as pl
+import pytest
+from polars.testing import assert_frame_equal
+
+from pmkit import metrics
+from pmkit.definitions import parse_definitions
+from pmkit.metrics import Period, Segment
+
+# The generated workspace's settings (tests/conftest.py; the `reader` fixture checks they agree).
+GENERATED_TIMEZONE = "America/New_York"
+GENERATED_ACTIVE = ("login", "view_dashboard", "create_report", "share_report", "purchase")
+# Local day of an event, written differently from pmkit's SQL (AT TIME ZONE, not timezone()).
+LOCAL_DAY = f"CAST((event_time AT TIME ZONE 'UTC') AT TIME ZONE '{GENERATED_TIMEZONE}' AS DATE)"
+ACTIVE = "(" + ", ".join(f"'{e}'" for e in GENERATED_ACTIVE) + ")"
+# The raw events with their local day; every oracle starts from this.
+EVENTS = f"SELECT user_id, event, event_time, coalesce(revenue, 0) AS revenue, plan, country, platform, {LOCAL_DAY} AS day FROM events"
+PERIOD = Period(dt.date(2026, 2, 2), dt.date(2026, 3, 29))  # eight whole weeks inside the data
+
+
+@pytest.fixture(scope="module")
+def reader(generated_workspace):
+    config = generated_workspace.config
+    assert (config.timezone, tuple(config.get("workspace.active_events"))) == (GENERATED_TIMEZONE, GENERATED_ACTIVE)
+    return generated_workspace.reader()
+
+
+@pytest.fixture(scope="module")
+def last_day(reader) -> dt.date:
+    return reader.frame(f"SELECT max(day) AS d FROM ({EVENTS})")["d"].item()
+
+
+@pytest.fixture(params=["dimension rollup", "raw events"])
+def segment_source(request, monkeypatch):
+    """Segments read the dimension rollup, or (in a store without it) the raw events."""
+    if request.param == "raw events":
+        monkeypatch.setattr(metrics.base, "_table_exists", lambda reader, name: False)
+    return request.param
+
+
+def calendar(start: dt.date, end: dt.date) -> str:
+    return f"SELECT CAST(range AS DATE) AS day FROM range(DATE '{start}', DATE '{end}' + 1, INTERVAL 1 DAY)"
+
+
+def test_the_generated_workspace_is_big_enough(reader):
+    assert reader.frame("SELECT count(*) AS n FROM events")["n"].item() >= 100_000
+
+
+def test_daily_kpis_match_distinct_counts_over_range_joins(reader, last_day):
+    start = reader.frame(f"SELECT min(day) AS d FROM ({EVENTS})")["d"].item()
+    end = last_day + dt.timedelta(days=3)  # three days past the data: the kpi_window path
+    expected = reader.frame(
+        f"""
+        WITH ev AS ({EVENTS}),
+        active AS (SELECT DISTINCT user_id, day FROM ev WHERE event IN {ACTIVE}),
+        firsts AS (SELECT user_id, min(day) AS day FROM ev GROUP BY user_id),
+        cal AS ({calendar(start, end)}),
+        rolling AS (
+            SELECT c.day,
+                   count(DISTINCT a.user_id) FILTER (WHERE a.day = c.day) AS dau,
+                   count(DISTINCT a.user_id) FILTER (WHERE a.day >= c.day - 6) AS wau,
+                   count(DISTINCT a.user_id) AS mau
+            FROM cal AS c LEFT JOIN active AS a ON a.day BETWEEN c.day - 29 AND c.day
+            GROUP BY c.day
+        ),
+        totals AS (SELECT day, count(*) AS events, sum(revenue) AS revenue FROM ev GROUP BY day),
+        newcomers AS (SELECT day, count(*) AS new_users FROM firsts GROUP BY day)
+        SELECT r.day, r.dau, r.wau, r.mau,
+               CASE WHEN r.mau > 0 THEN r.dau / r.mau END AS stickiness,
+               coalesce(n.new_users, 0) AS new_users, coalesce(t.events, 0) AS events,
+               coalesce(t.revenue, 0) AS revenue,
+               CASE WHEN r.dau > 0 THEN coalesce(t.revenue, 0) / r.dau END AS arpu
+        FROM rolling AS r LEFT JOIN totals AS t USING (day) LEFT JOIN newcomers AS n USING (day)
+        ORDER BY r.day
+        """
+    )
+    assert_frame_equal(metrics.daily_kpis(reader, Period(start, end)), expected)
+
+
+def test_segmented_active_users_match(reader, segment_source):
+    segment = Segment(filters=(("plan", "pro"), ("plan", "team")), breakdown="country")
+    expected = reader.frame(
+        f"""
+        WITH ev AS ({EVENTS}),
+        active AS (SELECT DISTINCT user_id, country, day FROM ev WHERE event IN {ACTIVE} AND plan IN ('pro', 'team')),
+        groups AS (SELECT DISTINCT country FROM active WHERE day BETWEEN DATE '{PERIOD.start}' - 29 AND DATE '{PERIOD.end}'),
+        cal AS (SELECT g.country, c.day FROM groups AS g CROSS JOIN ({calendar(PERIOD.start, PERIOD.end)}) AS c)
+        SELECT c.day, c.country,
+               count(DISTINCT a.user_id) FILTER (WHERE a.day = c.day) AS dau,
+               count(DISTINCT a.user_id) FILTER (WHERE a.day >= c.day - 6) AS wau,
+               count(DISTINCT a.user_id) AS mau
+        FROM cal AS c LEFT JOIN active AS a
+          ON a.country IS NOT DISTINCT FROM c.country AND a.day BETWEEN c.day - 29 AND c.day
+        GROUP BY c.day, c.country
+        ORDER BY c.country NULLS LAST, c.day
+        """
+    ).with_columns(metrics.base.ratio(pl.col("dau"), pl.col("mau")).alias("stickiness"))
+    assert_frame_equal(metrics.active_users(reader, PERIOD, "day", segment), expected)
+
+
+@pytest.mark.parametrize(
+    ("grain", "segment", "dimension"),
+    [
+        ("week", Segment(breakdown="plan"), "plan"),
+        ("month", Segment(filters=(("country", "US"),)), None),
+        ("period", Segment(filters=(("platform", "ios"), ("platform", "web")), breakdown="country"), "country"),
+    ],
+)
+def test_activity_matches(reader, grain, segment, dimension, segment_source):
+    trunc = {
+        "week": "date_trunc('week', day)",
+        "month": "date_trunc('month', day)",
+        "period": f"DATE '{PERIOD.start}'",
+    }[grain]
+    where = (
+        " AND ".join(
+            f"{d} IN ({', '.join(repr(v) for v in values)})" for d, values in segment.filters_by_dimension().items()
+        )
+        or "true"
+    )
+    group = dimension or "NULL::VARCHAR"
+    expected = reader.frame(
+        f"""
+        WITH ev AS ({EVENTS}),
+        firsts AS (SELECT user_id, min(day) AS first_day FROM ev GROUP BY user_id),
+        seg AS (SELECT *, CAST({trunc} AS DATE) AS bucket, {group} AS grp FROM ev
+                WHERE {where} AND day BETWEEN DATE '{PERIOD.start}' AND DATE '{PERIOD.end}'),
+        buckets AS (SELECT CAST({trunc} AS DATE) AS bucket, count(*) AS days FROM ({calendar(PERIOD.start, PERIOD.end)}) GROUP BY 1),
+        groups AS (SELECT DISTINCT grp FROM seg)
+        SELECT b.bucket AS day, g.grp,
+               (SELECT count(*) FROM seg AS s WHERE s.bucket = b.bucket AND s.grp IS NOT DISTINCT FROM g.grp) AS events,
+               (SELECT coalesce(sum(revenue), 0) FROM seg AS s WHERE s.bucket = b.bucket AND s.grp IS NOT DISTINCT FROM g.grp) AS revenue,
+               (SELECT count(DISTINCT user_id) FROM seg AS s
+                WHERE s.bucket = b.bucket AND s.grp IS NOT DISTINCT FROM g.grp AND s.event IN {ACTIVE}) AS active_users,
+               (SELECT count(DISTINCT s.user_id) FROM seg AS s JOIN firsts AS f ON f.user_id = s.user_id AND f.first_day = s.day
+                WHERE s.bucket = b.bucket AND s.grp IS NOT DISTINCT FROM g.grp) AS new_users,
+               b.days
+        FROM buckets AS b CROSS JOIN groups AS g
+        ORDER BY g.grp NULLS LAST, b.bucket
+        """
+    )
+    expected = expected.with_columns(metrics.base.ratio(pl.col("revenue"), pl.col("active_users")).alias("arpu"))
+    columns = [
+        "day",
+        *([dimension] if dimension else []),
+        "events",
+        "revenue",
+        "active_users",
+        "new_users",
+        "arpu",
+        "days",
+    ]
+    expected = expected.rename({"grp": dimension} if dimension else {}).select(columns)
+    assert_frame_equal(metrics.activity(reader, PERIOD, grain, segment), expected)
+
+
+def test_lifecycle_matches_set_logic(reader):
+    expected = reader.frame(
+        f"""
+        WITH ev AS ({EVENTS}),
+        firsts AS (SELECT user_id, CAST(date_trunc('week', min(day)) AS DATE) AS first_week FROM ev GROUP BY user_id),
+        weeks AS (SELECT DISTINCT user_id, CAST(date_trunc('week', day) AS DATE) AS week FROM ev WHERE event IN {ACTIVE}),
+        cal AS (SELECT DISTINCT CAST(date_trunc('week', day) AS DATE) AS week FROM ({calendar(PERIOD.start, PERIOD.end)}))
+        SELECT c.week,
+            (SELECT count(*) FROM weeks w JOIN firsts f USING (user_id) WHERE w.week = c.week AND f.first_week = c.week) AS new,
+            (SELECT count(*) FROM weeks w JOIN firsts f USING (user_id) WHERE w.week = c.week AND f.first_week < c.week
+               AND EXISTS (SELECT 1 FROM weeks p WHERE p.user_id = w.user_id AND p.week = c.week - 7)) AS returning,
+            (SELECT count(*) FROM weeks w JOIN firsts f USING (user_id) WHERE w.week = c.week AND f.first_week < c.week
+               AND NOT EXISTS (SELECT 1 FROM weeks p WHERE p.user_id = w.user_id AND p.week = c.week - 7)) AS resurrecting,
+            -(SELECT count(*) FROM weeks p WHERE p.week = c.week - 7
+               AND NOT EXISTS (SELECT 1 FROM weeks w WHERE w.user_id = p.user_id AND w.week = c.week)) AS dormant,
+            true AS complete
+        FROM cal AS c ORDER BY c.week
+        """
+    )
+    assert_frame_equal(metrics.lifecycle(reader, PERIOD), expected)
+
+
+def test_weekly_retention_matches_explicit_joins(reader, last_day):
+    expected = reader.frame(
+        f"""
+        WITH ev AS ({EVENTS}),
+        cohort AS (SELECT user_id, CAST(date_trunc('week', min(day)) AS DATE) AS cohort_week FROM ev GROUP BY user_id),
+        weeks AS (SELECT DISTINCT user_id, CAST(date_trunc('week', day) AS DATE) AS week FROM ev WHERE event IN {ACTIVE}),
+        cohorts AS (SELECT DISTINCT CAST(date_trunc('week', day) AS DATE) AS cohort_week FROM ({calendar(PERIOD.start, PERIOD.end)})),
+        grid AS (
+            SELECT c.cohort_week, k.k FROM cohorts AS c
+            CROSS JOIN (SELECT CAST(range AS INTEGER) AS k FROM range(0, 60)) AS k
+            WHERE c.cohort_week + 7 * k.k <= DATE '{last_day}'
+        )
+        SELECT g.cohort_week,
+               (SELECT count(*) FROM cohort AS c WHERE c.cohort_week = g.cohort_week) AS size,
+               g.k AS week,
+               (SELECT count(*) FROM cohort AS c WHERE c.cohort_week = g.cohort_week
+                  AND EXISTS (SELECT 1 FROM weeks AS w WHERE w.user_id = c.user_id AND w.week = g.cohort_week + 7 * g.k)) AS users_on,
+               (SELECT count(*) FROM cohort AS c WHERE c.cohort_week = g.cohort_week
+                  AND EXISTS (SELECT 1 FROM weeks AS w WHERE w.user_id = c.user_id AND w.week >= g.cohort_week + 7 * g.k)) AS users_on_or_after
+        FROM grid AS g ORDER BY g.cohort_week, g.k
+        """
+    ).with_columns(
+        metrics.base.ratio(pl.col("users_on"), pl.col("size")).alias("share_on"),
+        metrics.base.ratio(pl.col("users_on_or_after"), pl.col("size")).alias("share_on_or_after"),
+    )
+    columns = ["cohort_week", "size", "week", "users_on", "share_on", "users_on_or_after", "share_on_or_after"]
+    expected = expected.select(columns).with_columns(pl.col("week").cast(pl.Int64))
+    assert_frame_equal(metrics.weekly_retention(reader, PERIOD), expected)
+
+
+@pytest.mark.parametrize(("grain", "breakdown"), [("week", None), ("period", "platform")])
+def test_day_n_retention_matches(reader, last_day, grain, breakdown, segment_source):
+    trunc = "date_trunc('week', f.first_day)" if grain == "week" else f"DATE '{PERIOD.start}'"
+    group = f"e.{breakdown}" if breakdown else "NULL::VARCHAR"
+    same_group = f"e.{breakdown} IS NOT DISTINCT FROM c.grp" if breakdown else "true"
+    expected = reader.frame(
+        f"""
+        WITH ev AS ({EVENTS}),
+        firsts AS (SELECT user_id, min(day) AS first_day FROM ev GROUP BY user_id),
+        cohort AS (
+            SELECT DISTINCT f.user_id, f.first_day, CAST({trunc} AS DATE) AS bucket, {group} AS grp
+            FROM firsts AS f JOIN ev AS e ON e.user_id = f.user_id AND e.day = f.first_day
+            WHERE f.first_day BETWEEN DATE '{PERIOD.start}' AND DATE '{PERIOD.end}'
+        ),
+        n AS (SELECT unnest([1, 7, 30]) AS day_n)
+        SELECT c.bucket AS day, c.grp, n.day_n,
+               count(*) AS users,
+               count(*) FILTER (WHERE EXISTS (
+                   SELECT 1 FROM ev AS e WHERE e.user_id = c.user_id AND e.day = c.first_day + n.day_n
+                   AND e.event IN {ACTIVE} AND {same_group})) AS retained
+        FROM cohort AS c CROSS JOIN n
+        WHERE c.first_day + n.day_n <= DATE '{last_day}'
+        GROUP BY ALL ORDER BY c.grp NULLS LAST, day, n.day_n
+        """
+    ).with_columns(
+        pl.col("day_n").cast(pl.Int64), metrics.base.ratio(pl.col("retained"), pl.col("users")).alias("rate")
+    )
+    expected = expected.rename({"grp": breakdown}) if breakdown else expected.drop("grp")
+    got = metrics.day_retention(reader, PERIOD, (1, 7, 30), grain, Segment(breakdown=breakdown))
+    assert_frame_equal(got, expected.select(got.columns))
+
+
+# --- funnels: a Python reference over sorted events ---------------------------------------------
+
+
+def local_day(moment: dt.datetime, timezone: str = GENERATED_TIMEZONE) -> dt.date:
+    return moment.replace(tzinfo=dt.UTC).astimezone(ZoneInfo(timezone)).date()
+
+
+def user_events(reader, steps: list[str]) -> dict[str, list[tuple[dt.datetime, str]]]:
+    """Each user's events of the steps, ordered by time and, at the same instant, step position."""
+    frame = reader.frame(
+        "SELECT user_id, event_time, event FROM events WHERE list_contains($steps, event)", steps=steps
+    )
+    position = {name: steps.index(name) for name in steps}
+    by_user: dict[str, list[tuple[dt.datetime, str]]] = {}
+    for user, moment, event in frame.iter_rows():
+        by_user.setdefault(user, []).append((moment, event))
+    return {u: sorted(evs, key=lambda e: (e[0], position[e[1]])) for u, evs in by_user.items()}
+
+
+def greedy_attempt(evs, start: int, steps: list[str], window: dt.timedelta) -> list[dt.datetime]:
+    """The times an attempt starting at evs[start] reaches, taking the first next-step event."""
+    chain, at = [evs[start][0]], start
+    for step in steps[1:]:
+        found = next((k for k in range(at + 1, len(evs)) if evs[k][1] == step), None)
+        if found is None or evs[found][0] > chain[0] + window:
+            break
+        chain.append(evs[found][0])
+        at = found
+    return chain
+
+
+def best_depth(evs, at: int, step: int, steps: list[str], deadline: dt.datetime) -> int:
+    """Exhaustive: the most steps any choice of later events reaches from evs[at] (step done)."""
+    if step == len(steps):
+        return step
+    best = step
+    for k in range(at + 1, len(evs)):
+        if evs[k][1] == steps[step] and evs[k][0] <= deadline:
+            best = max(best, best_depth(evs, k, step + 1, steps, deadline))
+    return best
+
+
+def reference_users(reader, steps, window_days, period, by_day=False, timezone=GENERATED_TIMEZONE):
+    """(user, attempt day or None) -> times of the earliest attempt that got furthest."""
+    window = dt.timedelta(days=window_days)
+    result: dict[tuple[str, dt.date | None], list[dt.datetime]] = {}
+    for user, evs in user_events(reader, steps).items():
+        for start, (moment, event) in enumerate(evs):
+            if event != steps[0] or not period.contains(local_day(moment, timezone)):
+                continue
+            key = (user, local_day(moment, timezone) if by_day else None)
+            chain = greedy_attempt(evs, start, steps, window)
+            if len(chain) > len(result.get(key, [])):  # attempts in time order: ties keep the earliest
+                result[key] = chain
+    return result
+
+
+def expected_funnel(chains: dict, steps: list[str]) -> pl.DataFrame:
+    """The funnel frame's counts and medians from the reference's chains."""
+    rows = []
+    for index, event in enumerate(steps):
+        reached = [c for c in chains.values() if len(c) > index]
+        seconds = [(c[index] - c[index - 1]).total_seconds() for c in reached] if index else []
+        median = statistics.median(seconds) if seconds else None
+        rows.append({"step": index + 1, "event": event, "users": len(reached), "median_seconds": median})
+    return pl.DataFrame(
+        rows, schema={"step": pl.Int64, "event": pl.String, "users": pl.Int64, "median_seconds": pl.Float64}
+    )
+
+
+@pytest.mark.parametrize(
+    ("steps", "window_days"),
+    [
+        (["signup", "create_report", "share_report"], 7),
+        (["login", "login", "purchase"], 1),
+        (["view_dashboard", "create_report"], 3),
+    ],
+)
+def test_funnel_matches_a_python_reference(reader, steps, window_days):
+    chains = reference_users(reader, steps, window_days, PERIOD)
+    expected = expected_funnel(chains, steps)
+    got = metrics.funnel(reader, steps, window_days, PERIOD)
+    assert_frame_equal(got.select("step", "event", "users", "median_seconds"), expected)
+    first = expected["users"][0]
+    assert got["conversion"].to_list() == pytest.approx([u / first for u in expected["users"]])
+
+
+@pytest.fixture(scope="module")
+def tied_reader(tmp_path_factory, workspace_factory):
+    """300 users whose events fall on 10-minute marks over three days: many events share an
+    instant, and step names repeat."""
+    rng = np.random.default_rng(5)
+    rows = 6_000
+    start = np.datetime64("2026-03-01T00:00:00", "s").astype(np.int64)
+    moments = start + rng.integers(0, 3 * 144, rows) * 600
+    frame = pl.DataFrame(
+        {
+            "event_time": (moments * 1_000_000).astype("datetime64[us]"),
+            "user_id": np.char.add("u", rng.integers(0, 300, rows).astype(str)),
+            "event": rng.choice(np.array(["a", "b", "c"]), rows),
+        }
+    )
+    ws = workspace_factory(tmp_path_factory.mktemp("tied") / "workspace")
+    ws.load_frame(frame)
+    yield ws.reader()
+    ws.close()
+
+
+@pytest.mark.parametrize(
+    ("steps", "window_days"), [(["a", "b", "a"], 1), (["a", "a", "b"], 0.5), (["b", "c", "a", "c"], 2)]
+)
+def test_funnel_with_ties_and_repeated_steps_matches_the_reference(tied_reader, steps, window_days):
+    period = Period(dt.date(2026, 3, 1), dt.date(2026, 3, 2))
+    chains = reference_users(tied_reader, steps, window_days, period, timezone="UTC")
+    got = metrics.funnel(tied_reader, steps, window_days, period)
+    assert_frame_equal(got.select("step", "event", "users", "median_seconds"), expected_funnel(chains, steps))
+    window = dt.timedelta(days=window_days)
+    for evs in user_events(tied_reader, steps).values():
+        for start, (moment, event) in enumerate(evs):
+            if event == steps[0]:
+                assert len(greedy_attempt(evs, start, steps, window)) == best_depth(
+                    evs, start, 1, steps, moment + window
+                )
+
+
+def test_greedy_reference_reaches_what_an_exhaustive_search_reaches(reader):
+    """The greedy choice (earliest next event) is exact: checked by brute force for 300 users."""
+    steps, window = ["login", "create_report", "login", "share_report"], dt.timedelta(days=3)
+    for user, evs in list(user_events(reader, steps).items())[:300]:
+        for start, (moment, event) in enumerate(evs):
+            if event == steps[0]:
+                assert len(greedy_attempt(evs, start, steps, window)) == best_depth(
+                    evs, start, 1, steps, moment + window
+                ), user
+
+
+# --- adoption and engagement -----------------------------------------------------------------------
+
+
+def test_feature_adoption_matches(reader, segment_source):
+    period = Period(dt.date(2026, 3, 1), dt.date(2026, 3, 31))
+    expected = reader.frame(
+        f"""
+        WITH ev AS ({EVENTS} WHERE plan = 'pro'),
+        cal AS ({calendar(period.start, period.end)}),
+        active AS (SELECT DISTINCT user_id, day FROM ev WHERE event IN {ACTIVE}),
+        feature AS (SELECT DISTINCT user_id, day FROM ev WHERE event = 'share_report'),
+        mau AS (SELECT c.day, a.user_id FROM cal AS c JOIN active AS a ON a.day BETWEEN c.day - 29 AND c.day GROUP BY ALL),
+        adopters AS (SELECT c.day, f.user_id FROM cal AS c JOIN feature AS f ON f.day BETWEEN c.day - 29 AND c.day GROUP BY ALL)
+        SELECT c.day,
+               (SELECT count(*) FROM adopters AS a WHERE a.day = c.day
+                  AND EXISTS (SELECT 1 FROM mau AS m WHERE m.day = c.day AND m.user_id = a.user_id)) AS adopters,
+               (SELECT count(*) FROM mau AS m WHERE m.day = c.day) AS mau
+        FROM cal AS c ORDER BY c.day
+        """
+    ).with_columns(metrics.base.ratio(pl.col("adopters"), pl.col("mau")).alias("adoption"))
+    got = metrics.feature_adoption(reader, "share_report", period, Segment(filters=(("plan", "pro"),)))
+    assert_frame_equal(got, expected)
+
+
+def test_engagement_matrix_matches(reader):
+    as_of = dt.date(2026, 3, 31)
+    expected = reader.frame(
+        f"""
+        WITH ev AS ({EVENTS} WHERE day BETWEEN DATE '{as_of}' - 29 AND DATE '{as_of}'),
+        monthly AS (SELECT DISTINCT user_id FROM ev WHERE event IN {ACTIVE}),
+        used AS (SELECT event, user_id, count(DISTINCT day) AS days, count(*) AS n FROM ev
+                 WHERE user_id IN (SELECT user_id FROM monthly) GROUP BY ALL)
+        SELECT event, count(*) AS adopters, (SELECT count(*) FROM monthly) AS mau,
+               count(*) / (SELECT count(*) FROM monthly) AS adoption,
+               sum(days)::BIGINT AS days_used, sum(days) / count(*) AS frequency, sum(n)::BIGINT AS events
+        FROM used GROUP BY event ORDER BY adoption DESC, event
+        """
+    )
+    assert_frame_equal(metrics.engagement_matrix(reader, as_of), expected)
+
+
+# --- custom metrics --------------------------------------------------------------------------------
+
+DEFINITIONS = parse_definitions(
+    {
+        "reports": {"type": "count", "event": "create_report"},
+        "sharers": {"type": "unique_users", "events": ["share_report", "create_report"]},
+        "purchases_revenue": {"type": "sum_revenue", "event": "purchase"},
+        "revenue_per_sharer": {"type": "ratio", "numerator": "purchases_revenue", "denominator": "sharers"},
+        "activation": {"type": "funnel", "steps": ["signup", "create_report"], "window_days": 7},
+        "week1": {"type": "retention", "week": 1},
+        "week2_reports": {"type": "retention", "week": 2, "active_events": ["create_report"]},
+    }
+)
+
+
+def test_custom_event_metrics_per_week_match(reader):
+    got = {
+        key: metrics.metric_series(reader, key, PERIOD, "week", DEFINITIONS)
+        for key in ("reports", "sharers", "purchases_revenue", "revenue_per_sharer")
+    }
+    expected = reader.frame(
+        f"""
+        WITH ev AS ({EVENTS} WHERE day BETWEEN DATE '{PERIOD.start}' AND DATE '{PERIOD.end}')
+        SELECT CAST(date_trunc('week', day) AS DATE) AS day,
+               count(*) FILTER (WHERE event = 'create_report')::DOUBLE AS reports,
+               count(DISTINCT user_id) FILTER (WHERE event IN ('share_report', 'create_report'))::DOUBLE AS sharers,
+               sum(revenue) FILTER (WHERE event = 'purchase') AS purchases_revenue
+        FROM ev GROUP BY 1 ORDER BY 1
+        """
+    ).with_columns((pl.col("purchases_revenue") / pl.col("sharers")).alias("revenue_per_sharer"))
+    for key, frame in got.items():
+        assert_frame_equal(frame, expected.select("day", pl.col(key).alias("value")))
+
+
+def test_activation_per_day_matches_the_funnel_reference(reader, last_day):
+    chains = reference_users(reader, ["signup", "create_report"], 7, PERIOD, by_day=True)
+    per_day: dict[dt.date, list[int]] = {}
+    for (_, attempt_day), chain in chains.items():
+        per_day.setdefault(attempt_day, []).append(len(chain))
+    cutoff = last_day - dt.timedelta(days=7)
+    values = []
+    for day in pl.date_range(PERIOD.start, PERIOD.end, "1d", eager=True):
+        reached = per_day.get(day, [])
+        values.append(sum(1 for r in reached if r == 2) / len(reached) if reached and day <= cutoff else None)
+    got = metrics.metric_series(reader, "activation", PERIOD, "day", DEFINITIONS)
+    assert got["value"].to_list() == pytest.approx(values, nan_ok=True)
+    assert got["value"].null_count() == 0  # PERIOD ends long enough before the data's end
+
+
+@pytest.mark.parametrize(
+    ("key", "week", "events"), [("week1", 1, GENERATED_ACTIVE), ("week2_reports", 2, ("create_report",))]
+)
+def test_retention_metric_per_week_matches(reader, last_day, key, week, events):
+    back = "(" + ", ".join(f"'{e}'" for e in events) + ")"
+    expected = reader.frame(
+        f"""
+        WITH ev AS ({EVENTS}),
+        firsts AS (SELECT user_id, min(day) AS first_day FROM ev GROUP BY user_id),
+        eligible AS (SELECT * FROM firsts WHERE first_day BETWEEN DATE '{PERIOD.start}' AND DATE '{PERIOD.end}'
+                       AND first_day + {7 * week + 6} <= DATE '{last_day}')
+        SELECT CAST(date_trunc('week', first_day) AS DATE) AS day,
+               count(*) FILTER (WHERE EXISTS (SELECT 1 FROM ev AS e WHERE e.user_id = f.user_id AND e.event IN {back}
+                   AND e.day BETWEEN f.first_day + {7 * week} AND f.first_day + {7 * week + 6})) / count(*) AS value
+        FROM eligible AS f GROUP BY 1 ORDER BY 1
+        """
+    )
+    assert_frame_equal(metrics.metric_series(reader, key, PERIOD, "week", DEFINITIONS), expected)
+
+
+# --- feedback ---------------------------------------------------------------------------------------
+
+
+def test_nps_and_csat_match(reader):
+    local = f"CAST((submitted_at AT TIME ZONE 'UTC') AT TIME ZONE '{GENERATED_TIMEZONE}' AS DATE)"
+    period = Period(dt.date(2026, 1, 1), dt.date(2026, 4, 30))
+    answers = (
+        f"SELECT CAST(date_trunc('month', {local}) AS DATE) AS day, score, scale FROM feedback "
+        f"WHERE {local} BETWEEN DATE '{period.start}' AND DATE '{period.end}'"
+    )
+    nps = reader.frame(
+        f"""SELECT day, count(*) AS responses, count(*) FILTER (WHERE score >= 9) AS promoters,
+                   count(*) FILTER (WHERE score BETWEEN 7 AND 8) AS passives, count(*) FILTER (WHERE score <= 6) AS detractors,
+                   100.0 * (count(*) FILTER (WHERE score >= 9) - count(*) FILTER (WHERE score <= 6)) / count(*) AS nps
+            FROM ({answers}) WHERE scale = 'nps' GROUP BY day ORDER BY day"""
+    )
+    assert_frame_equal(metrics.nps(reader, period, "month"), nps)
+    csat = reader.frame(
+        f"""SELECT day, count(*) AS responses, count(*) FILTER (WHERE score >= 4) AS satisfied,
+                   count(*) FILTER (WHERE score >= 4) / count(*) AS csat
+            FROM ({answers}) WHERE scale = 'csat' GROUP BY day ORDER BY day"""
+    )
+    assert_frame_equal(metrics.csat(reader, period, "month"), csat)
