@@ -301,11 +301,23 @@ def _store_events(writer: Writer, parsed: Parsed, file_id: int, config: Config, 
         )
     )
     parquet = writer.parquet_path(file_id)
-    batch.drop("day").write_parquet(parquet, compression="zstd", statistics=True)
-    batch_agg = batch.group_by("day", "user_key", "event").agg(
+    # zstd level 1: as small as the default level here, and twice as fast to write.
+    batch.drop("day").write_parquet(parquet, compression="zstd", compression_level=1, statistics=True)
+    # One pass over the rows: grouped by day, user, event and every dimension (the dimension
+    # rollup); the smaller rollups are grouped from that, not from the rows again.
+    batch_dims = batch.group_by("day", "user_key", "event", *dims).agg(
         pl.len().cast(pl.Int64).alias("events"),
         pl.col("revenue").fill_null(0.0).sum().alias("revenue"),
         pl.col("event_time").min().alias("first_time"),
+    )
+    batch_agg = batch_dims.group_by("day", "user_key", "event").agg(
+        pl.col("events").sum(), pl.col("revenue").sum(), pl.col("first_time").min()
+    )
+    active = list(config.get("workspace.active_events"))
+    batch_user_day = batch_agg.group_by("day", "user_key").agg(
+        pl.col("events").sum(),
+        pl.col("revenue").sum(),
+        (pl.lit(not active) | pl.col("event").is_in(active)).any().alias("active"),
     )
     lo_time, hi_time = frame["event_time"].min(), frame["event_time"].max()
     lo_day, hi_day = batch_agg["day"].min(), batch_agg["day"].max()
@@ -315,9 +327,16 @@ def _store_events(writer: Writer, parsed: Parsed, file_id: int, config: Config, 
     for dim in dims:
         con.execute("INSERT OR IGNORE INTO dimensions VALUES ($1)", [dim])
     old_last = con.execute("SELECT max(day) FROM kpi_daily").fetchall()[0][0]
-    with _registered(con, batch=batch, batch_agg=batch_agg):
-        writer.run("rollup_merge", lo=lo_day, hi=hi_day, active=list(config.get("workspace.active_events")))
-        merge_dimension_rollup(writer, lo_day, hi_day, config.timezone)
+    existing = con.execute(
+        "SELECT count(*) FROM user_event_day WHERE day BETWEEN $1 AND $2", [lo_day, hi_day]
+    ).fetchall()[0][0]
+    with _registered(con, batch_agg=batch_agg, batch_user_day=batch_user_day, batch_dims=batch_dims.drop("first_time")):
+        if existing:
+            writer.run("rollup_merge", lo=lo_day, hi=hi_day, active=active)
+        else:
+            writer.run("rollup_insert")
+        only_file = con.execute("SELECT count(*) FROM batches").fetchall()[0][0] == 1
+        merge_dimension_rollup(writer, lo_day, hi_day, config.timezone, only_file=only_file)
     refresh_kpi_daily(writer, lo_day, hi_day, old_last)
 
 

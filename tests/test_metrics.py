@@ -250,7 +250,7 @@ def test_dimension_rollup_heals_itself_when_missing_or_stale(workspace):
     store = Store(config.store_dir)
     with store.writer() as writer:
         writer.set_meta("dimension_rollup_timezone", "Europe/Berlin")  # built in another zone
-        writer.con.execute("CREATE TEMP TABLE batch AS SELECT * FROM user_event_day_dims LIMIT 0")
+        writer.con.execute("CREATE TEMP TABLE batch_dims AS SELECT * FROM user_event_day_dims LIMIT 0")
         merge_dimension_rollup(writer, D(2026, 3, 2), D(2026, 3, 9), "UTC")
         assert writer.meta("dimension_rollup_timezone") == "UTC"
         assert writer.frame("SELECT sum(events) AS n FROM user_event_day_dims")["n"].item() == len(SEGMENT_ROWS)

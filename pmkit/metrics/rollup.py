@@ -34,14 +34,29 @@ def _add_dimension_columns(writer: Writer) -> None:
         writer.con.execute(f"ALTER TABLE {DIMENSION_ROLLUP} ADD COLUMN IF NOT EXISTS {quote_identifier(name)} VARCHAR")
 
 
-def merge_dimension_rollup(writer: Writer, lo_day: dt.date, hi_day: dt.date, timezone: str) -> None:
-    """Add the staged ``batch`` (days lo_day..hi_day) to the rollup, or rebuild it whole when it
-    is missing or stale."""
-    if writer.meta(DIMENSION_ROLLUP_META) != timezone:
+def merge_dimension_rollup(
+    writer: Writer, lo_day: dt.date, hi_day: dt.date, timezone: str, *, only_file: bool = False
+) -> None:
+    """Add the registered ``batch_dims`` (days lo_day..hi_day, grouped by day, user, event and
+    dimensions) to the rollup, or rebuild it whole when it is stale. ``only_file``: the batch is
+    everything the store holds, so a stale rollup is simply replaced by it (no re-read)."""
+    stale = writer.meta(DIMENSION_ROLLUP_META) != timezone
+    if stale and not only_file:
         rebuild_dimension_rollup(writer, timezone)
         return
     _add_dimension_columns(writer)
-    writer.run("metric_dims_merge", lo=lo_day, hi=hi_day)
+    if stale:
+        # Only this file is loaded: the rollup is rebuilt from nothing, by this merge.
+        writer.con.execute(f"DELETE FROM {DIMENSION_ROLLUP}")  # noqa: S608 - a fixed table name
+        writer.set_meta(DIMENSION_ROLLUP_META, timezone)
+    existing = writer.con.execute(
+        f"SELECT count(*) FROM {DIMENSION_ROLLUP} WHERE day BETWEEN $1 AND $2",  # noqa: S608 - a fixed table name
+        [lo_day, hi_day],
+    ).fetchall()[0][0]
+    if existing:
+        writer.run("metric_dims_merge", lo=lo_day, hi=hi_day)
+    else:
+        writer.con.execute(f"INSERT INTO {DIMENSION_ROLLUP} BY NAME SELECT * FROM batch_dims")  # noqa: S608
 
 
 def rebuild_dimension_rollup(writer: Writer, timezone: str) -> None:

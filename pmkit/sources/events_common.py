@@ -355,10 +355,23 @@ def dimension_name(raw: str) -> str:
 
 def clean_text(values: pl.Series) -> pl.Series:
     """Ids and names as String, with surrounding spaces removed and empty text as null."""
-    values = as_text(values)
-    if values.str.contains(r"^\s|\s$").any():  # ' u_1' typed in a spreadsheet
-        values = values.str.strip_chars()
-    return values.zip_with(values.str.len_bytes().fill_null(0) > 0, pl.Series([None], dtype=pl.String))
+    return clean_texts(pl.DataFrame([as_text(values)])).to_series()
+
+
+def clean_texts(frame: pl.DataFrame) -> pl.DataFrame:
+    """``clean_text`` on every column of ``frame`` at once: one pass, columns in parallel."""
+    if frame.width == 0:
+        return frame
+    text = (
+        frame.select(pl.all().map_batches(as_text, return_dtype=pl.String))
+        if any(dtype != pl.String for dtype in frame.dtypes)
+        else frame
+    )
+    padded = text.select(pl.all().str.contains(r"^\s|\s$").any())  # ' u_1' typed in a spreadsheet
+    stripped = [pl.col(c).str.strip_chars() if padded[c].item() else pl.col(c) for c in text.columns]
+    return text.select(
+        pl.when(e.str.len_bytes() > 0).then(e).alias(c) for e, c in zip(stripped, text.columns, strict=True)
+    )
 
 
 # ---------------------------------------------------------------------------------------------
@@ -407,12 +420,16 @@ def build_events(
             )
     height = columns.height
     null_text = pl.Series([None] * height, dtype=pl.String)
-
-    raw_time = clean_text(columns["event_time"])
+    texts = clean_texts(
+        columns.select(
+            c for c in ("event_time", "user_id", "event", "event_id", "session_id", "revenue") if c in columns.columns
+        )
+    )
+    raw_time = texts["event_time"]
     times = typed_times(
         raw_time if columns["event_time"].dtype == pl.String else columns["event_time"], timezone, epoch_unit=epoch_unit
     )
-    raw_revenue = clean_text(columns["revenue"]) if "revenue" in columns.columns else null_text
+    raw_revenue = texts["revenue"] if "revenue" in columns.columns else null_text
     if "revenue" in columns.columns and columns["revenue"].dtype != pl.String:
         revenue = typed_numbers(columns["revenue"])
     else:
@@ -420,33 +437,39 @@ def build_events(
     frame = pl.DataFrame(
         {
             "event_time": times,
-            "user_id": clean_text(columns["user_id"]),
-            "event": clean_text(columns["event"]),
-            "event_id": clean_text(columns["event_id"]) if "event_id" in columns.columns else null_text,
-            "session_id": clean_text(columns["session_id"]) if "session_id" in columns.columns else null_text,
+            "user_id": texts["user_id"],
+            "event": texts["event"],
+            "event_id": texts["event_id"] if "event_id" in texts.columns else null_text,
+            "session_id": texts["session_id"] if "session_id" in texts.columns else null_text,
             "revenue": revenue,
             ROW: columns[ROW].cast(pl.Int64),
         },
         schema={**EVENT_TYPES, ROW: pl.Int64},
     )
-    problems = _row_problems(frame, raw_time, raw_revenue, sources)
-    bad = problems["message"].is_not_null()
+    # A cheap mask first; the messages are only built for the (usually few) bad rows.
+    bad = frame.select(
+        pl.col("event_time").is_null()
+        | pl.col("user_id").is_null()
+        | pl.col("event").is_null()
+        | (pl.col("revenue").is_null() & raw_revenue.is_not_null())
+    ).to_series()
     row_errors = list(errors)
     if bad.any():
-        found = problems.filter(bad)
+        found = _row_problems(frame.filter(bad), raw_time.filter(bad), raw_revenue.filter(bad), sources)
         row_errors += [RowError(r, c, m) for r, c, m in zip(found[ROW], found["column"], found["message"], strict=True)]
     row_errors.sort(key=lambda error: error.row if error.row is not None else 0)
-    good = frame.filter(~bad)
     mapping = {
         name: sources.get(name, name)
         for name in CANONICAL
         if name in columns.columns and (name in EVENT_REQUIRED or columns[name].null_count() < height)
     }
     if dimensions is not None and dimensions.frame.width:
-        dims, dim_mapping = _dimensions(dimensions.frame.filter(~bad), dimensions)
-        good = pl.concat([good.drop(ROW), dims, good.select(ROW)], how="horizontal")
+        dims, dim_mapping = _dimensions(dimensions.frame, dimensions)
+        frame = pl.concat([frame.drop(ROW), dims, frame.select(ROW)], how="horizontal")
         mapping.update(dim_mapping)
-    good = good.filter(pl.col("event_id").is_null() | pl.col("event_id").is_first_distinct())
+    good = frame.filter(~bad) if bad.any() else frame
+    if good["event_id"].null_count() < good.height:
+        good = good.filter(pl.col("event_id").is_null() | pl.col("event_id").is_first_distinct())
     return Parsed(kind="events", format=fmt, frame=good, errors=tuple(row_errors), mapping=mapping)
 
 
@@ -489,7 +512,8 @@ def _row_problems(
 
 def _dimensions(frame: pl.DataFrame, dimensions: Dimensions) -> tuple[pl.DataFrame, dict[str, str]]:
     """Normalise names, drop empty columns, keep the MAX_DIMENSIONS most filled ones."""
-    texts = {label: clean_text(frame[label]) for label in frame.columns}
+    cleaned = clean_texts(frame)
+    texts = {label: cleaned[label] for label in frame.columns}
     filled = {label: frame.height - values.null_count() for label, values in texts.items()}
     labels = [label for label in frame.columns if filled[label] > 0]
     kept = set(sorted(labels, key=lambda label: -filled[label])[:MAX_DIMENSIONS])
