@@ -1,0 +1,114 @@
+"""Many browser sessions on the read-only pages while an ingest runs in another process.
+
+Used by bench/bench_load.py (which records p50/p95 render times in RESULTS.md) and by
+tests/browser/test_load.py (which checks that every page renders without an error).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import statistics
+import time
+from dataclasses import dataclass, field
+
+READ_ONLY_PAGES = (
+    "Executive summary",
+    "Objectives",
+    "Roadmap",
+    "KPI explorer",
+    "Retention",
+    "Funnels",
+    "Engagement",
+    "Voice of customer",
+)
+LAUNCH_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+@dataclass
+class LoadResult:
+    times: dict[str, list[float]] = field(default_factory=dict)  # page -> seconds to a finished render
+    errors: list[str] = field(default_factory=list)
+
+    def all_times(self) -> list[float]:
+        return [t for values in self.times.values() for t in values]
+
+    @staticmethod
+    def percentile(values: list[float], share: float) -> float:
+        ordered = sorted(values)
+        return ordered[min(len(ordered) - 1, int(round(share * (len(ordered) - 1))))]
+
+    def table(self) -> str:
+        lines = ["| page | renders | p50 s | p95 s | max s |", "|---|---|---|---|---|"]
+        for page, values in [*self.times.items(), ("all pages", self.all_times())]:
+            if values:
+                lines.append(
+                    f"| {page} | {len(values)} | {statistics.median(values):.2f} | {self.percentile(values, 0.95):.2f} | {max(values):.2f} |"
+                )
+        return "\n".join(lines)
+
+
+async def _finished(page: object, timeout_ms: float) -> None:
+    await page.wait_for_selector("[data-testid='stApp']", timeout=timeout_ms)
+    await page.wait_for_function(
+        "() => !document.querySelector('[data-testid=\"stStatusWidget\"]')", timeout=timeout_ms
+    )
+
+
+async def _session(browser: object, url: str, login: tuple[str, str] | None, result: LoadResult, index: int) -> None:
+    context = await browser.new_context()
+    page = await context.new_page()
+    try:
+        began = time.perf_counter()
+        await page.goto(url)
+        await _finished(page, 60_000)
+        if login:
+            await page.get_by_label("E-mail").fill(login[0])
+            await page.get_by_label("Password", exact=True).fill(login[1])
+            await page.get_by_role("button", name="Sign in").click()
+            began = time.perf_counter()
+        await page.get_by_role("heading", name="Executive summary").wait_for(timeout=60_000)
+        await _finished(page, 60_000)
+        result.times.setdefault("Executive summary", []).append(time.perf_counter() - began)
+        for title in READ_ONLY_PAGES[1:]:
+            began = time.perf_counter()
+            # Client-side navigation keeps the session (and its login), as a viewer's clicks do.
+            await page.get_by_role("link", name=title).first.click()
+            await page.get_by_role("heading", name=title).first.wait_for(timeout=60_000)
+            await _finished(page, 60_000)
+            result.times.setdefault(title, []).append(time.perf_counter() - began)
+            if await page.locator("[data-testid='stException']").count():
+                result.errors.append(
+                    f"session {index}, {title}: {await page.locator('[data-testid=stException]').first.inner_text()}"
+                )
+    except Exception as exc:  # a failed session is a result to report, not a crash of the run
+        result.errors.append(f"session {index}: {type(exc).__name__}: {str(exc).splitlines()[0][:300]}")
+    finally:
+        await context.close()
+
+
+async def _run(url: str, sessions: int, login: tuple[str, str] | None, chromium: str) -> LoadResult:
+    from playwright.async_api import async_playwright
+
+    result = LoadResult()
+    async with async_playwright() as playwright:
+        browser = await playwright.chromium.launch(executable_path=chromium, headless=True, args=LAUNCH_ARGS)
+        try:
+            await asyncio.gather(*(_session(browser, url, login, result, i) for i in range(sessions)))
+        finally:
+            await browser.close()
+    return result
+
+
+def run_sessions(
+    url: str, sessions: int = 10, login: tuple[str, str] | None = None, chromium: str = "/usr/bin/chromium"
+) -> LoadResult:
+    """Open ``sessions`` browser sessions at once, each visiting every read-only page."""
+    return asyncio.run(_run(url, sessions, login, chromium))

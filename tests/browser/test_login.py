@@ -1,0 +1,150 @@
+"""Hosted login end to end: a real OIDC provider (oidc-provider-mock), and the password list."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from conftest import ROOT, Server, assert_no_exception, free_port, screenshot, wait_for_app
+
+from pmkit.auth import hash_password
+
+PASSWORD = "correct-horse-battery"
+
+
+@pytest.fixture(scope="module")
+def oidc_provider(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    port = free_port()
+    log = tmp_path_factory.mktemp("oidc") / "oidc.log"
+    process = subprocess.Popen(
+        [sys.executable, "-m", "oidc_provider_mock", "--port", str(port)],
+        stdout=open(log, "w"),
+        stderr=subprocess.STDOUT,
+        env=dict(os.environ),  # noqa: SIM115
+    )
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            urllib.request.urlopen(f"{url}/.well-known/openid-configuration", timeout=2)
+            break
+        except OSError:
+            time.sleep(0.3)
+    else:
+        process.kill()
+        raise RuntimeError(log.read_text())
+    yield url
+    process.terminate()
+    process.wait(timeout=10)
+
+
+def hosted(demo_workspace: Path, tmp_path: Path, secrets: str, port: int | None = None) -> Server:
+    path = tmp_path / "secrets.toml"
+    path.write_text(secrets)
+    return Server(demo_workspace, env={"PMKIT_READ_ONLY": "1"}, args=[f"--secrets.files={path}"], port=port)
+
+
+def test_oidc_login_admits_an_allowed_user_and_refuses_others(
+    browser: object, demo_workspace: Path, tmp_path: Path, oidc_provider: str
+) -> None:
+    port = free_port()
+    server = hosted(
+        demo_workspace,
+        tmp_path,
+        f"""
+[auth]
+redirect_uri = "http://127.0.0.1:{port}/oauth2callback"
+cookie_secret = "a-test-cookie-secret-that-is-long-enough"
+client_id = "pmkit"
+client_secret = "pmkit-secret"
+server_metadata_url = "{oidc_provider}/.well-known/openid-configuration"
+
+[pmkit_auth]
+allowed_emails = ["ceo@example.com"]
+""",
+        port=port,
+    )
+    try:
+        for email, admitted in (("ceo@example.com", True), ("intruder@other.org", False)):
+            context = browser.new_context()
+            page = context.new_page()
+            page.goto(server.url)
+            wait_for_app(page)
+            assert page.get_by_text("Executive summary").count() == 0  # nothing shown before login
+            page.get_by_role("button", name="Log in").click()
+            page.wait_for_url(f"{oidc_provider}/**")
+            page.fill("input[name=sub]", email)
+            page.get_by_role("button", name="Authorize").click()
+            page.wait_for_url(f"{server.url}/**")
+            wait_for_app(page)
+            assert_no_exception(page)
+            if admitted:
+                page.get_by_role("heading", name="Executive summary").wait_for(timeout=30_000)
+                screenshot(page, "login-oidc-admitted")
+            else:
+                page.get_by_text("is not on this dashboard's allow-list").wait_for(timeout=30_000)
+                assert page.get_by_role("heading", name="Executive summary").count() == 0
+                screenshot(page, "login-oidc-refused")
+            context.close()
+    finally:
+        server.stop()
+
+
+def test_password_login_refuses_a_wrong_password_admits_the_right_one_and_logs_out(
+    browser: object, demo_workspace: Path, tmp_path: Path
+) -> None:
+    server = hosted(
+        demo_workspace,
+        tmp_path,
+        f"""
+[pmkit_auth.passwords]
+"ceo@example.com" = "{hash_password(PASSWORD)}"
+""",
+    )
+    try:
+        page = browser.new_page()
+        page.goto(server.url)
+        wait_for_app(page)
+        assert page.get_by_role("heading", name="Executive summary").count() == 0
+        page.get_by_label("E-mail").fill("ceo@example.com")
+        page.get_by_label("Password", exact=True).fill("wrong password")
+        page.get_by_role("button", name="Sign in").click()
+        page.get_by_text("Wrong user name or password.").wait_for(timeout=30_000)
+        assert page.get_by_role("heading", name="Executive summary").count() == 0
+        page.get_by_label("E-mail").fill("nobody@example.com")
+        page.get_by_label("Password", exact=True).fill(PASSWORD)
+        page.get_by_role("button", name="Sign in").click()
+        page.get_by_text("Wrong user name or password.").wait_for(timeout=30_000)
+        page.get_by_label("E-mail").fill("ceo@example.com")
+        page.get_by_label("Password", exact=True).fill(PASSWORD)
+        page.get_by_role("button", name="Sign in").click()
+        page.get_by_role("heading", name="Executive summary").wait_for(timeout=30_000)
+        assert_no_exception(page)
+        assert page.get_by_role("link", name="Data", exact=True).count() == 0
+        page.get_by_role("button", name="Log out").click()
+        page.get_by_role("button", name="Sign in").wait_for(timeout=30_000)
+        assert page.get_by_role("heading", name="Executive summary").count() == 0
+        page.close()
+    finally:
+        server.stop()
+
+
+def test_read_only_mode_without_a_login_configured_shows_no_data(
+    browser: object, demo_workspace: Path, tmp_path: Path
+) -> None:
+    server = hosted(demo_workspace, tmp_path, "")
+    try:
+        page = browser.new_page()
+        page.goto(server.url)
+        wait_for_app(page)
+        page.get_by_text("no login is configured").wait_for(timeout=30_000)
+        assert page.get_by_role("heading", name="Executive summary").count() == 0
+        page.close()
+    finally:
+        server.stop()
