@@ -21,10 +21,11 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tests" / "browser"))
 
+from conftest import Server  # noqa: E402
+
 from bench.common import BENCH_DATA, events_csv, git_commit, machine, versions  # noqa: E402
 from bench.load import run_sessions  # noqa: E402
 from bench.results import write_section  # noqa: E402
-from conftest import Server  # noqa: E402
 from pmkit.auth import hash_password  # noqa: E402
 
 

@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from conftest import ROOT, Server, assert_no_exception, free_port, screenshot, wait_for_app
+from conftest import Server, assert_no_exception, free_port, screenshot, wait_for_app
 
 from pmkit.auth import hash_password
 
@@ -24,9 +24,9 @@ def oidc_provider(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     log = tmp_path_factory.mktemp("oidc") / "oidc.log"
     process = subprocess.Popen(
         [sys.executable, "-m", "oidc_provider_mock", "--port", str(port)],
-        stdout=open(log, "w"),
+        stdout=open(log, "w"),  # noqa: SIM115 - open for the provider's whole life
         stderr=subprocess.STDOUT,
-        env=dict(os.environ),  # noqa: SIM115
+        env=dict(os.environ),
     )
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 30
