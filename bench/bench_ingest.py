@@ -91,7 +91,7 @@ def main() -> None:
                 copy.write_bytes(day.read_bytes() + f"2026-06-30T12:00:00Z,u0,login,extra{run},,free,US,web\n".encode())
                 added += timed(lambda copy=copy: ingest([copy], load_config(ws)), 1)
             results[f"add one day ({day_rows:,} events) to the {rows:,}-event store"] = stats(added)
-            results[f"load that day alone into an empty store"] = stats(
+            results["load that day alone into an empty store"] = stats(
                 timed(lambda: ingest([day], load_config(alone)), args.runs, setup=lambda: fresh(alone))
             )
             base = results["DuckDB CREATE TABLE AS read_csv (file)"]["median"]
