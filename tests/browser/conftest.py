@@ -33,7 +33,9 @@ def free_port() -> int:
 class Server:
     """One Streamlit server over one workspace; stopped when the test module ends."""
 
-    def __init__(self, data: Path, env: dict[str, str] | None = None, args: list[str] | None = None, port: int | None = None) -> None:
+    def __init__(
+        self, data: Path, env: dict[str, str] | None = None, args: list[str] | None = None, port: int | None = None
+    ) -> None:
         self.port = port or free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.log = data.parent / f"streamlit-{self.port}.log"
@@ -54,8 +56,8 @@ class Server:
             ],
             cwd=ROOT,
             env=full_env,
-            stdout=open(self.log, "w"),
-            stderr=subprocess.STDOUT,  # noqa: SIM115
+            stdout=open(self.log, "w"),  # noqa: SIM115 - open for the server's whole life
+            stderr=subprocess.STDOUT,
         )
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
