@@ -1,4 +1,4 @@
-"""pmkit: page config, first-start demo, st.navigation over pages/. Nothing else."""
+"""pmkit: page config, login gate, first-start demo, st.navigation over pages/. Nothing else."""
 
 import streamlit as st
 
@@ -7,7 +7,10 @@ from pmkit.workspace import ensure_demo, is_empty
 
 st.set_page_config(page_title="pmkit", page_icon="📈", layout="wide")
 
-cfg = ui.config()
+cfg = ui.config(from_app=True)
+if not ui.signed_in(cfg):
+    st.navigation([st.Page(ui.sign_in_page, title="Sign in", icon=":material/lock:")], position="hidden").run()
+    st.stop()
 if not cfg.read_only and is_empty(cfg):
     with st.spinner("Building the demo workspace (first start only)…"):
         cfg = ensure_demo(cfg)

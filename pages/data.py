@@ -1,8 +1,10 @@
-"""Data (local mode only): upload, the inbox and its last results, rejected files."""
+"""Data (local mode only): what is loaded, upload, the inbox and its last results, rejected files,
+and every metric's definition in words."""
 
 import streamlit as st
 
-from pmkit import ui
+from pmkit import dashboard, ui
+from pmkit.formatting import format_date
 from pmkit.ingest import ingest_inbox
 from pmkit.workspace import clear_demo, load_upload
 
@@ -18,6 +20,10 @@ if cfg.demo and st.button("Clear the demo data", type="secondary"):
     st.success("Demo data removed. Upload your own exports below.")
     st.rerun()
 
+st.subheader("What is loaded")
+# Filled at the end of the script, so an upload or inbox load below shows up here at once.
+what_is_loaded = st.container()
+
 st.subheader("Upload exports")
 limit_mb = int(cfg.get("ingest.max_upload_mb"))
 uploads = st.file_uploader(
@@ -28,7 +34,9 @@ skip_bad_rows = st.checkbox("Load good rows and skip bad ones (each is recorded 
 if uploads and st.button("Load files", type="primary"):
     for upload in uploads:
         if upload.size > limit_mb * 1024 * 1024:
-            st.error(f"{upload.name}: {upload.size / 1e6:,.0f} MB is more than the {limit_mb} MB limit (split the export, or raise ingest.max_upload_mb)")
+            st.error(
+                f"{upload.name}: {upload.size / 1e6:,.0f} MB is more than the {limit_mb} MB limit (split the export, or raise ingest.max_upload_mb)"
+            )
             continue
         with st.spinner(f"Loading {upload.name}…"):
             ui.show_result(load_upload(cfg, upload.name, upload.getvalue(), skip_bad_rows=skip_bad_rows))
@@ -43,7 +51,10 @@ if waiting:
             ui.show_result(result)
 
 st.subheader("Last results")
-log = ui.frame(cfg, "SELECT logged_at, name, kind, format, status, rows_loaded, rows_rejected, message FROM ingest_log ORDER BY logged_at DESC LIMIT 50")
+log = ui.frame(
+    cfg,
+    "SELECT logged_at, name, kind, format, status, rows_loaded, rows_rejected, message FROM ingest_log ORDER BY logged_at DESC LIMIT 50",
+)
 if log.height:
     ui.table(log, "ingest_log")
 else:
@@ -55,3 +66,70 @@ if rejected:
     for report in rejected[-20:]:
         with st.expander(report.name.removesuffix(".errors.txt")):
             st.text(report.read_text(encoding="utf-8"))
+
+st.subheader("Metric definitions")
+ui.definition_problems(cfg)
+st.caption("Built-in metrics, and the custom ones defined in pmkit.toml as [metrics.KEY] tables.")
+ui.table(
+    dashboard.metric_catalog(cfg),
+    "metric_definitions",
+    column_config={"definition": st.column_config.TextColumn("Definition", width="large")},
+)
+ui.definition(
+    "day",
+    "active",
+    "weekly_retention",
+    "day_n_retention",
+    "funnel",
+    "lifecycle",
+    "feature_adoption",
+    "nps",
+    "csat",
+    "comparison",
+    "target",
+    "anomaly",
+)
+
+
+def show_what_is_loaded() -> None:
+    facts = ui.facts(cfg)
+    if facts.files:
+        cards = st.columns(4)
+        cards[0].metric("Events", f"{facts.events:,}", border=True)
+        cards[1].metric("Users", f"{facts.users:,}", border=True)
+        cards[2].metric(
+            "Days of events",
+            f"{facts.days:,}",
+            border=True,
+            help=f"{format_date(facts.first_day)} – {format_date(facts.last_day)}" if facts.has_events else None,
+        )
+        cards[3].metric(
+            "Last file loaded",
+            f"{facts.last_loaded:%d %b %H:%M}" if facts.last_loaded else "–",
+            border=True,
+            help="UTC",
+        )
+        if facts.has_events:
+            st.caption(
+                f"Events from {format_date(facts.first_day)} to {format_date(facts.last_day)} ({ui.safe_text(facts.timezone)} days)."
+            )
+        ui.table(
+            ui.compute(cfg, "coverage"),
+            "coverage",
+            column_config={
+                "kind": "Data",
+                "files": "Files",
+                "rows": "Rows",
+                "first_day": "From",
+                "last_day": "To",
+                "last_loaded": "Last loaded (UTC)",
+            },
+        )
+        with st.expander(f"Loaded files ({facts.files})"):
+            ui.table(ui.compute(cfg, "loaded_files"), "loaded_files")
+    else:
+        ui.empty("Nothing loaded yet. Upload exports below or drop them into the inbox.")
+
+
+with what_is_loaded:
+    show_what_is_loaded()

@@ -13,7 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
@@ -21,13 +21,14 @@ from urllib.parse import urlencode
 import plotly.graph_objects as go
 import polars as pl
 import streamlit as st
+from streamlit.errors import StreamlitSecretNotFoundError
 
-from pmkit import dashboard
+from pmkit import auth, dashboard
 from pmkit.charts import HEALTH_LABELS
 from pmkit.config import Config, ConfigError, load_config
 from pmkit.dashboard import Facts, Scorecard, SurveyScore
-from pmkit.definitions import DEFINITIONS, DefinitionError
-from pmkit.formatting import format_date
+from pmkit.definitions import DEFINITIONS
+from pmkit.formatting import format_date, format_days
 from pmkit.ingest import FileResult
 from pmkit.metrics import Period, Segment
 from pmkit.store import Store
@@ -36,8 +37,9 @@ CSV_FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 # Markdown, Streamlit's directives (:red[...], :material/icon:), LaTeX ($...$) and HTML all start
 # from ASCII punctuation; a backslash before each makes CommonMark show it as typed.
 MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()<>#+\-.!|~:$&])")
-RANGES = {"7d": 7, "28d": 28, "90d": 90, "180d": 180, "all": None, "custom": None}
-RANGE_LABELS = {"7d": "7 days", "28d": "28 days", "90d": "90 days", "180d": "6 months", "all": "All", "custom": "Custom"}
+# Bound widgets write their options' labels into the URL, so the options are short codes
+# (?range=90d) and widgets that links point at have no format_func (?metric=activation).
+RANGES = {"7d": 7, "28d": 28, "90d": 90, "6m": 182, "All": None, "Custom": None}
 DEFAULT_RANGE = "28d"
 SEGMENT_PREFIX = "f_"
 HEALTH_BADGE_COLORS = {
@@ -51,6 +53,7 @@ HEALTH_BADGE_COLORS = {
     "no_data": "gray",
     "cancelled": "gray",
 }
+HEALTH_NAMES = {**HEALTH_LABELS, "achieved": "Achieved"}
 PLOTLY_CONFIG = {"displaylogo": False, "modeBarButtonsToRemove": ["lasso2d", "select2d"]}
 
 
@@ -62,15 +65,15 @@ def safe_text(text: object) -> str:
     HTML, LaTeX and Streamlit-directive character is backslash-escaped and line breaks become
     spaces, so the text shows exactly as typed and never becomes a link, an image or markup.
 
-    >>> safe_text("**Dark** mode <b>x</b> [link](javascript:alert(1))")
-    '\\\\*\\\\*Dark\\\\*\\\\* mode \\\\<b\\\\>x\\\\<\\\\/b\\\\> \\\\[link\\\\]\\\\(javascript\\\\:alert\\\\(1\\\\)\\\\)'
+    >>> print(safe_text("**Dark** mode <b>x</b> [link](javascript:alert(1))"))
+    \\*\\*Dark\\*\\* mode \\<b\\>x\\</b\\> \\[link\\]\\(javascript\\:alert\\(1\\)\\)
     """
     value = "" if text is None else " ".join(str(text).split())
     return MARKDOWN_SPECIAL.sub(r"\\\1", value)
 
 
 def health_label(health: str | None) -> str:
-    return HEALTH_LABELS.get(health or "", "Achieved" if health == "achieved" else "–")
+    return HEALTH_NAMES.get(health or "", "–")
 
 
 def health_badge(health: str | None) -> str:
@@ -83,14 +86,121 @@ def health_badge(health: str | None) -> str:
 # --- settings and cached reads -------------------------------------------------------------------
 
 
-def config() -> Config:
-    """The workspace settings; a broken pmkit.toml stops the page with a clear message."""
+def _run_through_app() -> None:
+    """Make a page opened by a deep link run through app.py.
+
+    Streamlit keeps a "pages/ directory" mode (multipage apps v1) until st.navigation is first
+    called in the server process. So on a fresh server, the first visitor opening /kpis runs
+    pages/kpis.py alone: no app.py, hence no login gate, no page config, and a sidebar listing
+    the files in pages/ (data.py too, in read-only mode). Every page starts with config(),
+    which switches that mode off and reruns, so app.py and its st.navigation run. (app.py
+    itself needs no rerun: its own st.navigation call switches the mode off.)
+
+    AppTest starts every run in that mode (as a fresh process) and runs a switched-to page
+    alone by design; a rerun there would only eat the clicks of the run, so it is left alone.
+    """
+    try:
+        from streamlit import config as streamlit_config
+        from streamlit.runtime.pages_manager import PagesManager
+    except ImportError:  # Streamlit moved them: nothing to switch off
+        return
+    if streamlit_config.get_option("global.appTest"):
+        return
+    if getattr(PagesManager, "uses_pages_directory", False):
+        PagesManager.uses_pages_directory = False
+        st.rerun()
+
+
+def config(*, from_app: bool = False) -> Config:
+    """The workspace settings; a broken pmkit.toml stops the page with a clear message. Pages
+    call it first (it makes a deep link run through app.py); app.py passes ``from_app=True``."""
+    if not from_app:
+        _run_through_app()
     try:
         return load_config()
     except ConfigError as exc:
         st.error(str(exc))
         st.stop()
         raise
+
+
+# --- the login gate -----------------------------------------------------------------------------
+
+LOGIN_USER_KEY = "pmkit_user"  # session state: who logged in with a password
+
+
+def _secrets() -> dict[str, Any]:
+    """The app's secrets, or none when there is no secrets.toml."""
+    try:
+        return st.secrets.to_dict()
+    except (FileNotFoundError, KeyError, OSError, StreamlitSecretNotFoundError):
+        return {}
+
+
+def signed_in(cfg: Config) -> bool:
+    """May the viewer see the app? ``pmkit.auth`` decides (see deploy/README.md); when they may,
+    the sidebar says who is signed in, with a way out.
+
+    Local mode asks nobody unless a login is configured. Hosted (read-only) mode needs one: an
+    OIDC login (st.login) whose e-mail is on the allow-list, or a user name and password from
+    [pmkit_auth.passwords]; with nothing configured it shows no data (secure by default).
+    ``anonymous = true`` switches the login off behind your own sign-on proxy.
+    """
+    settings = auth.auth_settings(_secrets())
+    if not settings.configured:
+        return not cfg.read_only
+    if settings.anonymous:
+        return True
+    user = st.session_state.get(LOGIN_USER_KEY)
+    if user:
+        with st.sidebar:
+            st.caption(f"Signed in as {safe_text(user)}")
+            if st.button("Log out", key="pmkit-logout"):
+                del st.session_state[LOGIN_USER_KEY]
+                st.rerun()
+        return True
+    email = str(st.user.get("email") or "")
+    if settings.oidc and st.user.get("is_logged_in") and settings.email_allowed(email):
+        with st.sidebar:
+            st.caption(f"Signed in as {safe_text(email)}")
+            st.button("Log out", key="pmkit-logout", on_click=st.logout)
+        return True
+    return False
+
+
+def sign_in_page() -> None:
+    """The only page a viewer who is not signed in gets (app.py routes to it)."""
+    cfg = config(from_app=True)
+    settings = auth.auth_settings(_secrets())
+    st.title("pmkit")
+    if not settings.configured:
+        st.error(
+            "This hosted pmkit shows no data because no login is configured. Add an [auth] section "
+            "(any OIDC provider) or [pmkit_auth.passwords] to .streamlit/secrets.toml (see deploy/README.md), "
+            "or anonymous = true under [pmkit_auth] when your own sign-on proxy guards it."
+        )
+        return
+    email = str(st.user.get("email") or "")
+    if settings.oidc and st.user.get("is_logged_in"):
+        st.error(
+            f"{safe_text(email or 'This account')} is not on this dashboard's allow-list. Ask its owner to add you."
+        )
+        st.button("Log out", on_click=st.logout)
+        return
+    st.caption("Product KPIs and roadmap health" + (" (read-only)" if cfg.read_only else "") + ". Sign in to continue.")
+    if settings.oidc:
+        st.button("Log in", type="primary", on_click=st.login, help="With your company account")
+    if settings.passwords:
+        with st.form("pmkit-login"):
+            user = st.text_input("E-mail or user name", key="login-user")
+            password = st.text_input("Password", type="password", key="login-password")
+            submitted = st.form_submit_button("Sign in")
+        if submitted:
+            check = auth.check_password(settings, user or "", password or "")
+            if check.ok:
+                st.session_state[LOGIN_USER_KEY] = (user or "").strip().lower()
+                st.rerun()
+            st.error(check.message)
 
 
 def store_version(cfg: Config) -> int:
@@ -125,7 +235,9 @@ def compute(cfg: Config, name: str, **kwargs: Any) -> Any:
     cached until the next ingest or settings change. A problem with the input (an unknown
     metric, a bad segment) is shown with st.error and gives None."""
     try:
-        return _cached_model(str(cfg.data_dir), store_version(cfg), _settings_key(cfg), name, tuple(sorted(kwargs.items())))
+        return _cached_model(
+            str(cfg.data_dir), store_version(cfg), _settings_key(cfg), name, tuple(sorted(kwargs.items()))
+        )
     except (ValueError, KeyError) as exc:
         st.error(str(exc.args[0]) if exc.args else str(exc))
         return None
@@ -139,7 +251,9 @@ def definition_problems(cfg: Config) -> None:
     """Say which [metrics.*] tables of pmkit.toml cannot be used (the built-ins still work)."""
     _, problems = dashboard.definitions_of(cfg)
     if problems:
-        st.warning("pmkit.toml: some custom metrics cannot be used:\n\n" + "\n\n".join(f"- {safe_text(p)}" for p in problems))
+        st.warning(
+            "pmkit.toml: some custom metrics cannot be used:\n\n" + "\n\n".join(f"- {safe_text(p)}" for p in problems)
+        )
 
 
 # --- global filters (sidebar, kept in the URL) -----------------------------------------------------
@@ -156,7 +270,6 @@ def period_picker(cfg: Config, facts: Facts | None = None) -> Period | None:
         choice = st.segmented_control(
             "Date range",
             list(RANGES),
-            format_func=RANGE_LABELS.get,
             default=DEFAULT_RANGE,
             required=True,
             key="range",
@@ -165,7 +278,7 @@ def period_picker(cfg: Config, facts: Facts | None = None) -> Period | None:
             help="Every page compares this range with the range of equal length just before it.",
         )
         days = RANGES.get(choice or DEFAULT_RANGE)
-        if choice == "custom":
+        if choice == "Custom":
             picked = st.date_input(
                 "From – to",
                 value=(max(first, last - dt.timedelta(days=27)), last),
@@ -182,7 +295,10 @@ def period_picker(cfg: Config, facts: Facts | None = None) -> Period | None:
             period = Period(first, last)
         else:
             period = Period(max(first, last - dt.timedelta(days=days - 1)), last)
-        st.caption(f"{format_date(period.start)} – {format_date(period.end)} ({period.days} days), vs the {period.days} days before.")
+        st.caption(
+            f"{format_date(period.start)} – {format_date(period.end)} ({format_days(period.days)}), "
+            f"vs the {format_days(period.days)} before."
+        )
     return period
 
 
@@ -214,23 +330,15 @@ def segment_picker(cfg: Config, facts: Facts | None = None, *, applies: bool = T
 
 
 def segment_text(segment: Segment) -> str:
-    """"plan is pro or team; country is DE", or "all users"."""
+    """ "plan is pro or team; country is DE", or "all users"."""
     if not segment.filters:
         return "all users"
     return "; ".join(f"{d} is {' or '.join(v)}" for d, v in segment.filters_by_dimension().items())
 
 
 def breakdown_picker(facts: Facts, key: str = "by", label: str = "Break down by") -> str | None:
-    """A dimension to split results by (or none), kept in the URL."""
-    options = ["", *facts.dimensions]
-    choice = st.selectbox(
-        label,
-        options,
-        format_func=lambda d: "Nothing" if not d else d.replace("_", " ").capitalize(),
-        key=key,
-        bind="query-params",
-    )
-    return choice or None
+    """A dimension to split results by (or none), kept in the URL as ``by=plan``."""
+    return st.selectbox(label, list(facts.dimensions), index=None, placeholder="Nothing", key=key, bind="query-params")
 
 
 def global_query_params() -> dict[str, Any]:
@@ -239,7 +347,7 @@ def global_query_params() -> dict[str, Any]:
     if st.session_state.get("range") not in (None, DEFAULT_RANGE):
         params["range"] = st.session_state["range"]
     dates = st.session_state.get("dates")
-    if params.get("range") == "custom" and isinstance(dates, Sequence) and len(dates) == 2:
+    if params.get("range") == "Custom" and isinstance(dates, Sequence) and len(dates) == 2:
         params["dates"] = [d.isoformat() for d in dates]
     for key, value in st.session_state.items():
         if str(key).startswith(SEGMENT_PREFIX) and value:
@@ -268,7 +376,7 @@ def scorecard(card: Scorecard, *, link: bool = False) -> None:
             card.value_text,
             delta=delta,
             delta_color="inverse" if card.lower_is_better else "normal",
-            delta_description=f"vs previous {card.period.days} days",
+            delta_description=f"vs prior {card.period.days}d" if delta else None,
             chart_data=[v for v in card.spark if v is not None] or None,
             chart_type="line",
             help=help_text,
@@ -293,7 +401,7 @@ def survey_card(survey: SurveyScore | None, *, period_days: int) -> None:
             name,
             survey.value_text,
             delta=survey.change_text if survey.base is not None else None,
-            delta_description=f"vs previous {period_days} days",
+            delta_description=f"vs prior {period_days}d" if survey.base is not None else None,
             chart_data=[v for v in survey.trend if v is not None] or None,
             chart_type="line",
             border=False,
@@ -301,14 +409,50 @@ def survey_card(survey: SurveyScore | None, *, period_days: int) -> None:
         st.caption(f"{survey.responses:,} answers (previous period: {survey.base_responses:,})")
 
 
-def table(data: pl.DataFrame | None, name: str, **kwargs: Any) -> None:
+def readable(data: pl.DataFrame) -> pl.DataFrame:
+    """Health codes as words (off_track -> Off track) and lists as "a; b", for tables."""
+    return data.with_columns(
+        *(pl.col(c).replace(HEALTH_NAMES) for c, t in data.schema.items() if c.endswith("health") and t == pl.String),
+        *(
+            pl.col(c).list.eval(pl.element().cast(pl.String)).list.join("; ")
+            for c, t in data.schema.items()
+            if isinstance(t, pl.List)
+        ),
+    )
+
+
+def _column_config(data: pl.DataFrame, given: Mapping[str, Any] | None) -> dict[str, Any]:
+    """Readable dates ("26 Nov 2026") unless the page configured the column itself."""
+    config: dict[str, Any] = {}
+    for column, dtype in data.schema.items():
+        if dtype == pl.Date:
+            config[column] = st.column_config.DateColumn(column, format="D MMM YYYY")
+        elif isinstance(dtype, pl.Datetime):
+            config[column] = st.column_config.DatetimeColumn(column, format="D MMM YYYY, HH:mm")
+        elif dtype.is_integer():
+            config[column] = st.column_config.NumberColumn(column, format="localized")
+    merged = {**config}
+    for column, setting in (given or {}).items():
+        if isinstance(setting, str) and column in config:
+            merged[column] = {**config[column], "label": setting}
+        else:
+            merged[column] = setting
+    return merged
+
+
+def table(
+    data: pl.DataFrame | None, name: str, *, column_config: Mapping[str, Any] | None = None, **kwargs: Any
+) -> None:
     """A table with a CSV download (formula-looking cells escaped). Cells are shown as plain
-    text by st.dataframe, never as markup."""
+    text by st.dataframe, never as markup; health codes read as words, dates as 26 Nov 2026."""
     if data is None:
         return
-    st.dataframe(data, hide_index=True, **kwargs)
+    data = readable(data)
+    st.dataframe(data, hide_index=True, column_config=_column_config(data, column_config), **kwargs)
     if data.height:
-        st.download_button(f"Download {name} as CSV", csv_bytes(data), file_name=f"{name}.csv", mime="text/csv", key=f"dl-{name}")
+        st.download_button(
+            f"Download {name} as CSV", csv_bytes(data), file_name=f"{name}.csv", mime="text/csv", key=f"dl-{name}"
+        )
 
 
 def escape_csv_cell(value: Any) -> Any:
@@ -320,10 +464,14 @@ def escape_csv_cell(value: Any) -> Any:
 
 def csv_bytes(table: pl.DataFrame) -> bytes:
     flat = table.with_columns(
-        pl.col(c).list.eval(pl.element().cast(pl.String)).list.join("; ") for c, t in table.schema.items() if isinstance(t, pl.List)
+        pl.col(c).list.eval(pl.element().cast(pl.String)).list.join("; ")
+        for c, t in table.schema.items()
+        if isinstance(t, pl.List)
     )
     safe = flat.with_columns(
-        pl.col(c).map_elements(escape_csv_cell, return_dtype=pl.String) for c, t in flat.schema.items() if t == pl.String
+        pl.col(c).map_elements(escape_csv_cell, return_dtype=pl.String)
+        for c, t in flat.schema.items()
+        if t == pl.String
     )
     return safe.write_csv().encode("utf-8")
 
@@ -341,7 +489,11 @@ def empty(message: str) -> None:
 
 def no_events(cfg: Config) -> None:
     """Stop a page that needs events, saying how to load some."""
-    where = "Ask whoever runs this dashboard to load some." if cfg.read_only else "Upload exports on the Data page, or drop them into the inbox."
+    where = (
+        "Ask whoever runs this dashboard to load some."
+        if cfg.read_only
+        else "Upload exports on the Data page, or drop them into the inbox."
+    )
     st.info(f"No events are loaded yet. {where}", icon=":material/inbox:")
     if not cfg.read_only:
         st.page_link("pages/data.py", label="Go to the Data page", icon=":material/upload:")
@@ -370,7 +522,14 @@ def kpi_url(metric: str | None, objective: str | None = None) -> str | None:
     """A relative URL of the KPI explorer for a table's link column (None without a metric)."""
     if not metric:
         return None
-    return "kpis?" + urlencode({k: v for k, v in kpi_query(metric, objective).items()}, doseq=True)
+    return "kpis?" + urlencode(kpi_query(metric, objective), doseq=True)
+
+
+def with_kpi_links(items: pl.DataFrame, metric: str = "linked_metric", objective: str = "objective_id") -> pl.DataFrame:
+    """``items`` with a ``kpi`` column: the KPI explorer URL of each row's metric (for a
+    st.column_config.LinkColumn), keeping the sidebar filters."""
+    links = [kpi_url(m, o) for m, o in items.select(metric, objective).iter_rows()]
+    return items.with_columns(pl.Series("kpi", links, dtype=pl.String))
 
 
 def show_result(result: FileResult) -> None:
@@ -389,21 +548,4 @@ def show_result(result: FileResult) -> None:
 
 def demo_banner(cfg: Config) -> None:
     if cfg.demo:
-        st.info("You are looking at generated **demo data** (a fictional B2B SaaS product).", icon="🧪")
-
-
-def options_in_url(key: str, options: Iterable[str]) -> None:
-    """Drop a URL value that is no longer an option (an old link), before its widget reads it."""
-    value = st.session_state.get(key)
-    allowed = set(options)
-    if isinstance(value, list):
-        kept = [v for v in value if v in allowed]
-        if kept != value:
-            st.session_state[key] = kept
-    elif value is not None and value not in allowed:
-        del st.session_state[key]
-
-
-def labelled(options: Mapping[str, str]) -> dict[str, Any]:
-    """Keyword arguments for a select widget over ``options`` (value -> label)."""
-    return {"options": list(options), "format_func": lambda value: options.get(value, value)}
+        st.info("You are looking at generated **demo data** (a fictional B2B SaaS product).", icon=":material/science:")

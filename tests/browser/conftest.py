@@ -119,10 +119,10 @@ def demo_workspace(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def wait_for_app(page: object, timeout: float = 30_000) -> None:
-    """Wait until Streamlit has finished running the script (no spinner, app rendered)."""
+    """Wait until Streamlit has finished running the script (STYLE.md: script state notRunning)."""
     page.wait_for_selector("[data-testid='stApp']", timeout=timeout)
-    page.wait_for_function("() => !document.querySelector('[data-testid=\"stStatusWidget\"]')", timeout=timeout)
-    page.wait_for_timeout(300)
+    page.wait_for_selector("[data-test-script-state='notRunning']", timeout=timeout)
+    page.wait_for_timeout(200)
 
 
 def assert_no_exception(page: object) -> None:

@@ -1,0 +1,78 @@
+"""Funnels: how many users go through ordered steps within a window, where they drop off, how long it takes."""
+
+import streamlit as st
+
+from pmkit import charts, dashboard, ui
+from pmkit.formatting import format_change, format_number, format_percent
+from pmkit.metrics import Segment
+
+cfg = ui.config()
+facts = ui.facts(cfg)
+st.title("Funnels")
+period = ui.period_picker(cfg, facts)
+segment = ui.segment_picker(cfg, facts)
+if period is None:
+    ui.no_events(cfg)
+events = ui.compute(cfg, "event_names") or []
+
+first, second, third = st.columns([4, 1, 2])
+steps = first.multiselect(
+    "Steps, in order",
+    events,
+    default=dashboard.default_funnel_steps(events),
+    key="steps",
+    bind="query-params",
+    help="Users must do the steps in this order, each within the window of the first step.",
+)
+window = second.number_input(
+    "Window (days)", min_value=1, max_value=90, value=7, step=1, key="window", bind="query-params"
+)
+with third:
+    breakdown = ui.breakdown_picker(facts)
+if len(steps) < 2:
+    ui.empty("Pick at least two steps, in the order users should do them.")
+    st.stop()
+
+view = Segment(filters=segment.filters, breakdown=breakdown)
+result = ui.compute(cfg, "funnel", steps=tuple(steps), window_days=int(window), period=period, segment=view)
+before = ui.compute(cfg, "funnel", steps=tuple(steps), window_days=int(window), period=period.previous(), segment=view)
+source = f"{facts.source()} Segment: {ui.segment_text(view)}."
+path = " → ".join(steps)
+now, then = dashboard.funnel_conversion(result), dashboard.funnel_conversion(before)
+cards = st.columns(3)
+cards[0].metric(
+    f"Started ({ui.safe_text(steps[0])})",
+    format_number(now.started),
+    delta=format_change(now.started, then.started),
+    border=True,
+)
+cards[1].metric(
+    f"Converted ({ui.safe_text(steps[-1])})",
+    format_number(now.converted),
+    delta=format_change(now.converted, then.converted),
+    border=True,
+)
+cards[2].metric(
+    "Conversion",
+    format_percent(now.rate),
+    delta=format_change(now.rate, then.rate, "percent") if now.rate is not None and then.rate is not None else None,
+    delta_description=f"vs prior {period.days}d ({format_percent(then.rate)})",
+    border=True,
+)
+ui.chart(
+    charts.funnel_bars(result, group=breakdown),
+    compared_to=f"the users who did {steps[0]} in this range (step 1 = 100%); grey is the drop-off from the step before",
+    source=source,
+    key="funnel",
+)
+st.subheader("Time to convert")
+ui.chart(
+    charts.time_to_convert(result, group=breakdown),
+    compared_to="the step before: the median time between them, from each user's earliest attempt that got furthest",
+    source=source,
+    key="time",
+)
+with st.expander("Values"):
+    ui.table(result, "funnel")
+st.caption(ui.safe_text(f"Funnel: {path}, within {int(window)} days of the first step."))
+ui.definition("funnel")

@@ -1,0 +1,148 @@
+"""KPI explorer: any metric over time, against earlier periods, its target path and the ship dates."""
+
+import streamlit as st
+
+from pmkit import charts, dashboard, ui
+from pmkit.formatting import format_change, format_date, format_value
+from pmkit.metrics import Segment
+
+cfg = ui.config()
+facts = ui.facts(cfg)
+st.title("KPI explorer")
+period = ui.period_picker(cfg, facts)
+segment = ui.segment_picker(cfg, facts)
+if period is None:
+    ui.no_events(cfg)
+ui.definition_problems(cfg)
+catalog = dashboard.metric_catalog(cfg)
+names = dict(zip(catalog["key"], catalog["name"], strict=True))
+words = dict(zip(catalog["key"], catalog["definition"], strict=True))
+goals = ui.compute(cfg, "objectives")
+goal_titles = (
+    {g["objective_id"]: f"{g['objective_id']} · {g['title']}" for g in goals.iter_rows(named=True)}
+    if goals is not None
+    else {}
+)
+goal_metrics = {g["objective_id"]: g["metric"] for g in goals.iter_rows(named=True)} if goals is not None else {}
+
+
+@st.fragment
+def explorer() -> None:
+    first, second, third = st.columns([3, 2, 3])
+    keys = first.multiselect(
+        "Metrics",
+        list(names),
+        default=["dau"],
+        key="metric",
+        bind="query-params",
+        max_selections=4,
+        help="Metric keys: " + "; ".join(f"{key} = {ui.safe_text(name)}" for key, name in names.items()),
+    )
+    grain = second.segmented_control(
+        "Granularity", ["day", "week", "month"], default="day", required=True, key="grain", bind="query-params"
+    )
+    against = third.multiselect(
+        "Compare with",
+        list(charts.COMPARISON_LABELS),
+        default=["previous_period"],
+        format_func=charts.COMPARISON_LABELS.get,
+        key="compare",
+        bind="query-params",
+        max_selections=3,
+    )
+    fourth, fifth, sixth = st.columns([3, 2, 3])
+    windows = fourth.pills(
+        "Rolling average",
+        ["7", "28"],
+        selection_mode="multi",
+        format_func=lambda w: f"{w} days",
+        key="avg",
+        bind="query-params",
+    )
+    with fifth:
+        breakdown = ui.breakdown_picker(facts)
+    objective = sixth.selectbox(
+        "Target path of objective",
+        list(goal_titles),
+        index=None,
+        placeholder="None",
+        key="objective",
+        bind="query-params",
+        help="; ".join(ui.safe_text(t) for t in goal_titles.values()) or None,
+    )
+    if not keys:
+        ui.empty("Pick a metric to explore.")
+        return
+    if objective and goal_metrics.get(objective) not in keys:
+        st.caption(
+            ui.safe_text(
+                f"{objective} measures {names.get(goal_metrics.get(objective), goal_metrics.get(objective))}: add that metric to see its target path."
+            )
+        )
+    view = Segment(filters=segment.filters, breakdown=breakdown)
+    for key in keys:
+        result = ui.compute(
+            cfg,
+            "explore",
+            key=key,
+            period=period,
+            grain=grain,
+            segment=view,
+            against=tuple(against),
+            windows=tuple(int(w) for w in windows),
+            objective_id=objective if goal_metrics.get(objective) == key else None,
+        )
+        if result is None:
+            continue
+        fmt = result.definition.format
+        st.subheader(ui.safe_text(result.definition.name))
+        st.caption(ui.safe_text(words.get(key, "")))
+        if not breakdown and result.totals.height:
+            cards = st.columns(max(3, result.totals.height))
+            for card, row in zip(cards, result.totals.iter_rows(named=True), strict=False):
+                label = charts.COMPARISON_LABELS.get(row["comparison"], row["comparison"]).lower()
+                card.metric(
+                    f"{format_date(period.start)} – {format_date(period.end)}",
+                    format_value(row["value"], fmt),
+                    delta=format_change(row["value"], row["base"], fmt)
+                    if row["base"] is not None and row["value"] is not None
+                    else None,
+                    delta_description=f"vs {label}: {format_value(row['base'], fmt)}",
+                    help=f"The {label} is {format_date(row['start'])} – {format_date(row['end'])}.",
+                    border=True,
+                )
+        compared = (
+            ", ".join(
+                f"{charts.COMPARISON_LABELS.get(r['comparison'], r['comparison']).lower()} ({format_date(r['start'])} – {format_date(r['end'])})"
+                for r in result.totals.unique("comparison", maintain_order=True).iter_rows(named=True)
+            )
+            or "nothing (pick a comparison above)"
+        )
+        if result.target is not None:
+            compared += f"; the target path of {objective}"
+        ui.chart(
+            charts.metric_trend(
+                result.series,
+                name=result.definition.name,
+                fmt=fmt,
+                group=breakdown,
+                compared=result.compared,
+                rolling=result.rolling,
+                target=result.target,
+                ships=result.ships,
+                anomalies=result.anomalies,
+            ),
+            compared_to=compared,
+            source=f"{facts.source()} Segment: {ui.segment_text(view)}.",
+            key=f"chart-{key}",
+        )
+        for note in result.notes:
+            st.caption(ui.safe_text(note))
+        if result.ships is not None and result.ships.height:
+            st.caption("▲ marks a roadmap item linked to this metric shipping; hover it for the title.")
+        with st.expander("Values"):
+            ui.table(result.series, f"{key}_{grain}")
+
+
+explorer()
+ui.definition("comparison", "rolling_average", "target", "anomaly", "segment")

@@ -1,0 +1,64 @@
+"""Retention: how many users of each weekly cohort come back, and on day 1, 7 and 30."""
+
+import streamlit as st
+
+from pmkit import charts, dashboard, ui
+from pmkit.metrics import Segment
+
+SHARES = {"share_on": "On week k", "share_on_or_after": "On or after week k"}
+
+cfg = ui.config()
+facts = ui.facts(cfg)
+st.title("Retention")
+period = ui.period_picker(cfg, facts)
+segment = ui.segment_picker(cfg, facts)
+if period is None:
+    ui.no_events(cfg)
+
+left, right = st.columns(2)
+share = left.segmented_control(
+    "Count a user as retained in week k when active",
+    list(SHARES),
+    format_func=SHARES.get,
+    default="share_on",
+    required=True,
+    key="retained",
+    bind="query-params",
+)
+with right:
+    breakdown = ui.breakdown_picker(facts)
+view = Segment(filters=segment.filters, breakdown=breakdown)
+weekly = ui.compute(cfg, "weekly_retention", period=period, segment=view)
+source = f"{facts.source()} Segment: {ui.segment_text(view)}."
+
+st.subheader("Weekly cohorts")
+if dashboard.cohort_count(weekly) < 2:
+    ui.empty("Fewer than two weekly cohorts in this range: widen the date range in the sidebar to compare cohorts.")
+if breakdown:
+    st.caption(ui.safe_text(f"Broken down by {breakdown}: one curve per value, each the cohorts' weighted mean."))
+else:
+    ui.chart(
+        charts.retention_heatmap(weekly, share),
+        compared_to="each cohort against the others: rows are the weeks users were first seen, columns the weeks after",
+        source=source,
+        key="heatmap",
+    )
+ui.chart(
+    charts.retention_curves(weekly, share, group=breakdown),
+    compared_to="every cohort of the range (grey) and their mean weighted by cohort size",
+    source=source,
+    key="curves",
+)
+
+st.subheader("Day 1, 7 and 30")
+day_n = ui.compute(cfg, "day_retention", period=period, days=(1, 7, 30), segment=view)
+ui.chart(
+    charts.day_n_retention(day_n, group=breakdown),
+    compared_to="the users first seen in this range; those whose day N is after the last loaded day are left out",
+    source=source,
+    key="day-n",
+)
+with st.expander("Values"):
+    ui.table(weekly, "weekly_retention")
+    ui.table(day_n, "day_n_retention")
+ui.definition("weekly_retention", "day_n_retention", "active")

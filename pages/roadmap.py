@@ -1,0 +1,140 @@
+"""Roadmap: every item's schedule health on a timeline, why, and the history of the one you pick."""
+
+import streamlit as st
+
+from pmkit import charts, dashboard, ui
+from pmkit.formatting import format_date
+
+cfg = ui.config()
+facts = ui.facts(cfg)
+st.title("Roadmap")
+period = ui.period_picker(cfg, facts)
+ui.segment_picker(cfg, facts, applies=False)
+as_of = period.end if period else None
+items = ui.compute(cfg, "items_health", as_of=as_of)
+goals = ui.compute(cfg, "objectives")
+if items is None or not items.height:
+    ui.empty(
+        "No roadmap loaded yet (or none on or before this date range). Load a Jira, Linear, Plane or pmkit roadmap export."
+    )
+    st.stop()
+items = dashboard.roadmap_table(items, goals)
+when = items["snapshot_date"].max()
+st.caption(
+    f"Health as of {format_date(as_of or when)}, from the latest snapshot on or before it ({format_date(when)})."
+)
+
+filters = st.columns(5)
+objective = filters[0].multiselect(
+    "Objective", dashboard.options(items, "objective_id"), key="rm_objective", bind="query-params", placeholder="All"
+)
+team = filters[1].multiselect(
+    "Team", dashboard.options(items, "team"), key="rm_team", bind="query-params", placeholder="All"
+)
+owner = filters[2].multiselect(
+    "Owner", dashboard.options(items, "owner"), key="rm_owner", bind="query-params", placeholder="All"
+)
+health = filters[3].multiselect(
+    "Health",
+    [h for h in charts.HEALTH_LABELS if h in set(items["health"].to_list())],
+    format_func=ui.health_label,
+    key="rm_health",
+    bind="query-params",
+    placeholder="All",
+)
+types = dashboard.options(items, "item_type")
+kinds = filters[4].multiselect(
+    "Item types",
+    types,
+    default=[t for t in types if t != "issue"],
+    key="rm_types",
+    bind="query-params",
+    placeholder="All",
+)
+shown = dashboard.filter_items(items, objective=objective, team=team, owner=owner, health=health, item_type=kinds)
+
+ui.chart(
+    charts.gantt(shown, today=as_of or when),
+    compared_to="each item's baseline due date (black tick: the first due date it had) and its forecast (circle)",
+    source=facts.source("roadmap"),
+    key="gantt",
+)
+
+st.subheader(f"Items ({shown.height})")
+table = ui.with_kpi_links(shown).select(
+    "item_id",
+    "title",
+    "health",
+    "reason",
+    "kpi",
+    "progress_pct",
+    "due_date",
+    "baseline_due_date",
+    "slip_days",
+    "forecast_date",
+    "schedule_index",
+    "declared_health",
+    "item_type",
+    "objective_id",
+    "team",
+    "owner",
+    "linked_metric",
+)
+ui.table(
+    table,
+    "roadmap_items",
+    column_config={
+        "item_id": "Item",
+        "title": st.column_config.TextColumn("Title", width="medium"),
+        "health": "Health",
+        "reason": st.column_config.TextColumn("Why", width="large"),
+        "kpi": st.column_config.LinkColumn("Metric", display_text="Open in KPI explorer"),
+        "progress_pct": st.column_config.ProgressColumn("Progress", format="%.0f%%", min_value=0, max_value=100),
+        "due_date": "Due",
+        "baseline_due_date": "Baseline due",
+        "slip_days": "Slip (days)",
+        "forecast_date": "Forecast",
+        "schedule_index": st.column_config.NumberColumn("Schedule index", format="%.2f"),
+        "declared_health": "Declared",
+        "item_type": "Type",
+        "objective_id": "Objective",
+        "team": "Team",
+        "owner": "Owner",
+        "linked_metric": "Metric key",
+    },
+)
+
+
+@st.fragment
+def item_detail() -> None:
+    st.subheader("One item over time")
+    titles = {r["item_id"]: f"{r['item_id']} · {r['title']}" for r in shown.iter_rows(named=True)}
+    if not titles:
+        ui.empty("No item matches these filters.")
+        return
+    worst = dashboard.top_risks(shown, 1)["item_id"].to_list()
+    start = list(titles).index(worst[0]) if worst else 0
+    chosen = st.selectbox("Item", list(titles), index=start, format_func=titles.get, key="item", bind="query-params")
+    row = shown.row(list(titles).index(chosen), named=True)
+    st.markdown(f"{ui.health_badge(row['health'])} {ui.safe_text(row['reason'])}")
+    burn, slip = ui.compute(cfg, "item_history", item_id=chosen)
+    left, right = st.columns(2)
+    with left:
+        ui.chart(
+            charts.burn_up(burn, "Burn-up"),
+            compared_to="the item's total scope in each snapshot",
+            source=facts.source("roadmap"),
+            key="burn",
+        )
+    with right:
+        ui.chart(
+            charts.slip_history(slip, "Due date per snapshot"),
+            compared_to="the baseline due date",
+            source=facts.source("roadmap"),
+            key="slip",
+        )
+    if row["linked_metric"]:
+        ui.kpi_link(row["linked_metric"], row["objective_id"], label=f"Open {row['linked_metric']} in the KPI explorer")
+
+
+item_detail()

@@ -1,0 +1,105 @@
+"""Executive summary: the objectives' metrics, their health, the roadmap's risks and wins, NPS."""
+
+import streamlit as st
+
+from pmkit import charts, dashboard, ui
+from pmkit.formatting import format_days
+
+cfg = ui.config()
+facts = ui.facts(cfg)
+st.title("Executive summary")
+ui.demo_banner(cfg)
+period = ui.period_picker(cfg, facts)
+ui.segment_picker(cfg, facts, applies=False)
+if period is None:
+    ui.no_events(cfg)
+
+cards = ui.compute(cfg, "scorecards", period=period) or []
+headline = ui.compute(cfg, "headline", period=period) or []
+survey = ui.compute(cfg, "survey_score", period=period)
+items = ui.compute(cfg, "items_health", as_of=period.end)
+
+st.subheader("In short")
+sentences = dashboard.narrative(cards, items, survey)
+st.markdown("\n".join(f"- {ui.safe_text(s)}" for s in sentences) or "Nothing to report for this range.")
+st.caption(f"{ui.safe_text(facts.source())} Periods are compared with the {format_days(period.days)} before.")
+
+st.subheader("Objectives")
+if not cards:
+    ui.empty("No objectives with a known metric yet. Load objectives.csv, or add [objectives.ID] tables to pmkit.toml.")
+for row in range(0, len(cards), 4):
+    for column, card in zip(st.columns(4), cards[row : row + 4], strict=False):
+        with column:
+            ui.scorecard(card, link=True)
+
+st.subheader("Product at a glance")
+columns = st.columns(len(headline) + 1)
+for column, card in zip(columns, headline, strict=False):
+    with column:
+        ui.scorecard(card)
+with columns[-1]:
+    ui.survey_card(survey, period_days=period.days)
+
+goals = ui.compute(cfg, "objective_health", as_of=period.end)
+if goals is not None and goals.height:
+    st.subheader("Outcome beside delivery")
+    st.caption(
+        "Outcome: is the metric on the path to its target? Delivery: how are the roadmap items meant to move it?"
+    )
+    for goal in goals.iter_rows(named=True):
+        with st.container(border=True):
+            title, outcome, delivery = st.columns([2, 3, 3])
+            title.markdown(f"**{ui.safe_text(goal['title'] or goal['objective_id'])}**")
+            title.caption(ui.safe_text(f"{goal['objective_id']} · {goal['owner'] or 'no owner'}"))
+            outcome.markdown(f"{ui.health_badge(goal['outcome_health'])} outcome")
+            outcome.caption(ui.safe_text(goal["outcome_reason"]))
+            delivery.markdown(f"{ui.health_badge(goal['delivery_health'])} delivery")
+            delivery.caption(
+                ui.safe_text("; ".join([goal["delivery_reason"] or "", *(goal["callouts"] or [])]).strip("; "))
+            )
+
+st.subheader("Top risks")
+risks = dashboard.top_risks(items)
+if risks.height:
+    ui.table(
+        risks.select("title", "health", "due_date", "owner", "team", "reason"),
+        "top_risks",
+        column_config={
+            "title": "Item",
+            "health": "Health",
+            "due_date": "Due",
+            "owner": "Owner",
+            "team": "Team",
+            "reason": st.column_config.TextColumn("Why", width="large"),
+        },
+    )
+else:
+    ui.empty("No roadmap item is late, off track or at risk.")
+st.caption(ui.safe_text(facts.source("roadmap")))
+
+st.subheader("Recently shipped")
+shipped = dashboard.shipped_with_impact(items, ui.compute(cfg, "impact_results"), period.end)
+if shipped.height:
+    ui.table(
+        shipped.select("title", "completed_date", "metric_name", "change_pct", "verdict"),
+        "recently_shipped",
+        column_config={
+            "title": "Item",
+            "completed_date": "Shipped",
+            "metric_name": "Metric",
+            "change_pct": st.column_config.NumberColumn("Change", format="%+.1f%%"),
+            "verdict": st.column_config.TextColumn("Measured impact (correlation, not cause)", width="large"),
+        },
+    )
+    measured = dashboard.measured(shipped)
+    if measured.height:
+        ui.chart(
+            charts.impact_bars(measured),
+            compared_to=f"the {cfg.get('impact.window_days')} days before each ship date; coloured bars stand out from the metric's normal variation, grey ones do not",
+            source=facts.source(),
+            key="impact",
+        )
+    else:
+        st.caption("No shipped item has enough days before and after it to measure its impact yet.")
+else:
+    ui.empty(f"Nothing shipped in the {dashboard.SHIPPED_DAYS} days before {period.end:%d %b %Y}.")

@@ -1,0 +1,1058 @@
+"""Page models: what each dashboard page shows, assembled from the engine. Pure: no Streamlit.
+
+The pages stay UI only: they call ``pmkit.ui.compute(config, NAME, **kwargs)``, which runs
+``NAME(reader, config, **kwargs)`` from ``PAGE_MODELS`` on the current store version and caches
+the result until the next ingest. Every number here comes from ``pmkit.metrics``,
+``pmkit.roadmap`` and (when present) ``pmkit.objectives`` / ``pmkit.impact``; this module only
+chooses, joins and words them.
+
+>>> from pmkit.config import load_config
+>>> from pmkit.store import Store
+>>> config = load_config("data")  # doctest: +SKIP
+>>> with Store(config.store_dir).reader() as reader:  # doctest: +SKIP
+...     cards = scorecards(reader, config, Period.last(28, date(2026, 11, 26)))
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+import polars as pl
+
+from pmkit import metrics, roadmap, roadmap_view
+from pmkit.config import Config
+from pmkit.definitions import DefinitionError, Definitions, MetricDefinition, load_definitions
+from pmkit.formatting import format_change, format_date, format_days, format_percent, format_value
+from pmkit.metrics import Period, Segment
+from pmkit.metrics.base import Fragment, run
+from pmkit.store import Reader, quote_identifier
+
+# Metrics whose bucket value is a mean, share or ratio: a per-day target applies to any grain.
+# Sums (count, events, revenue, ...) grow with the bucket, so a per-day target only fits days.
+LEVEL_TYPES = ("funnel", "retention", "ratio")
+LEVEL_BUILTINS = ("dau", "wau", "mau", "stickiness", "arpu")
+HEADLINE_METRICS = ("dau", "mau", "new_users", "revenue")
+RISK_HEALTHS = ("late", "off_track", "at_risk")
+SHIPPED_DAYS = 90  # "recently shipped" looks this far back from the roadmap's as-of date
+TOO_FEW_DAYS = 2  # a trend needs at least this many buckets to be drawn as a line
+SPARK_MAX_POINTS = 60
+
+
+# --- workspace facts ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Facts:
+    """What is loaded, for empty states, captions ("source and freshness") and the Data page."""
+
+    first_day: dt.date | None
+    last_day: dt.date | None
+    events: int
+    users: int
+    files: int
+    last_loaded: dt.datetime | None
+    answers: int
+    roadmap_items: int
+    last_snapshot: dt.date | None
+    objectives: int
+    dimensions: tuple[str, ...] = ()
+    timezone: str = "UTC"
+
+    @property
+    def has_events(self) -> bool:
+        return self.last_day is not None and self.events > 0
+
+    @property
+    def days(self) -> int:
+        """Days from the first to the last loaded event day (0 without events)."""
+        if self.first_day is None or self.last_day is None:
+            return 0
+        return (self.last_day - self.first_day).days + 1
+
+    def source(self, what: str = "events") -> str:
+        """One line saying where a chart's numbers come from and how fresh they are."""
+        loaded = f"last file loaded {self.last_loaded:%d %b %Y %H:%M} UTC" if self.last_loaded else "nothing loaded yet"
+        if what == "roadmap":
+            return f"Source: {self.roadmap_items:,} roadmap items, latest snapshot {format_date(self.last_snapshot)}; {loaded}."
+        if what == "feedback":
+            return f"Source: {self.answers:,} survey answers; {loaded}."
+        return (
+            f"Source: {self.events:,} events from {self.users:,} users, {format_date(self.first_day)} to "
+            f"{format_date(self.last_day)} ({self.timezone} days); {loaded}."
+        )
+
+
+def facts(reader: Reader, config: Config) -> Facts:
+    row = reader.query("dashboard_facts").row(0, named=True)
+    return Facts(**row, dimensions=tuple(reader.dimensions), timezone=config.timezone)
+
+
+def coverage(reader: Reader, config: Config) -> pl.DataFrame:
+    """Per kind of data (events, roadmap, objectives, feedback): files, rows, first_day,
+    last_day, last_loaded."""
+    return reader.query("dashboard_coverage")
+
+
+def loaded_files(reader: Reader, config: Config) -> pl.DataFrame:
+    return reader.frame(
+        "SELECT name, kind, format, rows_loaded, rows_rejected, rows_duplicate, snapshot_date, loaded_at "
+        "FROM loaded_files ORDER BY file_id DESC"
+    )
+
+
+def event_names(reader: Reader, config: Config) -> list[str]:
+    """Every loaded event name, most frequent first."""
+    return reader.query("dashboard_events")["event"].to_list()
+
+
+def dimension_values(reader: Reader, config: Config, dimension: str, limit: int = 200) -> list[str]:
+    """The most common values of an event dimension (at most ``limit``), most events first."""
+    if dimension not in reader.dimensions:
+        return []
+    fragment = Fragment(quote_identifier(dimension))
+    return run(reader, "dashboard_dimension_values", {"dimension": fragment}, limit=limit)["value"].to_list()
+
+
+# --- metric definitions --------------------------------------------------------------------------
+
+
+def definitions_of(config: Config) -> tuple[Definitions, tuple[str, ...]]:
+    """The workspace's metric definitions and the problems of pmkit.toml's [metrics] tables; when
+    those cannot be used, the built-in metrics alone (the problems say why)."""
+    try:
+        return load_definitions(config), ()
+    except DefinitionError as exc:
+        return Definitions(), exc.problems
+
+
+def metric_catalog(config: Config) -> pl.DataFrame:
+    """Every metric in words: key, name, kind (built-in or the custom type), format, definition."""
+    definitions, _ = definitions_of(config)
+    keys = definitions.keys()  # Definitions is not a dict: keys() lists built-in then custom
+    rows = [
+        {
+            "key": d.key,
+            "name": d.name,
+            "kind": "built-in" if d.type == "builtin" else d.type,
+            "format": d.format,
+            "definition": d.in_words(),
+        }
+        for d in (definitions.get(key) for key in keys)
+    ]
+    return pl.DataFrame(
+        rows,
+        schema={"key": pl.String, "name": pl.String, "kind": pl.String, "format": pl.String, "definition": pl.String},
+    )
+
+
+def is_level(definition: MetricDefinition) -> bool:
+    """True when a bucket's value is a level (mean, share, ratio), not a sum over its days."""
+    return definition.type in LEVEL_TYPES or (definition.type == "builtin" and definition.key in LEVEL_BUILTINS)
+
+
+def settling_days(definition: MetricDefinition) -> int:
+    """Days after a day before its value is final: a funnel's window, a retention week's end."""
+    if definition.type == "funnel":
+        return math.ceil(definition.window_days)
+    if definition.type == "retention":
+        return 7 * definition.week + 6
+    return 0
+
+
+def settled_period(definition: MetricDefinition, period: Period, last_day: dt.date | None) -> Period:
+    """The period moved back, keeping its length, until every day of it is final (see
+    ``settling_days``); unchanged for metrics that are final at once.
+
+    >>> d = MetricDefinition("activation", "funnel", "Activation", window_days=7)
+    >>> settled_period(d, Period(dt.date(2026, 3, 1), dt.date(2026, 3, 28)), dt.date(2026, 3, 28)).end
+    datetime.date(2026, 3, 21)
+    """
+    lag = settling_days(definition)
+    if not lag or last_day is None:
+        return period
+    final = last_day - dt.timedelta(days=lag)
+    if period.end <= final:
+        return period
+    return period.shift((final - period.end).days)
+
+
+# --- objectives and roadmap -------------------------------------------------------------------------
+
+
+def objectives(reader: Reader, config: Config) -> pl.DataFrame:
+    return roadmap_view.objectives(reader)
+
+
+def items_health(reader: Reader, config: Config, as_of: dt.date | None = None) -> pl.DataFrame:
+    """Every roadmap item's health as of ``as_of`` (default: the latest snapshot)."""
+    return roadmap_view.item_health(reader, config, as_of)
+
+
+def roadmap_as_of(reader: Reader, config: Config) -> dt.date | None:
+    return roadmap_view.latest_snapshot(reader, None)
+
+
+def item_history(reader: Reader, config: Config, item_id: str) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """(burn-up, slip history) of one item across the loaded snapshots."""
+    snapshots = roadmap_view.snapshots(reader)
+    return roadmap.burn_up(snapshots, item_id), roadmap.slip_history(snapshots, item_id)
+
+
+def objective_health(reader: Reader, config: Config, as_of: dt.date | None = None) -> pl.DataFrame:
+    """Per objective: outcome health (its metric against the path to its target) beside delivery
+    health (the worst of its items), as of ``as_of`` (default: the latest roadmap snapshot, else
+    the last loaded day); ``pmkit.objectives.OBJECTIVE_HEALTH_COLUMNS``."""
+    from pmkit import objectives as objective_view
+
+    when = as_of or roadmap_view.latest_snapshot(reader, None) or metrics.base.workspace_of(reader).last_day
+    if when is None:
+        return pl.DataFrame(schema=objective_view.OBJECTIVE_HEALTH_COLUMNS)
+    items = roadmap_view.item_health(reader, config, when)
+    return objective_view.objective_health(reader, config, items, when)
+
+
+def impact_results(reader: Reader, config: Config, window_days: int | None = None) -> pl.DataFrame:
+    """Before/after of every shipped item on its metric (``pmkit.impact.IMPACT_COLUMNS``), with
+    the window of ``impact.window_days`` unless given."""
+    from pmkit import impact as impact_view
+
+    items = roadmap_view.item_health(reader, config, None)
+    days = int(window_days or config.get("impact.window_days"))
+    return impact_view.impact(reader, config, items, days)
+
+
+def top_risks(items: pl.DataFrame, limit: int = 5) -> pl.DataFrame:
+    """Late, then off-track, then at-risk items (objectives' own rows left out), soonest due
+    first: item_id, title, item_type, owner, team, health, due_date, reason."""
+    columns = ["item_id", "title", "item_type", "owner", "team", "health", "due_date", "reason"]
+    if items is None or not items.height:
+        return pl.DataFrame(schema={c: roadmap.ITEM_HEALTH_COLUMNS[c] for c in columns})
+    rank = {health: index for index, health in enumerate(RISK_HEALTHS)}
+    return (
+        items.filter(pl.col("health").is_in(RISK_HEALTHS) & pl.col("item_type").ne_missing("objective"))
+        .with_columns(pl.col("health").replace_strict(rank, return_dtype=pl.Int64).alias("rank"))
+        .sort("rank", "due_date", nulls_last=True)
+        .head(limit)
+        .select(columns)
+    )
+
+
+def recently_shipped(items: pl.DataFrame, as_of: dt.date | None, days: int = SHIPPED_DAYS) -> pl.DataFrame:
+    """Done items completed in the ``days`` before ``as_of``, newest first (objectives' own rows
+    and issues left out: they are too small to report)."""
+    columns = ["item_id", "title", "item_type", "metric", "objective_id", "completed_date"]
+    if items is None or not items.height or as_of is None:
+        return pl.DataFrame(schema={c: roadmap.ITEM_HEALTH_COLUMNS[c] for c in columns})
+    since = as_of - dt.timedelta(days=days)
+    return (
+        items.filter(
+            (pl.col("health") == "done")
+            & pl.col("completed_date").is_between(since, as_of)
+            & ~pl.col("item_type").is_in(["objective", "issue"])
+        )
+        .sort("completed_date", descending=True)
+        .select(columns)
+    )
+
+
+def shipped_with_impact(
+    items: pl.DataFrame, impact: pl.DataFrame | None, as_of: dt.date | None, days: int = SHIPPED_DAYS
+) -> pl.DataFrame:
+    """``recently_shipped`` with each item's measured impact on its metric (``pmkit.impact``):
+    item_id, title, completed_date, metric_name, status, change_pct, significant, verdict,
+    confounders."""
+    shipped = recently_shipped(items, as_of, days)
+    columns = ["metric_name", "status", "change_pct", "significant", "verdict", "confounders"]
+    if impact is None or not impact.height:
+        return shipped.select("item_id", "title", "completed_date").with_columns(
+            pl.lit(None, pl.String).alias("metric_name"),
+            pl.lit("no data").alias("status"),
+            pl.lit(None, pl.Float64).alias("change_pct"),
+            pl.lit(None, pl.Boolean).alias("significant"),
+            pl.lit("not linked to a metric").alias("verdict"),
+            pl.lit(None, pl.List(pl.String)).alias("confounders"),
+        )
+    return (
+        shipped.select("item_id", "title", "completed_date")
+        .join(impact.select("item_id", *columns), on="item_id", how="left")
+        .with_columns(pl.col("verdict").fill_null("not linked to a metric"))
+    )
+
+
+def measured(impact: pl.DataFrame) -> pl.DataFrame:
+    """The rows of an impact frame whose before/after change could be measured."""
+    return impact.filter((pl.col("status") == "measured") & pl.col("change_pct").is_not_null())
+
+
+def ship_markers(
+    items: pl.DataFrame, metric: str, goals: pl.DataFrame | None = None, period: Period | None = None
+) -> pl.DataFrame:
+    """Done items linked to ``metric`` (their own metric, or their objective's), as day, item_id,
+    title; only those completed inside ``period`` when given."""
+    schema = {"day": pl.Date, "item_id": pl.String, "title": pl.String}
+    if items is None or not items.height:
+        return pl.DataFrame(schema=schema)
+    linked_objectives = (
+        goals.filter(pl.col("metric") == metric)["objective_id"].to_list() if goals is not None and goals.height else []
+    )
+    done = items.filter(
+        (pl.col("health") == "done")
+        & pl.col("completed_date").is_not_null()
+        & pl.col("item_type").ne_missing("objective")
+        & (
+            (pl.col("metric") == metric)
+            | (
+                pl.col("metric").is_null()
+                & pl.col("objective_id").is_in(linked_objectives)
+                & pl.col("item_type").is_in(["epic", "milestone", "initiative"])
+            )
+        )
+    )
+    if period is not None:
+        done = done.filter(pl.col("completed_date").is_between(period.start, period.end))
+    return done.select(pl.col("completed_date").alias("day"), "item_id", "title").sort("day").cast(schema)
+
+
+def filter_items(
+    items: pl.DataFrame,
+    *,
+    objective: Sequence[str] = (),
+    team: Sequence[str] = (),
+    owner: Sequence[str] = (),
+    health: Sequence[str] = (),
+    item_type: Sequence[str] = (),
+) -> pl.DataFrame:
+    """Items matching every non-empty filter (values of one filter are alternatives)."""
+    frame = items
+    for column, values in (
+        ("objective_id", objective),
+        ("team", team),
+        ("owner", owner),
+        ("health", health),
+        ("item_type", item_type),
+    ):
+        if values:
+            frame = frame.filter(pl.col(column).is_in(list(values)))
+    return frame
+
+
+TYPE_ORDER = {"objective": 0, "initiative": 1, "epic": 2, "milestone": 3, "issue": 4}
+
+
+def roadmap_table(items: pl.DataFrame, goals: pl.DataFrame | None = None) -> pl.DataFrame:
+    """Items in reading order (objective, then type from initiative down, then start date) with
+    ``linked_metric`` (the item's own metric, else its objective's) and ``progress_pct`` (0-100)."""
+    metric_of = (
+        dict(zip(goals["objective_id"], goals["metric"], strict=True)) if goals is not None and goals.height else {}
+    )
+    return (
+        items.with_columns(
+            pl.coalesce(
+                "metric", pl.col("objective_id").replace_strict(metric_of, default=None, return_dtype=pl.String)
+            ).alias("linked_metric"),
+            pl.col("item_type").replace_strict(TYPE_ORDER, default=9, return_dtype=pl.Int64).alias("type_order"),
+            (pl.col("progress") * 100).alias("progress_pct"),
+        )
+        .sort("objective_id", "type_order", "start_date", "item_id", nulls_last=True)
+        .drop("type_order")
+    )
+
+
+def options(items: pl.DataFrame, column: str) -> list[str]:
+    """The distinct non-empty values of a column, sorted (for a filter's options)."""
+    if column not in items.columns:
+        return []
+    return sorted(v for v in items[column].unique().to_list() if v)
+
+
+@dataclass(frozen=True)
+class ObjectiveDetail:
+    """One objective's metric history, its path to target, and what its roadmap shipped."""
+
+    definition: MetricDefinition | None
+    series: pl.DataFrame  # day, value: from four weeks before the start to the last loaded day
+    rolling: pl.DataFrame | None  # avg_7d
+    target: pl.DataFrame | None  # day, target: start date to target date
+    ships: pl.DataFrame  # day, item_id, title
+    items: pl.DataFrame  # the objective's items (not its own row), with health and reason
+    impact: pl.DataFrame  # pmkit.impact rows of its shipped items, bigger items first
+    problem: str = ""
+
+
+def objective_detail(
+    reader: Reader, config: Config, objective_id: str, as_of: dt.date | None = None
+) -> ObjectiveDetail:
+    """Everything the Objectives page draws for one objective."""
+    definitions, _ = definitions_of(config)
+    goals = objective_health(reader, config, as_of)
+    goal = goals.filter(pl.col("objective_id") == objective_id)
+    workspace = metrics.base.workspace_of(reader)
+    empty_series = pl.DataFrame(schema={"day": pl.Date, "value": pl.Float64})
+    items = roadmap_view.item_health(reader, config, as_of)
+    linked = items.filter((pl.col("objective_id") == objective_id) & pl.col("item_type").ne_missing("objective"))
+    impact = impact_results(reader, config)
+    impact = (
+        impact.filter(pl.col("objective_id") == objective_id)
+        .with_columns(
+            pl.col("item_type").replace_strict(TYPE_ORDER, default=9, return_dtype=pl.Int64).alias("type_order")
+        )
+        .sort("type_order", "completed_date", descending=[False, True])
+        .drop("type_order")
+    )
+    if impact.filter(pl.col("item_type").ne_missing("issue")).height:
+        impact = impact.filter(pl.col("item_type").ne_missing("issue"))  # issues are parts of what shipped
+    if not goal.height:
+        return ObjectiveDetail(
+            None,
+            empty_series,
+            None,
+            None,
+            ship_markers(linked, ""),
+            linked,
+            impact,
+            f"{objective_id}: no such objective",
+        )
+    row = goal.row(0, named=True)
+    try:
+        definition = definitions.get(row["metric"] or "")
+    except KeyError as exc:
+        return ObjectiveDetail(None, empty_series, None, None, ship_markers(linked, ""), linked, impact, exc.args[0])
+    if workspace.first_day is None or workspace.last_day is None:
+        return ObjectiveDetail(
+            definition,
+            empty_series,
+            None,
+            None,
+            ship_markers(linked, definition.key),
+            linked,
+            impact,
+            "no events loaded yet",
+        )
+    start = row["start_date"] or workspace.first_day
+    first = max(workspace.first_day, start - dt.timedelta(days=28))
+    last = as_of or workspace.last_day
+    series = metrics.metric_series(reader, definition.key, Period(min(first, last), last), "day", definitions)
+    rolling = metrics.rolling_average(series.select("day", "value"), [7])
+    target, problem = None, ""
+    if row["target"] is not None and row["start_date"] and row["target_date"] and row["direction"]:
+        try:
+            target = metrics.target_path(
+                row["baseline"], row["target"], row["start_date"], row["target_date"], row["direction"]
+            )
+        except ValueError as exc:
+            problem = str(exc)
+    ships = ship_markers(linked, definition.key, goals)
+    return ObjectiveDetail(definition, series, rolling, target, ships, linked, impact, problem)
+
+
+# --- scorecards ---------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Scorecard:
+    """One metric over a period against the previous period and, for an objective's metric,
+    against the path to its target.
+
+    Sums over days (counts, revenue) of an objective are shown per day (``per_day``), because
+    objectives set daily targets ("66 reports shared a day").
+    """
+
+    key: str
+    name: str
+    fmt: str
+    period: Period
+    value: float | None
+    base: float | None
+    spark: tuple[float | None, ...] = ()
+    per_day: bool = False
+    note: str = ""  # e.g. why the period was moved back
+    objective_id: str | None = None
+    objective_title: str | None = None
+    direction: str | None = None
+    target: float | None = None
+    target_date: dt.date | None = None
+    expected: float | None = None  # where the path is on the day the current value was measured
+    current: float | None = None  # the objective's current value (the last 7 final days)
+    status: str | None = None  # outcome health; None without an objective
+    reason: str = ""  # the outcome in words
+    delivery: str | None = None  # delivery health of the objective's items
+    callouts: tuple[str, ...] = ()
+
+    @property
+    def label(self) -> str:
+        return f"{self.name} per day" if self.per_day else self.name
+
+    @property
+    def value_text(self) -> str:
+        return format_value(self.value, self.fmt)
+
+    @property
+    def change_text(self) -> str:
+        return format_change(self.value, self.base, self.fmt)
+
+    @property
+    def change(self) -> float | None:
+        if self.value is None or self.base is None:
+            return None
+        return self.value - self.base
+
+    @property
+    def lower_is_better(self) -> bool:
+        return self.direction in ("decrease", "stay_below")
+
+    @property
+    def goal_text(self) -> str:
+        """ "45% by 31 Dec 2026", "above 13% by ...": the target in words."""
+        if self.target is None:
+            return ""
+        if self.direction in ("stay_above", "stay_below"):
+            side = self.direction.removeprefix("stay_")
+            return f"{side} {format_target(self.target, self.fmt)} until {format_date(self.target_date)}"
+        return f"{format_target(self.target, self.fmt)} by {format_date(self.target_date)}"
+
+
+def format_target(value: float, fmt: str) -> str:
+    """A target as people write it: 45% rather than 45.0%.
+
+    >>> format_target(0.45, "percent"), format_target(66.0, "number"), format_target(0.412, "percent")
+    ('45%', '66', '41.2%')
+    """
+    return format_value(value, fmt).replace(".0%", "%")
+
+
+def _card(
+    reader: Reader,
+    definitions: Definitions,
+    definition: MetricDefinition,
+    period: Period,
+    first_day: dt.date | None,
+    last_day: dt.date | None,
+    per_day: bool = False,
+) -> Scorecard:
+    measured = settled_period(definition, period, last_day)
+    notes = []
+    if measured != period:
+        notes.append(
+            f"Measured {format_date(measured.start)} – {format_date(measured.end)}: the last {settling_days(definition)} "
+            "days are left out until they are final."
+        )
+    compared = metrics.compare_metric(reader, definition.key, measured, definitions=definitions)
+    value, base = (compared["value"][0], compared["base"][0]) if compared.height else (None, None)
+    if first_day is None or measured.previous().end < first_day:
+        # The previous period lies before the first loaded day: "from 0" would be a false rise.
+        base = None
+        notes.append(f"Nothing is loaded before {format_date(first_day)} to compare with.")
+    if per_day:
+        value = None if value is None else value / measured.days
+        base = None if base is None else base / measured.days
+    grain = "day" if measured.days <= 92 else "week"
+    series = metrics.metric_series(reader, definition.key, measured, grain, definitions)
+    spark = tuple(series["value"].tail(SPARK_MAX_POINTS).to_list())
+    return Scorecard(
+        definition.key, definition.name, definition.format, measured, value, base, spark, per_day, " ".join(notes)
+    )
+
+
+def scorecards(reader: Reader, config: Config, period: Period) -> list[Scorecard]:
+    """One card per objective with a defined metric: the metric over ``period`` (moved back for
+    funnel and retention metrics until final; sums per day) against the previous period, and its
+    outcome and delivery health as of the period's last day (``objective_health``)."""
+    definitions, _ = definitions_of(config)
+    workspace = metrics.base.workspace_of(reader)
+    cards = []
+    for goal in objective_health(reader, config, period.end).iter_rows(named=True):
+        try:
+            definition = definitions.get(goal["metric"] or "")
+        except KeyError:
+            continue
+        card = _card(
+            reader,
+            definitions,
+            definition,
+            period,
+            workspace.first_day,
+            workspace.last_day,
+            per_day=not is_level(definition),
+        )
+        cards.append(
+            replace(
+                card,
+                objective_id=goal["objective_id"],
+                objective_title=goal["title"],
+                direction=goal["direction"],
+                target=goal["target"],
+                target_date=goal["target_date"],
+                expected=goal["expected_value"],
+                current=goal["current_value"],
+                status=goal["outcome_health"],
+                reason=goal["outcome_reason"] or "",
+                delivery=goal["delivery_health"],
+                callouts=tuple(goal["callouts"] or ()),
+            )
+        )
+    return cards
+
+
+def headline(reader: Reader, config: Config, period: Period, keys: Sequence[str] = HEADLINE_METRICS) -> list[Scorecard]:
+    """Scorecards of the headline product metrics (average DAU, MAU on the last day, new users
+    and revenue over the period, by default) against the previous period."""
+    definitions, _ = definitions_of(config)
+    workspace = metrics.base.workspace_of(reader)
+    return [
+        _card(reader, definitions, definitions.get(key), period, workspace.first_day, workspace.last_day)
+        for key in keys
+    ]
+
+
+@dataclass(frozen=True)
+class SurveyScore:
+    """NPS (or CSAT) over a period against the previous one."""
+
+    scale: str
+    value: float | None
+    base: float | None
+    responses: int
+    base_responses: int
+    trend: tuple[float | None, ...] = ()
+
+    @property
+    def value_text(self) -> str:
+        if self.value is None:
+            return format_value(None)
+        return f"{self.value:+.0f}" if self.scale == "nps" else format_percent(self.value)
+
+    @property
+    def change_text(self) -> str:
+        if self.value is None or self.base is None:
+            return format_value(None)
+        return (
+            f"{self.value - self.base:+.0f} pts"
+            if self.scale == "nps"
+            else format_change(self.value, self.base, "percent")
+        )
+
+
+def survey_score(reader: Reader, config: Config, period: Period, scale: str = "nps") -> SurveyScore:
+    """NPS (``scale="nps"``) or CSAT over ``period`` and the period before, with weekly values."""
+    compute = metrics.nps if scale == "nps" else metrics.csat
+    column = "nps" if scale == "nps" else "csat"
+    now = compute(reader, period, "period").row(0, named=True)
+    before = compute(reader, period.previous(), "period").row(0, named=True)
+    weekly = compute(reader, period, "week")
+    return SurveyScore(
+        scale, now[column], before[column], now["responses"], before["responses"], tuple(weekly[column].to_list())
+    )
+
+
+# --- the KPI explorer ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Exploration:
+    """Everything the KPI explorer draws for one metric."""
+
+    definition: MetricDefinition
+    series: pl.DataFrame  # day, [breakdown], value
+    totals: pl.DataFrame  # compare_metric: the period's value against each comparison
+    compared: pl.DataFrame | None = None  # day, value, NAME_day, NAME_value per comparison
+    rolling: pl.DataFrame | None = None
+    target: pl.DataFrame | None = None
+    anomalies: pl.DataFrame | None = None
+    ships: pl.DataFrame | None = None
+    notes: tuple[str, ...] = field(default=())
+
+
+def explore(
+    reader: Reader,
+    config: Config,
+    key: str,
+    period: Period,
+    grain: str = "day",
+    segment: Segment | None = None,
+    against: Sequence[str] = ("previous_period",),
+    windows: Sequence[int] = (),
+    objective_id: str | None = None,
+) -> Exploration:
+    """One metric over ``period`` at ``grain`` with its comparisons, rolling averages (days only,
+    no breakdown), the target path of ``objective_id``, anomalies and the ship dates of the
+    roadmap items linked to it."""
+    definitions, _ = definitions_of(config)
+    try:
+        definition = definitions.get(key)
+    except KeyError as exc:
+        raise ValueError(exc.args[0]) from None
+    segment = segment or Segment()
+    notes: list[str] = []
+    series = metrics.metric_series(reader, key, period, grain, definitions, segment)
+    totals = metrics.compare_metric(reader, key, period, list(against), definitions, segment)
+    breakdown = segment.breakdown
+    compared = None
+    if against and not breakdown:
+        compared = _aligned_comparisons(reader, key, period, grain, against, definitions, segment, series)
+    rolling = None
+    if windows and grain == "day" and not breakdown:
+        history = metrics.metric_series(
+            reader,
+            key,
+            Period(period.start - dt.timedelta(days=max(windows) - 1), period.end),
+            "day",
+            definitions,
+            segment,
+        )
+        rolling = metrics.rolling_average(history, list(windows)).filter(pl.col("day") >= period.start)
+    elif windows:
+        notes.append("Rolling averages are drawn on daily values without a breakdown.")
+    found_anomalies = None
+    if grain == "day" and not breakdown:
+        history = metrics.metric_series(
+            reader, key, Period(period.start - dt.timedelta(days=7 * 8), period.end), "day", definitions, segment
+        )
+        found_anomalies = metrics.anomalies(history).filter(pl.col("day") >= period.start)
+    target = None
+    goals = roadmap_view.objectives(reader)
+    if objective_id:
+        goal = goals.filter(pl.col("objective_id") == objective_id)
+        if goal.height:
+            row = goal.row(0, named=True)
+            if row["metric"] != key:
+                notes.append(f"The target path of {objective_id} is for {row['metric']}, not {key}.")
+            elif grain != "day" and not is_level(definition):
+                notes.append("The target path is a daily value: pick the day granularity to compare a sum with it.")
+            elif row["target"] is not None and row["start_date"] and row["target_date"]:
+                try:
+                    path = metrics.target_path(
+                        row["baseline"],
+                        row["target"],
+                        row["start_date"],
+                        row["target_date"],
+                        row["direction"] or "increase",
+                        period.end,
+                    )
+                    target = path.filter(pl.col("day").is_between(period.start, period.end))
+                except ValueError as exc:
+                    notes.append(str(exc))
+    items = roadmap_view.item_health(reader, config, None)
+    ships = ship_markers(items, key, goals, period)
+    if series.height < TOO_FEW_DAYS:
+        notes.append("Too few points for a trend: widen the date range or pick a finer granularity.")
+    settle = settling_days(definition)
+    if settle:
+        notes.append(
+            f"The last {settle} days stay blank until they are final (a user still has time to convert or return)."
+        )
+    return Exploration(definition, series, totals, compared, rolling, target, found_anomalies, ships, tuple(notes))
+
+
+def _aligned_comparisons(
+    reader: Reader,
+    key: str,
+    period: Period,
+    grain: str,
+    against: Sequence[str],
+    definitions: Definitions,
+    segment: Segment,
+    series: pl.DataFrame,
+) -> pl.DataFrame:
+    """Each bucket beside the same-position bucket of each earlier period (for days, exactly
+    ``metrics.compare``: the day the comparison's shift lands on)."""
+    if grain == "day":
+        earliest = min(metrics.comparison_period(period, name).start for name in against)
+        history = metrics.metric_series(reader, key, Period(earliest, period.end), "day", definitions, segment)
+        return metrics.compare(history, period, list(against))
+    frame = series.select("day", "value").with_row_index("position")
+    for name in against:
+        earlier = metrics.comparison_period(period, name)
+        before = metrics.metric_series(reader, key, earlier, grain, definitions, segment).select(
+            pl.col("day").alias(f"{name}_day"), pl.col("value").alias(f"{name}_value")
+        )
+        frame = frame.join(before.with_row_index("position"), on="position", how="left")
+    return frame.drop("position")
+
+
+def cohort_count(weekly: pl.DataFrame | None) -> int:
+    """How many weekly cohorts with at least one user ``metrics.weekly_retention`` returned."""
+    if weekly is None or not weekly.height:
+        return 0
+    return weekly.filter(pl.col("size") > 0).select("cohort_week").n_unique()
+
+
+FUNNEL_HINTS = ("signup", "sign_up", "create_report", "activate", "share_report", "purchase", "upgrade")
+
+
+def default_funnel_steps(events: Sequence[str]) -> list[str]:
+    """A starting funnel for the loaded events: the known product steps that exist, in their
+    usual order, else the two most frequent events.
+
+    >>> default_funnel_steps(["login", "signup", "create_report"])
+    ['signup', 'create_report']
+    """
+    known = [e for e in FUNNEL_HINTS if e in events]
+    if len(known) >= 2:
+        return known[:3]
+    return list(events[:2])
+
+
+@dataclass(frozen=True)
+class Conversion:
+    started: int
+    converted: int
+
+    @property
+    def rate(self) -> float | None:
+        return self.converted / self.started if self.started else None
+
+
+def funnel_conversion(funnel: pl.DataFrame | None) -> Conversion:
+    """Users at step 1 and at the last step of ``metrics.funnel`` (summed over breakdown groups)."""
+    if funnel is None or not funnel.height:
+        return Conversion(0, 0)
+    last = int(funnel["step"].max())
+    return Conversion(
+        int(funnel.filter(pl.col("step") == 1)["users"].sum()),
+        int(funnel.filter(pl.col("step") == last)["users"].sum()),
+    )
+
+
+def previous_alongside(
+    current: pl.DataFrame | None, previous: pl.DataFrame | None, column: str, name: str = "previous_period"
+) -> pl.DataFrame | None:
+    """The previous period's ``column`` beside the current one, day by day in order (the shape
+    of ``metrics.compare``: day, value, NAME_day, NAME_value)."""
+    if current is None or previous is None or not current.height:
+        return None
+    now = current.sort("day").select("day", pl.col(column).cast(pl.Float64).alias("value")).with_row_index("position")
+    then = previous.sort("day").select(
+        pl.col("day").alias(f"{name}_day"), pl.col(column).cast(pl.Float64).alias(f"{name}_value")
+    )
+    return now.join(then.with_row_index("position"), on="position", how="left").drop("position")
+
+
+DEFAULT_FEATURE_SKIP = ("login", "signup", "sign_up", "view_dashboard", "pageview", "$pageview", "session_start")
+
+
+def default_features(events: Sequence[str], count: int = 4) -> list[str]:
+    """The most frequent events that are features rather than visits (no login, sign-up, page view).
+
+    >>> default_features(["login", "create_report", "share_report"], 2)
+    ['create_report', 'share_report']
+    """
+    return [e for e in events if e not in DEFAULT_FEATURE_SKIP][:count]
+
+
+def stack(frames: dict[str, pl.DataFrame | None], name: str) -> pl.DataFrame | None:
+    """Frames of the same shape, one per key, stacked with the key in column ``name``."""
+    parts = [f.with_columns(pl.lit(key).alias(name)) for key, f in frames.items() if f is not None and f.height]
+    return pl.concat(parts, how="vertical_relaxed") if parts else None
+
+
+# --- voice of customer -----------------------------------------------------------------------------------
+
+
+def feedback_answers(reader: Reader, config: Config, period: Period) -> pl.DataFrame:
+    """Survey answers in the period: day, submitted_at, scale, score, comment, source, and one
+    column per attribute of the export (plan, country, ...), newest first."""
+    frame = reader.query("dashboard_feedback", tz=config.timezone, start=period.start, end=period.end)
+    attributes = [json.loads(a) if a else {} for a in frame["attributes"]]
+    names = sorted({k for a in attributes for k in a if k not in frame.columns})
+    extra = [
+        pl.Series(name, [None if a.get(name) is None else str(a.get(name)) for a in attributes], dtype=pl.String)
+        for name in names
+    ]
+    return frame.drop("attributes").with_columns(extra)
+
+
+def filter_answers(answers: pl.DataFrame, segment: Segment | None) -> tuple[pl.DataFrame, list[str]]:
+    """Answers matching the segment's filters on the attributes they share with the events (a
+    survey export with a plan column follows a plan filter), and the dimensions that could not
+    be applied because the answers lack them."""
+    if segment is None:
+        return answers, []
+    skipped = []
+    for dimension, values in segment.filters_by_dimension().items():
+        if dimension in answers.columns:
+            answers = answers.filter(pl.col(dimension).is_in(list(values)))
+        else:
+            skipped.append(dimension)
+    return answers, skipped
+
+
+def feedback_segments(answers: pl.DataFrame) -> list[str]:
+    """The attribute columns of ``feedback_answers`` that split answers into groups."""
+    fixed = {"day", "submitted_at", "scale", "score", "comment", "source"}
+    return [c for c in answers.columns if c not in fixed] + (["source"] if "source" in answers.columns else [])
+
+
+def score_distribution(answers: pl.DataFrame, scale: str = "nps") -> pl.DataFrame:
+    """Answers per score of one scale (score 0-10 or 1-5, answers), every score listed."""
+    low, high = (0, 10) if scale == "nps" else (1, 5)
+    counts = (
+        answers.filter(pl.col("scale") == scale)
+        .group_by(pl.col("score").cast(pl.Int64))
+        .agg(pl.len().cast(pl.Int64).alias("answers"))
+    )
+    scores = pl.DataFrame({"score": list(range(low, high + 1))}, schema={"score": pl.Int64})
+    return scores.join(counts, on="score", how="left").with_columns(pl.col("answers").fill_null(0))
+
+
+def segment_scores(answers: pl.DataFrame, segment: str, scale: str = "nps") -> pl.DataFrame:
+    """The score of each value of ``segment``: segment value, responses, and nps (promoters 9-10
+    minus detractors 0-6, in points) or csat (share of 4-5), as ``metrics.nps`` / ``csat``
+    define them; answers outside the scale's range are ignored as they are there."""
+    if segment not in answers.columns:
+        return pl.DataFrame(schema={segment: pl.String, "responses": pl.Int64, scale: pl.Float64})
+    low, high = (0, 10) if scale == "nps" else (1, 5)
+    valid = answers.filter((pl.col("scale") == scale) & pl.col("score").is_between(low, high))
+    if scale == "nps":
+        score = (
+            ((pl.col("score") >= 9).cast(pl.Int64).sum() - (pl.col("score") <= 6).cast(pl.Int64).sum()) / pl.len() * 100
+        )
+    else:
+        score = (pl.col("score") >= 4).cast(pl.Int64).sum() / pl.len()
+    return (
+        valid.with_columns(pl.col("score").cast(pl.Float64))
+        .group_by(segment)
+        .agg(pl.len().cast(pl.Int64).alias("responses"), score.cast(pl.Float64).alias(scale))
+        .sort("responses", descending=True)
+    )
+
+
+def search_comments(answers: pl.DataFrame, query: str = "", scale: str | None = None) -> pl.DataFrame:
+    """Answers with a comment containing ``query`` (plain text, any case; not a pattern)."""
+    frame = answers.filter(pl.col("comment").is_not_null() & (pl.col("comment").str.strip_chars() != ""))
+    if scale:
+        frame = frame.filter(pl.col("scale") == scale)
+    if query.strip():
+        frame = frame.filter(pl.col("comment").str.to_lowercase().str.contains(query.strip().lower(), literal=True))
+    return frame
+
+
+# --- the narrative --------------------------------------------------------------------------------------------
+
+
+STATUS_WORDS = {
+    "achieved": "past its target of",
+    "on_track": "on track for",
+    "at_risk": "slightly behind the path to",
+    "off_track": "behind the path to",
+}
+
+
+def narrative(
+    cards: Sequence[Scorecard], items: pl.DataFrame | None, survey: SurveyScore | None = None, limit: int = 3
+) -> list[str]:
+    """A few plain sentences from the numbers, e.g. "Activation rate rose to 44.0% (+3.2 pts vs
+    the previous 28 days), on track for 45% by 31 Dec 2026." and "1 of 8 open roadmap items is
+    late: ...".
+
+    >>> card = Scorecard("dau", "DAU", "number", Period.last(28, dt.date(2026, 3, 28)), 120.0, 100.0)
+    >>> narrative([card], None)
+    ['DAU rose to 120 (+20.0% vs the previous 28 days).']
+    """
+    sentences = []
+    for card in cards:
+        if card.value is None:
+            sentences.append(
+                f"{card.label}: no value for {format_date(card.period.start)} – {format_date(card.period.end)} yet."
+            )
+            continue
+        if card.base is None:
+            sentence = f"{card.label} is {card.value_text} (nothing earlier to compare with)"
+        elif card.change is None or abs(card.change) < 1e-12:
+            sentence = f"{card.label} is {card.value_text}, as in the previous {format_days(card.period.days)}"
+        else:
+            verb = "rose to" if card.change > 0 else "fell to"
+            sentence = f"{card.label} {verb} {card.value_text} ({card.change_text} vs the previous {format_days(card.period.days)})"
+        if card.status in STATUS_WORDS and card.target is not None:
+            if card.direction in ("stay_above", "stay_below"):
+                holding = card.status in ("on_track", "achieved")
+                sentence += f", {'holding' if holding else 'off its goal to stay'} {card.goal_text}"
+            else:
+                sentence += f", {STATUS_WORDS[card.status]} {card.goal_text}"
+        sentences.append(sentence + ".")
+    if items is not None and items.height:
+        work = items.filter(
+            ~pl.col("item_type").is_in(["objective", "issue"]) & pl.col("health").ne_missing("cancelled")
+        )
+        late = work.filter(pl.col("health") == "late")
+        off = work.filter(pl.col("health") == "off_track")
+        open_items = work.filter(pl.col("health") != "done").height
+        if late.height:
+            named = "; ".join(f"{t} ({r})" for t, r in late.select("title", "reason").head(limit).iter_rows())
+            verb = "is" if late.height == 1 else "are"
+            sentences.append(f"{late.height} of {open_items} open roadmap items {verb} late: {named}.")
+        if off.height:
+            named = ", ".join(off["title"].head(limit).to_list())
+            more = "more " if late.height else ""
+            sentences.append(f"{off.height} {more}{'is' if off.height == 1 else 'are'} off track: {named}.")
+        if not late.height and not off.height and open_items:
+            sentences.append(f"None of the {open_items} open roadmap items is late or off track.")
+    if survey is not None and survey.value is not None:
+        name = "NPS" if survey.scale == "nps" else "CSAT"
+        change = (
+            f" ({survey.change_text} vs the period before, from {survey.base_responses:,})"
+            if survey.base is not None
+            else ""
+        )
+        sentences.append(f"{name} is {survey.value_text} from {survey.responses:,} answers{change}.")
+    return sentences
+
+
+def _engine(function: Callable[..., Any]) -> Callable[..., Any]:
+    """An engine function ``f(reader, **kwargs)`` as a page model ``f(reader, config, **kwargs)``."""
+
+    def model(reader: Reader, config: Config, **kwargs: Any) -> Any:
+        return function(reader, **kwargs)
+
+    model.__name__ = function.__name__
+    return model
+
+
+def metric_series(
+    reader: Reader, config: Config, key: str, period: Period, grain: str = "day", segment: Segment | None = None
+) -> pl.DataFrame:
+    """``metrics.metric_series`` with the workspace's definitions."""
+    definitions, _ = definitions_of(config)
+    return metrics.metric_series(reader, key, period, grain, definitions, segment)
+
+
+ENGINE_FUNCTIONS = (
+    metrics.active_users,
+    metrics.day_retention,
+    metrics.engagement_matrix,
+    metrics.feature_adoption,
+    metrics.funnel,
+    metrics.lifecycle,
+    metrics.nps,
+    metrics.csat,
+    metrics.weekly_retention,
+)
+
+PAGE_MODELS: dict[str, Callable[..., Any]] = {
+    fn.__name__: fn
+    for fn in (
+        *(_engine(f) for f in ENGINE_FUNCTIONS),
+        metric_series,
+        event_names,
+        facts,
+        coverage,
+        loaded_files,
+        dimension_values,
+        objectives,
+        objective_detail,
+        items_health,
+        roadmap_as_of,
+        item_history,
+        objective_health,
+        impact_results,
+        scorecards,
+        headline,
+        survey_score,
+        explore,
+        feedback_answers,
+    )
+}

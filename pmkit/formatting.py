@@ -1,0 +1,145 @@
+"""Readable numbers for people: 1,234 users; 41.2%; $12.3k; +3.2 pts; 2.5 h.
+
+One place decides how a value of each metric format (number, percent, currency; see
+``pmkit.definitions.FORMATS``) is written, so a scorecard, a chart's hover text, a table and the
+narrative never disagree. Percent metrics hold shares (0.412), not percentages (41.2).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+
+MISSING = "–"
+
+
+def _is_missing(value: float | None) -> bool:
+    return value is None or (isinstance(value, float) and (math.isnan(value) or math.isinf(value)))
+
+
+def format_number(value: float | None) -> str:
+    """1,234 below 100,000, then 123k and 1.2M; fractions keep the digits that matter.
+
+    >>> [format_number(v) for v in (7, 45.25, 1234, 123_456, 2_500_000, 0.256)]
+    ['7', '45.2', '1,234', '123k', '2.5M', '0.26']
+    """
+    if _is_missing(value):
+        return MISSING
+    size = abs(value)
+    if size >= 1e9:
+        return f"{value / 1e9:,.1f}B"
+    if size >= 1e6:
+        return f"{value / 1e6:,.1f}M"
+    if size >= 1e5:
+        return f"{value / 1e3:,.0f}k"
+    if size >= 100 or float(value).is_integer():
+        return f"{value:,.0f}"
+    if size >= 10:
+        return f"{value:,.1f}"
+    return f"{value:,.2f}"
+
+
+def format_currency(value: float | None, symbol: str = "$") -> str:
+    """$991, $6.46, $12.3k, $1.2M.
+
+    >>> [format_currency(v) for v in (6.456, 991, 12_345, 1_250_000, -40)]
+    ['$6.46', '$991', '$12.3k', '$1.2M', '-$40']
+    """
+    if _is_missing(value):
+        return MISSING
+    sign, size = ("-" if value < 0 else ""), abs(value)
+    if size >= 1e6:
+        text = f"{size / 1e6:,.1f}M"
+    elif size >= 1e3:
+        text = f"{size / 1e3:,.1f}k"
+    elif size >= 100 or float(size).is_integer():
+        text = f"{size:,.0f}"
+    else:
+        text = f"{size:,.2f}"
+    return f"{sign}{symbol}{text}"
+
+
+def format_percent(share: float | None, digits: int = 1) -> str:
+    """A share as a percentage: 0.412 -> 41.2%.
+
+    >>> format_percent(0.412), format_percent(1.0), format_percent(None)
+    ('41.2%', '100.0%', '–')
+    """
+    if _is_missing(share):
+        return MISSING
+    return f"{share * 100:.{digits}f}%"
+
+
+def format_value(value: float | None, fmt: str = "number") -> str:
+    """A metric value in its format (number, percent or currency).
+
+    >>> format_value(0.412, "percent"), format_value(12_345, "currency"), format_value(1234, "number")
+    ('41.2%', '$12.3k', '1,234')
+    """
+    if fmt == "percent":
+        return format_percent(value)
+    if fmt == "currency":
+        return format_currency(value)
+    return format_number(value)
+
+
+def format_change(value: float | None, base: float | None, fmt: str = "number") -> str:
+    """The change from ``base`` to ``value``: percentage points for percent metrics, else a
+    relative change (and the absolute one when the base is zero).
+
+    >>> format_change(0.44, 0.408, "percent"), format_change(120, 100), format_change(5, 0)
+    ('+3.2 pts', '+20.0%', '+5 (from 0)')
+    """
+    if _is_missing(value) or _is_missing(base):
+        return MISSING
+    if fmt == "percent":
+        return f"{(value - base) * 100:+.1f} pts"
+    if base == 0:
+        return f"+{format_value(value, fmt)} (from 0)" if value >= 0 else f"{format_value(value, fmt)} (from 0)"
+    return f"{(value - base) / abs(base) * 100:+.1f}%"
+
+
+def format_duration(seconds: float | None) -> str:
+    """Seconds as the largest sensible unit.
+
+    >>> [format_duration(s) for s in (42, 600, 5400, 302_400)]
+    ['42 s', '10 min', '1.5 h', '3.5 days']
+    """
+    if _is_missing(seconds):
+        return MISSING
+    if seconds < 60:
+        return f"{seconds:.0f} s"
+    if seconds < 3600:
+        return f"{seconds / 60:.0f} min"
+    if seconds < 86_400:
+        return f"{seconds / 3600:.1f} h"
+    return f"{seconds / 86_400:.1f} days"
+
+
+def format_date(day: dt.date | None) -> str:
+    """26 Nov 2026: unambiguous in every locale.
+
+    >>> format_date(dt.date(2026, 11, 26))
+    '26 Nov 2026'
+    """
+    if day is None:
+        return MISSING
+    return f"{day.day} {day:%b %Y}"
+
+
+def format_days(count: int) -> str:
+    """1 day, 28 days.
+
+    >>> format_days(1), format_days(28)
+    ('1 day', '28 days')
+    """
+    return f"{count:,} day" if count == 1 else f"{count:,} days"
+
+
+def plotly_tick_format(fmt: str) -> str:
+    """The d3 format Plotly axes and hover labels use for a metric format."""
+    return {"percent": ".0%", "currency": "$~s"}.get(fmt, "~s")
+
+
+def plotly_hover_format(fmt: str) -> str:
+    return {"percent": ".1%", "currency": "$,.2f"}.get(fmt, ",.4~g")

@@ -1,0 +1,204 @@
+"""Every page in a real browser against `streamlit run app.py`: it renders with its charts and no
+exception; the date range drives the scorecards; a link from an objective opens its metric; a URL
+reproduces a view; ship dates show in read-only mode; text from files shows as typed.
+
+Screenshots of each page go to tests/output/screenshots/ (git-ignored) for review.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from conftest import Server, assert_no_exception, screenshot
+
+from pmkit import dashboard
+from pmkit.config import load_config
+from pmkit.metrics import Period
+from pmkit.store import Store
+from tests.known_workspace import HOSTILE_TITLE, build_known_workspace
+
+IDLE = "[data-testid='stApp'][data-test-script-state='notRunning']"
+VIEWPORT = {"width": 1400, "height": 900}
+# path -> (title, least number of Plotly charts on the demo workspace)
+PAGES = {
+    "": ("Executive summary", 1),
+    "objectives": ("Objectives", 4),
+    "roadmap": ("Roadmap", 3),
+    "kpis": ("KPI explorer", 1),
+    "retention": ("Retention", 3),
+    "funnels": ("Funnels", 2),
+    "engagement": ("Engagement", 4),
+    "feedback": ("Voice of customer", 3),
+    "data": ("Data", 0),
+}
+
+
+def settle(page: object, timeout_ms: int = 60_000) -> None:
+    """Wait until the script has finished and stays finished (a click may start a rerun a
+    moment later), without sleeping a fixed time."""
+    page.wait_for_selector(IDLE, timeout=timeout_ms)
+    quiet = 0
+    waited = 0
+    while quiet < 4 and waited < timeout_ms:
+        page.wait_for_timeout(150)
+        waited += 150
+        quiet = quiet + 1 if page.locator(IDLE).count() else 0
+
+
+def open_path(page: object, server: Server, path: str) -> None:
+    page.goto(f"{server.url}/{path}")
+    settle(page)
+    page.locator("h1").first.wait_for()
+
+
+def full_page_screenshot(page: object, name: str) -> None:
+    """Streamlit scrolls inside its main block, so grow the window to the content first."""
+    height = page.evaluate("() => (document.querySelector('[data-testid=stMain]') || document.body).scrollHeight")
+    page.set_viewport_size({"width": VIEWPORT["width"], "height": min(max(height, VIEWPORT["height"]), 8000)})
+    page.wait_for_timeout(300)  # let Plotly redraw at the new size
+    screenshot(page, name)
+    page.set_viewport_size(VIEWPORT)
+
+
+def metric_value(page: object, label: str) -> str:
+    card = page.locator(
+        "[data-testid='stMetric']", has=page.locator("[data-testid='stMetricLabel']", has_text=label)
+    ).first
+    return card.locator("[data-testid='stMetricValue']").inner_text()
+
+
+@pytest.fixture(scope="module")
+def server(demo_workspace: Path) -> object:
+    running = Server(demo_workspace)
+    yield running
+    running.stop()
+
+
+@pytest.fixture(scope="module")
+def page(browser: object, server: Server) -> object:
+    tab = browser.new_page(viewport=VIEWPORT)
+    yield tab
+    tab.close()
+
+
+@pytest.mark.parametrize("path", list(PAGES))
+def test_every_page_renders_with_its_charts(page, server, path):
+    title, charts = PAGES[path]
+    open_path(page, server, path)
+    assert_no_exception(page)
+    assert page.locator("h1").first.inner_text() == title
+    assert page.locator(".js-plotly-plot").count() >= charts
+    assert page.locator("[data-testid='stAlertContentError']").count() == 0
+    full_page_screenshot(page, f"page-{path or 'summary'}")
+
+
+def test_changing_the_date_range_changes_the_scorecards(page, server, demo_workspace):
+    open_path(page, server, "")
+    config = load_config(demo_workspace)
+    with Store(config.store_dir).reader() as reader:
+        last = dashboard.facts(reader, config).last_day
+        dau = {
+            days: dashboard.headline(reader, config, Period.last(days, last), ["dau"])[0].value_text for days in (28, 7)
+        }
+    assert metric_value(page, "Daily active users") == dau[28]
+    page.get_by_role("radio", name="7d", exact=True).click()
+    settle(page)
+    assert metric_value(page, "Daily active users") == dau[7]
+    assert dau[7] != dau[28]
+    assert "range=7d" in page.url  # the view is in the URL
+    page.get_by_role("link", name="Roadmap").click()
+    settle(page)
+    assert "range=7d" in page.url  # and it stays there from page to page
+
+
+def test_a_click_from_an_objective_reaches_its_metric(page, server):
+    open_path(page, server, "objectives")
+    page.get_by_role("link", name="Open Activation rate in the KPI explorer").click()
+    settle(page)
+    assert "/kpis?" in page.url and "metric=activation" in page.url and "objective=OBJ-1" in page.url
+    assert page.locator("h3", has_text="Activation rate").count() == 1
+    assert page.locator(".js-plotly-plot .legendtext", has_text="Target path").count() == 1
+    assert_no_exception(page)
+    full_page_screenshot(page, "kpis-from-objective")
+
+
+def test_a_url_reproduces_the_view(page, server):
+    open_path(page, server, "kpis?metric=mau&metric=reports_shared&grain=week&range=90d")
+    assert page.locator("h3").all_inner_texts()[:2] == ["Monthly active users", "Reports shared"]
+    assert page.get_by_role("radio", name="90d", exact=True).get_attribute("aria-checked") == "true"
+    assert page.get_by_role("radio", name="week", exact=True).get_attribute("aria-checked") == "true"
+    assert page.locator(".js-plotly-plot").count() == 2
+
+
+def hosted(data: Path, secrets: str, folder: Path) -> Server:
+    """A read-only server with ``secrets`` (TOML text) as its secrets.toml."""
+    path = folder / "secrets.toml"
+    path.write_text(secrets, encoding="utf-8")
+    return Server(data, env={"PMKIT_READ_ONLY": "1", "STREAMLIT_SECRETS_FILES": str(path)})
+
+
+def test_ship_dates_stay_visible_in_read_only_mode(browser, demo_workspace, tmp_path):
+    """Also: a fresh server's first request is a deep link, which must still go through app.py
+    (its navigation, without the Data page)."""
+    read_only = hosted(demo_workspace, "[pmkit_auth]\nanonymous = true\n", tmp_path)
+    tab = browser.new_page(viewport=VIEWPORT)
+    try:
+        open_path(tab, read_only, "kpis?metric=reports_shared&range=6m")
+        assert_no_exception(tab)
+        assert tab.locator(".js-plotly-plot .annotation-text", has_text="EP-3").count() == 1  # Sharing v2 shipped
+        assert tab.get_by_role("link", name="Data", exact=True).count() == 0
+        assert tab.get_by_role("link", name="KPI explorer", exact=True).count() == 1  # app.py's navigation
+        full_page_screenshot(tab, "read-only-kpis")
+    finally:
+        tab.close()
+        read_only.stop()
+
+
+def test_hosted_mode_asks_for_a_password_first(browser, demo_workspace, tmp_path):
+    from pmkit.auth import hash_password
+
+    secrets = f'[pmkit_auth.passwords]\n"ceo@example.com" = "{hash_password("correct horse")}"\n'
+    read_only = hosted(demo_workspace, secrets, tmp_path)
+    tab = browser.new_page(viewport=VIEWPORT)
+    try:
+        open_path(tab, read_only, "kpis?metric=mau")
+        assert tab.locator("h1").first.inner_text() == "pmkit"
+        assert tab.locator(".js-plotly-plot").count() == 0 and tab.locator("[data-testid='stMetric']").count() == 0
+        full_page_screenshot(tab, "hosted-sign-in")
+        tab.get_by_label("E-mail or user name").fill("ceo@example.com")
+        tab.get_by_label("Password", exact=True).fill("wrong")
+        tab.get_by_role("button", name="Sign in").click()
+        settle(tab)
+        assert tab.get_by_text("Wrong user name or password.").count() == 1
+        tab.get_by_label("Password", exact=True).fill("correct horse")
+        tab.get_by_role("button", name="Sign in").click()
+        settle(tab)
+        assert tab.locator("h1").first.inner_text() == "Executive summary"
+        assert_no_exception(tab)
+    finally:
+        tab.close()
+        read_only.stop()
+
+
+def test_text_from_files_is_shown_as_typed(browser, tmp_path_factory):
+    """Titles and comments with markdown, HTML and Streamlit directives render as plain text:
+    no <b> element, no javascript: link, the characters themselves on the page."""
+    known = build_known_workspace(tmp_path_factory.mktemp("browser-known") / "ws")
+    running = Server(known)
+    tab = browser.new_page(viewport=VIEWPORT)
+    try:
+        for path in ("", "roadmap", "feedback"):
+            open_path(tab, running, path)
+            assert_no_exception(tab)
+            main = tab.locator("[data-testid='stMain']")
+            assert main.locator("b, i, script").count() == 0
+            assert main.locator("a[href^='javascript']").count() == 0
+            full_page_screenshot(tab, f"hostile-{path or 'summary'}")
+        open_path(tab, running, "")
+        assert tab.get_by_text(HOSTILE_TITLE, exact=False).count() >= 1  # in the narrative, as typed
+        open_path(tab, running, "objectives")
+        assert tab.get_by_role("heading", name="OBJ-9 · Grow **daily** use <b>now</b>").count() == 1
+    finally:
+        tab.close()
+        running.stop()

@@ -1,0 +1,440 @@
+"""Figure builders on small hand-made frames: the traces and values they draw, and a "No data"
+figure (never an exception) for empty input."""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+
+import plotly.graph_objects as go
+import polars as pl
+import pytest
+
+from pmkit import charts
+
+D = dt.date
+
+
+def no_data(fig: go.Figure) -> bool:
+    """The figure is the empty-state figure: no traces, one annotation starting "No ..."."""
+    texts = [a.text for a in fig.layout.annotations]
+    return not fig.data and len(texts) == 1 and texts[0].startswith(("No ", "Not enough", "Nobody", "Fewer"))
+
+
+def trace(fig: go.Figure, name: str) -> go.BaseTraceType:
+    found = [t for t in fig.data if t.name == name]
+    assert found, f"no trace named {name!r} in {[t.name for t in fig.data]}"
+    return found[0]
+
+
+def days(start: str, count: int) -> list[dt.date]:
+    first = D.fromisoformat(start)
+    return [first + dt.timedelta(days=i) for i in range(count)]
+
+
+# --- empty input: every builder -------------------------------------------------------------------------
+
+EMPTY_CASES = {
+    "metric_trend": lambda: charts.metric_trend(pl.DataFrame(schema={"day": pl.Date, "value": pl.Float64}), name="DAU"),
+    "retention_heatmap": lambda: charts.retention_heatmap(
+        pl.DataFrame(schema={"cohort_week": pl.Date, "size": pl.Int64, "week": pl.Int64, "share_on": pl.Float64})
+    ),
+    "retention_curves": lambda: charts.retention_curves(
+        pl.DataFrame(
+            schema={
+                "cohort_week": pl.Date,
+                "size": pl.Int64,
+                "week": pl.Int64,
+                "users_on": pl.Int64,
+                "share_on": pl.Float64,
+            }
+        )
+    ),
+    "day_n_retention": lambda: charts.day_n_retention(
+        pl.DataFrame(
+            schema={"day": pl.Date, "day_n": pl.Int64, "users": pl.Int64, "retained": pl.Int64, "rate": pl.Float64}
+        )
+    ),
+    "funnel_bars": lambda: charts.funnel_bars(
+        pl.DataFrame(schema={"step": pl.Int64, "event": pl.String, "users": pl.Int64})
+    ),
+    "time_to_convert": lambda: charts.time_to_convert(
+        pl.DataFrame(schema={"step": pl.Int64, "event": pl.String, "users": pl.Int64, "median_seconds": pl.Float64})
+    ),
+    "lifecycle_bars": lambda: charts.lifecycle_bars(
+        pl.DataFrame(
+            schema={
+                "week": pl.Date,
+                "new": pl.Int64,
+                "returning": pl.Int64,
+                "resurrecting": pl.Int64,
+                "dormant": pl.Int64,
+            }
+        )
+    ),
+    "feature_adoption": lambda: charts.feature_adoption(None),
+    "engagement_matrix": lambda: charts.engagement_matrix(
+        pl.DataFrame(
+            schema={
+                "event": pl.String,
+                "adopters": pl.Int64,
+                "adoption": pl.Float64,
+                "frequency": pl.Float64,
+                "events": pl.Int64,
+            }
+        )
+    ),
+    "stickiness": lambda: charts.stickiness(
+        pl.DataFrame(schema={"day": pl.Date, "dau": pl.Int64, "mau": pl.Int64, "stickiness": pl.Float64})
+    ),
+    "gantt": lambda: charts.gantt(pl.DataFrame()),
+    "burn_up": lambda: charts.burn_up(
+        pl.DataFrame(schema={"snapshot_date": pl.Date, "done": pl.Float64, "total": pl.Float64})
+    ),
+    "slip_history": lambda: charts.slip_history(pl.DataFrame(schema={"snapshot_date": pl.Date, "due_date": pl.Date})),
+    "score_trend": lambda: charts.score_trend(
+        pl.DataFrame(schema={"day": pl.Date, "responses": pl.Int64, "nps": pl.Float64}), "nps", name="NPS"
+    ),
+    "score_distribution": lambda: charts.score_distribution(
+        pl.DataFrame(schema={"score": pl.Int64, "answers": pl.Int64})
+    ),
+    "segment_scores": lambda: charts.segment_scores(
+        pl.DataFrame(schema={"plan": pl.String, "nps": pl.Float64, "responses": pl.Int64}), "plan", "nps"
+    ),
+    "impact_bars": lambda: charts.impact_bars(
+        pl.DataFrame(schema={"item_id": pl.String, "title": pl.String, "change_pct": pl.Float64})
+    ),
+}
+
+
+@pytest.mark.parametrize("builder", sorted(EMPTY_CASES))
+def test_every_builder_draws_a_no_data_figure_for_an_empty_frame(builder):
+    fig = EMPTY_CASES[builder]()
+    assert isinstance(fig, go.Figure)
+    assert no_data(fig), fig.layout.annotations
+
+
+def test_a_series_of_nulls_is_no_data_too():
+    """A funnel metric whose days are not final yet is all null: nothing to draw."""
+    series = pl.DataFrame(
+        {"day": days("2026-03-01", 3), "value": [None, None, None]}, schema={"day": pl.Date, "value": pl.Float64}
+    )
+    assert no_data(charts.metric_trend(series, name="Activation"))
+
+
+# --- metric trend ---------------------------------------------------------------------------------
+
+
+def test_metric_trend_draws_value_comparison_rolling_target_and_anomalies():
+    series = pl.DataFrame({"day": days("2026-03-08", 3), "value": [10.0, 12.0, 30.0]})
+    compared = pl.DataFrame(
+        {
+            "day": days("2026-03-08", 3),
+            "value": [10.0, 12.0, 30.0],
+            "previous_period_day": days("2026-03-05", 3),
+            "previous_period_value": [8.0, 9.0, 11.0],
+        }
+    )
+    rolling = pl.DataFrame(
+        {"day": days("2026-03-08", 3), "avg_7d": [None, 11.0, 17.0]}, schema={"day": pl.Date, "avg_7d": pl.Float64}
+    )
+    target = pl.DataFrame({"day": days("2026-03-08", 3), "target": [10.0, 11.0, 12.0]})
+    anomalies = pl.DataFrame(
+        {"day": days("2026-03-08", 3), "value": [10.0, 12.0, 30.0], "anomaly": [False, None, True]}
+    )
+    fig = charts.metric_trend(
+        series, name="DAU", compared=compared, rolling=rolling, target=target, anomalies=anomalies
+    )
+    assert [t.name for t in fig.data] == [
+        "DAU",
+        "Previous period (5 Mar 2026 – 7 Mar 2026)",
+        "7-day average",
+        "Target path",
+        "Anomaly",
+    ]
+    assert list(trace(fig, "DAU").y) == [10.0, 12.0, 30.0]
+    previous = trace(fig, "Previous period (5 Mar 2026 – 7 Mar 2026)")
+    assert list(previous.x) == days("2026-03-08", 3)  # drawn on the days it is compared with
+    assert list(previous.y) == [8.0, 9.0, 11.0]
+    assert list(trace(fig, "Anomaly").x) == [D(2026, 3, 10)]
+    assert list(trace(fig, "Target path").y) == [10.0, 11.0, 12.0]
+
+
+def test_metric_trend_one_line_per_breakdown_value():
+    series = pl.DataFrame(
+        {"day": days("2026-03-01", 2) * 2, "plan": ["pro", "pro", "free", "free"], "value": [1.0, 2.0, 5.0, 6.0]}
+    )
+    fig = charts.metric_trend(series, name="DAU", group="plan")
+    assert sorted(t.name for t in fig.data) == ["free", "pro"]
+    assert list(trace(fig, "free").y) == [5.0, 6.0]
+
+
+def test_ship_markers_show_the_title_on_hover_as_plain_text():
+    series = pl.DataFrame({"day": days("2026-03-01", 5), "value": [1.0, 2.0, 3.0, 4.0, 5.0]})
+    ships = pl.DataFrame({"day": [D(2026, 3, 3)], "item_id": ["EP-1"], "title": ["<b>Dark</b> mode"]})
+    fig = charts.metric_trend(series, name="DAU", ships=ships)
+    (annotation,) = fig.layout.annotations
+    assert annotation.x == D(2026, 3, 3)
+    assert annotation.text == "▲ EP-1"
+    assert annotation.hovertext == "Shipped 3 Mar 2026: &lt;b&gt;Dark&lt;/b&gt; mode"
+    assert len(fig.layout.shapes) == 1  # the dotted line
+
+
+def test_percent_metrics_get_percent_axes():
+    series = pl.DataFrame({"day": days("2026-03-01", 2), "value": [0.4, 0.5]})
+    fig = charts.metric_trend(series, name="Activation", fmt="percent")
+    assert fig.layout.yaxis.tickformat == ".0%"
+
+
+def test_plot_text_escapes_tags_and_cuts_long_text():
+    assert charts.plot_text("a <i>b</i> & c") == "a &lt;i&gt;b&lt;/i&gt; &amp; c"
+    assert charts.plot_text("x" * 10, limit=5) == "xxxx…"
+    assert charts.plot_text(None) == ""
+
+
+# --- retention ----------------------------------------------------------------------------------
+
+
+WEEKLY = pl.DataFrame(
+    {
+        "cohort_week": [D(2026, 3, 2)] * 3 + [D(2026, 3, 9)] * 2,
+        "size": [10, 10, 10, 30, 30],
+        "week": [0, 1, 2, 0, 1],
+        "users_on": [10, 5, 2, 30, 3],
+        "share_on": [1.0, 0.5, 0.2, 1.0, 0.1],
+    }
+)
+
+
+def test_retention_heatmap_has_a_row_per_cohort_and_a_column_per_week():
+    fig = charts.retention_heatmap(WEEKLY)
+    (heatmap,) = fig.data
+    assert list(heatmap.x) == ["Week 0", "Week 1", "Week 2"]
+    assert list(heatmap.y) == ["2 Mar 2026 (10)", "9 Mar 2026 (30)"]
+    assert [list(row) for row in heatmap.z] == [[1.0, 0.5, 0.2], [1.0, 0.1, None]]
+    assert heatmap.text[0][1] == "50.0%"
+    assert heatmap.zmax == 0.5  # colours scaled to the later weeks, not to week 0's 100%
+
+
+def test_retention_curves_mean_is_weighted_by_cohort_size():
+    fig = charts.retention_curves(WEEKLY)
+    mean = trace(fig, "All cohorts (weighted)")
+    assert list(mean.x) == [0, 1, 2]
+    assert list(mean.y) == pytest.approx([1.0, 8 / 40, 2 / 10])
+    assert len(fig.data) == 3  # two faint cohort lines and the mean
+
+
+def test_day_n_retention_pools_users_over_days():
+    day_n = pl.DataFrame(
+        {
+            "day": [D(2026, 3, 1)] * 2 + [D(2026, 3, 2)] * 2,
+            "day_n": [1, 7, 1, 7],
+            "users": [10, 10, 30, 0],
+            "retained": [5, 2, 9, 0],
+        }
+    ).with_columns((pl.col("retained") / pl.col("users")).alias("rate"))
+    fig = charts.day_n_retention(day_n)
+    (bars,) = fig.data
+    assert list(bars.x) == ["D1", "D7"]
+    assert list(bars.y) == pytest.approx([14 / 40, 2 / 10])
+
+
+# --- funnels ------------------------------------------------------------------------------------
+
+
+FUNNEL = pl.DataFrame(
+    {
+        "step": [1, 2, 3],
+        "event": ["signup", "create_report", "share_report"],
+        "users": [100, 40, 10],
+        "conversion": [1.0, 0.4, 0.1],
+        "drop_off": [None, 60, 30],
+        "drop_off_rate": [None, 0.6, 0.75],
+        "median_seconds": [None, 600.0, 7200.0],
+    }
+)
+
+
+def test_funnel_bars_stack_reached_and_dropped_users():
+    fig = charts.funnel_bars(FUNNEL)
+    reached, dropped = fig.data
+    assert list(reached.x) == ["1. signup", "2. create_report", "3. share_report"]
+    assert list(reached.y) == [100, 40, 10]
+    assert list(reached.text) == ["100 · 100.0%", "40 · 40.0%", "10 · 10.0%"]
+    assert list(dropped.y) == [0, 60, 30]
+    assert fig.layout.barmode == "stack"
+
+
+def test_funnel_bars_by_breakdown_are_grouped_conversions():
+    frame = pl.concat(
+        [FUNNEL.with_columns(pl.lit("web").alias("platform")), FUNNEL.with_columns(pl.lit("ios").alias("platform"))]
+    )
+    fig = charts.funnel_bars(frame, group="platform")
+    assert sorted(t.name for t in fig.data) == ["ios", "web"]
+    assert list(fig.data[0].y) == [1.0, 0.4, 0.1]
+
+
+def test_time_to_convert_picks_a_readable_unit():
+    fig = charts.time_to_convert(FUNNEL)
+    (bars,) = fig.data
+    assert list(bars.x) == ["2. create_report", "3. share_report"]
+    assert list(bars.y) == pytest.approx([10 / 60, 2.0])  # hours: the longest is 2 hours
+    assert fig.layout.yaxis.title.text == "Median hours from the step before"
+    assert list(bars.text) == ["10 min", "2.0 h"]
+
+
+def test_a_funnel_nobody_started_is_no_data():
+    assert no_data(charts.funnel_bars(FUNNEL.with_columns(pl.lit(0).alias("users"))))
+
+
+# --- engagement -----------------------------------------------------------------------------------
+
+
+def test_lifecycle_bars_stack_statuses_with_dormant_below_zero():
+    weeks = pl.DataFrame(
+        {
+            "week": [D(2026, 3, 2), D(2026, 3, 9)],
+            "new": [5, 3],
+            "returning": [10, 12],
+            "resurrecting": [1, 2],
+            "dormant": [-4, -6],
+            "complete": [True, False],
+        }
+    )
+    fig = charts.lifecycle_bars(weeks)
+    assert [t.name for t in fig.data] == ["New", "Returning", "Resurrecting", "Dormant"]
+    assert list(trace(fig, "Dormant").y) == [-4, -6]
+    assert list(trace(fig, "New").marker.opacity) == [1.0, 0.45]  # the running week is faded
+    assert fig.layout.barmode == "relative"
+
+
+def test_engagement_matrix_places_features_by_adoption_and_frequency():
+    matrix = pl.DataFrame(
+        {
+            "event": ["share", "export", "never"],
+            "adopters": [50, 10, 0],
+            "adoption": [0.5, 0.1, 0.0],
+            "frequency": [3.0, 1.5, None],
+            "events": [400, 20, 0],
+        }
+    )
+    fig = charts.engagement_matrix(matrix)
+    (points,) = fig.data
+    assert list(points.text) == ["share", "export"]  # unused features are left out
+    assert list(points.x) == [0.5, 0.1]
+    assert list(points.y) == [3.0, 1.5]
+
+
+def test_stickiness_shows_dau_and_mau_on_hover():
+    active = pl.DataFrame({"day": days("2026-03-01", 2), "dau": [2, 3], "mau": [10, 10], "stickiness": [0.2, 0.3]})
+    fig = charts.stickiness(active)
+    assert list(fig.data[0].y) == [0.2, 0.3]
+    assert [list(c) for c in fig.data[0].customdata] == [[2, 10], [3, 10]]
+
+
+def test_feature_adoption_one_line_per_feature():
+    adoption = pl.DataFrame(
+        {"day": days("2026-03-01", 2) * 2, "event": ["a", "a", "b", "b"], "adoption": [0.1, 0.2, 0.5, 0.4]}
+    )
+    fig = charts.feature_adoption(adoption)
+    assert [t.name for t in fig.data] == ["a", "b"]
+
+
+# --- roadmap --------------------------------------------------------------------------------------
+
+ITEMS = pl.DataFrame(
+    {
+        "item_id": ["EP-1", "EP-2", "EP-3"],
+        "title": ["Checklist", "Gallery", "No dates"],
+        "health": ["done", "late", "on_track"],
+        "start_date": [D(2026, 3, 1), D(2026, 3, 10), None],
+        "due_date": [D(2026, 3, 20), D(2026, 4, 1), None],
+        "baseline_due_date": [D(2026, 3, 20), D(2026, 3, 25), None],
+        "completed_date": [D(2026, 3, 18), None, None],
+        "forecast_date": [D(2026, 3, 18), D(2026, 4, 20), None],
+        "progress": [1.0, 0.5, 0.0],
+        "reason": ["done on 2026-03-18", "due 2026-04-01, 5 days ago", ""],
+    }
+)
+
+
+def test_gantt_draws_a_bar_per_dated_item_coloured_by_health():
+    fig = charts.gantt(ITEMS, today=D(2026, 4, 6))
+    bars = {t.name: t for t in fig.data if t.type == "bar"}
+    assert sorted(bars) == ["Done", "Late"]  # the undated item is left out
+    assert list(bars["Done"].base) == ["2026-03-01"]
+    assert list(bars["Done"].x) == [17 * 86_400_000]  # start to completion
+    assert list(bars["Late"].x) == [22 * 86_400_000]  # start to the current due date
+    assert bars["Late"].marker.color == charts.HEALTH_COLORS["late"]
+    baseline = trace(fig, "Baseline due date")
+    assert list(baseline.x) == [D(2026, 3, 25)]  # only where it differs from the due date
+    assert list(trace(fig, "Forecast").x) == [D(2026, 4, 20)]
+
+
+def test_burn_up_and_slip_history():
+    burn = pl.DataFrame(
+        {"snapshot_date": days("2026-03-01", 2), "done": [1.0, 3.0], "total": [8.0, 10.0], "unit": ["points", "points"]}
+    )
+    fig = charts.burn_up(burn)
+    assert list(trace(fig, "Done (points)").y) == [1.0, 3.0]
+    assert list(trace(fig, "Scope (points)").y) == [8.0, 10.0]
+    slip = pl.DataFrame(
+        {
+            "snapshot_date": days("2026-03-01", 2),
+            "due_date": [D(2026, 4, 1), D(2026, 4, 15)],
+            "baseline_due_date": [D(2026, 4, 1)] * 2,
+            "slip_days": [0, 14],
+        }
+    )
+    fig = charts.slip_history(slip)
+    assert list(trace(fig, "Due date in the snapshot").customdata) == [0, 14]
+
+
+# --- voice of customer ------------------------------------------------------------------------------
+
+
+def test_score_trend_draws_the_score_over_response_bars():
+    frame = pl.DataFrame({"day": days("2026-03-02", 2), "responses": [5, 0], "nps": [20.0, None]})
+    fig = charts.score_trend(frame, "nps", name="NPS", value_range=(-100, 100))
+    responses, score = fig.data
+    assert list(responses.y) == [5, 0]
+    assert score.y[0] == 20.0 and math.isnan(score.y[1])  # a week without answers is a gap
+    assert score.yaxis == "y2"
+    assert list(fig.layout.yaxis2.range) == [-100, 100]
+
+
+def test_score_distribution_colours_detractors_passives_promoters():
+    scores = pl.DataFrame({"score": list(range(11)), "answers": [1] * 11})
+    (bars,) = charts.score_distribution(scores).data
+    colors = list(bars.marker.color)
+    assert colors[6] == charts.NPS_GROUP_COLORS["detractor"]
+    assert colors[7] == colors[8] == charts.NPS_GROUP_COLORS["passive"]
+    assert colors[9] == colors[10] == charts.NPS_GROUP_COLORS["promoter"]
+
+
+def test_segment_scores_sorted_with_answer_counts():
+    frame = pl.DataFrame({"plan": ["pro", "free"], "responses": [4, 10], "nps": [50.0, -10.0]})
+    (bars,) = charts.segment_scores(frame, "plan", "nps").data
+    assert list(bars.y) == ["free", "pro"]
+    assert list(bars.text) == ["-10 (n=10)", "50 (n=4)"]
+
+
+def test_impact_bars_grey_out_changes_within_normal_variation():
+    impact = pl.DataFrame(
+        {
+            "item_id": ["EP-1", "EP-5"],
+            "title": ["Checklist", "Dark mode"],
+            "change_pct": [40.0, -2.0],
+            "significant": [True, False],
+        }
+    )
+    (bars,) = charts.impact_bars(impact).data
+    assert list(bars.x) == pytest.approx([0.4, -0.02])
+    assert list(bars.marker.color) == [charts.HEALTH_COLORS["on_track"], charts.MUTED]
+
+
+def test_cohorts_without_a_later_week_are_no_data():
+    """A single week of data: every cohort is 100% in week 0, which says nothing."""
+    first_week = WEEKLY.filter(pl.col("week") == 0)
+    assert no_data(charts.retention_heatmap(first_week))
+    assert no_data(charts.retention_curves(first_week))

@@ -1,0 +1,283 @@
+"""Page models on the hand-computed workspace (tests/known_workspace.py) and on small frames:
+each number equals the engine's (or the hand count), and each sentence says what the numbers say."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import polars as pl
+import pytest
+
+from pmkit import dashboard, metrics
+from pmkit.config import load_config
+from pmkit.definitions import MetricDefinition, load_definitions
+from pmkit.metrics import Period, Segment
+from pmkit.store import Store
+from tests.known_workspace import (
+    FIRST_DAY,
+    HOSTILE_COMMENT,
+    HOSTILE_TITLE,
+    LAST_DAY,
+    MARKUP_COMMENT,
+    MEAN_DAU,
+    build_known_workspace,
+)
+
+D = dt.date
+RANGE = Period(FIRST_DAY, LAST_DAY)
+
+
+@pytest.fixture(scope="module")
+def known(tmp_path_factory: pytest.TempPathFactory):
+    root = build_known_workspace(tmp_path_factory.mktemp("known") / "ws")
+    config = load_config(root)
+    with Store(config.store_dir).reader() as reader:
+        yield reader, config
+
+
+def test_facts_say_what_is_loaded(known):
+    reader, config = known
+    facts = dashboard.facts(reader, config)
+    assert (facts.first_day, facts.last_day, facts.events, facts.users) == (FIRST_DAY, LAST_DAY, 15, 3)
+    assert (facts.answers, facts.objectives, facts.roadmap_items, facts.days) == (4, 1, 2, 10)
+    assert facts.dimensions == ("plan",)
+    assert "15 events from 3 users, 2 Mar 2026 to 11 Mar 2026" in facts.source()
+
+
+def test_headline_cards_equal_the_engine_and_the_hand_count(known):
+    reader, config = known
+    dau, mau, new_users, revenue = dashboard.headline(reader, config, RANGE)
+    assert dau.value == pytest.approx(MEAN_DAU)
+    assert dau.value == metrics.compare_metric(reader, "dau", RANGE)["value"].item()
+    assert (mau.value, new_users.value, revenue.value) == (3.0, 3.0, 0.0)
+    assert dau.spark == (2.0, 2.0, 2.0, 1.0, 1.0, 1.0, 1.0, 2.0, 1.0, 1.0)
+    # Nothing is loaded before 2 Mar: no change is claimed against an empty period.
+    assert dau.base is None and dau.change is None and "Nothing is loaded before" in dau.note
+
+
+def test_objective_cards_carry_outcome_and_delivery(known):
+    reader, config = known
+    (card,) = dashboard.scorecards(reader, config, RANGE)
+    assert (card.objective_id, card.key, card.value) == ("OBJ-9", "dau", pytest.approx(MEAN_DAU))
+    assert card.status == "off_track"  # last 7 days average 8/7 = 1.14, the path expects 1.67 on 11 Mar
+    assert card.current == pytest.approx(8 / 7)
+    assert card.delivery == "late"
+    assert card.goal_text == "3 by 31 Mar 2026"
+
+
+def test_sums_of_an_objective_are_shown_per_day(known):
+    reader, config = known
+    definitions = load_definitions(config)
+    card = dashboard._card(reader, definitions, definitions.get("events"), RANGE, FIRST_DAY, LAST_DAY, per_day=True)
+    assert card.value == pytest.approx(15 / 10)
+    assert card.label == "Events per day"
+
+
+def test_funnel_cards_move_back_until_final(known):
+    """Activation has a 7-day window: the 10 loaded days hold 3 final days, so a 3-day range
+    ending on the last day is measured 7 days earlier."""
+    reader, config = known
+    definitions = load_definitions(config)
+    card = dashboard._card(
+        reader, definitions, definitions.get("activation"), Period(D(2026, 3, 9), LAST_DAY), FIRST_DAY, LAST_DAY
+    )
+    assert card.period == Period(D(2026, 3, 2), D(2026, 3, 4))
+    assert card.value == pytest.approx(2 / 3)  # u1 and u2 of the three sign-ups created a report
+    assert "left out until they are final" in card.note
+
+
+def test_settled_period_keeps_its_length():
+    activation = MetricDefinition("activation", "funnel", "Activation", window_days=7)
+    period = Period(D(2026, 3, 1), D(2026, 3, 28))
+    assert dashboard.settled_period(activation, period, D(2026, 3, 28)) == Period(D(2026, 2, 22), D(2026, 3, 21))
+    assert dashboard.settled_period(activation, period, D(2026, 4, 30)) == period
+    assert dashboard.settled_period(MetricDefinition("dau", "builtin", "DAU"), period, D(2026, 3, 28)) == period
+
+
+def test_survey_score_equals_metrics_nps(known):
+    reader, config = known
+    score = dashboard.survey_score(reader, config, RANGE)
+    assert score.value == pytest.approx(100 / 3)
+    assert score.value == metrics.nps(reader, RANGE, "period")["nps"].item()
+    assert (score.value_text, score.responses) == ("+33", 3)
+    assert dashboard.survey_score(reader, config, RANGE, "csat").value_text == "100.0%"
+
+
+def test_narrative_in_plain_sentences(known):
+    reader, config = known
+    cards = dashboard.scorecards(reader, config, RANGE)
+    items = dashboard.items_health(reader, config)
+    sentences = dashboard.narrative(cards, items, dashboard.survey_score(reader, config, RANGE))
+    assert (
+        sentences[0]
+        == "Daily active users is 1.40 (nothing earlier to compare with), behind the path to 3 by 31 Mar 2026."
+    )
+    assert sentences[1].startswith(
+        f"1 of 1 open roadmap items is late: {HOSTILE_TITLE} (due 2026-03-06, 5 days ago, 50% done"
+    )
+    assert sentences[2] == "NPS is +33 from 3 answers."
+
+
+def test_narrative_says_rose_or_fell_against_the_previous_period():
+    period = Period(D(2026, 3, 1), D(2026, 3, 28))
+    cards = [
+        dashboard.Scorecard(
+            "activation",
+            "Activation",
+            "percent",
+            period,
+            0.44,
+            0.408,
+            objective_id="O",
+            direction="increase",
+            target=0.45,
+            target_date=D(2026, 6, 30),
+            status="on_track",
+        ),
+        dashboard.Scorecard(
+            "stickiness",
+            "Stickiness",
+            "percent",
+            period,
+            0.17,
+            0.18,
+            objective_id="S",
+            direction="stay_above",
+            target=0.13,
+            target_date=D(2026, 12, 31),
+            status="on_track",
+        ),
+        dashboard.Scorecard("revenue", "Revenue", "currency", period, 900.0, 1000.0),
+    ]
+    assert dashboard.narrative(cards, None) == [
+        "Activation rose to 44.0% (+3.2 pts vs the previous 28 days), on track for 45% by 30 Jun 2026.",
+        "Stickiness fell to 17.0% (-1.0 pts vs the previous 28 days), holding above 13% until 31 Dec 2026.",
+        "Revenue fell to $900 (-10.0% vs the previous 28 days).",
+    ]
+
+
+def test_top_risks_worst_first_and_recently_shipped(known):
+    reader, config = known
+    items = dashboard.items_health(reader, config)
+    risks = dashboard.top_risks(items)
+    assert risks["item_id"].to_list() == ["EP-9"]
+    assert risks["reason"].item().startswith("due 2026-03-06, 5 days ago, 50% done")
+    shipped = dashboard.recently_shipped(items, LAST_DAY)
+    assert shipped.select("item_id", "completed_date").rows() == [("EP-8", D(2026, 3, 5))]
+    markers = dashboard.ship_markers(items, "dau", dashboard.objectives(reader, config), RANGE)
+    assert markers.rows() == [(D(2026, 3, 5), "EP-8", "Welcome tour")]
+
+
+def test_top_risks_order_late_then_off_track_then_at_risk():
+    items = pl.DataFrame(
+        {
+            "item_id": ["a", "b", "c", "d", "o"],
+            "title": ["A", "B", "C", "D", "O"],
+            "item_type": ["epic", "epic", "epic", "epic", "objective"],
+            "owner": [None] * 5,
+            "team": [None] * 5,
+            "health": ["at_risk", "late", "on_track", "off_track", "late"],
+            "due_date": [D(2026, 1, 1)] * 5,
+            "reason": [""] * 5,
+        }
+    )
+    assert dashboard.top_risks(items)["item_id"].to_list() == ["b", "d", "a"]
+
+
+def test_shipped_items_get_their_measured_impact(known):
+    reader, config = known
+    items = dashboard.items_health(reader, config)
+    impact = dashboard.impact_results(reader, config)
+    shipped = dashboard.shipped_with_impact(items, impact, LAST_DAY)
+    assert shipped["item_id"].to_list() == ["EP-8"]
+    assert shipped["status"].item() == impact.filter(pl.col("item_id") == "EP-8")["status"].item()
+
+
+def test_explore_brings_comparisons_target_and_ships(known):
+    reader, config = known
+    result = dashboard.explore(reader, config, "dau", RANGE, "day", None, ("previous_period",), (7,), "OBJ-9")
+    assert result.series["value"].to_list() == [2.0, 2.0, 2.0, 1.0, 1.0, 1.0, 1.0, 2.0, 1.0, 1.0]
+    assert result.compared["previous_period_day"].to_list()[0] == D(2026, 2, 20)
+    assert result.target["day"].to_list() == result.series["day"].to_list()
+    assert result.target["target"][0] == pytest.approx(1 + 2 * 1 / 30)  # one day into the 30-day path
+    assert result.rolling["avg_7d"].drop_nulls().to_list()[-1] == pytest.approx(8 / 7)
+    assert result.ships["item_id"].to_list() == ["EP-8"]
+
+
+def test_explore_weekly_sums_skip_a_daily_target(known):
+    reader, config = known
+    result = dashboard.explore(reader, config, "events", RANGE, "week", None, ("previous_period",), (7,), "OBJ-9")
+    assert result.target is None and result.rolling is None
+    assert any("target path of OBJ-9 is for dau" in n for n in result.notes)
+    assert any("Rolling averages" in n for n in result.notes)
+
+
+def test_explore_names_an_unknown_metric(known):
+    reader, config = known
+    with pytest.raises(ValueError, match="nope"):
+        dashboard.explore(reader, config, "nope", RANGE)
+
+
+def test_feedback_answers_segments_and_comments(known):
+    reader, config = known
+    answers = dashboard.feedback_answers(reader, config, RANGE)
+    assert answers.height == 4 and "plan" in answers.columns
+    assert dashboard.score_distribution(answers).filter(pl.col("answers") > 0).rows() == [(6, 1), (9, 1), (10, 1)]
+    by_plan = dashboard.segment_scores(answers, "plan").sort("plan")
+    assert by_plan.rows() == [("free", 2, 100.0), ("pro", 1, -100.0)]
+    # Over one segment value for everyone, the score is metrics.nps's.
+    everyone = dashboard.segment_scores(answers.with_columns(pl.lit("all").alias("all")), "all")
+    assert everyone["nps"].item() == pytest.approx(metrics.nps(reader, RANGE, "period")["nps"].item())
+    assert dashboard.search_comments(answers, "SHARING")["comment"].to_list() == [MARKUP_COMMENT]
+    assert dashboard.search_comments(answers, "|' /C")["comment"].to_list() == [HOSTILE_COMMENT]  # text, not a pattern
+    assert dashboard.search_comments(answers, "", "nps").height == 2  # answers without a comment are left out
+    pro, skipped = dashboard.filter_answers(answers, Segment(filters=(("plan", "pro"), ("country", "DE"))))
+    assert pro["score"].to_list() == [6.0] and skipped == ["country"]
+
+
+def test_roadmap_table_links_each_item_to_a_metric(known):
+    reader, config = known
+    table = dashboard.roadmap_table(dashboard.items_health(reader, config), dashboard.objectives(reader, config))
+    assert table.select("item_id", "linked_metric", "progress_pct").sort("item_id").rows() == [
+        ("EP-8", "dau", 100.0),
+        ("EP-9", "dau", 50.0),
+    ]
+    assert dashboard.filter_items(table, health=["late"])["item_id"].to_list() == ["EP-9"]
+    assert dashboard.options(table, "owner") == ["Ana", "Ben"]
+
+
+def test_objective_detail(known):
+    reader, config = known
+    detail = dashboard.objective_detail(reader, config, "OBJ-9")
+    assert detail.definition.key == "dau"
+    assert detail.series["day"].min() == FIRST_DAY  # four weeks before the start, but not before the data
+    assert (detail.target["day"].min(), detail.target["day"].max()) == (D(2026, 3, 1), D(2026, 3, 31))
+    assert sorted(detail.items["item_id"].to_list()) == ["EP-8", "EP-9"]
+    assert dashboard.objective_detail(reader, config, "OBJ-404").problem == "OBJ-404: no such objective"
+
+
+def test_small_helpers():
+    assert dashboard.default_funnel_steps(["login", "create_report", "signup"]) == ["signup", "create_report"]
+    assert dashboard.default_funnel_steps(["a", "b", "c"]) == ["a", "b"]
+    assert dashboard.default_features(["login", "create_report", "share_report"], 1) == ["create_report"]
+    funnel = pl.DataFrame({"step": [1, 2, 1, 2], "users": [10, 4, 5, 1]})
+    conversion = dashboard.funnel_conversion(funnel)
+    assert (conversion.started, conversion.converted, conversion.rate) == (15, 5, pytest.approx(1 / 3))
+    assert dashboard.funnel_conversion(None).rate is None
+    assert dashboard.cohort_count(None) == 0
+
+
+def test_empty_workspace_models_do_not_raise(tmp_path: Path):
+    root = tmp_path / "empty"
+    root.mkdir()
+    (root / "pmkit.toml").write_text("")
+    config = load_config(root)
+    with Store(config.store_dir).reader() as reader:
+        facts = dashboard.facts(reader, config)
+        assert not facts.has_events and facts.days == 0
+        assert dashboard.items_health(reader, config).height == 0
+        assert dashboard.objective_health(reader, config).height == 0
+        assert dashboard.impact_results(reader, config).height == 0
+        assert dashboard.coverage(reader, config).height == 0
+        assert dashboard.event_names(reader, config) == []

@@ -1,0 +1,244 @@
+"""Every page through AppTest: it renders on the demo and on an empty workspace, its visible numbers
+are the engine's (checked by hand on tests/known_workspace.py), and its widgets change what it shows.
+
+AppTest cannot see charts: the figure builders are tested in test_charts.py.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from pmkit import metrics, ui
+from pmkit.config import load_config
+from pmkit.formatting import format_value
+from pmkit.metrics import Period
+from pmkit.store import Store
+from tests.known_workspace import HOSTILE_TITLE, build_demo_workspace, build_known_workspace
+
+ROOT = Path(__file__).resolve().parents[1]
+APP = str(ROOT / "app.py")
+PAGES = ["summary", "kpis", "retention", "funnels", "engagement", "roadmap", "objectives", "feedback", "data"]
+
+
+@pytest.fixture(scope="session")
+def demo_data(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return build_demo_workspace(tmp_path_factory.mktemp("pages-demo") / "ws")
+
+
+@pytest.fixture(scope="module")
+def known_data(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return build_known_workspace(tmp_path_factory.mktemp("pages-known") / "ws")
+
+
+@pytest.fixture()
+def empty_data(tmp_path: Path) -> Path:
+    """A workspace with an (empty) pmkit.toml and no store: not brand new, so no demo is built."""
+    root = tmp_path / "empty"
+    root.mkdir()
+    (root / "pmkit.toml").write_text("")
+    return root
+
+
+def open_page(monkeypatch: pytest.MonkeyPatch, data: Path, page: str, **query: str | list[str]) -> AppTest:
+    """The app on ``data`` opened at ``page`` (its file name without .py) with ``query`` in the
+    URL, as a new browser tab would open a link."""
+    monkeypatch.setenv("PMKIT_DATA", str(data))
+    at = AppTest.from_file(APP, default_timeout=60)
+    if page != "summary":
+        at.switch_page(f"pages/{page}.py")  # before the first run, pages are found by file name
+    for key, value in query.items():
+        at.query_params[key] = value
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def texts(elements: object) -> list[str]:
+    return [e.value for e in elements]
+
+
+def unescape(text: str) -> str:
+    """What a reader sees of a safe_text-escaped string."""
+    import re
+
+    return re.sub(r"\\(.)", r"\1", text)
+
+
+def engine_value(data: Path, key: str, period: Period) -> float | None:
+    config = load_config(data)
+    from pmkit.definitions import load_definitions
+
+    with Store(config.store_dir).reader() as reader:
+        return metrics.compare_metric(reader, key, period, definitions=load_definitions(config))["value"].item()
+
+
+def metric_value(at: AppTest, label: str) -> str:
+    found = [m.value for m in at.metric if unescape(m.label) == label]
+    assert found, f"no metric {label!r} in {[m.label for m in at.metric]}"
+    return found[0]
+
+
+# --- every page, demo and empty ----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_page_renders_on_the_demo_workspace(monkeypatch, demo_data, page):
+    at = open_page(monkeypatch, demo_data, page)
+    assert texts(at.error) == []
+    assert at.title and at.title[0].value
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_page_renders_on_an_empty_workspace_with_a_helpful_message(monkeypatch, empty_data, page):
+    at = open_page(monkeypatch, empty_data, page)
+    assert texts(at.error) == []
+    messages = " ".join(texts(at.info))
+    assert "No events are loaded yet" in messages or "No " in messages or "Nothing loaded yet" in messages, messages
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_page_renders_on_one_day_of_events(monkeypatch, workspace, page):
+    """Too little data for trends, cohorts or funnels: a helpful message or a "No data" chart,
+    never an exception. No roadmap, objectives or survey answers either."""
+    workspace.configure()
+    workspace.load_events([("2026-03-01T10:00Z", "u1", "signup"), ("2026-03-01T11:00Z", "u2", "login")])
+    at = open_page(monkeypatch, workspace.root, page)
+    assert texts(at.error) == []
+
+
+def test_read_only_mode_has_no_data_page(monkeypatch, demo_data):
+    monkeypatch.setenv("PMKIT_READ_ONLY", "1")
+    monkeypatch.setenv("PMKIT_DATA", str(demo_data))
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.secrets["pmkit_auth"] = {"anonymous": True}  # hosted behind its own sign-on (test_ui tests the login)
+    at.run()
+    assert not at.exception
+    assert metric_value(at, "Daily active users")
+    with pytest.raises(ValueError):
+        at.switch_page("pages/data.py")
+
+
+# --- the numbers are the engine's ------------------------------------------------------------------------
+
+
+def test_summary_numbers_on_the_known_workspace(monkeypatch, known_data):
+    at = open_page(monkeypatch, known_data, "summary")
+    assert metric_value(at, "Daily active users") == "1.40"  # 14 active user-days over 10 days
+    assert metric_value(at, "Monthly active users") == "3"
+    assert metric_value(at, "New users") == "3"
+    assert metric_value(at, "NPS") == "+33"
+    narrative = texts(at.markdown)[0]
+    assert (
+        "- Daily active users is 1.40 (nothing earlier to compare with), behind the path to 3 by 31 Mar 2026."
+        in unescape(narrative)
+    )
+    assert "1 of 1 open roadmap items is late" in unescape(narrative)
+
+
+def test_titles_from_files_are_escaped_wherever_they_are_written(monkeypatch, known_data):
+    at = open_page(monkeypatch, known_data, "summary")
+    shown = "\n".join(texts(at.markdown) + texts(at.caption) + [m.label for m in at.metric])
+    assert ui.safe_text(HOSTILE_TITLE) in shown
+    for raw in ("**Bold**", "<b>x</b>", "[link](javascript", ":red[red]", "**daily**", "<b>now</b>"):
+        assert raw not in shown
+
+
+def test_summary_dau_equals_the_engine_and_follows_the_date_range(monkeypatch, demo_data):
+    at = open_page(monkeypatch, demo_data, "summary")
+    last = load_config(demo_data) and engine_last_day(demo_data)
+    expected = engine_value(demo_data, "dau", Period.last(28, last))
+    assert metric_value(at, "Daily active users") == format_value(expected)
+    at.segmented_control(key="range").set_value("7d").run()
+    week = engine_value(demo_data, "dau", Period.last(7, last))
+    assert metric_value(at, "Daily active users") == format_value(week)
+    assert format_value(week) != format_value(expected)
+
+
+def engine_last_day(data: Path) -> dt.date:
+    config = load_config(data)
+    with Store(config.store_dir).reader() as reader:
+        return metrics.daily_kpis(reader)["day"].max()
+
+
+def test_kpi_explorer_shows_the_chosen_metrics(monkeypatch, known_data):
+    at = open_page(monkeypatch, known_data, "kpis")
+    assert texts(at.subheader) == ["Daily active users"]
+    assert at.metric[0].value == "1.40"
+    at.multiselect(key="metric").set_value(["mau", "activation"]).run()
+    assert [unescape(s) for s in texts(at.subheader)] == ["Monthly active users", "Activation"]
+    assert at.metric[0].value == "3"
+
+
+def test_a_link_reproduces_the_kpi_view(monkeypatch, demo_data):
+    """The URL a click on an objective opens: its metric, with its target path and range."""
+    at = open_page(monkeypatch, demo_data, "kpis", metric="reports_shared", objective="OBJ-2", range="90d")
+    assert [unescape(s) for s in texts(at.subheader)] == ["Reports shared"]
+    assert at.segmented_control(key="range").value == "90d"
+    captions = " ".join(unescape(c) for c in texts(at.caption))
+    assert "the target path of OBJ-2" in captions
+    last = engine_last_day(demo_data)
+    assert at.metric[0].value == format_value(engine_value(demo_data, "reports_shared", Period.last(90, last)))
+
+
+def test_funnel_numbers_and_steps(monkeypatch, known_data):
+    at = open_page(monkeypatch, known_data, "funnels")
+    at.multiselect(key="steps").set_value(["signup", "create_report"]).run()
+    assert metric_value(at, "Started (signup)") == "3"
+    assert metric_value(at, "Converted (create_report)") == "2"
+    assert metric_value(at, "Conversion") == "66.7%"
+    at.multiselect(key="steps").set_value(["signup"]).run()
+    assert "Pick at least two steps" in " ".join(texts(at.info))
+
+
+def test_roadmap_filters_change_the_items(monkeypatch, known_data):
+    at = open_page(monkeypatch, known_data, "roadmap")
+    assert texts(at.subheader)[0] == "Items (2)"
+    at.multiselect(key="rm_health").set_value(["late"]).run()
+    assert texts(at.subheader)[0] == "Items (1)"
+    assert at.selectbox(key="item").value == "EP-9"  # the item picked for its history is the late one
+    assert "5 days ago, 50% done" in unescape(texts(at.markdown)[0])
+
+
+def test_voice_of_customer_search_and_scale(monkeypatch, known_data):
+    at = open_page(monkeypatch, known_data, "feedback")
+    assert metric_value(at, "NPS") == "+33"
+    assert "2 comments" in texts(at.caption)
+    at.text_input(key="q").input("SHARING").run()
+    assert any(c.startswith("1 comment") for c in texts(at.caption))
+    at.segmented_control(key="scale").set_value("csat").run()
+    assert metric_value(at, "CSAT") == "100.0%"
+
+
+def test_data_page_says_what_is_loaded(monkeypatch, known_data):
+    at = open_page(monkeypatch, known_data, "data")
+    assert metric_value(at, "Events") == "15"
+    assert metric_value(at, "Users") == "3"
+    assert metric_value(at, "Days of events") == "10"
+    assert any("activation" in str(df.value) for df in at.dataframe)  # the metric definitions table
+
+
+def test_objectives_page_links_each_objective_to_its_metric(monkeypatch, known_data):
+    at = open_page(monkeypatch, known_data, "objectives")
+    assert ui.safe_text("OBJ-9 · Grow **daily** use <b>now</b>") in texts(at.subheader)
+    links = [p for p in at.get("page_link")]
+    assert links, "no link to the KPI explorer"
+
+
+@pytest.mark.parametrize("page", ["kpis", "retention", "funnels"])
+def test_breakdown_by_a_dimension(monkeypatch, demo_data, page):
+    at = open_page(monkeypatch, demo_data, page, by="plan")
+    assert at.selectbox(key="by").value == "plan"
+    assert texts(at.error) == []
+    assert any("plan" in df.value.columns for df in at.dataframe)  # the values table has a column per plan
+
+
+def test_a_segment_filter_changes_the_numbers(monkeypatch, demo_data):
+    at = open_page(monkeypatch, demo_data, "kpis")
+    everyone = at.metric[0].value
+    at.multiselect(key="f_plan").set_value(["enterprise"]).run()
+    assert at.metric[0].value != everyone
+    assert any("plan is enterprise" in unescape(c) for c in texts(at.caption))

@@ -1,0 +1,229 @@
+"""pmkit.ui, the one Streamlit adapter: the import rules around it, text and CSV escaping, and the
+cached reads that pick up a new ingest without a restart."""
+
+from __future__ import annotations
+
+import ast
+import re
+from pathlib import Path
+
+import polars as pl
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from pmkit import ui
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def imported_modules(path: Path) -> set[str]:
+    """Top-level names of every module a file imports (import x.y -> x; from x.y import z -> x)."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    names = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            names.update(alias.name.split(".")[0] for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            names.add(node.module.split(".")[0])
+    return names
+
+
+def test_only_ui_imports_streamlit():
+    """pmkit works without a Streamlit server: ui.py is the one adapter (STYLE.md rule 2)."""
+    offenders = [
+        str(path.relative_to(ROOT))
+        for path in sorted((ROOT / "pmkit").rglob("*.py"))
+        if path.name != "ui.py" and "streamlit" in imported_modules(path)
+    ]
+    assert offenders == []
+    assert "streamlit" in imported_modules(ROOT / "pmkit" / "ui.py")
+
+
+def test_pages_and_app_import_only_streamlit_and_pmkit():
+    """Pages are UI only: widgets, a call into pmkit, output (STYLE.md rule 1)."""
+    files = [ROOT / "app.py", *sorted((ROOT / "pages").glob("*.py"))]
+    found = {str(path.relative_to(ROOT)): imported_modules(path) - {"__future__"} for path in files}
+    assert {name: mods - {"streamlit", "pmkit"} for name, mods in found.items() if mods - {"streamlit", "pmkit"}} == {}
+    assert len(files) == 10  # app.py and the nine pages
+
+
+# --- text ---------------------------------------------------------------------------------------------
+
+MARKUP = [
+    "**bold** _em_ ~~strike~~ `code`",
+    "<b>html</b> <script>alert(1)</script> &lt;",
+    "[link](javascript:alert(1)) ![img](http://tracker/x.png)",
+    ":red[colour] :material/home: :smile:",
+    "$x^2$ \\(latex\\)",
+    "# heading\n- list\n> quote\n1. item",
+    "http://example.com www.example.com",
+]
+UNESCAPED = re.compile(r"(?<!\\)[*_~`<>\[\]()!:$#&]")
+
+
+@pytest.mark.parametrize("text", MARKUP)
+def test_safe_text_escapes_every_markup_character(text):
+    escaped = ui.safe_text(text)
+    unescaped = [m.group() for m in UNESCAPED.finditer(escaped.replace("\\\\", ""))]
+    assert unescaped == [], escaped
+    assert "\n" not in escaped  # no block structure (headings, lists, quotes) from a cell
+    assert re.sub(r"\\(.)", r"\1", escaped) == " ".join(text.split())  # shown exactly as typed
+
+
+def test_safe_text_of_nothing_is_empty():
+    assert ui.safe_text(None) == ""
+    assert ui.safe_text(12) == "12"
+
+
+def test_health_badges_use_pmkit_words():
+    assert ui.health_badge("off_track") == ":red-badge[Off track]"
+    assert ui.health_badge("achieved") == ":green-badge[Achieved]"
+    assert ui.health_badge(None) == ":gray-badge[No items]"
+
+
+# --- tables and CSV -------------------------------------------------------------------------------------
+
+
+def test_csv_cells_that_look_like_formulas_are_escaped():
+    table = pl.DataFrame(
+        {
+            "text": ["=1+2", "+31 6", "-x", "@SUM(A1)", "\tq", "plain", None],
+            "number": [-1, 2, 3, 4, 5, 6, 7],
+        }
+    )
+    lines = ui.csv_bytes(table).decode().splitlines()
+    assert lines[1:] == ["'=1+2,-1", "'+31 6,2", "'-x,3", "'@SUM(A1),4", "'\tq,5", "plain,6", ",7"]
+
+
+def test_csv_flattens_lists_and_escapes_their_items_too():
+    table = pl.DataFrame({"confounders": [["=evil()", "b"], []]})
+    assert ui.csv_bytes(table).decode().splitlines()[1:] == ["'=evil(); b", '""']  # an empty cell, quoted
+
+
+def test_readable_tables_say_health_in_words():
+    table = pl.DataFrame(
+        {"health": ["off_track", "done", None], "declared_health": ["on_track", None, None], "other": ["off_track"] * 3}
+    )
+    shown = ui.readable(table)
+    assert shown["health"].to_list() == ["Off track", "Done", None]
+    assert shown["declared_health"].to_list() == ["On track", None, None]
+    assert shown["other"].to_list() == ["off_track"] * 3
+
+
+# --- in a running script -----------------------------------------------------------------------------
+
+
+def cache_script() -> None:
+    import streamlit as st
+
+    from pmkit import ui
+
+    cfg = ui.config()
+    facts = ui.facts(cfg)
+    st.text(f"events={facts.events}")
+    st.text(f"missing={ui.compute(cfg, 'explore', key='nope', period=None)}")
+
+
+def test_a_new_ingest_shows_without_a_restart(workspace, monkeypatch):
+    """Results are cached per store version: the next rerun after an ingest reads the new one."""
+    workspace.configure()
+    workspace.load_events([("2026-03-01T10:00Z", "u1", "login")])
+    monkeypatch.setenv("PMKIT_DATA", str(workspace.root))
+    at = AppTest.from_function(cache_script).run()
+    assert not at.exception
+    assert at.text[0].value == "events=1"
+    at.run()
+    assert at.text[0].value == "events=1"
+    workspace.load_events([("2026-03-02T10:00Z", "u2", "login"), ("2026-03-02T11:00Z", "u2", "share")])
+    at.run()
+    assert at.text[0].value == "events=3"
+
+
+def test_a_bad_input_is_an_error_message_not_a_traceback(workspace, monkeypatch):
+    workspace.configure()
+    workspace.load_events([("2026-03-01T10:00Z", "u1", "login")])
+    monkeypatch.setenv("PMKIT_DATA", str(workspace.root))
+    at = AppTest.from_function(cache_script).run()
+    assert not at.exception
+    assert at.text[1].value == "missing=None"
+    assert "metric 'nope' is not defined" in at.error[0].value
+
+
+def link_script() -> None:
+    import streamlit as st
+
+    from pmkit import ui
+
+    st.session_state["range"] = "90d"
+    st.session_state["f_plan"] = ["pro", "team"]
+    st.text(ui.kpi_url("activation", "OBJ-1"))
+    st.text(str(ui.kpi_url(None)))
+
+
+def test_links_to_the_kpi_explorer_keep_the_sidebar_filters():
+    at = AppTest.from_function(link_script).run()
+    assert not at.exception
+    assert at.text[0].value == "kpis?range=90d&f_plan=pro&f_plan=team&metric=activation&objective=OBJ-1"
+    assert at.text[1].value == "None"
+
+
+# --- the login gate ---------------------------------------------------------------------------------
+
+
+@pytest.fixture()
+def hosted(workspace, monkeypatch):
+    """A read-only (hosted) app over a workspace with one day of events."""
+    workspace.configure()
+    workspace.load_events([("2026-03-01T10:00Z", "u1", "login")])
+    monkeypatch.setenv("PMKIT_DATA", str(workspace.root))
+    monkeypatch.setenv("PMKIT_READ_ONLY", "1")
+    return AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+
+
+def shows_the_dashboard(at: AppTest) -> bool:
+    return any(t.value == "Executive summary" for t in at.title)
+
+
+def test_hosted_mode_without_a_login_shows_no_data(hosted):
+    at = hosted.run()
+    assert not at.exception
+    assert "no login is configured" in at.error[0].value
+    assert not shows_the_dashboard(at) and not at.metric
+
+
+def test_hosted_mode_with_passwords_asks_and_checks(hosted):
+    from pmkit.auth import hash_password
+
+    hosted.secrets["pmkit_auth"] = {"passwords": {"ceo@example.com": hash_password("right horse battery")}}
+    at = hosted.run()
+    assert not shows_the_dashboard(at)
+    at.text_input(key="login-user").input("CEO@example.com")
+    at.text_input(key="login-password").input("wrong")
+    at.button[0].click().run()
+    assert at.error[0].value == "Wrong user name or password."
+    assert not shows_the_dashboard(at)
+    at.text_input(key="login-password").input("right horse battery")
+    at.button[0].click().run()
+    assert not at.exception
+    assert shows_the_dashboard(at)
+    assert any("Signed in as ceo@example\\.com" in c.value for c in at.caption)
+
+
+@pytest.mark.parametrize(("email", "allowed"), [("cfo@example.com", True), ("someone@elsewhere.org", False)])
+def test_hosted_mode_with_oidc_checks_the_allow_list(hosted, email, allowed):
+    hosted.secrets["auth"] = {"redirect_uri": "https://pmkit.example.com/oauth2callback", "cookie_secret": "x"}
+    hosted.secrets["pmkit_auth"] = {"allowed_domains": ["example.com"]}
+    hosted.user = {"is_logged_in": True, "email": email}
+    at = hosted.run()
+    assert not at.exception
+    assert shows_the_dashboard(at) is allowed
+    if not allowed:
+        assert "is not on this dashboard's allow-list" in at.error[0].value
+
+
+def test_anonymous_hosting_and_local_mode_need_no_login(hosted, monkeypatch):
+    hosted.secrets["pmkit_auth"] = {"anonymous": True}
+    assert shows_the_dashboard(hosted.run())
+    monkeypatch.delenv("PMKIT_READ_ONLY")
+    local = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60).run()
+    assert shows_the_dashboard(local)
