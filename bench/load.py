@@ -57,9 +57,7 @@ class LoadResult:
 
 async def _finished(page: object, timeout_ms: float) -> None:
     await page.wait_for_selector("[data-testid='stApp']", timeout=timeout_ms)
-    await page.wait_for_function(
-        "() => !document.querySelector('[data-testid=\"stStatusWidget\"]')", timeout=timeout_ms
-    )
+    await page.wait_for_selector("[data-test-script-state='notRunning']", timeout=timeout_ms)
 
 
 async def _session(browser: object, url: str, login: tuple[str, str] | None, result: LoadResult, index: int) -> None:
