@@ -7,6 +7,7 @@ tests/browser/test_load.py (which checks that every page renders without an erro
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import statistics
 import time
 from dataclasses import dataclass, field
@@ -60,36 +61,42 @@ async def _finished(page: object, timeout_ms: float) -> None:
     await page.wait_for_selector("[data-test-script-state='notRunning']", timeout=timeout_ms)
 
 
-async def _session(browser: object, url: str, login: tuple[str, str] | None, result: LoadResult, index: int) -> None:
+async def _session(
+    playwright: object, chromium: str, url: str, login: tuple[str, str] | None, result: LoadResult, index: int
+) -> None:
+    # One browser process per session, as ten viewers have: contexts of one browser share its
+    # connection pool, and ten long-lived Streamlit websockets to one host starve it.
+    browser = await playwright.chromium.launch(executable_path=chromium, headless=True, args=LAUNCH_ARGS)
     context = await browser.new_context()
     page = await context.new_page()
     try:
         began = time.perf_counter()
         await page.goto(url)
-        await _finished(page, 60_000)
+        await _finished(page, 180_000)
         if login:
             await page.get_by_label("E-mail").fill(login[0])
             await page.get_by_label("Password", exact=True).fill(login[1])
             await page.get_by_role("button", name="Sign in").click()
             began = time.perf_counter()
-        await page.get_by_role("heading", name="Executive summary").wait_for(timeout=60_000)
-        await _finished(page, 60_000)
+        await page.get_by_role("heading", name="Executive summary").wait_for(timeout=180_000)
+        await _finished(page, 180_000)
         result.times.setdefault("Executive summary", []).append(time.perf_counter() - began)
         for title in READ_ONLY_PAGES[1:]:
             began = time.perf_counter()
             # Client-side navigation keeps the session (and its login), as a viewer's clicks do.
             await page.get_by_role("link", name=title).first.click()
-            await page.get_by_role("heading", name=title).first.wait_for(timeout=60_000)
-            await _finished(page, 60_000)
+            await page.get_by_role("heading", name=title).first.wait_for(timeout=180_000)
+            await _finished(page, 180_000)
             result.times.setdefault(title, []).append(time.perf_counter() - began)
             if await page.locator("[data-testid='stException']").count():
                 result.errors.append(
                     f"session {index}, {title}: {await page.locator('[data-testid=stException]').first.inner_text()}"
                 )
     except Exception as exc:  # a failed session is a result to report, not a crash of the run
-        result.errors.append(f"session {index}: {type(exc).__name__}: {str(exc).splitlines()[0][:300]}")
+        result.errors.append(f"session {index}, at {page.url}: {type(exc).__name__}: {str(exc).splitlines()[0][:300]}")
     finally:
         await context.close()
+        await browser.close()
 
 
 async def _run(url: str, sessions: int, login: tuple[str, str] | None, chromium: str) -> LoadResult:
@@ -97,16 +104,16 @@ async def _run(url: str, sessions: int, login: tuple[str, str] | None, chromium:
 
     result = LoadResult()
     async with async_playwright() as playwright:
-        browser = await playwright.chromium.launch(executable_path=chromium, headless=True, args=LAUNCH_ARGS)
-        try:
-            await asyncio.gather(*(_session(browser, url, login, result, i) for i in range(sessions)))
-        finally:
-            await browser.close()
+        await asyncio.gather(*(_session(playwright, chromium, url, login, result, i) for i in range(sessions)))
     return result
 
 
 def run_sessions(
     url: str, sessions: int = 10, login: tuple[str, str] | None = None, chromium: str = "/usr/bin/chromium"
 ) -> LoadResult:
-    """Open ``sessions`` browser sessions at once, each visiting every read-only page."""
-    return asyncio.run(_run(url, sessions, login, chromium))
+    """Open ``sessions`` browser sessions at once, each visiting every read-only page.
+
+    Runs in its own thread: Playwright's sync API (the test suite's browser fixture) keeps an
+    event loop running in the main thread, and asyncio allows one loop per thread."""
+    with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(asyncio.run, _run(url, sessions, login, chromium)).result()

@@ -13,6 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
+import threading
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -230,14 +231,32 @@ def _cached_model(data_dir: str, version: int, settings: str, name: str, kwargs:
         return dashboard.PAGE_MODELS[name](reader, cfg, **dict(kwargs))
 
 
+_locks: dict[Any, threading.Lock] = {}
+_locks_guard = threading.Lock()
+
+
+def _compute_lock(key: Any) -> threading.Lock:
+    try:
+        hash(key)
+    except TypeError:
+        return threading.Lock()  # an unhashable argument: no sharing, just compute
+    with _locks_guard:
+        if len(_locks) > 4096:  # old store versions' keys: drop the idle ones
+            for old_key in [k for k, lock in _locks.items() if not lock.locked()]:
+                del _locks[old_key]
+        return _locks.setdefault(key, threading.Lock())
+
+
 def compute(cfg: Config, name: str, **kwargs: Any) -> Any:
     """``dashboard.PAGE_MODELS[name](reader, cfg, **kwargs)`` on the current store version,
     cached until the next ingest or settings change. A problem with the input (an unknown
     metric, a bad segment) is shown with st.error and gives None."""
     try:
-        return _cached_model(
-            str(cfg.data_dir), store_version(cfg), _settings_key(cfg), name, tuple(sorted(kwargs.items()))
-        )
+        key = (str(cfg.data_dir), store_version(cfg), _settings_key(cfg), name, tuple(sorted(kwargs.items())))
+        # Sessions that ask for the same result at once (ten viewers opening the summary after an
+        # ingest) compute it once: the others wait for the first and then read the cache.
+        with _compute_lock(key):
+            return _cached_model(*key)
     except (ValueError, KeyError) as exc:
         st.error(str(exc.args[0]) if exc.args else str(exc))
         return None
@@ -468,8 +487,11 @@ def csv_bytes(table: pl.DataFrame) -> bytes:
         for c, t in table.schema.items()
         if isinstance(t, pl.List)
     )
+    # A native expression, not a Python function per cell: Polars running Python callbacks from
+    # many sessions' threads at once deadlocked the server under ten concurrent viewers.
+    formula = r"^[=+\-@\t\r]"
     safe = flat.with_columns(
-        pl.col(c).map_elements(escape_csv_cell, return_dtype=pl.String)
+        pl.when(pl.col(c).str.contains(formula)).then("'" + pl.col(c)).otherwise(pl.col(c)).alias(c)
         for c, t in flat.schema.items()
         if t == pl.String
     )
