@@ -38,7 +38,7 @@ def thresholds(config: Config) -> roadmap.Thresholds:
 def snapshots(reader: Reader) -> pl.DataFrame:
     """Every loaded roadmap snapshot, in the canonical columns plus snapshot_date."""
     columns = ", ".join([*ROADMAP_COLUMNS, "snapshot_date"])
-    return reader.frame(f"SELECT {columns} FROM roadmap_items ORDER BY snapshot_date, item_id")
+    return reader.frame(f"SELECT {columns} FROM roadmap_items ORDER BY snapshot_date, item_id")  # noqa: S608 - fixed column names
 
 
 def objectives(reader: Reader) -> pl.DataFrame:

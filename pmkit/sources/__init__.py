@@ -35,4 +35,12 @@ def detect(sample: Sample) -> ModuleType:
         if module.detect(sample):
             return module
     shown = ", ".join(sample.columns[:8]) or "(none)"
-    raise Rejected([RowError(1, None, f"the columns ({shown}) match no known export; an events file needs a time, a user and an event column (e.g. event_time,user_id,event), a roadmap needs item ids and titles (e.g. a Jira, Linear or Plane CSV export)")])
+    raise Rejected(
+        [
+            RowError(
+                1,
+                None,
+                f"the columns ({shown}) match no known export; an events file needs a time, a user and an event column (e.g. event_time,user_id,event), a roadmap needs item ids and titles (e.g. a Jira, Linear or Plane CSV export)",
+            )
+        ]
+    )

@@ -25,7 +25,15 @@ def read_csv_strings(sample: Sample) -> pl.DataFrame:
             encoding="utf8-lossy",
         )
     except pl.exceptions.PolarsError as exc:
-        raise Rejected([RowError(None, None, f"the CSV cannot be read ({_first_line(exc)}); check that every row has as many fields as the header and quotes are closed")]) from exc
+        raise Rejected(
+            [
+                RowError(
+                    None,
+                    None,
+                    f"the CSV cannot be read ({_first_line(exc)}); check that every row has as many fields as the header and quotes are closed",
+                )
+            ]
+        ) from exc
     frame = frame.rename({c: c.strip().lstrip("\ufeff") for c in frame.columns})
     if frame.height == 0:
         raise Rejected([RowError(None, None, "the file has a header but no rows (export it again with data)")])

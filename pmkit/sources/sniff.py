@@ -87,30 +87,61 @@ def sniff(path: Path) -> Sample:
         try:
             data = zlib.decompressobj(wbits=zlib.MAX_WBITS | 16).decompress(data, HEAD_BYTES)
         except zlib.error as exc:
-            raise Rejected([RowError(None, None, f"the gzip file cannot be unpacked ({exc}); export it again")]) from exc
+            raise Rejected(
+                [RowError(None, None, f"the gzip file cannot be unpacked ({exc}); export it again")]
+            ) from exc
     if not data.strip(b" \t\r\n\xef\xbb\xbf"):
-        raise Rejected([RowError(None, None, "the file is empty (export it again; a CSV needs a header row and at least one row)")])
+        raise Rejected(
+            [RowError(None, None, "the file is empty (export it again; a CSV needs a header row and at least one row)")]
+        )
     if data.startswith(PARQUET_MAGIC):
         try:
             schema = pq.read_schema(path)
         except Exception as exc:  # pyarrow raises several types for damaged files
-            raise Rejected([RowError(None, None, f"the Parquet file cannot be read ({exc}); it may be truncated, export it again")]) from exc
+            raise Rejected(
+                [RowError(None, None, f"the Parquet file cannot be read ({exc}); it may be truncated, export it again")]
+            ) from exc
         return Sample(path=path, layout="parquet", encoding="binary", text="", columns=tuple(schema.names))
     if looks_binary(data):
-        raise Rejected([RowError(None, None, "this is not a text export (it looks like binary data); save it as CSV, JSON lines or Parquet")])
+        raise Rejected(
+            [
+                RowError(
+                    None,
+                    None,
+                    "this is not a text export (it looks like binary data); save it as CSV, JSON lines or Parquet",
+                )
+            ]
+        )
     text, encoding = decode(data)
     stripped = text.lstrip()
     if stripped.startswith("{"):
         records = first_json_records(stripped)
         if not records:
-            raise Rejected([RowError(1, None, "the file starts like JSON but its first line is not a complete JSON object (expected one object per line)")])
+            raise Rejected(
+                [
+                    RowError(
+                        1,
+                        None,
+                        "the file starts like JSON but its first line is not a complete JSON object (expected one object per line)",
+                    )
+                ]
+            )
         keys: dict[str, None] = {}
         for record in records:
             keys.update(dict.fromkeys(record))
-        return Sample(path=path, layout="jsonl", encoding=encoding, text=text, columns=tuple(keys), records=tuple(records))
+        return Sample(
+            path=path, layout="jsonl", encoding=encoding, text=text, columns=tuple(keys), records=tuple(records)
+        )
     if stripped.startswith("["):
         return Sample(path=path, layout="json", encoding=encoding, text=text)
     header_line = next(iter(text.splitlines()), "")
     delimiter = sniff_delimiter(header_line)
     columns = next(csv.reader(io.StringIO(header_line), delimiter=delimiter), [])
-    return Sample(path=path, layout="csv", encoding=encoding, text=text, delimiter=delimiter, columns=tuple(c.strip() for c in columns))
+    return Sample(
+        path=path,
+        layout="csv",
+        encoding=encoding,
+        text=text,
+        delimiter=delimiter,
+        columns=tuple(c.strip() for c in columns),
+    )
