@@ -29,11 +29,12 @@ from __future__ import annotations
 
 import polars as pl
 
-from pmkit.sources.base import ROW, Parsed, ReadOptions, Rejected, Sample
+from pmkit.sources.base import ROW, Parsed, ReadOptions, Sample
 from pmkit.sources.csvfile import column_lookup, read_csv_strings
 from pmkit.sources.roadmap_common import (
     DEFAULT_OPTIONS,
     KIND,
+    ExportColumns,
     canonical_frame,
     clean_text,
     column_or_nulls,
@@ -42,9 +43,7 @@ from pmkit.sources.roadmap_common import (
     first_date,
     first_filled,
     first_number,
-    id_errors,
     joined_ids,
-    missing_column,
     nulls,
     ordered,
     repeated_columns,
@@ -77,17 +76,8 @@ def detect(sample: Sample) -> bool:
 def read(sample: Sample, options: ReadOptions = DEFAULT_OPTIONS) -> Parsed:
     """The export as canonical roadmap rows, one per issue, with a RowError per bad row."""
     raw = clean_text(read_csv_strings(sample))
-    key = column_lookup(raw, "Issue key")
-    if key is None:
-        raise Rejected([missing_column("Issue key", HEADER_EXAMPLE)])
-    errors = id_errors(raw, key, "PROJ-123")
-    mapping: dict[str, str] = {key: "item_id"}
-
-    def pick(canonical: str, *aliases: str) -> str | None:
-        column = column_lookup(raw, *aliases)
-        if column is not None:
-            mapping[column] = canonical
-        return column
+    export = ExportColumns(raw, "Issue key", HEADER_EXAMPLE, "PROJ-123")
+    key, errors, mapping, pick = export.key, export.errors, export.mapping, export.pick
 
     def picks(canonical: str, *aliases: str) -> list[str]:
         columns = repeated_columns(raw, *aliases)

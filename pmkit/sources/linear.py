@@ -29,20 +29,19 @@ from __future__ import annotations
 
 import polars as pl
 
-from pmkit.sources.base import ROW, Parsed, ReadOptions, Rejected, Sample
-from pmkit.sources.csvfile import column_lookup, read_csv_strings
+from pmkit.sources.base import ROW, Parsed, ReadOptions, Sample
+from pmkit.sources.csvfile import read_csv_strings
 from pmkit.sources.roadmap_common import (
     DEFAULT_OPTIONS,
     KIND,
+    ExportColumns,
     add_containers,
     canonical_frame,
     clean_text,
     column_or_nulls,
     columns_lower,
     date_column,
-    id_errors,
     joined_ids,
-    missing_column,
     number_column,
     ordered,
     repeated_columns,
@@ -69,17 +68,8 @@ def read(sample: Sample, options: ReadOptions = DEFAULT_OPTIONS) -> Parsed:
     """The export as canonical roadmap rows: issues, then the milestones, projects and
     initiatives they belong to."""
     raw = unescape_formulas(clean_text(read_csv_strings(sample)))
-    key = column_lookup(raw, "ID")
-    if key is None:
-        raise Rejected([missing_column("ID", HEADER_EXAMPLE)])
-    errors = id_errors(raw, key, "ENG-123")
-    mapping: dict[str, str] = {key: "item_id"}
-
-    def pick(canonical: str, *aliases: str) -> str | None:
-        column = column_lookup(raw, *aliases)
-        if column is not None:
-            mapping[column] = canonical
-        return column
+    export = ExportColumns(raw, "ID", HEADER_EXAMPLE, "ENG-123")
+    key, errors, mapping, pick = export.key, export.errors, export.mapping, export.pick
 
     def dates(column: str | None) -> pl.Series:
         return date_column(raw, column, formats=(), example=DATE_EXAMPLE, timezone=options.timezone, errors=errors)

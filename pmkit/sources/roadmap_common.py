@@ -437,3 +437,30 @@ def _zone(name: str) -> ZoneInfo:
         return ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError):
         return ZoneInfo("UTC")
+
+
+class ExportColumns:
+    """The start every roadmap export shares: find the id column (or reject the file naming it),
+    list the rows with a missing or repeated id, and record which source column became which
+    canonical one as columns are picked (``Parsed.mapping``)."""
+
+    def __init__(self, raw: pl.DataFrame, id_column: str, header_example: str, id_example: str) -> None:
+        from pmkit.sources.base import Rejected
+        from pmkit.sources.csvfile import column_lookup
+
+        key = column_lookup(raw, id_column)
+        if key is None:
+            raise Rejected([missing_column(id_column, header_example)])
+        self.raw = raw
+        self.key = key
+        self.errors = id_errors(raw, key, id_example)
+        self.mapping: dict[str, str] = {key: "item_id"}
+
+    def pick(self, canonical: str, *aliases: str) -> str | None:
+        """The first of ``aliases`` the export has, recorded as the source of ``canonical``."""
+        from pmkit.sources.csvfile import column_lookup
+
+        column = column_lookup(self.raw, *aliases)
+        if column is not None:
+            self.mapping[column] = canonical
+        return column
