@@ -196,3 +196,16 @@ def test_a_published_copy_answers_like_the_source(tmp_path: Path) -> None:
     assert main(["publish", "--data", str(source.data_dir), "--to", str(tmp_path / "hosted")]) == 0
     assert_frame_equal(snapshot(tmp_path / "hosted")["kpi_daily"], snapshot(source.data_dir)["kpi_daily"])
     assert snapshot(tmp_path / "hosted")["events"].height == 100
+
+
+def test_a_row_cut_short_in_the_middle_of_a_file_is_rejected_not_padded(tmp_path: Path) -> None:
+    config = load_config(tmp_path / "ws")
+    text = (
+        HEADER
+        + "2026-03-01T10:00:00Z,u1,login,x1,free\n2026-03-01T11:00:00Z,u2,login\n2026-03-01T12:00:00Z,u3,login,x3,pro\n"
+    )
+    (result,) = ingest([write(tmp_path / "cut.csv", text)], config)
+    assert result.status == "rejected"
+    assert result.messages() == [
+        "cut.csv, row 3: this row has 3 fields but the header has 5 (the row is cut short or has an extra comma; fix or remove the row)"
+    ]

@@ -35,9 +35,59 @@ def read_csv_strings(sample: Sample) -> pl.DataFrame:
             ]
         ) from exc
     frame = frame.rename({c: c.strip().lstrip("\ufeff") for c in frame.columns})
+    ragged = ragged_rows(source, sample.delimiter or ",", frame.width)
+    if ragged:
+        raise Rejected(ragged)
     if frame.height == 0:
         raise Rejected([RowError(None, None, "the file has a header but no rows (export it again with data)")])
     return frame.with_columns(pl.int_range(2, frame.height + 2, dtype=pl.Int64).alias(ROW))
+
+
+DELIMITER_NAMES = {",": "comma", ";": "semicolon", "\t": "tab", "|": "pipe"}
+MAX_RAGGED_SHOWN = 20
+
+
+def ragged_rows(source: object, delimiter: str, width: int) -> list[RowError]:
+    """Rows with more or fewer fields than the header. Polars pads a short row with nulls
+    silently (`2026-03-01T10:00:00Z,u1` under a 3-column header would load with no event), so
+    each physical line's delimiters are counted here: about a second for 10M rows. Lines holding
+    a quote are not counted (a quoted field may contain the delimiter), and a file with a quoted
+    line break is not checked at all, since its lines are no longer rows."""
+    try:
+        lines = pl.read_csv(
+            source,
+            has_header=False,
+            separator="\x1f",
+            quote_char=None,
+            infer_schema=False,
+            new_columns=["line"],
+            encoding="utf8-lossy",
+        )
+    except pl.exceptions.PolarsError:
+        return []  # a unit separator inside the data: leave the check to the CSV reader
+    numbered = lines.with_row_index("row", offset=1).filter(pl.col("row") > 1, pl.col("line").is_not_null())
+    quotes = numbered["line"].str.count_matches('"', literal=True)
+    if (quotes % 2 == 1).any():
+        return []
+    counts = (
+        numbered.filter(quotes == 0)
+        .with_columns((pl.col("line").str.count_matches(delimiter, literal=True) + 1).alias("fields"))
+        .filter((pl.col("fields") != width) & (pl.col("line").str.strip_chars() != ""))
+    )
+    name = DELIMITER_NAMES.get(delimiter, repr(delimiter))
+    errors = [
+        RowError(
+            int(row),
+            None,
+            f"this row has {fields} fields but the header has {width} (the row is cut short or has an extra {name}; fix or remove the row)",
+        )
+        for row, fields in counts.select("row", "fields").head(MAX_RAGGED_SHOWN).iter_rows()
+    ]
+    if counts.height > MAX_RAGGED_SHOWN:
+        errors.append(
+            RowError(None, None, f"{counts.height - MAX_RAGGED_SHOWN} more rows with the wrong number of fields")
+        )
+    return errors
 
 
 def column_lookup(frame: pl.DataFrame, *aliases: str) -> str | None:
