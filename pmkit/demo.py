@@ -32,6 +32,8 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 
+from pmkit.canonical import OBJECTIVE_COLUMNS, ROADMAP_COLUMNS
+
 DAYS = 182  # about six months of events, ending on `end`
 DAY = 86_400  # seconds
 
@@ -118,37 +120,9 @@ EVENTS_HEADER = (
     "platform",
     "app_version",
 )
-ROADMAP_HEADER = (
-    "item_id",
-    "title",
-    "item_type",
-    "parent_id",
-    "objective_id",
-    "metric",
-    "owner",
-    "team",
-    "status",
-    "status_category",
-    "start_date",
-    "due_date",
-    "baseline_due_date",
-    "completed_date",
-    "estimate",
-    "progress",
-    "declared_health",
-    "blocked_by",
-)
-OBJECTIVES_HEADER = (
-    "objective_id",
-    "title",
-    "metric",
-    "baseline",
-    "target",
-    "start_date",
-    "target_date",
-    "direction",
-    "owner",
-)
+# pmkit's own CSV layouts are the canonical tables (the source column is set by the reader).
+ROADMAP_HEADER = tuple(column for column in ROADMAP_COLUMNS if column != "source")
+OBJECTIVES_HEADER = tuple(OBJECTIVE_COLUMNS)
 FEEDBACK_HEADER = ("submitted_at", "user_id", "score", "scale", "comment", "source", "plan", "country")
 ROADMAP_SNAPSHOT_WEEKS_BEFORE_END = (20, 15, 10, 6, 2, 0)
 # pmkit's CSV time format: ISO-8601 UTC with a Z, e.g. 2026-03-01T10:00:00Z.
