@@ -29,6 +29,7 @@ pages = {
         st.Page("pages/feedback.py", title="Voice of customer", icon=":material/forum:"),
     ],
 }
+ui.follow_new_data(cfg)
 if not cfg.read_only:
     pages["Workspace"] = [st.Page("pages/data.py", title="Data", icon=":material/upload_file:")]
 st.navigation(pages).run()

@@ -169,6 +169,23 @@ def signed_in(cfg: Config) -> bool:
     return False
 
 
+NEW_DATA_CHECK_SECONDS = 30
+
+
+def follow_new_data(cfg: Config) -> None:
+    """Rerun the page when an ingest (here or on another host) publishes a new store version, so
+    a dashboard left open shows new data within a minute without a click or a restart. Checking
+    is a read of store/CURRENT every 30 s; nothing is recomputed unless the version changed."""
+    seen = store_version(cfg)
+
+    @st.fragment(run_every=NEW_DATA_CHECK_SECONDS)
+    def _check() -> None:
+        if store_version(cfg) != seen:
+            st.rerun(scope="app")
+
+    _check()
+
+
 def sign_in_page() -> None:
     """The only page a viewer who is not signed in gets (app.py routes to it)."""
     cfg = config(from_app=True)

@@ -51,3 +51,38 @@ def test_read_only_mode_has_no_data_page(browser: object, demo_workspace: Path) 
         page.close()
     finally:
         server.stop()
+
+
+def test_an_open_dashboard_shows_data_published_by_another_process_without_a_click(
+    browser: object, tmp_path: Path
+) -> None:
+    import os
+    import subprocess
+    import sys
+
+    from conftest import ROOT
+
+    data = tmp_path / "ws"
+    first = tmp_path / "first.csv"
+    first.write_text("event_time,user_id,event\n2026-03-01T10:00:00Z,u1,signup\n")
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    subprocess.run(
+        [sys.executable, "-m", "pmkit", "ingest", str(first), "--data", str(data)], cwd=ROOT, env=env, check=True
+    )
+    server = Server(data)
+    try:
+        page = browser.new_page()
+        page.goto(f"{server.url}/data")
+        wait_for_app(page)
+        page.get_by_text("first.csv").first.wait_for(state="attached", timeout=30_000)
+        second = tmp_path / "second_export.csv"
+        second.write_text("event_time,user_id,event\n2026-03-02T10:00:00Z,u2,login\n")
+        subprocess.run(
+            [sys.executable, "-m", "pmkit", "ingest", str(second), "--data", str(data)], cwd=ROOT, env=env, check=True
+        )
+        # No click, no reload: the page notices the new store version by itself.
+        page.get_by_text("second_export.csv").first.wait_for(state="attached", timeout=60_000)
+        assert_no_exception(page)
+        page.close()
+    finally:
+        server.stop()
