@@ -34,6 +34,7 @@ from pmkit.ingest import FileResult
 from pmkit.metrics import Period, Segment
 from pmkit.store import Store
 
+# Spreadsheet apps run cells starting with these as formulas: downloads prefix them with '.
 CSV_FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 # Markdown, Streamlit's directives (:red[...], :material/icon:), LaTeX ($...$) and HTML all start
 # from ASCII punctuation; a backslash before each makes CommonMark show it as typed.
@@ -491,13 +492,6 @@ def table(
         )
 
 
-def escape_csv_cell(value: Any) -> Any:
-    """Spreadsheet apps run cells starting with = + - @ as formulas: prefix them with '."""
-    if isinstance(value, str) and value.startswith(CSV_FORMULA_PREFIXES):
-        return "'" + value
-    return value
-
-
 def csv_bytes(table: pl.DataFrame) -> bytes:
     flat = table.with_columns(
         pl.col(c).list.eval(pl.element().cast(pl.String)).list.join("; ")
@@ -506,7 +500,7 @@ def csv_bytes(table: pl.DataFrame) -> bytes:
     )
     # A native expression, not a Python function per cell: Polars running Python callbacks from
     # many sessions' threads at once deadlocked the server under ten concurrent viewers.
-    formula = r"^[=+\-@\t\r]"
+    formula = "^[" + "".join(re.escape(c) for c in CSV_FORMULA_PREFIXES) + "]"
     safe = flat.with_columns(
         pl.when(pl.col(c).str.contains(formula)).then("'" + pl.col(c)).otherwise(pl.col(c)).alias(c)
         for c, t in flat.schema.items()
