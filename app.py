@@ -12,8 +12,8 @@ if not ui.signed_in(cfg):
     st.navigation([st.Page(ui.sign_in_page, title="Sign in", icon=":material/lock:")], position="hidden").run()
     st.stop()
 if not cfg.read_only and is_empty(cfg):
-    with st.spinner("Building the demo workspace (first start only)…"):
-        cfg = ensure_demo(cfg)
+    with ui.progress_bar("Building the demo workspace (first start only)…") as progress:
+        cfg = ensure_demo(cfg, progress=progress)
 
 pages = {
     "Overview": [

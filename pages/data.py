@@ -38,8 +38,9 @@ if uploads and st.button("Load files", type="primary"):
                 f"{upload.name}: {upload.size / 1e6:,.0f} MB is more than the {limit_mb} MB limit (split the export, or raise ingest.max_upload_mb)"
             )
             continue
-        with st.spinner(f"Loading {upload.name}…"):
-            ui.show_result(load_upload(cfg, upload.name, upload.getvalue(), skip_bad_rows=skip_bad_rows))
+        with ui.progress_bar(f"Loading {upload.name}…") as progress:
+            result = load_upload(cfg, upload.name, upload.getvalue(), skip_bad_rows=skip_bad_rows, progress=progress)
+        ui.show_result(result)
 
 st.subheader("Inbox")
 waiting = sorted(p.name for p in cfg.inbox.iterdir() if p.is_file()) if cfg.inbox.exists() else []
@@ -47,7 +48,9 @@ st.caption(f"{cfg.inbox}: {len(waiting)} file(s) waiting")
 if waiting:
     st.dataframe({"file": waiting}, hide_index=True)
     if st.button("Load the inbox"):
-        for result in ingest_inbox(cfg):
+        with ui.progress_bar("Loading the inbox…") as progress:
+            results = ingest_inbox(cfg, progress=progress)
+        for result in results:
             ui.show_result(result)
 
 st.subheader("Last results")

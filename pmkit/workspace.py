@@ -74,12 +74,18 @@ def safe_upload_name(name: str) -> str:
 
 
 def load_upload(
-    config: Config, name: str, content: bytes, *, as_of: dt.date | None = None, skip_bad_rows: bool = False
+    config: Config,
+    name: str,
+    content: bytes,
+    *,
+    as_of: dt.date | None = None,
+    skip_bad_rows: bool = False,
+    progress: Progress | None = None,
 ) -> FileResult:
     """Save an upload into the inbox and load it with the same rules as the CLI."""
     config.inbox.mkdir(parents=True, exist_ok=True)
     path = config.inbox / safe_upload_name(name)
     path.write_bytes(content)
-    (result,) = ingest([path], config, as_of=as_of, skip_bad_rows=skip_bad_rows)
+    (result,) = ingest([path], config, as_of=as_of, skip_bad_rows=skip_bad_rows, progress=progress)
     file_away(result, config)
     return result

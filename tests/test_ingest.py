@@ -1,5 +1,5 @@
 """Ingest: whole files or nothing, duplicates change nothing, inbox files are never lost,
-and rollups built a day at a time equal rollups built at once."""
+and rollups built a day at a time equal rollups built at once; progress only moves forward."""
 
 import datetime as dt
 import json
@@ -9,8 +9,8 @@ from pathlib import Path
 import polars as pl
 from polars.testing import assert_frame_equal
 
-from pmkit.config import load_config
-from pmkit.ingest import ingest, ingest_inbox
+from pmkit.config import Config, load_config
+from pmkit.ingest import FILES_SHARE, ingest, ingest_inbox
 from pmkit.store import Store
 
 HEADER = "event_time,user_id,event,event_id,plan\n"
@@ -209,3 +209,74 @@ def test_a_row_cut_short_in_the_middle_of_a_file_is_rejected_not_padded(tmp_path
     assert result.messages() == [
         "cut.csv, row 3: this row has 3 fields but the header has 5 (the row is cut short or has an extra comma; fix or remove the row)"
     ]
+
+
+# --- progress ------------------------------------------------------------------------------------
+
+
+def reported_progress(paths: list[Path], config: Config) -> list[tuple[str, float]]:
+    """Every (message, fraction) an ingest of ``paths`` reports, in order."""
+    reports: list[tuple[str, float]] = []
+    ingest(paths, config, progress=lambda message, fraction: reports.append((message, fraction)))
+    return reports
+
+
+def assert_moves_forward(reports: list[tuple[str, float]]) -> None:
+    fractions = [fraction for _, fraction in reports]
+    assert fractions == sorted(fractions), reports
+    assert fractions[0] >= 0.0
+    assert reports[-1] == ("Publishing", 1.0)
+
+
+def test_one_file_moves_the_bar_at_each_stage_of_its_load(tmp_path: Path) -> None:
+    """A big file does not sit at 0% until it is done: each stage of its load moves the bar on."""
+    config = load_config(tmp_path / "ws")
+    reports = reported_progress([write(tmp_path / "big.csv", HEADER + "".join(random_events(500, 11)))], config)
+    assert_moves_forward(reports)
+    assert [message for message, _ in reports] == [
+        "Loading big.csv (1 of 1): reading and checking rows",
+        "Loading big.csv (1 of 1): storing 500 rows",
+        "Loading big.csv (1 of 1): grouping by day and user",
+        "Loading big.csv (1 of 1): merging into the rollups",
+        "Updating the daily metric series",
+        "Publishing",
+    ]
+    fractions = [fraction for _, fraction in reports]
+    assert len(set(fractions)) == len(fractions)  # no stage leaves the bar where it was
+
+
+def test_several_files_each_move_the_bar_within_their_own_share(tmp_path: Path) -> None:
+    """File i of n reports between i/n and (i+1)/n: loaded events go through every stage, a roadmap
+    through reading and storing, a rejected or duplicate file stops after reading."""
+    config = load_config(tmp_path / "ws")
+    events = write(tmp_path / "a.csv", HEADER + "".join(random_events(50, 12)))
+    paths = [
+        events,
+        write(
+            tmp_path / "roadmap_2026-03-13.csv",
+            "item_id,title,item_type,status_category,due_date\nE1,Checkout,epic,in_progress,2026-04-01\n",
+        ),
+        write(tmp_path / "bad.csv", "event_time,user_id,event\nnot a time,u1,login\n"),
+        write(tmp_path / "copy.csv", events.read_bytes()),
+        write(tmp_path / "b.csv", HEADER + "".join(random_events(50, 13))),
+    ]
+    reports: list[tuple[str, float]] = []
+    results = ingest(paths, config, progress=lambda message, fraction: reports.append((message, fraction)))
+    assert [r.status for r in results] == ["loaded", "loaded", "rejected", "duplicate", "loaded"]
+    assert_moves_forward(reports)
+    stages_per_file = []
+    for index, path in enumerate(paths):
+        own = [f for m, f in reports if m.startswith(f"Loading {path.name} ({index + 1} of 5): ")]
+        share = (FILES_SHARE * index / 5, FILES_SHARE * (index + 1) / 5)
+        assert all(share[0] <= fraction < share[1] for fraction in own), (path.name, own)
+        stages_per_file.append(len(own))
+    assert stages_per_file == [4, 2, 1, 1, 4]
+
+
+def test_a_rollup_rebuild_is_reported_before_the_files(tmp_path: Path) -> None:
+    data = tmp_path / "ws"
+    ingest([write(tmp_path / "a.csv", "event_time,user_id,event\n2026-03-02T03:00:00Z,u1,login\n")], load_config(data))
+    write(data / "pmkit.toml", '[workspace]\ntimezone = "America/New_York"\n')
+    reports = reported_progress([write(tmp_path / "b.csv", HEADER + "".join(random_events(20, 14)))], load_config(data))
+    assert_moves_forward(reports)
+    assert reports[0] == ("Rebuilding the rollups from all events (the time zone or active events changed)", 0.0)

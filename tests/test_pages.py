@@ -221,6 +221,30 @@ def test_data_page_says_what_is_loaded(monkeypatch, known_data):
     assert any("activation" in str(df.value) for df in at.dataframe)  # the metric definitions table
 
 
+def test_data_page_loads_an_upload_and_the_inbox_and_shows_the_results(monkeypatch, empty_data):
+    """Each load runs behind a progress bar that is gone when it ends; its result and the new
+    "What is loaded" numbers show in the same run."""
+    at = open_page(monkeypatch, empty_data, "data")
+    upload = b"event_time,user_id,event\n2026-03-01T10:00:00Z,u1,signup\n2026-03-02T10:00:00Z,u2,login\n"
+    at.file_uploader[0].set_value(("events <b>march</b>.csv", upload, "text/csv")).run()
+    next(b for b in at.button if b.label == "Load files").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert any("loaded 2 rows as events" in unescape(s) for s in texts(at.success)), texts(at.success)
+    assert len(at.progress) == 0
+    assert metric_value(at, "Events") == "2"
+
+    inbox = empty_data / "inbox"
+    inbox.mkdir(exist_ok=True)
+    (inbox / "april.csv").write_text("event_time,user_id,event\n2026-04-01T10:00:00Z,u3,signup\n")
+    at.run()
+    next(b for b in at.button if b.label == "Load the inbox").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert "april.csv: loaded 1 rows as events (pmkit events CSV)" in [unescape(s) for s in texts(at.success)]
+    assert len(at.progress) == 0
+    assert metric_value(at, "Events") == "3"
+    assert list(inbox.iterdir()) == []
+
+
 def test_objectives_page_links_each_objective_to_its_metric(monkeypatch, known_data):
     at = open_page(monkeypatch, known_data, "objectives")
     assert ui.safe_text("OBJ-9 · Grow **daily** use <b>now</b>") in texts(at.subheader)

@@ -167,6 +167,38 @@ def test_links_to_the_kpi_explorer_keep_the_sidebar_filters():
     assert at.text[1].value == "None"
 
 
+HOSTILE_FILE = "**x** <img src=x onerror=alert(1)> [y](javascript:alert(1)).csv"
+
+
+def halfway_progress_script(message: str) -> None:
+    """A load caught halfway (the block is never left): the bar as a viewer sees it then."""
+    from pmkit import ui
+
+    report = ui.progress_bar("Loading the inbox…").__enter__()
+    report(message, 0.25)
+
+
+def finished_progress_script(message: str) -> None:
+    import streamlit as st
+
+    from pmkit import ui
+
+    with ui.progress_bar("Loading the inbox…") as report:
+        report(message, 0.5)
+    st.text("done")
+
+
+def test_a_progress_bar_shows_file_names_as_text_and_is_gone_when_done():
+    message = f"Loading {HOSTILE_FILE} (1 of 2): storing 2 rows"
+    at = AppTest.from_function(halfway_progress_script, args=(message,)).run()
+    assert not at.exception
+    (bar,) = at.progress
+    assert (bar.value, bar.text) == (25, ui.safe_text(message))
+    at = AppTest.from_function(finished_progress_script, args=(message,)).run()
+    assert not at.exception
+    assert len(at.progress) == 0 and at.text[0].value == "done"
+
+
 # --- the login gate ---------------------------------------------------------------------------------
 
 
