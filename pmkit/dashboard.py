@@ -1,8 +1,8 @@
 """Page models: what each dashboard page shows, assembled from the engine. Pure: no Streamlit.
 
 The pages stay UI only: they call ``pmkit.ui.compute(config, NAME, **kwargs)``, which runs
-``NAME(reader, config, **kwargs)`` from ``PAGE_MODELS`` on the current store version and caches
-the result until the next ingest. Every number here comes from ``pmkit.metrics``,
+``NAME(reader, config, **kwargs)`` from ``PAGE_MODELS`` on the current store version through a
+``PageCache``, so a result is computed once per store version and settings. Every number here comes from ``pmkit.metrics``,
 ``pmkit.roadmap`` and (when present) ``pmkit.objectives`` / ``pmkit.impact``; this module only
 chooses, joins and words them.
 
@@ -15,9 +15,12 @@ chooses, joins and words them.
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 import json
 import math
+import threading
+from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -30,7 +33,7 @@ from pmkit.definitions import DefinitionError, Definitions, MetricDefinition, lo
 from pmkit.formatting import format_change, format_date, format_days, format_percent, format_value
 from pmkit.metrics import Period, Segment
 from pmkit.metrics.base import Fragment, run
-from pmkit.store import Reader, quote_identifier
+from pmkit.store import Reader, Store, quote_identifier
 
 # Metrics whose bucket value is a mean, share or ratio: a per-day target applies to any grain.
 # Sums (count, events, revenue, ...) grow with the bucket, so a per-day target only fits days.
@@ -1056,3 +1059,60 @@ PAGE_MODELS: dict[str, Callable[..., Any]] = {
         feedback_answers,
     )
 }
+
+
+def settings_key(config: Config) -> str:
+    """Everything in the settings that changes a result (metric definitions, thresholds, ...)."""
+    return json.dumps([config.values, config.metrics, config.objectives], sort_keys=True, default=str)
+
+
+class PageCache:
+    """``PAGE_MODELS`` results kept per (workspace, store version, settings, name, arguments).
+
+    A new store version or a settings change is a new key, so nothing is ever stale; the least
+    recently used entries go beyond ``max_entries``. Callers that ask for the same result at once
+    (ten viewers opening the summary after an ingest) compute it once: the others wait for the
+    first. Lists and dicts are handed out as copies; frames and frozen dataclasses as they are
+    (nothing in pmkit changes them in place).
+    """
+
+    def __init__(self, max_entries: int = 512) -> None:
+        self.max_entries = max_entries
+        self._results: OrderedDict[Any, Any] = OrderedDict()
+        self._locks: dict[Any, threading.Lock] = {}
+        self._guard = threading.Lock()
+
+    def compute(self, config: Config, name: str, **kwargs: Any) -> Any:
+        """``PAGE_MODELS[name](reader, config, **kwargs)`` on the current store version."""
+        store = Store(config.store_dir)
+        key = (str(config.data_dir), store.current_version(), settings_key(config), name, tuple(sorted(kwargs.items())))
+        try:
+            hash(key)
+        except TypeError:  # an unhashable argument: no caching, just compute
+            with store.reader() as reader:
+                return PAGE_MODELS[name](reader, config, **kwargs)
+        with self._guard:
+            lock = self._locks.setdefault(key, threading.Lock())
+        with lock:
+            with self._guard:
+                if key in self._results:
+                    self._results.move_to_end(key)
+                    return _handed_out(self._results[key])
+            with store.reader() as reader:
+                result = PAGE_MODELS[name](reader, config, **kwargs)
+            with self._guard:
+                self._results[key] = result
+                while len(self._results) > self.max_entries:
+                    self._results.popitem(last=False)
+                if len(self._locks) > 4 * self.max_entries:  # keys of old versions: drop idle locks
+                    for old in [k for k, held in self._locks.items() if not held.locked() and k not in self._results]:
+                        del self._locks[old]
+            return _handed_out(result)
+
+    def clear(self) -> None:
+        with self._guard:
+            self._results.clear()
+
+
+def _handed_out(result: Any) -> Any:
+    return copy.copy(result) if isinstance(result, list | dict) else result

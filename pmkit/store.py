@@ -17,6 +17,7 @@ ingest needs; a kill at any moment leaves CURRENT on the last whole version.
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import fcntl
 import os
 import re
@@ -195,6 +196,9 @@ class Reader:
     def __init__(self, store: Store, version: int) -> None:
         self.store = store
         self.version = version
+        # Results that cannot change while this version is open (workspace facts, metric
+        # series), kept for this reader's life: one page asks for the same series many times.
+        self.memo: dict[Any, Any] = {}
         self.con = duckdb.connect(":memory:")
         self.con.execute("SET TimeZone = 'UTC'")
         if version:
@@ -209,22 +213,7 @@ class Reader:
             self.con.execute(sql_text("schema"))
             files = []
         self.dimensions: list[str] = self.con.sql("SELECT name FROM dimensions ORDER BY name").pl()["name"].to_list()
-        if files:
-            # Views cannot take parameters: the list is spliced, but every name is one the
-            # ingest generated (f000012.parquet), checked again here.
-            if not all(PARQUET_FILE.match(Path(f).name) for f in files):
-                raise ValueError("unexpected file name in the store's batch list")
-            listed = ", ".join(f"'{f}'" for f in files)
-            self.con.execute(
-                f"CREATE VIEW memory.main.events AS SELECT * FROM read_parquet([{listed}], union_by_name = true)"  # noqa: S608
-            )
-        else:
-            dims = "".join(f", NULL::VARCHAR AS {quote_identifier(d)}" for d in self.dimensions)
-            self.con.execute(
-                "CREATE VIEW memory.main.events AS SELECT NULL::TIMESTAMP AS event_time, NULL::VARCHAR AS user_id, "
-                "NULL::BIGINT AS user_key, NULL::VARCHAR AS event, NULL::VARCHAR AS event_id, NULL::VARCHAR AS session_id, "
-                f"NULL::DOUBLE AS revenue, NULL::BIGINT AS file_id{dims} WHERE false"
-            )
+        create_events_view(self.con, "memory.main.events", files, self.dimensions)
         # Readers only ever need this version's Parquet files: no other file, no network, no
         # ATTACH, and the settings cannot be changed back by a later statement.
         self.con.execute("SET allowed_directories = $dirs", {"dirs": [f"{store.events_dir}/"]})
@@ -253,6 +242,30 @@ class Reader:
         return rows[0][0] if rows else default
 
 
+def create_events_view(
+    con: duckdb.DuckDBPyConnection, name: str, files: list[str], dimensions: list[str], *, temporary: bool = False
+) -> None:
+    """``name`` (a fixed pmkit name) as a view over the store's Parquet ``files``, or an empty
+    view with the event columns when nothing is loaded. ``temporary``: for this connection only."""
+    create = "CREATE OR REPLACE TEMP VIEW" if temporary else "CREATE OR REPLACE VIEW"
+    if files:
+        # Views cannot take parameters: the list is spliced, but every name is one the
+        # ingest generated (f000012.parquet), checked again here.
+        if not all(PARQUET_FILE.match(Path(f).name) for f in files):
+            raise ValueError("unexpected file name in the store's batch list")
+        listed = ", ".join(f"'{f}'" for f in files)
+        con.execute(
+            f"{create} {name} AS SELECT * FROM read_parquet([{listed}], union_by_name = true)"  # noqa: S608
+        )
+    else:
+        dims = "".join(f", NULL::VARCHAR AS {quote_identifier(d)}" for d in dimensions)
+        con.execute(
+            f"{create} {name} AS SELECT NULL::TIMESTAMP AS event_time, NULL::VARCHAR AS user_id, "  # noqa: S608
+            "NULL::BIGINT AS user_key, NULL::VARCHAR AS event, NULL::VARCHAR AS event_id, NULL::VARCHAR AS session_id, "
+            f"NULL::DOUBLE AS revenue, NULL::BIGINT AS file_id{dims} WHERE false"
+        )
+
+
 class Writer:
     """The read-write connection of one ingest, on the unpublished copy of the next version."""
 
@@ -261,6 +274,10 @@ class Writer:
         self.con = con
         self.version = version
         self.new_files: list[Path] = []
+        # Days whose rollups this ingest changed (first, last), and whether it rebuilt them all:
+        # what the materialised metric series must recompute before publishing.
+        self.changed_days: list[tuple[dt.date, dt.date]] = []
+        self.rebuilt = False
         self.con.execute("SET TimeZone = 'UTC'")
 
     def ensure_schema(self) -> None:

@@ -10,11 +10,10 @@ shapes a view is bound to a query parameter named by its key (``range``, ``dates
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
-import json
 import re
-import threading
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
@@ -30,7 +29,7 @@ from pmkit.config import Config, ConfigError, load_config
 from pmkit.dashboard import Facts, Scorecard, SurveyScore
 from pmkit.definitions import DEFINITIONS
 from pmkit.formatting import format_date, format_days
-from pmkit.ingest import FileResult
+from pmkit.ingest import FileResult, Progress
 from pmkit.metrics import Period, Segment
 from pmkit.store import Store
 
@@ -237,32 +236,8 @@ def frame(cfg: Config, sql: str, **params: Any) -> pl.DataFrame:
     return _cached_frame(str(cfg.store_dir), store_version(cfg), sql, tuple(sorted(params.items())))
 
 
-def _settings_key(cfg: Config) -> str:
-    """Everything in the settings that changes a result (metric definitions, thresholds, ...)."""
-    return json.dumps([cfg.values, cfg.metrics, cfg.objectives], sort_keys=True, default=str)
-
-
-@st.cache_data(show_spinner=False, max_entries=512)
-def _cached_model(data_dir: str, version: int, settings: str, name: str, kwargs: tuple[tuple[str, Any], ...]) -> Any:
-    cfg = load_config(data_dir)
-    with Store(cfg.store_dir).reader() as reader:
-        return dashboard.PAGE_MODELS[name](reader, cfg, **dict(kwargs))
-
-
-_locks: dict[Any, threading.Lock] = {}
-_locks_guard = threading.Lock()
-
-
-def _compute_lock(key: Any) -> threading.Lock:
-    try:
-        hash(key)
-    except TypeError:
-        return threading.Lock()  # an unhashable argument: no sharing, just compute
-    with _locks_guard:
-        if len(_locks) > 4096:  # old store versions' keys: drop the idle ones
-            for old_key in [k for k, lock in _locks.items() if not lock.locked()]:
-                del _locks[old_key]
-        return _locks.setdefault(key, threading.Lock())
+# One per server process: every session reads through it (see dashboard.PageCache).
+_page_cache = dashboard.PageCache()
 
 
 def compute(cfg: Config, name: str, **kwargs: Any) -> Any:
@@ -270,11 +245,7 @@ def compute(cfg: Config, name: str, **kwargs: Any) -> Any:
     cached until the next ingest or settings change. A problem with the input (an unknown
     metric, a bad segment) is shown with st.error and gives None."""
     try:
-        key = (str(cfg.data_dir), store_version(cfg), _settings_key(cfg), name, tuple(sorted(kwargs.items())))
-        # Sessions that ask for the same result at once (ten viewers opening the summary after an
-        # ingest) compute it once: the others wait for the first and then read the cache.
-        with _compute_lock(key):
-            return _cached_model(*key)
+        return _page_cache.compute(cfg, name, **kwargs)
     except (ValueError, KeyError) as exc:
         st.error(str(exc.args[0]) if exc.args else str(exc))
         return None
@@ -563,6 +534,22 @@ def with_kpi_links(items: pl.DataFrame, metric: str = "linked_metric", objective
     st.column_config.LinkColumn), keeping the sidebar filters."""
     links = [kpi_url(m, o) for m, o in items.select(metric, objective).iter_rows()]
     return items.with_columns(pl.Series("kpi", links, dtype=pl.String))
+
+
+@contextlib.contextmanager
+def progress_bar(text: str) -> Iterator[Progress]:
+    """A progress bar for the block, fed by the ``progress`` callback it yields (pmkit.ingest's
+    ``(message, fraction)``), and removed when the block ends. Messages name files, so they are
+    shown as text, never as markup."""
+    bar = st.progress(0.0, text=safe_text(text))
+
+    def report(message: str, fraction: float) -> None:
+        bar.progress(fraction, text=safe_text(message))
+
+    try:
+        yield report
+    finally:
+        bar.empty()
 
 
 def show_result(result: FileResult) -> None:

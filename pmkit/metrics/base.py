@@ -128,6 +128,16 @@ class Workspace:
 
 
 def workspace_of(reader: Reader) -> Workspace:
+    memo = getattr(reader, "memo", None)
+    if memo is not None and "workspace" in memo:
+        return memo["workspace"]
+    workspace = _read_workspace(reader)
+    if memo is not None:
+        memo["workspace"] = workspace
+    return workspace
+
+
+def _read_workspace(reader: Reader) -> Workspace:
     timezone = reader.meta("timezone") or "UTC"
     active = tuple(json.loads(reader.meta("active_events") or "[]"))
     first_day, last_day = reader.frame("SELECT min(day) AS lo, max(day) AS hi FROM kpi_daily").row(0)

@@ -29,6 +29,7 @@ from collections.abc import Sequence
 import polars as pl
 
 from pmkit.definitions import Definitions, MetricDefinition
+from pmkit.metrics import materialized
 from pmkit.metrics.base import (
     Period,
     Segment,
@@ -45,7 +46,7 @@ from pmkit.metrics.base import (
     workspace_of,
 )
 from pmkit.metrics.comparisons import _check_against, change, comparison_period
-from pmkit.metrics.funnels import funnel_attempts, per_user
+from pmkit.metrics.funnels import funnel_attempts
 from pmkit.metrics.kpis import active_users, activity, daily_kpis
 from pmkit.metrics.retention import window_retention
 from pmkit.store import Reader
@@ -74,8 +75,32 @@ def metric_series(
     workspace = workspace_of(reader)
     period = period or workspace.default_period()
     segment = check_segment(segment, workspace)
-    frame = _evaluate(reader, workspace, definition, definitions, period, grain, segment, 0)
-    return finish(frame.sort(["grp", "day"], nulls_last=True), segment, ["day", "value"])
+    memo = getattr(reader, "memo", {})
+    memo_key = ("metric_series", materialized.fingerprint(definitions, key), period, grain, segment)
+    if memo_key not in memo:
+        frame = _stored(reader, workspace, definition, memo_key[1], period, grain, segment)
+        if frame is None:
+            frame = _evaluate(reader, workspace, definition, definitions, period, grain, segment, 0)
+            frame = finish(frame.sort(["grp", "day"], nulls_last=True), segment, ["day", "value"])
+        memo[memo_key] = frame
+    return memo[memo_key]
+
+
+def _stored(
+    reader: Reader,
+    workspace: Workspace,
+    definition: MetricDefinition,
+    fingerprint: str,
+    period: Period,
+    grain: str,
+    segment: Segment,
+) -> pl.DataFrame | None:
+    """The daily series kept at ingest (``pmkit.metrics.materialized``), when it can answer."""
+    if grain != "day" or not segment.is_empty or definition.type == "builtin" or workspace.first_day is None:
+        return None
+    if period.start < workspace.first_day or period.end > workspace.last_day:
+        return None
+    return materialized.read_series(reader, definition.key, fingerprint, period)
 
 
 def compare_metric(
@@ -227,16 +252,52 @@ def _funnel(
     reader: Reader, workspace: Workspace, definition: MetricDefinition, period: Period, grain: str, segment: Segment
 ) -> pl.DataFrame:
     steps = list(definition.steps)
-    attempts = funnel_attempts(reader, workspace, steps, definition.window_days, period, segment)
+    attempts = funnel_user_days(
+        reader, workspace, definitions_free_fingerprint(definition), definition, period, segment
+    )
     # Attempts whose window runs past the last loaded day are left out, like day-N retention's
     # users whose day N is not loaded yet.
     last_day = workspace.last_day or period.start
     cutoff = last_day - dt.timedelta(days=math.ceil(definition.window_days))
-    attempts = attempts.filter(pl.col("day") <= cutoff).with_columns(bucket_expr(grain, period).alias("bucket"))
-    users = per_user(attempts, ["grp", "bucket"], len(steps))
+    users = (
+        attempts.filter(pl.col("day") <= cutoff)
+        .with_columns(bucket_expr(grain, period).alias("bucket"))
+        .group_by("grp", "bucket", "user_key")
+        .agg(pl.col("reached").max().alias("furthest"))
+    )
     per_bucket = users.group_by("grp", "bucket").agg(
         (pl.col("furthest") == len(steps)).sum().alias("converted"), pl.len().alias("started")
     )
     return per_bucket.select(
         "grp", pl.col("bucket").alias("day"), ratio(pl.col("converted"), pl.col("started")).alias("value")
     )
+
+
+def definitions_free_fingerprint(definition: MetricDefinition) -> str:
+    """A funnel's fingerprint needs no other definition (funnels have no parts)."""
+    return materialized.fingerprint(Definitions({definition.key: definition}), definition.key)
+
+
+def funnel_user_days(
+    reader: Reader,
+    workspace: Workspace,
+    fingerprint: str,
+    definition: MetricDefinition,
+    period: Period,
+    segment: Segment,
+) -> pl.DataFrame:
+    """grp, user_key, day (of a step-1 event), reached (the most steps any attempt that day
+    reached): from the rows kept at ingest when they cover the period, else from the events."""
+    memo = getattr(reader, "memo", {})
+    memo_key = ("funnel_user_days", fingerprint, period, segment)
+    if memo_key in memo:
+        return memo[memo_key]
+    stored = None
+    loaded = workspace.first_day is not None and workspace.last_day is not None
+    if segment.is_empty and loaded and workspace.first_day <= period.start and period.end <= workspace.last_day:
+        stored = materialized.read_funnel_user_days(reader, definition.key, fingerprint, period)
+    if stored is None:
+        attempts = funnel_attempts(reader, workspace, list(definition.steps), definition.window_days, period, segment)
+        stored = attempts.group_by("grp", "user_key", "day").agg(pl.col("reached").max().cast(pl.Int64))
+    memo[memo_key] = stored
+    return stored

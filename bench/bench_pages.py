@@ -1,0 +1,151 @@
+"""Page data: every library call one page makes, replayed at the library level at 1M and 10M events.
+
+    python bench/bench_pages.py [--events 1000000 10000000] [--runs 3] [--record]
+
+Which calls a page makes is recorded, not guessed: each page runs once through Streamlit's
+AppTest on the workspace with its default state (whole loaded range, no filters), and every
+``ui.compute`` call it makes (a ``dashboard.PAGE_MODELS`` entry and its arguments) is written
+down. The calls are then replayed outside Streamlit:
+
+- cold: a fresh store reader and no result cache, as after an ingest publishes a new version;
+- warm: the same calls again through ``dashboard.PageCache``, the version-keyed cache the app
+  reads through, after one cold pass.
+
+The workspaces are ``bench_metrics``'s cached demo workspaces. Prints a markdown section;
+``--record`` writes it into bench/RESULTS.md under "Page data".
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import os
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from bench.bench_metrics import workspace  # noqa: E402
+from bench.common import git_commit, machine, stats, versions  # noqa: E402
+from pmkit import dashboard  # noqa: E402
+from pmkit.config import load_config  # noqa: E402
+from pmkit.store import Store  # noqa: E402
+
+APP = str(Path(__file__).resolve().parents[1] / "app.py")
+PAGES = {
+    "summary": "Executive summary",
+    "objectives": "Objectives",
+    "roadmap": "Roadmap",
+    "kpis": "KPI explorer",
+    "retention": "Retention",
+    "funnels": "Funnels",
+    "engagement": "Engagement",
+    "feedback": "Voice of customer",
+}
+Call = tuple[str, tuple[tuple[str, Any], ...]]
+
+
+def record_calls(root: Path) -> dict[str, list[Call]]:
+    """Per page, the distinct (model name, arguments) it computes on its first run."""
+    import streamlit as st
+    from streamlit.testing.v1 import AppTest
+
+    calls: list[Call] = []
+    originals = dict(dashboard.PAGE_MODELS)
+
+    def recording(name: str):
+        def model(reader, cfg, **kwargs):
+            calls.append((name, tuple(sorted(kwargs.items()))))
+            return originals[name](reader, cfg, **kwargs)
+
+        return model
+
+    os.environ["PMKIT_DATA"] = str(root)
+    per_page: dict[str, list[Call]] = {}
+    try:
+        for name in originals:
+            dashboard.PAGE_MODELS[name] = recording(name)
+        for page in PAGES:
+            st.cache_data.clear()
+            calls.clear()
+            at = AppTest.from_file(APP, default_timeout=600)
+            if page != "summary":
+                at.switch_page(f"pages/{page}.py")
+            at.run()
+            if at.exception:
+                raise SystemExit(f"{page}: {[e.value for e in at.exception]}")
+            per_page[page] = list(dict.fromkeys(calls))
+    finally:
+        dashboard.PAGE_MODELS.update(originals)
+    return per_page
+
+
+def replay(root: Path, calls: list[Call], cache: dashboard.PageCache | None = None) -> float:
+    config = load_config(root)
+    began = time.perf_counter()
+    if cache is not None:
+        for name, kwargs in calls:
+            cache.compute(config, name, **dict(kwargs))
+        return time.perf_counter() - began
+    with Store(config.store_dir).reader() as reader:
+        for name, kwargs in calls:
+            dashboard.PAGE_MODELS[name](reader, config, **dict(kwargs))
+    return time.perf_counter() - began
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--events", type=int, nargs="+", default=[1_000_000, 10_000_000])
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--record", action="store_true", help="write the section into bench/RESULTS.md")
+    args = parser.parse_args()
+    cold: dict[tuple[str, int], dict[str, float]] = {}
+    warm: dict[tuple[str, int], dict[str, float]] = {}
+    counts: dict[str, int] = {}
+    for events in args.events:
+        root, _ = workspace(events)
+        per_page = record_calls(root)
+        for page, calls in per_page.items():
+            counts[page] = len(calls)
+            cold[page, events] = stats([replay(root, calls) for _ in range(args.runs)])
+            cache = dashboard.PageCache()
+            replay(root, calls, cache)
+            warm[page, events] = stats([replay(root, calls, cache) for _ in range(args.runs)])
+            print(page, events, cold[page, events], warm[page, events], flush=True)
+    lines = [
+        f"Machine: {machine()}; {versions()}; commit {git_commit()}; {dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC",
+        "",
+        "Every call a page makes on its first render (recorded through AppTest, default state: whole range,"
+        " no filters), replayed at the library level. Cold: fresh reader, no result cache. Warm: again through"
+        " the version-keyed result cache the app uses. Goals: warm < 0.3 s and cold < 1.5 s at 10M; cold at 10M"
+        " within 1.5× of cold at 1M.",
+        "",
+    ]
+    sizes = args.events
+    header = "| page | calls | " + " | ".join(f"cold s @ {n:,} (min / median / max)" for n in sizes)
+    header += " | " + " | ".join(f"warm s @ {n:,} (median)" for n in sizes)
+    if len(sizes) == 2:
+        header += f" | cold {sizes[1]:,} ÷ {sizes[0]:,} (goal ≤ 1.5×)"
+    lines += [header + " |", "|" + "---|" * (header.count("|"))]
+    for page, title in PAGES.items():
+        row = [title, str(counts[page])]
+        row += [
+            f"{cold[page, n]['min']:.2f} / {cold[page, n]['median']:.2f} / {cold[page, n]['max']:.2f}" for n in sizes
+        ]
+        row += [f"{warm[page, n]['median']:.3f}" for n in sizes]
+        if len(sizes) == 2:
+            row.append(f"{cold[page, sizes[1]]['median'] / cold[page, sizes[0]]['median']:.2f}×")
+        lines.append("| " + " | ".join(row) + " |")
+    body = "\n".join(lines)
+    print()
+    print(body)
+    if args.record:
+        from bench.results import write_section
+
+        write_section("Page data", body)
+
+
+if __name__ == "__main__":
+    main()

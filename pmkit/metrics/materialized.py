@@ -1,0 +1,244 @@
+"""Daily series of the pmkit.toml metrics, materialised at ingest so reading them costs the days.
+
+A custom metric (count, unique users, revenue sum, ratio, funnel, retention) per day is computed
+from the per-user rollups or, for funnels, the step events: cost that grows with the data. The
+pages read the same daily series over and over (an objective's history, its path to target, the
+placebo dates of an impact estimate), so the ingest keeps them in ``metric_daily``: one row per
+metric and loaded day, and ``metric_series(..., grain="day")`` without a segment reads that
+table when the period lies inside the loaded range. The built-in metrics need no copy: they come
+from ``kpi_daily``, which is already one row per day.
+
+Why a slice of the table equals a fresh computation: a day's value never depends on the period
+asked for (a funnel's attempts that day look ahead through their window; retention follows the
+users first seen that day; MAU looks back 28 days), only on the events and on the last loaded
+day. A test compares the table with live computations after loads in several orders.
+
+What a load can change, and so what ``refresh`` recomputes: the days from ``lookback`` days
+before its first day (a funnel entered earlier converts on it, a cohort returns on it) to 28 days
+after its last one (MAU-style windows); the days on which users it moves earlier were first
+seen before (their old cohort); and, when the last loaded day moves, the days whose window now
+ends inside the loaded range. A metric whose definition changed since its rows were written
+(``fingerprint``) is recomputed whole; a reader never uses rows with another fingerprint.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import math
+from dataclasses import asdict
+from typing import Any
+
+import polars as pl
+
+from pmkit.definitions import Definitions
+from pmkit.metrics.base import Period
+from pmkit.store import Writer, create_events_view
+
+TABLE = "metric_daily"
+FUNNEL_TABLE = "funnel_user_day"
+CREATE = (
+    f"CREATE TABLE IF NOT EXISTS {TABLE} (metric VARCHAR, fingerprint VARCHAR, day DATE, value DOUBLE);"
+    f"CREATE TABLE IF NOT EXISTS {FUNNEL_TABLE} (metric VARCHAR, fingerprint VARCHAR, day DATE, user_key BIGINT, reached BIGINT)"
+)
+LOOKAHEAD = 28  # a day's events reach this many later days' values (MAU)
+
+
+def fingerprint(definitions: Definitions, key: str) -> str:
+    """A hash of everything a metric's daily value depends on in its definition (a ratio's parts
+    included)."""
+    seen: list[dict[str, Any]] = []
+    pending = [key]
+    while pending:
+        definition = definitions.get(pending.pop())
+        seen.append(asdict(definition))
+        pending += [part for part in (definition.numerator, definition.denominator) if part]
+    return hashlib.sha256(json.dumps(seen, sort_keys=True, default=str).encode()).hexdigest()[:16]
+
+
+def materialised_keys(definitions: Definitions) -> list[str]:
+    """The metrics kept in the table: every custom one (built-ins come from kpi_daily)."""
+    return list(definitions.custom)
+
+
+def lookback_days(definitions: Definitions) -> int:
+    """How far before a changed day a value can change: the longest funnel window or retention
+    week end, and day-30 retention."""
+    days = [30]
+    for definition in definitions.custom.values():
+        if definition.type == "funnel":
+            days.append(math.ceil(definition.window_days))
+        elif definition.type == "retention":
+            days.append(7 * definition.week + 6)
+    return max(days) + 1
+
+
+def read_series(reader: Any, key: str, fingerprint_: str, period: Period) -> pl.DataFrame | None:
+    """(day, value) of ``key`` for every day of ``period`` from the table, or None when the table
+    cannot answer (absent, another definition, or a day missing)."""
+    if not _has_table(reader):
+        return None
+    frame = reader.frame(
+        f"SELECT day, value FROM {TABLE} WHERE metric = $key AND fingerprint = $fp "  # noqa: S608 - a fixed name
+        "AND day BETWEEN $lo AND $hi ORDER BY day",
+        key=key,
+        fp=fingerprint_,
+        lo=period.start,
+        hi=period.end,
+    )
+    return frame if frame.height == period.days else None
+
+
+def read_funnel_user_days(reader: Any, key: str, fingerprint_: str, period: Period) -> pl.DataFrame | None:
+    """grp (null), user_key, day, reached of a funnel metric's attempts in ``period``, kept at
+    ingest; None when the table does not cover the period (the daily series says which days
+    were written: both are written together)."""
+    if read_series(reader, key, fingerprint_, period) is None:
+        return None
+    return reader.frame(
+        f"SELECT NULL::VARCHAR AS grp, user_key, day, reached FROM {FUNNEL_TABLE} "  # noqa: S608 - a fixed name
+        "WHERE metric = $key AND fingerprint = $fp AND day BETWEEN $lo AND $hi",
+        key=key,
+        fp=fingerprint_,
+        lo=period.start,
+        hi=period.end,
+    )
+
+
+def _has_table(reader: Any) -> bool:
+    memo = getattr(reader, "memo", {})
+    if "metric_daily_exists" not in memo:
+        found = reader.frame(
+            "SELECT count(DISTINCT table_name) AS n FROM information_schema.tables WHERE list_contains($names, table_name)",
+            names=[TABLE, FUNNEL_TABLE],
+        )
+        memo["metric_daily_exists"] = found["n"].item() == 2
+    return memo["metric_daily_exists"]
+
+
+class WriterView:
+    """The unpublished version seen through the reader interface the metrics use (``frame``,
+    ``meta``, ``dimensions``, an ``events`` view over the loaded Parquet files)."""
+
+    def __init__(self, writer: Writer) -> None:
+        self.writer = writer
+        # Never answer from the table being refreshed: metric_series must compute.
+        self.memo: dict[Any, Any] = {"metric_daily_exists": False}
+        con = writer.con
+        self.dimensions = [r[0] for r in con.execute("SELECT name FROM dimensions ORDER BY name").fetchall()]
+        files = [str(writer.store.events_dir / p) for (p,) in con.execute("SELECT path FROM batches").fetchall()]
+        create_events_view(con, "events", files, self.dimensions, temporary=True)
+
+    def frame(self, text: str, **params: Any) -> pl.DataFrame:
+        return self.writer.frame(text, **params)
+
+    def query(self, name: str, **params: Any) -> pl.DataFrame:
+        from pmkit.store import sql_text
+
+        return self.frame(sql_text(name), **params)
+
+    def meta(self, key: str, default: str | None = None) -> str | None:
+        return self.writer.meta(key, default)
+
+    def close(self) -> None:
+        self.writer.con.execute("DROP VIEW IF EXISTS temp.events")
+
+
+def refresh(writer: Writer, definitions: Definitions) -> None:
+    """Bring ``metric_daily`` up to date for the days this ingest changed (``writer.changed_days``,
+    ``writer.rebuilt``; see the module docstring)."""
+    # The series module reads this one: imported here, not at the top.
+    from pmkit.metrics.base import Segment, workspace_of
+    from pmkit.metrics.series import funnel_user_days, metric_series
+
+    con = writer.con
+    con.execute(CREATE)
+    first, last = con.execute("SELECT min(day), max(day) FROM kpi_daily").fetchall()[0]
+    keys = materialised_keys(definitions)
+    current = {key: fingerprint(definitions, key) for key in keys}
+    for table in (TABLE, FUNNEL_TABLE):
+        if first is None:
+            con.execute(f"DELETE FROM {table}")  # noqa: S608 - fixed names
+            continue
+        # Rows of metrics no longer defined (or defined differently), or outside the loaded range, go.
+        con.execute(
+            f"DELETE FROM {table} WHERE NOT list_contains($keys, metric) OR day NOT BETWEEN $lo AND $hi "  # noqa: S608
+            "OR fingerprint <> map_extract_value(MAP($keys, $prints), metric)",
+            {"keys": keys or [""], "prints": list(current.values()) or [""], "lo": first, "hi": last},
+        )
+    if first is None:
+        return
+    window = _window(writer, dt.timedelta(days=lookback_days(definitions)), first, last)
+    view = WriterView(writer)
+    try:
+        for key in keys:
+            period = _span(window, _missing(con, key, first, last))
+            if period is None:
+                continue
+            series = metric_series(view, key, period, "day", definitions)
+            for table in (TABLE, FUNNEL_TABLE):
+                con.execute(
+                    f"DELETE FROM {table} WHERE metric = $1 AND day BETWEEN $2 AND $3",  # noqa: S608 - fixed names
+                    [key, period.start, period.end],
+                )
+            if definitions.get(key).type == "funnel":
+                # metric_series just computed them (kept in the view's memo): no second pass.
+                attempts = funnel_user_days(
+                    view, workspace_of(view), current[key], definitions.get(key), period, Segment()
+                )
+                _insert(
+                    con,
+                    FUNNEL_TABLE,
+                    attempts.select(
+                        pl.lit(key).alias("metric"),
+                        pl.lit(current[key]).alias("fingerprint"),
+                        "day",
+                        "user_key",
+                        "reached",
+                    ),
+                )
+            rows = series.select(
+                pl.lit(key).alias("metric"), pl.lit(current[key]).alias("fingerprint"), "day", pl.col("value")
+            )
+            _insert(con, TABLE, rows)
+    finally:
+        view.close()
+
+
+def _insert(con: Any, table: str, rows: pl.DataFrame) -> None:
+    con.register("metric_rows", rows)
+    try:
+        con.execute(f"INSERT INTO {table} SELECT * FROM metric_rows")  # noqa: S608 - fixed names
+    finally:
+        con.unregister("metric_rows")
+
+
+def _missing(con: Any, key: str, first: dt.date, last: dt.date) -> Period | None:
+    """The span of loaded days the table has no row for (new days, gaps, a new metric)."""
+    lo, hi = con.execute(
+        "SELECT min(d), max(d) FROM (SELECT CAST(range AS DATE) AS d FROM range($1::DATE, $2::DATE + 1, INTERVAL 1 DAY)) "  # noqa: S608 - a fixed name
+        f"WHERE d NOT IN (SELECT day FROM {TABLE} WHERE metric = $3)",
+        [first, last, key],
+    ).fetchall()[0]
+    return Period(lo, hi) if lo is not None else None
+
+
+def _span(*periods: Period | None) -> Period | None:
+    """The smallest period holding every given one (None when none is given)."""
+    given = [p for p in periods if p is not None]
+    if not given:
+        return None
+    return Period(min(p.start for p in given), max(p.end for p in given))
+
+
+def _window(writer: Writer, lookback: dt.timedelta, first: dt.date, last: dt.date) -> Period | None:
+    """The loaded days a refresh must recompute, or None when the load changed nothing."""
+    if writer.rebuilt:
+        return Period(first, last)
+    if not writer.changed_days:
+        return None
+    lo = min(r[0] for r in writer.changed_days) - lookback
+    hi = max(r[1] for r in writer.changed_days) + dt.timedelta(days=LOOKAHEAD)
+    lo, hi = max(lo, first), min(hi, last)
+    return Period(lo, hi) if lo <= hi else None
