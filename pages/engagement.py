@@ -50,12 +50,10 @@ def adoption() -> None:
     if not features:
         ui.empty("Pick one or more events to see their adoption.")
         return
-    frames = {
-        feature: ui.compute(cfg, "feature_adoption", event=feature, period=period, segment=segment)
-        for feature in features
-    }
+    # One pass over the rollup for every picked feature (the MAU is shared).
+    adoption = ui.compute(cfg, "features_adoption", events=tuple(features), period=period, segment=segment)
     ui.chart(
-        charts.feature_adoption(dashboard.stack(frames, "event")),
+        charts.feature_adoption(adoption),
         compared_to="MAU: each line is the share of the month's active users who used the feature in those 30 days",
         source=source,
         key="adoption",

@@ -847,12 +847,6 @@ def default_features(events: Sequence[str], count: int = 4) -> list[str]:
     return [e for e in events if e not in DEFAULT_FEATURE_SKIP][:count]
 
 
-def stack(frames: dict[str, pl.DataFrame | None], name: str) -> pl.DataFrame | None:
-    """Frames of the same shape, one per key, stacked with the key in column ``name``."""
-    parts = [f.with_columns(pl.lit(key).alias(name)) for key, f in frames.items() if f is not None and f.height]
-    return pl.concat(parts, how="vertical_relaxed") if parts else None
-
-
 # --- voice of customer -----------------------------------------------------------------------------------
 
 
@@ -1028,6 +1022,7 @@ ENGINE_FUNCTIONS = (
     metrics.day_retention,
     metrics.engagement_matrix,
     metrics.feature_adoption,
+    metrics.features_adoption,
     metrics.funnel,
     metrics.lifecycle,
     metrics.nps,

@@ -41,11 +41,14 @@ def last_day(reader) -> dt.date:
 
 
 @pytest.fixture(params=["dimension rollup", "raw events"])
-def segment_source(request, monkeypatch):
+def segment_source(request, monkeypatch, reader):
     """Segments read the dimension rollup, or (in a store without it) the raw events."""
     if request.param == "raw events":
         monkeypatch.setattr(metrics.base, "_table_exists", lambda reader, name: False)
-    return request.param
+    reader.memo.clear()  # the reader remembers its workspace facts (and results): start afresh
+    assert metrics.base.workspace_of(reader).dimension_rollup == (request.param == "dimension rollup")
+    yield request.param
+    reader.memo.clear()
 
 
 def calendar(start: dt.date, end: dt.date) -> str:
@@ -387,14 +390,13 @@ def test_greedy_reference_reaches_what_an_exhaustive_search_reaches(reader):
 # --- adoption and engagement -----------------------------------------------------------------------
 
 
-def test_feature_adoption_matches(reader, segment_source):
-    period = Period(dt.date(2026, 3, 1), dt.date(2026, 3, 31))
-    expected = reader.frame(
+def adoption_by_hand(reader, period: Period, feature: str, where: str = "plan = 'pro'") -> pl.DataFrame:
+    return reader.frame(
         f"""
-        WITH ev AS ({EVENTS} WHERE plan = 'pro'),
+        WITH ev AS ({EVENTS} WHERE {where}),
         cal AS ({calendar(period.start, period.end)}),
         active AS (SELECT DISTINCT user_id, day FROM ev WHERE event IN {ACTIVE}),
-        feature AS (SELECT DISTINCT user_id, day FROM ev WHERE event = 'share_report'),
+        feature AS (SELECT DISTINCT user_id, day FROM ev WHERE event = $feature),
         mau AS (SELECT c.day, a.user_id FROM cal AS c JOIN active AS a ON a.day BETWEEN c.day - 29 AND c.day GROUP BY ALL),
         adopters AS (SELECT c.day, f.user_id FROM cal AS c JOIN feature AS f ON f.day BETWEEN c.day - 29 AND c.day GROUP BY ALL)
         SELECT c.day,
@@ -402,10 +404,45 @@ def test_feature_adoption_matches(reader, segment_source):
                   AND EXISTS (SELECT 1 FROM mau AS m WHERE m.day = c.day AND m.user_id = a.user_id)) AS adopters,
                (SELECT count(*) FROM mau AS m WHERE m.day = c.day) AS mau
         FROM cal AS c ORDER BY c.day
-        """
+        """,
+        feature=feature,
     ).with_columns(metrics.base.ratio(pl.col("adopters"), pl.col("mau")).alias("adoption"))
+
+
+def test_feature_adoption_matches(reader, segment_source):
+    period = Period(dt.date(2026, 3, 1), dt.date(2026, 3, 31))
     got = metrics.feature_adoption(reader, "share_report", period, Segment(filters=(("plan", "pro"),)))
-    assert_frame_equal(got, expected)
+    assert_frame_equal(got, adoption_by_hand(reader, period, "share_report"))
+
+
+@pytest.mark.parametrize(
+    "features",
+    [
+        ["share_report", "create_report"],  # activity: adopters from the features' own days
+        ["share_report", "email_open", "no_such_event"],  # not activity: adopters checked against MAU
+    ],
+)
+@pytest.mark.parametrize("filtered", [True, False])
+def test_several_features_in_one_call_match_each_by_hand(reader, segment_source, features, filtered):
+    period = Period(dt.date(2026, 2, 20), dt.date(2026, 3, 31))
+    segment = Segment(filters=(("plan", "pro"),)) if filtered else Segment()
+    got = metrics.features_adoption(reader, features, period, segment)
+    assert got["event"].unique(maintain_order=True).to_list() == features
+    for feature in features:
+        expected = adoption_by_hand(reader, period, feature, "plan = 'pro'" if filtered else "true")
+        assert_frame_equal(got.filter(pl.col("event") == feature).drop("event"), expected)
+        assert expected["adopters"].sum() > 0 or feature == "no_such_event"
+
+
+def test_several_features_broken_down_match_one_at_a_time(reader, segment_source):
+    period = Period(dt.date(2026, 3, 1), dt.date(2026, 3, 31))
+    segment = Segment(breakdown="platform")
+    got = metrics.features_adoption(reader, ["share_report", "create_report"], period, segment)
+    for feature in ("share_report", "create_report"):
+        alone = metrics.feature_adoption(reader, feature, period, segment)
+        assert_frame_equal(got.filter(pl.col("event") == feature).drop("event"), alone)
+        by_hand = adoption_by_hand(reader, period, feature, "platform = 'ios'")
+        assert_frame_equal(alone.filter(pl.col("platform") == "ios").drop("platform"), by_hand)
 
 
 def test_engagement_matrix_matches(reader):

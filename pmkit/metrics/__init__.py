@@ -8,7 +8,7 @@ Streamlit. The definitions, in the words shown to users, are in ``DEFINITIONS``.
 - ``lifecycle``: new / returning / resurrecting / dormant users per week.
 - ``weekly_retention``, ``retention_cohorts``, ``day_retention``: cohort retention and D1/D7/D30.
 - ``funnel``: ordered funnels with a conversion window.
-- ``feature_adoption``, ``engagement_matrix``: feature use as a share of MAU, and how often.
+- ``feature_adoption``, ``features_adoption``, ``engagement_matrix``: feature use as a share of MAU, and how often.
 - ``nps``, ``csat``: survey scores per period.
 - ``metric_series``, ``compare_metric``: any metric key (built-in or from pmkit.toml) per bucket.
 - ``compare``, ``rolling_average``, ``target_path``, ``target_status``, ``anomalies``: series tools.
@@ -19,7 +19,7 @@ loaded range.
 """
 
 from pmkit.definitions import ANOMALY_RULE, BUILTIN_METRICS, DEFINITIONS, Definitions, MetricDefinition
-from pmkit.metrics.adoption import engagement_matrix, feature_adoption
+from pmkit.metrics.adoption import engagement_matrix, feature_adoption, features_adoption
 from pmkit.metrics.base import GRAINS, Period, Segment
 from pmkit.metrics.comparisons import COMPARISON_DAYS, compare, comparison_period, rolling_average
 from pmkit.metrics.feedback import csat, nps
@@ -52,6 +52,7 @@ __all__ = [
     "engagement_matrix",
     "expected_value",
     "feature_adoption",
+    "features_adoption",
     "funnel",
     "lifecycle",
     "metric_series",

@@ -19,6 +19,7 @@ from pmkit.metrics.base import (
     user_event_days,
     workspace_of,
 )
+from pmkit.metrics.kpis import daily_kpis
 from pmkit.store import Reader
 
 ADOPTION_WINDOW_DAYS = 30
@@ -35,17 +36,74 @@ def feature_adoption(
 
     >>> feature_adoption(reader, "share_report")  # doctest: +SKIP
     """
+    return features_adoption(reader, [event], period, segment).drop("event")
+
+
+def features_adoption(
+    reader: Reader,
+    events: Sequence[str],
+    period: Period | None = None,
+    segment: Segment | None = None,
+) -> pl.DataFrame:
+    """``feature_adoption`` of several events in one pass over the rollup: event, day,
+    [breakdown], adopters, mau, adoption, in the order of ``events``."""
     workspace = workspace_of(reader)
     period = period or workspace.default_period()
     segment = check_segment(segment, workspace)
+    events = list(dict.fromkeys(events))
     lookback = dt.timedelta(days=ADOPTION_WINDOW_DAYS - 1)
     source = user_event_days(workspace, segment, period.start - lookback, period.end)
-    frame = run(
-        reader, "metric_adoption", {"user_event_days": source}, feature=event, start=period.start, end=period.end
-    )
-    frame = densify(frame, pl.DataFrame({"day": days_between(period.start, period.end)}), {"adopters": 0, "mau": 0})
+    if not events:
+        raise ValueError("features_adoption: name at least one event")
+    calendar = pl.DataFrame({"day": days_between(period.start, period.end)})
+    active = workspace.active_events
+    if active and not all(event in active for event in events):
+        # A feature that is not activity: adopters must also be in the MAU, checked per user.
+        parts = []
+        for event in events:
+            one = run(
+                reader,
+                "metric_adoption",
+                {"user_event_days": source},
+                feature=event,
+                start=period.start,
+                end=period.end,
+            )
+            parts.append(densify(one, calendar, {"adopters": 0, "mau": 0}).with_columns(pl.lit(event).alias("event")))
+        frame = pl.concat(parts, how="vertical")
+    else:
+        # Every feature is activity, so its users are in the MAU by definition: adopters need only
+        # the features' own user-days, and without a segment the MAU is the daily KPI series.
+        adopters = run(
+            reader,
+            "metric_adoption_active",
+            {"user_event_days": source},
+            features=events,
+            start=period.start,
+            end=period.end,
+        )
+        if segment.is_empty:
+            mau = daily_kpis(reader, period).select(pl.lit(None, pl.String).alias("grp"), "day", "mau")
+        else:
+            mau = run(
+                reader, "metric_adoption", {"user_event_days": source}, feature="", start=period.start, end=period.end
+            )
+            mau = densify(mau, calendar, {"adopters": 0, "mau": 0}).select("grp", "day", "mau")
+        grid = mau.join(pl.DataFrame({"event": events}, schema={"event": pl.String}), how="cross")
+        frame = grid.join(adopters, on=["grp", "event", "day"], how="left", nulls_equal=True).with_columns(
+            pl.col("adopters").fill_null(0)
+        )
     frame = frame.with_columns(ratio(pl.col("adopters"), pl.col("mau")).alias("adoption"))
-    return finish(frame, segment, ["day", "adopters", "mau", "adoption"])
+    parts = [
+        finish(
+            frame.filter(pl.col("event") == event).sort(["grp", "day"], nulls_last=True),
+            segment,
+            ["day", "adopters", "mau", "adoption"],
+        ).with_columns(pl.lit(event, pl.String).alias("event"))
+        for event in events
+    ]
+    stacked = pl.concat(parts, how="vertical")
+    return stacked.select("event", *[c for c in stacked.columns if c != "event"])
 
 
 def engagement_matrix(
