@@ -20,7 +20,7 @@ from pmkit.config import load_config
 from pmkit.definitions import load_definitions
 from pmkit.demo import write_demo
 from pmkit.ingest import ingest
-from pmkit.metrics import Period, Segment, materialized, metric_series
+from pmkit.metrics import Period, Segment, activity, materialized, metric_series
 from pmkit.metrics.base import finish, workspace_of
 from pmkit.metrics.series import _evaluate
 from pmkit.store import Store
@@ -95,6 +95,13 @@ def assert_table_matches_live(root: Path) -> int:
                 assert_frame_equal(stored, live(reader, key, period, definitions), check_exact=False, rel_tol=1e-12)
                 assert_frame_equal(metric_series(reader, key, period, "day", definitions), stored)
                 compared += 1
+                if definitions.get(key).type in ("count", "sum_revenue"):
+                    # Sums over weeks, months or the period are sums of the stored days.
+                    for grain in ("week", "month", "period"):
+                        assert_frame_equal(
+                            metric_series(reader, key, period, grain, definitions),
+                            live(reader, key, period, definitions, grain),
+                        )
                 if definitions.get(key).type == "funnel":
                     # Any grain of a funnel comes from the per-user rows kept beside the series.
                     assert materialized.read_funnel_user_days(reader, key, print_, period) is not None
@@ -179,3 +186,21 @@ def test_the_table_does_not_change_a_store_without_custom_metrics(tmp_path: Path
     ingest(sorted((root / "inbox").iterdir()), config)
     with Store(config.store_dir).reader() as reader:
         assert reader.frame(f"SELECT count(*) AS n FROM {materialized.TABLE}")["n"].item() == 0
+
+
+def test_sums_of_built_in_metrics_per_bucket_are_the_activity_rollups(demo_files: Path, tmp_path: Path) -> None:
+    """new_users, events and revenue per week, month or period come from the daily KPIs kept at
+    ingest; activity() (checked by hand in test_metrics_oracle.py) reads the user-day rollup."""
+    root, events, others = workspace_from(demo_files, tmp_path / "ws")
+    config = load_config(root)
+    ingest([*others, *events], config)
+    definitions = load_definitions(config)
+    with Store(config.store_dir).reader() as reader:
+        workspace = workspace_of(reader)
+        for period in periods(workspace.first_day, workspace.last_day):
+            for grain in ("week", "month", "period"):
+                rollup = activity(reader, period, grain)
+                for key in ("new_users", "events", "revenue"):
+                    got = metric_series(reader, key, period, grain, definitions)
+                    assert got["day"].to_list() == rollup["day"].to_list()
+                    assert got["value"].to_list() == pytest.approx(rollup[key].cast(pl.Float64).to_list())

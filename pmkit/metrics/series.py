@@ -86,6 +86,19 @@ def metric_series(
     return memo[memo_key]
 
 
+def _stored_daily(
+    reader: Reader,
+    workspace: Workspace,
+    definition: MetricDefinition,
+    definitions: Definitions,
+    period: Period,
+    segment: Segment,
+) -> pl.DataFrame | None:
+    """(day, value) of a metric's daily series kept at ingest, or None when it cannot answer."""
+    fingerprint = materialized.fingerprint(definitions, definition.key)
+    return _stored(reader, workspace, definition, fingerprint, period, "day", segment)
+
+
 def _stored(
     reader: Reader,
     workspace: Workspace,
@@ -186,6 +199,18 @@ def _evaluate(
     kind = definition.type
     if kind == "builtin":
         frame = _builtin(reader, definition.key, period, grain, segment)
+    elif (
+        kind in ("count", "sum_revenue")
+        and grain != "day"
+        and (daily := _stored_daily(reader, workspace, definition, definitions, period, segment)) is not None
+    ):
+        # A sum over a bucket is the sum of its days: the daily series kept at ingest answers.
+        frame = (
+            daily.with_columns(bucket_expr(grain, period).alias("bucket"))
+            .group_by("bucket")
+            .agg(pl.col("value").sum())
+            .select(pl.lit(None, pl.String).alias("grp"), pl.col("bucket").alias("day"), "value")
+        )
     elif kind in ("count", "unique_users", "sum_revenue"):
         source = user_event_days(workspace, segment, period.start, period.end)
         counted = run(
@@ -232,10 +257,14 @@ def _evaluate(
 
 def _builtin(reader: Reader, key: str, period: Period, grain: str, segment: Segment) -> pl.DataFrame:
     if key in ("new_users", "events", "revenue", "arpu"):
-        if grain == "day" and segment.is_empty:
-            daily = daily_kpis(reader, period)
-            return daily.select(
-                pl.lit(None, pl.String).alias("grp"), "day", pl.col(key).cast(pl.Float64).alias("value")
+        if segment.is_empty and (grain == "day" or key != "arpu"):
+            # Sums over a bucket are sums of the daily KPIs kept at ingest (ARPU's distinct users
+            # over a bucket are not, so it reads the rollup below).
+            daily = daily_kpis(reader, period).with_columns(bucket_expr(grain, period).alias("bucket"))
+            return (
+                daily.group_by("bucket")
+                .agg(pl.col(key).cast(pl.Float64).sum().alias("value"))
+                .select(pl.lit(None, pl.String).alias("grp"), pl.col("bucket").alias("day"), "value")
             )
         frame = _grp(activity(reader, period, grain, segment), segment)
         return frame.select("grp", "day", pl.col(key).cast(pl.Float64).alias("value"))
