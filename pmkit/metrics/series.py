@@ -260,7 +260,12 @@ def _builtin(reader: Reader, key: str, period: Period, grain: str, segment: Segm
         if segment.is_empty and (grain == "day" or key != "arpu"):
             # Sums over a bucket are sums of the daily KPIs kept at ingest (ARPU's distinct users
             # over a bucket are not, so it reads the rollup below).
-            daily = daily_kpis(reader, period).with_columns(bucket_expr(grain, period).alias("bucket"))
+            daily = daily_kpis(reader, period)
+            if grain == "day":
+                return daily.select(
+                    pl.lit(None, pl.String).alias("grp"), "day", pl.col(key).cast(pl.Float64).alias("value")
+                )
+            daily = daily.with_columns(bucket_expr(grain, period).alias("bucket"))
             return (
                 daily.group_by("bucket")
                 .agg(pl.col(key).cast(pl.Float64).sum().alias("value"))
