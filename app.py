@@ -8,6 +8,7 @@ from pmkit.workspace import ensure_demo, is_empty
 st.set_page_config(page_title="pmkit", page_icon="📈", layout="wide")
 
 cfg = ui.config(from_app=True)
+ui.warm_up(cfg)  # in the background, while the viewer signs in
 if not ui.signed_in(cfg):
     st.navigation([st.Page(ui.sign_in_page, title="Sign in", icon=":material/lock:")], position="hidden").run()
     st.stop()

@@ -1111,3 +1111,48 @@ class PageCache:
 
 def _handed_out(result: Any) -> Any:
     return copy.copy(result) if isinstance(result, list | dict) else result
+
+
+# --- warming the cache after a new store version ------------------------------------------------
+
+DEFAULT_PERIOD_DAYS = 28  # the date range a page opens with (ui.DEFAULT_RANGE)
+
+
+def default_period(facts: Facts) -> Period | None:
+    """The range every page opens with: the last DEFAULT_PERIOD_DAYS loaded days."""
+    if not facts.has_events or facts.first_day is None or facts.last_day is None:
+        return None
+    last = facts.last_day
+    return Period(max(facts.first_day, last - dt.timedelta(days=DEFAULT_PERIOD_DAYS - 1)), last)
+
+
+def summary_requests(facts: Facts, period: Period) -> list[tuple[str, dict[str, Any]]]:
+    """What the executive summary computes when it opens (pages/summary.py, in its order), with
+    the sidebar's dimension lists: warming these makes the first viewer's render cache hits."""
+    return [
+        *(("dimension_values", {"dimension": dimension}) for dimension in facts.dimensions),
+        ("scorecards", {"period": period}),
+        ("headline", {"period": period}),
+        ("survey_score", {"period": period}),
+        ("items_health", {"as_of": period.end}),
+        ("objective_health", {"as_of": period.end}),
+        ("impact_results", {}),
+    ]
+
+
+def warm_summary(cache: PageCache, config: Config) -> int:
+    """Compute the summary's opening results into ``cache`` (run in the background when a server
+    first sees a store version, so the first executive to open it does not wait). Returns how
+    many results were computed; a result that fails is left for the page to compute and explain."""
+    facts_now = cache.compute(config, "facts")
+    period = default_period(facts_now)
+    if period is None:
+        return 0
+    done = 0
+    for name, kwargs in summary_requests(facts_now, period):
+        try:
+            cache.compute(config, name, **kwargs)
+            done += 1
+        except (ValueError, KeyError):
+            continue  # the page shows the same problem as a message when it asks
+    return done

@@ -12,7 +12,9 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import logging
 import re
+import threading
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -40,7 +42,7 @@ CSV_FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()<>#+\-.!|~:$&])")
 # Bound widgets write their options' labels into the URL, so the options are short codes
 # (?range=90d) and widgets that links point at have no format_func (?metric=activation).
-RANGES = {"7d": 7, "28d": 28, "90d": 90, "6m": 182, "All": None, "Custom": None}
+RANGES = {"7d": 7, "28d": dashboard.DEFAULT_PERIOD_DAYS, "90d": 90, "6m": 182, "All": None, "Custom": None}
 DEFAULT_RANGE = "28d"
 SEGMENT_PREFIX = "f_"
 HEALTH_BADGE_COLORS = {
@@ -238,6 +240,32 @@ def frame(cfg: Config, sql: str, **params: Any) -> pl.DataFrame:
 
 # One per server process: every session reads through it (see dashboard.PageCache).
 _page_cache = dashboard.PageCache()
+
+
+_warmed: set[tuple[str, int, str]] = set()
+_warmed_guard = threading.Lock()
+
+
+def warm_up(cfg: Config) -> threading.Thread | None:
+    """Once per store version and settings in this server process, compute the executive
+    summary's opening results in a background thread (``dashboard.warm_summary``): the first
+    viewer after a start or an ingest then reads them from the cache instead of waiting.
+    Returns the thread it started (None when this version is already warm)."""
+    key = (str(cfg.data_dir), store_version(cfg), dashboard.settings_key(cfg))
+    with _warmed_guard:
+        if key in _warmed:
+            return None
+        _warmed.add(key)
+    thread = threading.Thread(target=_warm, args=(cfg,), name="pmkit-warm-up", daemon=True)
+    thread.start()
+    return thread
+
+
+def _warm(cfg: Config) -> None:
+    try:
+        dashboard.warm_summary(_page_cache, cfg)
+    except Exception:  # noqa: BLE001 - a warm-up must never take the server down; pages compute anyway
+        logging.getLogger("pmkit").warning("warming the summary's results failed", exc_info=True)
 
 
 def compute(cfg: Config, name: str, **kwargs: Any) -> Any:

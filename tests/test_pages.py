@@ -266,3 +266,29 @@ def test_a_segment_filter_changes_the_numbers(monkeypatch, demo_data):
     at.multiselect(key="f_plan").set_value(["enterprise"]).run()
     assert at.metric[0].value != everyone
     assert any("plan is enterprise" in unescape(c) for c in texts(at.caption))
+
+
+def test_after_the_warm_up_the_summary_opens_from_the_cache(monkeypatch, tmp_path):
+    """A server that sees a new store version computes the summary's opening results in the
+    background; the first viewer's render then computes nothing itself."""
+    from pmkit import dashboard
+
+    data = build_demo_workspace(tmp_path / "ws")
+    cfg = load_config(data)
+    thread = ui.warm_up(cfg)
+    assert thread is not None and ui.warm_up(cfg) is None  # once per version
+    thread.join(timeout=120)
+    computed: list[str] = []
+    originals = dict(dashboard.PAGE_MODELS)
+    for name, model in originals.items():
+        monkeypatch.setitem(
+            dashboard.PAGE_MODELS,
+            name,
+            lambda reader, c, _m=model, _n=name, **kw: computed.append(_n) or _m(reader, c, **kw),
+        )
+    at = open_page(monkeypatch, data, "summary")
+    assert at.metric, "the summary shows its scorecards"
+    assert computed == []
+    # A page the warm-up does not cover still computes (the recording works).
+    open_page(monkeypatch, data, "retention")
+    assert "weekly_retention" in computed
