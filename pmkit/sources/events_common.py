@@ -468,9 +468,17 @@ def build_events(
         frame = pl.concat([frame.drop(ROW), dims, frame.select(ROW)], how="horizontal")
         mapping.update(dim_mapping)
     good = frame.filter(~bad) if bad.any() else frame
-    if good["event_id"].null_count() < good.height:
+    if good["event_id"].null_count() < good.height and _may_repeat(good["event_id"]):
         good = good.filter(pl.col("event_id").is_null() | pl.col("event_id").is_first_distinct())
     return Parsed(kind="events", format=fmt, frame=good, errors=tuple(row_errors), mapping=mapping)
+
+
+def _may_repeat(ids: pl.Series) -> bool:
+    """False when no id appears twice. Distinct 64-bit hashes prove distinct ids and counting them
+    is ten times cheaper than ``is_first_distinct`` on text; equal hashes (a repeat, or a rare
+    collision) send the caller to the exact check."""
+    present = ids.drop_nulls()
+    return present.hash(seed=0).n_unique() < present.len()
 
 
 def _row_problems(

@@ -298,3 +298,11 @@ def test_naive_times_of_typed_columns_use_the_zone():
     assert_series_equal(
         parsed.frame["event_time"], pl.Series("event_time", [datetime(2026, 7, 1, 8)], dtype=pl.Datetime("us"))
     )
+
+
+def test_ids_are_checked_exactly_only_when_a_hash_repeats():
+    from pmkit.sources.events_common import _may_repeat
+
+    assert not _may_repeat(pl.Series(["e1", "e2", None, None, "e3"]))  # nulls are not ids
+    assert _may_repeat(pl.Series(["e1", "e2", "e1"]))
+    assert not _may_repeat(pl.Series([str(i) for i in range(100_000)]))
