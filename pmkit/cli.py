@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime as dt
 import json
 import sys
-from collections.abc import Sequence
+import threading
+import time
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -124,6 +127,22 @@ def _fmt(value: Any) -> str:
     return str(value)
 
 
+@contextlib.contextmanager
+def _slow(message: str, after: float = 1.0) -> Iterator[None]:
+    """A progress line on stderr for a computation that takes longer than ``after`` seconds:
+    what it is doing once the second has passed, and how long it took when it ends."""
+    began = time.perf_counter()
+    timer = threading.Timer(after, lambda: print(f"[....] {message}", file=sys.stderr, flush=True))
+    timer.daemon = True
+    timer.start()
+    try:
+        yield
+    finally:
+        timer.cancel()
+        if time.perf_counter() - began >= after:
+            print(f"[done] {message} in {time.perf_counter() - began:.1f} s", file=sys.stderr, flush=True)
+
+
 def _progress_line(message: str, fraction: float) -> None:
     print(f"[{fraction:4.0%}] {message}", file=sys.stderr, flush=True)
 
@@ -191,7 +210,7 @@ def _cmd_kpis(args: argparse.Namespace, config: Any) -> int:
     from pmkit import metrics
     from pmkit.store import Store
 
-    with Store(config.store_dir).reader() as reader:
+    with _slow("Computing the daily KPIs and retention"), Store(config.store_dir).reader() as reader:
         bounds = _period(reader, args.start, args.end)
         if bounds is None:
             daily_rows: list[dict[str, Any]] = []
@@ -226,7 +245,7 @@ def _cmd_funnel(args: argparse.Namespace, config: Any) -> int:
         raise UsageError("a funnel needs at least two steps (e.g. funnel signup create_report)")
     if args.window_days < 1:
         raise UsageError("--window-days must be at least 1")
-    with Store(config.store_dir).reader() as reader:
+    with _slow("Following users through the funnel"), Store(config.store_dir).reader() as reader:
         bounds = _period(reader, args.start, args.end)
         steps = metrics.funnel(
             reader, args.steps, window_days=args.window_days, period=metrics.Period(*bounds) if bounds else None
@@ -243,7 +262,7 @@ def _cmd_roadmap(args: argparse.Namespace, config: Any) -> int:
     from pmkit import roadmap_view
     from pmkit.store import Store
 
-    with Store(config.store_dir).reader() as reader:
+    with _slow("Checking the roadmap's health"), Store(config.store_dir).reader() as reader:
         view = roadmap_view.roadmap_report(reader, config, args.as_of)
     if args.json:
         _emit(view)
@@ -261,7 +280,8 @@ def _cmd_roadmap(args: argparse.Namespace, config: Any) -> int:
 def _cmd_report(args: argparse.Namespace, config: Any) -> int:
     from pmkit import report
 
-    path = report.write_report(config, args.out, as_of=args.as_of)
+    with _slow("Writing the report"):
+        path = report.write_report(config, args.out, as_of=args.as_of)
     print(f"wrote {path}")
     return 0
 

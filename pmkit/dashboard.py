@@ -1077,10 +1077,22 @@ class PageCache:
         self._locks: dict[Any, threading.Lock] = {}
         self._guard = threading.Lock()
 
+    def _key(self, config: Config, name: str, kwargs: dict[str, Any]) -> tuple[Any, ...]:
+        version = Store(config.store_dir).current_version()
+        return (str(config.data_dir), version, settings_key(config), name, tuple(sorted(kwargs.items())))
+
+    def has(self, config: Config, name: str, **kwargs: Any) -> bool:
+        """Whether ``compute`` would answer from the cache (for showing a spinner only when not)."""
+        try:
+            with self._guard:
+                return self._key(config, name, kwargs) in self._results
+        except TypeError:  # an unhashable argument is never cached
+            return False
+
     def compute(self, config: Config, name: str, **kwargs: Any) -> Any:
         """``PAGE_MODELS[name](reader, config, **kwargs)`` on the current store version."""
         store = Store(config.store_dir)
-        key = (str(config.data_dir), store.current_version(), settings_key(config), name, tuple(sorted(kwargs.items())))
+        key = self._key(config, name, kwargs)
         try:
             hash(key)
         except TypeError:  # an unhashable argument: no caching, just compute

@@ -242,6 +242,17 @@ def frame(cfg: Config, sql: str, **params: Any) -> pl.DataFrame:
 _page_cache = dashboard.PageCache()
 
 
+# What a slow computation says while it runs (the default: "Computing…").
+COMPUTING = {
+    "scorecards": "Measuring each objective's metric…",
+    "objective_health": "Checking each objective against its target…",
+    "objective_detail": "Measuring the objective and its shipped items…",
+    "impact_results": "Estimating the impact of shipped items…",
+    "funnel": "Following users through the funnel…",
+    "features_adoption": "Counting feature adoption…",
+    "weekly_retention": "Building retention cohorts…",
+    "explore": "Computing the metric…",
+}
 _warmed: set[tuple[str, int, str]] = set()
 _warmed_guard = threading.Lock()
 
@@ -273,7 +284,11 @@ def compute(cfg: Config, name: str, **kwargs: Any) -> Any:
     cached until the next ingest or settings change. A problem with the input (an unknown
     metric, a bad segment) is shown with st.error and gives None."""
     try:
-        return _page_cache.compute(cfg, name, **kwargs)
+        if _page_cache.has(cfg, name, **kwargs):
+            return _page_cache.compute(cfg, name, **kwargs)
+        # Streamlit shows the spinner only once the computation has taken half a second.
+        with st.spinner(COMPUTING.get(name, "Computing…"), show_time=True):
+            return _page_cache.compute(cfg, name, **kwargs)
     except (ValueError, KeyError) as exc:
         st.error(str(exc.args[0]) if exc.args else str(exc))
         return None

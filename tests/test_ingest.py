@@ -280,3 +280,18 @@ def test_a_rollup_rebuild_is_reported_before_the_files(tmp_path: Path) -> None:
     reports = reported_progress([write(tmp_path / "b.csv", HEADER + "".join(random_events(20, 14)))], load_config(data))
     assert_moves_forward(reports)
     assert reports[0] == ("Rebuilding the rollups from all events (the time zone or active events changed)", 0.0)
+
+
+def test_the_cli_says_what_it_computes_only_when_it_takes_longer_than_a_second(capsys) -> None:
+    import time
+
+    from pmkit.cli import _slow
+
+    with _slow("Quick sums", after=0.2):
+        pass
+    with _slow("Following users through the funnel", after=0.05):
+        time.sleep(0.3)
+    lines = capsys.readouterr().err.splitlines()
+    assert lines[0] == "[....] Following users through the funnel"
+    assert lines[1].startswith("[done] Following users through the funnel in ")
+    assert len(lines) == 2
