@@ -33,4 +33,6 @@ pages = {
 ui.follow_new_data(cfg)
 if not cfg.read_only:
     pages["Workspace"] = [st.Page("pages/data.py", title="Data", icon=":material/upload_file:")]
-st.navigation(pages).run()
+navigation = st.navigation(pages)
+ui.go_to_destination([page for section in pages.values() for page in section])  # a link opened before sign-in
+navigation.run()

@@ -18,7 +18,7 @@ import threading
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlparse
 
 import plotly.graph_objects as go
 import polars as pl
@@ -188,8 +188,35 @@ def follow_new_data(cfg: Config) -> None:
     _check()
 
 
+NEXT_PAGE_KEY = "pmkit-next-page"
+
+
+def _remember_destination() -> None:
+    """A viewer who opened a link to a page (``/objectives?range=7d``) before signing in is taken
+    there afterwards (``go_to_destination``). Only the last path segment is kept, and only ever
+    used to pick one of the app's own pages by name."""
+    if NEXT_PAGE_KEY in st.session_state:
+        return
+    path = urlparse(st.context.url or "").path.rstrip("/").rsplit("/", 1)[-1]
+    query = {key: st.query_params.get_all(key) for key in st.query_params}
+    st.session_state[NEXT_PAGE_KEY] = (path, query)
+
+
+def go_to_destination(pages: Sequence[Any]) -> None:
+    """After sign-in, switch to the page the viewer's link named (kept by the sign-in page), with
+    its query parameters; nothing when there was none or it names no page of ``pages``."""
+    wanted = st.session_state.pop(NEXT_PAGE_KEY, None)
+    if not wanted:
+        return
+    path, query = wanted
+    for page in pages:
+        if path and page.url_path == path:
+            st.switch_page(page, query_params=query)
+
+
 def sign_in_page() -> None:
     """The only page a viewer who is not signed in gets (app.py routes to it)."""
+    _remember_destination()
     cfg = config(from_app=True)
     settings = auth.auth_settings(_secrets())
     st.title("pmkit")

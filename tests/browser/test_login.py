@@ -149,3 +149,31 @@ def test_read_only_mode_without_a_login_configured_shows_no_data(
         page.close()
     finally:
         server.stop()
+
+
+def test_a_link_to_a_page_leads_there_after_signing_in(browser: object, demo_workspace: Path, tmp_path: Path) -> None:
+    """An executive who opens a shared link to the roadmap signs in and lands on the roadmap,
+    with the link's date range, not on the summary."""
+    server = hosted(
+        demo_workspace,
+        tmp_path,
+        f"""
+[pmkit_auth.passwords]
+"ceo@example.com" = "{hash_password(PASSWORD)}"
+""",
+    )
+    try:
+        page = browser.new_page()
+        page.goto(f"{server.url}/retention?range=7d")
+        wait_for_app(page)
+        assert page.get_by_role("heading", name="Retention").count() == 0
+        page.get_by_label("E-mail").fill("ceo@example.com")
+        page.get_by_label("Password", exact=True).fill(PASSWORD)
+        page.get_by_role("button", name="Sign in").click()
+        page.get_by_role("heading", name="Retention", exact=True).wait_for(timeout=30_000)
+        wait_for_app(page)
+        assert_no_exception(page)
+        assert "/retention" in page.url and "range=7d" in page.url
+        page.close()
+    finally:
+        server.stop()
