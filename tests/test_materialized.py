@@ -204,3 +204,35 @@ def test_sums_of_built_in_metrics_per_bucket_are_the_activity_rollups(demo_files
                     got = metric_series(reader, key, period, grain, definitions)
                     assert got["day"].to_list() == rollup["day"].to_list()
                     assert got["value"].to_list() == pytest.approx(rollup[key].cast(pl.Float64).to_list())
+
+
+def test_an_older_day_reaches_the_mau_of_the_29_days_after_it(tmp_path: Path) -> None:
+    """A user seen once, loaded after the month that follows: the ratio over MAU changes on that
+    day and on each of the 29 after it, and the kept series follows (a 28-day reach would not)."""
+    root = tmp_path / "ws"
+    root.mkdir()
+    (root / "pmkit.toml").write_text(
+        '[metrics.logins]\nname = "Logins"\ntype = "count"\nevent = "login"\n\n'
+        '[metrics.login_per_mau]\nname = "Logins per MAU"\ntype = "ratio"\nnumerator = "logins"\ndenominator = "mau"\n'
+    )
+    config = load_config(root)
+    start = dt.date(2026, 3, 1)
+    later = "".join(
+        f"{start + dt.timedelta(days=d)}T10:00:00Z,u2,login\n" for d in range(1, 45)
+    )  # u2 every day from Mar 2
+    (tmp_path / "later.csv").write_text("event_time,user_id,event\n" + later)
+    (tmp_path / "first.csv").write_text(f"event_time,user_id,event\n{start}T10:00:00Z,u1,login\n")
+    ingest([tmp_path / "later.csv"], config)
+    ingest([tmp_path / "first.csv"], config)
+    definitions = load_definitions(config)
+    with Store(config.store_dir).reader() as reader:
+        whole = workspace_of(reader).default_period()
+        stored = materialized.read_series(
+            reader, "login_per_mau", materialized.fingerprint(definitions, "login_per_mau"), whole
+        )
+        assert stored is not None
+        expected = live(reader, "login_per_mau", whole, definitions)
+        assert_frame_equal(stored, expected)
+        by_day = dict(zip(expected["day"], expected["value"], strict=True))
+    assert by_day[start + dt.timedelta(days=29)] == 0.5  # u1's Mar 1 is in the MAU of Mar 30
+    assert by_day[start + dt.timedelta(days=30)] == 1.0

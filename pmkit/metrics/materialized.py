@@ -14,8 +14,8 @@ users first seen that day; MAU looks back 28 days), only on the events and on th
 day. A test compares the table with live computations after loads in several orders.
 
 What a load can change, and so what ``refresh`` recomputes: the days from ``lookback`` days
-before its first day (a funnel entered earlier converts on it, a cohort returns on it) to 28 days
-after its last one (MAU-style windows); the days on which users it moves earlier were first
+before its first day (a funnel entered earlier converts on it, a cohort returns on it) to
+``lookahead`` days after its last one (29 when a ratio uses MAU, whose window reaches forward); the days on which users it moves earlier were first
 seen before (their old cohort); and, when the last loaded day moves, the days whose window now
 ends inside the loaded range. A metric whose definition changed since its rows were written
 (``fingerprint``) is recomputed whole; a reader never uses rows with another fingerprint.
@@ -42,7 +42,9 @@ CREATE = (
     f"CREATE TABLE IF NOT EXISTS {TABLE} (metric VARCHAR, fingerprint VARCHAR, day DATE, value DOUBLE);"
     f"CREATE TABLE IF NOT EXISTS {FUNNEL_TABLE} (metric VARCHAR, fingerprint VARCHAR, day DATE, user_key BIGINT, reached BIGINT)"
 )
-LOOKAHEAD = 28  # a day's events reach this many later days' values (MAU)
+# A day's events reach the MAU of the 29 days after it (30-day window), the WAU of 6: only ratios
+# over those built-ins look ahead; every custom type's day depends on that day and earlier ones.
+ROLLING_LOOKAHEAD = {"mau": 29, "stickiness": 29, "wau": 6}
 
 
 def fingerprint(definitions: Definitions, key: str) -> str:
@@ -63,15 +65,28 @@ def materialised_keys(definitions: Definitions) -> list[str]:
 
 
 def lookback_days(definitions: Definitions) -> int:
-    """How far before a changed day a value can change: the longest funnel window or retention
-    week end, and day-30 retention."""
-    days = [30]
+    """How far before a changed day a value can change: the longest funnel window (an attempt
+    started then converts on the changed day) or retention week end (a cohort comes back on it)."""
+    days = [0]
     for definition in definitions.custom.values():
         if definition.type == "funnel":
             days.append(math.ceil(definition.window_days))
         elif definition.type == "retention":
             days.append(7 * definition.week + 6)
     return max(days) + 1
+
+
+def lookahead_days(definitions: Definitions) -> int:
+    """How far after a changed day a value can change: only through WAU, MAU or stickiness in a
+    ratio (their windows reach forward)."""
+    reach = [0]
+    for key in materialised_keys(definitions):
+        pending = [key]
+        while pending:
+            definition = definitions.get(pending.pop())
+            reach.append(ROLLING_LOOKAHEAD.get(definition.key, 0) if definition.type == "builtin" else 0)
+            pending += [part for part in (definition.numerator, definition.denominator) if part]
+    return max(reach)
 
 
 def read_series(reader: Any, key: str, fingerprint_: str, period: Period) -> pl.DataFrame | None:
@@ -169,7 +184,13 @@ def refresh(writer: Writer, definitions: Definitions) -> None:
         )
     if first is None:
         return
-    window = _window(writer, dt.timedelta(days=lookback_days(definitions)), first, last)
+    window = _window(
+        writer,
+        dt.timedelta(days=lookback_days(definitions)),
+        dt.timedelta(days=lookahead_days(definitions)),
+        first,
+        last,
+    )
     view = WriterView(writer)
     try:
         for key in keys:
@@ -232,13 +253,15 @@ def _span(*periods: Period | None) -> Period | None:
     return Period(min(p.start for p in given), max(p.end for p in given))
 
 
-def _window(writer: Writer, lookback: dt.timedelta, first: dt.date, last: dt.date) -> Period | None:
+def _window(
+    writer: Writer, lookback: dt.timedelta, lookahead: dt.timedelta, first: dt.date, last: dt.date
+) -> Period | None:
     """The loaded days a refresh must recompute, or None when the load changed nothing."""
     if writer.rebuilt:
         return Period(first, last)
     if not writer.changed_days:
         return None
     lo = min(r[0] for r in writer.changed_days) - lookback
-    hi = max(r[1] for r in writer.changed_days) + dt.timedelta(days=LOOKAHEAD)
+    hi = max(r[1] for r in writer.changed_days) + lookahead
     lo, hi = max(lo, first), min(hi, last)
     return Period(lo, hi) if lo <= hi else None
