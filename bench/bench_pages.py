@@ -3,7 +3,7 @@
     python bench/bench_pages.py [--events 1000000 10000000] [--runs 3] [--record]
 
 Which calls a page makes is recorded, not guessed: each page runs once through Streamlit's
-AppTest on the workspace with its default state (whole loaded range, no filters), and every
+AppTest on the workspace with its default state (the last 28 loaded days, no filters), and every
 ``ui.compute`` call it makes (a ``dashboard.PAGE_MODELS`` entry and its arguments) is written
 down. The calls are then replayed outside Streamlit:
 
@@ -117,7 +117,7 @@ def main() -> None:
     lines = [
         f"Machine: {machine()}; {versions()}; commit {git_commit()}; {dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC",
         "",
-        "Every call a page makes on its first render (recorded through AppTest, default state: whole range,"
+        "Every call a page makes on its first render (recorded through AppTest, default state: the last 28 days,"
         " no filters), replayed at the library level. Cold: fresh reader, no result cache. Warm: again through"
         " the version-keyed result cache the app uses. Goals: warm < 0.3 s and cold < 1.5 s at 10M; cold at 10M"
         " within 1.5× of cold at 1M.",
