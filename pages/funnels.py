@@ -34,8 +34,10 @@ if len(steps) < 2:
     st.stop()
 
 view = Segment(filters=segment.filters, breakdown=breakdown)
-result = ui.compute(cfg, "funnel", steps=tuple(steps), window_days=int(window), period=period, segment=view)
-before = ui.compute(cfg, "funnel", steps=tuple(steps), window_days=int(window), period=period.previous(), segment=view)
+# The range and the one before it from one read of the step events.
+result, before = ui.compute(
+    cfg, "funnels", steps=tuple(steps), window_days=int(window), periods=(period, period.previous()), segment=view
+) or (None, None)
 source = f"{facts.source()} Segment: {ui.segment_text(view)}."
 path = " → ".join(steps)
 now, then = dashboard.funnel_conversion(result), dashboard.funnel_conversion(before)

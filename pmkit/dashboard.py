@@ -1024,6 +1024,7 @@ ENGINE_FUNCTIONS = (
     metrics.feature_adoption,
     metrics.features_adoption,
     metrics.funnel,
+    metrics.funnels,
     metrics.lifecycle,
     metrics.nps,
     metrics.csat,

@@ -276,6 +276,7 @@ COMPUTING = {
     "objective_detail": "Measuring the objective and its shipped items…",
     "impact_results": "Estimating the impact of shipped items…",
     "funnel": "Following users through the funnel…",
+    "funnels": "Following users through the funnel…",
     "features_adoption": "Counting feature adoption…",
     "weekly_retention": "Building retention cohorts…",
     "explore": "Computing the metric…",

@@ -338,6 +338,18 @@ def test_funnel_matches_a_python_reference(reader, steps, window_days):
     assert got["conversion"].to_list() == pytest.approx([u / first for u in expected["users"]])
 
 
+@pytest.mark.parametrize("breakdown", [None, "platform"])
+def test_funnels_over_two_periods_match_each_period_on_its_own_and_the_reference(reader, breakdown):
+    steps, window = ["signup", "create_report", "share_report"], 7
+    periods = (PERIOD, PERIOD.previous(), Period(dt.date(2026, 3, 10), dt.date(2026, 3, 12)))
+    together = metrics.funnels(reader, steps, window, periods, Segment(breakdown=breakdown))
+    for period, got in zip(periods, together, strict=True):
+        assert_frame_equal(got, metrics.funnel(reader, steps, window, period, Segment(breakdown=breakdown)))
+        if breakdown is None:
+            expected = expected_funnel(reference_users(reader, steps, window, period), steps)
+            assert_frame_equal(got.select("step", "event", "users", "median_seconds"), expected)
+
+
 @pytest.fixture(scope="module")
 def tied_reader(tmp_path_factory, workspace_factory):
     """300 users whose events fall on 10-minute marks over three days: many events share an

@@ -7,7 +7,7 @@ Streamlit. The definitions, in the words shown to users, are in ``DEFINITIONS``.
 - ``active_users``, ``activity``: active users, events, revenue, ARPU per day/week/month, by segment.
 - ``lifecycle``: new / returning / resurrecting / dormant users per week.
 - ``weekly_retention``, ``retention_cohorts``, ``day_retention``: cohort retention and D1/D7/D30.
-- ``funnel``: ordered funnels with a conversion window.
+- ``funnel``, ``funnels``: ordered funnels with a conversion window (``funnels``: several periods at once).
 - ``feature_adoption``, ``features_adoption``, ``engagement_matrix``: feature use as a share of MAU, and how often.
 - ``nps``, ``csat``: survey scores per period.
 - ``metric_series``, ``compare_metric``: any metric key (built-in or from pmkit.toml) per bucket.
@@ -23,7 +23,7 @@ from pmkit.metrics.adoption import engagement_matrix, feature_adoption, features
 from pmkit.metrics.base import GRAINS, Period, Segment
 from pmkit.metrics.comparisons import COMPARISON_DAYS, compare, comparison_period, rolling_average
 from pmkit.metrics.feedback import csat, nps
-from pmkit.metrics.funnels import funnel
+from pmkit.metrics.funnels import funnel, funnels
 from pmkit.metrics.kpis import active_users, activity, daily_kpis, lifecycle
 from pmkit.metrics.retention import day_retention, retention_cohorts, weekly_retention
 from pmkit.metrics.series import compare_metric, metric_series
@@ -54,6 +54,7 @@ __all__ = [
     "feature_adoption",
     "features_adoption",
     "funnel",
+    "funnels",
     "lifecycle",
     "metric_series",
     "nps",

@@ -79,6 +79,34 @@ def funnel(
     period = period or workspace.default_period()
     segment = check_segment(segment, workspace)
     attempts = funnel_attempts(reader, workspace, steps, window_days, period, segment)
+    return _steps_table(attempts, steps, segment)
+
+
+def funnels(
+    reader: Reader,
+    steps: Sequence[str],
+    window_days: float = 7,
+    periods: Sequence[Period] = (),
+    segment: Segment | None = None,
+) -> tuple[pl.DataFrame, ...]:
+    """``funnel`` over each of ``periods`` (e.g. a range and the one before it) from one read of
+    the step events: an attempt's steps are found the same way whatever range is read, as long as
+    it holds the attempt's window, so each period keeps its own attempts and gets the same table.
+
+    >>> now, before = funnels(reader, ["signup", "create_report"], 7, (period, period.previous()))  # doctest: +SKIP
+    """
+    steps = check_steps(steps, window_days)
+    workspace = workspace_of(reader)
+    periods = list(periods) or [workspace.default_period()]
+    segment = check_segment(segment, workspace)
+    span = Period(min(p.start for p in periods), max(p.end for p in periods))
+    attempts = funnel_attempts(reader, workspace, steps, window_days, span, segment)
+    return tuple(
+        _steps_table(attempts.filter(pl.col("day").is_between(p.start, p.end)), steps, segment) for p in periods
+    )
+
+
+def _steps_table(attempts: pl.DataFrame, steps: list[str], segment: Segment) -> pl.DataFrame:
     users = per_user(attempts, ["grp"], len(steps))
     rows = []
     for index, event in enumerate(steps):
