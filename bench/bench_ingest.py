@@ -23,39 +23,15 @@ import polars as pl  # noqa: E402
 from bench.common import BENCH_DATA, events_csv, git_commit, machine, stats, timed, versions  # noqa: E402
 from bench.results import write_section  # noqa: E402
 from pmkit.config import load_config  # noqa: E402
+from pmkit.demo import DEMO_METRICS_TOML  # noqa: E402
 from pmkit.ingest import ingest  # noqa: E402
-
-# A workspace as a PM sets it up: a few metrics of their own, whose daily series the ingest keeps.
-METRICS_TOML = """
-[metrics.activation]
-name = "Activation rate"
-type = "funnel"
-steps = ["signup", "create_report"]
-window_days = 7
-format = "percent"
-
-[metrics.reports_shared]
-name = "Reports shared"
-type = "count"
-event = "share_report"
-
-[metrics.upgraders]
-name = "Upgraders"
-type = "unique_users"
-event = "upgrade"
-
-[metrics.week1_retention]
-name = "Week-1 retention"
-type = "retention"
-week = 1
-format = "percent"
-"""
 
 
 def fresh(folder: Path) -> None:
     shutil.rmtree(folder, ignore_errors=True)
     folder.mkdir(parents=True)
-    (folder / "pmkit.toml").write_text(METRICS_TOML, encoding="utf-8")
+    # A workspace as a PM sets it up: metrics of their own, whose daily series the ingest keeps.
+    (folder / "pmkit.toml").write_text(DEMO_METRICS_TOML, encoding="utf-8")
 
 
 def main() -> None:

@@ -23,6 +23,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.common import BENCH_DATA, git_commit, machine, stats, timed, versions  # noqa: E402
+from bench.results import publish  # noqa: E402
 from pmkit import metrics  # noqa: E402
 from pmkit.config import load_config  # noqa: E402
 from pmkit.definitions import load_definitions  # noqa: E402
@@ -158,13 +159,7 @@ def main() -> None:
             + ", ".join(f"{t} {n:,}" for t, n in sizes.items() if t != "events")
             + " | | | |"
         )
-    body = "\n".join(lines)
-    print()
-    print(body)
-    if args.record:
-        from bench.results import write_section
-
-        write_section("Metrics", body)
+    publish("Metrics", "\n".join(lines), args.record)
 
 
 if __name__ == "__main__":

@@ -29,6 +29,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.bench_metrics import workspace  # noqa: E402
 from bench.common import git_commit, machine, stats, versions  # noqa: E402
+from bench.results import publish  # noqa: E402
 from pmkit import dashboard  # noqa: E402
 from pmkit.config import load_config  # noqa: E402
 from pmkit.store import Store  # noqa: E402
@@ -138,13 +139,7 @@ def main() -> None:
         if len(sizes) == 2:
             row.append(f"{cold[page, sizes[1]]['median'] / cold[page, sizes[0]]['median']:.2f}×")
         lines.append("| " + " | ".join(row) + " |")
-    body = "\n".join(lines)
-    print()
-    print(body)
-    if args.record:
-        from bench.results import write_section
-
-        write_section("Page data", body)
+    publish("Page data", "\n".join(lines), args.record)
 
 
 if __name__ == "__main__":

@@ -17,3 +17,11 @@ def write_section(name: str, body: str) -> None:
     pattern = re.compile(rf"^## {re.escape(name)}\n.*?(?=^## |\Z)", re.S | re.M)
     text = pattern.sub(section + "\n", text) if pattern.search(text) else text.rstrip() + "\n\n" + section
     RESULTS.write_text(text, encoding="utf-8")
+
+
+def publish(name: str, body: str, record: bool) -> None:
+    """Print a benchmark's section and, with ``record``, write it into RESULTS.md."""
+    print()
+    print(body)
+    if record:
+        write_section(name, body)

@@ -849,11 +849,8 @@ def _snapshot_row(item: _Item, snapshot: int, start: date) -> tuple[str | None, 
 
 # --- settings -----------------------------------------------------------------------------------
 
-PMKIT_TOML = """\
-[workspace]
-timezone = "UTC"
-demo = true
-
+# The demo's own metrics (the benchmarks load their files into a workspace with these too).
+DEMO_METRICS_TOML = """\
 [metrics.activation]
 name = "Activation rate"
 description = "Share of new sign-ups who create a report within 7 days"
@@ -883,3 +880,4 @@ type = "retention"
 week = 1
 format = "percent"
 """
+PMKIT_TOML = '[workspace]\ntimezone = "UTC"\ndemo = true\n\n' + DEMO_METRICS_TOML

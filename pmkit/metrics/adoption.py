@@ -57,20 +57,19 @@ def features_adoption(
         raise ValueError("features_adoption: name at least one event")
     calendar = pl.DataFrame({"day": days_between(period.start, period.end)})
     active = workspace.active_events
+
+    def checked_against_mau(event: str) -> pl.DataFrame:
+        """grp, day, adopters, mau of one feature, each adopter checked to be in the MAU."""
+        one = run(
+            reader, "metric_adoption", {"user_event_days": source}, feature=event, start=period.start, end=period.end
+        )
+        return densify(one, calendar, {"adopters": 0, "mau": 0})
+
     if active and not all(event in active for event in events):
         # A feature that is not activity: adopters must also be in the MAU, checked per user.
-        parts = []
-        for event in events:
-            one = run(
-                reader,
-                "metric_adoption",
-                {"user_event_days": source},
-                feature=event,
-                start=period.start,
-                end=period.end,
-            )
-            parts.append(densify(one, calendar, {"adopters": 0, "mau": 0}).with_columns(pl.lit(event).alias("event")))
-        frame = pl.concat(parts, how="vertical")
+        frame = pl.concat(
+            [checked_against_mau(event).with_columns(pl.lit(event).alias("event")) for event in events], how="vertical"
+        )
     else:
         # Every feature is activity, so its users are in the MAU by definition: adopters need only
         # the features' own user-days, and without a segment the MAU is the daily KPI series.
@@ -85,10 +84,7 @@ def features_adoption(
         if segment.is_empty:
             mau = daily_kpis(reader, period).select(pl.lit(None, pl.String).alias("grp"), "day", "mau")
         else:
-            mau = run(
-                reader, "metric_adoption", {"user_event_days": source}, feature="", start=period.start, end=period.end
-            )
-            mau = densify(mau, calendar, {"adopters": 0, "mau": 0}).select("grp", "day", "mau")
+            mau = checked_against_mau("").select("grp", "day", "mau")  # no feature: only the MAU counts
         grid = mau.join(pl.DataFrame({"event": events}, schema={"event": pl.String}), how="cross")
         frame = grid.join(adopters, on=["grp", "event", "day"], how="left", nulls_equal=True).with_columns(
             pl.col("adopters").fill_null(0)

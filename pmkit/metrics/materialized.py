@@ -94,14 +94,7 @@ def read_series(reader: Any, key: str, fingerprint_: str, period: Period) -> pl.
     cannot answer (absent, another definition, or a day missing)."""
     if not _has_table(reader):
         return None
-    frame = reader.frame(
-        f"SELECT day, value FROM {TABLE} WHERE metric = $key AND fingerprint = $fp "  # noqa: S608 - a fixed name
-        "AND day BETWEEN $lo AND $hi ORDER BY day",
-        key=key,
-        fp=fingerprint_,
-        lo=period.start,
-        hi=period.end,
-    )
+    frame = _kept_rows(reader, "day, value", TABLE, key, fingerprint_, period).sort("day")
     return frame if frame.height == period.days else None
 
 
@@ -111,9 +104,13 @@ def read_funnel_user_days(reader: Any, key: str, fingerprint_: str, period: Peri
     were written: both are written together)."""
     if read_series(reader, key, fingerprint_, period) is None:
         return None
+    return _kept_rows(reader, "NULL::VARCHAR AS grp, user_key, day, reached", FUNNEL_TABLE, key, fingerprint_, period)
+
+
+def _kept_rows(reader: Any, columns: str, table: str, key: str, fingerprint_: str, period: Period) -> pl.DataFrame:
+    """``columns`` (fixed text) of one metric's rows in one of this module's tables."""
     return reader.frame(
-        f"SELECT NULL::VARCHAR AS grp, user_key, day, reached FROM {FUNNEL_TABLE} "  # noqa: S608 - a fixed name
-        "WHERE metric = $key AND fingerprint = $fp AND day BETWEEN $lo AND $hi",
+        f"SELECT {columns} FROM {table} WHERE metric = $key AND fingerprint = $fp AND day BETWEEN $lo AND $hi",  # noqa: S608 - fixed names
         key=key,
         fp=fingerprint_,
         lo=period.start,

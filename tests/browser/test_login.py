@@ -44,6 +44,19 @@ def oidc_provider(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     process.wait(timeout=10)
 
 
+def sign_in(page: object, user: str, password: str) -> None:
+    page.get_by_label("E-mail").fill(user)
+    page.get_by_label("Password", exact=True).fill(password)
+    page.get_by_role("button", name="Sign in").click()
+
+
+def password_server(demo_workspace: Path, tmp_path: Path) -> Server:
+    """Read-only, with one password user: ceo@example.com / PASSWORD."""
+    return hosted(
+        demo_workspace, tmp_path, f'[pmkit_auth.passwords]\n"ceo@example.com" = "{hash_password(PASSWORD)}"\n'
+    )
+
+
 def hosted(demo_workspace: Path, tmp_path: Path, secrets: str, port: int | None = None) -> Server:
     path = tmp_path / "secrets.toml"
     path.write_text(secrets)
@@ -99,31 +112,18 @@ allowed_emails = ["ceo@example.com"]
 def test_password_login_refuses_a_wrong_password_admits_the_right_one_and_logs_out(
     browser: object, demo_workspace: Path, tmp_path: Path
 ) -> None:
-    server = hosted(
-        demo_workspace,
-        tmp_path,
-        f"""
-[pmkit_auth.passwords]
-"ceo@example.com" = "{hash_password(PASSWORD)}"
-""",
-    )
+    server = password_server(demo_workspace, tmp_path)
     try:
         page = browser.new_page()
         page.goto(server.url)
         wait_for_app(page)
         assert page.get_by_role("heading", name="Executive summary").count() == 0
-        page.get_by_label("E-mail").fill("ceo@example.com")
-        page.get_by_label("Password", exact=True).fill("wrong password")
-        page.get_by_role("button", name="Sign in").click()
+        sign_in(page, "ceo@example.com", "wrong password")
         page.get_by_text("Wrong user name or password.").wait_for(timeout=30_000)
         assert page.get_by_role("heading", name="Executive summary").count() == 0
-        page.get_by_label("E-mail").fill("nobody@example.com")
-        page.get_by_label("Password", exact=True).fill(PASSWORD)
-        page.get_by_role("button", name="Sign in").click()
+        sign_in(page, "nobody@example.com", PASSWORD)
         page.get_by_text("Wrong user name or password.").wait_for(timeout=30_000)
-        page.get_by_label("E-mail").fill("ceo@example.com")
-        page.get_by_label("Password", exact=True).fill(PASSWORD)
-        page.get_by_role("button", name="Sign in").click()
+        sign_in(page, "ceo@example.com", PASSWORD)
         page.get_by_role("heading", name="Executive summary").wait_for(timeout=30_000)
         assert_no_exception(page)
         assert page.get_by_role("link", name="Data", exact=True).count() == 0
@@ -154,22 +154,13 @@ def test_read_only_mode_without_a_login_configured_shows_no_data(
 def test_a_link_to_a_page_leads_there_after_signing_in(browser: object, demo_workspace: Path, tmp_path: Path) -> None:
     """An executive who opens a shared link to the roadmap signs in and lands on the roadmap,
     with the link's date range, not on the summary."""
-    server = hosted(
-        demo_workspace,
-        tmp_path,
-        f"""
-[pmkit_auth.passwords]
-"ceo@example.com" = "{hash_password(PASSWORD)}"
-""",
-    )
+    server = password_server(demo_workspace, tmp_path)
     try:
         page = browser.new_page()
         page.goto(f"{server.url}/retention?range=7d")
         wait_for_app(page)
         assert page.get_by_role("heading", name="Retention").count() == 0
-        page.get_by_label("E-mail").fill("ceo@example.com")
-        page.get_by_label("Password", exact=True).fill(PASSWORD)
-        page.get_by_role("button", name="Sign in").click()
+        sign_in(page, "ceo@example.com", PASSWORD)
         page.get_by_role("heading", name="Retention", exact=True).wait_for(timeout=30_000)
         wait_for_app(page)
         assert_no_exception(page)
