@@ -384,21 +384,22 @@ def _store_events(
     # zstd level 1: as small as the default level here, and twice as fast to write.
     batch.drop("day").write_parquet(parquet, compression="zstd", compression_level=1, statistics=True)
     file_progress.stage("grouping by day and user")
-    # One pass over the rows: grouped by day, user, event and every dimension (the dimension
-    # rollup); the smaller rollups are grouped from that, not from the rows again.
-    batch_dims = batch.group_by("day", "user_key", "event", *dims).agg(
-        pl.len().cast(pl.Int64).alias("events"),
-        pl.col("revenue").fill_null(0.0).sum().alias("revenue"),
-        pl.col("event_time").min().alias("first_time"),
-    )
-    batch_agg = batch_dims.group_by("day", "user_key", "event").agg(
-        pl.col("events").sum(), pl.col("revenue").sum(), pl.col("first_time").min()
-    )
+    # The three rollups' groups, each straight from the rows, in one Polars query plan: they run
+    # side by side on the cores (deriving the smaller ones from the dimension groups, one after
+    # the other, took half as long again on 10M rows).
     active = list(config.get("workspace.active_events"))
-    batch_user_day = batch_agg.group_by("day", "user_key").agg(
-        pl.col("events").sum(),
-        pl.col("revenue").sum(),
-        (pl.lit(not active) | pl.col("event").is_in(active)).any().alias("active"),
+    rows = batch.lazy()
+    counted = [pl.len().cast(pl.Int64).alias("events"), pl.col("revenue").fill_null(0.0).sum().alias("revenue")]
+    batch_dims, batch_agg, batch_user_day = pl.collect_all(
+        [
+            rows.group_by("day", "user_key", "event", *dims).agg(
+                *counted, pl.col("event_time").min().alias("first_time")
+            ),
+            rows.group_by("day", "user_key", "event").agg(*counted, pl.col("event_time").min().alias("first_time")),
+            rows.group_by("day", "user_key").agg(
+                *counted, (pl.lit(not active) | pl.col("event").is_in(active)).any().alias("active")
+            ),
+        ]
     )
     file_progress.stage("merging into the rollups")
     lo_time, hi_time = frame["event_time"].min(), frame["event_time"].max()
