@@ -174,7 +174,8 @@ def test_hosted_mode_asks_for_a_password_first(browser, demo_workspace, tmp_path
         tab.get_by_label("Password", exact=True).fill("correct horse")
         tab.get_by_role("button", name="Sign in").click()
         settle(tab)
-        assert tab.locator("h1").first.inner_text() == "Executive summary"
+        assert tab.locator("h1").first.inner_text() == "KPI explorer"  # where the link pointed
+        assert "metric=mau" in tab.url
         assert_no_exception(tab)
     finally:
         tab.close()
