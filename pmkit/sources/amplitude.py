@@ -15,12 +15,31 @@ as named, every user property prefixed ``user_`` (``plan`` -> ``user_plan``).
 
 Amplitude's "export" API returns a zip of hourly ``.json.gz`` files: unzip it and load the
 ``.json.gz`` files (gzip content is recognised by its bytes, not the file name).
+
+Reading: ``_flatten`` maps one record and is the reference; ``_flatten_columns`` maps all lines of
+a JSON-lines file (plain or gzip) at once, and the file is read record by record wherever it could
+differ (``events_common.build_from_records``).
 """
 
 from __future__ import annotations
 
+import polars as pl
+
 from pmkit.sources.base import Parsed, ReadOptions, Sample
-from pmkit.sources.events_common import RecordError, build_from_records, parse_json_object
+from pmkit.sources.events_common import (
+    JsonColumn,
+    JsonFields,
+    NotExact,
+    RecordError,
+    RecordExport,
+    build_from_records,
+    float_texts,
+    is_python_blank,
+    json_floats,
+    json_present,
+    json_texts,
+    parse_json_object,
+)
 
 KIND = "events"
 FORMAT = "Amplitude"
@@ -48,14 +67,7 @@ def detect(sample: Sample) -> bool:
 
 
 def read(sample: Sample, options: ReadOptions) -> Parsed:
-    return build_from_records(
-        sample,
-        _flatten,
-        SOURCES,
-        fmt=f"Amplitude {'JSON lines' if sample.layout in ('jsonl', 'json') else sample.layout.upper()}",
-        timezone="UTC",
-        dimension_names=_dimension_name,
-    )
+    return build_from_records(sample, EXPORT)
 
 
 def _dimension_name(label: str) -> str:
@@ -108,3 +120,73 @@ def _revenue(record: dict, event_properties: dict) -> object:
             "event_properties.price",
             f"'{price}' x '{quantity}' is not a number (expected e.g. price 49.00, quantity 2)",
         ) from None
+
+
+def _flatten_columns(record: JsonFields) -> tuple[dict[str, pl.Series], dict[str, JsonColumn]]:
+    """``_flatten`` of every line at once (see ``events_common.build_by_columns``)."""
+    event_properties = record.object("event_properties")
+    user_properties = record.object("user_properties")
+    user, session = record["user_id"], record["session_id"]
+    values = {
+        "event_time": json_texts(record["event_time"]),
+        "user_id": _choose(is_python_blank(user), json_texts(record["device_id"]), json_texts(user)),
+        "event": json_texts(record["event_type"]),
+        "event_id": json_texts(record["$insert_id"]),
+        "session_id": _choose(_is_minus_one(session), pl.lit(None, pl.String), json_texts(session)),
+        "revenue": _revenue_texts(record, event_properties),
+    }
+    dimensions = {key: record[key] for key in TOP_LEVEL_DIMENSIONS}
+    for key, column in event_properties.items():
+        if key not in REVENUE_KEYS:
+            dimensions[EVENT_PREFIX + key] = column
+    for key, column in user_properties.items():
+        dimensions[USER_PREFIX + key] = column
+    return values, dimensions
+
+
+def _choose(condition: pl.Series, then: pl.Series | pl.Expr, otherwise: pl.Series | pl.Expr) -> pl.Series:
+    return pl.select(pl.when(condition).then(then).otherwise(otherwise)).to_series()
+
+
+def _is_minus_one(column: JsonColumn) -> pl.Series:
+    """``value in (-1, "-1")``: -1 and -1.0 as numbers, "-1" as text."""
+    values = column.values
+    if values.dtype == pl.String:
+        return (values == "-1").fill_null(False)
+    if values.dtype == pl.Float64 or values.dtype.is_integer():
+        return (values == -1).fill_null(False)
+    return pl.Series([False] * len(values), dtype=pl.Boolean)
+
+
+def _revenue_texts(record: JsonFields, event_properties: JsonFields) -> pl.Series:
+    """``_revenue`` of every line: the first revenue field given, else price x quantity."""
+    price = _first_key(event_properties, "price", "$price")
+    quantity = _first_key(event_properties, "quantity", "$quantity")
+    given_price = json_present(price)
+    amounts = json_floats(price) * _choose(json_present(quantity), json_floats(quantity), pl.lit(1.0))
+    if not amounts.filter(given_price).is_finite().all():
+        raise NotExact("a price x quantity that is not a finite number")
+    texts = _choose(given_price, float_texts(amounts), pl.lit(None, pl.String))
+    candidates = [source[key] for source in (event_properties, record) for key in REVENUE_KEYS]
+    for column in reversed(candidates):  # the first one given wins: lay the last down first
+        texts = _choose(json_present(column), json_texts(column), texts)
+    return texts
+
+
+def _first_key(fields: JsonFields, key: str, fallback: str) -> JsonColumn:
+    """``fields.get(key, fields.get(fallback))``. A record with ``key`` null and ``fallback`` set
+    reads differently if the key is there (null) or missing, which columns do not tell apart."""
+    if key not in fields or fallback not in fields:
+        return fields[key] if key in fields else fields[fallback]
+    if (fields[key].values.is_null() & fields[fallback].values.is_not_null()).any():
+        raise NotExact(f'"{key}" is null where "{fallback}" is not')
+    return fields[key]
+
+
+EXPORT = RecordExport(
+    name=FORMAT,
+    flatten=_flatten,
+    flatten_columns=_flatten_columns,
+    sources=SOURCES,
+    dimension_names=_dimension_name,
+)

@@ -10,12 +10,25 @@ Mapping: ``properties.time`` -> event_time, ``properties.distinct_id`` -> user_i
 session_id, ``properties.revenue`` -> revenue, ``mp_country_code`` -> ``country``; every other
 property becomes a dimension with its ``$`` dropped (``$os`` -> ``os``), except Mixpanel's own
 ingestion bookkeeping (``IGNORED``).
+
+Reading: ``_flatten`` maps one record and is the reference; ``_flatten_columns`` maps all lines of
+a JSON-lines file at once, and the file is read record by record wherever it could differ
+(``events_common.build_from_records``).
 """
 
 from __future__ import annotations
 
+import polars as pl
+
 from pmkit.sources.base import Parsed, ReadOptions, Sample
-from pmkit.sources.events_common import build_from_records, parse_json_object
+from pmkit.sources.events_common import (
+    JsonColumn,
+    JsonFields,
+    RecordExport,
+    build_from_records,
+    json_texts,
+    parse_json_object,
+)
 
 KIND = "events"
 FORMAT = "Mixpanel"
@@ -44,14 +57,7 @@ def detect(sample: Sample) -> bool:
 
 
 def read(sample: Sample, options: ReadOptions) -> Parsed:
-    return build_from_records(
-        sample,
-        _flatten,
-        SOURCES,
-        fmt="Mixpanel JSON lines",
-        timezone="UTC",
-        dimension_names=_dimension_name,
-    )
+    return build_from_records(sample, EXPORT)
 
 
 def _dimension_name(label: str) -> str:
@@ -73,3 +79,29 @@ def _flatten(record: dict) -> tuple[dict[str, object], dict[str, object]]:
         PREFIX + key: value for key, value in properties.items() if key not in CONSUMED and key not in IGNORED
     }
     return values, dimensions
+
+
+def _flatten_columns(record: JsonFields) -> tuple[dict[str, pl.Series], dict[str, JsonColumn]]:
+    """``_flatten`` of every line at once (see ``events_common.build_by_columns``)."""
+    properties = record.object("properties")
+    values = {
+        "event_time": json_texts(properties["time"]),
+        "user_id": json_texts(properties["distinct_id"]),
+        "event": json_texts(record["event"]),
+        "event_id": json_texts(properties["$insert_id"]),
+        "session_id": json_texts(properties["$session_id"]),
+        "revenue": json_texts(properties["revenue"]),
+    }
+    dimensions = {
+        PREFIX + key: column for key, column in properties.items() if key not in CONSUMED and key not in IGNORED
+    }
+    return values, dimensions
+
+
+EXPORT = RecordExport(
+    name=FORMAT,
+    flatten=_flatten,
+    flatten_columns=_flatten_columns,
+    sources=SOURCES,
+    dimension_names=_dimension_name,
+)

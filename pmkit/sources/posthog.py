@@ -10,12 +10,26 @@ Mapping: ``timestamp`` -> event_time, ``distinct_id`` -> user_id, ``uuid`` -> ev
 ``properties.$session_id`` -> session_id, ``properties.revenue`` -> revenue; every other top-level
 property becomes a dimension with its ``$`` dropped (``$os`` -> ``os``). Person properties,
 ``elements_chain`` and the export's own bookkeeping columns are not events data and are left out.
+
+Reading: ``_flatten`` maps one record and is the reference; ``_flatten_columns`` maps all lines of
+a JSON-lines file at once, and the file is read record by record wherever it could differ
+(``events_common.build_from_records``).
 """
 
 from __future__ import annotations
 
+import polars as pl
+
 from pmkit.sources.base import Parsed, ReadOptions, Sample
-from pmkit.sources.events_common import build_from_records, parse_json_object
+from pmkit.sources.events_common import (
+    JsonColumn,
+    JsonFields,
+    NotExact,
+    RecordExport,
+    build_from_records,
+    json_texts,
+    parse_json_object,
+)
 
 KIND = "events"
 FORMAT = "PostHog"
@@ -40,14 +54,7 @@ def detect(sample: Sample) -> bool:
 
 
 def read(sample: Sample, options: ReadOptions) -> Parsed:
-    return build_from_records(
-        sample,
-        _flatten,
-        SOURCES,
-        fmt=f"PostHog {'JSON lines' if sample.layout in ('jsonl', 'json') else sample.layout.upper()}",
-        timezone="UTC",
-        dimension_names=lambda label: label.removeprefix(PREFIX),
-    )
+    return build_from_records(sample, EXPORT)
 
 
 def _flatten(record: dict) -> tuple[dict[str, object], dict[str, object]]:
@@ -65,3 +72,29 @@ def _flatten(record: dict) -> tuple[dict[str, object], dict[str, object]]:
     }
     dimensions = {PREFIX + key: value for key, value in properties.items() if key not in CONSUMED}
     return values, dimensions
+
+
+def _flatten_columns(record: JsonFields) -> tuple[dict[str, pl.Series], dict[str, JsonColumn]]:
+    """``_flatten`` of every line at once (see ``events_common.build_by_columns``)."""
+    if any(key.startswith(PREFIX) for key in record):
+        raise NotExact("top-level properties.* fields")
+    properties = record.object("properties")
+    values = {
+        "event_time": json_texts(record["timestamp"]),
+        "user_id": json_texts(record["distinct_id"]),
+        "event": json_texts(record["event"]),
+        "event_id": json_texts(record["uuid"]),
+        "session_id": json_texts(properties["$session_id"]),
+        "revenue": json_texts(properties["revenue"]),
+    }
+    dimensions = {PREFIX + key: column for key, column in properties.items() if key not in CONSUMED}
+    return values, dimensions
+
+
+EXPORT = RecordExport(
+    name=FORMAT,
+    flatten=_flatten,
+    flatten_columns=_flatten_columns,
+    sources=SOURCES,
+    dimension_names=lambda label: label.removeprefix(PREFIX),
+)
