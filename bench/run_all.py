@@ -23,6 +23,7 @@ def commands(quick: bool) -> list[list[str]]:
         ["bench_ingest.py", "--rows", *sizes],
         ["bench_metrics.py", "--events", *sizes, "--record"],
         ["bench_pages.py", "--events", *sizes, "--record"],
+        ["bench_json.py", "--record"],
         ["bench_load.py", "--events", "1000000"],
         *([] if quick else [["bench_browser.py"]]),
     ]
