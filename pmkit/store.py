@@ -43,6 +43,12 @@ def sql_text(name: str) -> str:
     return (SQL_DIR / f"{name}.sql").read_text(encoding="utf-8")
 
 
+def sql_string(text: str) -> str:
+    """A SQL string literal of ``text`` for the statements that take no parameters (ATTACH, a
+    view's file list): quotes doubled, so a workspace in ``/Users/o'brien`` stays one literal."""
+    return "'" + text.replace("'", "''") + "'"
+
+
 def quote_identifier(name: str) -> str:
     """Quote a column name that was checked against the identifier whitelist pattern.
 
@@ -203,7 +209,7 @@ class Reader:
         self.con.execute("SET TimeZone = 'UTC'")
         if version:
             path = store.version_path(version)
-            self.con.execute(f"ATTACH '{path}' AS store (READ_ONLY)")  # our own path, not user text
+            self.con.execute(f"ATTACH {sql_string(str(path))} AS store (READ_ONLY)")
             self.con.execute("SET search_path = 'memory.main,store.main'")
             files = [
                 str(store.events_dir / p)
@@ -253,7 +259,7 @@ def create_events_view(
         # ingest generated (f000012.parquet), checked again here.
         if not all(PARQUET_FILE.match(Path(f).name) for f in files):
             raise ValueError("unexpected file name in the store's batch list")
-        listed = ", ".join(f"'{f}'" for f in files)
+        listed = ", ".join(sql_string(f) for f in files)
         con.execute(
             f"{create} {name} AS SELECT * FROM read_parquet([{listed}], union_by_name = true)"  # noqa: S608
         )

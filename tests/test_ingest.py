@@ -198,6 +198,18 @@ def test_a_published_copy_answers_like_the_source(tmp_path: Path) -> None:
     assert snapshot(tmp_path / "hosted")["events"].height == 100
 
 
+def test_a_workspace_whose_path_holds_quotes_loads_and_reads(tmp_path: Path) -> None:
+    # The store's paths reach two statements that take no parameters (ATTACH, the events view).
+    config = load_config(tmp_path / "o'brien's \"pm\" data")
+    source = write(tmp_path / "a.csv", HEADER + "".join(random_events(40, 3)))
+    (second,) = ingest([source], config)
+    ingest([write(tmp_path / "b.csv", HEADER + "".join(random_events(10, 4)))], config)
+    assert second.status == "loaded"
+    seen = snapshot(config.data_dir)
+    assert seen["events"].height == 50
+    assert seen["kpi_daily"]["events"].sum() == 50
+
+
 def test_a_row_cut_short_in_the_middle_of_a_file_is_rejected_not_padded(tmp_path: Path) -> None:
     config = load_config(tmp_path / "ws")
     text = (
