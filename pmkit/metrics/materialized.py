@@ -50,12 +50,7 @@ ROLLING_LOOKAHEAD = {"mau": 29, "stickiness": 29, "wau": 6}
 def fingerprint(definitions: Definitions, key: str) -> str:
     """A hash of everything a metric's daily value depends on in its definition (a ratio's parts
     included)."""
-    seen: list[dict[str, Any]] = []
-    pending = [key]
-    while pending:
-        definition = definitions.get(pending.pop())
-        seen.append(asdict(definition))
-        pending += [part for part in (definition.numerator, definition.denominator) if part]
+    seen = [asdict(definition) for definition in _parts(definitions, key)]
     return hashlib.sha256(json.dumps(seen, sort_keys=True, default=str).encode()).hexdigest()[:16]
 
 
@@ -64,11 +59,23 @@ def materialised_keys(definitions: Definitions) -> list[str]:
     return list(definitions.custom)
 
 
-def lookback_days(definitions: Definitions) -> int:
-    """How far before a changed day a value can change: the longest funnel window (an attempt
-    started then converts on the changed day) or retention week end (a cohort comes back on it)."""
+def _parts(definitions: Definitions, key: str) -> list[Any]:
+    """The definition of ``key`` and of every metric it is made of (a ratio's parts, nested)."""
+    found, pending = [], [key]
+    while pending:
+        definition = definitions.get(pending.pop())
+        found.append(definition)
+        pending += [part for part in (definition.numerator, definition.denominator) if part]
+    return found
+
+
+def lookback_days(definitions: Definitions, key: str) -> int:
+    """How far before a changed day ``key``'s value can change: its longest funnel window (an
+    attempt started then converts on the changed day) or retention week end (a cohort comes back
+    on it), plus a day (a window of W days spans W + 1 local days). Per metric: a count of one
+    day's events is not recomputed for a week because another metric's funnel needs it."""
     days = [0]
-    for definition in definitions.custom.values():
+    for definition in _parts(definitions, key):
         if definition.type == "funnel":
             days.append(math.ceil(definition.window_days))
         elif definition.type == "retention":
@@ -76,17 +83,10 @@ def lookback_days(definitions: Definitions) -> int:
     return max(days) + 1
 
 
-def lookahead_days(definitions: Definitions) -> int:
-    """How far after a changed day a value can change: only through WAU, MAU or stickiness in a
-    ratio (their windows reach forward)."""
-    reach = [0]
-    for key in materialised_keys(definitions):
-        pending = [key]
-        while pending:
-            definition = definitions.get(pending.pop())
-            reach.append(ROLLING_LOOKAHEAD.get(definition.key, 0) if definition.type == "builtin" else 0)
-            pending += [part for part in (definition.numerator, definition.denominator) if part]
-    return max(reach)
+def lookahead_days(definitions: Definitions, key: str) -> int:
+    """How far after a changed day ``key``'s value can change: only through WAU, MAU or
+    stickiness in a ratio (their windows reach forward)."""
+    return max(ROLLING_LOOKAHEAD.get(d.key, 0) if d.type == "builtin" else 0 for d in _parts(definitions, key))
 
 
 def read_series(reader: Any, key: str, fingerprint_: str, period: Period) -> pl.DataFrame | None:
@@ -181,16 +181,16 @@ def refresh(writer: Writer, definitions: Definitions) -> None:
         )
     if first is None:
         return
-    window = _window(
-        writer,
-        dt.timedelta(days=lookback_days(definitions)),
-        dt.timedelta(days=lookahead_days(definitions)),
-        first,
-        last,
-    )
     view = WriterView(writer)
     try:
         for key in keys:
+            window = _window(
+                writer,
+                dt.timedelta(days=lookback_days(definitions, key)),
+                dt.timedelta(days=lookahead_days(definitions, key)),
+                first,
+                last,
+            )
             period = _span(window, _missing(con, key, first, last))
             if period is None:
                 continue
