@@ -1,12 +1,18 @@
 """Metric speed: every pmkit.metrics function on demo workspaces of 1M and 10M events.
 
-    python bench/bench_metrics.py [--events 1000000 10000000] [--runs 5] [--record]
+    python bench/bench_metrics.py [--events 1000000 10000000] [--dense] [--runs 5] [--record]
 
 Each workspace is written by ``pmkit.demo.write_demo`` (182 days, "Reportly") and loaded with
 ``pmkit.ingest`` once, then cached in ``bench/data/metrics_<events>/`` for later runs (a cache
 made before the ingest kept the dimension rollup gets it built here, and that build is timed).
 Every metric runs over the whole range through one reader, as the app does; each row gives
-min / median / max seconds of ``--runs`` calls. Prints a markdown section; ``--record`` also
+min / median / max seconds of ``--runs`` calls.
+
+The demo grows by adding users (10M events have ten times the users of 1M), so per-user rollups
+grow with it. ``--dense`` adds a workspace that grows only the raw events: the 1M workspace's
+files with every event repeated ten times within its day (``dense_workspace``), so the same users
+are active on the same days. Set beside the 1M rows, it shows what grows with raw events and what
+with active users. Prints a markdown section; ``--record`` also
 writes it into bench/RESULTS.md under "Metrics".
 """
 
@@ -21,6 +27,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+import polars as pl  # noqa: E402
 
 from bench.common import BENCH_DATA, git_commit, machine, stats, timed, versions  # noqa: E402
 from bench.results import publish  # noqa: E402
@@ -70,6 +78,52 @@ def workspace(events: int) -> tuple[Path, dict[str, float]]:
             rebuild_dimension_rollup(writer, config.timezone)
         setup["build dimension rollup (full)"] = time.perf_counter() - began
     return root, setup
+
+
+def dense_workspace(base: int = 1_000_000, factor: int = 10) -> tuple[Path, dict[str, float]]:
+    """``factor`` times the events of the ``base`` demo workspace, from the same users on the same
+    days: each event is repeated within its day (its time moved by ``k`` x 601 s around the day,
+    its id suffixed), so the per-user-day rollups keep their rows and the raw events multiply."""
+    root = BENCH_DATA / f"metrics_{base}_x{factor}"
+    setup: dict[str, float] = {}
+    config = load_config(root) if (root / "pmkit.toml").exists() else None
+    if config is None or Store(config.store_dir).current_version() == 0:
+        source, _ = workspace(base)
+        shutil.rmtree(root, ignore_errors=True)
+        (root / "inbox").mkdir(parents=True)
+        shutil.copy(source / "pmkit.toml", root / "pmkit.toml")
+        began = time.perf_counter()
+        for path in sorted((source / "archive").iterdir()):
+            if path.name.startswith("events_"):
+                _repeat_within_day(path, root / "inbox" / path.name, factor)
+            else:
+                shutil.copy(path, root / "inbox" / path.name)
+        setup["write demo files"] = time.perf_counter() - began
+        config = load_config(root)
+        began = time.perf_counter()
+        results = ingest_inbox(config)
+        setup["ingest (all files, one publish)"] = time.perf_counter() - began
+        bad = [r.summary() for r in results if r.status == "rejected"]
+        if bad:
+            raise SystemExit("dense demo files rejected: " + "; ".join(bad))
+    return root, setup
+
+
+def _repeat_within_day(source: Path, target: Path, factor: int) -> None:
+    frame = pl.read_csv(source, infer_schema=False)
+    when = pl.col("event_time").str.to_datetime("%Y-%m-%dT%H:%M:%SZ", time_zone="UTC")
+    day = when.dt.truncate("1d")
+    second = when.dt.hour().cast(pl.Int64) * 3600 + when.dt.minute() * 60 + when.dt.second()
+    copies = [
+        frame.with_columns(
+            (day + pl.duration(seconds=(second + k * 601) % 86400))
+            .dt.strftime("%Y-%m-%dT%H:%M:%SZ")
+            .alias("event_time"),
+            (pl.col("event_id") + f"-{k}").alias("event_id") if k else pl.col("event_id"),
+        )
+        for k in range(factor)
+    ]
+    pl.concat(copies).write_csv(target)
 
 
 def cases(reader: Reader, root: Path) -> list[tuple[str, Callable[[], object]]]:
@@ -130,6 +184,7 @@ def cases(reader: Reader, root: Path) -> list[tuple[str, Callable[[], object]]]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--events", type=int, nargs="+", default=[1_000_000, 10_000_000])
+    parser.add_argument("--dense", action="store_true", help="also 10x the 1M events from the same users")
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--record", action="store_true", help="write the section into bench/RESULTS.md")
     args = parser.parse_args()
@@ -137,27 +192,31 @@ def main() -> None:
         f"Machine: {machine()}; {versions()}; commit {git_commit()}; {dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC",
         "",
     ]
-    lines += ["| events | metric | min s | median s | max s |", "|---|---|---|---|---|"]
-    for events in args.events:
-        root, setup = workspace(events)
+    lines += ["| events | users | metric | min s | median s | max s |", "|---|---|---|---|---|---|"]
+    roots = [lambda events=events: workspace(events) for events in args.events]
+    if args.dense:
+        roots.append(dense_workspace)
+    for make in roots:
+        root, setup = make()
         with Store(load_config(root).store_dir).reader() as reader:
             sizes = {
                 table: reader.frame(f"SELECT count(*) AS n FROM {table}")["n"].item()
-                for table in ("events", "user_day", "user_event_day", "user_event_day_dims")
+                for table in ("events", "users", "user_day", "user_event_day", "user_event_day_dims")
             }
+            label = f"{sizes['events']:,} | {sizes['users']:,}"
             for name, seconds in setup.items():
-                lines.append(f"| {sizes['events']:,} | setup: {name} | {seconds:.2f} | | |")
+                lines.append(f"| {label} | setup: {name} | {seconds:.2f} | | |")
             for name, fn in cases(reader, root):
                 fn()  # warm: the first call reads the Parquet footers and the version file
                 # Each run starts with the reader's memo empty: it would answer a repeat instantly.
                 result = stats(timed(fn, args.runs, setup=reader.memo.clear))
                 lines.append(
-                    f"| {sizes['events']:,} | {name} | {result['min']:.3f} | {result['median']:.3f} | {result['max']:.3f} |"
+                    f"| {label} | {name} | {result['min']:.3f} | {result['median']:.3f} | {result['max']:.3f} |"
                 )
                 print(lines[-1], flush=True)
         lines.append(
-            f"| {sizes['events']:,} | rollup rows: "
-            + ", ".join(f"{t} {n:,}" for t, n in sizes.items() if t != "events")
+            f"| {label} | rollup rows: "
+            + ", ".join(f"{t} {n:,}" for t, n in sizes.items() if t not in ("events", "users"))
             + " | | | |"
         )
     publish("Metrics", "\n".join(lines), args.record)

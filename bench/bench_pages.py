@@ -1,6 +1,6 @@
 """Page data: every library call one page makes, replayed at the library level at 1M and 10M events.
 
-    python bench/bench_pages.py [--events 1000000 10000000] [--runs 3] [--record]
+    python bench/bench_pages.py [--events 1000000 10000000] [--dense] [--runs 3] [--record]
 
 Which calls a page makes is recorded, not guessed: each page runs once through Streamlit's
 AppTest on the workspace with its default state (the last 28 loaded days, no filters), and every
@@ -11,7 +11,9 @@ down. The calls are then replayed outside Streamlit:
 - warm: the same calls again through ``dashboard.PageCache``, the version-keyed cache the app
   reads through, after one cold pass.
 
-The workspaces are ``bench_metrics``'s cached demo workspaces. Prints a markdown section;
+The workspaces are ``bench_metrics``'s cached demo workspaces; ``--dense`` adds its workspace of
+ten times the 1M events from the same users on the same days (raw events grow, active users do
+not). Prints a markdown section;
 ``--record`` writes it into bench/RESULTS.md under "Page data".
 """
 
@@ -27,7 +29,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.bench_metrics import workspace  # noqa: E402
+from bench.bench_metrics import dense_workspace, workspace  # noqa: E402
 from bench.common import git_commit, machine, stats, versions  # noqa: E402
 from bench.results import publish  # noqa: E402
 from pmkit import dashboard  # noqa: E402
@@ -99,14 +101,17 @@ def replay(root: Path, calls: list[Call], cache: dashboard.PageCache | None = No
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--events", type=int, nargs="+", default=[1_000_000, 10_000_000])
+    parser.add_argument("--dense", action="store_true", help="also 10x the 1M events from the same users")
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--record", action="store_true", help="write the section into bench/RESULTS.md")
     args = parser.parse_args()
-    cold: dict[tuple[str, int], dict[str, float]] = {}
-    warm: dict[tuple[str, int], dict[str, float]] = {}
+    cold: dict[tuple[str, str], dict[str, float]] = {}
+    warm: dict[tuple[str, str], dict[str, float]] = {}
     counts: dict[str, int] = {}
-    for events in args.events:
-        root, _ = workspace(events)
+    roots = {f"{events:,}": workspace(events)[0] for events in args.events}
+    if args.dense:
+        roots["10,000,000 (1M's users)"] = dense_workspace()[0]
+    for events, root in roots.items():
         per_page = record_calls(root)
         for page, calls in per_page.items():
             counts[page] = len(calls)
@@ -124,11 +129,10 @@ def main() -> None:
         " within 1.5× of cold at 1M.",
         "",
     ]
-    sizes = args.events
-    header = "| page | calls | " + " | ".join(f"cold s @ {n:,} (min / median / max)" for n in sizes)
-    header += " | " + " | ".join(f"warm s @ {n:,} (median)" for n in sizes)
-    if len(sizes) == 2:
-        header += f" | cold {sizes[1]:,} ÷ {sizes[0]:,} (goal ≤ 1.5×)"
+    sizes = list(roots)
+    header = "| page | calls | " + " | ".join(f"cold s @ {n} (min / median / max)" for n in sizes)
+    header += " | " + " | ".join(f"warm s @ {n} (median)" for n in sizes)
+    header += "".join(f" | cold {n} ÷ {sizes[0]} (goal ≤ 1.5×)" for n in sizes[1:])
     lines += [header + " |", "|" + "---|" * (header.count("|"))]
     for page, title in PAGES.items():
         row = [title, str(counts[page])]
@@ -136,8 +140,7 @@ def main() -> None:
             f"{cold[page, n]['min']:.2f} / {cold[page, n]['median']:.2f} / {cold[page, n]['max']:.2f}" for n in sizes
         ]
         row += [f"{warm[page, n]['median']:.3f}" for n in sizes]
-        if len(sizes) == 2:
-            row.append(f"{cold[page, sizes[1]]['median'] / cold[page, sizes[0]]['median']:.2f}×")
+        row += [f"{cold[page, n]['median'] / cold[page, sizes[0]]['median']:.2f}×" for n in sizes[1:]]
         lines.append("| " + " | ".join(row) + " |")
     publish("Page data", "\n".join(lines), args.record)
 
