@@ -14,18 +14,19 @@ segment = ui.segment_picker(cfg, facts)
 if period is None:
     ui.no_events(cfg)
 events = ui.compute(cfg, "event_names") or []
+default_steps, default_window = dashboard.default_funnel(cfg, events)
 
 first, second, third = st.columns([4, 1, 2])
 steps = first.multiselect(
     "Steps, in order",
     events,
-    default=dashboard.default_funnel_steps(events),
+    default=default_steps,
     key="steps",
     bind="query-params",
     help="Users must do the steps in this order, each within the window of the first step.",
 )
 window = second.number_input(
-    "Window (days)", min_value=1, max_value=90, value=7, step=1, key="window", bind="query-params"
+    "Window (days)", min_value=1, max_value=90, value=default_window, step=1, key="window", bind="query-params"
 )
 with third:
     breakdown = ui.breakdown_picker(facts)
@@ -76,5 +77,11 @@ ui.chart(
 )
 with st.expander("Values"):
     ui.table(result, "funnel")
-st.caption(ui.safe_text(f"Funnel: {path}, within {int(window)} days of the first step."))
+saved = dashboard.saved_funnel_name(cfg, steps, int(window))
+st.caption(
+    ui.safe_text(
+        f"Funnel: {path}, within {int(window)} days of the first step."
+        + (f" This is the saved funnel “{saved}” of pmkit.toml." if saved else "")
+    )
+)
 ui.definition("funnel")

@@ -245,10 +245,20 @@ def _cmd_funnel(args: argparse.Namespace, config: Any) -> int:
         raise UsageError("a funnel needs at least two steps (e.g. funnel signup create_report)")
     if args.window_days < 1:
         raise UsageError("--window-days must be at least 1")
+    from pmkit.definitions import DefinitionError, load_definitions
+
+    try:
+        definitions = load_definitions(config)  # a saved funnel reads the rows kept at ingest
+    except DefinitionError:
+        definitions = None
     with _slow("Following users through the funnel"), Store(config.store_dir).reader() as reader:
         bounds = _period(reader, args.start, args.end)
         steps = metrics.funnel(
-            reader, args.steps, window_days=args.window_days, period=metrics.Period(*bounds) if bounds else None
+            reader,
+            args.steps,
+            window_days=args.window_days,
+            period=metrics.Period(*bounds) if bounds else None,
+            definitions=definitions,
         )
         rows = steps.select("event", "users", "conversion", "median_seconds").to_dicts()
     if args.json:

@@ -1017,14 +1017,38 @@ def metric_series(
     return metrics.metric_series(reader, key, period, grain, definitions, segment)
 
 
+def funnel(reader: Reader, config: Config, **kwargs: Any) -> pl.DataFrame:
+    """``metrics.funnel``; a saved funnel (a pmkit.toml funnel metric) reads its kept rows."""
+    return metrics.funnel(reader, **kwargs, definitions=definitions_of(config)[0])
+
+
+def funnels(reader: Reader, config: Config, **kwargs: Any) -> tuple[pl.DataFrame, ...]:
+    """``metrics.funnels``; a saved funnel (a pmkit.toml funnel metric) reads its kept rows."""
+    return metrics.funnels(reader, **kwargs, definitions=definitions_of(config)[0])
+
+
+def default_funnel(config: Config, events: Sequence[str]) -> tuple[list[str], int]:
+    """The steps and window the Funnels page opens on: the first saved funnel (a pmkit.toml
+    funnel metric of whole days) whose events are loaded, else ``default_funnel_steps`` in 7 days."""
+    for definition in definitions_of(config)[0].custom.values():
+        whole_days = float(definition.window_days).is_integer() if definition.type == "funnel" else False
+        if whole_days and all(step in events for step in definition.steps):
+            return list(definition.steps), int(definition.window_days)
+    return default_funnel_steps(events), 7
+
+
+def saved_funnel_name(config: Config, steps: Sequence[str], window_days: float) -> str | None:
+    """The name of the pmkit.toml funnel metric with these steps and window, if any."""
+    saved = metrics.saved_funnel(definitions_of(config)[0], steps, window_days)
+    return saved.name if saved else None
+
+
 ENGINE_FUNCTIONS = (
     metrics.active_users,
     metrics.day_retention,
     metrics.engagement_matrix,
     metrics.feature_adoption,
     metrics.features_adoption,
-    metrics.funnel,
-    metrics.funnels,
     metrics.lifecycle,
     metrics.nps,
     metrics.csat,
@@ -1036,6 +1060,8 @@ PAGE_MODELS: dict[str, Callable[..., Any]] = {
     for fn in (
         *(_engine(f) for f in ENGINE_FUNCTIONS),
         metric_series,
+        funnel,
+        funnels,
         event_names,
         facts,
         coverage,

@@ -20,7 +20,7 @@ from pmkit.config import load_config
 from pmkit.definitions import load_definitions
 from pmkit.demo import write_demo
 from pmkit.ingest import ingest
-from pmkit.metrics import Period, Segment, activity, materialized, metric_series
+from pmkit.metrics import Period, Segment, activity, funnels, materialized, metric_series
 from pmkit.metrics.base import finish, workspace_of
 from pmkit.metrics.series import _evaluate
 from pmkit.store import Store
@@ -66,6 +66,10 @@ def live(reader, key: str, period: Period, definitions, grain: str = "day") -> p
         reader.memo.update(saved)
 
 
+def _span(periods: tuple[Period, ...]) -> Period:
+    return Period(min(p.start for p in periods), max(p.end for p in periods))
+
+
 def periods(first: dt.date, last: dt.date) -> list[Period]:
     """Five periods inside the loaded range (clipped to it when it is short)."""
     span = (last - first).days
@@ -105,6 +109,19 @@ def assert_table_matches_live(root: Path) -> int:
                 if definitions.get(key).type == "funnel":
                     # Any grain of a funnel comes from the per-user rows kept beside the series.
                     assert materialized.read_funnel_user_days(reader, key, print_, period) is not None
+                    # So does the saved funnel's steps table (users per step, median times) for
+                    # this period and the one before, as the Funnels page asks.
+                    definition = definitions.get(key)
+                    before = period.previous()
+                    both = (period,)
+                    if before.end >= workspace.first_day:
+                        both += (Period(max(before.start, workspace.first_day), before.end),)
+                    kept = funnels(reader, definition.steps, definition.window_days, both, definitions=definitions)
+                    assert reader.memo.get(("funnel_user_days", print_, _span(both), Segment())) is not None
+                    reader.memo.clear()
+                    fresh = funnels(reader, definition.steps, definition.window_days, both)
+                    for got, want in zip(kept, fresh, strict=True):
+                        assert_frame_equal(got, want)
                     for grain in ("week", "month", "period"):
                         assert_frame_equal(
                             metric_series(reader, key, period, grain, definitions),

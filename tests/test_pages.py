@@ -194,6 +194,23 @@ def test_funnel_numbers_and_steps(monkeypatch, known_data):
     assert "Pick at least two steps" in " ".join(texts(at.info))
 
 
+def test_funnels_open_on_the_saved_funnel_with_the_engines_numbers(monkeypatch, demo_data):
+    # The demo's pmkit.toml saves "activation" (signup -> create_report in 7 days): the page opens
+    # on it, says so, and shows the numbers the engine computes from the step events.
+    at = open_page(monkeypatch, demo_data, "funnels")
+    assert at.multiselect(key="steps").value == ["signup", "create_report"]
+    assert at.number_input(key="window").value == 7
+    assert any("saved funnel “Activation rate”" in unescape(c) for c in texts(at.caption))
+    config = load_config(demo_data)
+    with Store(config.store_dir).reader() as reader:
+        last = reader.frame("SELECT max(day) AS d FROM kpi_daily")["d"].item()
+        table = metrics.funnel(reader, ["signup", "create_report"], 7, Period.last(28, last))
+    assert metric_value(at, "Started (signup)") == format_value(float(table["users"][0]), "number")
+    assert metric_value(at, "Converted (create_report)") == format_value(float(table["users"][1]), "number")
+    at.number_input(key="window").set_value(3).run()  # no longer the saved funnel
+    assert not any("saved funnel" in c for c in texts(at.caption))
+
+
 def test_roadmap_filters_change_the_items(monkeypatch, known_data):
     at = open_page(monkeypatch, known_data, "roadmap")
     assert texts(at.subheader)[0] == "Items (2)"

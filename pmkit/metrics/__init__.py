@@ -23,7 +23,7 @@ from pmkit.metrics.adoption import engagement_matrix, feature_adoption, features
 from pmkit.metrics.base import GRAINS, Period, Segment
 from pmkit.metrics.comparisons import COMPARISON_DAYS, compare, comparison_period, rolling_average
 from pmkit.metrics.feedback import csat, nps
-from pmkit.metrics.funnels import funnel, funnels
+from pmkit.metrics.funnels import funnel, funnels, saved_funnel
 from pmkit.metrics.kpis import active_users, activity, daily_kpis, lifecycle
 from pmkit.metrics.retention import day_retention, retention_cohorts, weekly_retention
 from pmkit.metrics.series import compare_metric, metric_series
@@ -59,6 +59,7 @@ __all__ = [
     "metric_series",
     "nps",
     "retention_cohorts",
+    "saved_funnel",
     "rolling_average",
     "target_path",
     "target_status",

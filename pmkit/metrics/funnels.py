@@ -12,6 +12,13 @@ A user counts at the furthest step any of their attempts reached. The time to co
 i-1 to i is taken from the user's earliest attempt that reached their furthest step; the median
 over users is reported per step (null for step 1).
 
+Saved funnels: a funnel metric of pmkit.toml keeps, per user and day, the furthest step that day's
+attempts reached and the step times of the earliest attempt that got that far (``attempt_days``,
+kept at ingest by ``pmkit.metrics.materialized``). A user's furthest step over a period is the
+largest of their days', and their earliest attempt that got that far is on the first such day,
+so ``funnel``/``funnels`` given the definitions read a saved funnel without a segment from those
+rows, whose number does not grow with the events. Any other funnel reads the step events.
+
 Why greedy is exact: taking, for each step, the earliest qualifying event after the previous
 one leaves the most room for every later step (all constraints only get harder with time), so
 an attempt reaches step i this way exactly when any choice of events would.
@@ -24,6 +31,7 @@ from collections.abc import Sequence
 
 import polars as pl
 
+from pmkit.definitions import Definitions, MetricDefinition
 from pmkit.metrics.base import (
     Period,
     Segment,
@@ -66,11 +74,13 @@ def funnel(
     window_days: float = 7,
     period: Period | None = None,
     segment: Segment | None = None,
+    definitions: Definitions | None = None,
 ) -> pl.DataFrame:
     """One row per step: step (1-based), event, [breakdown], users (reaching the step),
     conversion (users / step-1 users), conversion_from_previous, drop_off (users lost since the
     previous step), drop_off_rate (drop_off / previous step's users), median_seconds (median
-    time from the previous step; null for step 1).
+    time from the previous step; null for step 1). With ``definitions``, a saved funnel (the
+    steps and window of a pmkit.toml funnel metric) is read from the rows kept at ingest.
 
     >>> funnel(reader, ["signup", "create_report"], window_days=7)  # doctest: +SKIP
     """
@@ -78,8 +88,8 @@ def funnel(
     workspace = workspace_of(reader)
     period = period or workspace.default_period()
     segment = check_segment(segment, workspace)
-    attempts = funnel_attempts(reader, workspace, steps, window_days, period, segment)
-    return _steps_table(attempts, steps, segment)
+    days = _attempt_days(reader, workspace, steps, window_days, period, segment, definitions)
+    return _steps_table(days, steps, segment)
 
 
 def funnels(
@@ -88,6 +98,7 @@ def funnels(
     window_days: float = 7,
     periods: Sequence[Period] = (),
     segment: Segment | None = None,
+    definitions: Definitions | None = None,
 ) -> tuple[pl.DataFrame, ...]:
     """``funnel`` over each of ``periods`` (e.g. a range and the one before it) from one read of
     the step events: an attempt's steps are found the same way whatever range is read, as long as
@@ -100,14 +111,69 @@ def funnels(
     periods = list(periods) or [workspace.default_period()]
     segment = check_segment(segment, workspace)
     span = Period(min(p.start for p in periods), max(p.end for p in periods))
-    attempts = funnel_attempts(reader, workspace, steps, window_days, span, segment)
-    return tuple(
-        _steps_table(attempts.filter(pl.col("day").is_between(p.start, p.end)), steps, segment) for p in periods
+    days = _attempt_days(reader, workspace, steps, window_days, span, segment, definitions)
+    return tuple(_steps_table(days.filter(pl.col("day").is_between(p.start, p.end)), steps, segment) for p in periods)
+
+
+def saved_funnel(definitions: Definitions | None, steps: Sequence[str], window_days: float) -> MetricDefinition | None:
+    """The pmkit.toml funnel metric with exactly these steps and window, if any."""
+    for definition in definitions.custom.values() if definitions else ():
+        same_steps = definition.type == "funnel" and list(definition.steps) == list(steps)
+        if same_steps and float(definition.window_days) == float(window_days):
+            return definition
+    return None
+
+
+def _attempt_days(
+    reader: Reader,
+    workspace: Workspace,
+    steps: list[str],
+    window_days: float,
+    period: Period,
+    segment: Segment,
+    definitions: Definitions | None,
+) -> pl.DataFrame:
+    """``attempt_days`` of the period: kept at ingest for a saved funnel without a segment (when
+    the rows cover the period), else from the step events."""
+    saved = saved_funnel(definitions, steps, window_days) if segment.is_empty else None
+    if saved is not None:
+        # series imports this module: imported here.
+        from pmkit.metrics.series import definitions_free_fingerprint, funnel_user_days
+
+        return funnel_user_days(reader, workspace, definitions_free_fingerprint(saved), saved, period, segment)
+    return attempt_days(funnel_attempts(reader, workspace, steps, window_days, period, segment), len(steps))
+
+
+def attempt_days(attempts: pl.DataFrame, steps: int) -> pl.DataFrame:
+    """Per group, user and day of a step-1 event (``funnel_attempts`` rows): reached (the furthest
+    step of that day's attempts) and seconds (from each step to the next, in the day's earliest
+    attempt that got that far; null beyond it)."""
+    gaps = [(pl.col(f"t_{i}") - pl.col(f"t_{i - 1}")).dt.total_microseconds() / 1e6 for i in range(1, steps)]
+    best = pl.col("reached") == pl.col("reached").max()
+    return (
+        attempts.sort("t_0", "seq")
+        .with_columns(pl.concat_list(gaps).alias("seconds"))
+        .group_by("grp", "user_key", "day", maintain_order=True)
+        .agg(pl.col("reached").max().cast(pl.Int64), pl.col("seconds").filter(best).first())
     )
 
 
-def _steps_table(attempts: pl.DataFrame, steps: list[str], segment: Segment) -> pl.DataFrame:
-    users = per_user(attempts, ["grp"], len(steps))
+def _users(days: pl.DataFrame, steps: int) -> pl.DataFrame:
+    """Per group and user: furthest (the furthest step of any attempt) and seconds_i (from step
+    i-1 to i, in the earliest attempt that got that far: on the first day that reached it)."""
+    chosen = (
+        days.with_columns(pl.col("reached").max().over("grp", "user_key").alias("furthest"))
+        .filter(pl.col("reached") == pl.col("furthest"))
+        .sort("day")
+        .group_by("grp", "user_key", maintain_order=True)
+        .first()
+    )
+    seconds = [pl.col("seconds").list.get(i - 1, null_on_oob=True).alias(f"seconds_{i}") for i in range(1, steps)]
+    return chosen.select("grp", "user_key", "furthest", *seconds)
+
+
+def _steps_table(days: pl.DataFrame, steps: list[str], segment: Segment) -> pl.DataFrame:
+    users = _users(days, len(steps))
     rows = []
     for index, event in enumerate(steps):
         reached = users.filter(pl.col("furthest") > index)
@@ -193,20 +259,3 @@ def funnel_attempts(
     times = [f"t_{i}" for i in range(len(steps))]
     reached = pl.sum_horizontal(pl.col(c).is_not_null().cast(pl.Int64) for c in times)
     return attempts.with_columns(reached.alias("reached")).select("grp", "user_key", "day", "seq", "reached", *times)
-
-
-def per_user(attempts: pl.DataFrame, keys: list[str], steps: int) -> pl.DataFrame:
-    """Per user and ``keys``: furthest (step reached by any attempt) and seconds_i (from step
-    i-1 to i, in the earliest attempt that reached the furthest step)."""
-    chosen = (
-        attempts.with_columns(pl.col("reached").max().over([*keys, "user_key"]).alias("furthest"))
-        .filter(pl.col("reached") == pl.col("furthest"))
-        .sort("t_0", "seq")
-        .group_by([*keys, "user_key"], maintain_order=True)
-        .first()
-    )
-    seconds = [
-        ((pl.col(f"t_{i}") - pl.col(f"t_{i - 1}")).dt.total_microseconds() / 1e6).alias(f"seconds_{i}")
-        for i in range(1, steps)
-    ]
-    return chosen.select(*keys, "user_key", "furthest", *seconds)

@@ -40,8 +40,13 @@ TABLE = "metric_daily"
 FUNNEL_TABLE = "funnel_user_day"
 CREATE = (
     f"CREATE TABLE IF NOT EXISTS {TABLE} (metric VARCHAR, fingerprint VARCHAR, day DATE, value DOUBLE);"
-    f"CREATE TABLE IF NOT EXISTS {FUNNEL_TABLE} (metric VARCHAR, fingerprint VARCHAR, day DATE, user_key BIGINT, reached BIGINT)"
+    f"CREATE TABLE IF NOT EXISTS {FUNNEL_TABLE} (metric VARCHAR, fingerprint VARCHAR, day DATE, user_key BIGINT, reached BIGINT);"
+    # Added with saved funnels; rows written before it have other fingerprints (ROWS_VERSION).
+    f"ALTER TABLE {FUNNEL_TABLE} ADD COLUMN IF NOT EXISTS seconds DOUBLE[]"
 )
+# Part of every fingerprint: raised when the rows kept for a definition change shape, so rows
+# written by an older pmkit are never read and the next ingest rewrites them (2: funnel seconds).
+ROWS_VERSION = 2
 # A day's events reach the MAU of the 29 days after it (30-day window), the WAU of 6: only ratios
 # over those built-ins look ahead; every custom type's day depends on that day and earlier ones.
 ROLLING_LOOKAHEAD = {"mau": 29, "stickiness": 29, "wau": 6}
@@ -50,7 +55,7 @@ ROLLING_LOOKAHEAD = {"mau": 29, "stickiness": 29, "wau": 6}
 def fingerprint(definitions: Definitions, key: str) -> str:
     """A hash of everything a metric's daily value depends on in its definition (a ratio's parts
     included)."""
-    seen = [asdict(definition) for definition in _parts(definitions, key)]
+    seen = [ROWS_VERSION, *(asdict(definition) for definition in _parts(definitions, key))]
     return hashlib.sha256(json.dumps(seen, sort_keys=True, default=str).encode()).hexdigest()[:16]
 
 
@@ -99,12 +104,14 @@ def read_series(reader: Any, key: str, fingerprint_: str, period: Period) -> pl.
 
 
 def read_funnel_user_days(reader: Any, key: str, fingerprint_: str, period: Period) -> pl.DataFrame | None:
-    """grp (null), user_key, day, reached of a funnel metric's attempts in ``period``, kept at
-    ingest; None when the table does not cover the period (the daily series says which days
+    """grp (null), user_key, day, reached, seconds of a funnel metric's attempts in ``period``
+    (``funnels.attempt_days``), kept at ingest; None when the table does not cover the period (the daily series says which days
     were written: both are written together)."""
     if read_series(reader, key, fingerprint_, period) is None:
         return None
-    return _kept_rows(reader, "NULL::VARCHAR AS grp, user_key, day, reached", FUNNEL_TABLE, key, fingerprint_, period)
+    return _kept_rows(
+        reader, "NULL::VARCHAR AS grp, user_key, day, reached, seconds", FUNNEL_TABLE, key, fingerprint_, period
+    )
 
 
 def _kept_rows(reader: Any, columns: str, table: str, key: str, fingerprint_: str, period: Period) -> pl.DataFrame:
@@ -214,6 +221,7 @@ def refresh(writer: Writer, definitions: Definitions) -> None:
                         "day",
                         "user_key",
                         "reached",
+                        "seconds",
                     ),
                 )
             rows = series.select(

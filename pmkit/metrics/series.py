@@ -46,7 +46,7 @@ from pmkit.metrics.base import (
     workspace_of,
 )
 from pmkit.metrics.comparisons import _check_against, change, comparison_period
-from pmkit.metrics.funnels import funnel_attempts
+from pmkit.metrics.funnels import attempt_days, funnel_attempts
 from pmkit.metrics.kpis import active_users, activity, daily_kpis
 from pmkit.metrics.retention import window_retention
 from pmkit.store import Reader
@@ -320,8 +320,10 @@ def funnel_user_days(
     period: Period,
     segment: Segment,
 ) -> pl.DataFrame:
-    """grp, user_key, day (of a step-1 event), reached (the most steps any attempt that day
-    reached): from the rows kept at ingest when they cover the period, else from the events."""
+    """``funnels.attempt_days`` of a funnel metric: grp, user_key, day (of a step-1 event),
+    reached (the most steps any attempt that day reached), seconds (between the steps of the
+    earliest attempt that got that far): from the rows kept at ingest when they cover the
+    period, else from the events."""
     memo = getattr(reader, "memo", {})
     memo_key = ("funnel_user_days", fingerprint, period, segment)
     if memo_key in memo:
@@ -332,6 +334,6 @@ def funnel_user_days(
         stored = materialized.read_funnel_user_days(reader, definition.key, fingerprint, period)
     if stored is None:
         attempts = funnel_attempts(reader, workspace, list(definition.steps), definition.window_days, period, segment)
-        stored = attempts.group_by("grp", "user_key", "day").agg(pl.col("reached").max().cast(pl.Int64))
+        stored = attempt_days(attempts, len(definition.steps))
     memo[memo_key] = stored
     return stored
