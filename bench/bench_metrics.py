@@ -32,7 +32,7 @@ import polars as pl  # noqa: E402
 
 from bench.common import BENCH_DATA, git_commit, machine, stats, timed, versions  # noqa: E402
 from bench.results import publish  # noqa: E402
-from pmkit import metrics  # noqa: E402
+from pmkit import metrics, value_counts  # noqa: E402
 from pmkit.config import load_config  # noqa: E402
 from pmkit.definitions import load_definitions  # noqa: E402
 from pmkit.demo import write_demo  # noqa: E402
@@ -86,6 +86,16 @@ def brought_up_to_date(root: Path) -> dict[str, float]:
             writer.rebuilt = True
             materialized.refresh(writer, definitions)
         setup["keep daily metric series (full)"] = time.perf_counter() - began
+    with store.reader() as reader:
+        counted = value_counts.read(reader, "event") is not None
+    if not counted:
+        began = time.perf_counter()
+        with store.writer() as writer:
+            writer.con.execute(
+                f"CREATE TABLE IF NOT EXISTS {value_counts.TABLE} (column_name VARCHAR, value VARCHAR, events BIGINT)"
+            )
+            value_counts._fill(writer)
+        setup["count event names and dimension values (full)"] = time.perf_counter() - began
     if not ready:
         began = time.perf_counter()
         with store.writer() as writer:

@@ -27,7 +27,7 @@ from typing import Any
 
 import polars as pl
 
-from pmkit import metrics, roadmap, roadmap_view
+from pmkit import metrics, roadmap, roadmap_view, value_counts
 from pmkit.config import Config
 from pmkit.definitions import DefinitionError, Definitions, MetricDefinition, load_definitions
 from pmkit.formatting import format_change, format_date, format_days, format_percent, format_value
@@ -110,13 +110,17 @@ def loaded_files(reader: Reader, config: Config) -> pl.DataFrame:
 
 def event_names(reader: Reader, config: Config) -> list[str]:
     """Every loaded event name, most frequent first."""
-    return reader.query("dashboard_events")["event"].to_list()
+    kept = value_counts.read(reader, "event")
+    return (kept["value"] if kept is not None else reader.query("dashboard_events")["event"]).to_list()
 
 
 def dimension_values(reader: Reader, config: Config, dimension: str, limit: int = 200) -> list[str]:
     """The most common values of an event dimension (at most ``limit``), most events first."""
     if dimension not in reader.dimensions:
         return []
+    kept = value_counts.read(reader, dimension, limit)
+    if kept is not None:
+        return kept["value"].to_list()
     fragment = Fragment(quote_identifier(dimension))
     return run(reader, "dashboard_dimension_values", {"dimension": fragment}, limit=limit)["value"].to_list()
 

@@ -348,6 +348,7 @@ def _store_events(
 ) -> None:
     """Dedupe, key users, write the file's Parquet, merge the rollups. The row-wise work runs in
     Polars on the parsed frame (no copy into DuckDB); DuckDB only sees the small aggregates."""
+    from pmkit import value_counts
     from pmkit.metrics.rollup import merge_dimension_rollup
 
     frame, dims = _event_frame(parsed)
@@ -390,7 +391,7 @@ def _store_events(
     active = list(config.get("workspace.active_events"))
     rows = batch.lazy()
     counted = [pl.len().cast(pl.Int64).alias("events"), pl.col("revenue").fill_null(0.0).sum().alias("revenue")]
-    batch_dims, batch_agg, batch_user_day = pl.collect_all(
+    batch_dims, batch_agg, batch_user_day, batch_counts = pl.collect_all(
         [
             rows.group_by("day", "user_key", "event", *dims).agg(
                 *counted, pl.col("event_time").min().alias("first_time")
@@ -399,6 +400,7 @@ def _store_events(
             rows.group_by("day", "user_key").agg(
                 *counted, (pl.lit(not active) | pl.col("event").is_in(active)).any().alias("active")
             ),
+            value_counts.batch_counts(rows, dims),
         ]
     )
     file_progress.stage("merging into the rollups")
@@ -420,6 +422,7 @@ def _store_events(
             writer.run("rollup_insert")
         only_file = con.execute("SELECT count(*) FROM batches").fetchall()[0][0] == 1
         merge_dimension_rollup(writer, lo_day, hi_day, config.timezone, only_file=only_file)
+    value_counts.merge(writer, batch_counts)
     refresh_kpi_daily(writer, lo_day, hi_day, old_last)
     writer.changed_days.append((lo_day, hi_day))
     if old_last is not None and hi_day > old_last:  # the last loaded day moved: windows settle

@@ -210,6 +210,62 @@ def test_a_workspace_whose_path_holds_quotes_loads_and_reads(tmp_path: Path) -> 
     assert seen["kpi_daily"]["events"].sum() == 50
 
 
+def counted_from_events(data: Path) -> dict[str, list[tuple[str, int]]]:
+    """Event names and plan values with their events, most first, counted by hand from the events."""
+    with Store(data / "store").reader() as reader:
+        return {
+            column: list(
+                reader.frame(
+                    f"SELECT CAST({column} AS VARCHAR) AS value, count(*) AS n FROM events "  # noqa: S608 - fixed names
+                    f"WHERE {column} IS NOT NULL GROUP BY 1 ORDER BY 2 DESC, 1"
+                ).iter_rows()
+            )
+            for column in ("event", "plan")
+        }
+
+
+def kept_counts(data: Path) -> dict[str, list[tuple[str, int]]]:
+    from pmkit import value_counts
+
+    with Store(data / "store").reader() as reader:
+        found = {column: value_counts.read(reader, column) for column in ("event", "plan")}
+    assert all(frame is not None for frame in found.values())
+    return {column: list(frame.iter_rows()) for column, frame in found.items()}
+
+
+def test_event_and_dimension_value_counts_kept_at_ingest_equal_counts_of_the_events(tmp_path: Path) -> None:
+    from pmkit import dashboard
+
+    config = load_config(tmp_path / "ws")
+    lines = random_events(400, 11)
+    ingest([write(tmp_path / "a.csv", HEADER + "".join(lines[:250]))], config)
+    assert kept_counts(config.data_dir) == counted_from_events(config.data_dir)
+    # Overlapping ids are skipped, a rejected file adds nothing, a new dimension appears later.
+    ingest([write(tmp_path / "b.csv", HEADER + "".join(lines[200:]))], config)
+    ingest([write(tmp_path / "bad.csv", HEADER + "not a time,u1,login,zz,free\n")], config)
+    extra = "event_time,user_id,event,event_id,plan,country\n2026-03-01T10:00:00Z,u1,export,x1,team,FR\n"
+    ingest([write(tmp_path / "c.csv", extra)], config)
+    assert kept_counts(config.data_dir) == counted_from_events(config.data_dir)
+    with Store(config.store_dir).reader() as reader:
+        assert dashboard.dimension_values(reader, config, "country") == ["FR"]
+        assert dashboard.event_names(reader, config) == [e for e, _ in counted_from_events(config.data_dir)["event"]]
+
+
+def test_a_store_from_before_the_value_counts_gets_them_from_all_its_events(tmp_path: Path) -> None:
+    from pmkit import value_counts
+
+    config = load_config(tmp_path / "ws")
+    lines = random_events(300, 12)
+    ingest([write(tmp_path / "a.csv", HEADER + "".join(lines[:200]))], config)
+    with Store(config.store_dir).writer() as writer:  # as an older pmkit left it
+        writer.con.execute(f"DROP TABLE {value_counts.TABLE}")
+        writer.con.execute("DELETE FROM meta WHERE key = $1", [value_counts.META])
+    with Store(config.store_dir).reader() as reader:
+        assert value_counts.read(reader, "event") is None  # the pages count the events meanwhile
+    ingest([write(tmp_path / "b.csv", HEADER + "".join(lines[200:]))], config)
+    assert kept_counts(config.data_dir) == counted_from_events(config.data_dir)
+
+
 def test_a_row_cut_short_in_the_middle_of_a_file_is_rejected_not_padded(tmp_path: Path) -> None:
     config = load_config(tmp_path / "ws")
     text = (
