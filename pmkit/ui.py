@@ -12,13 +12,14 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import json
 import logging
 import re
 import threading
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlencode, urlparse
+from urllib.parse import unquote, urlencode, urlparse
 
 import plotly.graph_objects as go
 import polars as pl
@@ -189,6 +190,21 @@ def follow_new_data(cfg: Config) -> None:
 
 
 NEXT_PAGE_KEY = "pmkit-next-page"
+# An OIDC login leaves the app for the provider and comes back to "/" in a new session, so the
+# page a link named is parked in a short-lived cookie of the viewer's browser (the session state
+# does not survive the trip). Its value is JSON, written and read as data, never as HTML.
+NEXT_PAGE_COOKIE = "pmkit_next"
+NEXT_PAGE_COOKIE_USED = "pmkit-next-cookie-used"
+_PARK_JS = """
+export default function(component) {
+    const value = component.data && component.data.value;
+    document.cookie = value
+        ? "pmkit_next=" + encodeURIComponent(value) + "; path=/; max-age=900; samesite=lax"
+        : "pmkit_next=; path=/; max-age=0; samesite=lax";
+}
+"""
+_park = st.components.v2.component("pmkit_next_page", js=_PARK_JS)
+_PAGE_NAME = re.compile(r"[a-z0-9_-]{1,64}")
 
 
 def _remember_destination() -> None:
@@ -202,16 +218,53 @@ def _remember_destination() -> None:
     st.session_state[NEXT_PAGE_KEY] = (path, query)
 
 
+def _park_destination() -> None:
+    """Keep the link's page in a cookie for the way back from the OIDC provider."""
+    path, query = st.session_state.get(NEXT_PAGE_KEY) or ("", {})
+    if path or query:
+        _park(data={"value": json.dumps({"path": path, "query": query})}, key="pmkit-park-next")
+
+
+def _parked_destination() -> tuple[str, dict[str, list[str]]] | None:
+    """The page parked before an OIDC login, read once per session (and then cleared); None
+    when there is none, or it is not a page name with text parameters (a cookie is the browser's
+    to change)."""
+    raw = st.context.cookies.get(NEXT_PAGE_COOKIE)
+    if not raw or NEXT_PAGE_COOKIE_USED in st.session_state:
+        return None
+    st.session_state[NEXT_PAGE_COOKIE_USED] = "clear"
+    try:
+        parked = json.loads(unquote(raw))
+        path, query = parked["path"], parked["query"]
+    except (ValueError, KeyError, TypeError):
+        return None
+    valid_query = isinstance(query, dict) and all(
+        isinstance(k, str) and isinstance(v, list) and all(isinstance(x, str) for x in v) for k, v in query.items()
+    )
+    if not isinstance(path, str) or not (path == "" or _PAGE_NAME.fullmatch(path)) or not valid_query:
+        return None
+    return path, query
+
+
+def _clear_parked_destination() -> None:
+    if st.session_state.get(NEXT_PAGE_COOKIE_USED) == "clear":
+        _park(data={"value": None}, key="pmkit-park-next")
+        st.session_state[NEXT_PAGE_COOKIE_USED] = "cleared"
+
+
 def go_to_destination(pages: Sequence[Any]) -> None:
-    """After sign-in, switch to the page the viewer's link named (kept by the sign-in page), with
-    its query parameters; nothing when there was none or it names no page of ``pages``."""
-    wanted = st.session_state.pop(NEXT_PAGE_KEY, None)
-    if not wanted:
-        return
-    path, query = wanted
-    for page in pages:
-        if path and page.url_path == path:
-            st.switch_page(page, query_params=query)
+    """After sign-in, switch to the page the viewer's link named (kept by the sign-in page, or
+    parked in a cookie across an OIDC login), with its query parameters; nothing when there was
+    none or it names no page of ``pages``. A parked cookie is cleared once read (after a switch,
+    on the page it leads to)."""
+    _clear_parked_destination()
+    wanted = st.session_state.pop(NEXT_PAGE_KEY, None) or _parked_destination()
+    if wanted:
+        path, query = wanted
+        for page in pages:
+            if path and page.url_path == path:
+                st.switch_page(page, query_params=query)
+    _clear_parked_destination()
 
 
 def sign_in_page() -> None:
@@ -236,6 +289,7 @@ def sign_in_page() -> None:
         return
     st.caption("Product KPIs and roadmap health" + (" (read-only)" if cfg.read_only else "") + ". Sign in to continue.")
     if settings.oidc:
+        _park_destination()
         st.button("Log in", type="primary", on_click=st.login, help="With your company account")
     if settings.passwords:
         with st.form("pmkit-login"):

@@ -63,11 +63,10 @@ def hosted(demo_workspace: Path, tmp_path: Path, secrets: str, port: int | None 
     return Server(demo_workspace, env={"PMKIT_READ_ONLY": "1"}, args=[f"--secrets.files={path}"], port=port)
 
 
-def test_oidc_login_admits_an_allowed_user_and_refuses_others(
-    browser: object, demo_workspace: Path, tmp_path: Path, oidc_provider: str
-) -> None:
+def oidc_server(demo_workspace: Path, tmp_path: Path, oidc_provider: str) -> Server:
+    """Read-only, behind an OIDC login that admits ceo@example.com."""
     port = free_port()
-    server = hosted(
+    return hosted(
         demo_workspace,
         tmp_path,
         f"""
@@ -83,6 +82,21 @@ allowed_emails = ["ceo@example.com"]
 """,
         port=port,
     )
+
+
+def oidc_log_in(page: object, oidc_provider: str, server: Server, email: str) -> None:
+    page.get_by_role("button", name="Log in").click()
+    page.wait_for_url(f"{oidc_provider}/**")
+    page.fill("input[name=sub]", email)
+    page.get_by_role("button", name="Authorize").click()
+    page.wait_for_url(f"{server.url}/**")
+    wait_for_app(page)
+
+
+def test_oidc_login_admits_an_allowed_user_and_refuses_others(
+    browser: object, demo_workspace: Path, tmp_path: Path, oidc_provider: str
+) -> None:
+    server = oidc_server(demo_workspace, tmp_path, oidc_provider)
     try:
         for email, admitted in (("ceo@example.com", True), ("intruder@other.org", False)):
             context = browser.new_context()
@@ -90,12 +104,7 @@ allowed_emails = ["ceo@example.com"]
             page.goto(server.url)
             wait_for_app(page)
             assert page.get_by_text("Executive summary").count() == 0  # nothing shown before login
-            page.get_by_role("button", name="Log in").click()
-            page.wait_for_url(f"{oidc_provider}/**")
-            page.fill("input[name=sub]", email)
-            page.get_by_role("button", name="Authorize").click()
-            page.wait_for_url(f"{server.url}/**")
-            wait_for_app(page)
+            oidc_log_in(page, oidc_provider, server, email)
             assert_no_exception(page)
             if admitted:
                 page.get_by_role("heading", name="Executive summary").wait_for(timeout=30_000)
@@ -166,5 +175,31 @@ def test_a_link_to_a_page_leads_there_after_signing_in(browser: object, demo_wor
         assert_no_exception(page)
         assert "/retention" in page.url and "range=7d" in page.url
         page.close()
+    finally:
+        server.stop()
+
+
+def test_a_link_opened_before_an_oidc_login_leads_there_once(
+    browser: object, demo_workspace: Path, tmp_path: Path, oidc_provider: str
+) -> None:
+    """The provider sends the viewer back to the app's root in a new session: the linked page
+    (with its query) is parked in a cookie on the way out, followed once, then forgotten."""
+    server = oidc_server(demo_workspace, tmp_path, oidc_provider)
+    try:
+        context = browser.new_context()
+        page = context.new_page()
+        page.goto(f"{server.url}/kpis?metric=mau")
+        wait_for_app(page)
+        oidc_log_in(page, oidc_provider, server, "ceo@example.com")
+        page.get_by_role("heading", name="KPI explorer").wait_for(timeout=30_000)
+        wait_for_app(page)
+        assert_no_exception(page)
+        assert "/kpis" in page.url and "metric=mau" in page.url
+        assert not [c for c in context.cookies() if c["name"] == "pmkit_next"]  # cleared once followed
+        again = context.new_page()  # signed in already: the app's root is the summary again
+        again.goto(server.url)
+        again.get_by_role("heading", name="Executive summary").wait_for(timeout=30_000)
+        assert "/kpis" not in again.url
+        context.close()
     finally:
         server.stop()
