@@ -21,8 +21,8 @@ def commands(quick: bool) -> list[list[str]]:
     sizes = ["1000000"] if quick else ["1000000", "10000000"]
     return [
         ["bench_ingest.py", "--rows", *sizes],
-        ["bench_metrics.py", "--events", *sizes, "--record"],
-        ["bench_pages.py", "--events", *sizes, "--record"],
+        ["bench_metrics.py", "--events", *sizes, *([] if quick else ["--dense"]), "--record"],
+        ["bench_pages.py", "--events", *sizes, *([] if quick else ["--dense"]), "--record"],
         ["bench_json.py", "--record"],
         ["bench_load.py", "--events", "1000000"],
         *([] if quick else [["bench_browser.py"]]),
