@@ -91,10 +91,7 @@ def brought_up_to_date(root: Path) -> dict[str, float]:
     if not counted:
         began = time.perf_counter()
         with store.writer() as writer:
-            writer.con.execute(
-                f"CREATE TABLE IF NOT EXISTS {value_counts.TABLE} (column_name VARCHAR, value VARCHAR, events BIGINT)"
-            )
-            value_counts._fill(writer)
+            value_counts.fill(writer)
         setup["count event names and dimension values (full)"] = time.perf_counter() - began
     if not ready:
         began = time.perf_counter()
