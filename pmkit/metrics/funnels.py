@@ -148,13 +148,16 @@ def attempt_days(attempts: pl.DataFrame, steps: int) -> pl.DataFrame:
     """Per group, user and day of a step-1 event (``funnel_attempts`` rows): reached (the furthest
     step of that day's attempts) and seconds (from each step to the next, in the day's earliest
     attempt that got that far; null beyond it)."""
+    keys = ["grp", "user_key", "day"]
     gaps = [(pl.col(f"t_{i}") - pl.col(f"t_{i - 1}")).dt.total_microseconds() / 1e6 for i in range(1, steps)]
-    best = pl.col("reached") == pl.col("reached").max()
+    # One user's attempts in seq order are in time order (seq orders by user, then time): the
+    # first row kept per day is the earliest attempt that got furthest. Lists are built only for
+    # those rows.
     return (
-        attempts.sort("t_0", "seq")
-        .with_columns(pl.concat_list(gaps).alias("seconds"))
-        .group_by("grp", "user_key", "day", maintain_order=True)
-        .agg(pl.col("reached").max().cast(pl.Int64), pl.col("seconds").filter(best).first())
+        attempts.filter(pl.col("reached") == pl.col("reached").max().over(keys))
+        .sort("seq")
+        .unique(keys, keep="first", maintain_order=True)
+        .select(*keys, pl.col("reached").cast(pl.Int64), pl.concat_list(gaps).alias("seconds"))
     )
 
 
