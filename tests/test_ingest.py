@@ -7,6 +7,7 @@ import random
 from pathlib import Path
 
 import polars as pl
+import pytest
 from polars.testing import assert_frame_equal
 
 from pmkit.config import Config, load_config
@@ -277,6 +278,40 @@ def test_a_row_cut_short_in_the_middle_of_a_file_is_rejected_not_padded(tmp_path
     assert result.messages() == [
         "cut.csv, row 3: this row has 3 fields but the header has 5 (the row is cut short or has an extra comma; fix or remove the row)"
     ]
+
+
+@pytest.mark.parametrize(
+    ("name", "text", "row", "fields"),
+    [
+        # A quoted field holds the delimiter: the row looks whole by its commas, but is short.
+        ("quoted.csv", HEADER + '2026-03-01T10:00:00Z,u1,login,x1,free\n2026-03-01T11:00:00Z,"u,2",login\n', 3, 3),
+        # A quoted field holds a line break: lines are no longer rows; the short record is row 3.
+        (
+            "multiline.csv",
+            HEADER + '2026-03-01T10:00:00Z,u1,"log\nin",x1,free\n2026-03-01T11:00:00Z,u2,login\n',
+            3,
+            3,
+        ),
+        # And a row with one field too many next to a quoted comma.
+        ("extra.csv", HEADER + '2026-03-01T10:00:00Z,"u,1",login,x1,free,pro\n', 2, 6),
+    ],
+)
+def test_a_row_with_the_wrong_number_of_fields_is_found_whatever_its_quotes(
+    tmp_path: Path, name: str, text: str, row: int, fields: int
+) -> None:
+    config = load_config(tmp_path / "ws")
+    (result,) = ingest([write(tmp_path / name, text)], config)
+    assert result.status == "rejected"
+    assert any(
+        e.row == row and f"this row has {fields} fields but the header has 5" in e.message for e in result.errors
+    ), result.messages()
+
+
+def test_quoted_delimiters_and_line_breaks_in_whole_rows_load(tmp_path: Path) -> None:
+    config = load_config(tmp_path / "ws")
+    text = HEADER + '2026-03-01T10:00:00Z,"u,1","log\nin",x1,\n2026-03-01T11:00:00Z,u2,login,x2,\n'
+    (result,) = ingest([write(tmp_path / "ok.csv", text)], config)
+    assert (result.status, result.rows_loaded) == ("loaded", 2), result.messages()
 
 
 # --- progress ------------------------------------------------------------------------------------

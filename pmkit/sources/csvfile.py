@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import csv
+import io
+
 import polars as pl
 
 from pmkit.sources.base import ROW, Rejected, RowError, Sample
@@ -25,8 +28,11 @@ def read_csv_strings(sample: Sample) -> pl.DataFrame:
             encoding="utf8-lossy",
         )
     except pl.exceptions.PolarsError as exc:
+        # Most often a row with more fields than the header: name it, else say what Polars said.
+        ragged = ragged_rows(source, sample.delimiter or ",", _header_width(source, sample.delimiter or ","))
         raise Rejected(
-            [
+            ragged
+            or [
                 RowError(
                     None,
                     None,
@@ -54,9 +60,10 @@ MAX_RAGGED_SHOWN = 20
 def ragged_rows(source: object, delimiter: str, width: int) -> list[RowError]:
     """Rows with more or fewer fields than the header. Polars pads a short row with nulls
     silently (`2026-03-01T10:00:00Z,u1` under a 3-column header would load with no event), so
-    each physical line's delimiters are counted here: about a second for 10M rows. Lines holding
-    a quote are not counted (a quoted field may contain the delimiter), and a file with a quoted
-    line break is not checked at all, since its lines are no longer rows."""
+    each line's fields are counted here: the delimiters of a line without quotes (about a second
+    for 10M rows), Python's csv reader for a line with quotes (a quoted field may hold the
+    delimiter), and the csv reader over the whole file when a quoted field holds a line break
+    (its lines are then no longer rows)."""
     try:
         lines = pl.read_csv(
             source,
@@ -68,16 +75,24 @@ def ragged_rows(source: object, delimiter: str, width: int) -> list[RowError]:
             encoding="utf8-lossy",
         )
     except pl.exceptions.PolarsError:
-        return []  # a unit separator inside the data: leave the check to the CSV reader
-    numbered = lines.with_row_index("row", offset=1).filter(pl.col("row") > 1, pl.col("line").is_not_null())
-    quotes = numbered["line"].str.count_matches('"', literal=True)
-    if (quotes % 2 == 1).any():
-        return []
-    counts = (
-        numbered.filter(quotes == 0)
-        .with_columns((pl.col("line").str.count_matches(delimiter, literal=True) + 1).alias("fields"))
-        .filter((pl.col("fields") != width) & (pl.col("line").str.strip_chars() != ""))
-    )
+        lines = None  # a unit separator inside the data: the csv reader counts instead
+    if lines is None:
+        counts = _record_fields(source, delimiter)
+    else:
+        numbered = lines.with_row_index("row", offset=1).filter(
+            pl.col("row") > 1, pl.col("line").is_not_null(), pl.col("line").str.strip_chars() != ""
+        )
+        quotes = numbered["line"].str.count_matches('"', literal=True)
+        if (quotes % 2 == 1).any():
+            counts = _record_fields(source, delimiter)
+        else:
+            plain = numbered.filter(quotes == 0).select(
+                "row", (pl.col("line").str.count_matches(delimiter, literal=True) + 1).cast(pl.Int64).alias("fields")
+            )
+            quoted = numbered.filter(quotes > 0)
+            parsed = [len(next(csv.reader([line], delimiter=delimiter))) for line in quoted["line"]]
+            counts = pl.concat([plain, quoted.select("row", pl.Series("fields", parsed, dtype=pl.Int64))])
+    counts = counts.filter(pl.col("fields") != width).sort("row")
     name = DELIMITER_NAMES.get(delimiter, repr(delimiter))
     errors = [
         RowError(
@@ -92,6 +107,31 @@ def ragged_rows(source: object, delimiter: str, width: int) -> list[RowError]:
             RowError(None, None, f"{counts.height - MAX_RAGGED_SHOWN} more rows with the wrong number of fields")
         )
     return errors
+
+
+def _header_width(source: object, delimiter: str) -> int:
+    with _text(source) as handle:
+        return len(next(csv.reader(handle, delimiter=delimiter), []))
+
+
+def _text(source: object) -> io.TextIOBase:
+    """The CSV as text for Python's csv reader (a path, or UTF-8 bytes re-encoded in memory)."""
+    if isinstance(source, bytes):
+        return io.StringIO(source.decode("utf-8", errors="replace"), newline="")
+    return open(source, encoding="utf-8-sig", errors="replace", newline="")  # noqa: SIM115 - the caller closes it
+
+
+def _record_fields(source: object, delimiter: str) -> pl.DataFrame:
+    """row (spreadsheet row of each record after the header, as the frame numbers them: blank
+    lines are not records) and fields, by Python's csv reader."""
+    with _text(source) as handle:
+        records = csv.reader(handle, delimiter=delimiter)
+        next(records, None)  # the header
+        fields = [len(record) for record in records if record]
+    return pl.DataFrame(
+        {"row": pl.int_range(2, len(fields) + 2, eager=True), "fields": fields},
+        schema={"row": pl.Int64, "fields": pl.Int64},
+    )
 
 
 def column_lookup(frame: pl.DataFrame, *aliases: str) -> str | None:
