@@ -90,7 +90,8 @@ def ragged_rows(source: object, delimiter: str, width: int) -> list[RowError]:
                 "row", (pl.col("line").str.count_matches(delimiter, literal=True) + 1).cast(pl.Int64).alias("fields")
             )
             quoted = numbered.filter(quotes > 0)
-            parsed = [len(next(csv.reader([line], delimiter=delimiter))) for line in quoted["line"]]
+            # One reader over the lines (each holds whole quoted fields: its quotes pair up).
+            parsed = [len(record) for record in csv.reader(quoted["line"].to_list(), delimiter=delimiter)]
             counts = pl.concat([plain, quoted.select("row", pl.Series("fields", parsed, dtype=pl.Int64))])
     counts = counts.filter(pl.col("fields") != width).sort("row")
     name = DELIMITER_NAMES.get(delimiter, repr(delimiter))
