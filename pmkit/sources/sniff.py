@@ -30,8 +30,9 @@ def decode(data: bytes) -> tuple[str, str]:
     try:
         return data.decode("utf-8"), "utf-8"
     except UnicodeDecodeError as exc:
-        # A multi-byte character cut by the head limit is still UTF-8.
-        if exc.start >= len(data) - 4:
+        # A multi-byte character cut by the head limit is still UTF-8: the bytes run out in the
+        # middle of it. A Windows-1252 letter near the end (`Ä` then a line break) is not.
+        if exc.reason == "unexpected end of data" and exc.end == len(data):
             return data[: exc.start].decode("utf-8"), "utf-8"
     return data.decode("cp1252", errors="replace"), "cp1252"
 

@@ -130,6 +130,15 @@ def test_windows_1252(tmp_path: Path):
     assert_frame_equal(parsed.frame, expected)
 
 
+def test_windows_1252_letter_just_before_the_end_is_not_taken_for_cut_utf8(tmp_path: Path):
+    # Found by the property test: the file's only non-ASCII byte is its second-to-last one. A UTF-8
+    # character cut by the sniff's head limit ends the bytes; this one is followed by a line break.
+    parsed = load(
+        write(tmp_path, "event_time,user_id,event,city\n2026-03-01T10:00:00Z,u1,login,Ä\n", encoding="cp1252")
+    )
+    assert parsed.frame["city"].to_list() == ["Ä"]
+
+
 def test_impossible_date_is_a_row_error_naming_row_column_and_example(tmp_path: Path):
     text = "timestamp,user_id,event\n2026-03-01 10:00,u1,a\n2026-02-30 10:00,u1,b\n2026-03-01 25:00,u2,c\n"
     parsed = load(write(tmp_path, text))
