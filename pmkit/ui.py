@@ -230,7 +230,7 @@ def _parked_destination() -> tuple[str, dict[str, list[str]]] | None:
     when there is none, or it is not a page name with text parameters (a cookie is the browser's
     to change)."""
     raw = st.context.cookies.get(NEXT_PAGE_COOKIE)
-    if not raw or NEXT_PAGE_COOKIE_USED in st.session_state:
+    if not isinstance(raw, str) or not raw or NEXT_PAGE_COOKIE_USED in st.session_state:
         return None
     st.session_state[NEXT_PAGE_COOKIE_USED] = "clear"
     try:
