@@ -20,7 +20,7 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
-from pmkit import sources
+from pmkit import sources, value_counts
 from pmkit.canonical import EVENT_OPTIONAL, EVENT_REQUIRED, FEEDBACK_COLUMNS, OBJECTIVE_COLUMNS, ROADMAP_COLUMNS
 from pmkit.config import Config
 from pmkit.sources.base import ROW, Parsed, ReadOptions, Rejected, RowError
@@ -348,7 +348,6 @@ def _store_events(
 ) -> None:
     """Dedupe, key users, write the file's Parquet, merge the rollups. The row-wise work runs in
     Polars on the parsed frame (no copy into DuckDB); DuckDB only sees the small aggregates."""
-    from pmkit import value_counts
     from pmkit.metrics.rollup import merge_dimension_rollup
 
     frame, dims = _event_frame(parsed)
