@@ -25,7 +25,7 @@ from pmkit.canonical import EVENT_OPTIONAL, EVENT_REQUIRED, FEEDBACK_COLUMNS, OB
 from pmkit.config import Config
 from pmkit.sources.base import ROW, Parsed, ReadOptions, Rejected, RowError
 from pmkit.sources.sniff import sniff
-from pmkit.store import Store, Writer, quote_identifier, sql_text
+from pmkit.store import Store, Writer, quote_identifier
 
 MAX_ERRORS_SHOWN = 20
 # A snapshot date in a file name, e.g. roadmap_2026-03-13.csv or jira-2026-03-13-export.csv.
@@ -464,13 +464,15 @@ def _registered(con: duckdb.DuckDBPyConnection, **frames: pl.DataFrame) -> Itera
 def refresh_kpi_daily(writer: Writer, lo_day: dt.date, hi_day: dt.date, old_last: dt.date | None) -> None:
     """Recompute the materialised daily KPIs for the days a load can change: from its first day
     (or the day after the old last day, if it leaves a gap) to 29 days after its last day."""
+    from pmkit.metrics.kpis import kpi_window_sql
+
     con = writer.con
     first, last = con.execute("SELECT min(day), max(day) FROM user_day").fetchall()[0]
     start = min(lo_day, old_last + dt.timedelta(days=1)) if old_last else first
     end = min(hi_day + dt.timedelta(days=29), last)
     start = max(start, first)
     con.execute("DELETE FROM kpi_daily WHERE day BETWEEN $1 AND $2", [start, end])
-    con.execute(f"INSERT INTO kpi_daily {sql_text('kpi_window')}", {"start": start, "end": end})
+    con.execute(f"INSERT INTO kpi_daily {kpi_window_sql(start, end)}", {"start": start, "end": end})
     # A load of older events can move users' first day anywhere: new_users is recounted for
     # every day, which costs the number of users, not events.
     con.execute(

@@ -152,6 +152,30 @@ def test_rollups_built_file_by_file_in_any_order_equal_rollups_built_at_once(tmp
     pieces = load_config(tmp_path / "pieces")
     for month in sorted(by_month, reverse=True):
         ingest([write(tmp_path / f"{month}.csv", HEADER + "".join(by_month[month]))], pieces)
+    assert_same_rollups(whole, pieces)
+
+
+def test_rollups_built_a_day_at_a_time_equal_rollups_built_at_once(tmp_path: Path) -> None:
+    """The daily export: each day's file alone refreshes one day of kpi_daily (the short-span
+    way of counting WAU and MAU), and a late day from the middle refreshes the 30 after it."""
+    lines = sorted(random_events(3000, 8, days=60))
+    whole = load_config(tmp_path / "whole")
+    ingest([write(tmp_path / "all.csv", HEADER + "".join(lines))], whole)
+    days = sorted({line[:10] for line in lines})
+    late, bulk, daily = days[20], days[:50], days[50:]
+    pieces = load_config(tmp_path / "pieces")
+    ingest(
+        [write(tmp_path / "bulk.csv", HEADER + "".join(x for x in lines if x[:10] in bulk and x[:10] != late))], pieces
+    )
+    for day in [*daily, late]:
+        (result,) = ingest(
+            [write(tmp_path / f"{day}.csv", HEADER + "".join(x for x in lines if x[:10] == day))], pieces
+        )
+        assert result.status == "loaded"
+    assert_same_rollups(whole, pieces)
+
+
+def assert_same_rollups(whole: Config, pieces: Config) -> None:
     for table in ("kpi_daily", "user_day", "user_event_day"):
         order = "day" if table == "kpi_daily" else "ALL"
         with Store(whole.store_dir).reader() as a, Store(pieces.store_dir).reader() as b:

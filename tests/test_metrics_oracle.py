@@ -16,6 +16,7 @@ from polars.testing import assert_frame_equal
 from pmkit import metrics
 from pmkit.definitions import parse_definitions
 from pmkit.metrics import Period, Segment
+from pmkit.store import sql_text
 
 # The generated workspace's settings (tests/conftest.py; the `reader` fixture checks they agree).
 GENERATED_TIMEZONE = "America/New_York"
@@ -59,10 +60,8 @@ def test_the_generated_workspace_is_big_enough(reader):
     assert reader.frame("SELECT count(*) AS n FROM events")["n"].item() >= 100_000
 
 
-def test_daily_kpis_match_distinct_counts_over_range_joins(reader, last_day):
-    start = reader.frame(f"SELECT min(day) AS d FROM ({EVENTS})")["d"].item()
-    end = last_day + dt.timedelta(days=3)  # three days past the data: the kpi_window path
-    expected = reader.frame(
+def expected_daily_kpis(reader, start: dt.date, end: dt.date) -> pl.DataFrame:
+    return reader.frame(
         f"""
         WITH ev AS ({EVENTS}),
         active AS (SELECT DISTINCT user_id, day FROM ev WHERE event IN {ACTIVE}),
@@ -87,7 +86,34 @@ def test_daily_kpis_match_distinct_counts_over_range_joins(reader, last_day):
         ORDER BY r.day
         """
     )
-    assert_frame_equal(metrics.daily_kpis(reader, Period(start, end)), expected)
+
+
+def test_daily_kpis_match_distinct_counts_over_range_joins(reader, last_day):
+    start = reader.frame(f"SELECT min(day) AS d FROM ({EVENTS})")["d"].item()
+    end = last_day + dt.timedelta(days=3)  # three days past the data: the kpi_window path
+    assert_frame_equal(metrics.daily_kpis(reader, Period(start, end)), expected_daily_kpis(reader, start, end))
+
+
+@pytest.mark.parametrize("method", ["kpi_rolling_spans", "kpi_rolling_masks"])
+@pytest.mark.parametrize(
+    ("offset", "days"),
+    [(-3, 1), (-3, 9), (0, 35), (40, 1), (40, 2), (57, 35), (110, 1), (116, 10), (120, 4)],
+    ids=lambda v: str(v),
+)
+def test_both_ways_of_counting_rolling_users_match_the_oracle(reader, last_day, method, offset, days, monkeypatch):
+    """kpi_window.sql recomputes kpi_daily at ingest (one day when a day's export is added) and
+    the days outside the loaded range. Both ways of counting rolling users, over spans at the
+    first days, in the middle, at 35 days (the most a mask holds) and past the last day."""
+    first = reader.frame(f"SELECT min(day) AS d FROM ({EVENTS})")["d"].item()
+    assert (last_day - first).days == 120
+    start = first + dt.timedelta(days=offset)
+    end = start + dt.timedelta(days=days - 1)
+    monkeypatch.setattr(
+        metrics.kpis, "sql_text", lambda name: sql_text(method if name.startswith("kpi_rolling") else name)
+    )
+    got = reader.frame(metrics.kpis.kpi_window_sql(start, end), start=start, end=end)
+    expected = expected_daily_kpis(reader, start, end).select(got.columns)
+    assert_frame_equal(got, expected, check_dtypes=False)
 
 
 def test_segmented_active_users_match(reader, segment_source):
