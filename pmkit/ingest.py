@@ -425,7 +425,7 @@ def _store_events(
     refresh_kpi_daily(writer, lo_day, hi_day, old_last)
     writer.changed_days.append((lo_day, hi_day))
     if old_last is not None and hi_day > old_last:  # the last loaded day moved: windows settle
-        writer.changed_days.append((old_last, hi_day))
+        writer.settled_days.append((old_last, hi_day))
 
 
 def _drop_loaded_event_ids(writer: Writer, frame: pl.DataFrame) -> pl.DataFrame:

@@ -291,6 +291,9 @@ class Writer:
         # Days whose rollups this ingest changed (first, last), and whether it rebuilt them all:
         # what the materialised metric series must recompute before publishing.
         self.changed_days: list[tuple[dt.date, dt.date]] = []
+        # When the last loaded day moves (old last, new last): the days whose funnel attempts or
+        # retention cohorts may now be complete, though no event on them changed.
+        self.settled_days: list[tuple[dt.date, dt.date]] = []
         self.rebuilt = False
         self.con.execute("SET TimeZone = 'UTC'")
 

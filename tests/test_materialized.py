@@ -173,6 +173,39 @@ def test_months_loaded_in_order_one_by_one_match_live(demo_files: Path, tmp_path
     assert_table_matches_live(root)
 
 
+def test_a_late_half_of_loaded_days_and_a_day_after_a_gap_match_live(demo_files: Path, tmp_path: Path) -> None:
+    """Loads that add events to days already loaded (a count changes only on those days) and a
+    day after a gap (the last day jumps: funnel windows and cohorts before it settle, though no
+    event of theirs changed), then the gap itself."""
+    root, events, others = workspace_from(demo_files, tmp_path / "ws")
+    config = load_config(root)
+    header = events[0].read_text().splitlines(keepends=True)[0]
+    lines = [x for path in events for x in path.read_text().splitlines(keepends=True)[1:]]
+    for path in events:
+        path.unlink()
+    last = max(dt.date.fromisoformat(x[:10]) for x in lines)
+
+    def days_back(line: str) -> int:
+        return (last - dt.date.fromisoformat(line[:10])).days
+
+    def load(name: str, chosen: list[str]) -> None:
+        assert chosen, name
+        (root / name).write_text(header + "".join(chosen))
+        (result,) = ingest([root / name], config)
+        assert result.status == "loaded", result.messages()
+
+    late = {i for i, x in enumerate(lines) if 35 <= days_back(x) <= 40 and i % 2}
+    late_half = [lines[i] for i in sorted(late)]
+    ingest(others, config)
+    load("bulk.csv", [x for i, x in enumerate(lines) if days_back(x) > 20 and i not in late])
+    load("late_half.csv", late_half)
+    assert_table_matches_live(root)
+    load("after_gap.csv", [x for x in lines if days_back(x) == 12])
+    assert_table_matches_live(root)
+    load("gap_and_rest.csv", [x for x in lines if days_back(x) <= 20 and days_back(x) != 12])
+    assert_table_matches_live(root)
+
+
 def test_a_changed_definition_is_never_read_from_old_rows_and_the_next_ingest_rewrites_it(
     demo_files: Path, tmp_path: Path
 ) -> None:

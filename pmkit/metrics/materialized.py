@@ -14,10 +14,11 @@ users first seen that day; MAU looks back 28 days), only on the events and on th
 day. A test compares the table with live computations after loads in several orders.
 
 What a load can change, and so what ``refresh`` recomputes: the days from ``lookback`` days
-before its first day (a funnel entered earlier converts on it, a cohort returns on it) to
-``lookahead`` days after its last one (29 when a ratio uses MAU, whose window reaches forward); the days on which users it moves earlier were first
-seen before (their old cohort); and, when the last loaded day moves, the days whose window now
-ends inside the loaded range. A metric whose definition changed since its rows were written
+before its first day (a funnel entered earlier converts on it, a cohort returns on it; none for
+a count, sum or unique users) to ``lookahead`` days after its last one (29 when a ratio uses
+MAU, whose window reaches forward); the days on which users it moves earlier were first seen
+before (their old cohort); and, for funnels and retention, when the last loaded day moves, the
+days whose window now ends inside the loaded range. A metric whose definition changed since its rows were written
 (``fingerprint``) is recomputed whole; a reader never uses rows with another fingerprint.
 """
 
@@ -79,13 +80,19 @@ def lookback_days(definitions: Definitions, key: str) -> int:
     attempt started then converts on the changed day) or retention week end (a cohort comes back
     on it), plus a day (a window of W days spans W + 1 local days). Per metric: a count of one
     day's events is not recomputed for a week because another metric's funnel needs it."""
-    days = [0]
+    days = [-1]  # a count, sum or unique users of a day changes only with that day's events
     for definition in _parts(definitions, key):
         if definition.type == "funnel":
             days.append(math.ceil(definition.window_days))
         elif definition.type == "retention":
             days.append(7 * definition.week + 6)
     return max(days) + 1
+
+
+def waits_for_last_day(definitions: Definitions, key: str) -> bool:
+    """Whether a day's value of ``key`` can change when later days are loaded, with no event of
+    its own: a funnel's attempts count once their window is loaded, a cohort once its week is."""
+    return any(d.type in ("funnel", "retention") for d in _parts(definitions, key))
 
 
 def lookahead_days(definitions: Definitions, key: str) -> int:
@@ -193,6 +200,7 @@ def refresh(writer: Writer, definitions: Definitions) -> None:
         for key in keys:
             window = _window(
                 writer,
+                waits_for_last_day(definitions, key),
                 dt.timedelta(days=lookback_days(definitions, key)),
                 dt.timedelta(days=lookahead_days(definitions, key)),
                 first,
@@ -259,14 +267,16 @@ def _span(*periods: Period | None) -> Period | None:
 
 
 def _window(
-    writer: Writer, lookback: dt.timedelta, lookahead: dt.timedelta, first: dt.date, last: dt.date
+    writer: Writer, settles: bool, lookback: dt.timedelta, lookahead: dt.timedelta, first: dt.date, last: dt.date
 ) -> Period | None:
-    """The loaded days a refresh must recompute, or None when the load changed nothing."""
+    """The loaded days a refresh must recompute, or None when the load changed nothing.
+    ``settles``: the metric's days also change when the last loaded day moves."""
     if writer.rebuilt:
         return Period(first, last)
-    if not writer.changed_days:
+    spans = writer.changed_days + (writer.settled_days if settles else [])
+    if not spans:
         return None
-    lo = min(r[0] for r in writer.changed_days) - lookback
-    hi = max(r[1] for r in writer.changed_days) + lookahead
+    lo = min(r[0] for r in spans) - lookback
+    hi = max(r[1] for r in spans) + lookahead
     lo, hi = max(lo, first), min(hi, last)
     return Period(lo, hi) if lo <= hi else None
