@@ -10,8 +10,10 @@ import polars as pl
 import pytest
 from polars.testing import assert_frame_equal
 
+import pmkit.ingest
 from pmkit.config import Config, load_config
 from pmkit.ingest import FILES_SHARE, ingest, ingest_inbox
+from pmkit.sources.sniff import sniff
 from pmkit.store import Store
 
 HEADER = "event_time,user_id,event,event_id,plan\n"
@@ -47,15 +49,23 @@ def snapshot(data: Path) -> dict[str, pl.DataFrame]:
         }
 
 
-def test_loading_the_same_content_twice_is_a_duplicate_and_changes_nothing(tmp_path: Path) -> None:
+@pytest.mark.parametrize("hash_first", [True, False], ids=["small file: hashed first", "big file: hashed while parsed"])
+def test_loading_the_same_content_twice_is_a_duplicate_and_changes_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, hash_first: bool
+) -> None:
+    if not hash_first:
+        monkeypatch.setattr(pmkit.ingest, "HASH_FIRST_BYTES", 0)
     config = load_config(tmp_path / "ws")
     source = write(tmp_path / "a.csv", HEADER + "".join(random_events(50, 1)))
     (first,) = ingest([source], config)
     before = snapshot(config.data_dir)
     copy = write(tmp_path / "renamed.csv", source.read_bytes())
+    sniffed = []
+    monkeypatch.setattr(pmkit.ingest, "sniff", lambda path: sniffed.append(path) or sniff(path))
     (second,) = ingest([copy], config)
     assert (first.status, first.rows_loaded) == ("loaded", 50)
     assert second.status == "duplicate"
+    assert sniffed == ([] if hash_first else [copy])  # a small duplicate is never parsed
     for name, table in snapshot(config.data_dir).items():
         assert_frame_equal(table, before[name])
 
