@@ -15,6 +15,7 @@ from pmkit.sources.events_common import (
     MAX_DIMENSIONS,
     Dimensions,
     build_events,
+    clean_texts,
     dimension_name,
     parse_numbers,
     parse_times,
@@ -306,3 +307,21 @@ def test_ids_are_checked_exactly_only_when_a_hash_repeats():
     assert not _may_repeat(pl.Series(["e1", "e2", None, None, "e3"]))  # nulls are not ids
     assert _may_repeat(pl.Series(["e1", "e2", "e1"]))
     assert not _may_repeat(pl.Series([str(i) for i in range(100_000)]))
+
+
+def test_cells_are_stripped_of_unicode_white_space_and_empty_ones_become_null():
+    """A name typed with a stray space (or a no-break space pasted from a web page) is the same
+    name; an empty or blank cell is missing. Columns without padding are left as they are."""
+    spaces = [" ", "\t", "\u00a0", "\u2003", "\u3000", "\n"]
+    values = ["u_1", *(f"{w}u_1" for w in spaces), *(f"u_1{w}" for w in spaces), "u 1", "", "  ", None, "\u00a0"]
+    frame = pl.DataFrame({"padded": values, "clean": ["x y"] * len(values), "numbers": list(range(len(values)))})
+    got = clean_texts(frame)
+    want = [None if v is None or not v.strip() else v.strip() for v in values]
+    assert got["padded"].to_list() == want
+    assert got["padded"].to_list()[1:13] == ["u_1"] * 12
+    assert got["clean"].to_list() == ["x y"] * len(values)
+    # A column whose only padding is one kind of space is found too.
+    for space in spaces:
+        alone = clean_texts(pl.DataFrame({"c": ["a", f"{space}b", f"c{space}"]}))
+        assert alone["c"].to_list() == ["a", "b", "c"], repr(space)
+    assert got["numbers"].to_list() == [str(i) for i in range(len(values))]
