@@ -52,6 +52,15 @@ def segment_source(request, monkeypatch, reader):
     reader.memo.clear()
 
 
+@pytest.fixture(params=["masks", "window sort"])
+def rolling_method(request, monkeypatch):
+    """Periods of up to 35 days count rolling users with one bit mask per user; longer ones with
+    a window sort. Both, on the same periods (the sort can take any length)."""
+    if request.param == "window sort":
+        monkeypatch.setattr(metrics.base, "MASK_SPAN_DAYS", 0)
+    return request.param
+
+
 def calendar(start: dt.date, end: dt.date) -> str:
     return f"SELECT CAST(range AS DATE) AS day FROM range(DATE '{start}', DATE '{end}' + 1, INTERVAL 1 DAY)"
 
@@ -94,7 +103,7 @@ def test_daily_kpis_match_distinct_counts_over_range_joins(reader, last_day):
     assert_frame_equal(metrics.daily_kpis(reader, Period(start, end)), expected_daily_kpis(reader, start, end))
 
 
-@pytest.mark.parametrize("method", ["kpi_rolling_spans", "kpi_rolling_masks"])
+@pytest.mark.parametrize("method", ["kpi_rolling", "kpi_rolling_masks"])
 @pytest.mark.parametrize(
     ("offset", "days"),
     [(-3, 1), (-3, 9), (0, 35), (40, 1), (40, 2), (57, 35), (110, 1), (116, 10), (120, 4)],
@@ -116,14 +125,17 @@ def test_both_ways_of_counting_rolling_users_match_the_oracle(reader, last_day, 
     assert_frame_equal(got, expected, check_dtypes=False)
 
 
-def test_segmented_active_users_match(reader, segment_source):
+@pytest.mark.parametrize(
+    "period", [PERIOD, Period(dt.date(2026, 3, 1), dt.date(2026, 4, 4))], ids=["56 days", "35 days"]
+)
+def test_segmented_active_users_match(reader, segment_source, rolling_method, period):
     segment = Segment(filters=(("plan", "pro"), ("plan", "team")), breakdown="country")
     expected = reader.frame(
         f"""
         WITH ev AS ({EVENTS}),
         active AS (SELECT DISTINCT user_id, country, day FROM ev WHERE event IN {ACTIVE} AND plan IN ('pro', 'team')),
-        groups AS (SELECT DISTINCT country FROM active WHERE day BETWEEN DATE '{PERIOD.start}' - 29 AND DATE '{PERIOD.end}'),
-        cal AS (SELECT g.country, c.day FROM groups AS g CROSS JOIN ({calendar(PERIOD.start, PERIOD.end)}) AS c)
+        groups AS (SELECT DISTINCT country FROM active WHERE day BETWEEN DATE '{period.start}' - 29 AND DATE '{period.end}'),
+        cal AS (SELECT g.country, c.day FROM groups AS g CROSS JOIN ({calendar(period.start, period.end)}) AS c)
         SELECT c.day, c.country,
                count(DISTINCT a.user_id) FILTER (WHERE a.day = c.day) AS dau,
                count(DISTINCT a.user_id) FILTER (WHERE a.day >= c.day - 6) AS wau,
@@ -134,7 +146,7 @@ def test_segmented_active_users_match(reader, segment_source):
         ORDER BY c.country NULLS LAST, c.day
         """
     ).with_columns(metrics.base.ratio(pl.col("dau"), pl.col("mau")).alias("stickiness"))
-    assert_frame_equal(metrics.active_users(reader, PERIOD, "day", segment), expected)
+    assert_frame_equal(metrics.active_users(reader, period, "day", segment), expected)
 
 
 @pytest.mark.parametrize(
@@ -447,8 +459,9 @@ def adoption_by_hand(reader, period: Period, feature: str, where: str = "plan = 
     ).with_columns(metrics.base.ratio(pl.col("adopters"), pl.col("mau")).alias("adoption"))
 
 
-def test_feature_adoption_matches(reader, segment_source):
+def test_feature_adoption_matches(reader, segment_source, rolling_method):
     period = Period(dt.date(2026, 3, 1), dt.date(2026, 3, 31))
+    assert metrics.base.rolling_sql("q", period.start, period.end) == ("q_masks" if rolling_method == "masks" else "q")
     got = metrics.feature_adoption(reader, "share_report", period, Segment(filters=(("plan", "pro"),)))
     assert_frame_equal(got, adoption_by_hand(reader, period, "share_report"))
 
@@ -461,8 +474,9 @@ def test_feature_adoption_matches(reader, segment_source):
     ],
 )
 @pytest.mark.parametrize("filtered", [True, False])
-def test_several_features_in_one_call_match_each_by_hand(reader, segment_source, features, filtered):
-    period = Period(dt.date(2026, 2, 20), dt.date(2026, 3, 31))
+def test_several_features_in_one_call_match_each_by_hand(reader, segment_source, features, filtered, rolling_method):
+    period = Period(dt.date(2026, 2, 25), dt.date(2026, 3, 31))  # 35 days: the longest a mask holds
+    assert metrics.base.rolling_sql("q", period.start, period.end) == ("q_masks" if rolling_method == "masks" else "q")
     segment = Segment(filters=(("plan", "pro"),)) if filtered else Segment()
     got = metrics.features_adoption(reader, features, period, segment)
     assert got["event"].unique(maintain_order=True).to_list() == features
@@ -472,7 +486,7 @@ def test_several_features_in_one_call_match_each_by_hand(reader, segment_source,
         assert expected["adopters"].sum() > 0 or feature == "no_such_event"
 
 
-def test_several_features_broken_down_match_one_at_a_time(reader, segment_source):
+def test_several_features_broken_down_match_one_at_a_time(reader, segment_source, rolling_method):
     period = Period(dt.date(2026, 3, 1), dt.date(2026, 3, 31))
     segment = Segment(breakdown="platform")
     got = metrics.features_adoption(reader, ["share_report", "create_report"], period, segment)

@@ -15,6 +15,7 @@ from pmkit.metrics.base import (
     densify,
     finish,
     ratio,
+    rolling_sql,
     run,
     user_event_days,
     workspace_of,
@@ -61,7 +62,12 @@ def features_adoption(
     def checked_against_mau(event: str) -> pl.DataFrame:
         """grp, day, adopters, mau of one feature, each adopter checked to be in the MAU."""
         one = run(
-            reader, "metric_adoption", {"user_event_days": source}, feature=event, start=period.start, end=period.end
+            reader,
+            rolling_sql("metric_adoption", period.start, period.end),
+            {"user_event_days": source},
+            feature=event,
+            start=period.start,
+            end=period.end,
         )
         return densify(one, calendar, {"adopters": 0, "mau": 0})
 
@@ -75,7 +81,7 @@ def features_adoption(
         # the features' own user-days, and without a segment the MAU is the daily KPI series.
         adopters = run(
             reader,
-            "metric_adoption_active",
+            rolling_sql("metric_adoption_active", period.start, period.end),
             {"user_event_days": source},
             features=events,
             start=period.start,

@@ -36,6 +36,15 @@ GRAINS: tuple[str, ...] = ("day", "week", "month", "period")
 DIMENSION_ROLLUP = "user_event_day_dims"
 # Set by pmkit.metrics.rollup to the time zone the dimension rollup's days were built in.
 DIMENSION_ROLLUP_META = "dimension_rollup_timezone"
+# Rolling 30-day distinct users over a span of at most this many days fit one 64-bit mask per
+# user (the 29 days before the span and the span): a hash aggregate, where longer spans need a
+# window sort (the *_masks.sql files).
+MASK_SPAN_DAYS = 35
+
+
+def rolling_sql(name: str, start: dt.date, end: dt.date) -> str:
+    """``name``, or ``name_masks`` when the days ``start``..``end`` fit one mask per user."""
+    return f"{name}_masks" if (end - start).days < MASK_SPAN_DAYS else name
 
 
 @dataclass(frozen=True)

@@ -1,8 +1,8 @@
 -- DAU, WAU, MAU, new users, events and revenue for every day from $start to $end, from the
 -- user-day rollup. The rolling CTEs (at the marker below) count the distinct users active in
 -- the 7 and 30 days ending each day, one of two ways (pmkit.metrics.kpis.kpi_window_sql picks
--- the faster for the span): kpi_rolling_spans.sql for long spans, kpi_rolling_masks.sql for
--- short ones.
+-- the faster for the span): kpi_rolling.sql for long spans, kpi_rolling_masks.sql for short
+-- ones.
 WITH active AS (
     SELECT user_key, day FROM user_day WHERE active AND day BETWEEN $start::DATE - 29 AND $end::DATE
 ), {rolling}, daily AS (
