@@ -24,6 +24,7 @@ import polars as pl
 from pmkit import sources, value_counts
 from pmkit.canonical import EVENT_OPTIONAL, EVENT_REQUIRED, FEEDBACK_COLUMNS, OBJECTIVE_COLUMNS, ROADMAP_COLUMNS
 from pmkit.config import Config
+from pmkit.definitions import DefinitionError, Definitions, load_definitions
 from pmkit.sources.base import ROW, Parsed, ReadOptions, Rejected, RowError
 from pmkit.sources.sniff import sniff
 from pmkit.store import Store, Writer, quote_identifier
@@ -158,6 +159,7 @@ def ingest(
     store = Store(config.store_dir)
     with store.writer() as writer:
         _sync_settings(writer, config, progress)
+        _sync_step_events(writer, config)
         for index, path in enumerate(paths):
             file_progress = FileProgress(progress, path.name, index, len(paths))
             result = _ingest_file(writer, path, config, as_of, skip_bad_rows, file_progress)
@@ -171,23 +173,39 @@ def ingest(
     return results
 
 
-def _refresh_metric_series(writer: Writer, config: Config) -> None:
-    """Keep the daily series of the pmkit.toml metrics that this ingest changed (one transaction:
-    a crash leaves the previous version, as for the rollups)."""
-    from pmkit.definitions import DefinitionError, Definitions, load_definitions
-    from pmkit.metrics import materialized
-
+def _definitions(config: Config) -> Definitions:
     try:
-        definitions = load_definitions(config)
+        return load_definitions(config)
     except DefinitionError:
-        definitions = Definitions()  # unusable definitions: the pages compute nothing for them either
+        return Definitions()  # unusable definitions: the pages compute nothing for them either
+
+
+def _in_transaction(writer: Writer, work: Callable[[], None]) -> None:
+    """``work`` in one transaction: a crash leaves the previous version, as for the rollups."""
     writer.con.execute("BEGIN")
     try:
-        materialized.refresh(writer, definitions)
+        work()
         writer.con.execute("COMMIT")
     except BaseException:
         writer.con.execute("ROLLBACK")
         raise
+
+
+def _sync_step_events(writer: Writer, config: Config) -> None:
+    """Keep the saved funnels' step events for the files already loaded, before this ingest's
+    files add theirs (``pmkit.metrics.step_events``)."""
+    from pmkit.metrics import step_events
+
+    definitions = _definitions(config)
+    _in_transaction(writer, lambda: step_events.sync(writer, definitions))
+
+
+def _refresh_metric_series(writer: Writer, config: Config) -> None:
+    """Keep the daily series of the pmkit.toml metrics that this ingest changed."""
+    from pmkit.metrics import materialized
+
+    definitions = _definitions(config)
+    _in_transaction(writer, lambda: materialized.refresh(writer, definitions))
 
 
 def ingest_inbox(
@@ -366,6 +384,7 @@ def _store_events(
 ) -> None:
     """Dedupe, key users, write the file's Parquet, merge the rollups. The row-wise work runs in
     Polars on the parsed frame (no copy into DuckDB); DuckDB only sees the small aggregates."""
+    from pmkit.metrics import step_events
     from pmkit.metrics.rollup import merge_dimension_rollup
 
     frame, dims = _event_frame(parsed)
@@ -401,6 +420,7 @@ def _store_events(
     parquet = writer.parquet_path(file_id)
     # zstd level 1: as small as the default level here, and twice as fast to write.
     batch.drop("day").write_parquet(parquet, compression="zstd", compression_level=1, statistics=True)
+    step_events.add_batch(writer, batch)
     file_progress.stage("grouping by day and user")
     # The three rollups' groups, each straight from the rows, in one Polars query plan: they run
     # side by side on the cores (deriving the smaller ones from the dimension groups, one after

@@ -8,6 +8,7 @@ anywhere in the loaded range, after loads in several orders, older data, and def
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import shutil
 from pathlib import Path
@@ -20,7 +21,7 @@ from pmkit.config import load_config
 from pmkit.definitions import load_definitions
 from pmkit.demo import write_demo
 from pmkit.ingest import ingest
-from pmkit.metrics import Period, Segment, activity, funnels, materialized, metric_series
+from pmkit.metrics import Period, Segment, activity, funnels, materialized, metric_series, step_events
 from pmkit.metrics.base import finish, workspace_of
 from pmkit.metrics.series import _evaluate
 from pmkit.store import Store
@@ -53,12 +54,14 @@ week = 2
 
 
 def live(reader, key: str, period: Period, definitions, grain: str = "day") -> pl.DataFrame:
-    """The series computed from the rollups and events, never from the tables kept at ingest."""
+    """The series computed from the rollups and the Parquet events, never from the tables kept
+    at ingest (the series, the funnels' user-days, the step events)."""
     saved = dict(reader.memo)
     reader.memo.clear()
     reader.memo["metric_daily_exists"] = False  # what the ingest's own refresh does
     try:
-        workspace = workspace_of(reader)
+        workspace = dataclasses.replace(workspace_of(reader), step_events=())
+        reader.memo["workspace"] = workspace
         frame = _evaluate(reader, workspace, definitions.get(key), definitions, period, grain, Segment(), 0)
         return finish(frame.sort(["grp", "day"], nulls_last=True), Segment(), ["day", "value"])
     finally:
@@ -83,6 +86,17 @@ def periods(first: dt.date, last: dt.date) -> list[Period]:
     return [Period(max(lo, first), min(max(hi, first), last)) for lo, hi in wanted]
 
 
+def assert_step_events_match_parquet(reader, definitions) -> None:
+    """The kept step events are exactly the Parquet files' events of the funnels' steps."""
+    names = step_events.wanted(definitions)
+    assert list(workspace_of(reader).step_events) == names
+    columns = "event_time, user_key, event"
+    kept = reader.frame(f"SELECT {columns} FROM step_events ORDER BY ALL")
+    raw = reader.frame(f"SELECT {columns} FROM events WHERE list_contains($names, event) ORDER BY ALL", names=names)
+    assert kept.height > 0
+    assert_frame_equal(kept, raw)
+
+
 def assert_table_matches_live(root: Path) -> int:
     """Every custom metric over several periods: read from the table (asserted, no fallback)
     equals the live computation. Returns how many series were compared."""
@@ -90,6 +104,7 @@ def assert_table_matches_live(root: Path) -> int:
     definitions = load_definitions(config)
     compared = 0
     with Store(config.store_dir).reader() as reader:
+        assert_step_events_match_parquet(reader, definitions)
         workspace = workspace_of(reader)
         for key in materialized.materialised_keys(definitions):
             print_ = materialized.fingerprint(definitions, key)
@@ -119,7 +134,9 @@ def assert_table_matches_live(root: Path) -> int:
                     kept = funnels(reader, definition.steps, definition.window_days, both, definitions=definitions)
                     assert reader.memo.get(("funnel_user_days", print_, _span(both), Segment())) is not None
                     reader.memo.clear()
+                    reader.memo["workspace"] = dataclasses.replace(workspace, step_events=())  # Parquet
                     fresh = funnels(reader, definition.steps, definition.window_days, both)
+                    reader.memo.clear()
                     for got, want in zip(kept, fresh, strict=True):
                         assert_frame_equal(got, want)
                     for grain in ("week", "month", "period"):
@@ -151,6 +168,27 @@ def test_one_ingest_of_everything_fills_the_table_for_every_custom_metric(demo_f
     root, events, others = workspace_from(demo_files, tmp_path / "ws")
     ingest([*others, *events], load_config(root))
     assert assert_table_matches_live(root) == 8 * 5
+    # An ad-hoc funnel over kept steps (another window, another order) reads the kept step
+    # events; it equals the same funnel from the Parquet files. A segment reads the Parquet files.
+    with Store(load_config(root).store_dir).reader() as reader:
+        workspace = workspace_of(reader)
+        whole = workspace.default_period()
+        both = (
+            Period(whole.start, whole.start + dt.timedelta(days=60)),
+            Period(whole.end - dt.timedelta(days=40), whole.end),
+        )
+        for steps, window in (
+            (["signup", "create_report", "share_report"], 2.5),
+            (["share_report", "create_report"], 1),
+        ):
+            assert set(steps) <= set(workspace.step_events)
+            kept = funnels(reader, steps, window, both)
+            reader.memo.clear()
+            reader.memo["workspace"] = dataclasses.replace(workspace, step_events=())
+            for got, want in zip(kept, funnels(reader, steps, window, both), strict=True):
+                assert_frame_equal(got, want)
+                assert want["users"][0] > 0
+            reader.memo.clear()
 
 
 def test_months_loaded_newest_first_then_the_two_oldest_together_match_live(demo_files: Path, tmp_path: Path) -> None:
@@ -225,6 +263,30 @@ def test_a_changed_definition_is_never_read_from_old_rows_and_the_next_ingest_re
             live(reader, "deep_funnel", whole, definitions),
         )
     ingest(others[1:2], config)  # no events: only the changed definition is recomputed
+    assert_table_matches_live(root)
+
+
+def test_funnel_steps_added_and_dropped_in_pmkit_toml_are_kept_from_the_next_ingest(
+    demo_files: Path, tmp_path: Path
+) -> None:
+    """A new step's events are read from every loaded file once; a step no funnel uses any more
+    is dropped. Until that ingest, readers keep to the Parquet files for the new step."""
+    root, events, others = workspace_from(demo_files, tmp_path / "ws")
+    ingest([*others[:1], *events[:3]], load_config(root))
+    toml = root / "pmkit.toml"
+    text = toml.read_text()
+    old_steps = 'steps = ["signup", "create_report", "share_report"]'
+    assert old_steps in text
+    toml.write_text(text.replace(old_steps, 'steps = ["signup", "invite_teammate"]'))
+    config = load_config(root)
+    with Store(config.store_dir).reader() as reader:
+        assert "invite_teammate" not in workspace_of(reader).step_events
+    ingest(others[1:2], config)  # no events: the new step comes from the files already loaded
+    with Store(config.store_dir).reader() as reader:
+        kept = workspace_of(reader).step_events
+    assert "invite_teammate" in kept and "share_report" not in kept
+    assert_table_matches_live(root)
+    ingest(events[3:], config)  # and later files add theirs
     assert_table_matches_live(root)
 
 

@@ -127,6 +127,7 @@ class Workspace:
     last_day: dt.date | None
     dimensions: tuple[str, ...]
     dimension_rollup: bool
+    step_events: tuple[str, ...] = ()  # the event names kept in time order (metrics.step_events)
 
     def default_period(self) -> Period:
         """The whole loaded range (today when nothing is loaded)."""
@@ -151,7 +152,9 @@ def _read_workspace(reader: Reader) -> Workspace:
     active = tuple(json.loads(reader.meta("active_events") or "[]"))
     first_day, last_day = reader.frame("SELECT min(day) AS lo, max(day) AS hi FROM kpi_daily").row(0)
     rollup = reader.meta(DIMENSION_ROLLUP_META) == timezone and _table_exists(reader, DIMENSION_ROLLUP)
-    return Workspace(timezone, active, first_day, last_day, tuple(reader.dimensions), rollup)
+    # The name is metrics.step_events.META (that module imports this one).
+    steps = tuple(json.loads(reader.meta("step_events_names") or "[]"))
+    return Workspace(timezone, active, first_day, last_day, tuple(reader.dimensions), rollup, steps)
 
 
 def _table_exists(reader: Reader, name: str) -> bool:

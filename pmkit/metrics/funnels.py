@@ -39,10 +39,10 @@ from pmkit.metrics.base import (
     check_segment,
     finish,
     ratio,
-    raw_events,
     run,
     workspace_of,
 )
+from pmkit.metrics.step_events import funnel_events
 from pmkit.store import Reader
 
 FUNNEL_COLUMNS = [
@@ -222,7 +222,7 @@ def funnel_attempts(
     events = run(
         reader,
         "metric_funnel_events",
-        {"events": raw_events(segment)},
+        {"events": funnel_events(workspace, steps, segment)},
         steps=steps,
         start=period.start,
         end=period.end,
