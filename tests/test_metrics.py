@@ -505,6 +505,27 @@ def test_engagement_matrix_adoption_and_frequency(workspace):
     assert_frame_equal(got, expected)
 
 
+def test_engagement_matrix_by_group_leaves_out_a_group_with_no_active_user(workspace):
+    """Per breakdown group, adopters are the group's MAU users who did the event; a group whose
+    users did only events that are not activity has no MAU, so no row."""
+    workspace.configure(active_events=["login"])
+    workspace.load_events(
+        [
+            ("2026-03-01T10:00Z", "u1", "login", "free"),
+            ("2026-03-02T10:00Z", "u1", "share_report", "free"),
+            ("2026-03-03T10:00Z", "u1", "share_report", "free"),
+            ("2026-03-02T10:00Z", "u2", "share_report", "free"),  # not in the MAU: not an adopter
+            ("2026-03-02T10:00Z", "u3", "share_report", "pro"),  # the pro group has no MAU
+        ],
+        columns=("event_time", "user_id", "event", "plan"),
+    )
+    got = metrics.engagement_matrix(workspace.reader(), as_of=D(2026, 3, 6), segment=Segment(breakdown="plan"))
+    assert got.select("event", "plan", "adopters", "mau", "days_used", "events").rows() == [
+        ("login", "free", 1, 1, 1, 1),
+        ("share_report", "free", 1, 1, 2, 2),
+    ]
+
+
 # --- feedback ---------------------------------------------------------------------------------------
 
 
