@@ -11,6 +11,9 @@ down. The calls are then replayed outside Streamlit:
 - warm: the same calls again through ``dashboard.PageCache``, the version-keyed cache the app
   reads through, after one cold pass.
 
+Then the slowest page cold on the largest workspace (not the dense one) is profiled: each of its
+calls timed on its own, in page order on a fresh reader, median of the runs.
+
 The workspaces are ``bench_metrics``'s cached demo workspaces; ``--dense`` adds its workspace of
 ten times the 1M events from the same users on the same days (raw events grow, active users do
 not). Prints a markdown section;
@@ -22,6 +25,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import os
+import statistics
 import sys
 import time
 from pathlib import Path
@@ -98,6 +102,31 @@ def replay(root: Path, calls: list[Call], cache: dashboard.PageCache | None = No
     return time.perf_counter() - began
 
 
+def describe(name: str, kwargs: tuple[tuple[str, Any], ...]) -> str:
+    """A call as the profile table shows it: periods as their length and last day."""
+    shown = []
+    for key, value in kwargs:
+        if hasattr(value, "days") and hasattr(value, "end"):
+            value = f"{value.days} days to {value.end}"
+        elif hasattr(value, "is_empty") and value.is_empty:
+            value = "none"
+        shown.append(f"{key}={value}")
+    return f"`{name}`" + (f" ({', '.join(shown)})" if shown else "")
+
+
+def profile(root: Path, calls: list[Call], runs: int) -> list[tuple[str, float]]:
+    """(call, median seconds) of each call of one page, cold: a fresh reader per run."""
+    config = load_config(root)
+    times: list[list[float]] = [[] for _ in calls]
+    for _ in range(runs):
+        with Store(config.store_dir).reader() as reader:
+            for index, (name, kwargs) in enumerate(calls):
+                began = time.perf_counter()
+                dashboard.PAGE_MODELS[name](reader, config, **dict(kwargs))
+                times[index].append(time.perf_counter() - began)
+    return [(describe(*call), statistics.median(t)) for call, t in zip(calls, times, strict=True)]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--events", type=int, nargs="+", default=[1_000_000, 10_000_000])
@@ -111,8 +140,9 @@ def main() -> None:
     roots = {f"{events:,}": workspace(events)[0] for events in args.events}
     if args.dense:
         roots["10,000,000 (1M's users)"] = dense_workspace()[0]
+    recorded: dict[str, dict[str, list[Call]]] = {}
     for events, root in roots.items():
-        per_page = record_calls(root)
+        per_page = recorded[events] = record_calls(root)
         for page, calls in per_page.items():
             counts[page] = len(calls)
             cold[page, events] = stats([replay(root, calls) for _ in range(args.runs)])
@@ -142,6 +172,19 @@ def main() -> None:
         row += [f"{warm[page, n]['median']:.3f}" for n in sizes]
         row += [f"{cold[page, n]['median'] / cold[page, sizes[0]]['median']:.2f}×" for n in sizes[1:]]
         lines.append("| " + " | ".join(row) + " |")
+    largest = f"{max(args.events):,}"
+    slowest = max(PAGES, key=lambda page: cold[page, largest]["median"])
+    parts = profile(roots[largest], recorded[largest][slowest], args.runs)
+    total = sum(seconds for _, seconds in parts)
+    lines += [
+        "",
+        f"**Profile of the slowest page**, {PAGES[slowest]} at {largest} events: each of its calls on its own, cold,"
+        f" median of {args.runs} runs (see bench/README.md for what was done about it).",
+        "",
+        "| call | median s | share |",
+        "|---|---|---|",
+        *(f"| {call} | {seconds:.3f} | {seconds / total:.0%} |" for call, seconds in parts),
+    ]
     publish("Page data", "\n".join(lines), args.record)
 
 
