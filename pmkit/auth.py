@@ -17,12 +17,20 @@ Secrets (`.streamlit/secrets.toml`, never committed):
     [pmkit_auth.passwords]                  # small teams without an identity provider
     "ceo@example.com" = "$argon2id$v=19$m=65536,t=3,p=4$..."   # python -m pmkit hash-password
 
+A password sign-in lasts for the browser session (a reload keeps it) when a secret to sign it
+with is configured: ``session_secret`` under [pmkit_auth], else [auth] ``cookie_secret`` (at
+least 32 characters). See ``issue_session``.
+
 The app in local mode asks for no login unless one is configured; in read-only (hosted) mode a
 login is required, and with nothing configured it refuses to show data (secure by default).
 """
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import hmac
+import json
 import threading
 import time
 from collections.abc import Callable, Mapping
@@ -38,6 +46,10 @@ _hasher = PasswordHasher()
 MAX_FAILURES = 5
 LOCKOUT_SECONDS = 30.0
 MAX_LOCKOUT_SECONDS = 15 * 60.0
+# Password sessions: a signed cookie lasts this long; the signing secret is at least this long.
+SESSION_SECONDS = 12 * 3600
+MIN_SECRET_LENGTH = 32
+SESSION_COOKIE = "pmkit_session"
 # Verify against this when the user is unknown, so a wrong name costs as long as a wrong password.
 _DUMMY_HASH = _hasher.hash("pmkit-dummy-password")
 
@@ -54,6 +66,7 @@ class AuthSettings:
     allowed_domains: frozenset[str] = frozenset()
     passwords: Mapping[str, str] = field(default_factory=dict)
     anonymous: bool = False
+    session_secret: str | None = None  # signs password sessions (None: a reload asks again)
 
     @property
     def configured(self) -> bool:
@@ -77,7 +90,18 @@ def auth_settings(secrets: Mapping[str, Any]) -> AuthSettings:
         allowed_domains=frozenset(str(d).strip().lower().lstrip("@") for d in section.get("allowed_domains", [])),
         passwords={str(k).strip().lower(): str(v) for k, v in dict(section.get("passwords", {})).items()},
         anonymous=bool(section.get("anonymous", False)),
+        session_secret=_session_secret(
+            section.get("session_secret") or (secrets.get("auth") or {}).get("cookie_secret")
+        ),
     )
+
+
+def _session_secret(value: object) -> str | None:
+    """A secret to sign sessions with, else None (sessions then end on reload): at least 32
+    characters and no spaces, so the example file's "replace with: ..." text never signs one."""
+    if isinstance(value, str) and len(value) >= MIN_SECRET_LENGTH and not any(c.isspace() for c in value):
+        return value
+    return None
 
 
 class Throttle:
@@ -134,3 +158,42 @@ def check_password(settings: AuthSettings, user: str, password: str, throttle: T
         return PasswordCheck(True)
     throttle.failed(user)
     return PasswordCheck(False, "Wrong user name or password.")
+
+
+def issue_session(settings: AuthSettings, user: str, now: Callable[[], float] = time.time) -> str | None:
+    """A token for the ``pmkit_session`` cookie after a password sign-in, or None when no secret
+    is configured. It names the user and when it expires, signed with HMAC-SHA256 under a key
+    derived from the secret. The signature also covers the user's stored password hash, so a new
+    password (a new hash) ends every session signed before it. Checked by ``session_user``."""
+    stored = settings.passwords.get(user)
+    if settings.session_secret is None or stored is None:
+        return None
+    payload = json.dumps({"user": user, "expires": int(now()) + SESSION_SECONDS}, separators=(",", ":"))
+    body = base64.urlsafe_b64encode(payload.encode()).decode().rstrip("=")
+    return f"{body}.{_signature(settings.session_secret, body, stored)}"
+
+
+def session_user(settings: AuthSettings, token: object, now: Callable[[], float] = time.time) -> str | None:
+    """The user a ``pmkit_session`` cookie signs in, or None: no secret configured, not a token
+    of ours (the cookie is the browser's to change), a wrong signature, expired, or the user is no
+    longer on the password list or has a new password."""
+    if settings.session_secret is None or not isinstance(token, str) or len(token) > 1000 or token.count(".") != 1:
+        return None
+    body, signature = token.split(".")
+    try:
+        payload = json.loads(base64.urlsafe_b64decode(body + "=" * (-len(body) % 4)))
+        user, expires = payload["user"], payload["expires"]
+    except (ValueError, KeyError, TypeError):
+        return None
+    if not isinstance(user, str) or not isinstance(expires, int) or expires <= now():
+        return None
+    stored = settings.passwords.get(user)
+    if stored is None or not hmac.compare_digest(signature, _signature(settings.session_secret, body, stored)):
+        return None
+    return user
+
+
+def _signature(secret: str, body: str, stored_hash: str) -> str:
+    # A key of its own: [auth] cookie_secret also signs Streamlit's OIDC cookie.
+    key = hashlib.sha256(b"pmkit password session\0" + secret.encode()).digest()
+    return hmac.new(key, f"{body}\0{stored_hash}".encode(), hashlib.sha256).hexdigest()

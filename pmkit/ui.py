@@ -155,12 +155,17 @@ def signed_in(cfg: Config) -> bool:
         return not cfg.read_only
     if settings.anonymous:
         return True
-    user = st.session_state.get(LOGIN_USER_KEY)
+    user = st.session_state.get(LOGIN_USER_KEY) or _restored_session(settings)
     if user:
         with st.sidebar:
+            _keep_session_cookie()
             st.caption(f"Signed in as {safe_text(user)}")
             if st.button("Log out", key="pmkit-logout"):
                 del st.session_state[LOGIN_USER_KEY]
+                st.session_state.pop(SESSION_TOKEN_KEY, None)
+                # The cookie this connection was opened with still holds the session: never
+                # read it again here, and have the sign-in page delete it in the browser.
+                st.session_state[LOGGED_OUT_KEY] = True
                 st.rerun()
         return True
     email = str(st.user.get("email") or "")
@@ -170,6 +175,46 @@ def signed_in(cfg: Config) -> bool:
             st.button("Log out", key="pmkit-logout", on_click=st.logout)
         return True
     return False
+
+
+# A password sign-in survives a reload through a signed cookie (pmkit.auth.issue_session),
+# written by the browser from a JavaScript-only component: Streamlit scripts cannot set cookies.
+# The token is data, never HTML. SameSite=Strict, and Secure when the page is served over HTTPS.
+SESSION_TOKEN_KEY = "pmkit-session-token"  # session state: the token to keep in the cookie
+LOGGED_OUT_KEY = "pmkit-logged-out"  # session state: this session logged out (ignore the cookie)
+_SESSION_JS = """
+export default function(component) {
+    const data = component.data || {};
+    const secure = window.location.protocol === "https:" ? "; secure" : "";
+    document.cookie = data.value
+        ? "pmkit_session=" + encodeURIComponent(data.value) + "; path=/; max-age=" + data.seconds + "; samesite=strict" + secure
+        : "pmkit_session=; path=/; max-age=0; samesite=strict" + secure;
+}
+"""
+_session_cookie = st.components.v2.component("pmkit_session", js=_SESSION_JS)
+
+
+def _restored_session(settings: auth.AuthSettings) -> str | None:
+    """The user of a valid session cookie (after a reload), once per session, unless this
+    session logged out."""
+    if st.session_state.get(LOGGED_OUT_KEY):
+        return None
+    user = auth.session_user(settings, st.context.cookies.get(auth.SESSION_COOKIE))
+    if user:
+        st.session_state[LOGIN_USER_KEY] = user
+    return user
+
+
+def _keep_session_cookie() -> None:
+    """Write the token of a sign-in made in this session into the browser's cookie."""
+    token = st.session_state.get(SESSION_TOKEN_KEY)
+    if token:
+        _session_cookie(data={"value": token, "seconds": auth.SESSION_SECONDS}, key="pmkit-session-cookie")
+
+
+def _forget_session_cookie() -> None:
+    if st.session_state.get(LOGGED_OUT_KEY):
+        _session_cookie(data={"value": None, "seconds": 0}, key="pmkit-session-cookie")
 
 
 NEW_DATA_CHECK_SECONDS = 30
@@ -292,6 +337,7 @@ def sign_in_page() -> None:
         _park_destination()
         st.button("Log in", type="primary", on_click=st.login, help="With your company account")
     if settings.passwords:
+        _forget_session_cookie()
         with st.form("pmkit-login"):
             user = st.text_input("E-mail or user name", key="login-user")
             password = st.text_input("Password", type="password", key="login-password")
@@ -299,7 +345,10 @@ def sign_in_page() -> None:
         if submitted:
             check = auth.check_password(settings, user or "", password or "")
             if check.ok:
-                st.session_state[LOGIN_USER_KEY] = (user or "").strip().lower()
+                name = (user or "").strip().lower()
+                st.session_state[LOGIN_USER_KEY] = name
+                st.session_state[SESSION_TOKEN_KEY] = auth.issue_session(settings, name)
+                st.session_state.pop(LOGGED_OUT_KEY, None)
                 st.rerun()
             st.error(check.message)
 

@@ -1,8 +1,20 @@
 """Password hashing, allow-lists and throttling of the hosted login."""
 
+import base64
+
 import pytest
 
-from pmkit.auth import MAX_FAILURES, AuthSettings, Throttle, auth_settings, check_password, hash_password
+from pmkit.auth import (
+    MAX_FAILURES,
+    SESSION_SECONDS,
+    AuthSettings,
+    Throttle,
+    auth_settings,
+    check_password,
+    hash_password,
+    issue_session,
+    session_user,
+)
 
 
 class Clock:
@@ -78,3 +90,59 @@ def test_an_empty_allow_list_allows_nobody() -> None:
 
 def test_nothing_configured_is_not_configured() -> None:
     assert not auth_settings({}).configured
+
+
+# --- password sessions that survive a reload -------------------------------------------------------
+
+SECRET = "a-session-secret-of-at-least-32-characters"
+
+
+def session_settings(secret: str | None = SECRET, password: str = "pw-1") -> AuthSettings:
+    return auth_settings(
+        {"pmkit_auth": {"passwords": {"ceo@example.com": hash_password(password)}, "session_secret": secret}}
+    )
+
+
+def test_a_session_token_signs_in_its_user_until_it_expires():
+    settings = session_settings()
+    token = issue_session(settings, "ceo@example.com", now=lambda: 1_000_000.0)
+    assert token is not None
+    assert session_user(settings, token, now=lambda: 1_000_000.0) == "ceo@example.com"
+    last = 1_000_000.0 + SESSION_SECONDS
+    assert session_user(settings, token, now=lambda: last - 1) == "ceo@example.com"
+    assert session_user(settings, token, now=lambda: last) is None
+
+
+def test_a_session_token_is_refused_when_changed_signed_with_another_secret_or_after_a_new_password():
+    settings = session_settings()
+    token = issue_session(settings, "ceo@example.com")
+    body, signature = token.split(".")
+    forged_body = base64.urlsafe_b64encode(b'{"user":"ceo@example.com","expires":9999999999}').decode().rstrip("=")
+    flipped = signature[:-1] + ("0" if signature[-1] != "0" else "1")
+    for bad in [
+        f"{forged_body}.{signature}",
+        f"{body}.{flipped}",
+        body,
+        f"{body}.{signature}.x",
+        "",
+        "x" * 2000,
+        7,
+        None,
+    ]:
+        assert session_user(settings, bad) is None, bad
+    assert session_user(session_settings("another-secret-of-at-least-32-characters"), token) is None
+    assert session_user(session_settings(password="pw-2"), token) is None  # a new hash ends old sessions
+    # The hash is one of the user's passwords: another user's list without them refuses too.
+    assert session_user(auth_settings({"pmkit_auth": {"session_secret": SECRET}}), token) is None
+
+
+def test_sessions_need_a_long_secret_and_fall_back_to_the_oidc_cookie_secret():
+    assert issue_session(session_settings(secret=None), "ceo@example.com") is None
+    assert issue_session(session_settings(secret="too short"), "ceo@example.com") is None
+    placeholder = "replace with: python -c 'import secrets; print(secrets.token_urlsafe(48))'"
+    assert issue_session(session_settings(secret=placeholder), "ceo@example.com") is None  # the example's text
+    assert session_user(session_settings(secret=None), "anything.at-all") is None
+    oidc = auth_settings({"auth": {"cookie_secret": SECRET}, "pmkit_auth": {"passwords": {"a": hash_password("p")}}})
+    assert oidc.session_secret == SECRET
+    assert session_user(oidc, issue_session(oidc, "a")) == "a"
+    assert issue_session(oidc, "nobody") is None

@@ -57,6 +57,58 @@ def password_server(demo_workspace: Path, tmp_path: Path) -> Server:
     )
 
 
+def test_a_password_sign_in_survives_a_reload_until_log_out(
+    browser: object, demo_workspace: Path, tmp_path: Path
+) -> None:
+    """With a session secret, a reload keeps the viewer signed in (a signed cookie); a changed
+    cookie does not sign anyone in; after logging out, a reload asks for the password again."""
+    server = hosted(
+        demo_workspace,
+        tmp_path,
+        f'[pmkit_auth]\nsession_secret = "{"s" * 40}"\n\n'
+        f'[pmkit_auth.passwords]\n"ceo@example.com" = "{hash_password(PASSWORD)}"\n',
+    )
+    summary = "Executive summary"
+    try:
+        context = browser.new_context()
+        page = context.new_page()
+        page.goto(server.url)
+        wait_for_app(page)
+        sign_in(page, "ceo@example.com", PASSWORD)
+        page.get_by_role("heading", name=summary).wait_for(timeout=30_000)
+        wait_for_app(page)
+        cookie = next(c for c in context.cookies() if c["name"] == "pmkit_session")
+        assert cookie["sameSite"] == "Strict"
+        page.reload()
+        wait_for_app(page)
+        page.get_by_role("heading", name=summary).wait_for(timeout=30_000)
+        assert page.get_by_role("button", name="Sign in").count() == 0
+        assert_no_exception(page)
+        # The same cookie with one character of its signature changed signs nobody in.
+        value = cookie["value"]
+        forged = value[:-1] + ("0" if value[-1] != "0" else "1")
+        context.add_cookies([{**cookie, "value": forged}])
+        page.reload()
+        wait_for_app(page)
+        page.get_by_role("button", name="Sign in").wait_for(timeout=30_000)
+        assert page.get_by_role("heading", name=summary).count() == 0
+        context.add_cookies([cookie])
+        page.reload()
+        wait_for_app(page)
+        page.get_by_role("heading", name=summary).wait_for(timeout=30_000)
+        page.get_by_role("button", name="Log out").click()
+        page.get_by_role("button", name="Sign in").wait_for(timeout=30_000)
+        wait_for_app(page)
+        page.wait_for_function("() => !document.cookie.includes('pmkit_session=')", timeout=30_000)
+        page.reload()
+        wait_for_app(page)
+        page.get_by_role("button", name="Sign in").wait_for(timeout=30_000)
+        assert page.get_by_role("heading", name=summary).count() == 0
+        context.close()
+    finally:
+        server.stop()
+
+
 def hosted(demo_workspace: Path, tmp_path: Path, secrets: str, port: int | None = None) -> Server:
     path = tmp_path / "secrets.toml"
     path.write_text(secrets)
