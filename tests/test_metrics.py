@@ -320,6 +320,24 @@ def test_weekly_retention_on_and_on_or_after(workspace):
     assert_frame_equal(got, expected)
 
 
+def test_weekly_retention_by_group_counts_a_return_in_the_same_group_only(workspace):
+    """u1 signs up on the free plan and comes back the next week on pro: the free cohort has
+    them, but they are back only in the pro group, which has no cohort (nobody joined as pro)."""
+    workspace.load_events(
+        [
+            ("2026-03-02T10:00Z", "u1", "login", "free"),
+            ("2026-03-02T11:00Z", "u2", "login", "free"),
+            ("2026-03-09T10:00Z", "u1", "login", "pro"),
+            ("2026-03-10T10:00Z", "u2", "login", "free"),
+        ],
+        columns=("event_time", "user_id", "event", "plan"),
+    )
+    got = metrics.weekly_retention(workspace.reader(), segment=Segment(breakdown="plan"))
+    free = got.filter(pl.col("plan") == "free", pl.col("cohort_week") == D(2026, 3, 2))
+    assert free.select("week", "size", "users_on", "users_on_or_after").rows() == [(0, 2, 2, 2), (1, 2, 1, 1)]
+    assert got.filter(pl.col("plan") == "pro")["size"].sum() == 0
+
+
 def test_retention_cohorts_one_row_per_cohort(workspace):
     workspace.load_events(
         [
