@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
+from typing import Any
 
 import polars as pl
 
@@ -59,17 +60,14 @@ def features_adoption(
     calendar = pl.DataFrame({"day": days_between(period.start, period.end)})
     active = workspace.active_events
 
+    def rolling(name: str, **params: Any) -> pl.DataFrame:
+        """A query of rolling 30-day users over the period (by bit masks when it fits them)."""
+        sql = rolling_sql(name, period.start, period.end)
+        return run(reader, sql, {"user_event_days": source}, start=period.start, end=period.end, **params)
+
     def checked_against_mau(event: str) -> pl.DataFrame:
         """grp, day, adopters, mau of one feature, each adopter checked to be in the MAU."""
-        one = run(
-            reader,
-            rolling_sql("metric_adoption", period.start, period.end),
-            {"user_event_days": source},
-            feature=event,
-            start=period.start,
-            end=period.end,
-        )
-        return densify(one, calendar, {"adopters": 0, "mau": 0})
+        return densify(rolling("metric_adoption", feature=event), calendar, {"adopters": 0, "mau": 0})
 
     if active and not all(event in active for event in events):
         # A feature that is not activity: adopters must also be in the MAU, checked per user.
@@ -79,14 +77,7 @@ def features_adoption(
     else:
         # Every feature is activity, so its users are in the MAU by definition: adopters need only
         # the features' own user-days, and without a segment the MAU is the daily KPI series.
-        adopters = run(
-            reader,
-            rolling_sql("metric_adoption_active", period.start, period.end),
-            {"user_event_days": source},
-            features=events,
-            start=period.start,
-            end=period.end,
-        )
+        adopters = rolling("metric_adoption_active", features=events)
         if segment.is_empty:
             mau = daily_kpis(reader, period).select(pl.lit(None, pl.String).alias("grp"), "day", "mau")
         else:
