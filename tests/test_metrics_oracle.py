@@ -205,26 +205,59 @@ def test_activity_matches(reader, grain, segment, dimension, segment_source):
     assert_frame_equal(metrics.activity(reader, PERIOD, grain, segment), expected)
 
 
-def test_lifecycle_matches_set_logic(reader):
+@pytest.fixture(params=["masks", "window sort"])
+def lifecycle_method(request, monkeypatch):
+    """Up to 64 weeks, lifecycle marks each user's weeks as the bits of one mask; longer, or
+    here on demand, with a window sort over their weeks."""
+    if request.param == "window sort":
+        monkeypatch.setattr(metrics.kpis, "LIFECYCLE_MASK_WEEKS", 0)
+    return request.param
+
+
+@pytest.mark.parametrize(
+    ("segment", "where", "grp"),
+    [
+        (Segment(), "true", "NULL::VARCHAR"),
+        (Segment(filters=(("country", "US"), ("country", "DE")), breakdown="plan"), "country IN ('US', 'DE')", "plan"),
+    ],
+    ids=["all", "by plan, two countries"],
+)
+def test_lifecycle_matches_set_logic(reader, segment_source, lifecycle_method, segment, where, grp):
+    """A user's first week is their first event ever; their active weeks are the segment's."""
+    first_week = PERIOD.start - dt.timedelta(days=PERIOD.start.weekday())
     expected = reader.frame(
         f"""
         WITH ev AS ({EVENTS}),
         firsts AS (SELECT user_id, CAST(date_trunc('week', min(day)) AS DATE) AS first_week FROM ev GROUP BY user_id),
-        weeks AS (SELECT DISTINCT user_id, CAST(date_trunc('week', day) AS DATE) AS week FROM ev WHERE event IN {ACTIVE}),
-        cal AS (SELECT DISTINCT CAST(date_trunc('week', day) AS DATE) AS week FROM ({calendar(PERIOD.start, PERIOD.end)}))
-        SELECT c.week,
-            (SELECT count(*) FROM weeks w JOIN firsts f USING (user_id) WHERE w.week = c.week AND f.first_week = c.week) AS new,
-            (SELECT count(*) FROM weeks w JOIN firsts f USING (user_id) WHERE w.week = c.week AND f.first_week < c.week
-               AND EXISTS (SELECT 1 FROM weeks p WHERE p.user_id = w.user_id AND p.week = c.week - 7)) AS returning,
-            (SELECT count(*) FROM weeks w JOIN firsts f USING (user_id) WHERE w.week = c.week AND f.first_week < c.week
-               AND NOT EXISTS (SELECT 1 FROM weeks p WHERE p.user_id = w.user_id AND p.week = c.week - 7)) AS resurrecting,
-            -(SELECT count(*) FROM weeks p WHERE p.week = c.week - 7
-               AND NOT EXISTS (SELECT 1 FROM weeks w WHERE w.user_id = p.user_id AND w.week = c.week)) AS dormant,
+        weeks AS (SELECT DISTINCT {grp} AS grp, user_id, CAST(date_trunc('week', day) AS DATE) AS week
+                  FROM ev WHERE event IN {ACTIVE} AND {where}),
+        grps AS (SELECT DISTINCT grp FROM weeks WHERE week BETWEEN DATE '{first_week}' - 7 AND DATE '{PERIOD.end}'),
+        cal AS (SELECT DISTINCT g.grp, CAST(date_trunc('week', c.day) AS DATE) AS week
+                FROM ({calendar(PERIOD.start, PERIOD.end)}) AS c CROSS JOIN grps AS g)
+        SELECT c.week, c.grp,
+            (SELECT count(*) FROM weeks w JOIN firsts f USING (user_id)
+               WHERE w.grp IS NOT DISTINCT FROM c.grp AND w.week = c.week AND f.first_week = c.week) AS new,
+            (SELECT count(*) FROM weeks w JOIN firsts f USING (user_id)
+               WHERE w.grp IS NOT DISTINCT FROM c.grp AND w.week = c.week AND f.first_week < c.week
+               AND EXISTS (SELECT 1 FROM weeks p WHERE p.grp IS NOT DISTINCT FROM c.grp AND p.user_id = w.user_id
+                           AND p.week = c.week - 7)) AS returning,
+            (SELECT count(*) FROM weeks w JOIN firsts f USING (user_id)
+               WHERE w.grp IS NOT DISTINCT FROM c.grp AND w.week = c.week AND f.first_week < c.week
+               AND NOT EXISTS (SELECT 1 FROM weeks p WHERE p.grp IS NOT DISTINCT FROM c.grp AND p.user_id = w.user_id
+                               AND p.week = c.week - 7)) AS resurrecting,
+            -(SELECT count(*) FROM weeks p WHERE p.grp IS NOT DISTINCT FROM c.grp AND p.week = c.week - 7
+               AND NOT EXISTS (SELECT 1 FROM weeks w WHERE w.grp IS NOT DISTINCT FROM c.grp AND w.user_id = p.user_id
+                               AND w.week = c.week)) AS dormant,
             true AS complete
-        FROM cal AS c ORDER BY c.week
+        FROM cal AS c ORDER BY c.grp NULLS LAST, c.week
         """
     )
-    assert_frame_equal(metrics.lifecycle(reader, PERIOD), expected)
+    if segment.breakdown:
+        expected = expected.rename({"grp": segment.breakdown}).select("week", segment.breakdown, *expected.columns[2:])
+        assert expected[segment.breakdown].n_unique() > 1
+    else:
+        expected = expected.drop("grp")
+    assert_frame_equal(metrics.lifecycle(reader, PERIOD, segment), expected)
 
 
 def test_weekly_retention_matches_explicit_joins(reader, last_day):
