@@ -9,12 +9,11 @@ WITH src AS (
     SELECT DISTINCT s.grp, s.user_key, CAST(date_trunc('week', u.first_day) AS DATE) AS cohort_week
     FROM src AS s JOIN users AS u ON u.user_key = s.user_key AND u.first_day = s.day
     WHERE u.first_day BETWEEN $first_week AND $last_week + 6
+), weeks AS (
+    SELECT DISTINCT grp, user_key, CAST(date_trunc('week', day) AS DATE) AS week FROM src WHERE active
 ), back AS (
-    -- Only the cohort members' days are reduced to weeks (not every active user's): 0.08 ->
-    -- 0.06 s for the last 28 days at 10M events.
-    SELECT DISTINCT c.grp, c.cohort_week, c.user_key, (CAST(date_trunc('week', s.day) AS DATE) - c.cohort_week) // 7 AS k
-    FROM cohort AS c JOIN src AS s ON s.user_key = c.user_key AND s.grp IS NOT DISTINCT FROM c.grp AND s.day >= c.cohort_week
-    WHERE s.active
+    SELECT c.grp, c.cohort_week, c.user_key, (w.week - c.cohort_week) // 7 AS k
+    FROM cohort AS c JOIN weeks AS w ON w.user_key = c.user_key AND w.grp IS NOT DISTINCT FROM c.grp AND w.week >= c.cohort_week
 )
 -- kind: 'size' (cohort members), 'on' (members active in week k), 'last' (members whose last
 -- active week is k).
