@@ -54,10 +54,11 @@ def segment_source(request, monkeypatch, reader):
 
 @pytest.fixture(params=["masks", "window sort"])
 def rolling_method(request, monkeypatch):
-    """Periods of up to 35 days count rolling users with one bit mask per user; longer ones with
-    a window sort. Both, on the same periods (the sort can take any length)."""
+    """Rolling users over up to 35 days, and lifecycle over up to 64 weeks, mark each user's days
+    or weeks as the bits of one mask; longer ones use a window sort. Both, on the same periods
+    (the sort can take any length)."""
     if request.param == "window sort":
-        monkeypatch.setattr(metrics.base, "MASK_SPAN_DAYS", 0)
+        monkeypatch.setattr(metrics.base, "MASK_BITS", 0)
     return request.param
 
 
@@ -205,15 +206,6 @@ def test_activity_matches(reader, grain, segment, dimension, segment_source):
     assert_frame_equal(metrics.activity(reader, PERIOD, grain, segment), expected)
 
 
-@pytest.fixture(params=["masks", "window sort"])
-def lifecycle_method(request, monkeypatch):
-    """Up to 64 weeks, lifecycle marks each user's weeks as the bits of one mask; longer, or
-    here on demand, with a window sort over their weeks."""
-    if request.param == "window sort":
-        monkeypatch.setattr(metrics.kpis, "LIFECYCLE_MASK_WEEKS", 0)
-    return request.param
-
-
 @pytest.mark.parametrize(
     ("segment", "where", "grp"),
     [
@@ -222,7 +214,7 @@ def lifecycle_method(request, monkeypatch):
     ],
     ids=["all", "by plan, two countries"],
 )
-def test_lifecycle_matches_set_logic(reader, segment_source, lifecycle_method, segment, where, grp):
+def test_lifecycle_matches_set_logic(reader, segment_source, rolling_method, segment, where, grp):
     """A user's first week is their first event ever; their active weeks are the segment's."""
     first_week = PERIOD.start - dt.timedelta(days=PERIOD.start.weekday())
     expected = reader.frame(

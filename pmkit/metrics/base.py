@@ -36,15 +36,22 @@ GRAINS: tuple[str, ...] = ("day", "week", "month", "period")
 DIMENSION_ROLLUP = "user_event_day_dims"
 # Set by pmkit.metrics.rollup to the time zone the dimension rollup's days were built in.
 DIMENSION_ROLLUP_META = "dimension_rollup_timezone"
-# Rolling 30-day distinct users over a span of at most this many days fit one 64-bit mask per
-# user (the 29 days before the span and the span): a hash aggregate, where longer spans need a
-# window sort (the *_masks.sql files).
-MASK_SPAN_DAYS = 35
+# Set by pmkit.metrics.step_events to the event names it keeps in time order (a JSON list).
+STEP_EVENTS_META = "step_events_names"
+# The *_masks.sql files mark each user's days (or weeks) as the bits of one 64-bit mask, built by
+# a hash aggregate; when more bits are needed, the plain file counts them with a window sort.
+MASK_BITS = 64
+
+
+def masked_sql(name: str, bits: int) -> str:
+    """``name_masks`` when ``bits`` days or weeks fit one mask per user, else ``name``."""
+    return f"{name}_masks" if bits <= MASK_BITS else name
 
 
 def rolling_sql(name: str, start: dt.date, end: dt.date) -> str:
-    """``name``, or ``name_masks`` when the days ``start``..``end`` fit one mask per user."""
-    return f"{name}_masks" if (end - start).days < MASK_SPAN_DAYS else name
+    """``masked_sql`` for rolling 30-day users over the days ``start``..``end``: the 29 days
+    before the span and the span itself (at most 35 days)."""
+    return masked_sql(name, (end - start).days + 30)
 
 
 @dataclass(frozen=True)
@@ -152,8 +159,7 @@ def _read_workspace(reader: Reader) -> Workspace:
     active = tuple(json.loads(reader.meta("active_events") or "[]"))
     first_day, last_day = reader.frame("SELECT min(day) AS lo, max(day) AS hi FROM kpi_daily").row(0)
     rollup = reader.meta(DIMENSION_ROLLUP_META) == timezone and _table_exists(reader, DIMENSION_ROLLUP)
-    # The name is metrics.step_events.META (that module imports this one).
-    steps = tuple(json.loads(reader.meta("step_events_names") or "[]"))
+    steps = tuple(json.loads(reader.meta(STEP_EVENTS_META) or "[]"))
     return Workspace(timezone, active, first_day, last_day, tuple(reader.dimensions), rollup, steps)
 
 

@@ -17,6 +17,7 @@ from pmkit.metrics.base import (
     days_between,
     densify,
     finish,
+    masked_sql,
     ratio,
     rolling_sql,
     run,
@@ -27,7 +28,6 @@ from pmkit.store import Reader, sql_text
 
 DAILY_COLUMNS = ["day", "dau", "wau", "mau", "stickiness", "new_users", "events", "revenue", "arpu"]
 LIFECYCLE_STATUSES = ("new", "returning", "resurrecting", "dormant")
-LIFECYCLE_MASK_WEEKS = 64
 
 
 def daily_kpis(reader: Reader, period: Period | None = None) -> pl.DataFrame:
@@ -172,9 +172,8 @@ def lifecycle(reader: Reader, period: Period | None = None, segment: Segment | N
     last = min(period.end, workspace.last_day)
     last_week = last - dt.timedelta(days=last.weekday())
     source = user_days(workspace, segment, first_week - dt.timedelta(days=7), last_week + dt.timedelta(days=6))
-    # One bit per week from the week before the first: up to 64 weeks in a mask, else a window sort.
-    weeks_read = (last_week - first_week).days // 7 + 2
-    name = "metric_lifecycle_masks" if weeks_read <= LIFECYCLE_MASK_WEEKS else "metric_lifecycle"
+    weeks_read = (last_week - first_week).days // 7 + 2  # from the week before the first
+    name = masked_sql("metric_lifecycle", weeks_read)
     long = run(reader, name, {"user_days": source}, first_week=first_week, last_week=last_week)
     wide = long.pivot("status", on_columns=list(LIFECYCLE_STATUSES), index=["grp", "week"], values="users")
     weeks = pl.DataFrame({"week": pl.date_range(first_week, last_week, "1w", eager=True)})

@@ -7,7 +7,7 @@ every file, 0.11 s for 10M events. ``step_events`` holds only the events whose n
 a funnel metric in pmkit.toml (event_time, user_key, event), each load's rows sorted by time,
 so DuckDB skips the row groups outside the days asked for.
 
-Which names it holds is the meta key ``step_events_names``. At the start of an ingest, ``sync``
+Which names it holds is the meta key ``STEP_EVENTS_META``. At the start of an ingest, ``sync``
 makes it the steps of the current definitions: names no longer used are deleted, new names are
 read once from every loaded Parquet file. Each events file then adds its own rows of those names
 (``add_batch``), after the event_id dedupe, so the table holds exactly the Parquet files' events
@@ -26,11 +26,10 @@ from collections.abc import Sequence
 import polars as pl
 
 from pmkit.definitions import Definitions
-from pmkit.metrics.base import Fragment, Segment, Workspace, raw_events
+from pmkit.metrics.base import STEP_EVENTS_META, Fragment, Segment, Workspace, raw_events
 from pmkit.store import Writer
 
 TABLE = "step_events"
-META = "step_events_names"
 CREATE = f"CREATE TABLE IF NOT EXISTS {TABLE} (event_time TIMESTAMP, user_key BIGINT, event VARCHAR)"
 
 
@@ -40,7 +39,7 @@ def wanted(definitions: Definitions) -> list[str]:
 
 
 def kept(writer: Writer) -> list[str]:
-    return json.loads(writer.meta(META) or "[]")
+    return json.loads(writer.meta(STEP_EVENTS_META) or "[]")
 
 
 def sync(writer: Writer, definitions: Definitions) -> None:
@@ -61,7 +60,7 @@ def sync(writer: Writer, definitions: Definitions) -> None:
             "WHERE list_contains($names, event) ORDER BY event_time",
             {"files": files, "names": new},
         )
-    writer.set_meta(META, json.dumps(want))
+    writer.set_meta(STEP_EVENTS_META, json.dumps(want))
 
 
 def add_batch(writer: Writer, batch: pl.DataFrame) -> None:
