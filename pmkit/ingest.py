@@ -154,12 +154,17 @@ def ingest(
     progress: Progress | None = None,
 ) -> list[FileResult]:
     """Load ``paths`` into the workspace store as one new published version."""
+    from pmkit.metrics import materialized, step_events
+
     paths = [Path(p) for p in paths]
     results: list[FileResult] = []
     store = Store(config.store_dir)
+    # Read once: the step events kept and the series refreshed follow the same definitions.
+    definitions = _definitions(config)
     with store.writer() as writer:
         _sync_settings(writer, config, progress)
-        _sync_step_events(writer, config)
+        # The saved funnels' step events of the files already loaded, before this ingest's add theirs.
+        _in_transaction(writer, lambda: step_events.sync(writer, definitions))
         for index, path in enumerate(paths):
             file_progress = FileProgress(progress, path.name, index, len(paths))
             result = _ingest_file(writer, path, config, as_of, skip_bad_rows, file_progress)
@@ -167,7 +172,8 @@ def ingest(
             results.append(result)
         if progress and paths:
             progress("Updating the daily metric series", FILES_SHARE)
-        _refresh_metric_series(writer, config)
+        # The daily series of the pmkit.toml metrics this ingest changed.
+        _in_transaction(writer, lambda: materialized.refresh(writer, definitions))
         if progress:
             progress("Publishing", 1.0)
     return results
@@ -189,23 +195,6 @@ def _in_transaction(writer: Writer, work: Callable[[], None]) -> None:
     except BaseException:
         writer.con.execute("ROLLBACK")
         raise
-
-
-def _sync_step_events(writer: Writer, config: Config) -> None:
-    """Keep the saved funnels' step events for the files already loaded, before this ingest's
-    files add theirs (``pmkit.metrics.step_events``)."""
-    from pmkit.metrics import step_events
-
-    definitions = _definitions(config)
-    _in_transaction(writer, lambda: step_events.sync(writer, definitions))
-
-
-def _refresh_metric_series(writer: Writer, config: Config) -> None:
-    """Keep the daily series of the pmkit.toml metrics that this ingest changed."""
-    from pmkit.metrics import materialized
-
-    definitions = _definitions(config)
-    _in_transaction(writer, lambda: materialized.refresh(writer, definitions))
 
 
 def ingest_inbox(
@@ -264,20 +253,22 @@ def _ingest_file(
     try:
         if not path.exists():
             raise Rejected([RowError(None, None, "no such file (check the path)")])
+
+        def read() -> Parsed:
+            sample = sniff(path)
+            return sources.detect(sample).read(sample, ReadOptions(timezone=config.timezone))
+
         with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
             # A big file is hashed while it is parsed (sha256 releases the GIL: 0.5-0.7 s off a
             # 10M-row CSV); a small one first, so that a duplicate costs no parse.
             hashing = pool.submit(content_hash, path)
-            if path.stat().st_size < HASH_FIRST_BYTES and _loaded_before(writer, hashing.result()):
-                result.status = "duplicate"
-                return result
-            sample = sniff(path)
-            module = sources.detect(sample)
-            parsed: Parsed = module.read(sample, ReadOptions(timezone=config.timezone))
+            parsed = read() if path.stat().st_size >= HASH_FIRST_BYTES else None
             digest = hashing.result()
-        if _loaded_before(writer, digest):
+        if writer.con.execute("SELECT count(*) FROM loaded_files WHERE content_hash = $1", [digest]).fetchall()[0][0]:
             result.status = "duplicate"
             return result
+        if parsed is None:
+            parsed = read()
         result.kind, result.format, result.mapping = parsed.kind, parsed.format, parsed.mapping
         result.errors = list(parsed.errors)
         result.rows_rejected = len(parsed.errors)
@@ -339,12 +330,6 @@ def _ingest_file(
         result.errors = rejected.errors
         result.rows_loaded = 0
     return result
-
-
-def _loaded_before(writer: Writer, digest: str) -> bool:
-    return bool(
-        writer.con.execute("SELECT count(*) FROM loaded_files WHERE content_hash = $1", [digest]).fetchall()[0][0]
-    )
 
 
 def _log(writer: Writer, result: FileResult) -> None:
