@@ -38,6 +38,7 @@ from bench.common import git_commit, machine, stats, versions  # noqa: E402
 from bench.results import publish  # noqa: E402
 from pmkit import dashboard  # noqa: E402
 from pmkit.config import load_config  # noqa: E402
+from pmkit.metrics import Period, Segment  # noqa: E402
 from pmkit.store import Store  # noqa: E402
 
 APP = str(Path(__file__).resolve().parents[1] / "app.py")
@@ -106,9 +107,9 @@ def describe(name: str, kwargs: tuple[tuple[str, Any], ...]) -> str:
     """A call as the profile table shows it: periods as their length and last day."""
     shown = []
     for key, value in kwargs:
-        if hasattr(value, "days") and hasattr(value, "end"):
+        if isinstance(value, Period):
             value = f"{value.days} days to {value.end}"
-        elif hasattr(value, "is_empty") and value.is_empty:
+        elif isinstance(value, Segment) and value.is_empty:
             value = "none"
         shown.append(f"{key}={value}")
     return f"`{name}`" + (f" ({', '.join(shown)})" if shown else "")
