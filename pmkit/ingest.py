@@ -411,7 +411,9 @@ def _store_events(
     # side by side on the cores (deriving the smaller ones from the dimension groups, one after
     # the other, took half as long again on 10M rows).
     active = list(config.get("workspace.active_events"))
-    rows = batch.lazy()
+    # Event and dimension names as categories: the group-bys and DuckDB's copy of the groups
+    # compare and move small integers instead of text (7.7 -> 6.7 s on 10M random events).
+    rows = batch.lazy().with_columns(pl.col("event", *dims).cast(pl.Categorical))
     counted = [pl.len().cast(pl.Int64).alias("events"), pl.col("revenue").fill_null(0.0).sum().alias("revenue")]
     batch_dims, batch_agg, batch_user_day, batch_counts = pl.collect_all(
         [
@@ -437,7 +439,10 @@ def _store_events(
     existing = con.execute(
         "SELECT count(*) FROM user_event_day WHERE day BETWEEN $1 AND $2", [lo_day, hi_day]
     ).fetchall()[0][0]
-    with _registered(con, batch_agg=batch_agg, batch_user_day=batch_user_day, batch_dims=batch_dims.drop("first_time")):
+    with (
+        _registered(con, batch_agg=batch_agg, batch_user_day=batch_user_day, batch_dims=batch_dims.drop("first_time")),
+        writer.unordered_inserts(),
+    ):
         if existing:
             writer.run("rollup_merge", lo=lo_day, hi=hi_day, active=active)
         else:
@@ -528,9 +533,10 @@ def rebuild_rollups(writer: Writer, config: Config) -> None:
         {"tz": config.timezone, "files": files},
     )
     lo_day, hi_day = con.execute("SELECT min(day), max(day) FROM batch_agg").fetchall()[0]
-    writer.run("rollup_merge", lo=lo_day, hi=hi_day, active=list(config.get("workspace.active_events")))
-    con.execute("DROP TABLE batch_agg")
-    rebuild_dimension_rollup(writer, config.timezone)
+    with writer.unordered_inserts():
+        writer.run("rollup_merge", lo=lo_day, hi=hi_day, active=list(config.get("workspace.active_events")))
+        con.execute("DROP TABLE batch_agg")
+        rebuild_dimension_rollup(writer, config.timezone)
     refresh_kpi_daily(writer, lo_day, hi_day, None)
     writer.rebuilt = True
 

@@ -68,7 +68,7 @@ import pyarrow.compute as pc
 import pyarrow.json as pa_json
 
 from pmkit.canonical import EVENT_OPTIONAL, EVENT_REQUIRED, EVENT_TYPES
-from pmkit.sources.base import ROW, Parsed, Rejected, RowError, Sample, json_cell
+from pmkit.sources.base import ROW, Parsed, Rejected, RowError, Sample, json_cell, null_column
 
 CANONICAL = EVENT_REQUIRED + EVENT_OPTIONAL
 RESERVED = frozenset(CANONICAL) | {ROW}
@@ -232,7 +232,7 @@ def epoch_unit_of(numbers: pl.Series) -> str:
 def _epoch_from_text(texts: pl.Series, unit: str) -> pl.Series:
     numeric = texts.str.contains(EPOCH_NUMBER)
     if not numeric.any():
-        return pl.Series(texts.name, [None] * texts.len(), dtype=pl.Datetime("us"))
+        return null_column(texts.len(), pl.Datetime("us"), texts.name)
     whole = texts.str.to_integer(strict=False)  # exact for digits: ns values exceed float precision
     numbers = whole.cast(pl.Float64).zip_with(whole.is_not_null(), texts.cast(pl.Float64, strict=False))
     numbers = numbers.zip_with(numeric, pl.Series([None], dtype=pl.Float64))
@@ -432,7 +432,7 @@ def build_events(
                 [RowError(1, None, f"no {required} column (expected a header like event_time,user_id,event)")]
             )
     height = columns.height
-    null_text = pl.Series([None] * height, dtype=pl.String)
+    null_text = null_column(height)
     texts = clean_texts(
         columns.select(
             c for c in ("event_time", "user_id", "event", "event_id", "session_id", "revenue") if c in columns.columns
@@ -781,7 +781,7 @@ class JsonFields:
         """The field's column; all null when no record has the key."""
         values = self.arrays.get(key)
         if values is None:
-            values = pl.Series(key, [None] * self.height, dtype=pl.Null)
+            values = null_column(self.height, pl.Null, key)
         elif not isinstance(values, pl.Series):
             values = _polars(key, values)
         return JsonColumn(key, values, self.lines)
@@ -1121,7 +1121,7 @@ def _nested_texts(column: JsonColumn) -> pl.Series:
         found = values.to_frame("value").join(cells, on="value", how="left", maintain_order="left")
         return found["text"].rename(column.key)
     present = values.is_not_null()
-    texts = pl.Series(column.key, [None] * len(present), dtype=pl.String)
+    texts = null_column(len(present), pl.String, column.key)
     if not present.any():
         return texts
     index = present.arg_true()

@@ -27,7 +27,7 @@ from collections.abc import Sequence
 import polars as pl
 
 from pmkit.canonical import DIRECTIONS, FEEDBACK_COLUMNS, OBJECTIVE_COLUMNS
-from pmkit.sources.base import ROW, Parsed, ReadOptions, Rejected, RowError, Sample
+from pmkit.sources.base import ROW, Parsed, ReadOptions, Rejected, RowError, Sample, null_column
 from pmkit.sources.csvfile import read_csv_strings
 from pmkit.sources.events_common import (
     MAX_DIMENSIONS,
@@ -338,7 +338,7 @@ def _feedback_dimensions(raw: pl.DataFrame, columns: list[str]) -> tuple[pl.Data
 
 def _text(raw: pl.DataFrame, column: str | None) -> pl.Series:
     if column is None:
-        return pl.Series([None] * raw.height, dtype=pl.String)
+        return null_column(raw.height)
     return clean_text(raw[column])
 
 

@@ -19,7 +19,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import polars as pl
 
 from pmkit.canonical import ROADMAP_COLUMNS
-from pmkit.sources.base import ROW, ReadOptions, RowError, Sample
+from pmkit.sources.base import ROW, ReadOptions, RowError, Sample, null_column
 
 KIND = "roadmap"
 DEFAULT_OPTIONS = ReadOptions()
@@ -150,7 +150,7 @@ def repeated_columns(frame: pl.DataFrame, *aliases: str) -> list[str]:
 
 def nulls(frame: pl.DataFrame, dtype: pl.DataType | type[pl.DataType] = pl.String) -> pl.Series:
     """A column of nulls as long as ``frame``, for a field the export does not have."""
-    return pl.Series([None] * frame.height, dtype=dtype)
+    return null_column(frame.height, dtype)
 
 
 def column_or_nulls(frame: pl.DataFrame, column: str | None) -> pl.Series:
