@@ -154,7 +154,7 @@ def ingest(
     progress: Progress | None = None,
 ) -> list[FileResult]:
     """Load ``paths`` into the workspace store as one new published version."""
-    from pmkit.metrics import materialized, step_events
+    from pmkit.metrics import cohorts, materialized, step_events
 
     paths = [Path(p) for p in paths]
     results: list[FileResult] = []
@@ -172,8 +172,13 @@ def ingest(
             results.append(result)
         if progress and paths:
             progress("Updating the daily metric series", FILES_SHARE)
-        # The daily series of the pmkit.toml metrics this ingest changed.
-        _in_transaction(writer, lambda: materialized.refresh(writer, definitions))
+
+        def refresh_derived() -> None:
+            # The retention cohorts and the daily series of the pmkit.toml metrics this ingest changed.
+            cohorts.refresh(writer)
+            materialized.refresh(writer, definitions)
+
+        _in_transaction(writer, refresh_derived)
         if progress:
             progress("Publishing", 1.0)
     return results
@@ -388,6 +393,7 @@ def _store_events(
         ).fetchall()[0]
         if moved[0] is not None:
             writer.changed_days.append(moved)
+            writer.first_days_moved = True
         writer.run("events_stage", tz=config.timezone)
         keys = con.sql("SELECT u.user_id, u.user_key FROM users AS u SEMI JOIN firsts AS f USING (user_id)").pl()
     batch = (

@@ -295,6 +295,8 @@ class Writer:
         # retention cohorts may now be complete, though no event on them changed.
         self.settled_days: list[tuple[dt.date, dt.date]] = []
         self.rebuilt = False
+        # A file moved known users' first day earlier: cohorts changed on every day they were active.
+        self.first_days_moved = False
         self.con.execute("SET TimeZone = 'UTC'")
 
     def ensure_schema(self) -> None:

@@ -23,6 +23,7 @@ import pytest
 
 from pmkit.config import Config, load_config
 from pmkit.ingest import ingest
+from pmkit.metrics import cohorts
 from pmkit.store import Reader, Store
 
 EVENT_COLUMNS = ("event_time", "user_id", "event")
@@ -206,3 +207,12 @@ def generated_workspace(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Wo
     ws.load_feedback(generate_feedback(800, seed=11))
     yield ws
     ws.close()
+
+
+@pytest.fixture(params=["cohort rollup", "user_day"])
+def retention_source(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Unsegmented retention reads the cohort tables kept at ingest (``pmkit.metrics.cohorts``)
+    or, in a store without them, ``user_day``: each test using this runs both ways."""
+    if request.param == "user_day":
+        monkeypatch.setattr(cohorts, "usable", lambda *args: False)
+    return request.param

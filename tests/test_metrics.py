@@ -293,7 +293,7 @@ def test_lifecycle_marks_the_week_still_running(workspace):
     assert got["complete"].to_list() == [True, False]
 
 
-def test_weekly_retention_on_and_on_or_after(workspace):
+def test_weekly_retention_on_and_on_or_after(workspace, retention_source):
     """u1 and u2 join in the week of Mar 2 (u2 on its Sunday); u3 in the week of Mar 9."""
     workspace.load_events(
         [
@@ -338,7 +338,7 @@ def test_weekly_retention_by_group_counts_a_return_in_the_same_group_only(worksp
     assert got.filter(pl.col("plan") == "pro")["size"].sum() == 0
 
 
-def test_retention_cohorts_one_row_per_cohort(workspace):
+def test_retention_cohorts_one_row_per_cohort(workspace, retention_source):
     workspace.load_events(
         [
             ("2026-03-02T10:00Z", "u1", "login"),
@@ -354,7 +354,7 @@ def test_retention_cohorts_one_row_per_cohort(workspace):
     ]
 
 
-def test_day_n_retention_leaves_out_users_whose_day_n_is_not_loaded(workspace):
+def test_day_n_retention_leaves_out_users_whose_day_n_is_not_loaded(workspace, retention_source):
     workspace.load_events(
         [
             ("2026-03-01T23:00Z", "u1", "signup"),

@@ -52,6 +52,15 @@ def segment_source(request, monkeypatch, reader):
     reader.memo.clear()
 
 
+@pytest.fixture
+def cohort_source(reader, retention_source):
+    """``retention_source`` on the shared reader, whose remembered workspace facts are cleared."""
+    reader.memo.clear()
+    assert metrics.base.workspace_of(reader).cohort_rollup == (retention_source == "cohort rollup")
+    yield retention_source
+    reader.memo.clear()
+
+
 @pytest.fixture(params=["masks", "window sort"])
 def rolling_method(request, monkeypatch):
     """Rolling users over up to 35 days, and lifecycle over up to 64 weeks, mark each user's days
@@ -252,7 +261,7 @@ def test_lifecycle_matches_set_logic(reader, segment_source, rolling_method, seg
     assert_frame_equal(metrics.lifecycle(reader, PERIOD, segment), expected)
 
 
-def test_weekly_retention_matches_explicit_joins(reader, last_day):
+def test_weekly_retention_matches_explicit_joins(reader, last_day, cohort_source):
     expected = reader.frame(
         f"""
         WITH ev AS ({EVENTS}),
@@ -283,7 +292,7 @@ def test_weekly_retention_matches_explicit_joins(reader, last_day):
 
 
 @pytest.mark.parametrize(("grain", "breakdown"), [("week", None), ("period", "platform")])
-def test_day_n_retention_matches(reader, last_day, grain, breakdown, segment_source):
+def test_day_n_retention_matches(reader, last_day, grain, breakdown, segment_source, cohort_source):
     trunc = "date_trunc('week', f.first_day)" if grain == "week" else f"DATE '{PERIOD.start}'"
     group = f"e.{breakdown}" if breakdown else "NULL::VARCHAR"
     same_group = f"e.{breakdown} IS NOT DISTINCT FROM c.grp" if breakdown else "true"

@@ -29,6 +29,7 @@ from typing import Any, Literal
 
 import polars as pl
 
+from pmkit.metrics import cohorts
 from pmkit.store import Reader, quote_identifier, sql_text
 
 Grain = Literal["day", "week", "month", "period"]
@@ -135,6 +136,7 @@ class Workspace:
     dimensions: tuple[str, ...]
     dimension_rollup: bool
     step_events: tuple[str, ...] = ()  # the event names kept in time order (metrics.step_events)
+    cohort_rollup: bool = False  # unsegmented retention can read metrics.cohorts' tables
 
     def default_period(self) -> Period:
         """The whole loaded range (today when nothing is loaded)."""
@@ -160,7 +162,8 @@ def _read_workspace(reader: Reader) -> Workspace:
     first_day, last_day = reader.frame("SELECT min(day) AS lo, max(day) AS hi FROM kpi_daily").row(0)
     rollup = reader.meta(DIMENSION_ROLLUP_META) == timezone and _table_exists(reader, DIMENSION_ROLLUP)
     steps = tuple(json.loads(reader.meta(STEP_EVENTS_META) or "[]"))
-    return Workspace(timezone, active, first_day, last_day, tuple(reader.dimensions), rollup, steps)
+    cohort_rollup = cohorts.usable(reader.meta(cohorts.META), timezone, active)
+    return Workspace(timezone, active, first_day, last_day, tuple(reader.dimensions), rollup, steps, cohort_rollup)
 
 
 def _table_exists(reader: Reader, name: str) -> bool:

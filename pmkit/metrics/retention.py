@@ -64,8 +64,11 @@ def weekly_retention(reader: Reader, period: Period | None = None, segment: Segm
     if last_day is None or last_day < first_week:
         return finish(empty, segment, WEEKLY_COLUMNS)
     last_week = min(last_week, _monday(last_day))
-    source = user_days(workspace, segment, first_week, last_day)
-    long = run(reader, "metric_retention_weekly", {"user_days": source}, first_week=first_week, last_week=last_week)
+    if segment.is_empty and workspace.cohort_rollup:
+        long = run(reader, "metric_retention_weekly_cohorts", first_week=first_week, last_week=last_week)
+    else:
+        source = user_days(workspace, segment, first_week, last_day)
+        long = run(reader, "metric_retention_weekly", {"user_days": source}, first_week=first_week, last_week=last_week)
     cohort_weeks = pl.DataFrame({"cohort_week": pl.date_range(first_week, last_week, "1w", eager=True)})
     sizes = densify(
         long.filter(kind="size").select("grp", "cohort_week", pl.col("users").alias("size")),
@@ -171,11 +174,15 @@ def window_retention(
     if workspace.last_day is None or not windows:
         return pl.DataFrame(schema=schema)
     reach = max(b for _, b in windows)
-    source = user_days(workspace, segment, period.start, period.end + dt.timedelta(days=reach), active_events)
+    if segment.is_empty and active_events is None and workspace.cohort_rollup and all(a == b for a, b in windows):
+        name, fragments = "metric_retention_days_cohorts", {}
+    else:
+        source = user_days(workspace, segment, period.start, period.end + dt.timedelta(days=reach), active_events)
+        name, fragments = "metric_retention_window", {"user_days": source}
     frame = run(
         reader,
-        "metric_retention_window",
-        {"user_days": source},
+        name,
+        fragments,
         start=period.start,
         end=period.end,
         last_day=workspace.last_day,

@@ -1,0 +1,158 @@
+"""The cohort tables behind unsegmented retention (pmkit.metrics.cohorts), kept by the ingest:
+after each kind of load they hold what a query written here counts from the raw events."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import polars as pl
+import pytest
+from polars.testing import assert_frame_equal
+
+from pmkit import metrics
+from pmkit.ingest import ingest
+from pmkit.metrics import cohorts
+from pmkit.store import Store
+
+ACTIVE = ("login", "create_report")
+
+
+def expected_tables(reader, timezone: str) -> dict[str, pl.DataFrame]:
+    """The three tables from the raw events: local days with AT TIME ZONE, distinct users."""
+    events = (
+        "SELECT user_id, event, "
+        f"CAST((event_time AT TIME ZONE 'UTC') AT TIME ZONE '{timezone}' AS DATE) AS day FROM events"
+    )
+    names = ", ".join(f"'{e}'" for e in ACTIVE)
+    common = f"""
+        WITH ev AS ({events}),
+        firsts AS (SELECT user_id, min(day) AS first_day FROM ev GROUP BY user_id),
+        active AS (SELECT DISTINCT user_id, day FROM ev WHERE event IN ({names}))
+    """
+    week = "CAST(date_trunc('week', {}) AS DATE)"
+    queries = {
+        "cohort_days": f"""{common}
+            SELECT f.first_day, a.day, count(*) AS users FROM active AS a JOIN firsts AS f USING (user_id)
+            GROUP BY ALL""",
+        "cohort_weeks": f"""{common}
+            SELECT {week.format("f.first_day")} AS cohort_week, {week.format("a.day")} AS week,
+                   count(DISTINCT a.user_id) AS users
+            FROM active AS a JOIN firsts AS f USING (user_id) GROUP BY ALL""",
+        "cohort_last": f"""{common}
+            SELECT cohort_week, last_week, count(*) AS users FROM (
+                SELECT {week.format("f.first_day")} AS cohort_week, {week.format("max(a.day)")} AS last_week
+                FROM active AS a JOIN firsts AS f USING (user_id) GROUP BY a.user_id, f.first_day
+            ) GROUP BY ALL""",
+    }
+    return {name: reader.frame(query + " ORDER BY ALL") for name, query in queries.items()}
+
+
+def assert_tables_hold_the_raw_counts(workspace, timezone: str = "America/New_York") -> None:
+    reader = workspace.reader()
+    assert metrics.base.workspace_of(reader).cohort_rollup
+    for table, expected in expected_tables(reader, timezone).items():
+        stored = reader.frame(f"SELECT * FROM {table} ORDER BY ALL")  # noqa: S608 - fixed names
+        assert_frame_equal(stored, expected, check_dtypes=False)
+
+
+@pytest.fixture
+def cohort_workspace(workspace):
+    workspace.configure(timezone="America/New_York", active_events=ACTIVE)
+    return workspace
+
+
+def test_each_kind_of_load_leaves_the_tables_equal_to_the_raw_counts(cohort_workspace):
+    ws = cohort_workspace
+    # Mon Mar 2 .. Wed Mar 4 (New York days; 03:00Z is the evening before).
+    ws.load_events(
+        [
+            ("2026-03-02T15:00Z", "u1", "login"),
+            ("2026-03-03T03:00Z", "u2", "login"),  # Mar 2 local
+            ("2026-03-03T15:00Z", "u2", "view_page"),  # not active
+            ("2026-03-04T15:00Z", "u3", "create_report"),
+        ]
+    )
+    assert_tables_hold_the_raw_counts(ws)
+    # Thursday of the same week: u1 again (one user in that week, not two), u4 new, u2 inactive.
+    ws.load_events(
+        [
+            ("2026-03-05T15:00Z", "u1", "login"),
+            ("2026-03-05T16:00Z", "u4", "login"),
+            ("2026-03-05T17:00Z", "u2", "view_page"),
+        ]
+    )
+    assert_tables_hold_the_raw_counts(ws)
+    # The next week: everyone's last active week moves.
+    ws.load_events([("2026-03-10T15:00Z", "u1", "login"), ("2026-03-11T15:00Z", "u3", "login")])
+    assert_tables_hold_the_raw_counts(ws)
+    # A late export: u3 was first seen the week before (their cohort moves), u2 came back Mar 3.
+    ws.load_events([("2026-02-26T15:00Z", "u3", "view_page"), ("2026-03-03T15:00Z", "u2", "create_report")])
+    assert_tables_hold_the_raw_counts(ws)
+    # The same events again, with a new one: only the new row is loaded.
+    ws.load_events([("2026-03-10T15:00Z", "u1", "login"), ("2026-03-12T15:00Z", "u5", "login")])
+    assert_tables_hold_the_raw_counts(ws)
+    # Two files in one ingest, weeks apart: both spans of days are recounted.
+    files = [ws.root / "early.csv", ws.root / "late.csv"]
+    files[0].write_text("event_time,user_id,event\n2026-03-04T18:00:00Z,u1,login\n", encoding="utf-8")
+    files[1].write_text("event_time,user_id,event\n2026-03-24T15:00:00Z,u5,create_report\n", encoding="utf-8")
+    assert [r.status for r in ingest(files, ws.config)] == ["loaded", "loaded"]
+    assert_tables_hold_the_raw_counts(ws)
+
+
+def test_a_time_zone_change_recounts_the_tables(cohort_workspace):
+    ws = cohort_workspace
+    ws.load_events([("2026-03-02T03:00Z", "u1", "login"), ("2026-03-09T03:00Z", "u1", "login")])
+    assert_tables_hold_the_raw_counts(ws)
+    ws.configure(timezone="Asia/Tokyo", active_events=ACTIVE)
+    ws.load_events([("2026-03-15T23:30Z", "u2", "login")])  # Monday Mar 16 in Tokyo
+    assert_tables_hold_the_raw_counts(ws, "Asia/Tokyo")
+
+
+def test_a_store_without_the_tables_reads_user_day_until_the_next_load(cohort_workspace):
+    ws = cohort_workspace
+    ws.load_events([("2026-03-02T15:00Z", "u1", "login"), ("2026-03-09T15:00Z", "u1", "login")])
+    before = metrics.weekly_retention(ws.reader())
+    with Store(ws.config.store_dir).writer() as writer:  # as a store from before the tables
+        for table in ("cohort_days", "cohort_weeks", "cohort_last"):
+            writer.con.execute(f"DROP TABLE {table}")  # noqa: S608 - fixed names
+        writer.con.execute("DELETE FROM meta WHERE key = $1", [cohorts.META])
+    reader = ws.reader()
+    assert not metrics.base.workspace_of(reader).cohort_rollup
+    assert_frame_equal(metrics.weekly_retention(reader), before)
+    ws.load_events([("2026-03-16T15:00Z", "u2", "login")])
+    assert_tables_hold_the_raw_counts(ws)
+
+
+def test_other_active_events_or_a_segment_do_not_read_the_tables(cohort_workspace, monkeypatch):
+    """The tables count the workspace's active events and no segment; anything else reads user_day."""
+    ws = cohort_workspace
+    ws.load_events(
+        [("2026-03-02T15:00Z", "u1", "login", "pro"), ("2026-03-03T15:00Z", "u1", "login", "pro")],
+        columns=("event_time", "user_id", "event", "plan"),
+    )
+    used = []
+    original = metrics.retention.run
+
+    def recording(reader, name, *args, **kwargs):
+        used.append(name)
+        return original(reader, name, *args, **kwargs)
+
+    monkeypatch.setattr(metrics.retention, "run", recording)
+    reader = ws.reader()
+    period = metrics.Period(dt.date(2026, 3, 2), dt.date(2026, 3, 3))
+    metrics.day_retention(reader, period, days=(1,))
+    metrics.weekly_retention(reader, period)
+    metrics.day_retention(reader, period, days=(1,), segment=metrics.Segment(filters=(("plan", "pro"),)))
+    metrics.weekly_retention(reader, period, segment=metrics.Segment(breakdown="plan"))
+    metrics.retention.window_retention(
+        reader, metrics.base.workspace_of(reader), period, metrics.Segment(), [(1, 1)], active_events=["login"]
+    )
+    metrics.retention.window_retention(reader, metrics.base.workspace_of(reader), period, metrics.Segment(), [(0, 6)])
+    assert used == [
+        "metric_retention_days_cohorts",
+        "metric_retention_weekly_cohorts",
+        "metric_retention_window",
+        "metric_retention_weekly",
+        "metric_retention_window",
+        "metric_retention_window",
+    ]
