@@ -209,9 +209,9 @@ def generated_workspace(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Wo
     ws.close()
 
 
-@pytest.fixture(params=["cohort rollup", "user_day"])
-def retention_source(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
-    """Unsegmented retention reads the cohort tables kept at ingest (``pmkit.metrics.cohorts``)
+@pytest.fixture(params=["cohort tables", "user_day"])
+def cohort_tables(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Unsegmented retention and lifecycle read the cohort tables kept at ingest (``pmkit.metrics.cohorts``)
     or, in a store without them, ``user_day``: each test using this runs both ways."""
     if request.param == "user_day":
         monkeypatch.setattr(cohorts, "usable", lambda *args: False)

@@ -1,4 +1,4 @@
-"""The cohort tables behind unsegmented retention (pmkit.metrics.cohorts), kept by the ingest:
+"""The cohort tables behind unsegmented retention and lifecycle (pmkit.metrics.cohorts), kept by the ingest:
 after each kind of load they hold what a query written here counts from the raw events."""
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ ACTIVE = ("login", "create_report")
 
 
 def expected_tables(reader, timezone: str) -> dict[str, pl.DataFrame]:
-    """The three tables from the raw events: local days with AT TIME ZONE, distinct users."""
+    """The tables and users.last_active from the raw events: local days with AT TIME ZONE."""
     events = (
         "SELECT user_id, event, "
         f"CAST((event_time AT TIME ZONE 'UTC') AT TIME ZONE '{timezone}' AS DATE) AS day FROM events"
@@ -34,15 +34,15 @@ def expected_tables(reader, timezone: str) -> dict[str, pl.DataFrame]:
         "cohort_days": f"""{common}
             SELECT f.first_day, a.day, count(*) AS users FROM active AS a JOIN firsts AS f USING (user_id)
             GROUP BY ALL""",
-        "cohort_weeks": f"""{common}
-            SELECT {week.format("f.first_day")} AS cohort_week, {week.format("a.day")} AS week,
-                   count(DISTINCT a.user_id) AS users
-            FROM active AS a JOIN firsts AS f USING (user_id) GROUP BY ALL""",
-        "cohort_last": f"""{common}
-            SELECT cohort_week, last_week, count(*) AS users FROM (
-                SELECT {week.format("f.first_day")} AS cohort_week, {week.format("max(a.day)")} AS last_week
-                FROM active AS a JOIN firsts AS f USING (user_id) GROUP BY a.user_id, f.first_day
-            ) GROUP BY ALL""",
+        "cohort_weeks": f"""{common},
+            weeks AS (SELECT DISTINCT user_id, {week.format("day")} AS week FROM active)
+            SELECT {week.format("f.first_day")} AS cohort_week, w.week, count(*) AS users,
+                   count(*) FILTER (WHERE EXISTS (
+                       SELECT 1 FROM weeks AS b WHERE b.user_id = w.user_id AND b.week = w.week - 7)) AS returning_users
+            FROM weeks AS w JOIN firsts AS f USING (user_id) GROUP BY ALL""",
+        "last_active": f"""{common}
+            SELECT f.user_id, max(a.day) AS last_active FROM firsts AS f LEFT JOIN active AS a USING (user_id)
+            GROUP BY f.user_id""",
     }
     return {name: reader.frame(query + " ORDER BY ALL") for name, query in queries.items()}
 
@@ -51,7 +51,8 @@ def assert_tables_hold_the_raw_counts(workspace, timezone: str = "America/New_Yo
     reader = workspace.reader()
     assert metrics.base.workspace_of(reader).cohort_rollup
     for table, expected in expected_tables(reader, timezone).items():
-        stored = reader.frame(f"SELECT * FROM {table} ORDER BY ALL")  # noqa: S608 - fixed names
+        query = "SELECT user_id, last_active FROM users" if table == "last_active" else f"SELECT * FROM {table}"  # noqa: S608
+        stored = reader.frame(query + " ORDER BY ALL")
         assert_frame_equal(stored, expected, check_dtypes=False)
 
 
@@ -70,6 +71,7 @@ def test_each_kind_of_load_leaves_the_tables_equal_to_the_raw_counts(cohort_work
             ("2026-03-03T03:00Z", "u2", "login"),  # Mar 2 local
             ("2026-03-03T15:00Z", "u2", "view_page"),  # not active
             ("2026-03-04T15:00Z", "u3", "create_report"),
+            ("2026-03-02T16:00Z", "u6", "view_page"),  # first seen, not active
         ]
     )
     assert_tables_hold_the_raw_counts(ws)
@@ -83,7 +85,12 @@ def test_each_kind_of_load_leaves_the_tables_equal_to_the_raw_counts(cohort_work
     )
     assert_tables_hold_the_raw_counts(ws)
     # The next week: everyone's last active week moves.
-    ws.load_events([("2026-03-10T15:00Z", "u1", "login"), ("2026-03-11T15:00Z", "u3", "login")])
+    ws.load_events(
+        [("2026-03-10T15:00Z", "u1", "login"), ("2026-03-11T15:00Z", "u3", "login"), ("2026-03-11T16:00Z", "u6", "login")]
+    )
+    assert_tables_hold_the_raw_counts(ws)
+    # A late event the week before: u6 is now also active the week before the week of Mar 9.
+    ws.load_events([("2026-03-03T15:00Z", "u6", "login")])
     assert_tables_hold_the_raw_counts(ws)
     # A late export: u3 was first seen the week before (their cohort moves), u2 came back Mar 3.
     ws.load_events([("2026-02-26T15:00Z", "u3", "view_page"), ("2026-03-03T15:00Z", "u2", "create_report")])
@@ -113,8 +120,9 @@ def test_a_store_without_the_tables_reads_user_day_until_the_next_load(cohort_wo
     ws.load_events([("2026-03-02T15:00Z", "u1", "login"), ("2026-03-09T15:00Z", "u1", "login")])
     before = metrics.weekly_retention(ws.reader())
     with Store(ws.config.store_dir).writer() as writer:  # as a store from before the tables
-        for table in ("cohort_days", "cohort_weeks", "cohort_last"):
+        for table in cohorts.TABLES:
             writer.con.execute(f"DROP TABLE {table}")  # noqa: S608 - fixed names
+        writer.con.execute("ALTER TABLE users DROP COLUMN last_active")
         writer.con.execute("DELETE FROM meta WHERE key = $1", [cohorts.META])
     reader = ws.reader()
     assert not metrics.base.workspace_of(reader).cohort_rollup

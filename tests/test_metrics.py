@@ -270,7 +270,7 @@ LIFECYCLE_ROWS = [
 ]
 
 
-def test_lifecycle_per_week(workspace):
+def test_lifecycle_per_week(workspace, cohort_tables):
     workspace.load_events(LIFECYCLE_ROWS)
     got = metrics.lifecycle(workspace.reader())
     expected = pl.DataFrame(
@@ -286,14 +286,14 @@ def test_lifecycle_per_week(workspace):
     assert_frame_equal(got, expected)
 
 
-def test_lifecycle_marks_the_week_still_running(workspace):
+def test_lifecycle_marks_the_week_still_running(workspace, cohort_tables):
     workspace.load_events(LIFECYCLE_ROWS[:-1])
     got = metrics.lifecycle(workspace.reader(), Period(D(2026, 3, 9), D(2026, 3, 31)))
     assert got["week"].to_list() == [D(2026, 3, 9), D(2026, 3, 16)]  # weeks after the data are not shown
     assert got["complete"].to_list() == [True, False]
 
 
-def test_weekly_retention_on_and_on_or_after(workspace, retention_source):
+def test_weekly_retention_on_and_on_or_after(workspace, cohort_tables):
     """u1 and u2 join in the week of Mar 2 (u2 on its Sunday); u3 in the week of Mar 9."""
     workspace.load_events(
         [
@@ -338,7 +338,7 @@ def test_weekly_retention_by_group_counts_a_return_in_the_same_group_only(worksp
     assert got.filter(pl.col("plan") == "pro")["size"].sum() == 0
 
 
-def test_retention_cohorts_one_row_per_cohort(workspace, retention_source):
+def test_retention_cohorts_one_row_per_cohort(workspace, cohort_tables):
     workspace.load_events(
         [
             ("2026-03-02T10:00Z", "u1", "login"),
@@ -354,7 +354,7 @@ def test_retention_cohorts_one_row_per_cohort(workspace, retention_source):
     ]
 
 
-def test_day_n_retention_leaves_out_users_whose_day_n_is_not_loaded(workspace, retention_source):
+def test_day_n_retention_leaves_out_users_whose_day_n_is_not_loaded(workspace, cohort_tables):
     workspace.load_events(
         [
             ("2026-03-01T23:00Z", "u1", "signup"),

@@ -53,11 +53,11 @@ def segment_source(request, monkeypatch, reader):
 
 
 @pytest.fixture
-def cohort_source(reader, retention_source):
-    """``retention_source`` on the shared reader, whose remembered workspace facts are cleared."""
+def cohort_source(reader, cohort_tables):
+    """``cohort_tables`` on the shared reader, whose remembered workspace facts are cleared."""
     reader.memo.clear()
-    assert metrics.base.workspace_of(reader).cohort_rollup == (retention_source == "cohort rollup")
-    yield retention_source
+    assert metrics.base.workspace_of(reader).cohort_rollup == (cohort_tables == "cohort tables")
+    yield cohort_tables
     reader.memo.clear()
 
 
@@ -223,7 +223,7 @@ def test_activity_matches(reader, grain, segment, dimension, segment_source):
     ],
     ids=["all", "by plan, two countries"],
 )
-def test_lifecycle_matches_set_logic(reader, segment_source, rolling_method, segment, where, grp):
+def test_lifecycle_matches_set_logic(reader, segment_source, rolling_method, cohort_source, segment, where, grp):
     """A user's first week is their first event ever; their active weeks are the segment's."""
     first_week = PERIOD.start - dt.timedelta(days=PERIOD.start.weekday())
     expected = reader.frame(

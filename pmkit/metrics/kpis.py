@@ -171,10 +171,13 @@ def lifecycle(reader: Reader, period: Period | None = None, segment: Segment | N
         return finish(empty, segment, columns)
     last = min(period.end, workspace.last_day)
     last_week = last - dt.timedelta(days=last.weekday())
-    source = user_days(workspace, segment, first_week - dt.timedelta(days=7), last_week + dt.timedelta(days=6))
-    weeks_read = (last_week - first_week).days // 7 + 2  # from the week before the first
-    name = masked_sql("metric_lifecycle", weeks_read)
-    long = run(reader, name, {"user_days": source}, first_week=first_week, last_week=last_week)
+    if segment.is_empty and workspace.cohort_rollup:
+        long = run(reader, "metric_lifecycle_cohorts", first_week=first_week, last_week=last_week)
+    else:
+        source = user_days(workspace, segment, first_week - dt.timedelta(days=7), last_week + dt.timedelta(days=6))
+        weeks_read = (last_week - first_week).days // 7 + 2  # from the week before the first
+        name = masked_sql("metric_lifecycle", weeks_read)
+        long = run(reader, name, {"user_days": source}, first_week=first_week, last_week=last_week)
     wide = long.pivot("status", on_columns=list(LIFECYCLE_STATUSES), index=["grp", "week"], values="users")
     weeks = pl.DataFrame({"week": pl.date_range(first_week, last_week, "1w", eager=True)})
     frame = densify(wide, weeks, dict.fromkeys(LIFECYCLE_STATUSES, 0), on="week")

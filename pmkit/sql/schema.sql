@@ -12,7 +12,10 @@ CREATE TABLE IF NOT EXISTS batches (file_id BIGINT, path VARCHAR, rows BIGINT, f
 CREATE TABLE IF NOT EXISTS dimensions (name VARCHAR PRIMARY KEY);
 -- Rollups kept at ingest. user_key is a dense integer: joins and distinct counts on it are
 -- much cheaper than on the user_id text.
-CREATE TABLE IF NOT EXISTS users (user_key BIGINT, user_id VARCHAR, first_time TIMESTAMP, first_day DATE);
+CREATE TABLE IF NOT EXISTS users (user_key BIGINT, user_id VARCHAR, first_time TIMESTAMP, first_day DATE, last_active DATE);
+-- last_active (the user's last day with an active event; pmkit.metrics.cohorts) came later: a
+-- store from before gets the column empty, and its next ingest fills it.
+ALTER TABLE users ADD COLUMN IF NOT EXISTS last_active DATE;
 CREATE TABLE IF NOT EXISTS user_event_day (day DATE, user_key BIGINT, event VARCHAR, events BIGINT, revenue DOUBLE, first_time TIMESTAMP);
 CREATE TABLE IF NOT EXISTS user_day (day DATE, user_key BIGINT, events BIGINT, revenue DOUBLE, active BOOLEAN);
 CREATE TABLE IF NOT EXISTS kpi_daily (day DATE, dau BIGINT, wau BIGINT, mau BIGINT, new_users BIGINT, events BIGINT, revenue DOUBLE);
