@@ -86,7 +86,11 @@ def test_each_kind_of_load_leaves_the_tables_equal_to_the_raw_counts(cohort_work
     assert_tables_hold_the_raw_counts(ws)
     # The next week: everyone's last active week moves.
     ws.load_events(
-        [("2026-03-10T15:00Z", "u1", "login"), ("2026-03-11T15:00Z", "u3", "login"), ("2026-03-11T16:00Z", "u6", "login")]
+        [
+            ("2026-03-10T15:00Z", "u1", "login"),
+            ("2026-03-11T15:00Z", "u3", "login"),
+            ("2026-03-11T16:00Z", "u6", "login"),
+        ]
     )
     assert_tables_hold_the_raw_counts(ws)
     # A late event the week before: u6 is now also active the week before the week of Mar 9.
