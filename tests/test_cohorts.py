@@ -4,6 +4,7 @@ after each kind of load they hold what a query written here counts from the raw 
 from __future__ import annotations
 
 import datetime as dt
+import json
 
 import polars as pl
 import pytest
@@ -119,18 +120,25 @@ def test_a_time_zone_change_recounts_the_tables(cohort_workspace):
     assert_tables_hold_the_raw_counts(ws, "Asia/Tokyo")
 
 
-def test_a_store_without_the_tables_reads_user_day_until_the_next_load(cohort_workspace):
+@pytest.mark.parametrize("before", ["no tables", "an earlier layout"])
+def test_an_older_store_reads_user_day_until_the_next_load(cohort_workspace, before):
     ws = cohort_workspace
     ws.load_events([("2026-03-02T15:00Z", "u1", "login"), ("2026-03-09T15:00Z", "u1", "login")])
-    before = metrics.weekly_retention(ws.reader())
-    with Store(ws.config.store_dir).writer() as writer:  # as a store from before the tables
-        for table in cohorts.TABLES:
-            writer.con.execute(f"DROP TABLE {table}")  # noqa: S608 - fixed names
-        writer.con.execute("ALTER TABLE users DROP COLUMN last_active")
-        writer.con.execute("DELETE FROM meta WHERE key = $1", [cohorts.META])
+    expected = metrics.weekly_retention(ws.reader())
+    with Store(ws.config.store_dir).writer() as writer:
+        if before == "no tables":
+            for table in cohorts.TABLES:
+                writer.con.execute(f"DROP TABLE {table}")  # noqa: S608 - fixed names
+            writer.con.execute("ALTER TABLE users DROP COLUMN last_active")
+            writer.con.execute("DELETE FROM meta WHERE key = $1", [cohorts.META])
+        else:  # cohort_weeks without returning_users, marked without the layout number
+            writer.con.execute("DROP TABLE cohort_weeks")
+            writer.con.execute("CREATE TABLE cohort_weeks (cohort_week DATE, week DATE, users BIGINT)")
+            old = json.loads(writer.meta(cohorts.META))[1:]
+            writer.set_meta(cohorts.META, json.dumps(old))
     reader = ws.reader()
     assert not metrics.base.workspace_of(reader).cohort_rollup
-    assert_frame_equal(metrics.weekly_retention(reader), before)
+    assert_frame_equal(metrics.weekly_retention(reader), expected)
     ws.load_events([("2026-03-16T15:00Z", "u2", "login")])
     assert_tables_hold_the_raw_counts(ws)
 

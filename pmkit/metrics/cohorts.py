@@ -31,6 +31,8 @@ import json
 from pmkit.store import Writer
 
 META = "cohort_rollup"
+# Part of the signature: tables kept by an earlier layout are dropped and counted again.
+LAYOUT = 2
 TABLES = ("cohort_days", "cohort_weeks")
 CREATE = (
     "CREATE TABLE IF NOT EXISTS cohort_days (first_day DATE, day DATE, users BIGINT);"
@@ -40,7 +42,7 @@ CREATE = (
 
 def signature(timezone: str | None, active_events: str | None) -> str:
     """What the tables were counted under: the time zone and the stored active-events list."""
-    return json.dumps([timezone or "UTC", active_events or "[]"])
+    return json.dumps([LAYOUT, timezone or "UTC", active_events or "[]"])
 
 
 def usable(meta_value: str | None, timezone: str, active_events: tuple[str, ...]) -> bool:
@@ -51,8 +53,11 @@ def usable(meta_value: str | None, timezone: str, active_events: tuple[str, ...]
 def refresh(writer: Writer) -> None:
     """Bring the cohort tables up to date with the rollups this ingest changed."""
     con = writer.con
-    con.execute(CREATE)
     wanted = signature(writer.meta("timezone"), writer.meta("active_events"))
+    if writer.meta(META) not in (None, wanted):
+        for table in TABLES:  # counted under other settings, maybe in an older layout
+            con.execute(f"DROP TABLE IF EXISTS {table}")
+    con.execute(CREATE)
     first, last = con.execute("SELECT min(day), max(day) FROM kpi_daily").fetchall()[0]
     # Every loaded file came in this ingest (a new store): its loads kept last_active and listed
     # every day in changed_days, so nothing older needs a recount.
