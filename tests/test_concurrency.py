@@ -143,3 +143,18 @@ def test_an_open_reader_does_not_block_an_ingest(tmp_path: Path, files: dict[str
         assert json.loads(out)["files"][0]["status"] == "loaded"
         assert held.frame("SELECT count(*) AS n FROM events")["n"].item() == 20_000
     assert count_events(data) == (620_000, 620_000)
+
+
+def test_output_cut_short_by_its_reader_ends_quietly(tmp_path: Path) -> None:
+    """`pmkit kpis --json | head`: when the reader closes the pipe, no traceback."""
+    data = tmp_path / "ws"
+    demo = pmkit("demo", "--out", str(data), "--events", "3000")
+    demo.communicate(timeout=300)
+    assert demo.returncode == 0
+    # Ten years of days: far more output than a pipe holds, so the writer meets the closed pipe.
+    proc = pmkit("kpis", "--data", str(data), "--json", "--start", "2016-01-01")
+    assert proc.stdout.read(20)
+    proc.stdout.close()
+    stderr = proc.stderr.read()
+    assert proc.wait(timeout=120) == 1
+    assert "Traceback" not in stderr and "BrokenPipeError" not in stderr
