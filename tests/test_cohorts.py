@@ -176,3 +176,31 @@ def test_other_active_events_or_a_segment_do_not_read_the_tables(cohort_workspac
         "metric_retention_window",
         "metric_retention_window",
     ]
+
+
+def test_an_older_store_is_counted_whole_even_when_a_file_of_the_load_fails(cohort_workspace, monkeypatch):
+    """The load that first keeps the tables counts every day, not only its own files' days, even
+    when one of its files is rejected after its Parquet file was named."""
+    from pmkit.metrics import step_events
+    from pmkit.sources.base import Rejected, RowError
+
+    ws = cohort_workspace
+    ws.load_events([("2026-03-02T15:00Z", "u1", "login"), ("2026-03-09T15:00Z", "u1", "login")])
+    with Store(ws.config.store_dir).writer() as writer:  # as a store from before the tables
+        for table in cohorts.TABLES:
+            writer.con.execute(f"DROP TABLE {table}")  # noqa: S608 - fixed names
+        writer.con.execute("DELETE FROM meta WHERE key = $1", [cohorts.META])
+    original, calls = step_events.add_batch, []
+
+    def failing_second(writer, batch):
+        calls.append(batch.height)
+        if len(calls) == 2:
+            raise Rejected([RowError(None, None, "refused for the test")])
+        return original(writer, batch)
+
+    monkeypatch.setattr(step_events, "add_batch", failing_second)
+    files = [ws.root / "good.csv", ws.root / "refused.csv"]
+    files[0].write_text("event_time,user_id,event\n2026-03-16T15:00:00Z,u2,login\n", encoding="utf-8")
+    files[1].write_text("event_time,user_id,event\n2026-03-17T15:00:00Z,u3,login\n", encoding="utf-8")
+    assert [r.status for r in ingest(files, ws.config)] == ["loaded", "rejected"]
+    assert_tables_hold_the_raw_counts(ws)

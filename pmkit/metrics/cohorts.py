@@ -61,7 +61,9 @@ def refresh(writer: Writer) -> None:
     first, last = con.execute("SELECT min(day), max(day) FROM kpi_daily").fetchall()[0]
     # Every loaded file came in this ingest (a new store): its loads kept last_active and listed
     # every day in changed_days, so nothing older needs a recount.
-    new_store = con.execute("SELECT count(*) FROM batches").fetchall()[0][0] == len(writer.new_files)
+    this_ingest = [path.name for path in writer.new_files]
+    older = con.execute("SELECT count(*) FROM batches WHERE NOT list_contains($1, path)", [this_ingest]).fetchall()
+    new_store = older[0][0] == 0
     stale = writer.rebuilt or (writer.meta(META) != wanted and not new_store)
     if stale:
         writer.run("cohort_last_active")
