@@ -100,7 +100,7 @@ def test_each_kind_of_load_leaves_the_tables_equal_to_the_raw_counts(cohort_work
     # A late export: u3 was first seen the week before (their cohort moves), u2 came back Mar 3.
     ws.load_events([("2026-02-26T15:00Z", "u3", "view_page"), ("2026-03-03T15:00Z", "u2", "create_report")])
     assert_tables_hold_the_raw_counts(ws)
-    # The same events again, with a new one: only the new row is loaded.
+    # An event repeated in a new file (without event ids it is loaded again), and a new user.
     ws.load_events([("2026-03-10T15:00Z", "u1", "login"), ("2026-03-12T15:00Z", "u5", "login")])
     assert_tables_hold_the_raw_counts(ws)
     # Two files in one ingest, weeks apart: both spans of days are recounted.
