@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import polars as pl
 
-from pmkit.sources.base import ROW, Parsed, ReadOptions, Sample
+from pmkit.sources.base import ROW, Parsed, ReadOptions, Sample, null_column
 from pmkit.sources.csvfile import column_lookup, read_csv_strings
 from pmkit.sources.roadmap_common import (
     DEFAULT_OPTIONS,
@@ -44,7 +44,6 @@ from pmkit.sources.roadmap_common import (
     first_filled,
     first_number,
     joined_ids,
-    nulls,
     ordered,
     repeated_columns,
     status_categories,
@@ -142,7 +141,7 @@ def _parent_by_epic_name(raw: pl.DataFrame, key: str, parent_epic_name: str | No
     """Exports without a Parent column may name the epic instead (`Custom field (Parent Epic Name)`):
     the parent is then the issue whose Epic Name, or else Summary, is that name."""
     if parent_epic_name is None:
-        return nulls(raw)
+        return null_column(raw.height)
     key_of_name: dict[str, str] = {}
     for names in (column_lookup(raw, "Custom field (Epic Name)"), column_lookup(raw, "Summary")):
         if names is not None:

@@ -148,27 +148,22 @@ def repeated_columns(frame: pl.DataFrame, *aliases: str) -> list[str]:
     return found
 
 
-def nulls(frame: pl.DataFrame, dtype: pl.DataType | type[pl.DataType] = pl.String) -> pl.Series:
-    """A column of nulls as long as ``frame``, for a field the export does not have."""
-    return null_column(frame.height, dtype)
-
-
 def column_or_nulls(frame: pl.DataFrame, column: str | None) -> pl.Series:
     """The column's text, or nulls when the export lacks the column."""
-    return frame[column] if column is not None else nulls(frame)
+    return frame[column] if column is not None else null_column(frame.height)
 
 
 def first_filled(frame: pl.DataFrame, columns: Sequence[str]) -> pl.Series:
     """Per row, the first non-empty value among ``columns`` (all null if there are none)."""
     if not columns:
-        return nulls(frame)
+        return null_column(frame.height)
     return frame.select(pl.coalesce([pl.col(c) for c in columns])).to_series()
 
 
 def joined_ids(frame: pl.DataFrame, columns: Sequence[str]) -> pl.Series:
     """Per row, the ids in ``columns`` (each may list several) as one comma-joined value."""
     if not columns:
-        return nulls(frame)
+        return null_column(frame.height)
     return pl.Series([join_ids(cells) for cells in frame.select(columns).iter_rows()], dtype=pl.String)
 
 
@@ -271,7 +266,7 @@ def parsed_column(
     """The column through ``parse`` (called once per distinct value; None means "not valid"), null
     where empty or absent; each rejected cell adds a RowError `'<cell>' <problem>`."""
     if column is None:
-        return nulls(frame, dtype)
+        return null_column(frame.height, dtype)
     parsed = _map_unique(frame[column], parse, dtype)
     bad = frame.filter(parsed.is_null() & frame[column].is_not_null()).select(column, ROW)
     errors.extend(RowError(row, column, f"'{value}' {problem}") for value, row in bad.iter_rows())
@@ -281,7 +276,7 @@ def parsed_column(
 def first_date(frame: pl.DataFrame, columns: Sequence[pl.Series]) -> pl.Series:
     """Per row, the first non-null of several parsed date columns (Jira repeats some date fields)."""
     if not columns:
-        return nulls(frame, pl.Date())
+        return null_column(frame.height, pl.Date())
     return pl.select(pl.coalesce(columns)).to_series()
 
 
@@ -305,7 +300,7 @@ def number_column(frame: pl.DataFrame, column: str | None, *, expected: str, err
 def first_number(frame: pl.DataFrame, columns: Sequence[str], *, expected: str, errors: list[RowError]) -> pl.Series:
     """Per row, the first non-empty of ``columns`` as a number (Jira repeats story point fields)."""
     if not columns:
-        return nulls(frame, pl.Float64())
+        return null_column(frame.height, pl.Float64())
     column_of_value = pl.coalesce([pl.when(pl.col(c).is_not_null()).then(pl.lit(c)) for c in columns])
     picked = frame.select(
         pl.coalesce([pl.col(c) for c in columns]).alias("value"), column_of_value.alias("column"), ROW
