@@ -162,7 +162,7 @@ def _read_workspace(reader: Reader) -> Workspace:
     first_day, last_day = reader.frame("SELECT min(day) AS lo, max(day) AS hi FROM kpi_daily").row(0)
     rollup = reader.meta(DIMENSION_ROLLUP_META) == timezone and _table_exists(reader, DIMENSION_ROLLUP)
     steps = tuple(json.loads(reader.meta(STEP_EVENTS_META) or "[]"))
-    cohort_rollup = cohorts.usable(reader.meta(cohorts.META), timezone, active)
+    cohort_rollup = cohorts.usable(reader)
     return Workspace(timezone, active, first_day, last_day, tuple(reader.dimensions), rollup, steps, cohort_rollup)
 
 

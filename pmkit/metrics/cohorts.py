@@ -28,7 +28,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 
-from pmkit.store import Writer
+from pmkit.store import Reader, Writer
 
 META = "cohort_rollup"
 # Part of the signature: tables kept by an earlier layout are dropped and counted again.
@@ -40,20 +40,21 @@ CREATE = (
 )
 
 
-def signature(timezone: str | None, active_events: str | None) -> str:
-    """What the tables were counted under: the time zone and the stored active-events list."""
-    return json.dumps([LAYOUT, timezone or "UTC", active_events or "[]"])
+def signature(store: Reader | Writer) -> str:
+    """What tables counted now in ``store`` are counted under: the layout, and the time zone and
+    active events its rollups were built with (their meta values, as the ingest stored them)."""
+    return json.dumps([LAYOUT, store.meta("timezone") or "UTC", store.meta("active_events") or "[]"])
 
 
-def usable(meta_value: str | None, timezone: str, active_events: tuple[str, ...]) -> bool:
-    """Whether tables marked ``meta_value`` hold the cohorts of this workspace."""
-    return meta_value == signature(timezone, json.dumps(sorted(active_events)))
+def usable(store: Reader | Writer) -> bool:
+    """Whether ``store``'s tables hold the cohorts of its current rollups."""
+    return store.meta(META) == signature(store)
 
 
 def refresh(writer: Writer) -> None:
     """Bring the cohort tables up to date with the rollups this ingest changed."""
     con = writer.con
-    wanted = signature(writer.meta("timezone"), writer.meta("active_events"))
+    wanted = signature(writer)
     if writer.meta(META) not in (None, wanted):
         for table in TABLES:  # counted under other settings, maybe in an older layout
             con.execute(f"DROP TABLE IF EXISTS {table}")

@@ -12,7 +12,6 @@ UPDATE users SET first_time = f.first_time, first_day = CAST(timezone($tz, timez
 FROM firsts AS f
 WHERE users.user_id = f.user_id AND f.first_time < users.first_time;
 -- A file of newer events moves a known user's last active day later.
-UPDATE users SET last_active = CAST(timezone($tz, timezone('UTC', f.last_active_time)) AS DATE)
-FROM firsts AS f
-WHERE users.user_id = f.user_id
-  AND CAST(timezone($tz, timezone('UTC', f.last_active_time)) AS DATE) > coalesce(users.last_active, DATE '0001-01-01')
+UPDATE users SET last_active = f.last_active
+FROM (SELECT user_id, CAST(timezone($tz, timezone('UTC', last_active_time)) AS DATE) AS last_active FROM firsts) AS f
+WHERE users.user_id = f.user_id AND f.last_active > coalesce(users.last_active, DATE '0001-01-01')
