@@ -186,9 +186,8 @@ _SESSION_JS = """
 export default function(component) {
     const data = component.data || {};
     const secure = window.location.protocol === "https:" ? "; secure" : "";
-    document.cookie = data.value
-        ? "pmkit_session=" + encodeURIComponent(data.value) + "; path=/; max-age=" + data.seconds + "; samesite=strict" + secure
-        : "pmkit_session=; path=/; max-age=0; samesite=strict" + secure;
+    const value = data.value ? encodeURIComponent(data.value) : "";
+    document.cookie = data.name + "=" + value + "; path=/; max-age=" + data.seconds + "; samesite=strict" + secure;
 }
 """
 _session_cookie = st.components.v2.component("pmkit_session", js=_SESSION_JS)
@@ -209,12 +208,17 @@ def _keep_session_cookie() -> None:
     """Write the token of a sign-in made in this session into the browser's cookie."""
     token = st.session_state.get(SESSION_TOKEN_KEY)
     if token:
-        _session_cookie(data={"value": token, "seconds": auth.SESSION_SECONDS}, key="pmkit-session-cookie")
+        _write_session_cookie(token, auth.SESSION_SECONDS)
 
 
 def _forget_session_cookie() -> None:
     if st.session_state.get(LOGGED_OUT_KEY):
-        _session_cookie(data={"value": None, "seconds": 0}, key="pmkit-session-cookie")
+        _write_session_cookie(None, 0)  # max-age 0: the browser deletes it
+
+
+def _write_session_cookie(token: str | None, seconds: int) -> None:
+    data = {"name": auth.SESSION_COOKIE, "value": token, "seconds": seconds}
+    _session_cookie(data=data, key="pmkit-session-cookie")
 
 
 NEW_DATA_CHECK_SECONDS = 30
