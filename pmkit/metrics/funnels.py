@@ -227,7 +227,9 @@ def funnel_attempts(
         start=period.start,
         end=period.end,
         reach_days=int(window_days) + 2,
-        tz=workspace.timezone,
+    ).with_columns(
+        pl.col("t").dt.replace_time_zone("UTC").dt.convert_time_zone(workspace.timezone).dt.date().alias("day"),
+        pl.int_range(pl.len(), dtype=pl.Int64).alias("seq"),  # the rows come in the global order
     )
     attempts = (
         events.filter(pl.col("event") == steps[0], pl.col("day").is_between(period.start, period.end))
