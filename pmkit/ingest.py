@@ -154,7 +154,7 @@ def ingest(
     progress: Progress | None = None,
 ) -> list[FileResult]:
     """Load ``paths`` into the workspace store as one new published version."""
-    from pmkit.metrics import cohorts, materialized, step_events
+    from pmkit.metrics import cohorts, feature_days, materialized, step_events
 
     paths = [Path(p) for p in paths]
     results: list[FileResult] = []
@@ -174,8 +174,10 @@ def ingest(
             progress("Updating the daily metric series", FILES_SHARE)
 
         def refresh_derived() -> None:
-            # The retention cohorts and the daily series of the pmkit.toml metrics this ingest changed.
+            # The retention cohorts, the feature table and the daily series of the pmkit.toml
+            # metrics this ingest changed.
             cohorts.refresh(writer)
+            feature_days.refresh(writer)
             materialized.refresh(writer, definitions)
 
         _in_transaction(writer, refresh_derived)

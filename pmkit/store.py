@@ -24,7 +24,7 @@ import re
 import shutil
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -305,10 +305,14 @@ class Writer:
     def frame(self, text: str, **params: Any) -> pl.DataFrame:
         return self.con.sql(text, params=params or None).pl()
 
-    def run(self, name: str, **params: Any) -> None:
+    def run(self, name: str, markers: Mapping[str, str] | None = None, **params: Any) -> None:
         """Run ``pmkit/sql/NAME.sql`` (one or more statements) with bound ``$params``; each
-        statement gets only the parameters it names."""
-        for statement in sql_text(name).split(";\n"):
+        statement gets only the parameters it names. ``markers``: ``{marker}`` texts replaced
+        first, SQL our code builds from its own constants (never user input)."""
+        text = sql_text(name)
+        for marker, replacement in (markers or {}).items():
+            text = text.replace("{" + marker + "}", replacement)
+        for statement in text.split(";\n"):
             if not statement.strip() or statement.strip().startswith("--") and "\n" not in statement.strip():
                 continue
             used = {k: v for k, v in params.items() if re.search(rf"\${k}\b", statement)}

@@ -23,7 +23,7 @@ import pytest
 
 from pmkit.config import Config, load_config
 from pmkit.ingest import ingest
-from pmkit.metrics import cohorts
+from pmkit.metrics import cohorts, feature_days
 from pmkit.store import Reader, Store
 
 EVENT_COLUMNS = ("event_time", "user_id", "event")
@@ -215,4 +215,14 @@ def cohort_tables(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatc
     or, in a store without them, ``user_day``: each test using this runs both ways."""
     if request.param == "user_day":
         monkeypatch.setattr(cohorts, "usable", lambda *args: False)
+    return request.param
+
+
+@pytest.fixture(params=["feature table", "user_event_day"])
+def feature_table(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Unsegmented adoption of activity reads the feature table kept at ingest
+    (``pmkit.metrics.feature_days``) or, in a store without it, ``user_event_day``: each test using
+    this runs both ways."""
+    if request.param == "user_event_day":
+        monkeypatch.setattr(feature_days, "usable", lambda *args: False)
     return request.param

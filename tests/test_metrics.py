@@ -494,7 +494,7 @@ def test_feature_adoption_counts_only_users_in_mau(workspace):
     assert got.select("adopters", "mau").row(0) == (0, 1)
 
 
-def test_engagement_matrix_adoption_and_frequency(workspace):
+def test_engagement_matrix_adoption_and_frequency(workspace, feature_table):
     workspace.load_events(
         [
             ("2026-03-01T10:00Z", "u1", "create_report"),

@@ -61,6 +61,15 @@ def cohort_source(reader, cohort_tables):
     reader.memo.clear()
 
 
+@pytest.fixture
+def feature_source(reader, feature_table):
+    """``feature_table`` on the shared reader, whose remembered workspace facts are cleared."""
+    reader.memo.clear()
+    assert metrics.base.workspace_of(reader).feature_rollup == (feature_table == "feature table")
+    yield feature_table
+    reader.memo.clear()
+
+
 @pytest.fixture(params=["masks", "window sort"])
 def rolling_method(request, monkeypatch):
     """Rolling users over up to 35 days, and lifecycle over up to 64 weeks, mark each user's days
@@ -508,7 +517,9 @@ def test_feature_adoption_matches(reader, segment_source, rolling_method):
     ],
 )
 @pytest.mark.parametrize("filtered", [True, False])
-def test_several_features_in_one_call_match_each_by_hand(reader, segment_source, features, filtered, rolling_method):
+def test_several_features_in_one_call_match_each_by_hand(
+    reader, segment_source, features, filtered, rolling_method, feature_source
+):
     period = Period(dt.date(2026, 2, 25), dt.date(2026, 3, 31))  # 35 days: the longest a mask holds
     assert metrics.base.rolling_sql("q", period.start, period.end) == ("q_masks" if rolling_method == "masks" else "q")
     segment = Segment(filters=(("plan", "pro"),)) if filtered else Segment()
@@ -546,6 +557,28 @@ def test_engagement_matrix_matches(reader):
         """
     )
     assert_frame_equal(metrics.engagement_matrix(reader, as_of), expected)
+
+
+@pytest.mark.parametrize("as_of", [dt.date(2026, 3, 31), "the last day"])
+def test_engagement_matrix_of_activity_matches(reader, last_day, feature_source, as_of):
+    """Listed features that are all activity: adopters need no check against the MAU, and without
+    a segment the matrix reads the feature table."""
+    as_of = last_day if as_of == "the last day" else as_of
+    features = ["share_report", "create_report", "purchase"]
+    expected = reader.frame(
+        f"""
+        WITH ev AS ({EVENTS} WHERE day BETWEEN DATE '{as_of}' - 29 AND DATE '{as_of}'),
+        monthly AS (SELECT DISTINCT user_id FROM ev WHERE event IN {ACTIVE}),
+        used AS (SELECT event, user_id, count(DISTINCT day) AS days, count(*) AS n FROM ev
+                 WHERE event IN ('share_report', 'create_report', 'purchase') GROUP BY ALL)
+        SELECT event, count(*) AS adopters, (SELECT count(*) FROM monthly) AS mau,
+               count(*) / (SELECT count(*) FROM monthly) AS adoption,
+               sum(days)::BIGINT AS days_used, sum(days) / count(*) AS frequency, sum(n)::BIGINT AS events
+        FROM used GROUP BY event ORDER BY adoption DESC, event
+        """
+    )
+    assert expected.height == 3
+    assert_frame_equal(metrics.engagement_matrix(reader, as_of, features), expected)
 
 
 # --- custom metrics --------------------------------------------------------------------------------

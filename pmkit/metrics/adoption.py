@@ -11,6 +11,7 @@ import polars as pl
 from pmkit.metrics.base import (
     Period,
     Segment,
+    Workspace,
     check_segment,
     days_between,
     densify,
@@ -25,6 +26,21 @@ from pmkit.metrics.kpis import daily_kpis
 from pmkit.store import Reader
 
 ADOPTION_WINDOW_DAYS = 30
+
+
+def reads_feature_table(workspace: Workspace, segment: Segment, events: Sequence[str], last: dt.date) -> bool:
+    """Whether adoption of ``events`` (empty: every event) up to the day ``last`` can read the
+    feature table kept at ingest (``pmkit.metrics.feature_days``): no segment, days up to the last
+    loaded one (after it the 30-day windows fade out), and every event activity, so that its
+    users are in the MAU without a check per user."""
+    active = workspace.active_events
+    return (
+        segment.is_empty
+        and workspace.feature_rollup
+        and workspace.last_day is not None
+        and last <= workspace.last_day
+        and (not active or (bool(events) and all(event in active for event in events)))
+    )
 
 
 def feature_adoption(
@@ -77,7 +93,16 @@ def features_adoption(
     else:
         # Every feature is activity, so its users are in the MAU by definition: adopters need only
         # the features' own user-days, and without a segment the MAU is the daily KPI series.
-        adopters = rolling("metric_adoption_active", features=events)
+        if reads_feature_table(workspace, segment, events, period.end):
+            adopters = reader.frame(
+                "SELECT NULL::VARCHAR AS grp, event, day, adopters FROM feature_days "
+                "WHERE list_contains($events, event) AND day BETWEEN $start AND $end",
+                events=events,
+                start=period.start,
+                end=period.end,
+            )
+        else:
+            adopters = rolling("metric_adoption_active", features=events)
         if segment.is_empty:
             mau = daily_kpis(reader, period).select(pl.lit(None, pl.String).alias("grp"), "day", "mau")
         else:
@@ -116,8 +141,11 @@ def engagement_matrix(
     segment = check_segment(segment, workspace)
     as_of = as_of or workspace.default_period().end
     start = as_of - dt.timedelta(days=ADOPTION_WINDOW_DAYS - 1)
-    source = user_event_days(workspace, segment, start, as_of)
-    frame = run(reader, "metric_engagement", {"user_event_days": source}, features=list(features))
+    if reads_feature_table(workspace, segment, features, as_of):
+        frame = run(reader, "metric_engagement_stored", as_of=as_of, start=start, features=list(features))
+    else:
+        source = user_event_days(workspace, segment, start, as_of)
+        frame = run(reader, "metric_engagement", {"user_event_days": source}, features=list(features))
     if features:
         # Listed features nobody used still get a row, with zero adopters.
         grid = (

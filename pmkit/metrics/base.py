@@ -29,7 +29,7 @@ from typing import Any, Literal
 
 import polars as pl
 
-from pmkit.metrics import cohorts
+from pmkit.metrics import cohorts, feature_days
 from pmkit.store import Reader, quote_identifier, sql_text
 
 Grain = Literal["day", "week", "month", "period"]
@@ -137,6 +137,7 @@ class Workspace:
     dimension_rollup: bool
     step_events: tuple[str, ...] = ()  # the event names kept in time order (metrics.step_events)
     cohort_rollup: bool = False  # unsegmented retention can read metrics.cohorts' tables
+    feature_rollup: bool = False  # unsegmented adoption can read metrics.feature_days' table
 
     def default_period(self) -> Period:
         """The whole loaded range (today when nothing is loaded)."""
@@ -163,7 +164,10 @@ def _read_workspace(reader: Reader) -> Workspace:
     rollup = reader.meta(DIMENSION_ROLLUP_META) == timezone and _table_exists(reader, DIMENSION_ROLLUP)
     steps = tuple(json.loads(reader.meta(STEP_EVENTS_META) or "[]"))
     cohort_rollup = cohorts.usable(reader)
-    return Workspace(timezone, active, first_day, last_day, tuple(reader.dimensions), rollup, steps, cohort_rollup)
+    feature_rollup = feature_days.usable(reader)
+    return Workspace(
+        timezone, active, first_day, last_day, tuple(reader.dimensions), rollup, steps, cohort_rollup, feature_rollup
+    )
 
 
 def _table_exists(reader: Reader, name: str) -> bool:

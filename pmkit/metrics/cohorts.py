@@ -74,7 +74,7 @@ def refresh(writer: Writer) -> None:
             con.execute(f"DELETE FROM {table}")  # noqa: S608 - fixed names
         spans = [(first, last)] if first is not None else []
     else:
-        spans = _merged(writer.changed_days)
+        spans = merged_spans(writer.changed_days)
     for lo, hi in spans:
         week_lo = lo - dt.timedelta(days=lo.weekday())
         week_hi = hi - dt.timedelta(days=hi.weekday())
@@ -82,7 +82,7 @@ def refresh(writer: Writer) -> None:
     writer.set_meta(META, wanted)
 
 
-def _merged(spans: list[tuple[dt.date, dt.date]]) -> list[tuple[dt.date, dt.date]]:
+def merged_spans(spans: list[tuple[dt.date, dt.date]]) -> list[tuple[dt.date, dt.date]]:
     """Overlapping or touching spans as one: each day is recounted once."""
     merged: list[tuple[dt.date, dt.date]] = []
     for lo, hi in sorted(spans):
