@@ -43,6 +43,7 @@ CREATE = (
 ADOPTION_WINDOW_DAYS = 30
 # Days recounted per query: the 29 days before them and themselves must fit a 64-bit mask.
 SPAN_DAYS = 35
+WINDOW_BITS = (1 << ADOPTION_WINDOW_DAYS) - 1  # a mask's 30 bits of one window
 
 
 def signature(store: Reader | Writer) -> str:
@@ -82,9 +83,7 @@ def refresh(writer: Writer) -> None:
         while start <= hi:
             end = min(start + dt.timedelta(days=SPAN_DAYS - 1), hi)
             days = (end - start).days + 1
-            counts = ", ".join(
-                f"count(*) FILTER (WHERE (cover >> {ADOPTION_WINDOW_DAYS - 1 + k}) & 1 = 1)" for k in range(days)
-            )
+            counts = ", ".join(f"count(*) FILTER (WHERE (mask >> {k}) & {WINDOW_BITS} <> 0)" for k in range(days))
             writer.run("feature_days_refresh", {"day_counts": counts}, lo=start, hi=end, days=days)
             start = end + dt.timedelta(days=1)
     writer.set_meta(META, wanted)

@@ -3,29 +3,18 @@
 -- users who did it in the 30 days ending that day.
 --
 -- Each user's days of an event from $lo - 29 to $hi are the bits of one 64-bit mask (bit i: day
--- $lo - 29 + i), made by a hash aggregate with no sort. Spreading every set bit over the 29 bits
--- above it (shifts of 1, 2, 4, 8 and 14 make 0..29) gives the "cover": its bit 29 + k is set when
--- the user did the event in the 30 days ending day $lo + k. The day_counts marker (built by the
--- module) counts each day's covers in one pass: count(*) FILTER (WHERE (cover >> (29 + k)) & 1 = 1)
--- for each day k of the span, a list per event. Bits shifted past bit 63 are dropped first (an unsigned
--- shift must not overflow): a day past $hi is not counted.
+-- $lo - 29 + i), made by a hash aggregate with no sort: the user did the event in the 30 days
+-- ending day $lo + k when a bit of k..k+29 is set. The day_counts marker (built by the module)
+-- counts those users for every day k of the span in one pass over the masks, a list per event:
+-- count(*) FILTER (WHERE (mask >> k) & 1073741823 <> 0) for each k (a join of the masks to the
+-- days took twice as long).
 DELETE FROM feature_days WHERE day BETWEEN $lo AND $hi;
 INSERT INTO feature_days
 WITH masks AS (
-    SELECT event, bit_or(CAST(1 AS UBIGINT) << CAST(day - ($lo::DATE - 29) AS UBIGINT)) AS a
+    SELECT event, bit_or(CAST(1 AS UBIGINT) << CAST(day - ($lo::DATE - 29) AS UBIGINT)) AS mask
     FROM user_event_day WHERE day BETWEEN $lo::DATE - 29 AND $hi GROUP BY event, user_key
-), spread AS (
-    SELECT event, a | ((a & (~CAST(0 AS UBIGINT) >> 1)) << 1) AS a FROM masks
-), spread2 AS (
-    SELECT event, a | ((a & (~CAST(0 AS UBIGINT) >> 2)) << 2) AS a FROM spread
-), spread4 AS (
-    SELECT event, a | ((a & (~CAST(0 AS UBIGINT) >> 4)) << 4) AS a FROM spread2
-), spread8 AS (
-    SELECT event, a | ((a & (~CAST(0 AS UBIGINT) >> 8)) << 8) AS a FROM spread4
-), covers AS (
-    SELECT event, a | ((a & (~CAST(0 AS UBIGINT) >> 14)) << 14) AS cover FROM spread8
 ), per_event AS (
-    SELECT event, [{day_counts}] AS counts FROM covers GROUP BY event
+    SELECT event, [{day_counts}] AS counts FROM masks GROUP BY event
 ), adopted AS (
     SELECT p.event, CAST($lo::DATE + CAST(r.k AS INTEGER) AS DATE) AS day, p.counts[r.k + 1] AS adopters
     FROM per_event AS p CROSS JOIN range($days) AS r(k)
