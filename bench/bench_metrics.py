@@ -37,7 +37,7 @@ from pmkit.config import load_config  # noqa: E402
 from pmkit.definitions import load_definitions  # noqa: E402
 from pmkit.demo import write_demo  # noqa: E402
 from pmkit.ingest import ingest_inbox  # noqa: E402
-from pmkit.metrics import Period, Segment, cohorts, materialized  # noqa: E402
+from pmkit.metrics import Period, Segment, cohorts, feature_days, materialized  # noqa: E402
 from pmkit.metrics.rollup import rebuild_dimension_rollup  # noqa: E402
 from pmkit.store import Reader, Store  # noqa: E402
 
@@ -87,6 +87,7 @@ def brought_up_to_date(root: Path) -> dict[str, float]:
         )
         counted = value_counts.read(reader, "event") is not None
         cohorts_kept = metrics.base.workspace_of(reader).cohort_rollup
+        features_kept = metrics.base.workspace_of(reader).feature_rollup
     if not series_kept:  # a cache made before the ingest kept the daily metric series (as they are now)
         began = time.perf_counter()
         with store.writer() as writer:
@@ -104,6 +105,12 @@ def brought_up_to_date(root: Path) -> dict[str, float]:
             writer.rebuilt = True
             cohorts.refresh(writer)
         setup["count retention cohorts (full)"] = time.perf_counter() - began
+    if not features_kept:
+        began = time.perf_counter()
+        with store.writer() as writer:
+            writer.rebuilt = True
+            feature_days.refresh(writer)
+        setup["count feature adopters (full)"] = time.perf_counter() - began
     if not ready:
         began = time.perf_counter()
         with store.writer() as writer:
