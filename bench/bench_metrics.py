@@ -99,18 +99,17 @@ def brought_up_to_date(root: Path) -> dict[str, float]:
         with store.writer() as writer:
             value_counts.fill(writer)
         setup["count event names and dimension values (full)"] = time.perf_counter() - began
-    if not cohorts_kept:
-        began = time.perf_counter()
-        with store.writer() as writer:
-            writer.rebuilt = True
-            cohorts.refresh(writer)
-        setup["count retention cohorts (full)"] = time.perf_counter() - began
-    if not features_kept:
-        began = time.perf_counter()
-        with store.writer() as writer:
-            writer.rebuilt = True
-            feature_days.refresh(writer)
-        setup["count feature adopters (full)"] = time.perf_counter() - began
+    # Tables kept at ingest for unsegmented reads, counted whole when the cache predates them.
+    for kept, refresh, what in (
+        (cohorts_kept, cohorts.refresh, "count retention cohorts (full)"),
+        (features_kept, feature_days.refresh, "count feature adopters (full)"),
+    ):
+        if not kept:
+            began = time.perf_counter()
+            with store.writer() as writer:
+                writer.rebuilt = True
+                refresh(writer)
+            setup[what] = time.perf_counter() - began
     if not ready:
         began = time.perf_counter()
         with store.writer() as writer:

@@ -64,6 +64,11 @@ class Workspace:
         named by ``columns``, e.g. ``("event_time", "user_id", "event", "revenue", "plan")``."""
         self._load(rows, columns)
 
+    def load_event_files(self, *files: Iterable[Sequence[object]]) -> None:
+        """Load several files of event rows (as ``load_events``) in one ingest: one publish."""
+        paths = [self._write(rows, EVENT_COLUMNS) for rows in files]
+        self._ingest(*paths)
+
     def load_frame(self, frame: pl.DataFrame) -> None:
         """Load a frame of events (event_time as a UTC datetime) as one CSV file."""
         path = self._next_path()
@@ -89,15 +94,18 @@ class Workspace:
         return inbox / f"f{next(self._files):03d}.csv"
 
     def _load(self, rows: Iterable[Sequence[object]], columns: Sequence[str]) -> None:
+        self._ingest(self._write(rows, columns))
+
+    def _write(self, rows: Iterable[Sequence[object]], columns: Sequence[str]) -> Path:
         path = self._next_path()
         with open(path, "w", newline="", encoding="utf-8") as handle:
             writer = csv.writer(handle)
             writer.writerow(columns)
             writer.writerows(["" if v is None else v for v in row] for row in rows)
-        self._ingest(path)
+        return path
 
-    def _ingest(self, path: Path) -> None:
-        results = ingest([path], self.config)
+    def _ingest(self, *paths: Path) -> None:
+        results = ingest(list(paths), self.config)
         problems = [m for r in results for m in r.messages()]
         assert all(r.status == "loaded" for r in results), problems
 

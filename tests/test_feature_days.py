@@ -13,7 +13,6 @@ import pytest
 from polars.testing import assert_frame_equal
 
 from pmkit import metrics
-from pmkit.ingest import ingest
 from pmkit.metrics import Period, Segment, feature_days
 from pmkit.store import Store
 
@@ -89,10 +88,7 @@ def test_each_kind_of_load_leaves_the_table_equal_to_the_raw_counts(feature_work
     ws.load_events([("2026-03-20T15:00Z", "u1", "share_report"), ("2026-04-01T16:00Z", "u7", "export_pdf")])
     assert_table_holds_the_raw_counts(ws)
     # Two files in one ingest, weeks apart: both spans of days are recounted.
-    files = [ws.root / "early.csv", ws.root / "late.csv"]
-    files[0].write_text("event_time,user_id,event\n2026-02-20T18:00:00Z,u1,login\n", encoding="utf-8")
-    files[1].write_text("event_time,user_id,event\n2026-04-20T15:00:00Z,u5,share_report\n", encoding="utf-8")
-    assert [r.status for r in ingest(files, ws.config)] == ["loaded", "loaded"]
+    ws.load_event_files([("2026-02-20T18:00Z", "u1", "login")], [("2026-04-20T15:00Z", "u5", "share_report")])
     assert_table_holds_the_raw_counts(ws)
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import statistics
+from collections.abc import Iterator
 from zoneinfo import ZoneInfo
 
 import numpy as np
@@ -52,22 +53,25 @@ def segment_source(request, monkeypatch, reader):
     reader.memo.clear()
 
 
+def on_shared_reader(reader, flag: str, reads_table: bool) -> Iterator[None]:
+    """Run a test on the shared reader with its remembered workspace facts (and results) cleared,
+    checking that the workspace's ``flag`` says what the parametrised fixture chose."""
+    reader.memo.clear()
+    assert getattr(metrics.base.workspace_of(reader), flag) == reads_table
+    yield
+    reader.memo.clear()
+
+
 @pytest.fixture
 def cohort_source(reader, cohort_tables):
-    """``cohort_tables`` on the shared reader, whose remembered workspace facts are cleared."""
-    reader.memo.clear()
-    assert metrics.base.workspace_of(reader).cohort_rollup == (cohort_tables == "cohort tables")
-    yield cohort_tables
-    reader.memo.clear()
+    """``cohort_tables`` on the shared reader."""
+    yield from on_shared_reader(reader, "cohort_rollup", cohort_tables == "cohort tables")
 
 
 @pytest.fixture
 def feature_source(reader, feature_table):
-    """``feature_table`` on the shared reader, whose remembered workspace facts are cleared."""
-    reader.memo.clear()
-    assert metrics.base.workspace_of(reader).feature_rollup == (feature_table == "feature table")
-    yield feature_table
-    reader.memo.clear()
+    """``feature_table`` on the shared reader."""
+    yield from on_shared_reader(reader, "feature_rollup", feature_table == "feature table")
 
 
 @pytest.fixture(params=["masks", "window sort"])

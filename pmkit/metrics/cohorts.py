@@ -28,6 +28,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 
+from pmkit.metrics.kept import merged_spans, prepare
 from pmkit.store import Reader, Writer
 
 META = "cohort_rollup"
@@ -54,18 +55,14 @@ def usable(store: Reader | Writer) -> bool:
 def refresh(writer: Writer) -> None:
     """Bring the cohort tables up to date with the rollups this ingest changed."""
     con = writer.con
-    wanted = signature(writer)
-    if writer.meta(META) not in (None, wanted):
-        for table in TABLES:  # counted under other settings, maybe in an older layout
-            con.execute(f"DROP TABLE IF EXISTS {table}")
-    con.execute(CREATE)
+    counted = prepare(writer, META, signature(writer), TABLES, CREATE)
     first, last = con.execute("SELECT min(day), max(day) FROM kpi_daily").fetchall()[0]
     # Every loaded file came in this ingest (a new store): its loads kept last_active and listed
     # every day in changed_days, so nothing older needs a recount.
     this_ingest = [path.name for path in writer.new_files]
     older = con.execute("SELECT count(*) FROM batches WHERE NOT list_contains($1, path)", [this_ingest]).fetchall()
     new_store = older[0][0] == 0
-    stale = writer.rebuilt or (writer.meta(META) != wanted and not new_store)
+    stale = writer.rebuilt or (not counted and not new_store)
     if stale:
         writer.run("cohort_last_active")
     if stale or writer.first_days_moved or first is None:
@@ -79,15 +76,4 @@ def refresh(writer: Writer) -> None:
         week_lo = lo - dt.timedelta(days=lo.weekday())
         week_hi = hi - dt.timedelta(days=hi.weekday())
         writer.run("cohort_refresh", lo=lo, hi=hi, week_lo=week_lo, week_hi=week_hi)
-    writer.set_meta(META, wanted)
-
-
-def merged_spans(spans: list[tuple[dt.date, dt.date]]) -> list[tuple[dt.date, dt.date]]:
-    """Overlapping or touching spans as one: each day is recounted once."""
-    merged: list[tuple[dt.date, dt.date]] = []
-    for lo, hi in sorted(spans):
-        if merged and lo <= merged[-1][1] + dt.timedelta(days=1):
-            merged[-1] = (merged[-1][0], max(merged[-1][1], hi))
-        else:
-            merged.append((lo, hi))
-    return merged
+    writer.set_meta(META, signature(writer))

@@ -15,10 +15,11 @@ events: some 2,000 rows):
 The ingest calls ``refresh`` at its end: a load changes the days it touched and the 29 days after
 each (their windows hold it), and days added between the old last day and its own are new; those
 days are recounted, a span of up to 35 days per query (each user's days of an event as the bits of
-one 64-bit mask, as in the rolling KPIs; see feature_days_refresh.sql). Everything is recounted when the rollups were rebuilt,
-when the table was counted under another time zone or layout, and in a store from before it.
-Recounting a day reads the 30 days ending it, grouped per user and event (about 0.1 s at 10M
-events); a 35-day span reads 64 days once (0.25 s), not one window per day.
+one 64-bit mask, as in the rolling KPIs; see feature_days_refresh.sql). Everything is recounted
+when the rollups were rebuilt, when the table was counted under another time zone or layout, and
+in a store from before it. Recounting a day reads the 30 days ending it, grouped per user and
+event (about 0.1 s at 10M events); a 35-day span reads 64 days once (0.25 s), not one window per
+day.
 
 Readers use it only without filters or breakdown, for events that are activity (every event when
 no active events are set: then every adopter is in the MAU by definition), for days up to the
@@ -31,7 +32,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 
-from pmkit.metrics.cohorts import merged_spans
+from pmkit.metrics.kept import merged_spans, prepare
 from pmkit.store import Reader, Writer
 
 META = "feature_rollup"
@@ -60,15 +61,12 @@ def usable(store: Reader | Writer) -> bool:
 def refresh(writer: Writer) -> None:
     """Bring ``feature_days`` up to date with the rollups this ingest changed."""
     con = writer.con
-    wanted = signature(writer)
-    if writer.meta(META) not in (None, wanted):
-        con.execute("DROP TABLE IF EXISTS feature_days")  # counted under other settings or layout
-    con.execute(CREATE)
+    counted = prepare(writer, META, signature(writer), ("feature_days",), CREATE)
     first, last = con.execute("SELECT min(day), max(day) FROM kpi_daily").fetchall()[0]
     if first is None:
         spans: list[tuple[dt.date, dt.date]] = []
-    elif writer.rebuilt or writer.meta(META) != wanted:
-        # Every loaded day (a table of another time zone was dropped above, with its days).
+    elif writer.rebuilt or not counted:
+        # Every loaded day (a table of another time zone was dropped by prepare, with its days).
         spans = [(first, last)]
     else:
         window = dt.timedelta(days=ADOPTION_WINDOW_DAYS - 1)
@@ -86,4 +84,4 @@ def refresh(writer: Writer) -> None:
             counts = ", ".join(f"count(*) FILTER (WHERE (mask >> {k}) & {WINDOW_BITS} <> 0)" for k in range(days))
             writer.run("feature_days_refresh", {"day_counts": counts}, lo=start, hi=end, days=days)
             start = end + dt.timedelta(days=1)
-    writer.set_meta(META, wanted)
+    writer.set_meta(META, signature(writer))
