@@ -1,6 +1,6 @@
 """Page data: every library call one page makes, replayed at the library level at 1M and 10M events.
 
-    python bench/bench_pages.py [--events 1000000 10000000] [--dense] [--runs 3] [--record]
+    python bench/bench_pages.py [--events 1000000 10000000] [--dense] [--runs 5] [--record]
 
 Which calls a page makes is recorded, not guessed: each page runs once through Streamlit's
 AppTest on the workspace with its default state (the last 28 loaded days, no filters), and every
@@ -132,7 +132,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--events", type=int, nargs="+", default=[1_000_000, 10_000_000])
     parser.add_argument("--dense", action="store_true", help="also 10x the 1M events from the same users")
-    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--record", action="store_true", help="write the section into bench/RESULTS.md")
     args = parser.parse_args()
     cold: dict[tuple[str, str], dict[str, float]] = {}
@@ -141,16 +141,26 @@ def main() -> None:
     roots = {f"{events:,}": workspace(events)[0] for events in args.events}
     if args.dense:
         roots["10,000,000 (1M's users)"] = dense_workspace()[0]
-    recorded: dict[str, dict[str, list[Call]]] = {}
-    for events, root in roots.items():
-        per_page = recorded[events] = record_calls(root)
-        for page, calls in per_page.items():
-            counts[page] = len(calls)
-            cold[page, events] = stats([replay(root, calls) for _ in range(args.runs)])
-            cache = dashboard.PageCache()
-            replay(root, calls, cache)
-            warm[page, events] = stats([replay(root, calls, cache) for _ in range(args.runs)])
-            print(page, events, cold[page, events], warm[page, events], flush=True)
+    recorded = {events: record_calls(root) for events, root in roots.items()}
+    # Run by run, each page on every workspace in turn: the ratios compare times taken side by
+    # side, so a shared host slowing down for a while weighs on every size alike (one size after
+    # the other, a page's 1M time came out above its 10M time in one run).
+    cold_times: dict[tuple[str, str], list[float]] = {}
+    warm_times: dict[tuple[str, str], list[float]] = {}
+    caches: dict[tuple[str, str], dashboard.PageCache] = {}
+    for _ in range(args.runs):
+        for page in PAGES:
+            for events, root in roots.items():
+                calls = recorded[events][page]
+                counts[page] = len(calls)
+                cold_times.setdefault((page, events), []).append(replay(root, calls))
+                if (page, events) not in caches:
+                    caches[page, events] = dashboard.PageCache()
+                    replay(root, calls, caches[page, events])
+                warm_times.setdefault((page, events), []).append(replay(root, calls, caches[page, events]))
+    for key, times in cold_times.items():
+        cold[key], warm[key] = stats(times), stats(warm_times[key])
+        print(*key, cold[key], warm[key], flush=True)
     lines = [
         f"Machine: {machine()}; {versions()}; commit {git_commit()}; {dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC",
         "",
