@@ -22,10 +22,9 @@ from pmkit.metrics.base import (
     user_event_days,
     workspace_of,
 )
+from pmkit.metrics.feature_days import ADOPTION_WINDOW_DAYS
 from pmkit.metrics.kpis import daily_kpis
 from pmkit.store import Reader
-
-ADOPTION_WINDOW_DAYS = 30
 
 
 def reads_feature_table(workspace: Workspace, segment: Segment, events: Sequence[str], last: dt.date) -> bool:
