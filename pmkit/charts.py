@@ -474,6 +474,47 @@ def feature_adoption(adoption: pl.DataFrame, feature: str = "event") -> go.Figur
     return _layout(fig, y_format="percent")
 
 
+# Label placement around a point, in the order tried: (name, x offset, y offset) of the label's
+# centre from the point, in the units of label_positions (a fraction of each axis' range).
+_LABEL_SPOTS = (
+    ("top center", 0.0, 1.0),
+    ("bottom center", 0.0, -1.0),
+    ("middle right", 1.0, 0.0),
+    ("middle left", -1.0, 0.0),
+)
+
+
+def label_positions(xs: list[float], ys: list[float], labels: list[str]) -> list[str]:
+    """A Plotly textposition per point so that labels of nearby points do not print over each
+    other: each label takes the first of above, below, right and left whose box (estimated from
+    its length, as a share of the axes' ranges on a plot area of about 850 x 300 px) misses the
+    boxes already placed; when none does, the one that covers the least of them."""
+    # Both axes start at zero (rangemode "tozero") and Plotly pads the top by about 5%.
+    span_x = 1.05 * max(max(xs), 0.0) or 1.0
+    span_y = 1.05 * max(max(ys), 0.0) or 1.0
+    char_w, pad_x, label_h, gap_y = 7.5 / 850, 12 / 850, 14 / 300, 20 / 300
+    placed: list[tuple[float, float, float, float]] = []
+    positions = []
+    for x, y, label in zip(xs, ys, labels, strict=True):
+        px, py, width = x / span_x, y / span_y, char_w * len(label)
+
+        def box(spot: tuple[str, float, float], px: float = px, py: float = py, width: float = width) -> tuple:
+            cx, cy = px + spot[1] * (width / 2 + pad_x), py + spot[2] * gap_y
+            return (cx - width / 2, cx + width / 2, cy - label_h / 2, cy + label_h / 2)
+
+        def covered(spot: tuple[str, float, float]) -> float:
+            a = box(spot)
+            return sum(
+                max(0.0, min(a[1], b[1]) - max(a[0], b[0])) * max(0.0, min(a[3], b[3]) - max(a[2], b[2]))
+                for b in placed
+            )
+
+        chosen = min(_LABEL_SPOTS, key=covered)  # the first free side, else the least covered one
+        placed.append(box(chosen))
+        positions.append(chosen[0])
+    return positions
+
+
 def engagement_matrix(matrix: pl.DataFrame) -> go.Figure:
     """Adoption (x) against frequency (y) per feature from ``adoption.engagement_matrix``;
     bubble size by events, dotted lines at the medians split the four quadrants."""
@@ -487,7 +528,9 @@ def engagement_matrix(matrix: pl.DataFrame) -> go.Figure:
             y=frame["frequency"],
             mode="markers+text",
             text=[plot_text(e, 24) for e in frame["event"]],
-            textposition="top center",
+            textposition=label_positions(
+                frame["adoption"].to_list(), frame["frequency"].to_list(), [str(e)[:24] for e in frame["event"]]
+            ),
             marker={
                 "size": [12 + 30 * (e / biggest) ** 0.5 for e in frame["events"]],
                 "color": MAIN_COLOR,
