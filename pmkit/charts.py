@@ -474,44 +474,42 @@ def feature_adoption(adoption: pl.DataFrame, feature: str = "event") -> go.Figur
     return _layout(fig, y_format="percent")
 
 
-# Label placement around a point, in the order tried: (name, x offset, y offset) of the label's
-# centre from the point, in the units of label_positions (a fraction of each axis' range).
-_LABEL_SPOTS = (
-    ("top center", 0.0, 1.0),
-    ("bottom center", 0.0, -1.0),
-    ("middle right", 1.0, 0.0),
-    ("middle left", -1.0, 0.0),
-)
+# Label placement around a point, in the order tried: Plotly's name, and which way the label's
+# centre moves from the point (x, y).
+_LABEL_SPOTS = (("top center", 0, 1), ("bottom center", 0, -1), ("middle right", 1, 0), ("middle left", -1, 0))
 
 
-def label_positions(xs: list[float], ys: list[float], labels: list[str]) -> list[str]:
-    """A Plotly textposition per point so that labels of nearby points do not print over each
-    other: each label takes the first of above, below, right and left whose box (estimated from
-    its length, as a share of the axes' ranges on a plot area of about 850 x 300 px) misses the
-    boxes already placed; when none does, the one that covers the least of them."""
+def label_positions(xs: list[float], ys: list[float], labels: list[str], sizes: list[float]) -> list[str]:
+    """A Plotly textposition per point of a scatter so that labels do not print over each other or
+    over other points' markers: each label takes the first of above, below, right and left whose
+    box misses the markers and the labels already placed; when none does, the one that covers the
+    least of them. Boxes are estimated in pixels on a plot area of about 850 x 300 px with both axes
+    from zero: a label 7.5 px per character and 14 px high, a marker ``sizes`` px across."""
+    width_px, height_px = 850.0, 300.0
     # Both axes start at zero (rangemode "tozero") and Plotly pads the top by about 5%.
     span_x = 1.05 * max(max(xs), 0.0) or 1.0
     span_y = 1.05 * max(max(ys), 0.0) or 1.0
-    char_w, pad_x, label_h, gap_y = 7.5 / 850, 12 / 850, 14 / 300, 20 / 300
-    placed: list[tuple[float, float, float, float]] = []
+    points = [(x / span_x * width_px, y / span_y * height_px) for x, y in zip(xs, ys, strict=True)]
+    taken = [(px - r, px + r, py - r, py + r) for (px, py), r in zip(points, [s / 2 for s in sizes], strict=True)]
+
+    def covered(box: tuple[float, float, float, float]) -> float:
+        return sum(
+            max(0.0, min(box[1], o[1]) - max(box[0], o[0])) * max(0.0, min(box[3], o[3]) - max(box[2], o[2]))
+            for o in taken
+        )
+
     positions = []
-    for x, y, label in zip(xs, ys, labels, strict=True):
-        px, py, width = x / span_x, y / span_y, char_w * len(label)
-
-        def box(spot: tuple[str, float, float], px: float = px, py: float = py, width: float = width) -> tuple:
-            cx, cy = px + spot[1] * (width / 2 + pad_x), py + spot[2] * gap_y
-            return (cx - width / 2, cx + width / 2, cy - label_h / 2, cy + label_h / 2)
-
-        def covered(spot: tuple[str, float, float]) -> float:
-            a = box(spot)
-            return sum(
-                max(0.0, min(a[1], b[1]) - max(a[0], b[0])) * max(0.0, min(a[3], b[3]) - max(a[2], b[2]))
-                for b in placed
-            )
-
-        chosen = min(_LABEL_SPOTS, key=covered)  # the first free side, else the least covered one
-        placed.append(box(chosen))
-        positions.append(chosen[0])
+    for (px, py), label, size in zip(points, labels, sizes, strict=True):
+        half_w, half_h, radius = 7.5 * len(label) / 2, 7.0, size / 2
+        boxes = {}
+        for name, dx, dy in _LABEL_SPOTS:
+            cx = px + dx * (radius + 3 + half_w)
+            cy = py + dy * (radius + 3 + half_h)
+            boxes[name] = (cx - half_w, cx + half_w, cy - half_h, cy + half_h)
+        # Its own marker is in `taken` and touches no box of its own label.
+        chosen = min(boxes, key=lambda name: covered(boxes[name]))  # the first free side when there is one
+        taken.append(boxes[chosen])
+        positions.append(chosen)
     return positions
 
 
@@ -522,6 +520,7 @@ def engagement_matrix(matrix: pl.DataFrame) -> go.Figure:
         return empty_figure("No feature use in the 30 days ending this date")
     frame = matrix.filter(pl.col("adopters") > 0)
     biggest = max(float(frame["events"].max() or 1), 1.0)
+    sizes = [12 + 30 * (e / biggest) ** 0.5 for e in frame["events"]]
     fig = go.Figure(
         go.Scatter(
             x=frame["adoption"],
@@ -529,10 +528,13 @@ def engagement_matrix(matrix: pl.DataFrame) -> go.Figure:
             mode="markers+text",
             text=[plot_text(e, 24) for e in frame["event"]],
             textposition=label_positions(
-                frame["adoption"].to_list(), frame["frequency"].to_list(), [str(e)[:24] for e in frame["event"]]
+                frame["adoption"].to_list(),
+                frame["frequency"].to_list(),
+                [str(e)[:24] for e in frame["event"]],
+                sizes,
             ),
             marker={
-                "size": [12 + 30 * (e / biggest) ** 0.5 for e in frame["events"]],
+                "size": sizes,
                 "color": MAIN_COLOR,
                 "opacity": 0.7,
             },
