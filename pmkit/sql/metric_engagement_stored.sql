@@ -1,7 +1,7 @@
 -- metric_engagement.sql without a segment, for events that are activity, from the feature table
 -- kept at ingest (pmkit.metrics.feature_days) and kpi_daily: the adopters of the 30 days ending
--- $as_of are that day's row; days_used and events add up the days from $start to $as_of. Every
--- day with a MAU gets a row (event null when no listed event was done), as there.
+-- $as_of are that day's row; days_used and events add up the days from $start to $as_of. When
+-- $as_of has a MAU there is a row even if no listed event was done (event null), as there.
 WITH used AS (
     SELECT event, sum(users) AS days_used, sum(events) AS events FROM feature_days
     WHERE day BETWEEN $start AND $as_of AND (len($features::VARCHAR[]) = 0 OR list_contains($features::VARCHAR[], event))
