@@ -399,8 +399,7 @@ def _store_events(
             "WHERE f.first_time < u.first_time"
         ).fetchall()[0]
         if moved[0] is not None:
-            writer.changed_days.append(moved)
-            writer.first_days_moved = True
+            writer.moved_first_days.append(moved)
         writer.run("events_stage", tz=config.timezone)
         keys = con.sql("SELECT u.user_id, u.user_key FROM users AS u SEMI JOIN firsts AS f USING (user_id)").pl()
     batch = (

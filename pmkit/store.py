@@ -289,14 +289,15 @@ class Writer:
         self.version = version
         self.new_files: list[Path] = []
         # Days whose rollups this ingest changed (first, last), and whether it rebuilt them all:
-        # what the materialised metric series must recompute before publishing.
+        # what the kept tables and metric series must recompute before publishing.
         self.changed_days: list[tuple[dt.date, dt.date]] = []
+        # Old first days of known users a file moved earlier (first, last): those cohorts lost
+        # users, though no rollup row of those days changed.
+        self.moved_first_days: list[tuple[dt.date, dt.date]] = []
         # When the last loaded day moves (old last, new last): the days whose funnel attempts or
         # retention cohorts may now be complete, though no event on them changed.
         self.settled_days: list[tuple[dt.date, dt.date]] = []
         self.rebuilt = False
-        # A file moved known users' first day earlier: cohorts changed on every day they were active.
-        self.first_days_moved = False
         self.con.execute("SET TimeZone = 'UTC'")
 
     def ensure_schema(self) -> None:

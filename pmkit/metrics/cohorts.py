@@ -65,7 +65,8 @@ def refresh(writer: Writer) -> None:
     stale = writer.rebuilt or (not counted and not new_store)
     if stale:
         writer.run("cohort_last_active")
-    if stale or writer.first_days_moved or first is None:
+    # Moved first days change cohorts on every day their users were active: all are recounted.
+    if stale or writer.moved_first_days or first is None:
         # Rows of days no longer loaded (a time zone change shifts every day) go too.
         for table in TABLES:
             con.execute(f"DELETE FROM {table}")  # noqa: S608 - fixed names

@@ -273,7 +273,8 @@ def _window(
     ``settles``: the metric's days also change when the last loaded day moves."""
     if writer.rebuilt:
         return Period(first, last)
-    spans = writer.changed_days + (writer.settled_days if settles else [])
+    # A moved first day changes the cohort metrics of that day (retention, new users).
+    spans = writer.changed_days + writer.moved_first_days + (writer.settled_days if settles else [])
     if not spans:
         return None
     lo = min(r[0] for r in spans) - lookback
