@@ -252,8 +252,11 @@ class Reader:
         return self.con.sql(text, params=params or None).pl()
 
     def meta(self, key: str, default: str | None = None) -> str | None:
-        rows = self.con.sql("SELECT value FROM meta WHERE key = $key", params={"key": key}).fetchall()
-        return rows[0][0] if rows else default
+        # A published version's meta never changes: read once (a page's first workspace facts
+        # ask for seven keys, the kept tables' signatures included).
+        if "meta" not in self.memo:
+            self.memo["meta"] = dict(self.con.sql("SELECT key, value FROM meta").fetchall())
+        return self.memo["meta"].get(key, default)
 
 
 def create_events_view(
