@@ -428,10 +428,8 @@ def _store_events(
     counted = [pl.len().cast(pl.Int64).alias("events"), pl.col("revenue").fill_null(0.0).sum().alias("revenue")]
     batch_dims, batch_agg, batch_user_day, batch_counts = pl.collect_all(
         [
-            rows.group_by("day", "user_key", "event", *dims).agg(
-                *counted, pl.col("event_time").min().alias("first_time")
-            ),
-            rows.group_by("day", "user_key", "event").agg(*counted, pl.col("event_time").min().alias("first_time")),
+            rows.group_by("day", "user_key", "event", *dims).agg(*counted),
+            rows.group_by("day", "user_key", "event").agg(*counted),
             rows.group_by("day", "user_key").agg(*counted, is_active.any().alias("active")),
             value_counts.batch_counts(rows, dims),
         ]
@@ -449,7 +447,7 @@ def _store_events(
         "SELECT count(*) FROM user_event_day WHERE day BETWEEN $1 AND $2", [lo_day, hi_day]
     ).fetchall()[0][0]
     with (
-        _registered(con, batch_agg=batch_agg, batch_user_day=batch_user_day, batch_dims=batch_dims.drop("first_time")),
+        _registered(con, batch_agg=batch_agg, batch_user_day=batch_user_day, batch_dims=batch_dims),
         writer.unordered_inserts(),
     ):
         if existing:
@@ -537,7 +535,7 @@ def rebuild_rollups(writer: Writer, config: Config) -> None:
     )
     con.execute(
         "CREATE OR REPLACE TEMP TABLE batch_agg AS SELECT CAST(timezone($tz, timezone('UTC', event_time)) AS DATE) AS day, "
-        "user_key, event, count(*) AS events, coalesce(sum(revenue), 0) AS revenue, min(event_time) AS first_time "
+        "user_key, event, count(*) AS events, coalesce(sum(revenue), 0) AS revenue "
         "FROM read_parquet($files, union_by_name = true) GROUP BY ALL",
         {"tz": config.timezone, "files": files},
     )

@@ -301,6 +301,25 @@ def test_a_store_from_before_the_value_counts_gets_them_from_all_its_events(tmp_
     assert kept_counts(config.data_dir) == counted_from_events(config.data_dir)
 
 
+def test_a_store_with_user_event_days_first_times_loses_them_at_its_next_ingest(tmp_path: Path) -> None:
+    lines = sorted(random_events(600, 13, days=20))
+    whole = load_config(tmp_path / "whole")
+    ingest([write(tmp_path / "all.csv", HEADER + "".join(lines))], whole)
+    pieces = load_config(tmp_path / "pieces")
+    ingest([write(tmp_path / "a.csv", HEADER + "".join(lines[:400]))], pieces)
+    with Store(pieces.store_dir).writer() as writer:  # as an older pmkit left it
+        writer.con.execute("ALTER TABLE user_event_day ADD COLUMN first_time TIMESTAMP")
+        writer.con.execute("UPDATE user_event_day SET first_time = day")
+    # Both the merge into days already loaded and the insert of new ones write the table.
+    middle = lines[400][:10]
+    ingest([write(tmp_path / "b.csv", HEADER + "".join(x for x in lines[400:] if x[:10] == middle))], pieces)
+    ingest([write(tmp_path / "c.csv", HEADER + "".join(x for x in lines[400:] if x[:10] != middle))], pieces)
+    with Store(pieces.store_dir).reader() as reader:
+        columns = reader.frame("SELECT column_name FROM (DESCRIBE user_event_day)")["column_name"].to_list()
+    assert columns == ["day", "user_key", "event", "events", "revenue"]
+    assert_same_rollups(whole, pieces)
+
+
 def test_a_row_cut_short_in_the_middle_of_a_file_is_rejected_not_padded(tmp_path: Path) -> None:
     config = load_config(tmp_path / "ws")
     text = (
