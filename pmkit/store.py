@@ -116,7 +116,7 @@ class Store:
         lock = open(self.root / "writer.lock", "a+")  # noqa: SIM115 - held for the whole block
         try:
             fcntl.flock(lock, fcntl.LOCK_EX)
-            self._clean_leftovers()
+            self._remove_temp_files()
             base = self.current_version()
             new = base + 1
             tmp = self.root / f".v{new:06d}.duckdb.tmp"
@@ -131,6 +131,7 @@ class Store:
             writer = Writer(self, con, new)
             try:
                 writer.ensure_schema()
+                self._remove_unlisted_parquet(con)
                 yield writer
                 con.execute("CHECKPOINT")
                 con.close()
@@ -179,18 +180,15 @@ class Store:
         target._drop_old_versions(new)
         return new
 
-    def _clean_leftovers(self) -> None:
-        """Remove what a killed ingest left: temp version files and Parquet files that no
-        published version lists. Called with the writer lock held."""
+    def _remove_temp_files(self) -> None:
+        """Remove the unpublished version files a killed ingest left. Called with the writer lock held."""
         for tmp in self.root.glob(".v*.duckdb.tmp*"):
             tmp.unlink(missing_ok=True)
-        base = self.current_version()
-        if not base:
-            for parquet in self.events_dir.glob("*.parquet"):
-                parquet.unlink(missing_ok=True)
-            return
-        with Reader(self, base) as reader:
-            listed = set(reader.frame("SELECT path FROM batches")["path"].to_list())
+
+    def _remove_unlisted_parquet(self, con: duckdb.DuckDBPyConnection) -> None:
+        """Remove the Parquet files a killed ingest left: those the new version's copy of the current
+        one (``con``) does not list. Read from the copy, not a reader of its own (20 ms at 10M)."""
+        listed = {path for (path,) in con.execute("SELECT path FROM batches").fetchall()}
         for parquet in self.events_dir.glob("*.parquet"):
             if parquet.name not in listed:
                 parquet.unlink(missing_ok=True)
@@ -257,6 +255,16 @@ class Reader:
         if "meta" not in self.memo:
             self.memo["meta"] = dict(self.con.sql("SELECT key, value FROM meta").fetchall())
         return self.memo["meta"].get(key, default)
+
+
+def count_tables(source: Reader | Any, names: list[str]) -> int:
+    """How many of ``names`` are tables in ``source`` (a reader, or a writer seen as one)."""
+    # duckdb_tables(), not information_schema.tables: that view took 10 ms on a fresh connection.
+    found = source.frame(
+        "SELECT count(DISTINCT table_name) AS n FROM duckdb_tables() WHERE list_contains($names, table_name)",
+        names=names,
+    )
+    return int(found["n"].item())
 
 
 def create_events_view(

@@ -74,6 +74,22 @@ def test_leftovers_of_a_killed_writer_are_cleaned_by_the_next_one(tmp_path: Path
         assert reader.meta("value") == "b"
 
 
+def test_the_next_writer_keeps_the_parquet_files_the_store_lists(tmp_path: Path) -> None:
+    from pmkit.config import load_config
+    from pmkit.ingest import ingest
+
+    config = load_config(tmp_path / "ws")
+    csv = tmp_path / "a.csv"
+    csv.write_text("event_time,user_id,event\n2026-03-01T10:00:00Z,u1,login\n2026-03-02T10:00:00Z,u2,login\n")
+    ingest([csv], config)
+    store = Store(config.store_dir)
+    (store.events_dir / "f000042.parquet").write_bytes(b"orphan")
+    publish(store, "b")
+    assert sorted(p.name for p in store.events_dir.glob("*.parquet")) == ["f000001.parquet"]
+    with store.reader() as reader:
+        assert reader.frame("SELECT count(*) AS n FROM events")["n"].item() == 2
+
+
 @pytest.mark.parametrize("name", ["plan", "geo_country", "app_version2"])
 def test_safe_identifiers_are_quoted(name: str) -> None:
     assert quote_identifier(name) == f'"{name}"'

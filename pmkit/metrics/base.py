@@ -30,7 +30,7 @@ from typing import Any, Literal
 import polars as pl
 
 from pmkit.metrics import cohorts, feature_days
-from pmkit.store import Reader, quote_identifier, sql_text
+from pmkit.store import Reader, count_tables, quote_identifier, sql_text
 
 Grain = Literal["day", "week", "month", "period"]
 GRAINS: tuple[str, ...] = ("day", "week", "month", "period")
@@ -171,8 +171,7 @@ def _read_workspace(reader: Reader) -> Workspace:
 
 
 def _table_exists(reader: Reader, name: str) -> bool:
-    found = reader.frame("SELECT count(*) AS n FROM information_schema.tables WHERE table_name = $name", name=name)
-    return bool(found["n"].item())
+    return count_tables(reader, [name]) == 1
 
 
 def check_segment(segment: Segment | None, workspace: Workspace) -> Segment:

@@ -35,7 +35,7 @@ import polars as pl
 
 from pmkit.definitions import Definitions
 from pmkit.metrics.base import Period
-from pmkit.store import Writer, create_events_view
+from pmkit.store import Writer, count_tables, create_events_view
 
 TABLE = "metric_daily"
 FUNNEL_TABLE = "funnel_user_day"
@@ -135,11 +135,7 @@ def _kept_rows(reader: Any, columns: str, table: str, key: str, fingerprint_: st
 def _has_table(reader: Any) -> bool:
     memo = getattr(reader, "memo", {})
     if "metric_daily_exists" not in memo:
-        found = reader.frame(
-            "SELECT count(DISTINCT table_name) AS n FROM information_schema.tables WHERE list_contains($names, table_name)",
-            names=[TABLE, FUNNEL_TABLE],
-        )
-        memo["metric_daily_exists"] = found["n"].item() == 2
+        memo["metric_daily_exists"] = count_tables(reader, [TABLE, FUNNEL_TABLE]) == 2
     return memo["metric_daily_exists"]
 
 
