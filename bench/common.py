@@ -18,10 +18,17 @@ EVENTS = ["login", "view_dashboard", "create_report", "share_report", "export_pd
 
 
 def events_csv(
-    path: Path, rows: int, seed: int = 1, start: str = "2026-01-01", days: int = 180, users: int | None = None
+    path: Path,
+    rows: int,
+    seed: int = 1,
+    start: str = "2026-01-01",
+    days: int = 180,
+    users: int | None = None,
+    first_id: int = 0,
 ) -> Path:
     """A pmkit events CSV with realistic shapes: heavy-tailed users, a few dimensions, revenue
-    on upgrades. Written in 1M-row chunks so 10M rows fit in memory comfortably."""
+    on upgrades; event ids ``first_id`` onwards. Written in 1M-row chunks so 10M rows fit in
+    memory comfortably."""
     if path.exists():
         return path
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -39,7 +46,7 @@ def events_csv(
                     "event_time": (base + rng.integers(0, days * 86400, n).astype("timedelta64[s]")).astype(str),
                     "user_id": pl.Series(user).cast(pl.String),
                     "event": event,
-                    "event_id": pl.int_range(offset, offset + n, eager=True).cast(pl.String),
+                    "event_id": pl.int_range(first_id + offset, first_id + offset + n, eager=True).cast(pl.String),
                     "revenue": np.where(event == "upgrade", 49.0, np.nan),
                     "plan": rng.choice(["free", "pro", "enterprise"], n, p=[0.7, 0.25, 0.05]),
                     "country": rng.choice(["US", "DE", "GB", "FR", "IN", "BR"], n),
