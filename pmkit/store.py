@@ -36,6 +36,13 @@ SQL_DIR = Path(__file__).parent / "sql"
 VERSION_FILE = re.compile(r"^v(\d{6})\.duckdb$")
 PARQUET_FILE = re.compile(r"^f\d{6}\.parquet$")
 KEEP_VERSIONS = 3  # older versions are deleted; a reader that still has one open keeps its handle
+# Every COMPACT_EVERY-th version (and after a rebuild) DuckDB's checkpoint compacts the tables: it
+# drops deleted rows and merges the small row groups each load appends. Compacting at every load
+# rewrote whole row groups of the big rollups each time: a 10M store's checkpoint took 0.06-0.25 s
+# (0.13 s on average) against 0.035 s without. Skipped in between, the deleted rows of the kept
+# tables (the days a load recomputes) and the small row groups stay until the next compaction
+# (0.3 s after six loads): the same work done once, and the numbers read are the same either way.
+COMPACT_EVERY = 8
 _IDENTIFIER = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
 
 
@@ -130,9 +137,14 @@ class Store:
             con = duckdb.connect(str(tmp))
             writer = Writer(self, con, new)
             try:
+                if new % COMPACT_EVERY:
+                    # Also for the checkpoints DuckDB makes on its own while a big file loads.
+                    con.execute("SET max_vacuum_tasks = 0")
                 writer.ensure_schema()
                 self._remove_unlisted_parquet(con)
                 yield writer
+                if writer.rebuilt:  # every rollup row was deleted and written again
+                    con.execute("RESET max_vacuum_tasks")
                 con.execute("CHECKPOINT")
                 con.close()
                 if early is not None:

@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from pmkit.store import KEEP_VERSIONS, Store, quote_identifier
+from pmkit.store import COMPACT_EVERY, KEEP_VERSIONS, Store, quote_identifier
 
 
 def publish(store: Store, value: str) -> None:
@@ -88,6 +88,45 @@ def test_the_next_writer_keeps_the_parquet_files_the_store_lists(tmp_path: Path)
     assert sorted(p.name for p in store.events_dir.glob("*.parquet")) == ["f000001.parquet"]
     with store.reader() as reader:
         assert reader.frame("SELECT count(*) AS n FROM events")["n"].item() == 2
+
+
+def stored_and_live_rows(store: Store) -> tuple[int, int]:
+    with store.reader() as reader:
+        stored = reader.frame(
+            "SELECT sum(count) AS n FROM pragma_storage_info('t') WHERE column_id = 0 AND segment_type <> 'VALIDITY'"
+        )
+        live = reader.frame("SELECT count(*) AS n FROM t")
+    return int(stored["n"].item()), int(live["n"].item())
+
+
+def a_store_with_a_table_t(tmp_path: Path) -> Store:
+    store = Store(tmp_path / "store")
+    with store.writer() as writer:  # three row groups
+        writer.con.execute("CREATE TABLE t AS SELECT range AS i FROM range(300000)")
+    return store
+
+
+def test_deleted_rows_stay_in_the_file_until_every_compact_every_th_version(tmp_path: Path) -> None:
+    store = a_store_with_a_table_t(tmp_path)
+    for version in range(2, COMPACT_EVERY):
+        with store.writer() as writer:  # each version deletes rows, like a load's recomputed days
+            writer.con.execute("DELETE FROM t WHERE i % 10 = $n", {"n": version})
+        stored, live = stored_and_live_rows(store)
+        assert stored == 300000 > live
+    with store.writer() as writer:
+        writer.con.execute("DELETE FROM t WHERE i % 10 = 8")
+    assert store.current_version() == COMPACT_EVERY
+    assert stored_and_live_rows(store) == (90000, 90000)
+
+
+def test_a_rebuild_compacts_at_once(tmp_path: Path) -> None:
+    store = a_store_with_a_table_t(tmp_path)
+    with store.writer() as writer:
+        # Over half of each row group deleted: DuckDB merges row groups only then.
+        writer.con.execute("DELETE FROM t WHERE i % 10 < 6")
+        writer.rebuilt = True
+    assert store.current_version() % COMPACT_EVERY
+    assert stored_and_live_rows(store) == (120000, 120000)
 
 
 @pytest.mark.parametrize("name", ["plan", "geo_country", "app_version2"])
