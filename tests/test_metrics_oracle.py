@@ -677,3 +677,41 @@ def test_nps_and_csat_match(reader):
             FROM ({answers}) WHERE scale = 'csat' GROUP BY day ORDER BY day"""
     )
     assert_frame_equal(metrics.csat(reader, period, "month"), csat)
+
+
+def test_daily_kpis_kept_a_day_at_a_time_match_the_oracle(tmp_path, workspace_factory, monkeypatch):
+    """The daily export: each day's file alone sets that day's KPIs from each user's last active
+    day (kpi_last_day.sql); a second file for the last day and a late one for an older day too."""
+    from conftest import generate_events
+
+    from pmkit.store import Store, Writer
+
+    ran: list[str] = []
+    run = Writer.run
+    monkeypatch.setattr(Writer, "run", lambda self, name, *a, **k: (ran.append(name), run(self, name, *a, **k))[1])
+    ws = workspace_factory(tmp_path / "ws")
+    ws.configure(timezone=GENERATED_TIMEZONE, active_events=GENERATED_ACTIVE)
+    events = generate_events(800, seed=5, days=70).with_columns(
+        pl.col("event_time").dt.replace_time_zone("UTC").dt.convert_time_zone(GENERATED_TIMEZONE).dt.date().alias("d")
+    )
+    days = sorted(events["d"].unique())
+    bulk, daily, late = days[:-12], days[-12:], days[-40]
+    ws.load_frame(events.filter(pl.col("d").is_in(bulk) & (pl.col("d") != late)).drop("d"))
+    with Store(ws.config.store_dir).writer() as writer:  # as a pmkit from before last_active left it
+        writer.con.execute("UPDATE users SET last_active = NULL")
+        writer.con.execute("DELETE FROM meta WHERE key = $1", [metrics.cohorts.META])
+    ran.clear()
+    for day in daily:
+        today = events.filter(pl.col("d") == day).drop("d")
+        ws.load_frame(today.head(today.height // 2))
+        # Not in the older store's first load, whose users' last active days are unknown.
+        assert ran.count("kpi_last_day") == (day != daily[0]), day
+        ran.clear()
+        ws.load_frame(today.tail(today.height - today.height // 2))  # the last day again
+        assert ran.count("kpi_last_day") == 1, day
+        ran.clear()
+    ws.load_frame(events.filter(pl.col("d") == late).drop("d"))  # an older day: the 30 after it change
+    assert "kpi_last_day" not in ran
+    reader = ws.reader()
+    period = Period(days[0], days[-1])
+    assert_frame_equal(metrics.daily_kpis(reader, period), expected_daily_kpis(reader, days[0], days[-1]))
