@@ -14,7 +14,7 @@ import csv
 import datetime as dt
 import itertools
 import json
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -186,6 +186,13 @@ def generate_events(
         pl.col("revenue").fill_nan(None),
         pl.when(pl.col("country") == "").then(None).otherwise(pl.col("country")).alias("country"),
     )
+
+
+@pytest.fixture(scope="session")
+def events_generator() -> Callable[..., pl.DataFrame]:
+    """``generate_events``, for tests that load generated events their own way (test modules
+    cannot import it from ``conftest``: tests/browser has a conftest of its own)."""
+    return generate_events
 
 
 def generate_feedback(answers: int, seed: int) -> list[tuple[str, str, int, str]]:

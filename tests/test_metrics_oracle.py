@@ -679,11 +679,9 @@ def test_nps_and_csat_match(reader):
     assert_frame_equal(metrics.csat(reader, period, "month"), csat)
 
 
-def test_daily_kpis_kept_a_day_at_a_time_match_the_oracle(tmp_path, workspace_factory, monkeypatch):
+def test_daily_kpis_kept_a_day_at_a_time_match_the_oracle(tmp_path, workspace_factory, events_generator, monkeypatch):
     """The daily export: each day's file alone sets that day's KPIs from each user's last active
     day (kpi_last_day.sql); a second file for the last day and a late one for an older day too."""
-    from conftest import generate_events
-
     from pmkit.store import Store, Writer
 
     ran: list[str] = []
@@ -691,7 +689,7 @@ def test_daily_kpis_kept_a_day_at_a_time_match_the_oracle(tmp_path, workspace_fa
     monkeypatch.setattr(Writer, "run", lambda self, name, *a, **k: (ran.append(name), run(self, name, *a, **k))[1])
     ws = workspace_factory(tmp_path / "ws")
     ws.configure(timezone=GENERATED_TIMEZONE, active_events=GENERATED_ACTIVE)
-    events = generate_events(800, seed=5, days=70).with_columns(
+    events = events_generator(800, seed=5, days=70).with_columns(
         pl.col("event_time").dt.replace_time_zone("UTC").dt.convert_time_zone(GENERATED_TIMEZONE).dt.date().alias("d")
     )
     days = sorted(events["d"].unique())
