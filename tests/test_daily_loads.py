@@ -12,27 +12,17 @@ import pytest
 from polars.testing import assert_frame_equal
 
 from pmkit.config import load_config
+from pmkit.demo import DEMO_METRICS_TOML
 from pmkit.ingest import ingest
 from pmkit.store import COMPACT_EVERY, Store
 
 TIMEZONE = "America/New_York"
+# The demo's metrics: a funnel, a count, unique users and a weekly retention, kept per day.
 SETTINGS = f"""[workspace]
 timezone = "{TIMEZONE}"
 active_events = ["login", "view_dashboard", "create_report", "share_report", "purchase"]
 
-[metrics.activation]
-name = "Activation"
-type = "funnel"
-steps = ["signup", "create_report"]
-window_days = 7
-format = "percent"
-
-[metrics.week1]
-name = "Week-1 retention"
-type = "retention"
-week = 1
-format = "percent"
-"""
+{DEMO_METRICS_TOML}"""
 # Each table with users by their id: keys are given in the order users arrive, which differs.
 TABLES = {
     "kpi_daily": "SELECT * FROM kpi_daily ORDER BY day",
