@@ -394,9 +394,8 @@ _warmed_guard = threading.Lock()
 
 def warm_up(cfg: Config) -> threading.Thread | None:
     """Once per store version and settings in this server process, compute the executive
-    summary's opening results in a background thread (``dashboard.warm_summary``), and import
-    what its first table needs: the first viewer after a start or an ingest then reads them from
-    the cache instead of waiting.
+    summary's opening results in a background thread (``dashboard.warm_summary``): the first
+    viewer after a start or an ingest then reads them from the cache instead of waiting.
     Returns the thread it started (None when this version is already warm)."""
     key = (str(cfg.data_dir), store_version(cfg), dashboard.settings_key(cfg))
     with _warmed_guard:
@@ -413,9 +412,6 @@ def _warm(cfg: Config) -> None:
         dashboard.warm_summary(_page_cache, cfg)
     except Exception:  # noqa: BLE001 - a warm-up must never take the server down; pages compute anyway
         logging.getLogger("pmkit").warning("warming the summary's results failed", exc_info=True)
-    # st.dataframe imports pandas for the first table a server shows: 0.5 s of the summary's first
-    # render after sign-in at 10M events (sampled with py-spy), paid here while the viewer signs in.
-    import pandas  # noqa: F401, PLC0415
 
 
 def compute(cfg: Config, name: str, **kwargs: Any) -> Any:

@@ -285,24 +285,6 @@ def test_a_segment_filter_changes_the_numbers(monkeypatch, demo_data):
     assert any("plan is enterprise" in unescape(c) for c in texts(at.caption))
 
 
-def test_the_warm_up_imports_what_the_first_table_needs(tmp_path):
-    """st.dataframe imports pandas on a server's first table: the warm-up does it beforehand."""
-    import subprocess
-    import sys
-
-    data = build_demo_workspace(tmp_path / "ws")
-    script = (
-        "import sys\n"
-        "from pmkit import ui\n"
-        "from pmkit.config import load_config\n"
-        "before = 'pandas' in sys.modules\n"
-        f"ui.warm_up(load_config({str(data)!r})).join(timeout=120)\n"
-        "print(before, 'pandas' in sys.modules)\n"
-    )
-    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True, timeout=180)
-    assert done.stdout.split() == ["False", "True"]
-
-
 def test_after_the_warm_up_the_summary_opens_from_the_cache(monkeypatch, tmp_path):
     """A server that sees a new store version computes the summary's opening results in the
     background; the first viewer's render then computes nothing itself."""
