@@ -21,6 +21,13 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlencode, urlparse
 
+# pandas is imported here, before any page runs, though pmkit does not use it. st.dataframe
+# imports it on a server's first table; plotly's figure code reads sys.modules["pandas"] without
+# importing it, so a chart built in one session while another session's thread was still
+# importing pandas saw a half-built module and raised (AttributeError: partially initialized
+# module 'pandas' has no attribute 'Series'). Imported with this module, it is complete before
+# any session's script gets past `from pmkit import ui`.
+import pandas  # noqa: F401
 import plotly.graph_objects as go
 import polars as pl
 import streamlit as st

@@ -285,6 +285,17 @@ def test_a_segment_filter_changes_the_numbers(monkeypatch, demo_data):
     assert any("plan is enterprise" in unescape(c) for c in texts(at.caption))
 
 
+def test_pandas_is_whole_before_any_page_builds_a_chart():
+    """Importing pmkit.ui imports pandas: plotly reads sys.modules["pandas"] without importing it,
+    and a first import in another session's thread would show it a half-built module."""
+    import subprocess
+    import sys
+
+    script = "import sys\nfrom pmkit import ui\nprint(hasattr(sys.modules.get('pandas'), 'Series'))\n"
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True, timeout=120)
+    assert done.stdout.split() == ["True"]
+
+
 def test_after_the_warm_up_the_summary_opens_from_the_cache(monkeypatch, tmp_path):
     """A server that sees a new store version computes the summary's opening results in the
     background; the first viewer's render then computes nothing itself."""
