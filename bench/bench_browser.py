@@ -11,7 +11,9 @@ with a password login, as in bench_load; the browser is Debian's chromium, headl
   script has finished (``data-test-script-state='notRunning'``) and every chart and table on it is
   drawn: the first animation frame from which the page no longer changes (checked for 5 s, not
   timed). A second viewer then signs in to the same server and is timed the same way, with the
-  server's cache warm. Goal: under 3 s.
+  server's cache warm. Goal: under 3 s. Also reported: the time from opening the page to the same
+  moment, with the password typed at once, since the sign-in page loads the chart code while a
+  person types (``pmkit.ui.load_chart_code``): that work is before the click, not gone.
 - Memory: one fresh server, ``--sessions`` concurrent sessions each visiting every read-only page
   (bench/load.py), no ingest. The resident memory of the server process and its children is
   sampled every 0.2 s from /proc. Reported: after startup (before any session), the peak, and one
@@ -97,6 +99,7 @@ class Render:
     sign_in_s: float  # navigation to the sign-in form, ready to type in
     summary_s: float  # click on "Sign in" to the summary finished and drawn
     script_s: float  # click on "Sign in" to the summary's script finished (charts may still be drawing)
+    opened_s: float  # navigation to the summary finished and drawn, the password typed at once
     drawn: str  # the final page, e.g. "Executive summary: 9 metrics, 9 sparklines drawn, ..."
     errors: list[str] = field(default_factory=list)
 
@@ -139,6 +142,7 @@ def time_summary(browser: object, url: str) -> Render:
             sign_in_s=sign_in,
             summary_s=(finished_at(log) - clicked) / 1000,
             script_s=(script - clicked) / 1000,
+            opened_s=finished_at(log) / 1000,  # the page's clock starts at its navigation
             drawn=content.split(": ", 1)[1],
             errors=[e.splitlines()[0][:200] for e in errors],
         )
@@ -246,8 +250,9 @@ def render_rows(label: str, renders: list[Render]) -> str:
     times = [r.summary_s for r in renders]
     median = statistics.median(times)
     script = statistics.median(r.script_s for r in renders)
+    opened = statistics.median(r.opened_s for r in renders)
     return (
-        f"| {label} | {len(times)} | {min(times):.2f} | {median:.2f} | {max(times):.2f} | {script:.2f} | "
+        f"| {label} | {len(times)} | {min(times):.2f} | {median:.2f} | {max(times):.2f} | {script:.2f} | {opened:.2f} | "
         f"median {verdict(median, RENDER_GOAL_S)}, max {verdict(max(times), RENDER_GOAL_S)} |"
     )
 
@@ -284,13 +289,17 @@ def main() -> None:
             '**Executive summary, first full render.** Time from the click on "Sign in" until the summary\'s '
             f"script has finished and every chart and table on it is drawn ({cold[0].drawn}); "
             '"of which script": until the script had finished, with charts still to draw. '
+            '"From opening the page": from the navigation to the same moment, the e-mail and password '
+            "filled in at once: the sign-in page loads the chart code while a person would type "
+            "(pmkit.ui.load_chart_code), and this column keeps the time that takes in sight. "
             "Cold: a fresh `streamlit run` per run, nothing cached in the process, one browser session. "
             "Warm: a second viewer on the same server right after. Each viewer is a new browser context "
             "(empty browser cache, as on a first visit). "
             f"Goal: under {RENDER_GOAL_S:g} s.",
             "",
-            f"| render | runs | min s | median s | max s | of which script, median s | goal < {RENDER_GOAL_S:g} s |",
-            "|---|---|---|---|---|---|---|",
+            f"| render | runs | min s | median s | max s | of which script, median s | "
+            f"from opening the page, median s | goal < {RENDER_GOAL_S:g} s |",
+            "|---|---|---|---|---|---|---|---|",
             render_rows("cold (first viewer of a fresh server)", cold),
             render_rows("warm (second viewer, server cache warm)", warm),
             "",

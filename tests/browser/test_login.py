@@ -197,6 +197,46 @@ def test_password_login_refuses_a_wrong_password_admits_the_right_one_and_logs_o
         server.stop()
 
 
+CHART_CODE = ("PlotlyChart.", "embed.", "DataFrame.")  # the bundles of Plotly, Vega (sparklines) and tables
+
+
+def test_the_sign_in_page_loads_the_chart_code_out_of_sight(
+    browser: object, demo_workspace: Path, tmp_path: Path
+) -> None:
+    """While the password is typed, the browser loads the code that draws charts and tables, in
+    a container nobody sees: after "Sign in", the summary's charts fetch no code."""
+    server = password_server(demo_workspace, tmp_path)
+    try:
+        page = browser.new_page()
+        requested: list[str] = []
+        page.on("request", lambda request: requested.append(request.url))
+        page.goto(server.url)
+        wait_for_app(page)
+        hidden = page.locator(".st-key-pmkit-chart-code")
+        for drawn in ("[data-testid='stPlotlyChart'] .main-svg", "svg.marks", "[data-testid='stDataFrame'] canvas"):
+            hidden.locator(drawn).first.wait_for(state="attached", timeout=30_000)
+        for element in ("stPlotlyChart", "stMetric", "stDataFrame"):
+            assert page.locator(f"[data-testid='{element}']").count() == 1
+            assert not page.locator(f"[data-testid='{element}']").is_visible()
+        assert hidden.bounding_box()["height"] <= 1
+        assert page.get_by_role("button", name="Sign in").is_visible()
+        assert [name for name in CHART_CODE if any(name in url for url in requested)] == list(CHART_CODE)
+
+        signed_in_at = len(requested)
+        sign_in(page, "ceo@example.com", PASSWORD)
+        page.get_by_role("heading", name="Executive summary").wait_for(timeout=30_000)
+        wait_for_app(page)
+        summary = page.locator("[data-testid='stMain']")
+        for drawn in ("[data-testid='stPlotlyChart'] .main-svg", "svg.marks", "[data-testid='stDataFrame'] canvas"):
+            summary.locator(drawn).first.wait_for(timeout=30_000)
+        assert page.locator(".st-key-pmkit-chart-code").count() == 0
+        assert [url for url in requested[signed_in_at:] if any(name in url for name in CHART_CODE)] == []
+        assert_no_exception(page)
+        page.close()
+    finally:
+        server.stop()
+
+
 def test_read_only_mode_without_a_login_configured_shows_no_data(
     browser: object, demo_workspace: Path, tmp_path: Path
 ) -> None:

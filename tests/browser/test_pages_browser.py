@@ -164,7 +164,15 @@ def test_hosted_mode_asks_for_a_password_first(browser, demo_workspace, tmp_path
     try:
         open_path(tab, read_only, "kpis?metric=mau")
         assert tab.locator("h1").first.inner_text() == "pmkit"
-        assert tab.locator(".js-plotly-plot").count() == 0 and tab.locator("[data-testid='stMetric']").count() == 0
+        # No chart or metric in sight; the only ones on the page are the empty ones that load the
+        # chart code out of sight (ui.load_chart_code), none holding the workspace's numbers.
+        assert tab.locator(".js-plotly-plot:visible, [data-testid='stMetric']:visible").count() == 0
+        hidden = tab.locator(".st-key-pmkit-chart-code")
+        assert tab.locator(".js-plotly-plot").count() == hidden.locator(".js-plotly-plot").count() == 1
+        assert (
+            tab.locator("[data-testid='stMetric']").count() == hidden.locator("[data-testid='stMetric']").count() == 1
+        )
+        assert hidden.locator("[data-testid='stMetricValue']").text_content() == "0"
         full_page_screenshot(tab, "hosted-sign-in")
         tab.get_by_label("E-mail or user name").fill("ceo@example.com")
         tab.get_by_label("Password", exact=True).fill("wrong")
