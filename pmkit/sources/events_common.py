@@ -378,9 +378,9 @@ def clean_texts(frame: pl.DataFrame) -> pl.DataFrame:
         if any(dtype != pl.String for dtype in frame.dtypes)
         else frame
     )
-    # ' u_1' typed in a spreadsheet. Every cell is stripped, then the empty ones become null, in
-    # two passes: on 10M rows of six text columns that is 0.6 s against 0.8-1.0 s for first
-    # checking which columns hold a padded cell and stripping only those.
+    # ' u_1' typed in a spreadsheet. Every cell is stripped, then the empty ones become null.
+    # First finding which columns hold a padded cell costs a strip itself, and was no faster:
+    # 0.75-1.10 s against 0.75-0.88 s for this on 10M rows of six text columns (six runs each).
     stripped = text.select(pl.all().str.strip_chars())
     return stripped.select(pl.when(pl.all().str.len_bytes() > 0).then(pl.all()).name.keep())
 
