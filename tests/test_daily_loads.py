@@ -11,18 +11,11 @@ import polars as pl
 import pytest
 from polars.testing import assert_frame_equal
 
-from pmkit.config import load_config
 from pmkit.demo import DEMO_METRICS_TOML
-from pmkit.ingest import ingest
 from pmkit.store import COMPACT_EVERY, Store
 
 TIMEZONE = "America/New_York"
-# The demo's metrics: a funnel, a count, unique users and a weekly retention, kept per day.
-SETTINGS = f"""[workspace]
-timezone = "{TIMEZONE}"
-active_events = ["login", "view_dashboard", "create_report", "share_report", "purchase"]
-
-{DEMO_METRICS_TOML}"""
+ACTIVE_EVENTS = ("login", "view_dashboard", "create_report", "share_report", "purchase")
 # Each table with users by their id: keys are given in the order users arrive, which differs.
 TABLES = {
     "kpi_daily": "SELECT * FROM kpi_daily ORDER BY day",
@@ -42,53 +35,48 @@ TABLES = {
 }
 
 
-def load(root: Path, frame: pl.DataFrame, name: str) -> None:
-    path = root / "files" / f"{name}.csv"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    frame.drop("day").with_columns(
-        pl.col("event_time").dt.convert_time_zone("UTC").dt.strftime("%Y-%m-%dT%H:%M:%S%.6fZ")
-    ).write_csv(path)
-    results = ingest([path], load_config(root))
-    assert [r.status for r in results] == ["loaded"], [r.messages() for r in results]
-
-
-def workspace(root: Path) -> Path:
-    root.mkdir(parents=True)
-    (root / "pmkit.toml").write_text(SETTINGS, encoding="utf-8")
-    return root
+def workspace(factory: type, root: Path) -> object:
+    """A conftest ``Workspace`` with the demo's metrics: a funnel, a count, unique users and a
+    weekly retention, kept per day."""
+    ws = factory(root)
+    ws.configure(timezone=TIMEZONE, active_events=ACTIVE_EVENTS, metrics=DEMO_METRICS_TOML)
+    return ws
 
 
 @pytest.mark.parametrize("seed", [1, 2])
-def test_a_store_fed_day_by_day_equals_one_load_of_everything(tmp_path, events_generator, seed):
+def test_a_store_fed_day_by_day_equals_one_load_of_everything(tmp_path, workspace_factory, events_generator, seed):
     rng = random.Random(seed)
     events = events_generator(600, seed=seed, days=75).with_columns(
-        pl.col("event_time").dt.replace_time_zone("UTC").dt.convert_time_zone(TIMEZONE),
         pl.int_range(pl.len()).cast(pl.String).alias("event_id"),  # repeated exports are recognised
+        pl.col("event_time").dt.replace_time_zone("UTC").dt.convert_time_zone(TIMEZONE).dt.date().alias("day"),
     )
-    events = events.with_columns(pl.col("event_time").dt.date().alias("day"))
     days = sorted(events["day"].unique())
-    whole = workspace(tmp_path / "whole")
-    load(whole, events, "everything")
 
-    pieces = workspace(tmp_path / "pieces")
+    def load(ws: object, frame: pl.DataFrame) -> None:
+        ws.load_frame(frame.drop("day"))
+
+    whole = workspace(workspace_factory, tmp_path / "whole")
+    load(whole, events)
+
+    pieces = workspace(workspace_factory, tmp_path / "pieces")
     bulk, daily = days[:-25], days[-25:]
     late = rng.sample(bulk, 3)
-    load(pieces, events.filter(pl.col("day").is_in(bulk) & ~pl.col("day").is_in(late)), "bulk")
+    load(pieces, events.filter(pl.col("day").is_in(bulk) & ~pl.col("day").is_in(late)))
     for index, day in enumerate(daily):
         today = events.filter(pl.col("day") == day)
         parts = rng.randrange(1, 3)
         for part in range(parts):  # one or two files for the day
-            load(pieces, today.filter(pl.int_range(pl.len()) % parts == part), f"{day}-{part}")
+            load(pieces, today.filter(pl.int_range(pl.len()) % parts == part))
         if rng.random() < 0.2:  # part of the day's export again
-            load(pieces, today.sample(fraction=0.3, seed=index), f"{day}-again")
+            load(pieces, today.sample(fraction=0.3, seed=index))
         if late and rng.random() < 0.25:  # a day from weeks ago arrives
             old = late.pop()
-            load(pieces, events.filter(pl.col("day") == old), f"{old}-late")
+            load(pieces, events.filter(pl.col("day") == old))
     for old in late:
-        load(pieces, events.filter(pl.col("day") == old), f"{old}-late")
-    assert Store(pieces / "store").current_version() > 4 * COMPACT_EVERY
+        load(pieces, events.filter(pl.col("day") == old))
+    assert Store(pieces.config.store_dir).current_version() > 4 * COMPACT_EVERY
 
-    with Store(whole / "store").reader() as expected, Store(pieces / "store").reader() as actual:
+    with Store(whole.config.store_dir).reader() as expected, Store(pieces.config.store_dir).reader() as actual:
         for name, query in TABLES.items():
             left, right = expected.frame(query), actual.frame(query)
             assert left.height, name
