@@ -33,7 +33,7 @@ from pmkit.definitions import DefinitionError, Definitions, MetricDefinition, lo
 from pmkit.formatting import format_change, format_date, format_days, format_percent, format_value
 from pmkit.metrics import Period, Segment
 from pmkit.metrics.base import Fragment, run
-from pmkit.store import Reader, Store, quote_identifier
+from pmkit.store import Memo, Reader, Store, quote_identifier
 
 # Metrics whose bucket value is a mean, share or ratio: a per-day target applies to any grain.
 # Sums (count, events, revenue, ...) grow with the bucket, so a per-day target only fits days.
@@ -1102,11 +1102,34 @@ class PageCache:
     (nothing in pmkit changes them in place).
     """
 
+    # Each computation opens its own reader; the readers of one store version and settings share
+    # a memo, so the series one result computed are not computed again for the next (the summary's
+    # cold results at 10M events: 1.3-1.6 s with a memo per reader, 1.0-1.2 s shared). Kept for
+    # the newest MEMO_VERSIONS (version, settings), up to MEMO_BYTES of frames each.
+    MEMO_VERSIONS = 2
+    MEMO_BYTES = 64 << 20
+
     def __init__(self, max_entries: int = 512) -> None:
         self.max_entries = max_entries
         self._results: OrderedDict[Any, Any] = OrderedDict()
         self._locks: dict[Any, threading.Lock] = {}
+        self._memos: OrderedDict[Any, Memo] = OrderedDict()
         self._guard = threading.Lock()
+
+    def _reader(self, config: Config) -> Reader:
+        """A reader of the current version with the memo shared by that version's readers (chosen
+        by the version the reader opened: an ingest may publish one between the two)."""
+        reader = Store(config.store_dir).reader()
+        key = (str(config.data_dir), reader.version, settings_key(config))
+        with self._guard:
+            memo = self._memos.get(key)
+            if memo is None:
+                memo = self._memos[key] = Memo(self.MEMO_BYTES)
+                while len(self._memos) > self.MEMO_VERSIONS:
+                    self._memos.popitem(last=False)
+            self._memos.move_to_end(key)
+        reader.memo = memo
+        return reader
 
     def _key(self, config: Config, name: str, kwargs: dict[str, Any]) -> tuple[Any, ...]:
         version = Store(config.store_dir).current_version()
@@ -1122,12 +1145,11 @@ class PageCache:
 
     def compute(self, config: Config, name: str, **kwargs: Any) -> Any:
         """``PAGE_MODELS[name](reader, config, **kwargs)`` on the current store version."""
-        store = Store(config.store_dir)
         key = self._key(config, name, kwargs)
         try:
             hash(key)
         except TypeError:  # an unhashable argument: no caching, just compute
-            with store.reader() as reader:
+            with self._reader(config) as reader:
                 return PAGE_MODELS[name](reader, config, **kwargs)
         with self._guard:
             lock = self._locks.setdefault(key, threading.Lock())
@@ -1136,7 +1158,7 @@ class PageCache:
                 if key in self._results:
                     self._results.move_to_end(key)
                     return _handed_out(self._results[key])
-            with store.reader() as reader:
+            with self._reader(config) as reader:
                 result = PAGE_MODELS[name](reader, config, **kwargs)
             with self._guard:
                 self._results[key] = result
@@ -1150,6 +1172,7 @@ class PageCache:
     def clear(self) -> None:
         with self._guard:
             self._results.clear()
+            self._memos.clear()
 
 
 def _handed_out(result: Any) -> Any:

@@ -213,6 +213,30 @@ class Store:
                 Path(f"{path}.wal").unlink(missing_ok=True)
 
 
+class Memo(dict):
+    """A reader's memo that outlives the reader: results of one store version (workspace facts,
+    metric series, funnel rows), shared by the readers of that version. Beyond ``max_bytes`` of
+    frames the oldest entries go. Safe to share between threads when read with ``get`` (an entry
+    can go at any time) and written by assignment (the same result computed twice is harmless)."""
+
+    def __init__(self, max_bytes: int) -> None:
+        super().__init__()
+        self.max_bytes = max_bytes
+        self._bytes = 0
+        self._guard = threading.Lock()
+
+    def __setitem__(self, key: Any, value: Any) -> None:
+        size = value.estimated_size() if isinstance(value, pl.DataFrame) else 0
+        with self._guard:
+            old = self.pop(key, None)
+            self._bytes -= old.estimated_size() if isinstance(old, pl.DataFrame) else 0
+            while self and self._bytes + size > self.max_bytes:
+                gone = self.pop(next(iter(self)))
+                self._bytes -= gone.estimated_size() if isinstance(gone, pl.DataFrame) else 0
+            super().__setitem__(key, value)
+            self._bytes += size
+
+
 class Reader:
     """A read-only connection to one published version; ``events`` is a view over its Parquet
     files. Cheap to open; close it (or use ``with``) when done."""
@@ -222,6 +246,7 @@ class Reader:
         self.version = version
         # Results that cannot change while this version is open (workspace facts, metric
         # series), kept for this reader's life: one page asks for the same series many times.
+        # A caller that opens many readers of the version can give them one Memo instead.
         self.memo: dict[Any, Any] = {}
         self.con = duckdb.connect(":memory:")
         self.con.execute("SET TimeZone = 'UTC'")
@@ -264,9 +289,10 @@ class Reader:
     def meta(self, key: str, default: str | None = None) -> str | None:
         # A published version's meta never changes: read once (a page's first workspace facts
         # ask for seven keys, the kept tables' signatures included).
-        if "meta" not in self.memo:
-            self.memo["meta"] = dict(self.con.sql("SELECT key, value FROM meta").fetchall())
-        return self.memo["meta"].get(key, default)
+        meta = self.memo.get("meta")
+        if meta is None:
+            meta = self.memo["meta"] = dict(self.con.sql("SELECT key, value FROM meta").fetchall())
+        return meta.get(key, default)
 
 
 def count_tables(source: Reader | Any, names: list[str]) -> int:

@@ -77,9 +77,10 @@ def read(reader: Any, column: str, limit: int | None = None) -> pl.DataFrame | N
     """value, events of one column (``event`` or a dimension), most events first; None when the
     store has no complete table yet."""
     memo = getattr(reader, "memo", {})
-    if "value_counts_ready" not in memo:
-        memo["value_counts_ready"] = reader.meta(META) == "1"
-    if not memo["value_counts_ready"]:
+    ready = memo.get("value_counts_ready")
+    if ready is None:
+        ready = memo["value_counts_ready"] = reader.meta(META) == "1"
+    if not ready:
         return None
     return reader.frame(
         f"SELECT value, events FROM {TABLE} WHERE column_name = $column ORDER BY events DESC, value "  # noqa: S608

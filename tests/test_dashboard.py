@@ -3,6 +3,7 @@ each number equals the engine's (or the hand count), and each sentence says what
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from pathlib import Path
 
@@ -12,8 +13,9 @@ import pytest
 from pmkit import dashboard, metrics
 from pmkit.config import load_config
 from pmkit.definitions import MetricDefinition, load_definitions
+from pmkit.ingest import ingest
 from pmkit.metrics import Period, Segment
-from pmkit.store import Store
+from pmkit.store import Memo, Store
 from tests.known_workspace import (
     FIRST_DAY,
     HOSTILE_COMMENT,
@@ -281,3 +283,96 @@ def test_empty_workspace_models_do_not_raise(tmp_path: Path):
         assert dashboard.impact_results(reader, config).height == 0
         assert dashboard.coverage(reader, config).height == 0
         assert dashboard.event_names(reader, config) == []
+
+
+# --- the page cache: one memo per store version --------------------------------------------------
+
+
+def _same(got: object, want: object) -> bool:
+    """Results compared field by field, frames by their values."""
+    if isinstance(want, pl.DataFrame):
+        return isinstance(got, pl.DataFrame) and got.equals(want)
+    if isinstance(want, list | tuple):
+        return type(got) is type(want) and len(got) == len(want) and all(map(_same, got, want))
+    if isinstance(want, dict):
+        return isinstance(got, dict) and got.keys() == want.keys() and all(_same(got[k], want[k]) for k in want)
+    if dataclasses.is_dataclass(want):
+        return type(got) is type(want) and all(
+            _same(getattr(got, f.name), getattr(want, f.name)) for f in dataclasses.fields(want)
+        )
+    return got == want
+
+
+def _summary_results(compute, config) -> list[tuple[str, object]]:
+    facts = compute("facts")
+    period = dashboard.default_period(facts)
+    return [("facts", facts), *((name, compute(name, **kw)) for name, kw in dashboard.summary_requests(facts, period))]
+
+
+def _evaluations(monkeypatch: pytest.MonkeyPatch) -> list[tuple[object, ...]]:
+    """Every metric series the engine works out (from the kept tables or the rollups): metric,
+    period, grain, segment."""
+    from pmkit.metrics import series
+
+    done: list[tuple[object, ...]] = []
+    stored = series._stored
+
+    def recorded(reader, workspace, definition, fingerprint, *asked):
+        done.append((definition.key, *asked))
+        return stored(reader, workspace, definition, fingerprint, *asked)
+
+    monkeypatch.setattr(series, "_stored", recorded)
+    return done
+
+
+def test_page_cache_results_equal_a_fresh_readers_and_share_the_versions_series(tmp_path: Path, monkeypatch):
+    """Each result the page cache computes opens its own reader; the readers of one version share
+    a memo, so a series one result worked out is not worked out again for the next."""
+    config = load_config(build_known_workspace(tmp_path / "ws"))
+    store = Store(config.store_dir)
+
+    def fresh(name: str, **kw):  # a reader (and memo) of its own per result: the oracle
+        with store.reader() as reader:
+            return dashboard.PAGE_MODELS[name](reader, config, **kw)
+
+    evaluated = _evaluations(monkeypatch)
+    want = _summary_results(fresh, config)
+    apart = len(evaluated)
+    evaluated.clear()
+    cache = dashboard.PageCache()
+    got = _summary_results(lambda name, **kw: cache.compute(config, name, **kw), config)
+    assert [name for name, _ in got] == [name for name, _ in want]
+    for (name, result), (_, expected) in zip(got, want, strict=True):
+        assert _same(result, expected), name
+    assert "dau" in {metric for metric, *_ in evaluated}
+    assert len(evaluated) == len(set(evaluated)) < apart  # each series once, where apart repeats them
+
+
+def test_page_cache_after_an_ingest_answers_from_the_new_version(tmp_path: Path):
+    """The memo is per version: the same request after an ingest is not answered from the series
+    of the version before (the period and metric are the same, the data is not)."""
+    root = build_known_workspace(tmp_path / "ws")
+    config = load_config(root)
+    cache = dashboard.PageCache()
+    before = cache.compute(config, "headline", period=RANGE)
+    assert before[0].key == "dau" and before[0].value == pytest.approx(MEAN_DAU)
+    extra = tmp_path / "more.csv"
+    extra.write_text("event_time,user_id,event\n2026-03-05T10:00:00Z,u7,login\n2026-03-06T10:00:00Z,u8,login\n")
+    assert [r.status for r in ingest([extra], config)] == ["loaded"]
+    after = cache.compute(config, "headline", period=RANGE)
+    assert after[0].value == pytest.approx(16 / 10)  # two more user-days over the ten days
+    with Store(config.store_dir).reader() as reader:
+        assert _same(after, dashboard.headline(reader, config, RANGE))
+
+
+def test_memo_keeps_its_frames_under_its_byte_budget():
+    frame = pl.DataFrame({"x": range(1000)}, schema={"x": pl.Int64})  # 8,000 bytes
+    memo = Memo(max_bytes=20_000)
+    memo["a"], memo["flag"], memo["b"] = frame, True, frame
+    assert list(memo) == ["a", "flag", "b"]
+    memo["c"] = frame  # 24,000 bytes would be over: the oldest entries go until it fits
+    assert list(memo) == ["flag", "b", "c"]
+    memo["b"] = frame  # replacing an entry does not count it twice
+    assert list(memo) == ["flag", "c", "b"]
+    memo["big"] = pl.concat([frame] * 3)  # 24,000 bytes: more than the budget on its own
+    assert list(memo) == ["big"] and memo.get("c") is None

@@ -149,11 +149,11 @@ class Workspace:
 
 def workspace_of(reader: Reader) -> Workspace:
     memo = getattr(reader, "memo", None)
-    if memo is not None and "workspace" in memo:
-        return memo["workspace"]
-    workspace = _read_workspace(reader)
-    if memo is not None:
-        memo["workspace"] = workspace
+    workspace = memo.get("workspace") if memo is not None else None
+    if workspace is None:
+        workspace = _read_workspace(reader)
+        if memo is not None:
+            memo["workspace"] = workspace
     return workspace
 
 

@@ -134,9 +134,10 @@ def _kept_rows(reader: Any, columns: str, table: str, key: str, fingerprint_: st
 
 def _has_table(reader: Any) -> bool:
     memo = getattr(reader, "memo", {})
-    if "metric_daily_exists" not in memo:
-        memo["metric_daily_exists"] = count_tables(reader, [TABLE, FUNNEL_TABLE]) == 2
-    return memo["metric_daily_exists"]
+    exists = memo.get("metric_daily_exists")
+    if exists is None:
+        exists = memo["metric_daily_exists"] = count_tables(reader, [TABLE, FUNNEL_TABLE]) == 2
+    return exists
 
 
 class WriterView:

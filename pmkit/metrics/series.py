@@ -77,13 +77,14 @@ def metric_series(
     segment = check_segment(segment, workspace)
     memo = getattr(reader, "memo", {})
     memo_key = ("metric_series", materialized.fingerprint(definitions, key), period, grain, segment)
-    if memo_key not in memo:
+    frame = memo.get(memo_key)
+    if frame is None:
         frame = _stored(reader, workspace, definition, memo_key[1], period, grain, segment)
         if frame is None:
             frame = _evaluate(reader, workspace, definition, definitions, period, grain, segment, 0)
             frame = finish(frame.sort(["grp", "day"], nulls_last=True), segment, ["day", "value"])
         memo[memo_key] = frame
-    return memo[memo_key]
+    return frame
 
 
 def _stored_daily(
@@ -326,9 +327,9 @@ def funnel_user_days(
     period, else from the events."""
     memo = getattr(reader, "memo", {})
     memo_key = ("funnel_user_days", fingerprint, period, segment)
-    if memo_key in memo:
-        return memo[memo_key]
-    stored = None
+    stored = memo.get(memo_key)
+    if stored is not None:
+        return stored
     loaded = workspace.first_day is not None and workspace.last_day is not None
     if segment.is_empty and loaded and workspace.first_day <= period.start and period.end <= workspace.last_day:
         stored = materialized.read_funnel_user_days(reader, definition.key, fingerprint, period)
