@@ -376,3 +376,27 @@ def test_memo_keeps_its_frames_under_its_byte_budget():
     assert list(memo) == ["flag", "c", "b"]
     memo["big"] = pl.concat([frame] * 3)  # 24,000 bytes: more than the budget on its own
     assert list(memo) == ["big"] and memo.get("c") is None
+
+
+def test_page_cache_threads_sharing_an_evicting_memo_get_a_fresh_readers_results(tmp_path: Path):
+    """Viewers' sessions compute at once through one cache; with a memo too small to keep a frame
+    for long, entries go while other threads read it, and every result is still right."""
+    import concurrent.futures
+
+    config = load_config(build_known_workspace(tmp_path / "ws"))
+    with Store(config.store_dir).reader() as reader:
+        facts = dashboard.facts(reader, config)
+        ends = [LAST_DAY - dt.timedelta(days=back) for back in range(4)]
+        requests = [
+            (name, kw) for end in ends for name, kw in dashboard.summary_requests(facts, Period(FIRST_DAY, end))
+        ]
+        want = [dashboard.PAGE_MODELS[name](reader, config, **kw) for name, kw in requests]
+
+    class Tight(dashboard.PageCache):
+        MEMO_BYTES = 600  # about one small series: nearly every write evicts
+
+    cache = Tight()
+    with concurrent.futures.ThreadPoolExecutor(4) as pool:
+        got = list(pool.map(lambda request: cache.compute(config, request[0], **request[1]), requests))
+    for (name, kw), result, expected in zip(requests, got, want, strict=True):
+        assert _same(result, expected), (name, kw)
