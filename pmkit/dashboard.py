@@ -15,13 +15,14 @@ chooses, joins and words them.
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import datetime as dt
 import json
 import math
 import threading
 from collections import OrderedDict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -1102,25 +1103,58 @@ class PageCache:
     (nothing in pmkit changes them in place).
     """
 
-    # Each computation opens its own reader; the readers of one store version and settings share
-    # a memo, so the series one result computed are not computed again for the next (the summary's
-    # cold results at 10M events: 1.3-1.6 s with a memo per reader, 1.0-1.2 s shared). Kept for
-    # the newest MEMO_VERSIONS (version, settings), up to MEMO_BYTES of frames each.
+    # The readers of one store version and settings share a memo, so the series one result
+    # computed are not computed again for the next (the summary's cold results at 10M events:
+    # 1.3-1.6 s with a memo per reader, 1.0-1.2 s shared). Kept for the newest MEMO_VERSIONS
+    # (version, settings), up to MEMO_BYTES of frames each.
     MEMO_VERSIONS = 2
     MEMO_BYTES = 64 << 20
+    # Readers of the current version are reused, one computation at a time each: opening one
+    # (a DuckDB instance, the version file attached, the events view) cost about 25 ms, and its
+    # first reads of the file more (the summary's cold results: 1.1 s, 0.7-0.9 s reusing one).
+    # Up to POOL_SIZE wait idle per workspace; more at once open their own, closed after use.
+    POOL_SIZE = 2
 
     def __init__(self, max_entries: int = 512) -> None:
         self.max_entries = max_entries
         self._results: OrderedDict[Any, Any] = OrderedDict()
         self._locks: dict[Any, threading.Lock] = {}
         self._memos: OrderedDict[Any, Memo] = OrderedDict()
+        self._idle: dict[str, list[Reader]] = {}
         self._guard = threading.Lock()
 
-    def _reader(self, config: Config) -> Reader:
-        """A reader of the current version with the memo shared by that version's readers (chosen
-        by the version the reader opened: an ingest may publish one between the two)."""
-        reader = Store(config.store_dir).reader()
-        key = (str(config.data_dir), reader.version, settings_key(config))
+    @contextlib.contextmanager
+    def _reading(self, config: Config) -> Iterator[Reader]:
+        """A reader of the current version for one computation: an idle one, else a new one; with
+        the memo shared by that version's readers (chosen by the version the reader has open: an
+        ingest may publish one in between). Back to the idle ones after, unless the computation
+        failed (its connection is then closed, not reused)."""
+        store = Store(config.store_dir)
+        workspace = str(config.data_dir)
+        current = store.current_version()
+        with self._guard:
+            idle = self._idle.setdefault(workspace, [])
+            stale = [r for r in idle if r.version != current]
+            idle[:] = [r for r in idle if r.version == current]
+            reader = idle.pop() if idle else None
+        for old in stale:  # a new version was published: the old file is let go
+            old.close()
+        reader = reader or store.reader()
+        reader.memo = self._memo(workspace, reader.version, config)
+        try:
+            yield reader
+        except BaseException:
+            reader.close()
+            raise
+        with self._guard:
+            idle = self._idle.setdefault(workspace, [])
+            if len(idle) < self.POOL_SIZE:
+                idle.append(reader)
+                return
+        reader.close()
+
+    def _memo(self, workspace: str, version: int, config: Config) -> Memo:
+        key = (workspace, version, settings_key(config))
         with self._guard:
             memo = self._memos.get(key)
             if memo is None:
@@ -1128,8 +1162,7 @@ class PageCache:
                 while len(self._memos) > self.MEMO_VERSIONS:
                     self._memos.popitem(last=False)
             self._memos.move_to_end(key)
-        reader.memo = memo
-        return reader
+        return memo
 
     def _key(self, config: Config, name: str, kwargs: dict[str, Any]) -> tuple[Any, ...]:
         version = Store(config.store_dir).current_version()
@@ -1149,7 +1182,7 @@ class PageCache:
         try:
             hash(key)
         except TypeError:  # an unhashable argument: no caching, just compute
-            with self._reader(config) as reader:
+            with self._reading(config) as reader:
                 return PAGE_MODELS[name](reader, config, **kwargs)
         with self._guard:
             lock = self._locks.setdefault(key, threading.Lock())
@@ -1158,7 +1191,7 @@ class PageCache:
                 if key in self._results:
                     self._results.move_to_end(key)
                     return _handed_out(self._results[key])
-            with self._reader(config) as reader:
+            with self._reading(config) as reader:
                 result = PAGE_MODELS[name](reader, config, **kwargs)
             with self._guard:
                 self._results[key] = result
@@ -1173,6 +1206,10 @@ class PageCache:
         with self._guard:
             self._results.clear()
             self._memos.clear()
+            idle = [reader for readers in self._idle.values() for reader in readers]
+            self._idle.clear()
+        for reader in idle:
+            reader.close()
 
 
 def _handed_out(result: Any) -> Any:

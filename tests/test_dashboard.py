@@ -400,3 +400,54 @@ def test_page_cache_threads_sharing_an_evicting_memo_get_a_fresh_readers_results
         got = list(pool.map(lambda request: cache.compute(config, request[0], **request[1]), requests))
     for (name, kw), result, expected in zip(requests, got, want, strict=True):
         assert _same(result, expected), (name, kw)
+
+
+def test_page_cache_reuses_its_readers_and_lets_an_old_versions_reader_go(tmp_path: Path, monkeypatch):
+    """One reader (a DuckDB instance with the version attached) serves computation after
+    computation; after an ingest the next computation opens the new version and the idle reader
+    of the old one is closed (its file let go)."""
+    import duckdb
+
+    from pmkit import store as store_module
+
+    root = build_known_workspace(tmp_path / "ws")
+    config = load_config(root)
+    opened: list[store_module.Reader] = []
+    init = store_module.Reader.__init__
+
+    def recorded(self, *args):
+        init(self, *args)
+        opened.append(self)
+
+    monkeypatch.setattr(store_module.Reader, "__init__", recorded)
+    cache = dashboard.PageCache()
+    _summary_results(lambda name, **kw: cache.compute(config, name, **kw), config)
+    assert len(opened) == 1  # the summary's eleven results, one after the other: one reader
+    first = opened[0]
+    extra = tmp_path / "more.csv"
+    extra.write_text("event_time,user_id,event\n2026-03-05T10:00:00Z,u7,login\n")
+    assert [r.status for r in ingest([extra], config)] == ["loaded"]
+    assert len(opened) == 1  # the ingest's own connections are not readers
+    after = cache.compute(config, "headline", period=RANGE)
+    assert after[0].value == pytest.approx(15 / 10)
+    assert len(opened) == 2 and opened[1].version > first.version
+    with pytest.raises(duckdb.ConnectionException):
+        first.con.execute("SELECT 1")
+
+
+def test_page_cache_closes_the_reader_of_a_failed_computation(tmp_path: Path, monkeypatch):
+    import duckdb
+
+    from pmkit import store as store_module
+
+    config = load_config(build_known_workspace(tmp_path / "ws"))
+    opened: list[store_module.Reader] = []
+    init = store_module.Reader.__init__
+    monkeypatch.setattr(store_module.Reader, "__init__", lambda self, *a: init(self, *a) or opened.append(self))
+    cache = dashboard.PageCache()
+    with pytest.raises(ValueError, match="no_such_metric"):
+        cache.compute(config, "explore", key="no_such_metric", period=RANGE)
+    with pytest.raises(duckdb.ConnectionException):
+        opened[0].con.execute("SELECT 1")
+    assert cache.compute(config, "headline", period=RANGE)[0].value == pytest.approx(MEAN_DAU)
+    assert len(opened) == 2  # a new reader, not the closed one
