@@ -8,8 +8,7 @@ AppTest on the workspace with its default state (the last 28 loaded days, no fil
 down. The calls are then replayed outside Streamlit:
 
 - cold: through a new ``dashboard.PageCache``, the version-keyed cache the app reads through,
-  as after an ingest publishes a new version: each call opens its own reader, and the readers
-  share the version's memo, as in the app;
+  as after an ingest publishes a new version: no results, no memo and no reader open yet;
 - warm: the same calls again through a ``PageCache`` that has seen them once.
 
 Then the slowest page cold on the largest workspace (not the dense one) is profiled: each of its
@@ -164,8 +163,8 @@ def main() -> None:
         "",
         "Every call a page makes on its first render (recorded through AppTest, default state: the last 28 days,"
         " no filters), replayed at the library level through the version-keyed result cache the app uses."
-        " Cold: a new cache (a reader per call, the readers sharing the version's memo). Warm: again through"
-        " the same cache. Goals: warm < 0.3 s and cold < 1.5 s at 10M; cold at 10M within 1.5× of cold at 1M.",
+        " Cold: a new cache (no results, no memo, no reader open yet). Warm: again through the same"
+        " cache. Goals: warm < 0.3 s and cold < 1.5 s at 10M; cold at 10M within 1.5× of cold at 1M.",
         "",
     ]
     sizes = list(roots)

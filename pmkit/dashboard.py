@@ -1111,8 +1111,9 @@ class PageCache:
     MEMO_BYTES = 64 << 20
     # Readers of the current version are reused, one computation at a time each: opening one
     # (a DuckDB instance, the version file attached, the events view) cost about 25 ms, and its
-    # first reads of the file more (the summary's cold results: 1.1 s, 0.7-0.9 s reusing one).
-    # Up to POOL_SIZE wait idle per workspace; more at once open their own, closed after use.
+    # first reads of the file more (the summary's cold results at 10M: 0.83-0.96 s with a reader
+    # per result, 0.58-0.62 s reusing them). Up to POOL_SIZE wait idle per workspace; more
+    # computations at once open their own, closed after use.
     POOL_SIZE = 2
 
     def __init__(self, max_entries: int = 512) -> None:
