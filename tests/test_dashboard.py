@@ -303,7 +303,7 @@ def _same(got: object, want: object) -> bool:
     return got == want
 
 
-def _summary_results(compute, config) -> list[tuple[str, object]]:
+def _summary_results(compute) -> list[tuple[str, object]]:
     facts = compute("facts")
     period = dashboard.default_period(facts)
     return [("facts", facts), *((name, compute(name, **kw)) for name, kw in dashboard.summary_requests(facts, period))]
@@ -325,9 +325,24 @@ def _evaluations(monkeypatch: pytest.MonkeyPatch) -> list[tuple[object, ...]]:
     return done
 
 
+def _opened_readers(monkeypatch: pytest.MonkeyPatch) -> list:
+    """Every store reader opened from now on."""
+    from pmkit import store as store_module
+
+    opened: list[store_module.Reader] = []
+    init = store_module.Reader.__init__
+
+    def recorded(self, *args):
+        init(self, *args)
+        opened.append(self)
+
+    monkeypatch.setattr(store_module.Reader, "__init__", recorded)
+    return opened
+
+
 def test_page_cache_results_equal_a_fresh_readers_and_share_the_versions_series(tmp_path: Path, monkeypatch):
-    """Each result the page cache computes opens its own reader; the readers of one version share
-    a memo, so a series one result worked out is not worked out again for the next."""
+    """The results the page cache computes on one version share a memo, so a series one result
+    worked out is not worked out again for the next."""
     config = load_config(build_known_workspace(tmp_path / "ws"))
     store = Store(config.store_dir)
 
@@ -336,11 +351,11 @@ def test_page_cache_results_equal_a_fresh_readers_and_share_the_versions_series(
             return dashboard.PAGE_MODELS[name](reader, config, **kw)
 
     evaluated = _evaluations(monkeypatch)
-    want = _summary_results(fresh, config)
+    want = _summary_results(fresh)
     apart = len(evaluated)
     evaluated.clear()
     cache = dashboard.PageCache()
-    got = _summary_results(lambda name, **kw: cache.compute(config, name, **kw), config)
+    got = _summary_results(lambda name, **kw: cache.compute(config, name, **kw))
     assert [name for name, _ in got] == [name for name, _ in want]
     for (name, result), (_, expected) in zip(got, want, strict=True):
         assert _same(result, expected), name
@@ -408,20 +423,10 @@ def test_page_cache_reuses_its_readers_and_lets_an_old_versions_reader_go(tmp_pa
     of the old one is closed (its file let go)."""
     import duckdb
 
-    from pmkit import store as store_module
-
-    root = build_known_workspace(tmp_path / "ws")
-    config = load_config(root)
-    opened: list[store_module.Reader] = []
-    init = store_module.Reader.__init__
-
-    def recorded(self, *args):
-        init(self, *args)
-        opened.append(self)
-
-    monkeypatch.setattr(store_module.Reader, "__init__", recorded)
+    config = load_config(build_known_workspace(tmp_path / "ws"))
+    opened = _opened_readers(monkeypatch)
     cache = dashboard.PageCache()
-    _summary_results(lambda name, **kw: cache.compute(config, name, **kw), config)
+    _summary_results(lambda name, **kw: cache.compute(config, name, **kw))
     assert len(opened) == 1  # the summary's eleven results, one after the other: one reader
     first = opened[0]
     extra = tmp_path / "more.csv"
@@ -438,12 +443,8 @@ def test_page_cache_reuses_its_readers_and_lets_an_old_versions_reader_go(tmp_pa
 def test_page_cache_closes_the_reader_of_a_failed_computation(tmp_path: Path, monkeypatch):
     import duckdb
 
-    from pmkit import store as store_module
-
     config = load_config(build_known_workspace(tmp_path / "ws"))
-    opened: list[store_module.Reader] = []
-    init = store_module.Reader.__init__
-    monkeypatch.setattr(store_module.Reader, "__init__", lambda self, *a: init(self, *a) or opened.append(self))
+    opened = _opened_readers(monkeypatch)
     cache = dashboard.PageCache()
     with pytest.raises(ValueError, match="no_such_metric"):
         cache.compute(config, "explore", key="no_such_metric", period=RANGE)
