@@ -226,15 +226,18 @@ class Memo(dict):
         self._guard = threading.Lock()
 
     def __setitem__(self, key: Any, value: Any) -> None:
-        size = value.estimated_size() if isinstance(value, pl.DataFrame) else 0
+        size = _frame_bytes(value)
         with self._guard:
-            old = self.pop(key, None)
-            self._bytes -= old.estimated_size() if isinstance(old, pl.DataFrame) else 0
+            self._bytes -= _frame_bytes(self.pop(key, None))
             while self and self._bytes + size > self.max_bytes:
-                gone = self.pop(next(iter(self)))
-                self._bytes -= gone.estimated_size() if isinstance(gone, pl.DataFrame) else 0
+                self._bytes -= _frame_bytes(self.pop(next(iter(self))))
             super().__setitem__(key, value)
             self._bytes += size
+
+
+def _frame_bytes(value: Any) -> int:
+    """What a memo entry counts against its budget: a frame's size, nothing for anything else."""
+    return value.estimated_size() if isinstance(value, pl.DataFrame) else 0
 
 
 class Reader:
