@@ -1125,14 +1125,13 @@ class PageCache:
         self._guard = threading.Lock()
 
     @contextlib.contextmanager
-    def _reading(self, config: Config) -> Iterator[Reader]:
-        """A reader of the current version for one computation: an idle one, else a new one; with
-        the memo shared by that version's readers (chosen by the version the reader has open: an
-        ingest may publish one in between). Back to the idle ones after, unless the computation
-        failed (its connection is then closed, not reused)."""
+    def _reading(self, config: Config, current: int, settings: str) -> Iterator[Reader]:
+        """A reader of the ``current`` version for one computation: an idle one, else a new one;
+        with the memo shared by that version's readers under these ``settings`` (chosen by the
+        version the reader has open: an ingest may publish one in between). Back to the idle ones
+        after, unless the computation failed (its connection is then closed, not reused)."""
         store = Store(config.store_dir)
         workspace = str(config.data_dir)
-        current = store.current_version()
         with self._guard:
             idle = self._idle.setdefault(workspace, [])
             stale = [r for r in idle if r.version != current]
@@ -1141,7 +1140,7 @@ class PageCache:
         for old in stale:  # a new version was published: the old file is let go
             old.close()
         reader = reader or store.reader()
-        reader.memo = self._memo(workspace, reader.version, config)
+        reader.memo = self._memo((workspace, reader.version, settings))
         try:
             yield reader
         except BaseException:
@@ -1154,8 +1153,8 @@ class PageCache:
                 return
         reader.close()
 
-    def _memo(self, workspace: str, version: int, config: Config) -> Memo:
-        key = (workspace, version, settings_key(config))
+    def _memo(self, key: tuple[str, int, str]) -> Memo:
+        """The memo of (workspace, version, settings), made on first use."""
         with self._guard:
             memo = self._memos.get(key)
             if memo is None:
@@ -1180,10 +1179,11 @@ class PageCache:
     def compute(self, config: Config, name: str, **kwargs: Any) -> Any:
         """``PAGE_MODELS[name](reader, config, **kwargs)`` on the current store version."""
         key = self._key(config, name, kwargs)
+        _, version, settings, *_ = key  # the version and settings the key read: not read again
         try:
             hash(key)
         except TypeError:  # an unhashable argument: no caching, just compute
-            with self._reading(config) as reader:
+            with self._reading(config, version, settings) as reader:
                 return PAGE_MODELS[name](reader, config, **kwargs)
         with self._guard:
             lock = self._locks.setdefault(key, threading.Lock())
@@ -1192,7 +1192,7 @@ class PageCache:
                 if key in self._results:
                     self._results.move_to_end(key)
                     return _handed_out(self._results[key])
-            with self._reading(config) as reader:
+            with self._reading(config, version, settings) as reader:
                 result = PAGE_MODELS[name](reader, config, **kwargs)
             with self._guard:
                 self._results[key] = result
