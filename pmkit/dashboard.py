@@ -34,7 +34,7 @@ from pmkit.definitions import DefinitionError, Definitions, MetricDefinition, lo
 from pmkit.formatting import format_change, format_date, format_days, format_percent, format_value
 from pmkit.metrics import Period, Segment
 from pmkit.metrics.base import Fragment, run
-from pmkit.store import Memo, Reader, Store, quote_identifier
+from pmkit.store import Memo, Reader, Store, quote_identifier, remembered
 
 # Metrics whose bucket value is a mean, share or ratio: a per-day target applies to any grain.
 # Sums (count, events, revenue, ...) grow with the bucket, so a per-day target only fits days.
@@ -220,8 +220,12 @@ def objective_health(reader: Reader, config: Config, as_of: dt.date | None = Non
     when = as_of or roadmap_view.latest_snapshot(reader, None) or metrics.base.workspace_of(reader).last_day
     if when is None:
         return pl.DataFrame(schema=objective_view.OBJECTIVE_HEALTH_COLUMNS)
-    items = roadmap_view.item_health(reader, config, when)
-    return objective_view.objective_health(reader, config, items, when)
+    # Each objective's detail asks for every objective's health (and the summary for the same).
+    return remembered(
+        reader,
+        ("objective_health", settings_key(config), when),
+        lambda: objective_view.objective_health(reader, config, roadmap_view.item_health(reader, config, when), when),
+    )
 
 
 def impact_results(reader: Reader, config: Config, window_days: int | None = None) -> pl.DataFrame:
@@ -229,9 +233,13 @@ def impact_results(reader: Reader, config: Config, window_days: int | None = Non
     the window of ``impact.window_days`` unless given."""
     from pmkit import impact as impact_view
 
-    items = roadmap_view.item_health(reader, config, None)
     days = int(window_days or config.get("impact.window_days"))
-    return impact_view.impact(reader, config, items, days)
+    # Each objective's detail keeps its own rows of every shipped item's estimate.
+    return remembered(
+        reader,
+        ("impact_results", settings_key(config), days),
+        lambda: impact_view.impact(reader, config, roadmap_view.item_health(reader, config, None), days),
+    )
 
 
 def top_risks(items: pl.DataFrame, limit: int = 5) -> pl.DataFrame:

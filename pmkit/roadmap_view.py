@@ -10,7 +10,7 @@ import polars as pl
 from pmkit import roadmap
 from pmkit.canonical import ROADMAP_COLUMNS
 from pmkit.config import Config
-from pmkit.store import Reader
+from pmkit.store import Reader, remembered
 
 ITEM_FIELDS = (
     "item_id",
@@ -54,11 +54,17 @@ def latest_snapshot(reader: Reader, as_of: dt.date | None) -> dt.date | None:
 
 def item_health(reader: Reader, config: Config, as_of: dt.date | None = None) -> pl.DataFrame:
     """Health of every item as of ``as_of`` (default: the latest snapshot date)."""
-    history = snapshots(reader)
     when = as_of or latest_snapshot(reader, None)
-    if history.height == 0 or when is None:
-        return pl.DataFrame(schema=roadmap.ITEM_HEALTH_COLUMNS)
-    return roadmap.item_health(history.filter(pl.col("snapshot_date") <= when), when, thresholds(config))
+    limits = thresholds(config)
+
+    def compute() -> pl.DataFrame:
+        history = snapshots(reader)
+        if history.height == 0 or when is None:
+            return pl.DataFrame(schema=roadmap.ITEM_HEALTH_COLUMNS)
+        return roadmap.item_health(history.filter(pl.col("snapshot_date") <= when), when, limits)
+
+    # The summary, the Roadmap page and each objective's detail ask for the same items' health.
+    return remembered(reader, ("item_health", when, limits), compute)
 
 
 def roadmap_report(reader: Reader, config: Config, as_of: dt.date | None = None) -> dict[str, Any]:

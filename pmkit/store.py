@@ -24,10 +24,10 @@ import re
 import shutil
 import threading
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Hashable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import duckdb
 import polars as pl
@@ -233,6 +233,21 @@ class Memo(dict):
                 self._bytes -= _frame_bytes(self.pop(next(iter(self))))
             super().__setitem__(key, value)
             self._bytes += size
+
+
+T = TypeVar("T")
+
+
+def remembered(reader: Any, key: Hashable, compute: Callable[[], T]) -> T:
+    """``reader.memo[key]``, computed and kept on first use (a caller without a memo computes
+    every time). Read once with ``get``: an entry can leave a shared ``Memo`` at any time."""
+    memo = getattr(reader, "memo", None)
+    found = memo.get(key) if memo is not None else None
+    if found is None:
+        found = compute()
+        if memo is not None:
+            memo[key] = found
+    return found
 
 
 def _frame_bytes(value: Any) -> int:

@@ -380,6 +380,64 @@ def test_page_cache_after_an_ingest_answers_from_the_new_version(tmp_path: Path)
         assert _same(after, dashboard.headline(reader, config, RANGE))
 
 
+def test_page_cache_works_out_the_roadmaps_health_once_for_the_objectives_page(tmp_path: Path, monkeypatch):
+    """Each objective's detail needs every objective's health, every item's health and every
+    shipped item's impact: the page's results share them through the memo (worked out once per
+    as-of day and settings) and equal a fresh reader's."""
+    from pmkit import impact, objectives, roadmap
+
+    config = load_config(build_known_workspace(tmp_path / "ws"))
+    store = Store(config.store_dir)
+    as_of = LAST_DAY
+    requests = [
+        ("objective_health", {"as_of": as_of}),
+        *(("objective_detail", {"objective_id": goal, "as_of": as_of}) for goal in ("OBJ-9", "OBJ-404")),
+        ("impact_results", {}),
+    ]
+
+    def fresh(name: str, **kw):  # a reader (and memo) of its own per result: the oracle
+        with store.reader() as reader:
+            return dashboard.PAGE_MODELS[name](reader, config, **kw)
+
+    want = [fresh(name, **kw) for name, kw in requests]
+    worked_out: list[tuple[object, ...]] = []
+    for module, name in ((roadmap, "item_health"), (objectives, "objective_health"), (impact, "impact")):
+        original = getattr(module, name)
+
+        def counted(*args, _name=name, _original=original):
+            # What tells one computation from another: the as-of day, thresholds, impact window.
+            worked_out.append((_name, *(a for a in args if isinstance(a, dt.date | int | roadmap.Thresholds))))
+            return _original(*args)
+
+        monkeypatch.setattr(module, name, counted)
+    cache = dashboard.PageCache()
+    got = [cache.compute(config, name, **kw) for name, kw in requests]
+    for (name, kw), result, expected in zip(requests, got, want, strict=True):
+        assert _same(result, expected), (name, kw)
+    assert got[1].items["item_id"].to_list() == ["EP-8", "EP-9"] and got[2].problem == "OBJ-404: no such objective"
+    assert {name for name, *_ in worked_out} == {"item_health", "objective_health", "impact"}
+    assert len(worked_out) == len(set(worked_out))  # each once: each detail repeated all of them
+
+
+def test_roadmap_health_remembered_on_a_reader_follows_a_settings_change(tmp_path: Path):
+    """One reader asked with other settings (an objective added in pmkit.toml, another impact
+    window) answers from those settings, not from what it remembered for the first ones."""
+    config = load_config(build_known_workspace(tmp_path / "ws"))
+    added = {"title": "Keep people", "metric": "dau", "direction": "increase", "baseline": 1.0, "target": 2.0}
+    changed = dataclasses.replace(
+        config, objectives={"OBJ-10": added}, values={**config.values, "impact.window_days": 3}
+    )
+    store = Store(config.store_dir)
+    with store.reader() as reader:
+        before = dashboard.objective_health(reader, config), dashboard.impact_results(reader, config)
+        after = dashboard.objective_health(reader, changed), dashboard.impact_results(reader, changed)
+    with store.reader() as reader:
+        assert _same(after, (dashboard.objective_health(reader, changed), dashboard.impact_results(reader, changed)))
+    assert before[0]["objective_id"].to_list() == ["OBJ-9"]
+    assert after[0]["objective_id"].to_list() == ["OBJ-10", "OBJ-9"]
+    assert before[1]["verdict"].to_list() != after[1]["verdict"].to_list()
+
+
 def test_memo_keeps_its_frames_under_its_byte_budget():
     frame = pl.DataFrame({"x": range(1000)}, schema={"x": pl.Int64})  # 8,000 bytes
     memo = Memo(max_bytes=20_000)
