@@ -307,9 +307,7 @@ class Reader:
     def meta(self, key: str, default: str | None = None) -> str | None:
         # A published version's meta never changes: read once (a page's first workspace facts
         # ask for seven keys, the kept tables' signatures included).
-        meta = self.memo.get("meta")
-        if meta is None:
-            meta = self.memo["meta"] = dict(self.con.sql("SELECT key, value FROM meta").fetchall())
+        meta = remembered(self, "meta", lambda: dict(self.con.sql("SELECT key, value FROM meta").fetchall()))
         return meta.get(key, default)
 
 

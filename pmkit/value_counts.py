@@ -15,7 +15,7 @@ from typing import Any
 
 import polars as pl
 
-from pmkit.store import Writer, quote_identifier
+from pmkit.store import Writer, quote_identifier, remembered
 
 TABLE = "value_counts"
 META = "value_counts"
@@ -76,11 +76,7 @@ def fill(writer: Writer) -> None:
 def read(reader: Any, column: str, limit: int | None = None) -> pl.DataFrame | None:
     """value, events of one column (``event`` or a dimension), most events first; None when the
     store has no complete table yet."""
-    memo = getattr(reader, "memo", {})
-    ready = memo.get("value_counts_ready")
-    if ready is None:
-        ready = memo["value_counts_ready"] = reader.meta(META) == "1"
-    if not ready:
+    if not remembered(reader, "value_counts_ready", lambda: reader.meta(META) == "1"):
         return None
     return reader.frame(
         f"SELECT value, events FROM {TABLE} WHERE column_name = $column ORDER BY events DESC, value "  # noqa: S608

@@ -30,7 +30,7 @@ from typing import Any, Literal
 import polars as pl
 
 from pmkit.metrics import cohorts, feature_days
-from pmkit.store import Reader, count_tables, quote_identifier, sql_text
+from pmkit.store import Reader, count_tables, quote_identifier, remembered, sql_text
 
 Grain = Literal["day", "week", "month", "period"]
 GRAINS: tuple[str, ...] = ("day", "week", "month", "period")
@@ -148,13 +148,7 @@ class Workspace:
 
 
 def workspace_of(reader: Reader) -> Workspace:
-    memo = getattr(reader, "memo", None)
-    workspace = memo.get("workspace") if memo is not None else None
-    if workspace is None:
-        workspace = _read_workspace(reader)
-        if memo is not None:
-            memo["workspace"] = workspace
-    return workspace
+    return remembered(reader, "workspace", lambda: _read_workspace(reader))
 
 
 def _read_workspace(reader: Reader) -> Workspace:

@@ -35,7 +35,7 @@ import polars as pl
 
 from pmkit.definitions import Definitions
 from pmkit.metrics.base import Period
-from pmkit.store import Writer, count_tables, create_events_view
+from pmkit.store import Writer, count_tables, create_events_view, remembered
 
 TABLE = "metric_daily"
 FUNNEL_TABLE = "funnel_user_day"
@@ -133,11 +133,7 @@ def _kept_rows(reader: Any, columns: str, table: str, key: str, fingerprint_: st
 
 
 def _has_table(reader: Any) -> bool:
-    memo = getattr(reader, "memo", {})
-    exists = memo.get("metric_daily_exists")
-    if exists is None:
-        exists = memo["metric_daily_exists"] = count_tables(reader, [TABLE, FUNNEL_TABLE]) == 2
-    return exists
+    return remembered(reader, "metric_daily_exists", lambda: count_tables(reader, [TABLE, FUNNEL_TABLE]) == 2)
 
 
 class WriterView:

@@ -49,7 +49,7 @@ from pmkit.metrics.comparisons import _check_against, change, comparison_period
 from pmkit.metrics.funnels import attempt_days, funnel_attempts
 from pmkit.metrics.kpis import active_users, activity, daily_kpis
 from pmkit.metrics.retention import window_retention
-from pmkit.store import Reader
+from pmkit.store import Reader, remembered
 
 MAX_RATIO_DEPTH = 8
 
@@ -75,16 +75,16 @@ def metric_series(
     workspace = workspace_of(reader)
     period = period or workspace.default_period()
     segment = check_segment(segment, workspace)
-    memo = getattr(reader, "memo", {})
-    memo_key = ("metric_series", materialized.fingerprint(definitions, key), period, grain, segment)
-    frame = memo.get(memo_key)
-    if frame is None:
-        frame = _stored(reader, workspace, definition, memo_key[1], period, grain, segment)
+    fingerprint = materialized.fingerprint(definitions, key)
+
+    def compute() -> pl.DataFrame:
+        frame = _stored(reader, workspace, definition, fingerprint, period, grain, segment)
         if frame is None:
             frame = _evaluate(reader, workspace, definition, definitions, period, grain, segment, 0)
             frame = finish(frame.sort(["grp", "day"], nulls_last=True), segment, ["day", "value"])
-        memo[memo_key] = frame
-    return frame
+        return frame
+
+    return remembered(reader, ("metric_series", fingerprint, period, grain, segment), compute)
 
 
 def _stored_daily(
@@ -325,16 +325,17 @@ def funnel_user_days(
     reached (the most steps any attempt that day reached), seconds (between the steps of the
     earliest attempt that got that far): from the rows kept at ingest when they cover the
     period, else from the events."""
-    memo = getattr(reader, "memo", {})
-    memo_key = ("funnel_user_days", fingerprint, period, segment)
-    stored = memo.get(memo_key)
-    if stored is not None:
+
+    def compute() -> pl.DataFrame:
+        stored = None
+        loaded = workspace.first_day is not None and workspace.last_day is not None
+        if segment.is_empty and loaded and workspace.first_day <= period.start and period.end <= workspace.last_day:
+            stored = materialized.read_funnel_user_days(reader, definition.key, fingerprint, period)
+        if stored is None:
+            attempts = funnel_attempts(
+                reader, workspace, list(definition.steps), definition.window_days, period, segment
+            )
+            stored = attempt_days(attempts, len(definition.steps))
         return stored
-    loaded = workspace.first_day is not None and workspace.last_day is not None
-    if segment.is_empty and loaded and workspace.first_day <= period.start and period.end <= workspace.last_day:
-        stored = materialized.read_funnel_user_days(reader, definition.key, fingerprint, period)
-    if stored is None:
-        attempts = funnel_attempts(reader, workspace, list(definition.steps), definition.window_days, period, segment)
-        stored = attempt_days(attempts, len(definition.steps))
-    memo[memo_key] = stored
-    return stored
+
+    return remembered(reader, ("funnel_user_days", fingerprint, period, segment), compute)
