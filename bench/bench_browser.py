@@ -64,8 +64,9 @@ QUIET_MS = 5_000  # nothing changed for this long after the script finished: the
 # and what is on the page, whenever either changed, with the page's clock. Charts arrive after the
 # script has finished (Plotly's and Vega's code is loaded on first use), so "finished" is the
 # first frame from which the page no longer changes: the script is not running, no element is
-# stale, and every chart and table is drawn (a metric's sparkline is Vega, an <svg class="marks">;
-# a Plotly chart draws <svg class="main-svg">; a table is a glide grid drawn on a <canvas>).
+# stale, and every chart and table is drawn (a metric's sparkline and a Vega-Lite chart draw an
+# <svg class="marks">; a Plotly chart draws <svg class="main-svg">; a table is a glide grid drawn
+# on a <canvas>).
 RECORDER = """() => {
     const log = (window.pmkitRenderLog = []);
     window.pmkitClickAt = null;
@@ -82,6 +83,7 @@ RECORDER = """() => {
             `${count("[data-testid='stMetric']")} metrics, ` +
             `${count("[data-testid='stMetricChart']", "svg.marks, canvas")} sparklines drawn, ` +
             `${count("[data-testid='stPlotlyChart']", ".main-svg")} Plotly charts drawn, ` +
+            `${count("[data-testid='stVegaLiteChart']", "svg.marks, canvas")} Vega charts drawn, ` +
             `${count("[data-testid='stDataFrame']", "canvas")} tables drawn, ` +
             `${count("[data-testid='stElementContainer']")} elements, ` +
             `${count("[data-stale='true']")} stale`;

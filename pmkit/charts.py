@@ -6,12 +6,19 @@ note), never an exception, so a page can always draw something.
 
 Text from files (item titles, event names, segment values) reaches Plotly, which renders a few
 HTML-like tags in labels; ``plot_text`` escapes them so such text shows as typed.
+
+One builder departs from Plotly: ``impact_bars`` returns a Vega-Lite spec, because it is the
+executive summary's only chart. Plotly's code (a 4.7 MB bundle the browser fetches and runs on a
+page's first Plotly chart) kept the browser busy for 1.2-1.5 s after the summary's script had
+finished; Vega's code is loaded there anyway for the metrics' sparklines (bench/README.md).
+Vega draws labels and tooltips as text, never as HTML, so its text is only cut, not escaped.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
+from typing import Any
 
 import plotly.graph_objects as go
 import polars as pl
@@ -59,10 +66,7 @@ def plot_text(text: object, limit: int | None = None) -> str:
     >>> plot_text("<b>Dark</b> mode")
     '&lt;b&gt;Dark&lt;/b&gt; mode'
     """
-    value = "" if text is None else str(text)
-    if limit and len(value) > limit:
-        value = value[: limit - 1] + "…"
-    return value.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return chart_text(text, limit).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
 def empty_figure(message: str = "No data for this selection", height: int = 220) -> go.Figure:
@@ -805,35 +809,80 @@ def segment_scores(frame: pl.DataFrame, segment: str, value: str, *, fmt: str = 
 # --- impact -------------------------------------------------------------------------------------
 
 
-def impact_bars(impact: pl.DataFrame, labels: Sequence[str] | None = None) -> go.Figure:
+def impact_bars(impact: pl.DataFrame, labels: Sequence[str] | None = None) -> dict[str, Any]:
     """Change of each shipped item's metric, after against before (impact: item_id, title,
-    change_pct, significant): solid where the change is beyond normal variation."""
+    change_pct, significant), as a Vega-Lite spec for ``st.vega_lite_chart``: one bar per item,
+    in the frame's order, coloured where the change is beyond normal variation (green up, red
+    down), grey where it is not; the change written beside each bar."""
     if not _usable(impact, "item_id", "change_pct"):
-        return empty_figure("No shipped item with a metric and enough days before and after")
+        return empty_spec("No shipped item with a metric and enough days before and after")
     frame = impact.filter(pl.col("change_pct").is_not_null())
     names = (
         list(labels)
         if labels
-        else [f"{plot_text(i, 12)} · {plot_text(t, 32)}" for i, t in frame.select("item_id", "title").iter_rows()]
+        else [f"{chart_text(i, 12)} · {chart_text(t, 32)}" for i, t in frame.select("item_id", "title").iter_rows()]
     )
     significant = (
         frame["significant"].fill_null(False).to_list() if "significant" in frame.columns else [True] * frame.height
     )
-    colors = [
-        (HEALTH_COLORS["on_track"] if c >= 0 else HEALTH_COLORS["late"]) if s else MUTED
-        for c, s in zip(frame["change_pct"], significant, strict=True)
+    rows = [
+        {
+            "item": name,
+            "change": change / 100,
+            "text": f"{change:+.1f}%",
+            "color": (HEALTH_COLORS["on_track"] if change >= 0 else HEALTH_COLORS["late"]) if stands_out else MUTED,
+        }
+        for name, change, stands_out in zip(names, frame["change_pct"], significant, strict=True)
     ]
-    fig = go.Figure(
-        go.Bar(
-            y=names,
-            x=frame["change_pct"] / 100,
-            orientation="h",
-            marker_color=colors,
-            text=[f"{c:+.1f}%" for c in frame["change_pct"]],
-            textposition="auto",
-            hovertemplate="%{y}: %{text}<extra></extra>",
-        )
-    )
-    fig.add_vline(x=0, line={"color": "#212121", "width": 1})
-    fig.update_xaxes(tickformat="+.0%", title="Change after shipping vs before")
-    return _layout(fig, height=max(220, 44 * frame.height + 80)).update_layout(hovermode="closest", showlegend=False)
+    y = {"field": "item", "type": "nominal", "sort": None, "title": None, "axis": {"labelLimit": 320}}
+    x = {"field": "change", "type": "quantitative"}
+
+    def label(side: str) -> dict[str, Any]:  # the change beside its bar's end, outwards
+        up = side == "up"
+        return {
+            "transform": [{"filter": "datum.change >= 0" if up else "datum.change < 0"}],
+            "mark": {"type": "text", "align": "left" if up else "right", "dx": 4 if up else -4},
+            "encoding": {"y": y, "x": x, "text": {"field": "text"}},
+        }
+
+    return {
+        "data": {"values": rows},
+        "height": {"step": 36},
+        "encoding": {
+            "x": {**x, "axis": {"format": "+.0%", "title": "Change after shipping vs before"}},
+        },
+        "layer": [
+            {
+                "mark": {"type": "bar", "cornerRadiusEnd": 2},
+                "encoding": {
+                    "y": y,
+                    "color": {"field": "color", "type": "nominal", "scale": None, "legend": None},
+                    "tooltip": [{"field": "item", "title": "Item"}, {"field": "text", "title": "Change"}],
+                },
+            },
+            label("up"),
+            label("down"),
+            {"mark": {"type": "rule", "color": "#212121"}, "encoding": {"x": {"datum": 0}}},
+        ],
+    }
+
+
+def chart_text(text: object, limit: int | None = None) -> str:
+    """Untrusted text for a Vega label: cut when long (Vega draws text as text, so no escaping).
+
+    >>> chart_text("<b>Dark</b> mode and more", 10)
+    '<b>Dark</…'
+    """
+    value = "" if text is None else str(text)
+    return value[: limit - 1] + "…" if limit and len(value) > limit else value
+
+
+def empty_spec(message: str) -> dict[str, Any]:
+    """A Vega-Lite chart with no axes that says why it is blank (``empty_figure``'s twin)."""
+    return {
+        "data": {"values": [{"message": message}]},
+        "height": 120,
+        "mark": {"type": "text", "fontSize": 15, "color": "#607d8b"},
+        "encoding": {"text": {"field": "message"}},
+        "config": {"view": {"stroke": None}},
+    }

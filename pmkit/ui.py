@@ -571,10 +571,13 @@ def global_query_params() -> dict[str, Any]:
 # --- output ---------------------------------------------------------------------------------------
 
 
-def chart(figure: go.Figure, *, compared_to: str, source: str, key: str | None = None) -> None:
-    """A Plotly figure across the page, with what it is compared to and where its numbers come
-    from underneath."""
-    st.plotly_chart(figure, width="stretch", config=PLOTLY_CONFIG, key=key)
+def chart(figure: go.Figure | dict[str, Any], *, compared_to: str, source: str, key: str | None = None) -> None:
+    """A chart across the page (a Plotly figure, or a Vega-Lite spec from ``pmkit.charts``), with
+    what it is compared to and where its numbers come from underneath."""
+    if isinstance(figure, go.Figure):
+        st.plotly_chart(figure, width="stretch", config=PLOTLY_CONFIG, key=key)
+    else:
+        st.vega_lite_chart(spec=figure, width="stretch", key=key)
     st.caption(f"**Compared to:** {safe_text(compared_to)}  \n{safe_text(source)}")
 
 

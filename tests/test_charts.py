@@ -101,9 +101,6 @@ EMPTY_CASES = {
     "segment_scores": lambda: charts.segment_scores(
         pl.DataFrame(schema={"plan": pl.String, "nps": pl.Float64, "responses": pl.Int64}), "plan", "nps"
     ),
-    "impact_bars": lambda: charts.impact_bars(
-        pl.DataFrame(schema={"item_id": pl.String, "title": pl.String, "change_pct": pl.Float64})
-    ),
 }
 
 
@@ -435,17 +432,45 @@ def test_segment_scores_sorted_with_answer_counts():
 
 
 def test_impact_bars_grey_out_changes_within_normal_variation():
+    """A Vega-Lite spec (the summary's chart): a bar per measured item in the frame's order, its
+    change as a fraction and as text, green up and red down where it stands out, grey where not."""
     impact = pl.DataFrame(
         {
-            "item_id": ["EP-1", "EP-5"],
-            "title": ["Checklist", "Dark mode"],
-            "change_pct": [40.0, -2.0],
-            "significant": [True, False],
+            "item_id": ["EP-1", "EP-5", "EP-6", "EP-7"],
+            "title": ["Checklist", "Dark mode", "Export", "<b>Bulk</b> edit for every table in the workspace"],
+            "change_pct": [40.0, -2.0, None, -12.5],
+            "significant": [True, False, True, True],
         }
     )
-    (bars,) = charts.impact_bars(impact).data
-    assert list(bars.x) == pytest.approx([0.4, -0.02])
-    assert list(bars.marker.color) == [charts.HEALTH_COLORS["on_track"], charts.MUTED]
+    spec = charts.impact_bars(impact)
+    rows = spec["data"]["values"]
+    assert [r["item"] for r in rows] == [
+        "EP-1 · Checklist",
+        "EP-5 · Dark mode",
+        "EP-7 · <b>Bulk</b> edit for every tabl…",  # as typed (Vega draws text, not HTML): 31 + "…"
+    ]
+    assert [r["change"] for r in rows] == pytest.approx([0.4, -0.02, -0.125])
+    assert [r["text"] for r in rows] == ["+40.0%", "-2.0%", "-12.5%"]
+    assert [r["color"] for r in rows] == [charts.HEALTH_COLORS["on_track"], charts.MUTED, charts.HEALTH_COLORS["late"]]
+    bars, up, down, zero = spec["layer"]
+    assert bars["encoding"]["y"]["sort"] is None  # the frame's order (newest ship first), not alphabetical
+    assert bars["encoding"]["color"] == {"field": "color", "type": "nominal", "scale": None, "legend": None}
+    assert up["transform"] == [{"filter": "datum.change >= 0"}] and up["mark"]["align"] == "left"
+    assert down["transform"] == [{"filter": "datum.change < 0"}] and down["mark"]["align"] == "right"
+    assert zero["encoding"]["x"] == {"datum": 0}
+
+
+def test_impact_bars_of_nothing_measured_say_so():
+    for impact in (
+        pl.DataFrame(schema={"item_id": pl.String, "title": pl.String, "change_pct": pl.Float64}),
+        pl.DataFrame(
+            {"item_id": ["EP-1"], "title": ["Checklist"], "change_pct": [None]},
+            schema_overrides={"change_pct": pl.Float64},
+        ),
+    ):
+        spec = charts.impact_bars(impact)
+        assert "layer" not in spec
+        assert spec["data"]["values"] == [{"message": "No shipped item with a metric and enough days before and after"}]
 
 
 def test_cohorts_without_a_later_week_are_no_data():

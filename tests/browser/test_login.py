@@ -227,7 +227,8 @@ def test_the_sign_in_page_loads_the_chart_code_out_of_sight(
         page.get_by_role("heading", name="Executive summary").wait_for(timeout=30_000)
         wait_for_app(page)
         summary = page.locator("[data-testid='stMain']")
-        for drawn in ("[data-testid='stPlotlyChart'] .main-svg", "svg.marks", "[data-testid='stDataFrame'] canvas"):
+        # The summary's impact chart is Vega-Lite, drawn with the sparklines' code.
+        for drawn in ("[data-testid='stVegaLiteChart'] svg.marks", "svg.marks", "[data-testid='stDataFrame'] canvas"):
             summary.locator(drawn).first.wait_for(timeout=30_000)
         assert page.locator(".st-key-pmkit-chart-code").count() == 0
         assert [url for url in requested[signed_in_at:] if any(name in url for name in CHART_CODE)] == []

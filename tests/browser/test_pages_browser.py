@@ -20,9 +20,10 @@ from tests.known_workspace import HOSTILE_TITLE, build_known_workspace
 
 IDLE = "[data-testid='stApp'][data-test-script-state='notRunning']"
 VIEWPORT = {"width": 1400, "height": 900}
-# path -> (title, least number of Plotly charts on the demo workspace)
+# path -> (title, least number of Plotly charts on the demo workspace; the summary's one chart is
+# Vega-Lite, see test_the_summary_draws_its_impact_chart_without_plotly)
 PAGES = {
-    "": ("Executive summary", 1),
+    "": ("Executive summary", 0),
     "objectives": ("Objectives", 4),
     "roadmap": ("Roadmap", 3),
     "kpis": ("KPI explorer", 1),
@@ -91,6 +92,27 @@ def test_every_page_renders_with_its_charts(page, server, path):
     assert page.locator(".js-plotly-plot").count() >= charts
     assert page.locator("[data-testid='stAlertContentError']").count() == 0
     full_page_screenshot(page, f"page-{path or 'summary'}")
+
+
+def test_the_summary_draws_its_impact_chart_without_plotly(page, server, demo_workspace):
+    """The summary's one chart (the measured impact of recently shipped items) is Vega-Lite, like
+    its sparklines: the page needs no Plotly code. Its bars are the items the models measured."""
+    open_path(page, server, "")
+    config = load_config(demo_workspace)
+    with Store(config.store_dir).reader() as reader:
+        facts = dashboard.facts(reader, config)
+        period = dashboard.default_period(facts)
+        items = dashboard.items_health(reader, config, as_of=period.end)
+        shipped = dashboard.shipped_with_impact(items, dashboard.impact_results(reader, config), period.end)
+    measured = dashboard.measured(shipped)
+    assert measured.height >= 1
+    chart = page.locator("[data-testid='stVegaLiteChart']")
+    assert chart.count() == 1
+    chart.locator("svg.marks, canvas").first.wait_for(timeout=30_000)
+    labels = chart.locator("svg.marks text").all_text_contents()
+    for item_id in measured["item_id"]:
+        assert any(text.startswith(f"{item_id} · ") for text in labels), (item_id, labels)
+    assert page.locator(".js-plotly-plot, [data-testid='stPlotlyChart']").count() == 0
 
 
 def test_changing_the_date_range_changes_the_scorecards(page, server, demo_workspace):
