@@ -110,6 +110,77 @@ def test_readable_tables_say_health_in_words():
     assert shown["other"].to_list() == ["off_track"] * 3
 
 
+# --- the server's start --------------------------------------------------------------------------------
+
+# Run in a fresh interpreter (the warm-up's state is per process): import app.py as the server does,
+# run the lifespan its st.App was given, wait for the warm-up, and say which of the summary's
+# opening results the server's cache then holds, before any session has run a page.
+SERVING = """
+import asyncio, json, sys, threading
+sys.path.insert(0, sys.argv[1])
+import streamlit as st
+import app
+from pmkit import dashboard, ui
+from pmkit.config import load_config
+
+assert isinstance(app.app, st.App) and not hasattr(app, "cfg")  # imported: served, not run
+
+
+async def start():
+    async with ui.serving(app.app):
+        pass
+
+
+asyncio.run(start())
+for thread in threading.enumerate():
+    if thread.name == "pmkit-warm-up":
+        thread.join(120)
+cfg = load_config()
+cache = ui._page_cache
+held = {"facts": cache.has(cfg, "facts")}
+if held["facts"]:
+    facts = cache.compute(cfg, "facts")
+    for name, kwargs in dashboard.summary_requests(facts, dashboard.default_period(facts)):
+        held[f"{name} {sorted(kwargs)}"] = cache.has(cfg, name, **kwargs)
+print(json.dumps(held))
+"""
+
+
+def serve_once(data: Path) -> dict[str, bool]:
+    import json
+    import os
+    import subprocess
+    import sys
+
+    done = subprocess.run(
+        [sys.executable, "-c", SERVING, str(ROOT)],
+        env=dict(os.environ, PMKIT_DATA=str(data)),
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def test_the_server_computes_the_summary_as_it_starts(tmp_path):
+    """`streamlit run app.py` serves app.py's st.App: its start (before anyone connects) computes
+    every result the executive summary opens with into the server's cache."""
+    from tests.known_workspace import build_known_workspace
+
+    held = serve_once(build_known_workspace(tmp_path / "ws"))
+    assert held["facts"] and len(held) == 1 + 1 + 6  # facts, the one dimension (plan), six results
+    assert all(held.values()), held
+
+
+def test_a_server_on_an_empty_workspace_starts_without_computing(tmp_path):
+    """Nothing loaded yet: the first page builds the demo (with its progress bar); the start
+    computes nothing and does not fail."""
+    (tmp_path / "ws").mkdir()
+    assert serve_once(tmp_path / "ws") == {"facts": False}
+
+
 # --- in a running script -----------------------------------------------------------------------------
 
 

@@ -50,6 +50,18 @@ def sign_in(page: object, user: str, password: str) -> None:
     page.get_by_role("button", name="Sign in").click()
 
 
+def session_cookie(context: object) -> dict:
+    """The pmkit_session cookie, once the browser has written it: the component that writes it
+    runs its JavaScript after the page's script has finished, so it can come a moment later."""
+    deadline = time.monotonic() + 15
+    while time.monotonic() < deadline:
+        found = [c for c in context.cookies() if c["name"] == "pmkit_session"]
+        if found:
+            return found[0]
+        time.sleep(0.1)
+    raise AssertionError(f"no pmkit_session cookie: {[c['name'] for c in context.cookies()]}")
+
+
 def password_server(demo_workspace: Path, tmp_path: Path) -> Server:
     """Read-only, with one password user: ceo@example.com / PASSWORD."""
     return hosted(
@@ -77,7 +89,7 @@ def test_a_password_sign_in_survives_a_reload_until_log_out(
         sign_in(page, "ceo@example.com", PASSWORD)
         page.get_by_role("heading", name=summary).wait_for(timeout=30_000)
         wait_for_app(page)
-        cookie = next(c for c in context.cookies() if c["name"] == "pmkit_session")
+        cookie = session_cookie(context)
         assert cookie["sameSite"] == "Strict"
         page.reload()
         wait_for_app(page)
