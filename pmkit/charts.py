@@ -837,8 +837,7 @@ def impact_bars(impact: pl.DataFrame, labels: Sequence[str] | None = None) -> di
     y = {"field": "item", "type": "nominal", "sort": None, "title": None, "axis": {"labelLimit": 320}}
     x = {"field": "change", "type": "quantitative"}
 
-    def label(side: str) -> dict[str, Any]:  # the change beside its bar's end, outwards
-        up = side == "up"
+    def label(up: bool) -> dict[str, Any]:  # the change beside its bar's end, outwards
         return {
             "transform": [{"filter": "datum.change >= 0" if up else "datum.change < 0"}],
             "mark": {"type": "text", "align": "left" if up else "right", "dx": 4 if up else -4},
@@ -860,8 +859,8 @@ def impact_bars(impact: pl.DataFrame, labels: Sequence[str] | None = None) -> di
                     "tooltip": [{"field": "item", "title": "Item"}, {"field": "text", "title": "Change"}],
                 },
             },
-            label("up"),
-            label("down"),
+            label(up=True),
+            label(up=False),
             {"mark": {"type": "rule", "color": "#212121"}, "encoding": {"x": {"datum": 0}}},
         ],
     }
