@@ -12,12 +12,11 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
-import functools
 import json
 import logging
 import re
 import threading
-from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlencode, urlparse
@@ -389,9 +388,7 @@ def store_version(cfg: Config) -> int:
     return Store(cfg.store_dir).current_version()
 
 
-# Not st.cache_data: app.py's server imports this module before Streamlit's runtime exists (that
-# decorator then warns on every start). Frames are immutable; the key holds the store version.
-@functools.lru_cache(maxsize=64)
+@st.cache_data(show_spinner=False, max_entries=64)
 def _cached_frame(store_root: str, version: int, sql: str, params: tuple[tuple[str, Any], ...]) -> pl.DataFrame:
     with Store(Path(store_root)).reader() as reader:
         return reader.frame(sql, **dict(params))
@@ -420,39 +417,6 @@ COMPUTING = {
 }
 _warmed: set[tuple[str, int, str]] = set()
 _warmed_guard = threading.Lock()
-
-
-@contextlib.asynccontextmanager
-async def serving(_app: Any) -> AsyncIterator[None]:
-    """The server's life (app.py's ``st.App``): as it starts, warm the workspace's summary
-    (``warm_up``) so the first viewer reads it from the cache, and open the browser as
-    ``streamlit run`` does when not headless."""
-    try:
-        cfg = load_config()
-    except ConfigError:
-        cfg = None  # the first page says what is wrong with pmkit.toml
-    if cfg is not None and _has_data(cfg):
-        warm_up(cfg)
-    _open_browser()
-    yield
-
-
-def _has_data(cfg: Config) -> bool:
-    """A published store version (an empty workspace builds the demo on its first page)."""
-    return store_version(cfg) > 0
-
-
-def _open_browser() -> None:
-    """What ``streamlit run`` does for a script without an ``st.App``: open the app's address in
-    the browser unless headless (an ``st.App`` served by ``streamlit run`` does not)."""
-    from streamlit import cli_util
-    from streamlit import config as streamlit_config
-    from streamlit.web.server import server_util
-
-    if streamlit_config.get_option("server.headless"):
-        return
-    address = streamlit_config.get_option("browser.serverAddress") or "localhost"
-    cli_util.open_browser(server_util.get_url(address))
 
 
 def warm_up(cfg: Config) -> threading.Thread | None:
