@@ -46,10 +46,15 @@ def objectives(reader: Reader) -> pl.DataFrame:
 
 
 def latest_snapshot(reader: Reader, as_of: dt.date | None) -> dt.date | None:
-    frame = reader.frame(
-        "SELECT max(snapshot_date) AS d FROM roadmap_items WHERE $as_of IS NULL OR snapshot_date <= $as_of", as_of=as_of
+    # Asked before every item health and objective health lookup: read once per version.
+    return remembered(
+        reader,
+        ("latest_snapshot", as_of),
+        lambda: reader.frame(
+            "SELECT max(snapshot_date) AS d FROM roadmap_items WHERE $as_of IS NULL OR snapshot_date <= $as_of",
+            as_of=as_of,
+        )["d"].item(),
     )
-    return frame["d"].item()
 
 
 def item_health(reader: Reader, config: Config, as_of: dt.date | None = None) -> pl.DataFrame:
