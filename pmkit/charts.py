@@ -17,7 +17,6 @@ Vega draws labels and tooltips as text, never as HTML, so its text is only cut, 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
 from typing import Any
 
 import plotly.graph_objects as go
@@ -809,7 +808,7 @@ def segment_scores(frame: pl.DataFrame, segment: str, value: str, *, fmt: str = 
 # --- impact -------------------------------------------------------------------------------------
 
 
-def impact_bars(impact: pl.DataFrame, labels: Sequence[str] | None = None) -> dict[str, Any]:
+def impact_bars(impact: pl.DataFrame) -> dict[str, Any]:
     """Change of each shipped item's metric, after against before (impact: item_id, title,
     change_pct, significant), as a Vega-Lite spec for ``st.vega_lite_chart``: one bar per item,
     in the frame's order, coloured where the change is beyond normal variation (green up, red
@@ -817,11 +816,7 @@ def impact_bars(impact: pl.DataFrame, labels: Sequence[str] | None = None) -> di
     if not _usable(impact, "item_id", "change_pct"):
         return empty_spec("No shipped item with a metric and enough days before and after")
     frame = impact.filter(pl.col("change_pct").is_not_null())
-    names = (
-        list(labels)
-        if labels
-        else [f"{chart_text(i, 12)} · {chart_text(t, 32)}" for i, t in frame.select("item_id", "title").iter_rows()]
-    )
+    names = [f"{chart_text(i, 12)} · {chart_text(t, 32)}" for i, t in frame.select("item_id", "title").iter_rows()]
     significant = (
         frame["significant"].fill_null(False).to_list() if "significant" in frame.columns else [True] * frame.height
     )
