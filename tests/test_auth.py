@@ -47,6 +47,31 @@ def test_a_wrong_password_or_unknown_user_is_refused_with_the_same_message(setti
     assert wrong.message == unknown.message == "Wrong user name or password."
 
 
+def test_a_known_and_an_unknown_name_each_cost_one_argon2_verify(
+    settings: AuthSettings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Equal work is what keeps a wrong name as slow as a wrong password (tests never time).
+    import pmkit.auth as auth
+
+    verified: list[str] = []
+    real = auth._hasher
+
+    class Spy:
+        def hash(self, password: str) -> str:
+            return real.hash(password)
+
+        def verify(self, stored: str, password: str) -> bool:
+            verified.append(stored)
+            return real.verify(stored, password)
+
+    monkeypatch.setattr(auth, "_hasher", Spy())
+    check_password(settings, "ceo@example.com", "nope", Throttle())
+    check_password(settings, "intruder@example.com", "nope", Throttle())
+    known, unknown = verified
+    assert known == settings.passwords["ceo@example.com"]
+    assert unknown.startswith("$argon2id$") and unknown.split("$")[2:4] == known.split("$")[2:4]
+
+
 def test_repeated_failures_lock_the_user_out_for_a_while(settings: AuthSettings) -> None:
     clock = Clock()
     throttle = Throttle(clock)
