@@ -28,7 +28,6 @@ login is required, and with nothing configured it refuses to show data (secure b
 from __future__ import annotations
 
 import base64
-import functools
 import hashlib
 import hmac
 import json
@@ -51,14 +50,8 @@ MAX_LOCKOUT_SECONDS = 15 * 60.0
 SESSION_SECONDS = 12 * 3600
 MIN_SECRET_LENGTH = 32
 SESSION_COOKIE = "pmkit_session"
-
-
-@functools.cache
-def _dummy_hash() -> str:
-    """Verified against when the user is unknown, so a wrong name costs as long as a wrong
-    password. Made on the first check, not at import: hashing takes 0.1 s of every server's
-    start, and a local app (no login) never needs it."""
-    return _hasher.hash("pmkit-dummy-password")
+# Verify against this when the user is unknown, so a wrong name costs as long as a wrong password.
+_DUMMY_HASH = _hasher.hash("pmkit-dummy-password")
 
 
 def hash_password(password: str) -> str:
@@ -154,11 +147,9 @@ def check_password(settings: AuthSettings, user: str, password: str, throttle: T
     wait = throttle.wait_seconds(user)
     if wait > 0:
         return PasswordCheck(False, f"Too many failed attempts. Try again in {int(wait) + 1} seconds.")
-    # Made before the lookup, so the first check costs the same for a known and an unknown name.
-    dummy = _dummy_hash()
     stored = settings.passwords.get(user)
     try:
-        _hasher.verify(stored or dummy, password)
+        _hasher.verify(stored or _DUMMY_HASH, password)
         ok = stored is not None
     except (VerifyMismatchError, VerificationError, InvalidHashError):
         ok = False
