@@ -1,38 +1,52 @@
-"""pmkit: page config, login gate, first-start demo, st.navigation over pages/. Nothing else."""
+"""pmkit: page config, login gate, first-start demo, st.navigation over pages/. Nothing else.
+
+`streamlit run app.py` finds ``app`` at the bottom (an ``st.App``) and serves it: the server imports
+this file once before it listens, so pmkit's imports (about a second: pandas, Polars, DuckDB) are
+done before the first viewer connects instead of during their first page. Each session then runs
+this file as its script (``__main__``), which starts computing the summary (``ui.warm_up``).
+"""
 
 import streamlit as st
 
 from pmkit import ui
 from pmkit.workspace import ensure_demo, is_empty
 
-st.set_page_config(page_title="pmkit", page_icon="📈", layout="wide")
 
-cfg = ui.config(from_app=True)
-ui.warm_up(cfg)  # in the background, while the viewer signs in
-if not ui.signed_in(cfg):
-    st.navigation([st.Page(ui.sign_in_page, title="Sign in", icon=":material/lock:")], position="hidden").run()
-    st.stop()
-if not cfg.read_only and is_empty(cfg):
-    with ui.progress_bar("Building the demo workspace (first start only)…") as progress:
-        cfg = ensure_demo(cfg, progress=progress)
+def main() -> None:
+    st.set_page_config(page_title="pmkit", page_icon="📈", layout="wide")
 
-pages = {
-    "Overview": [
-        st.Page("pages/summary.py", title="Executive summary", icon=":material/dashboard:", default=True),
-        st.Page("pages/objectives.py", title="Objectives", icon=":material/flag:"),
-        st.Page("pages/roadmap.py", title="Roadmap", icon=":material/view_timeline:"),
-    ],
-    "Product": [
-        st.Page("pages/kpis.py", title="KPI explorer", icon=":material/query_stats:"),
-        st.Page("pages/retention.py", title="Retention", icon=":material/event_repeat:"),
-        st.Page("pages/funnels.py", title="Funnels", icon=":material/filter_alt:"),
-        st.Page("pages/engagement.py", title="Engagement", icon=":material/touch_app:"),
-        st.Page("pages/feedback.py", title="Voice of customer", icon=":material/forum:"),
-    ],
-}
-ui.follow_new_data(cfg)
-if not cfg.read_only:
-    pages["Workspace"] = [st.Page("pages/data.py", title="Data", icon=":material/upload_file:")]
-navigation = st.navigation(pages)
-ui.go_to_destination([page for section in pages.values() for page in section])  # a link opened before sign-in
-navigation.run()
+    cfg = ui.config(from_app=True)
+    ui.warm_up(cfg)  # in the background, while the viewer signs in
+    if not ui.signed_in(cfg):
+        st.navigation([st.Page(ui.sign_in_page, title="Sign in", icon=":material/lock:")], position="hidden").run()
+        st.stop()
+    if not cfg.read_only and is_empty(cfg):
+        with ui.progress_bar("Building the demo workspace (first start only)…") as progress:
+            cfg = ensure_demo(cfg, progress=progress)
+
+    pages = {
+        "Overview": [
+            st.Page("pages/summary.py", title="Executive summary", icon=":material/dashboard:", default=True),
+            st.Page("pages/objectives.py", title="Objectives", icon=":material/flag:"),
+            st.Page("pages/roadmap.py", title="Roadmap", icon=":material/view_timeline:"),
+        ],
+        "Product": [
+            st.Page("pages/kpis.py", title="KPI explorer", icon=":material/query_stats:"),
+            st.Page("pages/retention.py", title="Retention", icon=":material/event_repeat:"),
+            st.Page("pages/funnels.py", title="Funnels", icon=":material/filter_alt:"),
+            st.Page("pages/engagement.py", title="Engagement", icon=":material/touch_app:"),
+            st.Page("pages/feedback.py", title="Voice of customer", icon=":material/forum:"),
+        ],
+    }
+    ui.follow_new_data(cfg)
+    if not cfg.read_only:
+        pages["Workspace"] = [st.Page("pages/data.py", title="Data", icon=":material/upload_file:")]
+    navigation = st.navigation(pages)
+    ui.go_to_destination([page for section in pages.values() for page in section])  # a link opened before sign-in
+    navigation.run()
+
+
+if __name__ == "__main__":
+    main()
+else:
+    app = st.App(__file__, lifespan=ui.serving)

@@ -211,16 +211,19 @@ class RssSampler(threading.Thread):
 
 def first_renders(
     data: Path, server_args: list[str], runs: int, *, hosted: bool = True
-) -> tuple[list[Render], list[Render], str]:
-    """Per run, a fresh server: the first viewer's render (cold) and a second viewer's (warm).
+) -> tuple[list[Render], list[Render], str, list[float]]:
+    """Per run, a fresh server: the first viewer's render (cold) and a second viewer's (warm),
+    and the seconds from the command to the server answering its health check.
     ``hosted``: read-only with the password login; otherwise local, with no sign-in page."""
     from playwright.sync_api import sync_playwright
 
     cold: list[Render] = []
     warm: list[Render] = []
+    started: list[float] = []
     with sync_playwright() as playwright:
         for run in range(runs):
             server = Server(data, env={"PMKIT_READ_ONLY": "1"} if hosted else {}, args=server_args)
+            started.append(server.started_s)
             browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=LAUNCH_ARGS)
             try:
                 cold.append(time_summary(browser, server.url, signing_in=hosted))
@@ -230,7 +233,7 @@ def first_renders(
                 browser.close()
                 server.stop()
             print(f"run {run + 1}: cold {cold[-1].summary_s:.2f} s, warm {warm[-1].summary_s:.2f} s", flush=True)
-    return cold, warm, chromium
+    return cold, warm, chromium, started
 
 
 def memory(data: Path, server_args: list[str], sessions: int) -> tuple[dict[str, float], int, object]:
@@ -253,6 +256,10 @@ def memory(data: Path, server_args: list[str], sessions: int) -> tuple[dict[str,
         "1 s after the sessions closed": final / MB,
     }
     return rss, sampler.most_processes, load
+
+
+def spread(values: list[float]) -> str:
+    return f"{min(values):.2f} / {statistics.median(values):.2f} / {max(values):.2f}"
 
 
 def verdict(value: float, goal: float) -> str:
@@ -287,8 +294,8 @@ def main() -> None:
         secrets = Path(tmp) / "secrets.toml"
         secrets.write_text(f'[pmkit_auth.passwords]\n"{LOGIN[0]}" = "{hash_password(LOGIN[1])}"\n')
         server_args = [f"--secrets.files={secrets}"]
-        cold, warm, chromium = first_renders(data, server_args, args.runs)
-        local_cold, local_warm, _ = first_renders(data, [], args.runs, hosted=False)
+        cold, warm, chromium, started = first_renders(data, server_args, args.runs)
+        local_cold, local_warm, _, local_started = first_renders(data, [], args.runs, hosted=False)
         rss, processes, load = memory(data, server_args, args.sessions)
 
     label = f"{args.events / 1_000_000:g}M" if args.events >= 1_000_000 else f"{args.events:,}"
@@ -320,7 +327,8 @@ def main() -> None:
             "",
             "**Locally** (no read-only mode, no login: the summary is the page opened), the same render timed "
             "from the navigation, which here includes Streamlit's page shell and the server's first run of "
-            "the app (its imports and the workspace's facts); there is no sign-in page to load the chart code early.",
+            "the app (the workspace's facts and the summary's results); there is no sign-in page to load the "
+            "chart code early.",
             "",
             f"| render | runs | min s | median s | max s | of which script, median s | goal < {RENDER_GOAL_S:g} s |",
             "|---|---|---|---|---|---|---|",
@@ -329,6 +337,11 @@ def main() -> None:
             "",
             f"Before that, the sign-in page took {min(sign_in):.2f} / {statistics.median(sign_in):.2f} / "
             f"{max(sign_in):.2f} s (min / median / max) from navigation on a fresh server.",
+            "",
+            "The times above start when the server serves. Before that, `streamlit run app.py` imports "
+            "app.py and with it pmkit, pandas, Polars and DuckDB (README, Architecture): from the command "
+            f"to its health check answering took {spread([*started, *local_started])} s (min / median / max "
+            f"of {len(started) + len(local_started)} starts, polled every 0.1 s).",
             "",
             f"**Server memory.** RSS (VmRSS from /proc, MB = 10^6 bytes) of the Streamlit server process and its "
             f"children ({processes} process{'es' if processes > 1 else ''} seen), sampled every 0.2 s while "

@@ -12,11 +12,12 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import functools
 import json
 import logging
 import re
 import threading
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlencode, urlparse
@@ -388,7 +389,10 @@ def store_version(cfg: Config) -> int:
     return Store(cfg.store_dir).current_version()
 
 
-@st.cache_data(show_spinner=False, max_entries=64)
+# Not st.cache_data: the server imports this module (with app.py) before Streamlit's runtime
+# exists, and that decorator then logs "No runtime found" on every start. Polars frames are
+# immutable and the key holds the store version, so sessions can share one object.
+@functools.lru_cache(maxsize=64)
 def _cached_frame(store_root: str, version: int, sql: str, params: tuple[tuple[str, Any], ...]) -> pl.DataFrame:
     with Store(Path(store_root)).reader() as reader:
         return reader.frame(sql, **dict(params))
@@ -417,6 +421,27 @@ COMPUTING = {
 }
 _warmed: set[tuple[str, int, str]] = set()
 _warmed_guard = threading.Lock()
+
+
+@contextlib.asynccontextmanager
+async def serving(_app: Any) -> AsyncIterator[None]:
+    """The server's life (app.py's ``st.App``): open the browser as ``streamlit run`` does for a
+    plain script when not headless (for an ``st.App`` it does not). Nothing is computed here:
+    with the summary's warm-up started here, 2 of 7 runs of ten concurrent sessions had sessions
+    wait over 30 s for the sign-in page, a stall not understood (bench/README.md)."""
+    _open_browser()
+    yield
+
+
+def _open_browser() -> None:
+    from streamlit import cli_util
+    from streamlit import config as streamlit_config
+    from streamlit.web.server import server_util
+
+    if streamlit_config.get_option("server.headless"):
+        return
+    address = streamlit_config.get_option("browser.serverAddress") or "localhost"
+    cli_util.open_browser(server_util.get_url(address))
 
 
 def warm_up(cfg: Config) -> threading.Thread | None:

@@ -110,6 +110,69 @@ def test_readable_tables_say_health_in_words():
     assert shown["other"].to_list() == ["off_track"] * 3
 
 
+# --- the server's start --------------------------------------------------------------------------------
+
+# In a fresh interpreter, as `streamlit run app.py` does before it listens: import app.py, then run
+# the lifespan its st.App was given, with the browser's opener recording instead of opening.
+SERVING = """
+import asyncio, json, sys, threading
+sys.path.insert(0, sys.argv[1])
+import streamlit as st
+from streamlit import cli_util, config
+
+opened = []
+cli_util.open_browser = opened.append
+config.set_option("server.headless", sys.argv[2] == "headless")
+import app
+from pmkit import ui
+
+
+async def start():
+    async with ui.serving(app.app):
+        pass
+
+
+asyncio.run(start())
+print(json.dumps({
+    "served": isinstance(app.app, st.App) and app.app is not None,
+    "ran_the_script": hasattr(app, "cfg") or hasattr(app, "navigation"),
+    "imported": all(name in sys.modules for name in ("pmkit.ui", "pandas", "polars", "duckdb")),
+    "threads": sorted(t.name for t in threading.enumerate() if t.name.startswith("pmkit")),
+    "opened": opened,
+}))
+"""
+
+
+@pytest.mark.parametrize("mode", ["headless", "browser"])
+def test_the_server_imports_pmkit_before_it_listens_and_computes_nothing(mode, tmp_path):
+    """`streamlit run app.py` serves app.py's st.App: importing it (before the server listens)
+    imports pmkit and its libraries, so the first viewer's page does not wait for them; it runs
+    no page script and starts no computation; the browser opens unless headless."""
+    import json
+    import os
+    import subprocess
+    import sys
+
+    from tests.known_workspace import build_known_workspace
+
+    done = subprocess.run(
+        [sys.executable, "-c", SERVING, str(ROOT), mode],
+        env=dict(os.environ, PMKIT_DATA=str(build_known_workspace(tmp_path / "ws"))),
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    start = json.loads(done.stdout.strip().splitlines()[-1])
+    assert start["served"] and start["imported"] and not start["ran_the_script"]
+    assert start["threads"] == []
+    if mode == "headless":
+        assert start["opened"] == []
+    else:
+        assert len(start["opened"]) == 1 and start["opened"][0].startswith("http://localhost:")
+
+
 # --- in a running script -----------------------------------------------------------------------------
 
 
