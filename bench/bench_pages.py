@@ -57,7 +57,6 @@ Call = tuple[str, tuple[tuple[str, Any], ...]]
 
 def record_calls(root: Path) -> dict[str, list[Call]]:
     """Per page, the distinct (model name, arguments) it computes on its first run."""
-    import streamlit as st
     from streamlit.testing.v1 import AppTest
 
     calls: list[Call] = []
@@ -76,7 +75,6 @@ def record_calls(root: Path) -> dict[str, list[Call]]:
         for name in originals:
             dashboard.PAGE_MODELS[name] = recording(name)
         for page in PAGES:
-            st.cache_data.clear()
             calls.clear()
             at = AppTest.from_file(APP, default_timeout=600)
             if page != "summary":
