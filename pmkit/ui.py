@@ -434,13 +434,21 @@ async def serving(_app: Any) -> AsyncIterator[None]:
 
 
 def _open_browser() -> None:
+    """The address ``streamlit run`` opens for a plain script (streamlit.web.bootstrap)."""
     from streamlit import cli_util
     from streamlit import config as streamlit_config
-    from streamlit.web.server import server_util
+    from streamlit.web.server import server_address_is_unix_socket, server_util
 
     if streamlit_config.get_option("server.headless"):
         return
-    address = streamlit_config.get_option("browser.serverAddress") or "localhost"
+    if streamlit_config.is_manually_set("browser.serverAddress"):
+        address = streamlit_config.get_option("browser.serverAddress")
+    elif streamlit_config.is_manually_set("server.address"):
+        if server_address_is_unix_socket():
+            return
+        address = server_util.get_display_address(streamlit_config.get_option("server.address"))
+    else:
+        address = "localhost"
     cli_util.open_browser(server_util.get_url(address))
 
 

@@ -123,6 +123,8 @@ from streamlit import cli_util, config
 opened = []
 cli_util.open_browser = opened.append
 config.set_option("server.headless", sys.argv[2] == "headless")
+if sys.argv[2] == "address":
+    config.set_option("server.address", "127.0.0.1")
 import app
 from pmkit import ui
 
@@ -143,7 +145,7 @@ print(json.dumps({
 """
 
 
-@pytest.mark.parametrize("mode", ["headless", "browser"])
+@pytest.mark.parametrize("mode", ["headless", "browser", "address"])
 def test_the_server_imports_pmkit_before_it_listens_and_computes_nothing(mode, tmp_path):
     """`streamlit run app.py` serves app.py's st.App: importing it (before the server listens)
     imports pmkit and its libraries, so the first viewer's page does not wait for them; it runs
@@ -167,10 +169,9 @@ def test_the_server_imports_pmkit_before_it_listens_and_computes_nothing(mode, t
     start = json.loads(done.stdout.strip().splitlines()[-1])
     assert start["served"] and start["imported"] and not start["ran_the_script"]
     assert start["threads"] == []
-    if mode == "headless":
-        assert start["opened"] == []
-    else:
-        assert len(start["opened"]) == 1 and start["opened"][0].startswith("http://localhost:")
+    # The address `streamlit run` opens for a plain script: localhost, or the one it was told.
+    opened = {"headless": [], "browser": ["http://localhost:"], "address": ["http://127.0.0.1:"]}[mode]
+    assert [url[: len(prefix)] for url, prefix in zip(start["opened"], opened, strict=True)] == opened
 
 
 # --- in a running script -----------------------------------------------------------------------------
