@@ -164,11 +164,16 @@ def attempt_days(attempts: pl.DataFrame, steps: int) -> pl.DataFrame:
 def _users(days: pl.DataFrame, steps: int) -> pl.DataFrame:
     """Per group and user: furthest (the furthest step of any attempt) and seconds_i (from step
     i-1 to i, in the earliest attempt that got that far: on the first day that reached it)."""
-    # One group-by picking each user's row (a user has one row per day): 16 -> 10 ms for 61k users,
-    # where a window max, a filter, a sort and a group-by each went over the rows.
-    chosen = days.group_by("grp", "user_key").agg(
-        pl.col("reached", "seconds").sort_by(["reached", "day"], descending=[True, False]).first()
-    )
+    if days["user_key"].n_unique() == days.height:
+        # One row per user (a step 1 done on one day of the period, as a sign-up is): that row is
+        # the one to pick. Checking costs 0.5 ms for 61k users; the group-by below 6-9 ms.
+        chosen = days
+    else:
+        # One group-by picking each user's row (a user has one row per day): 16 -> 10 ms for 61k
+        # users, where a window max, a filter, a sort and a group-by each went over the rows.
+        chosen = days.group_by("grp", "user_key").agg(
+            pl.col("reached", "seconds").sort_by(["reached", "day"], descending=[True, False]).first()
+        )
     seconds = [pl.col("seconds").list.get(i - 1, null_on_oob=True).alias(f"seconds_{i}") for i in range(1, steps)]
     return chosen.select("grp", "user_key", pl.col("reached").alias("furthest"), *seconds)
 
