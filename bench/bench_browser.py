@@ -259,6 +259,7 @@ def memory(data: Path, server_args: list[str], sessions: int) -> tuple[dict[str,
 
 
 def spread(values: list[float]) -> str:
+    """min / median / max, as the tables' cells show them."""
     return f"{min(values):.2f} / {statistics.median(values):.2f} / {max(values):.2f}"
 
 
@@ -335,8 +336,8 @@ def main() -> None:
             render_rows("cold (first viewer of a fresh local server)", local_cold, opened=False),
             render_rows("warm (second viewer, server cache warm)", local_warm, opened=False),
             "",
-            f"Before that, the sign-in page took {min(sign_in):.2f} / {statistics.median(sign_in):.2f} / "
-            f"{max(sign_in):.2f} s (min / median / max) from navigation on a fresh server.",
+            f"Before that, the sign-in page took {spread(sign_in)} s (min / median / max) from navigation on a "
+            "fresh server.",
             "",
             "The times above start when the server serves. Before that, `streamlit run app.py` imports "
             "app.py and with it pmkit, pandas, Polars and DuckDB (README, Architecture): from the command "
