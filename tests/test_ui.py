@@ -136,7 +136,7 @@ async def start():
 
 asyncio.run(start())
 print(json.dumps({
-    "served": isinstance(app.app, st.App) and app.app is not None,
+    "served": isinstance(app.app, st.App),
     "ran_the_script": hasattr(app, "cfg") or hasattr(app, "navigation"),
     "imported": all(name in sys.modules for name in ("pmkit.ui", "pandas", "polars", "duckdb")),
     "threads": sorted(t.name for t in threading.enumerate() if t.name.startswith("pmkit")),
