@@ -188,8 +188,11 @@ def test_hosted_mode_asks_for_a_password_first(browser, demo_workspace, tmp_path
         assert tab.locator("h1").first.inner_text() == "pmkit"
         # No chart or metric in sight; the only ones on the page are the empty ones that load the
         # chart code out of sight (ui.load_chart_code), none holding the workspace's numbers.
-        assert tab.locator(".js-plotly-plot:visible, [data-testid='stMetric']:visible").count() == 0
         hidden = tab.locator(".st-key-pmkit-chart-code")
+        # Plotly draws once its bundle has loaded, which can be after the script has finished.
+        hidden.locator(".js-plotly-plot").wait_for(state="attached", timeout=30_000)
+        hidden.locator("[data-testid='stMetric']").wait_for(state="attached", timeout=30_000)
+        assert tab.locator(".js-plotly-plot:visible, [data-testid='stMetric']:visible").count() == 0
         assert tab.locator(".js-plotly-plot").count() == hidden.locator(".js-plotly-plot").count() == 1
         assert (
             tab.locator("[data-testid='stMetric']").count() == hidden.locator("[data-testid='stMetric']").count() == 1
