@@ -14,7 +14,7 @@ from polars.testing import assert_frame_equal
 
 from pmkit import metrics
 from pmkit.metrics import Period, Segment, feature_days
-from pmkit.store import Store
+from pmkit.store import Store, Writer
 
 D = dt.date
 
@@ -89,6 +89,54 @@ def test_each_kind_of_load_leaves_the_table_equal_to_the_raw_counts(feature_work
     assert_table_holds_the_raw_counts(ws)
     # Two files in one ingest, weeks apart: both spans of days are recounted.
     ws.load_event_files([("2026-02-20T18:00Z", "u1", "login")], [("2026-04-20T15:00Z", "u5", "share_report")])
+    assert_table_holds_the_raw_counts(ws)
+
+
+def test_the_next_days_export_counts_its_adopters_from_each_users_last_day(feature_workspace, monkeypatch):
+    """Day by day, the new last day's row comes from user_event_last (no 30-day recount), and
+    equals the raw counts: users leave the window on the 31st day, come back, and a second export
+    of the same last day adds to it."""
+    ws = feature_workspace
+    ws.load_events(
+        [
+            ("2026-03-01T15:00Z", "u1", "share_report"),
+            ("2026-03-01T16:00Z", "u2", "login"),
+            ("2026-03-02T15:00Z", "u2", "share_report"),
+            ("2026-03-29T15:00Z", "u3", "login"),
+        ]
+    )
+    ran: list[str] = []
+    original = Writer.run
+
+    def run(self, name, *args, **kwargs):
+        ran.append(name)
+        return original(self, name, *args, **kwargs)
+
+    monkeypatch.setattr(Writer, "run", run)
+    adopters = {}
+    days = [
+        ("2026-03-30T15:00Z", "u3", "login"),  # the 30th day from Mar 1: u1 and u2 still count
+        ("2026-03-31T15:00Z", "u3", "login"),  # the 31st: Mar 1 has left the window
+        ("2026-04-01T15:00Z", "u1", "share_report"),  # u1 again, after leaving; Mar 2 has left
+        ("2026-04-01T18:00Z", "u4", "share_report"),  # the same last day, exported again
+    ]
+    for time, user, event in days:
+        ran.clear()
+        ws.load_events([(time, user, event)])
+        assert "feature_days_last" in ran and "feature_days_refresh" not in ran
+        assert_table_holds_the_raw_counts(ws)
+        rows = ws.reader().frame(
+            "SELECT event, adopters FROM feature_days WHERE day = (SELECT max(day) FROM feature_days)"
+        )
+        adopters[time[:10]] = dict(rows.rows())
+    assert adopters == {
+        "2026-03-30": {"login": 2, "share_report": 2},
+        "2026-03-31": {"login": 1, "share_report": 1},
+        "2026-04-01": {"login": 1, "share_report": 2},
+    }
+    ran.clear()
+    ws.load_events([("2026-03-15T15:00Z", "u5", "login")])  # an older day: its windows are recounted
+    assert "feature_days_refresh" in ran and "feature_days_last" not in ran
     assert_table_holds_the_raw_counts(ws)
 
 
