@@ -1,9 +1,14 @@
 """Ingest: whole files or nothing, duplicates change nothing, inbox files are never lost,
 and rollups built a day at a time equal rollups built at once; progress only moves forward."""
 
+import concurrent.futures
 import datetime as dt
+import hashlib
 import json
+import os
 import random
+import sys
+import threading
 from pathlib import Path
 
 import polars as pl
@@ -68,6 +73,23 @@ def test_loading_the_same_content_twice_is_a_duplicate_and_changes_nothing(
     assert sniffed == ([] if hash_first else [copy])  # a small duplicate is never parsed
     for name, table in snapshot(config.data_dir).items():
         assert_frame_equal(table, before[name])
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="per-thread priority is set on Linux only")
+def test_the_hash_beside_the_parse_runs_at_the_lowest_priority_and_leaves_other_threads_alone(tmp_path: Path) -> None:
+    """The hashing thread gives the CSV reader's threads the cores (nice 19); the ingest's own
+    thread, and so the parse, keeps its priority."""
+    source = write(tmp_path / "a.csv", HEADER + "".join(random_events(5, 1)))
+    caller = os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
+
+    def work(path: Path) -> tuple[int, str]:
+        return os.getpriority(os.PRIO_PROCESS, threading.get_native_id()), pmkit.ingest.content_hash(path)
+
+    with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
+        niceness, digest = pool.submit(pmkit.ingest._in_idle_time, work, source).result()
+    assert niceness == 19
+    assert digest == hashlib.sha256(source.read_bytes()).hexdigest()
+    assert os.getpriority(os.PRIO_PROCESS, threading.get_native_id()) == caller == os.getpriority(os.PRIO_PROCESS, 0)
 
 
 def test_a_rejected_file_names_row_column_value_and_changes_nothing(tmp_path: Path) -> None:
