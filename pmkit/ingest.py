@@ -280,9 +280,10 @@ def _ingest_file(
 
         with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
             # A big file is hashed while it is parsed (sha256 releases the GIL: 0.5-0.7 s off a
-            # 10M-row CSV); a small one first, so that a duplicate costs no parse.
-            hashing = pool.submit(_in_idle_time, content_hash, path)
-            parsed = read() if path.stat().st_size >= HASH_FIRST_BYTES else None
+            # 10M-row CSV), at idle priority; a small one first, so that a duplicate costs no parse.
+            big = path.stat().st_size >= HASH_FIRST_BYTES
+            hashing = pool.submit(_in_idle_time, content_hash, path) if big else pool.submit(content_hash, path)
+            parsed = read() if big else None
             digest = hashing.result()
         if writer.con.execute("SELECT count(*) FROM loaded_files WHERE content_hash = $1", [digest]).fetchall()[0][0]:
             result.status = "duplicate"
