@@ -17,7 +17,7 @@ import polars as pl
 import pytest
 from polars.testing import assert_frame_equal
 
-from pmkit.config import load_config
+from pmkit.config import Config, load_config
 from pmkit.definitions import load_definitions
 from pmkit.demo import write_demo
 from pmkit.ingest import ingest
@@ -164,13 +164,20 @@ def workspace_from(demo_files: Path, target: Path) -> tuple[Path, list[Path], li
     return target, events, [p for p in inbox if p not in events]
 
 
+def ingested_demo(demo_files: Path, target: Path) -> Config:
+    """A copy of the demo workspace with every file loaded in one ingest."""
+    root, events, others = workspace_from(demo_files, target)
+    config = load_config(root)
+    ingest([*others, *events], config)
+    return config
+
+
 def test_one_ingest_of_everything_fills_the_table_for_every_custom_metric(demo_files: Path, tmp_path: Path) -> None:
-    root, events, others = workspace_from(demo_files, tmp_path / "ws")
-    ingest([*others, *events], load_config(root))
-    assert assert_table_matches_live(root) == 8 * 5
+    config = ingested_demo(demo_files, tmp_path / "ws")
+    assert assert_table_matches_live(config.data_dir) == 8 * 5
     # An ad-hoc funnel over kept steps (another window, another order) reads the kept step
     # events; it equals the same funnel from the Parquet files. A segment reads the Parquet files.
-    with Store(load_config(root).store_dir).reader() as reader:
+    with Store(config.store_dir).reader() as reader:
         workspace = workspace_of(reader)
         whole = workspace.default_period()
         both = (
@@ -196,9 +203,7 @@ def test_a_saved_funnels_steps_from_the_kept_rows_match_the_python_reference(dem
     kept at ingest, against the hand-written reference over the raw events."""
     from tests.test_metrics_oracle import expected_funnel, reference_users
 
-    root, events, others = workspace_from(demo_files, tmp_path / "ws")
-    config = load_config(root)
-    ingest([*others, *events], config)
+    config = ingested_demo(demo_files, tmp_path / "ws")
     definitions = load_definitions(config)
     with Store(config.store_dir).reader() as reader:
         workspace = workspace_of(reader)
@@ -363,9 +368,7 @@ def test_the_table_does_not_change_a_store_without_custom_metrics(tmp_path: Path
 def test_sums_of_built_in_metrics_per_bucket_are_the_activity_rollups(demo_files: Path, tmp_path: Path) -> None:
     """new_users, events and revenue per week, month or period come from the daily KPIs kept at
     ingest; activity() (checked by hand in test_metrics_oracle.py) reads the user-day rollup."""
-    root, events, others = workspace_from(demo_files, tmp_path / "ws")
-    config = load_config(root)
-    ingest([*others, *events], config)
+    config = ingested_demo(demo_files, tmp_path / "ws")
     definitions = load_definitions(config)
     with Store(config.store_dir).reader() as reader:
         workspace = workspace_of(reader)
