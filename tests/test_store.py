@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from pmkit.store import COMPACT_EVERY, KEEP_VERSIONS, Store, quote_identifier
+from pmkit.store import COMPACT_EVERY, KEEP_VERSIONS, Store, quote_identifier, wait_for_cleanup
 
 
 def publish(store: Store, value: str) -> None:
@@ -57,9 +57,26 @@ def test_old_versions_are_removed_but_recent_ones_kept(tmp_path: Path) -> None:
     store = Store(tmp_path / "store")
     for index in range(KEEP_VERSIONS + 3):
         publish(store, str(index))
+    wait_for_cleanup()  # superseded versions are deleted in the background
     versions = sorted(p.name for p in store.root.glob("v*.duckdb"))
     assert len(versions) == KEEP_VERSIONS
     assert versions[-1] == f"v{KEEP_VERSIONS + 3:06d}.duckdb"
+
+
+def test_a_superseded_version_that_cannot_be_deleted_does_not_fail_the_publish(tmp_path: Path) -> None:
+    store = Store(tmp_path / "store")
+    store.root.mkdir(parents=True)
+    # Named as the oldest version but a directory: unlinking it fails with an OSError.
+    (store.root / "v000000.duckdb").mkdir()
+    for index in range(KEEP_VERSIONS + 1):
+        publish(store, str(index))
+    wait_for_cleanup()
+    assert store.current_version() == KEEP_VERSIONS + 1
+    with store.reader() as reader:
+        assert reader.meta("value") == str(KEEP_VERSIONS)
+    # The deletable old version went; the one that could not be deleted stays for a later try.
+    versions = sorted(p.name for p in store.root.glob("v*.duckdb"))
+    assert versions == ["v000000.duckdb", *(f"v{v:06d}.duckdb" for v in range(2, KEEP_VERSIONS + 2))]
 
 
 def test_leftovers_of_a_killed_writer_are_cleaned_by_the_next_one(tmp_path: Path) -> None:
