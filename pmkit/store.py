@@ -103,6 +103,22 @@ class Store:
     def version_path(self, version: int) -> Path:
         return self.root / f"v{version:06d}.duckdb"
 
+    def has_loaded(self, content_hash: str) -> bool:
+        """Whether the published version has loaded a file of this content (SHA-256 hex)."""
+        version = self.current_version()
+        if not version:
+            return False
+        # The catalog alone, not a Reader: no view over the Parquet files is needed.
+        with duckdb.connect(":memory:") as con:
+            try:
+                con.execute(f"ATTACH {sql_string(str(self.version_path(version)))} AS store (READ_ONLY)")
+            except duckdb.IOException:
+                return False  # replaced and deleted meanwhile: the writer's own check decides
+            found = con.execute(
+                "SELECT count(*) FROM store.loaded_files WHERE content_hash = $1", [content_hash]
+            ).fetchall()
+        return found[0][0] > 0
+
     def reader(self) -> Reader:
         """A read-only view of the current version (an empty one if nothing is loaded yet)."""
         for _ in range(5):

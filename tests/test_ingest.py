@@ -75,6 +75,30 @@ def test_loading_the_same_content_twice_is_a_duplicate_and_changes_nothing(
         assert_frame_equal(table, before[name])
 
 
+def test_a_small_first_file_is_read_while_another_ingest_still_holds_the_store(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The next day's export is read while the writer waits for and copies the store, not after."""
+    config = load_config(tmp_path / "ws")
+    source = write(tmp_path / "a.csv", HEADER + "".join(random_events(50, 1)))
+    read = threading.Event()
+    monkeypatch.setattr(pmkit.ingest, "sniff", lambda path: read.set() or sniff(path))
+    pool = concurrent.futures.ThreadPoolExecutor(max_workers=1)
+    try:
+        with Store(config.store_dir).writer() as other:
+            other.set_meta("held", "by another ingest")
+            loading = pool.submit(ingest, [source], config)
+            assert read.wait(timeout=60), "the file was not read while the store was held"
+            assert not loading.done()
+        (result,) = loading.result(timeout=120)
+    finally:
+        pool.shutdown()
+    assert (result.status, result.rows_loaded) == ("loaded", 50)
+    with Store(config.store_dir).reader() as reader:
+        assert reader.meta("held") == "by another ingest"
+        assert reader.frame("SELECT count(*) AS n FROM events")["n"].item() == 50
+
+
 @pytest.mark.skipif(sys.platform != "linux", reason="per-thread priority is set on Linux only")
 def test_the_hash_beside_the_parse_runs_at_the_lowest_priority_and_leaves_other_threads_alone(tmp_path: Path) -> None:
     """The hashing thread gives the CSV reader's threads the cores (nice 19); the ingest's own
