@@ -34,8 +34,15 @@ class Server:
     """One Streamlit server over one workspace; stopped when the test module ends."""
 
     def __init__(
-        self, data: Path, env: dict[str, str] | None = None, args: list[str] | None = None, port: int | None = None
+        self,
+        data: Path,
+        env: dict[str, str] | None = None,
+        args: list[str] | None = None,
+        port: int | None = None,
+        address: str | None = "127.0.0.1",
     ) -> None:
+        """``address=None``: the address of the project's .streamlit/config.toml, as
+        `streamlit run app.py` on a laptop (the URL stays 127.0.0.1, where it listens)."""
         self.port = port or free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.log = data.parent / f"streamlit-{self.port}.log"
@@ -49,7 +56,7 @@ class Server:
                 "app.py",
                 "--server.headless=true",
                 f"--server.port={self.port}",
-                "--server.address=127.0.0.1",
+                *([f"--server.address={address}"] if address else []),
                 "--browser.gatherUsageStats=false",
                 "--server.fileWatcherType=none",
                 *(args or []),
