@@ -228,7 +228,8 @@ class Store:
         # Not a daemon: a CLI ingest's process waits for it before exiting.
         thread = threading.Thread(target=self._drop_old_versions, args=(newest,), name="pmkit-drop-old-versions")
         thread.start()
-        _DROPPING.append(thread)
+        # A server ingests for months: finished deletions are not kept.
+        _DROPPING[:] = [*(running for running in _DROPPING if running.is_alive()), thread]
 
     def _drop_old_versions(self, newest: int) -> None:
         for path in self.root.glob("v*.duckdb"):
