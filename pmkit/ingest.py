@@ -325,11 +325,11 @@ def _ingest_file(
                 # A big file is hashed while it is parsed (sha256 releases the GIL: 0.5-0.7 s off
                 # a 10M-row CSV), at idle priority; a small one first, so that a duplicate costs
                 # no parse.
-                big = path.stat().st_size >= HASH_FIRST_BYTES
+                big = not _is_small(path)
                 hashing = pool.submit(_in_idle_time, content_hash, path) if big else pool.submit(content_hash, path)
                 parsed = _read_file(path, config) if big else None
                 digest = hashing.result()
-        if writer.con.execute("SELECT count(*) FROM loaded_files WHERE content_hash = $1", [digest]).fetchall()[0][0]:
+        if writer.has_loaded(digest):
             result.status = "duplicate"
             return result
         if early is not None and early.rejected is not None:

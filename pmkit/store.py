@@ -67,6 +67,12 @@ def quote_identifier(name: str) -> str:
     return f'"{name}"'
 
 
+def _has_loaded(con: duckdb.DuckDBPyConnection, content_hash: str) -> bool:
+    """Whether ``loaded_files`` (of the connection's default database) has this content."""
+    found = con.execute("SELECT count(*) FROM loaded_files WHERE content_hash = $1", [content_hash]).fetchall()
+    return found[0][0] > 0
+
+
 def _fsync_path(path: Path) -> None:
     fd = os.open(path, os.O_RDONLY)
     try:
@@ -114,10 +120,8 @@ class Store:
                 con.execute(f"ATTACH {sql_string(str(self.version_path(version)))} AS store (READ_ONLY)")
             except duckdb.IOException:
                 return False  # replaced and deleted meanwhile: the writer's own check decides
-            found = con.execute(
-                "SELECT count(*) FROM store.loaded_files WHERE content_hash = $1", [content_hash]
-            ).fetchall()
-        return found[0][0] > 0
+            con.execute("USE store")
+            return _has_loaded(con, content_hash)
 
     def reader(self) -> Reader:
         """A read-only view of the current version (an empty one if nothing is loaded yet)."""
@@ -440,6 +444,10 @@ class Writer:
     def meta(self, key: str, default: str | None = None) -> str | None:
         rows = self.con.execute("SELECT value FROM meta WHERE key = $1", [key]).fetchall()
         return rows[0][0] if rows else default
+
+    def has_loaded(self, content_hash: str) -> bool:
+        """Whether this version, the ingest's changes included, has a file of this content."""
+        return _has_loaded(self.con, content_hash)
 
     def next_file_id(self) -> int:
         return int(self.con.execute("SELECT coalesce(max(file_id), 0) + 1 FROM loaded_files").fetchall()[0][0])
