@@ -458,6 +458,37 @@ def test_funnel_breakdown_uses_the_first_step_value(workspace):
     assert got.select("plan", "step", "users").rows() == [("free", 1, 1), ("free", 2, 1), ("pro", 1, 1), ("pro", 2, 0)]
 
 
+def test_source_columns_named_like_the_stores_own_are_kept_under_another_name(workspace):
+    """A column named day, user_key, file_id or events collided with the columns the ingest adds
+    beside the dimensions (the load failed with a Polars error): it is kept as source_<name>, and
+    a breakdown by it counts like any other dimension."""
+    workspace.load_events(
+        [
+            ("2026-03-01T10:00Z", "u1", "login", "mon", "k1", "f1", "3"),
+            ("2026-03-01T11:00Z", "u2", "login", "mon", "k2", "f1", "3"),
+            ("2026-03-01T12:00Z", "u3", "login", "tue", "k3", "f2", "4"),
+        ],
+        columns=("event_time", "user_id", "event", "day", "user_key", "file_id", "events"),
+    )
+    reader = workspace.reader()
+    assert {"source_day", "source_user_key", "source_file_id", "source_events"} <= set(
+        reader.frame("SELECT * FROM events LIMIT 0").columns
+    )
+    day = Period(dt.date(2026, 3, 1), dt.date(2026, 3, 1))
+    got = metrics.active_users(reader, day, segment=Segment(breakdown="source_day"))
+    assert got.select("source_day", "dau").rows() == [("mon", 2), ("tue", 1)]
+
+
+def test_a_breakdown_named_like_any_column_of_the_result_is_refused_with_a_message(workspace):
+    """Weekly active users are computed with activity's columns (new_users among them): a
+    dimension of that name failed with Polars' duplicate-column error instead of the message."""
+    workspace.load_events(
+        [("2026-03-02T10:00Z", "u1", "login", "yes")], columns=("event_time", "user_id", "event", "new_users")
+    )
+    with pytest.raises(ValueError, match="cannot break down by 'new_users'"):
+        metrics.active_users(workspace.reader(), grain="week", segment=Segment(breakdown="new_users"))
+
+
 def test_funnel_needs_two_steps():
     with pytest.raises(ValueError, match="need at least two event names"):
         metrics.funnel(None, ["signup"])  # type: ignore[arg-type]

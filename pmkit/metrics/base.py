@@ -363,7 +363,9 @@ def finish(frame: pl.DataFrame, segment: Segment, columns: list[str], keys: int 
     """Name the group column after the breakdown dimension (or drop it) and order the columns:
     the first ``keys`` columns, the breakdown, the rest."""
     if segment.breakdown:
-        if segment.breakdown in columns:
+        # Also a column the frame has beyond ``columns`` (activity's new_users behind a grain's
+        # active users): renaming the group onto it would make two columns of one name.
+        if segment.breakdown in columns or segment.breakdown in set(frame.columns) - {"grp"}:
             raise ValueError(f"segment: cannot break down by {segment.breakdown!r}, a metric column has that name")
         frame = frame.rename({"grp": segment.breakdown})
         return frame.select([*columns[:keys], segment.breakdown, *columns[keys:]])

@@ -34,7 +34,8 @@ Dimensions: every source column not mapped onto a canonical column is kept as a 
 (nested JSON values as compact JSON text) whose name is a safe SQL identifier: lower case, runs of
 anything but ``a-z``, digits and ``_`` turned into ``_`` (``geo.country`` -> ``geo_country``,
 ``$os`` -> ``os``, ``Plan Type`` -> ``plan_type``, ``Région`` -> ``region``); a name equal to a
-canonical one gets a ``source_`` prefix, a repeated name a ``_2`` suffix. Columns that
+canonical one (or one the store adds: ``user_key``, ``day``, ``file_id``, ``events``) gets a
+``source_`` prefix, a repeated name a ``_2`` suffix. Columns that
 are empty in every loaded row are dropped, and at most ``MAX_DIMENSIONS`` (30) are kept, the most
 filled ones: each dimension becomes a stored column and an entry in every breakdown picker, and
 exports carry far more fields than anyone breaks down by (an Amplitude row has ~50 top-level fields,
@@ -71,7 +72,11 @@ from pmkit.canonical import EVENT_OPTIONAL, EVENT_REQUIRED, EVENT_TYPES
 from pmkit.sources.base import ROW, Parsed, Rejected, RowError, Sample, json_cell, null_column
 
 CANONICAL = EVENT_REQUIRED + EVENT_OPTIONAL
-RESERVED = frozenset(CANONICAL) | {ROW}
+# Columns the ingest adds beside the dimensions in the stored events and rollups (the user's
+# key, the local day, the file, a group's event count): a source column with one of these names
+# would collide with them there, so it gets the ``source_`` prefix like a canonical name.
+STORE_COLUMNS = frozenset({"user_key", "day", "file_id", "events"})
+RESERVED = frozenset(CANONICAL) | STORE_COLUMNS | {ROW}
 MAX_DIMENSIONS = 30
 TIME_EXAMPLE = "2026-03-01T10:00:00Z"
 SAMPLE_SIZE = 1_000
