@@ -82,7 +82,12 @@ class FileResult:
         what = f"{self.kind or 'unknown'} ({self.format})" if self.format else (self.kind or "file")
         if self.status == "loaded":
             extra = f", {self.rows_rejected} bad rows skipped" if self.rows_rejected else ""
-            dupes = f", {self.rows_duplicate} events already loaded were skipped" if self.rows_duplicate else ""
+            dupes = (
+                f", {self.rows_duplicate:,} repeated event{'s' if self.rows_duplicate > 1 else ''} skipped"
+                " (an event_id already read)"
+                if self.rows_duplicate
+                else ""
+            )
             return f"{self.name}: loaded {self.rows_loaded:,} rows as {what}{extra}{dupes}"
         if self.status == "duplicate":
             return f"{self.name}: already loaded (same content), nothing changed"
@@ -442,7 +447,7 @@ def _store_events(
     frame, dims = _event_frame(parsed)
     con = writer.con
     frame = _drop_loaded_event_ids(writer, frame)
-    result.rows_duplicate = parsed.frame.height - frame.height
+    result.rows_duplicate = parsed.duplicates + parsed.frame.height - frame.height
     result.rows_loaded = frame.height
     if frame.height == 0:
         return
@@ -524,23 +529,24 @@ def _store_events(
 
 
 def _drop_loaded_event_ids(writer: Writer, frame: pl.DataFrame) -> pl.DataFrame:
-    """Overlapping exports: an event_id already loaded (PostHog uuid, Mixpanel/Amplitude
-    $insert_id) is dropped. Only files whose time range overlaps this one are read."""
+    """Overlapping exports: an event whose event_id (PostHog uuid, Mixpanel/Amplitude
+    $insert_id) was already loaded is dropped, the rule used within a file. Every stored id is
+    looked at, whatever its time: reading only the new file's time range made an event's fate
+    depend on the file's other rows (an id loaded on day 1 and sent again on day 2 was kept alone
+    and dropped beside a day-1 row). DuckDB reads only the stored ids the new ones could match
+    (the Parquet statistics of each row group): at 10M stored events, 0.03 s for a day of
+    sequential ids, 0.29 s for random ones (UUIDs)."""
     if frame["event_id"].null_count() == frame.height:
         return frame
-    lo, hi = frame["event_time"].min(), frame["event_time"].max()
-    overlapping = [
-        str(writer.store.events_dir / p)
-        for (p,) in writer.con.execute(
-            "SELECT path FROM batches WHERE first_time <= $1 AND last_time >= $2", [hi, lo]
-        ).fetchall()
-    ]
-    if not overlapping:
+    stored = [str(writer.store.events_dir / p) for (p,) in writer.con.execute("SELECT path FROM batches").fetchall()]
+    if not stored:
         return frame
-    loaded = writer.con.sql(
-        "SELECT DISTINCT event_id FROM read_parquet($files, union_by_name = true) WHERE event_id IS NOT NULL AND event_time BETWEEN $lo AND $hi",
-        params={"files": overlapping, "lo": lo, "hi": hi},
-    ).pl()
+    with _registered(writer.con, new_ids=frame.select(pl.col("event_id").drop_nulls().unique())):
+        loaded = writer.con.sql(
+            "SELECT DISTINCT event_id FROM read_parquet($files, union_by_name = true) "
+            "WHERE event_id IN (SELECT event_id FROM new_ids)",
+            params={"files": stored},
+        ).pl()
     return frame.filter(~pl.col("event_id").is_in(loaded["event_id"].implode()) | pl.col("event_id").is_null())
 
 

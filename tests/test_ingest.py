@@ -196,6 +196,44 @@ def test_overlapping_exports_never_count_an_event_twice(tmp_path: Path) -> None:
         assert reader.frame("SELECT sum(events) AS n FROM kpi_daily")["n"].item() == 200
 
 
+def test_a_repeated_event_id_is_skipped_whatever_else_the_file_holds(tmp_path: Path) -> None:
+    """An event_id read before (earlier in the file, or in a file loaded before, at any time) is
+    skipped and counted, so loaded + duplicate + rejected adds up to the file's rows. Before, an
+    id loaded on 1 Mar and sent again on 2 Mar was kept in a file of 2 Mar alone and dropped in a
+    file that also held a row of 28 Feb (only the stored events of the file's own range were read)."""
+    first = write(
+        tmp_path / "first.csv",
+        "event_time,user_id,event,event_id\n"
+        "2026-03-01T10:00:00Z,u1,a,d1\n"
+        "2026-03-01T11:00:00Z,u1,a,d1\n"  # the exporter's retry, another time: the same event
+        "2026-03-01T12:00:00Z,u2,a,d2\n"
+        "2026-03-01T12:00:00Z,u2,a,d2\n",
+    )
+    alone = write(
+        tmp_path / "alone.csv",
+        "event_time,user_id,event,event_id\n2026-03-02T10:00:00Z,u5,a,d2\n2026-03-02T11:00:00Z,u6,a,d3\n",
+    )
+    wider = write(
+        tmp_path / "wider.csv",
+        "event_time,user_id,event,event_id\n"
+        "2026-02-28T10:00:00Z,u8,a,d9\n"
+        "2026-03-02T10:00:00Z,u5,a,d2\n"
+        "2026-03-02T11:00:00Z,u6,a,d3\n",
+    )
+    for second, rows in ((alone, 2), (wider, 3)):
+        config = load_config(tmp_path / second.stem)
+        (loaded,) = ingest([first], config)
+        assert (loaded.rows_loaded, loaded.rows_duplicate) == (2, 2)
+        (result,) = ingest([second], config)
+        assert (result.rows_loaded, result.rows_duplicate, result.rows_rejected) == (rows - 1, 1, 0)
+        assert "1 repeated event skipped" in result.summary()
+        with Store(config.store_dir).reader() as reader:
+            ids = reader.frame("SELECT event_id, user_id FROM events WHERE event_time >= '2026-03-02' ORDER BY 1")
+            dau = reader.frame("SELECT day, dau FROM kpi_daily WHERE day = '2026-03-02'")
+        assert ids.rows() == [("d3", "u6")]  # u5's d2 is the event of 1 Mar, sent again
+        assert dau.rows() == [(dt.date(2026, 3, 2), 1)]
+
+
 def test_rollups_built_file_by_file_in_any_order_equal_rollups_built_at_once(tmp_path: Path) -> None:
     lines = sorted(random_events(3000, 5, days=90))
     whole = load_config(tmp_path / "whole")

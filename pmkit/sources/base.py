@@ -89,6 +89,7 @@ class Parsed:
     ``errors`` lists every bad row (one RowError each, so --skip-bad-rows can record them);
     a problem with the whole file is raised as ``Rejected`` instead.
     ``mapping`` tells the user which source column became which canonical column.
+    ``duplicates`` counts the rows left out as repeats of an earlier row (the same event_id).
     """
 
     kind: str
@@ -96,6 +97,7 @@ class Parsed:
     frame: pl.DataFrame
     errors: tuple[RowError, ...] = ()
     mapping: dict[str, str] = field(default_factory=dict)
+    duplicates: int = 0  # good rows dropped as repeats of an earlier row of the file (events)
 
 
 def json_cell(value: object) -> str | None:

@@ -42,8 +42,8 @@ exports carry far more fields than anyone breaks down by (an Amplitude row has ~
 a PostHog row often 100+ ``$`` properties, most of them empty or constant).
 
 Dedupe: within one file, rows sharing a non-null ``event_id`` keep the first (the exporters retry
-and repeat rows; PostHog's ``uuid`` and Mixpanel's and Amplitude's ``$insert_id`` exist for this).
-Across files it is the ingest's job.
+and repeat rows; PostHog's ``uuid`` and Mixpanel's and Amplitude's ``$insert_id`` exist for this),
+counted in ``Parsed.duplicates``. Across files it is the ingest's job, by the same rule.
 """
 
 from __future__ import annotations
@@ -484,9 +484,11 @@ def build_events(
         frame = pl.concat([frame.drop(ROW), dims, frame.select(ROW)], how="horizontal")
         mapping.update(dim_mapping)
     good = frame.filter(~bad) if bad.any() else frame
+    repeats = 0
     if good["event_id"].null_count() < good.height and _may_repeat(good["event_id"]):
-        good = good.filter(pl.col("event_id").is_null() | pl.col("event_id").is_first_distinct())
-    return Parsed(kind="events", format=fmt, frame=good, errors=tuple(row_errors), mapping=mapping)
+        kept = good.filter(pl.col("event_id").is_null() | pl.col("event_id").is_first_distinct())
+        good, repeats = kept, good.height - kept.height
+    return Parsed(kind="events", format=fmt, frame=good, errors=tuple(row_errors), mapping=mapping, duplicates=repeats)
 
 
 def _may_repeat(ids: pl.Series) -> bool:
