@@ -67,10 +67,24 @@ def mark_demo(workspace: Path, written: list[Path]) -> None:
 
 def safe_upload_name(name: str) -> str:
     """A file name safe to create in the inbox, whatever the browser sent (no folders, no dots
-    at the start, bounded length), stamped so two uploads never collide."""
-    base = UNSAFE_NAME.sub("_", Path(name.replace("\\", "/")).name).lstrip(".") or "upload"
-    stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S-%f")
-    return f"{stamp}_{base[-120:]}"
+    at the start, bounded length)."""
+    return (UNSAFE_NAME.sub("_", Path(name.replace("\\", "/")).name).lstrip(".") or "upload")[-120:]
+
+
+def save_new_file(folder: Path, name: str, content: bytes) -> Path:
+    """``content`` as a new file in ``folder`` named ``name``, or ``name (2)``, ``(3)``, ... when
+    taken: created exclusively, so two uploads at once never overwrite each other, and the
+    messages name the file as the user picked it (a time stamp in front made them unreadable)."""
+    stem, suffix = Path(name).stem, Path(name).suffix
+    for number in range(1, 10_000):
+        path = folder / (name if number == 1 else f"{stem} ({number}){suffix}")
+        try:
+            with path.open("xb") as handle:
+                handle.write(content)
+        except FileExistsError:
+            continue
+        return path
+    raise FileExistsError(f"{folder}: too many files named like {name}")
 
 
 def load_upload(
@@ -84,8 +98,7 @@ def load_upload(
 ) -> FileResult:
     """Save an upload into the inbox and load it with the same rules as the CLI."""
     config.inbox.mkdir(parents=True, exist_ok=True)
-    path = config.inbox / safe_upload_name(name)
-    path.write_bytes(content)
+    path = save_new_file(config.inbox, safe_upload_name(name), content)
     (result,) = ingest([path], config, as_of=as_of, skip_bad_rows=skip_bad_rows, progress=progress)
     file_away(result, config)
     return result

@@ -423,3 +423,18 @@ def test_nps_improves_after_sharing_v2(workspace: tuple[Path, list[Path]]) -> No
     score = ((pl.col("score") >= 9).mean() - (pl.col("score") <= 6).mean()) * 100
     by_period = dict(nps.group_by(after=pl.col("submitted_at").dt.date() >= shipped).agg(score).iter_rows())
     assert by_period[True] > by_period[False] + 10
+
+
+def test_an_upload_keeps_its_name_and_never_overwrites_one_waiting(tmp_path: Path) -> None:
+    """Uploads are saved in the inbox under the name the user picked (made safe for a path): the
+    messages name that file. A second upload of the same name while the first waits gets
+    "name (2)", created exclusively, so neither overwrites the other."""
+    from pmkit.workspace import safe_upload_name, save_new_file
+
+    name = safe_upload_name("C:\\exports\\events march (v2).csv")
+    assert name == "events_march_v2_.csv"
+    first = save_new_file(tmp_path, name, b"one")
+    second = save_new_file(tmp_path, name, b"two")
+    assert (first.name, second.name) == ("events_march_v2_.csv", "events_march_v2_ (2).csv")
+    assert (first.read_bytes(), second.read_bytes()) == (b"one", b"two")
+    assert safe_upload_name(".hidden") == "hidden" and safe_upload_name("...") == "upload"
