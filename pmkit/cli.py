@@ -154,6 +154,12 @@ def _cmd_ingest(args: argparse.Namespace, config: Any) -> int:
         raise UsageError(
             "this workspace is read-only (read_only = true or PMKIT_READ_ONLY=1); load data on the publishing host"
         )
+    for path in args.paths:
+        # Bad usage, found before a store version is written (exit 2, like a bad option).
+        if path.is_dir():
+            raise UsageError(f"{path} is a folder: name its files ({path}/*.csv) or put them in {config.inbox}")
+        if not path.exists():
+            raise UsageError(f"{path}: no such file (check the path)")
     progress = None if args.json else _progress_line
     if args.paths:
         results = ingest(args.paths, config, as_of=args.as_of, skip_bad_rows=args.skip_bad_rows, progress=progress)

@@ -317,6 +317,25 @@ def test_a_published_copy_answers_like_the_source(tmp_path: Path) -> None:
     assert snapshot(tmp_path / "hosted")["events"].height == 100
 
 
+def test_the_cli_refuses_a_folder_or_a_missing_file_as_bad_usage(tmp_path: Path, capsys) -> None:
+    """A folder passed as a file gave IsADirectoryError's traceback; a missing file published a
+    new store version with nothing in it. Both are bad usage (exit 2), found before anything is
+    written, and the store is untouched."""
+    from pmkit.cli import main
+
+    config = load_config(tmp_path / "ws")
+    ingest([write(tmp_path / "a.csv", HEADER + "".join(random_events(10, 3)))], config)
+    version = Store(config.store_dir).current_version()
+    folder = tmp_path / "exports"
+    write(folder / "b.csv", HEADER + "".join(random_events(10, 4)))
+    assert main(["ingest", "--data", str(config.data_dir), str(folder)]) == 2
+    assert f"{folder} is a folder: name its files" in capsys.readouterr().err
+    assert main(["ingest", "--data", str(config.data_dir), str(tmp_path / "nope.csv")]) == 2
+    assert "nope.csv: no such file (check the path)" in capsys.readouterr().err
+    assert Store(config.store_dir).current_version() == version
+    assert snapshot(config.data_dir)["events"].height == 10
+
+
 def test_a_workspace_whose_path_holds_quotes_loads_and_reads(tmp_path: Path) -> None:
     # The store's paths reach two statements that take no parameters (ATTACH, the events view).
     config = load_config(tmp_path / "o'brien's \"pm\" data")
