@@ -1,7 +1,7 @@
 """pmkit's own roadmap CSV: the canonical column names (DESIGN.md, "Canonical tables") as the header.
 
-`item_id`, `title` and `status_category` or `status` are required; every other column is optional
-(`source` defaults to pmkit). Dates are ISO (`2026-03-31`), `progress` a fraction (`0.4`) or a
+`item_id` and `title` are required; every other column is optional (`source` defaults to pmkit;
+an item with neither `status` nor `status_category` is to do). Dates are ISO (`2026-03-31`), `progress` a fraction (`0.4`) or a
 percentage (`40%`), `declared_health` one of on_track / at_risk / off_track (`On track` is fine too),
 `blocked_by` a comma-separated list of item ids. A missing `status_category` is derived from
 `status` the way the Jira, Linear and Plane readers do it; a missing `item_type` means issue.
@@ -46,9 +46,9 @@ TEXT_COLUMNS = ("title", "parent_id", "objective_id", "metric", "owner", "team",
 
 
 def detect(sample: Sample) -> bool:
-    """The canonical names item_id and title, with status_category or status."""
-    columns = columns_lower(sample)
-    return sample.layout == "csv" and {"item_id", "title"} <= columns and bool(columns & {"status_category", "status"})
+    """The canonical names item_id and title (the README's minimal roadmap: every other column is
+    optional; no other format's export names its columns so)."""
+    return sample.layout == "csv" and {"item_id", "title"} <= columns_lower(sample)
 
 
 def read(sample: Sample, options: ReadOptions = DEFAULT_OPTIONS) -> Parsed:

@@ -54,6 +54,17 @@ def test_minimal_file_gets_defaults(tmp_path):
     ]
 
 
+def test_the_readme_minimal_file_of_ids_and_titles_is_detected_and_read(tmp_path):
+    """The README says only item_id and title are required; detection also wanted a status, so
+    such a file was refused as "no known export" while the message asked for ids and titles."""
+    path = tmp_path / "roadmap.csv"
+    path.write_text("item_id,title\nQA-1,QA item one\n")
+    assert pmkit_roadmap.detect(sniff(path))
+    assert pmkit_roadmap.read(sniff(path)).frame.select("item_id", "title", "status_category").rows() == [
+        ("QA-1", "QA item one", "todo")
+    ]
+
+
 def test_each_bad_cell_is_a_row_error(tmp_path):
     parsed = read(
         tmp_path,
