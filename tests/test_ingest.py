@@ -307,6 +307,19 @@ def test_roadmap_snapshot_date_comes_from_as_of_or_the_file_name(tmp_path: Path)
         assert reader.frame("SELECT count(DISTINCT snapshot_date) AS n FROM roadmap_items")["n"].item() == 2
 
 
+def test_the_roadmap_command_before_the_first_snapshot_names_the_earliest(tmp_path: Path, capsys) -> None:
+    """Asked as of a day before any snapshot, it said no roadmap was loaded at all."""
+    from pmkit.cli import main
+
+    config = load_config(tmp_path / "ws")
+    text = "item_id,title,status_category,due_date\nE1,Checkout,in_progress,2026-04-01\n"
+    ingest([write(tmp_path / "roadmap_2026-03-13.csv", text)], config)
+    assert main(["roadmap", "--data", str(config.data_dir), "--as-of", "2026-03-01"]) == 0
+    assert capsys.readouterr().out.strip() == "no roadmap snapshot on or before 2026-03-01 (the earliest is 2026-03-13)"
+    assert main(["roadmap", "--data", str(config.data_dir), "--as-of", "2026-03-13"]) == 0
+    assert "Checkout" in capsys.readouterr().out
+
+
 def test_a_published_copy_answers_like_the_source(tmp_path: Path) -> None:
     from pmkit.cli import main
 
