@@ -512,6 +512,7 @@ def period_picker(cfg: Config, facts: Facts | None = None) -> Period | None:
     if facts is None or not facts.has_events:
         return None
     first, last = facts.first_day, facts.last_day
+    _carry_over()
     with st.sidebar:
         choice = st.segmented_control(
             "Date range",
@@ -523,6 +524,7 @@ def period_picker(cfg: Config, facts: Facts | None = None) -> Period | None:
             persist_state="session",
             help="Every page compares this range with the range of equal length just before it.",
         )
+        _keep("range")
         days = RANGES.get(choice or DEFAULT_RANGE)
         if choice == "Custom":
             picked = st.date_input(
@@ -535,6 +537,7 @@ def period_picker(cfg: Config, facts: Facts | None = None) -> Period | None:
                 persist_state="session",
                 format="YYYY-MM-DD",
             )
+            _keep("dates")
             dates = [d for d in (picked if isinstance(picked, Sequence) else [picked]) if d]
             period = Period(min(dates), max(dates)) if dates else Period(max(first, last - dt.timedelta(days=27)), last)
         elif days is None:
@@ -562,17 +565,55 @@ def segment_picker(cfg: Config, facts: Facts | None = None, *, applies: bool = T
             st.caption("This page shows every user: objectives and their targets are for the whole product.")
         for dimension in dimensions:
             values = compute(cfg, "dimension_values", dimension=dimension) or []
+            key = f"{SEGMENT_PREFIX}{dimension}"
             picked = st.multiselect(
                 safe_text(dimension.replace("_", " ").capitalize()),
                 values,
-                key=f"{SEGMENT_PREFIX}{dimension}",
+                key=key,
                 bind="query-params",
                 persist_state="session",
                 placeholder="All",
                 disabled=not applies,
             )
+            _keep(key)
             chosen.extend((dimension, str(value)) for value in picked)
     return Segment(filters=tuple(chosen)) if applies else Segment()
+
+
+# The sidebar's filters as last chosen, by pmkit itself: a value the widget took from a link's
+# URL (``?range=7d``) went back to the default on the next page, while a clicked one was kept,
+# and the next page's URL lost the filters it still applied (Streamlit 1.67's persist_state).
+_KEPT = "_pmkit_kept_"
+_CARRIED = "_pmkit_carried"
+
+
+def _keep(key: str) -> None:
+    """Remember the value ``key``'s widget shows, for the next page (``_carry_over``)."""
+    st.session_state[_KEPT + key] = st.session_state.get(key)
+
+
+def _carry_over() -> None:
+    """On a page opened without the filters in its URL (a click in the sidebar's navigation):
+    put the values last chosen back in the URL the widgets are bound to, and run the page again
+    so the widgets read them. A filter this page's URL names wins (a link opened now)."""
+    if st.session_state.pop(_CARRIED, False):
+        return  # the run after the carry-over: never loop
+    missing = {
+        key[len(_KEPT) :]: kept
+        for key, kept in st.session_state.items()
+        if str(key).startswith(_KEPT) and kept not in (None, [], ()) and key[len(_KEPT) :] not in st.query_params
+    }
+    if missing.get("range") == DEFAULT_RANGE:
+        missing.pop("range")
+    if (st.query_params.get("range") or missing.get("range")) != "Custom":
+        missing.pop("dates", None)  # custom dates only go with the custom range
+    if not missing:
+        return
+    for key, kept in missing.items():
+        values = kept if isinstance(kept, list | tuple) else [kept]
+        st.query_params[key] = [v.isoformat() if isinstance(v, dt.date) else str(v) for v in values]
+    st.session_state[_CARRIED] = True
+    st.rerun()
 
 
 def segment_text(segment: Segment) -> str:

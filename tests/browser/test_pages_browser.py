@@ -153,6 +153,24 @@ def test_a_url_reproduces_the_view(page, server):
     assert page.locator(".js-plotly-plot").count() == 2
 
 
+def test_a_linked_range_and_segment_stay_from_page_to_page(browser, server):
+    """A range and a filter that came with a link (not clicked) went back to the defaults on the
+    next page, and the filter, still applied, dropped out of the URL."""
+    tab = browser.new_page(viewport=VIEWPORT)
+    open_path(tab, server, "kpis?f_plan=pro&range=90d")
+    for target in ("Funnels", "Retention"):
+        tab.get_by_role("link", name=target, exact=True).click()
+        settle(tab)
+        assert "range=90d" in tab.url and "f_plan=pro" in tab.url, tab.url
+        assert tab.get_by_role("radio", name="90d", exact=True).get_attribute("aria-checked") == "true"
+        assert (
+            "(90 days)"
+            in tab.locator("[data-testid='stSidebar'] [data-testid='stCaptionContainer']").first.inner_text()
+        )
+        assert_no_exception(tab)
+    tab.close()
+
+
 def hosted(data: Path, secrets: str, folder: Path) -> Server:
     """A read-only server with ``secrets`` (TOML text) as its secrets.toml."""
     path = folder / "secrets.toml"
