@@ -3,7 +3,7 @@
 import streamlit as st
 
 from pmkit import charts, dashboard, ui
-from pmkit.formatting import format_change, format_date, format_value
+from pmkit.formatting import format_date, format_value
 from pmkit.metrics import Segment
 
 cfg = ui.config()
@@ -101,13 +101,12 @@ def explorer() -> None:
             cards = st.columns(max(3, result.totals.height))
             for card, row in zip(cards, result.totals.iter_rows(named=True), strict=False):
                 label = charts.COMPARISON_LABELS.get(row["comparison"], row["comparison"]).lower()
+                delta, base_text = dashboard.versus(row, fmt)
                 card.metric(
                     f"{format_date(period.start)} – {format_date(period.end)}",
                     format_value(row["value"], fmt),
-                    delta=format_change(row["value"], row["base"], fmt)
-                    if row["base"] is not None and row["value"] is not None
-                    else None,
-                    delta_description=f"vs {label}: {format_value(row['base'], fmt)}",
+                    delta=delta,
+                    delta_description=f"vs {label}: {base_text}",
                     help=f"The {label} is {format_date(row['start'])} – {format_date(row['end'])}.",
                     border=True,
                 )

@@ -493,7 +493,8 @@ class Scorecard:
     target: float | None = None
     target_date: dt.date | None = None
     expected: float | None = None  # where the path is on the day the current value was measured
-    current: float | None = None  # the objective's current value (the last 7 final days)
+    current: float | None = None  # the objective's current value, over current_period
+    current_period: Period | None = None  # the last 7 final days: not ``period`` unless chosen so
     status: str | None = None  # outcome health; None without an objective
     reason: str = ""  # the outcome in words
     delivery: str | None = None  # delivery health of the objective's items
@@ -541,6 +542,17 @@ def format_target(value: float, fmt: str) -> str:
     return format_value(value, fmt).replace(".0%", "%")
 
 
+def nothing_loaded(earlier: Period, first_day: dt.date | None) -> bool:
+    """Whether a period compared with lies wholly before the first loaded day (or nothing is
+    loaded): its value of 0 is no data, and "+7,064 (from 0)" would be a false rise. A period
+    with loaded days whose value is 0 (no revenue on those days) is a real 0.
+
+    >>> nothing_loaded(Period(dt.date(2026, 2, 1), dt.date(2026, 2, 28)), dt.date(2026, 3, 1))
+    True
+    """
+    return first_day is None or earlier.end < first_day
+
+
 def _card(
     reader: Reader,
     definitions: Definitions,
@@ -559,8 +571,7 @@ def _card(
         )
     compared = metrics.compare_metric(reader, definition.key, measured, definitions=definitions)
     value, base = (compared["value"][0], compared["base"][0]) if compared.height else (None, None)
-    if first_day is None or measured.previous().end < first_day:
-        # The previous period lies before the first loaded day: "from 0" would be a false rise.
+    if nothing_loaded(measured.previous(), first_day):
         base = None
         notes.append(f"Nothing is loaded before {format_date(first_day)} to compare with.")
     if per_day:
@@ -605,6 +616,9 @@ def scorecards(reader: Reader, config: Config, period: Period) -> list[Scorecard
                 target_date=goal["target_date"],
                 expected=goal["expected_value"],
                 current=goal["current_value"],
+                current_period=Period(goal["current_from"], goal["current_through"])
+                if goal["current_from"] and goal["current_through"]
+                else None,
                 status=goal["outcome_health"],
                 reason=goal["outcome_reason"] or "",
                 delivery=goal["delivery_health"],
@@ -706,6 +720,14 @@ def explore(
     notes: list[str] = []
     series = metrics.metric_series(reader, key, period, grain, definitions, segment)
     totals = metrics.compare_metric(reader, key, period, list(against), definitions, segment)
+    first_day = metrics.base.workspace_of(reader).first_day
+    before_data = pl.Series(
+        [nothing_loaded(Period(*days), first_day) for days in totals.select("start", "end").rows()], dtype=pl.Boolean
+    )
+    totals = totals.with_columns(
+        pl.when(before_data).then(None).otherwise(pl.col(column)).alias(column)
+        for column in ("base", "change", "change_pct")
+    )
     breakdown = segment.breakdown
     compared = None
     if against and not breakdown:
@@ -762,6 +784,19 @@ def explore(
             f"The last {settle} days stay blank until they are final (a user still has time to convert or return)."
         )
     return Exploration(definition, series, totals, compared, rolling, target, found_anomalies, ships, tuple(notes))
+
+
+def versus(row: dict[str, Any], fmt: str) -> tuple[str | None, str]:
+    """A KPI explorer card's delta and the value it is against, for one row of
+    ``Exploration.totals``: no delta against a period with nothing loaded.
+
+    >>> versus({"value": 120.0, "base": 100.0}, "number"), versus({"value": 7064.0, "base": None}, "number")
+    (('+20.0%', '100'), (None, 'nothing earlier to compare with'))
+    """
+    if row["base"] is None:
+        return None, "nothing earlier to compare with"
+    delta = format_change(row["value"], row["base"], fmt) if row["value"] is not None else None
+    return delta, format_value(row["base"], fmt)
 
 
 def _aligned_comparisons(
@@ -980,9 +1015,11 @@ def narrative(
         if card.status in STATUS_WORDS and card.target is not None:
             if card.direction in ("stay_above", "stay_below"):
                 holding = card.status in ("on_track", "achieved")
-                sentence += f", {'holding' if holding else 'off its goal to stay'} {card.goal_text}"
+                status = f"{'holding' if holding else 'off its goal to stay'} {card.goal_text}"
             else:
-                sentence += f", {STATUS_WORDS[card.status]} {card.goal_text}"
+                status = f"{STATUS_WORDS[card.status]} {card.goal_text}"
+            judged = _judged_apart(card)
+            sentence += f"; {judged}, {status}" if judged else f", {status}"
         sentences.append(sentence + ".")
     if items is not None and items.height:
         work = items.filter(
@@ -1010,6 +1047,20 @@ def narrative(
         )
         sentences.append(f"{name} is {survey.value_text} from {survey.responses:,} answers{change}.")
     return sentences
+
+
+def _judged_apart(card: Scorecard) -> str:
+    """ "over the 7 days to 27 Nov 2026 it was 104.3", when the objective's status was judged on
+    other days (``card.current_period``) than the value shown: else "past its target" would sit
+    beside a number below the target. Empty when it was judged on the value shown."""
+    if card.current is None or card.current_period is None:
+        return ""
+    current = format_value(card.current, card.fmt)
+    if card.current_period == card.period and current == card.value_text:
+        return ""
+    return (
+        f"over the {format_days(card.current_period.days)} to {format_date(card.current_period.end)} it was {current}"
+    )
 
 
 def _engine(function: Callable[..., Any]) -> Callable[..., Any]:

@@ -13,7 +13,8 @@ How each outcome number is computed, as of a date:
   metric's own value over those 7 days (converted users / users who started, weighted by cohort
   size: a mean of daily rates would let a Sunday with three sign-ups count as much as a Monday with
   sixty). For every other metric it is the mean of the 7 daily values (a daily average: 7 days hold
-  each weekday once, so the weekly pattern cancels out).
+  each weekday once, so the weekly pattern cancels out). current_from and current_through are its
+  first and last day, and outcome_reason names them: pages show it beside values of other ranges.
 - expected_value: on the straight line from the baseline on start_date to the target on
   target_date (the baseline before the start, the target after the target date); the target itself
   for stay_above and stay_below (``pmkit.metrics.expected_value``). A missing baseline (the CSV
@@ -56,6 +57,7 @@ from pmkit import metrics, roadmap
 from pmkit.canonical import DIRECTIONS, OBJECTIVE_COLUMNS
 from pmkit.config import Config
 from pmkit.definitions import DefinitionError, Definitions, MetricDefinition, load_definitions, parse_definitions
+from pmkit.formatting import format_days
 from pmkit.metrics.base import workspace_of
 from pmkit.store import Reader
 
@@ -76,7 +78,8 @@ OBJECTIVE_HEALTH_COLUMNS: dict[str, pl.DataType] = {
     "source": pl.String(),  # csv / pmkit.toml / roadmap
     "metric_name": pl.String(),
     "current_value": pl.Float64(),
-    "current_through": pl.Date(),  # last day of the 7 days the current value covers
+    "current_from": pl.Date(),  # first day of the (up to) 7 days the current value covers
+    "current_through": pl.Date(),  # last day of those days
     "expected_value": pl.Float64(),
     "outcome_progress": pl.Float64(),
     "outcome_health": pl.String(),
@@ -205,24 +208,31 @@ class MetricSource:
             return None
         return series.select("day", pl.col("value").cast(pl.Float64).alias("weight"))
 
-    def recent_value(self, key: str, as_of: dt.date) -> tuple[float | None, dt.date | None]:
-        """(value over the 7 days ending ``as_of`` or the last final day before it, that day);
-        see the module docstring for which kind of value."""
+    def recent_period(self, key: str, as_of: dt.date) -> metrics.Period | None:
+        """The days the current value covers: the 7 days ending ``as_of`` or the last final day
+        before it (fewer at the start of the data); None when no day is final yet."""
         bounds = self.complete_range(key)
-        definition = self.lookup(key)
-        if bounds is None or definition is None:
-            return None, None
+        if bounds is None:
+            return None
         end = min(as_of, bounds[1])
         if end < bounds[0]:
+            return None
+        return metrics.Period(max(end - dt.timedelta(days=RECENT_DAYS - 1), bounds[0]), end)
+
+    def recent_value(self, key: str, as_of: dt.date) -> tuple[float | None, dt.date | None]:
+        """(value over ``recent_period``, its last day); see the module docstring for which kind
+        of value."""
+        period = self.recent_period(key, as_of)
+        definition = self.lookup(key)
+        if period is None or definition is None:
             return None, None
-        period = metrics.Period(max(end - dt.timedelta(days=RECENT_DAYS - 1), bounds[0]), end)
         if definition.type in COHORT_TYPES:
             pooled = metrics.metric_series(self.reader, key, period, "period", self.definitions)
             value = pooled["value"].item() if pooled.height == 1 else None
         else:
             window = self.daily(key).filter(pl.col("day").is_between(period.start, period.end))
             value = window["value"].mean()
-        return (None if value is None else float(value)), end
+        return (None if value is None else float(value)), period.end
 
     def noise(self, key: str, through: dt.date) -> float | None:
         """Two standard errors of a 7-day value, from the daily values of the 28 days to
@@ -340,13 +350,15 @@ def outcome_reason(
     current: float | None,
     as_of: dt.date,
     objective: Mapping[str, Any],
+    measured: str = "",
 ) -> str:
-    """The outcome in one sentence, e.g. "Activation is 41.0%, ahead of the 38.5% path to 45% by
-    2026-06-30"."""
+    """The outcome in one sentence, e.g. "Activation is 41.0% over the 7 days to 2026-06-30, ahead
+    of the 38.5% path to 45% by 2026-06-30", where ``measured`` ("over the 7 days to 2026-06-30")
+    says which days the current value covers: a page shows it beside values of other days."""
     target, baseline = objective["target"], objective["baseline"]
     target_text = format_value(target, fmt, trim=True)
     by = objective["target_date"]
-    now = f"{name} is {format_value(current, fmt)}"
+    now = " ".join(filter(None, (f"{name} is {format_value(current, fmt)}", measured)))
     direction = objective["direction"]
     if outcome.health == "not_started":
         start = objective["start_date"]
@@ -528,6 +540,7 @@ def _outcome(source: MetricSource, objective: Mapping[str, Any], toml_problems: 
     empty = {
         "metric_name": source.name(key) if key else None,
         "current_value": None,
+        "current_from": None,
         "current_through": None,
         "expected_value": None,
         "outcome_progress": None,
@@ -560,6 +573,7 @@ def _outcome(source: MetricSource, objective: Mapping[str, Any], toml_problems: 
             f"{objective['start_date']}"
         )
     current, through = source.recent_value(key, as_of)
+    window = source.recent_period(key, as_of)
     outcome = judge_outcome(
         current,
         as_of,
@@ -572,15 +586,20 @@ def _outcome(source: MetricSource, objective: Mapping[str, Any], toml_problems: 
     if current is None:
         reason = f"no {definition.name} value on or before {as_of} yet (load events up to that day)"
     else:
-        reason = outcome_reason(definition.name, definition.format, outcome, current, as_of, objective)
+        # A cohort metric's value is the rate of the 7 days pooled; any other is a mean of days
+        # ("Reports shared is 104.3 a day on average", not 104.3 in the 7 days).
+        per_day = "" if definition.type in COHORT_TYPES else "a day on average "
+        measured = f"{per_day}over the {format_days(window.days)} to {window.end}" if window else ""
+        reason = outcome_reason(definition.name, definition.format, outcome, current, as_of, objective, measured)
         if through is not None and through < as_of:
-            notes.insert(0, f"latest final value: the 7 days to {through}")
+            notes.insert(0, "the latest final value")
     if notes:
         reason += f" ({'; '.join(notes)})"
     return {
         **empty,
         "baseline": objective["baseline"],
         "current_value": current,
+        "current_from": window.start if window else None,
         "current_through": through,
         "expected_value": outcome.expected,
         "outcome_progress": outcome.progress,

@@ -64,6 +64,7 @@ def test_objective_cards_carry_outcome_and_delivery(known):
     assert (card.objective_id, card.key, card.value) == ("OBJ-9", "dau", pytest.approx(MEAN_DAU))
     assert card.status == "off_track"  # last 7 days average 8/7 = 1.14, the path expects 1.67 on 11 Mar
     assert card.current == pytest.approx(8 / 7)
+    assert card.current_period == Period(D(2026, 3, 5), LAST_DAY)  # judged on these days, not the range
     assert card.delivery == "late"
     assert card.goal_text == "3 by 31 Mar 2026"
 
@@ -111,9 +112,10 @@ def test_narrative_in_plain_sentences(known):
     cards = dashboard.scorecards(reader, config, RANGE)
     items = dashboard.items_health(reader, config)
     sentences = dashboard.narrative(cards, items, dashboard.survey_score(reader, config, RANGE))
-    assert (
-        sentences[0]
-        == "Daily active users is 1.40 (nothing earlier to compare with), behind the path to 3 by 31 Mar 2026."
+    # The card shows 1.40 over the 10 days; the outcome was judged on the last 7 (8 / 7 = 1.14).
+    assert sentences[0] == (
+        "Daily active users is 1.40 (nothing earlier to compare with); "
+        "over the 7 days to 11 Mar 2026 it was 1.14, behind the path to 3 by 31 Mar 2026."
     )
     assert sentences[1].startswith(
         f"1 of 1 open roadmap items is late: {HOSTILE_TITLE} (due 2026-03-06, 5 days ago, 50% done"
@@ -156,6 +158,36 @@ def test_narrative_says_rose_or_fell_against_the_previous_period():
         "Activation rose to 44.0% (+3.2 pts vs the previous 28 days), on track for 45% by 30 Jun 2026.",
         "Stickiness fell to 17.0% (-1.0 pts vs the previous 28 days), holding above 13% until 31 Dec 2026.",
         "Revenue fell to $900 (-10.0% vs the previous 28 days).",
+    ]
+
+
+def test_narrative_names_the_days_a_status_was_judged_on():
+    """Reports shared averaged 92.8 a day over the range but 104.3 over the last 7 days, which
+    are past the target of 100: the sentence must not put "past its target" beside 92.8 alone."""
+    period = Period(D(2026, 10, 31), D(2026, 11, 27))
+    last_week = Period(D(2026, 11, 21), D(2026, 11, 27))
+    shared = dashboard.Scorecard(
+        "reports_shared",
+        "Reports shared",
+        "number",
+        period,
+        92.8,
+        85.85,
+        per_day=True,
+        objective_id="OBJ-2",
+        direction="increase",
+        target=100.0,
+        target_date=D(2027, 1, 1),
+        current=104.3,
+        current_period=last_week,
+        status="achieved",
+    )
+    # Judged on the value shown (the range is those 7 days): said once, as before.
+    same = dataclasses.replace(shared, period=last_week, value=104.3)
+    assert dashboard.narrative([shared, same], None) == [
+        "Reports shared per day rose to 92.8 (+8.1% vs the previous 28 days); "
+        "over the 7 days to 27 Nov 2026 it was 104, past its target of 100 by 1 Jan 2027.",
+        "Reports shared per day rose to 104 (+21.5% vs the previous 7 days), past its target of 100 by 1 Jan 2027.",
     ]
 
 
@@ -205,6 +237,25 @@ def test_explore_brings_comparisons_target_and_ships(known):
     assert result.target["target"][0] == pytest.approx(1 + 2 * 1 / 30)  # one day into the 30-day path
     assert result.rolling["avg_7d"].drop_nulls().to_list()[-1] == pytest.approx(8 / 7)
     assert result.ships["item_id"].to_list() == ["EP-8"]
+
+
+def test_explore_compares_with_nothing_before_the_first_loaded_day(known):
+    """The previous 10 days lie before 2 Mar: no base, no change (not "+1.40 (from 0)"), as on
+    the summary's cards. 7-11 Mar against 2-6 Mar: revenue is a real 0 on loaded days, and stays."""
+    reader, config = known
+    whole = dashboard.explore(reader, config, "dau", RANGE).totals.row(0, named=True)
+    assert (whole["value"], whole["base"], whole["change"], whole["change_pct"]) == (
+        pytest.approx(MEAN_DAU),
+        None,
+        None,
+        None,
+    )
+    assert dashboard.versus(whole, "number") == (None, "nothing earlier to compare with")
+    (headline_dau,) = dashboard.headline(reader, config, RANGE, ["dau"])
+    assert headline_dau.base is None  # the summary's rule: the same answer
+    later = dashboard.explore(reader, config, "revenue", Period(D(2026, 3, 7), LAST_DAY)).totals.row(0, named=True)
+    assert (later["value"], later["base"]) == (0.0, 0.0)
+    assert dashboard.versus(later, "currency") == ("+$0 (from 0)", "$0")
 
 
 def test_explore_weekly_sums_skip_a_daily_target(known):

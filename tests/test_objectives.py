@@ -11,6 +11,7 @@ import polars as pl
 import pytest
 
 from pmkit.ingest import ingest
+from pmkit.metrics import Period
 from pmkit.objectives import (
     ON_TIME_OFF_TARGET,
     SHIPPED_BUT_FLAT,
@@ -231,11 +232,14 @@ def test_increase_behind_its_path(goals):
     """2026-03-14 is day 13 of 20: path 10 + 20 x 13 / 20 = 23; current 20 misses by 3 > 5% of 20."""
     dau = row_of(goals, "O-DAU")
     assert dau["current_value"] == pytest.approx(20.0)
-    assert dau["current_through"] == AS_OF
+    assert (dau["current_from"], dau["current_through"]) == (date(2026, 3, 8), AS_OF)
     assert dau["expected_value"] == pytest.approx(23.0)
     assert dau["outcome_progress"] == pytest.approx(0.5)
     assert dau["outcome_health"] == "off_track"
-    assert dau["outcome_reason"] == "Daily active users is 20.0, behind the 23.0 path to 30 by 2026-03-21"
+    assert dau["outcome_reason"] == (
+        "Daily active users is 20.0 a day on average over the 7 days to 2026-03-14, "
+        "behind the 23.0 path to 30 by 2026-03-21"
+    )
     assert (dau["delivery_health"], dau["items"], dau["items_done"]) == ("on_track", 2, 1)
     assert dau["delivery_reason"] == "2 items: 1 on track, 1 done"
     # 20 is far from the baseline 10 (noise: 2 x sd(10..23) / sqrt 7 = 3.2), so not flat.
@@ -256,7 +260,9 @@ def test_stay_above_without_a_start_date_compares_with_the_target(goals):
     assert (events["current_value"], events["expected_value"]) == (pytest.approx(20.0), 15.0)
     assert events["outcome_health"] == "on_track"
     assert events["outcome_progress"] is None
-    assert events["outcome_reason"] == "Events is 20.0, above the 15 floor (held until 2026-04-30)"
+    assert events["outcome_reason"] == (
+        "Events is 20.0 a day on average over the 7 days to 2026-03-14, above the 15 floor (held until 2026-04-30)"
+    )
     assert events["delivery_reason"] == "no roadmap items linked to this objective"
 
 
@@ -267,7 +273,7 @@ def test_missing_baseline_is_the_metric_at_the_start(goals):
     assert base["expected_value"] == pytest.approx(20.0)
     assert base["outcome_health"] == "on_track"
     assert base["outcome_reason"] == (
-        "Daily active users is 20.0, on the 20.0 path to 33 by 2026-03-27 "
+        "Daily active users is 20.0 a day on average over the 7 days to 2026-03-14, on the 20.0 path to 33 by 2026-03-27 "
         "(baseline not set: 13.0 is the 7 days to 2026-03-07)"
     )
 
@@ -276,7 +282,10 @@ def test_not_started_before_the_start_date(goals):
     later = row_of(goals, "O-LATER")
     assert later["outcome_health"] == "not_started"
     assert later["expected_value"] == 20.0
-    assert later["outcome_reason"] == "starts 2026-04-01; Daily active users is 20.0 against a baseline of 20"
+    assert later["outcome_reason"] == (
+        "starts 2026-04-01; Daily active users is 20.0 a day on average over the 7 days to 2026-03-14 "
+        "against a baseline of 20"
+    )
 
 
 def test_unknown_metric_names_the_key_and_how_to_define_it(goals):
@@ -320,6 +329,8 @@ def test_cohort_metrics_pool_their_users_and_wait_for_the_window(workspace):
     source = MetricSource.open(workspace.reader(), workspace.config)
     assert source.complete_range("activation") == (date(2026, 3, 1), date(2026, 3, 4))
     assert source.recent_value("activation", date(2026, 3, 5)) == (pytest.approx(0.4), date(2026, 3, 4))
+    # The data starts Mar 1: the value covers the 4 final days there are, not 7.
+    assert source.recent_period("activation", date(2026, 3, 5)) == Period(date(2026, 3, 1), date(2026, 3, 4))
     assert source.complete_range("mau") is None
     assert source.recent_value("stickiness", date(2026, 3, 5)) == (None, None)
 

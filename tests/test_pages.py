@@ -133,8 +133,8 @@ def test_summary_numbers_on_the_known_workspace(monkeypatch, known_data):
     assert metric_value(at, "NPS") == "+33"
     narrative = texts(at.markdown)[0]
     assert (
-        "- Daily active users is 1.40 (nothing earlier to compare with), behind the path to 3 by 31 Mar 2026."
-        in unescape(narrative)
+        "- Daily active users is 1.40 (nothing earlier to compare with); "
+        "over the 7 days to 11 Mar 2026 it was 1.14, behind the path to 3 by 31 Mar 2026." in unescape(narrative)
     )
     assert "1 of 1 open roadmap items is late" in unescape(narrative)
 
@@ -168,6 +168,9 @@ def test_kpi_explorer_shows_the_chosen_metrics(monkeypatch, known_data):
     at = open_page(monkeypatch, known_data, "kpis")
     assert texts(at.subheader) == ["Daily active users"]
     assert at.metric[0].value == "1.40"
+    # The previous 10 days lie before the first loaded day: no "+1.40 (from 0)".
+    assert not at.metric[0].delta
+    assert at.metric[0].proto.delta_description == "vs previous period: nothing earlier to compare with"
     at.multiselect(key="metric").set_value(["mau", "activation"]).run()
     assert [unescape(s) for s in texts(at.subheader)] == ["Monthly active users", "Activation"]
     assert at.metric[0].value == "3"
