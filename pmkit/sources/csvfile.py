@@ -4,53 +4,118 @@ from __future__ import annotations
 
 import csv
 import io
+from dataclasses import replace
 
 import polars as pl
 
 from pmkit.sources.base import ROW, Rejected, RowError, Sample
+from pmkit.sources.sniff import HEADER_BYTES, first_non_utf8, not_utf8_error
 
 
 def read_csv_strings(sample: Sample) -> pl.DataFrame:
     """All columns as strings (types are decided later, per column, with a clear error),
     repeated header names made unique (`Sprint`, `Sprint_duplicated_0`), empty cells as null,
-    and ``_row`` = the spreadsheet row (header is row 1)."""
+    and ``_row`` = the spreadsheet row (header is row 1). A row with more or fewer fields than
+    the header rejects the file (``read_csv_rows`` leaves such rows out instead)."""
+    frame, ragged = read_csv_rows(sample)
+    if ragged:
+        raise _ragged_file(ragged)
+    return frame
+
+
+def _ragged_file(ragged: list[RowError]) -> Rejected:
+    """The file rejected for its ragged rows: the first 20 named, the rest counted."""
+    shown = ragged[:MAX_RAGGED_SHOWN]
+    if len(ragged) > MAX_RAGGED_SHOWN:
+        more = len(ragged) - MAX_RAGGED_SHOWN
+        shown.append(RowError(None, None, f"{more} more rows with the wrong number of fields"))
+    return Rejected(shown)
+
+
+def read_csv_rows(sample: Sample) -> tuple[pl.DataFrame, list[RowError]]:
+    """As ``read_csv_strings``, but the rows with more or fewer fields than the header are left
+    out of the frame and returned as one error each, so that --skip-bad-rows can load the rest.
+    Rejected if no row is left."""
+    try:
+        return _read_csv_rows(sample)
+    except NotUtf8:
+        pass
+    found = first_non_utf8(sample.path)
+    if found is None:  # Polars and Python disagree: say what is wrong all the same
+        raise Rejected([RowError(None, None, "the file is not valid UTF-8 (save it again as UTF-8)")])
+    offset, newlines, multibyte = found
+    if not multibyte:
+        # Only ASCII before the first non-UTF-8 byte, which lies past the head that ``sniff``
+        # looked at: a Windows-1252 export whose first `é` comes late.
+        return read_csv_rows(replace(sample, encoding="cp1252"))
+    with open(sample.path, "rb") as handle:
+        head = handle.read(HEADER_BYTES)
+        handle.seek(max(0, offset - HEADER_BYTES))
+        before = handle.read(offset - handle.tell())
+        byte = handle.read(1)[0]
+    raise Rejected([not_utf8_error(head, before, byte, newlines)])
+
+
+class NotUtf8(Exception):
+    """Polars met bytes that are not UTF-8 in a file ``sniff`` took for UTF-8."""
+
+
+def _read_csv_rows(sample: Sample) -> tuple[pl.DataFrame, list[RowError]]:
     if sample.encoding in ("utf-8", "utf-8-sig"):
         source: object = sample.path
     else:
         # Polars reads UTF-8 only: Windows-1252 and UTF-16 exports are re-encoded in memory.
         source = sample.path.read_bytes().decode(sample.encoding, errors="replace").encode("utf-8")
+    delimiter = sample.delimiter or ","
     try:
-        frame = pl.read_csv(
-            source,
-            separator=sample.delimiter or ",",
-            infer_schema=False,
-            truncate_ragged_lines=False,
-            encoding="utf8-lossy",
-        )
+        frame = _polars_csv(source, delimiter, truncate_ragged_lines=False)
     except pl.exceptions.PolarsError as exc:
         # Most often a row with more fields than the header: name it, else say what Polars said.
-        ragged = ragged_rows(source, sample.delimiter or ",", _header_width(source, sample.delimiter or ","))
-        raise Rejected(
-            ragged
-            or [
-                RowError(
-                    None,
-                    None,
-                    f"the CSV cannot be read ({_first_line(exc)}); check that every row has as many fields as the header and quotes are closed",
-                )
-            ]
-        ) from exc
+        ragged = ragged_rows(source, delimiter, _header_width(source, delimiter))
+        if not ragged:
+            raise Rejected(
+                [
+                    RowError(
+                        None,
+                        None,
+                        f"the CSV cannot be read ({_first_line(exc)}); check that every row has as many fields as the header and quotes are closed",
+                    )
+                ]
+            ) from exc
+        try:
+            frame = _polars_csv(source, delimiter, truncate_ragged_lines=True)
+        except pl.exceptions.PolarsError:
+            raise _ragged_file(ragged) from exc  # unreadable besides the rows named: those come first
+    else:
+        # A row cut short is padded with nulls, so its last field is null: when no row has a null
+        # last field, no row is short (too many fields already failed above) and the line count,
+        # about a quarter of the read, is skipped.
+        maybe_short = frame.width > 0 and frame[frame.columns[-1]].null_count() > 0
+        ragged = ragged_rows(source, delimiter, frame.width) if maybe_short else []
     frame = frame.rename({c: c.strip().lstrip("\ufeff") for c in frame.columns})
-    # A row cut short is padded with nulls, so its last field is null: when no row has a null
-    # last field, no row is short (too many fields already failed above) and the line count,
-    # about a quarter of the read, is skipped.
-    maybe_short = frame.width > 0 and frame[frame.columns[-1]].null_count() > 0
-    ragged = ragged_rows(source, sample.delimiter or ",", frame.width) if maybe_short else []
+    frame = frame.with_columns(pl.int_range(2, frame.height + 2, dtype=pl.Int64).alias(ROW))
     if ragged:
-        raise Rejected(ragged)
+        frame = frame.filter(~pl.col(ROW).is_in([error.row for error in ragged]))
     if frame.height == 0:
+        if ragged:
+            raise _ragged_file(ragged)
         raise Rejected([RowError(None, None, "the file has a header but no rows (export it again with data)")])
-    return frame.with_columns(pl.int_range(2, frame.height + 2, dtype=pl.Int64).alias(ROW))
+    return frame, ragged
+
+
+def _polars_csv(source: object, delimiter: str, *, truncate_ragged_lines: bool) -> pl.DataFrame:
+    try:
+        return pl.read_csv(
+            source,
+            separator=delimiter,
+            infer_schema=False,
+            truncate_ragged_lines=truncate_ragged_lines,
+            encoding="utf8",  # not lossy: a stray byte must not become U+FFFD unseen
+        )
+    except pl.exceptions.ComputeError as exc:
+        if "utf-8" in str(exc).lower():  # Polars 2.1: "invalid utf-8 sequence"
+            raise NotUtf8 from exc
+        raise
 
 
 DELIMITER_NAMES = {",": "comma", ";": "semicolon", "\t": "tab", "|": "pipe"}
@@ -95,19 +160,14 @@ def ragged_rows(source: object, delimiter: str, width: int) -> list[RowError]:
             counts = pl.concat([plain, quoted.select("row", pl.Series("fields", parsed, dtype=pl.Int64))])
     counts = counts.filter(pl.col("fields") != width).sort("row")
     name = DELIMITER_NAMES.get(delimiter, repr(delimiter))
-    errors = [
+    return [
         RowError(
             int(row),
             None,
             f"this row has {fields} fields but the header has {width} (the row is cut short or has an extra {name}; fix or remove the row)",
         )
-        for row, fields in counts.select("row", "fields").head(MAX_RAGGED_SHOWN).iter_rows()
+        for row, fields in counts.select("row", "fields").iter_rows()
     ]
-    if counts.height > MAX_RAGGED_SHOWN:
-        errors.append(
-            RowError(None, None, f"{counts.height - MAX_RAGGED_SHOWN} more rows with the wrong number of fields")
-        )
-    return errors
 
 
 def _header_width(source: object, delimiter: str) -> int:
@@ -123,16 +183,18 @@ def _text(source: object) -> io.TextIOBase:
 
 
 def _record_fields(source: object, delimiter: str) -> pl.DataFrame:
-    """row (spreadsheet row of each record after the header, as the frame numbers them: blank
-    lines are not records) and fields, by Python's csv reader."""
+    """row (spreadsheet row of each record after the header, as the frame numbers them: Polars
+    reads a blank line as a record of nulls) and fields, by Python's csv reader; blank lines are
+    left out (they are never ragged)."""
     with _text(source) as handle:
         records = csv.reader(handle, delimiter=delimiter)
         next(records, None)  # the header
-        fields = [len(record) for record in records if record]
-    return pl.DataFrame(
+        fields = [len(record) for record in records]
+    counts = pl.DataFrame(
         {"row": pl.int_range(2, len(fields) + 2, eager=True), "fields": fields},
         schema={"row": pl.Int64, "fields": pl.Int64},
     )
+    return counts.filter(pl.col("fields") > 0)
 
 
 def column_lookup(frame: pl.DataFrame, *aliases: str) -> str | None:

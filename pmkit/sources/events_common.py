@@ -579,13 +579,17 @@ def check_timezone(timezone: str) -> None:
 # JSON records (PostHog, Amplitude, Mixpanel) and the same layouts as CSV or Parquet
 
 
-def read_table(sample: Sample) -> pl.DataFrame:
+def read_table(sample: Sample) -> tuple[pl.DataFrame, list[RowError]]:
     """A CSV (every column as text) or Parquet (types kept) file, with ``_row``: the spreadsheet row
-    for CSV (header = row 1), the record number for Parquet."""
+    for CSV (header = row 1), the record number for Parquet; and the CSV rows that cannot be read,
+    left out of the frame as one error each (so --skip-bad-rows loads the rest, and without it
+    they reject the file with their rows named): a row with more or fewer fields than the header,
+    and a last line cut short with no line break after it (a file cut off while copying)."""
     if sample.layout == "csv":
-        from pmkit.sources.csvfile import read_csv_strings
+        from pmkit.sources.csvfile import read_csv_rows
 
-        return read_csv_strings(sample)
+        frame, ragged = read_csv_rows(sample)
+        return frame, _cut_off(sample, frame, ragged)
     if sample.layout != "parquet":
         raise Rejected(
             [RowError(None, None, f"expected a CSV or Parquet file, got {sample.layout} (export the events as CSV)")]
@@ -598,36 +602,29 @@ def read_table(sample: Sample) -> pl.DataFrame:
         ) from exc
     if frame.height == 0:
         raise Rejected([RowError(None, None, "the file has no rows (export it again with data)")])
-    return frame.with_columns(pl.int_range(1, frame.height + 1, dtype=pl.Int64).alias(ROW))
+    return frame.with_columns(pl.int_range(1, frame.height + 1, dtype=pl.Int64).alias(ROW)), []
 
 
-def drop_cut_off_row(sample: Sample, frame: pl.DataFrame) -> tuple[pl.DataFrame, list[RowError]]:
-    """A CSV whose last line has no line break and fewer fields than the header was cut off while
-    copying (``...,u1,log`` of ``event_time,user_id,event,plan``): Polars would fill the missing
-    fields with nulls and load a damaged row, so that row becomes an error instead.
-
-    A cut inside the last field cannot be seen (``plan`` ``fr`` of ``free``), nor can a last line
-    inside a quoted multi-line cell (an odd number of quotes), which is left alone.
-    """
-    if sample.layout != "csv" or frame.height == 0:
-        return frame, []
+def _cut_off(sample: Sample, frame: pl.DataFrame, ragged: list[RowError]) -> list[RowError]:
+    """``ragged`` with its last error said as a cut-off file when it is the file's last line and
+    no line break follows it (``...,u1,log`` of ``event_time,user_id,event,plan``). A cut inside
+    the last field cannot be seen (``plan`` ``fr`` of ``free``)."""
+    if not ragged or ragged[-1].row is None or ragged[-1].row <= frame[ROW].max():
+        return ragged
     with open(sample.path, "rb") as handle:
         handle.seek(0, 2)
         handle.seek(max(0, handle.tell() - 65536))
         tail = handle.read()
     if tail.endswith((b"\n", b"\r")):
-        return frame, []
+        return ragged
     encoding = "utf-8" if sample.encoding in ("utf-8-sig", "binary") else sample.encoding
     last_line = tail.rsplit(b"\n", 1)[-1].decode(encoding, errors="replace")
-    if last_line.count('"') % 2:
-        return frame, []
     fields = next(csv.reader([last_line], delimiter=sample.delimiter or ","), [])
     header_width = frame.width - 1  # without _row
-    if len(fields) >= header_width:
-        return frame, []
-    row = frame[ROW][-1]
+    if last_line.count('"') % 2 or len(fields) >= header_width:
+        return ragged
     message = f"this row has {len(fields)} of {header_width} fields and no line break after it (the file may be cut off; export it again)"
-    return frame.filter(pl.col(ROW) != row), [RowError(row, None, message)]
+    return [*ragged[:-1], RowError(ragged[-1].row, None, message)]
 
 
 CUT_OFF_LINE = "this line is not a complete JSON object (the file may be cut off; export it again)"
@@ -642,7 +639,7 @@ def read_records(sample: Sample) -> tuple[Iterator[tuple[int, dict]], list[RowEr
     """
     errors: list[RowError] = []
     if sample.layout in ("csv", "parquet"):
-        frame = read_table(sample)
+        frame, errors = read_table(sample)
         return ((record.pop(ROW), record) for record in frame.iter_rows(named=True)), errors
     text = read_text(sample.path, sample.encoding)
     if sample.layout == "json" or text.lstrip().startswith("["):

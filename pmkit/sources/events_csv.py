@@ -16,7 +16,7 @@ import re
 import polars as pl
 
 from pmkit.sources.base import ROW, Parsed, ReadOptions, Rejected, RowError, Sample
-from pmkit.sources.events_common import Dimensions, build_events, drop_cut_off_row, read_table
+from pmkit.sources.events_common import Dimensions, build_events, read_table
 
 KIND = "events"
 FORMAT = "events table"
@@ -80,7 +80,7 @@ def detect(sample: Sample) -> bool:
 
 
 def read(sample: Sample, options: ReadOptions) -> Parsed:
-    frame, errors = drop_cut_off_row(sample, read_table(sample))
+    frame, errors = read_table(sample)
     source_columns = [c for c in frame.columns if c != ROW]
     found = map_columns(source_columns)
     missing = [name for name in REQUIRED_EXAMPLES if name not in found]

@@ -20,7 +20,7 @@ import polars as pl
 
 from pmkit.sources.base import ROW, Parsed, ReadOptions, Rejected, RowError, Sample
 from pmkit.sources.csvfile import column_lookup
-from pmkit.sources.events_common import Dimensions, build_events, drop_cut_off_row, read_table
+from pmkit.sources.events_common import Dimensions, build_events, read_table
 
 KIND = "events"
 FORMAT = "GA4"
@@ -36,7 +36,7 @@ def detect(sample: Sample) -> bool:
 
 
 def read(sample: Sample, options: ReadOptions) -> Parsed:
-    frame, errors = drop_cut_off_row(sample, read_table(sample))
+    frame, errors = read_table(sample)
     found = {name: column_lookup(frame, name) for name in REQUIRED}
     missing = [name for name, column in found.items() if column is None]
     if missing:

@@ -34,7 +34,61 @@ def decode(data: bytes) -> tuple[str, str]:
         # middle of it. A Windows-1252 letter near the end (`Ä` then a line break) is not.
         if exc.reason == "unexpected end of data" and exc.end == len(data):
             return data[: exc.start].decode("utf-8"), "utf-8"
+        # `Zürich` as UTF-8 (c3 bc) before a stray `\xff`: a UTF-8 file with a damaged byte.
+        # Read as Windows-1252 it would load as `ZÃ¼rich`, so it is rejected instead.
+        if not data[: exc.start].isascii():
+            raise Rejected([not_utf8_error(data[:HEADER_BYTES], data[: exc.start], data[exc.start])]) from exc
     return data.decode("cp1252", errors="replace"), "cp1252"
+
+
+# The header line is looked for in the first 64 KiB, the bad byte's line in the 64 KiB before it.
+HEADER_BYTES = 64 * 1024
+UTF8_CHUNK_BYTES = 16 << 20
+
+
+def not_utf8_error(head: bytes, before: bytes, byte: int, newlines_before: int | None = None) -> RowError:
+    """The error for a UTF-8 file with a byte that is not UTF-8: ``before`` ends where the bad
+    ``byte`` is (at least its line), ``newlines_before`` counts the line breaks before it when
+    ``before`` is not the whole start of the file. Rows are counted as lines, header = row 1."""
+    row = (before.count(b"\n") if newlines_before is None else newlines_before) + 1
+    line = before[before.rfind(b"\n") + 1 :].decode("utf-8", errors="replace")
+    column, value = None, line[-20:]
+    if row > 1 and not head.lstrip(b"\xef\xbb\xbf \t\r\n").startswith((b"{", b"[")):
+        header_line = head.split(b"\n", 1)[0].decode("utf-8", errors="replace").lstrip("\ufeff")
+        delimiter = sniff_delimiter(header_line)
+        names = next(csv.reader([header_line], delimiter=delimiter), [])
+        # `2026-03-01T11:00:00Z,u2,a,US` before the byte: the 4th field, `US` so far.
+        fields = next(csv.reader([line], delimiter=delimiter), []) or [""]
+        column = names[len(fields) - 1].strip() if len(fields) <= len(names) else None
+        value = fields[-1][-20:]
+    return RowError(
+        row,
+        column,
+        f"'{value}' is followed by the byte 0x{byte:02x}, which is not UTF-8 though the rest of the file is "
+        '(the file is damaged or mixes encodings; fix the value and save the file as UTF-8, e.g. Excel\'s "CSV UTF-8")',
+    )
+
+
+def first_non_utf8(path: Path) -> tuple[int, int, bool] | None:
+    """Where the first byte that is not UTF-8 is, for a file whose head is UTF-8: (offset, line
+    breaks before it, whether a multi-byte character came before it), or None when there is
+    none. The file is decoded once, in 16 MiB pieces, up to the bad byte."""
+    offset, newlines, multibyte, carry = 0, 0, False, b""
+    with open(path, "rb") as handle:
+        while chunk := handle.read(UTF8_CHUNK_BYTES):
+            data = carry + chunk
+            try:
+                data.decode("utf-8")
+                good, carry = len(data), b""
+            except UnicodeDecodeError as exc:
+                if exc.reason != "unexpected end of data" or exc.end != len(data):
+                    newlines += data.count(b"\n", 0, exc.start)
+                    return offset + exc.start, newlines, multibyte or not data[: exc.start].isascii()
+                good, carry = exc.start, data[exc.start :]  # a character cut by the piece
+            newlines += data.count(b"\n", 0, good)
+            multibyte = multibyte or not data[:good].isascii()
+            offset += good
+    return (offset, newlines, multibyte) if carry else None  # the file ends inside a character
 
 
 def looks_binary(data: bytes) -> bool:

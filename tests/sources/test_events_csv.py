@@ -232,3 +232,80 @@ def test_each_fixture_goes_to_its_own_module(name: str):
     # The generic table reader is the fallback only: it also maps PostHog's CSV columns.
     generic = {"pmkit_events.csv", "posthog.csv"}
     assert events_csv.detect(sample) == (name in generic)
+
+
+UTF8_WITH_A_STRAY_BYTE = (
+    b"event_time,user_id,event,country\n"
+    b"2026-03-01T10:00:00Z,u1,a,Z\xc3\xbcrich\n"  # Zurich with u-umlaut as UTF-8
+    b"2026-03-01T11:00:00Z,u2,a,US\xff\n"  # a byte that is neither UTF-8 nor wanted
+)
+STRAY_BYTE_MESSAGE = (
+    "'US' is followed by the byte 0xff, which is not UTF-8 though the rest of the file is "
+    '(the file is damaged or mixes encodings; fix the value and save the file as UTF-8, e.g. Excel\'s "CSV UTF-8")'
+)
+
+
+def test_utf8_file_with_a_stray_byte_is_rejected_naming_row_and_column(tmp_path: Path):
+    # Read as Windows-1252 it loaded as `ZÃ¼rich` and `USÿ`.
+    path = tmp_path / "export.csv"
+    path.write_bytes(UTF8_WITH_A_STRAY_BYTE)
+    with pytest.raises(Rejected) as caught:
+        load(path)
+    assert caught.value.errors == [RowError(3, "country", STRAY_BYTE_MESSAGE)]
+
+
+def test_utf8_file_with_a_stray_byte_past_the_sniffed_head_is_rejected(tmp_path: Path):
+    # 20,000 ASCII rows (~600 KiB) push both the `ü` and the bad byte past sniff's 256 KiB head.
+    filler = b"".join(b"2026-03-01T10:00:00Z,u%d,a,DE\n" % i for i in range(20_000))
+    header, rows = UTF8_WITH_A_STRAY_BYTE.split(b"\n", 1)
+    path = tmp_path / "export.csv"
+    path.write_bytes(header + b"\n" + filler + rows)
+    with pytest.raises(Rejected) as caught:
+        load(path)
+    assert caught.value.errors == [RowError(20_003, "country", STRAY_BYTE_MESSAGE)]
+
+
+def test_windows_1252_letter_past_the_sniffed_head_is_read_as_windows_1252(tmp_path: Path):
+    # The head is ASCII, so sniff calls it UTF-8; the late `ü` (0xfc) is not UTF-8 and no UTF-8
+    # character came before it: a Windows-1252 export, read as such (it used to become U+FFFD).
+    filler = "".join(f"2026-03-01T10:00:00Z,u{i},a,DE\n" for i in range(20_000))
+    text = "event_time,user_id,event,city\n" + filler + "2026-03-01T10:00:00Z,u1,a,München\n"
+    parsed = load(write(tmp_path, text, encoding="cp1252"))
+    assert parsed.frame["city"].tail(1).to_list() == ["München"]
+    assert parsed.frame.height == 20_001
+
+
+def test_windows_1252_and_utf8_with_or_without_bom_load_the_same_values(tmp_path: Path):
+    text = (
+        "event_time,user_id,event,country\n2026-03-01T10:00:00Z,u1,a,Côte d'Ivoire\n2026-03-01T11:00:00Z,u2,a,München\n"
+    )
+    for encoding in ("cp1252", "utf-8", "utf-8-sig"):
+        parsed = load(write(tmp_path, text, name=f"{encoding}.csv", encoding=encoding))
+        assert parsed.frame["country"].to_list() == ["Côte d'Ivoire", "München"], encoding
+        assert parsed.errors == ()
+
+
+RAGGED = (
+    "event_time,user_id,event\n"
+    "2026-03-01T10:00:00Z,u1,a\n"
+    "2026-03-01T10:00:00Z,u2\n"  # cut short
+    "2026-03-01T10:00:00Z,u3,a,extra\n"  # one field too many
+)
+RAGGED_ERRORS = (
+    RowError(
+        3,
+        None,
+        "this row has 2 fields but the header has 3 (the row is cut short or has an extra comma; fix or remove the row)",
+    ),
+    RowError(
+        4,
+        None,
+        "this row has 4 fields but the header has 3 (the row is cut short or has an extra comma; fix or remove the row)",
+    ),
+)
+
+
+def test_rows_with_the_wrong_number_of_fields_are_row_errors(tmp_path: Path):
+    parsed = load(write(tmp_path, RAGGED))
+    assert parsed.frame[ROW].to_list() == [2]
+    assert parsed.errors == RAGGED_ERRORS

@@ -1,0 +1,91 @@
+"""Reading a CSV as strings: rows with the wrong number of fields, and bytes that are not UTF-8."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import polars as pl
+import pytest
+from polars.testing import assert_frame_equal
+
+from pmkit.sources.base import ROW, Rejected, RowError
+from pmkit.sources.csvfile import read_csv_rows, read_csv_strings
+from pmkit.sources.sniff import sniff
+
+RAGGED = (
+    b"event_time,user_id,event\n"
+    b"2026-03-01T10:00:00Z,u1,a\n"
+    b"2026-03-01T10:00:00Z,u2\n"  # cut short
+    b"2026-03-01T10:00:00Z,u3,a,extra\n"  # one field too many
+)
+
+
+def ragged_error(row: int, fields: int) -> RowError:
+    message = f"this row has {fields} fields but the header has 3 (the row is cut short or has an extra comma; fix or remove the row)"
+    return RowError(row, None, message)
+
+
+def write(tmp_path: Path, data: bytes) -> Path:
+    path = tmp_path / "export.csv"
+    path.write_bytes(data)
+    return path
+
+
+def test_ragged_rows_are_left_out_and_returned_as_errors(tmp_path: Path):
+    frame, errors = read_csv_rows(sniff(write(tmp_path, RAGGED)))
+    expected = pl.DataFrame(
+        {"event_time": ["2026-03-01T10:00:00Z"], "user_id": ["u1"], "event": ["a"], ROW: [2]},
+        schema={"event_time": pl.String, "user_id": pl.String, "event": pl.String, ROW: pl.Int64},
+    )
+    assert_frame_equal(frame, expected)
+    assert errors == [ragged_error(3, 2), ragged_error(4, 4)]
+
+
+def test_ragged_rows_keep_record_rows_around_quoted_line_breaks_and_blank_lines(tmp_path: Path):
+    data = (
+        b'event_time,user_id,event\n2026-03-01T10:00:00Z,u1,"two\nlines"\n\n'
+        b"2026-03-01T10:00:00Z,u2\n2026-03-01T10:00:00Z,u3,a,extra\n2026-03-01T10:00:00Z,u4,c\n"
+    )
+    frame, errors = read_csv_rows(sniff(write(tmp_path, data)))
+    assert frame["user_id"].to_list() == ["u1", None, "u4"]  # the blank line is a record of nulls
+    assert frame[ROW].to_list() == [2, 3, 6]
+    assert errors == [ragged_error(4, 2), ragged_error(5, 4)]
+
+
+def test_ragged_rows_still_reject_the_whole_file_in_read_csv_strings(tmp_path: Path):
+    with pytest.raises(Rejected) as caught:
+        read_csv_strings(sniff(write(tmp_path, RAGGED)))
+    assert caught.value.errors == [ragged_error(3, 2), ragged_error(4, 4)]
+
+
+def test_more_than_twenty_ragged_rows_are_summed_up_when_rejecting(tmp_path: Path):
+    data = b"event_time,user_id,event\n2026-03-01T10:00:00Z,u1,a\n" + b"2026-03-01T10:00:00Z,u2\n" * 25
+    path = write(tmp_path, data)
+    with pytest.raises(Rejected) as caught:
+        read_csv_strings(sniff(path))
+    assert caught.value.errors[:20] == [ragged_error(row, 2) for row in range(3, 23)]
+    assert caught.value.errors[20] == RowError(None, None, "5 more rows with the wrong number of fields")
+    _, errors = read_csv_rows(sniff(path))
+    assert [error.row for error in errors] == list(range(3, 28))  # every one, for --skip-bad-rows
+
+
+def test_a_file_of_ragged_rows_only_is_rejected(tmp_path: Path):
+    data = b"event_time,user_id,event\n2026-03-01T10:00:00Z,u2\n"
+    with pytest.raises(Rejected) as caught:
+        read_csv_rows(sniff(write(tmp_path, data)))
+    assert caught.value.errors == [ragged_error(2, 2)]
+
+
+def test_stray_byte_after_utf8_text_past_the_head_names_row_and_column(tmp_path: Path):
+    filler = b"".join(b"2026-03-01T10:00:00Z,u%d,a\n" % i for i in range(20_000))  # past the 256 KiB head
+    data = (
+        b"event_time,user_id,event\n"
+        + filler
+        + b"2026-03-01T10:00:00Z,J\xc3\xbcrgen,a\n2026-03-01T10:00:00Z,u\xff2,a\n"
+    )
+    with pytest.raises(Rejected) as caught:
+        read_csv_strings(sniff(write(tmp_path, data)))
+    (error,) = caught.value.errors
+    assert (error.row, error.column) == (20_003, "user_id")
+    assert error.message.startswith("'u' is followed by the byte 0xff, which is not UTF-8")
+    assert "save the file as UTF-8" in error.message

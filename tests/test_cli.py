@@ -1,0 +1,95 @@
+"""The ingest command end to end: what a bad file does to the exit code, the output and the store."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from pmkit.cli import main
+from pmkit.config import load_config
+from pmkit.ingest import ingest
+from pmkit.store import Store
+
+RAGGED = (
+    "event_time,user_id,event\n"
+    "2026-03-01T10:00:00Z,u1,a\n"
+    "2026-03-01T10:00:00Z,u2\n"  # cut short
+    "2026-03-01T10:00:00Z,u3,a,extra\n"  # one field too many
+)
+RAGGED_MESSAGES = [
+    "ragged.csv, row 3: this row has 2 fields but the header has 3 (the row is cut short or has an extra comma; fix or remove the row)",
+    "ragged.csv, row 4: this row has 4 fields but the header has 3 (the row is cut short or has an extra comma; fix or remove the row)",
+]
+
+
+def write(path: Path, data: bytes) -> Path:
+    path.write_bytes(data)
+    return path
+
+
+def loaded_users(data_dir: Path) -> list[str]:
+    with Store(load_config(data_dir).store_dir).reader() as reader:
+        return sorted(reader.frame("SELECT user_id FROM events")["user_id"].to_list())
+
+
+def test_skip_bad_rows_loads_the_good_rows_of_a_ragged_file(tmp_path: Path):
+    config = load_config(tmp_path / "ws")
+    (result,) = ingest([write(tmp_path / "ragged.csv", RAGGED.encode())], config, skip_bad_rows=True)
+    assert (result.status, result.rows_loaded, result.rows_rejected) == ("loaded", 1, 2)
+    assert result.messages() == RAGGED_MESSAGES
+    assert loaded_users(config.data_dir) == ["u1"]
+    with Store(config.store_dir).reader() as reader:
+        recorded = json.loads(reader.frame("SELECT errors FROM loaded_files")["errors"].item())
+    assert [e["row"] for e in recorded] == [3, 4]
+
+
+def test_cli_skip_bad_rows_exits_0_for_a_ragged_file(tmp_path: Path, capsys):
+    path = write(tmp_path / "ragged.csv", RAGGED.encode())
+    assert main(["ingest", "--skip-bad-rows", "--json", "--data", str(tmp_path / "ws"), str(path)]) == 0
+    assert loaded_users(tmp_path / "ws") == ["u1"]
+
+
+def test_without_skip_bad_rows_a_ragged_file_is_rejected_naming_each_row(tmp_path: Path, capsys):
+    path = write(tmp_path / "ragged.csv", RAGGED.encode())
+    assert main(["ingest", "--data", str(tmp_path / "ws"), str(path)]) == 1
+    err = capsys.readouterr().err
+    assert all(message in err for message in RAGGED_MESSAGES)
+    assert loaded_users(tmp_path / "ws") == []
+
+
+def test_utf8_file_with_a_stray_byte_is_rejected_not_read_as_windows_1252(tmp_path: Path, capsys):
+    data = (
+        b"event_time,user_id,event,country\n2026-03-01T10:00:00Z,u1,a,Z\xc3\xbcrich\n2026-03-01T11:00:00Z,u2,a,US\xff\n"
+    )
+    path = write(tmp_path / "stray.csv", data)
+    assert main(["ingest", "--data", str(tmp_path / "ws"), str(path)]) == 1
+    err = capsys.readouterr().err
+    assert "stray.csv, row 3, column \"country\": 'US' is followed by the byte 0xff, which is not UTF-8" in err
+    assert "save the file as UTF-8" in err
+    assert loaded_users(tmp_path / "ws") == []
+
+
+def test_windows_1252_file_loads_its_letters(tmp_path: Path):
+    text = (
+        "event_time,user_id,event,country\n2026-03-01T10:00:00Z,u1,a,Côte d'Ivoire\n2026-03-01T11:00:00Z,u2,a,München\n"
+    )
+    path = write(tmp_path / "cp1252.csv", text.encode("cp1252"))
+    assert main(["ingest", "--data", str(tmp_path / "ws"), str(path)]) == 0
+    with Store(load_config(tmp_path / "ws").store_dir).reader() as reader:
+        countries = reader.frame("SELECT country FROM events ORDER BY user_id")["country"].to_list()
+    assert countries == ["Côte d'Ivoire", "München"]
+
+
+def test_a_file_cut_off_in_its_last_row_says_so_and_its_other_rows_can_load(tmp_path: Path):
+    """The last line cut short with no line break after it: named as a cut-off file, not as a
+    row with a missing comma; with --skip-bad-rows the rows before it load."""
+    text = "event_time,user_id,event,plan\n2026-03-01T10:00:00Z,u1,a,free\n2026-03-01T11:00:00Z,u2,log"
+    config = load_config(tmp_path / "ws")
+    (rejected,) = ingest([write(tmp_path / "cut.csv", text.encode())], config)
+    assert rejected.status == "rejected"
+    assert rejected.messages() == [
+        "cut.csv, row 3: this row has 3 of 4 fields and no line break after it (the file may be cut off; export it again)"
+    ]
+    (loaded,) = ingest([write(tmp_path / "cut2.csv", text.encode())], config, skip_bad_rows=True)
+    assert (loaded.rows_loaded, loaded.rows_rejected) == (1, 1)
+    assert loaded_users(config.data_dir) == ["u1"]
