@@ -1,9 +1,11 @@
 """Funnels: how many users go through ordered steps within a window, where they drop off, how long it takes."""
 
+import datetime as dt
+
 import streamlit as st
 
 from pmkit import charts, dashboard, ui
-from pmkit.formatting import format_change, format_number, format_percent
+from pmkit.formatting import format_change, format_date, format_number, format_percent
 from pmkit.metrics import Segment
 
 cfg = ui.config()
@@ -77,6 +79,14 @@ ui.chart(
 )
 with st.expander("Values"):
     ui.table(result, "funnel")
+open_from = max(period.start, facts.last_day - dt.timedelta(days=int(window) - 1))
+if open_from <= period.end:
+    # Not final yet: the KPI explorer and the summary total the funnels of pmkit.toml over final days.
+    st.caption(
+        f"Users who started on {format_date(open_from)} – {format_date(period.end)} still have time to convert "
+        f"(their {int(window)}-day window runs past the last loaded day), so this conversion can still rise. The "
+        "executive summary and the KPI explorer count the funnels of pmkit.toml over final days only."
+    )
 saved = dashboard.saved_funnel_name(cfg, steps, int(window))
 st.caption(
     ui.safe_text(

@@ -102,8 +102,9 @@ def explorer() -> None:
             for card, row in zip(cards, result.totals.iter_rows(named=True), strict=False):
                 label = charts.COMPARISON_LABELS.get(row["comparison"], row["comparison"]).lower()
                 delta, base_text = dashboard.versus(row, fmt)
+                shown = result.measured or period
                 card.metric(
-                    f"{format_date(period.start)} – {format_date(period.end)}",
+                    f"{format_date(shown.start)} – {format_date(shown.end)}",
                     format_value(row["value"], fmt),
                     delta=delta,
                     delta_description=f"vs {label}: {base_text}",

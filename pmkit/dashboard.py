@@ -695,6 +695,7 @@ class Exploration:
     anomalies: pl.DataFrame | None = None
     ships: pl.DataFrame | None = None
     notes: tuple[str, ...] = field(default=())
+    measured: Period | None = None  # the days ``totals`` cover: the period moved back until final
 
 
 def explore(
@@ -719,8 +720,13 @@ def explore(
     segment = segment or Segment()
     notes: list[str] = []
     series = metrics.metric_series(reader, key, period, grain, definitions, segment)
-    totals = metrics.compare_metric(reader, key, period, list(against), definitions, segment)
-    first_day = metrics.base.workspace_of(reader).first_day
+    workspace = metrics.base.workspace_of(reader)
+    first_day = workspace.first_day
+    # The totals are of final days only, like the summary's card of the same metric (which
+    # moves the period back): a funnel's value over the period's final days against a whole
+    # previous period compared 21 days with 28, under a label naming all 28.
+    measured = settled_period(definition, period, workspace.last_day)
+    totals = metrics.compare_metric(reader, key, measured, list(against), definitions, segment)
     before_data = pl.Series(
         [nothing_loaded(Period(*days), first_day) for days in totals.select("start", "end").rows()], dtype=pl.Boolean
     )
@@ -783,7 +789,14 @@ def explore(
         notes.append(
             f"The last {settle} days stay blank until they are final (a user still has time to convert or return)."
         )
-    return Exploration(definition, series, totals, compared, rolling, target, found_anomalies, ships, tuple(notes))
+    if measured != period:
+        notes.append(
+            f"The totals are of {format_date(measured.start)} – {format_date(measured.end)}, the same number of days "
+            "ending on the last final one, as on the executive summary."
+        )
+    return Exploration(
+        definition, series, totals, compared, rolling, target, found_anomalies, ships, tuple(notes), measured
+    )
 
 
 def versus(row: dict[str, Any], fmt: str) -> tuple[str | None, str]:

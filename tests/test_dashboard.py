@@ -258,6 +258,21 @@ def test_explore_compares_with_nothing_before_the_first_loaded_day(known):
     assert dashboard.versus(later, "currency") == ("+$0 (from 0)", "$0")
 
 
+def test_explore_totals_a_funnel_over_final_days_like_the_summary(known):
+    """3-11 Mar with the last day 11 Mar: a 7-day funnel's attempts are final up to 4 Mar. The
+    totals took the final days inside the range (3-4 Mar: u3's sign-up alone, 0%) under a label
+    naming 3-11 Mar, against a whole previous period; they are now of the nine days ending on
+    4 Mar (24 Feb - 4 Mar: u1 and u2 converted, u3 did not: 2 of 3), as the summary's card."""
+    reader, config = known
+    result = dashboard.explore(reader, config, "activation", Period(D(2026, 3, 3), LAST_DAY))
+    assert result.measured == Period(D(2026, 2, 24), D(2026, 3, 4))
+    row = result.totals.row(0, named=True)
+    assert row["value"] == pytest.approx(2 / 3)
+    assert (row["start"], row["end"], row["base"]) == (D(2026, 2, 15), D(2026, 2, 23), None)
+    assert any("24 Feb 2026 – 4 Mar 2026" in note for note in result.notes)
+    assert dashboard.explore(reader, config, "dau", RANGE).measured == RANGE  # final at once
+
+
 def test_explore_weekly_sums_skip_a_daily_target(known):
     reader, config = known
     result = dashboard.explore(reader, config, "events", RANGE, "week", None, ("previous_period",), (7,), "OBJ-9")
