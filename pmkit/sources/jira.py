@@ -35,6 +35,7 @@ from pmkit.sources.roadmap_common import (
     DEFAULT_OPTIONS,
     KIND,
     ExportColumns,
+    by_canonical,
     canonical_frame,
     clean_text,
     column_or_nulls,
@@ -134,7 +135,7 @@ def read(sample: Sample, options: ReadOptions = DEFAULT_OPTIONS) -> Parsed:
         "blocked_by": joined_ids(raw, picks("blocked_by", "Inward issue link (Blocks)")),
     }
     frame = canonical_frame(raw[ROW], columns, errors, FORMAT)
-    return Parsed(kind=KIND, format=FORMAT, frame=frame, errors=ordered(errors), mapping=mapping)
+    return Parsed(kind=KIND, format=FORMAT, frame=frame, errors=ordered(errors), mapping=by_canonical(mapping))
 
 
 def _parent_by_epic_name(raw: pl.DataFrame, key: str, parent_epic_name: str | None) -> pl.Series:

@@ -36,6 +36,7 @@ from pmkit.sources.roadmap_common import (
     KIND,
     ExportColumns,
     add_containers,
+    by_canonical,
     canonical_frame,
     clean_text,
     column_or_nulls,
@@ -138,4 +139,4 @@ def read(sample: Sample, options: ReadOptions = DEFAULT_OPTIONS) -> Parsed:
         ),
     )
     frame = add_containers(issues, levels, FORMAT)
-    return Parsed(kind=KIND, format=FORMAT, frame=frame, errors=ordered(errors), mapping=mapping)
+    return Parsed(kind=KIND, format=FORMAT, frame=frame, errors=ordered(errors), mapping=by_canonical(mapping))

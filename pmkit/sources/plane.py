@@ -28,6 +28,7 @@ from pmkit.sources.roadmap_common import (
     KIND,
     ExportColumns,
     add_containers,
+    by_canonical,
     canonical_frame,
     clean_text,
     column_or_nulls,
@@ -113,7 +114,7 @@ def read(sample: Sample, options: ReadOptions = DEFAULT_OPTIONS) -> Parsed:
         )
     )
     frame = add_containers(issues, [modules], FORMAT)
-    return Parsed(kind=KIND, format=FORMAT, frame=frame, errors=ordered(errors), mapping=mapping)
+    return Parsed(kind=KIND, format=FORMAT, frame=frame, errors=ordered(errors), mapping=by_canonical(mapping))
 
 
 def _first(values: list) -> str | None:

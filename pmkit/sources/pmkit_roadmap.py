@@ -59,7 +59,7 @@ def read(sample: Sample, options: ReadOptions = DEFAULT_OPTIONS) -> Parsed:
         raise Rejected([missing_column("item_id", HEADER_EXAMPLE)])
     errors = id_errors(raw, key, "checkout-v2")
     found = {name: column_lookup(raw, name) for name in ROADMAP_COLUMNS}
-    mapping = {column: name for name, column in found.items() if column is not None}
+    mapping = {name: column for name, column in found.items() if column is not None}
 
     def checked(
         name: str, parse: Callable[[str], object], problem: str, dtype: type[pl.DataType] = pl.String

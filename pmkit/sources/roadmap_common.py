@@ -459,3 +459,18 @@ class ExportColumns:
         if column is not None:
             self.mapping[column] = canonical
         return column
+
+
+def by_canonical(sources: dict[str, str]) -> dict[str, str]:
+    """``ExportColumns.mapping`` (source column -> canonical column) the way every reader hands
+    it to the user, canonical -> source, several sources of one column joined ("parent_id ←
+    Modules, Parent"): shown as source -> canonical, the arrows of roadmap files pointed the
+    other way from those of event files.
+
+    >>> by_canonical({"Issue key": "item_id", "Modules": "parent_id", "Parent": "parent_id"})
+    {'item_id': 'Issue key', 'parent_id': 'Modules, Parent'}
+    """
+    joined: dict[str, list[str]] = {}
+    for source, canonical in sources.items():
+        joined.setdefault(canonical, []).append(source)
+    return {canonical: ", ".join(names) for canonical, names in joined.items()}
