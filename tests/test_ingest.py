@@ -330,6 +330,24 @@ def test_a_published_copy_answers_like_the_source(tmp_path: Path) -> None:
     assert snapshot(tmp_path / "hosted")["events"].height == 100
 
 
+def test_events_dated_after_today_load_and_are_counted(tmp_path: Path) -> None:
+    config = load_config(tmp_path / "ws")
+    soon = dt.datetime.now(dt.UTC) + dt.timedelta(hours=12)  # a clock a little ahead: not counted
+    (result,) = ingest(
+        [
+            write(
+                tmp_path / "future.csv",
+                "event_time,user_id,event\n2026-03-01T10:00:00Z,u1,a\n"
+                f"{soon:%Y-%m-%dT%H:%M:%S}Z,u2,a\n2030-01-01T00:00:00Z,u3,a\n2031-06-01T00:00:00Z,u3,b\n",
+            )
+        ],
+        config,
+    )
+    assert (result.status, result.rows_loaded, result.rows_future) == ("loaded", 4, 2)
+    assert result.summary().endswith("; 2 of them dated after today (check the export's clock and time zone)")
+    assert result.as_json()["rows_future"] == 2
+
+
 def test_the_cli_refuses_a_folder_or_a_missing_file_as_bad_usage(tmp_path: Path, capsys) -> None:
     """A folder passed as a file gave IsADirectoryError's traceback; a missing file published a
     new store version with nothing in it. Both are bad usage (exit 2), found before anything is
