@@ -1,7 +1,5 @@
 """Funnels: how many users go through ordered steps within a window, where they drop off, how long it takes."""
 
-import datetime as dt
-
 import streamlit as st
 
 from pmkit import charts, dashboard, ui
@@ -79,8 +77,8 @@ ui.chart(
 )
 with st.expander("Values"):
     ui.table(result, "funnel")
-open_from = max(period.start, facts.last_day - dt.timedelta(days=int(window) - 1))
-if open_from <= period.end:
+open_from = dashboard.unsettled_from(period, facts.last_day, int(window))
+if open_from is not None:
     # Not final yet: the KPI explorer and the summary total the funnels of pmkit.toml over final days.
     st.caption(
         f"Users who started on {format_date(open_from)} – {format_date(period.end)} still have time to convert "

@@ -189,6 +189,18 @@ def settled_period(definition: MetricDefinition, period: Period, last_day: dt.da
     return period.shift((final - period.end).days)
 
 
+def unsettled_from(period: Period, last_day: dt.date, window_days: int) -> dt.date | None:
+    """The first day of ``period`` whose funnel attempts (``window_days`` long) can still
+    convert, their window running past ``last_day``; None when every day of it is final (the
+    rule of ``settling_days``).
+
+    >>> unsettled_from(Period(dt.date(2026, 3, 1), dt.date(2026, 3, 11)), dt.date(2026, 3, 11), 7)
+    datetime.date(2026, 3, 5)
+    """
+    first_open = max(period.start, last_day - dt.timedelta(days=window_days - 1))
+    return first_open if first_open <= period.end else None
+
+
 # --- objectives and roadmap -------------------------------------------------------------------------
 
 
