@@ -71,7 +71,9 @@ async def _session(
     page = await context.new_page()
     try:
         began = time.perf_counter()
-        await page.goto(url)
+        # The same patience as every step after it (Playwright's default is 30 s): ten browsers
+        # starting at once beside an ingest on two cores once took longer to load the first page.
+        await page.goto(url, timeout=180_000)
         await _finished(page, 180_000)
         if login:
             await page.get_by_label("E-mail").fill(login[0])
