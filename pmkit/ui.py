@@ -32,7 +32,7 @@ import pandas  # noqa: F401
 import plotly.graph_objects as go
 import polars as pl
 import streamlit as st
-from streamlit.errors import StreamlitSecretNotFoundError
+from streamlit.errors import StreamlitAPIException, StreamlitSecretNotFoundError
 
 from pmkit import auth, dashboard
 from pmkit.charts import HEALTH_LABELS
@@ -524,7 +524,6 @@ def period_picker(cfg: Config, facts: Facts | None = None) -> Period | None:
             persist_state="session",
             help="Every page compares this range with the range of equal length just before it.",
         )
-        _keep("range")
         days = RANGES.get(choice or DEFAULT_RANGE)
         if choice == "Custom":
             picked = st.date_input(
@@ -537,7 +536,6 @@ def period_picker(cfg: Config, facts: Facts | None = None) -> Period | None:
                 persist_state="session",
                 format="YYYY-MM-DD",
             )
-            _keep("dates")
             dates = [d for d in (picked if isinstance(picked, Sequence) else [picked]) if d]
             period = Period(min(dates), max(dates)) if dates else Period(max(first, last - dt.timedelta(days=27)), last)
         elif days is None:
@@ -565,55 +563,46 @@ def segment_picker(cfg: Config, facts: Facts | None = None, *, applies: bool = T
             st.caption("This page shows every user: objectives and their targets are for the whole product.")
         for dimension in dimensions:
             values = compute(cfg, "dimension_values", dimension=dimension) or []
-            key = f"{SEGMENT_PREFIX}{dimension}"
             picked = st.multiselect(
                 safe_text(dimension.replace("_", " ").capitalize()),
                 values,
-                key=key,
+                key=f"{SEGMENT_PREFIX}{dimension}",
                 bind="query-params",
                 persist_state="session",
                 placeholder="All",
                 disabled=not applies,
             )
-            _keep(key)
             chosen.extend((dimension, str(value)) for value in picked)
     return Segment(filters=tuple(chosen)) if applies else Segment()
 
 
-# The sidebar's filters as last chosen, by pmkit itself: a value the widget took from a link's
-# URL (``?range=7d``) went back to the default on the next page, while a clicked one was kept,
-# and the next page's URL lost the filters it still applied (Streamlit 1.67's persist_state).
-_KEPT = "_pmkit_kept_"
+# A filter that came with a link (``?range=7d``) went back to its default on the next page while
+# a clicked one was kept, and a filter still applied dropped out of the next page's URL
+# (Streamlit 1.67's bound widgets read the URL, not the session state they persisted).
 _CARRIED = "_pmkit_carried"
-
-
-def _keep(key: str) -> None:
-    """Remember the value ``key``'s widget shows, for the next page (``_carry_over``)."""
-    st.session_state[_KEPT + key] = st.session_state.get(key)
 
 
 def _carry_over() -> None:
     """On a page opened without the filters in its URL (a click in the sidebar's navigation):
-    put the values last chosen back in the URL the widgets are bound to, and run the page again
-    so the widgets read them. A filter this page's URL names wins (a link opened now)."""
+    put the session's filters (``global_query_params``) back in the URL the widgets are bound
+    to, and run the page again so the widgets read them. A filter this page's URL names wins
+    (a link opened now)."""
     if st.session_state.pop(_CARRIED, False):
         return  # the run after the carry-over: never loop
-    missing = {
-        key[len(_KEPT) :]: kept
-        for key, kept in st.session_state.items()
-        if str(key).startswith(_KEPT) and kept not in (None, [], ()) and key[len(_KEPT) :] not in st.query_params
-    }
-    if missing.get("range") == DEFAULT_RANGE:
-        missing.pop("range")
-    if (st.query_params.get("range") or missing.get("range")) != "Custom":
-        missing.pop("dates", None)  # custom dates only go with the custom range
-    if not missing:
-        return
-    for key, kept in missing.items():
-        values = kept if isinstance(kept, list | tuple) else [kept]
-        st.query_params[key] = [v.isoformat() if isinstance(v, dt.date) else str(v) for v in values]
-    st.session_state[_CARRIED] = True
-    st.rerun()
+    carried = False
+    for key, value in global_query_params().items():
+        if key in st.query_params:
+            continue
+        try:
+            st.query_params[key] = value
+            carried = True
+        except StreamlitAPIException:
+            # Bound to a widget already drawn on this page: a rerun of the same page, whose
+            # widgets hold the value (the URL the server last saw may lag behind them).
+            continue
+    if carried:
+        st.session_state[_CARRIED] = True
+        st.rerun()
 
 
 def segment_text(segment: Segment) -> str:
