@@ -183,7 +183,7 @@ def settled_period(definition: MetricDefinition, period: Period, last_day: dt.da
     lag = settling_days(definition)
     if not lag or last_day is None:
         return period
-    final = last_day - dt.timedelta(days=lag)
+    final = _last_final_day(last_day, lag)
     if period.end <= final:
         return period
     return period.shift((final - period.end).days)
@@ -197,8 +197,14 @@ def unsettled_from(period: Period, last_day: dt.date, window_days: int) -> dt.da
     >>> unsettled_from(Period(dt.date(2026, 3, 1), dt.date(2026, 3, 11)), dt.date(2026, 3, 11), 7)
     datetime.date(2026, 3, 5)
     """
-    first_open = max(period.start, last_day - dt.timedelta(days=window_days - 1))
+    funnel = MetricDefinition("funnel", "funnel", "Funnel", window_days=window_days)
+    first_open = max(period.start, _last_final_day(last_day, settling_days(funnel)) + dt.timedelta(days=1))
     return first_open if first_open <= period.end else None
+
+
+def _last_final_day(last_day: dt.date, lag: int) -> dt.date:
+    """The last day whose value no later day can change, ``lag`` days (``settling_days``) back."""
+    return last_day - dt.timedelta(days=lag)
 
 
 # --- objectives and roadmap -------------------------------------------------------------------------

@@ -572,8 +572,9 @@ def _outcome(source: MetricSource, objective: Mapping[str, Any], toml_problems: 
             f"baseline not set: {format_value(objective['baseline'], definition.format)} is the 7 days to "
             f"{objective['start_date']}"
         )
-    current, through = source.recent_value(key, as_of)
-    window = source.recent_period(key, as_of)
+    current, _ = source.recent_value(key, as_of)
+    window = source.recent_period(key, as_of)  # the days of ``current``
+    through = window.end if window else None
     outcome = judge_outcome(
         current,
         as_of,
