@@ -280,11 +280,13 @@ def _cmd_roadmap(args: argparse.Namespace, config: Any) -> int:
 
     with _slow("Checking the roadmap's health"), Store(config.store_dir).reader() as reader:
         view = roadmap_view.roadmap_report(reader, config, args.as_of)
-        earliest = reader.frame("SELECT min(snapshot_date) AS d FROM roadmap_items")["d"].item()
+        earliest = None
+        if not view["items"] and args.as_of is not None and not args.json:
+            earliest = reader.frame("SELECT min(snapshot_date) AS d FROM roadmap_items")["d"].item()
     if args.json:
         _emit(view)
     else:
-        if not view["items"] and earliest is not None and args.as_of is not None:
+        if earliest is not None:
             print(f"no roadmap snapshot on or before {args.as_of:%Y-%m-%d} (the earliest is {earliest:%Y-%m-%d})")
             return 0
         if not view["items"]:
