@@ -56,9 +56,9 @@ class LoadResult:
         return "\n".join(lines)
 
 
-async def _finished(page: object, timeout_ms: float) -> None:
-    await page.wait_for_selector("[data-testid='stApp']", timeout=timeout_ms)
-    await page.wait_for_selector("[data-test-script-state='notRunning']", timeout=timeout_ms)
+async def _finished(page: object) -> None:
+    await page.wait_for_selector("[data-testid='stApp']")
+    await page.wait_for_selector("[data-test-script-state='notRunning']")
 
 
 async def _session(
@@ -69,26 +69,28 @@ async def _session(
     browser = await playwright.chromium.launch(executable_path=chromium, headless=True, args=LAUNCH_ARGS)
     context = await browser.new_context()
     page = await context.new_page()
+    # Every step gets the same patience (Playwright's default is 30 s): ten browsers starting at
+    # once beside an ingest on two cores have taken longer than that to load a page or to make
+    # a link clickable.
+    page.set_default_timeout(180_000)
     try:
         began = time.perf_counter()
-        # The same patience as every step after it (Playwright's default is 30 s): ten browsers
-        # starting at once beside an ingest on two cores once took longer to load the first page.
-        await page.goto(url, timeout=180_000)
-        await _finished(page, 180_000)
+        await page.goto(url)
+        await _finished(page)
         if login:
             await page.get_by_label("E-mail").fill(login[0])
             await page.get_by_label("Password", exact=True).fill(login[1])
             await page.get_by_role("button", name="Sign in").click()
             began = time.perf_counter()
-        await page.get_by_role("heading", name="Executive summary").wait_for(timeout=180_000)
-        await _finished(page, 180_000)
+        await page.get_by_role("heading", name="Executive summary").wait_for()
+        await _finished(page)
         result.times.setdefault("Executive summary", []).append(time.perf_counter() - began)
         for title in READ_ONLY_PAGES[1:]:
             began = time.perf_counter()
             # Client-side navigation keeps the session (and its login), as a viewer's clicks do.
             await page.get_by_role("link", name=title).first.click()
-            await page.get_by_role("heading", name=title).first.wait_for(timeout=180_000)
-            await _finished(page, 180_000)
+            await page.get_by_role("heading", name=title).first.wait_for()
+            await _finished(page)
             result.times.setdefault(title, []).append(time.perf_counter() - began)
             if await page.locator("[data-testid='stException']").count():
                 result.errors.append(
