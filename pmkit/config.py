@@ -42,6 +42,12 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("workspace.active_events", [], "Events that make a user active (empty: every event)"),
     Setting("ingest.max_upload_mb", 200, "Largest file the app accepts as an upload, in MB", "PMKIT_MAX_UPLOAD_MB"),
     Setting("ingest.max_rows", 20_000_000, "Most rows one file may hold", "PMKIT_MAX_ROWS"),
+    Setting(
+        "app.new_data_check_seconds",
+        30,
+        "How often an open page looks for a newly published store version, in seconds",
+        "PMKIT_NEW_DATA_CHECK_SECONDS",
+    ),
     Setting("roadmap.at_risk_below", 0.9, "Schedule index under which an item is at risk"),
     Setting("roadmap.off_track_below", 0.75, "Schedule index under which an item is off track"),
     Setting("roadmap.slip_tolerance", 0.10, "Forecast or slip beyond this share of the duration is a risk"),
@@ -110,11 +116,23 @@ def load_config(data_dir: Path | str | None = None) -> Config:
     for setting in SETTINGS:
         section, name = setting.key.split(".")
         value = raw.get(section, {}).get(name, setting.default)
+        where = str(toml_path)
         if setting.env and os.environ.get(setting.env):
-            env_value = os.environ[setting.env]
-            value = _truthy(env_value) if isinstance(setting.default, bool) else type(setting.default)(env_value)
-        elif isinstance(setting.default, bool) and not isinstance(value, bool):
-            raise ConfigError(f"{toml_path}: {setting.key} must be true or false, not {value!r}")
+            value, where = os.environ[setting.env], setting.env
+            if isinstance(setting.default, bool):
+                value = _truthy(value)
+            elif isinstance(setting.default, int | float):
+                try:
+                    value = float(value)
+                except ValueError:
+                    raise ConfigError(f"{setting.env}: {setting.key} must be a number, not {value!r}") from None
+        if isinstance(setting.default, bool):
+            if not isinstance(value, bool):
+                raise ConfigError(f"{where}: {setting.key} must be true or false, not {value!r}")
+        elif isinstance(setting.default, int | float):
+            if isinstance(value, bool) or not isinstance(value, int | float) or not value >= 0:
+                raise ConfigError(f"{where}: {setting.key} must be a number, 0 or more, not {value!r}")
+            value = type(setting.default)(value) if value == type(setting.default)(value) else value
         values[setting.key] = value
     try:
         ZoneInfo(values["workspace.timezone"])

@@ -229,16 +229,14 @@ def _write_session_cookie(token: str | None, seconds: int) -> None:
     _session_cookie(data=data, key="pmkit-session-cookie")
 
 
-NEW_DATA_CHECK_SECONDS = 30
-
-
 def follow_new_data(cfg: Config) -> None:
     """Rerun the page when an ingest (here or on another host) publishes a new store version, so
-    a dashboard left open shows new data within a minute without a click or a restart. Checking
-    is a read of store/CURRENT every 30 s; nothing is recomputed unless the version changed."""
+    a dashboard left open shows new data without a click or a restart. Checking is a read of
+    store/CURRENT every ``app.new_data_check_seconds`` (30 s by default, at least 1 s); nothing
+    is recomputed unless the version changed."""
     seen = store_version(cfg)
 
-    @st.fragment(run_every=NEW_DATA_CHECK_SECONDS)
+    @st.fragment(run_every=max(1.0, float(cfg.get("app.new_data_check_seconds"))))
     def _check() -> None:
         if store_version(cfg) != seen:
             st.rerun(scope="app")

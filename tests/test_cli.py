@@ -93,3 +93,25 @@ def test_a_file_cut_off_in_its_last_row_says_so_and_its_other_rows_can_load(tmp_
     (loaded,) = ingest([write(tmp_path / "cut2.csv", text.encode())], config, skip_bad_rows=True)
     assert (loaded.rows_loaded, loaded.rows_rejected) == (1, 1)
     assert loaded_users(config.data_dir) == ["u1"]
+
+
+def test_a_setting_that_is_not_a_number_is_named_with_its_file_or_variable(tmp_path, capsys, monkeypatch) -> None:
+    workspace = tmp_path / "ws"
+    workspace.mkdir()
+    (workspace / "pmkit.toml").write_text('[ingest]\nmax_rows = "lots"\n')
+    assert main(["kpis", "--data", str(workspace)]) == 2
+    assert capsys.readouterr().err == (
+        f"pmkit: {workspace / 'pmkit.toml'}: ingest.max_rows must be a number, 0 or more, not 'lots'\n"
+    )
+    (workspace / "pmkit.toml").write_text("[app]\nnew_data_check_seconds = 5\n")
+    assert load_config(workspace).get("app.new_data_check_seconds") == 5
+    monkeypatch.setenv("PMKIT_NEW_DATA_CHECK_SECONDS", "soon")
+    assert main(["kpis", "--data", str(workspace)]) == 2
+    assert capsys.readouterr().err == (
+        "pmkit: PMKIT_NEW_DATA_CHECK_SECONDS: app.new_data_check_seconds must be a number, not 'soon'\n"
+    )
+    monkeypatch.setenv("PMKIT_NEW_DATA_CHECK_SECONDS", "2")
+    assert load_config(workspace).get("app.new_data_check_seconds") == 2
+    monkeypatch.setenv("PMKIT_MAX_ROWS", "-1")
+    assert main(["kpis", "--data", str(workspace)]) == 2
+    assert "PMKIT_MAX_ROWS: ingest.max_rows must be a number, 0 or more, not -1.0" in capsys.readouterr().err
