@@ -756,6 +756,7 @@ def explore(
     compared = None
     if against and not breakdown:
         compared = _aligned_comparisons(reader, key, period, grain, against, definitions, segment, series)
+        compared = blank_before_data(compared, against, grain, first_day, period.days)
     rolling = None
     if windows and grain == "day" and not breakdown:
         history = metrics.metric_series(
@@ -828,6 +829,34 @@ def versus(row: dict[str, Any], fmt: str) -> tuple[str | None, str]:
         return None, "nothing earlier to compare with"
     delta = format_change(row["value"], row["base"], fmt) if row["value"] is not None else None
     return delta, format_value(row["base"], fmt)
+
+
+def blank_before_data(
+    compared: pl.DataFrame, against: Sequence[str], grain: str, first_day: dt.date | None, period_days: int = 1
+) -> pl.DataFrame:
+    """Each comparison's buckets that end before the first loaded day made blank: their 0 is
+    no data, and a dashed line along 0 under the current one reads as growth from nothing (the
+    rule ``nothing_loaded`` applies to the cards). A bucket with some loaded days keeps its value.
+
+    >>> frame = pl.DataFrame({"day": [dt.date(2026, 3, 2)], "value": [5.0],
+    ...     "previous_period_day": [dt.date(2026, 2, 23)], "previous_period_value": [0.0]})
+    >>> blank_before_data(frame, ["previous_period"], "week", dt.date(2026, 3, 1))["previous_period_value"].to_list()
+    [0.0]
+    >>> blank_before_data(frame, ["previous_period"], "day", dt.date(2026, 3, 1))["previous_period_value"].to_list()
+    [None]
+    """
+    for name in against:
+        start = pl.col(f"{name}_day")
+        last = {
+            "day": start,
+            "week": start + pl.duration(days=6),
+            "month": start.dt.month_end(),
+            "period": start + pl.duration(days=period_days - 1),
+        }[grain]
+        gone = pl.lit(True) if first_day is None else last < first_day
+        columns = [c for c in (f"{name}_value", f"{name}_change", f"{name}_change_pct") if c in compared.columns]
+        compared = compared.with_columns(pl.when(gone).then(None).otherwise(pl.col(c)).alias(c) for c in columns)
+    return compared
 
 
 def _aligned_comparisons(

@@ -576,3 +576,21 @@ def test_page_cache_closes_the_reader_of_a_failed_computation(tmp_path: Path, mo
         opened[0].con.execute("SELECT 1")
     assert cache.compute(config, "headline", period=RANGE)[0].value == pytest.approx(MEAN_DAU)
     assert len(opened) == 2  # a new reader, not the closed one
+
+
+def test_explore_draws_no_earlier_line_before_the_first_loaded_day(known):
+    """2-11 Mar against 20 Feb - 1 Mar: no day of the previous period is loaded, so its line is
+    blank, not a row of 0s under the current one. 7-11 Mar against 2-6 Mar: loaded days, drawn
+    as they are (revenue is a real 0 there). Weeks: 2 Mar's week against 23 Feb's is blank."""
+    reader, config = known
+    whole = dashboard.explore(reader, config, "dau", RANGE).compared
+    assert whole["previous_period_day"].to_list()[:2] == [D(2026, 2, 20), D(2026, 2, 21)]
+    assert whole["previous_period_value"].null_count() == whole.height == 10
+    assert whole["previous_period_change"].null_count() == 10
+    later = dashboard.explore(reader, config, "dau", Period(D(2026, 3, 7), LAST_DAY)).compared
+    assert later["previous_period_value"].to_list() == [2.0, 2.0, 2.0, 1.0, 1.0]  # 2-6 Mar, as in the series above
+    revenue = dashboard.explore(reader, config, "revenue", Period(D(2026, 3, 7), LAST_DAY)).compared
+    assert revenue["previous_period_value"].null_count() == 0
+    weeks = dashboard.explore(reader, config, "events", RANGE, "week").compared
+    assert weeks["previous_period_day"].to_list()[0] < FIRST_DAY - dt.timedelta(days=6)
+    assert weeks["previous_period_value"].to_list()[0] is None
