@@ -115,3 +115,42 @@ def test_a_setting_that_is_not_a_number_is_named_with_its_file_or_variable(tmp_p
     monkeypatch.setenv("PMKIT_MAX_ROWS", "-1")
     assert main(["kpis", "--data", str(workspace)]) == 2
     assert "PMKIT_MAX_ROWS: ingest.max_rows must be a number, 0 or more, not -1.0" in capsys.readouterr().err
+
+
+def test_a_file_that_cannot_be_read_is_rejected_and_the_others_still_load(tmp_path: Path, capsys):
+    """/proc/self/mem is a file whose read fails (EIO at offset 0): a real OSError, which once
+    stopped the whole ingest with a traceback."""
+    good = write(tmp_path / "good.csv", b"event_time,user_id,event\n2026-03-01T10:00:00Z,u1,a\n")
+    assert main(["ingest", "--data", str(tmp_path / "ws"), "/proc/self/mem", str(good)]) == 1
+    err = capsys.readouterr().err
+    assert "mem: cannot be read: Input/output error (check that it is a readable, complete file)" in err
+    assert "Traceback" not in err
+    assert loaded_users(tmp_path / "ws") == ["u1"]
+
+
+def test_a_fault_on_one_inbox_file_rejects_that_file_and_the_batch_goes_on(tmp_path: Path, monkeypatch):
+    """A bug met on one file (injected: the roadmap store raises) is that file's rejection; the
+    events beside it load and the inbox is emptied, so the next batch is not stopped by it."""
+    import pmkit.ingest as ingest_module
+    from pmkit.ingest import ingest_inbox
+
+    config = load_config(tmp_path / "ws")
+    config.inbox.mkdir(parents=True)
+    write(config.inbox / "a_roadmap.csv", b"item_id,title\nEP-1,Faster exports\n")
+    write(config.inbox / "b_events.csv", b"event_time,user_id,event\n2026-03-01T10:00:00Z,u1,a\n")
+
+    def broken(*args: object) -> None:
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(ingest_module, "_store_roadmap", broken)
+    roadmap, events = ingest_inbox(config)
+    assert (roadmap.status, events.status) == ("rejected", "loaded")
+    assert roadmap.messages() == [
+        "a_roadmap.csv: pmkit failed on this file (RuntimeError: boom); the other files were still loaded. "
+        "This is a bug in pmkit: please report it with the file's header line"
+    ]
+    assert list(config.inbox.iterdir()) == []
+    assert (config.rejected / "a_roadmap.csv").exists() and (config.archive / "b_events.csv").exists()
+    assert loaded_users(config.data_dir) == ["u1"]
+    with Store(config.store_dir).reader() as reader:
+        assert reader.frame("SELECT count(*) AS n FROM roadmap_items")["n"].item() == 0
