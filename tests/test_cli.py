@@ -154,3 +154,46 @@ def test_a_fault_on_one_inbox_file_rejects_that_file_and_the_batch_goes_on(tmp_p
     assert loaded_users(config.data_dir) == ["u1"]
     with Store(config.store_dir).reader() as reader:
         assert reader.frame("SELECT count(*) AS n FROM roadmap_items")["n"].item() == 0
+
+
+RAGGED_BY_FORMAT = {
+    # (kind, format): (header, a good row, a row one field short); the row cut short is row 3 in each.
+    ("roadmap", "pmkit"): ("item_id,title,status", "EP-1,Exports,done", "EP-2,Imports"),
+    ("roadmap", "jira"): ("Issue key,Summary,Status", "PROJ-1,Exports,Done", "PROJ-2,Imports"),
+    ("roadmap", "linear"): ("ID,Title,Status,Team", "ENG-1,Exports,Done,Core", "ENG-2,Imports,Todo"),
+    ("roadmap", "plane"): ("Identifier,Name,State", "PROJ-1,Exports,Done", "PROJ-2,Imports"),
+    ("objectives", "pmkit objectives CSV"): (
+        "objective_id,title,metric,baseline,target,start_date,target_date,direction,owner",
+        "OBJ-1,Grow use,dau,1,2,2026-01-01,2026-06-30,increase,Ana",
+        "OBJ-2,Keep users,wau,1,2,2026-01-01,2026-06-30,increase",
+    ),
+    ("feedback", "pmkit feedback CSV"): (
+        "submitted_at,user_id,score,scale,comment",
+        "2026-03-01,u1,9,nps,Good",
+        "2026-03-02,u2,3",
+    ),
+}
+
+
+def test_ragged_rows_of_roadmap_objectives_and_feedback_files_are_skipped_or_named(tmp_path: Path):
+    """As for events: without --skip-bad-rows the row is named and nothing loads; with it the
+    good row loads and the short one is counted. Before, these readers rejected the file even
+    with --skip-bad-rows."""
+    for index, ((kind, fmt), (header, good, short)) in enumerate(RAGGED_BY_FORMAT.items()):
+        path = write(tmp_path / f"file{index}.csv", f"{header}\n{good}\n{short}\n".encode())
+        fields, width = short.count(",") + 1, header.count(",") + 1
+        message = (
+            f"file{index}.csv, row 3: this row has {fields} fields but the header has {width} "
+            "(the row is cut short or has an extra comma; fix or remove the row)"
+        )
+        (refused,) = ingest([path], load_config(tmp_path / f"strict{index}"))
+        assert (refused.status, refused.messages()) == ("rejected", [message]), fmt
+        (loaded,) = ingest([path], load_config(tmp_path / f"lenient{index}"), skip_bad_rows=True)
+        assert (loaded.kind, loaded.format, loaded.status, loaded.rows_loaded, loaded.rows_rejected) == (
+            kind,
+            fmt,
+            "loaded",
+            1,
+            1,
+        )
+        assert loaded.messages() == [message]

@@ -12,17 +12,6 @@ from pmkit.sources.base import ROW, Rejected, RowError, Sample
 from pmkit.sources.sniff import HEADER_BYTES, first_non_utf8, not_utf8_error
 
 
-def read_csv_strings(sample: Sample) -> pl.DataFrame:
-    """All columns as strings (types are decided later, per column, with a clear error),
-    repeated header names made unique (`Sprint`, `Sprint_duplicated_0`), empty cells as null,
-    and ``_row`` = the spreadsheet row (header is row 1). A row with more or fewer fields than
-    the header rejects the file (``read_csv_rows`` leaves such rows out instead)."""
-    frame, ragged = read_csv_rows(sample)
-    if ragged:
-        raise _ragged_file(ragged)
-    return frame
-
-
 def _ragged_file(ragged: list[RowError]) -> Rejected:
     """The file rejected for its ragged rows: the first 20 named, the rest counted."""
     shown = ragged[:MAX_RAGGED_SHOWN]
@@ -33,9 +22,12 @@ def _ragged_file(ragged: list[RowError]) -> Rejected:
 
 
 def read_csv_rows(sample: Sample) -> tuple[pl.DataFrame, list[RowError]]:
-    """As ``read_csv_strings``, but the rows with more or fewer fields than the header are left
-    out of the frame and returned as one error each, so that --skip-bad-rows can load the rest.
-    Rejected if no row is left."""
+    """All columns as strings (types are decided later, per column, with a clear error),
+    repeated header names made unique (`Sprint`, `Sprint_duplicated_0`), empty cells as null,
+    and ``_row`` = the spreadsheet row (header is row 1). The rows with more or fewer fields
+    than the header are left out of the frame and returned as one error each, so that
+    --skip-bad-rows can load the rest and without it the file is rejected naming them. Rejected
+    if no row is left."""
     try:
         return _read_csv_rows(sample)
     except NotUtf8:

@@ -6,7 +6,7 @@ with spaces, dots and dashes as ``_``, so ``Event Time`` is ``event_time``); ``P
 shows the user which column became which. A file needs a time, a user and an event column to be
 claimed here, so roadmap, objective and feedback files (which lack an event column) never are.
 Delimiters ``,`` ``;`` and tab, and the encodings UTF-8, UTF-8 with BOM and Windows-1252 are
-handled by ``sniff``/``read_csv_strings``; in ``;`` files amounts may use decimal commas (``49,50``).
+handled by ``sniff``/``read_csv_rows``; in ``;`` files amounts may use decimal commas (``49,50``).
 """
 
 from __future__ import annotations

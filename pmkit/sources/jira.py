@@ -30,7 +30,7 @@ from __future__ import annotations
 import polars as pl
 
 from pmkit.sources.base import ROW, Parsed, ReadOptions, Sample, null_column
-from pmkit.sources.csvfile import column_lookup, read_csv_strings
+from pmkit.sources.csvfile import column_lookup, read_csv_rows
 from pmkit.sources.roadmap_common import (
     DEFAULT_OPTIONS,
     KIND,
@@ -75,8 +75,9 @@ def detect(sample: Sample) -> bool:
 
 def read(sample: Sample, options: ReadOptions = DEFAULT_OPTIONS) -> Parsed:
     """The export as canonical roadmap rows, one per issue, with a RowError per bad row."""
-    raw = clean_text(read_csv_strings(sample))
-    export = ExportColumns(raw, "Issue key", HEADER_EXAMPLE, "PROJ-123")
+    raw, ragged = read_csv_rows(sample)
+    raw = clean_text(raw)
+    export = ExportColumns(raw, "Issue key", HEADER_EXAMPLE, "PROJ-123", ragged)
     key, errors, mapping, pick = export.key, export.errors, export.mapping, export.pick
 
     def picks(canonical: str, *aliases: str) -> list[str]:

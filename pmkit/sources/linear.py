@@ -30,7 +30,7 @@ from __future__ import annotations
 import polars as pl
 
 from pmkit.sources.base import ROW, Parsed, ReadOptions, Sample
-from pmkit.sources.csvfile import read_csv_strings
+from pmkit.sources.csvfile import read_csv_rows
 from pmkit.sources.roadmap_common import (
     DEFAULT_OPTIONS,
     KIND,
@@ -68,8 +68,9 @@ def detect(sample: Sample) -> bool:
 def read(sample: Sample, options: ReadOptions = DEFAULT_OPTIONS) -> Parsed:
     """The export as canonical roadmap rows: issues, then the milestones, projects and
     initiatives they belong to."""
-    raw = unescape_formulas(clean_text(read_csv_strings(sample)))
-    export = ExportColumns(raw, "ID", HEADER_EXAMPLE, "ENG-123")
+    raw, ragged = read_csv_rows(sample)
+    raw = unescape_formulas(clean_text(raw))
+    export = ExportColumns(raw, "ID", HEADER_EXAMPLE, "ENG-123", ragged)
     key, errors, mapping, pick = export.key, export.errors, export.mapping, export.pick
 
     def dates(column: str | None) -> pl.Series:

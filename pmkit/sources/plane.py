@@ -22,7 +22,7 @@ from __future__ import annotations
 import polars as pl
 
 from pmkit.sources.base import ROW, Parsed, ReadOptions, Sample
-from pmkit.sources.csvfile import column_lookup, read_csv_strings
+from pmkit.sources.csvfile import column_lookup, read_csv_rows
 from pmkit.sources.roadmap_common import (
     DEFAULT_OPTIONS,
     KIND,
@@ -56,8 +56,9 @@ def detect(sample: Sample) -> bool:
 
 def read(sample: Sample, options: ReadOptions = DEFAULT_OPTIONS) -> Parsed:
     """The export as canonical roadmap rows: issues, then the modules they belong to."""
-    raw = clean_text(read_csv_strings(sample))
-    export = ExportColumns(raw, "Identifier", HEADER_EXAMPLE, "PROJ-12")
+    raw, ragged = read_csv_rows(sample)
+    raw = clean_text(raw)
+    export = ExportColumns(raw, "Identifier", HEADER_EXAMPLE, "PROJ-12", ragged)
     key, errors, mapping, pick = export.key, export.errors, export.mapping, export.pick
 
     def dates(column: str | None) -> pl.Series:

@@ -15,7 +15,7 @@ import polars as pl
 
 from pmkit.canonical import ROADMAP_COLUMNS, ROADMAP_ITEM_TYPES, STATUS_CATEGORIES
 from pmkit.sources.base import ROW, Parsed, ReadOptions, Rejected, Sample
-from pmkit.sources.csvfile import column_lookup, read_csv_strings
+from pmkit.sources.csvfile import column_lookup, read_csv_rows
 from pmkit.sources.roadmap_common import (
     DEFAULT_OPTIONS,
     KIND,
@@ -53,11 +53,12 @@ def detect(sample: Sample) -> bool:
 
 def read(sample: Sample, options: ReadOptions = DEFAULT_OPTIONS) -> Parsed:
     """The file's rows, typed and checked; each bad cell is one RowError naming its row and column."""
-    raw = clean_text(read_csv_strings(sample))
+    raw, ragged = read_csv_rows(sample)
+    raw = clean_text(raw)
     key = column_lookup(raw, "item_id")
     if key is None:
         raise Rejected([missing_column("item_id", HEADER_EXAMPLE)])
-    errors = id_errors(raw, key, "checkout-v2")
+    errors = [*ragged, *id_errors(raw, key, "checkout-v2")]
     found = {name: column_lookup(raw, name) for name in ROADMAP_COLUMNS}
     mapping = {name: column for name, column in found.items() if column is not None}
 

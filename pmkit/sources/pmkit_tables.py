@@ -28,7 +28,7 @@ import polars as pl
 
 from pmkit.canonical import DIRECTIONS, FEEDBACK_COLUMNS, OBJECTIVE_COLUMNS
 from pmkit.sources.base import ROW, Parsed, ReadOptions, Rejected, RowError, Sample, null_column
-from pmkit.sources.csvfile import read_csv_strings
+from pmkit.sources.csvfile import read_csv_rows
 from pmkit.sources.events_common import (
     MAX_DIMENSIONS,
     TIME_EXAMPLE,
@@ -38,6 +38,7 @@ from pmkit.sources.events_common import (
     parse_numbers,
     parse_times,
 )
+from pmkit.sources.roadmap_common import ordered
 
 KIND = "table"
 FORMAT = "pmkit table"
@@ -131,7 +132,7 @@ def read(sample: Sample, options: ReadOptions) -> Parsed:
 
 
 def read_objectives(sample: Sample) -> Parsed:
-    raw = read_csv_strings(sample)
+    raw, ragged = read_csv_rows(sample)
     columns = {name: _lookup(raw.columns, name) for name in OBJECTIVE_COLUMNS}
     _require(
         columns, OBJECTIVES_REQUIRED, "objective_id,title,metric,baseline,target,start_date,target_date,direction,owner"
@@ -202,7 +203,7 @@ def read_objectives(sample: Sample) -> Parsed:
         kind="objectives",
         format="pmkit objectives CSV",
         frame=good.select(*OBJECTIVE_COLUMNS, ROW),
-        errors=errors,
+        errors=ordered([*ragged, *errors]),
         mapping=mapping,
     )
 
@@ -229,7 +230,7 @@ def _bad_date(name: str) -> tuple[pl.Expr, str, pl.Expr]:
 
 def read_feedback(sample: Sample, options: ReadOptions) -> Parsed:
     check_timezone(options.timezone)
-    raw = read_csv_strings(sample)
+    raw, ragged = read_csv_rows(sample)
     source_columns = [c for c in raw.columns if c != ROW]
     hotjar = None if _lookup(source_columns, *FEEDBACK_REQUIRED) else _hotjar_columns(source_columns)
     if hotjar is not None:
@@ -308,7 +309,7 @@ def read_feedback(sample: Sample, options: ReadOptions) -> Parsed:
     )
     frame = pl.concat([good.select(*FEEDBACK_COLUMNS), dimensions, good.select(ROW)], how="horizontal")
     mapping = {name: column for name, column in columns.items() if column is not None} | dim_mapping
-    return Parsed(kind="feedback", format=fmt, frame=frame, errors=errors, mapping=mapping)
+    return Parsed(kind="feedback", format=fmt, frame=frame, errors=ordered([*ragged, *errors]), mapping=mapping)
 
 
 def _feedback_dimensions(raw: pl.DataFrame, columns: list[str]) -> tuple[pl.DataFrame, dict[str, str]]:

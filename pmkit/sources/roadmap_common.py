@@ -135,7 +135,7 @@ def unescape_formulas(frame: pl.DataFrame) -> pl.DataFrame:
 def repeated_columns(frame: pl.DataFrame, *aliases: str) -> list[str]:
     """Every column named like one of ``aliases`` (case-insensitive), repeats included, in the
     order of the aliases and then of the file: Jira writes multi-value fields as repeated columns,
-    which ``read_csv_strings`` names `Sprint`, `Sprint_duplicated_0`, `Sprint_duplicated_1`."""
+    which ``read_csv_rows`` names `Sprint`, `Sprint_duplicated_0`, `Sprint_duplicated_1`."""
     found: list[str] = []
     for alias in aliases:
         wanted = alias.lower()
@@ -439,7 +439,16 @@ class ExportColumns:
     list the rows with a missing or repeated id, and record which source column became which
     canonical one as columns are picked (``Parsed.mapping``)."""
 
-    def __init__(self, raw: pl.DataFrame, id_column: str, header_example: str, id_example: str) -> None:
+    def __init__(
+        self,
+        raw: pl.DataFrame,
+        id_column: str,
+        header_example: str,
+        id_example: str,
+        ragged: Sequence[RowError] = (),
+    ) -> None:
+        """``ragged``: the rows ``read_csv_rows`` left out (wrong number of fields), kept as
+        errors like any bad row, so --skip-bad-rows loads the rest."""
         from pmkit.sources.base import Rejected
         from pmkit.sources.csvfile import column_lookup
 
@@ -448,7 +457,7 @@ class ExportColumns:
             raise Rejected([missing_column(id_column, header_example)])
         self.raw = raw
         self.key = key
-        self.errors = id_errors(raw, key, id_example)
+        self.errors = [*ragged, *id_errors(raw, key, id_example)]
         self.mapping: dict[str, str] = {key: "item_id"}
 
     def pick(self, canonical: str, *aliases: str) -> str | None:

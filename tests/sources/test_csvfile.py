@@ -9,7 +9,7 @@ import pytest
 from polars.testing import assert_frame_equal
 
 from pmkit.sources.base import ROW, Rejected, RowError
-from pmkit.sources.csvfile import read_csv_rows, read_csv_strings
+from pmkit.sources.csvfile import read_csv_rows
 from pmkit.sources.sniff import sniff
 
 RAGGED = (
@@ -52,19 +52,9 @@ def test_ragged_rows_keep_record_rows_around_quoted_line_breaks_and_blank_lines(
     assert errors == [ragged_error(4, 2), ragged_error(5, 4)]
 
 
-def test_ragged_rows_still_reject_the_whole_file_in_read_csv_strings(tmp_path: Path):
-    with pytest.raises(Rejected) as caught:
-        read_csv_strings(sniff(write(tmp_path, RAGGED)))
-    assert caught.value.errors == [ragged_error(3, 2), ragged_error(4, 4)]
-
-
-def test_more_than_twenty_ragged_rows_are_summed_up_when_rejecting(tmp_path: Path):
+def test_every_ragged_row_is_returned(tmp_path: Path):
     data = b"event_time,user_id,event\n2026-03-01T10:00:00Z,u1,a\n" + b"2026-03-01T10:00:00Z,u2\n" * 25
     path = write(tmp_path, data)
-    with pytest.raises(Rejected) as caught:
-        read_csv_strings(sniff(path))
-    assert caught.value.errors[:20] == [ragged_error(row, 2) for row in range(3, 23)]
-    assert caught.value.errors[20] == RowError(None, None, "5 more rows with the wrong number of fields")
     _, errors = read_csv_rows(sniff(path))
     assert [error.row for error in errors] == list(range(3, 28))  # every one, for --skip-bad-rows
 
@@ -84,7 +74,7 @@ def test_stray_byte_after_utf8_text_past_the_head_names_row_and_column(tmp_path:
         + b"2026-03-01T10:00:00Z,J\xc3\xbcrgen,a\n2026-03-01T10:00:00Z,u\xff2,a\n"
     )
     with pytest.raises(Rejected) as caught:
-        read_csv_strings(sniff(write(tmp_path, data)))
+        read_csv_rows(sniff(write(tmp_path, data)))
     (error,) = caught.value.errors
     assert (error.row, error.column) == (20_003, "user_id")
     assert error.message.startswith("'u' is followed by the byte 0xff, which is not UTF-8")
