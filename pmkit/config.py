@@ -10,6 +10,7 @@ that each is documented there.
 
 from __future__ import annotations
 
+import math
 import os
 import tomllib
 from dataclasses import dataclass, field
@@ -130,8 +131,10 @@ def load_config(data_dir: Path | str | None = None) -> Config:
             if not isinstance(value, bool):
                 raise ConfigError(f"{where}: {setting.key} must be true or false, not {value!r}")
         elif isinstance(setting.default, int | float):
-            if isinstance(value, bool) or not isinstance(value, int | float) or not value >= 0:
-                raise ConfigError(f"{where}: {setting.key} must be a number, 0 or more, not {value!r}")
+            if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value < math.inf:
+                raise ConfigError(
+                    f"{where}: {setting.key} must be a number, 0 or more (the default is {setting.default}), not {value!r}"
+                )
             value = type(setting.default)(value) if value == type(setting.default)(value) else value
         values[setting.key] = value
     try:

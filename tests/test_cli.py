@@ -101,7 +101,7 @@ def test_a_setting_that_is_not_a_number_is_named_with_its_file_or_variable(tmp_p
     (workspace / "pmkit.toml").write_text('[ingest]\nmax_rows = "lots"\n')
     assert main(["kpis", "--data", str(workspace)]) == 2
     assert capsys.readouterr().err == (
-        f"pmkit: {workspace / 'pmkit.toml'}: ingest.max_rows must be a number, 0 or more, not 'lots'\n"
+        f"pmkit: {workspace / 'pmkit.toml'}: ingest.max_rows must be a number, 0 or more (the default is 20000000), not 'lots'\n"
     )
     (workspace / "pmkit.toml").write_text("[app]\nnew_data_check_seconds = 5\n")
     assert load_config(workspace).get("app.new_data_check_seconds") == 5
@@ -112,9 +112,18 @@ def test_a_setting_that_is_not_a_number_is_named_with_its_file_or_variable(tmp_p
     )
     monkeypatch.setenv("PMKIT_NEW_DATA_CHECK_SECONDS", "2")
     assert load_config(workspace).get("app.new_data_check_seconds") == 2
+    monkeypatch.setenv("PMKIT_MAX_ROWS", "inf")
+    assert main(["kpis", "--data", str(workspace)]) == 2
+    assert (
+        "PMKIT_MAX_ROWS: ingest.max_rows must be a number, 0 or more (the default is 20000000), not inf"
+        in capsys.readouterr().err
+    )
     monkeypatch.setenv("PMKIT_MAX_ROWS", "-1")
     assert main(["kpis", "--data", str(workspace)]) == 2
-    assert "PMKIT_MAX_ROWS: ingest.max_rows must be a number, 0 or more, not -1.0" in capsys.readouterr().err
+    assert (
+        "PMKIT_MAX_ROWS: ingest.max_rows must be a number, 0 or more (the default is 20000000), not -1.0"
+        in capsys.readouterr().err
+    )
 
 
 def test_a_file_that_cannot_be_read_is_rejected_and_the_others_still_load(tmp_path: Path, capsys):
