@@ -505,6 +505,7 @@ class Scorecard:
     spark: tuple[float | None, ...] = ()
     per_day: bool = False
     note: str = ""  # e.g. why the period was moved back
+    no_base: str = ""  # why there is no base (``why_no_base``), in a few words
     objective_id: str | None = None
     objective_title: str | None = None
     direction: str | None = None
@@ -560,15 +561,28 @@ def format_target(value: float, fmt: str) -> str:
     return format_value(value, fmt).replace(".0%", "%")
 
 
-def nothing_loaded(earlier: Period, first_day: dt.date | None) -> bool:
-    """Whether a period compared with lies wholly before the first loaded day (or nothing is
-    loaded): its value of 0 is no data, and "+7,064 (from 0)" would be a false rise. A period
-    with loaded days whose value is 0 (no revenue on those days) is a real 0.
+NOTHING_EARLIER = "nothing earlier to compare with"
 
-    >>> nothing_loaded(Period(dt.date(2026, 2, 1), dt.date(2026, 2, 28)), dt.date(2026, 3, 1))
-    True
+
+def why_no_base(earlier: Period, first_day: dt.date | None) -> str | None:
+    """Why a period compared with gives no base, or None when every day of it is loaded.
+
+    Days before the first loaded day are no data, not zero activity. A period wholly before it
+    would show "+7,064 (from 0)"; one partly before it averaged its 20 unloaded days in as 0s
+    (DAU "+594% vs 5.68" where its 11 loaded days averaged 16.0), and a sum over 11 days
+    against one over 31 is no comparison either. A period whose loaded days hold a real 0 (no
+    revenue on them) keeps its 0.
+
+    >>> why_no_base(Period(dt.date(2026, 2, 1), dt.date(2026, 2, 28)), dt.date(2026, 3, 1))
+    'nothing earlier to compare with'
+    >>> why_no_base(Period(dt.date(2026, 2, 20), dt.date(2026, 3, 5)), dt.date(2026, 3, 1))
+    'only loaded from 1 Mar 2026'
     """
-    return first_day is None or earlier.end < first_day
+    if first_day is None or earlier.end < first_day:
+        return NOTHING_EARLIER
+    if earlier.start < first_day:
+        return f"only loaded from {format_date(first_day)}"
+    return None
 
 
 def _card(
@@ -589,9 +603,17 @@ def _card(
         )
     compared = metrics.compare_metric(reader, definition.key, measured, definitions=definitions)
     value, base = (compared["value"][0], compared["base"][0]) if compared.height else (None, None)
-    if nothing_loaded(measured.previous(), first_day):
-        base = None
+    before = measured.previous()
+    no_base = why_no_base(before, first_day)
+    if no_base == NOTHING_EARLIER:
         notes.append(f"Nothing is loaded before {format_date(first_day)} to compare with.")
+    elif no_base:
+        notes.append(
+            f"The previous {format_days(before.days)} ({format_date(before.start)} – {format_date(before.end)}) are "
+            f"{no_base}: no change is shown."
+        )
+    if no_base:
+        base = None
     if per_day:
         value = None if value is None else value / measured.days
         base = None if base is None else base / measured.days
@@ -599,7 +621,16 @@ def _card(
     series = metrics.metric_series(reader, definition.key, measured, grain, definitions)
     spark = tuple(series["value"].tail(SPARK_MAX_POINTS).to_list())
     return Scorecard(
-        definition.key, definition.name, definition.format, measured, value, base, spark, per_day, " ".join(notes)
+        definition.key,
+        definition.name,
+        definition.format,
+        measured,
+        value,
+        base,
+        spark,
+        per_day,
+        " ".join(notes),
+        no_base=no_base or "",
     )
 
 
@@ -745,18 +776,18 @@ def explore(
     # previous period compared 21 days with 28, under a label naming all 28.
     measured = settled_period(definition, period, workspace.last_day)
     totals = metrics.compare_metric(reader, key, measured, list(against), definitions, segment)
-    before_data = pl.Series(
-        [nothing_loaded(Period(*days), first_day) for days in totals.select("start", "end").rows()], dtype=pl.Boolean
+    no_base = pl.Series(
+        "no_base", [why_no_base(Period(*days), first_day) for days in totals.select("start", "end").rows()], pl.String
     )
     totals = totals.with_columns(
-        pl.when(before_data).then(None).otherwise(pl.col(column)).alias(column)
+        pl.when(no_base.is_not_null()).then(None).otherwise(pl.col(column)).alias(column)
         for column in ("base", "change", "change_pct")
-    )
+    ).with_columns(no_base)
     breakdown = segment.breakdown
     compared = None
     if against and not breakdown:
         compared = _aligned_comparisons(reader, key, period, grain, against, definitions, segment, series)
-        compared = blank_before_data(compared, against, grain, first_day, period.days)
+        compared = blank_before_data(compared, against, grain, first_day, period)
     rolling = None
     if windows and grain == "day" and not breakdown:
         history = metrics.metric_series(
@@ -818,6 +849,18 @@ def explore(
     )
 
 
+def previous_words(card: Scorecard) -> str:
+    """Why a card without a base has none, for a sentence (``narrative``).
+
+    >>> card = Scorecard("dau", "DAU", "number", Period.last(31, dt.date(2026, 7, 10)), 39.4, None)
+    >>> previous_words(replace(card, no_base="only loaded from 30 May 2026")), previous_words(card)
+    ('the previous 31 days are only loaded from 30 May 2026', 'nothing earlier to compare with')
+    """
+    if card.no_base and card.no_base != NOTHING_EARLIER:
+        return f"the previous {format_days(card.period.days)} are {card.no_base}"
+    return NOTHING_EARLIER
+
+
 def versus(row: dict[str, Any], fmt: str) -> tuple[str | None, str]:
     """A KPI explorer card's delta and the value it is against, for one row of
     ``Exploration.totals``: no delta against a period with nothing loaded.
@@ -826,13 +869,13 @@ def versus(row: dict[str, Any], fmt: str) -> tuple[str | None, str]:
     (('+20.0%', '100'), (None, 'nothing earlier to compare with'))
     """
     if row["base"] is None:
-        return None, "nothing earlier to compare with"
+        return None, row.get("no_base") or NOTHING_EARLIER
     delta = format_change(row["value"], row["base"], fmt) if row["value"] is not None else None
     return delta, format_value(row["base"], fmt)
 
 
 def blank_before_data(
-    compared: pl.DataFrame, against: Sequence[str], grain: str, first_day: dt.date | None, period_days: int = 1
+    compared: pl.DataFrame, against: Sequence[str], grain: str, first_day: dt.date | None, period: Period
 ) -> pl.DataFrame:
     """Each comparison's buckets that end before the first loaded day made blank: their 0 is
     no data, and a dashed line along 0 under the current one reads as growth from nothing (the
@@ -840,19 +883,26 @@ def blank_before_data(
 
     >>> frame = pl.DataFrame({"day": [dt.date(2026, 3, 2)], "value": [5.0],
     ...     "previous_period_day": [dt.date(2026, 2, 23)], "previous_period_value": [0.0]})
-    >>> blank_before_data(frame, ["previous_period"], "week", dt.date(2026, 3, 1))["previous_period_value"].to_list()
-    [0.0]
-    >>> blank_before_data(frame, ["previous_period"], "day", dt.date(2026, 3, 1))["previous_period_value"].to_list()
-    [None]
+    >>> weeks = Period(dt.date(2026, 3, 2), dt.date(2026, 3, 15))  # against 16 Feb - 1 Mar
+    >>> def drawn(first_day):
+    ...     return blank_before_data(frame, ["previous_period"], "week", first_day, weeks)["previous_period_value"]
+    >>> drawn(dt.date(2026, 3, 1)).to_list(), drawn(dt.date(2026, 3, 2)).to_list()
+    ([0.0], [None])
     """
     for name in against:
         start = pl.col(f"{name}_day")
-        last = {
-            "day": start,
-            "week": start + pl.duration(days=6),
-            "month": start.dt.month_end(),
-            "period": start + pl.duration(days=period_days - 1),
-        }[grain]
+        # A bucket's days stop at the end of its period: May's bucket of a period ending 29 May
+        # holds 1-29 May, nothing of data that starts on the 30th.
+        end = metrics.comparison_period(period, name).end
+        last = pl.min_horizontal(
+            {
+                "day": start,
+                "week": start + pl.duration(days=6),
+                "month": start.dt.month_end(),
+                "period": pl.lit(end),
+            }[grain],
+            pl.lit(end),
+        )
         gone = pl.lit(True) if first_day is None else last < first_day
         columns = [c for c in (f"{name}_value", f"{name}_change", f"{name}_change_pct") if c in compared.columns]
         compared = compared.with_columns(pl.when(gone).then(None).otherwise(pl.col(c)).alias(c) for c in columns)
@@ -1066,7 +1116,7 @@ def narrative(
             )
             continue
         if card.base is None:
-            sentence = f"{card.label} is {card.value_text} (nothing earlier to compare with)"
+            sentence = f"{card.label} is {card.value_text} ({previous_words(card)})"
         elif card.change is None or abs(card.change) < 1e-12:
             sentence = f"{card.label} is {card.value_text}, as in the previous {format_days(card.period.days)}"
         else:

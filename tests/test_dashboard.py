@@ -58,6 +58,29 @@ def test_headline_cards_equal_the_engine_and_the_hand_count(known):
     assert dau.base is None and dau.change is None and "Nothing is loaded before" in dau.note
 
 
+def test_a_previous_period_only_partly_loaded_gives_no_change(known):
+    """5-11 Mar against 26 Feb - 4 Mar, of which only 2-4 Mar are loaded. DAU over those 3 days
+    is (2 + 2 + 2) / 3 = 2, over all 7 with the 4 unloaded ones as 0s 6 / 7: neither is a base
+    for the mean of 5-11 Mar, 8 / 7. 7-11 Mar (6 / 5) against 2-6 Mar (8 / 5) is wholly loaded
+    and keeps its change."""
+    reader, config = known
+    week = Period(D(2026, 3, 5), LAST_DAY)
+    (dau,) = dashboard.headline(reader, config, week, ["dau"])
+    assert dau.value == pytest.approx(8 / 7)
+    assert (dau.base, dau.change, dau.no_base) == (None, None, "only loaded from 2 Mar 2026")
+    assert dau.note == (
+        "The previous 7 days (26 Feb 2026 – 4 Mar 2026) are only loaded from 2 Mar 2026: no change is shown."
+    )
+    assert dashboard.narrative([dau], None) == [
+        "Daily active users is 1.14 (the previous 7 days are only loaded from 2 Mar 2026)."
+    ]
+    totals = dashboard.explore(reader, config, "dau", week).totals.row(0, named=True)
+    assert (totals["base"], totals["change"], totals["no_base"]) == (None, None, "only loaded from 2 Mar 2026")
+    assert dashboard.versus(totals, "number") == (None, "only loaded from 2 Mar 2026")
+    (whole,) = dashboard.headline(reader, config, Period(D(2026, 3, 7), LAST_DAY), ["dau"])
+    assert (whole.value, whole.base, whole.no_base) == (pytest.approx(6 / 5), pytest.approx(8 / 5), "")
+
+
 def test_objective_cards_carry_outcome_and_delivery(known):
     reader, config = known
     (card,) = dashboard.scorecards(reader, config, RANGE)
@@ -594,3 +617,24 @@ def test_explore_draws_no_earlier_line_before_the_first_loaded_day(known):
     weeks = dashboard.explore(reader, config, "events", RANGE, "week").compared
     assert weeks["previous_period_day"].to_list()[0] < FIRST_DAY - dt.timedelta(days=6)
     assert weeks["previous_period_value"].to_list()[0] is None
+
+
+def test_a_comparison_bucket_ends_with_its_period():
+    """Months of a range of 6 months ending 27 Nov, data from 30 May: the previous period ends
+    29 May, so its May bucket holds 1-29 May, none of it loaded (it was drawn as one 0 under
+    "Previous period (1 May 2026 - 1 May 2026)"). The same bucket of a period ending 31 May
+    holds 30 and 31 May and keeps its value."""
+    frame = pl.DataFrame(
+        {
+            "day": [D(2026, 11, 1)],
+            "value": [5.0],
+            "previous_period_day": [D(2026, 5, 1)],
+            "previous_period_value": [0.0],
+        }
+    )
+    six_months = Period(D(2026, 5, 30), D(2026, 11, 27))
+    blank = dashboard.blank_before_data(frame, ["previous_period"], "month", D(2026, 5, 30), six_months)
+    assert blank["previous_period_value"].to_list() == [None]
+    later = Period(D(2026, 6, 1), D(2026, 11, 27))  # the previous period ends 31 May
+    kept = dashboard.blank_before_data(frame, ["previous_period"], "month", D(2026, 5, 30), later)
+    assert kept["previous_period_value"].to_list() == [0.0]
