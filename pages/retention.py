@@ -32,7 +32,13 @@ weekly = ui.compute(cfg, "weekly_retention", period=period, segment=view)
 source = f"{facts.source()} Segment: {ui.segment_text(view)}."
 
 st.subheader("Weekly cohorts")
-if dashboard.cohort_count(weekly) < 2:
+if dashboard.cohort_count(weekly) == 0 and view.filters:
+    # Widening the range rarely helps: the filter applies to each user's first event ever.
+    ui.empty(
+        "No user of this segment was first seen in this range: a user joins the cohort of their first event ever, "
+        "and that event must match the segment."
+    )
+elif dashboard.cohort_count(weekly) < 2:
     ui.empty("Fewer than two weekly cohorts in this range: widen the date range in the sidebar to compare cohorts.")
 if breakdown:
     st.caption(ui.safe_text(f"Broken down by {breakdown}: one curve per value, each the cohorts' weighted mean."))

@@ -244,7 +244,7 @@ def _no_later_weeks(weekly: pl.DataFrame) -> bool:
 def retention_heatmap(weekly: pl.DataFrame, share: str = "share_on") -> go.Figure:
     """Cohorts (rows) by week offset (columns) from ``metrics.weekly_retention``."""
     if not _usable(weekly, "cohort_week", "week", share) or not weekly.filter(pl.col("size") > 0).height:
-        return empty_figure("No cohorts in this date range")
+        return empty_figure("No user was first seen in this range")
     if _no_later_weeks(weekly):
         return empty_figure("No cohort has a week after its first one loaded yet")
     frame = weekly.filter(pl.col("size") > 0).sort("cohort_week", "week")
@@ -279,7 +279,7 @@ def retention_curves(weekly: pl.DataFrame, share: str = "share_on", group: str |
     """Share retained by week offset: one faint line per cohort and the cohorts' weighted mean
     (or one line per ``group`` value when broken down)."""
     if not _usable(weekly, "cohort_week", "week", share) or not weekly.filter(pl.col("size") > 0).height:
-        return empty_figure("No cohorts in this date range")
+        return empty_figure("No user was first seen in this range")
     if _no_later_weeks(weekly):
         return empty_figure("No cohort has a week after its first one loaded yet")
     frame = weekly.filter(pl.col("size") > 0)
@@ -326,6 +326,9 @@ def retention_curves(weekly: pl.DataFrame, share: str = "share_on", group: str |
 
 def day_n_retention(day_n: pl.DataFrame, group: str | None = None) -> go.Figure:
     """D1 / D7 / D30 bars from ``metrics.day_retention`` (grain "period"), per group if any."""
+    if day_n is not None and "users" in day_n.columns and not day_n["users"].sum():
+        # Not "too early": nobody qualifies (in a segment, a user's first event must match it).
+        return empty_figure("No user was first seen in this range")
     if not _usable(day_n, "day_n", "rate"):
         return empty_figure("Not enough days after sign-up to measure D1, D7 or D30 yet")
     fig = go.Figure()

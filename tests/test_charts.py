@@ -478,3 +478,24 @@ def test_cohorts_without_a_later_week_are_no_data():
     first_week = WEEKLY.filter(pl.col("week") == 0)
     assert no_data(charts.retention_heatmap(first_week))
     assert no_data(charts.retention_curves(first_week))
+
+
+def test_day_n_with_nobody_first_seen_says_so_not_too_early():
+    """A segment whose users all started outside it has no cohort: the chart said "not enough
+    days after sign-up", as if waiting would help."""
+    nobody = pl.DataFrame(
+        {
+            "day": [D(2026, 3, 1)] * 3,
+            "day_n": [1, 7, 30],
+            "users": [0, 0, 0],
+            "retained": [0, 0, 0],
+            "rate": [None] * 3,
+        },
+        schema_overrides={"rate": pl.Float64},
+    )
+    fig = charts.day_n_retention(nobody)
+    assert [a.text for a in fig.layout.annotations] == ["No user was first seen in this range"]
+    waiting = nobody.with_columns(pl.Series("users", [4, 0, 0]))
+    assert [a.text for a in charts.day_n_retention(waiting).layout.annotations] == [
+        "Not enough days after sign-up to measure D1, D7 or D30 yet"
+    ]

@@ -343,3 +343,17 @@ def test_after_the_warm_up_the_summary_opens_from_the_cache(monkeypatch, tmp_pat
     # A page the warm-up does not cover still computes (the recording works).
     open_page(monkeypatch, data, "retention")
     assert "weekly_retention" in computed
+
+
+def test_retention_says_why_a_segment_has_no_cohort(monkeypatch, known_data):
+    """9-11 Mar (the week of 9 Mar) with plan=pro: u2, the one pro user, was first seen on 2 Mar,
+    so there is no cohort, and the page says why rather than the general advice to widen the range."""
+    at = open_page(
+        monkeypatch, known_data, "retention", range="Custom", dates=["2026-03-09", "2026-03-11"], f_plan="pro"
+    )
+    assert texts(at.info) == [
+        "No user of this segment was first seen in this range: a user joins the cohort of their first event ever, "
+        "and that event must match the segment."
+    ]
+    at = open_page(monkeypatch, known_data, "retention", range="Custom", dates=["2026-03-09", "2026-03-11"])
+    assert texts(at.info)[0].startswith("Fewer than two weekly cohorts in this range")
