@@ -25,12 +25,20 @@ if skipped:
     st.caption(ui.safe_text(f"The answers have no {', '.join(skipped)}: that filter is not applied here."))
 source = facts.source("feedback") + f" Segment: {ui.segment_text(segment)}."
 
-survey = ui.compute(cfg, "survey_score", period=period, scale=scale)
+segmented = bool(segment.filters) and len(skipped) < len(segment.filters_by_dimension())
+if segmented:
+    # The card follows the segment like the rest of the page (it showed every answer's score).
+    before, _ = dashboard.filter_answers(ui.compute(cfg, "feedback_answers", period=period.previous()), segment)
+    survey = dashboard.answers_survey_score(answers, before, scale)
+else:
+    survey = ui.compute(cfg, "survey_score", period=period, scale=scale)
 grain = "week" if period.days > 14 else "day"
 trend = ui.compute(cfg, scale, period=period, grain=grain)
 card, chart = st.columns([1, 3])
 with card:
     ui.survey_card(survey, period_days=period.days)
+    if segmented:
+        st.caption(ui.safe_text(f"Segment: {ui.segment_text(segment)}."))
 with chart:
     ui.chart(
         charts.score_trend(

@@ -1076,6 +1076,38 @@ def segment_scores(answers: pl.DataFrame, segment: str, scale: str = "nps") -> p
     )
 
 
+def answers_survey_score(now: pl.DataFrame, before: pl.DataFrame, scale: str = "nps") -> SurveyScore:
+    """``survey_score`` from answers already filtered to a segment (``filter_answers``): the
+    card follows the segment the rest of the page shows, by the same rule as ``segment_scores``.
+
+    >>> def answers(*scores):
+    ...     return pl.DataFrame({"day": [dt.date(2026, 3, 2)] * len(scores), "scale": ["nps"] * len(scores),
+    ...                          "score": list(scores)})
+    >>> score = answers_survey_score(answers(10, 9, 3), answers(7), "nps")
+    >>> score.value, score.base, score.responses, score.base_responses
+    (33.33333333333333, 0.0, 3, 1)
+    """
+
+    def scored(frame: pl.DataFrame, by: str) -> pl.DataFrame:
+        return segment_scores(frame, by, scale).sort(by)
+
+    everything = scored(now.with_columns(pl.lit(1).alias("whole")), "whole")
+    earlier = scored(before.with_columns(pl.lit(1).alias("whole")), "whole")
+    weekly = scored(now.with_columns(pl.col("day").dt.truncate("1w").alias("week")), "week")
+
+    def first(frame: pl.DataFrame, column: str) -> Any:
+        return frame[column][0] if frame.height else None
+
+    return SurveyScore(
+        scale,
+        first(everything, scale),
+        first(earlier, scale),
+        int(first(everything, "responses") or 0),
+        int(first(earlier, "responses") or 0),
+        tuple(weekly[scale].to_list()),
+    )
+
+
 def search_comments(answers: pl.DataFrame, query: str = "", scale: str | None = None) -> pl.DataFrame:
     """Answers with a comment containing ``query`` (plain text, any case; not a pattern)."""
     frame = answers.filter(pl.col("comment").is_not_null() & (pl.col("comment").str.strip_chars() != ""))

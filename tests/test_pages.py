@@ -250,6 +250,17 @@ def test_voice_of_customer_search_and_scale(monkeypatch, known_data):
     assert metric_value(at, "CSAT") == "100.0%"
 
 
+def test_voice_of_customer_card_follows_the_segment(monkeypatch, known_data):
+    """plan=free: the NPS answers 10 (u1) and 9 (u3) are both promoters, +100 from 2 answers;
+    plan=pro: u2's 6, a detractor, -100 from 1. Every answer: +33 from 3 (the test above)."""
+    at = open_page(monkeypatch, known_data, "feedback", f_plan="free")
+    assert metric_value(at, "NPS") == "+100"
+    assert "2 answers (previous period: 0)" in texts(at.caption)
+    assert "Segment: plan is free." in [unescape(c) for c in texts(at.caption)]
+    at = open_page(monkeypatch, known_data, "feedback", f_plan="pro")
+    assert metric_value(at, "NPS") == "-100"
+
+
 def test_data_page_says_what_is_loaded(monkeypatch, known_data):
     at = open_page(monkeypatch, known_data, "data")
     assert metric_value(at, "Events") == "15"
