@@ -108,7 +108,8 @@ def explorer() -> None:
                     format_value(row["value"], fmt),
                     delta=delta,
                     delta_description=f"vs {label}: {base_text}",
-                    help=f"The {label} is {format_date(row['start'])} – {format_date(row['end'])}.",
+                    help=f"The {label} is {format_date(row['start'])} – {format_date(row['end'])}. "
+                    + ui.safe_text(f"The value of a range is {result.definition.over_a_range()}."),
                     border=True,
                 )
         compared = (

@@ -179,6 +179,30 @@ class MetricDefinition:
             "retention": f"Of the users first seen on a day, the share active {self.week} week(s) later (days {7 * self.week} to {7 * self.week + 6}).",
         }.get(self.type, self.name)
 
+    def over_a_range(self) -> str:
+        """How one value for several days (a week, a month, a date range) is made, in words, as
+        ``pmkit.metrics.series`` computes it: cards of a range show a mean, a last day or a sum.
+
+        >>> BUILTIN_METRICS["mau"].over_a_range(), BUILTIN_METRICS["events"].over_a_range()
+        ('the value on its last day', 'the sum over its days')
+        """
+        if self.type == "builtin":
+            return {
+                "dau": "the mean of its daily values",
+                "stickiness": "the mean of its daily values",
+                "wau": "the value on its last day",
+                "mau": "the value on its last day",
+                "arpu": "its revenue divided by the users active in it",
+            }.get(self.key, "the sum over its days")
+        return {
+            "count": "the sum over its days",
+            "sum_revenue": "the sum over its days",
+            "unique_users": "the distinct users over all its days",
+            "ratio": f"{self.numerator} over all its days divided by {self.denominator} over all its days",
+            "funnel": "the conversion of the users who did the first step in it",
+            "retention": "the share of the users first seen in it who came back",
+        }.get(self.type, "the sum over its days")
+
 
 BUILTIN_METRICS: dict[str, MetricDefinition] = {
     key: MetricDefinition(key, "builtin", name, DEFINITIONS[key], fmt)

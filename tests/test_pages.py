@@ -183,9 +183,11 @@ def test_kpi_explorer_shows_the_chosen_metrics(monkeypatch, known_data):
     # The previous 10 days lie before the first loaded day: no "+1.40 (from 0)".
     assert not at.metric[0].delta
     assert at.metric[0].proto.delta_description == "vs previous period: nothing earlier to compare with"
+    assert unescape(at.metric[0].proto.help).endswith("The value of a range is the mean of its daily values.")
     at.multiselect(key="metric").set_value(["mau", "activation"]).run()
     assert [unescape(s) for s in texts(at.subheader)] == ["Monthly active users", "Activation"]
     assert at.metric[0].value == "3"
+    assert unescape(at.metric[0].proto.help).endswith("The value of a range is the value on its last day.")
 
 
 def test_a_link_reproduces_the_kpi_view(monkeypatch, demo_data):
