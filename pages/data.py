@@ -15,10 +15,26 @@ if cfg.read_only:
 
 st.title("Data")
 ui.demo_banner(cfg)
-if cfg.demo and st.button("Clear the demo data", type="secondary"):
-    clear_demo(cfg)
+CLEARED = "pmkit-demo-cleared"
+if CLEARED in st.session_state:  # said after the rerun that shows the workspace without the demo
     st.success("Demo data removed. Upload your own exports below.")
-    st.rerun()
+    for result in st.session_state.pop(CLEARED):
+        ui.show_result(result)
+if cfg.demo:
+    with st.popover("Clear the demo data"):
+        st.write(
+            "This removes the demo's events, roadmap, objectives, feedback and settings. Files of your own loaded "
+            "beside them are loaded again."
+        )
+        if st.button("Remove the demo data", type="primary"):
+            try:
+                with st.spinner("Removing the demo and loading your own files again…"):
+                    st.session_state[CLEARED] = clear_demo(cfg)
+            except ValueError as exc:
+                st.error(ui.safe_text(str(exc)))
+            else:
+                st.cache_data.clear()
+                st.rerun()
 
 st.subheader("What is loaded")
 # Filled at the end of the script, so an upload or inbox load below shows up here at once.

@@ -135,9 +135,11 @@ class Store:
         return Reader(self, self.current_version())
 
     @contextlib.contextmanager
-    def writer(self) -> Iterator[Writer]:
+    def writer(self, empty: bool = False) -> Iterator[Writer]:
         """Exclusive writer on a copy of the current version; published when the block ends
-        without an exception, discarded otherwise."""
+        without an exception, discarded otherwise. ``empty``: on an empty database instead, so
+        that everything loaded is gone once it is published (its Parquet files with it). The
+        version number still grows: the app's caches are keyed by it."""
         self.root.mkdir(parents=True, exist_ok=True)
         self.events_dir.mkdir(exist_ok=True)
         lock = open(self.root / "writer.lock", "a+")  # noqa: SIM115 - held for the whole block
@@ -148,7 +150,7 @@ class Store:
             new = base + 1
             tmp = self.root / f".v{new:06d}.duckdb.tmp"
             early: threading.Thread | None = None
-            if base:
+            if base and not empty:
                 shutil.copyfile(self.version_path(base), tmp)
                 # The copy goes to disk while the ingest reads its files: at publish, the fsync
                 # then only waits for the blocks the ingest changed (0.1 s less at 200 MB).
@@ -161,10 +163,12 @@ class Store:
                     # Also for the checkpoints DuckDB makes on its own while a big file loads.
                     con.execute("SET max_vacuum_tasks = 0")
                 writer.ensure_schema()
-                self._remove_unlisted_parquet(con)
+                if not empty:  # an empty writer's block may still read the published files
+                    self._remove_unlisted_parquet(con)
                 yield writer
                 if writer.rebuilt:  # every rollup row was deleted and written again
                     con.execute("RESET max_vacuum_tasks")
+                listed = {path for (path,) in con.execute("SELECT path FROM batches").fetchall()}
                 con.execute("CHECKPOINT")
                 con.close()
                 if early is not None:
@@ -173,6 +177,10 @@ class Store:
                 os.replace(tmp, self.version_path(new))
                 _fsync_path(self.root)
                 _write_atomically(self.root / "CURRENT", f"{new}\n")
+                if empty:  # the files of what was loaded, now that no published version lists them
+                    for parquet in self.events_dir.glob("*.parquet"):
+                        if parquet.name not in listed:
+                            parquet.unlink(missing_ok=True)
                 # The new version is visible now. Deleting a superseded one of 160 MB took 0.2 s
                 # (ext4 frees its blocks, and with the `discard` mount option trims them): it
                 # runs beside whatever comes next, so the ingest returns without waiting for it.

@@ -40,24 +40,74 @@ def ensure_demo(config: Config, progress: Progress | None = None) -> Config:
     return demo_config
 
 
-def clear_demo(config: Config) -> None:
-    """Remove the demo's store, its archived files and its settings. Only a workspace marked
-    `demo = true` is cleared, so a user's own data is never deleted by this."""
+def clear_demo(config: Config) -> list[FileResult]:
+    """Remove the demo: what it loaded, its archived files and its settings, and load again the
+    user's own files that were loaded beside it (from ``archive/``, found by content, in their
+    first load order, each with its snapshot date). Returns those loads' results.
+
+    Only a workspace marked `demo = true` is cleared. If a file of the user's was loaded from
+    outside the workspace (the CLI with a path) and is not in ``archive/``, nothing is removed:
+    the store is the only copy pmkit has of it. Afterwards the workspace has a `pmkit.toml`, so
+    the next start does not build the demo again (it did, right after clearing it)."""
     if not config.demo:
         raise ValueError("this workspace is not the demo; nothing was removed")
     store = Store(config.store_dir)
-    with store.writer():
-        pass  # wait for any running ingest to finish before removing its files
-    shutil.rmtree(config.store_dir, ignore_errors=True)
     manifest = config.data_dir / DEMO_MANIFEST
-    names = set(manifest.read_text().split()) if manifest.exists() else set()
+    demo_names = set(manifest.read_text().split()) if manifest.exists() else set()
+    # Waits for any running ingest; publishes an empty store, with a higher version number than
+    # the demo's (the app caches results by version), unless the check below refuses.
+    with store.writer(empty=True):
+        archived = _archived_by_hash(config)
+        demo_hashes = {digest for digest, path in archived.items() if path.name in demo_names}
+        own = _own_loaded_files(store, demo_hashes)
+        missing = [name for name, digest, _ in own if digest not in archived]
+        if missing:
+            raise ValueError(
+                f"{', '.join(missing)} {'was' if len(missing) == 1 else 'were'} loaded from outside the workspace and "
+                f"{'is' if len(missing) == 1 else 'are'} not in {config.archive}: nothing was removed. Copy "
+                f"{'it' if len(missing) == 1 else 'them'} into {config.archive} to keep {'it' if len(missing) == 1 else 'them'}, "
+                "or load your data into a new workspace (PMKIT_DATA=...)."
+            )
     for folder in (config.archive, config.inbox):
-        for name in names:
+        for name in demo_names:
             (folder / name).unlink(missing_ok=True)
     manifest.unlink(missing_ok=True)
     toml_path = config.data_dir / "pmkit.toml"
     if toml_path.exists() and tomllib.loads(toml_path.read_text()).get("workspace", {}).get("demo"):
-        toml_path.unlink()
+        toml_path.write_text("# pmkit workspace settings: see the README's Settings section.\n", encoding="utf-8")
+    fresh = load_config(config.data_dir)
+    results = []
+    config.inbox.mkdir(parents=True, exist_ok=True)
+    for _, digest, snapshot in own:
+        path = config.inbox / archived[digest].name
+        shutil.move(str(archived[digest]), path)
+        (result,) = ingest([path], fresh, as_of=snapshot)
+        file_away(result, fresh)
+        results.append(result)
+    return results
+
+
+def _own_loaded_files(store: Store, demo_hashes: set[str]) -> list[tuple[str, str, dt.date | None]]:
+    """(name, content hash, snapshot date) of each loaded file the demo did not write, in load
+    order; by content, so an upload named like a demo file (feedback.csv) is still the user's."""
+    if store.current_version() == 0:
+        return []
+    with store.reader() as reader:
+        loaded = reader.frame("SELECT name, content_hash, snapshot_date FROM loaded_files ORDER BY file_id")
+    return [row for row in loaded.iter_rows() if row[1] not in demo_hashes]
+
+
+def _archived_by_hash(config: Config) -> dict[str, Path]:
+    """The archived files by content hash (a name may have been stamped to avoid a clash)."""
+    from pmkit.ingest import content_hash
+
+    if not config.archive.exists():
+        return {}
+    return {
+        content_hash(path): path
+        for path in sorted(config.archive.iterdir())
+        if path.is_file() and not path.name.endswith(".errors.txt")
+    }
 
 
 def mark_demo(workspace: Path, written: list[Path]) -> None:

@@ -370,3 +370,20 @@ def test_retention_says_why_a_segment_has_no_cohort(monkeypatch, known_data):
     ]
     at = open_page(monkeypatch, known_data, "retention", range="Custom", dates=["2026-03-09", "2026-03-11"])
     assert texts(at.info)[0].startswith("Fewer than two weekly cohorts in this range")
+
+
+def test_clearing_the_demo_on_the_data_page_keeps_it_cleared(monkeypatch, tmp_path):
+    """After the click the page says the demo is gone and the app does not build it again (it
+    did: the rerun found an empty workspace)."""
+    from tests.test_workspace import demo_workspace
+
+    root = demo_workspace(tmp_path / "ws")
+    at = open_page(monkeypatch, root, "data")
+    (remove,) = [b for b in at.button if b.label == "Remove the demo data"]
+    remove.click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert "Demo data removed. Upload your own exports below." in texts(at.success)
+    assert not load_config(root).demo
+    with Store(load_config(root).store_dir).reader() as reader:
+        assert reader.frame("SELECT count(*) AS n FROM loaded_files")["n"].item() == 0
+    assert not [b for b in at.button if b.label == "Remove the demo data"]

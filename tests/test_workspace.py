@@ -1,0 +1,78 @@
+"""Clearing the demo: it goes, the user's own files loaded beside it stay, and it does not come back."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import pytest
+
+from pmkit.config import load_config
+from pmkit.demo import write_demo
+from pmkit.ingest import ingest, ingest_inbox
+from pmkit.store import Store
+from pmkit.workspace import clear_demo, is_empty, load_upload, mark_demo
+
+END = dt.date(2026, 3, 31)
+OWN_EVENTS = b"event_time,user_id,event\n2026-03-20T10:00:00Z,mine1,login\n2026-03-21T10:00:00Z,mine2,signup\n"
+OWN_ROADMAP = b"item_id,title,status\nMY-1,My own item,in progress\n"
+
+
+def demo_workspace(root: Path) -> Path:
+    """What ensure_demo builds, smaller."""
+    mark_demo(root, write_demo(root, events=3_000, seed=2, end=END))
+    ingest_inbox(load_config(root))
+    return root
+
+
+def loaded(root: Path) -> tuple[list[str], list[str], list[str]]:
+    """(loaded file names, event users, roadmap item ids) of the published version."""
+    with Store(load_config(root).store_dir).reader() as reader:
+        return (
+            reader.frame("SELECT name FROM loaded_files ORDER BY file_id")["name"].to_list(),
+            sorted(reader.frame("SELECT DISTINCT user_id FROM events")["user_id"].to_list()),
+            reader.frame("SELECT item_id FROM roadmap_items ORDER BY item_id")["item_id"].to_list(),
+        )
+
+
+def test_clearing_the_demo_keeps_the_users_own_uploads_and_does_not_rebuild_it(tmp_path: Path) -> None:
+    """An upload named like a demo file (feedback.csv holds the user's events here) is the user's:
+    files are told apart by content. Before, clearing removed the whole store with the user's
+    loads, and the next start built the demo again at once."""
+    root = demo_workspace(tmp_path / "ws")
+    config = load_config(root)
+    version = Store(config.store_dir).current_version()
+    assert load_upload(config, "feedback.csv", OWN_EVENTS).status == "loaded"
+    assert load_upload(config, "roadmap_2026-03-25.csv", OWN_ROADMAP).status == "loaded"
+    results = clear_demo(config)
+    assert [(r.name, r.status, r.rows_loaded) for r in results] == [
+        (results[0].name, "loaded", 2),
+        ("roadmap_2026-03-25.csv", "loaded", 1),
+    ]
+    names, users, items = loaded(root)
+    assert names == [results[0].name, "roadmap_2026-03-25.csv"]
+    assert (users, items) == (["mine1", "mine2"], ["MY-1"])
+    assert Store(config.store_dir).current_version() > version + 2  # caches keyed by version stay apart
+    after = load_config(root)
+    assert not after.demo and not is_empty(after)
+    assert sorted(p.name for p in config.archive.iterdir()) == sorted(names)
+    assert not (root / "demo_files.txt").exists()
+    with Store(config.store_dir).reader() as reader:
+        snapshot = reader.frame("SELECT DISTINCT snapshot_date FROM roadmap_items")["snapshot_date"].to_list()
+    assert snapshot == [dt.date(2026, 3, 25)]
+
+
+def test_a_file_loaded_from_outside_the_workspace_stops_the_clearing(tmp_path: Path) -> None:
+    """The store is pmkit's only copy of it: nothing is removed, and the message says what to do."""
+    root = demo_workspace(tmp_path / "ws")
+    config = load_config(root)
+    outside = tmp_path / "my_export.csv"
+    outside.write_bytes(OWN_EVENTS)
+    ingest([outside], config)
+    before = loaded(root)
+    with pytest.raises(
+        ValueError, match=r"my_export\.csv was loaded from outside the workspace .* nothing was removed"
+    ):
+        clear_demo(config)
+    assert loaded(root) == before
+    assert load_config(root).demo and (root / "demo_files.txt").exists()
