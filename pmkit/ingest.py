@@ -28,6 +28,7 @@ from pmkit import sources, value_counts
 from pmkit.canonical import EVENT_OPTIONAL, EVENT_REQUIRED, FEEDBACK_COLUMNS, OBJECTIVE_COLUMNS, ROADMAP_COLUMNS
 from pmkit.config import Config
 from pmkit.definitions import DefinitionError, Definitions, load_definitions
+from pmkit.formatting import format_date
 from pmkit.sources.base import ROW, Parsed, ReadOptions, Rejected, RowError
 from pmkit.sources.sniff import sniff
 from pmkit.store import Store, Writer, quote_identifier
@@ -64,6 +65,7 @@ class FileResult:
     rows_rejected: int = 0
     rows_duplicate: int = 0
     rows_future: int = 0  # loaded events dated more than a day after now (a clock or zone problem)
+    rows_replaced: int = 0  # roadmap items of the same tool and snapshot date this file replaced
     errors: list[RowError] = field(default_factory=list)
     mapping: dict[str, str] = field(default_factory=dict)
     snapshot_date: dt.date | None = None
@@ -94,7 +96,14 @@ class FileResult:
                 if self.rows_future
                 else ""
             )
-            return f"{self.name}: loaded {self.rows_loaded:,} rows as {what}{extra}{dupes}{future}"
+            replaced = (
+                f"; it replaced the {self.rows_replaced:,} items loaded before for {format_date(self.snapshot_date)} "
+                "from the same tool (one snapshot per tool and day: load each team's export under its own date, or "
+                "one export of every team)"
+                if self.rows_replaced and self.snapshot_date
+                else ""
+            )
+            return f"{self.name}: loaded {self.rows_loaded:,} {'row' if self.rows_loaded == 1 else 'rows'} as {what}{extra}{dupes}{future}{replaced}"
         if self.status == "duplicate":
             return f"{self.name}: already loaded (same content), nothing changed"
         return f"{self.name}: rejected, nothing loaded"
@@ -109,6 +118,7 @@ class FileResult:
             "rows_rejected": self.rows_rejected,
             "rows_duplicate": self.rows_duplicate,
             "rows_future": self.rows_future,
+            "rows_replaced": self.rows_replaced,
             "snapshot_date": self.snapshot_date.isoformat() if self.snapshot_date else None,
             "mapping": self.mapping,
             "errors": [e.as_json() for e in self.errors],
@@ -373,7 +383,7 @@ def _ingest_file(
                 _store_events(writer, parsed, file_id, config, result, file_progress)
             elif parsed.kind == "roadmap":
                 result.snapshot_date = snapshot_date_for(path, as_of)
-                _store_roadmap(writer, parsed, file_id, result.snapshot_date)
+                result.rows_replaced = _store_roadmap(writer, parsed, file_id, result.snapshot_date)
                 result.rows_loaded = parsed.frame.height
             elif parsed.kind == "objectives":
                 _store_objectives(writer, parsed, file_id)
@@ -649,20 +659,22 @@ def rebuild_rollups(writer: Writer, config: Config) -> None:
     writer.rebuilt = True
 
 
-def _store_roadmap(writer: Writer, parsed: Parsed, file_id: int, snapshot: dt.date) -> None:
+def _store_roadmap(writer: Writer, parsed: Parsed, file_id: int, snapshot: dt.date) -> int:
+    """Store the snapshot; returns how many items of an earlier file it replaced."""
     frame = parsed.frame.select(list(ROADMAP_COLUMNS)).with_columns(
         pl.lit(snapshot).alias("snapshot_date"), pl.lit(file_id, dtype=pl.Int64).alias("file_id")
     )
     sources_in_file = frame["source"].unique().to_list()
     # A second export of the same tool for the same day replaces the first: one snapshot a day.
-    writer.con.execute(
+    ((replaced,),) = writer.con.execute(
         "DELETE FROM roadmap_items WHERE snapshot_date = $1 AND list_contains($2, source)", [snapshot, sources_in_file]
-    )
+    ).fetchall()
     writer.con.register("incoming", frame)
     try:
         writer.con.execute("INSERT INTO roadmap_items BY NAME SELECT * FROM incoming")
     finally:
         writer.con.unregister("incoming")
+    return int(replaced)
 
 
 def _store_objectives(writer: Writer, parsed: Parsed, file_id: int) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from pathlib import Path
 
@@ -206,3 +207,23 @@ def test_ragged_rows_of_roadmap_objectives_and_feedback_files_are_skipped_or_nam
             1,
         )
         assert loaded.messages() == [message]
+
+
+def test_a_roadmap_snapshot_replaced_by_another_file_says_so(tmp_path: Path):
+    """Two teams' exports of one tool for one day: the second replaces the first (one snapshot
+    per tool and day). It did so with only "loaded 1 rows"; now the summary says what went."""
+    config = load_config(tmp_path / "ws")
+    day = dt.date(2026, 3, 11)
+    first = write(tmp_path / "team_a.csv", b"item_id,title\nA-1,One\nA-2,Two\n")
+    second = write(tmp_path / "team_b.csv", b"item_id,title\nB-1,Three\n")
+    (a,) = ingest([first], config, as_of=day)
+    assert (a.rows_replaced, a.summary()) == (0, "team_a.csv: loaded 2 rows as roadmap (pmkit)")
+    (b,) = ingest([second], config, as_of=day)
+    assert b.rows_replaced == 2 and b.as_json()["rows_replaced"] == 2
+    assert b.summary() == (
+        "team_b.csv: loaded 1 row as roadmap (pmkit); it replaced the 2 items loaded before for 11 Mar 2026 from "
+        "the same tool (one snapshot per tool and day: load each team's export under its own date, or one export "
+        "of every team)"
+    )
+    with Store(config.store_dir).reader() as reader:
+        assert reader.frame("SELECT item_id FROM roadmap_items")["item_id"].to_list() == ["B-1"]

@@ -292,7 +292,7 @@ def test_data_page_loads_an_upload_and_the_inbox_and_shows_the_results(monkeypat
     at.run()
     next(b for b in at.button if b.label == "Load the inbox").click().run()
     assert not at.exception, [e.value for e in at.exception]
-    assert "april.csv: loaded 1 rows as events (pmkit events CSV)" in [unescape(s) for s in texts(at.success)]
+    assert "april.csv: loaded 1 row as events (pmkit events CSV)" in [unescape(s) for s in texts(at.success)]
     assert len(at.progress) == 0
     assert metric_value(at, "Events") == "3"
     assert list(inbox.iterdir()) == []
