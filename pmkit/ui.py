@@ -824,7 +824,12 @@ def progress_bar(text: str) -> Iterator[Progress]:
 def show_result(result: FileResult) -> None:
     """One file's ingest result: success, duplicate, or every problem as text (never HTML)."""
     if result.status == "loaded":
-        st.success(safe_text(result.summary()))
+        # Loaded, but events dated after today or a replaced roadmap snapshot change what every
+        # page shows: a warning, not a green tick.
+        if result.rows_future or result.rows_replaced:
+            st.warning(safe_text(result.summary()))
+        else:
+            st.success(safe_text(result.summary()))
         if result.mapping:
             st.caption("Columns: " + safe_text(", ".join(f"{k} ← {v}" for k, v in result.mapping.items())))
         if result.errors:

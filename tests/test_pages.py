@@ -387,3 +387,15 @@ def test_clearing_the_demo_on_the_data_page_keeps_it_cleared(monkeypatch, tmp_pa
     with Store(load_config(root).store_dir).reader() as reader:
         assert reader.frame("SELECT count(*) AS n FROM loaded_files")["n"].item() == 0
     assert not [b for b in at.button if b.label == "Remove the demo data"]
+
+
+def test_an_upload_with_events_after_today_is_a_warning_not_a_success(monkeypatch, empty_data):
+    """Loaded, but it moves every page's range to its date: said in yellow, not with a green tick."""
+    at = open_page(monkeypatch, empty_data, "data")
+    upload = b"event_time,user_id,event\n2026-03-01T10:00:00Z,u1,signup\n2099-01-01T10:00:00Z,u2,login\n"
+    at.file_uploader[0].set_value(("late.csv", upload, "text/csv")).run()
+    next(b for b in at.button if b.label == "Load files").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert texts(at.success) == []
+    assert any(unescape(w).startswith("late.csv: loaded 2 rows as events") for w in texts(at.warning))
+    assert any("1 of them dated after today" in unescape(w) for w in texts(at.warning))
