@@ -3,6 +3,7 @@
 import streamlit as st
 
 from pmkit import charts, dashboard, ui
+from pmkit.metrics import Segment
 
 SCALES = {"nps": "NPS (0-10)", "csat": "CSAT (1-5)"}
 
@@ -23,9 +24,11 @@ scale = st.segmented_control(
 answers, skipped = dashboard.filter_answers(ui.compute(cfg, "feedback_answers", period=period), segment)
 if skipped:
     st.caption(ui.safe_text(f"The answers have no {', '.join(skipped)}: that filter is not applied here."))
-source = facts.source("feedback") + f" Segment: {ui.segment_text(segment)}."
+# The filters the answers could follow: one on a dimension the survey lacks is not applied.
+applied = Segment(filters=tuple((d, v) for d, v in segment.filters if d not in skipped))
+source = facts.source("feedback") + f" Segment: {ui.segment_text(applied).replace('all users', 'all answers')}."
 
-segmented = bool(segment.filters) and len(skipped) < len(segment.filters_by_dimension())
+segmented = bool(applied.filters)
 if segmented:
     # The card follows the segment like the rest of the page (it showed every answer's score).
     before, _ = dashboard.filter_answers(ui.compute(cfg, "feedback_answers", period=period.previous()), segment)
@@ -38,7 +41,7 @@ card, chart = st.columns([1, 3])
 with card:
     ui.survey_card(survey, period_days=period.days)
     if segmented:
-        st.caption(ui.safe_text(f"Segment: {ui.segment_text(segment)}."))
+        st.caption(ui.safe_text(f"Segment: {ui.segment_text(applied)}."))
 with chart:
     ui.chart(
         charts.score_trend(
@@ -49,7 +52,7 @@ with chart:
             value_range=(0, 1) if scale == "csat" else (-100, 100),
         ),
         compared_to=f"the {'weeks' if grain == 'week' else 'days'} before it; grey bars are the answers behind each point (few answers, wide swings)",
-        source=facts.source("feedback") + " Trend over every answer (the segment filter applies below).",
+        source=facts.source("feedback") + " Trend over every answer (the segment applies to the card and below).",
         key="trend",
     )
 

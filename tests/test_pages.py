@@ -399,3 +399,13 @@ def test_an_upload_with_events_after_today_is_a_warning_not_a_success(monkeypatc
     assert texts(at.success) == []
     assert any(unescape(w).startswith("late.csv: loaded 2 rows as events") for w in texts(at.warning))
     assert any("1 of them dated after today" in unescape(w) for w in texts(at.warning))
+
+
+def test_voice_of_customer_names_only_the_filters_the_answers_follow(monkeypatch, demo_data):
+    """The demo's survey has no app_version: the page says that filter is not applied, and its
+    captions no longer add "Segment: app_version is 4.0.0" under the charts."""
+    at = open_page(monkeypatch, demo_data, "feedback", f_app_version="4.0.0")
+    captions = [unescape(c) for c in texts(at.caption)]
+    assert "The answers have no app_version: that filter is not applied here." in captions
+    assert not [c for c in captions if "Segment: app_version" in c]
+    assert any(c.endswith("Segment: all answers.") for c in captions), captions
