@@ -119,6 +119,8 @@ def explorer() -> None:
             )
             or "nothing (pick a comparison above)"
         )
+        if breakdown:  # the chart draws one line per value and no earlier period
+            compared = f"each other value of {breakdown} (earlier periods are drawn without a breakdown)"
         if result.target is not None:
             compared += f"; the target path of {objective}"
         ui.chart(

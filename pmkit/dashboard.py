@@ -839,7 +839,7 @@ def explore(
         notes.append(
             f"The last {settle} days stay blank until they are final (a user still has time to convert or return)."
         )
-    if measured != period:
+    if measured != period and not breakdown:  # a breakdown shows no totals
         notes.append(
             f"The totals are of {format_date(measured.start)} – {format_date(measured.end)}, the same number of days "
             "ending on the last final one, as on the executive summary."

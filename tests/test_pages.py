@@ -409,3 +409,12 @@ def test_voice_of_customer_names_only_the_filters_the_answers_follow(monkeypatch
     assert "The answers have no app_version: that filter is not applied here." in captions
     assert not [c for c in captions if "Segment: app_version" in c]
     assert any(c.endswith("Segment: all answers.") for c in captions), captions
+
+
+def test_kpi_explorer_with_a_breakdown_does_not_claim_a_comparison(monkeypatch, known_data):
+    """By plan the chart has one line per plan and no previous period; its caption said
+    "Compared to: previous period (...)" all the same."""
+    at = open_page(monkeypatch, known_data, "kpis", metric="activation", by="plan")
+    captions = [unescape(c) for c in texts(at.caption)]
+    assert any("Compared to:** each other value of plan (earlier periods are drawn without" in c for c in captions)
+    assert not [c for c in captions if "previous period (" in c or c.startswith("The totals are of")]
