@@ -17,6 +17,7 @@ Vega draws labels and tooltips as text, never as HTML, so its text is only cut, 
 from __future__ import annotations
 
 import datetime as dt
+import math
 from typing import Any
 
 import plotly.graph_objects as go
@@ -101,8 +102,22 @@ def _layout(
         title={"text": plot_text(title), "font": {"size": 14}, "x": 0, "xanchor": "left"} if title else None,
     )
     if y_format:
-        fig.update_yaxes(tickformat=plotly_tick_format(y_format), rangemode="tozero")
+        fig.update_yaxes(tickformat=plotly_tick_format(y_format, _largest_y(fig)), rangemode="tozero")
     return fig
+
+
+def _largest_y(fig: go.Figure) -> float | None:
+    """The largest absolute numeric y of the figure's traces (None: none is a number)."""
+    largest = None
+    for trace in fig.data:
+        for value in getattr(trace, "y", None) if getattr(trace, "y", None) is not None else ():
+            try:
+                number = abs(float(value))
+            except (TypeError, ValueError):
+                continue
+            if math.isfinite(number) and (largest is None or number > largest):
+                largest = number
+    return largest
 
 
 def _usable(frame: pl.DataFrame | None, *columns: str) -> bool:

@@ -136,9 +136,17 @@ def format_days(count: int) -> str:
     return f"{count:,} day" if count == 1 else f"{count:,} days"
 
 
-def plotly_tick_format(fmt: str) -> str:
-    """The d3 format Plotly axes and hover labels use for a metric format."""
-    return {"percent": ".0%", "currency": "$~s"}.get(fmt, "~s")
+def plotly_tick_format(fmt: str, largest: float | None = None) -> str:
+    """The d3 format of a Plotly value axis for a metric format. SI prefixes (12k, $1.2M) only
+    when the axis reaches 1,000: below that d3 writes 0.2 as "200m", which reads as millions.
+
+    >>> plotly_tick_format("currency", 0.8), plotly_tick_format("currency", 19_000), plotly_tick_format("number", 2.5)
+    ('$,.2~f', '$~s', ',.2~f')
+    """
+    if fmt == "percent":
+        return ".0%"
+    small = largest is not None and abs(largest) < 1000
+    return ("$" if fmt == "currency" else "") + (",.2~f" if small else "~s")
 
 
 def plotly_hover_format(fmt: str) -> str:

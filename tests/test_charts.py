@@ -499,3 +499,17 @@ def test_day_n_with_nobody_first_seen_says_so_not_too_early():
     assert [a.text for a in charts.day_n_retention(waiting).layout.annotations] == [
         "Not enough days after sign-up to measure D1, D7 or D30 yet"
     ]
+
+
+def test_small_values_get_plain_ticks_not_milli():
+    """ARPU of $0.2-$0.8 had ticks "$200m ... $800m", read as millions; large ones keep 12k, $1.2M."""
+    small = charts.metric_trend(
+        pl.DataFrame({"day": [D(2026, 3, 1), D(2026, 3, 2)], "value": [0.2, 0.8]}), name="ARPU", fmt="currency"
+    )
+    assert small.layout.yaxis.tickformat == "$,.2~f"
+    large = charts.metric_trend(
+        pl.DataFrame({"day": [D(2026, 3, 1), D(2026, 3, 2)], "value": [900.0, 19_000.0]}),
+        name="Revenue",
+        fmt="currency",
+    )
+    assert large.layout.yaxis.tickformat == "$~s"
