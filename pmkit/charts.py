@@ -162,17 +162,20 @@ def metric_trend(
         return empty_figure(f"No {name} data for this selection")
     fig = go.Figure()
     hover = _hover(fmt)
+    # One day (a one-day range, one week or month) is a point: a line through it draws nothing.
+    single = series["day"].n_unique() == 1
+    mode = "lines+markers" if single else "lines"
     if group and group in series.columns:
         for index, (key, part) in enumerate(series.sort("day").group_by(group, maintain_order=True)):
             label = plot_text(key[0] if key[0] is not None else "(none)", LABEL_LENGTH)
             fig.add_scatter(
-                x=part["day"], y=part["value"], mode="lines", name=label, hovertemplate=hover, legendrank=index
+                x=part["day"], y=part["value"], mode=mode, name=label, hovertemplate=hover, legendrank=index
             )
     else:
         ordered = series.sort("day")
         line = {"color": "#b0c4de", "width": 1} if smooth else {"color": MAIN_COLOR, "width": 2.5}
         fig.add_scatter(
-            x=ordered["day"], y=ordered["value"], mode="lines", name=plot_text(name), line=line, hovertemplate=hover
+            x=ordered["day"], y=ordered["value"], mode=mode, name=plot_text(name), line=line, hovertemplate=hover
         )
     if compared is not None and compared.height:
         dashes = ["dash", "dot", "dashdot"]
@@ -226,6 +229,11 @@ def metric_trend(
                 hovertemplate=hover,
             )
     add_ship_markers(fig, ships)
+    if single:  # else Plotly spans the point by milliseconds ("23:59:59.999 Nov 26")
+        day = series["day"][0]
+        fig.update_xaxes(
+            range=[day - dt.timedelta(days=1), day + dt.timedelta(days=1)], dtick=86_400_000, tickformat="%d %b %Y"
+        )
     return _layout(fig, height=height, y_format=fmt)
 
 

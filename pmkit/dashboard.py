@@ -833,7 +833,10 @@ def explore(
     items = roadmap_view.item_health(reader, config, None)
     ships = ship_markers(items, key, goals, period)
     if series.height < TOO_FEW_DAYS:
-        notes.append("Too few points for a trend: widen the date range or pick a finer granularity.")
+        notes.append(
+            "Too few points for a trend: widen the date range"
+            + (" or pick a finer granularity." if grain != "day" else ".")
+        )
     settle = settling_days(definition)
     if settle:
         notes.append(

@@ -513,3 +513,15 @@ def test_small_values_get_plain_ticks_not_milli():
         fmt="currency",
     )
     assert large.layout.yaxis.tickformat == "$~s"
+
+
+def test_a_single_day_is_a_point_on_a_day_axis():
+    """A one-day range drew an empty plot whose axis spanned milliseconds."""
+    fig = charts.metric_trend(pl.DataFrame({"day": [D(2026, 11, 27)], "value": [183.0]}), name="DAU", fmt="number")
+    assert fig.data[0].mode == "lines+markers"
+    assert list(fig.layout.xaxis.range) == [D(2026, 11, 26), D(2026, 11, 28)]
+    assert fig.layout.xaxis.tickformat == "%d %b %Y"
+    two = charts.metric_trend(
+        pl.DataFrame({"day": [D(2026, 11, 26), D(2026, 11, 27)], "value": [1.0, 2.0]}), name="DAU", fmt="number"
+    )
+    assert two.data[0].mode == "lines" and two.layout.xaxis.range is None

@@ -638,3 +638,11 @@ def test_a_comparison_bucket_ends_with_its_period():
     later = Period(D(2026, 6, 1), D(2026, 11, 27))  # the previous period ends 31 May
     kept = dashboard.blank_before_data(frame, ["previous_period"], "month", D(2026, 5, 30), later)
     assert kept["previous_period_value"].to_list() == [0.0]
+
+
+def test_a_one_day_range_asks_for_a_wider_range_not_a_finer_grain(known):
+    reader, config = known
+    notes = dashboard.explore(reader, config, "dau", Period(LAST_DAY, LAST_DAY)).notes
+    assert "Too few points for a trend: widen the date range." in notes
+    weekly = dashboard.explore(reader, config, "dau", RANGE, "week").notes
+    assert "Too few points for a trend: widen the date range or pick a finer granularity." in weekly
