@@ -279,6 +279,8 @@ def format_value(value: float | None, fmt: str = "number", *, trim: bool = False
 
     >>> format_value(0.385, "percent"), format_value(0.45, "percent", trim=True), format_value(85.25)
     ('38.5%', '45%', '85.2')
+    >>> format_value(679.861, "currency"), format_value(930, "currency", trim=True), format_value(-5, "currency")
+    ('$679.86', '$930', '-$5.00')
     """
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return "n/a"
@@ -292,6 +294,8 @@ def format_value(value: float | None, fmt: str = "number", *, trim: bool = False
         text = f"{value:.3g}"
     if trim:
         text = text.replace(".0%", "%").removesuffix(".0").removesuffix(".00")
+    if fmt == "currency":  # as the cards beside the sentence write money
+        text = f"-${text[1:]}" if text.startswith("-") else f"${text}"
     return text
 
 
