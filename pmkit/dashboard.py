@@ -115,15 +115,23 @@ def event_names(reader: Reader, config: Config) -> list[str]:
     return (kept["value"] if kept is not None else reader.query("dashboard_events")["event"]).to_list()
 
 
+# A filter value is a label to pick from a list: a free-text column (a 30 MB note in one cell)
+# sent every browser the whole text on every page.
+MAX_FILTER_VALUE = 200
+
+
 def dimension_values(reader: Reader, config: Config, dimension: str, limit: int = 200) -> list[str]:
-    """The most common values of an event dimension (at most ``limit``), most events first."""
+    """The most common values of an event dimension (at most ``limit``), most events first;
+    values longer than ``MAX_FILTER_VALUE`` characters are not offered as filters."""
     if dimension not in reader.dimensions:
         return []
     kept = value_counts.read(reader, dimension, limit)
     if kept is not None:
-        return kept["value"].to_list()
-    fragment = Fragment(quote_identifier(dimension))
-    return run(reader, "dashboard_dimension_values", {"dimension": fragment}, limit=limit)["value"].to_list()
+        values = kept["value"].to_list()
+    else:
+        fragment = Fragment(quote_identifier(dimension))
+        values = run(reader, "dashboard_dimension_values", {"dimension": fragment}, limit=limit)["value"].to_list()
+    return [v for v in values if v is None or len(str(v)) <= MAX_FILTER_VALUE]
 
 
 # --- metric definitions --------------------------------------------------------------------------

@@ -561,6 +561,8 @@ def segment_picker(cfg: Config, facts: Facts | None = None, *, applies: bool = T
             st.caption("This page shows every user: objectives and their targets are for the whole product.")
         for dimension in dimensions:
             values = compute(cfg, "dimension_values", dimension=dimension) or []
+            if not values:  # nothing to pick (only free text longer than a filter value)
+                continue
             picked = st.multiselect(
                 safe_text(dimension.replace("_", " ").capitalize()),
                 values,

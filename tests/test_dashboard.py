@@ -646,3 +646,19 @@ def test_a_one_day_range_asks_for_a_wider_range_not_a_finer_grain(known):
     assert "Too few points for a trend: widen the date range." in notes
     weekly = dashboard.explore(reader, config, "dau", RANGE, "month").notes
     assert "Too few points for a trend: widen the date range or pick a finer granularity." in weekly
+
+
+def test_free_text_longer_than_a_label_is_not_offered_as_a_filter(tmp_path):
+    """A 30 MB note in one cell became a filter value sent to every page; now a value of more
+    than 200 characters is left out, the short ones stay, most events first."""
+    long_note = "x" * 201
+    path = tmp_path / "notes.csv"
+    path.write_text(
+        "event_time,user_id,event,note\n"
+        f"2026-03-01T10:00:00Z,u1,a,{long_note}\n2026-03-01T11:00:00Z,u2,a,short\n2026-03-01T12:00:00Z,u3,a,short\n"
+        f"2026-03-01T13:00:00Z,u4,a,{'y' * 200}\n"
+    )
+    config = load_config(tmp_path / "ws")
+    ingest([path], config)
+    with Store(config.store_dir).reader() as reader:
+        assert dashboard.dimension_values(reader, config, "note") == ["short", "y" * 200]
