@@ -79,10 +79,15 @@ if log.height:
 else:
     st.caption("No file loaded yet.")
 
-rejected = sorted(cfg.rejected.glob("*.errors.txt")) if cfg.rejected.exists() else []
+# The 20 most recent, newest first (sorted by name, the last 20 were not the latest).
+rejected = (
+    sorted(cfg.rejected.glob("*.errors.txt"), key=lambda p: p.stat().st_mtime, reverse=True)
+    if cfg.rejected.exists()
+    else []
+)
 if rejected:
     st.subheader("Rejected files")
-    for report in rejected[-20:]:
+    for report in rejected[:20]:
         with st.expander(report.name.removesuffix(".errors.txt")):
             st.text(report.read_text(encoding="utf-8"))
 

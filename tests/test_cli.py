@@ -227,3 +227,19 @@ def test_a_roadmap_snapshot_replaced_by_another_file_says_so(tmp_path: Path):
     )
     with Store(config.store_dir).reader() as reader:
         assert reader.frame("SELECT item_id FROM roadmap_items")["item_id"].to_list() == ["B-1"]
+
+
+def test_an_excel_workbook_is_named_as_such_and_a_one_field_row_in_the_singular(tmp_path: Path, capsys):
+    import zipfile
+
+    workbook = tmp_path / "events.csv"  # an .xlsx renamed: a zip file
+    with zipfile.ZipFile(workbook, "w") as archive:
+        archive.writestr("xl/workbook.xml", "<workbook/>")
+    short = write(tmp_path / "short.csv", b"event_time,user_id,event\n2026-03-01T10:00:00Z,u1,a\nonly\n")
+    assert main(["ingest", "--data", str(tmp_path / "ws"), str(workbook), str(short)]) == 1
+    err = capsys.readouterr().err
+    assert (
+        "events.csv: this is a zip file, most likely an Excel workbook (.xlsx); open it and save the sheet as CSV"
+        in err
+    )
+    assert "short.csv, row 3: this row has 1 field but the header has 3" in err

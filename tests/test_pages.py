@@ -418,3 +418,16 @@ def test_kpi_explorer_with_a_breakdown_does_not_claim_a_comparison(monkeypatch, 
     captions = [unescape(c) for c in texts(at.caption)]
     assert any("Compared to:** each other value of plan (earlier periods are drawn without" in c for c in captions)
     assert not [c for c in captions if "previous period (" in c or c.startswith("The totals are of")]
+
+
+def test_rejected_files_are_listed_newest_first(monkeypatch, empty_data):
+    import os
+
+    rejected = empty_data / "rejected"
+    rejected.mkdir()
+    for age, name in enumerate(["m_new.csv", "z_middle.csv", "a_old.csv"]):
+        report = rejected / f"{name}.errors.txt"
+        report.write_text(f"{name}: rejected, nothing loaded\n")
+        os.utime(report, (1_800_000_000 - age * 60, 1_800_000_000 - age * 60))
+    at = open_page(monkeypatch, empty_data, "data")
+    assert [e.label for e in at.expander][:3] == ["m_new.csv", "z_middle.csv", "a_old.csv"]

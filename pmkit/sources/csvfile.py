@@ -156,7 +156,7 @@ def ragged_rows(source: object, delimiter: str, width: int) -> list[RowError]:
         RowError(
             int(row),
             None,
-            f"this row has {fields} fields but the header has {width} (the row is cut short or has an extra {name}; fix or remove the row)",
+            f"this row has {fields} field{'' if fields == 1 else 's'} but the header has {width} (the row is cut short or has an extra {name}; fix or remove the row)",
         )
         for row, fields in counts.select("row", "fields").iter_rows()
     ]

@@ -157,6 +157,17 @@ def sniff(path: Path) -> Sample:
                 [RowError(None, None, f"the Parquet file cannot be read ({exc}); it may be truncated, export it again")]
             ) from exc
         return Sample(path=path, layout="parquet", encoding="binary", text="", columns=tuple(schema.names))
+    if data.startswith(b"PK\x03\x04"):  # a zip: what Excel (.xlsx) and Numbers save
+        raise Rejected(
+            [
+                RowError(
+                    None,
+                    None,
+                    "this is a zip file, most likely an Excel workbook (.xlsx); open it and save the sheet as CSV "
+                    "(File > Save as > CSV UTF-8)",
+                )
+            ]
+        )
     if looks_binary(data):
         raise Rejected(
             [
