@@ -112,10 +112,18 @@ def explorer() -> None:
                     + ui.safe_text(f"The value of a range is {result.definition.over_a_range()}."),
                     border=True,
                 )
+        # The chart's own comparison days: the cards' may be moved back (funnels), and its lines
+        # start on the first loaded day.
+        spans = {name: (p.start, p.end) for name, p in result.compared_periods.items()}
         compared = (
             ", ".join(
-                f"{charts.COMPARISON_LABELS.get(r['comparison'], r['comparison']).lower()} ({format_date(r['start'])} – {format_date(r['end'])})"
-                for r in result.totals.unique("comparison", maintain_order=True).iter_rows(named=True)
+                f"{charts.COMPARISON_LABELS.get(name, name).lower()} "
+                + (
+                    f"({format_date(spans[name][0])} – {format_date(spans[name][1])})"
+                    if name in spans
+                    else "(nothing loaded then)"
+                )
+                for name in against
             )
             or "nothing (pick a comparison above)"
         )
@@ -134,6 +142,7 @@ def explorer() -> None:
                 target=result.target,
                 ships=result.ships,
                 anomalies=result.anomalies,
+                compared_periods=spans,
             ),
             compared_to=compared,
             source=f"{facts.source()} Segment: {ui.segment_text(view)}.",

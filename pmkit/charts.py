@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+from collections.abc import Mapping
 from typing import Any
 
 import plotly.graph_objects as go
@@ -149,6 +150,7 @@ def metric_trend(
     anomalies: pl.DataFrame | None = None,
     height: int = HEIGHT,
     smooth: bool = False,
+    compared_periods: Mapping[str, tuple[dt.date, dt.date]] | None = None,
 ) -> go.Figure:
     """A metric over time (``series``: day, value, and the ``group`` column for a breakdown).
 
@@ -184,7 +186,11 @@ def metric_trend(
             part = compared.filter(pl.col(f"{against}_value").is_not_null())
             if not part.height:
                 continue
-            first, last = part[f"{against}_day"].min(), part[f"{against}_day"].max()
+            # The days the line covers: at a week or month grain its points are on the buckets'
+            # first days, which named "28 Sep - 26 Oct" for a period of 3 - 30 Oct.
+            first, last = (compared_periods or {}).get(
+                against, (part[f"{against}_day"].min(), part[f"{against}_day"].max())
+            )
             label = f"{COMPARISON_LABELS.get(against, against)} ({format_date(first)} – {format_date(last)})"
             fig.add_scatter(
                 x=part["day"],

@@ -753,6 +753,8 @@ class Exploration:
     ships: pl.DataFrame | None = None
     notes: tuple[str, ...] = field(default=())
     measured: Period | None = None  # the days ``totals`` cover: the period moved back until final
+    # The days each comparison line of the chart covers (its period, from the first loaded day).
+    compared_periods: dict[str, Period] = field(default_factory=dict)
 
 
 def explore(
@@ -793,9 +795,14 @@ def explore(
     ).with_columns(no_base)
     breakdown = segment.breakdown
     compared = None
+    compared_periods: dict[str, Period] = {}
     if against and not breakdown:
         compared = _aligned_comparisons(reader, key, period, grain, against, definitions, segment, series)
         compared = blank_before_data(compared, against, grain, first_day, period)
+        for name in against:
+            earlier = metrics.comparison_period(period, name)
+            if first_day is not None and earlier.end >= first_day:
+                compared_periods[name] = Period(max(earlier.start, first_day), earlier.end)
     rolling = None
     if windows and grain == "day" and not breakdown:
         history = metrics.metric_series(
@@ -856,7 +863,17 @@ def explore(
             "ending on the last final one, as on the executive summary."
         )
     return Exploration(
-        definition, series, totals, compared, rolling, target, found_anomalies, ships, tuple(notes), measured
+        definition,
+        series,
+        totals,
+        compared,
+        rolling,
+        target,
+        found_anomalies,
+        ships,
+        tuple(notes),
+        measured,
+        compared_periods,
     )
 
 

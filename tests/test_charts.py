@@ -525,3 +525,21 @@ def test_a_single_day_is_a_point_on_a_day_axis():
         pl.DataFrame({"day": [D(2026, 11, 26), D(2026, 11, 27)], "value": [1.0, 2.0]}), name="DAU", fmt="number"
     )
     assert two.data[0].mode == "lines" and two.layout.xaxis.range is None
+
+
+def test_a_comparison_line_is_named_by_its_period_not_its_bucket_days():
+    series = pl.DataFrame({"day": [D(2026, 11, 2), D(2026, 11, 9)], "value": [5.0, 6.0]})
+    compared = pl.DataFrame(
+        {
+            "day": [D(2026, 11, 2), D(2026, 11, 9)],
+            "value": [5.0, 6.0],
+            "previous_period_day": [D(2026, 9, 28), D(2026, 10, 5)],
+            "previous_period_value": [4.0, 4.5],
+        }
+    )
+    spans = {"previous_period": (D(2026, 10, 3), D(2026, 10, 30))}
+    fig = charts.metric_trend(series, name="DAU", compared=compared, compared_periods=spans)
+    assert fig.data[1].name == "Previous period (3 Oct 2026 – 30 Oct 2026)"
+    assert charts.metric_trend(series, name="DAU", compared=compared).data[1].name == (
+        "Previous period (28 Sep 2026 – 5 Oct 2026)"
+    )

@@ -662,3 +662,15 @@ def test_free_text_longer_than_a_label_is_not_offered_as_a_filter(tmp_path):
     ingest([path], config)
     with Store(config.store_dir).reader() as reader:
         assert dashboard.dimension_values(reader, config, "note") == ["short", "y" * 200]
+
+
+def test_the_chart_names_the_days_its_comparison_lines_cover(known):
+    """At a week grain the line's points are on the weeks' Mondays: the legend named those
+    ("28 Sep - 26 Oct") for a period of 3 - 30 Oct. The explorer now says the period, from the
+    first loaded day; nothing when none of it is loaded."""
+    reader, config = known
+    weeks = dashboard.explore(reader, config, "dau", Period(D(2026, 3, 7), LAST_DAY), "week")
+    assert weeks.compared_periods == {"previous_period": Period(D(2026, 3, 2), D(2026, 3, 6))}
+    partly = dashboard.explore(reader, config, "dau", Period(D(2026, 3, 5), LAST_DAY))
+    assert partly.compared_periods == {"previous_period": Period(FIRST_DAY, D(2026, 3, 4))}
+    assert dashboard.explore(reader, config, "dau", RANGE).compared_periods == {}
