@@ -137,6 +137,11 @@ def show_what_is_loaded() -> None:
             st.caption(
                 f"Events from {format_date(facts.first_day)} to {format_date(facts.last_day)} ({ui.safe_text(facts.timezone)} days)."
             )
+        if facts.future_until:
+            st.warning(
+                f"Some events are dated after today, up to {format_date(facts.future_until)}: they are loaded but the "
+                "pages stop at today. Check the export's clock and time zone."
+            )
         ui.table(
             ui.compute(cfg, "coverage"),
             "coverage",

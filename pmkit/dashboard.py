@@ -66,6 +66,7 @@ class Facts:
     objectives: int
     dimensions: tuple[str, ...] = ()
     timezone: str = "UTC"
+    future_until: dt.date | None = None  # the last event day when events are dated after today
 
     @property
     def has_events(self) -> bool:
@@ -93,7 +94,13 @@ class Facts:
 
 def facts(reader: Reader, config: Config) -> Facts:
     row = reader.query("dashboard_facts").row(0, named=True)
-    return Facts(**row, dimensions=tuple(reader.dimensions), timezone=config.timezone)
+    shown = metrics.base.shown_last_day(row["first_day"], row["last_day"], config.timezone)
+    return Facts(
+        **{**row, "last_day": shown},
+        dimensions=tuple(reader.dimensions),
+        timezone=config.timezone,
+        future_until=row["last_day"] if shown != row["last_day"] else None,
+    )
 
 
 def coverage(reader: Reader, config: Config) -> pl.DataFrame:

@@ -26,6 +26,7 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
+from zoneinfo import ZoneInfo
 
 import polars as pl
 
@@ -147,6 +148,24 @@ class Workspace:
         return Period(self.first_day, self.last_day)
 
 
+def shown_last_day(first_day: dt.date | None, last_day: dt.date | None, timezone: str) -> dt.date | None:
+    """The last day the pages show and measure up to: the last loaded day, but not after today
+    in the workspace's time zone. One event dated 2030 (a wrong clock in an export) moved every
+    default range there, empty, and made every roadmap item "1120 days late"; such events stay
+    loaded (and counted at ingest, ``rows_future``) but out of sight. Data wholly in the future
+    (nothing up to today) is shown as it is.
+
+    >>> shown_last_day(dt.date(2026, 1, 1), dt.date(2999, 1, 1), "UTC") < dt.date(2999, 1, 1)
+    True
+    >>> shown_last_day(dt.date(2998, 1, 1), dt.date(2999, 1, 1), "UTC")
+    datetime.date(2999, 1, 1)
+    """
+    if first_day is None or last_day is None:
+        return last_day
+    today = dt.datetime.now(ZoneInfo(timezone)).date()
+    return today if first_day <= today < last_day else last_day
+
+
 def workspace_of(reader: Reader) -> Workspace:
     return remembered(reader, "workspace", lambda: _read_workspace(reader))
 
@@ -160,7 +179,15 @@ def _read_workspace(reader: Reader) -> Workspace:
     cohort_rollup = cohorts.usable(reader)
     feature_rollup = feature_days.usable(reader)
     return Workspace(
-        timezone, active, first_day, last_day, tuple(reader.dimensions), rollup, steps, cohort_rollup, feature_rollup
+        timezone,
+        active,
+        first_day,
+        shown_last_day(first_day, last_day, timezone),
+        tuple(reader.dimensions),
+        rollup,
+        steps,
+        cohort_rollup,
+        feature_rollup,
     )
 
 
