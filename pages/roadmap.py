@@ -134,7 +134,10 @@ def item_detail() -> None:
             key="slip",
         )
     if row["linked_metric"]:
-        ui.kpi_link(row["linked_metric"], row["objective_id"], label=f"Open {row['linked_metric']} in the KPI explorer")
+        catalog = dashboard.metric_catalog(cfg)
+        names = dict(zip(catalog["key"], catalog["name"], strict=True))
+        metric_name = names.get(row["linked_metric"], row["linked_metric"])
+        ui.kpi_link(row["linked_metric"], row["objective_id"], label=f"Open {metric_name} in the KPI explorer")
 
 
 item_detail()

@@ -431,3 +431,10 @@ def test_rejected_files_are_listed_newest_first(monkeypatch, empty_data):
         os.utime(report, (1_800_000_000 - age * 60, 1_800_000_000 - age * 60))
     at = open_page(monkeypatch, empty_data, "data")
     assert [e.label for e in at.expander][:3] == ["m_new.csv", "z_middle.csv", "a_old.csv"]
+
+
+def test_roadmap_item_links_to_its_metric_by_name(monkeypatch, known_data):
+    """The link said "Open dau in the KPI explorer", the metric's key."""
+    at = open_page(monkeypatch, known_data, "roadmap", item="EP-8")
+    labels = [unescape(p.proto.label) for p in at.get("page_link")]
+    assert "Open Daily active users in the KPI explorer" in labels, labels
