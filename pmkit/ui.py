@@ -649,12 +649,14 @@ def scorecard(card: Scorecard, *, link: bool = False) -> None:
     objective's metric its goal, outcome health and delivery health."""
     delta = card.change_text if card.change is not None else None
     help_text = card.note or None
+    flat = card.change is not None and abs(card.change) < 1e-12  # no arrow, no colour for "no change"
     with st.container(border=True):
         st.metric(
             safe_text(card.label),
             card.value_text,
             delta=delta,
-            delta_color="inverse" if card.lower_is_better else "normal",
+            delta_color="off" if flat else "inverse" if card.lower_is_better else "normal",
+            delta_arrow="off" if flat else "auto",
             delta_description=f"vs prior {card.period.days}d" if delta else None,
             chart_data=[v for v in card.spark if v is not None] or None,
             chart_type="line",

@@ -438,3 +438,18 @@ def test_roadmap_item_links_to_its_metric_by_name(monkeypatch, known_data):
     at = open_page(monkeypatch, known_data, "roadmap", item="EP-8")
     labels = [unescape(p.proto.label) for p in at.get("page_link")]
     assert "Open Daily active users in the KPI explorer" in labels, labels
+
+
+FLAT_COLOR, FLAT_ARROW = 2, 2  # Metric proto: GRAY, NONE
+
+
+def test_no_change_has_no_green_arrow(monkeypatch, known_data):
+    """Revenue 7-11 Mar against 2-6 Mar is $0 against $0: "+$0 (from 0)" came with a green up arrow."""
+    at = open_page(
+        monkeypatch, known_data, "kpis", metric="revenue", range="Custom", dates=["2026-03-07", "2026-03-11"]
+    )
+    card = at.metric[0].proto
+    assert card.delta.startswith("+$0")
+    assert (card.color, card.direction) == (FLAT_COLOR, FLAT_ARROW)
+    dau = open_page(monkeypatch, known_data, "kpis", range="Custom", dates=["2026-03-07", "2026-03-11"]).metric[0].proto
+    assert dau.delta.startswith("-") and (dau.color, dau.direction) != (FLAT_COLOR, FLAT_ARROW)
