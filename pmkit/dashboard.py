@@ -854,6 +854,13 @@ def explore(
                     notes.append(str(exc))
     items = roadmap_view.item_health(reader, config, None)
     ships = ship_markers(items, key, goals, period)
+    partial = partial_buckets(period, grain)
+    if partial and not is_level(definition):
+        one = len(partial) == 1
+        notes.append(
+            f"The {' and the '.join(partial)} {'holds' if one else 'hold'} only the range's days: "
+            f"{'its sum is' if one else 'their sums are'} partial, not a drop or a rise."
+        )
     if series.height < TOO_FEW_DAYS:
         notes.append(
             "Too few points for a trend: widen the date range"
@@ -894,6 +901,31 @@ def previous_words(card: Scorecard) -> str:
     if card.no_base and card.no_base != NOTHING_EARLIER:
         return f"the previous {format_days(card.period.days)} are {card.no_base}"
     return NOTHING_EARLIER
+
+
+def partial_buckets(period: Period, grain: str) -> list[str]:
+    """Which buckets at the range's ends a week or month grain cuts (Monday weeks, calendar
+    months), in words: 28 days to 27 Nov by month are 31 Oct alone and 1-27 Nov, drawn as a
+    20-fold rise in revenue.
+
+    >>> partial_buckets(Period(dt.date(2026, 10, 31), dt.date(2026, 11, 27)), "month")
+    ['first month (from 31 Oct 2026)', 'last month (to 27 Nov 2026)']
+    >>> partial_buckets(Period(dt.date(2026, 11, 2), dt.date(2026, 11, 15)), "week")
+    []
+    """
+    if grain == "week":
+        starts, ends = period.start.weekday() == 0, period.end.weekday() == 6
+    elif grain == "month":
+        starts = period.start.day == 1
+        ends = (period.end + dt.timedelta(days=1)).day == 1
+    else:
+        return []
+    cut = []
+    if not starts:
+        cut.append(f"first {grain} (from {format_date(period.start)})")
+    if not ends:
+        cut.append(f"last {grain} (to {format_date(period.end)})")
+    return cut
 
 
 def versus(row: dict[str, Any], fmt: str) -> tuple[str | None, str]:

@@ -699,3 +699,13 @@ def test_events_dated_after_today_stay_out_of_sight(tmp_path, monkeypatch):
         assert dau.value == pytest.approx(2 / 8)  # 2 users on 1 of the 8 days; 2099 is not in it
     at = open_page(monkeypatch, tmp_path / "ws", "data")
     assert any("Some events are dated after today, up to 1 Jan 2099" in w for w in texts(at.warning))
+
+
+def test_a_sum_by_week_names_the_partial_weeks_at_the_range_ends(known):
+    """2-11 Mar by week: 2 Mar is a Monday, 11 Mar a Wednesday: the last week is cut."""
+    reader, config = known
+    notes = dashboard.explore(reader, config, "events", RANGE, "week").notes
+    assert (
+        "The last week (to 11 Mar 2026) holds only the range's days: its sum is partial, not a drop or a rise." in notes
+    )
+    assert not [n for n in dashboard.explore(reader, config, "dau", RANGE, "week").notes if "partial" in n]
