@@ -392,7 +392,8 @@ def test_clearing_the_demo_on_the_data_page_keeps_it_cleared(monkeypatch, tmp_pa
 def test_an_upload_with_events_after_today_is_a_warning_not_a_success(monkeypatch, empty_data):
     """Loaded, but it moves every page's range to its date: said in yellow, not with a green tick."""
     at = open_page(monkeypatch, empty_data, "data")
-    upload = b"event_time,user_id,event\n2026-03-01T10:00:00Z,u1,signup\n2099-01-01T10:00:00Z,u2,login\n"
+    later = dt.date.today() + dt.timedelta(days=60)  # not 2099: the daily tables would span 73 years
+    upload = f"event_time,user_id,event\n{later - dt.timedelta(days=90)}T10:00:00Z,u1,signup\n{later}T10:00:00Z,u2,login\n".encode()
     at.file_uploader[0].set_value(("late.csv", upload, "text/csv")).run()
     next(b for b in at.button if b.label == "Load files").click().run()
     assert not at.exception, [e.value for e in at.exception]
