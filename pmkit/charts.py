@@ -767,17 +767,25 @@ def score_trend(
         hovertemplate="%{y:" + y_format + "}",
         connectgaps=False,
         yaxis="y2",
+        cliponaxis=False,  # a +100 week sits on the axis' edge: draw its marker whole
     )
+    scale_axis: dict[str, Any] = {"title": name, "overlaying": "y", "side": "left"}
+    if fmt == "percent":
+        scale_axis["tickformat"] = ".0%"
+    if value_range:
+        low, high = value_range
+        # Round ticks (-100, -50, 0, 50, 100) instead of the overlaid axis' count of them
+        # (-100, -58.7, -17.4, ...), and a margin so the extremes are not cut.
+        margin = (high - low) / 40
+        scale_axis.update(range=[low - margin, high + margin], tickmode="linear", tick0=low, dtick=(high - low) / 4)
     fig.update_layout(
         yaxis={"title": "Responses", "side": "right", "showgrid": False, "rangemode": "tozero", "tickformat": ",d"},
-        yaxis2={
-            "title": name,
-            "overlaying": "y",
-            "side": "left",
-            "tickformat": ".0%" if fmt == "percent" else None,
-            "range": list(value_range) if value_range else None,
-        },
+        yaxis2=scale_axis,
     )
+    days = frame["day"].drop_nulls().sort()
+    if days.len() > 1 and (days.diff().drop_nulls() == dt.timedelta(days=7)).all():
+        # Weekly buckets start on Mondays: ticks on them, not on Plotly's Sundays.
+        fig.update_xaxes(tick0=days[0], dtick=7 * 86_400_000, tickformat="%d %b")
     return _layout(fig)
 
 

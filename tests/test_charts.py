@@ -412,7 +412,7 @@ def test_score_trend_draws_the_score_over_response_bars():
     assert list(responses.y) == [5, 0]
     assert score.y[0] == 20.0 and math.isnan(score.y[1])  # a week without answers is a gap
     assert score.yaxis == "y2"
-    assert list(fig.layout.yaxis2.range) == [-100, 100]
+    assert list(fig.layout.yaxis2.range) == [-105, 105]  # -100 to 100 with room for a marker on either end
 
 
 def test_score_distribution_colours_detractors_passives_promoters():
@@ -543,3 +543,18 @@ def test_a_comparison_line_is_named_by_its_period_not_its_bucket_days():
     assert charts.metric_trend(series, name="DAU", compared=compared).data[1].name == (
         "Previous period (28 Sep 2026 – 5 Oct 2026)"
     )
+
+
+def test_the_nps_trend_has_round_ticks_room_for_its_extremes_and_monday_weeks():
+    weekly = pl.DataFrame(
+        {
+            "day": [D(2026, 10, 26), D(2026, 11, 2), D(2026, 11, 9)],
+            "nps": [100.0, 20.0, -10.0],
+            "responses": [1, 17, 23],
+        }
+    )
+    fig = charts.score_trend(weekly, "nps", name="NPS", value_range=(-100, 100))
+    axis = fig.layout.yaxis2
+    assert (axis.tickmode, axis.tick0, axis.dtick) == ("linear", -100, 50)
+    assert axis.range[0] < -100 and axis.range[1] > 100
+    assert fig.layout.xaxis.tick0 == D(2026, 10, 26) and fig.layout.xaxis.dtick == 7 * 86_400_000
