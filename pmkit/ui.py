@@ -729,7 +729,9 @@ def table(
     if data is None:
         return
     data = readable(data)
-    st.dataframe(data, hide_index=True, column_config=_column_config(data, column_config), **kwargs)
+    # An empty text cell shows empty, not as a grey "None" (a Jira item with no owner).
+    shown = data.with_columns(pl.col(pl.String).fill_null(""))
+    st.dataframe(shown, hide_index=True, column_config=_column_config(data, column_config), **kwargs)
     if data.height:
         st.download_button(
             f"Download {name} as CSV", csv_bytes(data), file_name=f"{name}.csv", mime="text/csv", key=f"dl-{name}"

@@ -323,3 +323,19 @@ def test_anonymous_hosting_and_local_mode_need_no_login(hosted, monkeypatch):
     monkeypatch.delenv("PMKIT_READ_ONLY")
     local = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60).run()
     assert shows_the_dashboard(local)
+
+
+def table_script() -> None:
+    import polars as pl
+
+    from pmkit import ui
+
+    ui.table(pl.DataFrame({"owner": ["Ana", None], "estimate": [3.0, None]}), "items")
+
+
+def test_a_table_shows_an_empty_text_cell_as_empty():
+    at = AppTest.from_function(table_script).run()
+    assert not at.exception
+    shown = at.dataframe[0].value
+    assert shown["owner"].tolist() == ["Ana", ""]
+    assert shown["estimate"].isna().tolist() == [False, True]  # a missing number stays missing
