@@ -33,8 +33,7 @@ if cfg.demo:
             except ValueError as exc:
                 st.error(ui.safe_text(str(exc)))
             else:
-                st.cache_data.clear()
-                st.rerun()
+                st.rerun()  # the app's caches are keyed by store version, which moved on
 
 st.subheader("What is loaded")
 # Filled at the end of the script, so an upload or inbox load below shows up here at once.
