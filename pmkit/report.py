@@ -303,6 +303,8 @@ class _Report:
                 change = "–"
             elif fmt == "nps":
                 change = f"{row['change']:+.0f} points"
+            elif fmt == "percent":  # a share moves in points, as on the app's cards
+                change = f"{row['change'] * 100:+.1f} pts"
             elif row["change_pct"] is None:
                 change = format_value(row["change"], fmt)
             else:
@@ -522,8 +524,15 @@ def _words(health: str) -> str:
 
 
 def _show(value: float | None, fmt: str) -> str:
+    """A key metric's value: WAU 690, not 690.0; DAU's average keeps its decimal.
+
+    >>> _show(690.0, "number"), _show(182.86, "number"), _show(19_890.0, "currency"), _show(0.166, "percent")
+    ('690', '182.9', '$19,890', '16.6%')
+    """
     if fmt == "nps":
         return "n/a" if value is None else f"{value:.0f}"
+    if fmt == "number" and value is not None and float(value).is_integer():
+        return f"{value:,.0f}"
     return format_value(value, fmt)
 
 

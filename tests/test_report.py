@@ -124,3 +124,21 @@ def test_the_cli_writes_the_report(hostile_workspace: Path, tmp_path: Path, caps
     out = tmp_path / "cli.html"
     assert cli.main(["report", "--data", str(hostile_workspace), "--out", str(out), "--as-of", "2026-06-30"]) == 0
     assert out.exists() and f"wrote {out}" in capsys.readouterr().out
+
+
+def test_key_metrics_read_like_the_app(page: str):
+    """Money with $, whole counts without ".0", a share's change in points (it said "-0.3%"
+    where the app said "-0.1 pts")."""
+    import re
+
+    rows = {
+        m[0]: m[1:]
+        for m in re.findall(
+            r'<tr><td>([^<]*)</td><td class="num">([^<]*)</td><td class="num">([^<]*)</td><td class="num">([^<]*)</td></tr>',
+            page,
+        )
+    }
+    assert rows["Revenue (total)"][0].startswith("$")
+    assert not rows["WAU (on the last day)"][0].endswith(".0")
+    assert rows["WAU (on the last day)"][0].replace(",", "").isdigit()
+    assert rows["Stickiness, DAU/MAU (daily average)"][2].endswith(" pts")
