@@ -73,7 +73,12 @@ for goal in goals.iter_rows(named=True):
             ui.kpi_link(
                 detail.definition.key, goal["objective_id"], label=f"Open {detail.definition.name} in the KPI explorer"
             )
-        with st.expander(f"Linked roadmap items ({detail.items.height})", expanded=False):
+        # Cancelled items are listed but left out of the delivery health's count ("14 items: ...").
+        cancelled = int((detail.items["health"] == "cancelled").sum()) if detail.items.height else 0
+        label = f"Linked roadmap items ({detail.items.height}" + (
+            f", of which {cancelled} cancelled and not counted above)" if cancelled else ")"
+        )
+        with st.expander(label, expanded=False):
             if detail.items.height:
                 ui.table(
                     detail.items.select(

@@ -454,3 +454,20 @@ def test_no_change_has_no_green_arrow(monkeypatch, known_data):
     assert (card.color, card.direction) == (FLAT_COLOR, FLAT_ARROW)
     dau = open_page(monkeypatch, known_data, "kpis", range="Custom", dates=["2026-03-07", "2026-03-11"]).metric[0].proto
     assert dau.delta.startswith("-") and (dau.color, dau.direction) != (FLAT_COLOR, FLAT_ARROW)
+
+
+def test_an_objectives_cancelled_items_are_counted_apart(monkeypatch, demo_data):
+    """The delivery reason said "14 items: ..." over a list of 15: the 15th, cancelled, is not counted."""
+    import re
+
+    at = open_page(monkeypatch, demo_data, "objectives")
+    labels = [e.label for e in at.expander if e.label.startswith("Linked roadmap items")]
+    split = [
+        re.fullmatch(r"Linked roadmap items \((\d+), of which (\d+) cancelled and not counted above\)", x)
+        for x in labels
+    ]
+    found = [(int(m[1]), int(m[2])) for m in split if m]
+    assert found, labels
+    words = " ".join(unescape(t) for t in [*texts(at.caption), *texts(at.markdown)])
+    for listed, cancelled in found:
+        assert f"{listed - cancelled} items:" in words
