@@ -103,13 +103,11 @@ def explorer() -> None:
                 label = charts.COMPARISON_LABELS.get(row["comparison"], row["comparison"]).lower()
                 delta, base_text = dashboard.versus(row, fmt)
                 shown = result.measured or period
-                flat = row["change"] == 0  # "+$0 (from 0)" came with a green up arrow
                 card.metric(
                     f"{format_date(shown.start)} – {format_date(shown.end)}",
                     format_value(row["value"], fmt),
                     delta=delta,
-                    delta_color="off" if flat else "normal",
-                    delta_arrow="off" if flat else "auto",
+                    **ui.delta_style(row["change"]),
                     delta_description=f"vs {label}: {base_text}",
                     help=f"The {label} is {format_date(row['start'])} – {format_date(row['end'])}. "
                     + ui.safe_text(f"The value of a range is {result.definition.over_a_range()}."),

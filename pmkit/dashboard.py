@@ -946,7 +946,7 @@ def blank_before_data(
 ) -> pl.DataFrame:
     """Each comparison's buckets that end before the first loaded day made blank: their 0 is
     no data, and a dashed line along 0 under the current one reads as growth from nothing (the
-    rule ``nothing_loaded`` applies to the cards). A bucket with some loaded days keeps its value.
+    cards' rule, ``why_no_base``). A bucket with some loaded days keeps its value.
 
     >>> frame = pl.DataFrame({"day": [dt.date(2026, 3, 2)], "value": [5.0],
     ...     "previous_period_day": [dt.date(2026, 2, 23)], "previous_period_value": [0.0]})

@@ -415,28 +415,24 @@ def _ingest_file(
             raise
         result.status = "loaded"
     except Rejected as rejected:
-        result.status = "rejected"
-        result.errors = rejected.errors
-        result.rows_loaded = 0
+        _reject(result, rejected.errors)
     except OSError as exc:  # a device, a file cut off by the disk or the network, ...
-        result.status, result.rows_loaded = "rejected", 0
-        result.errors = [
-            RowError(None, None, f"cannot be read: {exc.strerror or exc} (check that it is a readable, complete file)")
-        ]
+        message = f"cannot be read: {exc.strerror or exc} (check that it is a readable, complete file)"
+        _reject(result, [RowError(None, None, message)])
     except Exception as exc:
         # A fault of pmkit's own on one file: the file's transaction is rolled back, it is moved
         # to rejected/ with this message, and the batch goes on. Raising here once stopped every
         # later file of the inbox, and left the file there to stop the next batch too.
-        result.status, result.rows_loaded = "rejected", 0
-        result.errors = [
-            RowError(
-                None,
-                None,
-                f"pmkit failed on this file ({type(exc).__name__}: {str(exc)[:300]}); the other files were "
-                "still loaded. This is a bug in pmkit: please report it with the file's header line",
-            )
-        ]
+        message = (
+            f"pmkit failed on this file ({type(exc).__name__}: {str(exc)[:300]}); the other files were "
+            "still loaded. This is a bug in pmkit: please report it with the file's header line"
+        )
+        _reject(result, [RowError(None, None, message)])
     return result
+
+
+def _reject(result: FileResult, errors: list[RowError]) -> None:
+    result.status, result.rows_loaded, result.errors = "rejected", 0, errors
 
 
 def _log(writer: Writer, result: FileResult) -> None:

@@ -644,19 +644,25 @@ def chart(figure: go.Figure | dict[str, Any], *, compared_to: str, source: str, 
     st.caption(f"**Compared to:** {safe_text(compared_to)}  \n{safe_text(source)}")
 
 
+def delta_style(change: float | None, lower_is_better: bool = False) -> dict[str, str]:
+    """``st.metric``'s delta colour and arrow: none for a change of exactly 0 ("+$0 (from 0)"
+    came with a green up arrow), red for a rise of a metric meant to fall."""
+    if change is not None and abs(change) < 1e-12:
+        return {"delta_color": "off", "delta_arrow": "off"}
+    return {"delta_color": "inverse" if lower_is_better else "normal", "delta_arrow": "auto"}
+
+
 def scorecard(card: Scorecard, *, link: bool = False) -> None:
     """A metric card: value, change against the previous period, a sparkline; for an
     objective's metric its goal, outcome health and delivery health."""
     delta = card.change_text if card.change is not None else None
     help_text = card.note or None
-    flat = card.change is not None and abs(card.change) < 1e-12  # no arrow, no colour for "no change"
     with st.container(border=True):
         st.metric(
             safe_text(card.label),
             card.value_text,
             delta=delta,
-            delta_color="off" if flat else "inverse" if card.lower_is_better else "normal",
-            delta_arrow="off" if flat else "auto",
+            **delta_style(card.change, card.lower_is_better),
             delta_description=f"vs prior {card.period.days}d" if delta else None,
             chart_data=[v for v in card.spark if v is not None] or None,
             chart_type="line",
