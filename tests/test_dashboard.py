@@ -406,9 +406,9 @@ def _evaluations(monkeypatch: pytest.MonkeyPatch) -> list[tuple[object, ...]]:
     done: list[tuple[object, ...]] = []
     stored = series._stored
 
-    def recorded(reader, workspace, definition, fingerprint, *asked):
+    def recorded(reader, workspace, definitions, definition, fingerprint, *asked):
         done.append((definition.key, *asked))
-        return stored(reader, workspace, definition, fingerprint, *asked)
+        return stored(reader, workspace, definitions, definition, fingerprint, *asked)
 
     monkeypatch.setattr(series, "_stored", recorded)
     return done

@@ -11,6 +11,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import shutil
+import types
 from pathlib import Path
 
 import polars as pl
@@ -416,3 +417,58 @@ def test_an_older_day_reaches_the_mau_of_the_29_days_after_it(tmp_path: Path) ->
         by_day = dict(zip(expected["day"], expected["value"], strict=True))
     assert by_day[start + dt.timedelta(days=29)] == 0.5  # u1's Mar 1 is in the MAU of Mar 30
     assert by_day[start + dt.timedelta(days=30)] == 1.0
+
+
+def test_funnels_kept_beside_events_after_today_settle_as_the_clock_moves(tmp_path: Path, monkeypatch) -> None:
+    """Events dated after today keep the pages' last day at today, so it moves with the clock,
+    not with a load. A funnel kept four days ago left its last 3 days unsettled (blank); read
+    today they are settled (the live values), and the next ingest settles them in the table."""
+    import pmkit.metrics.base as base
+
+    today = dt.datetime.now(dt.UTC).date()
+    then = today - dt.timedelta(days=4)
+
+    class Then(dt.datetime):
+        @classmethod
+        def now(cls, tz=None):  # noqa: ANN206 - the clock of four days ago
+            return dt.datetime.now(tz) - dt.timedelta(days=4)
+
+    clock = types.ModuleType("datetime")
+    clock.__dict__.update(vars(dt))
+    clock.datetime = Then
+
+    root = tmp_path / "ws"
+    root.mkdir()
+    (root / "pmkit.toml").write_text(
+        '[metrics.activation]\nname = "Activation"\ntype = "funnel"\nsteps = ["signup", "create_report"]\n'
+        "window_days = 3\n"
+    )
+    rows = ["event_time,user_id,event"]
+    for k in range(12):  # a sign-up every day up to `then`, every other one converting a day later
+        day = then - dt.timedelta(days=11 - k)
+        rows.append(f"{day}T10:00:00Z,u{k},signup")
+        if k % 2 == 0:
+            rows.append(f"{day + dt.timedelta(days=1)}T09:00:00Z,u{k},create_report")
+    rows.append(f"{today + dt.timedelta(days=40)}T10:00:00Z,x,login")
+    (tmp_path / "events.csv").write_text("\n".join(rows) + "\n")
+    config = load_config(root)
+    monkeypatch.setattr(base, "dt", clock)  # pmkit.metrics.base's clock only
+    ingest([tmp_path / "events.csv"], config)
+    monkeypatch.undo()
+    definitions = load_definitions(config)
+    print_ = materialized.fingerprint(definitions, "activation")
+    with Store(config.store_dir).reader() as reader:
+        shown = workspace_of(reader).default_period()
+        assert shown.end == today
+        kept = materialized.read_series(reader, "activation", print_, shown)
+        expected = live(reader, "activation", shown, definitions)
+        by_day = dict(zip(expected["day"], expected["value"], strict=True))
+        assert by_day[then - dt.timedelta(days=1)] == 1.0  # settled today, not 4 days ago
+        assert dict(zip(kept["day"], kept["value"], strict=True))[then - dt.timedelta(days=1)] is None
+        assert_frame_equal(metric_series(reader, "activation", shown, "day", definitions), expected)
+    (tmp_path / "more.csv").write_text(f"event_time,user_id,event\n{then}T12:00:00Z,v,login\n")
+    ingest([tmp_path / "more.csv"], config)
+    with Store(config.store_dir).reader() as reader:
+        kept = materialized.read_series(reader, "activation", print_, shown)
+        assert_frame_equal(kept, live(reader, "activation", shown, definitions))
+        assert_frame_equal(metric_series(reader, "activation", shown, "day", definitions), kept)

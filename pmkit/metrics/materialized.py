@@ -20,6 +20,12 @@ MAU, whose window reaches forward); the days on which users it moves earlier wer
 before (their old cohort); and, for funnels and retention, when the last loaded day moves, the
 days whose window now ends inside the loaded range. A metric whose definition changed since its rows were written
 (``fingerprint``) is recomputed whole; a reader never uses rows with another fingerprint.
+
+"The last loaded day" is the last day the pages show (``base.shown_last_day``): not after today.
+With events dated after today it moves with the clock, not with a load, so the table records the
+day its funnels and retention were settled against (``AS_OF_META``). A reader whose last day is
+another one computes those metrics live (``usable_as_of``), and the next ingest settles the days
+between the two.
 """
 
 from __future__ import annotations
@@ -51,6 +57,8 @@ ROWS_VERSION = 2
 # A day's events reach the MAU of the 29 days after it (30-day window), the WAU of 6: only ratios
 # over those built-ins look ahead; every custom type's day depends on that day and earlier ones.
 ROLLING_LOOKAHEAD = {"mau": 29, "stickiness": 29, "wau": 6}
+# The last day the funnels and retention in the table were settled against (ISO date).
+AS_OF_META = "metric_daily_last_day"
 
 
 def fingerprint(definitions: Definitions, key: str) -> str:
@@ -93,6 +101,17 @@ def waits_for_last_day(definitions: Definitions, key: str) -> bool:
     """Whether a day's value of ``key`` can change when later days are loaded, with no event of
     its own: a funnel's attempts count once their window is loaded, a cohort once its week is."""
     return any(d.type in ("funnel", "retention") for d in _parts(definitions, key))
+
+
+def usable_as_of(reader: Any, last_day: dt.date | None) -> bool:
+    """Whether the kept funnels and retention were settled against ``last_day``, the reader's
+    last shown day. A store written before that day was recorded settled them against its last
+    loaded day."""
+    as_of = reader.meta(AS_OF_META)
+    if as_of is None:
+        loaded = reader.frame("SELECT max(day) AS hi FROM kpi_daily").item()
+        return loaded == last_day
+    return as_of == str(last_day)
 
 
 def lookahead_days(definitions: Definitions, key: str) -> int:
@@ -168,7 +187,7 @@ def refresh(writer: Writer, definitions: Definitions) -> None:
     """Bring ``metric_daily`` up to date for the days this ingest changed (``writer.changed_days``,
     ``writer.rebuilt``; see the module docstring)."""
     # The series module reads this one: imported here, not at the top.
-    from pmkit.metrics.base import Segment, workspace_of
+    from pmkit.metrics.base import Segment, shown_last_day, workspace_of
     from pmkit.metrics.series import funnel_user_days, metric_series
 
     con = writer.con
@@ -188,6 +207,15 @@ def refresh(writer: Writer, definitions: Definitions) -> None:
         )
     if first is None:
         return
+    # Events after today: the shown last day moved with the clock since the last refresh (or was
+    # never recorded), so the days settled between then and now are recomputed too.
+    shown = shown_last_day(first, last, writer.meta("timezone") or "UTC")
+    as_of = writer.meta(AS_OF_META)
+    if as_of is None:
+        moved = [] if shown == last else [(first, last)]
+    else:
+        before = dt.date.fromisoformat(as_of)
+        moved = [] if before == shown else [(min(before, shown), max(before, shown))]
     view = WriterView(writer)
     try:
         for key in keys:
@@ -198,6 +226,7 @@ def refresh(writer: Writer, definitions: Definitions) -> None:
                 dt.timedelta(days=lookahead_days(definitions, key)),
                 first,
                 last,
+                moved,
             )
             period = _span(window, _missing(con, key, first, last))
             if period is None:
@@ -231,6 +260,7 @@ def refresh(writer: Writer, definitions: Definitions) -> None:
             _insert(con, TABLE, rows)
     finally:
         view.close()
+    writer.set_meta(AS_OF_META, str(shown))
 
 
 def _insert(con: Any, table: str, rows: pl.DataFrame) -> None:
@@ -260,14 +290,21 @@ def _span(*periods: Period | None) -> Period | None:
 
 
 def _window(
-    writer: Writer, settles: bool, lookback: dt.timedelta, lookahead: dt.timedelta, first: dt.date, last: dt.date
+    writer: Writer,
+    settles: bool,
+    lookback: dt.timedelta,
+    lookahead: dt.timedelta,
+    first: dt.date,
+    last: dt.date,
+    moved: list[tuple[dt.date, dt.date]],
 ) -> Period | None:
     """The loaded days a refresh must recompute, or None when the load changed nothing.
-    ``settles``: the metric's days also change when the last loaded day moves."""
+    ``settles``: the metric's days also change when the last loaded day moves (by a load, or
+    with the clock: ``moved``)."""
     if writer.rebuilt:
         return Period(first, last)
     # A moved first day changes the cohort metrics of that day (retention, new users).
-    spans = writer.changed_days + writer.moved_first_days + (writer.settled_days if settles else [])
+    spans = writer.changed_days + writer.moved_first_days + (writer.settled_days + moved if settles else [])
     if not spans:
         return None
     lo = min(r[0] for r in spans) - lookback

@@ -78,7 +78,7 @@ def metric_series(
     fingerprint = materialized.fingerprint(definitions, key)
 
     def compute() -> pl.DataFrame:
-        frame = _stored(reader, workspace, definition, fingerprint, period, grain, segment)
+        frame = _stored(reader, workspace, definitions, definition, fingerprint, period, grain, segment)
         if frame is None:
             frame = _evaluate(reader, workspace, definition, definitions, period, grain, segment, 0)
             frame = finish(frame.sort(["grp", "day"], nulls_last=True), segment, ["day", "value"])
@@ -97,12 +97,13 @@ def _stored_daily(
 ) -> pl.DataFrame | None:
     """(day, value) of a metric's daily series kept at ingest, or None when it cannot answer."""
     fingerprint = materialized.fingerprint(definitions, definition.key)
-    return _stored(reader, workspace, definition, fingerprint, period, "day", segment)
+    return _stored(reader, workspace, definitions, definition, fingerprint, period, "day", segment)
 
 
 def _stored(
     reader: Reader,
     workspace: Workspace,
+    definitions: Definitions,
     definition: MetricDefinition,
     fingerprint: str,
     period: Period,
@@ -114,6 +115,10 @@ def _stored(
         return None
     if period.start < workspace.first_day or period.end > workspace.last_day:
         return None
+    if materialized.waits_for_last_day(definitions, definition.key) and not materialized.usable_as_of(
+        reader, workspace.last_day
+    ):
+        return None  # settled against another last day (events after today, and the clock moved)
     return materialized.read_series(reader, definition.key, fingerprint, period)
 
 
