@@ -3,6 +3,7 @@
 import streamlit as st
 
 from pmkit import charts, dashboard, ui
+from pmkit.formatting import format_date
 from pmkit.metrics import Segment
 
 SHARES = {"share_on": "On week k", "share_on_or_after": "On or after week k"}
@@ -40,18 +41,30 @@ if dashboard.cohort_count(weekly) == 0 and view.filters:
     )
 elif dashboard.cohort_count(weekly) < 2:
     ui.empty("Fewer than two weekly cohorts in this range: widen the date range in the sidebar to compare cohorts.")
+open_weeks = charts.weeks_in_progress(weekly, facts.last_day)
 if breakdown:
     st.caption(ui.safe_text(f"Broken down by {breakdown}: one curve per value, each the cohorts' weighted mean."))
 else:
     ui.chart(
-        charts.retention_heatmap(weekly, share),
+        charts.retention_heatmap(weekly, share, last_day=facts.last_day),
         compared_to="each cohort against the others: rows are the weeks users were first seen, columns the weeks after",
         source=source,
         key="heatmap",
     )
+if open_weeks:
+    # Whole sentence escaped: the asterisk is the heatmap's mark, not markdown.
+    one = open_weeks == 1
+    cells = f"{open_weeks:,} cohort week{' is' if one else 's are'}"
+    marked = " (marked * in the heatmap)" if not breakdown else ""
+    st.caption(
+        ui.safe_text(
+            f"{cells} still in progress on {format_date(facts.last_day)}, the last loaded day{marked}: "
+            f"{'its share' if one else 'their shares'} can still rise. The curves leave {'it' if one else 'them'} out."
+        )
+    )
 ui.chart(
-    charts.retention_curves(weekly, share, group=breakdown),
-    compared_to="every cohort of the range (grey) and their mean weighted by cohort size",
+    charts.retention_curves(weekly, share, group=breakdown, last_day=facts.last_day),
+    compared_to="every cohort of the range (grey) and their mean weighted by cohort size, weeks in progress left out",
     source=source,
     key="curves",
 )

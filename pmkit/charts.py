@@ -270,18 +270,39 @@ def _no_later_weeks(weekly: pl.DataFrame) -> bool:
     return not weekly.filter((pl.col("size") > 0) & (pl.col("week") > 0)).height
 
 
-def retention_heatmap(weekly: pl.DataFrame, share: str = "share_on") -> go.Figure:
-    """Cohorts (rows) by week offset (columns) from ``metrics.weekly_retention``."""
+def _in_progress(last_day: dt.date | None) -> pl.Expr:
+    """A cohort's week k (k > 0) whose Sunday is after the last loaded day: its share can still
+    rise, so it must not read as a drop. Week 0 is 100% whatever the day."""
+    if last_day is None:
+        return pl.lit(False)
+    sunday = pl.col("cohort_week") + pl.duration(days=pl.col("week") * 7 + 6)
+    return (pl.col("week") > 0) & (sunday > pl.lit(last_day))
+
+
+IN_PROGRESS_MARK = " *"
+
+
+def retention_heatmap(weekly: pl.DataFrame, share: str = "share_on", last_day: dt.date | None = None) -> go.Figure:
+    """Cohorts (rows) by week offset (columns) from ``metrics.weekly_retention``. With
+    ``last_day``, a week still in progress on it is marked with an asterisk."""
     if not _usable(weekly, "cohort_week", "week", share) or not weekly.filter(pl.col("size") > 0).height:
         return empty_figure("No user was first seen in this range")
     if _no_later_weeks(weekly):
         return empty_figure("No cohort has a week after its first one loaded yet")
-    frame = weekly.filter(pl.col("size") > 0).sort("cohort_week", "week")
+    frame = (
+        weekly.filter(pl.col("size") > 0).sort("cohort_week", "week").with_columns(_in_progress(last_day).alias("open"))
+    )
     cohorts = frame.select("cohort_week", "size").unique(maintain_order=True)
     weeks = list(range(int(frame["week"].max()) + 1))
-    lookup = {(r["cohort_week"], r["week"]): r[share] for r in frame.iter_rows(named=True)}
-    z = [[lookup.get((c, w)) for w in weeks] for c in cohorts["cohort_week"]]
-    text = [[format_value(v, "percent") if v is not None else "" for v in row] for row in z]
+    lookup = {(r["cohort_week"], r["week"]): (r[share], r["open"]) for r in frame.iter_rows(named=True)}
+    cells = [[lookup.get((c, w), (None, False)) for w in weeks] for c in cohorts["cohort_week"]]
+    z = [[v for v, _ in row] for row in cells]
+    text = [
+        [format_value(v, "percent") + (IN_PROGRESS_MARK if open_ else "") if v is not None else "" for v, open_ in row]
+        for row in cells
+    ]
+    until = f" (in progress: data to {format_date(last_day)})" if last_day else ""
+    hover = [[until if open_ else "" for _, open_ in row] for row in cells]
     labels = [f"{format_date(c)} ({s:,})" for c, s in cohorts.iter_rows()]
     # Week 0 is 100% by definition; scale the colours to the later weeks so their differences show.
     later = frame.filter(pl.col("week") > 0)[share].drop_nulls()
@@ -292,11 +313,12 @@ def retention_heatmap(weekly: pl.DataFrame, share: str = "share_on") -> go.Figur
             x=[f"Week {w}" for w in weeks],
             y=labels,
             text=text,
+            customdata=hover,
             texttemplate="%{text}",
             colorscale="Blues",
             zmin=0,
             zmax=max(top, 0.05),
-            hovertemplate="Cohort %{y}<br>%{x}: %{z:.1%}<extra></extra>",
+            hovertemplate="Cohort %{y}<br>%{x}: %{z:.1%}%{customdata}<extra></extra>",
             colorbar={"tickformat": ".0%"},
         )
     )
@@ -304,14 +326,27 @@ def retention_heatmap(weekly: pl.DataFrame, share: str = "share_on") -> go.Figur
     return _layout(fig, height=max(260, 28 * len(labels) + 80)).update_layout(hovermode="closest")
 
 
-def retention_curves(weekly: pl.DataFrame, share: str = "share_on", group: str | None = None) -> go.Figure:
+def weeks_in_progress(weekly: pl.DataFrame, last_day: dt.date | None) -> int:
+    """How many cells of cohorts with users ``retention_heatmap`` marks as in progress."""
+    if weekly is None or weekly.is_empty() or "cohort_week" not in weekly.columns:
+        return 0
+    return weekly.filter((pl.col("size") > 0) & _in_progress(last_day)).height
+
+
+def retention_curves(
+    weekly: pl.DataFrame, share: str = "share_on", group: str | None = None, last_day: dt.date | None = None
+) -> go.Figure:
     """Share retained by week offset: one faint line per cohort and the cohorts' weighted mean
-    (or one line per ``group`` value when broken down)."""
+    (or one line per ``group`` value when broken down). With ``last_day``, weeks still in
+    progress on it are left out: a cohort's half-counted week would pull its line and the mean
+    down."""
     if not _usable(weekly, "cohort_week", "week", share) or not weekly.filter(pl.col("size") > 0).height:
         return empty_figure("No user was first seen in this range")
     if _no_later_weeks(weekly):
         return empty_figure("No cohort has a week after its first one loaded yet")
-    frame = weekly.filter(pl.col("size") > 0)
+    frame = weekly.filter((pl.col("size") > 0) & ~_in_progress(last_day))
+    if _no_later_weeks(frame):
+        return empty_figure("No cohort has a whole week after its first one loaded yet")
     users = "users_on" if share == "share_on" else "users_on_or_after"
     fig = go.Figure()
     keys = [group] if group and group in frame.columns else []

@@ -96,7 +96,9 @@ DEFINITIONS: dict[str, str] = {
         "Weekly retention: a cohort is the users whose first event falls in the same "
         'Monday-starting week. Week k retention ("on week k") is the share of the cohort active in '
         'the k-th week after it (week 0 is the cohort\'s own week); "on or after week k" is the '
-        "share active in that week or any later one. Weeks that have not started yet are not shown."
+        "share active in that week or any later one. Weeks that have not started yet are not shown; "
+        "a week still in progress on the last loaded day is marked * in the heatmap and left out of the "
+        "curves, as its share can still rise."
     ),
     "day_n_retention": (
         "Day-N retention (D1, D7, D30): of the users first seen on a day F, the share active exactly on "

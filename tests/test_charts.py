@@ -221,6 +221,25 @@ def test_retention_curves_mean_is_weighted_by_cohort_size():
     assert len(fig.data) == 3  # two faint cohort lines and the mean
 
 
+def test_retention_weeks_in_progress_are_marked_and_left_out_of_the_curves():
+    """Last loaded day Wednesday 18 Mar: the 9 Mar cohort's week 1 (16-22 Mar) is in progress,
+    the 2 Mar cohort's week 2 too; week 1 of 2 Mar (9-15 Mar) is whole."""
+    last_day = D(2026, 3, 18)
+    (heatmap,) = charts.retention_heatmap(WEEKLY, last_day=last_day).data
+    assert [list(row) for row in heatmap.text] == [["100.0%", "50.0%", "20.0% *"], ["100.0%", "10.0% *", ""]]
+    assert heatmap.customdata[1][1] == " (in progress: data to 18 Mar 2026)"
+    assert charts.weeks_in_progress(WEEKLY, last_day) == 2
+    mean = trace(charts.retention_curves(WEEKLY, last_day=last_day), "All cohorts (weighted)")
+    assert list(mean.x) == [0, 1]
+    assert list(mean.y) == pytest.approx([1.0, 5 / 10])  # 9 Mar's 3 of 30 so far is not a week
+    # On the Sunday the weeks are whole: nothing marked, the mean as without a day.
+    assert charts.weeks_in_progress(WEEKLY, D(2026, 3, 22)) == 0
+    whole = trace(charts.retention_curves(WEEKLY, last_day=D(2026, 3, 22)), "All cohorts (weighted)")
+    assert list(whole.y) == pytest.approx([1.0, 8 / 40, 2 / 10])
+    # Only week 0 whole: nothing to draw, said so.
+    assert no_data(charts.retention_curves(WEEKLY, last_day=D(2026, 3, 10)))
+
+
 def test_day_n_retention_pools_users_over_days():
     day_n = pl.DataFrame(
         {

@@ -7,6 +7,7 @@ AppTest cannot see charts: the figure builders are tested in test_charts.py.
 from __future__ import annotations
 
 import datetime as dt
+import json
 from pathlib import Path
 
 import pytest
@@ -370,6 +371,18 @@ def test_retention_says_why_a_segment_has_no_cohort(monkeypatch, known_data):
     ]
     at = open_page(monkeypatch, known_data, "retention", range="Custom", dates=["2026-03-09", "2026-03-11"])
     assert texts(at.info)[0].startswith("Fewer than two weekly cohorts in this range")
+
+
+def test_retention_says_which_weeks_are_still_in_progress(monkeypatch, known_data):
+    """Last loaded day Wednesday 11 Mar: the 2 Mar cohort's week 1 (9-15 Mar) is half loaded, its
+    2 of 3 users so far marked and left out of the curves rather than read as a drop."""
+    at = open_page(monkeypatch, known_data, "retention")
+    (heatmap,) = [c for c in at.get("plotly_chart") if c.key == "heatmap"]
+    assert json.loads(heatmap.proto.spec)["data"][0]["text"] == [["100.0%", "66.7% *"]]
+    assert (
+        "1 cohort week is still in progress on 11 Mar 2026, the last loaded day (marked * in the heatmap): "
+        "its share can still rise. The curves leave it out."
+    ) in [unescape(t) for t in texts(at.caption)]
 
 
 def test_clearing_the_demo_on_the_data_page_keeps_it_cleared(monkeypatch, tmp_path):
