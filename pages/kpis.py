@@ -144,6 +144,7 @@ def explorer() -> None:
                 ships=result.ships,
                 anomalies=result.anomalies,
                 compared_periods=spans,
+                partial=result.partial,
             ),
             compared_to=compared,
             source=f"{facts.source()} Segment: {ui.segment_text(view)}.",

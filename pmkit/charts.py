@@ -151,6 +151,7 @@ def metric_trend(
     height: int = HEIGHT,
     smooth: bool = False,
     compared_periods: Mapping[str, tuple[dt.date, dt.date]] | None = None,
+    partial: Mapping[dt.date, str] | None = None,
 ) -> go.Figure:
     """A metric over time (``series``: day, value, and the ``group`` column for a breakdown).
 
@@ -158,7 +159,9 @@ def metric_trend(
     dashed on the day it is compared with), ``rolling`` (``rolling_average``: avg_7d, avg_28d),
     ``target`` (``target_path``: day, target), ``ships`` (day, item_id, title: a dotted line
     per shipped item, its title on hover) and ``anomalies`` (day, value, anomaly). ``smooth``
-    draws the values faint and the rolling averages bold (for noisy daily values).
+    draws the values faint and the rolling averages bold (for noisy daily values). ``partial``
+    (bucket day: words) rings the points of week or month sums the range cuts, so a short
+    bucket's sum is not read as a drop.
     """
     if not _usable(series, "day", "value"):
         return empty_figure(f"No {name} data for this selection")
@@ -234,6 +237,17 @@ def metric_trend(
                 marker={"color": "#c62828", "size": 9, "symbol": "x"},
                 hovertemplate=hover,
             )
+    cut = series.filter(pl.col("day").is_in(list(partial or {})) & pl.col("value").is_not_null())
+    if cut.height:
+        fig.add_scatter(
+            x=cut["day"],
+            y=cut["value"],
+            mode="markers",
+            name="Partial (only the range's days)",
+            marker={"color": "#ffffff", "size": 11, "symbol": "circle", "line": {"color": "#e65100", "width": 2}},
+            customdata=[partial[d] for d in cut["day"]],
+            hovertemplate=hover + "<br>%{customdata}",
+        )
     add_ship_markers(fig, ships)
     if single:  # else Plotly spans the point by milliseconds ("23:59:59.999 Nov 26")
         day = series["day"][0]

@@ -762,6 +762,8 @@ class Exploration:
     measured: Period | None = None  # the days ``totals`` cover: the period moved back until final
     # The days each comparison line of the chart covers (its period, from the first loaded day).
     compared_periods: dict[str, Period] = field(default_factory=dict)
+    # Week or month sums the range cuts: bucket day -> which days it holds (``partial_buckets``).
+    partial: dict[dt.date, str] = field(default_factory=dict)
 
 
 def explore(
@@ -854,12 +856,12 @@ def explore(
                     notes.append(str(exc))
     items = roadmap_view.item_health(reader, config, None)
     ships = ship_markers(items, key, goals, period)
-    partial = partial_buckets(period, grain)
-    if partial and not is_level(definition):
+    partial = {} if is_level(definition) else partial_buckets(period, grain)
+    if partial:
         one = len(partial) == 1
         notes.append(
-            f"The {' and the '.join(partial)} {'holds' if one else 'hold'} only the range's days: "
-            f"{'its sum is' if one else 'their sums are'} partial, not a drop or a rise."
+            f"The {' and the '.join(partial.values())} {'holds' if one else 'hold'} only the range's days: "
+            f"{'its sum is' if one else 'their sums are'} partial (ringed), not a drop or a rise."
         )
     if series.height < TOO_FEW_DAYS:
         notes.append(
@@ -888,6 +890,7 @@ def explore(
         tuple(notes),
         measured,
         compared_periods,
+        {day: f"{words[:1].upper()}{words[1:]}: only the range's days" for day, words in partial.items()},
     )
 
 
@@ -903,28 +906,36 @@ def previous_words(card: Scorecard) -> str:
     return NOTHING_EARLIER
 
 
-def partial_buckets(period: Period, grain: str) -> list[str]:
+def partial_buckets(period: Period, grain: str) -> dict[dt.date, str]:
     """Which buckets at the range's ends a week or month grain cuts (Monday weeks, calendar
-    months), in words: 28 days to 27 Nov by month are 31 Oct alone and 1-27 Nov, drawn as a
-    20-fold rise in revenue.
+    months), by the bucket's day as the series has it, in words: 28 days to 27 Nov by month are
+    31 Oct alone and 1-27 Nov, drawn as a 20-fold rise in revenue.
 
     >>> partial_buckets(Period(dt.date(2026, 10, 31), dt.date(2026, 11, 27)), "month")
-    ['first month (from 31 Oct 2026)', 'last month (to 27 Nov 2026)']
+    {datetime.date(2026, 10, 1): 'first month (from 31 Oct 2026)', datetime.date(2026, 11, 1): 'last month (to 27 Nov 2026)'}
     >>> partial_buckets(Period(dt.date(2026, 11, 2), dt.date(2026, 11, 15)), "week")
-    []
+    {}
+    >>> partial_buckets(Period(dt.date(2026, 11, 3), dt.date(2026, 11, 10)), "month")
+    {datetime.date(2026, 11, 1): 'only month (3 Nov 2026 – 10 Nov 2026)'}
     """
     if grain == "week":
         starts, ends = period.start.weekday() == 0, period.end.weekday() == 6
+        first, last = (day - dt.timedelta(days=day.weekday()) for day in (period.start, period.end))
     elif grain == "month":
         starts = period.start.day == 1
         ends = (period.end + dt.timedelta(days=1)).day == 1
+        first, last = (day.replace(day=1) for day in (period.start, period.end))
     else:
-        return []
-    cut = []
+        return {}
+    cut = {}
     if not starts:
-        cut.append(f"first {grain} (from {format_date(period.start)})")
+        cut[first] = f"first {grain} (from {format_date(period.start)})"
     if not ends:
-        cut.append(f"last {grain} (to {format_date(period.end)})")
+        cut[last] = (
+            f"only {grain} ({format_date(period.start)} – {format_date(period.end)})"  # cut at both ends
+            if last in cut
+            else f"last {grain} (to {format_date(period.end)})"
+        )
     return cut
 
 

@@ -10,7 +10,7 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from pmkit import dashboard, metrics
+from pmkit import charts, dashboard, metrics
 from pmkit.config import load_config
 from pmkit.definitions import MetricDefinition, load_definitions
 from pmkit.ingest import ingest
@@ -707,8 +707,15 @@ def test_events_dated_after_today_stay_out_of_sight(tmp_path, monkeypatch):
 def test_a_sum_by_week_names_the_partial_weeks_at_the_range_ends(known):
     """2-11 Mar by week: 2 Mar is a Monday, 11 Mar a Wednesday: the last week is cut."""
     reader, config = known
-    notes = dashboard.explore(reader, config, "events", RANGE, "week").notes
+    result = dashboard.explore(reader, config, "events", RANGE, "week")
     assert (
-        "The last week (to 11 Mar 2026) holds only the range's days: its sum is partial, not a drop or a rise." in notes
+        "The last week (to 11 Mar 2026) holds only the range's days: its sum is partial (ringed), not a drop or a rise."
+        in result.notes
     )
-    assert not [n for n in dashboard.explore(reader, config, "dau", RANGE, "week").notes if "partial" in n]
+    # The chart rings that week's point (9 Mar: 4 events in 9-11 Mar), not the whole 2-8 Mar.
+    assert result.partial == {D(2026, 3, 9): "Last week (to 11 Mar 2026): only the range's days"}
+    figure = charts.metric_trend(result.series, name="Events", partial=result.partial)
+    ringed = [t for t in figure.data if t.name == "Partial (only the range's days)"]
+    assert [(list(t.x), list(t.y)) for t in ringed] == [([D(2026, 3, 9)], [4.0])]
+    level = dashboard.explore(reader, config, "dau", RANGE, "week")
+    assert not [n for n in level.notes if "partial" in n] and level.partial == {}
