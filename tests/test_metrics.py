@@ -413,6 +413,27 @@ def test_funnel_order_window_end_and_same_instant(workspace):
     assert_frame_equal(got, expected)
 
 
+def test_a_repeated_step_at_the_same_instant_as_the_step_before_counts(workspace):
+    """view > signup > view: r1's second view is at the sign-up's instant ("at or after" it), r2's
+    a second later: both reach step 3 (0 s and 1 s). A view is never two steps of one attempt:
+    r3's only view, at its sign-up's instant, is step 1 (or 3), not both."""
+    workspace.load_events(
+        [
+            ("2026-10-10T10:00:00Z", "r1", "view"),
+            ("2026-10-10T10:00:05Z", "r1", "signup"),
+            ("2026-10-10T10:00:05Z", "r1", "view"),
+            ("2026-10-10T10:00:00Z", "r2", "view"),
+            ("2026-10-10T10:00:05Z", "r2", "signup"),
+            ("2026-10-10T10:00:06Z", "r2", "view"),
+            ("2026-10-10T10:00:05Z", "r3", "signup"),
+            ("2026-10-10T10:00:05Z", "r3", "view"),
+        ]
+    )
+    got = metrics.funnel(workspace.reader(), ["view", "signup", "view"], window_days=1)
+    assert got["users"].to_list() == [3, 3, 2]
+    assert got["median_seconds"].to_list() == [None, 5.0, 0.5]
+
+
 def test_funnel_attempts_start_in_the_period_and_finish_after_it(workspace):
     workspace.load_events(FUNNEL_ROWS)
     got = metrics.funnel(workspace.reader(), ["signup", "create_report"], period=Period(D(2026, 3, 3), D(2026, 3, 3)))

@@ -356,25 +356,31 @@ def user_events(reader, steps: list[str]) -> dict[str, list[tuple[dt.datetime, s
 
 
 def greedy_attempt(evs, start: int, steps: list[str], window: dt.timedelta) -> list[dt.datetime]:
-    """The times an attempt starting at evs[start] reaches, taking the first next-step event."""
-    chain, at = [evs[start][0]], start
+    """The times an attempt starting at evs[start] reaches, taking for each step the earliest
+    event of it at or after the previous step's time that the attempt has not used yet (an event
+    at the same instant counts whichever way the export listed it)."""
+    chain, used = [evs[start][0]], {start}
     for step in steps[1:]:
-        found = next((k for k in range(at + 1, len(evs)) if evs[k][1] == step), None)
+        found = next(
+            (k for k in range(len(evs)) if k not in used and evs[k][1] == step and evs[k][0] >= chain[-1]), None
+        )
         if found is None or evs[found][0] > chain[0] + window:
             break
         chain.append(evs[found][0])
-        at = found
+        used.add(found)
     return chain
 
 
-def best_depth(evs, at: int, step: int, steps: list[str], deadline: dt.datetime) -> int:
-    """Exhaustive: the most steps any choice of later events reaches from evs[at] (step done)."""
+def best_depth(evs, used: frozenset[int], step: int, steps: list[str], deadline: dt.datetime) -> int:
+    """Exhaustive: the most steps any choice of distinct events, each at or after the one before,
+    reaches once the events ``used`` (in step order) are done."""
     if step == len(steps):
         return step
     best = step
-    for k in range(at + 1, len(evs)):
-        if evs[k][1] == steps[step] and evs[k][0] <= deadline:
-            best = max(best, best_depth(evs, k, step + 1, steps, deadline))
+    last = max(evs[k][0] for k in used)  # the previous step's time: steps never go back in time
+    for k in range(len(evs)):
+        if k not in used and evs[k][1] == steps[step] and last <= evs[k][0] <= deadline:
+            best = max(best, best_depth(evs, used | {k}, step + 1, steps, deadline))
     return best
 
 
@@ -469,7 +475,7 @@ def test_funnel_with_ties_and_repeated_steps_matches_the_reference(tied_reader, 
         for start, (moment, event) in enumerate(evs):
             if event == steps[0]:
                 assert len(greedy_attempt(evs, start, steps, window)) == best_depth(
-                    evs, start, 1, steps, moment + window
+                    evs, frozenset([start]), 1, steps, moment + window
                 )
 
 
@@ -480,7 +486,7 @@ def test_greedy_reference_reaches_what_an_exhaustive_search_reaches(reader):
         for start, (moment, event) in enumerate(evs):
             if event == steps[0]:
                 assert len(greedy_attempt(evs, start, steps, window)) == best_depth(
-                    evs, start, 1, steps, moment + window
+                    evs, frozenset([start]), 1, steps, moment + window
                 ), user
 
 

@@ -234,36 +234,47 @@ def funnel_attempts(
         pl.col("t").dt.replace_time_zone("UTC").dt.convert_time_zone(workspace.timezone).dt.date().alias("day"),
         pl.int_range(pl.len(), dtype=pl.Int64).alias("seq"),  # the rows come in the global order
     )
+    # The first seq of each user's instant: a next step may be any event "at or after" the one
+    # before, so one at the same instant counts even if it sorts before it (a repeated step's
+    # name sorts by its first position: in view > signup > view, the view at the sign-up's instant
+    # comes first and was missed).
+    new_instant = (pl.col("user_key") != pl.col("user_key").shift()) | (pl.col("t") != pl.col("t").shift())
+    events = events.with_columns(
+        pl.when(new_instant.fill_null(True)).then(pl.col("seq")).forward_fill().alias("instant")
+    )
     attempts = (
         events.filter(pl.col("event") == steps[0], pl.col("day").is_between(period.start, period.end))
-        .select("grp", "user_key", "day", "seq", pl.col("t").alias("t_0"))
+        .select("grp", "user_key", "day", "seq", pl.col("t").alias("t_0"), "instant")
         .with_row_index("attempt")
     )
-    # `front` holds the attempts still going: the seq and time of their last step's event.
-    front = attempts.select("attempt", "user_key", "seq", pl.col("t_0").alias("start"))
+    # `front` holds the attempts still going: when they started, the instant of their last step's
+    # event and the seq of each step's event (s_j).
+    front = attempts.select("attempt", "user_key", pl.col("t_0").alias("start"), "instant", pl.col("seq").alias("s_0"))
+    attempts = attempts.drop("instant")
     for index, step in enumerate(steps[1:], start=1):
         if front.height == 0:
             attempts = attempts.with_columns(pl.lit(None, pl.Datetime("us")).alias(f"t_{index}"))
             continue
         candidates = events.filter(pl.col("event") == step).select(
-            "user_key", pl.col("seq").alias("next_seq"), pl.col("t").alias("next_t")
+            "user_key", pl.col("seq").alias("next_seq"), pl.col("t").alias("next_t"), pl.col("instant").alias("next")
         )
-        # The first event of this step after the previous step's event (strictly later in seq,
-        # which orders same-instant events by step), per user.
-        joined = front.sort("seq").join_asof(
+        # The first event of this step at or after the previous step's instant that this attempt
+        # has not used for an earlier step of the same name (each event serves one step).
+        used = [pl.col(f"s_{j}") + 1 for j in range(index) if steps[j] == step]
+        joined = front.with_columns(pl.max_horizontal(pl.col("instant"), *used).alias("key")).sort("key")
+        joined = joined.join_asof(
             candidates,
-            left_on="seq",
+            left_on="key",
             right_on="next_seq",
             by="user_key",
             strategy="forward",
-            allow_exact_matches=False,
             check_sortedness=False,
         )
         joined = joined.filter(pl.col("next_t").is_not_null() & (pl.col("next_t") <= pl.col("start") + window))
         attempts = attempts.join(
             joined.select("attempt", pl.col("next_t").alias(f"t_{index}")), on="attempt", how="left"
         )
-        front = joined.select("attempt", "user_key", pl.col("next_seq").alias("seq"), "start")
+        front = joined.drop("key", "instant", "next_t").rename({"next_seq": f"s_{index}", "next": "instant"})
     times = [f"t_{i}" for i in range(len(steps))]
     reached = pl.sum_horizontal(pl.col(c).is_not_null().cast(pl.Int64) for c in times)
     return attempts.with_columns(reached.alias("reached")).select("grp", "user_key", "day", "seq", "reached", *times)

@@ -52,8 +52,9 @@ CREATE = (
     f"ALTER TABLE {FUNNEL_TABLE} ADD COLUMN IF NOT EXISTS seconds DOUBLE[]"
 )
 # Part of every fingerprint: raised when the rows kept for a definition change shape, so rows
-# written by an older pmkit are never read and the next ingest rewrites them (2: funnel seconds).
-ROWS_VERSION = 2
+# written by an older pmkit are never read and the next ingest rewrites them (2: funnel seconds;
+# 3: a repeated step at the same instant as the step before counts).
+ROWS_VERSION = 3
 # A day's events reach the MAU of the 29 days after it (30-day window), the WAU of 6: only ratios
 # over those built-ins look ahead; every custom type's day depends on that day and earlier ones.
 ROLLING_LOOKAHEAD = {"mau": 29, "stickiness": 29, "wau": 6}
