@@ -16,7 +16,8 @@ How each outcome number is computed, as of a date:
   each weekday once, so the weekly pattern cancels out). current_from and current_through are its
   first and last day, and outcome_reason names them: pages show it beside values of other ranges.
 - expected_value: on the straight line from the baseline on start_date to the target on
-  target_date (the baseline before the start, the target after the target date); the target itself
+  target_date, read on current_through, the day the current value is measured to (the baseline
+  before the start, the target after the target date); the target itself
   for stay_above and stay_below (``pmkit.metrics.expected_value``). A missing baseline (the CSV
   allows it) is the metric's value over the 7 days to start_date, and the reason says so; a
   stay_above/stay_below objective without a start_date is judged from as_of on.
@@ -579,9 +580,12 @@ def _outcome(source: MetricSource, objective: Mapping[str, Any], toml_problems: 
     current, _ = source.recent_value(key, as_of)
     window = source.recent_period(key, as_of)  # the days of ``current``
     through = window.end if window else None
+    # The path is read on the value's own last day: a funnel's latest final 7 days end a window
+    # before as_of, and the path of as_of asked them to be where the metric is due a week later.
+    judged = through or as_of
     outcome = judge_outcome(
         current,
-        as_of,
+        judged,
         objective["baseline"],
         objective["target"],
         objective["start_date"],
@@ -595,7 +599,7 @@ def _outcome(source: MetricSource, objective: Mapping[str, Any], toml_problems: 
         # ("Reports shared is 104.3 a day on average", not 104.3 in the 7 days).
         per_day = "" if definition.type in COHORT_TYPES else "a day on average "
         measured = f"{per_day}over the {format_days(window.days)} to {window.end}" if window else ""
-        reason = outcome_reason(definition.name, definition.format, outcome, current, as_of, objective, measured)
+        reason = outcome_reason(definition.name, definition.format, outcome, current, judged, objective, measured)
         if through is not None and through < as_of:
             notes.insert(0, "the latest final value")
     if notes:

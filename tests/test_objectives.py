@@ -335,6 +335,34 @@ def test_cohort_metrics_pool_their_users_and_wait_for_the_window(workspace):
     assert source.recent_value("stickiness", date(2026, 3, 5)) == (None, None)
 
 
+def test_a_cohort_metric_is_judged_against_the_path_on_its_own_last_day(workspace):
+    """The same data as above, as of Mar 5: activation is 40% over Mar 1-4, its last final day.
+    The path from 10% (Mar 1) to 100% (Mar 11) rises 9 points a day: 37% on Mar 4, ahead; the
+    path of Mar 5 (46%) would have called the value six points behind a day it does not cover."""
+    workspace.configure(
+        metrics=FUNNEL_TOML
+        + '\n[objectives.O-ACT]\ntitle = "Activate"\nmetric = "activation"\nbaseline = 0.1\ntarget = 1.0\n'
+        'start_date = 2026-03-01\ntarget_date = 2026-03-11\ndirection = "increase"\n'
+    )
+    workspace.load_events(
+        [
+            *[(f"2026-03-01T09:0{n}:00Z", f"u{n}", "signup") for n in range(4)],
+            ("2026-03-01T10:00:00Z", "u0", "create_report"),
+            ("2026-03-02T09:00:00Z", "u9", "signup"),
+            ("2026-03-02T11:00:00Z", "u9", "create_report"),
+            ("2026-03-05T09:00:00Z", "u1", "login"),
+        ]
+    )
+    goal = row_of(objective_health(workspace.reader(), workspace.config, items_frame(), date(2026, 3, 5)), "O-ACT")
+    assert goal["current_value"] == pytest.approx(0.4)
+    assert goal["current_through"] == date(2026, 3, 4)
+    assert goal["expected_value"] == pytest.approx(0.37)
+    assert goal["outcome_health"] == "on_track"
+    assert goal["outcome_reason"].startswith(
+        "Activation is 40.0% over the 4 days to 2026-03-04, ahead of the 37.0% path to 100% by 2026-03-11"
+    )
+
+
 def test_no_objectives_gives_an_empty_frame_with_the_columns(workspace):
     workspace.configure()
     workspace.load_events([("2026-03-01T10:00:00Z", "u1", "login")])
