@@ -49,8 +49,11 @@ skip_bad_rows = st.checkbox("Load good rows and skip bad ones (each is recorded 
 if uploads and st.button("Load files", type="primary"):
     for upload in uploads:
         if upload.size > limit_mb * 1024 * 1024:
-            st.error(
-                f"{upload.name}: {upload.size / 1e6:,.0f} MB is more than the {limit_mb} MB limit (split the export, or raise ingest.max_upload_mb)"
+            st.error(  # the name is the uploader's text: shown as typed, never as markdown
+                ui.safe_text(
+                    f"{upload.name}: {upload.size / 1e6:,.0f} MB is more than the {limit_mb} MB limit "
+                    "(split the export, or raise ingest.max_upload_mb)"
+                )
             )
             continue
         with ui.progress_bar(f"Loading {upload.name}…") as progress:

@@ -49,6 +49,11 @@ CSV_FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 # Markdown, Streamlit's directives (:red[...], :material/icon:), LaTeX ($...$) and HTML all start
 # from ASCII punctuation; a backslash before each makes CommonMark show it as typed.
 MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()<>#+\-.!|~:$&])")
+# Streamlit's markdown also links bare addresses (GFM autolinks: http://, https://, www., e-mail)
+# found in the text after escapes are resolved, so no backslash stops them; an invisible word
+# joiner inside each breaks the pattern and leaves the text as it reads.
+AUTOLINK = re.compile(r"(://|@|(?i:\bwww)(?=\.))")
+WORD_JOINER = "\u2060"
 # Bound widgets write their options' labels into the URL, so the options are short codes
 # (?range=90d) and widgets that links point at have no format_func (?metric=activation).
 RANGES = {"7d": 7, "28d": dashboard.DEFAULT_PERIOD_DAYS, "90d": 90, "6m": 182, "All": None, "Custom": None}
@@ -79,9 +84,11 @@ def safe_text(text: object) -> str:
 
     >>> print(safe_text("**Dark** mode <b>x</b> [link](javascript:alert(1))"))
     \\*\\*Dark\\*\\* mode \\<b\\>x\\</b\\> \\[link\\]\\(javascript\\:alert\\(1\\)\\)
+    >>> safe_text("https://x.example www.x.example a@x.example").count(WORD_JOINER)
+    3
     """
     value = "" if text is None else " ".join(str(text).split())
-    return MARKDOWN_SPECIAL.sub(r"\\\1", value)
+    return MARKDOWN_SPECIAL.sub(r"\\\1", AUTOLINK.sub(rf"\1{WORD_JOINER}", value))
 
 
 def health_label(health: str | None) -> str:

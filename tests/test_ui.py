@@ -67,7 +67,18 @@ def test_safe_text_escapes_every_markup_character(text):
     unescaped = [m.group() for m in UNESCAPED.finditer(escaped.replace("\\\\", ""))]
     assert unescaped == [], escaped
     assert "\n" not in escaped  # no block structure (headings, lists, quotes) from a cell
-    assert re.sub(r"\\(.)", r"\1", escaped) == " ".join(text.split())  # shown exactly as typed
+    # Shown exactly as typed; the invisible word joiners only break bare addresses' autolinks.
+    assert re.sub(r"\\(.)", r"\1", escaped).replace(ui.WORD_JOINER, "") == " ".join(text.split())
+
+
+def test_safe_text_breaks_every_bare_address_streamlit_would_link():
+    """GFM links http://, https://, www. and e-mail addresses in text after its escapes are
+    resolved (a file name's address became a live link): each gets a joiner inside its pattern."""
+    autolink = re.compile(r"(https?://|www\.)[-.\w]+|[-.\w+]+@[-\w]+(\.[-\w]+)+", re.IGNORECASE)
+    text = "see https://phish.example/login, http://a.b WWW.shop.example or pm@corp.example now"
+    escaped = re.sub(r"\\(.)", r"\1", ui.safe_text(text))
+    assert autolink.findall(text) and not autolink.search(escaped)
+    assert escaped.replace(ui.WORD_JOINER, "") == text
 
 
 def test_safe_text_of_nothing_is_empty():
@@ -302,7 +313,7 @@ def test_hosted_mode_with_passwords_asks_and_checks(hosted):
     at.button[0].click().run()
     assert not at.exception
     assert shows_the_dashboard(at)
-    assert any("Signed in as ceo@example\\.com" in c.value for c in at.caption)
+    assert any("Signed in as ceo@example\\.com" in c.value.replace(ui.WORD_JOINER, "") for c in at.caption)
 
 
 @pytest.mark.parametrize(("email", "allowed"), [("cfo@example.com", True), ("someone@elsewhere.org", False)])

@@ -35,6 +35,34 @@ def test_an_upload_in_local_mode_shows_the_file_result(browser: object, local_se
     page.close()
 
 
+def test_a_file_over_the_upload_limit_is_named_as_typed_not_as_markdown(browser: object, tmp_path: Path) -> None:
+    """The size message named the file as markdown: a name holding an image and a link loaded
+    the image from its address and showed the link."""
+    data = tmp_path / "ws"
+    (data / "store").mkdir(parents=True)
+    (data / "pmkit.toml").write_text('[workspace]\ntimezone = "UTC"\n')
+    server = Server(data, env={"PMKIT_MAX_UPLOAD_MB": "1"})
+    try:
+        page = browser.new_page()
+        page.goto(f"{server.url}/data")
+        wait_for_app(page)
+        name = "![pixel](pixel.png) [re-auth](https://phish.example/login) **big**.csv"
+        big = b"event_time,user_id,event\n" + b"2026-03-01T10:00:00Z,u1,login\n" * 60_000  # 1.8 MB
+        page.set_input_files(
+            "[data-testid='stFileUploader'] input[type=file]", [{"name": name, "mimeType": "text/csv", "buffer": big}]
+        )
+        page.get_by_role("button", name="Load files").click()
+        page.get_by_text("MB is more than the 1 MB limit").wait_for(timeout=30_000)
+        alert = page.get_by_text("MB is more than the 1 MB limit")
+        assert name in alert.inner_text().replace("\u2060", "")  # as typed (a word joiner breaks the link)
+        assert page.locator("img[src='pixel.png']").count() == 0
+        assert page.locator("a[href='https://phish.example/login']").count() == 0
+        assert_no_exception(page)
+        page.close()
+    finally:
+        server.stop()
+
+
 def test_read_only_mode_has_no_data_page(browser: object, demo_workspace: Path) -> None:
     secrets = demo_workspace.parent / "anonymous-secrets.toml"
     secrets.write_text("[pmkit_auth]\nanonymous = true\n")
