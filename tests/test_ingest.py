@@ -332,13 +332,15 @@ def test_a_published_copy_answers_like_the_source(tmp_path: Path) -> None:
 
 def test_events_dated_after_today_load_and_are_counted(tmp_path: Path) -> None:
     config = load_config(tmp_path / "ws")
-    soon = dt.datetime.now(dt.UTC) + dt.timedelta(hours=12)  # a clock a little ahead: not counted
+    now = dt.datetime.now(dt.UTC)
+    soon = now + dt.timedelta(hours=12)  # a clock a little ahead: not counted
+    later, latest = now + dt.timedelta(days=40), now + dt.timedelta(days=300)
     (result,) = ingest(
         [
             write(
                 tmp_path / "future.csv",
                 "event_time,user_id,event\n2026-03-01T10:00:00Z,u1,a\n"
-                f"{soon:%Y-%m-%dT%H:%M:%S}Z,u2,a\n2030-01-01T00:00:00Z,u3,a\n2031-06-01T00:00:00Z,u3,b\n",
+                f"{soon:%Y-%m-%dT%H:%M:%S}Z,u2,a\n{later:%Y-%m-%dT%H:%M:%S}Z,u3,a\n{latest:%Y-%m-%dT%H:%M:%S}Z,u3,b\n",
             )
         ],
         config,
@@ -346,6 +348,46 @@ def test_events_dated_after_today_load_and_are_counted(tmp_path: Path) -> None:
     assert (result.status, result.rows_loaded, result.rows_future) == ("loaded", 4, 2)
     assert result.summary().endswith("; 2 of them dated after today (check the export's clock and time zone)")
     assert result.as_json()["rows_future"] == 2
+
+
+def test_event_times_before_2000_or_more_than_a_year_ahead_are_bad_rows(tmp_path: Path) -> None:
+    """0001-01-01 and 1970-01-01 (an empty time's placeholders) made every daily table span
+    centuries: `kpis` used up 24 GB. 9999-12-31 overflowed the date type inside the ingest."""
+    from pmkit.sources.events_common import build_events
+
+    config = load_config(tmp_path / "ws")
+    ahead = dt.datetime.now(dt.UTC) + dt.timedelta(days=400)
+    path = write(
+        tmp_path / "placeholders.csv",
+        "event_time,user_id,event\n2026-03-01T10:00:00Z,u1,a\n0001-01-01T00:00:00Z,u2,a\n1970-01-01T00:00:00Z,u3,a\n"
+        f"9999-12-31T23:59:59Z,u4,a\n{ahead:%Y-%m-%dT%H:%M:%S}Z,u5,a\n",
+    )
+    (result,) = ingest([path], config)
+    assert result.status == "rejected"
+    assert [(e.row, e.column) for e in result.errors] == [
+        (3, "event_time"),
+        (4, "event_time"),
+        (5, "event_time"),
+        (6, "event_time"),
+    ]
+    assert result.errors[1].message == (
+        "'1970-01-01T00:00:00Z' is before the year 2000: a placeholder for a missing time? Fix the time or remove the row"
+    )
+    assert result.errors[2].message.startswith("'9999-12-31T23:59:59Z' is more than a year after today")
+    (skipped,) = ingest([path], config, skip_bad_rows=True)
+    assert (skipped.status, skipped.rows_loaded, skipped.rows_rejected) == ("loaded", 1, 4)
+    # The bounds themselves: the first moment of 2000 and 360 days ahead are events.
+    near = dt.datetime.now(dt.UTC) + dt.timedelta(days=360)
+    columns = pl.DataFrame(
+        {
+            "_row": [2, 3, 4],
+            "event_time": ["2000-01-01T00:00:00Z", "1999-12-31T23:59:59Z", f"{near:%Y-%m-%dT%H:%M:%S}Z"],
+            "user_id": ["u1", "u2", "u3"],
+            "event": ["a", "a", "a"],
+        }
+    )
+    parsed = build_events(columns, {}, fmt="test")
+    assert parsed.frame["_row"].to_list() == [2, 4] and [e.row for e in parsed.errors] == [3]
 
 
 def test_the_cli_refuses_a_folder_or_a_missing_file_as_bad_usage(tmp_path: Path, capsys) -> None:

@@ -58,7 +58,7 @@ import zoneinfo
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import UTC, date, datetime, timedelta
 from functools import cached_property
 from pathlib import Path
 
@@ -79,6 +79,12 @@ STORE_COLUMNS = frozenset({"user_key", "day", "file_id", "events"})
 RESERVED = frozenset(CANONICAL) | STORE_COLUMNS | {ROW}
 MAX_DIMENSIONS = 30
 TIME_EXAMPLE = "2026-03-01T10:00:00Z"
+# Event times outside these bounds are row errors, not events: 1970-01-01 and 0001-01-01 are the
+# placeholders of an empty time, and every daily table spans each day from the first event to
+# the last (one event in year 1 used up 24 GB; year 9999 overflowed the date type). Events up to
+# a year ahead load, counted as dated after today (``FileResult.rows_future``).
+EARLIEST_TIME = datetime(2000, 1, 1)
+LATEST_AHEAD_DAYS = 366
 SAMPLE_SIZE = 1_000
 GZIP_MAGIC = b"\x1f\x8b"
 UTF8_BOM = b"\xef\xbb\xbf"
@@ -463,15 +469,17 @@ def build_events(
         schema={**EVENT_TYPES, ROW: pl.Int64},
     )
     # A cheap mask first; the messages are only built for the (usually few) bad rows.
+    latest = datetime.now(UTC).replace(tzinfo=None) + timedelta(days=LATEST_AHEAD_DAYS)
     bad = frame.select(
         pl.col("event_time").is_null()
+        | ~pl.col("event_time").is_between(EARLIEST_TIME, latest)
         | pl.col("user_id").is_null()
         | pl.col("event").is_null()
         | (pl.col("revenue").is_null() & raw_revenue.is_not_null())
     ).to_series()
     row_errors = list(errors)
     if bad.any():
-        found = _row_problems(frame.filter(bad), raw_time.filter(bad), raw_revenue.filter(bad), sources)
+        found = _row_problems(frame.filter(bad), raw_time.filter(bad), raw_revenue.filter(bad), sources, latest)
         row_errors += [RowError(r, c, m) for r, c, m in zip(found[ROW], found["column"], found["message"], strict=True)]
     row_errors.sort(key=lambda error: error.row if error.row is not None else 0)
     mapping = {
@@ -500,7 +508,7 @@ def _may_repeat(ids: pl.Series) -> bool:
 
 
 def _row_problems(
-    frame: pl.DataFrame, raw_time: pl.Series, raw_revenue: pl.Series, sources: Mapping[str, str]
+    frame: pl.DataFrame, raw_time: pl.Series, raw_revenue: pl.Series, sources: Mapping[str, str], latest: datetime
 ) -> pl.DataFrame:
     """The first problem of each row (message null for good rows), checked in column order."""
 
@@ -518,6 +526,22 @@ def _row_problems(
             pl.col("event_time").is_null(),
             "event_time",
             pl.format(f"'{{}}' is not a valid time (expected e.g. {TIME_EXAMPLE})", shown("raw_time")),
+        ),
+        (
+            pl.col("event_time") < EARLIEST_TIME,
+            "event_time",
+            pl.format(
+                "'{}' is before the year 2000: a placeholder for a missing time? Fix the time or remove the row",
+                shown("raw_time"),
+            ),
+        ),
+        (
+            pl.col("event_time") > latest,
+            "event_time",
+            pl.format(
+                "'{}' is more than a year after today: check the export's clock and time zone, or remove the row",
+                shown("raw_time"),
+            ),
         ),
         (pl.col("user_id").is_null(), "user_id", pl.lit("empty user_id (every event needs a user; e.g. u_123)")),
         (pl.col("event").is_null(), "event", pl.lit("empty event (every event needs a name; e.g. signup)")),
