@@ -84,15 +84,39 @@ def _read_csv_rows(sample: Sample) -> tuple[pl.DataFrame, list[RowError]]:
         # about a quarter of the read, is skipped.
         maybe_short = frame.width > 0 and frame[frame.columns[-1]].null_count() > 0
         ragged = ragged_rows(source, delimiter, frame.width) if maybe_short else []
-    frame = frame.rename({c: c.strip().lstrip("\ufeff") for c in frame.columns})
+    frame = frame.rename(dict(zip(frame.columns, _stripped_names(frame.columns), strict=True)))
     frame = frame.with_columns(pl.int_range(2, frame.height + 2, dtype=pl.Int64).alias(ROW))
     if ragged:
         frame = frame.filter(~pl.col(ROW).is_in([error.row for error in ragged]))
+    if frame.width > 1:
+        # A blank line (or a spreadsheet's row of empty cells, ",,,") is no record: it rejected the
+        # whole file as "row 4: empty event_time", a trailing blank line included.
+        frame = frame.filter(~pl.all_horizontal(pl.exclude(ROW).is_null()))
     if frame.height == 0:
         if ragged:
             raise _ragged_file(ragged)
         raise Rejected([RowError(None, None, "the file has a header but no rows (export it again with data)")])
     return frame, ragged
+
+
+def _stripped_names(names: list[str]) -> list[str]:
+    """Header names without surrounding spaces or a BOM, still unique: ``plan`` and `` plan``
+    stripped alike failed the whole file inside pmkit; the second becomes ``plan_duplicated_0``
+    as Polars names a repeated header.
+
+    >>> _stripped_names(["\ufeffevent_time", "plan", " plan", "", "  "])
+    ['event_time', 'plan', 'plan_duplicated_0', '', '_duplicated_0']
+    """
+    taken: set[str] = set()
+    result = []
+    for name in names:
+        clean, n = name.strip().lstrip("\ufeff"), 0
+        unique = clean
+        while unique in taken:
+            unique, n = f"{clean}_duplicated_{n}", n + 1
+        taken.add(unique)
+        result.append(unique)
+    return result
 
 
 def _polars_csv(source: object, delimiter: str, *, truncate_ragged_lines: bool) -> pl.DataFrame:

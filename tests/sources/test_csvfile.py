@@ -47,8 +47,8 @@ def test_ragged_rows_keep_record_rows_around_quoted_line_breaks_and_blank_lines(
         b"2026-03-01T10:00:00Z,u2\n2026-03-01T10:00:00Z,u3,a,extra\n2026-03-01T10:00:00Z,u4,c\n"
     )
     frame, errors = read_csv_rows(sniff(write(tmp_path, data)))
-    assert frame["user_id"].to_list() == ["u1", None, "u4"]  # the blank line is a record of nulls
-    assert frame[ROW].to_list() == [2, 3, 6]
+    assert frame["user_id"].to_list() == ["u1", "u4"]  # the blank line (record 3) is no record
+    assert frame[ROW].to_list() == [2, 6]
     assert errors == [ragged_error(4, 2), ragged_error(5, 4)]
 
 
@@ -79,3 +79,29 @@ def test_stray_byte_after_utf8_text_past_the_head_names_row_and_column(tmp_path:
     assert (error.row, error.column) == (20_003, "user_id")
     assert error.message.startswith("'u' is followed by the byte 0xff, which is not UTF-8")
     assert "save the file as UTF-8" in error.message
+
+
+@pytest.mark.parametrize("newline", [b"\n", b"\r\n"])
+def test_blank_lines_and_rows_of_empty_cells_are_no_records(tmp_path: Path, newline: bytes):
+    """A trailing blank line rejected the whole file as "row 4: empty event_time"; a row of
+    empty cells (",,") is a spreadsheet's blank row. The rows keep their spreadsheet numbers."""
+    lines = [b"event_time,user_id,event", b"2026-03-01T10:00:00Z,u1,a", b"", b",,", b"2026-03-01T10:00:00Z,u2,b", b""]
+    frame, errors = read_csv_rows(sniff(write(tmp_path, newline.join(lines) + newline)))
+    assert errors == []
+    assert frame["user_id"].to_list() == ["u1", "u2"]
+    assert frame[ROW].to_list() == [2, 5]
+
+
+def test_blank_lines_only_are_a_file_without_rows(tmp_path: Path):
+    with pytest.raises(Rejected) as caught:
+        read_csv_rows(sniff(write(tmp_path, b"event_time,user_id,event\n\n,,\n")))
+    assert caught.value.errors == [
+        RowError(None, None, "the file has a header but no rows (export it again with data)")
+    ]
+
+
+def test_header_names_alike_once_stripped_stay_apart(tmp_path: Path):
+    """`plan` and ` plan` failed the file inside pmkit ("a bug in pmkit": DuplicateError)."""
+    frame, _ = read_csv_rows(sniff(write(tmp_path, b"event_time,user_id,event,plan, plan\nt,u1,a,free,pro\n")))
+    assert frame.columns == ["event_time", "user_id", "event", "plan", "plan_duplicated_0", ROW]
+    assert frame.row(0)[3:5] == ("free", "pro")
