@@ -58,6 +58,11 @@ def _read_csv_rows(sample: Sample) -> tuple[pl.DataFrame, list[RowError]]:
     else:
         # Polars reads UTF-8 only: Windows-1252 and UTF-16 exports are re-encoded in memory.
         source = sample.path.read_bytes().decode(sample.encoding, errors="replace").encode("utf-8")
+    if "\r" in sample.text and "\n" not in sample.text:
+        # Lines ended by CR alone (classic Mac Excel's "CSV"): Polars saw one line, a header and
+        # no rows. With no LF anywhere, every CR is a line end.
+        data = source if isinstance(source, bytes) else sample.path.read_bytes()
+        source = data.replace(b"\r", b"\n")
     delimiter = sample.delimiter or ","
     try:
         frame = _polars_csv(source, delimiter, truncate_ragged_lines=False)

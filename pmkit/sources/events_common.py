@@ -70,6 +70,7 @@ import pyarrow.json as pa_json
 
 from pmkit.canonical import EVENT_OPTIONAL, EVENT_REQUIRED, EVENT_TYPES
 from pmkit.sources.base import ROW, Parsed, Rejected, RowError, Sample, json_cell, null_column
+from pmkit.sources.sniff import TOO_DEEP
 
 CANONICAL = EVENT_REQUIRED + EVENT_OPTIONAL
 # Columns the ingest adds beside the dimensions in the stored events and rollups (the user's
@@ -79,6 +80,7 @@ STORE_COLUMNS = frozenset({"user_key", "day", "file_id", "events"})
 RESERVED = frozenset(CANONICAL) | STORE_COLUMNS | {ROW}
 MAX_DIMENSIONS = 30
 TIME_EXAMPLE = "2026-03-01T10:00:00Z"
+LAYOUT_NAMES = {"jsonl": "JSON lines", "json": "JSON"}  # else the layout's upper case: CSV, PARQUET
 # Event times outside these bounds are row errors, not events: 1970-01-01 and 0001-01-01 are the
 # placeholders of an empty time, and every daily table spans each day from the first event to
 # the last (one event in year 1 used up 24 GB; year 9999 overflowed the date type). Events up to
@@ -479,7 +481,8 @@ def build_events(
     ).to_series()
     row_errors = list(errors)
     if bad.any():
-        found = _row_problems(frame.filter(bad), raw_time.filter(bad), raw_revenue.filter(bad), sources, latest)
+        epochs = (raw_time.str.contains(EPOCH_NUMBER).mean() or 0) > 0.5  # a column of epoch numbers
+        found = _row_problems(frame.filter(bad), raw_time.filter(bad), raw_revenue.filter(bad), sources, latest, epochs)
         row_errors += [RowError(r, c, m) for r, c, m in zip(found[ROW], found["column"], found["message"], strict=True)]
     row_errors.sort(key=lambda error: error.row if error.row is not None else 0)
     mapping = {
@@ -508,7 +511,12 @@ def _may_repeat(ids: pl.Series) -> bool:
 
 
 def _row_problems(
-    frame: pl.DataFrame, raw_time: pl.Series, raw_revenue: pl.Series, sources: Mapping[str, str], latest: datetime
+    frame: pl.DataFrame,
+    raw_time: pl.Series,
+    raw_revenue: pl.Series,
+    sources: Mapping[str, str],
+    latest: datetime,
+    epochs: bool,
 ) -> pl.DataFrame:
     """The first problem of each row (message null for good rows), checked in column order."""
 
@@ -521,6 +529,16 @@ def _row_problems(
             pl.col("raw_time").is_null(),
             "event_time",
             pl.lit(f"empty event_time (every event needs a time; e.g. {TIME_EXAMPLE})"),
+        ),
+        (
+            pl.lit(epochs) & pl.col("event_time").is_null() & pl.col("raw_time").str.contains(EPOCH_NUMBER),
+            "event_time",
+            pl.format(
+                "'{}' is not a time in the unit of the column's other epoch numbers (one column holds seconds, "
+                "milliseconds, microseconds or nanoseconds since 1970, told apart by their size: export it again "
+                "with one unit)",
+                shown("raw_time"),
+            ),
         ),
         (
             pl.col("event_time").is_null(),
@@ -694,6 +712,9 @@ def _json_lines(text: str, errors: list[RowError]) -> Iterator[tuple[int, dict]]
             value = json.loads(line)
         except json.JSONDecodeError:
             errors.append(RowError(number, None, CUT_OFF_LINE))
+            continue
+        except RecursionError:
+            errors.append(RowError(number, None, TOO_DEEP))
             continue
         if isinstance(value, dict):
             yield number, value
@@ -1230,16 +1251,21 @@ class RecordExport:
     dimension_names: Callable[[str], str] = _same_label
 
     def format_of(self, sample: Sample) -> str:
-        return f"{self.name} {'JSON lines' if sample.layout in ('jsonl', 'json') else sample.layout.upper()}"
+        return f"{self.name} {LAYOUT_NAMES.get(sample.layout, sample.layout.upper())}"
 
 
 def build_from_records(sample: Sample, export: RecordExport) -> Parsed:
     """The events of a vendor export: by column if exact (JSON lines), else record by record."""
     try:
-        return build_by_columns(sample, export)
-    except NotExact as exc:
-        logger.debug("%s: read record by record: %s", sample.path.name, exc)
-    return build_by_records(sample, export)
+        try:
+            return build_by_columns(sample, export)
+        except NotExact as exc:
+            logger.debug("%s: read record by record: %s", sample.path.name, exc)
+        return build_by_records(sample, export)
+    except RecursionError:
+        # A record nested past Python's recursion limit, past the lines ``sniff`` read: the record
+        # path names the line it meets first; any other reader only knows the file.
+        raise Rejected([RowError(None, None, TOO_DEEP)]) from None
 
 
 def build_by_records(sample: Sample, export: RecordExport) -> Parsed:

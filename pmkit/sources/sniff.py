@@ -118,10 +118,15 @@ def sniff_delimiter(header_line: str) -> str:
     return best
 
 
+TOO_DEEP = (
+    "this JSON nests deeper than it can be read (over 900 levels); flatten the nested properties and export it again"
+)
+
+
 def first_json_records(text: str, limit: int = 50) -> list[dict]:
     """The first complete JSON objects of a JSON-lines text (the last line may be cut)."""
     records: list[dict] = []
-    for line in text.splitlines()[:limit]:
+    for number, line in enumerate(text.splitlines()[:limit], start=1):
         line = line.strip()
         if not line:
             continue
@@ -129,6 +134,30 @@ def first_json_records(text: str, limit: int = 50) -> list[dict]:
             value = json.loads(line)
         except json.JSONDecodeError:
             break
+        except RecursionError:
+            raise Rejected([RowError(number, None, TOO_DEEP)]) from None
+        if isinstance(value, dict):
+            records.append(value)
+    return records
+
+
+def first_array_records(text: str, limit: int = 50) -> list[dict]:
+    """The first complete JSON objects of a JSON array's head (``[{...}, {...}, ...``, cut
+    anywhere): a JSON array export is read whole later, its head only tells what it is."""
+    decoder = json.JSONDecoder()
+    records: list[dict] = []
+    at = text.index("[") + 1
+    while len(records) < limit:
+        while at < len(text) and text[at] in " \t\r\n,":
+            at += 1
+        if at >= len(text) or text[at] == "]":
+            break
+        try:
+            value, at = decoder.raw_decode(text, at)
+        except json.JSONDecodeError:
+            break  # the head ends inside this object
+        except RecursionError:
+            raise Rejected([RowError(len(records) + 1, None, TOO_DEEP)]) from None
         if isinstance(value, dict):
             records.append(value)
     return records
@@ -199,7 +228,13 @@ def sniff(path: Path) -> Sample:
             path=path, layout="jsonl", encoding=encoding, text=text, columns=tuple(keys), records=tuple(records)
         )
     if stripped.startswith("["):
-        return Sample(path=path, layout="json", encoding=encoding, text=text)
+        records = first_array_records(stripped)
+        keys = {}
+        for record in records:
+            keys.update(dict.fromkeys(record))
+        return Sample(
+            path=path, layout="json", encoding=encoding, text=text, columns=tuple(keys), records=tuple(records)
+        )
     header_line = next(iter(text.splitlines()), "")
     delimiter = sniff_delimiter(header_line)
     columns = next(csv.reader(io.StringIO(header_line), delimiter=delimiter), [])

@@ -1,0 +1,85 @@
+"""Exports as analysts really save them: a JSON array instead of JSON lines, JSON nested beyond
+what can be read, a column mixing epoch units, a CSV whose lines end in CR alone."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from pmkit.config import load_config
+from pmkit.ingest import ingest
+from pmkit.sources.sniff import TOO_DEEP
+from pmkit.store import Store
+
+
+def posthog_event(i: int) -> dict:
+    return {
+        "uuid": f"0190-{i}",
+        "event": "$pageview",
+        "distinct_id": f"p{i % 3}",
+        "properties": {"$os": "Mac", "$session_id": "s1"},
+        "timestamp": f"2026-03-0{1 + i % 5}T10:00:00.123Z",
+    }
+
+
+def test_a_posthog_json_array_loads_like_its_json_lines(tmp_path: Path) -> None:
+    """An array of 10 events, pretty-printed: it matched no export ("the columns ((none))")."""
+    array = tmp_path / "array.json"
+    array.write_text(json.dumps([posthog_event(i) for i in range(10)], indent=2))
+    lines = tmp_path / "lines.jsonl"
+    lines.write_text("".join(json.dumps(posthog_event(i)) + "\n" for i in range(10)))
+    (a,) = ingest([array], load_config(tmp_path / "a"))
+    (b,) = ingest([lines], load_config(tmp_path / "b"))
+    assert (a.status, a.rows_loaded, a.format, b.format) == ("loaded", 10, "PostHog JSON", "PostHog JSON lines")
+    query = "SELECT event_time, user_id, event, event_id, os FROM events ORDER BY event_id"
+    with (
+        Store(load_config(tmp_path / "a").store_dir).reader() as one,
+        Store(load_config(tmp_path / "b").store_dir).reader() as two,
+    ):
+        assert one.frame(query).equals(two.frame(query))
+
+
+def test_json_nested_too_deep_names_the_row_and_the_fix(tmp_path: Path) -> None:
+    """3,000 levels of properties failed the file inside pmkit (RecursionError)."""
+    deep = '{"a":' * 3000 + "1" + "}" * 3000
+    path = tmp_path / "deep.jsonl"
+    path.write_text(
+        json.dumps(posthog_event(0)) + "\n"
+        '{"uuid":"x","event":"e","distinct_id":"d","timestamp":"2026-03-01T10:00:00Z","properties":{"deep":'
+        + deep
+        + "}}\n"
+    )
+    (result,) = ingest([path], load_config(tmp_path / "ws"))
+    assert result.status == "rejected"
+    assert [(e.row, e.message) for e in result.errors] == [(2, TOO_DEEP)]
+    assert TOO_DEEP.startswith("this JSON nests deeper than it can be read")
+    # Past the head that is sniffed, the file is named (its reader cannot tell the line).
+    later = tmp_path / "deep_later.jsonl"
+    later.write_text("".join(json.dumps(posthog_event(i)) + "\n" for i in range(60)) + path.read_text().split("\n")[1])
+    (result,) = ingest([later], load_config(tmp_path / "ws"), skip_bad_rows=True)
+    assert result.status == "rejected" and [(e.row, e.message) for e in result.errors] == [(None, TOO_DEEP)]
+
+
+def test_epoch_times_of_mixed_units_say_so(tmp_path: Path) -> None:
+    """Mixpanel seconds beside milliseconds: the seconds read as a bad ISO time before."""
+    path = tmp_path / "mixpanel.jsonl"
+    rows = [(1772359200, "m1"), (1772359200000, "m2"), (1772359260000, "m3")]
+    path.write_text(
+        "".join(
+            json.dumps({"event": "Signed up", "properties": {"time": t, "distinct_id": u, "$insert_id": u}}) + "\n"
+            for t, u in rows
+        )
+    )
+    (result,) = ingest([path], load_config(tmp_path / "ws"))
+    assert result.status == "rejected"
+    (error,) = result.errors
+    assert (error.row, error.column) == (1, "properties.time")
+    assert error.message.startswith("'1772359200' is not a time in the unit of the column's other epoch numbers")
+
+
+def test_a_csv_with_lines_ended_by_cr_alone_loads(tmp_path: Path) -> None:
+    """Classic Mac Excel's CSV: it was "a header but no rows"."""
+    path = tmp_path / "mac.csv"
+    path.write_bytes(b"event_time,user_id,event\r2026-03-01T10:00:00Z,u1,a\r2026-03-02T10:00:00Z,u2,b\r")
+    (result,) = ingest([path], load_config(tmp_path / "ws"))
+    assert (result.status, result.rows_loaded) == ("loaded", 2)
