@@ -69,10 +69,13 @@ class FileResult:
     errors: list[RowError] = field(default_factory=list)
     mapping: dict[str, str] = field(default_factory=dict)
     snapshot_date: dt.date | None = None
+    # An upload's own name when it was saved under a safer one (``workspace.safe_upload_name``):
+    # the messages name the file the user chose, the summary both.
+    uploaded_as: str | None = None
 
     @property
     def name(self) -> str:
-        return self.path.name
+        return self.uploaded_as or self.path.name
 
     def messages(self) -> list[str]:
         """Each error as a sentence naming file, row and column; long lists are cut with a count."""
@@ -103,10 +106,14 @@ class FileResult:
                 if self.rows_replaced and self.snapshot_date
                 else ""
             )
-            return f"{self.name}: loaded {self.rows_loaded:,} {'row' if self.rows_loaded == 1 else 'rows'} as {what}{extra}{dupes}{future}{replaced}"
+            return f"{self._named()}: loaded {self.rows_loaded:,} {'row' if self.rows_loaded == 1 else 'rows'} as {what}{extra}{dupes}{future}{replaced}"
         if self.status == "duplicate":
-            return f"{self.name}: already loaded (same content), nothing changed"
-        return f"{self.name}: rejected, nothing loaded"
+            return f"{self._named()}: already loaded (same content), nothing changed"
+        return f"{self._named()}: rejected, nothing loaded"
+
+    def _named(self) -> str:
+        saved = self.path.name
+        return f"{self.name} (saved as {saved})" if self.name != saved else saved
 
     def as_json(self) -> dict[str, object]:
         return {

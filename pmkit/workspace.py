@@ -151,4 +151,6 @@ def load_upload(
     path = save_new_file(config.inbox, safe_upload_name(name), content)
     (result,) = ingest([path], config, as_of=as_of, skip_bad_rows=skip_bad_rows, progress=progress)
     file_away(result, config)
+    if path.name != name:
+        result.uploaded_as = Path(name.replace("\\", "/")).name or name
     return result

@@ -76,3 +76,14 @@ def test_a_file_loaded_from_outside_the_workspace_stops_the_clearing(tmp_path: P
         clear_demo(config)
     assert loaded(root) == before
     assert load_config(root).demo and (root / "demo_files.txt").exists()
+
+
+def test_an_uploads_messages_name_the_file_the_user_chose(tmp_path: Path) -> None:
+    """It was saved as crash_dup_.csv, and the messages named that file, which the user never had."""
+    config = load_config(tmp_path / "ws")
+    result = load_upload(config, "crash **dup**.csv", b"event_time,user_id,event\nsoon,u1,a\n")
+    assert result.messages()[0].startswith('crash **dup**.csv, row 2, column "event_time"')
+    assert result.summary() == "crash **dup**.csv (saved as crash_dup_.csv): rejected, nothing loaded"
+    assert (config.rejected / "crash_dup_.csv").exists()
+    same = load_upload(config, "plain.csv", b"event_time,user_id,event\n2026-03-01T10:00:00Z,u1,a\n")
+    assert same.summary().startswith("plain.csv: loaded 1 row")
