@@ -202,8 +202,12 @@ def _cmd_demo(args: argparse.Namespace, _config: Any) -> int:
 
 
 def _period(reader: Any, start: dt.date | None, end: dt.date | None) -> tuple[dt.date, dt.date] | None:
-    """The requested range, defaulting to the whole loaded range."""
-    first, last = reader.frame("SELECT min(day) AS first, max(day) AS last FROM kpi_daily").row(0)
+    """The requested range, defaulting to the whole loaded range up to today, as the pages show it
+    (events dated after today stay loaded; ``metrics.base.shown_last_day``)."""
+    from pmkit.metrics.base import workspace_of
+
+    workspace = workspace_of(reader)
+    first, last = workspace.first_day, workspace.last_day
     start, end = start or first, end or last
     if start is None or end is None:
         return None

@@ -243,3 +243,21 @@ def test_an_excel_workbook_is_named_as_such_and_a_one_field_row_in_the_singular(
         in err
     )
     assert "short.csv, row 3: this row has 1 field but the header has 3" in err
+
+
+def test_kpis_stop_at_today_beside_events_dated_after_it(tmp_path: Path, capsys):
+    """The daily rows ran to the later event's day while the retention cohorts stopped at today:
+    one output, two ranges. Both now end today, as the pages do; --end still reaches further."""
+    today = dt.datetime.now(dt.UTC).date()
+    start, later = today - dt.timedelta(days=3), today + dt.timedelta(days=20)
+    path = write(
+        tmp_path / "clock.csv",
+        f"event_time,user_id,event\n{start}T10:00:00Z,u1,login\n{later}T10:00:00Z,u2,login\n".encode(),
+    )
+    assert main(["ingest", "--data", str(tmp_path / "ws"), str(path)]) == 0
+    capsys.readouterr()
+    assert main(["kpis", "--json", "--data", str(tmp_path / "ws")]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert [row["day"] for row in out["daily"]] == [str(start + dt.timedelta(days=k)) for k in range(4)]
+    assert main(["kpis", "--json", "--data", str(tmp_path / "ws"), "--end", str(later)]) == 0
+    assert json.loads(capsys.readouterr().out)["daily"][-1]["day"] == str(later)
