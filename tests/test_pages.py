@@ -282,7 +282,7 @@ def test_data_page_loads_an_upload_and_the_inbox_and_shows_the_results(monkeypat
     assert not at.exception, [e.value for e in at.exception]
     # Named as the user picked it (made safe for a path), not with a time stamp in front.
     # (The browser's name is cut at its last "/", here the one of "</b>".)
-    want = "b_.csv: loaded 2 rows as events"
+    want = "b>.csv (saved as b_.csv): loaded 2 rows as events"  # the name the browser sent, and the saved one
     assert any(unescape(s).startswith(want) for s in texts(at.success)), texts(at.success)
     assert len(at.progress) == 0
     assert metric_value(at, "Events") == "2"
