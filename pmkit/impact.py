@@ -262,8 +262,15 @@ def before_after(series: pl.DataFrame, ship: dt.date, window_days: int = WINDOW_
     )
 
 
-def impact(reader: Reader, config: Config, items_health: pl.DataFrame, window_days: int = WINDOW_DAYS) -> pl.DataFrame:
-    """One row per done item linked to a metric (IMPACT_COLUMNS), the most recent first.
+def impact(
+    reader: Reader,
+    config: Config,
+    items_health: pl.DataFrame,
+    window_days: int = WINDOW_DAYS,
+    as_of: dt.date | None = None,
+) -> pl.DataFrame:
+    """One row per done item linked to a metric (IMPACT_COLUMNS), the most recent first; with
+    ``as_of``, measured on the metric's days up to it only (a report as of a past date).
 
     >>> impact(reader, config, items).filter(item_id="EP-1").select("change", "percentile").row(0)  # doctest: +SKIP
     (0.14, 100.0)
@@ -297,7 +304,10 @@ def impact(reader: Reader, config: Config, items_health: pl.DataFrame, window_da
         if source.lookup(metric) is None:
             rows.append({**row, "status": "no data", "verdict": source.missing_reason(metric)})
             continue
-        result = before_after(source.daily(metric), item["completed_date"], window_days)
+        series = source.daily(metric)
+        if as_of is not None:
+            series = series.filter(pl.col("day") <= as_of)
+        result = before_after(series, item["completed_date"], window_days)
         rows.append({**row, **_result_columns(result), "verdict": _verdict(source, metric, item, result, window_days)})
     if not rows:
         return pl.DataFrame(schema=IMPACT_COLUMNS)

@@ -110,12 +110,13 @@ class _Report:
         self.last_day = self.source.last_day
         self.snapshot = roadmap_view.latest_snapshot(reader, as_of)
         self.as_of = as_of or self.snapshot or self.last_day or dt.date.today()
-        self.items = roadmap_view.item_health(reader, config, self.snapshot) if self.snapshot else None
+        # Judged on the report's day, from the snapshots up to it: a past-due item is late then.
+        self.items = roadmap_view.item_health(reader, config, self.as_of) if self.snapshot else None
         items = self.items if self.items is not None else _no_items()
         self.goals = objective_health(reader, config, items, self.as_of)
         window = int(config.get("impact.window_days"))
         self.window = window
-        self.impact = impact(reader, config, items, window_days=window)
+        self.impact = impact(reader, config, items, window_days=window, as_of=self.as_of)
         self.metrics_end = min(self.as_of, self.last_day) if self.last_day else None
         self.key_metrics = self._key_metrics()
         self._plotly_included = False

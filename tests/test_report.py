@@ -142,3 +142,37 @@ def test_key_metrics_read_like_the_app(page: str):
     assert not rows["WAU (on the last day)"][0].endswith(".0")
     assert rows["WAU (on the last day)"][0].replace(",", "").isdigit()
     assert rows["Stickiness, DAU/MAU (daily average)"][2].endswith(" pts")
+
+
+ROADMAP_HEADER = (
+    "item_id,title,item_type,parent_id,objective_id,metric,owner,team,status,status_category,start_date,due_date,"
+    "baseline_due_date,completed_date,estimate,progress,declared_health,blocked_by\n"
+)
+
+
+def test_a_report_as_of_a_date_judges_items_and_impact_on_that_date(tmp_path: Path):
+    """Snapshot of 22 Mar; report as of 26 Mar. Bravo was due 25 Mar: late on the 26th, where the
+    report said "at risk" (judged on the snapshot's day). Alpha shipped 18 Mar: its 28 days after
+    run to 15 Apr, and the events to 19 Apr must not be used as of 26 Mar: too recent."""
+    from pmkit.ingest import ingest
+
+    events = tmp_path / "events.csv"
+    start = date(2026, 1, 1)
+    rows = ["event_time,user_id,event"]
+    for day in range(109):  # 1 Jan - 19 Apr, 3 users a day
+        when = start.toordinal() + day
+        rows += [f"{date.fromordinal(when)}T10:00:00Z,u{k},login" for k in range(3)]
+    events.write_text("\n".join(rows) + "\n")
+    roadmap = tmp_path / "roadmap_2026-03-22.csv"
+    roadmap.write_text(
+        ROADMAP_HEADER
+        + "A,Alpha,epic,,,dau,Ana,Growth,Done,done,2026-03-01,2026-03-20,,2026-03-18,,,,\n"
+        + "B,Bravo,epic,,,,Ben,Growth,To Do,todo,2026-03-10,2026-03-25,,,,0,,\n"
+    )
+    config = load_config(tmp_path / "ws")
+    assert [r.status for r in ingest([events, roadmap], config)] == ["loaded", "loaded"]
+    text = write_report(config, tmp_path / "r.html", as_of=date(2026, 3, 26)).read_text(encoding="utf-8")
+    risks = text[text.index("Top risks") :]
+    bravo = risks[risks.index("<strong>Bravo</strong>") : risks.index("</tr>", risks.index("<strong>Bravo</strong>"))]
+    assert ">late</span>" in bravo and "due 2026-03-25, 1 day ago" in bravo
+    assert "too recent: the 28 days after 2026-03-18 run to 2026-04-15" in text
