@@ -49,10 +49,24 @@ STATUS_WORDS: dict[str, str] = {
         "cancelled",
     ),
 }
-# Words that settle an unlisted status ("Cancelled by customer", "Done - awaiting deploy").
-CANCELLED_HINTS = ("cancel", "won't", "wont", "reject", "declin", "duplicate", "abandon")
+# Words that settle an unlisted status ("Cancelled by customer", "Done - awaiting deploy"), found
+# at the start of a word ("Incomplete" and "Unresolved" hold no "complete" or "resolved") and not
+# after a negation ("Not done", "Never shipped": work that is not finished).
+CANCELLED_HINTS = (
+    "cancel",
+    "won't",
+    "wont",
+    "will not",
+    "reject",
+    "declin",
+    "duplicate",
+    "abandon",
+    "descope",
+    "de scope",
+) + ("out of scope", "not planned", "obsolete")
 DONE_HINTS = ("done", "closed", "complete", "resolved", "released", "shipped", "deployed")
 TODO_HINTS = ("backlog", "to do", "todo", "not started")
+NEGATIONS = frozenset({"not", "no", "never"})
 
 HEALTH_WORDS = {"on track": "on_track", "at risk": "at_risk", "off track": "off_track"}
 
@@ -75,9 +89,22 @@ def category_of_status(status: str | None) -> str | None:
     if words in STATUS_WORDS:
         return STATUS_WORDS[words]
     for hints, category in ((CANCELLED_HINTS, "cancelled"), (DONE_HINTS, "done"), (TODO_HINTS, "todo")):
-        if any(hint in words for hint in hints):
+        if any(_names(words, hint) for hint in hints):
             return category
     return "in_progress"
+
+
+def _names(words: str, hint: str) -> bool:
+    """Whether ``hint`` starts a word of ``words`` that no negation comes right before.
+
+    >>> _names("done awaiting deploy", "done"), _names("not done", "done"), _names("incomplete", "complete")
+    (True, False, False)
+    """
+    for found in re.finditer(rf"(?<![a-z']){re.escape(hint)}", words):
+        before = words[: found.start()].split()
+        if not before or before[-1] not in NEGATIONS:
+            return True
+    return False
 
 
 def status_categories(

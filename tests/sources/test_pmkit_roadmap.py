@@ -106,3 +106,30 @@ def test_missing_item_id_column_rejects_the_file(tmp_path):
 @pytest.mark.parametrize("header", sorted((FIXTURES / "headers").glob("*.csv")), ids=lambda p: p.name)
 def test_detects_pmkit_headers_and_no_others(header):
     assert pmkit_roadmap.detect(sniff(header)) == header.name.startswith("pmkit_")
+
+
+@pytest.mark.parametrize(
+    ("status", "category"),
+    [
+        ("Done - awaiting deploy", "done"),
+        ("Completed", "done"),
+        ("Cancelled by customer", "cancelled"),
+        ("Will not do", "cancelled"),
+        ("Descoped", "cancelled"),
+        ("Out of scope", "cancelled"),
+        ("Closed as not planned", "cancelled"),
+        # Not finished, though each holds a word of "done" (QA: each was done, progress 1).
+        ("Incomplete", "in_progress"),
+        ("Unresolved", "in_progress"),
+        ("Not Done", "in_progress"),
+        ("Undone", "in_progress"),
+        ("Not completed", "in_progress"),
+        ("Never shipped", "in_progress"),
+        ("Ready for QA", "in_progress"),
+        ("Not started", "todo"),
+    ],
+)
+def test_an_unlisted_status_word_is_read_by_whole_words_and_negations(status: str, category: str) -> None:
+    from pmkit.sources.roadmap_common import category_of_status
+
+    assert category_of_status(status) == category
