@@ -17,8 +17,9 @@ How each number is computed, as of a date:
 - baseline_due_date: stated, else the first due date the item had in any snapshot up to as_of.
   slip_days = due_date - baseline_due_date.
 - burn rate: progress gained per day between the oldest and newest of the item's last three
-  snapshots; when that is not positive (or there is one snapshot), progress per day since the start
-  date. forecast_date = as_of + remaining progress / burn rate (null without progress, or when that
+  snapshots; when that is negative (progress taken back) or there is one snapshot, progress per
+  day since the start date. A begun, unfinished item with no progress over those snapshots is
+  stalled: no forecast (it never finishes at that rate), and off track. forecast_date = as_of + remaining progress / burn rate (null without progress, or when that
   is more than ten years away). forecast_optimistic and forecast_pessimistic use the fastest and
   the slowest rate seen between two consecutive snapshots (pessimistic is null if the slowest
   rate is no progress at all). Done items are forecast at their completed date.
@@ -28,7 +29,8 @@ How each number is computed, as of a date:
   late        as_of is after the due date (on the due date itself it is not late yet);
   off_track   schedule_index < off_track_below (0.75), or the burn-rate forecast is later than the
               due date by more than slip_tolerance (10%) of the planned duration (a forecast from
-              progress since the start restates the schedule index, so only snapshots count here);
+              progress since the start restates the schedule index, so only snapshots count here),
+              or the item is stalled;
   at_risk     schedule_index < at_risk_below (0.9), or the forecast is after the due date, or
               slip_days > slip_tolerance of the planned duration (any slip without a start date);
   not_started no progress, and the start date is after as_of or unknown;
@@ -296,6 +298,7 @@ def _burn_rates(progress: pl.DataFrame) -> pl.DataFrame:
                 "recent_rate"
             ),
             pl.len().alias("snapshots"),
+            pl.col("snapshot_date").first().alias("recent_since"),
         )
         .with_columns(pl.when(pl.col("snapshots") > 1).then(pl.col("recent_rate")).alias("recent_rate"))
     )
@@ -305,7 +308,7 @@ def _burn_rates(progress: pl.DataFrame) -> pl.DataFrame:
     extremes = steps.group_by("item_id").agg(
         pl.col("step_rate").max().alias("fastest_rate"), pl.col("step_rate").min().alias("slowest_rate")
     )
-    return recent.select("item_id", "recent_rate").join(extremes, on="item_id", how="left")
+    return recent.select("item_id", "recent_rate", "recent_since").join(extremes, on="item_id", how="left")
 
 
 def _with_objectives(items: pl.DataFrame) -> pl.DataFrame:
@@ -343,10 +346,18 @@ def _with_schedule(items: pl.DataFrame, as_of: date, thresholds: Thresholds) -> 
         pl.when(since_start > 0).then(pl.col("progress") / since_start).alias("start_rate"),
     )
     remaining = 1 - pl.col("progress")
+    # Begun, not finished, and no progress over its last snapshots: at that rate it never ends.
+    # Progress since the start would forecast a date the snapshots say nothing is moving toward.
+    stalled = (
+        (pl.col("recent_rate") == 0)
+        & pl.col("progress").is_between(0, 1, closed="none")
+        & ~category.is_in(["done", "cancelled"])
+    ).fill_null(False)
+    items = items.with_columns(stalled.alias("stalled"))
     rate = (
         pl.when(pl.col("recent_rate") > 0)
         .then(pl.col("recent_rate"))
-        .when(pl.col("start_rate") > 0)
+        .when((pl.col("start_rate") > 0) & ~pl.col("stalled"))
         .then(pl.col("start_rate"))
     )
     done_on = pl.col("completed_date")
@@ -377,6 +388,7 @@ def _with_schedule(items: pl.DataFrame, as_of: date, thresholds: Thresholds) -> 
         .when(
             (schedule < thresholds.off_track_below)
             | (pl.col("forecast_from_snapshots") & (forecast_over > pl.col("tolerance_days")))
+            | pl.col("stalled")
         )
         .then(pl.lit("off_track"))
         .when(
@@ -454,6 +466,8 @@ def _reason(row: Mapping[str, object], as_of: date) -> str:
             parts.append(f"{done_text} with {elapsed:.0%} of the time gone")
         else:
             parts.append(f"{done_text}; no start and due date to compare against")
+        if row.get("stalled"):
+            parts.append(f"no progress since {row['recent_since']}: at that rate it never finishes")
         if late_forecast:
             parts.append(f"forecast to finish {forecast}, {_days((forecast - due).days)} after its due date")
         if slipped:

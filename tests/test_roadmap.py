@@ -295,6 +295,31 @@ def test_no_progress_means_no_forecast():
     assert (row["forecast_date"], row["health"]) == (None, "off_track")  # 0% done, 32% of the time gone
 
 
+def test_a_begun_item_without_progress_over_its_snapshots_is_stalled_with_no_forecast():
+    """Half done on 03-08, 03-15 and 03-22 of a 03-01..04-30 plan: the index (0.5 / 0.35 = 1.43)
+    looks fine, and progress since the start forecast 04-12, on track (Roadmap QA); the burn rate
+    of the snapshots is 0, so it never finishes at that rate. Progress taken back (a reopened item)
+    still falls back to progress since the start."""
+    plan = {"start_date": date(2026, 3, 1), "due_date": date(2026, 4, 30)}
+    weeks = [date(2026, 3, 8), date(2026, 3, 15), date(2026, 3, 22)]
+    stalled = history(*(snapshot(day, {"item_id": "ST", "progress": 0.5, **plan}) for day in weeks))
+    row = health_of(item_health(stalled, weeks[-1]), "ST")
+    assert (row["forecast_date"], row["health"]) == (None, "off_track")
+    assert row["reason"] == (
+        "50% done with 35% of the time gone; no progress since 2026-03-08: at that rate it never finishes"
+    )
+    backwards = history(
+        *(
+            snapshot(day, {"item_id": "RE", "progress": p, **plan})
+            for day, p in zip(weeks, [0.6, 0.6, 0.5], strict=True)
+        )
+    )
+    assert health_of(item_health(backwards, weeks[-1]), "RE")["forecast_date"] == date(2026, 4, 12)
+    # Not begun (no progress at all) is not stalled: the schedule index says it, as before.
+    idle = history(*(snapshot(day, {"item_id": "ID", "progress": 0.0, **plan}) for day in weeks))
+    assert "never finishes" not in health_of(item_health(idle, weeks[-1]), "ID")["reason"]
+
+
 # --- declared health, blockers, objectives ------------------------------------------------------
 
 
