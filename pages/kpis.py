@@ -103,6 +103,8 @@ def explorer() -> None:
                 label = charts.COMPARISON_LABELS.get(row["comparison"], row["comparison"]).lower()
                 delta, base_text = dashboard.versus(row, fmt)
                 shown = result.measured or period
+                if shown != period:  # moved back until final: its comparison is not the chart's
+                    label = f"{format_date(row['start'])} – {format_date(row['end'])}"
                 card.metric(
                     f"{format_date(shown.start)} – {format_date(shown.end)}",
                     format_value(row["value"], fmt),
@@ -145,6 +147,7 @@ def explorer() -> None:
                 anomalies=result.anomalies,
                 compared_periods=spans,
                 partial=result.partial,
+                empty=dashboard.no_values_text(result.definition, period),
             ),
             compared_to=compared,
             source=f"{facts.source()} Segment: {ui.segment_text(view)}.",

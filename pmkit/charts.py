@@ -152,6 +152,7 @@ def metric_trend(
     smooth: bool = False,
     compared_periods: Mapping[str, tuple[dt.date, dt.date]] | None = None,
     partial: Mapping[dt.date, str] | None = None,
+    empty: str | None = None,
 ) -> go.Figure:
     """A metric over time (``series``: day, value, and the ``group`` column for a breakdown).
 
@@ -161,10 +162,10 @@ def metric_trend(
     per shipped item, its title on hover) and ``anomalies`` (day, value, anomaly). ``smooth``
     draws the values faint and the rolling averages bold (for noisy daily values). ``partial``
     (bucket day: words) rings the points of week or month sums the range cuts, so a short
-    bucket's sum is not read as a drop.
+    bucket's sum is not read as a drop. ``empty``: what to say when there is no value to draw.
     """
     if not _usable(series, "day", "value"):
-        return empty_figure(f"No {name} data for this selection")
+        return empty_figure(empty or f"No {name} data for this selection")
     fig = go.Figure()
     hover = _hover(fmt)
     # One day (a one-day range, one week or month) is a point: a line through it draws nothing.

@@ -187,6 +187,23 @@ def settling_days(definition: MetricDefinition) -> int:
     return 0
 
 
+def no_values_text(definition: MetricDefinition, period: Period) -> str:
+    """What a trend with no value to draw says: for a metric still settling over a range as short
+    as its settling days, why, instead of "no data" beside a card with a value.
+
+    >>> funnel = MetricDefinition("activation", "funnel", "Activation", window_days=7)
+    >>> no_values_text(funnel, Period.last(7, dt.date(2026, 11, 27)))
+    'The last 7 days of Activation are not final yet (a user still has time to convert or return): pick a longer range'
+    """
+    settle = settling_days(definition)
+    if settle and period.days <= settle:
+        return (
+            f"The last {format_days(settle)} of {definition.name} are not final yet (a user still has time to convert "
+            "or return): pick a longer range"
+        )
+    return f"No {definition.name} data for this selection"
+
+
 def settled_period(definition: MetricDefinition, period: Period, last_day: dt.date | None) -> Period:
     """The period moved back, keeping its length, until every day of it is final (see
     ``settling_days``); unchanged for metrics that are final at once.

@@ -434,6 +434,22 @@ def test_kpi_explorer_with_a_breakdown_does_not_claim_a_comparison(monkeypatch, 
     assert not [c for c in captions if "previous period (" in c or c.startswith("The totals are of")]
 
 
+def test_kpi_explorer_names_the_days_a_settling_metrics_card_compares(monkeypatch, known_data):
+    """A funnel's totals are moved back until final, so its card's comparison is not the chart's
+    (QA: "vs previous period: 42.8%" beside a caption naming other days). Over 7 days nothing is
+    final yet: the chart says so, not "no data" beside a card with a value."""
+    at = open_page(monkeypatch, known_data, "kpis", metric="activation", range="7d")
+    (card,) = [m for m in at.metric if m.label.startswith("2")]
+    assert (card.label, card.value) == ("26 Feb 2026 – 4 Mar 2026", "66.7%")
+    assert card.proto.delta_description == "vs 19 Feb 2026 – 25 Feb 2026: nothing earlier to compare with"
+    (chart,) = [c for c in at.get("plotly_chart") if c.key == "chart-activation"]
+    assert "The last 7 days of Activation are not final yet" in chart.proto.spec
+    # A whole day range: the card compares with the period before, named as the chart's is.
+    at = open_page(monkeypatch, known_data, "kpis", metric="dau", range="7d")
+    (card,) = [m for m in at.metric if m.label.startswith("5")]
+    assert card.proto.delta_description.startswith("vs previous period: ")
+
+
 def test_rejected_files_are_listed_newest_first(monkeypatch, empty_data):
     import os
 
