@@ -562,7 +562,11 @@ def segment_picker(cfg: Config, facts: Facts | None = None, *, applies: bool = T
     if not dimensions:
         return Segment()
     chosen: list[tuple[str, str]] = []
-    active = any(st.session_state.get(f"{SEGMENT_PREFIX}{d}") for d in dimensions)
+    # A segment that came with a link is in the URL before its widget has run.
+    active = any(
+        st.session_state.get(f"{SEGMENT_PREFIX}{d}") or st.query_params.get_all(f"{SEGMENT_PREFIX}{d}")
+        for d in dimensions
+    )
     with st.sidebar.expander("Segment" + (" (filtered)" if active else ""), expanded=active):
         if not applies:
             st.caption("This page shows every user: objectives and their targets are for the whole product.")
@@ -624,6 +628,17 @@ def breakdown_picker(facts: Facts, key: str = "by", label: str = "Break down by"
     return st.selectbox(label, list(facts.dimensions), index=None, placeholder="Nothing", key=key, bind="query-params")
 
 
+def carried_segment() -> Segment:
+    """The sidebar's segment a link to another page carries (``global_query_params``)."""
+    filters = [
+        (key.removeprefix(SEGMENT_PREFIX), value)
+        for key, values in global_query_params().items()
+        if key.startswith(SEGMENT_PREFIX)
+        for value in values
+    ]
+    return Segment(filters=tuple(filters))
+
+
 def global_query_params() -> dict[str, Any]:
     """The sidebar filters as query parameters, to carry them over in a link to another page."""
     params: dict[str, Any] = {}
@@ -680,7 +695,11 @@ def scorecard(card: Scorecard, *, link: bool = False) -> None:
             st.markdown(f"{health_badge(card.status)} **Goal:** {safe_text(card.goal_text)}")
             st.caption(safe_text(card.reason))
         if link:
-            kpi_link(card.key, card.objective_id, label="Open in KPI explorer")
+            # The card is of every user; the explorer keeps the sidebar's segment (a link there
+            # showed other numbers than the card without a word).
+            carried = carried_segment()
+            label = "Open in KPI explorer" + (f" (segment: {segment_text(carried)})" if carried.filters else "")
+            kpi_link(card.key, card.objective_id, label=label)
 
 
 def survey_card(survey: SurveyScore | None, *, period_days: int) -> None:

@@ -450,6 +450,20 @@ def test_kpi_explorer_names_the_days_a_settling_metrics_card_compares(monkeypatc
     assert card.proto.delta_description.startswith("vs previous period: ")
 
 
+def test_a_segment_from_a_link_is_shown_and_the_summary_cards_say_they_carry_it(monkeypatch, known_data):
+    """/?f_plan=pro: the summary (every user) linked its cards to the explorer with the segment,
+    which showed other numbers without a word, and the sidebar read "Segment", not filtered."""
+    at = open_page(monkeypatch, known_data, "summary", f_plan="pro")
+    assert [e.label for e in at.sidebar.expander] == ["Segment (filtered)"]
+    links = [unescape(p.proto.label) for p in at.get("page_link") if "KPI explorer" in p.proto.label]
+    assert links and all(label == "Open in KPI explorer (segment: plan is pro)" for label in links), links
+    at = open_page(monkeypatch, known_data, "summary")
+    assert [e.label for e in at.sidebar.expander] == ["Segment"]
+    assert {unescape(p.proto.label) for p in at.get("page_link") if "KPI explorer" in p.proto.label} == {
+        "Open in KPI explorer"
+    }
+
+
 def test_rejected_files_are_listed_newest_first(monkeypatch, empty_data):
     import os
 
