@@ -911,6 +911,16 @@ def explore(
     )
 
 
+def _and_more(count: int, shown: int) -> str:
+    """The end of a list cut at ``shown`` names: a count must match what it names ("4 are off
+    track: A, B, C" left the fourth out).
+
+    >>> _and_more(4, 3), _and_more(3, 3)
+    (' and 1 more', '')
+    """
+    return f" and {count - shown:,} more" if count > shown else ""
+
+
 def previous_words(card: Scorecard) -> str:
     """Why a card without a base has none, for a sentence (``narrative``).
 
@@ -1268,11 +1278,15 @@ def narrative(
         if late.height:
             named = "; ".join(f"{t} ({r})" for t, r in late.select("title", "reason").head(limit).iter_rows())
             verb = "is" if late.height == 1 else "are"
-            sentences.append(f"{late.height} of {open_items} open roadmap items {verb} late: {named}.")
+            sentences.append(
+                f"{late.height} of {open_items} open roadmap items {verb} late: {named}{_and_more(late.height, limit)}."
+            )
         if off.height:
             named = ", ".join(off["title"].head(limit).to_list())
             more = "more " if late.height else ""
-            sentences.append(f"{off.height} {more}{'is' if off.height == 1 else 'are'} off track: {named}.")
+            sentences.append(
+                f"{off.height} {more}{'is' if off.height == 1 else 'are'} off track: {named}{_and_more(off.height, limit)}."
+            )
         if not late.height and not off.height and open_items:
             sentences.append(f"None of the {open_items} open roadmap items is late or off track.")
     if survey is not None and survey.value is not None:

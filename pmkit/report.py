@@ -159,7 +159,8 @@ class _Report:
         )
         return rows
 
-    def _risks(self) -> pl.DataFrame:
+    def _all_risks(self) -> pl.DataFrame:
+        """Every late, off-track or at-risk item, the most urgent first."""
         if self.items is None:
             return pl.DataFrame()
         rank = {health: index for index, health in enumerate(RISK_ORDER)}
@@ -167,8 +168,10 @@ class _Report:
             self.items.filter(pl.col("health").is_in(RISK_ORDER) & pl.col("item_type").ne_missing("objective"))
             .with_columns(pl.col("health").replace_strict(rank, return_dtype=pl.Int64).alias("rank"))
             .sort(["rank", "due_date", "item_id"], nulls_last=True)
-            .head(MAX_RISKS)
         )
+
+    def _risks(self) -> pl.DataFrame:
+        return self._all_risks().head(MAX_RISKS)
 
     def _recent_impact(self) -> pl.DataFrame:
         frame = self.impact.filter(pl.col("status") != "no data")
@@ -255,7 +258,10 @@ class _Report:
                 "</tr>"
             )
         table = _table(["Item", "Owner", "Health", "Due", "Why"], rows)
-        return f'<section id="risks"><h2>Top risks</h2>{table}</section>'
+        total = self._all_risks().height
+        # The summary above counts them all: the table says when it lists only the first.
+        cut = f'<p class="small">The {risks.height} most urgent of {total}.</p>' if total > risks.height else ""
+        return f'<section id="risks"><h2>Top risks</h2>{cut}{table}</section>'
 
     def _impact_section(self) -> str:
         recent = self._recent_impact()
@@ -357,7 +363,7 @@ class _Report:
         risks = self._risks()
         if self.items is None:
             return []
-        everything = self.items.filter(pl.col("health").is_in(RISK_ORDER) & pl.col("item_type").ne_missing("objective"))
+        everything = self._all_risks()
         if everything.height == 0:
             return ["No roadmap item is late, off track or at risk."]
         parts = []

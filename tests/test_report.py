@@ -176,3 +176,25 @@ def test_a_report_as_of_a_date_judges_items_and_impact_on_that_date(tmp_path: Pa
     bravo = risks[risks.index("<strong>Bravo</strong>") : risks.index("</tr>", risks.index("<strong>Bravo</strong>"))]
     assert ">late</span>" in bravo and "due 2026-03-25, 1 day ago" in bravo
     assert "too recent: the 28 days after 2026-03-18 run to 2026-04-15" in text
+
+
+def test_top_risks_say_when_they_list_only_the_most_urgent(tmp_path: Path):
+    """12 late items: the summary counts 12, the table lists 10 and said nothing of the other 2."""
+    from pmkit.ingest import ingest
+
+    events = tmp_path / "events.csv"
+    events.write_text("event_time,user_id,event\n2026-03-19T10:00:00Z,u1,login\n2026-03-20T10:00:00Z,u1,login\n")
+    roadmap = tmp_path / "roadmap_2026-03-20.csv"
+    roadmap.write_text(
+        ROADMAP_HEADER
+        + "".join(
+            f"L{k},Item {k},epic,,,,Ana,Growth,In Progress,in_progress,2026-03-01,2026-03-{5 + k:02d},,,,0.5,,\n"
+            for k in range(1, 13)
+        )
+    )
+    config = load_config(tmp_path / "ws")
+    ingest([events, roadmap], config)
+    text = write_report(config, tmp_path / "r.html").read_text(encoding="utf-8")
+    assert "12 roadmap items need attention: 12 late." in text
+    risks = text[text.index('<section id="risks">') : text.index("</section>", text.index('<section id="risks">'))]
+    assert "The 10 most urgent of 12." in risks and risks.count("<tr>") == 11  # the header and 10 items
