@@ -506,6 +506,7 @@ def objective_health(reader: Reader, config: Config, items_health: pl.DataFrame,
         row["delivery_health"] = counts.get("delivery_health")
         row["items"] = counts.get("items") or 0
         row["items_done"] = counts.get("items_done") or 0
+        row["items_done_late"] = counts.get("items_done_late") or 0
         row["delivery_reason"] = _delivery_reason(counts)
         row["callouts"] = _callouts(source, row)
         rows.append(row)
@@ -633,7 +634,8 @@ def _delivery_reason(counts: Mapping[str, Any]) -> str:
 def _callouts(source: MetricSource, row: Mapping[str, Any]) -> list[str]:
     found = []
     outcome, delivery = row["outcome_health"], row["delivery_health"]
-    if delivery in ("on_track", "done") and outcome in ("at_risk", "off_track"):
+    on_time = delivery == "on_track" or (delivery == "done" and not row.get("items_done_late"))
+    if on_time and outcome in ("at_risk", "off_track"):
         found.append(ON_TIME_OFF_TARGET)
     moves = row.get("direction") in ("increase", "decrease")
     measured = outcome not in ("no_data", "not_started", "achieved") and row["current_value"] is not None

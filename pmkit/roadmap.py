@@ -249,8 +249,9 @@ def slip_history(snapshots: pl.DataFrame, item_id: str) -> pl.DataFrame:
 
 def delivery_health(items_health: pl.DataFrame, objectives: pl.DataFrame | None = None) -> pl.DataFrame:
     """Per objective_id, the worst health of its items (late > off_track > at_risk > on_track >
-    not_started > done; cancelled items and the objective's own row left out) and how many items
-    have each health. With ``objectives``, every objective gets a row (no items: health null).
+    not_started > done; cancelled items and the objective's own row left out), how many items
+    have each health, and how many of the done ones were done after their due date
+    (``items_done_late``). With ``objectives``, every objective gets a row (no items: health null).
 
     >>> delivery_health(item_health(snapshots, date(2026, 3, 13)))  # doctest: +SKIP
     objective_id  delivery_health  items  items_late  items_off_track ...
@@ -268,18 +269,26 @@ def delivery_health(items_health: pl.DataFrame, objectives: pl.DataFrame | None 
             pl.col("health").replace_strict(order, return_dtype=pl.Int64).min().alias("worst"),
             pl.len().cast(pl.Int64).alias("items"),
             *counts,
+            # Done, but after the due date: the delivery is done, not on time.
+            (
+                ((pl.col("health") == "done") & (pl.col("completed_date") > pl.col("due_date"))).sum()
+                if {"completed_date", "due_date"} <= set(items.columns)
+                else pl.lit(0)
+            )
+            .cast(pl.Int64)
+            .alias("items_done_late"),
         )
         .with_columns(
             pl.col("worst")
             .replace_strict(dict(enumerate(HEALTH_ORDER)), return_dtype=pl.String)
             .alias("delivery_health")
         )
-        .select("objective_id", "delivery_health", "items", *[f"items_{h}" for h in HEALTH_ORDER])
+        .select("objective_id", "delivery_health", "items", *[f"items_{h}" for h in HEALTH_ORDER], "items_done_late")
     )
     if objectives is not None:
         every = objectives.select(pl.col("objective_id").cast(pl.String)).unique(maintain_order=True)
         summary = every.join(summary, on="objective_id", how="left").with_columns(
-            pl.col("items", *[f"items_{h}" for h in HEALTH_ORDER]).fill_null(0)
+            pl.col("items", *[f"items_{h}" for h in HEALTH_ORDER], "items_done_late").fill_null(0)
         )
     return summary.sort("objective_id")
 

@@ -383,3 +383,22 @@ def test_a_broken_metric_table_leaves_the_others_usable(workspace):
     assert source.recent_value("logins", date(2026, 3, 2)) == (pytest.approx(1.0), date(2026, 3, 2))
     assert source.lookup("activation") is not None
     assert source.missing_reason("broken").startswith('pmkit.toml metrics.broken: "type" is missing')
+
+
+def test_work_done_late_is_not_on_time_but_off_target(goals, workspace):
+    """O-FLAT's one item done, but 26 days after its due date: the delivery is done, not on time,
+    so "on time but off target" is not said of it (Roadmap QA); done on time, it is."""
+    late = items_frame(
+        item(
+            "EP-C",
+            objective_id="O-FLAT",
+            status_category="done",
+            health="done",
+            due_date=date(2026, 3, 1),
+            completed_date=date(2026, 3, 27),
+        )
+    )
+    flat = row_of(objective_health(workspace.reader(), workspace.config, late, AS_OF), "O-FLAT")
+    assert (flat["delivery_health"], flat["outcome_health"]) == ("done", "off_track")
+    assert ON_TIME_OFF_TARGET not in flat["callouts"]
+    assert ON_TIME_OFF_TARGET in row_of(goals, "O-FLAT")["callouts"]  # no dates: done is on time

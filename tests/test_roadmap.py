@@ -413,6 +413,7 @@ def test_delivery_health_is_the_worst_item_with_counts():
             "items_on_track": [1, 0, 0, 0],
             "items_not_started": [0, 1, 0, 0],
             "items_done": [1, 1, 1, 0],
+            "items_done_late": [0, 0, 0, 0],  # no dates to say so
         }
     )
     assert_frame_equal(delivery_health(items, objectives), expected)
