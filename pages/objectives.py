@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from pmkit import charts, ui
+from pmkit import charts, dashboard, ui
 from pmkit.formatting import format_date
 
 ITEM_COLUMNS = {
@@ -18,7 +18,7 @@ IMPACT_COLUMNS = {
     "item_id": "Item",
     "title": st.column_config.TextColumn("Title", width="medium"),
     "completed_date": "Shipped",
-    "change_pct": st.column_config.NumberColumn("Change", format="%+.1f%%"),
+    "change_pct": "Change",
     "verdict": st.column_config.TextColumn("Verdict", width="large"),
     "confounders": st.column_config.TextColumn("Also shipped in the window", width="medium"),
 }
@@ -92,7 +92,9 @@ for goal in goals.iter_rows(named=True):
         st.markdown("**Impact of shipped items** (correlation, not cause)")
         if detail.impact.height:
             ui.table(
-                detail.impact.select("item_id", "title", "completed_date", "change_pct", "verdict", "confounders"),
+                dashboard.with_change_text(detail.impact).select(
+                    "item_id", "title", "completed_date", "change_pct", "verdict", "confounders"
+                ),
                 f"impact_{goal['objective_id']}",
                 column_config=IMPACT_COLUMNS,
             )

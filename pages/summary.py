@@ -81,13 +81,13 @@ st.subheader("Recently shipped")
 shipped = dashboard.shipped_with_impact(items, ui.compute(cfg, "impact_results"), period.end)
 if shipped.height:
     ui.table(
-        shipped.select("title", "completed_date", "metric_name", "change_pct", "verdict"),
+        dashboard.with_change_text(shipped).select("title", "completed_date", "metric_name", "change_pct", "verdict"),
         "recently_shipped",
         column_config={
             "title": "Item",
             "completed_date": "Shipped",
             "metric_name": "Metric",
-            "change_pct": st.column_config.NumberColumn("Change", format="%+.1f%%"),
+            "change_pct": "Change",
             "verdict": st.column_config.TextColumn("Measured impact (correlation, not cause)", width="large"),
         },
     )

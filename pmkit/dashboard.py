@@ -350,6 +350,21 @@ def shipped_with_impact(
     )
 
 
+def with_change_text(impact: pl.DataFrame) -> pl.DataFrame:
+    """``change_pct`` as the tables show it: "+12.3%", "new (from 0)" for a measured metric that
+    started from nothing (no percentage exists), else "–" (the table showed "None").
+
+    >>> frame = pl.DataFrame({"status": ["measured", "measured", "too recent"], "change_pct": [12.34, None, None]})
+    >>> with_change_text(frame)["change_pct"].to_list()
+    ['+12.3%', 'new (from 0)', '–']
+    """
+    texts = [
+        f"{pct:+.1f}%" if pct is not None else "new (from 0)" if status == "measured" else "–"
+        for status, pct in impact.select("status", "change_pct").iter_rows()
+    ]
+    return impact.with_columns(pl.Series("change_pct", texts, dtype=pl.String))
+
+
 def measured(impact: pl.DataFrame) -> pl.DataFrame:
     """The rows of an impact frame whose before/after change could be measured."""
     return impact.filter((pl.col("status") == "measured") & pl.col("change_pct").is_not_null())

@@ -464,6 +464,15 @@ def test_a_segment_from_a_link_is_shown_and_the_summary_cards_say_they_carry_it(
     }
 
 
+def test_shipped_items_without_a_percentage_say_why_not_none(monkeypatch, known_data):
+    """EP-8 shipped 5 Mar and its 28 days after are not loaded: its change is "–", where the
+    table showed "None"."""
+    at = open_page(monkeypatch, known_data, "summary")
+    (shipped,) = [df.value for df in at.dataframe if "Measured impact (correlation, not cause)" in str(df.proto)]
+    assert shipped["change_pct"].to_list() == ["–"]
+    assert shipped["verdict"].to_list()[0].startswith("too recent")
+
+
 def test_rejected_files_are_listed_newest_first(monkeypatch, empty_data):
     import os
 
