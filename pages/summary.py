@@ -20,7 +20,7 @@ survey = ui.compute(cfg, "survey_score", period=period)
 items = ui.compute(cfg, "items_health", as_of=period.end)
 
 st.subheader("In short")
-sentences = dashboard.narrative(cards, items, survey)
+sentences = dashboard.narrative(cards, items, survey, period=period)
 st.markdown("\n".join(f"- {ui.safe_text(s)}" for s in sentences) or "Nothing to report for this range.")
 st.caption(f"{ui.safe_text(facts.source())} Periods are compared with the {format_days(period.days)} before.")
 

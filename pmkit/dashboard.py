@@ -1250,15 +1250,22 @@ STATUS_WORDS = {
 
 
 def narrative(
-    cards: Sequence[Scorecard], items: pl.DataFrame | None, survey: SurveyScore | None = None, limit: int = 3
+    cards: Sequence[Scorecard],
+    items: pl.DataFrame | None,
+    survey: SurveyScore | None = None,
+    limit: int = 3,
+    period: Period | None = None,
 ) -> list[str]:
     """A few plain sentences from the numbers, e.g. "Activation rate rose to 44.0% (+3.2 pts vs
     the previous 28 days), on track for 45% by 31 Dec 2026." and "1 of 8 open roadmap items is
-    late: ...".
+    late: ...". A card measured over other days than ``period`` (the page's range; a funnel's
+    moved back until final) names them.
 
     >>> card = Scorecard("dau", "DAU", "number", Period.last(28, dt.date(2026, 3, 28)), 120.0, 100.0)
     >>> narrative([card], None)
     ['DAU rose to 120 (+20.0% vs the previous 28 days).']
+    >>> narrative([card], None, period=Period.last(28, dt.date(2026, 4, 4)))
+    ['DAU rose to 120 over 1 Mar 2026 – 28 Mar 2026, its last final days (+20.0% vs the previous 28 days).']
     """
     sentences = []
     for card in cards:
@@ -1267,13 +1274,18 @@ def narrative(
                 f"{card.label}: no value for {format_date(card.period.start)} – {format_date(card.period.end)} yet."
             )
             continue
+        value = card.value_text
+        if period is not None and card.period != period:
+            value += f" over {format_date(card.period.start)} – {format_date(card.period.end)}, its last final days"
         if card.base is None:
-            sentence = f"{card.label} is {card.value_text} ({previous_words(card)})"
+            sentence = f"{card.label} is {value} ({previous_words(card)})"
         elif card.change is None or abs(card.change) < 1e-12:
-            sentence = f"{card.label} is {card.value_text}, as in the previous {format_days(card.period.days)}"
+            sentence = f"{card.label} is {value}, as in the previous {format_days(card.period.days)}"
         else:
             verb = "rose to" if card.change > 0 else "fell to"
-            sentence = f"{card.label} {verb} {card.value_text} ({card.change_text} vs the previous {format_days(card.period.days)})"
+            sentence = (
+                f"{card.label} {verb} {value} ({card.change_text} vs the previous {format_days(card.period.days)})"
+            )
         if card.status in STATUS_WORDS and card.target is not None:
             if card.direction in ("stay_above", "stay_below"):
                 holding = card.status in ("on_track", "achieved")
@@ -1311,7 +1323,8 @@ def narrative(
             if survey.base is not None
             else ""
         )
-        sentences.append(f"{name} is {survey.value_text} from {survey.responses:,} answers{change}.")
+        answers = f"{survey.responses:,} answer{'s' if survey.responses != 1 else ''}"
+        sentences.append(f"{name} is {survey.value_text} from {answers}{change}.")
     return sentences
 
 

@@ -473,6 +473,12 @@ def test_shipped_items_without_a_percentage_say_why_not_none(monkeypatch, known_
     assert shipped["verdict"].to_list()[0].startswith("too recent")
 
 
+def test_the_summary_counts_one_answer_in_the_singular(monkeypatch, known_data):
+    at = open_page(monkeypatch, known_data, "summary", range="7d")
+    lines = unescape("\n".join(m.value for m in at.markdown))
+    assert "- NPS is +100 from 1 answer (+100 pts vs the period before, from 2)." in lines
+
+
 def test_rejected_files_are_listed_newest_first(monkeypatch, empty_data):
     import os
 
