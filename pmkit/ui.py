@@ -530,7 +530,10 @@ def period_picker(cfg: Config, facts: Facts | None = None) -> Period | None:
             help="Every page compares this range with the range of equal length just before it.",
         )
         days = RANGES.get(choice or DEFAULT_RANGE)
+        outside = None
         if choice == "Custom":
+            # The widget drops dates outside the loaded days from the URL without a word.
+            outside = _dates_outside(st.query_params.get_all("dates"), first, last)
             picked = st.date_input(
                 "From – to",
                 value=(max(first, last - dt.timedelta(days=27)), last),
@@ -551,7 +554,32 @@ def period_picker(cfg: Config, facts: Facts | None = None) -> Period | None:
             f"{format_date(period.start)} – {format_date(period.end)} ({format_days(period.days)}), "
             f"vs the {format_days(period.days)} before."
         )
+    if outside:
+        st.warning(
+            safe_text(
+                f"The link asked for {outside}, outside the loaded days ({format_date(first)} – {format_date(last)}): "
+                f"showing {format_date(period.start)} – {format_date(period.end)} instead."
+            )
+        )
     return period
+
+
+def _dates_outside(asked: Sequence[str], first: dt.date, last: dt.date) -> str | None:
+    """The URL's custom dates in words when one lies outside first..last (None when all are in,
+    or when they are not dates: the widget's own default applies then).
+
+    >>> _dates_outside(["2026-01-01", "2026-02-01"], dt.date(2026, 5, 30), dt.date(2026, 11, 27))
+    '1 Jan 2026 – 1 Feb 2026'
+    >>> _dates_outside(["2026-06-01"], dt.date(2026, 5, 30), dt.date(2026, 11, 27)) is None
+    True
+    """
+    try:
+        days = [dt.date.fromisoformat(text) for text in asked]
+    except ValueError:
+        return None
+    if not days or all(first <= day <= last for day in days):
+        return None
+    return " – ".join(format_date(day) for day in days)
 
 
 def segment_picker(cfg: Config, facts: Facts | None = None, *, applies: bool = True) -> Segment:

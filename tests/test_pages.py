@@ -479,6 +479,17 @@ def test_the_summary_counts_one_answer_in_the_singular(monkeypatch, known_data):
     assert "- NPS is +100 from 1 answer (+100 pts vs the period before, from 2)." in lines
 
 
+def test_a_link_with_dates_outside_the_loaded_days_says_what_it_shows_instead(monkeypatch, known_data):
+    """Dates before the data were dropped from the URL and another range shown without a word."""
+    at = open_page(monkeypatch, known_data, "kpis", range="Custom", dates=["2026-01-01", "2026-02-01"])
+    assert [unescape(w.value) for w in at.warning] == [
+        "The link asked for 1 Jan 2026 – 1 Feb 2026, outside the loaded days (2 Mar 2026 – 11 Mar 2026): "
+        "showing 2 Mar 2026 – 11 Mar 2026 instead."
+    ]
+    at = open_page(monkeypatch, known_data, "kpis", range="Custom", dates=["2026-03-03", "2026-03-05"])
+    assert not at.warning
+
+
 def test_rejected_files_are_listed_newest_first(monkeypatch, empty_data):
     import os
 
