@@ -131,7 +131,14 @@ def explorer() -> None:
             or "nothing (pick a comparison above)"
         )
         if breakdown:  # the chart draws one line per value and no earlier period
-            compared = f"each other value of {breakdown} (earlier periods are drawn without a breakdown)"
+            values = (
+                result.series[breakdown].drop_nulls().unique().to_list() if breakdown in result.series.columns else []
+            )
+            compared = (
+                f"no other value: {values[0]} is the only value of {breakdown} here (a filter on it leaves one)"
+                if len(values) == 1
+                else f"each other value of {breakdown}"
+            ) + " (earlier periods are drawn without a breakdown)"
         if result.target is not None:
             compared += f"; the target path of {objective}"
         ui.chart(

@@ -177,6 +177,7 @@ def metric_trend(
             fig.add_scatter(
                 x=part["day"], y=part["value"], mode=mode, name=label, hovertemplate=hover, legendrank=index
             )
+        fig.update_layout(showlegend=True)  # one value (a filter on the same dimension) is named too
     else:
         ordered = series.sort("day")
         line = {"color": "#b0c4de", "width": 1} if smooth else {"color": MAIN_COLOR, "width": 2.5}

@@ -490,6 +490,16 @@ def test_a_link_with_dates_outside_the_loaded_days_says_what_it_shows_instead(mo
     assert not at.warning
 
 
+def test_a_breakdown_by_a_filtered_dimension_names_its_one_value(monkeypatch, known_data):
+    """by=plan&f_plan=pro drew one unnamed line under "each other value of plan" (UI QA)."""
+    at = open_page(monkeypatch, known_data, "kpis", metric="dau", by="plan", f_plan="pro")
+    captions = [unescape(c) for c in texts(at.caption)]
+    assert any("Compared to:** no other value: pro is the only value of plan here" in c for c in captions), captions
+    (chart,) = [c for c in at.get("plotly_chart") if c.key == "chart-dau"]
+    figure = json.loads(chart.proto.spec)
+    assert figure["layout"]["showlegend"] is True and [t["name"] for t in figure["data"]] == ["pro"]
+
+
 def test_rejected_files_are_listed_newest_first(monkeypatch, empty_data):
     import os
 
