@@ -61,6 +61,12 @@ ui.chart(
 )
 
 st.subheader(f"Items ({shown.height})")
+if "objective" in shown["item_type"].to_list():
+    # Two healths of one objective: its own schedule here, the worst of its items elsewhere.
+    st.caption(
+        "An objective's row is the objective item's own schedule (its dates and progress in the roadmap). Its "
+        "delivery health, the worst health of the items under it, is on the Objectives page and the summary."
+    )
 table = ui.with_kpi_links(shown).select(
     "item_id",
     "title",

@@ -500,6 +500,13 @@ def test_a_breakdown_by_a_filtered_dimension_names_its_one_value(monkeypatch, kn
     assert figure["layout"]["showlegend"] is True and [t["name"] for t in figure["data"]] == ["pro"]
 
 
+def test_the_roadmap_says_an_objectives_row_is_its_own_schedule(monkeypatch, demo_data):
+    """The demo's objective rows read "On track" here and "At risk delivery" on the summary: two
+    healths of one objective, unexplained (UI QA)."""
+    at = open_page(monkeypatch, demo_data, "roadmap")
+    assert any(c.startswith("An objective's row is the objective item's own schedule") for c in texts(at.caption))
+
+
 def test_rejected_files_are_listed_newest_first(monkeypatch, empty_data):
     import os
 
