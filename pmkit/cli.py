@@ -300,6 +300,12 @@ def _cmd_roadmap(args: argparse.Namespace, config: Any) -> int:
             view["items"],
             ["item_id", "title", "health", "progress", "schedule_index", "slip_days", "due_date", "reason"],
         )
+        if view["objectives"]:  # both healths of each objective, as in --json
+            print()
+            _print_table(
+                view["objectives"],
+                ["objective_id", "title", "outcome_health", "delivery_health", "outcome_reason", "delivery_reason"],
+            )
     return 0
 
 

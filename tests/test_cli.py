@@ -261,3 +261,15 @@ def test_kpis_stop_at_today_beside_events_dated_after_it(tmp_path: Path, capsys)
     assert [row["day"] for row in out["daily"]] == [str(start + dt.timedelta(days=k)) for k in range(4)]
     assert main(["kpis", "--json", "--data", str(tmp_path / "ws"), "--end", str(later)]) == 0
     assert json.loads(capsys.readouterr().out)["daily"][-1]["day"] == str(later)
+
+
+def test_roadmap_prints_the_objectives_with_both_healths(tmp_path: Path, capsys):
+    """The text output listed the items only, where README promises every item and objective."""
+    from tests.known_workspace import build_known_workspace
+
+    root = build_known_workspace(tmp_path / "ws")
+    assert main(["roadmap", "--data", str(root), "--as-of", "2026-03-11"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    header = next(i for i, line in enumerate(lines) if line.startswith("objective_id"))
+    assert lines[header].split()[:4] == ["objective_id", "title", "outcome_health", "delivery_health"]
+    assert lines[header + 1].startswith("OBJ-9") and "off_track" in lines[header + 1] and "late" in lines[header + 1]
