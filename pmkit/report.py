@@ -280,10 +280,13 @@ class _Report:
             fmt = self._format_of(row["metric"])
             change = "–"
             if row["change"] is not None:
-                change = format_value(row["change"], fmt) if row["change_pct"] is None else f"{row['change_pct']:+.0f}%"
+                # One decimal as in the app: "-0%" read as a fall of nothing.
+                change = format_value(row["change"], fmt) if row["change_pct"] is None else f"{row['change_pct']:+.1f}%"
             # A change that stands out is neither good nor bad by itself (a drop can be the goal).
             stands = {True: _badge("stands_out", "stands out"), False: _badge("not_started", "normal variation")}
-            judged = stands.get(row["significant"], _badge("no_data", row["status"]))
+            # Measured, but with too few other dates to judge it against: not "measured" alone.
+            unjudged = "not judged" if row["status"] == "measured" else row["status"]
+            judged = stands.get(row["significant"], _badge("no_data", unjudged))
             also = "; ".join(row["confounders"] or [])
             rows.append(
                 "<tr>"

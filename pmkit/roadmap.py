@@ -33,7 +33,8 @@ How each number is computed, as of a date:
               or the item is stalled;
   at_risk     schedule_index < at_risk_below (0.9), or the forecast is after the due date, or
               slip_days > slip_tolerance of the planned duration (any slip without a start date);
-  not_started no progress, and the start date is after as_of or unknown;
+  not_started no progress, the start date is after as_of or unknown, and the status is not
+              in progress;
   on_track    otherwise.
 - health_disagrees: the declared health is rosier than the computed one (declared on_track, computed
   at_risk, off_track or late; declared at_risk, computed off_track or late), or gloomier by two
@@ -406,7 +407,11 @@ def _with_schedule(items: pl.DataFrame, as_of: date, thresholds: Thresholds) -> 
             | (pl.col("slip_days") > pl.col("tolerance_days").fill_null(0))
         )
         .then(pl.lit("at_risk"))
-        .when(no_progress & (pl.col("start_date").is_null() | (pl.col("start_date") > today)))
+        .when(
+            no_progress
+            & (pl.col("start_date").is_null() | (pl.col("start_date") > today))
+            & category.ne_missing("in_progress")  # the source says it has begun
+        )
         .then(pl.lit("not_started"))
         .otherwise(pl.lit("on_track"))
     )

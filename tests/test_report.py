@@ -198,3 +198,27 @@ def test_top_risks_say_when_they_list_only_the_most_urgent(tmp_path: Path):
     assert "12 roadmap items need attention: 12 late." in text
     risks = text[text.index('<section id="risks">') : text.index("</section>", text.index('<section id="risks">'))]
     assert "The 10 most urgent of 12." in risks and risks.count("<tr>") == 11  # the header and 10 items
+
+
+def test_an_impact_measured_against_too_few_dates_says_not_judged(tmp_path: Path):
+    """70 days of DAU around a ship on 5 Feb: the 28 days before and after exist, but only a few
+    other dates to judge the change against. The badge said "measured" beside "12 comparable dates
+    (20 needed)", and a change under 0.5% read "-0%"."""
+    from pmkit.ingest import ingest
+
+    events = tmp_path / "events.csv"
+    rows = ["event_time,user_id,event"]
+    for day in range(70):  # 1 Jan - 11 Mar: 200 users a day, one more from the ship on
+        when = date.fromordinal(date(2026, 1, 1).toordinal() + day)
+        rows += [f"{when}T10:00:00Z,u{k},login" for k in range(200 + (day >= 35))]
+    events.write_text("\n".join(rows) + "\n")
+    roadmap = tmp_path / "roadmap_2026-03-11.csv"
+    roadmap.write_text(
+        ROADMAP_HEADER + "A,Alpha,epic,,,dau,Ana,Growth,Done,done,2026-01-10,2026-02-10,,2026-02-05,,,,\n"
+    )
+    config = load_config(tmp_path / "ws")
+    ingest([events, roadmap], config)
+    text = write_report(config, tmp_path / "r.html").read_text(encoding="utf-8")
+    impact = text[text.index('<section id="impact">') : text.index("</section>", text.index('<section id="impact">'))]
+    assert ">not judged</span>" in impact and ">measured</span>" not in impact
+    assert "+0.5%" in impact

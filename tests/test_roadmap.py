@@ -464,3 +464,15 @@ def test_burn_up_counts_items_without_estimates():
         }
     )
     assert_frame_equal(burn_up(snapshots, "E"), expected)
+
+
+def test_an_item_in_progress_without_a_start_date_is_not_called_not_started():
+    """Status In Progress, no start date, no progress: "not started, and no start date" contradicted
+    the status (Roadmap QA)."""
+    as_of = date(2026, 3, 16)
+    frame = item_health(
+        snapshot(as_of, {"item_id": "G", "status": "In Progress"}, {"item_id": "T", "status_category": "todo"}), as_of
+    )
+    assert health_of(frame, "G")["health"] == "on_track"
+    assert health_of(frame, "G")["reason"] == "0% done; no start and due date to compare against"
+    assert health_of(frame, "T")["health"] == "not_started"
