@@ -22,7 +22,12 @@ items = ui.compute(cfg, "items_health", as_of=period.end)
 st.subheader("In short")
 sentences = dashboard.narrative(cards, items, survey, period=period)
 st.markdown("\n".join(f"- {ui.safe_text(s)}" for s in sentences) or "Nothing to report for this range.")
-st.caption(f"{ui.safe_text(facts.source())} Periods are compared with the {format_days(period.days)} before.")
+compared = (
+    "Nothing is loaded before this range, so no change is claimed."
+    if period.start <= facts.first_day
+    else f"Periods are compared with the {format_days(period.days)} before."
+)
+st.caption(f"{ui.safe_text(facts.source())} {compared}")
 
 st.subheader("Objectives")
 if not cards:

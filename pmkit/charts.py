@@ -861,11 +861,13 @@ def score_distribution(scores: pl.DataFrame, scale: str = "nps") -> go.Figure:
             marker_color=colors,
             text=scores["answers"],
             textposition="outside",
+            cliponaxis=False,
             hovertemplate="score %{x}: %{y:,}<extra></extra>",
         )
     )
     fig.update_xaxes(dtick=1, title="Score")
-    fig.update_yaxes(title="Answers", rangemode="tozero")
+    # Room above the tallest bar for its count, which was cut at the top edge (UI QA).
+    fig.update_yaxes(title="Answers", range=[0, float(scores["answers"].max()) * 1.15])
     return _layout(fig, height=300).update_layout(hovermode="closest", showlegend=False)
 
 

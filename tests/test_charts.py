@@ -443,6 +443,12 @@ def test_score_distribution_colours_detractors_passives_promoters():
     assert colors[9] == colors[10] == charts.NPS_GROUP_COLORS["promoter"]
 
 
+def test_score_distribution_leaves_room_for_the_tallest_count():
+    """The count above the tallest bar (21) was cut at the chart's top edge."""
+    figure = charts.score_distribution(pl.DataFrame({"score": [9, 10], "answers": [5, 21]}))
+    assert figure.layout.yaxis.range[1] > 21 * 1.1 and figure.data[0].cliponaxis is False
+
+
 def test_segment_scores_sorted_with_answer_counts():
     frame = pl.DataFrame({"plan": ["pro", "free"], "responses": [4, 10], "nps": [50.0, -10.0]})
     (bars,) = charts.segment_scores(frame, "plan", "nps").data

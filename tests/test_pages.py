@@ -507,6 +507,14 @@ def test_the_roadmap_says_an_objectives_row_is_its_own_schedule(monkeypatch, dem
     assert any(c.startswith("An objective's row is the objective item's own schedule") for c in texts(at.caption))
 
 
+def test_the_summary_of_the_whole_range_does_not_claim_a_comparison(monkeypatch, known_data):
+    """range=All said "Periods are compared with the 10 days before", with nothing loaded then."""
+    captions = [unescape(c) for c in texts(open_page(monkeypatch, known_data, "summary", range="All").caption)]
+    assert any(c.endswith("Nothing is loaded before this range, so no change is claimed.") for c in captions)
+    captions = [unescape(c) for c in texts(open_page(monkeypatch, known_data, "summary", range="7d").caption)]
+    assert any(c.endswith("Periods are compared with the 7 days before.") for c in captions)
+
+
 def test_rejected_files_are_listed_newest_first(monkeypatch, empty_data):
     import os
 
