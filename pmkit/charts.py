@@ -230,26 +230,10 @@ def metric_trend(
         )
     if anomalies is not None and anomalies.height and "anomaly" in anomalies.columns:
         flagged = anomalies.filter(pl.col("anomaly").fill_null(False))
-        if flagged.height:
-            fig.add_scatter(
-                x=flagged["day"],
-                y=flagged["value"],
-                mode="markers",
-                name="Anomaly",
-                marker={"color": "#c62828", "size": 9, "symbol": "x"},
-                hovertemplate=hover,
-            )
+        _add_points(fig, flagged, "Anomaly", {"color": "#c62828", "size": 9, "symbol": "x"}, hover)
     cut = series.filter(pl.col("day").is_in(list(partial or {})) & pl.col("value").is_not_null())
-    if cut.height:
-        fig.add_scatter(
-            x=cut["day"],
-            y=cut["value"],
-            mode="markers",
-            name="Partial (only the range's days)",
-            marker={"color": "#ffffff", "size": 11, "symbol": "circle", "line": {"color": "#e65100", "width": 2}},
-            customdata=[partial[d] for d in cut["day"]],
-            hovertemplate=hover + "<br>%{customdata}",
-        )
+    ring = {"color": "#ffffff", "size": 11, "symbol": "circle", "line": {"color": "#e65100", "width": 2}}
+    _add_points(fig, cut, "Partial (only the range's days)", ring, hover, [(partial or {}).get(d) for d in cut["day"]])
     add_ship_markers(fig, ships)
     if single:  # else Plotly spans the point by milliseconds ("23:59:59.999 Nov 26")
         day = series["day"][0]
@@ -257,6 +241,23 @@ def metric_trend(
             range=[day - dt.timedelta(days=1), day + dt.timedelta(days=1)], dtick=86_400_000, tickformat="%d %b %Y"
         )
     return _layout(fig, height=height, y_format=fmt)
+
+
+def _add_points(
+    fig: go.Figure, points: pl.DataFrame, name: str, marker: dict[str, Any], hover: str, notes: list | None = None
+) -> None:
+    """Markers on some days of a trend (day, value), with a note per point on hover."""
+    if not points.height:
+        return
+    fig.add_scatter(
+        x=points["day"],
+        y=points["value"],
+        mode="markers",
+        name=name,
+        marker=marker,
+        customdata=notes,
+        hovertemplate=hover + ("<br>%{customdata}" if notes else ""),
+    )
 
 
 def add_ship_markers(fig: go.Figure, ships: pl.DataFrame | None) -> go.Figure:
