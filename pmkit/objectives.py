@@ -9,10 +9,11 @@ Objectives that exist only as roadmap items (``item_type = objective``) are list
 How each outcome number is computed, as of a date:
 
 - current_value: the metric over the 7 days ending on ``as_of`` (moved back to the last day whose
-  value is final, see ``MetricSource.complete_range``). For funnel and retention metrics it is the
-  metric's own value over those 7 days (converted users / users who started, weighted by cohort
-  size: a mean of daily rates would let a Sunday with three sign-ups count as much as a Monday with
-  sixty). For every other metric it is the mean of the 7 daily values (a daily average: 7 days hold
+  value is final, see ``MetricSource.complete_range``). For funnel and retention metrics, ARPU and
+  ratios it is the metric's own value over those 7 days (converted users / users who started,
+  weighted by cohort size; revenue over the week's users: a mean of daily rates would let a
+  Sunday with three sign-ups count as much as a Monday with sixty; ``pooled``). For every other
+  metric it is the mean of the 7 daily values (a daily average: 7 days hold
   each weekday once, so the weekly pattern cancels out). current_from and current_through are its
   first and last day, and outcome_reason names them: pages show it beside values of other ranges.
 - expected_value: on the straight line from the baseline on start_date to the target on
@@ -70,6 +71,16 @@ NOISE_STANDARD_ERRORS = 2.0
 WARMUP_DAYS = {"wau": 6, "mau": 29, "stickiness": 29}
 # Metrics whose value is a share of a cohort: their recent value is pooled over the cohorts.
 COHORT_TYPES = ("funnel", "retention")
+
+
+def pooled(definition: MetricDefinition) -> bool:
+    """Whether a metric's 7-day value is its value over the 7 days pooled, not a mean of days:
+    a rate (funnel, retention) or a ratio (ARPU, a pmkit.toml ratio). ARPU as a mean of daily
+    ARPU was $10 where the 7 days' revenue over their users is $35, and judged "achieved"
+    against a $20 target it missed."""
+    return definition.type in (*COHORT_TYPES, "ratio") or (definition.type == "builtin" and definition.key == "arpu")
+
+
 OUTCOME_HEALTHS = ("achieved", "on_track", "at_risk", "off_track", "not_started", "no_data")
 ON_TIME_OFF_TARGET = "on time but off target"
 SHIPPED_BUT_FLAT = "shipped but flat"
@@ -227,9 +238,9 @@ class MetricSource:
         definition = self.lookup(key)
         if period is None or definition is None:
             return None, None
-        if definition.type in COHORT_TYPES:
-            pooled = metrics.metric_series(self.reader, key, period, "period", self.definitions)
-            value = pooled["value"].item() if pooled.height == 1 else None
+        if pooled(definition):
+            whole = metrics.metric_series(self.reader, key, period, "period", self.definitions)
+            value = whole["value"].item() if whole.height == 1 else None
         else:
             window = self.daily(key).filter(pl.col("day").is_between(period.start, period.end))
             value = window["value"].mean()
@@ -598,7 +609,7 @@ def _outcome(source: MetricSource, objective: Mapping[str, Any], toml_problems: 
     else:
         # A cohort metric's value is the rate of the 7 days pooled; any other is a mean of days
         # ("Reports shared is 104.3 a day on average", not 104.3 in the 7 days).
-        per_day = "" if definition.type in COHORT_TYPES else "a day on average "
+        per_day = "" if pooled(definition) else "a day on average "
         measured = f"{per_day}over the {format_days(window.days)} to {window.end}" if window else ""
         reason = outcome_reason(definition.name, definition.format, outcome, current, judged, objective, measured)
         if through is not None and through < as_of:

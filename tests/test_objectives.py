@@ -402,3 +402,21 @@ def test_work_done_late_is_not_on_time_but_off_target(goals, workspace):
     assert (flat["delivery_health"], flat["outcome_health"]) == ("done", "off_track")
     assert ON_TIME_OFF_TARGET not in flat["callouts"]
     assert ON_TIME_OFF_TARGET in row_of(goals, "O-FLAT")["callouts"]  # no dates: done is on time
+
+
+def test_arpu_is_judged_on_the_weeks_revenue_over_its_users(workspace):
+    """$70 from user a on 2 Mar, a and b active every day to 8 Mar: ARPU over the 7 days is
+    70 / 2 = $35 (the card's value), where the mean of daily ARPU is $10 (70 on one day, 0 on six)
+    and called "achieved" against a $20 target for a decrease (QA)."""
+    rows = [("2026-03-02T10:00:00Z", "a", "purchase", 70.0)]
+    for day in range(2, 9):
+        rows += [(f"2026-03-{day:02d}T11:00:00Z", user, "login", None) for user in ("a", "b")]
+    workspace.configure(
+        metrics='[objectives.O1]\ntitle = "ARPU down"\nmetric = "arpu"\nbaseline = 50\ntarget = 20\n'
+        'start_date = 2026-03-01\ntarget_date = 2026-03-08\ndirection = "decrease"\n'
+    )
+    workspace.load_events(rows, columns=("event_time", "user_id", "event", "revenue"))
+    goal = row_of(objective_health(workspace.reader(), workspace.config, items_frame(), date(2026, 3, 8)), "O1")
+    assert goal["current_value"] == pytest.approx(35.0)
+    assert goal["outcome_health"] == "off_track"
+    assert goal["outcome_reason"].startswith("ARPU is $35.00 over the 7 days to 2026-03-08")
