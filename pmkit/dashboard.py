@@ -845,14 +845,15 @@ def explore(
             if first_day is not None and earlier.end >= first_day:
                 compared_periods[name] = Period(max(earlier.start, first_day), earlier.end)
     rolling = None
+
+    def loaded_from(start: dt.date) -> Period:
+        # The days before the first loaded one are no zeros: averaged or taken as a weekday's
+        # history they drew averages of 0.14 and flagged the first days as anomalies.
+        return Period(max(start, first_day) if first_day is not None else start, period.end)
+
     if windows and grain == "day" and not breakdown:
         history = metrics.metric_series(
-            reader,
-            key,
-            Period(period.start - dt.timedelta(days=max(windows) - 1), period.end),
-            "day",
-            definitions,
-            segment,
+            reader, key, loaded_from(period.start - dt.timedelta(days=max(windows) - 1)), "day", definitions, segment
         )
         rolling = metrics.rolling_average(history, list(windows)).filter(pl.col("day") >= period.start)
     elif windows:
@@ -860,7 +861,7 @@ def explore(
     found_anomalies = None
     if grain == "day" and not breakdown:
         history = metrics.metric_series(
-            reader, key, Period(period.start - dt.timedelta(days=7 * 8), period.end), "day", definitions, segment
+            reader, key, loaded_from(period.start - dt.timedelta(days=7 * 8)), "day", definitions, segment
         )
         found_anomalies = metrics.anomalies(history).filter(pl.col("day") >= period.start)
     target = None

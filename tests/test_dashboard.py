@@ -719,3 +719,16 @@ def test_a_sum_by_week_names_the_partial_weeks_at_the_range_ends(known):
     assert [(list(t.x), list(t.y)) for t in ringed] == [([D(2026, 3, 9)], [4.0])]
     level = dashboard.explore(reader, config, "dau", RANGE, "week")
     assert not [n for n in level.notes if "partial" in n] and level.partial == {}
+
+
+def test_rolling_averages_and_anomalies_start_with_the_loaded_days(known):
+    """Days before 2 Mar were read as zeros: a 7-day average of 2/7 on 2 Mar and every early day
+    flagged against a weekday history of 0s (QA). DAU 2,2,2,1,1,1,1 -> 10/7 on 8 Mar, the first
+    day with 7 loaded days; no day has the 4 earlier same weekdays an anomaly needs."""
+    reader, config = known
+    result = dashboard.explore(reader, config, "dau", RANGE, "day", against=(), windows=(7,))
+    averages = dict(zip(result.rolling["day"], result.rolling["avg_7d"], strict=True))
+    assert [averages[D(2026, 3, day)] for day in range(2, 8)] == [None] * 6
+    assert averages[D(2026, 3, 8)] == pytest.approx(10 / 7)
+    assert not result.anomalies["anomaly"].fill_null(False).any()
+    assert result.anomalies.filter(pl.col("day") == D(2026, 3, 2))["expected"].item() is None
