@@ -1040,20 +1040,43 @@ def _aligned_comparisons(
     segment: Segment,
     series: pl.DataFrame,
 ) -> pl.DataFrame:
-    """Each bucket beside the same-position bucket of each earlier period (for days, exactly
-    ``metrics.compare``: the day the comparison's shift lands on)."""
+    """Each bucket beside the same days shifted by each comparison (for days, exactly
+    ``metrics.compare``: the day the comparison's shift lands on). A week or month bucket is
+    compared with its own days moved back, valued by the metric's rule for a range: the earlier
+    period's own weeks, matched by position, set a whole week against two days of a cut one
+    (+250% on a constant series)."""
     if grain == "day":
         earliest = min(metrics.comparison_period(period, name).start for name in against)
         history = metrics.metric_series(reader, key, Period(earliest, period.end), "day", definitions, segment)
         return metrics.compare(history, period, list(against))
-    frame = series.select("day", "value").with_row_index("position")
+    frame = series.select("day", "value")
+    ends = {
+        "week": lambda day: day + dt.timedelta(days=6),
+        "month": lambda day: (day.replace(day=28) + dt.timedelta(days=4)).replace(day=1) - dt.timedelta(days=1),
+    }
+    spans = [
+        Period(max(day, period.start), min(ends[grain](day), period.end) if grain in ends else period.end)
+        for day in frame["day"]
+    ]
     for name in against:
         earlier = metrics.comparison_period(period, name)
-        before = metrics.metric_series(reader, key, earlier, grain, definitions, segment).select(
-            pl.col("day").alias(f"{name}_day"), pl.col("value").alias(f"{name}_value")
+        shift = period.start - earlier.start
+        moved = [Period(span.start - shift, span.end - shift) for span in spans]
+        if grain == "week" and shift.days % 7 == 0:
+            # Whole weeks back: the earlier period's own weeks are these days moved back, cut alike,
+            # and one query gives them all (a funnel's weeks one by one took 2-3 times as long).
+            weeks = metrics.metric_series(reader, key, earlier, grain, definitions, segment)["value"]
+            values = weeks.to_list() if weeks.len() == len(moved) else [None] * len(moved)
+        else:
+            values = []
+            for days in moved:
+                value = metrics.metric_series(reader, key, days, "period", definitions, segment)["value"]
+                values.append(value.item() if value.len() == 1 else None)
+        frame = frame.with_columns(
+            pl.Series(f"{name}_day", [days.start for days in moved], dtype=pl.Date),
+            pl.Series(f"{name}_value", values, dtype=pl.Float64),
         )
-        frame = frame.join(before.with_row_index("position"), on="position", how="left")
-    return frame.drop("position")
+    return frame
 
 
 def cohort_count(weekly: pl.DataFrame | None) -> int:

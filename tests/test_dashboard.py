@@ -732,3 +732,45 @@ def test_rolling_averages_and_anomalies_start_with_the_loaded_days(known):
     assert averages[D(2026, 3, 8)] == pytest.approx(10 / 7)
     assert not result.anomalies["anomaly"].fill_null(False).any()
     assert result.anomalies.filter(pl.col("day") == D(2026, 3, 2))["expected"].item() is None
+
+
+def test_week_buckets_are_compared_with_their_own_days_moved_back(tmp_path: Path):
+    """One event a day, 1 Jan - 31 Mar; 2 - 31 Mar by week against the previous 30 days. The
+    earlier period's own weeks, matched by position, set the week of 2 Mar (7 events) against
+    31 Jan - 1 Feb (2) and drew +250% on a constant series (QA). Each bucket now meets its own
+    days 30 days back: 7 against 7, and the cut last week (30 - 31 Mar) 2 against 2."""
+    events = tmp_path / "daily.csv"
+    start = D(2026, 1, 1)
+    events.write_text(
+        "event_time,user_id,event\n" + "".join(f"{start + dt.timedelta(days=k)}T10:00:00Z,a,login\n" for k in range(90))
+    )
+    config = load_config(tmp_path / "ws")
+    ingest([events], config)
+    with Store(config.store_dir).reader() as reader:
+        result = dashboard.explore(
+            reader, config, "events", Period(D(2026, 3, 2), D(2026, 3, 31)), "week", against=("previous_period",)
+        )
+    compared = result.compared.sort("day")
+    assert compared["value"].to_list() == [7.0, 7.0, 7.0, 7.0, 2.0]
+    assert compared["previous_period_value"].to_list() == [7.0, 7.0, 7.0, 7.0, 2.0]
+    assert compared["previous_period_day"].to_list()[0] == D(2026, 1, 31)  # 2 Mar - 30 days
+
+
+def test_month_buckets_and_whole_week_shifts_meet_the_same_days(tmp_path: Path):
+    """By month, 31 Jan - 28 Feb against the 29 days before (2 - 30 Jan): January's bucket here
+    is 31 Jan alone (1 event) and meets 2 Jan alone; February's 28 days meet 3 - 30 Jan. The
+    week before (whole weeks back) gives the same as moving each bucket's days by 7."""
+    events = tmp_path / "daily.csv"
+    start = D(2026, 1, 1)
+    events.write_text(
+        "event_time,user_id,event\n" + "".join(f"{start + dt.timedelta(days=k)}T10:00:00Z,a,login\n" for k in range(90))
+    )
+    config = load_config(tmp_path / "ws")
+    ingest([events], config)
+    period = Period(D(2026, 1, 31), D(2026, 2, 28))
+    with Store(config.store_dir).reader() as reader:
+        months = dashboard.explore(reader, config, "events", period, "month", against=("previous_period",)).compared
+        weeks = dashboard.explore(reader, config, "events", period, "week", against=("previous_week",)).compared
+    assert months.sort("day").select("value", "previous_period_value").rows() == [(1.0, 1.0), (28.0, 28.0)]
+    assert months.sort("day")["previous_period_day"].to_list() == [D(2026, 1, 2), D(2026, 1, 3)]
+    assert weeks.sort("day")["previous_week_value"].to_list() == weeks.sort("day")["value"].to_list()
