@@ -350,3 +350,14 @@ def test_a_table_shows_an_empty_text_cell_as_empty():
     shown = at.dataframe[0].value
     assert shown["owner"].tolist() == ["Ana", ""]
     assert shown["estimate"].isna().tolist() == [False, True]  # a missing number stays missing
+
+
+def test_no_table_toolbar_writes_formula_cells_to_a_csv():
+    """The toolbar's own "Download as CSV" wrote "=HYPERLINK(...)" as it is (security QA); the
+    tables' pmkit buttons escape it, so the toolbar's is off, locally and hosted."""
+    import tomllib
+
+    root = Path(__file__).resolve().parents[1]
+    for config in (".streamlit/config.toml", "deploy/config.toml"):
+        settings = tomllib.loads((root / config).read_text(encoding="utf-8"))
+        assert settings["client"]["disableDataExport"] is True, config
