@@ -132,6 +132,7 @@ class FileResult:
         }
 
 
+NOT_A_FILE = "a link or a device, not a file: copy the export itself into the inbox"
 # Files below this size are hashed before parsing (a duplicate is then found at once).
 HASH_FIRST_BYTES = 32 << 20
 
@@ -258,15 +259,18 @@ def _in_transaction(writer: Writer, work: Callable[[], None]) -> None:
 def ingest_inbox(
     config: Config, *, as_of: dt.date | None = None, skip_bad_rows: bool = False, progress: Progress | None = None
 ) -> list[FileResult]:
-    """Load every file in ``inbox/``, then move each to ``archive/`` or ``rejected/``."""
+    """Load every file in ``inbox/``, then move each to ``archive/`` or ``rejected/``. A link or
+    anything else that is not a plain file is rejected unread: a link to /etc/passwd put its
+    first line in the rejection message, and one to a CSV elsewhere would have loaded it."""
     inbox = config.inbox
-    files = sorted(p for p in inbox.iterdir() if p.is_file() and not p.name.startswith(".")) if inbox.exists() else []
-    if not files:
-        return []
-    results = ingest(files, config, as_of=as_of, skip_bad_rows=skip_bad_rows, progress=progress)
-    for result in results:
+    entries = sorted(p for p in inbox.iterdir() if not p.name.startswith(".")) if inbox.exists() else []
+    odd = [p for p in entries if p.is_symlink() or not (p.is_file() or p.is_dir())]
+    files = [p for p in entries if p not in odd and p.is_file()]
+    refused = [FileResult(p, errors=[RowError(None, None, NOT_A_FILE)]) for p in odd]
+    results = ingest(files, config, as_of=as_of, skip_bad_rows=skip_bad_rows, progress=progress) if files else []
+    for result in [*refused, *results]:
         file_away(result, config)
-    return results
+    return [*refused, *results]
 
 
 def file_away(result: FileResult, config: Config) -> Path:

@@ -627,3 +627,24 @@ def test_the_cli_says_what_it_computes_only_when_it_takes_longer_than_a_second(c
     assert lines[0] == "[....] Following users through the funnel"
     assert lines[1].startswith("[done] Following users through the funnel in ")
     assert len(lines) == 2
+
+
+def test_a_link_in_the_inbox_is_rejected_unread(tmp_path: Path) -> None:
+    """A link to /etc/passwd put its first line in the rejection ("the columns (root:x:0:0...)"),
+    and a link to a CSV elsewhere would have loaded it (security QA). The link is refused unread
+    and filed away; the plain file beside it loads."""
+    from pmkit.ingest import NOT_A_FILE, ingest_inbox
+
+    config = load_config(tmp_path / "ws")
+    config.inbox.mkdir(parents=True)
+    secret = write(tmp_path / "secret.csv", "event_time,user_id,event\n2026-03-01T10:00:00Z,secret_user,a\n")
+    (config.inbox / "link.csv").symlink_to(secret)
+    write(config.inbox / "plain.csv", "event_time,user_id,event\n2026-03-01T10:00:00Z,u1,a\n")
+    results = {r.path.name: r for r in ingest_inbox(config)}
+    assert results["link.csv"].status == "rejected"
+    assert results["link.csv"].messages() == [f"link.csv: {NOT_A_FILE}"]
+    assert results["plain.csv"].status == "loaded"
+    assert (config.rejected / "link.csv").is_symlink() and secret.exists()
+    assert "secret_user" not in (config.rejected / "link.csv.errors.txt").read_text()
+    with Store(config.store_dir).reader() as reader:
+        assert reader.frame("SELECT user_id FROM events")["user_id"].to_list() == ["u1"]
