@@ -188,7 +188,18 @@ def _cmd_demo(args: argparse.Namespace, _config: Any) -> int:
 
     if args.events < 1000:
         raise UsageError("--events must be at least 1000 (e.g. --events 100000)")
-    from pmkit.workspace import mark_demo
+    from pmkit.workspace import is_empty, mark_demo
+
+    # Refused before a file is written: the demo replaced an existing workspace's pmkit.toml (its
+    # metrics, and read_only = true with them) and published into a read-only store.
+    target = load_config(args.out)
+    if target.read_only:
+        raise UsageError(f"{args.out} is read-only (read_only = true or PMKIT_READ_ONLY=1): no demo is written there")
+    if not is_empty(target):
+        raise UsageError(
+            f"{args.out} already holds a workspace (a pmkit.toml, loaded data or files waiting): "
+            "write the demo into a new or empty folder"
+        )
 
     written = write_demo(args.out, events=args.events, seed=args.seed, end=args.end)
     mark_demo(args.out, written)

@@ -273,3 +273,20 @@ def test_roadmap_prints_the_objectives_with_both_healths(tmp_path: Path, capsys)
     header = next(i for i, line in enumerate(lines) if line.startswith("objective_id"))
     assert lines[header].split()[:4] == ["objective_id", "title", "outcome_health", "delivery_health"]
     assert lines[header + 1].startswith("OBJ-9") and "off_track" in lines[header + 1] and "late" in lines[header + 1]
+
+
+def test_the_demo_is_never_written_over_a_workspace_or_into_a_read_only_one(tmp_path: Path, capsys, monkeypatch):
+    """`PMKIT_READ_ONLY=1 pmkit demo --out ws` replaced the workspace's pmkit.toml (its metrics,
+    and read_only = true with them) and published a new version (security QA)."""
+    root = tmp_path / "ws"
+    root.mkdir()
+    settings = '[workspace]\nread_only = true\n\n[metrics.mine]\nname = "Mine"\ntype = "count"\nevent = "a"\n'
+    (root / "pmkit.toml").write_text(settings)
+    assert main(["demo", "--out", str(root), "--events", "1000"]) == 2
+    assert "is read-only" in capsys.readouterr().err
+    (root / "pmkit.toml").write_text(settings.replace("read_only = true", ""))
+    assert main(["demo", "--out", str(root), "--events", "1000"]) == 2
+    assert "already holds a workspace" in capsys.readouterr().err
+    assert "[metrics.mine]" in (root / "pmkit.toml").read_text() and not (root / "inbox").exists()
+    monkeypatch.setenv("PMKIT_READ_ONLY", "1")
+    assert main(["demo", "--out", str(tmp_path / "new"), "--events", "1000"]) == 2
