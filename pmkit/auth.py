@@ -31,6 +31,7 @@ import base64
 import hashlib
 import hmac
 import json
+import re
 import threading
 import time
 from collections.abc import Callable, Mapping
@@ -44,6 +45,8 @@ _hasher = PasswordHasher()
 # Throttling: after this many failures for one user name, wait LOCKOUT_SECONDS, doubling each
 # further failure, up to MAX_LOCKOUT_SECONDS.
 MAX_FAILURES = 5
+# One address: a local part without spaces or a second "@", and a domain of labels.
+PLAIN_ADDRESS = re.compile(r"[^@\s]+@[a-z0-9](?:[a-z0-9-]*[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]*[a-z0-9])?)+")
 LOCKOUT_SECONDS = 30.0
 MAX_LOCKOUT_SECONDS = 15 * 60.0
 # Password sessions: a signed cookie lasts this long; the signing secret is at least this long.
@@ -72,12 +75,17 @@ class AuthSettings:
     def configured(self) -> bool:
         return self.oidc or bool(self.passwords) or self.anonymous
 
-    def email_allowed(self, email: str | None) -> bool:
+    def email_allowed(self, email: str | None, verified: object = True) -> bool:
         """After an OIDC login: is this address on the allow-list? An empty list allows nobody,
-        so a forgotten allow-list never opens the app to every account of the provider."""
-        if not email:
+        so a forgotten allow-list never opens the app to every account of the provider. An
+        address the provider says is not verified (``email_verified`` false), or that is not
+        one plain address, is refused: "attacker@evil.com@example.com" and an unverified
+        "anyone@example.com" passed the domain check."""
+        if not email or verified in (False, 0, "false", "False", "0"):
             return False
         email = email.strip().lower()
+        if not PLAIN_ADDRESS.fullmatch(email):
+            return False
         domain = email.rpartition("@")[2]
         return email in self.allowed_emails or domain in self.allowed_domains
 
@@ -118,13 +126,27 @@ class Throttle:
         with self._lock:
             return max(0.0, self._locked_until.get(user, 0.0) - self._clock())
 
+    def attempt(self, user: str) -> float:
+        """Count an attempt for ``user`` before its password is checked, and return 0; or the
+        seconds to wait, counting nothing. Counted first, as a failure until ``succeeded``: 12
+        attempts sent at once were all checked, where the limit is 5, one of them guessing right."""
+        with self._lock:
+            wait = self._locked_until.get(user, 0.0) - self._clock()
+            if wait > 0:
+                return wait
+            self._count_failure(user)
+            return 0.0
+
     def failed(self, user: str) -> None:
         with self._lock:
-            count = self._failures.get(user, 0) + 1
-            self._failures[user] = count
-            if count >= MAX_FAILURES:
-                delay = min(LOCKOUT_SECONDS * 2 ** (count - MAX_FAILURES), MAX_LOCKOUT_SECONDS)
-                self._locked_until[user] = self._clock() + delay
+            self._count_failure(user)
+
+    def _count_failure(self, user: str) -> None:
+        count = self._failures.get(user, 0) + 1
+        self._failures[user] = count
+        if count >= MAX_FAILURES:
+            delay = min(LOCKOUT_SECONDS * 2 ** (count - MAX_FAILURES), MAX_LOCKOUT_SECONDS)
+            self._locked_until[user] = self._clock() + delay
 
     def succeeded(self, user: str) -> None:
         with self._lock:
@@ -144,7 +166,7 @@ class PasswordCheck:
 def check_password(settings: AuthSettings, user: str, password: str, throttle: Throttle = THROTTLE) -> PasswordCheck:
     """Verify a password login; the message never says whether the user name exists."""
     user = user.strip().lower()
-    wait = throttle.wait_seconds(user)
+    wait = throttle.attempt(user)  # counted as a failure until it succeeds
     if wait > 0:
         return PasswordCheck(False, f"Too many failed attempts. Try again in {int(wait) + 1} seconds.")
     stored = settings.passwords.get(user)
@@ -156,7 +178,6 @@ def check_password(settings: AuthSettings, user: str, password: str, throttle: T
     if ok:
         throttle.succeeded(user)
         return PasswordCheck(True)
-    throttle.failed(user)
     return PasswordCheck(False, "Wrong user name or password.")
 
 
@@ -173,12 +194,33 @@ def issue_session(settings: AuthSettings, user: str, now: Callable[[], float] = 
     return f"{body}.{_signature(settings.session_secret, body, stored)}"
 
 
+# Tokens ended by "Log out" (their SHA-256 -> when they expire anyway), in this server process:
+# logging out only deleted the browser's copy, and a copied cookie stayed good for 12 hours. A
+# restarted server forgets them; deploy/README.md says so (a new password hash ends them all).
+_ENDED: dict[str, float] = {}
+_ENDED_LOCK = threading.Lock()
+
+
+def end_session(token: object, now: Callable[[], float] = time.time) -> None:
+    """Refuse ``token`` from now on (``session_user``), whoever holds a copy."""
+    if not isinstance(token, str) or not token:
+        return
+    with _ENDED_LOCK:
+        moment = now()
+        for digest in [d for d, until in _ENDED.items() if until <= moment]:
+            del _ENDED[digest]  # expired anyway
+        _ENDED[hashlib.sha256(token.encode()).hexdigest()] = moment + SESSION_SECONDS
+
+
 def session_user(settings: AuthSettings, token: object, now: Callable[[], float] = time.time) -> str | None:
     """The user a ``pmkit_session`` cookie signs in, or None: no secret configured, not a token
-    of ours (the cookie is the browser's to change), a wrong signature, expired, or the user is no
-    longer on the password list or has a new password."""
+    of ours (the cookie is the browser's to change), a wrong signature, expired, ended by "Log
+    out", or the user is no longer on the password list or has a new password."""
     if settings.session_secret is None or not isinstance(token, str) or len(token) > 1000 or token.count(".") != 1:
         return None
+    with _ENDED_LOCK:
+        if hashlib.sha256(token.encode()).hexdigest() in _ENDED:
+            return None
     body, signature = token.split(".")
     try:
         payload = json.loads(base64.urlsafe_b64decode(body + "=" * (-len(body) % 4)))

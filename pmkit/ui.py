@@ -177,14 +177,17 @@ def signed_in(cfg: Config) -> bool:
             st.caption(f"Signed in as {safe_text(user)}")
             if st.button("Log out", key="pmkit-logout"):
                 del st.session_state[LOGIN_USER_KEY]
-                st.session_state.pop(SESSION_TOKEN_KEY, None)
+                # Ended on the server too: a copy of the cookie no longer signs anyone in.
+                auth.end_session(st.session_state.pop(SESSION_TOKEN_KEY, None))
+                auth.end_session(st.context.cookies.get(auth.SESSION_COOKIE))
                 # The cookie this connection was opened with still holds the session: never
                 # read it again here, and have the sign-in page delete it in the browser.
                 st.session_state[LOGGED_OUT_KEY] = True
                 st.rerun()
         return True
     email = str(st.user.get("email") or "")
-    if settings.oidc and st.user.get("is_logged_in") and settings.email_allowed(email):
+    verified = st.user.get("email_verified", True)  # a provider that does not say is taken at its word
+    if settings.oidc and st.user.get("is_logged_in") and settings.email_allowed(email, verified):
         with st.sidebar:
             st.caption(f"Signed in as {safe_text(email)}")
             st.button("Log out", key="pmkit-logout", on_click=st.logout)
@@ -344,9 +347,11 @@ def sign_in_page() -> None:
         return
     email = str(st.user.get("email") or "")
     if settings.oidc and st.user.get("is_logged_in"):
-        st.error(
-            f"{safe_text(email or 'This account')} is not on this dashboard's allow-list. Ask its owner to add you."
-        )
+        if st.user.get("email_verified", True) in (False, 0, "false", "False", "0"):
+            why = "is not verified by the sign-in provider: verify it there, then sign in again."
+        else:
+            why = "is not on this dashboard's allow-list. Ask its owner to add you."
+        st.error(f"{safe_text(email or 'This account')} {why}")
         st.button("Log out", on_click=st.logout)
         return
     st.caption("Product KPIs and roadmap health" + (" (read-only)" if cfg.read_only else "") + ". Sign in to continue.")

@@ -1,6 +1,7 @@
 """Password hashing, allow-lists and throttling of the hosted login."""
 
 import base64
+import time
 
 import pytest
 
@@ -171,3 +172,50 @@ def test_sessions_need_a_long_secret_and_fall_back_to_the_oidc_cookie_secret():
     assert oidc.session_secret == SECRET
     assert session_user(oidc, issue_session(oidc, "a")) == "a"
     assert issue_session(oidc, "nobody") is None
+
+
+def test_twelve_attempts_at_once_check_at_most_five_passwords(settings: AuthSettings) -> None:
+    """Each attempt is counted before its password is checked: 12 sent at once were all checked
+    (the 12th guessing right) where the limit is 5 (security QA)."""
+    import concurrent.futures
+
+    throttle = Throttle()
+    guesses = ["nope"] * 11 + ["s3cret-pass"]
+    with concurrent.futures.ThreadPoolExecutor(12) as pool:
+        results = list(pool.map(lambda pw: check_password(settings, "ceo@example.com", pw, throttle), guesses))
+    checked = [r for r in results if not r.message.startswith("Too many failed attempts")]
+    assert len(checked) <= 5
+    assert not any(r.ok for r in results[:11])
+
+
+def test_a_right_password_clears_the_attempt_it_counted(settings: AuthSettings) -> None:
+    throttle = Throttle()
+    for _ in range(10):
+        assert check_password(settings, "ceo@example.com", "s3cret-pass", throttle).ok
+
+
+def test_an_unverified_or_doubled_address_is_not_allowed() -> None:
+    """attacker@evil.com@example.com and an unverified anyone@example.com passed the domain check."""
+    settings = auth_settings({"auth": {}, "pmkit_auth": {"allowed_domains": ["example.com"]}})
+    assert settings.email_allowed("anyone@example.com")
+    assert settings.email_allowed("anyone@example.com", verified=True)
+    assert not settings.email_allowed("anyone@example.com", verified=False)
+    assert not settings.email_allowed("anyone@example.com", verified="false")
+    assert not settings.email_allowed("attacker@evil.com@example.com")
+    assert not settings.email_allowed("a b@example.com")
+    assert not settings.email_allowed("@example.com")
+
+
+def test_logging_out_ends_the_session_for_every_copy_of_its_cookie() -> None:
+    from pmkit.auth import end_session, issue_session, session_user
+
+    secret = "s" * 40
+    settings = auth_settings(
+        {"pmkit_auth": {"session_secret": secret, "passwords": {"ceo@example.com": hash_password("pw")}}}
+    )
+    token = issue_session(settings, "ceo@example.com")
+    other = issue_session(settings, "ceo@example.com", now=lambda: time.time() + 1)
+    assert session_user(settings, token) == "ceo@example.com"
+    end_session(token)
+    assert session_user(settings, token) is None
+    assert session_user(settings, other) == "ceo@example.com"  # another sign-in is not ended
