@@ -30,7 +30,7 @@ import polars as pl
 
 from pmkit import metrics, roadmap, roadmap_view, value_counts
 from pmkit.config import Config
-from pmkit.definitions import DefinitionError, Definitions, MetricDefinition, load_definitions
+from pmkit.definitions import Definitions, MetricDefinition, usable_definitions
 from pmkit.formatting import format_change, format_date, format_days, format_percent, format_value
 from pmkit.metrics import Period, Segment
 from pmkit.metrics.base import Fragment, run
@@ -145,12 +145,9 @@ def dimension_values(reader: Reader, config: Config, dimension: str, limit: int 
 
 
 def definitions_of(config: Config) -> tuple[Definitions, tuple[str, ...]]:
-    """The workspace's metric definitions and the problems of pmkit.toml's [metrics] tables; when
-    those cannot be used, the built-in metrics alone (the problems say why)."""
-    try:
-        return load_definitions(config), ()
-    except DefinitionError as exc:
-        return Definitions(), exc.problems
+    """The workspace's metric definitions and the problems of pmkit.toml's [metrics] tables
+    (``definitions.usable_definitions``: a broken table leaves the others usable)."""
+    return usable_definitions(config)
 
 
 def metric_catalog(config: Config) -> pl.DataFrame:

@@ -274,6 +274,30 @@ def load_definitions(config: Config) -> Definitions:
     return parse_definitions(config.metrics, config.get("workspace.active_events"))
 
 
+def usable_definitions(config: Config) -> tuple[Definitions, tuple[str, ...]]:
+    """The definitions and the problems of pmkit.toml's [metrics] tables: when some are broken,
+    every table that parses beside the others kept is still used (one bad table dropped every
+    custom metric from the pages, and objectives then said "metric 'activation' is not
+    defined"). A ratio of a broken metric is left out with it."""
+    try:
+        return load_definitions(config), ()
+    except DefinitionError as exc:
+        problems = exc.problems
+    kept: dict[str, Any] = {}
+    pending = dict(config.metrics)
+    grew = True
+    while grew:  # a ratio may name a metric listed after it
+        grew = False
+        for key, table in list(pending.items()):
+            try:
+                parse_definitions({**kept, key: table})
+            except DefinitionError:
+                continue
+            kept[key] = pending.pop(key)
+            grew = True
+    return parse_definitions(kept), problems
+
+
 def parse_definitions(tables: Mapping[str, Any], active_events: Any = ()) -> Definitions:
     """Definitions from ``[metrics.KEY]`` tables as read from TOML.
 

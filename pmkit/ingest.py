@@ -27,7 +27,7 @@ import polars as pl
 from pmkit import sources, value_counts
 from pmkit.canonical import EVENT_OPTIONAL, EVENT_REQUIRED, FEEDBACK_COLUMNS, OBJECTIVE_COLUMNS, ROADMAP_COLUMNS
 from pmkit.config import Config
-from pmkit.definitions import DefinitionError, Definitions, load_definitions
+from pmkit.definitions import Definitions, usable_definitions
 from pmkit.formatting import format_date
 from pmkit.sources.base import ROW, Parsed, ReadOptions, Rejected, RowError
 from pmkit.sources.sniff import sniff
@@ -239,10 +239,9 @@ def ingest(
 
 
 def _definitions(config: Config) -> Definitions:
-    try:
-        return load_definitions(config)
-    except DefinitionError:
-        return Definitions()  # unusable definitions: the pages compute nothing for them either
+    # The tables the pages can use, kept as the pages will read them (one broken table must not
+    # leave the others without their kept series).
+    return usable_definitions(config)[0]
 
 
 def _in_transaction(writer: Writer, work: Callable[[], None]) -> None:

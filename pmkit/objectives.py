@@ -45,7 +45,6 @@ Example:
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 import math
 from collections.abc import Mapping
@@ -58,7 +57,11 @@ import polars as pl
 from pmkit import metrics, roadmap
 from pmkit.canonical import DIRECTIONS, OBJECTIVE_COLUMNS
 from pmkit.config import Config
-from pmkit.definitions import DefinitionError, Definitions, MetricDefinition, load_definitions, parse_definitions
+from pmkit.definitions import (
+    Definitions,
+    MetricDefinition,
+    usable_definitions,
+)
 from pmkit.formatting import format_days
 from pmkit.metrics.base import workspace_of
 from pmkit.store import Reader
@@ -127,14 +130,8 @@ class MetricSource:
     def open(cls, reader: Reader, config: Config) -> MetricSource:
         """The workspace's definitions. A broken ``[metrics.*]`` table must not hide the others:
         then each table that parses on its own is kept, and the problems are quoted for the rest."""
-        try:
-            return cls(reader, load_definitions(config))
-        except DefinitionError as exc:
-            usable: dict[str, MetricDefinition] = {}
-            for key, table in config.metrics.items():
-                with contextlib.suppress(DefinitionError):
-                    usable.update(parse_definitions({key: table}).custom)
-            return cls(reader, Definitions(usable), exc.problems)
+        definitions, problems = usable_definitions(config)
+        return cls(reader, definitions, problems)
 
     def lookup(self, key: str | None) -> MetricDefinition | None:
         if not key:

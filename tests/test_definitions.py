@@ -225,3 +225,21 @@ def test_every_definition_reads_in_words():
     )
     assert words["dau"].startswith("Daily active users")
     assert all(words.values())
+
+
+def test_a_broken_metric_table_leaves_the_others_usable_everywhere(tmp_path):
+    """One [metrics.broken] without a type dropped every custom metric from the pages and the
+    ingest's kept series (security QA: objectives then said "metric 'activation' is not defined").
+    A ratio listed before its part is kept; a ratio of the broken one goes with it."""
+    from pmkit.config import load_config
+    from pmkit.definitions import usable_definitions
+
+    (tmp_path / "pmkit.toml").write_text(
+        '[metrics.per_share]\ntype = "ratio"\nnumerator = "shares"\ndenominator = "dau"\n\n'
+        '[metrics.shares]\ntype = "count"\nevent = "share"\n\n'
+        '[metrics.broken]\nevent = "login"\n\n'
+        '[metrics.of_broken]\ntype = "ratio"\nnumerator = "broken"\ndenominator = "dau"\n'
+    )
+    definitions, problems = usable_definitions(load_config(tmp_path))
+    assert sorted(definitions.custom) == ["per_share", "shares"]
+    assert any("broken" in p for p in problems)
