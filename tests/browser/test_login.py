@@ -300,6 +300,8 @@ def test_a_link_opened_before_an_oidc_login_leads_there_once(
         page = context.new_page()
         page.goto(f"{server.url}/kpis?metric=mau")
         wait_for_app(page)
+        page.wait_for_timeout(2000)
+        assert page.get_by_text("Page not found").count() == 0  # no dialog over the sign-in page
         oidc_log_in(page, oidc_provider, server, "ceo@example.com")
         page.get_by_role("heading", name="KPI explorer").wait_for(timeout=30_000)
         wait_for_app(page)
