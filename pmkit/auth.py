@@ -81,13 +81,19 @@ class AuthSettings:
         address the provider says is not verified (``email_verified`` false), or that is not
         one plain address, is refused: "attacker@evil.com@example.com" and an unverified
         "anyone@example.com" passed the domain check."""
-        if not email or verified in (False, 0, "false", "False", "0"):
+        if not email or unverified(verified):
             return False
         email = email.strip().lower()
         if not PLAIN_ADDRESS.fullmatch(email):
             return False
         domain = email.rpartition("@")[2]
         return email in self.allowed_emails or domain in self.allowed_domains
+
+
+def unverified(claim: object) -> bool:
+    """Whether an ``email_verified`` claim says no (a provider that sends none is taken at its
+    word; some send the text "false")."""
+    return claim in (False, 0, "false", "False", "0")
 
 
 def auth_settings(secrets: Mapping[str, Any]) -> AuthSettings:

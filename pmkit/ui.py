@@ -347,7 +347,7 @@ def sign_in_page() -> None:
         return
     email = str(st.user.get("email") or "")
     if settings.oidc and st.user.get("is_logged_in"):
-        if st.user.get("email_verified", True) in (False, 0, "false", "False", "0"):
+        if auth.unverified(st.user.get("email_verified", True)):
             why = "is not verified by the sign-in provider: verify it there, then sign in again."
         else:
             why = "is not on this dashboard's allow-list. Ask its owner to add you."
