@@ -734,18 +734,26 @@ def test_rolling_averages_and_anomalies_start_with_the_loaded_days(known):
     assert result.anomalies.filter(pl.col("day") == D(2026, 3, 2))["expected"].item() is None
 
 
-def test_week_buckets_are_compared_with_their_own_days_moved_back(tmp_path: Path):
-    """One event a day, 1 Jan - 31 Mar; 2 - 31 Mar by week against the previous 30 days. The
-    earlier period's own weeks, matched by position, set the week of 2 Mar (7 events) against
-    31 Jan - 1 Feb (2) and drew +250% on a constant series (QA). Each bucket now meets its own
-    days 30 days back: 7 against 7, and the cut last week (30 - 31 Mar) 2 against 2."""
-    events = tmp_path / "daily.csv"
+@pytest.fixture(scope="module")
+def one_a_day(tmp_path_factory: pytest.TempPathFactory):
+    """One event a day, 1 Jan - 31 Mar 2026: every bucket's sum is its number of days."""
+    root = tmp_path_factory.mktemp("one_a_day")
+    events = root / "daily.csv"
     start = D(2026, 1, 1)
     events.write_text(
         "event_time,user_id,event\n" + "".join(f"{start + dt.timedelta(days=k)}T10:00:00Z,a,login\n" for k in range(90))
     )
-    config = load_config(tmp_path / "ws")
+    config = load_config(root / "ws")
     ingest([events], config)
+    return config
+
+
+def test_week_buckets_are_compared_with_their_own_days_moved_back(one_a_day):
+    """2 - 31 Mar by week against the previous 30 days. The earlier period's own weeks, matched
+    by position, set the week of 2 Mar (7 events) against 31 Jan - 1 Feb (2) and drew +250% on
+    a constant series (QA). Each bucket now meets its own days 30 days back: 7 against 7, and
+    the cut last week (30 - 31 Mar) 2 against 2."""
+    config = one_a_day
     with Store(config.store_dir).reader() as reader:
         result = dashboard.explore(
             reader, config, "events", Period(D(2026, 3, 2), D(2026, 3, 31)), "week", against=("previous_period",)
@@ -756,17 +764,11 @@ def test_week_buckets_are_compared_with_their_own_days_moved_back(tmp_path: Path
     assert compared["previous_period_day"].to_list()[0] == D(2026, 1, 31)  # 2 Mar - 30 days
 
 
-def test_month_buckets_and_whole_week_shifts_meet_the_same_days(tmp_path: Path):
+def test_month_buckets_and_whole_week_shifts_meet_the_same_days(one_a_day):
     """By month, 31 Jan - 28 Feb against the 29 days before (2 - 30 Jan): January's bucket here
     is 31 Jan alone (1 event) and meets 2 Jan alone; February's 28 days meet 3 - 30 Jan. The
     week before (whole weeks back) gives the same as moving each bucket's days by 7."""
-    events = tmp_path / "daily.csv"
-    start = D(2026, 1, 1)
-    events.write_text(
-        "event_time,user_id,event\n" + "".join(f"{start + dt.timedelta(days=k)}T10:00:00Z,a,login\n" for k in range(90))
-    )
-    config = load_config(tmp_path / "ws")
-    ingest([events], config)
+    config = one_a_day
     period = Period(D(2026, 1, 31), D(2026, 2, 28))
     with Store(config.store_dir).reader() as reader:
         months = dashboard.explore(reader, config, "events", period, "month", against=("previous_period",)).compared
