@@ -163,6 +163,14 @@ def first_array_records(text: str, limit: int = 50) -> list[dict]:
     return records
 
 
+def _json_sample(path: Path, layout: str, encoding: str, text: str, records: list[dict]) -> Sample:
+    """A JSON export's sample: its columns are every key of its first records, in first-seen order."""
+    keys: dict[str, None] = {}
+    for record in records:
+        keys.update(dict.fromkeys(record))
+    return Sample(path=path, layout=layout, encoding=encoding, text=text, columns=tuple(keys), records=tuple(records))
+
+
 def sniff(path: Path) -> Sample:
     """Read the head of ``path`` and describe it; reject files that cannot be an export."""
     with open(path, "rb") as handle:
@@ -221,20 +229,9 @@ def sniff(path: Path) -> Sample:
                     )
                 ]
             )
-        keys: dict[str, None] = {}
-        for record in records:
-            keys.update(dict.fromkeys(record))
-        return Sample(
-            path=path, layout="jsonl", encoding=encoding, text=text, columns=tuple(keys), records=tuple(records)
-        )
+        return _json_sample(path, "jsonl", encoding, text, records)
     if stripped.startswith("["):
-        records = first_array_records(stripped)
-        keys = {}
-        for record in records:
-            keys.update(dict.fromkeys(record))
-        return Sample(
-            path=path, layout="json", encoding=encoding, text=text, columns=tuple(keys), records=tuple(records)
-        )
+        return _json_sample(path, "json", encoding, text, first_array_records(stripped))
     header_line = next(iter(text.splitlines()), "")
     delimiter = sniff_delimiter(header_line)
     columns = next(csv.reader(io.StringIO(header_line), delimiter=delimiter), [])
