@@ -24,6 +24,7 @@ Example:
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import html
 from collections.abc import Iterable, Sequence
 from pathlib import Path
@@ -159,8 +160,10 @@ class _Report:
         )
         return rows
 
+    @functools.cached_property
     def _all_risks(self) -> pl.DataFrame:
-        """Every late, off-track or at-risk item, the most urgent first."""
+        """Every late, off-track or at-risk item, the most urgent first (read by the risks table
+        and the story above it: worked out once)."""
         if self.items is None:
             return pl.DataFrame()
         rank = {health: index for index, health in enumerate(RISK_ORDER)}
@@ -171,7 +174,7 @@ class _Report:
         )
 
     def _risks(self) -> pl.DataFrame:
-        return self._all_risks().head(MAX_RISKS)
+        return self._all_risks.head(MAX_RISKS)
 
     def _recent_impact(self) -> pl.DataFrame:
         frame = self.impact.filter(pl.col("status") != "no data")
@@ -258,7 +261,7 @@ class _Report:
                 "</tr>"
             )
         table = _table(["Item", "Owner", "Health", "Due", "Why"], rows)
-        total = self._all_risks().height
+        total = self._all_risks.height
         # The summary above counts them all: the table says when it lists only the first.
         cut = f'<p class="small">The {risks.height} most urgent of {total}.</p>' if total > risks.height else ""
         return f'<section id="risks"><h2>Top risks</h2>{cut}{table}</section>'
@@ -366,7 +369,7 @@ class _Report:
         risks = self._risks()
         if self.items is None:
             return []
-        everything = self._all_risks()
+        everything = self._all_risks
         if everything.height == 0:
             return ["No roadmap item is late, off track or at risk."]
         parts = []
