@@ -110,7 +110,10 @@ def usable_as_of(reader: Any, last_day: dt.date | None) -> bool:
     loaded day."""
     as_of = reader.meta(AS_OF_META)
     if as_of is None:
-        loaded = reader.frame("SELECT max(day) AS hi FROM kpi_daily").item()
+        # Asked for every kept funnel and retention series a page reads: read once per version.
+        loaded = remembered(
+            reader, "loaded_last_day", lambda: reader.frame("SELECT max(day) AS hi FROM kpi_daily").item()
+        )
         return loaded == last_day
     return as_of == str(last_day)
 
