@@ -1012,15 +1012,18 @@ def blank_before_data(
         # A bucket's days stop at the end of its period: May's bucket of a period ending 29 May
         # holds 1-29 May, nothing of data that starts on the 30th.
         end = metrics.comparison_period(period, name).end
-        last = pl.min_horizontal(
-            {
-                "day": start,
-                "week": start + pl.duration(days=6),
-                "month": start.dt.month_end(),
-                "period": pl.lit(end),
-            }[grain],
-            pl.lit(end),
-        )
+        if f"{name}_end" in compared.columns:  # the days each bucket was compared with, exactly
+            last = pl.col(f"{name}_end")
+        else:
+            last = pl.min_horizontal(
+                {
+                    "day": start,
+                    "week": start + pl.duration(days=6),
+                    "month": start.dt.month_end(),
+                    "period": pl.lit(end),
+                }[grain],
+                pl.lit(end),
+            )
         gone = pl.lit(True) if first_day is None else last < first_day
         columns = [c for c in (f"{name}_value", f"{name}_change", f"{name}_change_pct") if c in compared.columns]
         compared = compared.with_columns(pl.when(gone).then(None).otherwise(pl.col(c)).alias(c) for c in columns)
@@ -1047,14 +1050,13 @@ def _aligned_comparisons(
         history = metrics.metric_series(reader, key, Period(earliest, period.end), "day", definitions, segment)
         return metrics.compare(history, period, list(against))
     frame = series.select("day", "value")
-    ends = {
-        "week": lambda day: day + dt.timedelta(days=6),
-        "month": lambda day: (day.replace(day=28) + dt.timedelta(days=4)).replace(day=1) - dt.timedelta(days=1),
-    }
-    spans = [
-        Period(max(day, period.start), min(ends[grain](day), period.end) if grain in ends else period.end)
-        for day in frame["day"]
-    ]
+    # Each bucket's own days: from its first day (or the range's start) to its last (or the end).
+    end = {"week": pl.col("day") + pl.duration(days=6), "month": pl.col("day").dt.month_end()}.get(grain)
+    bounds = frame.select(
+        pl.max_horizontal("day", pl.lit(period.start)).alias("start"),
+        pl.min_horizontal(end, pl.lit(period.end)).alias("end") if end is not None else pl.lit(period.end).alias("end"),
+    )
+    spans = [Period(start, stop) for start, stop in bounds.iter_rows()]
     for name in against:
         earlier = metrics.comparison_period(period, name)
         shift = period.start - earlier.start
@@ -1071,6 +1073,7 @@ def _aligned_comparisons(
                 values.append(value.item() if value.len() == 1 else None)
         frame = frame.with_columns(
             pl.Series(f"{name}_day", [days.start for days in moved], dtype=pl.Date),
+            pl.Series(f"{name}_end", [days.end for days in moved], dtype=pl.Date),
             pl.Series(f"{name}_value", values, dtype=pl.Float64),
         )
     return frame

@@ -776,3 +776,16 @@ def test_month_buckets_and_whole_week_shifts_meet_the_same_days(one_a_day):
     assert months.sort("day").select("value", "previous_period_value").rows() == [(1.0, 1.0), (28.0, 28.0)]
     assert months.sort("day")["previous_period_day"].to_list() == [D(2026, 1, 2), D(2026, 1, 3)]
     assert weeks.sort("day")["previous_week_value"].to_list() == weeks.sort("day")["value"].to_list()
+
+
+def test_a_cut_weeks_comparison_wholly_before_the_data_is_blank(one_a_day):
+    """10 - 23 Jan by week against the 14 days before: the first bucket (Sat 10 - Sun 11 Jan) meets
+    27 - 28 Dec, before the first loaded day, so it is blank; guessing its end as a whole week
+    from 27 Dec (2 Jan) kept a 0 drawn as no activity."""
+    config = one_a_day
+    with Store(config.store_dir).reader() as reader:
+        compared = dashboard.explore(
+            reader, config, "events", Period(D(2026, 1, 10), D(2026, 1, 23)), "week", against=("previous_period",)
+        ).compared.sort("day")
+    assert compared["previous_period_end"].to_list()[0] == D(2025, 12, 28)
+    assert compared["previous_period_value"].to_list() == [None, 4.0, 5.0]  # 1 - 4 Jan loaded; 5 - 9 Jan
