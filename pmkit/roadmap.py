@@ -19,8 +19,8 @@ How each number is computed, as of a date:
 - burn rate: progress gained per day between the oldest and newest of the item's last three
   snapshots; when that is negative (progress taken back) or there is one snapshot, progress per
   day since the start date. A begun, unfinished item with no progress over those snapshots is
-  stalled: no forecast (it never finishes at that rate), and off track. forecast_date = as_of + remaining progress / burn rate (null without progress, or when that
-  is more than ten years away). forecast_optimistic and forecast_pessimistic use the fastest and
+  stalled: no forecast (it never finishes at that rate), and off track. forecast_date = as_of +
+  remaining progress / burn rate (null without progress, or when that is more than ten years away). forecast_optimistic and forecast_pessimistic use the fastest and
   the slowest rate seen between two consecutive snapshots (pessimistic is null if the slowest
   rate is no progress at all). Done items are forecast at their completed date.
 - health, first rule that holds:
