@@ -347,6 +347,11 @@ def _cmd_publish(args: argparse.Namespace, config: Any) -> int:
     source = Store(config.store_dir)
     if not source.current_version():
         raise UsageError(f"nothing to publish: {config.store_dir} has no data yet")
-    version = source.publish_to(Store(args.to / "store"))
+    target = Store(args.to / "store")
+
+    def waiting() -> None:
+        print(f"waiting for the ingest or publish writing to {target.root} to finish…", file=sys.stderr)
+
+    version = source.publish_to(target, waiting)
     print(f"published version {version} to {args.to / 'store'}")
     return 0

@@ -10,7 +10,6 @@ from __future__ import annotations
 import concurrent.futures
 import contextlib
 import datetime as dt
-import hashlib
 import json
 import os
 import re
@@ -31,7 +30,7 @@ from pmkit.definitions import Definitions, usable_definitions
 from pmkit.formatting import format_date
 from pmkit.sources.base import ROW, Parsed, ReadOptions, Rejected, RowError
 from pmkit.sources.sniff import sniff
-from pmkit.store import Store, Writer, quote_identifier
+from pmkit.store import Store, Writer, content_hash, quote_identifier
 
 MAX_ERRORS_SHOWN = 20
 # A snapshot date in a file name, e.g. roadmap_2026-03-13.csv or jira-2026-03-13-export.csv.
@@ -135,14 +134,6 @@ class FileResult:
 NOT_A_FILE = "a link or a device, not a file: copy the export itself into the inbox"
 # Files below this size are hashed before parsing (a duplicate is then found at once).
 HASH_FIRST_BYTES = 32 << 20
-
-
-def content_hash(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        while chunk := handle.read(4 << 20):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def _in_idle_time(work: Callable[[Path], str], path: Path) -> str:

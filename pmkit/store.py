@@ -4,7 +4,7 @@ Layout of ``data/store/``:
 
     CURRENT              the published version number, replaced atomically (write, fsync, rename)
     v000007.duckdb       one DuckDB file per published version: catalog, rollups, roadmap, ...
-    events/f000012.parquet  raw events, one immutable Parquet file per loaded file
+    events/f000012-3f9a0c1b2d4e.parquet  raw events, one immutable Parquet file per loaded file
     writer.lock          held (flock) by the one ingest allowed at a time
 
 Why: DuckDB allows one read-write process per file, so a dashboard holding the database open
@@ -19,8 +19,10 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import fcntl
+import hashlib
 import os
 import re
+import secrets
 import shutil
 import threading
 import time
@@ -34,7 +36,11 @@ import polars as pl
 
 SQL_DIR = Path(__file__).parent / "sql"
 VERSION_FILE = re.compile(r"^v(\d{6})\.duckdb$")
-PARQUET_FILE = re.compile(r"^f\d{6}\.parquet$")
+# The file id, then a random token (stores from before it have none): file ids restart at 1 in
+# every store, and `publish` into a hosted store that had loaded files of its own kept those
+# under the same names, so its raw events were another store's.
+PARQUET_FILE = re.compile(r"^f\d{6}(-[0-9a-f]{12})?\.parquet$")
+TOKENED_PARQUET_FILE = re.compile(r"^f\d{6}-[0-9a-f]{12}\.parquet$")
 KEEP_VERSIONS = 3  # older versions are deleted; a reader that still has one open keeps its handle
 # Every COMPACT_EVERY-th version (and after a rebuild) DuckDB's checkpoint compacts the tables: it
 # drops deleted rows and merges the small row groups each load appends. Compacting at every load
@@ -79,6 +85,19 @@ def _fsync_path(path: Path) -> None:
         os.fsync(fd)
     finally:
         os.close(fd)
+
+
+def content_hash(path: Path) -> str:
+    """SHA-256 of a file's bytes, hex."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        while chunk := handle.read(4 << 20):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _same_bytes(a: Path, b: Path) -> bool:
+    return a.stat().st_size == b.stat().st_size and content_hash(a) == content_hash(b)
 
 
 def _write_atomically(path: Path, text: str) -> None:
@@ -142,9 +161,8 @@ class Store:
         version number still grows: the app's caches are keyed by it."""
         self.root.mkdir(parents=True, exist_ok=True)
         self.events_dir.mkdir(exist_ok=True)
-        lock = open(self.root / "writer.lock", "a+")  # noqa: SIM115 - held for the whole block
+        lock = self._lock()
         try:
-            fcntl.flock(lock, fcntl.LOCK_EX)
             self._remove_temp_files()
             base = self.current_version()
             new = base + 1
@@ -196,32 +214,96 @@ class Store:
             fcntl.flock(lock, fcntl.LOCK_UN)
             lock.close()
 
-    def publish_to(self, target: Store) -> int:
+    def _lock(self, waiting: Callable[[], None] | None = None) -> Any:
+        """The writer lock (``writer.lock``), held until closed; ``waiting`` is called first when
+        another process holds it."""
+        self.root.mkdir(parents=True, exist_ok=True)
+        lock = open(self.root / "writer.lock", "a+")  # noqa: SIM115 - the caller closes it
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            if waiting is not None:
+                waiting()
+            fcntl.flock(lock, fcntl.LOCK_EX)
+        return lock
+
+    def publish_to(self, target: Store, waiting: Callable[[], None] | None = None) -> int:
         """Copy the current version into another store (a hosted copy), atomically: Parquet files
         and the version file first, CURRENT last, so the target's readers switch in one step.
-        Returns the version published there."""
+        Returns the version published there.
+
+        Holds the target's writer lock, as an ingest does (``waiting`` is called if it must wait
+        for one): the two wrote the same temporary file, and the version published was a mix.
+        A Parquet file the target already has under the same name is reused only when it is the
+        same file: names with a random token are unique to the store that wrote them, and an older
+        name without one is compared byte for byte; otherwise it is copied under a new name that
+        the published version lists. Parquet files no kept version of the target lists are
+        removed (the events of a workspace cleared and loaded again)."""
         version = self.current_version()
         if not version:
             raise ValueError("nothing to publish: this store has no data yet")
-        target.events_dir.mkdir(parents=True, exist_ok=True)
-        with Reader(self, version) as reader:
-            files = reader.frame("SELECT path FROM batches")["path"].to_list()
-        for name in files:
-            destination = target.events_dir / name
-            if not destination.exists():
-                tmp = destination.with_name(f".{name}.tmp")
-                shutil.copyfile(self.events_dir / name, tmp)
-                _fsync_path(tmp)
-                os.replace(tmp, destination)
-        new = max(target.current_version() + 1, version)
-        tmp = target.root / f".v{new:06d}.duckdb.tmp"
-        shutil.copyfile(self.version_path(version), tmp)
+        lock = target._lock(waiting)
+        try:
+            target._remove_temp_files()
+            target.events_dir.mkdir(parents=True, exist_ok=True)
+            with Reader(self, version) as reader:
+                files = reader.frame("SELECT path FROM batches")["path"].to_list()
+            renamed = {name: new for name in files if (new := self._copy_events_file(name, target)) != name}
+            new = max(target.current_version() + 1, version)
+            tmp = target.root / f".v{new:06d}.duckdb.tmp"
+            shutil.copyfile(self.version_path(version), tmp)
+            if renamed:
+                with duckdb.connect(str(tmp)) as con:
+                    for old, name in renamed.items():
+                        con.execute("UPDATE batches SET path = $1 WHERE path = $2", [name, old])
+                    con.execute("CHECKPOINT")
+            _fsync_path(tmp)
+            os.replace(tmp, target.version_path(new))
+            _fsync_path(target.root)
+            _write_atomically(target.root / "CURRENT", f"{new}\n")
+            target._drop_old_versions(new)
+            target._remove_parquet_no_version_lists()
+            return new
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
+            lock.close()
+
+    def _copy_events_file(self, name: str, target: Store) -> str:
+        """Copy one of this store's Parquet files into ``target``; returns its name there."""
+        source = self.events_dir / name
+        destination = target.events_dir / name
+        if TOKENED_PARQUET_FILE.match(name):
+            if destination.exists():
+                return name
+        else:
+            # An older name: the same bytes under it, or under a copy an earlier publish made.
+            stem = name.removesuffix(".parquet")
+            candidates = [destination, *sorted(target.events_dir.glob(f"{stem}-*.parquet"))]
+            for candidate in candidates:
+                if candidate.exists() and PARQUET_FILE.match(candidate.name) and _same_bytes(source, candidate):
+                    return candidate.name
+            if destination.exists():
+                destination = target.events_dir / f"{stem}-{secrets.token_hex(6)}.parquet"
+        if not PARQUET_FILE.match(destination.name):
+            raise ValueError(f"unexpected file name in the store's batch list: {name}")
+        tmp = destination.with_name(f".{destination.name}.tmp")
+        shutil.copyfile(source, tmp)
         _fsync_path(tmp)
-        os.replace(tmp, target.version_path(new))
-        _fsync_path(target.root)
-        _write_atomically(target.root / "CURRENT", f"{new}\n")
-        target._drop_old_versions(new)
-        return new
+        os.replace(tmp, destination)
+        return destination.name
+
+    def _remove_parquet_no_version_lists(self) -> None:
+        """Remove the Parquet files none of the version files left lists. Called with the writer
+        lock held, after the old versions were dropped."""
+        listed: set[str] = set()
+        for path in self.root.glob("v*.duckdb"):
+            if VERSION_FILE.match(path.name):
+                with duckdb.connect(":memory:") as con:
+                    con.execute(f"ATTACH {sql_string(str(path))} AS v (READ_ONLY)")
+                    listed.update(p for (p,) in con.execute("SELECT path FROM v.batches").fetchall())
+        for parquet in self.events_dir.glob("*.parquet"):
+            if parquet.name not in listed:
+                parquet.unlink(missing_ok=True)
 
     def _remove_temp_files(self) -> None:
         """Remove the unpublished version files a killed ingest left. Called with the writer lock held."""
@@ -461,6 +543,6 @@ class Writer:
         return int(self.con.execute("SELECT coalesce(max(file_id), 0) + 1 FROM loaded_files").fetchall()[0][0])
 
     def parquet_path(self, file_id: int) -> Path:
-        path = self.store.events_dir / f"f{file_id:06d}.parquet"
+        path = self.store.events_dir / f"f{file_id:06d}-{secrets.token_hex(6)}.parquet"
         self.new_files.append(path)
         return path

@@ -99,7 +99,7 @@ def _own_loaded_files(store: Store, demo_hashes: set[str]) -> list[tuple[str, st
 
 def _archived_by_hash(config: Config) -> dict[str, Path]:
     """The archived files by content hash (a name may have been stamped to avoid a clash)."""
-    from pmkit.ingest import content_hash
+    from pmkit.store import content_hash
 
     if not config.archive.exists():
         return {}

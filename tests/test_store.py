@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from pmkit.store import COMPACT_EVERY, KEEP_VERSIONS, Store, quote_identifier, wait_for_cleanup
+from pmkit.store import COMPACT_EVERY, KEEP_VERSIONS, PARQUET_FILE, Store, quote_identifier, wait_for_cleanup
 
 
 def publish(store: Store, value: str) -> None:
@@ -102,7 +102,8 @@ def test_the_next_writer_keeps_the_parquet_files_the_store_lists(tmp_path: Path)
     store = Store(config.store_dir)
     (store.events_dir / "f000042.parquet").write_bytes(b"orphan")
     publish(store, "b")
-    assert sorted(p.name for p in store.events_dir.glob("*.parquet")) == ["f000001.parquet"]
+    kept = sorted(p.name for p in store.events_dir.glob("*.parquet"))
+    assert len(kept) == 1 and PARQUET_FILE.match(kept[0]) and kept[0].startswith("f000001-")
     with store.reader() as reader:
         assert reader.frame("SELECT count(*) AS n FROM events")["n"].item() == 2
 
@@ -173,6 +174,96 @@ def test_readers_cannot_touch_files_outside_the_store(tmp_path: Path) -> None:
             with pytest.raises(duckdb.Error):
                 reader.frame(statement)
     assert not (tmp_path / "out.csv").exists()
+
+
+def _events_workspace(root: Path, *rows: str) -> Store:
+    from pmkit.config import load_config
+    from pmkit.ingest import ingest
+
+    config = load_config(root)
+    root.mkdir(parents=True, exist_ok=True)
+    for index, text in enumerate(rows):
+        csv = root / f"events{index}.csv"
+        csv.write_text("event_time,user_id,event\n" + text)
+        ingest([csv], config)
+    return Store(config.store_dir)
+
+
+def _raw_events(store: Store) -> list[tuple]:
+    with store.reader() as reader:
+        return reader.frame("SELECT user_id, event FROM events ORDER BY ALL").rows()
+
+
+def test_publishing_into_a_store_with_events_of_its_own_serves_the_sources_events(tmp_path: Path) -> None:
+    # Both stores number their first file 1: the target's own file was kept under the name the
+    # source's file had, and the target's raw events were its own (QA: a funnel read 0 users).
+    hosted = _events_workspace(tmp_path / "hosted", "2026-03-01T10:00:00Z,h1,x\n")
+    source = _events_workspace(tmp_path / "pm", "2026-03-01T10:00:00Z,u1,y\n2026-03-01T11:00:00Z,u2,y\n")
+    source.publish_to(hosted)
+    assert _raw_events(hosted) == _raw_events(source) == [("u1", "y"), ("u2", "y")]
+    # Published again unchanged: the file is the same one, not copied again.
+    (name,) = (p.name for p in source.events_dir.glob("*.parquet"))
+    before = (hosted.events_dir / name).stat().st_ino
+    source.publish_to(hosted)
+    assert (hosted.events_dir / name).stat().st_ino == before
+
+
+def test_publishing_after_the_source_was_cleared_and_loaded_again_serves_the_new_events(tmp_path: Path) -> None:
+    hosted = Store(tmp_path / "hosted" / "store")
+    source = _events_workspace(tmp_path / "pm", "2026-03-01T10:00:00Z,demo1,x\n")
+    source.publish_to(hosted)
+    with source.writer(empty=True):
+        pass  # the demo cleared, as pmkit.workspace.clear_demo does
+    _events_workspace(tmp_path / "pm", "2026-03-02T10:00:00Z,real1,y\n")
+    source.publish_to(hosted)
+    assert _raw_events(hosted) == [("real1", "y")]
+    # The demo's file is listed by a version the hosted store still keeps, until it is dropped.
+    for _ in range(KEEP_VERSIONS):
+        source.publish_to(hosted)
+    assert len(list(hosted.events_dir.glob("*.parquet"))) == 1
+
+
+def test_an_older_file_name_without_a_token_is_reused_only_with_the_same_bytes(tmp_path: Path) -> None:
+    import duckdb
+
+    hosted = _events_workspace(tmp_path / "hosted", "2026-03-01T10:00:00Z,h1,x\n")
+    source = _events_workspace(tmp_path / "pm", "2026-03-01T10:00:00Z,u1,y\n")
+    for store in (hosted, source):  # named as stores before the token named them
+        (path,) = store.events_dir.glob("*.parquet")
+        path.rename(store.events_dir / "f000001.parquet")
+        with duckdb.connect(str(store.version_path(store.current_version()))) as con:
+            con.execute("UPDATE batches SET path = 'f000001.parquet'")
+    source.publish_to(hosted)
+    assert _raw_events(hosted) == [("u1", "y")]
+    assert (source.events_dir / "f000001.parquet").read_bytes() != (hosted.events_dir / "f000001.parquet").read_bytes()
+    # Now the hosted store has a copy of its own under a new name; publishing again reuses it.
+    names = sorted(p.name for p in hosted.events_dir.glob("*.parquet"))
+    source.publish_to(hosted)
+    assert sorted(p.name for p in hosted.events_dir.glob("*.parquet")) == names
+    assert _raw_events(hosted) == [("u1", "y")]
+
+
+def test_publishing_waits_for_an_ingest_into_the_target(tmp_path: Path) -> None:
+    # Both wrote the target's .v000002.duckdb.tmp: the ingest failed and the version published
+    # was a mix of the two stores.
+    import threading
+
+    source, target = Store(tmp_path / "a"), Store(tmp_path / "b")
+    publish(source, "from the source")
+    publish(target, "the target's own")
+    waited = threading.Event()
+    outcome: list[int] = []
+    with target.writer() as writer:
+        thread = threading.Thread(target=lambda: outcome.append(source.publish_to(target, waited.set)))
+        thread.start()
+        assert waited.wait(10)
+        thread.join(0.5)
+        assert thread.is_alive() and not outcome  # still waiting for the ingest
+        writer.set_meta("value", "the ingest's")
+    thread.join(10)
+    assert outcome == [3] and target.current_version() == 3
+    with target.reader() as reader:
+        assert reader.meta("value") == "from the source"
 
 
 def test_publishing_to_another_store_switches_its_readers_in_one_step(tmp_path: Path) -> None:
