@@ -201,3 +201,47 @@ def test_an_older_store_is_counted_whole_even_when_a_file_of_the_load_fails(coho
     files[1].write_text("event_time,user_id,event\n2026-03-17T15:00:00Z,u3,login\n", encoding="utf-8")
     assert [r.status for r in ingest(files, ws.config)] == ["loaded", "rejected"]
     assert_tables_hold_the_raw_counts(ws)
+
+
+def test_events_dated_after_today_stay_out_of_retention_and_lifecycle(tmp_path):
+    # The cohort tables count every loaded day: a user first seen tomorrow joined this week's
+    # cohort, and a user back only in the future was in no "on or after" week, so that count
+    # fell below "on" (QA). Dates are relative to today, so this holds on any day.
+    from zoneinfo import ZoneInfo
+
+    from pmkit.config import load_config
+
+    tz = "Europe/Berlin"
+    today = dt.datetime.now(ZoneInfo(tz)).date()
+    monday = today - dt.timedelta(days=today.weekday())
+    old = monday - dt.timedelta(weeks=7)
+
+    def at(day: dt.date, hour: int = 12) -> str:
+        local = dt.datetime(day.year, day.month, day.day, hour, tzinfo=ZoneInfo(tz))
+        return local.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+    rows = [
+        (at(old), "a", "signup"),
+        (at(old, 13), "b", "signup"),
+        (at(monday - dt.timedelta(days=3)), "b", "view"),  # b back in week 6
+        (at(monday), "c", "signup"),  # this week's cohort: today or earlier
+        (at(today + dt.timedelta(days=1)), "d", "signup"),  # first seen tomorrow
+        (at(today + dt.timedelta(days=12)), "a", "view"),  # a back only in the future
+    ]
+    ws = tmp_path / "ws"
+    ws.mkdir()
+    (ws / "pmkit.toml").write_text(f'[workspace]\ntimezone = "{tz}"\n')
+    csv = tmp_path / "events.csv"
+    csv.write_text("event_time,user_id,event,plan\n" + "".join(f"{t},{u},{e},pro\n" for t, u, e in rows))
+    ingest([csv], load_config(ws))
+    everyone = metrics.Segment(filters=(("plan", "pro"),))  # every event: the user days' way
+    with Store(load_config(ws).store_dir).reader() as reader:
+        assert metrics.base.workspace_of(reader).last_day == today
+        for segment in (None, everyone):
+            weekly = metrics.weekly_retention(reader, segment=segment)
+            cohort = {r["week"]: r for r in weekly.filter(pl.col("cohort_week") == old).iter_rows(named=True)}
+            assert (cohort[0]["size"], cohort[0]["users_on"], cohort[0]["users_on_or_after"]) == (2, 2, 2)
+            assert [cohort[k]["users_on_or_after"] for k in range(1, 8)] == [1, 1, 1, 1, 1, 1, 0]
+            assert weekly.filter(pl.col("cohort_week") == monday)["size"].unique().to_list() == [1]
+            this_week = metrics.lifecycle(reader, segment=segment).filter(pl.col("week") == monday)
+            assert this_week["new"].to_list() == [1]

@@ -176,13 +176,17 @@ def _read_workspace(reader: Reader) -> Workspace:
     first_day, last_day = reader.frame("SELECT min(day) AS lo, max(day) AS hi FROM kpi_daily").row(0)
     rollup = reader.meta(DIMENSION_ROLLUP_META) == timezone and _table_exists(reader, DIMENSION_ROLLUP)
     steps = tuple(json.loads(reader.meta(STEP_EVENTS_META) or "[]"))
-    cohort_rollup = cohorts.usable(reader)
+    shown = shown_last_day(first_day, last_day, timezone)
+    # The cohort tables count every loaded day: with events dated after the last shown day, a
+    # user first seen tomorrow joined this week's cohort and a user back only in the future was
+    # in no "on or after" week (QA). Those stores read the user days up to the shown day.
+    cohort_rollup = cohorts.usable(reader) and shown == last_day
     feature_rollup = feature_days.usable(reader)
     return Workspace(
         timezone,
         active,
         first_day,
-        shown_last_day(first_day, last_day, timezone),
+        shown,
         tuple(reader.dimensions),
         rollup,
         steps,

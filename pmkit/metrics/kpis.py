@@ -174,7 +174,9 @@ def lifecycle(reader: Reader, period: Period | None = None, segment: Segment | N
     if segment.is_empty and workspace.cohort_rollup:
         long = run(reader, "metric_lifecycle_cohorts", first_week=first_week, last_week=last_week)
     else:
-        source = user_days(workspace, segment, first_week - dt.timedelta(days=7), last_week + dt.timedelta(days=6))
+        # Up to the last shown day: a user first seen tomorrow is not new this week yet.
+        through = min(last_week + dt.timedelta(days=6), workspace.last_day)
+        source = user_days(workspace, segment, first_week - dt.timedelta(days=7), through)
         weeks_read = (last_week - first_week).days // 7 + 2  # from the week before the first
         name = masked_sql("metric_lifecycle", weeks_read)
         long = run(reader, name, {"user_days": source}, first_week=first_week, last_week=last_week)
