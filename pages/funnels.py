@@ -42,24 +42,29 @@ result, before = ui.compute(
 source = f"{facts.source()} Segment: {ui.segment_text(view)}."
 path = " → ".join(steps)
 now, then = dashboard.funnel_conversion(result), dashboard.funnel_conversion(before)
+# Days before the first loaded day are no data: no change is claimed against them (as on the
+# summary's cards), where "+8 (from 0)" was shown against a range before any event.
+no_base = dashboard.why_no_base(period.previous(), facts.first_day)
+prior = f"vs prior {period.days}d"
 cards = st.columns(3)
-cards[0].metric(
-    f"Started ({ui.safe_text(steps[0])})",
-    format_number(now.started),
-    delta=format_change(now.started, then.started),
-    border=True,
-)
-cards[1].metric(
-    f"Converted ({ui.safe_text(steps[-1])})",
-    format_number(now.converted),
-    delta=format_change(now.converted, then.converted),
-    border=True,
-)
+for card, label, value, earlier in (
+    (cards[0], f"Started ({ui.safe_text(steps[0])})", now.started, then.started),
+    (cards[1], f"Converted ({ui.safe_text(steps[-1])})", now.converted, then.converted),
+):
+    card.metric(
+        label,
+        format_number(value),
+        delta=None if no_base else format_change(value, earlier),
+        delta_description=f"{prior}: {no_base}" if no_base else None,
+        border=True,
+    )
 cards[2].metric(
     "Conversion",
     format_percent(now.rate),
-    delta=format_change(now.rate, then.rate, "percent") if now.rate is not None and then.rate is not None else None,
-    delta_description=f"vs prior {period.days}d ({format_percent(then.rate)})",
+    delta=format_change(now.rate, then.rate, "percent")
+    if not no_base and now.rate is not None and then.rate is not None
+    else None,
+    delta_description=f"{prior}: {no_base}" if no_base else f"{prior} ({format_percent(then.rate)})",
     border=True,
 )
 ui.chart(

@@ -138,7 +138,7 @@ def explorer() -> None:
                 f"no other value: {values[0]} is the only value of {breakdown} here (a filter on it leaves one)"
                 if len(values) == 1
                 else f"each other value of {breakdown}"
-            ) + " (earlier periods are drawn without a breakdown)"
+            ) + " (earlier periods are drawn without a breakdown: pick none to see them)"
         if result.target is not None:
             compared += f"; the target path of {objective}"
         ui.chart(
@@ -154,7 +154,7 @@ def explorer() -> None:
                 anomalies=result.anomalies,
                 compared_periods=spans,
                 partial=result.partial,
-                empty=dashboard.no_values_text(result.definition, period),
+                empty=dashboard.no_values_text(result.definition, period, facts.last_day),
             ),
             compared_to=compared,
             source=f"{facts.source()} Segment: {ui.segment_text(view)}.",

@@ -184,16 +184,20 @@ def settling_days(definition: MetricDefinition) -> int:
     return 0
 
 
-def no_values_text(definition: MetricDefinition, period: Period) -> str:
-    """What a trend with no value to draw says: for a metric still settling over a range as short
-    as its settling days, why, instead of "no data" beside a card with a value.
+def no_values_text(definition: MetricDefinition, period: Period, last_day: dt.date | None) -> str:
+    """What a trend with no value to draw says: for a metric still settling, when every day of
+    the range is one whose value is not final yet (the last ``settling_days`` before
+    ``last_day``), why, instead of "no data" beside a card with a value. A short range earlier
+    on, with nobody at the first step, has no data.
 
     >>> funnel = MetricDefinition("activation", "funnel", "Activation", window_days=7)
-    >>> no_values_text(funnel, Period.last(7, dt.date(2026, 11, 27)))
+    >>> no_values_text(funnel, Period.last(7, dt.date(2026, 11, 27)), dt.date(2026, 11, 27))
     'The last 7 days of Activation are not final yet (a user still has time to convert or return): pick a longer range'
+    >>> no_values_text(funnel, Period(dt.date(2026, 11, 5), dt.date(2026, 11, 6)), dt.date(2026, 11, 27))
+    'No Activation data for this selection'
     """
     settle = settling_days(definition)
-    if settle and period.days <= settle:
+    if settle and last_day is not None and period.start > _last_final_day(last_day, settle):
         return (
             f"The last {format_days(settle)} of {definition.name} are not final yet (a user still has time to convert "
             "or return): pick a longer range"

@@ -217,6 +217,38 @@ def test_funnel_numbers_and_steps(monkeypatch, known_data):
     assert "Pick at least two steps" in " ".join(texts(at.info))
 
 
+@pytest.mark.parametrize(
+    ("dates", "shown"),
+    [
+        # The whole range: nothing is loaded before it ("+3 (from 0)" was shown).
+        (["2026-03-02", "2026-03-11"], "vs prior 10d: nothing earlier to compare with"),
+        # 5-11 Mar against 26 Feb - 4 Mar, of which 2-4 Mar are loaded (a count of 3 days against 7).
+        (["2026-03-05", "2026-03-11"], "vs prior 7d: only loaded from 2 Mar 2026"),
+    ],
+)
+def test_funnel_cards_claim_no_change_against_days_before_the_data(monkeypatch, known_data, dates, shown):
+    at = open_page(monkeypatch, known_data, "funnels", range="Custom", dates=dates, steps=["signup", "create_report"])
+    cards = [m for m in at.metric if m.label.startswith(("Started", "Converted", "Conversion"))]
+    assert len(cards) == 3
+    assert [(m.delta or None, unescape(m.proto.delta_description)) for m in cards] == [(None, shown)] * 3
+
+
+def test_funnel_cards_compare_with_a_loaded_period_before(monkeypatch, known_data):
+    # 7-11 Mar against 2-6 Mar: signups 0 against 3 (u1, u2, u3), conversions 0 against 2.
+    at = open_page(
+        monkeypatch,
+        known_data,
+        "funnels",
+        range="Custom",
+        dates=["2026-03-07", "2026-03-11"],
+        steps=["signup", "create_report"],
+    )
+    started = next(m for m in at.metric if m.label.startswith("Started"))
+    converted = next(m for m in at.metric if m.label.startswith("Converted"))
+    assert (started.value, started.delta) == ("0", "-100.0%")
+    assert (converted.value, converted.delta) == ("0", "-100.0%")
+
+
 def test_funnels_open_on_the_saved_funnel_with_the_engines_numbers(monkeypatch, demo_data):
     # The demo's pmkit.toml saves "activation" (signup -> create_report in 7 days): the page opens
     # on it, says so, and shows the numbers the engine computes from the step events.
