@@ -33,6 +33,7 @@ from typing import Any
 import polars as pl
 
 from pmkit import metrics, roadmap_view
+from pmkit.charts import plot_text
 from pmkit.config import Config
 from pmkit.impact import impact
 from pmkit.objectives import MetricSource, format_value, objective_health
@@ -486,13 +487,14 @@ class _Report:
             .with_columns((pl.col("weighted").rolling_sum(7) / pl.col("weight").rolling_sum(7)).alias("value_7d"))
             .filter(pl.col("day").is_between(shown_from, self.as_of))
         )
-        name = esc(goal["metric_name"] or goal["metric"])
+        # Plotly's own escaping: it shows &lt; as <, but &quot; as typed ('Launch &quot;Teams&quot;').
+        name = plot_text(goal["metric_name"] or goal["metric"])
         figure = go.Figure(go.Scatter(x=rolling["day"], y=rolling["value_7d"], name=f"{name}, 7 days", mode="lines"))
         path = metrics.target_path(goal["baseline"], goal["target"], start, goal["target_date"], goal["direction"])
         figure.add_trace(
             go.Scatter(x=path["day"], y=path["target"], name="target path", mode="lines", line={"dash": "dash"})
         )
-        title = f"{esc(goal['title'] or goal['objective_id'])}: {name}"
+        title = f"{plot_text(goal['title'] or goal['objective_id'])}: {name}"
         return self._figure_html(_layout(figure, title, percent=self._format_of(goal["metric"]) == "percent"))
 
     def _format_of(self, key: str | None) -> str:

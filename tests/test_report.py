@@ -222,3 +222,10 @@ def test_an_impact_measured_against_too_few_dates_says_not_judged(tmp_path: Path
     impact = text[text.index('<section id="impact">') : text.index("</section>", text.index('<section id="impact">'))]
     assert ">not judged</span>" in impact and ">measured</span>" not in impact
     assert "+0.5%" in impact
+
+
+def test_chart_titles_show_quotes_as_typed(page: str):
+    # Plotly turns &lt; back into <, but shows &quot; as typed: a title read 'Launch &quot;Teams&quot;'.
+    # The chart's title, in the figure's JSON (where / is written \u002f).
+    assert 'alert(\\"objective\\")&lt;\\u002fscript&gt;: ' in page
+    assert "alert(&quot;objective&quot;)&lt;\\u002fscript" not in page
