@@ -86,6 +86,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
         config = load_config(args.data) if args.command not in ("demo", "hash-password") else None
+        if args.command in READING and not config.data_dir.is_dir():
+            raise UsageError(f"no workspace at {config.data_dir} (check --data or PMKIT_DATA)")
         handler = globals()[f"_cmd_{args.command.replace('-', '_')}"]
         return int(handler(args, config))
     except ConfigError as exc:
@@ -94,6 +96,27 @@ def main(argv: Sequence[str] | None = None) -> int:
     except UsageError as exc:
         print(f"pmkit {args.command}: {exc}", file=sys.stderr)
         return 2
+    except OSError as exc:  # a path given that is a folder where a file is meant, or the reverse
+        print(f"pmkit {args.command}: {_path_problem(exc)}", file=sys.stderr)
+        return 2
+
+
+# Commands that read a workspace: a folder that does not exist is a typo, not an empty workspace.
+READING = ("kpis", "funnel", "roadmap", "report", "publish")
+
+
+def _path_problem(exc: OSError) -> str:
+    """What is wrong with a path the user gave, and what to give instead."""
+    name = exc.filename
+    if isinstance(exc, IsADirectoryError):
+        return f"{name} is a folder: give a file path"
+    if isinstance(exc, NotADirectoryError):
+        path = Path(name)
+        blocking = next((p for p in (path, *path.parents) if p.exists() and not p.is_dir()), path)
+        return f"{blocking} is a file, where a folder is needed: give a folder path"
+    if isinstance(exc, FileNotFoundError):
+        return f"{name} cannot be written: its folder does not exist and cannot be made (check the path)"
+    return f"cannot use {name}: {exc.strerror or exc}"
 
 
 class UsageError(Exception):
@@ -154,6 +177,9 @@ def _cmd_ingest(args: argparse.Namespace, config: Any) -> int:
         raise UsageError(
             "this workspace is read-only (read_only = true or PMKIT_READ_ONLY=1); load data on the publishing host"
         )
+    if args.as_of is not None and args.as_of > dt.date.today() + dt.timedelta(days=1):
+        # A snapshot dated ahead became the latest, which roadmap and report then used by default.
+        raise UsageError(f"--as-of {args.as_of} is after today: a roadmap snapshot is dated the day it was exported")
     for path in args.paths:
         # Bad usage, found before a store version is written (exit 2, like a bad option).
         if path.is_dir():
@@ -259,7 +285,7 @@ def _cmd_kpis(args: argparse.Namespace, config: Any) -> int:
 
 
 def _cmd_funnel(args: argparse.Namespace, config: Any) -> int:
-    from pmkit import metrics
+    from pmkit import dashboard, metrics
     from pmkit.store import Store
 
     if len(args.steps) < 2:
@@ -282,6 +308,15 @@ def _cmd_funnel(args: argparse.Namespace, config: Any) -> int:
             definitions=definitions,
         )
         rows = steps.select("event", "users", "conversion", "median_seconds").to_dicts()
+        known = set(dashboard.event_names(reader, config))
+    unknown = [step for step in dict.fromkeys(args.steps) if step not in known]
+    if unknown and known:  # a typo gives 0 users, which reads as no conversion
+        shown = ", ".join(sorted(known)[:20]) + (" …" if len(known) > 20 else "")
+        print(
+            f"pmkit funnel: no event named {', '.join(repr(s) for s in unknown)} is loaded "
+            f"(names are matched exactly; loaded: {shown})",
+            file=sys.stderr,
+        )
     if args.json:
         _emit({"steps": rows})
     else:
@@ -303,14 +338,13 @@ def _cmd_roadmap(args: argparse.Namespace, config: Any) -> int:
     else:
         if earliest is not None:
             print(f"no roadmap snapshot on or before {args.as_of:%Y-%m-%d} (the earliest is {earliest:%Y-%m-%d})")
-            return 0
-        if not view["items"]:
+        elif not view["items"]:
             print("no roadmap loaded yet (run: python -m pmkit ingest jira_export.csv)")
-            return 0
-        _print_table(
-            view["items"],
-            ["item_id", "title", "health", "progress", "schedule_index", "slip_days", "due_date", "reason"],
-        )
+        else:
+            _print_table(
+                view["items"],
+                ["item_id", "title", "health", "progress", "schedule_index", "slip_days", "due_date", "reason"],
+            )
         if view["objectives"]:  # both healths of each objective, as in --json
             print()
             _print_table(
@@ -322,7 +356,14 @@ def _cmd_roadmap(args: argparse.Namespace, config: Any) -> int:
 
 def _cmd_report(args: argparse.Namespace, config: Any) -> int:
     from pmkit import report
+    from pmkit.metrics.base import workspace_of
+    from pmkit.store import Store
 
+    if args.as_of is not None:
+        with Store(config.store_dir).reader() as reader:
+            first = workspace_of(reader).first_day
+        if first is not None and args.as_of < first:
+            raise UsageError(f"--as-of {args.as_of} is before the first loaded day, {first}: nothing to report by then")
     with _slow("Writing the report"):
         path = report.write_report(config, args.out, as_of=args.as_of)
     print(f"wrote {path}")
@@ -334,7 +375,10 @@ def _cmd_hash_password(args: argparse.Namespace, _config: Any) -> int:
 
     from pmkit.auth import hash_password
 
-    password = sys.stdin.readline().rstrip("\n") if args.password_stdin else getpass.getpass("Password: ")
+    try:
+        password = sys.stdin.readline().rstrip("\n") if args.password_stdin else getpass.getpass("Password: ")
+    except EOFError:  # no terminal to ask on, and nothing on standard input
+        raise UsageError("no password given: type it at the prompt, or pipe it in with --password-stdin") from None
     if len(password) < 10:
         raise UsageError("use a password of at least 10 characters")
     print(hash_password(password))
@@ -345,6 +389,8 @@ def _cmd_publish(args: argparse.Namespace, config: Any) -> int:
     from pmkit.store import Store
 
     source = Store(config.store_dir)
+    if args.to.resolve() == config.data_dir.resolve():
+        raise UsageError(f"--to {args.to} is this workspace: give the hosted workspace's folder")
     if not source.current_version():
         raise UsageError(f"nothing to publish: {config.store_dir} has no data yet")
     target = Store(args.to / "store")

@@ -75,11 +75,12 @@ def item_health(reader: Reader, config: Config, as_of: dt.date | None = None) ->
 def roadmap_report(reader: Reader, config: Config, as_of: dt.date | None = None) -> dict[str, Any]:
     """The `pmkit roadmap --json` shape (DESIGN.md): items, and objectives with both healths."""
     from pmkit import objectives as objective_view
+    from pmkit.metrics.base import workspace_of
 
     items = item_health(reader, config, as_of)
-    if items.height == 0:
-        return {"as_of": None, "items": [], "objectives": []}
-    when = as_of or latest_snapshot(reader, None)
+    # Without a roadmap snapshot by then, the objectives are still judged on their metrics (their
+    # delivery says no items are linked), on the last shown day: they were left out.
+    when = as_of or latest_snapshot(reader, None) or workspace_of(reader).last_day or dt.date.today()
     goals = objective_view.objective_health(reader, config, items, when)
     rows = items.select(
         *ITEM_FIELDS,

@@ -290,3 +290,86 @@ def test_the_demo_is_never_written_over_a_workspace_or_into_a_read_only_one(tmp_
     assert "[metrics.mine]" in (root / "pmkit.toml").read_text() and not (root / "inbox").exists()
     monkeypatch.setenv("PMKIT_READ_ONLY", "1")
     assert main(["demo", "--out", str(tmp_path / "new"), "--events", "1000"]) == 2
+
+
+def _small_workspace(tmp_path: Path) -> Path:
+    data = tmp_path / "ws"
+    csv = write(
+        tmp_path / "events.csv",
+        b"event_time,user_id,event\n2026-03-02T10:00:00Z,u1,signup\n2026-03-03T10:00:00Z,u1,create_report\n",
+    )
+    assert main(["ingest", "--data", str(data), str(csv)]) == 0
+    return data
+
+
+def test_paths_that_cannot_be_used_are_named_with_exit_2(tmp_path: Path, capsys):
+    # Each was a raw traceback with exit 1 (QA).
+    data = _small_workspace(tmp_path)
+    capsys.readouterr()
+    blocker = write(tmp_path / "a-file", b"")
+    cases = [
+        (["report", "--data", str(data), "--out", str(tmp_path)], f"{tmp_path} is a folder: give a file path"),
+        (["publish", "--data", str(data), "--to", str(blocker)], f"{blocker} is a file, where a folder is needed"),
+        (["demo", "--out", str(blocker), "--events", "1000"], f"{blocker} is a file, where a folder is needed"),
+        (["kpis", "--data", str(tmp_path / "typo")], f"no workspace at {tmp_path / 'typo'} (check --data"),
+        (["publish", "--data", str(data), "--to", str(data)], "is this workspace: give the hosted workspace's folder"),
+        (
+            ["report", "--data", str(data), "--as-of", "2026-03-01", "--out", str(tmp_path / "r.html")],
+            "--as-of 2026-03-01 is before the first loaded day, 2026-03-02: nothing to report by then",
+        ),
+    ]
+    for argv, message in cases:
+        assert main(argv) == 2, argv
+        err = capsys.readouterr().err
+        assert message in err and "Traceback" not in err, (argv, err)
+    assert not (tmp_path / "r.html").exists()
+
+
+def test_a_snapshot_date_after_today_is_refused(tmp_path: Path, capsys):
+    roadmap = write(tmp_path / "roadmap.csv", b"item_id,title,status\nA-1,One,To Do\n")
+    later = (dt.date.today() + dt.timedelta(days=30)).isoformat()
+    assert main(["ingest", "--data", str(tmp_path / "ws"), "--as-of", later, str(roadmap)]) == 2
+    assert f"--as-of {later} is after today" in capsys.readouterr().err
+    assert Store(load_config(tmp_path / "ws").store_dir).current_version() == 0
+
+
+def test_a_funnel_step_no_event_is_named_is_said(tmp_path: Path, capsys):
+    data = _small_workspace(tmp_path)
+    capsys.readouterr()
+    assert main(["funnel", "signup", "creat_report", "--data", str(data), "--json"]) == 0
+    captured = capsys.readouterr()
+    assert [s["users"] for s in json.loads(captured.out)["steps"]] == [1, 0]
+    assert "no event named 'creat_report' is loaded (names are matched exactly; loaded: create_report, signup)" in (
+        captured.err
+    )
+    assert main(["funnel", "signup", "create_report", "--data", str(data)]) == 0
+    assert capsys.readouterr().err == ""
+
+
+def test_hash_password_with_nothing_to_read_says_how_to_give_one(monkeypatch, capsys):
+    import io
+
+    monkeypatch.setattr("sys.stdin", io.StringIO(""))
+    monkeypatch.setattr("getpass.getpass", lambda prompt: (_ for _ in ()).throw(EOFError()))
+    assert main(["hash-password"]) == 2
+    assert "no password given" in capsys.readouterr().err
+
+
+def test_roadmap_lists_the_objectives_without_a_roadmap_snapshot(tmp_path: Path, capsys):
+    data = _small_workspace(tmp_path)
+    objectives = write(
+        tmp_path / "objectives.csv",
+        b"objective_id,title,metric,baseline,target,start_date,target_date,direction,owner\n"
+        b"O1,Grow use,dau,1,5,2026-03-01,2026-06-30,increase,Ann\n",
+    )
+    assert main(["ingest", "--data", str(data), str(objectives)]) == 0
+    capsys.readouterr()
+    assert main(["roadmap", "--data", str(data), "--json"]) == 0
+    view = json.loads(capsys.readouterr().out)
+    assert view["items"] == []
+    assert [(o["objective_id"], o["delivery_reason"]) for o in view["objectives"]] == [
+        ("O1", "no roadmap items linked to this objective")
+    ]
+    assert main(["roadmap", "--data", str(data)]) == 0
+    out = capsys.readouterr().out
+    assert "no roadmap loaded yet" in out and "O1" in out
