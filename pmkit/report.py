@@ -35,6 +35,7 @@ import polars as pl
 from pmkit import metrics, roadmap_view
 from pmkit.charts import plot_text
 from pmkit.config import Config
+from pmkit.dashboard import NOTHING_EARLIER, why_no_base
 from pmkit.impact import impact
 from pmkit.objectives import MetricSource, format_value, objective_health
 from pmkit.store import Reader, Store
@@ -120,6 +121,7 @@ class _Report:
         self.window = window
         self.impact = impact(reader, config, items, window_days=window, as_of=self.as_of)
         self.metrics_end = min(self.as_of, self.last_day) if self.last_day else None
+        self.no_base: str | None = None  # why the key metrics' 28 days before give no base
         self.key_metrics = self._key_metrics()
         self._plotly_included = False
 
@@ -130,10 +132,15 @@ class _Report:
         if self.metrics_end is None:
             return []
         period = metrics.Period.last(PERIOD_DAYS, self.metrics_end)
+        # Days before the first loaded day are no data, not zero use: "DAU up 124% on the 28 days
+        # before" was said of 28 days of which 17 were before the first event (QA).
+        self.no_base = why_no_base(period.previous(), self.source.first_day)
         rows = []
         for key, label in KEY_METRICS:
             compared = metrics.compare_metric(self.reader, key, period, definitions=self.source.definitions)
             row = compared.row(0, named=True) if compared.height else {}
+            if self.no_base:
+                row = {"value": row.get("value")}
             rows.append(
                 {
                     "key": key,
@@ -336,8 +343,19 @@ class _Report:
             f"{previous.start} to {previous.end}",
             "Change",
         ]
+        note = ""
+        if self.no_base:
+            before = (
+                f"Nothing is loaded in the {PERIOD_DAYS} days before"
+                if self.no_base == NOTHING_EARLIER
+                else f"The {PERIOD_DAYS} days before are {self.no_base}"
+            )
+            note = f'<p class="note">{esc(before)}: no change is claimed for the metrics of events.</p>'
         charts = "".join(self._metric_charts())
-        return f'<section id="metrics"><h2>Key metrics</h2>{_table(headers, rows)}<div class="charts">{charts}</div></section>'
+        return (
+            f'<section id="metrics"><h2>Key metrics</h2>{note}{_table(headers, rows)}'
+            f'<div class="charts">{charts}</div></section>'
+        )
 
     # --- sentences --------------------------------------------------------------------------------
 

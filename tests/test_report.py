@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from datetime import date
 from html.parser import HTMLParser
@@ -12,6 +13,7 @@ import pytest
 
 from pmkit import cli, demo
 from pmkit.config import load_config
+from pmkit.formatting import format_date
 from pmkit.ingest import ingest_inbox
 from pmkit.report import write_report
 
@@ -229,3 +231,20 @@ def test_chart_titles_show_quotes_as_typed(page: str):
     # The chart's title, in the figure's JSON (where / is written \u002f).
     assert 'alert(\\"objective\\")&lt;\\u002fscript&gt;: ' in page
     assert "alert(&quot;objective&quot;)&lt;\\u002fscript" not in page
+
+
+def test_no_change_is_claimed_against_days_before_the_data(hostile_workspace: Path, tmp_path: Path):
+    # "DAU up 124% on the 28 days before" was said of 28 days of which 17 were before the first event.
+    from pmkit.metrics.base import workspace_of
+    from pmkit.store import Store
+
+    config = load_config(hostile_workspace)
+    with Store(config.store_dir).reader() as reader:
+        first = workspace_of(reader).first_day
+    as_of = first + dt.timedelta(days=40)  # the 28 days before the last 28 start 16 days before the first
+    page = write_report(config, tmp_path / "early.html", as_of=as_of).read_text(encoding="utf-8")
+    assert f"The 28 days before are only loaded from {format_date(first)}: no change is claimed" in page
+    assert "% on the 28 days before." not in page  # no "DAU averaged 5, up 124% on the 28 days before."
+    later = write_report(config, tmp_path / "later.html", as_of=first + dt.timedelta(days=56))
+    text = later.read_text(encoding="utf-8")
+    assert "no change is claimed" not in text and "% on the 28 days before." in text
