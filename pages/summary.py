@@ -65,7 +65,10 @@ if goals is not None and goals.height:
 
 st.subheader("Top risks")
 risks = dashboard.top_risks(items)
-if risks.height:
+unknown = dashboard.roadmap_unknown(facts, items, period.end)
+if unknown:
+    ui.empty(unknown)
+elif risks.height:
     ui.table(
         risks.select("title", "health", "due_date", "owner", "team", "reason"),
         "top_risks",
@@ -84,7 +87,9 @@ st.caption(ui.safe_text(facts.source("roadmap")))
 
 st.subheader("Recently shipped")
 shipped = dashboard.shipped_with_impact(items, ui.compute(cfg, "impact_results"), period.end)
-if shipped.height:
+if unknown:
+    ui.empty(unknown)
+elif shipped.height:
     ui.table(
         dashboard.with_change_text(shipped).select("title", "completed_date", "metric_name", "change_pct", "verdict"),
         "recently_shipped",

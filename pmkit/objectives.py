@@ -507,6 +507,13 @@ def objective_health(reader: Reader, config: Config, items_health: pl.DataFrame,
     objectives = _with_roadmap_objectives(objectives, items_health)
     delivery = roadmap.delivery_health(items_health, objectives.select("objective_id"))
     delivery_by_id = {row["objective_id"]: row for row in delivery.iter_rows(named=True)}
+    # A roadmap loaded only from later snapshots says nothing of this day: "no roadmap items
+    # linked" was said of objectives with five items linked in them.
+    unknown = None
+    if items_health.height == 0:
+        first = reader.frame("SELECT min(snapshot_date) AS d FROM roadmap_items")["d"].item()
+        if first is not None and first > as_of:
+            unknown = f"no roadmap snapshot on or before {as_of} (the first is of {first})"
     rows = []
     for objective in objectives.iter_rows(named=True):
         row = {**objective, **_outcome(source, objective, toml_problems.get(objective["objective_id"], []), as_of)}
@@ -515,7 +522,7 @@ def objective_health(reader: Reader, config: Config, items_health: pl.DataFrame,
         row["items"] = counts.get("items") or 0
         row["items_done"] = counts.get("items_done") or 0
         row["items_done_late"] = counts.get("items_done_late") or 0
-        row["delivery_reason"] = _delivery_reason(counts)
+        row["delivery_reason"] = unknown or _delivery_reason(counts)
         row["callouts"] = _callouts(source, row)
         rows.append(row)
     if not rows:

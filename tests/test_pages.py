@@ -597,3 +597,18 @@ def test_an_objectives_cancelled_items_are_counted_apart(monkeypatch, demo_data)
     words = " ".join(unescape(t) for t in [*texts(at.caption), *texts(at.markdown)])
     for listed, cancelled in found:
         assert f"{listed - cancelled} items:" in words
+
+
+def test_a_range_before_the_first_roadmap_snapshot_says_the_roadmap_is_not_known(monkeypatch, known_data):
+    # The snapshot is of 11 Mar: for a range ending 8 Mar, "No roadmap item is late", "Nothing
+    # shipped" and "no roadmap items linked to this objective" were said of items not known yet.
+    at = open_page(monkeypatch, known_data, "summary", range="Custom", dates=["2026-03-02", "2026-03-08"])
+    unknown = "No roadmap snapshot on or before 8 Mar 2026 (the latest is of 11 Mar 2026): pick a range"
+    shown = [unescape(t) for t in texts(at.info)]
+    assert sum(t.startswith(unknown) for t in shown) == 2, shown  # top risks and recently shipped
+    assert not any(t.startswith(("No roadmap item is late", "Nothing shipped")) for t in shown)
+    captions = [unescape(c) for c in texts(at.caption)]
+    assert any("no roadmap snapshot on or before 2026-03-08 (the first is of 2026-03-11)" in c for c in captions)
+    assert not any("no roadmap items linked" in c for c in captions)
+    at = open_page(monkeypatch, known_data, "summary", range="Custom", dates=["2026-03-02", "2026-03-11"])
+    assert not any(unescape(t).startswith("No roadmap snapshot") for t in texts(at.info))
