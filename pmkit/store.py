@@ -248,7 +248,8 @@ class Store:
             target.events_dir.mkdir(parents=True, exist_ok=True)
             with Reader(self, version) as reader:
                 files = reader.frame("SELECT path FROM batches")["path"].to_list()
-            renamed = {name: new for name in files if (new := self._copy_events_file(name, target)) != name}
+            there = {name: self._copy_events_file(name, target) for name in files}
+            renamed = {name: copied for name, copied in there.items() if copied != name}
             new = max(target.current_version() + 1, version)
             tmp = target.root / f".v{new:06d}.duckdb.tmp"
             shutil.copyfile(self.version_path(version), tmp)
@@ -262,7 +263,9 @@ class Store:
             _fsync_path(target.root)
             _write_atomically(target.root / "CURRENT", f"{new}\n")
             target._drop_old_versions(new)
-            target._remove_parquet_no_version_lists()
+            # Published already: a file that cannot be cleaned now stays for the next publish.
+            with contextlib.suppress(duckdb.Error, OSError):
+                target._remove_parquet_no_version_lists()
             return new
         finally:
             fcntl.flock(lock, fcntl.LOCK_UN)
