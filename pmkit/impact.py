@@ -305,8 +305,8 @@ def impact(
             rows.append({**row, "status": "no data", "verdict": source.missing_reason(metric)})
             continue
         series = source.daily(metric)
-        if as_of is not None:
-            series = series.filter(pl.col("day") <= as_of)
+        if as_of is not None:  # only the days whose values were final then
+            series = series.filter(pl.col("day") <= source.final_by(metric, as_of))
         result = before_after(series, item["completed_date"], window_days)
         rows.append({**row, **_result_columns(result), "verdict": _verdict(source, metric, item, result, window_days)})
     if not rows:

@@ -217,13 +217,20 @@ class MetricSource:
             return None
         return series.select("day", pl.col("value").cast(pl.Float64).alias("weight"))
 
+    def final_by(self, key: str, as_of: dt.date) -> dt.date:
+        """The last day whose value was final on ``as_of``: a cohort metric's day needs its
+        settling days after it. A report as of 20 Feb judged the retention cohorts of 14-20 Feb
+        on activity up to 5 Mar, loaded later (QA); now it reads only what was known then."""
+        definition = self.lookup(key)
+        return as_of - dt.timedelta(days=self._settling(definition, 0) if definition else 0)
+
     def recent_period(self, key: str, as_of: dt.date) -> metrics.Period | None:
         """The days the current value covers: the 7 days ending ``as_of`` or the last final day
         before it (fewer at the start of the data); None when no day is final yet."""
         bounds = self.complete_range(key)
         if bounds is None:
             return None
-        end = min(as_of, bounds[1])
+        end = min(self.final_by(key, as_of), bounds[1])
         if end < bounds[0]:
             return None
         return metrics.Period(max(end - dt.timedelta(days=RECENT_DAYS - 1), bounds[0]), end)
@@ -329,8 +336,13 @@ def judge_outcome(
     start_date: dt.date,
     target_date: dt.date,
     direction: str,
+    today: dt.date | None = None,
 ) -> Outcome:
-    """Outcome health, expected value, progress and gap (module docstring, "outcome_health").
+    """Outcome health, expected value, progress and gap (module docstring, "outcome_health"), of
+    ``current`` measured to ``as_of``, on the path read on that day. ``today`` (default
+    ``as_of``) is the day it is judged on: not started before its start date. A funnel's value
+    ends a window before it: judged on that day instead, a stay_below objective without a start
+    date (held from today) read "not started" with its ceiling breached (QA).
 
     >>> judge_outcome(0.41, dt.date(2026, 4, 30), 0.30, 0.45, dt.date(2026, 3, 1), dt.date(2026, 6, 29), "increase").health
     'on_track'
@@ -347,7 +359,7 @@ def judge_outcome(
     if current is None:
         return Outcome("no_data", expected, None, None)
     gap = round(sign * (current - expected), 12)  # float noise must not make "on the path" a miss
-    if as_of < start_date:
+    if (today or as_of) < start_date:
         return Outcome("not_started", expected, progress, gap)
     beyond_target = sign * (current - target) >= 0
     if beyond_target and (moves or as_of >= target_date):
@@ -607,6 +619,7 @@ def _outcome(source: MetricSource, objective: Mapping[str, Any], toml_problems: 
         objective["start_date"],
         objective["target_date"],
         objective["direction"],
+        today=as_of,
     )
     if current is None:
         reason = f"no {definition.name} value on or before {as_of} yet (load events up to that day)"

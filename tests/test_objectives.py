@@ -65,6 +65,11 @@ MID = date(2026, 4, 30)  # day 60 of 120: half way
         ("stay_below", None, 2.0, MID, 2.05, 2.0, "at_risk", None),
         ("stay_below", None, 2.0, MID, 2.2, 2.0, "off_track", None),
         ("stay_below", None, 2.0, date(2026, 8, 1), 1.5, 2.0, "achieved", None),
+        # A miss of exactly 5% is at risk (float noise made these off track): 0.30 -> 0.50 half way
+        # is 0.40, and 0.39 misses by 0.01 = 5% of 0.20; 5% of 0.6 is 0.03, 5% of 1.0 is 0.05.
+        ("increase", 0.30, 0.50, MID, 0.39, 0.40, "at_risk", 0.09 / 0.20),
+        ("stay_above", None, 0.6, MID, 0.57, 0.6, "at_risk", None),
+        ("stay_below", None, 1.0, MID, 1.05, 1.0, "at_risk", None),
     ],
 )
 def test_outcome_against_the_straight_path(direction, baseline, target, as_of, current, expected, health, progress):
@@ -420,3 +425,50 @@ def test_arpu_is_judged_on_the_weeks_revenue_over_its_users(workspace):
     assert goal["current_value"] == pytest.approx(35.0)
     assert goal["outcome_health"] == "off_track"
     assert goal["outcome_reason"].startswith("ARPU is $35.00 over the 7 days to 2026-03-08")
+
+
+def test_a_ceiling_held_from_today_is_judged_when_its_value_ends_before_today(workspace):
+    """DAU is 5 every day of Mar 4-10; the objectives are judged on Mar 11 (a roadmap snapshot's
+    day, after the last event). Without a start date a floor or ceiling is held from that day; the
+    value's last day (Mar 10) came before it, and both read "not started", the ceiling breached."""
+    workspace.configure(
+        metrics='[objectives.FLOOR]\nmetric = "dau"\ntarget = 4\ntarget_date = 2026-12-31\ndirection = "stay_above"\n'
+        '[objectives.CEILING]\nmetric = "dau"\ntarget = 4\ntarget_date = 2026-12-31\ndirection = "stay_below"\n'
+    )
+    workspace.load_events(
+        [(f"2026-03-{day:02d}T09:00:00Z", f"u{n}", "login") for day in range(4, 11) for n in range(5)]
+    )
+    goals = objective_health(workspace.reader(), workspace.config, items_frame(), date(2026, 3, 11))
+    floor, ceiling = row_of(goals, "FLOOR"), row_of(goals, "CEILING")
+    assert (floor["current_value"], floor["current_through"]) == (5.0, date(2026, 3, 10))
+    assert floor["outcome_health"] == "on_track"
+    assert ceiling["outcome_health"] == "off_track"  # 5 over a ceiling of 4: a miss of 25%
+
+
+def test_an_as_of_judgement_reads_only_what_was_final_then(workspace_factory, tmp_path):
+    """The same objective as of Mar 5, in a store loaded to Mar 5 and in one loaded to Mar 10: a
+    sign-up of Mar 5 converts on Mar 6, which was not known on Mar 5. With a 1-day window, Mar 4
+    is the last day final by Mar 5: 2 of the 3 sign-ups of Mar 1-4 converted, in both stores."""
+    events = [
+        ("2026-03-01T09:00:00Z", "a", "signup"),
+        ("2026-03-01T10:00:00Z", "a", "create_report"),
+        ("2026-03-03T09:00:00Z", "b", "signup"),
+        ("2026-03-04T09:00:00Z", "c", "signup"),
+        ("2026-03-04T10:00:00Z", "c", "create_report"),
+        ("2026-03-05T09:00:00Z", "d", "signup"),
+    ]
+    later = [("2026-03-06T08:00:00Z", "d", "create_report"), ("2026-03-10T09:00:00Z", "e", "login")]
+    toml = (
+        FUNNEL_TOML + '\n[objectives.O-ACT]\nmetric = "activation"\nbaseline = 0.1\ntarget = 1.0\n'
+        'start_date = 2026-03-01\ntarget_date = 2026-03-31\ndirection = "increase"\n'
+    )
+    found = []
+    for name, rows in (("to-mar-5", events), ("to-mar-10", events + later)):
+        store = workspace_factory(tmp_path / name)
+        store.configure(metrics=toml)
+        store.load_events(rows)
+        goal = row_of(objective_health(store.reader(), store.config, items_frame(), date(2026, 3, 5)), "O-ACT")
+        found.append((goal["current_value"], goal["current_from"], goal["current_through"], goal["outcome_health"]))
+        store.close()
+    assert found[0] == found[1]
+    assert found[0][:3] == (pytest.approx(2 / 3), date(2026, 3, 1), date(2026, 3, 4))
