@@ -103,6 +103,23 @@ def _truthy(text: str) -> bool:
     return text.strip().lower() in ("1", "true", "yes", "on")
 
 
+def _check_tables(raw: dict[str, Any], toml_path: Path) -> None:
+    """Each section a table, and [metrics] and [objectives] tables of tables: `workspace = 3` or
+    `metrics = "x"` failed inside pmkit with a traceback."""
+    for section in dict.fromkeys(setting.key.split(".")[0] for setting in SETTINGS):
+        if not isinstance(raw.get(section, {}), dict):
+            raise ConfigError(
+                f"{toml_path}: {section} must be a table of settings, written [{section}] on a line of its own "
+                f"with one setting per line below it, not {raw[section]!r}"
+            )
+    for section, example in (("metrics", "[metrics.activation]"), ("objectives", "[objectives.OBJ-1]")):
+        found = raw.get(section, {})
+        if not isinstance(found, dict):
+            raise ConfigError(
+                f"{toml_path}: {section} must be one table per entry, each headed like {example}, not {found!r}"
+            )
+
+
 def load_config(data_dir: Path | str | None = None) -> Config:
     """Settings for the workspace at ``data_dir`` (else $PMKIT_DATA, else ./data)."""
     root = Path(data_dir or os.environ.get("PMKIT_DATA") or DEFAULT_DATA)
@@ -113,6 +130,7 @@ def load_config(data_dir: Path | str | None = None) -> Config:
             raw = tomllib.loads(toml_path.read_text(encoding="utf-8"))
         except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
             raise ConfigError(f'{toml_path}: {exc} (fix the TOML syntax, e.g. timezone = "UTC")') from exc
+    _check_tables(raw, toml_path)
     values: dict[str, Any] = {}
     for setting in SETTINGS:
         section, name = setting.key.split(".")
@@ -136,10 +154,22 @@ def load_config(data_dir: Path | str | None = None) -> Config:
                     f"{where}: {setting.key} must be a number, 0 or more (the default is {setting.default}), not {value!r}"
                 )
             value = type(setting.default)(value) if value == type(setting.default)(value) else value
+        elif isinstance(setting.default, str) and not isinstance(value, str):
+            raise ConfigError(
+                f'{where}: {setting.key} must be text in quotes (e.g. "{setting.default}"), not {value!r}'
+            )
+        elif isinstance(setting.default, list) and (
+            not isinstance(value, list) or not all(isinstance(item, str) and item.strip() for item in value)
+        ):
+            # A string was taken letter by letter: active_events = "login" made every user inactive.
+            raise ConfigError(
+                f'{where}: {setting.key} must be a list of names in brackets (e.g. {name} = ["login", "create_report"]), '
+                f"not {value!r}"
+            )
         values[setting.key] = value
     try:
         ZoneInfo(values["workspace.timezone"])
-    except (ZoneInfoNotFoundError, ValueError) as exc:
+    except (ZoneInfoNotFoundError, ValueError, TypeError) as exc:
         raise ConfigError(
             f'{toml_path}: workspace.timezone {values["workspace.timezone"]!r} is not a time zone (e.g. "Europe/Berlin")'
         ) from exc

@@ -373,3 +373,30 @@ def test_roadmap_lists_the_objectives_without_a_roadmap_snapshot(tmp_path: Path,
     assert main(["roadmap", "--data", str(data)]) == 0
     out = capsys.readouterr().out
     assert "no roadmap loaded yet" in out and "O1" in out
+
+
+def test_settings_and_tables_of_the_wrong_shape_are_named_with_the_fix(tmp_path, capsys) -> None:
+    # Each failed inside pmkit with a traceback, and active_events = "login" was read letter by
+    # letter: every user inactive, DAU 0 on every day (QA).
+    workspace = tmp_path / "ws"
+    workspace.mkdir()
+    toml = workspace / "pmkit.toml"
+    cases = {
+        'metrics = "x"': "metrics must be one table per entry, each headed like [metrics.activation], not 'x'",
+        '[[metrics]]\ntype = "count"': "metrics must be one table per entry, each headed like [metrics.activation]",
+        "objectives = [1]": "objectives must be one table per entry, each headed like [objectives.OBJ-1], not [1]",
+        "workspace = 3": "workspace must be a table of settings, written [workspace] on a line of its own",
+        "[workspace]\ntimezone = 5": 'workspace.timezone must be text in quotes (e.g. "UTC"), not 5',
+        '[workspace]\nactive_events = "login"': (
+            'workspace.active_events must be a list of names in brackets (e.g. active_events = ["login", '
+            "\"create_report\"]), not 'login'"
+        ),
+        '[workspace]\nactive_events = ["login", ""]': "workspace.active_events must be a list of names in brackets",
+    }
+    for text, message in cases.items():
+        toml.write_text(text + "\n")
+        assert main(["kpis", "--data", str(workspace)]) == 2, text
+        err = capsys.readouterr().err
+        assert err.startswith(f"pmkit: {toml}: {message}"), (text, err)
+    toml.write_text('[workspace]\nactive_events = ["login"]\n')
+    assert load_config(workspace).get("workspace.active_events") == ["login"]
