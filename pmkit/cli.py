@@ -89,16 +89,39 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command in READING and not config.data_dir.is_dir():
             raise UsageError(f"no workspace at {config.data_dir} (check --data or PMKIT_DATA)")
         handler = globals()[f"_cmd_{args.command.replace('-', '_')}"]
-        return int(handler(args, config))
+        code = int(handler(args, config))
+        if args.command in (*READING, "ingest") and args.command != "publish":
+            _warn_definitions(config)
+        return code
     except ConfigError as exc:
         print(f"pmkit: {exc}", file=sys.stderr)
         return 2
     except UsageError as exc:
         print(f"pmkit {args.command}: {exc}", file=sys.stderr)
         return 2
+    except BrokenPipeError:
+        raise  # the reader of the output went away: __main__ ends quietly
     except OSError as exc:  # a path given that is a folder where a file is meant, or the reverse
         print(f"pmkit {args.command}: {_path_problem(exc)}", file=sys.stderr)
         return 2
+
+
+def _warn_definitions(config: Any) -> None:
+    """pmkit.toml's metric tables that cannot be used, and the events it names that no loaded
+    event has, on stderr: the numbers printed leave those out or count them as 0."""
+    from pmkit.dashboard import definitions_of, event_names
+    from pmkit.store import Store
+
+    definitions, problems = definitions_of(config)
+    unknown: list[str] = []
+    store = Store(config.store_dir)
+    if store.current_version():
+        with store.reader() as reader:
+            events = event_names(reader, config)
+        if events:
+            unknown = definitions.unknown_events(events, config.get("workspace.active_events"))
+    for message in [*problems, *unknown]:
+        print(f"pmkit: {config.data_dir / 'pmkit.toml'}: {message}", file=sys.stderr)
 
 
 # Commands that read a workspace: a folder that does not exist is a typo, not an empty workspace.

@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import difflib
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -254,11 +254,16 @@ class Definitions:
             f"define it in pmkit.toml as [metrics.{key}])"
         )
 
-    def unknown_events(self, known: set[str] | list[str]) -> list[str]:
-        """One message per event named by a definition but absent from the loaded events (a
-        typo, or data not loaded yet)."""
+    def unknown_events(self, known: set[str] | list[str], active_events: Sequence[str] = ()) -> list[str]:
+        """One message per event named by a definition or by ``active_events`` (the workspace's)
+        but absent from the loaded events (a typo, or data not loaded yet)."""
         known = set(known)
         messages = []
+        for event in dict.fromkeys(active_events):
+            if event not in known:
+                close = difflib.get_close_matches(event, sorted(known), n=1)
+                hint = f" (did you mean {close[0]!r}?)" if close else " (no loaded event has that name yet)"
+                messages.append(f"workspace.active_events: event {event!r} is not in the loaded events{hint}")
         for definition in self.custom.values():
             named = [*definition.events, *definition.steps, *(definition.active_events or ())]
             for event in dict.fromkeys(named):
@@ -295,6 +300,20 @@ def usable_definitions(config: Config) -> tuple[Definitions, tuple[str, ...]]:
                 continue
             kept[key] = pending.pop(key)
             grew = True
+    # A ratio of a broken metric (or of a loop) is left out with it: say so, or it vanished from
+    # the pages unnamed and "metric 'c' is not defined" was said of a metric defined (QA).
+    named = {p.split(":", 1)[0] for p in problems}
+    for key, table in pending.items():
+        if f"metrics.{key}" not in named:
+            sides = [table.get(side) for side in ("numerator", "denominator")] if isinstance(table, dict) else []
+            broken = [
+                str(side) for side in sides if side is not None and side not in kept and side not in BUILTIN_METRICS
+            ]
+            uses = f" ({', '.join(broken)})" if broken else ""
+            problems = (
+                *problems,
+                f"metrics.{key}: left out: it uses a metric that cannot be used{uses}; fix that one first",
+            )
     return parse_definitions(kept), problems
 
 

@@ -400,3 +400,22 @@ def test_settings_and_tables_of_the_wrong_shape_are_named_with_the_fix(tmp_path,
         assert err.startswith(f"pmkit: {toml}: {message}"), (text, err)
     toml.write_text('[workspace]\nactive_events = ["login"]\n')
     assert load_config(workspace).get("workspace.active_events") == ["login"]
+
+
+def test_metric_tables_that_cannot_be_used_and_events_not_loaded_are_said_on_stderr(tmp_path: Path, capsys):
+    # The CLI printed its numbers with those metrics left out, or counting a typo as 0, silently (QA).
+    data = _small_workspace(tmp_path)
+    (data / "pmkit.toml").write_text(
+        '[workspace]\nactive_events = ["signup", "creat_report"]\n\n'
+        '[metrics.broken]\ntype = "counter"\nevent = "signup"\n\n'
+        '[metrics.reports]\ntype = "count"\nevent = "create_reprot"\n'
+    )
+    capsys.readouterr()
+    assert main(["kpis", "--data", str(data), "--json"]) == 0
+    err = capsys.readouterr().err.splitlines()
+    toml = data / "pmkit.toml"
+    assert err[0].startswith(f"pmkit: {toml}: metrics.broken: type 'counter' is not a metric type")
+    assert err[1:] == [
+        f"pmkit: {toml}: workspace.active_events: event 'creat_report' is not in the loaded events (did you mean 'create_report'?)",
+        f"pmkit: {toml}: metrics.reports: event 'create_reprot' is not in the loaded events (did you mean 'create_report'?)",
+    ]

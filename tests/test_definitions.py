@@ -243,3 +243,37 @@ def test_a_broken_metric_table_leaves_the_others_usable_everywhere(tmp_path):
     definitions, problems = usable_definitions(load_config(tmp_path))
     assert sorted(definitions.custom) == ["per_share", "shares"]
     assert any("broken" in p for p in problems)
+
+
+def test_a_ratio_left_out_with_a_broken_part_is_named(tmp_path):
+    # c and per_user vanished from the pages with no message, and "metric 'c' is not defined"
+    # was said of a metric defined (QA).
+    from pmkit.config import load_config
+    from pmkit.definitions import usable_definitions
+
+    (tmp_path / "pmkit.toml").write_text(
+        '[metrics.a]\ntype = "ratio"\nnumerator = "b"\ndenominator = "dau"\n\n'
+        '[metrics.b]\ntype = "ratio"\nnumerator = "a"\ndenominator = "dau"\n\n'
+        '[metrics.c]\ntype = "ratio"\nnumerator = "a"\ndenominator = "mau"\n\n'
+        '[metrics.broken]\ntype = "counter"\nevent = "login"\n\n'
+        '[metrics.per_user]\ntype = "ratio"\nnumerator = "broken"\ndenominator = "dau"\n\n'
+        '[metrics.ok]\ntype = "count"\nevent = "login"\n'
+    )
+    definitions, problems = usable_definitions(load_config(tmp_path))
+    assert sorted(definitions.custom) == ["ok"]
+    assert [p.split(":")[0] for p in problems] == [
+        "metrics.broken",
+        "metrics.a",
+        "metrics.b",
+        "metrics.c",
+        "metrics.per_user",
+    ]
+    assert "metrics.c: left out: it uses a metric that cannot be used (a); fix that one first" in problems
+    assert "metrics.per_user: left out: it uses a metric that cannot be used (broken); fix that one first" in problems
+
+
+def test_active_events_not_loaded_are_reported_with_a_suggestion():
+    definitions = parse_definitions({})
+    assert definitions.unknown_events({"login", "signup"}, ["logni", "signup"]) == [
+        "workspace.active_events: event 'logni' is not in the loaded events (did you mean 'login'?)"
+    ]

@@ -612,3 +612,18 @@ def test_a_range_before_the_first_roadmap_snapshot_says_the_roadmap_is_not_known
     assert not any("no roadmap items linked" in c for c in captions)
     at = open_page(monkeypatch, known_data, "summary", range="Custom", dates=["2026-03-02", "2026-03-11"])
     assert not any(unescape(t).startswith("No roadmap snapshot") for t in texts(at.info))
+
+
+def test_the_explorer_says_which_events_of_pmkit_toml_are_not_loaded(monkeypatch, known_data, tmp_path):
+    # A typo in an event name showed a metric of 0 with no word (QA).
+    import shutil
+
+    data = shutil.copytree(known_data, tmp_path / "ws")
+    toml = data / "pmkit.toml"
+    toml.write_text(toml.read_text() + '\n[metrics.shares]\ntype = "count"\nevent = "share_reprot"\n')
+    at = open_page(monkeypatch, data, "kpis")
+    warnings = [unescape(w) for w in texts(at.warning)]
+    assert any(
+        "metrics.shares: event 'share_reprot' is not in the loaded events (did you mean 'share_report'?)" in w
+        for w in warnings
+    ), warnings
