@@ -273,6 +273,8 @@ class Store:
 
     def _copy_events_file(self, name: str, target: Store) -> str:
         """Copy one of this store's Parquet files into ``target``; returns its name there."""
+        if not PARQUET_FILE.match(name):  # a name with a folder in it would write outside target
+            raise ValueError(f"unexpected file name in the store's batch list: {name!r}")
         source = self.events_dir / name
         destination = target.events_dir / name
         if TOKENED_PARQUET_FILE.match(name):
@@ -287,8 +289,6 @@ class Store:
                     return candidate.name
             if destination.exists():
                 destination = target.events_dir / f"{stem}-{secrets.token_hex(6)}.parquet"
-        if not PARQUET_FILE.match(destination.name):
-            raise ValueError(f"unexpected file name in the store's batch list: {name}")
         tmp = destination.with_name(f".{destination.name}.tmp")
         shutil.copyfile(source, tmp)
         _fsync_path(tmp)

@@ -276,3 +276,14 @@ def test_publishing_to_another_store_switches_its_readers_in_one_step(tmp_path: 
     assert source.publish_to(target) == 2
     with target.reader() as reader:
         assert reader.meta("value") == "second"
+
+
+def test_publish_refuses_a_listed_file_name_with_a_folder_in_it(tmp_path: Path) -> None:
+    import duckdb
+
+    source = _events_workspace(tmp_path / "pm", "2026-03-01T10:00:00Z,u1,y\n")
+    with duckdb.connect(str(source.version_path(source.current_version()))) as con:
+        con.execute("UPDATE batches SET path = '../../outside/f000001.parquet'")
+    with pytest.raises(ValueError, match="unexpected file name"):
+        source.publish_to(Store(tmp_path / "hosted" / "store"))
+    assert not (tmp_path / "hosted" / "outside").exists() and not (tmp_path / "outside").exists()
