@@ -574,7 +574,7 @@ def _drop_loaded_event_ids(writer: Writer, frame: pl.DataFrame) -> pl.DataFrame:
     sequential ids, 0.29 s for random ones (UUIDs)."""
     if frame["event_id"].null_count() == frame.height:
         return frame
-    stored = [str(writer.store.events_dir / p) for (p,) in writer.con.execute("SELECT path FROM batches").fetchall()]
+    stored = writer.event_files()
     if not stored:
         return frame
     with _registered(writer.con, new_ids=frame.select(pl.col("event_id").drop_nulls().unique())):
@@ -635,7 +635,7 @@ def rebuild_rollups(writer: Writer, config: Config) -> None:
     from pmkit.metrics.rollup import rebuild_dimension_rollup
 
     con = writer.con
-    files = [str(writer.store.events_dir / p) for (p,) in con.execute("SELECT path FROM batches").fetchall()]
+    files = writer.event_files()
     for table in ("user_event_day", "user_day", "kpi_daily"):
         con.execute(f"DELETE FROM {table}")  # noqa: S608 - fixed table names
     con.execute(

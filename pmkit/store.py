@@ -96,6 +96,16 @@ def content_hash(path: Path) -> str:
     return digest.hexdigest()
 
 
+def event_files(con: duckdb.DuckDBPyConnection, events_dir: Path) -> list[str]:
+    """The paths of the Parquet files ``batches`` lists, in load order. Each name is checked
+    whole: one with a folder in it would read, or for publish write, outside the store."""
+    names = [name for (name,) in con.execute("SELECT path FROM batches ORDER BY file_id").fetchall()]
+    for name in names:
+        if not PARQUET_FILE.match(name):
+            raise ValueError(f"unexpected file name in the store's batch list: {name!r}")
+    return [str(events_dir / name) for name in names]
+
+
 def _same_bytes(a: Path, b: Path) -> bool:
     return a.stat().st_size == b.stat().st_size and content_hash(a) == content_hash(b)
 
@@ -246,8 +256,10 @@ class Store:
         try:
             target._remove_temp_files()
             target.events_dir.mkdir(parents=True, exist_ok=True)
-            with Reader(self, version) as reader:
-                files = reader.frame("SELECT path FROM batches")["path"].to_list()
+            with duckdb.connect(":memory:") as con:
+                con.execute(f"ATTACH {sql_string(str(self.version_path(version)))} AS v (READ_ONLY)")
+                con.execute("USE v")
+                files = [Path(path).name for path in event_files(con, self.events_dir)]
             there = {name: self._copy_events_file(name, target) for name in files}
             renamed = {name: copied for name, copied in there.items() if copied != name}
             new = max(target.current_version() + 1, version)
@@ -272,9 +284,8 @@ class Store:
             lock.close()
 
     def _copy_events_file(self, name: str, target: Store) -> str:
-        """Copy one of this store's Parquet files into ``target``; returns its name there."""
-        if not PARQUET_FILE.match(name):  # a name with a folder in it would write outside target
-            raise ValueError(f"unexpected file name in the store's batch list: {name!r}")
+        """Copy one of this store's Parquet files into ``target`` (``name`` checked by
+        ``event_files``); returns its name there."""
         source = self.events_dir / name
         destination = target.events_dir / name
         if TOKENED_PARQUET_FILE.match(name):
@@ -408,10 +419,7 @@ class Reader:
             path = store.version_path(version)
             self.con.execute(f"ATTACH {sql_string(str(path))} AS store (READ_ONLY)")
             self.con.execute("SET search_path = 'memory.main,store.main'")
-            files = [
-                str(store.events_dir / p)
-                for p in self.con.sql("SELECT path FROM batches ORDER BY file_id").pl()["path"]
-            ]
+            files = event_files(self.con, store.events_dir)
         else:
             self.con.execute(sql_text("schema"))
             files = []
@@ -544,6 +552,10 @@ class Writer:
 
     def next_file_id(self) -> int:
         return int(self.con.execute("SELECT coalesce(max(file_id), 0) + 1 FROM loaded_files").fetchall()[0][0])
+
+    def event_files(self) -> list[str]:
+        """The Parquet files of this version, as listed so far (``event_files``)."""
+        return event_files(self.con, self.store.events_dir)
 
     def parquet_path(self, file_id: int) -> Path:
         path = self.store.events_dir / f"f{file_id:06d}-{secrets.token_hex(6)}.parquet"

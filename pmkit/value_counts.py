@@ -60,7 +60,7 @@ def fill(writer: Writer) -> None:
     """Count every loaded event afresh (a store from before the table)."""
     con = writer.con
     con.execute(CREATE)
-    files = [str(writer.store.events_dir / p) for (p,) in con.execute("SELECT path FROM batches").fetchall()]
+    files = writer.event_files()
     dims = [name for (name,) in con.execute("SELECT name FROM dimensions ORDER BY name").fetchall()]
     con.execute(f"DELETE FROM {TABLE}")  # noqa: S608 - a fixed name
     for column in ["event", *dims]:

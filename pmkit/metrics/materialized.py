@@ -169,7 +169,7 @@ class WriterView:
         self.memo: dict[Any, Any] = {"metric_daily_exists": False}
         con = writer.con
         self.dimensions = [r[0] for r in con.execute("SELECT name FROM dimensions ORDER BY name").fetchall()]
-        files = [str(writer.store.events_dir / p) for (p,) in con.execute("SELECT path FROM batches").fetchall()]
+        files = writer.event_files()
         create_events_view(con, "events", files, self.dimensions, temporary=True)
 
     def frame(self, text: str, **params: Any) -> pl.DataFrame:

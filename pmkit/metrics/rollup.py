@@ -62,7 +62,7 @@ def merge_dimension_rollup(
 def rebuild_dimension_rollup(writer: Writer, timezone: str) -> None:
     """Recompute the rollup from every loaded Parquet file (after a time zone change)."""
     _add_dimension_columns(writer)
-    files = [str(writer.store.events_dir / p) for (p,) in writer.con.execute("SELECT path FROM batches").fetchall()]
+    files = writer.event_files()
     if files:
         writer.run("metric_dims_rebuild", files=files, tz=timezone)
     else:

@@ -53,7 +53,7 @@ def sync(writer: Writer, definitions: Definitions) -> None:
     if gone:
         con.execute(f"DELETE FROM {TABLE} WHERE list_contains($1, event)", [gone])  # noqa: S608 - a fixed name
     new = sorted(set(want) - set(have))
-    files = [str(writer.store.events_dir / p) for (p,) in con.execute("SELECT path FROM batches").fetchall()]
+    files = writer.event_files()
     if new and files:
         con.execute(
             f"INSERT INTO {TABLE} SELECT event_time, user_key, event FROM read_parquet($files, union_by_name = true) "  # noqa: S608 - a fixed name
