@@ -31,7 +31,7 @@ import polars as pl
 from pmkit import metrics, roadmap, roadmap_view, value_counts
 from pmkit.config import Config
 from pmkit.definitions import Definitions, MetricDefinition, usable_definitions
-from pmkit.formatting import format_change, format_date, format_days, format_percent, format_value
+from pmkit.formatting import format_change, format_date, format_days, format_percent, format_value, whole_points
 from pmkit.metrics import Period, Segment
 from pmkit.metrics.base import Fragment, run
 from pmkit.store import Memo, Reader, Store, quote_identifier, remembered
@@ -768,14 +768,14 @@ class SurveyScore:
     def value_text(self) -> str:
         if self.value is None:
             return format_value(None)
-        return f"{self.value:+.0f}" if self.scale == "nps" else format_percent(self.value)
+        return whole_points(self.value, sign=True) if self.scale == "nps" else format_percent(self.value)
 
     @property
     def change_text(self) -> str:
         if self.value is None or self.base is None:
             return format_value(None)
         return (
-            f"{self.value - self.base:+.0f} pts"
+            f"{whole_points(self.value - self.base, sign=True)} pts"
             if self.scale == "nps"
             else format_change(self.value, self.base, "percent")
         )

@@ -83,6 +83,18 @@ def format_value(value: float | None, fmt: str = "number") -> str:
     return format_number(value)
 
 
+def whole_points(value: float, sign: bool = False) -> str:
+    """An NPS (or a change of one) in whole points, a half rounded away from zero as people and
+    the charts round it: +12.5 was shown as +12 on the cards (Python rounds halves to even) and
+    13 in the chart's hover.
+
+    >>> whole_points(12.5, sign=True), whole_points(-12.5), whole_points(0.4), whole_points(2.5)
+    ('+13', '-13', '0', '3')
+    """
+    rounded = math.copysign(math.floor(abs(value) + 0.5), value) + 0.0  # + 0.0: no "-0"
+    return f"{rounded:+.0f}" if sign else f"{rounded:.0f}"
+
+
 def format_change(value: float | None, base: float | None, fmt: str = "number") -> str:
     """The change from ``base`` to ``value``: percentage points for percent metrics, else a
     relative change (and the absolute one when the base is zero).

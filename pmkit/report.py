@@ -36,6 +36,7 @@ from pmkit import metrics, roadmap_view
 from pmkit.charts import plot_text
 from pmkit.config import Config
 from pmkit.dashboard import NOTHING_EARLIER, why_no_base
+from pmkit.formatting import whole_points
 from pmkit.impact import impact
 from pmkit.objectives import MetricSource, format_value, objective_health
 from pmkit.store import Reader, Store
@@ -323,7 +324,7 @@ class _Report:
             if row["change"] is None:
                 change = "–"
             elif fmt == "nps":
-                change = f"{row['change']:+.0f} points"
+                change = f"{whole_points(row['change'], sign=True)} points"
             elif fmt == "percent":  # a share moves in points, as on the app's cards
                 change = f"{row['change'] * 100:+.1f} pts"
             elif row["change_pct"] is None:
@@ -424,9 +425,9 @@ class _Report:
                 continue
             fmt = row["format"]
             if row["key"] == "nps":
-                text = f"NPS was {row['value']:.0f} over the last {PERIOD_DAYS} days"
+                text = f"NPS was {whole_points(row['value'])} over the last {PERIOD_DAYS} days"
                 if row["change"] is not None:
-                    text += f", {_direction(row['change'])} {abs(row['change']):.0f} points on the {PERIOD_DAYS} days before"
+                    text += f", {_direction(row['change'])} {whole_points(abs(row['change']))} points on the {PERIOD_DAYS} days before"
             else:
                 verb = "averaged" if row["key"] == "dau" else "totalled"
                 name = "DAU" if row["key"] == "dau" else "Revenue"
@@ -563,7 +564,7 @@ def _show(value: float | None, fmt: str) -> str:
     ('690', '182.9', '$19,890', '16.6%')
     """
     if fmt == "nps":
-        return "n/a" if value is None else f"{value:.0f}"
+        return "n/a" if value is None else whole_points(value)
     if fmt == "number" and value is not None and float(value).is_integer():
         return f"{value:,.0f}"
     return format_value(value, fmt)

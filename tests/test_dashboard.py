@@ -789,3 +789,11 @@ def test_a_cut_weeks_comparison_wholly_before_the_data_is_blank(one_a_day):
         ).compared.sort("day")
     assert compared["previous_period_end"].to_list()[0] == D(2025, 12, 28)
     assert compared["previous_period_value"].to_list() == [None, 4.0, 5.0]  # 1 - 4 Jan loaded; 5 - 9 Jan
+
+
+def test_an_nps_of_a_half_point_rounds_away_from_zero_as_its_chart_does():
+    # 8 answers: 3 promoters, 2 detractors -> +12.5, shown +12 on the card (halves to even) and
+    # 13 in the chart's hover (QA).
+    score = dashboard.SurveyScore("nps", 12.5, -12.5, 8, 8)
+    assert (score.value_text, score.change_text) == ("+13", "+25 pts")
+    assert dashboard.SurveyScore("nps", -12.5, 0.0, 8, 8).value_text == "-13"
