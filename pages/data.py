@@ -6,7 +6,7 @@ import streamlit as st
 from pmkit import dashboard, ui
 from pmkit.formatting import format_date
 from pmkit.ingest import ingest_inbox
-from pmkit.workspace import clear_demo, load_upload
+from pmkit.workspace import KEPT_SETTINGS_TEXT, clear_demo, demo_settings_edited, load_upload
 
 cfg = ui.config()
 if cfg.read_only:
@@ -16,20 +16,25 @@ if cfg.read_only:
 st.title("Data")
 ui.demo_banner(cfg)
 CLEARED = "pmkit-demo-cleared"
+SETTINGS_KEPT = "pmkit-demo-settings-kept"
 if CLEARED in st.session_state:  # said after the rerun that shows the workspace without the demo
     st.success("Demo data removed. Upload your own exports below.")
+    if st.session_state.pop(SETTINGS_KEPT, False):
+        st.info(KEPT_SETTINGS_TEXT)
     for result in st.session_state.pop(CLEARED):
         ui.show_result(result)
 if cfg.demo:
     with st.popover("Clear the demo data"):
         st.write(
-            "This removes the demo's events, roadmap, objectives, feedback and settings. Files of your own loaded "
-            "beside them are loaded again."
+            "This removes the demo's events, roadmap, objectives, feedback and settings (pmkit.toml as the demo "
+            "wrote it; one you have edited is kept). Files of your own loaded beside them are loaded again."
         )
         if st.button("Remove the demo data", type="primary"):
             try:
                 with st.spinner("Removing the demo and loading your own files again…"):
+                    kept_settings = demo_settings_edited(cfg)
                     st.session_state[CLEARED] = clear_demo(cfg)
+                    st.session_state[SETTINGS_KEPT] = kept_settings
             except ValueError as exc:
                 st.error(ui.safe_text(str(exc)))
             else:
@@ -44,6 +49,9 @@ limit_mb = int(cfg.get("ingest.max_upload_mb"))
 uploads = st.file_uploader(
     f"CSV, JSON lines or Parquet from PostHog, Amplitude, Mixpanel, GA4, Jira, Linear, Plane or a spreadsheet (up to {limit_mb} MB each)",
     accept_multiple_files=True,
+    # The box itself keeps to the workspace's limit: Streamlit's own (server.maxUploadSize)
+    # refused files the setting allowed, and showed another limit than the label.
+    max_upload_size=max(1, limit_mb),
 )
 skip_bad_rows = st.checkbox("Load good rows and skip bad ones (each is recorded with its reason)")
 if uploads and st.button("Load files", type="primary"):
@@ -51,7 +59,7 @@ if uploads and st.button("Load files", type="primary"):
         if upload.size > limit_mb * 1024 * 1024:
             st.error(  # the name is the uploader's text: shown as typed, never as markdown
                 ui.safe_text(
-                    f"{upload.name}: {upload.size / 1e6:,.0f} MB is more than the {limit_mb} MB limit "
+                    f"{upload.name}: {upload.size / (1024 * 1024):,.1f} MB is more than the {limit_mb} MB limit "
                     "(split the export, or raise ingest.max_upload_mb)"
                 )
             )
@@ -90,7 +98,8 @@ rejected = (
 if rejected:
     st.subheader("Rejected files")
     for report in rejected[:20]:
-        with st.expander(report.name.removesuffix(".errors.txt")):
+        # The name as it is on disk, never markdown: `__q3_export__.csv` showed as a bold "q3_export.csv".
+        with st.expander(ui.safe_text(report.name.removesuffix(".errors.txt"))):
             st.text(report.read_text(encoding="utf-8"))
 
 st.subheader("Metric definitions")

@@ -40,6 +40,43 @@ def ensure_demo(config: Config, progress: Progress | None = None) -> Config:
     return demo_config
 
 
+KEPT_SETTINGS_TEXT = (
+    "pmkit.toml was edited after the demo wrote it, so it was kept with your settings (only `demo = true` was "
+    "taken out): delete the demo's [metrics] and [objectives] tables from it if you do not want them."
+)
+DEMO_FLAG = re.compile(r"(?m)^[ \t]*demo[ \t]*=[ \t]*true[ \t]*(#[^\n]*)?(\n|$)")
+
+
+def demo_settings_edited(config: Config) -> bool:
+    """Whether pmkit.toml differs from what the demo wrote: then clearing keeps it."""
+    from pmkit.demo import PMKIT_TOML
+
+    path = config.data_dir / "pmkit.toml"
+    return path.exists() and path.read_text(encoding="utf-8") != PMKIT_TOML
+
+
+def _settings_without_demo(config: Config) -> str | None:
+    """pmkit.toml's text once the demo is cleared: the default when it is the demo's own, else
+    the user's file without `demo = true` (clearing wrote the default over a time zone and a
+    metric of the user's: their files were loaded again in UTC; QA). None: no file to change."""
+    from pmkit.demo import PMKIT_TOML
+
+    path = config.data_dir / "pmkit.toml"
+    if not path.exists():
+        return None
+    text = path.read_text(encoding="utf-8")
+    if not tomllib.loads(text).get("workspace", {}).get("demo"):
+        return None
+    if text == PMKIT_TOML:
+        return "# pmkit workspace settings: see the README's Settings section.\n"
+    edited = DEMO_FLAG.sub("", text)
+    if tomllib.loads(edited).get("workspace", {}).get("demo"):
+        raise ValueError(
+            f"{path} says demo = true in a way pmkit cannot take out: remove it by hand; nothing was removed"
+        )
+    return edited
+
+
 def clear_demo(config: Config) -> list[FileResult]:
     """Remove the demo: what it loaded, its archived files and its settings, and load again the
     user's own files that were loaded beside it (from ``archive/``, found by content, in their
@@ -51,6 +88,7 @@ def clear_demo(config: Config) -> list[FileResult]:
     the next start does not build the demo again (it did, right after clearing it)."""
     if not config.demo:
         raise ValueError("this workspace is not the demo; nothing was removed")
+    settings = _settings_without_demo(config)  # first: a file it cannot change stops everything
     store = Store(config.store_dir)
     manifest = config.data_dir / DEMO_MANIFEST
     demo_names = set(manifest.read_text().split()) if manifest.exists() else set()
@@ -72,9 +110,8 @@ def clear_demo(config: Config) -> list[FileResult]:
         for name in demo_names:
             (folder / name).unlink(missing_ok=True)
     manifest.unlink(missing_ok=True)
-    toml_path = config.data_dir / "pmkit.toml"
-    if toml_path.exists() and tomllib.loads(toml_path.read_text()).get("workspace", {}).get("demo"):
-        toml_path.write_text("# pmkit workspace settings: see the README's Settings section.\n", encoding="utf-8")
+    if settings is not None:
+        (config.data_dir / "pmkit.toml").write_text(settings, encoding="utf-8")
     fresh = load_config(config.data_dir)
     results = []
     config.inbox.mkdir(parents=True, exist_ok=True)

@@ -648,3 +648,20 @@ def test_a_link_in_the_inbox_is_rejected_unread(tmp_path: Path) -> None:
     assert "secret_user" not in (config.rejected / "link.csv.errors.txt").read_text()
     with Store(config.store_dir).reader() as reader:
         assert reader.frame("SELECT user_id FROM events")["user_id"].to_list() == ["u1"]
+
+
+def test_json_lines_in_no_known_layout_say_which_layouts_are_read(tmp_path: Path) -> None:
+    # A JSON file with the keys event_time, user_id and event was told it needed an event_time,
+    # a user_id and an event column (QA).
+    from pmkit.config import load_config
+
+    path = tmp_path / "events.jsonl"
+    path.write_text('{"event_time": "2026-03-01T10:00:00Z", "user_id": "j", "event": "x"}\n')
+    (result,) = ingest([path], load_config(tmp_path / "ws"))
+    assert result.status == "rejected"
+    (message,) = result.messages()
+    assert message.startswith(
+        "events.jsonl, row 1: JSON is read as a PostHog, Amplitude or Mixpanel export, and these keys "
+        "(event_time, user_id, event) match none of them"
+    ), message
+    assert message.endswith("or as a CSV with event_time,user_id,event columns")

@@ -87,3 +87,31 @@ def test_an_uploads_messages_name_the_file_the_user_chose(tmp_path: Path) -> Non
     assert (config.rejected / "crash_dup_.csv").exists()
     same = load_upload(config, "plain.csv", b"event_time,user_id,event\n2026-03-01T10:00:00Z,u1,a\n")
     assert same.summary().startswith("plain.csv: loaded 1 row")
+
+
+def test_clearing_the_demo_keeps_settings_the_user_added_to_pmkit_toml(tmp_path: Path) -> None:
+    # Clearing wrote a fresh pmkit.toml over a time zone and a metric of the user's: their own
+    # files were loaded again in UTC, and the metric was gone (QA).
+    from pmkit.workspace import demo_settings_edited
+
+    root = demo_workspace(tmp_path / "ws")
+    toml = root / "pmkit.toml"
+    assert not demo_settings_edited(load_config(root))
+    text = toml.read_text().replace('timezone = "UTC"', 'timezone = "Europe/Berlin"')
+    toml.write_text(text + '\n[metrics.my_own]\ntype = "count"\nevent = "login"\n')
+    config = load_config(root)
+    assert demo_settings_edited(config)
+    assert load_upload(config, "mine.csv", OWN_EVENTS).status == "loaded"
+    clear_demo(config)
+    after = load_config(root)
+    assert not after.demo
+    assert after.timezone == "Europe/Berlin" and "my_own" in after.metrics
+    assert "demo = true" not in toml.read_text()
+    with Store(after.store_dir).reader() as reader:
+        assert reader.meta("timezone") == "Europe/Berlin"  # the user's file loaded again in their zone
+
+
+def test_clearing_an_untouched_demo_leaves_the_default_settings(tmp_path: Path) -> None:
+    root = demo_workspace(tmp_path / "ws")
+    clear_demo(load_config(root))
+    assert (root / "pmkit.toml").read_text() == "# pmkit workspace settings: see the README's Settings section.\n"

@@ -35,6 +35,21 @@ def detect(sample: Sample) -> ModuleType:
         if module.detect(sample):
             return module
     shown = ", ".join(sample.columns[:8]) or "(none)"
+    if sample.layout in ("jsonl", "json"):
+        # The advice below (columns event_time,user_id,event) is for tables: a JSON file with
+        # those very keys was told it lacked them (QA).
+        raise Rejected(
+            [
+                RowError(
+                    1,
+                    None,
+                    f"JSON is read as a PostHog, Amplitude or Mixpanel export, and these keys ({shown}) match none of "
+                    "them (PostHog: event, distinct_id, timestamp, properties; Amplitude: event_type, event_time, "
+                    "user_id or device_id; Mixpanel: event, properties with time and distinct_id): export it in one "
+                    "of those layouts, or as a CSV with event_time,user_id,event columns",
+                )
+            ]
+        )
     raise Rejected(
         [
             RowError(

@@ -35,9 +35,10 @@ def test_an_upload_in_local_mode_shows_the_file_result(browser: object, local_se
     page.close()
 
 
-def test_a_file_over_the_upload_limit_is_named_as_typed_not_as_markdown(browser: object, tmp_path: Path) -> None:
-    """The size message named the file as markdown: a name holding an image and a link loaded
-    the image from its address and showed the link."""
+def test_a_file_over_the_upload_limit_is_refused_by_the_box_named_as_typed(browser: object, tmp_path: Path) -> None:
+    """The box keeps to ingest.max_upload_mb (it kept to Streamlit's own limit, and refused files
+    the setting allowed), and names the file as typed: a size message once named it as markdown,
+    and a name holding an image and a link loaded the image from its address."""
     data = tmp_path / "ws"
     (data / "store").mkdir(parents=True)
     (data / "pmkit.toml").write_text('[workspace]\ntimezone = "UTC"\n')
@@ -51,10 +52,11 @@ def test_a_file_over_the_upload_limit_is_named_as_typed_not_as_markdown(browser:
         page.set_input_files(
             "[data-testid='stFileUploader'] input[type=file]", [{"name": name, "mimeType": "text/csv", "buffer": big}]
         )
-        page.get_by_role("button", name="Load files").click()
-        page.get_by_text("MB is more than the 1 MB limit").wait_for(timeout=30_000)
-        alert = page.get_by_text("MB is more than the 1 MB limit")
-        assert name in alert.inner_text().replace("\u2060", "")  # as typed (a word joiner breaks the link)
+        page.get_by_text("File must be 1.0MB or smaller").wait_for(timeout=30_000)
+        assert page.get_by_text("(up to 1 MB each)").count() == 1  # the label says the same limit
+        assert page.get_by_role("button", name="Load files").count() == 0  # nothing to load
+        listed = page.locator("[data-testid='stFileUploader']").inner_text()
+        assert "![pixel" in listed and "*big**.csv" in listed  # as typed (the box shortens long names)
         assert page.locator("img[src='pixel.png']").count() == 0
         assert page.locator("a[href='https://phish.example/login']").count() == 0
         assert_no_exception(page)
