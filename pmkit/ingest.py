@@ -65,6 +65,9 @@ class FileResult:
     rows_duplicate: int = 0
     rows_future: int = 0  # loaded events dated more than a day after now (a clock or zone problem)
     rows_replaced: int = 0  # roadmap items of the same tool and snapshot date this file replaced
+    # Roadmap items the file's rows name without a row of their own (a Plane module, a Linear
+    # project): loaded as items, but not counted as rows ("loaded 12 rows" of a 9-row file).
+    items_named: int = 0
     errors: list[RowError] = field(default_factory=list)
     mapping: dict[str, str] = field(default_factory=dict)
     snapshot_date: dt.date | None = None
@@ -105,7 +108,13 @@ class FileResult:
                 if self.rows_replaced and self.snapshot_date
                 else ""
             )
-            return f"{self._named()}: loaded {self.rows_loaded:,} {'row' if self.rows_loaded == 1 else 'rows'} as {what}{extra}{dupes}{future}{replaced}"
+            named = (
+                f", and {self.items_named:,} {'item' if self.items_named == 1 else 'items'} they name "
+                "(modules, cycles, projects or initiatives)"
+                if self.items_named
+                else ""
+            )
+            return f"{self._named()}: loaded {self.rows_loaded:,} {'row' if self.rows_loaded == 1 else 'rows'} as {what}{named}{extra}{dupes}{future}{replaced}"
         if self.status == "duplicate":
             return f"{self._named()}: already loaded (same content), nothing changed"
         return f"{self._named()}: rejected, nothing loaded"
@@ -125,6 +134,7 @@ class FileResult:
             "rows_duplicate": self.rows_duplicate,
             "rows_future": self.rows_future,
             "rows_replaced": self.rows_replaced,
+            "items_named": self.items_named,
             "snapshot_date": self.snapshot_date.isoformat() if self.snapshot_date else None,
             "mapping": self.mapping,
             "errors": [e.as_json() for e in self.errors],
@@ -385,7 +395,8 @@ def _ingest_file(
             elif parsed.kind == "roadmap":
                 result.snapshot_date = snapshot_date_for(path, as_of)
                 result.rows_replaced = _store_roadmap(writer, parsed, file_id, result.snapshot_date)
-                result.rows_loaded = parsed.frame.height
+                result.items_named = int(parsed.frame[ROW].null_count()) if ROW in parsed.frame.columns else 0
+                result.rows_loaded = parsed.frame.height - result.items_named
             elif parsed.kind == "objectives":
                 _store_objectives(writer, parsed, file_id)
                 result.rows_loaded = parsed.frame.height

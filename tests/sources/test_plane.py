@@ -102,3 +102,15 @@ def test_missing_identifier_column_rejects_the_file(tmp_path):
 @pytest.mark.parametrize("header", sorted((FIXTURES / "headers").glob("*.csv")), ids=lambda p: p.name)
 def test_detects_plane_headers_and_no_others(header):
     assert plane.detect(sniff(header)) == header.name.startswith("plane_")
+
+
+def test_the_rows_loaded_are_the_files_rows_and_the_modules_named_are_said_apart(tmp_path):
+    # The 9-row sample was "loaded 12 rows": its 3 modules counted as rows (QA).
+    from pmkit.config import load_config
+    from pmkit.ingest import ingest
+
+    (result,) = ingest([FIXTURES / "plane_issues.csv"], load_config(tmp_path / "ws"))
+    assert (result.status, result.rows_loaded, result.items_named) == ("loaded", 9, 3)
+    assert result.summary() == (
+        "plane_issues.csv: loaded 9 rows as roadmap (plane), and 3 items they name (modules, cycles, projects or initiatives)"
+    )
