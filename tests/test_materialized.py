@@ -472,3 +472,30 @@ def test_funnels_kept_beside_events_after_today_settle_as_the_clock_moves(tmp_pa
         kept = materialized.read_series(reader, "activation", print_, shown)
         assert_frame_equal(kept, live(reader, "activation", shown, definitions))
         assert_frame_equal(metric_series(reader, "activation", shown, "day", definitions), kept)
+
+
+def test_a_funnel_over_days_before_the_data_reads_the_kept_rows_of_the_loaded_days(
+    demo_files: Path, tmp_path: Path, monkeypatch
+) -> None:
+    """The explorer's comparisons of early buckets reach before the first loaded day: each read
+    the events again (2.6 s for Activation by month against three comparisons at 10M). Only
+    loaded days hold attempts, so the kept rows of those answer, with the same numbers."""
+    from pmkit.metrics import series
+
+    config = ingested_demo(demo_files, tmp_path / "ws")
+    definitions = load_definitions(config)
+    with Store(config.store_dir).reader() as reader:
+        workspace = workspace_of(reader)
+        reaching = [
+            Period(workspace.first_day - dt.timedelta(days=20), workspace.first_day + dt.timedelta(days=30)),
+            Period(workspace.first_day - dt.timedelta(days=364), workspace.last_day),
+        ]
+        with monkeypatch.context() as patched:
+            patched.setattr(series, "funnel_attempts", lambda *a, **k: pytest.fail("read the events again"))
+            kept = {(p, g): metric_series(reader, "activation", p, g, definitions) for p in reaching for g in GRAINS}
+        for (period, grain), frame in kept.items():
+            assert frame["value"].drop_nulls().len() > 0
+            assert_frame_equal(frame, live(reader, "activation", period, definitions, grain))
+
+
+GRAINS = ("day", "week", "month", "period")

@@ -334,8 +334,14 @@ def funnel_user_days(
     def compute() -> pl.DataFrame:
         stored = None
         loaded = workspace.first_day is not None and workspace.last_day is not None
-        if segment.is_empty and loaded and workspace.first_day <= period.start and period.end <= workspace.last_day:
-            stored = materialized.read_funnel_user_days(reader, definition.key, fingerprint, period)
+        if segment.is_empty and loaded:
+            # Only the loaded days: none before the first holds an attempt, and none after the
+            # last shown day is counted (``_funnel``'s cut-off). The explorer's comparisons of
+            # early buckets reach before the data, and each read the events again (0.09 s each:
+            # 2.6 s for Activation by month against three comparisons at 10M events).
+            start, end = max(period.start, workspace.first_day), min(period.end, workspace.last_day)
+            if start <= end:
+                stored = materialized.read_funnel_user_days(reader, definition.key, fingerprint, Period(start, end))
         if stored is None:
             attempts = funnel_attempts(
                 reader, workspace, list(definition.steps), definition.window_days, period, segment
