@@ -262,7 +262,9 @@ class Store:
                 files = [Path(path).name for path in event_files(con, self.events_dir)]
             there = {name: self._copy_events_file(name, target) for name in files}
             renamed = {name: copied for name, copied in there.items() if copied != name}
-            new = max(target.current_version() + 1, version)
+            # The target's own next number: jumping to the source's (v3 to v7) dropped every version
+            # a hosted reader still had open, and the Parquet files only those listed (QA).
+            new = target.current_version() + 1
             tmp = target.root / f".v{new:06d}.duckdb.tmp"
             shutil.copyfile(self.version_path(version), tmp)
             if renamed:

@@ -287,3 +287,17 @@ def test_publish_refuses_a_listed_file_name_with_a_folder_in_it(tmp_path: Path) 
     with pytest.raises(ValueError, match="unexpected file name"):
         source.publish_to(Store(tmp_path / "hosted" / "store"))
     assert not (tmp_path / "hosted" / "outside").exists() and not (tmp_path / "outside").exists()
+
+
+def test_a_reader_open_on_the_hosted_store_keeps_reading_through_a_publish(tmp_path: Path) -> None:
+    # Publishing a store at version 4 over a hosted one at version 1 jumped to version 4, dropped
+    # version 1 and the Parquet files only it listed: the open reader's next query failed (QA).
+    first = _events_workspace(tmp_path / "a", "2026-03-01T10:00:00Z,a1,x\n")
+    hosted = Store(tmp_path / "hosted" / "store")
+    first.publish_to(hosted)
+    other = _events_workspace(tmp_path / "b", *(f"2026-03-0{day}T10:00:00Z,b{day},y\n" for day in range(1, 5)))
+    assert other.current_version() == 4
+    with hosted.reader() as reader:
+        assert other.publish_to(hosted) == 2
+        assert reader.frame("SELECT user_id FROM events").rows() == [("a1",)]
+    assert len(_raw_events(hosted)) == 4
