@@ -408,6 +408,21 @@ def _cmd_hash_password(args: argparse.Namespace, _config: Any) -> int:
     return 0
 
 
+def _publish_settings(config: Any, to: Path) -> None:
+    """The source's pmkit.toml as the target's published.toml (config.PUBLISHED_TOML), written
+    whole or not at all, after the store: the hosted app then defines the metrics and
+    objectives as the PM does. A source without one leaves the target none."""
+    from pmkit.config import PUBLISHED_TOML
+
+    source, target = config.data_dir / "pmkit.toml", to / PUBLISHED_TOML
+    if not source.exists():
+        target.unlink(missing_ok=True)
+        return
+    tmp = target.with_name(f".{PUBLISHED_TOML}.tmp")
+    tmp.write_bytes(source.read_bytes())
+    tmp.replace(target)
+
+
 def _cmd_publish(args: argparse.Namespace, config: Any) -> int:
     from pmkit.store import Store
 
@@ -422,5 +437,6 @@ def _cmd_publish(args: argparse.Namespace, config: Any) -> int:
         print(f"waiting for the ingest or publish writing to {target.root} to finish…", file=sys.stderr)
 
     version = source.publish_to(target, waiting)
+    _publish_settings(config, args.to)
     print(f"published version {version} to {args.to / 'store'}")
     return 0

@@ -19,6 +19,15 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 DEFAULT_DATA = Path("data")
+# The PM's pmkit.toml as `pmkit publish` last copied it into a hosted workspace: its metric and
+# objective tables and its settings of the data are used there, under the hosted pmkit.toml
+# (which wins, key by key). Without it the hosted app had the PM's events but not their
+# definitions: objectives read "no data", and the saved funnel was another one (QA).
+PUBLISHED_TOML = "published.toml"
+# Settings of the deployment, never taken from the published file.
+DEPLOYMENT_SETTINGS = frozenset(
+    {"workspace.read_only", "ingest.max_upload_mb", "ingest.max_rows", "app.new_data_check_seconds"}
+)
 
 
 @dataclass(frozen=True)
@@ -124,18 +133,17 @@ def load_config(data_dir: Path | str | None = None) -> Config:
     """Settings for the workspace at ``data_dir`` (else $PMKIT_DATA, else ./data)."""
     root = Path(data_dir or os.environ.get("PMKIT_DATA") or DEFAULT_DATA)
     toml_path = root / "pmkit.toml"
-    raw: dict[str, Any] = {}
-    if toml_path.exists():
-        try:
-            raw = tomllib.loads(toml_path.read_text(encoding="utf-8"))
-        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-            raise ConfigError(f'{toml_path}: {exc} (fix the TOML syntax, e.g. timezone = "UTC")') from exc
-    _check_tables(raw, toml_path)
+    raw = _read_toml(toml_path)
+    published_path = root / PUBLISHED_TOML
+    published = _read_toml(published_path)
     values: dict[str, Any] = {}
     for setting in SETTINGS:
         section, name = setting.key.split(".")
-        value = raw.get(section, {}).get(name, setting.default)
-        where = str(toml_path)
+        value, where = setting.default, str(toml_path)
+        if name in raw.get(section, {}):
+            value = raw[section][name]
+        elif setting.key not in DEPLOYMENT_SETTINGS and name in published.get(section, {}):
+            value, where = published[section][name], str(published_path)
         if setting.env and os.environ.get(setting.env):
             value, where = os.environ[setting.env], setting.env
             if isinstance(setting.default, bool):
@@ -174,5 +182,20 @@ def load_config(data_dir: Path | str | None = None) -> Config:
             f'{toml_path}: workspace.timezone {values["workspace.timezone"]!r} is not a time zone (e.g. "Europe/Berlin")'
         ) from exc
     return Config(
-        data_dir=root, values=values, metrics=dict(raw.get("metrics", {})), objectives=dict(raw.get("objectives", {}))
+        data_dir=root,
+        values=values,
+        metrics={**published.get("metrics", {}), **raw.get("metrics", {})},
+        objectives={**published.get("objectives", {}), **raw.get("objectives", {})},
     )
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    """A settings file read and its shape checked; empty when there is none."""
+    if not path.exists():
+        return {}
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise ConfigError(f'{path}: {exc} (fix the TOML syntax, e.g. timezone = "UTC")') from exc
+    _check_tables(raw, path)
+    return raw

@@ -419,3 +419,35 @@ def test_metric_tables_that_cannot_be_used_and_events_not_loaded_are_said_on_std
         f"pmkit: {toml}: workspace.active_events: event 'creat_report' is not in the loaded events (did you mean 'create_report'?)",
         f"pmkit: {toml}: metrics.reports: event 'create_reprot' is not in the loaded events (did you mean 'create_report'?)",
     ]
+
+
+def test_publish_carries_the_pms_metrics_and_objectives_to_the_hosted_workspace(tmp_path: Path, capsys):
+    # The hosted workspace had the PM's events but not their definitions: objectives on a saved
+    # metric read "no data: metric 'activation' is not defined", the saved funnel was another (QA).
+    data = _small_workspace(tmp_path)
+    (data / "pmkit.toml").write_text(
+        '[workspace]\ntimezone = "UTC"\nread_only = false\n\n'
+        '[metrics.activation]\ntype = "funnel"\nsteps = ["signup", "create_report"]\nwindow_days = 1\n\n'
+        '[objectives.O1]\nmetric = "activation"\nbaseline = 0.1\ntarget = 0.9\n'
+        'start_date = 2026-03-01\ntarget_date = 2026-06-30\ndirection = "increase"\n'
+    )
+    hosted = tmp_path / "hosted"
+    hosted.mkdir()
+    (hosted / "pmkit.toml").write_text("[workspace]\nread_only = true\n\n[impact]\nwindow_days = 14\n")
+    assert main(["publish", "--data", str(data), "--to", str(hosted)]) == 0
+    config = load_config(hosted)
+    assert config.read_only  # the hosted file's own deployment settings win
+    assert config.get("impact.window_days") == 14
+    assert sorted(config.metrics) == ["activation"] and sorted(config.objectives) == ["O1"]
+    capsys.readouterr()
+    views = []
+    for folder in (data, hosted):
+        assert main(["roadmap", "--data", str(folder), "--json"]) == 0
+        views.append(
+            [(o["objective_id"], o["outcome_health"]) for o in json.loads(capsys.readouterr().out)["objectives"]]
+        )
+    assert views[0] == views[1] and views[0][0][1] != "no_data"
+    # The PM takes the metric out: the next publish takes it out of the hosted app too.
+    (data / "pmkit.toml").write_text('[workspace]\ntimezone = "UTC"\n')
+    assert main(["publish", "--data", str(data), "--to", str(hosted)]) == 0
+    assert load_config(hosted).metrics == {}
