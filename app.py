@@ -11,6 +11,8 @@ import streamlit as st
 from pmkit import ui
 from pmkit.workspace import ensure_demo, is_empty
 
+PAGE_PATHS = ("summary", "objectives", "roadmap", "kpis", "retention", "funnels", "engagement", "feedback", "data")
+
 
 def main() -> None:
     st.set_page_config(page_title="pmkit", page_icon="📈", layout="wide")
@@ -18,7 +20,11 @@ def main() -> None:
     cfg = ui.config(from_app=True)
     ui.warm_up(cfg)  # in the background, while the viewer signs in
     if not ui.signed_in(cfg):
-        st.navigation([st.Page(ui.sign_in_page, title="Sign in", icon=":material/lock:")], position="hidden").run()
+        # Every page's path shows the sign-in form too: a link to /kpis opened before signing in
+        # got Streamlit's "page not found" dialog over the form (the link is still followed after).
+        sign_in = [st.Page(ui.sign_in_page, title="Sign in", icon=":material/lock:", default=True)]
+        sign_in += [st.Page(ui.sign_in_page, title="Sign in", url_path=path) for path in PAGE_PATHS]
+        st.navigation(sign_in, position="hidden").run()
         st.stop()
     if not cfg.read_only and is_empty(cfg):
         with ui.progress_bar("Building the demo workspace (first start only)…") as progress:
