@@ -501,6 +501,17 @@ def objective_problems(objective: Mapping[str, Any]) -> list[str]:
     start = objective.get("start_date")
     if start is not None and objective["target_date"] < start:
         problems.append(f"{where}: target_date {objective['target_date']} is before start_date {start}")
+    # A stated baseline on the wrong side of the target: an increase from 20 to 10 read
+    # "achieved" while the metric fell to 15 (QA).
+    baseline, target, direction = objective.get("baseline"), objective["target"], objective["direction"]
+    if baseline is not None and (
+        (direction == "increase" and target < baseline) or (direction == "decrease" and target > baseline)
+    ):
+        other = "decrease" if direction == "increase" else "increase"
+        problems.append(
+            f"{where}: {'an' if direction == 'increase' else 'a'} {direction} from {baseline:g} to {target:g} goes the other way "
+            f'(set direction = "{other}", or check the baseline and the target)'
+        )
     return problems
 
 

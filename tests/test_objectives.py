@@ -472,3 +472,30 @@ def test_an_as_of_judgement_reads_only_what_was_final_then(workspace_factory, tm
         store.close()
     assert found[0] == found[1]
     assert found[0][:3] == (pytest.approx(2 / 3), date(2026, 3, 1), date(2026, 3, 4))
+
+
+@pytest.mark.parametrize(
+    ("direction", "baseline", "target", "problem"),
+    [
+        ("increase", 20.0, 10.0, 'O-X: an increase from 20 to 10 goes the other way (set direction = "decrease"'),
+        ("decrease", 0.2, 0.35, 'O-X: a decrease from 0.2 to 0.35 goes the other way (set direction = "increase"'),
+        ("increase", 10.0, 20.0, None),
+        ("decrease", 20.0, 20.0, None),
+        ("stay_above", 20.0, 10.0, None),  # a floor below where it starts is fine
+    ],
+)
+def test_a_baseline_on_the_wrong_side_of_the_target_is_a_problem(direction, baseline, target, problem):
+    # An increase from 20 to 10 read "achieved" with 50% progress while the metric fell to 15 (QA).
+    from pmkit.objectives import objective_problems
+
+    objective = {
+        "objective_id": "O-X",
+        "metric": "dau",
+        "baseline": baseline,
+        "target": target,
+        "start_date": START,
+        "target_date": TARGET_DATE,
+        "direction": direction,
+    }
+    found = objective_problems(objective)
+    assert found[0].startswith(problem) if problem else found == [], found
