@@ -90,7 +90,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             raise UsageError(f"no workspace at {config.data_dir} (check --data or PMKIT_DATA)")
         handler = globals()[f"_cmd_{args.command.replace('-', '_')}"]
         code = int(handler(args, config))
-        if args.command in (*READING, "ingest") and args.command != "publish":
+        if args.command in WARNING_OF_DEFINITIONS:
             _warn_definitions(config)
         return code
     except ConfigError as exc:
@@ -109,23 +109,23 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _warn_definitions(config: Any) -> None:
     """pmkit.toml's metric tables that cannot be used, and the events it names that no loaded
     event has, on stderr: the numbers printed leave those out or count them as 0."""
-    from pmkit.dashboard import definitions_of, event_names
+    from pmkit.dashboard import definitions_of, event_names, events_not_loaded
     from pmkit.store import Store
 
-    definitions, problems = definitions_of(config)
-    unknown: list[str] = []
+    _, problems = definitions_of(config)
+    events: list[str] = []
     store = Store(config.store_dir)
     if store.current_version():
         with store.reader() as reader:
             events = event_names(reader, config)
-        if events:
-            unknown = definitions.unknown_events(events, config.get("workspace.active_events"))
-    for message in [*problems, *unknown]:
+    for message in [*problems, *events_not_loaded(config, events)]:
         print(f"pmkit: {config.data_dir / 'pmkit.toml'}: {message}", file=sys.stderr)
 
 
 # Commands that read a workspace: a folder that does not exist is a typo, not an empty workspace.
 READING = ("kpis", "funnel", "roadmap", "report", "publish")
+# Commands whose output pmkit.toml's definitions shape: they say what in it cannot be used.
+WARNING_OF_DEFINITIONS = ("kpis", "funnel", "roadmap", "report", "ingest")
 
 
 def _path_problem(exc: OSError) -> str:

@@ -177,7 +177,7 @@ def load_config(data_dir: Path | str | None = None) -> Config:
         values[setting.key] = value
     try:
         ZoneInfo(values["workspace.timezone"])
-    except (ZoneInfoNotFoundError, ValueError, TypeError) as exc:
+    except (ZoneInfoNotFoundError, ValueError) as exc:
         raise ConfigError(
             f'{toml_path}: workspace.timezone {values["workspace.timezone"]!r} is not a time zone (e.g. "Europe/Berlin")'
         ) from exc

@@ -150,6 +150,15 @@ def definitions_of(config: Config) -> tuple[Definitions, tuple[str, ...]]:
     return usable_definitions(config)
 
 
+def events_not_loaded(config: Config, events: Sequence[str]) -> list[str]:
+    """One message per event pmkit.toml names (its metrics' and ``active_events``) that no loaded
+    event has; none before anything is loaded. The app and the CLI say the same."""
+    if not events:
+        return []
+    definitions, _ = definitions_of(config)
+    return definitions.unknown_events(events, config.get("workspace.active_events"))
+
+
 def metric_catalog(config: Config) -> pl.DataFrame:
     """Every metric in words: key, name, kind (built-in or the custom type), format, definition."""
     definitions, _ = definitions_of(config)

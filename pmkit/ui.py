@@ -506,13 +506,12 @@ def facts(cfg: Config) -> Facts:
 def definition_problems(cfg: Config) -> None:
     """Say which [metrics.*] tables of pmkit.toml cannot be used (the built-ins still work), and
     which events it names that no loaded event has: a typo there showed 0 with no word."""
-    definitions, problems = dashboard.definitions_of(cfg)
+    _, problems = dashboard.definitions_of(cfg)
     if problems:
         st.warning(
             "pmkit.toml: some custom metrics cannot be used:\n\n" + "\n\n".join(f"- {safe_text(p)}" for p in problems)
         )
-    events = compute(cfg, "event_names") or []
-    unknown = definitions.unknown_events(events, cfg.get("workspace.active_events")) if events else []
+    unknown = dashboard.events_not_loaded(cfg, compute(cfg, "event_names") or [])
     if unknown:
         st.warning(
             "pmkit.toml names events that are not loaded, so what they count is 0 (check the spelling; names "

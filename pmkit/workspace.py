@@ -59,15 +59,13 @@ def _settings_without_demo(config: Config) -> str | None:
     """pmkit.toml's text once the demo is cleared: the default when it is the demo's own, else
     the user's file without `demo = true` (clearing wrote the default over a time zone and a
     metric of the user's: their files were loaded again in UTC; QA). None: no file to change."""
-    from pmkit.demo import PMKIT_TOML
-
     path = config.data_dir / "pmkit.toml"
     if not path.exists():
         return None
     text = path.read_text(encoding="utf-8")
     if not tomllib.loads(text).get("workspace", {}).get("demo"):
         return None
-    if text == PMKIT_TOML:
+    if not demo_settings_edited(config):
         return "# pmkit workspace settings: see the README's Settings section.\n"
     edited = DEMO_FLAG.sub("", text)
     if tomllib.loads(edited).get("workspace", {}).get("demo"):
