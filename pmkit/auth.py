@@ -121,11 +121,23 @@ def _session_secret(value: object) -> str | None:
 class Throttle:
     """Failed attempts per user name, shared by every session of the server process."""
 
+    # One password check at a time per user name (``checking``). Counting an attempt as a
+    # failure until its check ended stopped parallel guessing, but also refused right passwords:
+    # ten viewers of one login signing in at once got "Too many failed attempts" from the sixth
+    # on. Checked one after another, each attempt sees the failures before it and nothing else.
+    # Striped, so names made up by a guesser cannot grow a table of locks.
+    STRIPES = 64
+
     def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
         self._clock = clock
         self._lock = threading.Lock()
         self._failures: dict[str, int] = {}
         self._locked_until: dict[str, float] = {}
+        self._checks = [threading.Lock() for _ in range(self.STRIPES)]
+
+    def checking(self, user: str) -> threading.Lock:
+        """Held while one attempt for ``user`` is counted and checked."""
+        return self._checks[int.from_bytes(hashlib.sha256(user.encode()).digest()[:4], "big") % self.STRIPES]
 
     def wait_seconds(self, user: str) -> float:
         """Seconds before ``user`` may try again (0 when allowed now)."""
@@ -172,19 +184,20 @@ class PasswordCheck:
 def check_password(settings: AuthSettings, user: str, password: str, throttle: Throttle = THROTTLE) -> PasswordCheck:
     """Verify a password login; the message never says whether the user name exists."""
     user = user.strip().lower()
-    wait = throttle.attempt(user)  # counted as a failure until it succeeds
-    if wait > 0:
-        return PasswordCheck(False, f"Too many failed attempts. Try again in {int(wait) + 1} seconds.")
-    stored = settings.passwords.get(user)
-    try:
-        _hasher.verify(stored or _DUMMY_HASH, password)
-        ok = stored is not None
-    except (VerifyMismatchError, VerificationError, InvalidHashError):
-        ok = False
-    if ok:
-        throttle.succeeded(user)
-        return PasswordCheck(True)
-    return PasswordCheck(False, "Wrong user name or password.")
+    with throttle.checking(user):
+        wait = throttle.attempt(user)  # counted as a failure until it succeeds
+        if wait > 0:
+            return PasswordCheck(False, f"Too many failed attempts. Try again in {int(wait) + 1} seconds.")
+        stored = settings.passwords.get(user)
+        try:
+            _hasher.verify(stored or _DUMMY_HASH, password)
+            ok = stored is not None
+        except (VerifyMismatchError, VerificationError, InvalidHashError):
+            ok = False
+        if ok:
+            throttle.succeeded(user)
+            return PasswordCheck(True)
+        return PasswordCheck(False, "Wrong user name or password.")
 
 
 def issue_session(settings: AuthSettings, user: str, now: Callable[[], float] = time.time) -> str | None:

@@ -1,6 +1,7 @@
 """Password hashing, allow-lists and throttling of the hosted login."""
 
 import base64
+import threading
 import time
 
 import pytest
@@ -9,6 +10,7 @@ from pmkit.auth import (
     MAX_FAILURES,
     SESSION_SECONDS,
     AuthSettings,
+    PasswordCheck,
     Throttle,
     auth_settings,
     check_password,
@@ -186,6 +188,25 @@ def test_twelve_attempts_at_once_check_at_most_five_passwords(settings: AuthSett
     checked = [r for r in results if not r.message.startswith("Too many failed attempts")]
     assert len(checked) <= 5
     assert not any(r.ok for r in results[:11])
+
+
+def test_ten_right_passwords_at_once_all_sign_in(settings: AuthSettings) -> None:
+    """Ten viewers of one login signing in at once (a team's shared account, the Monday meeting):
+    each attempt counted as a failure until its check ended, so the sixth to the tenth got "Too
+    many failed attempts" with the right password, and the name stayed locked for 30 s."""
+    import concurrent.futures
+
+    throttle = Throttle()
+    at_once = threading.Barrier(10)
+
+    def sign_in(_: int) -> PasswordCheck:
+        at_once.wait()
+        return check_password(settings, "ceo@example.com", "s3cret-pass", throttle)
+
+    with concurrent.futures.ThreadPoolExecutor(10) as pool:
+        results = list(pool.map(sign_in, range(10)))
+    assert [r.message for r in results if not r.ok] == []
+    assert throttle.wait_seconds("ceo@example.com") == 0
 
 
 def test_a_right_password_clears_the_attempt_it_counted(settings: AuthSettings) -> None:
