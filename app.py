@@ -44,12 +44,13 @@ def main() -> None:
             st.Page("pages/feedback.py", title="Voice of customer", icon=":material/forum:"),
         ],
     }
-    ui.follow_new_data(cfg)
     if not cfg.read_only:
         pages["Workspace"] = [st.Page("pages/data.py", title="Data", icon=":material/upload_file:")]
     navigation = st.navigation(pages)
     ui.go_to_destination([page for section in pages.values() for page in section])  # a link opened before sign-in
-    navigation.run()
+    with ui.one_version(cfg):  # the whole page reads one store version, whatever is published meanwhile
+        ui.follow_new_data(cfg)
+        navigation.run()
 
 
 if __name__ == "__main__":

@@ -67,6 +67,7 @@ if uploads and st.button("Load files", type="primary"):
         with ui.progress_bar(f"Loading {upload.name}…") as progress:
             result = load_upload(cfg, upload.name, upload.getvalue(), skip_bad_rows=skip_bad_rows, progress=progress)
         ui.show_result(result)
+    ui.read_newest(cfg)  # "What is loaded", filled below, shows the files just loaded
 
 st.subheader("Inbox")
 waiting = sorted(p.name for p in cfg.inbox.iterdir() if p.is_file()) if cfg.inbox.exists() else []
@@ -78,6 +79,7 @@ if waiting:
             results = ingest_inbox(cfg, progress=progress)
         for result in results:
             ui.show_result(result)
+        ui.read_newest(cfg)
 
 st.subheader("Last results")
 log = ui.frame(

@@ -1526,12 +1526,16 @@ class PageCache:
         workspace = str(config.data_dir)
         with self._guard:
             idle = self._idle.setdefault(workspace, [])
-            stale = [r for r in idle if r.version != current]
-            idle[:] = [r for r in idle if r.version == current]
-            reader = idle.pop() if idle else None
-        for old in stale:  # a new version was published: the old file is let go
+            # Readers of older versions are let go once one of a newer version is asked for; a
+            # page run still reading an older version (ui.one_version) leaves the newer ones be.
+            stale = [r for r in idle if r.version < current]
+            idle[:] = [r for r in idle if r.version >= current]
+            reader = next((r for r in idle if r.version == current), None)
+            if reader is not None:
+                idle.remove(reader)
+        for old in stale:
             old.close()
-        reader = reader or store.reader()
+        reader = reader or store.reader(current)
         reader.memo = self._memo((workspace, reader.version, settings))
         try:
             yield reader
@@ -1556,21 +1560,22 @@ class PageCache:
             self._memos.move_to_end(key)
         return memo
 
-    def _key(self, config: Config, name: str, kwargs: dict[str, Any]) -> tuple[Any, ...]:
-        version = Store(config.store_dir).current_version()
+    def _key(self, config: Config, name: str, kwargs: dict[str, Any], version: int | None) -> tuple[Any, ...]:
+        version = Store(config.store_dir).current_version() if version is None else version
         return (str(config.data_dir), version, settings_key(config), name, tuple(sorted(kwargs.items())))
 
-    def has(self, config: Config, name: str, **kwargs: Any) -> bool:
+    def has(self, config: Config, name: str, *, at_version: int | None = None, **kwargs: Any) -> bool:
         """Whether ``compute`` would answer from the cache (for showing a spinner only when not)."""
         try:
             with self._guard:
-                return self._key(config, name, kwargs) in self._results
+                return self._key(config, name, kwargs, at_version) in self._results
         except TypeError:  # an unhashable argument is never cached
             return False
 
-    def compute(self, config: Config, name: str, **kwargs: Any) -> Any:
-        """``PAGE_MODELS[name](reader, config, **kwargs)`` on the current store version."""
-        key = self._key(config, name, kwargs)
+    def compute(self, config: Config, name: str, *, at_version: int | None = None, **kwargs: Any) -> Any:
+        """``PAGE_MODELS[name](reader, config, **kwargs)`` on store version ``at_version``, else
+        on the current one."""
+        key = self._key(config, name, kwargs, at_version)
         _, version, settings, *_ = key  # the version and settings the key read: not read again
         try:
             hash(key)

@@ -148,8 +148,15 @@ class Store:
             con.execute("USE store")
             return _has_loaded(con, content_hash)
 
-    def reader(self) -> Reader:
-        """A read-only view of the current version (an empty one if nothing is loaded yet)."""
+    def reader(self, version: int | None = None) -> Reader:
+        """A read-only view of ``version``, else of the current version (an empty one if nothing
+        is loaded yet). A version no longer kept (KEEP_VERSIONS newer ones were published since)
+        gives the current one."""
+        if version is not None:
+            try:
+                return Reader(self, version)
+            except duckdb.IOException:
+                pass  # deleted: the current version is all there is to read
         for _ in range(5):
             version = self.current_version()
             try:

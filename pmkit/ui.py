@@ -395,8 +395,33 @@ def load_chart_code() -> None:
         st.dataframe(pl.DataFrame({"chart code": [0]}), key=f"{CHART_CODE_KEY}-table")
 
 
+# Session state during one run of app.py: the store version every result of the run reads.
+RUN_VERSION_KEY = "pmkit-run-version"
+
+
+@contextlib.contextmanager
+def one_version(cfg: Config) -> Iterator[None]:
+    """Every result and query of the page run inside reads the store version published as it
+    starts. Each read the current version afresh, so a page run straddling an ingest or a
+    publish mixed two versions (the cards of one, the tables of the next) until the next rerun.
+    A fragment's rerun (not inside) reads the current version."""
+    st.session_state[RUN_VERSION_KEY] = Store(cfg.store_dir).current_version()
+    try:
+        yield
+    finally:
+        st.session_state.pop(RUN_VERSION_KEY, None)
+
+
+def read_newest(cfg: Config) -> None:
+    """From here on, this run reads the current version: after an ingest made by the page itself."""
+    if RUN_VERSION_KEY in st.session_state:
+        st.session_state[RUN_VERSION_KEY] = Store(cfg.store_dir).current_version()
+
+
 def store_version(cfg: Config) -> int:
-    return Store(cfg.store_dir).current_version()
+    """The version this page run reads (``one_version``), else the current one."""
+    pinned = st.session_state.get(RUN_VERSION_KEY)
+    return pinned if isinstance(pinned, int) else Store(cfg.store_dir).current_version()
 
 
 # Not st.cache_data: the server imports this module (with app.py) before Streamlit's runtime
@@ -404,7 +429,7 @@ def store_version(cfg: Config) -> int:
 # immutable and the key holds the store version, so sessions can share one object.
 @functools.lru_cache(maxsize=64)
 def _cached_frame(store_root: str, version: int, sql: str, params: tuple[tuple[str, Any], ...]) -> pl.DataFrame:
-    with Store(Path(store_root)).reader() as reader:
+    with Store(Path(store_root)).reader(version) as reader:
         return reader.frame(sql, **dict(params))
 
 
@@ -488,12 +513,13 @@ def compute(cfg: Config, name: str, **kwargs: Any) -> Any:
     """``dashboard.PAGE_MODELS[name](reader, cfg, **kwargs)`` on the current store version,
     cached until the next ingest or settings change. A problem with the input (an unknown
     metric, a bad segment) is shown with st.error and gives None."""
+    version = store_version(cfg)
     try:
-        if _page_cache.has(cfg, name, **kwargs):
-            return _page_cache.compute(cfg, name, **kwargs)
+        if _page_cache.has(cfg, name, at_version=version, **kwargs):
+            return _page_cache.compute(cfg, name, at_version=version, **kwargs)
         # Streamlit shows the spinner only once the computation has taken half a second.
         with st.spinner(COMPUTING.get(name, "Computing…"), show_time=True):
-            return _page_cache.compute(cfg, name, **kwargs)
+            return _page_cache.compute(cfg, name, at_version=version, **kwargs)
     except (ValueError, KeyError) as exc:
         st.error(str(exc.args[0]) if exc.args else str(exc))
         return None

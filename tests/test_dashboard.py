@@ -469,6 +469,32 @@ def test_page_cache_after_an_ingest_answers_from_the_new_version(tmp_path: Path)
         assert _same(after, dashboard.headline(reader, config, RANGE))
 
 
+def test_page_cache_answers_from_the_version_asked_for_after_a_newer_one_is_published(tmp_path: Path):
+    """A page run reads the version published as it started (ui.one_version): after an ingest
+    publishes the next one, results asked for at the old version are the old version's, and the
+    readers of both versions are kept for their page runs."""
+    root = build_known_workspace(tmp_path / "ws")
+    config = load_config(root)
+    store = Store(config.store_dir)
+    old = store.current_version()
+    cache = dashboard.PageCache()
+    assert cache.compute(config, "headline", at_version=old, period=RANGE)[0].value == pytest.approx(MEAN_DAU)
+    extra = tmp_path / "more.csv"
+    extra.write_text("event_time,user_id,event\n2026-03-05T10:00:00Z,u7,login\n2026-03-06T10:00:00Z,u8,login\n")
+    assert [r.status for r in ingest([extra], config)] == ["loaded"]
+    assert store.current_version() == old + 1
+    facts_then = cache.compute(config, "facts", at_version=old)  # not asked for before the ingest
+    assert facts_then.events == cache.compute(config, "facts", at_version=old + 1).events - 2
+    assert cache.compute(config, "headline", at_version=old, period=RANGE)[0].value == pytest.approx(MEAN_DAU)
+    assert cache.compute(config, "headline", period=RANGE)[0].value == pytest.approx(16 / 10)
+    with store.reader(old) as reader:  # the oracle: a reader of the old version
+        assert _same(
+            cache.compute(config, "items_health", at_version=old, as_of=LAST_DAY),
+            dashboard.items_health(reader, config, LAST_DAY),
+        )
+        assert reader.frame("SELECT count(*) AS n FROM events")["n"][0] == facts_then.events
+
+
 def test_page_cache_works_out_the_roadmaps_health_once_for_the_objectives_page(tmp_path: Path, monkeypatch):
     """Each objective's detail needs every objective's health, every item's health and every
     shipped item's impact: the page's results share them through the memo (worked out once per

@@ -214,6 +214,37 @@ def test_a_new_ingest_shows_without_a_restart(workspace, monkeypatch):
     assert at.text[0].value == "events=3"
 
 
+def one_version_script(extra: str) -> None:
+    from pathlib import Path
+
+    import streamlit as st
+
+    from pmkit import ui
+    from pmkit.ingest import ingest
+
+    cfg = ui.config()
+    with ui.one_version(cfg):
+        st.text(f"first={ui.facts(cfg).events}")
+        ingest([Path(extra)], cfg)  # another process publishing while the page runs
+        st.text(f"later={ui.facts(cfg).events}, files={ui.compute(cfg, 'loaded_files').height}")
+        st.text(f"query={ui.frame(cfg, 'SELECT count(*) AS n FROM events')['n'][0]}")
+    st.text(f"next={ui.facts(cfg).events}")
+
+
+def test_a_page_run_reads_one_store_version_while_another_is_published(workspace, monkeypatch, tmp_path):
+    """Every result read the current version afresh: a page run straddling an ingest showed the
+    first version's cards beside the next version's tables. Inside ui.one_version (app.py's whole
+    run) the version published as the run started is read throughout; after it, the new one."""
+    workspace.configure()
+    workspace.load_events([("2026-03-01T10:00Z", "u1", "login")])
+    extra = tmp_path / "more.csv"
+    extra.write_text("event_time,user_id,event\n2026-03-02T10:00:00Z,u2,login\n2026-03-02T11:00:00Z,u2,share\n")
+    monkeypatch.setenv("PMKIT_DATA", str(workspace.root))
+    at = AppTest.from_function(one_version_script, args=(str(extra),), default_timeout=60).run()
+    assert not at.exception
+    assert [t.value for t in at.text] == ["first=1", "later=1, files=1", "query=1", "next=3"]
+
+
 def test_a_bad_input_is_an_error_message_not_a_traceback(workspace, monkeypatch):
     workspace.configure()
     workspace.load_events([("2026-03-01T10:00Z", "u1", "login")])

@@ -5,6 +5,9 @@ from pathlib import Path
 import pytest
 from conftest import Server, assert_no_exception, screenshot, wait_for_app
 
+from pmkit.config import load_config
+from pmkit.ingest import ingest
+
 
 @pytest.fixture()
 def local_server(tmp_path: Path) -> object:
@@ -33,6 +36,34 @@ def test_an_upload_in_local_mode_shows_the_file_result(browser: object, local_se
     assert page.locator("img[src=x]").count() == 0
     screenshot(page, "data-upload")
     page.close()
+
+
+def test_what_is_loaded_shows_an_upload_in_the_same_run(browser: object, tmp_path: Path) -> None:
+    """A page run reads the store version published as it started (ui.one_version), so the Data
+    page's own load moves it on: "What is loaded" shows the file at once, not after a rerun."""
+    data = tmp_path / "ws"
+    (data / "store").mkdir(parents=True)
+    (data / "pmkit.toml").write_text('[workspace]\ntimezone = "UTC"\n')
+    first = tmp_path / "first.csv"
+    first.write_text("event_time,user_id,event\n2026-02-27T10:00:00Z,u0,signup\n")
+    assert [r.status for r in ingest([first], load_config(data))] == ["loaded"]
+    events = tmp_path / "events.csv"
+    events.write_text("event_time,user_id,event\n2026-03-01T10:00:00Z,u1,signup\n2026-03-02T10:00:00Z,u2,login\n")
+    server = Server(data)
+    try:
+        page = browser.new_page()
+        page.goto(f"{server.url}/data")
+        wait_for_app(page)
+        page.get_by_text("Loaded files (1)").wait_for(timeout=30_000)
+        page.set_input_files("[data-testid='stFileUploader'] input[type=file]", [str(events)])
+        page.get_by_role("button", name="Load files").click()
+        page.get_by_text("loaded 2 rows as events").wait_for(timeout=30_000)
+        wait_for_app(page)
+        assert page.get_by_text("Loaded files (2)").count() == 1
+        assert_no_exception(page)
+        page.close()
+    finally:
+        server.stop()
 
 
 def test_a_file_over_the_upload_limit_is_refused_by_the_box_named_as_typed(browser: object, tmp_path: Path) -> None:
