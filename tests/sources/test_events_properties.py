@@ -86,13 +86,16 @@ def loaded(parsed_frame: pl.DataFrame) -> list[Row]:
 
 def is_ambiguous_cp1252(data: bytes, encoding: str) -> bool:
     """A Windows-1252 file that is also valid UTF-8 (``Ä€`` is the bytes of ``Ā``) is read as UTF-8:
-    sniff tries UTF-8 first, as nearly every export is UTF-8. Such files are left out."""
+    sniff tries UTF-8 first, as nearly every export is UTF-8. One whose text before its first
+    byte that is not UTF-8 holds such a character (``Ä€Ä``: ``Ā`` and then a stray byte) is
+    refused as a damaged UTF-8 file, as ``Zürich`` in UTF-8 before a stray byte is, rather than
+    loaded as ``ZÃ¼rich`` (sniff.decode). Such files are left out."""
     if encoding != "cp1252" or data.isascii():
         return False
     try:
         data.decode("utf-8")
-    except UnicodeDecodeError:
-        return False
+    except UnicodeDecodeError as exc:
+        return not data[: exc.start].isascii()
     return True
 
 
