@@ -460,12 +460,23 @@ _warmed_guard = threading.Lock()
 
 @contextlib.asynccontextmanager
 async def serving(_app: Any) -> AsyncIterator[None]:
-    """The server's life (app.py's ``st.App``): open the browser as ``streamlit run`` does for a
-    plain script when not headless (for an ``st.App`` it does not). Nothing is computed here:
-    with the summary's warm-up started here, 2 of 7 runs of ten concurrent sessions had sessions
-    wait over 30 s for the sign-in page, a stall not understood (bench/README.md)."""
+    """The server's life (app.py's ``st.App``): as it starts, compute the executive summary's
+    opening results in the background (``warm_up``) while the browser loads Streamlit's page
+    (about a second), and open the browser as ``streamlit run`` does for a plain script when not
+    headless (for an ``st.App`` it does not). The first viewer's summary then reads them from
+    the cache (bench/README.md, "Warming the summary as the server starts")."""
+    _warm_at_start()
     _open_browser()
     yield
+
+
+def _warm_at_start() -> None:
+    try:
+        cfg = load_config()
+    except ConfigError:
+        return  # the first page says what is wrong with pmkit.toml
+    if Store(cfg.store_dir).current_version():  # an empty workspace builds the demo on its first page
+        warm_up(cfg)
 
 
 def _open_browser() -> None:

@@ -146,21 +146,37 @@ async def start():
 
 
 asyncio.run(start())
+started = len(ui._warmed)  # warm-ups started (their thread may have ended already)
+for thread in threading.enumerate():
+    if thread.name == "pmkit-warm-up":
+        thread.join()
+from pmkit import dashboard
+from pmkit.config import load_config
+
+cfg = load_config()
+warm = ui._page_cache.has(cfg, "facts")
+if warm:
+    facts = ui._page_cache.compute(cfg, "facts")
+    requests = dashboard.summary_requests(facts, dashboard.default_period(facts))
+    warm = all(ui._page_cache.has(cfg, name, **kwargs) for name, kwargs in requests)
 print(json.dumps({
     "served": isinstance(app.app, st.App),
     "ran_the_script": hasattr(app, "cfg") or hasattr(app, "navigation"),
     "imported": all(name in sys.modules for name in ("pmkit.ui", "pandas", "polars", "duckdb")),
-    "threads": sorted(t.name for t in threading.enumerate() if t.name.startswith("pmkit")),
+    "warm_ups": started,
+    "summary_computed": warm,
     "opened": opened,
 }))
 """
 
 
-@pytest.mark.parametrize("mode", ["headless", "browser", "address"])
-def test_the_server_imports_pmkit_before_it_listens_and_computes_nothing(mode, tmp_path):
+@pytest.mark.parametrize("mode", ["headless", "browser", "address", "empty"])
+def test_the_server_imports_pmkit_and_computes_the_summary_as_it_starts(mode, tmp_path):
     """`streamlit run app.py` serves app.py's st.App: importing it (before the server listens)
     imports pmkit and its libraries, so the first viewer's page does not wait for them; it runs
-    no page script and starts no computation; the browser opens unless headless."""
+    no page script, and it computes the summary's opening results in the background, so the
+    first viewer reads them from the cache (an empty workspace builds the demo on its first
+    page instead); the browser opens unless headless."""
     import json
     import os
     import subprocess
@@ -168,9 +184,14 @@ def test_the_server_imports_pmkit_before_it_listens_and_computes_nothing(mode, t
 
     from tests.known_workspace import build_known_workspace
 
+    data = tmp_path / "ws"
+    if mode == "empty":
+        data.mkdir()
+    else:
+        build_known_workspace(data)
     done = subprocess.run(
-        [sys.executable, "-c", SERVING, str(ROOT), mode],
-        env=dict(os.environ, PMKIT_DATA=str(build_known_workspace(tmp_path / "ws"))),
+        [sys.executable, "-c", SERVING, str(ROOT), "headless" if mode == "empty" else mode],
+        env=dict(os.environ, PMKIT_DATA=str(data)),
         capture_output=True,
         text=True,
         timeout=300,
@@ -179,7 +200,11 @@ def test_the_server_imports_pmkit_before_it_listens_and_computes_nothing(mode, t
     assert done.returncode == 0, done.stderr[-3000:]
     start = json.loads(done.stdout.strip().splitlines()[-1])
     assert start["served"] and start["imported"] and not start["ran_the_script"]
-    assert start["threads"] == []
+    assert start["warm_ups"] == (0 if mode == "empty" else 1)
+    assert start["summary_computed"] is (mode != "empty")
+    if mode == "empty":
+        assert not (data / "store").exists()  # nothing built before the first page says so
+        return
     # The address `streamlit run` opens for a plain script: localhost, or the one it was told.
     opened = {"headless": [], "browser": ["http://localhost:"], "address": ["http://127.0.0.1:"]}[mode]
     assert [url[: len(prefix)] for url, prefix in zip(start["opened"], opened, strict=True)] == opened
