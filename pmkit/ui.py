@@ -503,7 +503,8 @@ def warm_up(cfg: Config) -> threading.Thread | None:
     summary's opening results in a background thread (``dashboard.warm_summary``): the first
     viewer after a start or an ingest then reads them from the cache instead of waiting.
     Returns the thread it started (None when this version is already warm)."""
-    key = (str(cfg.data_dir), store_version(cfg), dashboard.settings_key(cfg))
+    # The current version, not store_version: called as the server starts, outside any session.
+    key = (str(cfg.data_dir), Store(cfg.store_dir).current_version(), dashboard.settings_key(cfg))
     with _warmed_guard:
         if key in _warmed:
             return None

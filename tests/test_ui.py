@@ -198,6 +198,7 @@ def test_the_server_imports_pmkit_and_computes_the_summary_as_it_starts(mode, tm
         check=False,
     )
     assert done.returncode == 0, done.stderr[-3000:]
+    assert "ScriptRunContext" not in done.stderr + done.stdout  # no session state read outside a run
     start = json.loads(done.stdout.strip().splitlines()[-1])
     assert start["served"] and start["imported"] and not start["ran_the_script"]
     assert start["warm_ups"] == (0 if mode == "empty" else 1)
