@@ -248,7 +248,10 @@ def follow_new_data(cfg: Config) -> None:
 
     @st.fragment(run_every=max(1.0, float(cfg.get("app.new_data_check_seconds"))))
     def _check() -> None:
-        if store_version(cfg) != seen:
+        # What the page shows: moved on by the page's own load (read_newest), whose results
+        # stay on screen, where the version the run started with would rerun it at once.
+        shown = st.session_state.get(SHOWN_VERSION_KEY, seen)
+        if Store(cfg.store_dir).current_version() != shown:
             st.rerun(scope="app")
 
     _check()
@@ -397,6 +400,8 @@ def load_chart_code() -> None:
 
 # Session state during one run of app.py: the store version every result of the run reads.
 RUN_VERSION_KEY = "pmkit-run-version"
+# Session state kept between runs: the version the page on screen shows (follow_new_data).
+SHOWN_VERSION_KEY = "pmkit-shown-version"
 
 
 @contextlib.contextmanager
@@ -405,7 +410,7 @@ def one_version(cfg: Config) -> Iterator[None]:
     starts. Each read the current version afresh, so a page run straddling an ingest or a
     publish mixed two versions (the cards of one, the tables of the next) until the next rerun.
     A fragment's rerun (not inside) reads the current version."""
-    st.session_state[RUN_VERSION_KEY] = Store(cfg.store_dir).current_version()
+    st.session_state[RUN_VERSION_KEY] = st.session_state[SHOWN_VERSION_KEY] = Store(cfg.store_dir).current_version()
     try:
         yield
     finally:
@@ -413,9 +418,10 @@ def one_version(cfg: Config) -> Iterator[None]:
 
 
 def read_newest(cfg: Config) -> None:
-    """From here on, this run reads the current version: after an ingest made by the page itself."""
+    """From here on, this run reads the current version: after an ingest made by the page itself,
+    which is then not new data to rerun the page for (its results would vanish)."""
     if RUN_VERSION_KEY in st.session_state:
-        st.session_state[RUN_VERSION_KEY] = Store(cfg.store_dir).current_version()
+        st.session_state[RUN_VERSION_KEY] = st.session_state[SHOWN_VERSION_KEY] = Store(cfg.store_dir).current_version()
 
 
 def store_version(cfg: Config) -> int:

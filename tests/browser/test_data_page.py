@@ -40,10 +40,12 @@ def test_an_upload_in_local_mode_shows_the_file_result(browser: object, local_se
 
 def test_what_is_loaded_shows_an_upload_in_the_same_run(browser: object, tmp_path: Path) -> None:
     """A page run reads the store version published as it started (ui.one_version), so the Data
-    page's own load moves it on: "What is loaded" shows the file at once, not after a rerun."""
+    page's own load moves it on: "What is loaded" shows the file at once, not after a rerun. Nor
+    is its own load new data to rerun the page for: the new-data check did, and the load's
+    results vanished a second after they were shown (QA)."""
     data = tmp_path / "ws"
     (data / "store").mkdir(parents=True)
-    (data / "pmkit.toml").write_text('[workspace]\ntimezone = "UTC"\n')
+    (data / "pmkit.toml").write_text('[workspace]\ntimezone = "UTC"\n\n[app]\nnew_data_check_seconds = 1\n')
     first = tmp_path / "first.csv"
     first.write_text("event_time,user_id,event\n2026-02-27T10:00:00Z,u0,signup\n")
     assert [r.status for r in ingest([first], load_config(data))] == ["loaded"]
@@ -59,6 +61,11 @@ def test_what_is_loaded_shows_an_upload_in_the_same_run(browser: object, tmp_pat
         page.get_by_role("button", name="Load files").click()
         page.get_by_text("loaded 2 rows as events").wait_for(timeout=30_000)
         wait_for_app(page)
+        assert page.get_by_text("Loaded files (2)").count() == 1
+        shown = page.locator("[data-testid='stAlertContentSuccess']").filter(has_text="loaded 2 rows as events")
+        assert shown.count() == 1
+        page.wait_for_timeout(4_000)  # four new-data checks
+        assert shown.count() == 1
         assert page.get_by_text("Loaded files (2)").count() == 1
         assert_no_exception(page)
         page.close()
