@@ -13,7 +13,7 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
-from pmkit.config import ConfigError, load_config
+from pmkit.config import ConfigError, StoreUnreadable, load_config
 
 
 def _date(text: str) -> dt.date:
@@ -96,7 +96,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ConfigError as exc:
         print(f"pmkit: {exc}", file=sys.stderr)
         return 2
-    except UsageError as exc:
+    except (UsageError, StoreUnreadable) as exc:
         print(f"pmkit {args.command}: {exc}", file=sys.stderr)
         return 2
     except BrokenPipeError:

@@ -69,6 +69,11 @@ class ConfigError(ValueError):
     """pmkit.toml cannot be used; the message names the file, the key and the fix."""
 
 
+class StoreUnreadable(ValueError):
+    """The store's published version is missing or damaged; the message names it and the fix.
+    Here, not in pmkit.store, so the CLI can catch it without importing DuckDB and Polars."""
+
+
 @dataclass(frozen=True)
 class Config:
     data_dir: Path

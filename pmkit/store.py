@@ -34,6 +34,8 @@ from typing import Any, TypeVar
 import duckdb
 import polars as pl
 
+from pmkit.config import StoreUnreadable
+
 SQL_DIR = Path(__file__).parent / "sql"
 VERSION_FILE = re.compile(r"^v(\d{6})\.duckdb$")
 # The file id, then a random token (stores from before it have none): file ids restart at 1 in
@@ -157,14 +159,21 @@ class Store:
                 return Reader(self, version)
             except duckdb.IOException:
                 pass  # deleted: the current version is all there is to read
-        for _ in range(5):
+        for attempt in range(5):
             version = self.current_version()
             try:
                 return Reader(self, version)
-            except duckdb.IOException:
-                # The version was replaced and cleaned up between reading CURRENT and opening it.
-                time.sleep(0.05)
-        return Reader(self, self.current_version())
+            except duckdb.Error as exc:
+                if attempt < 4 and isinstance(exc, duckdb.IOException):
+                    # The version was replaced and cleaned up between reading CURRENT and opening it.
+                    time.sleep(0.05)
+                    continue
+                raise StoreUnreadable(
+                    f"{self.root / 'CURRENT'} names version {version}, which cannot be read "
+                    f"({str(exc).splitlines()[0]}). Restore the store folder from a backup, or move "
+                    "it aside and load the files again"
+                ) from exc
+        raise AssertionError("unreachable: the last attempt returns or raises")
 
     @contextlib.contextmanager
     def writer(self, empty: bool = False) -> Iterator[Writer]:

@@ -36,7 +36,7 @@ from streamlit.errors import StreamlitAPIException, StreamlitSecretNotFoundError
 
 from pmkit import auth, dashboard
 from pmkit.charts import HEALTH_LABELS
-from pmkit.config import Config, ConfigError, load_config
+from pmkit.config import Config, ConfigError, StoreUnreadable, load_config
 from pmkit.dashboard import Facts, Scorecard, SurveyScore
 from pmkit.definitions import DEFINITIONS
 from pmkit.formatting import format_date, format_days
@@ -440,8 +440,14 @@ def _cached_frame(store_root: str, version: int, sql: str, params: tuple[tuple[s
 
 
 def frame(cfg: Config, sql: str, **params: Any) -> pl.DataFrame:
-    """A query result cached per store version (``sql`` is pmkit's own text, never user text)."""
-    return _cached_frame(str(cfg.store_dir), store_version(cfg), sql, tuple(sorted(params.items())))
+    """A query result cached per store version (``sql`` is pmkit's own text, never user text).
+    A store that cannot be read stops the page with the message and the fix."""
+    try:
+        return _cached_frame(str(cfg.store_dir), store_version(cfg), sql, tuple(sorted(params.items())))
+    except StoreUnreadable as exc:
+        st.error(safe_text(str(exc)))
+        st.stop()
+        raise
 
 
 # One per server process: every session reads through it (see dashboard.PageCache).
@@ -523,6 +529,8 @@ def warm_up(cfg: Config) -> threading.Thread | None:
 def _warm(cfg: Config) -> None:
     try:
         dashboard.warm_summary(_page_cache, cfg)
+    except StoreUnreadable as exc:  # the first page says so, with the fix
+        logging.getLogger("pmkit").warning("warming the summary's results failed: %s", exc)
     except Exception:  # noqa: BLE001 - a warm-up must never take the server down; pages compute anyway
         logging.getLogger("pmkit").warning("warming the summary's results failed", exc_info=True)
 
@@ -544,7 +552,11 @@ def compute(cfg: Config, name: str, **kwargs: Any) -> Any:
 
 
 def facts(cfg: Config) -> Facts:
-    return compute(cfg, "facts")
+    """The workspace's facts; a store that cannot be read stops the page with what compute said."""
+    result = compute(cfg, "facts")
+    if result is None:
+        st.stop()
+    return result
 
 
 def definition_problems(cfg: Config) -> None:

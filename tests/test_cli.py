@@ -451,3 +451,24 @@ def test_publish_carries_the_pms_metrics_and_objectives_to_the_hosted_workspace(
     (data / "pmkit.toml").write_text('[workspace]\ntimezone = "UTC"\n')
     assert main(["publish", "--data", str(data), "--to", str(hosted)]) == 0
     assert load_config(hosted).metrics == {}
+
+
+def test_a_store_whose_published_version_is_missing_or_damaged_is_named_with_the_fix(tmp_path: Path, capsys):
+    """store/CURRENT naming a version whose file is gone, or a version file that is not DuckDB's:
+    each reading command ended in DuckDB's traceback (QA)."""
+    data = tmp_path / "ws"
+    events = write(tmp_path / "events.csv", b"event_time,user_id,event\n2026-03-01T10:00:00Z,u1,login\n")
+    assert main(["ingest", "--data", str(data), str(events)]) == 0
+    store = Store(data / "store")
+    version = store.current_version()
+    capsys.readouterr()
+    store.version_path(version).write_bytes(b"not a database" * 1000)
+    assert main(["kpis", "--data", str(data)]) == 2
+    err = capsys.readouterr().err
+    assert f"store{'/'}CURRENT names version {version}, which cannot be read" in err
+    assert "not a valid DuckDB database file" in err and "Restore the store folder from a backup" in err
+    store.version_path(version).unlink()
+    (data / "store" / "CURRENT").write_text("7\n")
+    assert main(["roadmap", "--data", str(data)]) == 2
+    err = capsys.readouterr().err
+    assert "CURRENT names version 7, which cannot be read" in err and "Traceback" not in err

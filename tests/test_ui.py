@@ -271,6 +271,25 @@ def test_a_page_run_reads_one_store_version_while_another_is_published(workspace
     assert [t.value for t in at.text] == ["first=1", "later=1, files=1", "query=1", "next=3"]
 
 
+def test_a_store_that_cannot_be_read_is_a_message_on_every_page_not_a_traceback(workspace, monkeypatch):
+    """store/CURRENT naming a version whose file is gone: the summary showed Streamlit's exception
+    box, and the server's warm-up logged a traceback (QA)."""
+    from pmkit.store import Store
+
+    workspace.configure()
+    workspace.load_events([("2026-03-01T10:00Z", "u1", "login")])
+    store = Store(workspace.root / "store")
+    store.version_path(store.current_version()).unlink()
+    monkeypatch.setenv("PMKIT_DATA", str(workspace.root))
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60).run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert any("which cannot be read" in e.value and "Restore the store folder" in e.value for e in at.error)
+    for page in ("pages/kpis.py", "pages/data.py", "pages/objectives.py"):
+        at.switch_page(page).run()
+        assert not at.exception, (page, [e.value for e in at.exception])
+        assert any("which cannot be read" in e.value for e in at.error), page
+
+
 def test_a_bad_input_is_an_error_message_not_a_traceback(workspace, monkeypatch):
     workspace.configure()
     workspace.load_events([("2026-03-01T10:00Z", "u1", "login")])
