@@ -159,21 +159,22 @@ class Store:
                 return Reader(self, version)
             except duckdb.IOException:
                 pass  # deleted: the current version is all there is to read
-        for attempt in range(5):
+        for attempts_left in range(4, -1, -1):
             version = self.current_version()
             try:
                 return Reader(self, version)
             except duckdb.Error as exc:
-                if attempt < 4 and isinstance(exc, duckdb.IOException):
+                if attempts_left and isinstance(exc, duckdb.IOException):
                     # The version was replaced and cleaned up between reading CURRENT and opening it.
                     time.sleep(0.05)
                     continue
-                raise StoreUnreadable(
-                    f"{self.root / 'CURRENT'} names version {version}, which cannot be read "
-                    f"({str(exc).splitlines()[0]}). Restore the store folder from a backup, or move "
-                    "it aside and load the files again"
-                ) from exc
-        raise AssertionError("unreachable: the last attempt returns or raises")
+                unreadable = exc
+                break
+        raise StoreUnreadable(
+            f"{self.root / 'CURRENT'} names version {version}, which cannot be read "
+            f"({str(unreadable).splitlines()[0]}). Restore the store folder from a backup, or move "
+            "it aside and load the files again"
+        ) from unreadable
 
     @contextlib.contextmanager
     def writer(self, empty: bool = False) -> Iterator[Writer]:

@@ -410,7 +410,7 @@ def one_version(cfg: Config) -> Iterator[None]:
     starts. Each read the current version afresh, so a page run straddling an ingest or a
     publish mixed two versions (the cards of one, the tables of the next) until the next rerun.
     A fragment's rerun (not inside) reads the current version."""
-    st.session_state[RUN_VERSION_KEY] = st.session_state[SHOWN_VERSION_KEY] = Store(cfg.store_dir).current_version()
+    _read_current(cfg)
     try:
         yield
     finally:
@@ -421,7 +421,12 @@ def read_newest(cfg: Config) -> None:
     """From here on, this run reads the current version: after an ingest made by the page itself,
     which is then not new data to rerun the page for (its results would vanish)."""
     if RUN_VERSION_KEY in st.session_state:
-        st.session_state[RUN_VERSION_KEY] = st.session_state[SHOWN_VERSION_KEY] = Store(cfg.store_dir).current_version()
+        _read_current(cfg)
+
+
+def _read_current(cfg: Config) -> None:
+    """This run reads, and the page shows, the version published now."""
+    st.session_state[RUN_VERSION_KEY] = st.session_state[SHOWN_VERSION_KEY] = Store(cfg.store_dir).current_version()
 
 
 def store_version(cfg: Config) -> int:
@@ -536,8 +541,8 @@ def _warm(cfg: Config) -> None:
 
 
 def compute(cfg: Config, name: str, **kwargs: Any) -> Any:
-    """``dashboard.PAGE_MODELS[name](reader, cfg, **kwargs)`` on the current store version,
-    cached until the next ingest or settings change. A problem with the input (an unknown
+    """``dashboard.PAGE_MODELS[name](reader, cfg, **kwargs)`` on the store version this page run
+    reads (``store_version``), cached until the next ingest or settings change. A problem with the input (an unknown
     metric, a bad segment) is shown with st.error and gives None."""
     version = store_version(cfg)
     try:
