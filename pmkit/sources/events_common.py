@@ -48,7 +48,9 @@ counted in ``Parsed.duplicates``. Across files it is the ingest's job, by the sa
 
 from __future__ import annotations
 
+import concurrent.futures
 import csv
+import functools
 import gzip
 import json
 import logging
@@ -88,6 +90,8 @@ LAYOUT_NAMES = {"jsonl": "JSON lines", "json": "JSON"}  # else the layout's uppe
 EARLIEST_TIME = datetime(2000, 1, 1)
 LATEST_AHEAD_DAYS = 366
 SAMPLE_SIZE = 1_000
+# Columns at least this long are parsed in two halves at once (``in_halves``).
+PARALLEL_ROWS = 200_000
 GZIP_MAGIC = b"\x1f\x8b"
 UTF8_BOM = b"\xef\xbb\xbf"
 
@@ -150,20 +154,27 @@ def parse_times(values: pl.Series, timezone: str = "UTC", *, epoch_unit: str | N
     [datetime.datetime(2026, 3, 1, 8, 0), datetime.datetime(2026, 3, 1, 10, 0), None]
     """
     values = values.cast(pl.String)
-    if epoch_unit is None:
+
+    @functools.cache
+    def unit() -> str:
+        # From every epoch number of the column, worked out only when an epoch parse needs it: the
+        # scan alone took 0.33 s of a 10M-row column of ISO times that never does.
+        if epoch_unit is not None:
+            return epoch_unit
         numbers = values.filter(values.str.contains(EPOCH_NUMBER).fill_null(False))
-        epoch_unit = epoch_unit_of(numbers.cast(pl.Float64, strict=False))
-    result = _parse_with_formats(values, timezone, epoch_unit)
+        return epoch_unit_of(numbers.cast(pl.Float64, strict=False))
+
+    result = _parse_with_formats(values, timezone, unit)
     failed = result.is_null() & values.is_not_null()
     if failed.any():
         # A stray space typed into a spreadsheet cell (" 2026-03-01 10:00") is not an error.
         index = failed.arg_true()
         stripped = values.gather(index).str.strip_chars()
-        result = result.scatter(index, _parse_with_formats(stripped, timezone, epoch_unit))
+        result = result.scatter(index, _parse_with_formats(stripped, timezone, unit))
     return result.rename(values.name)
 
 
-def _parse_with_formats(values: pl.Series, timezone: str, epoch_unit: str) -> pl.Series:
+def _parse_with_formats(values: pl.Series, timezone: str, epoch_unit: Callable[[], str]) -> pl.Series:
     """Best format first (by an evenly spread sample), then the failures with the others.
 
     Failures are only retried with formats of their kind (ISO-like text or an epoch number), so a
@@ -171,12 +182,12 @@ def _parse_with_formats(values: pl.Series, timezone: str, epoch_unit: str) -> pl
     """
     parsers: list[tuple[str, Callable[[pl.Series], pl.Series]]] = [("iso", _aware_parser(f)) for f in AWARE_FORMATS]
     parsers += [("iso", _naive_parser(f, timezone)) for f in NAIVE_FORMATS]
-    parsers.append(("epoch", lambda texts: _epoch_from_text(texts, epoch_unit)))
+    parsers.append(("epoch", lambda texts: _epoch_from_text(texts, epoch_unit())))
     present = values.drop_nulls()
     sample = present.gather_every(max(1, present.len() // SAMPLE_SIZE)).head(SAMPLE_SIZE)
     scores = [int(parse(sample).is_not_null().sum()) for _, parse in parsers]
     order = sorted(range(len(parsers)), key=lambda i: -scores[i])
-    result = parsers[order[0]][1](values)
+    result = in_halves(parsers[order[0]][1], values)
     pending = (result.is_null() & values.is_not_null()).arg_true()
     texts = values.gather(pending)
     kinds = pl.select(
@@ -194,6 +205,19 @@ def _parse_with_formats(values: pl.Series, timezone: str, epoch_unit: str) -> pl
         still = result.gather(pending).is_null()
         pending, texts, kinds = pending.filter(still), texts.filter(still), kinds.filter(still)
     return result
+
+
+def in_halves(work: Callable[[pl.Series], pl.Series], values: pl.Series) -> pl.Series:
+    """``work(values)`` for an element-wise ``work``, on two halves at once: a Series operation
+    runs on one core, and Polars lets go of the GIL while it works (a 10M-row time column parsed
+    in 0.46 s instead of 0.76 s on two cores). Small columns are done whole."""
+    if values.len() < PARALLEL_ROWS:
+        return work(values)
+    half = values.len() // 2
+    with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
+        second = pool.submit(work, values.slice(half))
+        first = work(values.slice(0, half))
+        return pl.concat([first, second.result()], rechunk=False)
 
 
 def _aware_parser(fmt: str) -> Callable[[pl.Series], pl.Series]:

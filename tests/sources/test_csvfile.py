@@ -105,3 +105,23 @@ def test_header_names_alike_once_stripped_stay_apart(tmp_path: Path):
     frame, _ = read_csv_rows(sniff(write(tmp_path, b"event_time,user_id,event,plan, plan\nt,u1,a,free,pro\n")))
     assert frame.columns == ["event_time", "user_id", "event", "plan", "plan_duplicated_0", ROW]
     assert frame.row(0)[3:5] == ("free", "pro")
+
+
+def test_row_numbers_hold_across_the_readers_chunks(tmp_path: Path):
+    """The row number comes from the CSV reader's own index, which it counts over the hundreds of
+    chunks it reads a big file in: each row's number is its line (user ``u<line>`` here), past a
+    short row and a row of empty cells deep in the file."""
+    lines = [b"event_time,user_id,event,plan"]
+    lines += [b"2026-03-01T10:00:00Z,u%d,a,free" % line for line in range(2, 300_002)]
+    lines[150_000 - 1] = b"2026-03-01T10:00:00Z,u150000,a"  # line 150,000: a field short
+    lines[250_000 - 1] = b",,,"  # line 250,000: blank, no record
+    frame, errors = read_csv_rows(sniff(write(tmp_path, b"\n".join(lines) + b"\n")))
+    assert frame.height == 300_000 - 2
+    assert frame.select((pl.col(ROW) == pl.col("user_id").str.slice(1).cast(pl.Int64)).all()).item()
+    assert [error.row for error in errors] == [150_000]
+
+
+def test_a_header_named_like_the_row_column_is_not_taken_for_it(tmp_path: Path):
+    frame, _ = read_csv_rows(sniff(write(tmp_path, b"_row,event_time,user_id,event\n9,t,u1,a\n9,t,u2,b\n")))
+    assert frame.columns == ["event_time", "user_id", "event", ROW]
+    assert frame[ROW].to_list() == [2, 3]

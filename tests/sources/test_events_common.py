@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from datetime import datetime, timedelta
 
 import polars as pl
@@ -13,6 +12,7 @@ from pmkit.canonical import EVENT_TYPES
 from pmkit.sources.base import ROW, Rejected, RowError
 from pmkit.sources.events_common import (
     MAX_DIMENSIONS,
+    PARALLEL_ROWS,
     Dimensions,
     build_events,
     clean_texts,
@@ -124,19 +124,27 @@ def test_impossible_and_unknown_times_are_null():
     )
 
 
-def test_parsing_is_vectorised():
-    """200k rows of mixed formats parse in well under a second per format; a per-row Python
-    parser would take several seconds here."""
-    base = pl.datetime_range(datetime(2026, 1, 1), datetime(2026, 1, 3), "1s", eager=True).head(200_000)
+def test_a_long_column_parsed_in_halves_keeps_every_row_in_place():
+    """Columns of ``PARALLEL_ROWS`` or more are parsed in two halves at once: each row's time,
+    and each bad row's null, stays at its own position across the halves' seam, with the formats
+    and epoch numbers of either half."""
+    rows = 3 * PARALLEL_ROWS
+    base = pl.datetime_range(datetime(2026, 1, 1), datetime(2026, 1, 30), "1s", eager=True).head(rows)
+    split = rows * 3 // 4  # ISO times with a zone, then naive ones read in Berlin (winter: UTC+1)
     texts = pl.concat(
-        [base.head(150_000).dt.strftime("%Y-%m-%dT%H:%M:%S%.3fZ"), base.tail(50_000).dt.strftime("%Y-%m-%d %H:%M:%S")]
-    )
-    started = time.perf_counter()
-    parsed = parse_times(texts, "Europe/Berlin")
-    assert time.perf_counter() - started < 2.0
-    assert parsed.null_count() == 0
-    assert parsed[0] == datetime(2026, 1, 1, 0, 0)
-    assert parsed[-1] == base[-1] - timedelta(hours=1)  # naive, read in Berlin winter time
+        [
+            base.head(split).dt.strftime("%Y-%m-%dT%H:%M:%S%.3fZ"),
+            base.tail(rows - split).dt.strftime("%Y-%m-%d %H:%M:%S"),
+        ]
+    ).to_list()
+    expected = base.to_list()
+    expected[split:] = [t - timedelta(hours=1) for t in expected[split:]]
+    for position in (0, rows // 2 - 1, rows // 2, rows // 2 + 1, rows - 1):  # around the seam, and the ends
+        texts[position], expected[position] = "not a time", None
+    for position in (7, rows - 5):  # epoch seconds among the texts, in either half
+        texts[position] = "1772359200"
+        expected[position] = datetime(2026, 3, 1, 10, 0)
+    assert times(texts, "Europe/Berlin") == expected
 
 
 def test_amounts():
