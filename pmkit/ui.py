@@ -33,6 +33,7 @@ import plotly.graph_objects as go
 import polars as pl
 import streamlit as st
 from streamlit.errors import StreamlitAPIException, StreamlitSecretNotFoundError
+from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 from pmkit import auth, dashboard
 from pmkit.charts import HEALTH_LABELS
@@ -409,7 +410,7 @@ def one_version(cfg: Config) -> Iterator[None]:
     """Every result and query of the page run inside reads the store version published as it
     starts. Each read the current version afresh, so a page run straddling an ingest or a
     publish mixed two versions (the cards of one, the tables of the next) until the next rerun.
-    A fragment's rerun (not inside) reads the current version."""
+    A fragment's own rerun (not inside) reads the version the page shows (``store_version``)."""
     _read_current(cfg)
     try:
         yield
@@ -430,9 +431,20 @@ def _read_current(cfg: Config) -> None:
 
 
 def store_version(cfg: Config) -> int:
-    """The version this page run reads (``one_version``), else the current one."""
+    """The version this page run reads (``one_version``); in a fragment's own rerun, the version
+    the rest of the page shows; else the current one."""
     pinned = st.session_state.get(RUN_VERSION_KEY)
+    if not isinstance(pinned, int) and _in_fragment_rerun():
+        # A control of the KPI explorer (say) reran its fragment alone: it read the current
+        # version, and showed an ingest's numbers under the page's older ones until the new-data
+        # check reran the page. Read as the page does; that check moves them on together.
+        pinned = st.session_state.get(SHOWN_VERSION_KEY)
     return pinned if isinstance(pinned, int) else Store(cfg.store_dir).current_version()
+
+
+def _in_fragment_rerun() -> bool:
+    ctx = get_script_run_ctx()
+    return bool(ctx is not None and ctx.fragment_ids_this_run)
 
 
 # Not st.cache_data: the server imports this module (with app.py) before Streamlit's runtime

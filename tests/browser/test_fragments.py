@@ -1,0 +1,46 @@
+"""A fragment's own rerun reads the store version the rest of its page shows."""
+
+from pathlib import Path
+
+from conftest import Server, assert_no_exception, wait_for_app
+
+from pmkit.config import load_config
+from pmkit.ingest import ingest
+
+WEEK = [f"2026-03-0{day}T10:00:00Z" for day in range(1, 8)]
+
+
+def events_csv(path: Path, users: list[str]) -> Path:
+    path.write_text("event_time,user_id,event\n" + "".join(f"{t},{u},login\n" for t in WEEK for u in users))
+    return path
+
+
+def test_a_fragments_control_shows_the_pages_version_until_the_page_moves_on(browser: object, tmp_path: Path) -> None:
+    """The KPI explorer's controls rerun its fragment alone. Published meanwhile by another
+    process, three users a day where the page showed one: the fragment read the new version and
+    its card said 3 beside a page that showed 1 (the new-data check, 10 minutes here, would rerun
+    it all later). It keeps the page's version; a rerun of the page shows the new one."""
+    data = tmp_path / "ws"
+    (data / "store").mkdir(parents=True)
+    (data / "pmkit.toml").write_text('[workspace]\ntimezone = "UTC"\n\n[app]\nnew_data_check_seconds = 600\n')
+    assert [r.status for r in ingest([events_csv(tmp_path / "one.csv", ["u1"])], load_config(data))] == ["loaded"]
+    server = Server(data)
+    try:
+        page = browser.new_page()
+        page.goto(f"{server.url}/kpis")
+        wait_for_app(page)
+        card = page.locator("[data-testid='stMetricValue']").first
+        assert card.inner_text() == "1"  # one user on each day: the daily active users
+        more = events_csv(tmp_path / "two.csv", ["u2", "u3"])
+        assert [r.status for r in ingest([more], load_config(data))] == ["loaded"]
+        page.get_by_role("button", name="7 days").click()  # a control of the fragment
+        wait_for_app(page)
+        page.wait_for_timeout(1_000)
+        assert page.locator("[data-testid='stMetricValue']").first.inner_text() == "1"
+        page.reload()
+        wait_for_app(page)
+        assert page.locator("[data-testid='stMetricValue']").first.inner_text() == "3"
+        assert_no_exception(page)
+        page.close()
+    finally:
+        server.stop()
