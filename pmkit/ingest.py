@@ -500,9 +500,16 @@ def _store_events(
     result.rows_future = int((frame["event_time"] > tomorrow).sum())
     active = list(config.get("workspace.active_events"))
     is_active = pl.lit(not active) | pl.col("event").is_in(active)
-    firsts = frame.group_by("user_id").agg(
-        pl.col("event_time").min().alias("first_time"),
-        pl.col("event_time").filter(is_active).max().alias("last_active_time"),
+    # Lazy: Polars 2.1 runs the same group-by eagerly in twice the time (10M rows, 277k users:
+    # 1.5-1.7 s against 0.66-0.79 s).
+    firsts = (
+        frame.lazy()
+        .group_by("user_id")
+        .agg(
+            pl.col("event_time").min().alias("first_time"),
+            pl.col("event_time").filter(is_active).max().alias("last_active_time"),
+        )
+        .collect()
     )
     with _registered(con, firsts=firsts):
         # Users this file moves earlier leave the cohort of their old first day: those days change.
