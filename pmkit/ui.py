@@ -139,7 +139,7 @@ def config(*, from_app: bool = False) -> Config:
     try:
         return load_config()
     except ConfigError as exc:
-        st.error(str(exc))
+        st.error(safe_text(exc))  # it quotes pmkit.toml's and the environment's values
         st.stop()
         raise
 
@@ -564,7 +564,8 @@ def compute(cfg: Config, name: str, **kwargs: Any) -> Any:
         with st.spinner(COMPUTING.get(name, "Computing…"), show_time=True):
             return _page_cache.compute(cfg, name, at_version=version, **kwargs)
     except (ValueError, KeyError) as exc:
-        st.error(str(exc.args[0]) if exc.args else str(exc))
+        # Shown as typed: a message may quote a metric's name, an event or a segment's value.
+        st.error(safe_text(exc.args[0] if exc.args else exc))
         return None
 
 

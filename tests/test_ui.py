@@ -437,3 +437,34 @@ def test_no_table_toolbar_writes_formula_cells_to_a_csv():
     for config in (".streamlit/config.toml", "deploy/config.toml"):
         settings = tomllib.loads((root / config).read_text(encoding="utf-8"))
         assert settings["client"]["disableDataExport"] is True, config
+
+
+PIXEL = "![x](http://tracker.example/p.png)"
+
+
+def quoting_script(key: str) -> None:
+    import streamlit as st
+
+    from pmkit import ui
+
+    cfg = ui.config()
+    st.text(f"missing={ui.compute(cfg, 'explore', key=key, period=None)}")
+
+
+def test_messages_quoting_values_show_them_as_typed_never_as_markdown(workspace, monkeypatch):
+    """An error that quotes a value (a metric's name, a pmkit.toml setting) showed it as
+    markdown: an image there was fetched from its address."""
+    workspace.configure()
+    workspace.load_events([("2026-03-01T10:00Z", "u1", "login")])
+    monkeypatch.setenv("PMKIT_DATA", str(workspace.root))
+    at = AppTest.from_function(quoting_script, args=(PIXEL,)).run()
+    assert not at.exception
+    assert at.text[0].value == "missing=None"
+    assert "is not defined" in at.error[0].value and PIXEL not in at.error[0].value
+    assert "\\!\\[x\\]\\(http" in at.error[0].value  # each mark escaped: shown, not followed
+    with (workspace.root / "pmkit.toml").open("a", encoding="utf-8") as toml:
+        toml.write(f'\n[app]\nnew_data_check_seconds = "{PIXEL}"\n')
+    at = AppTest.from_function(quoting_script, args=("dau",)).run()
+    assert not at.exception
+    assert "must be a number" in at.error[0].value and PIXEL not in at.error[0].value
+    assert "\\!\\[x\\]\\(http" in at.error[0].value
