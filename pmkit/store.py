@@ -180,8 +180,8 @@ class Store:
     def writer(self, empty: bool = False) -> Iterator[Writer]:
         """Exclusive writer on a copy of the current version; published when the block ends
         without an exception, discarded otherwise. ``empty``: on an empty database instead, so
-        that everything loaded is gone once it is published (its Parquet files with it). The
-        version number still grows: the app's caches are keyed by it."""
+        that everything loaded is gone once it is published (its Parquet files once no kept
+        version lists them). The version number still grows: the app's caches are keyed by it."""
         self.root.mkdir(parents=True, exist_ok=True)
         self.events_dir.mkdir(exist_ok=True)
         lock = self._lock()
@@ -218,8 +218,12 @@ class Store:
                 os.replace(tmp, self.version_path(new))
                 _fsync_path(self.root)
                 _write_atomically(self.root / "CURRENT", f"{new}\n")
-                if empty:  # the files of what was loaded, now that no published version lists them
-                    self._remove_parquet_except(listed)
+                if empty:
+                    # The files of what was loaded go once no kept version lists them: a page
+                    # still reading an older version (another tab, a run pinned to it) read them.
+                    self._drop_old_versions(new)
+                    with contextlib.suppress(duckdb.Error, OSError):  # published: the next writer tries again
+                        self._remove_parquet_except(listed | self._listed_by_versions())
                 # The new version is visible now. Deleting a superseded one of 160 MB took 0.2 s
                 # (ext4 frees its blocks, and with the `discard` mount option trims them): it
                 # runs beside whatever comes next, so the ingest returns without waiting for it.
@@ -324,13 +328,17 @@ class Store:
     def _remove_parquet_no_version_lists(self) -> None:
         """Remove the Parquet files none of the version files left lists. Called with the writer
         lock held, after the old versions were dropped."""
+        self._remove_parquet_except(self._listed_by_versions())
+
+    def _listed_by_versions(self) -> set[str]:
+        """The Parquet files any version file here lists (each opened read-only)."""
         listed: set[str] = set()
         for path in self.root.glob("v*.duckdb"):
             if VERSION_FILE.match(path.name):
                 with duckdb.connect(":memory:") as con:
                     con.execute(f"ATTACH {sql_string(str(path))} AS v (READ_ONLY)")
                     listed.update(p for (p,) in con.execute("SELECT path FROM v.batches").fetchall())
-        self._remove_parquet_except(listed)
+        return listed
 
     def _remove_temp_files(self) -> None:
         """Remove the unpublished version files a killed ingest left. Called with the writer lock held."""
@@ -338,9 +346,17 @@ class Store:
             tmp.unlink(missing_ok=True)
 
     def _remove_unlisted_parquet(self, con: duckdb.DuckDBPyConnection) -> None:
-        """Remove the Parquet files a killed ingest left: those the new version's copy of the current
-        one (``con``) does not list. Read from the copy, not a reader of its own (20 ms at 10M)."""
-        self._remove_parquet_except({path for (path,) in con.execute("SELECT path FROM batches").fetchall()})
+        """Remove the Parquet files a killed ingest left, and a cleared store's once no kept version
+        lists them: those neither the new version's copy of the current one (``con``; read from
+        the copy, not a reader of its own: 20 ms at 10M) nor another version file lists. The other
+        versions are read only when a file is unlisted by the copy (after a clear or a kill)."""
+        listed = {path for (path,) in con.execute("SELECT path FROM batches").fetchall()}
+        if any(parquet.name not in listed for parquet in self.events_dir.glob("*.parquet")):
+            try:
+                listed |= self._listed_by_versions()
+            except (duckdb.Error, OSError):
+                return  # a version that cannot be read may list any of them: keep them all
+        self._remove_parquet_except(listed)
 
     def _remove_parquet_except(self, listed: set[str]) -> None:
         for parquet in self.events_dir.glob("*.parquet"):

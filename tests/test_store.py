@@ -301,3 +301,26 @@ def test_a_reader_open_on_the_hosted_store_keeps_reading_through_a_publish(tmp_p
         assert other.publish_to(hosted) == 2
         assert reader.frame("SELECT user_id FROM events").rows() == [("a1",)]
     assert len(_raw_events(hosted)) == 4
+
+
+def test_a_cleared_stores_files_stay_while_a_kept_version_lists_them(tmp_path: Path) -> None:
+    """Clearing (the demo's "Clear") deleted the Parquet files as it published: a page still
+    reading the version before (another tab, a run pinned to it) failed on its next raw-event
+    query. They go once no kept version lists them; a killed ingest's leftovers still go."""
+    store = _events_workspace(tmp_path / "ws", "2026-03-01T10:00:00Z,demo1,x\n")
+    (demo_file,) = store.events_dir.glob("*.parquet")
+    before = store.current_version()
+    with store.writer(empty=True):
+        pass
+    wait_for_cleanup()
+    with store.reader(before) as reader:  # the version a page still shows
+        assert reader.frame("SELECT user_id FROM events")["user_id"].to_list() == ["demo1"]
+    leftover = store.events_dir / demo_file.name.replace(demo_file.stem, f"{demo_file.stem}9")
+    leftover.write_bytes(demo_file.read_bytes())  # as a killed ingest leaves its file
+    for day in range(2, 2 + KEEP_VERSIONS):
+        _events_workspace(tmp_path / "ws", f"2026-03-0{day}T10:00:00Z,real{day},y\n")
+        wait_for_cleanup()
+        assert not leftover.exists()
+        # Listed by a kept version until KEEP_VERSIONS more were published after the clear.
+        assert demo_file.exists() == (day < 1 + KEEP_VERSIONS)
+    assert _raw_events(store) == [(f"real{day}", "y") for day in range(2, 2 + KEEP_VERSIONS)]
