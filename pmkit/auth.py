@@ -42,9 +42,12 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
 _hasher = PasswordHasher()
-# Throttling: after this many failures for one user name, wait LOCKOUT_SECONDS, doubling each
-# further failure, up to MAX_LOCKOUT_SECONDS.
+# Throttling: after this many failures for one user name from one address, wait LOCKOUT_SECONDS,
+# doubling each further failure, up to MAX_LOCKOUT_SECONDS. From every address together, the
+# name is locked after NAME_MAX_FAILURES: a guesser spread over many addresses is slowed as well,
+# while one guesser can no longer lock an executive out from everywhere with five tries.
 MAX_FAILURES = 5
+NAME_MAX_FAILURES = 10 * MAX_FAILURES
 # One address: a local part without spaces or a second "@", and a domain of labels.
 PLAIN_ADDRESS = re.compile(r"[^@\s]+@[a-z0-9](?:[a-z0-9-]*[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]*[a-z0-9])?)+")
 LOCKOUT_SECONDS = 30.0
@@ -119,7 +122,8 @@ def _session_secret(value: object) -> str | None:
 
 
 class Throttle:
-    """Failed attempts per user name, shared by every session of the server process."""
+    """Failed attempts per key (a user name, or a name from one address), shared by every session
+    of the server process."""
 
     # One password check at a time per user name (``checking``). Counting an attempt as a
     # failure until its check ended stopped parallel guessing, but also refused right passwords:
@@ -144,7 +148,7 @@ class Throttle:
         with self._lock:
             return max(0.0, self._locked_until.get(user, 0.0) - self._clock())
 
-    def attempt(self, user: str) -> float:
+    def attempt(self, user: str, limit: int = MAX_FAILURES) -> float:
         """Count an attempt for ``user`` before its password is checked, and return 0; or the
         seconds to wait, counting nothing. Counted first, as a failure until ``succeeded``: 12
         attempts sent at once were all checked, where the limit is 5, one of them guessing right."""
@@ -152,18 +156,18 @@ class Throttle:
             wait = self._locked_until.get(user, 0.0) - self._clock()
             if wait > 0:
                 return wait
-            self._count_failure(user)
+            self._count_failure(user, limit)
             return 0.0
 
-    def failed(self, user: str) -> None:
+    def failed(self, user: str, limit: int = MAX_FAILURES) -> None:
         with self._lock:
-            self._count_failure(user)
+            self._count_failure(user, limit)
 
-    def _count_failure(self, user: str) -> None:
+    def _count_failure(self, user: str, limit: int) -> None:
         count = self._failures.get(user, 0) + 1
         self._failures[user] = count
-        if count >= MAX_FAILURES:
-            delay = min(LOCKOUT_SECONDS * 2 ** (count - MAX_FAILURES), MAX_LOCKOUT_SECONDS)
+        if count >= limit:
+            delay = min(LOCKOUT_SECONDS * 2 ** (count - limit), MAX_LOCKOUT_SECONDS)
             self._locked_until[user] = self._clock() + delay
 
     def succeeded(self, user: str) -> None:
@@ -181,13 +185,22 @@ class PasswordCheck:
     message: str = ""
 
 
-def check_password(settings: AuthSettings, user: str, password: str, throttle: Throttle = THROTTLE) -> PasswordCheck:
-    """Verify a password login; the message never says whether the user name exists."""
+def check_password(
+    settings: AuthSettings, user: str, password: str, throttle: Throttle = THROTTLE, client: str | None = None
+) -> PasswordCheck:
+    """Verify a password login; the message never says whether the user name exists. ``client``:
+    the address the attempt comes from (None: this machine); its failures lock the name for it
+    alone, every address's together for all (``NAME_MAX_FAILURES``)."""
     user = user.strip().lower()
+    # Unambiguous: an address holds no line break, so no other name and address make this key.
+    here = f"{user}\n{client or ''}"
     with throttle.checking(user):
-        wait = throttle.attempt(user)  # counted as a failure until it succeeds
+        wait = max(throttle.wait_seconds(here), throttle.wait_seconds(user))
         if wait > 0:
             return PasswordCheck(False, f"Too many failed attempts. Try again in {int(wait) + 1} seconds.")
+        # Counted as failures until it succeeds (one check per name at a time: see checking).
+        throttle.attempt(here)
+        throttle.attempt(user, NAME_MAX_FAILURES)
         stored = settings.passwords.get(user)
         try:
             _hasher.verify(stored or _DUMMY_HASH, password)
@@ -195,6 +208,7 @@ def check_password(settings: AuthSettings, user: str, password: str, throttle: T
         except (VerifyMismatchError, VerificationError, InvalidHashError):
             ok = False
         if ok:
+            throttle.succeeded(here)
             throttle.succeeded(user)
             return PasswordCheck(True)
         return PasswordCheck(False, "Wrong user name or password.")

@@ -369,7 +369,9 @@ def sign_in_page() -> None:
             password = st.text_input("Password", type="password", key="login-password")
             submitted = st.form_submit_button("Sign in")
         if submitted:
-            check = auth.check_password(settings, user or "", password or "")
+            # The connection's own address (not a header a client can write); behind a proxy every
+            # viewer has the proxy's, and the lockout is per name, as before.
+            check = auth.check_password(settings, user or "", password or "", client=st.context.ip_address)
             if check.ok:
                 name = (user or "").strip().lower()
                 st.session_state[LOGIN_USER_KEY] = name

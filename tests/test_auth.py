@@ -8,6 +8,7 @@ import pytest
 
 from pmkit.auth import (
     MAX_FAILURES,
+    NAME_MAX_FAILURES,
     SESSION_SECONDS,
     AuthSettings,
     PasswordCheck,
@@ -240,3 +241,33 @@ def test_logging_out_ends_the_session_for_every_copy_of_its_cookie() -> None:
     end_session(token)
     assert session_user(settings, token) is None
     assert session_user(settings, other) == "ceo@example.com"  # another sign-in is not ended
+
+
+def test_a_lockout_holds_for_the_address_that_guessed(settings: AuthSettings) -> None:
+    """Five wrong guesses from anywhere locked the name out for everyone, doubling with each
+    further guess: anyone could keep an executive from signing in."""
+    clock = Clock()
+    throttle = Throttle(clock)
+    for _ in range(MAX_FAILURES):
+        assert not check_password(settings, "ceo@example.com", "guess", throttle, client="203.0.113.5").ok
+    locked = check_password(settings, "ceo@example.com", "s3cret-pass", throttle, client="203.0.113.5")
+    assert not locked.ok and "Too many failed attempts" in locked.message
+    assert check_password(settings, "ceo@example.com", "s3cret-pass", throttle, client="198.51.100.7").ok
+    # The right password from elsewhere does not unlock the guesser's address.
+    assert not check_password(settings, "ceo@example.com", "guess", throttle, client="203.0.113.5").ok
+
+
+def test_guesses_spread_over_many_addresses_lock_the_name_everywhere(settings: AuthSettings) -> None:
+    clock = Clock()
+    throttle = Throttle(clock)
+    addresses = [f"203.0.113.{n}" for n in range(NAME_MAX_FAILURES // MAX_FAILURES)]
+    for address in addresses:
+        for _ in range(MAX_FAILURES):
+            assert not check_password(settings, "ceo@example.com", "guess", throttle, client=address).ok
+    locked = check_password(settings, "ceo@example.com", "s3cret-pass", throttle, client="198.51.100.7")
+    assert not locked.ok and "Too many failed attempts" in locked.message
+    assert check_password(settings, "cfo@example.com", "guess", throttle, client="198.51.100.7").message == (
+        "Wrong user name or password."  # another name is not locked
+    )
+    clock.now += 31
+    assert check_password(settings, "ceo@example.com", "s3cret-pass", throttle, client="198.51.100.7").ok

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from conftest import Server, assert_no_exception, free_port, screenshot, wait_for_app
 
-from pmkit.auth import hash_password
+from pmkit.auth import MAX_FAILURES, hash_password
 
 PASSWORD = "correct-horse-battery"
 
@@ -322,5 +322,36 @@ def test_a_link_opened_before_an_oidc_login_leads_there_once(
         again.get_by_role("heading", name="Executive summary").wait_for(timeout=30_000)
         assert "/kpis" not in again.url
         context.close()
+    finally:
+        server.stop()
+
+
+def test_a_lockout_behind_the_proxy_holds_for_the_guessers_address_only(
+    browser: object, demo_workspace: Path, tmp_path: Path
+) -> None:
+    """Behind deploy/nginx.conf every viewer comes from the proxy, which names the viewer's own
+    address in X-Forwarded-For (trusted from 127.0.0.1 only). Five wrong passwords locked the
+    name for everyone; now for the guesser's address, and the executive still signs in."""
+    server = password_server(demo_workspace, tmp_path)
+    try:
+        guesser = browser.new_context(extra_http_headers={"X-Forwarded-For": "203.0.113.5"})
+        page = guesser.new_page()
+        page.goto(server.url)
+        wait_for_app(page)
+        for _ in range(MAX_FAILURES):
+            sign_in(page, "ceo@example.com", "guess")
+            wait_for_app(page)
+        sign_in(page, "ceo@example.com", PASSWORD)  # refused, from there
+        page.get_by_text("Too many failed attempts").wait_for(timeout=30_000)
+        assert page.get_by_role("heading", name="Executive summary").count() == 0
+        executive = browser.new_context(extra_http_headers={"X-Forwarded-For": "198.51.100.7"})
+        other = executive.new_page()
+        other.goto(server.url)
+        wait_for_app(other)
+        sign_in(other, "ceo@example.com", PASSWORD)
+        other.get_by_role("heading", name="Executive summary").wait_for(timeout=30_000)
+        assert_no_exception(other)
+        guesser.close()
+        executive.close()
     finally:
         server.stop()
