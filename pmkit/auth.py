@@ -52,6 +52,9 @@ NAME_MAX_FAILURES = 10 * MAX_FAILURES
 PLAIN_ADDRESS = re.compile(r"[^@\s]+@[a-z0-9](?:[a-z0-9-]*[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]*[a-z0-9])?)+")
 LOCKOUT_SECONDS = 30.0
 MAX_LOCKOUT_SECONDS = 15 * 60.0
+# Past this many keys, those without a failure for FORGET_AFTER_SECONDS (and not locked) are forgotten.
+MAX_KEYS = 10_000
+FORGET_AFTER_SECONDS = 3600.0
 # Password sessions: a signed cookie lasts this long; the signing secret is at least this long.
 SESSION_SECONDS = 12 * 3600
 MIN_SECRET_LENGTH = 32
@@ -137,6 +140,7 @@ class Throttle:
         self._lock = threading.Lock()
         self._failures: dict[str, int] = {}
         self._locked_until: dict[str, float] = {}
+        self._last_failure: dict[str, float] = {}
         self._checks = [threading.Lock() for _ in range(self.STRIPES)]
 
     def checking(self, user: str) -> threading.Lock:
@@ -164,16 +168,30 @@ class Throttle:
             self._count_failure(user, limit)
 
     def _count_failure(self, user: str, limit: int) -> None:
+        now = self._clock()
+        if len(self._failures) >= MAX_KEYS:
+            self._forget_quiet_keys(now)
         count = self._failures.get(user, 0) + 1
         self._failures[user] = count
+        self._last_failure[user] = now
         if count >= limit:
             delay = min(LOCKOUT_SECONDS * 2 ** (count - limit), MAX_LOCKOUT_SECONDS)
-            self._locked_until[user] = self._clock() + delay
+            self._locked_until[user] = now + delay
+
+    def _forget_quiet_keys(self, now: float) -> None:
+        """Forget the keys with no failure for FORGET_AFTER_SECONDS and no lockout running: a
+        guesser making up names and addresses grew the tables for as long as the server ran."""
+        for key in [k for k, last in self._last_failure.items() if last < now - FORGET_AFTER_SECONDS]:
+            if self._locked_until.get(key, 0.0) <= now:
+                self._failures.pop(key, None)
+                self._locked_until.pop(key, None)
+                self._last_failure.pop(key, None)
 
     def succeeded(self, user: str) -> None:
         with self._lock:
             self._failures.pop(user, None)
             self._locked_until.pop(user, None)
+            self._last_failure.pop(user, None)
 
 
 THROTTLE = Throttle()

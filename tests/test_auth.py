@@ -271,3 +271,22 @@ def test_guesses_spread_over_many_addresses_lock_the_name_everywhere(settings: A
     )
     clock.now += 31
     assert check_password(settings, "ceo@example.com", "s3cret-pass", throttle, client="198.51.100.7").ok
+
+
+def test_names_made_up_by_a_guesser_are_forgotten_once_quiet(monkeypatch: pytest.MonkeyPatch) -> None:
+    import pmkit.auth as auth
+
+    monkeypatch.setattr(auth, "MAX_KEYS", 10)
+    clock = Clock()
+    throttle = Throttle(clock)
+    for n in range(9):
+        throttle.failed(f"made-up-{n}")
+    clock.now += auth.FORGET_AFTER_SECONDS - 10
+    for _ in range(MAX_FAILURES):
+        throttle.failed("ceo@example.com")  # the tenth key, locked out now
+    clock.now += 11
+    throttle.failed("recent")  # the table is full: the quiet keys go
+    assert sorted(throttle._failures) == ["ceo@example.com", "recent"]
+    assert throttle.wait_seconds("ceo@example.com") > 0  # its count and lockout are kept
+    throttle.failed("ceo@example.com")
+    assert throttle._failures["ceo@example.com"] == MAX_FAILURES + 1
