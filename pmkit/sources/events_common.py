@@ -182,7 +182,7 @@ def _parse_with_formats(values: pl.Series, timezone: str, epoch_unit: Callable[[
     """
     parsers: list[tuple[str, Callable[[pl.Series], pl.Series]]] = [("iso", _aware_parser(f)) for f in AWARE_FORMATS]
     parsers += [("iso", _naive_parser(f, timezone)) for f in NAIVE_FORMATS]
-    parsers.append(("epoch", lambda texts: _epoch_from_text(texts, epoch_unit())))
+    parsers.append(("epoch", lambda texts: _epoch_from_text(texts, epoch_unit)))
     present = values.drop_nulls()
     sample = present.gather_every(max(1, present.len() // SAMPLE_SIZE)).head(SAMPLE_SIZE)
     scores = [int(parse(sample).is_not_null().sum()) for _, parse in parsers]
@@ -266,14 +266,15 @@ def epoch_unit_of(numbers: pl.Series) -> str:
     return unit
 
 
-def _epoch_from_text(texts: pl.Series, unit: str) -> pl.Series:
+def _epoch_from_text(texts: pl.Series, unit: Callable[[], str]) -> pl.Series:
+    """Epoch numbers in ``texts`` as times; ``unit`` is asked only when there is one."""
     numeric = texts.str.contains(EPOCH_NUMBER)
     if not numeric.any():
         return null_column(texts.len(), pl.Datetime("us"), texts.name)
     whole = texts.str.to_integer(strict=False)  # exact for digits: ns values exceed float precision
     numbers = whole.cast(pl.Float64).zip_with(whole.is_not_null(), texts.cast(pl.Float64, strict=False))
     numbers = numbers.zip_with(numeric, pl.Series([None], dtype=pl.Float64))
-    return epoch_to_utc(numbers, unit, exact=whole)
+    return epoch_to_utc(numbers, unit(), exact=whole)
 
 
 def epoch_to_utc(numbers: pl.Series, unit: str, *, exact: pl.Series | None = None) -> pl.Series:
