@@ -369,8 +369,9 @@ def sign_in_page() -> None:
             password = st.text_input("Password", type="password", key="login-password")
             submitted = st.form_submit_button("Sign in")
         if submitted:
-            # The connection's own address (not a header a client can write); behind a proxy every
-            # viewer has the proxy's, and the lockout is per name, as before.
+            # The connection's address: behind deploy/nginx.conf the viewer's, from X-Forwarded-For,
+            # which the server (uvicorn) takes from 127.0.0.1 only, so no client elsewhere can
+            # write it; behind a proxy on another host, the proxy's for every viewer.
             check = auth.check_password(settings, user or "", password or "", client=st.context.ip_address)
             if check.ok:
                 name = (user or "").strip().lower()
