@@ -87,16 +87,10 @@ def _read_csv_rows(sample: Sample) -> tuple[pl.DataFrame, list[RowError]]:
         # A row cut short is padded with nulls, so its last field is null: when no row has a null
         # last field, no row is short (too many fields already failed above) and the line count,
         # about a quarter of the read, is skipped.
-        width = frame.width - 1  # without the reader's row index
-        maybe_short = width > 0 and frame[frame.columns[-1]].null_count() > 0
-        ragged = ragged_rows(source, delimiter, width) if maybe_short else []
-    # The reader's own row index: its chunks match the columns'. A row column made afterwards (one
-    # chunk beside the reader's hundreds) made every later select and filter of the frame copy
-    # all its columns into one chunk: 0.2-0.5 s each on 10M rows, 1-2 s over one events file.
-    rows = frame.get_column(READER_ROW).cast(pl.Int64).alias(ROW)
-    frame = frame.drop(READER_ROW)
+        maybe_short = frame.width > 0 and frame[frame.columns[-1]].null_count() > 0
+        ragged = ragged_rows(source, delimiter, frame.width) if maybe_short else []
     frame = frame.rename(dict(zip(frame.columns, _stripped_names(frame.columns), strict=True)))
-    frame = frame.drop(ROW, strict=False).with_columns(rows)
+    frame = frame.with_columns(pl.int_range(2, frame.height + 2, dtype=pl.Int64).alias(ROW))
     if ragged:
         frame = frame.filter(~pl.col(ROW).is_in([error.row for error in ragged]))
     if frame.width > 1 and frame[frame.columns[0]].null_count():
@@ -134,10 +128,6 @@ def _stripped_names(names: list[str]) -> list[str]:
     return result
 
 
-# The reader's row index, under a name no header can clash with (a header may say `_row`).
-READER_ROW = "\x00row"
-
-
 def _polars_csv(source: object, delimiter: str, *, truncate_ragged_lines: bool) -> pl.DataFrame:
     try:
         return pl.read_csv(
@@ -146,9 +136,6 @@ def _polars_csv(source: object, delimiter: str, *, truncate_ragged_lines: bool) 
             infer_schema=False,
             truncate_ragged_lines=truncate_ragged_lines,
             encoding="utf8",  # not lossy: a stray byte must not become U+FFFD unseen
-            # The spreadsheet row: the header is row 1.
-            row_index_name=READER_ROW,
-            row_index_offset=2,
         )
     except pl.exceptions.ComputeError as exc:
         if "utf-8" in str(exc).lower():  # Polars 2.1: "invalid utf-8 sequence"

@@ -217,7 +217,9 @@ def in_halves(work: Callable[[pl.Series], pl.Series], values: pl.Series) -> pl.S
     with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
         second = pool.submit(work, values.slice(half))
         first = work(values.slice(0, half))
-        return pl.concat([first, second.result()], rechunk=False)
+        # One chunk, as a column of one chunk parsed whole (two met the Polars panic of
+        # _row_problems with the reader's chunks).
+        return pl.concat([first, second.result()], rechunk=True)
 
 
 def _aware_parser(fmt: str) -> Callable[[pl.Series], pl.Series]:
@@ -599,7 +601,10 @@ def _row_problems(
     for condition, name, text in reversed(checks):
         message = pl.when(condition).then(text).otherwise(message)
         column = pl.when(condition).then(pl.lit(sources.get(name, name))).otherwise(column)
-    work = frame.with_columns(raw_time=raw_time, raw_revenue=raw_revenue)
+    # One chunk each (only the bad rows: a copy of little): Polars 2.1 panicked in pl.format over
+    # a filtered text column of several chunks, some of them empty ("assertion failed: i <
+    # self.len()"), and the file was refused as a bug in pmkit instead of naming its rows.
+    work = frame.with_columns(raw_time=raw_time, raw_revenue=raw_revenue).rechunk()
     return work.select(pl.col(ROW), message.alias("message"), column.alias("column"))
 
 

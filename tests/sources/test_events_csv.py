@@ -309,3 +309,17 @@ def test_rows_with_the_wrong_number_of_fields_are_row_errors(tmp_path: Path):
     parsed = load(write(tmp_path, RAGGED))
     assert parsed.frame[ROW].to_list() == [2]
     assert parsed.errors == RAGGED_ERRORS
+
+
+def test_bad_times_deep_in_a_long_file_are_named_not_a_crash(tmp_path: Path):
+    """200,000 rows, two bad times past the middle (QA): Polars 2.1 panicked while the messages
+    were built, and the file was refused as "a bug in pmkit" instead of naming the rows."""
+    lines = ["event_time,user_id,event"] + ["2026-03-01T10:00:00Z,u,v"] * 200_000
+    lines[150_001] = lines[150_002] = "2026-02-30,u,v"  # rows 150,002 and 150,003
+    path = tmp_path / "long.csv"
+    path.write_text("\n".join(lines) + "\n")
+    sample = sniff(path)
+    parsed = events_csv.read(sample, ReadOptions(timezone="UTC"))
+    assert parsed.frame.height == 200_000 - 2
+    assert [(e.row, e.column) for e in parsed.errors] == [(150_002, "event_time"), (150_003, "event_time")]
+    assert parsed.errors[0].message.startswith("'2026-02-30' is not a valid time")
