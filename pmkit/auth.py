@@ -34,7 +34,7 @@ import json
 import re
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Hashable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -125,8 +125,8 @@ def _session_secret(value: object) -> str | None:
 
 
 class Throttle:
-    """Failed attempts per key (a user name, or a name from one address), shared by every session
-    of the server process."""
+    """Failed attempts per key (``check_password``'s: a user name, or a name from one address),
+    shared by every session of the server process."""
 
     # One password check at a time per user name (``checking``). Counting an attempt as a
     # failure until its check ended stopped parallel guessing, but also refused right passwords:
@@ -138,45 +138,45 @@ class Throttle:
     def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
         self._clock = clock
         self._lock = threading.Lock()
-        self._failures: dict[str, int] = {}
-        self._locked_until: dict[str, float] = {}
-        self._last_failure: dict[str, float] = {}
+        self._failures: dict[Hashable, int] = {}
+        self._locked_until: dict[Hashable, float] = {}
+        self._last_failure: dict[Hashable, float] = {}
         self._checks = [threading.Lock() for _ in range(self.STRIPES)]
 
     def checking(self, user: str) -> threading.Lock:
         """Held while one attempt for ``user`` is counted and checked."""
         return self._checks[int.from_bytes(hashlib.sha256(user.encode()).digest()[:4], "big") % self.STRIPES]
 
-    def wait_seconds(self, user: str) -> float:
-        """Seconds before ``user`` may try again (0 when allowed now)."""
+    def wait_seconds(self, key: Hashable) -> float:
+        """Seconds before ``key`` may try again (0 when allowed now)."""
         with self._lock:
-            return max(0.0, self._locked_until.get(user, 0.0) - self._clock())
+            return max(0.0, self._locked_until.get(key, 0.0) - self._clock())
 
-    def attempt(self, user: str, limit: int = MAX_FAILURES) -> float:
-        """Count an attempt for ``user`` before its password is checked, and return 0; or the
+    def attempt(self, key: Hashable, limit: int = MAX_FAILURES) -> float:
+        """Count an attempt for ``key`` before its password is checked, and return 0; or the
         seconds to wait, counting nothing. Counted first, as a failure until ``succeeded``: 12
         attempts sent at once were all checked, where the limit is 5, one of them guessing right."""
         with self._lock:
-            wait = self._locked_until.get(user, 0.0) - self._clock()
+            wait = self._locked_until.get(key, 0.0) - self._clock()
             if wait > 0:
                 return wait
-            self._count_failure(user, limit)
+            self._count_failure(key, limit)
             return 0.0
 
-    def failed(self, user: str, limit: int = MAX_FAILURES) -> None:
+    def failed(self, key: Hashable, limit: int = MAX_FAILURES) -> None:
         with self._lock:
-            self._count_failure(user, limit)
+            self._count_failure(key, limit)
 
-    def _count_failure(self, user: str, limit: int) -> None:
+    def _count_failure(self, key: Hashable, limit: int) -> None:
         now = self._clock()
         if len(self._failures) >= MAX_KEYS:
             self._forget_quiet_keys(now)
-        count = self._failures.get(user, 0) + 1
-        self._failures[user] = count
-        self._last_failure[user] = now
+        count = self._failures.get(key, 0) + 1
+        self._failures[key] = count
+        self._last_failure[key] = now
         if count >= limit:
             delay = min(LOCKOUT_SECONDS * 2 ** (count - limit), MAX_LOCKOUT_SECONDS)
-            self._locked_until[user] = now + delay
+            self._locked_until[key] = now + delay
 
     def _forget_quiet_keys(self, now: float) -> None:
         """Forget the keys with no failure for FORGET_AFTER_SECONDS and no lockout running: a
@@ -187,11 +187,11 @@ class Throttle:
                 self._locked_until.pop(key, None)
                 self._last_failure.pop(key, None)
 
-    def succeeded(self, user: str) -> None:
+    def succeeded(self, key: Hashable) -> None:
         with self._lock:
-            self._failures.pop(user, None)
-            self._locked_until.pop(user, None)
-            self._last_failure.pop(user, None)
+            self._failures.pop(key, None)
+            self._locked_until.pop(key, None)
+            self._last_failure.pop(key, None)
 
 
 THROTTLE = Throttle()
@@ -210,15 +210,15 @@ def check_password(
     the address the attempt comes from (None: this machine); its failures lock the name for it
     alone, every address's together for all (``NAME_MAX_FAILURES``)."""
     user = user.strip().lower()
-    # Unambiguous: an address holds no line break, so no other name and address make this key.
-    here = f"{user}\n{client or ''}"
+    # Apart: a name sent with a line break and an address in it once made another viewer's key.
+    here, everywhere = ("address", user, client or ""), ("name", user)
     with throttle.checking(user):
-        wait = max(throttle.wait_seconds(here), throttle.wait_seconds(user))
+        wait = max(throttle.wait_seconds(here), throttle.wait_seconds(everywhere))
         if wait > 0:
             return PasswordCheck(False, f"Too many failed attempts. Try again in {int(wait) + 1} seconds.")
         # Counted as failures until it succeeds (one check per name at a time: see checking).
         throttle.attempt(here)
-        throttle.attempt(user, NAME_MAX_FAILURES)
+        throttle.attempt(everywhere, NAME_MAX_FAILURES)
         stored = settings.passwords.get(user)
         try:
             _hasher.verify(stored or _DUMMY_HASH, password)
@@ -227,7 +227,7 @@ def check_password(
             ok = False
         if ok:
             throttle.succeeded(here)
-            throttle.succeeded(user)
+            throttle.succeeded(everywhere)
             return PasswordCheck(True)
         return PasswordCheck(False, "Wrong user name or password.")
 

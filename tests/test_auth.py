@@ -290,3 +290,13 @@ def test_names_made_up_by_a_guesser_are_forgotten_once_quiet(monkeypatch: pytest
     assert throttle.wait_seconds("ceo@example.com") > 0  # its count and lockout are kept
     throttle.failed("ceo@example.com")
     assert throttle._failures["ceo@example.com"] == MAX_FAILURES + 1
+
+
+def test_a_name_holding_an_address_cannot_lock_out_another_viewer(settings: AuthSettings) -> None:
+    """The browser's box strips line breaks, the server did not: failures sent as the name
+    "ceo@example.com<line break>198.51.100.77" counted against the executive at that address (QA)."""
+    throttle = Throttle(Clock())
+    for _ in range(2 * MAX_FAILURES):
+        check_password(settings, "ceo@example.com\n198.51.100.77", "guess", throttle, client="203.0.113.9")
+    assert not check_password(settings, "ceo@example.com", "typo", throttle, client="198.51.100.77").ok
+    assert check_password(settings, "ceo@example.com", "s3cret-pass", throttle, client="198.51.100.77").ok
