@@ -71,7 +71,7 @@ if uploads and st.button("Load files", type="primary"):
 
 st.subheader("Inbox")
 waiting = sorted(p.name for p in cfg.inbox.iterdir() if p.is_file()) if cfg.inbox.exists() else []
-st.caption(f"{cfg.inbox}: {len(waiting)} file(s) waiting")
+st.caption(ui.safe_text(f"{cfg.inbox}: {len(waiting)} file(s) waiting"))  # a path may hold any mark
 if waiting:
     st.dataframe({"file": waiting}, hide_index=True)
     if st.button("Load the inbox"):

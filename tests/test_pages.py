@@ -629,3 +629,13 @@ def test_the_explorer_says_which_events_of_pmkit_toml_are_not_loaded(monkeypatch
         "metrics.shares: event 'share_reprot' is not in the loaded events (did you mean 'share_report'?)" in w
         for w in warnings
     ), warnings
+
+
+def test_the_inbox_path_is_shown_as_typed(monkeypatch, tmp_path):
+    """The Data page showed the workspace's path as markdown: an image in it was fetched (QA)."""
+    root = tmp_path / "![x](http:" / "example.invalid" / "p.png)" / "ws"
+    root.mkdir(parents=True)
+    (root / "pmkit.toml").write_text("")
+    at = open_page(monkeypatch, root, "data")
+    (caption,) = [c.value for c in at.caption if "waiting" in c.value]
+    assert "![x](http:" not in caption and "\\!\\[x\\]\\(http" in caption
