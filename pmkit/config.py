@@ -142,6 +142,7 @@ def load_config(data_dir: Path | str | None = None) -> Config:
     published_path = root / PUBLISHED_TOML
     published = _read_toml(published_path)
     values: dict[str, Any] = {}
+    origins: dict[str, str] = {}  # where each value came from, for the messages below
     for setting in SETTINGS:
         section, name = setting.key.split(".")
         value, where = setting.default, str(toml_path)
@@ -179,12 +180,13 @@ def load_config(data_dir: Path | str | None = None) -> Config:
                 f'{where}: {setting.key} must be a list of names in brackets (e.g. {name} = ["login", "create_report"]), '
                 f"not {value!r}"
             )
-        values[setting.key] = value
+        values[setting.key], origins[setting.key] = value, where
     try:
         ZoneInfo(values["workspace.timezone"])
     except (ZoneInfoNotFoundError, ValueError) as exc:
         raise ConfigError(
-            f'{toml_path}: workspace.timezone {values["workspace.timezone"]!r} is not a time zone (e.g. "Europe/Berlin")'
+            f"{origins['workspace.timezone']}: workspace.timezone {values['workspace.timezone']!r} is not a time zone "
+            '(e.g. "Europe/Berlin")'
         ) from exc
     return Config(
         data_dir=root,

@@ -127,6 +127,19 @@ def test_a_setting_that_is_not_a_number_is_named_with_its_file_or_variable(tmp_p
     )
 
 
+def test_a_time_zone_that_is_not_one_is_named_with_its_file_or_variable(tmp_path, capsys, monkeypatch) -> None:
+    """PMKIT_TIMEZONE's bad value was blamed on pmkit.toml, which had no time zone at all (QA)."""
+    workspace = tmp_path / "ws"
+    workspace.mkdir()
+    (workspace / "pmkit.toml").write_text('[workspace]\ntimezone = "Mars/Olympus"\n')
+    assert main(["kpis", "--data", str(workspace)]) == 2
+    assert capsys.readouterr().err.startswith(f"pmkit: {workspace / 'pmkit.toml'}: workspace.timezone 'Mars/Olympus'")
+    (workspace / "pmkit.toml").write_text("")
+    monkeypatch.setenv("PMKIT_TIMEZONE", "Europe/Atlantis")
+    assert main(["kpis", "--data", str(workspace)]) == 2
+    assert capsys.readouterr().err.startswith("pmkit: PMKIT_TIMEZONE: workspace.timezone 'Europe/Atlantis'")
+
+
 def test_a_file_that_cannot_be_read_is_rejected_and_the_others_still_load(tmp_path: Path, capsys):
     """/proc/self/mem is a file whose read fails (EIO at offset 0): a real OSError, which once
     stopped the whole ingest with a traceback."""
