@@ -442,6 +442,10 @@ def store_version(cfg: Config) -> int:
         # version, and showed an ingest's numbers under the page's older ones until the new-data
         # check reran the page. Read as the page does; that check moves them on together.
         pinned = st.session_state.get(SHOWN_VERSION_KEY)
+        if isinstance(pinned, int) and pinned and not Store(cfg.store_dir).version_path(pinned).exists():
+            # Gone (KEEP_VERSIONS newer ones were published since): the fragment would read the
+            # current one under the page's older numbers and dates. The whole page moves on.
+            st.rerun(scope="app")
     return pinned if isinstance(pinned, int) else Store(cfg.store_dir).current_version()
 
 

@@ -6,6 +6,7 @@ from conftest import Server, assert_no_exception, wait_for_app
 
 from pmkit.config import load_config
 from pmkit.ingest import ingest
+from pmkit.store import KEEP_VERSIONS
 
 WEEK = [f"2026-03-0{day}T10:00:00Z" for day in range(1, 8)]
 
@@ -42,5 +43,43 @@ def test_a_fragments_control_shows_the_pages_version_until_the_page_moves_on(bro
         assert page.locator("[data-testid='stMetricValue']").first.inner_text() == "3"
         assert_no_exception(page)
         page.close()
+    finally:
+        server.stop()
+
+
+def test_a_fragments_control_moves_the_whole_page_on_once_its_version_is_gone(browser: object, tmp_path: Path) -> None:
+    """Three loads later the page's version is deleted (KEEP_VERSIONS): the fragment read the
+    current one under the page's older dates, its card's range ending on the old last day (QA).
+    The whole page reruns instead, as a fresh visit shows it."""
+    data = tmp_path / "ws"
+    (data / "store").mkdir(parents=True)
+    (data / "pmkit.toml").write_text('[workspace]\ntimezone = "UTC"\n\n[app]\nnew_data_check_seconds = 600\n')
+    assert [r.status for r in ingest([events_csv(tmp_path / "one.csv", ["u1"])], load_config(data))] == ["loaded"]
+    server = Server(data)
+    try:
+        page = browser.new_page()
+        page.goto(f"{server.url}/kpis")
+        wait_for_app(page)
+        label = page.locator("[data-testid='stMetricLabel']").first
+        before = label.inner_text()
+        for n in range(KEEP_VERSIONS):  # each a day later: the last loaded day moves
+            later = tmp_path / f"later{n}.csv"
+            later.write_text(f"event_time,user_id,event\n2026-03-{8 + n:02d}T10:00:00Z,v{n},login\n")
+            assert [r.status for r in ingest([later], load_config(data))] == ["loaded"]
+        page.get_by_role("button", name="7 days").click()  # a control of the fragment
+        wait_for_app(page)
+        page.wait_for_timeout(1_000)
+        after = (label.inner_text(), page.locator("[data-testid='stMetricValue']").first.inner_text())
+        assert_no_exception(page)
+        fresh = browser.new_page()
+        fresh.goto(f"{server.url}/kpis?avg=7")
+        wait_for_app(fresh)
+        expected = (
+            fresh.locator("[data-testid='stMetricLabel']").first.inner_text(),
+            fresh.locator("[data-testid='stMetricValue']").first.inner_text(),
+        )
+        assert after == expected and after[0] != before
+        page.close()
+        fresh.close()
     finally:
         server.stop()
