@@ -692,7 +692,7 @@ def _cut_off(sample: Sample, frame: pl.DataFrame, ragged: list[RowError]) -> lis
     encoding = "utf-8" if sample.encoding in ("utf-8-sig", "binary") else sample.encoding
     last_line = tail.rsplit(b"\n", 1)[-1].decode(encoding, errors="replace")
     fields = next(csv.reader([last_line], delimiter=sample.delimiter or ","), [])
-    header_width = frame.width - 1  # without _row
+    header_width = len(sample.columns) or frame.width - 1  # the file's own (a `_row` of its own dropped)
     if last_line.count('"') % 2 or len(fields) >= header_width:
         return ragged
     message = f"this row has {len(fields)} of {header_width} fields and no line break after it (the file may be cut off; export it again)"

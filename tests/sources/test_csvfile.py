@@ -121,6 +121,20 @@ def test_row_numbers_hold_across_the_readers_chunks(tmp_path: Path):
 
 
 def test_a_header_named_like_the_row_column_is_not_taken_for_it(tmp_path: Path):
-    frame, _ = read_csv_rows(sniff(write(tmp_path, b"_row,event_time,user_id,event\n9,t,u1,a\n9,t,u2,b\n")))
-    assert sorted(frame.columns) == sorted(["event_time", "user_id", "event", ROW])
-    assert frame[ROW].to_list() == [2, 3]
+    """Its own `_row` column, first, hid a blank line from the blank-row check (QA): "row 3:
+    empty event_time" rejected the file."""
+    data = b"_row,event_time,user_id,event\n9,t,u1,a\n\n9,t,u2,b\n,,,\n"
+    frame, errors = read_csv_rows(sniff(write(tmp_path, data)))
+    assert frame.columns == ["event_time", "user_id", "event", ROW]
+    assert frame[ROW].to_list() == [2, 4] and errors == []
+
+
+def test_a_cut_off_last_row_counts_the_files_own_header(tmp_path: Path):
+    """With a `_row` column of its own, the cut-off row's message counted the header without it
+    ("2 of 3 fields" under a header of 4; QA)."""
+    from pmkit.sources.events_common import read_table
+
+    data = b"_row,event_time,user_id,event\n1,2026-03-01T10:00:00Z,u1,a\n2,2026-03-01T10:00:00Z"
+    _, errors = read_table(sniff(write(tmp_path, data)))
+    assert [e.row for e in errors] == [3]
+    assert errors[0].message.startswith("this row has 2 of 4 fields and no line break after it")
