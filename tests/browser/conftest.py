@@ -45,6 +45,7 @@ class Server:
         `streamlit run app.py` on a laptop (the URL stays 127.0.0.1, where it listens)."""
         self.port = port or free_port()
         self.url = f"http://127.0.0.1:{self.port}"
+        self.data = data
         self.log = data.parent / f"streamlit-{self.port}.log"
         full_env = dict(os.environ, PMKIT_DATA=str(data), PYTHONPATH=str(ROOT), **(env or {}))
         self.process = subprocess.Popen(
