@@ -90,8 +90,8 @@ def _read_csv_rows(sample: Sample) -> tuple[pl.DataFrame, list[RowError]]:
         maybe_short = frame.width > 0 and frame[frame.columns[-1]].null_count() > 0
         ragged = ragged_rows(source, delimiter, frame.width) if maybe_short else []
     frame = frame.rename(dict(zip(frame.columns, _stripped_names(frame.columns), strict=True)))
-    # A header's own `_row` column goes first (it was overwritten in place, and as the first
-    # column it hid blank rows from the check below: "row 3: empty event_time" for a blank line).
+    # A header's own `_row` column is dropped, not overwritten in place: as the first column it
+    # hid blank rows from the check below ("row 3: empty event_time" for a blank line).
     frame = frame.drop(ROW, strict=False).with_columns(pl.int_range(2, frame.height + 2, dtype=pl.Int64).alias(ROW))
     if ragged:
         frame = frame.filter(~pl.col(ROW).is_in([error.row for error in ragged]))
