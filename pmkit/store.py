@@ -209,7 +209,6 @@ class Store:
                 yield writer
                 if writer.rebuilt:  # every rollup row was deleted and written again
                     con.execute("RESET max_vacuum_tasks")
-                listed = {path for (path,) in con.execute("SELECT path FROM batches").fetchall()}
                 con.execute("CHECKPOINT")
                 con.close()
                 if early is not None:
@@ -221,9 +220,7 @@ class Store:
                 if empty:
                     # The files of what was loaded go once no kept version lists them: a page
                     # still reading an older version (another tab, a run pinned to it) read them.
-                    self._drop_old_versions(new)
-                    with contextlib.suppress(duckdb.Error, OSError):  # published: the next writer tries again
-                        self._remove_parquet_except(listed | self._listed_by_versions())
+                    self._drop_old_versions_and_their_files(new)
                 # The new version is visible now. Deleting a superseded one of 160 MB took 0.2 s
                 # (ext4 frees its blocks, and with the `discard` mount option trims them): it
                 # runs beside whatever comes next, so the ingest returns without waiting for it.
@@ -291,10 +288,7 @@ class Store:
             os.replace(tmp, target.version_path(new))
             _fsync_path(target.root)
             _write_atomically(target.root / "CURRENT", f"{new}\n")
-            target._drop_old_versions(new)
-            # Published already: a file that cannot be cleaned now stays for the next publish.
-            with contextlib.suppress(duckdb.Error, OSError):
-                target._remove_parquet_no_version_lists()
+            target._drop_old_versions_and_their_files(new)
             return new
         finally:
             fcntl.flock(lock, fcntl.LOCK_UN)
@@ -325,10 +319,13 @@ class Store:
         os.replace(tmp, destination)
         return destination.name
 
-    def _remove_parquet_no_version_lists(self) -> None:
-        """Remove the Parquet files none of the version files left lists. Called with the writer
-        lock held, after the old versions were dropped."""
-        self._remove_parquet_except(self._listed_by_versions())
+    def _drop_old_versions_and_their_files(self, newest: int) -> None:
+        """Drop the versions no longer kept, then the Parquet files none of the version files left
+        lists. Called with the writer lock held, after ``newest`` was published: a file that
+        cannot be cleaned now stays for the next writer."""
+        self._drop_old_versions(newest)
+        with contextlib.suppress(duckdb.Error, OSError):
+            self._remove_parquet_except(self._listed_by_versions())
 
     def _listed_by_versions(self) -> set[str]:
         """The Parquet files any version file here lists (each opened read-only)."""
