@@ -217,8 +217,8 @@ def in_halves(work: Callable[[pl.Series], pl.Series], values: pl.Series) -> pl.S
     with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
         second = pool.submit(work, values.slice(half))
         first = work(values.slice(0, half))
-        # One chunk, as a column of one chunk parsed whole (two met the Polars panic of
-        # _row_problems with the reader's chunks).
+        # One chunk: a split inside one of the column's chunks left a layout no other column
+        # had, the kind that met the Polars panic _row_problems guards against.
         return pl.concat([first, second.result()], rechunk=True)
 
 
