@@ -485,3 +485,18 @@ def test_a_store_whose_published_version_is_missing_or_damaged_is_named_with_the
     assert main(["roadmap", "--data", str(data)]) == 2
     err = capsys.readouterr().err
     assert "CURRENT names version 7, which cannot be read" in err and "Traceback" not in err
+
+
+def test_a_workspace_path_with_a_backslash_is_refused_by_name(tmp_path: Path, capsys, monkeypatch):
+    """DuckDB reads a backslash as a folder separator: `demo --out 'a\\b'` wrote the demo's files,
+    then failed with DuckDB's IOException traceback opening a/b/store; the app showed it too."""
+    odd = tmp_path / "back\\slash"
+    assert main(["demo", "--out", str(odd), "--events", "1000"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"pmkit: {odd}: the workspace's path holds a backslash")
+    assert "point --data or PMKIT_DATA at a path without one" in err
+    assert not odd.exists()  # refused before a file is written
+    odd.mkdir()
+    monkeypatch.chdir(odd)  # the default workspace, ./data, under it
+    assert main(["kpis"]) == 2
+    assert f"{odd / 'data'}: the workspace's path holds a backslash" in capsys.readouterr().err

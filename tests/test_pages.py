@@ -639,3 +639,11 @@ def test_the_inbox_path_is_shown_as_typed(monkeypatch, tmp_path):
     at = open_page(monkeypatch, root, "data")
     (caption,) = [c.value for c in at.caption if "waiting" in c.value]
     assert "![x](http:" not in caption and "\\!\\[x\\]\\(http" in caption
+
+
+def test_a_workspace_path_with_a_backslash_is_named_on_the_page(monkeypatch, tmp_path):
+    """DuckDB reads a backslash as a folder separator: the app showed its IOException's box."""
+    odd = tmp_path / "back\\slash"
+    at = open_page(monkeypatch, odd, "summary")
+    assert "the workspace's path holds a backslash" in at.error[0].value
+    assert not odd.exists()  # no demo was started there
