@@ -28,11 +28,13 @@ How each number is computed, as of a date:
   done        the item is done;
   late        as_of is after the due date (on the due date itself it is not late yet);
   off_track   schedule_index < off_track_below (0.75), or the burn-rate forecast is later than the
-              due date by more than slip_tolerance (10%) of the planned duration (a forecast from
+              due date by more than slip_tolerance (10%) of the planned duration or is beyond ten
+              years (a forecast from
               progress since the start restates the schedule index, so only snapshots count here),
               or the item is stalled;
-  at_risk     schedule_index < at_risk_below (0.9), or the forecast is after the due date, or
-              slip_days > slip_tolerance of the planned duration (any slip without a start date);
+  at_risk     schedule_index < at_risk_below (0.9), or the forecast is after the due date (or
+              beyond ten years), or slip_days > slip_tolerance of the planned duration (any slip
+              without a start date, or with a start after the due date);
   not_started no progress, the start date is after as_of or unknown, and the status is not
               in progress;
   on_track    otherwise.
@@ -371,8 +373,12 @@ def _with_schedule(items: pl.DataFrame, as_of: date, thresholds: Thresholds) -> 
         .then(pl.col("start_rate"))
     )
     done_on = pl.col("completed_date")
+    # A positive rate whose forecast is beyond ten years has no date, but is a late forecast: a
+    # rate of 0.0001 a day read on track where no progress and faster progress read off track.
+    beyond = (rate > 0) & (remaining.clip(0, None) / rate > MAX_FORECAST_DAYS) & ~category.is_in(["done", "cancelled"])
     items = items.with_columns(
         (pl.col("recent_rate") > 0).fill_null(False).alias("forecast_from_snapshots"),
+        beyond.fill_null(False).alias("forecast_beyond"),
         pl.when(pl.col("time_elapsed") > 0).then(pl.col("progress") / pl.col("time_elapsed")).alias("schedule_index"),
         pl.when(category == "done").then(done_on).otherwise(_forecast(today, remaining, rate)).alias("forecast_date"),
         pl.when(category == "done")
@@ -383,8 +389,13 @@ def _with_schedule(items: pl.DataFrame, as_of: date, thresholds: Thresholds) -> 
         .then(done_on)
         .otherwise(_forecast(today, remaining, pl.col("slowest_rate")))
         .alias("forecast_pessimistic"),
-        (thresholds.slip_tolerance * pl.col("duration_days")).alias("tolerance_days"),
+        # None for a start after the due date: the tolerance of a negative duration is below 0,
+        # and a slip of 0 days counted as a slip.
+        pl.when(pl.col("duration_days") >= 0)
+        .then(thresholds.slip_tolerance * pl.col("duration_days"))
+        .alias("tolerance_days"),
     )
+    beyond_due = pl.col("forecast_beyond") & pl.col("due_date").is_not_null()
     forecast_over = (pl.col("forecast_date") - pl.col("due_date")).dt.total_days()
     schedule = pl.col("schedule_index")
     no_progress = pl.col("progress").fill_null(0) <= 0
@@ -397,13 +408,14 @@ def _with_schedule(items: pl.DataFrame, as_of: date, thresholds: Thresholds) -> 
         .then(pl.lit("late"))
         .when(
             (schedule < thresholds.off_track_below)
-            | (pl.col("forecast_from_snapshots") & (forecast_over > pl.col("tolerance_days")))
+            | (pl.col("forecast_from_snapshots") & ((forecast_over > pl.col("tolerance_days")) | beyond_due))
             | pl.col("stalled")
         )
         .then(pl.lit("off_track"))
         .when(
             (schedule < thresholds.at_risk_below)
             | (forecast_over > 0)
+            | beyond_due
             | (pl.col("slip_days") > pl.col("tolerance_days").fill_null(0))
         )
         .then(pl.lit("at_risk"))
@@ -476,14 +488,19 @@ def _reason(row: Mapping[str, object], as_of: date) -> str:
         forecast, slip, tolerance = row["forecast_date"], row["slip_days"], row["tolerance_days"]
         late_forecast = forecast is not None and due is not None and forecast > due
         slipped = slip is not None and slip > (tolerance or 0)
+        start = row["start_date"]
         if elapsed is not None:
             parts.append(f"{done_text} with {elapsed:.0%} of the time gone")
+        elif start is not None and due is not None and start > due:
+            parts.append(f"{done_text}; its start date ({start}) is after its due date ({due}): fix one of them")
         else:
             parts.append(f"{done_text}; no start and due date to compare against")
         if row.get("stalled"):
             parts.append(f"no progress since {row['recent_since']}: at that rate it never finishes")
         if late_forecast:
             parts.append(f"forecast to finish {forecast}, {_days((forecast - due).days)} after its due date")
+        elif row.get("forecast_beyond") and due is not None:
+            parts.append("at its rate it finishes more than ten years from now")
         if slipped:
             parts.append(f"slipped {_days(slip)} since the baseline")
     for blocker in row.get("conflicting_blockers") or []:

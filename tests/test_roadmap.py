@@ -476,3 +476,31 @@ def test_an_item_in_progress_without_a_start_date_is_not_called_not_started():
     assert health_of(frame, "G")["health"] == "on_track"
     assert health_of(frame, "G")["reason"] == "0% done; no start and due date to compare against"
     assert health_of(frame, "T")["health"] == "not_started"
+
+
+def test_a_rate_whose_forecast_is_beyond_ten_years_is_off_track():
+    """0.5 on 10-08 and 0.5001 on 10-15 of a 10-01..12-31 plan: 0.0001 a week leaves 0.4999 for
+    some 35,000 days, past the ten years a forecast date is given for. It read on track (no date,
+    so no rule held) where 0.5 twice (stalled) and 0.51 (a forecast in 2027) read off track (QA)."""
+    plan = {"start_date": date(2026, 10, 1), "due_date": date(2026, 12, 31)}
+    snapshots = history(
+        snapshot(date(2026, 10, 8), {"item_id": "A", "progress": 0.5, **plan}),
+        snapshot(date(2026, 10, 15), {"item_id": "A", "progress": 0.5001, **plan}),
+    )
+    row = health_of(item_health(snapshots, date(2026, 10, 15)), "A")
+    assert row["forecast_date"] is None
+    assert row["health"] == "off_track"
+    assert row["reason"] == "50% done with 15% of the time gone; at its rate it finishes more than ten years from now"
+    faster = history(snapshots.head(1), snapshot(date(2026, 10, 15), {"item_id": "A", "progress": 0.51, **plan}))
+    assert health_of(item_health(faster, date(2026, 10, 15)), "A")["health"] == "off_track"
+
+
+def test_a_start_after_the_due_date_is_named_not_counted_as_a_slip():
+    """Start 10-20, due 10-10: the planned duration is -10 days, so the slip tolerance was -1 and a
+    slip of 0 days made the item at risk, "slipped 0 days", with "no start and due date" (QA)."""
+    as_of = date(2026, 10, 5)
+    plan = {"start_date": date(2026, 10, 20), "due_date": date(2026, 10, 10)}
+    row = health_of(item_health(snapshot(as_of, {"item_id": "A", "progress": 0.5, **plan}), as_of), "A")
+    assert (row["slip_days"], row["time_elapsed"], row["schedule_index"]) == (0, None, None)
+    assert row["health"] == "on_track"
+    assert row["reason"] == "50% done; its start date (2026-10-20) is after its due date (2026-10-10): fix one of them"
