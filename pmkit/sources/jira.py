@@ -124,8 +124,14 @@ def read(sample: Sample, options: ReadOptions = DEFAULT_OPTIONS) -> Parsed:
         "team": first_filled(raw, teams),
         "status": column_or_nulls(raw, status),
         "status_category": status_category,
-        "start_date": dates(
-            pick("start_date", "Custom field (Target start)", "Custom field (Start date)", "Start date")
+        # The first filled of the start fields: the all-fields export has both custom fields, and
+        # the first present one, often empty, hid the other's dates.
+        "start_date": first_date(
+            raw,
+            [
+                dates(c)
+                for c in picks("start_date", "Custom field (Target start)", "Custom field (Start date)", "Start date")
+            ],
         ),
         "due_date": due.fill_null(target_end),
         "baseline_due_date": first_date(raw, [dates(c) for c in picks("baseline_due_date", *BASELINE_DATES)]),

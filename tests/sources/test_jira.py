@@ -284,3 +284,17 @@ def test_detects_the_full_fixtures():
     assert jira.detect(sniff(FIXTURES / "jira_cloud_all_fields.csv"))
     assert jira.detect(sniff(FIXTURES / "jira_roadmap_epics.csv"))
     assert not jira.detect(sniff(FIXTURES / "plane_issues.csv"))
+
+
+def test_the_start_date_is_the_first_filled_of_the_start_fields(tmp_path):
+    """The all-fields export has both Target start and Start date: the first present column, empty
+    here, was taken, so P-1 had no start date and no schedule at all (roadmap QA)."""
+    parsed = read(
+        tmp_path,
+        "Issue key,Summary,Status,Custom field (Start date),Custom field (Target start),Due date\n"
+        "P-1,x,In Progress,01/Oct/26,,31/Oct/26\n"
+        "P-2,y,In Progress,01/Oct/26,05/Oct/26,31/Oct/26\n",
+    )
+    assert parsed.errors == ()
+    assert parsed.frame["start_date"].to_list() == [date(2026, 10, 1), date(2026, 10, 5)]  # Target start first
+    assert parsed.mapping["start_date"] == "Custom field (Target start), Custom field (Start date)"
