@@ -211,7 +211,7 @@ def ingest(
             # The next day's export: read while the writer copies and opens the store (0.05-0.1 s
             # at 10M events, the two sharing the cores).
             pool = stack.enter_context(concurrent.futures.ThreadPoolExecutor(max_workers=1))
-            ahead = pool.submit(_read_ahead, paths[0], config, store)
+            ahead = pool.submit(_read_ahead, paths[0], config, store, snapshot_date_for(paths[0], as_of))
         writer = stack.enter_context(store.writer())
         _sync_settings(writer, config, progress)
         # The saved funnels' step events of the files already loaded, before this ingest's add theirs.
@@ -323,11 +323,11 @@ def _read_file(path: Path, config: Config) -> Parsed:
     return sources.detect(sample).read(sample, ReadOptions(timezone=config.timezone))
 
 
-def _read_ahead(path: Path, config: Config, store: Store) -> ReadAhead:
+def _read_ahead(path: Path, config: Config, store: Store, snapshot: dt.date) -> ReadAhead:
     """Hash ``path``, then read it unless the published version already has its content: a
     duplicate still costs no parse. The writer's own check stays the one that counts."""
     digest = content_hash(path)
-    if store.has_loaded(digest):
+    if store.has_loaded(digest, snapshot):
         return ReadAhead(digest, None)
     try:
         return ReadAhead(digest, _read_file(path, config))
@@ -362,7 +362,7 @@ def _ingest_file(
                 hashing = pool.submit(_in_idle_time, content_hash, path) if big else pool.submit(content_hash, path)
                 parsed = _read_file(path, config) if big else None
                 digest = hashing.result()
-        if writer.has_loaded(digest):
+        if writer.has_loaded(digest, snapshot_date_for(path, as_of)):
             result.status = "duplicate"
             return result
         if early is not None and early.rejected is not None:

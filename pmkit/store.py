@@ -75,9 +75,16 @@ def quote_identifier(name: str) -> str:
     return f'"{name}"'
 
 
-def _has_loaded(con: duckdb.DuckDBPyConnection, content_hash: str) -> bool:
-    """Whether ``loaded_files`` (of the connection's default database) has this content."""
-    found = con.execute("SELECT count(*) FROM loaded_files WHERE content_hash = $1", [content_hash]).fetchall()
+def _has_loaded(con: duckdb.DuckDBPyConnection, content_hash: str, snapshot_date: dt.date) -> bool:
+    """Whether ``loaded_files`` (of the connection's default database) has this content: loaded
+    as anything but a roadmap, or as the roadmap snapshot of ``snapshot_date``. The same roadmap
+    export on another day is that day's snapshot: an unchanged export is how a stalled item
+    looks, and skipping it as a duplicate hid every stall."""
+    found = con.execute(
+        "SELECT count(*) FROM loaded_files WHERE content_hash = $1 "
+        "AND (kind IS DISTINCT FROM 'roadmap' OR snapshot_date = $2)",
+        [content_hash, snapshot_date],
+    ).fetchall()
     return found[0][0] > 0
 
 
@@ -136,8 +143,9 @@ class Store:
     def version_path(self, version: int) -> Path:
         return self.root / f"v{version:06d}.duckdb"
 
-    def has_loaded(self, content_hash: str) -> bool:
-        """Whether the published version has loaded a file of this content (SHA-256 hex)."""
+    def has_loaded(self, content_hash: str, snapshot_date: dt.date) -> bool:
+        """Whether the published version has loaded a file of this content (SHA-256 hex); a
+        roadmap only as the snapshot of ``snapshot_date`` (``_has_loaded``)."""
         version = self.current_version()
         if not version:
             return False
@@ -148,7 +156,7 @@ class Store:
             except duckdb.IOException:
                 return False  # replaced and deleted meanwhile: the writer's own check decides
             con.execute("USE store")
-            return _has_loaded(con, content_hash)
+            return _has_loaded(con, content_hash, snapshot_date)
 
     def reader(self, version: int | None = None) -> Reader:
         """A read-only view of ``version``, else of the current version (an empty one if nothing
@@ -574,9 +582,10 @@ class Writer:
         rows = self.con.execute("SELECT value FROM meta WHERE key = $1", [key]).fetchall()
         return rows[0][0] if rows else default
 
-    def has_loaded(self, content_hash: str) -> bool:
-        """Whether this version, the ingest's changes included, has a file of this content."""
-        return _has_loaded(self.con, content_hash)
+    def has_loaded(self, content_hash: str, snapshot_date: dt.date) -> bool:
+        """Whether this version, the ingest's changes included, has a file of this content (a
+        roadmap as the snapshot of ``snapshot_date``)."""
+        return _has_loaded(self.con, content_hash, snapshot_date)
 
     def next_file_id(self) -> int:
         return int(self.con.execute("SELECT coalesce(max(file_id), 0) + 1 FROM loaded_files").fetchall()[0][0])

@@ -307,6 +307,37 @@ def test_roadmap_snapshot_date_comes_from_as_of_or_the_file_name(tmp_path: Path)
         assert reader.frame("SELECT count(DISTINCT snapshot_date) AS n FROM roadmap_items")["n"].item() == 2
 
 
+@pytest.mark.parametrize("hash_first", [True, False], ids=["small file: hashed first", "big file: hashed while parsed"])
+def test_an_unchanged_roadmap_export_on_a_new_day_is_that_days_snapshot(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, hash_first: bool
+) -> None:
+    """A week with no progress is exported as the same file: it was skipped as "already loaded",
+    so the stalled item stayed on track, forecast from one snapshot (roadmap QA). On the same
+    day, the same export is still a duplicate."""
+    if not hash_first:
+        monkeypatch.setattr(pmkit.ingest, "HASH_FIRST_BYTES", 0)
+    config = load_config(tmp_path / "ws")
+    export = write(
+        tmp_path / "w19.csv",
+        "item_id,title,status_category,start_date,due_date,progress\nA,a,in_progress,2026-10-01,2026-10-31,0.5\n",
+    )
+    week = [ingest([export], config, as_of=dt.date(2026, 10, day))[0] for day in (8, 15, 15)]
+    assert [r.status for r in week] == ["loaded", "loaded", "duplicate"]
+    assert [r.snapshot_date for r in week[:2]] == [dt.date(2026, 10, 8), dt.date(2026, 10, 15)]
+    renamed = write(tmp_path / "roadmap_2026-10-15.csv", export.read_bytes())  # the date from the name
+    assert ingest([renamed], config)[0].status == "duplicate"
+    from pmkit.roadmap import item_health
+
+    with Store(config.store_dir).reader() as reader:
+        snapshots = reader.frame("SELECT * FROM roadmap_items")
+    row = item_health(snapshots, dt.date(2026, 10, 15)).row(0, named=True)
+    assert (row["health"], row["forecast_date"]) == ("off_track", None)
+    assert row["reason"].endswith("no progress since 2026-10-08: at that rate it never finishes")
+    events = write(tmp_path / "e.csv", HEADER + "".join(random_events(5, 3)))
+    ingest([events], config, as_of=dt.date(2026, 10, 8))
+    assert ingest([events], config, as_of=dt.date(2026, 10, 9))[0].status == "duplicate"  # events: any day
+
+
 def test_the_roadmap_command_before_the_first_snapshot_names_the_earliest(tmp_path: Path, capsys) -> None:
     """Asked as of a day before any snapshot, it said no roadmap was loaded at all."""
     from pmkit.cli import main
