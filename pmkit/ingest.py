@@ -156,6 +156,23 @@ def _in_idle_time(work: Callable[[Path], str], path: Path) -> str:
     return work(path)
 
 
+def name_date_problem(path: Path) -> str | None:
+    """What is wrong with the date in a roadmap file's name, if anything: one that is not a date
+    became the load date without a word, and one ahead of today the latest snapshot, which the
+    roadmap and the report then used by default (``--as-of`` is refused the same way)."""
+    match = FILE_NAME_DATE.search(path.name)
+    if not match:
+        return None
+    fix = "rename the file, or load it with --as-of DATE"
+    try:
+        named = dt.date(int(match[1]), int(match[2]), int(match[3]))
+    except ValueError:
+        return f"the date in its name, {match[0]}, is not a date ({fix})"
+    if named > dt.date.today() + dt.timedelta(days=1):  # a day ahead: the exporter's time zone
+        return f"the date in its name, {named}, is after today: a roadmap snapshot is dated the day it was exported ({fix})"
+    return None
+
+
 def snapshot_date_for(path: Path, as_of: dt.date | None) -> dt.date:
     """--as-of, else a date in the file name, else today (DESIGN.md, "roadmap_items")."""
     if as_of:
@@ -386,6 +403,8 @@ def _ingest_file(
                     )
                 ]
             )
+        if parsed.kind == "roadmap" and as_of is None and (problem := name_date_problem(path)):
+            raise Rejected([RowError(None, None, problem)])
         file_progress.stage("storing", f"{parsed.frame.height:,} rows")
         writer.con.execute("BEGIN")
         try:

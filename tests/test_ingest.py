@@ -338,6 +338,34 @@ def test_an_unchanged_roadmap_export_on_a_new_day_is_that_days_snapshot(
     assert ingest([events], config, as_of=dt.date(2026, 10, 9))[0].status == "duplicate"  # events: any day
 
 
+def test_a_roadmap_file_named_with_a_future_or_impossible_date_is_rejected_by_name(tmp_path: Path) -> None:
+    """roadmap_2027-03-01.csv loaded as the latest snapshot, and the roadmap then judged every item
+    as of March 2027; roadmap_2026-02-30.csv became the load date without a word (roadmap QA)."""
+    config = load_config(tmp_path / "ws")
+    text = "item_id,title,status_category,start_date,due_date,progress\nA,a,in_progress,2026-10-01,2026-12-31,0.3\n"
+    ahead = dt.date.today() + dt.timedelta(days=2)
+    (future,) = ingest([write(tmp_path / f"roadmap_{ahead}.csv", text)], config)
+    (impossible,) = ingest([write(tmp_path / "roadmap_2026-02-30.csv", text)], config)
+    assert (future.status, impossible.status) == ("rejected", "rejected")
+    assert future.messages() == [
+        f"roadmap_{ahead}.csv: the date in its name, {ahead}, is after today: a roadmap snapshot is dated the day "
+        "it was exported (rename the file, or load it with --as-of DATE)"
+    ]
+    assert impossible.messages() == [
+        "roadmap_2026-02-30.csv: the date in its name, 2026-02-30, is not a date (rename the file, or load it "
+        "with --as-of DATE)"
+    ]
+    assert Store(config.store_dir).current_version() == 2  # the two results logged, nothing loaded
+    with Store(config.store_dir).reader() as reader:
+        assert reader.frame("SELECT count(*) AS n FROM roadmap_items")["n"].item() == 0
+    tomorrow = dt.date.today() + dt.timedelta(days=1)  # the exporter's day may be ahead of ours
+    (stated,) = ingest([write(tmp_path / f"roadmap_{ahead}.csv", text)], config, as_of=dt.date(2026, 10, 15))
+    (near,) = ingest([write(tmp_path / f"roadmap_{tomorrow}.csv", text.replace(",a,", ",b,"))], config)
+    assert (stated.status, stated.snapshot_date, near.status) == ("loaded", dt.date(2026, 10, 15), "loaded")
+    events = write(tmp_path / "events_2026-02-30.csv", HEADER + "".join(random_events(5, 3)))
+    assert ingest([events], config)[0].status == "loaded"  # only a roadmap is dated by its name
+
+
 def test_the_roadmap_command_before_the_first_snapshot_names_the_earliest(tmp_path: Path, capsys) -> None:
     """Asked as of a day before any snapshot, it said no roadmap was loaded at all."""
     from pmkit.cli import main
