@@ -237,6 +237,10 @@ def _cmd_demo(args: argparse.Namespace, _config: Any) -> int:
 
     if args.events < 1000:
         raise UsageError("--events must be at least 1000 (e.g. --events 100000)")
+    if args.end is not None and args.end > dt.date.today():
+        # Its roadmap snapshots are named by their dates, and a roadmap file named after today is
+        # rejected: the demo would have loaded without them.
+        raise UsageError(f"--end {args.end} is after today: the demo's data ends on a day that has come")
     from pmkit.workspace import is_empty, mark_demo
 
     # Refused before a file is written: the demo replaced an existing workspace's pmkit.toml (its

@@ -305,6 +305,17 @@ def test_the_demo_is_never_written_over_a_workspace_or_into_a_read_only_one(tmp_
     assert main(["demo", "--out", str(tmp_path / "new"), "--events", "1000"]) == 2
 
 
+def test_a_demo_ending_after_today_is_refused_before_a_file_is_written(tmp_path: Path, capsys):
+    """Its roadmap snapshots, named by dates after today, were rejected: a demo without a roadmap."""
+    ahead = dt.date.today() + dt.timedelta(days=1)
+    assert main(["demo", "--out", str(tmp_path / "ws"), "--events", "1000", "--end", str(ahead)]) == 2
+    assert (
+        capsys.readouterr().err
+        == f"pmkit demo: --end {ahead} is after today: the demo's data ends on a day that has come\n"
+    )
+    assert not (tmp_path / "ws").exists()
+
+
 def _small_workspace(tmp_path: Path) -> Path:
     data = tmp_path / "ws"
     csv = write(
