@@ -7,11 +7,13 @@ How each number is computed, as of a date:
 
 - The current snapshot is, for each source, its latest snapshot on or before the date (a Jira
   export from Monday and a Linear export from Wednesday are both current on Thursday).
-- progress: done items are 1. Otherwise the progress the source states; else, over the leaves of
-  the item's subtree (items without children that are not cancelled), the done estimate divided by
-  the total estimate, counting only leaves that have an estimate; else done leaves over all leaves.
-  A leaf counts as 1 if done, else its stated progress, else 0. Cancelled items, and everything
-  below them, count for nothing in their parents' progress.
+- progress: done items are 1. Otherwise the progress the source states; else the done estimate
+  divided by the total estimate of the lowest estimated items of its subtree (those with an
+  estimate and no estimated item below them: stories, whose sub-tasks Jira leaves without
+  points), each done as far as its own progress goes; else done leaves over all leaves (leaves:
+  items without children that are not cancelled). A leaf counts as 1 if done, else its stated
+  progress, else 0. Cancelled items, and everything below them, count for nothing in their
+  parents' progress.
 - time_elapsed = (as_of - start) / (due - start), clamped to 0..1; unknown without both dates.
 - schedule_index = progress / time_elapsed; unknown while no time has elapsed.
 - baseline_due_date: stated, else the first due date the item had in any snapshot up to as_of.
@@ -145,22 +147,20 @@ def item_health(snapshots: pl.DataFrame, as_of: date, thresholds: Thresholds = T
 
 
 def progress_by_snapshot(snapshots: pl.DataFrame) -> pl.DataFrame:
-    """Per snapshot and item: progress, and the leaf sums it comes from (done_points, total_points,
-    done_count, total_count; see the module docstring). Cancelled items have only stated progress.
+    """Per snapshot and item: progress, and the sums it comes from (done_points and total_points
+    over the lowest estimated items, done_count and total_count over the leaves; see the module
+    docstring). Cancelled items have only stated progress.
 
     >>> progress_by_snapshot(snapshots).filter(item_id="ON-1")  # doctest: +SKIP
     """
     category = pl.col("status_category")
+    stated = pl.col("progress").clip(0, 1)
     live = snapshots.filter(category.ne_missing("cancelled")).unique(KEY, keep="first")
     with_children = live.select("snapshot_date", pl.col("parent_id").alias("item_id")).drop_nulls().unique()
     leaves = live.join(with_children, on=KEY, how="anti").select(
         "snapshot_date",
         pl.col("item_id").alias("leaf_id"),
-        "estimate",
-        pl.when(category == "done")
-        .then(1.0)
-        .otherwise(pl.col("progress").fill_null(0.0).clip(0, 1))
-        .alias("leaf_progress"),
+        pl.when(category == "done").then(1.0).otherwise(stated.fill_null(0.0)).alias("leaf_progress"),
     )
     # Links between live items only: a cancelled parent cuts its subtree off from the items above.
     links = (
@@ -168,27 +168,68 @@ def progress_by_snapshot(snapshots: pl.DataFrame) -> pl.DataFrame:
         .drop_nulls("item_id")
         .join(live.select(KEY), on=KEY, how="semi")
     )
-    pairs = leaves.select("snapshot_date", "leaf_id", pl.col("leaf_id").alias("item_id"))
+    # Every live item with each of its ancestors, itself included.
+    pairs = live.select("snapshot_date", pl.col("item_id").alias("member_id"), "item_id")
     level = pairs
     for _ in range(MAX_DEPTH):
         level = level.join(
             links, left_on=["snapshot_date", "item_id"], right_on=["snapshot_date", "child"], suffix="_parent"
-        ).select("snapshot_date", "leaf_id", pl.col("item_id_parent").alias("item_id"))
+        ).select("snapshot_date", "member_id", pl.col("item_id_parent").alias("item_id"))
         if level.is_empty():
             break
         pairs = pl.concat([pairs, level])
-    sums = (
-        pairs.unique()
-        .join(leaves, on=["snapshot_date", "leaf_id"])
+    pairs = pairs.unique()
+    counts = (
+        pairs.join(leaves, left_on=["snapshot_date", "member_id"], right_on=["snapshot_date", "leaf_id"])
         .group_by(KEY)
         .agg(
-            (pl.col("leaf_progress") * pl.col("estimate")).sum().alias("done_points"),
-            pl.col("estimate").sum().alias("total_points"),
             pl.col("leaf_progress").sum().alias("done_count"),
             pl.len().cast(pl.Float64).alias("total_count"),
         )
     )
-    stated = pl.col("progress").clip(0, 1)
+    # Points are counted on the lowest estimated items: those with an estimate and no estimated
+    # item below them (a story's points, not its sub-tasks', which Jira leaves without any). Each
+    # is as far along as it says, else as its leaves are: an epic over a 6-point story with half
+    # its sub-tasks done had only its estimated leaves, and read 100% with the story unfinished.
+    estimated = live.filter(pl.col("estimate").is_not_null()).select(
+        "snapshot_date", pl.col("item_id").alias("member_id"), "estimate"
+    )
+    covered = (
+        pairs.filter(pl.col("member_id") != pl.col("item_id"))
+        .join(estimated, on=["snapshot_date", "member_id"], how="semi")
+        .select("snapshot_date", pl.col("item_id").alias("member_id"))
+        .unique()
+    )
+    units = (
+        estimated.join(covered, on=["snapshot_date", "member_id"], how="anti")
+        .join(
+            live.select(*KEY, "status_category", "progress").rename({"item_id": "member_id"}),
+            on=["snapshot_date", "member_id"],
+        )
+        .join(counts.rename({"item_id": "member_id"}), on=["snapshot_date", "member_id"], how="left")
+        .select(
+            "snapshot_date",
+            "member_id",
+            "estimate",
+            pl.when(category == "done")
+            .then(1.0)
+            .when(stated.is_not_null())
+            .then(stated)
+            .when(pl.col("total_count") > 0)
+            .then(pl.col("done_count") / pl.col("total_count"))
+            .otherwise(0.0)
+            .alias("unit_progress"),
+        )
+    )
+    points = (
+        pairs.join(units, on=["snapshot_date", "member_id"])
+        .group_by(KEY)
+        .agg(
+            (pl.col("unit_progress") * pl.col("estimate")).sum().alias("done_points"),
+            pl.col("estimate").sum().alias("total_points"),
+        )
+    )
+    sums = counts.join(points, on=KEY, how="full", coalesce=True)
     return (
         snapshots.unique(KEY, keep="first")
         .select(*KEY, "status_category", "progress")

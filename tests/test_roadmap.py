@@ -71,6 +71,36 @@ def test_progress_rolls_up_points_over_leaves_and_skips_cancelled_subtrees():
     assert progress["S3"] is None and progress["E3"] is None
 
 
+def test_points_are_counted_on_the_lowest_estimated_items_as_in_jira():
+    """Jira puts story points on stories, none on their sub-tasks. EP-1: ST-1 done (2 points), ST-2
+    (6 points, to do) with sub-tasks SUB-1 done and SUB-2 to do, so ST-2 is 1 / 2 = 0.5 along by
+    count; EP-1 = (2 * 1 + 6 * 0.5) / 8 = 0.625, and the initiative above it the same. Only the
+    estimated leaves were counted before: ST-1 alone, so EP-1 read 2 / 2 = 100% (roadmap QA).
+    EP-2's story states 0.25 and has an estimated leaf below it: the leaf's points count, not its."""
+    day = date(2026, 10, 15)
+    snapshots = snapshot(
+        day,
+        {"item_id": "IN-1", "item_type": "initiative"},
+        {"item_id": "EP-1", "parent_id": "IN-1", "item_type": "epic"},
+        {"item_id": "ST-1", "parent_id": "EP-1", "status_category": "done", "estimate": 2.0},
+        {"item_id": "ST-2", "parent_id": "EP-1", "status_category": "todo", "estimate": 6.0},
+        {"item_id": "SUB-1", "parent_id": "ST-2", "status_category": "done"},
+        {"item_id": "SUB-2", "parent_id": "ST-2", "status_category": "todo"},
+        {"item_id": "EP-2", "item_type": "epic"},
+        {"item_id": "ST-3", "parent_id": "EP-2", "progress": 0.25, "estimate": 8.0},
+        {"item_id": "T-1", "parent_id": "ST-3", "status_category": "done", "estimate": 1.0},
+        {"item_id": "T-2", "parent_id": "ST-3", "status_category": "todo", "estimate": 3.0},
+    )
+    sums = progress_by_snapshot(snapshots)
+    progress = dict(sums.select("item_id", "progress").iter_rows())
+    assert progress["ST-2"] == pytest.approx(0.5)
+    assert progress["EP-1"] == pytest.approx(0.625)
+    assert progress["IN-1"] == pytest.approx(0.625)
+    assert (progress["ST-3"], progress["EP-2"]) == (0.25, pytest.approx(0.25))  # T-1: 1 of 1 + 3 points
+    assert burn_up(snapshots, "EP-1").row(0) == (day, 5.0, 8.0, "points")
+    assert burn_up(snapshots, "ST-2").row(0) == (day, 3.0, 6.0, "points")
+
+
 def test_stated_progress_wins_and_done_is_complete():
     day = date(2026, 3, 1)
     snapshots = snapshot(
