@@ -658,7 +658,8 @@ def _outcome(source: MetricSource, objective: Mapping[str, Any], toml_problems: 
 
 
 def _delivery_reason(counts: Mapping[str, Any]) -> str:
-    """ "5 items: 1 late, 1 at risk, 3 done", or that nothing on the roadmap is linked."""
+    """ "5 items: 1 late, 1 at risk, 3 done (1 after its due date)", or that nothing on the
+    roadmap is linked. The done ones shipped late are said: "1 item: 1 done" hid a late delivery."""
     total = counts.get("items") or 0
     if not total:
         return "no roadmap items linked to this objective"
@@ -667,6 +668,9 @@ def _delivery_reason(counts: Mapping[str, Any]) -> str:
         for health in roadmap.HEALTH_ORDER
         if counts.get(f"items_{health}")
     ]
+    late = counts.get("items_done_late") or 0
+    if late and parts:
+        parts[-1] += f" ({late} after {'its' if late == 1 else 'their'} due date)"
     return f"{total} item{'s' if total != 1 else ''}: {', '.join(parts)}"
 
 

@@ -405,6 +405,7 @@ def test_work_done_late_is_not_on_time_but_off_target(goals, workspace):
     )
     flat = row_of(objective_health(workspace.reader(), workspace.config, late, AS_OF), "O-FLAT")
     assert (flat["delivery_health"], flat["outcome_health"]) == ("done", "off_track")
+    assert flat["delivery_reason"] == "1 item: 1 done (1 after its due date)"  # was "1 item: 1 done"
     assert ON_TIME_OFF_TARGET not in flat["callouts"]
     assert ON_TIME_OFF_TARGET in row_of(goals, "O-FLAT")["callouts"]  # no dates: done is on time
 
