@@ -123,7 +123,7 @@ def item_detail() -> None:
     chosen = st.selectbox("Item", list(titles), index=start, format_func=titles.get, key="item", bind="query-params")
     row = shown.row(list(titles).index(chosen), named=True)
     st.markdown(f"{ui.health_badge(row['health'])} {ui.safe_text(row['reason'])}")
-    burn, slip = ui.compute(cfg, "item_history", item_id=chosen)
+    burn, slip = ui.compute(cfg, "item_history", item_id=chosen, as_of=as_of)
     left, right = st.columns(2)
     with left:
         ui.chart(

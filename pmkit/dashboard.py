@@ -265,9 +265,14 @@ def roadmap_as_of(reader: Reader, config: Config) -> dt.date | None:
     return roadmap_view.latest_snapshot(reader, None)
 
 
-def item_history(reader: Reader, config: Config, item_id: str) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """(burn-up, slip history) of one item across the loaded snapshots."""
+def item_history(
+    reader: Reader, config: Config, item_id: str, as_of: dt.date | None = None
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """(burn-up, slip history) of one item across the loaded snapshots, up to ``as_of`` if given:
+    the page judges the item as of its date range's end, and its charts went on past it."""
     snapshots = roadmap_view.snapshots(reader)
+    if as_of is not None:
+        snapshots = snapshots.filter(pl.col("snapshot_date") <= as_of)
     return roadmap.burn_up(snapshots, item_id), roadmap.slip_history(snapshots, item_id)
 
 

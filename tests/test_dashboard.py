@@ -823,3 +823,21 @@ def test_an_nps_of_a_half_point_rounds_away_from_zero_as_its_chart_does():
     score = dashboard.SurveyScore("nps", 12.5, -12.5, 8, 8)
     assert (score.value_text, score.change_text) == ("+13", "+25 pts")
     assert dashboard.SurveyScore("nps", -12.5, 0.0, 8, 8).value_text == "-13"
+
+
+def test_an_items_history_stops_at_the_pages_as_of_day(tmp_path: Path):
+    """The roadmap page judges an item as of its range's end; its burn-up and due-date charts went
+    on to the snapshots after it (roadmap QA). E1: 1 of 4 points done on 10-08, 3 on 10-15."""
+    config = load_config(tmp_path / "ws")
+    header = "item_id,title,parent_id,status_category,due_date,estimate\n"
+    for day, done, due in (("2026-10-08", 1, "2026-10-31"), ("2026-10-15", 3, "2026-11-07")):
+        rows = [f"E1,Epic,,in_progress,{due},\n"]
+        rows += [f"S{k},Story,E1,{'done' if k <= done else 'todo'},,1\n" for k in range(1, 5)]
+        (tmp_path / f"roadmap_{day}.csv").write_text(header + "".join(rows))
+        ingest([tmp_path / f"roadmap_{day}.csv"], config)
+    reader = Store(config.store_dir).reader()
+    burn, slip = dashboard.item_history(reader, config, "E1", as_of=dt.date(2026, 10, 14))
+    assert burn.rows() == [(dt.date(2026, 10, 8), 1.0, 4.0, "points")]
+    assert slip["slip_days"].to_list() == [0]
+    burn, slip = dashboard.item_history(reader, config, "E1")
+    assert burn["done"].to_list() == [1.0, 3.0] and slip["slip_days"].to_list() == [0, 7]
