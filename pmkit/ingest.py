@@ -103,8 +103,8 @@ class FileResult:
             )
             replaced = (
                 f"; it replaced the {self.rows_replaced:,} items loaded before for {format_date(self.snapshot_date)} "
-                "from the same tool (one snapshot per tool and day: load each team's export under its own date, or "
-                "one export of every team)"
+                "from the same tool (a tool's latest snapshot is its whole roadmap: load one export holding every "
+                "team's items)"
                 if self.rows_replaced and self.snapshot_date
                 else ""
             )

@@ -224,7 +224,9 @@ def test_ragged_rows_of_roadmap_objectives_and_feedback_files_are_skipped_or_nam
 
 def test_a_roadmap_snapshot_replaced_by_another_file_says_so(tmp_path: Path):
     """Two teams' exports of one tool for one day: the second replaces the first (one snapshot
-    per tool and day). It did so with only "loaded 1 rows"; now the summary says what went."""
+    per tool and day). It did so with only "loaded 1 rows"; now the summary says what went. It
+    advised loading each team's export under its own date, where the later date's export alone is
+    the tool's roadmap (roadmap QA)."""
     config = load_config(tmp_path / "ws")
     day = dt.date(2026, 3, 11)
     first = write(tmp_path / "team_a.csv", b"item_id,title\nA-1,One\nA-2,Two\n")
@@ -235,8 +237,7 @@ def test_a_roadmap_snapshot_replaced_by_another_file_says_so(tmp_path: Path):
     assert b.rows_replaced == 2 and b.as_json()["rows_replaced"] == 2
     assert b.summary() == (
         "team_b.csv: loaded 1 row as roadmap (pmkit); it replaced the 2 items loaded before for 11 Mar 2026 from "
-        "the same tool (one snapshot per tool and day: load each team's export under its own date, or one export "
-        "of every team)"
+        "the same tool (a tool's latest snapshot is its whole roadmap: load one export holding every team's items)"
     )
     with Store(config.store_dir).reader() as reader:
         assert reader.frame("SELECT item_id FROM roadmap_items")["item_id"].to_list() == ["B-1"]
