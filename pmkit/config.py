@@ -53,6 +53,11 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("ingest.max_upload_mb", 200, "Largest file the app accepts as an upload, in MB", "PMKIT_MAX_UPLOAD_MB"),
     Setting("ingest.max_rows", 20_000_000, "Most rows one file may hold", "PMKIT_MAX_ROWS"),
     Setting(
+        "ingest.keep_dimensions",
+        [],
+        "Event columns always kept as dimensions, beyond the 30 a workspace keeps (the most filled first)",
+    ),
+    Setting(
         "app.new_data_check_seconds",
         30,
         "How often an open page looks for a newly published store version, in seconds",

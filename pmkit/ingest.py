@@ -29,10 +29,12 @@ from pmkit.config import Config
 from pmkit.definitions import Definitions, usable_definitions
 from pmkit.formatting import format_date
 from pmkit.sources.base import ROW, Parsed, ReadOptions, Rejected, RowError
+from pmkit.sources.events_common import MAX_DIMENSIONS, stored_name
 from pmkit.sources.sniff import sniff
 from pmkit.store import Store, Writer, content_hash, quote_identifier
 
 MAX_ERRORS_SHOWN = 20
+DROPPED_SHOWN = 5  # columns named when a file's columns are not kept as dimensions
 # A snapshot date in a file name, e.g. roadmap_2026-03-13.csv or jira-2026-03-13-export.csv.
 FILE_NAME_DATE = re.compile(r"(\d{4})-(\d{2})-(\d{2})")
 # (message, fraction of the whole ingest done, 0..1 and never going back), e.g.
@@ -71,6 +73,8 @@ class FileResult:
     errors: list[RowError] = field(default_factory=list)
     mapping: dict[str, str] = field(default_factory=dict)
     snapshot_date: dt.date | None = None
+    # Events columns with values left out of the workspace's dimensions (at most MAX_DIMENSIONS).
+    dimensions_dropped: tuple[str, ...] = ()
     # An upload's own name when it was saved under a safer one (``workspace.safe_upload_name``):
     # the messages name the file the user chose, the summary both.
     uploaded_as: str | None = None
@@ -114,10 +118,25 @@ class FileResult:
                 if self.items_named
                 else ""
             )
-            return f"{self._named()}: loaded {self.rows_loaded:,} {'row' if self.rows_loaded == 1 else 'rows'} as {what}{named}{extra}{dupes}{future}{replaced}"
+            return f"{self._named()}: loaded {self.rows_loaded:,} {'row' if self.rows_loaded == 1 else 'rows'} as {what}{named}{extra}{dupes}{future}{replaced}{self._dropped()}"
         if self.status == "duplicate":
             return f"{self._named()}: already loaded (same content), nothing changed"
         return f"{self._named()}: rejected, nothing loaded"
+
+    def _dropped(self) -> str:
+        """The columns not kept as dimensions: said, since a filter on one of them finds nothing."""
+        dropped = self.dimensions_dropped
+        if not dropped:
+            return ""
+        shown = ", ".join(dropped[:DROPPED_SHOWN]) + (
+            f" and {len(dropped) - DROPPED_SHOWN:,} more" if len(dropped) > DROPPED_SHOWN else ""
+        )
+        return (
+            f"; {len(dropped):,} {'column' if len(dropped) == 1 else 'columns'} not kept as "
+            f"{'a dimension' if len(dropped) == 1 else 'dimensions'} ({shown}): a workspace keeps "
+            f"{MAX_DIMENSIONS}, its own and the most filled first (name one in pmkit.toml's ingest.keep_dimensions "
+            "to keep it from the next file on)"
+        )
 
     def _named(self) -> str:
         saved = self.path.name
@@ -133,6 +152,7 @@ class FileResult:
             "rows_rejected": self.rows_rejected,
             "rows_duplicate": self.rows_duplicate,
             "rows_future": self.rows_future,
+            "dimensions_dropped": list(self.dimensions_dropped),
             "rows_replaced": self.rows_replaced,
             "items_named": self.items_named,
             "snapshot_date": self.snapshot_date.isoformat() if self.snapshot_date else None,
@@ -326,6 +346,13 @@ class ReadAhead:
     digest: str
     parsed: Parsed | None  # None: rejected, or already in the published version (not read)
     rejected: Rejected | None = None
+    keep: frozenset[str] = frozenset()  # the dimensions it was read keeping
+
+
+def keep_dimensions(config: Config, dimensions: frozenset[str]) -> frozenset[str]:
+    """The dimensions an events file keeps whatever its other columns (``ReadOptions``): the
+    workspace's ``dimensions`` and those pmkit.toml's ingest.keep_dimensions names."""
+    return dimensions | {stored_name(name) for name in config.get("ingest.keep_dimensions")}
 
 
 def _is_small(path: Path) -> bool:
@@ -335,21 +362,23 @@ def _is_small(path: Path) -> bool:
         return False  # missing or unreadable: _ingest_file says so
 
 
-def _read_file(path: Path, config: Config) -> Parsed:
+def _read_file(path: Path, config: Config, keep: frozenset[str]) -> Parsed:
     sample = sniff(path)
-    return sources.detect(sample).read(sample, ReadOptions(timezone=config.timezone))
+    return sources.detect(sample).read(sample, ReadOptions(timezone=config.timezone, keep_dimensions=keep))
 
 
 def _read_ahead(path: Path, config: Config, store: Store, snapshot: dt.date) -> ReadAhead:
     """Hash ``path``, then read it unless the published version already has its content: a
-    duplicate still costs no parse. The writer's own check stays the one that counts."""
+    duplicate still costs no parse. The writer's own check stays the one that counts, and the
+    file is read again if the writer's version has other dimensions to keep."""
     digest = content_hash(path)
     if store.has_loaded(digest, snapshot):
         return ReadAhead(digest, None)
+    keep = keep_dimensions(config, store.dimension_names())
     try:
-        return ReadAhead(digest, _read_file(path, config))
+        return ReadAhead(digest, _read_file(path, config, keep), keep=keep)
     except Rejected as rejected:
-        return ReadAhead(digest, None, rejected)
+        return ReadAhead(digest, None, rejected, keep=keep)
 
 
 def _ingest_file(
@@ -367,7 +396,11 @@ def _ingest_file(
         if not path.exists():
             raise Rejected([RowError(None, None, "no such file (check the path)")])
         parsed: Parsed | None = None
+        keep = keep_dimensions(config, writer.dimension_names())
         early = ahead.result() if ahead is not None else None
+        if early is not None and early.keep != keep:
+            # Another ingest added dimensions between the read ahead and the writer's copy.
+            early = ReadAhead(early.digest, None)
         if early is not None:
             digest, parsed = early.digest, early.parsed
         else:
@@ -377,7 +410,7 @@ def _ingest_file(
                 # no parse.
                 big = not _is_small(path)
                 hashing = pool.submit(_in_idle_time, content_hash, path) if big else pool.submit(content_hash, path)
-                parsed = _read_file(path, config) if big else None
+                parsed = _read_file(path, config, keep) if big else None
                 digest = hashing.result()
         if writer.has_loaded(digest, snapshot_date_for(path, as_of)):
             result.status = "duplicate"
@@ -385,8 +418,9 @@ def _ingest_file(
         if early is not None and early.rejected is not None:
             raise early.rejected
         if parsed is None:
-            parsed = _read_file(path, config)
+            parsed = _read_file(path, config, keep)
         result.kind, result.format, result.mapping = parsed.kind, parsed.format, parsed.mapping
+        result.dimensions_dropped = parsed.dropped_dimensions
         result.errors = list(parsed.errors)
         result.rows_rejected = len(parsed.errors)
         if parsed.errors and not skip_bad_rows:

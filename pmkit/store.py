@@ -88,6 +88,10 @@ def _has_loaded(con: duckdb.DuckDBPyConnection, content_hash: str, snapshot_date
     return found[0][0] > 0
 
 
+def _dimension_names(con: duckdb.DuckDBPyConnection) -> frozenset[str]:
+    return frozenset(name for (name,) in con.execute("SELECT name FROM dimensions").fetchall())
+
+
 def _fsync_path(path: Path) -> None:
     fd = os.open(path, os.O_RDONLY)
     try:
@@ -146,17 +150,26 @@ class Store:
     def has_loaded(self, content_hash: str, snapshot_date: dt.date) -> bool:
         """Whether the published version has loaded a file of this content (SHA-256 hex); a
         roadmap only as the snapshot of ``snapshot_date`` (``_has_loaded``)."""
+        return bool(self._from_catalog(lambda con: _has_loaded(con, content_hash, snapshot_date), False))
+
+    def dimension_names(self) -> frozenset[str]:
+        """The published version's event dimensions (empty before any)."""
+        return frozenset(self._from_catalog(_dimension_names, frozenset()))
+
+    def _from_catalog(self, read: Callable[[duckdb.DuckDBPyConnection], Any], nothing: Any) -> Any:
+        """``read`` on the published version's tables, else ``nothing`` when there is none. The
+        catalog alone, not a Reader: no view over the Parquet files is needed. A version replaced
+        and deleted meanwhile also gives ``nothing``: the writer's own check then decides."""
         version = self.current_version()
         if not version:
-            return False
-        # The catalog alone, not a Reader: no view over the Parquet files is needed.
+            return nothing
         with duckdb.connect(":memory:") as con:
             try:
                 con.execute(f"ATTACH {sql_string(str(self.version_path(version)))} AS store (READ_ONLY)")
             except duckdb.IOException:
-                return False  # replaced and deleted meanwhile: the writer's own check decides
+                return nothing
             con.execute("USE store")
-            return _has_loaded(con, content_hash, snapshot_date)
+            return read(con)
 
     def reader(self, version: int | None = None) -> Reader:
         """A read-only view of ``version``, else of the current version (an empty one if nothing
@@ -586,6 +599,10 @@ class Writer:
         """Whether this version, the ingest's changes included, has a file of this content (a
         roadmap as the snapshot of ``snapshot_date``)."""
         return _has_loaded(self.con, content_hash, snapshot_date)
+
+    def dimension_names(self) -> frozenset[str]:
+        """This version's event dimensions, the ingest's new ones included."""
+        return _dimension_names(self.con)
 
     def next_file_id(self) -> int:
         return int(self.con.execute("SELECT coalesce(max(file_id), 0) + 1 FROM loaded_files").fetchall()[0][0])

@@ -366,6 +366,99 @@ def test_a_roadmap_file_named_with_a_future_or_impossible_date_is_rejected_by_na
     assert ingest([events], config)[0].status == "loaded"  # only a roadmap is dated by its name
 
 
+WIDE_DIMS = ["plan"] + [f"x{i:02d}" for i in range(1, 31)]  # 31 dimension columns: one over the cap
+
+
+def wide_rows(*rows: tuple[str, str, str, set[str]]) -> str:
+    """Events with the 31 WIDE_DIMS columns, every cell filled (plan "pro", the others "v") but
+    those named empty in each row."""
+    lines = [f"event_time,user_id,event,event_id,{','.join(WIDE_DIMS)}\n"]
+    for time, user, event_id, empty in rows:
+        cells = ["" if d in empty else ("pro" if d == "plan" else "v") for d in WIDE_DIMS]
+        lines.append(f"{time},{user},login,{event_id},{','.join(cells)}\n")
+    return "".join(lines)
+
+
+WIDE_A = [(f"2026-03-02T1{k}:00:00Z", f"u{k + 1}", f"e{k + 1}", set() if k == 0 else {"x30"}) for k in range(4)]
+WIDE_B = [("2026-03-03T10:00:00Z", "u1", "e5", set()), ("2026-03-03T11:00:00Z", "u2", "e6", {"plan"})]
+
+
+def pro_events_by_day(config: Config) -> list[tuple[dt.date, int]]:
+    from pmkit import metrics
+    from pmkit.metrics import Period, Segment
+
+    with Store(config.store_dir).reader() as reader:
+        period = Period(dt.date(2026, 3, 2), dt.date(2026, 3, 3))
+        frame = metrics.activity(reader, period, "day", Segment(filters=(("plan", "pro"),)))
+    return frame.select("day", "events").rows()
+
+
+def test_a_file_keeps_the_workspaces_dimensions_so_splitting_an_export_changes_no_number(tmp_path: Path) -> None:
+    """Dimensions were chosen per file, the 30 most filled: one export split into a.csv and b.csv
+    lost b's plan (its least filled column), and plan = pro on 03-03 counted 0 events against 1
+    from the whole file (ingest QA). A file now keeps the workspace's dimensions first, the cap is
+    the workspace's, and the columns left out are said."""
+    one, two = load_config(tmp_path / "one"), load_config(tmp_path / "two")
+    (whole,) = ingest([write(tmp_path / "ab.csv", wide_rows(*WIDE_A, *WIDE_B))], one)
+    a, b = (write(tmp_path / f"{n}.csv", wide_rows(*rows)) for n, rows in (("a", WIDE_A), ("b", WIDE_B)))
+    (first,), (second,) = ingest([a], two), ingest([b], two)
+    assert pro_events_by_day(one) == pro_events_by_day(two) == [(dt.date(2026, 3, 2), 4), (dt.date(2026, 3, 3), 1)]
+    assert (whole.dimensions_dropped, first.dimensions_dropped, second.dimensions_dropped) == (("x30",),) * 3
+    assert second.as_json()["dimensions_dropped"] == ["x30"]
+    for config in (one, two):
+        with Store(config.store_dir).reader() as reader:
+            assert len(reader.frame("SELECT name FROM dimensions")) == 30
+    assert second.summary() == (
+        "b.csv: loaded 2 rows as events (pmkit events CSV); 1 column not kept as a dimension (x30): a workspace "
+        "keeps 30, its own and the most filled first (name one in pmkit.toml's ingest.keep_dimensions to keep it "
+        "from the next file on)"
+    )
+
+
+def test_dimensions_named_in_pmkit_toml_are_kept_whatever_the_files_order(tmp_path: Path) -> None:
+    """b.csv first: its least filled column is plan, and a.csv then finds the workspace full, so
+    plan is lost for good; named in ingest.keep_dimensions ("Plan", as a header may write it), it
+    is kept from the first file on."""
+    lost = load_config(tmp_path / "lost")
+    ordered = [write(tmp_path / f"{n}.csv", wide_rows(*rows)) for n, rows in (("b", WIDE_B), ("a", WIDE_A))]
+    results = [ingest([path], lost)[0] for path in ordered]
+    assert [r.dimensions_dropped for r in results] == [("plan",), ("plan",)]
+    root = tmp_path / "kept"
+    root.mkdir()
+    (root / "pmkit.toml").write_text('[ingest]\nkeep_dimensions = ["Plan"]\n')
+    kept = load_config(root)
+    results = [ingest([path], kept)[0] for path in ordered]
+    assert [r.dimensions_dropped for r in results] == [("x30",), ("x30",)]
+    assert pro_events_by_day(kept) == [(dt.date(2026, 3, 2), 4), (dt.date(2026, 3, 3), 1)]
+
+
+def test_a_json_export_keeps_the_workspaces_dimensions_past_the_columns_it_builds(tmp_path: Path) -> None:
+    """PostHog JSON lines: only the 60 most filled properties are built as columns. The second
+    file's plan is the least filled of 66, so it was never built; the workspace has it, so it is.
+    The columns left out are all counted, built or not (36 = 66 - 30, then 35 and plan kept)."""
+
+    def export(name: str, day: int, users: int, plan_for: int) -> Path:
+        lines = []
+        for k in range(users):
+            props = {f"$p{i:02d}": "v" for i in range(1, 66)}
+            if k < plan_for:
+                props["plan"] = "pro"
+            record = {"uuid": f"{name}{k}", "event": "login", "distinct_id": f"u{k}"}
+            lines.append(json.dumps({**record, "timestamp": f"2026-03-0{day}T10:00:00Z", "properties": props}))
+        return write(tmp_path / f"{name}.jsonl", "\n".join(lines) + "\n")
+
+    root = tmp_path / "ws"
+    root.mkdir()
+    (root / "pmkit.toml").write_text('[ingest]\nkeep_dimensions = ["plan"]\n')
+    config = load_config(root)
+    (first,) = ingest([export("a", 2, 4, 1)], config)  # plan in 1 of 4 rows: kept as named
+    (second,) = ingest([export("b", 3, 2, 1)], config)
+    assert (first.status, second.status) == ("loaded", "loaded")
+    assert (len(first.dimensions_dropped), len(second.dimensions_dropped)) == (36, 36)
+    assert "plan" not in first.dimensions_dropped + second.dimensions_dropped
+    assert pro_events_by_day(config) == [(dt.date(2026, 3, 2), 1), (dt.date(2026, 3, 3), 1)]
+
+
 def test_the_roadmap_command_before_the_first_snapshot_names_the_earliest(tmp_path: Path, capsys) -> None:
     """Asked as of a day before any snapshot, it said no roadmap was loaded at all."""
     from pmkit.cli import main

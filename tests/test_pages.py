@@ -447,6 +447,25 @@ def test_an_upload_with_events_after_today_is_a_warning_not_a_success(monkeypatc
     assert any("1 of them dated after today" in unescape(w) for w in texts(at.warning))
 
 
+def test_an_upload_whose_columns_are_not_all_kept_says_which_as_a_warning(monkeypatch, empty_data):
+    """31 dimension columns: the least filled is left out, and a filter on it would find nothing.
+    Its name, from the file, is shown as typed."""
+    at = open_page(monkeypatch, empty_data, "data")
+    hostile = "![x](http://192.0.2.1/x.png)"
+    names = [*(f"x{i:02d}" for i in range(1, 31)), hostile]
+    cells = ",".join(["v"] * 30)
+    upload = f"event_time,user_id,event,{','.join(names)}\n2026-03-02T10:00:00Z,u1,signup,{cells},\n"
+    upload += f"2026-03-02T11:00:00Z,u2,signup,{cells},v\n"
+    at.file_uploader[0].set_value(("wide.csv", upload.encode(), "text/csv")).run()
+    next(b for b in at.button if b.label == "Load files").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert texts(at.success) == []
+    (warning,) = [w for w in texts(at.warning) if unescape(w).startswith("wide.csv")]
+    assert hostile not in warning
+    shown = hostile.replace("://", "://\u2060")  # safe_text's word joiner: no autolink
+    assert f"; 1 column not kept as a dimension ({shown}): a workspace keeps 30" in unescape(warning)
+
+
 def test_voice_of_customer_names_only_the_filters_the_answers_follow(monkeypatch, demo_data):
     """The demo's survey has no app_version: the page says that filter is not applied, and its
     captions no longer add "Segment: app_version is 4.0.0" under the charts."""

@@ -67,7 +67,7 @@ def detect(sample: Sample) -> bool:
 
 
 def read(sample: Sample, options: ReadOptions) -> Parsed:
-    return build_from_records(sample, EXPORT)
+    return build_from_records(sample, EXPORT.kept(options))
 
 
 def _dimension_name(label: str) -> str:

@@ -74,9 +74,12 @@ class Sample:
 
 @dataclass(frozen=True)
 class ReadOptions:
-    """What a source needs beyond the file: the workspace time zone for naive timestamps."""
+    """What a source needs beyond the file: the workspace time zone for naive timestamps, and the
+    dimension names (as stored) an events file keeps whatever its other columns: the workspace's
+    own and those pmkit.toml names (``events_common.MAX_DIMENSIONS``)."""
 
     timezone: str = "UTC"
+    keep_dimensions: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -98,6 +101,7 @@ class Parsed:
     errors: tuple[RowError, ...] = ()
     mapping: dict[str, str] = field(default_factory=dict)
     duplicates: int = 0  # good rows dropped as repeats of an earlier row of the file (events)
+    dropped_dimensions: tuple[str, ...] = ()  # source columns with values not kept (events, the cap)
 
 
 def json_cell(value: object) -> str | None:

@@ -36,10 +36,15 @@ anything but ``a-z``, digits and ``_`` turned into ``_`` (``geo.country`` -> ``g
 ``$os`` -> ``os``, ``Plan Type`` -> ``plan_type``, ``Région`` -> ``region``); a name equal to a
 canonical one (or one the store adds: ``user_key``, ``day``, ``file_id``, ``events``) gets a
 ``source_`` prefix, a repeated name a ``_2`` suffix. Columns that
-are empty in every loaded row are dropped, and at most ``MAX_DIMENSIONS`` (30) are kept, the most
-filled ones: each dimension becomes a stored column and an entry in every breakdown picker, and
+are empty in every loaded row are dropped, and at most ``MAX_DIMENSIONS`` (30) are kept in a
+workspace: each dimension becomes a stored column and an entry in every breakdown picker, and
 exports carry far more fields than anyone breaks down by (an Amplitude row has ~50 top-level fields,
-a PostHog row often 100+ ``$`` properties, most of them empty or constant).
+a PostHog row often 100+ ``$`` properties, most of them empty or constant). A file keeps every
+column named like one of ``ReadOptions.keep_dimensions`` (the workspace's dimensions and those
+pmkit.toml names), then the most filled of its others while the workspace has room; the columns
+with values it leaves out are listed in ``Parsed.dropped_dimensions``. Chosen per file alone, a
+daily file whose ``plan`` was its least filled column lost it, and filtered numbers then depended
+on how one export had been split into files.
 
 Dedupe: within one file, rows sharing a non-null ``event_id`` keep the first (the exporters retry
 and repeat rows; PostHog's ``uuid`` and Mixpanel's and Amplitude's ``$insert_id`` exist for this),
@@ -59,7 +64,7 @@ import unicodedata
 import zoneinfo
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
 from functools import cached_property
 from pathlib import Path
@@ -71,7 +76,7 @@ import pyarrow.compute as pc
 import pyarrow.json as pa_json
 
 from pmkit.canonical import EVENT_OPTIONAL, EVENT_REQUIRED, EVENT_TYPES
-from pmkit.sources.base import ROW, Parsed, Rejected, RowError, Sample, json_cell, null_column
+from pmkit.sources.base import ROW, Parsed, ReadOptions, Rejected, RowError, Sample, json_cell, null_column
 from pmkit.sources.sniff import TOO_DEEP
 
 CANONICAL = EVENT_REQUIRED + EVENT_OPTIONAL
@@ -438,6 +443,7 @@ class Dimensions:
     frame: pl.DataFrame
     names: Mapping[str, str] = field(default_factory=dict)
     origins: Mapping[str, str] = field(default_factory=dict)
+    unbuilt: tuple[str, ...] = ()  # labels with values not even built as columns (JSON: the least filled)
 
 
 def build_events(
@@ -450,6 +456,7 @@ def build_events(
     epoch_unit: str | None = None,
     decimal_comma: bool = False,
     errors: Iterable[RowError] = (),
+    keep_dimensions: frozenset[str] = frozenset(),
 ) -> Parsed:
     """Type mapped columns into the canonical events frame and list every bad row.
 
@@ -517,8 +524,9 @@ def build_events(
         for name in CANONICAL
         if name in columns.columns and (name in EVENT_REQUIRED or columns[name].null_count() < height)
     }
+    dropped: tuple[str, ...] = ()
     if dimensions is not None and dimensions.frame.width:
-        dims, dim_mapping = _dimensions(dimensions.frame, dimensions)
+        dims, dim_mapping, dropped = _dimensions(dimensions.frame, dimensions, keep_dimensions)
         frame = pl.concat([frame.drop(ROW), dims, frame.select(ROW)], how="horizontal")
         mapping.update(dim_mapping)
     good = frame.filter(~bad) if bad.any() else frame
@@ -526,7 +534,15 @@ def build_events(
     if good["event_id"].null_count() < good.height and _may_repeat(good["event_id"]):
         kept = good.filter(pl.col("event_id").is_null() | pl.col("event_id").is_first_distinct())
         good, repeats = kept, good.height - kept.height
-    return Parsed(kind="events", format=fmt, frame=good, errors=tuple(row_errors), mapping=mapping, duplicates=repeats)
+    return Parsed(
+        kind="events",
+        format=fmt,
+        frame=good,
+        errors=tuple(row_errors),
+        mapping=mapping,
+        duplicates=repeats,
+        dropped_dimensions=dropped,
+    )
 
 
 def _may_repeat(ids: pl.Series) -> bool:
@@ -608,13 +624,27 @@ def _row_problems(
     return work.select(pl.col(ROW), message.alias("message"), column.alias("column"))
 
 
-def _dimensions(frame: pl.DataFrame, dimensions: Dimensions) -> tuple[pl.DataFrame, dict[str, str]]:
-    """Normalise names, drop empty columns, keep the MAX_DIMENSIONS most filled ones."""
+def stored_name(raw: str) -> str:
+    """The name a dimension column is stored under (before a ``_2`` suffix for a repeat)."""
+    name = dimension_name(raw)
+    return f"source_{name}" if name in RESERVED else name
+
+
+def _dimensions(
+    frame: pl.DataFrame, dimensions: Dimensions, keep: frozenset[str] = frozenset()
+) -> tuple[pl.DataFrame, dict[str, str], tuple[str, ...]]:
+    """Normalise names and drop empty columns; keep those named in ``keep``, then the most filled
+    others while the workspace has room (module docstring). Also returns the source columns with
+    values that were left out."""
     cleaned = clean_texts(frame)
     texts = {label: cleaned[label] for label in frame.columns}
     filled = {label: frame.height - values.null_count() for label, values in texts.items()}
     labels = [label for label in frame.columns if filled[label] > 0]
-    kept = set(sorted(labels, key=lambda label: -filled[label])[:MAX_DIMENSIONS])
+    kept = {label for label in labels if stored_name(dimensions.names.get(label, label)) in keep}
+    others = sorted((label for label in labels if label not in kept), key=lambda label: -filled[label])
+    kept |= set(others[: max(MAX_DIMENSIONS - len(keep), 0)])
+    dropped = tuple(dimensions.origins.get(label, label) for label in labels if label not in kept)
+    dropped += dimensions.unbuilt
     taken: set[str] = set(RESERVED)
     columns: list[pl.Series] = []
     mapping: dict[str, str] = {}
@@ -628,7 +658,7 @@ def _dimensions(frame: pl.DataFrame, dimensions: Dimensions) -> tuple[pl.DataFra
         taken.add(name)
         mapping[name] = dimensions.origins.get(label, label)
         columns.append(texts[label].rename(name))
-    return pl.DataFrame(columns, schema=dict.fromkeys((c.name for c in columns), pl.String)), mapping
+    return pl.DataFrame(columns, schema=dict.fromkeys((c.name for c in columns), pl.String)), mapping, dropped
 
 
 def check_timezone(timezone: str) -> None:
@@ -1279,6 +1309,15 @@ class RecordExport:
     flatten_columns: FlattenColumns | None = None
     timezone: str = "UTC"
     dimension_names: Callable[[str], str] = _same_label
+    keep_dimensions: frozenset[str] = frozenset()  # ReadOptions.keep_dimensions
+
+    def kept(self, options: ReadOptions) -> RecordExport:
+        """This export reading with ``options``'s dimensions to keep."""
+        return replace(self, keep_dimensions=options.keep_dimensions)
+
+    def keeps(self, label: str) -> bool:
+        """Whether a dimension label is always kept (its stored name is in keep_dimensions)."""
+        return stored_name(self.dimension_names(label)) in self.keep_dimensions
 
     def format_of(self, sample: Sample) -> str:
         return f"{self.name} {LAYOUT_NAMES.get(sample.layout, sample.layout.upper())}"
@@ -1322,11 +1361,11 @@ def build_by_records(sample: Sample, export: RecordExport) -> Parsed:
     if not rows:
         raise Rejected([RowError(None, None, "the file has no events (export it again with data)")])
     columns = pl.DataFrame({ROW: rows, **canonical}, schema={ROW: pl.Int64, **dict.fromkeys(CANONICAL, pl.String)})
-    labels = _most_filled(filled)
+    labels = _most_filled(filled, export)
     dims = pl.DataFrame(
         {label: [d.get(label) for d in dimension_rows] for label in labels}, schema=dict.fromkeys(labels, pl.String)
     )
-    return _build(sample, export, columns, dims, errors)
+    return _build(sample, export, columns, dims, errors, _unbuilt(filled, labels))
 
 
 def build_by_columns(sample: Sample, export: RecordExport) -> Parsed:
@@ -1356,7 +1395,8 @@ def build_by_columns(sample: Sample, export: RecordExport) -> Parsed:
             raise NotExact(f"{label} is not in line {records.rows[first[label]]} by record")
         return first[label], order.index(label)
 
-    labels = _most_filled(Counter({label: filled[label] for label in sorted(first, key=met)}))
+    counted = Counter({label: filled[label] for label in sorted(first, key=met)})
+    labels = _most_filled(counted, export)
     texts = {name: values[name] for name in CANONICAL}
     columns = pl.DataFrame({ROW: records.rows, **texts}, schema={ROW: pl.Int64, **dict.fromkeys(CANONICAL, pl.String)})
     dim_texts = pl.DataFrame(
@@ -1375,20 +1415,33 @@ def build_by_columns(sample: Sample, export: RecordExport) -> Parsed:
         )
         if by_record != by_column:
             raise NotExact(f"line {records.rows[index]} reads differently by column")
-    return _build(sample, export, columns, dim_texts, list(records.errors))
+    return _build(sample, export, columns, dim_texts, list(records.errors), _unbuilt(counted, labels))
 
 
-def _most_filled(filled: Counter[str]) -> list[str]:
-    """The labels built as columns, in the order met: the most filled, before the cap applies again
-    after bad rows go."""
+def _most_filled(filled: Counter[str], export: RecordExport) -> list[str]:
+    """The labels built as columns, in the order met: those always kept and the most filled,
+    before the cap applies again after bad rows go."""
     top = {label for label, _ in filled.most_common(MAX_DIMENSIONS * 2)}
-    return [label for label in filled if label in top]
+    return [label for label in filled if label in top or export.keeps(label)]
+
+
+def _unbuilt(filled: Counter[str], labels: list[str]) -> tuple[str, ...]:
+    """The labels with values that ``_most_filled`` left out, in the order met."""
+    built = set(labels)
+    return tuple(label for label, count in filled.items() if count and label not in built)
 
 
 def _build(
-    sample: Sample, export: RecordExport, columns: pl.DataFrame, dims: pl.DataFrame, errors: list[RowError]
+    sample: Sample,
+    export: RecordExport,
+    columns: pl.DataFrame,
+    dims: pl.DataFrame,
+    errors: list[RowError],
+    unbuilt: tuple[str, ...] = (),
 ) -> Parsed:
-    dimensions = Dimensions(dims, names={label: export.dimension_names(label) for label in dims.columns})
+    dimensions = Dimensions(
+        dims, names={label: export.dimension_names(label) for label in dims.columns}, unbuilt=unbuilt
+    )
     return build_events(
         columns,
         export.sources,
@@ -1396,4 +1449,5 @@ def _build(
         timezone=export.timezone,
         dimensions=dimensions,
         errors=errors,
+        keep_dimensions=export.keep_dimensions,
     )

@@ -101,6 +101,7 @@ def read(sample: Sample, options: ReadOptions) -> Parsed:
         found,
         fmt=fmt,
         timezone=options.timezone,
+        keep_dimensions=options.keep_dimensions,
         dimensions=Dimensions(dimensions),
         decimal_comma=sample.delimiter == ";",
         errors=errors,

@@ -82,6 +82,7 @@ def read(sample: Sample, options: ReadOptions) -> Parsed:
         sources,
         fmt=f"GA4 {sample.layout.upper()}",
         timezone=options.timezone,
+        keep_dimensions=options.keep_dimensions,
         dimensions=Dimensions(dimensions, names=names, origins=origins),
         epoch_unit="us",
         errors=errors,

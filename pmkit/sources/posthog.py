@@ -54,7 +54,7 @@ def detect(sample: Sample) -> bool:
 
 
 def read(sample: Sample, options: ReadOptions) -> Parsed:
-    return build_from_records(sample, EXPORT)
+    return build_from_records(sample, EXPORT.kept(options))
 
 
 def _flatten(record: dict) -> tuple[dict[str, object], dict[str, object]]:
