@@ -34,7 +34,7 @@ from pmkit.sources.sniff import sniff
 from pmkit.store import Store, Writer, content_hash, quote_identifier
 
 MAX_ERRORS_SHOWN = 20
-DROPPED_SHOWN = 5  # columns named when a file's columns are not kept as dimensions
+NAMES_SHOWN = 5  # columns or items named in a summary before "and N more"
 # A snapshot date in a file name, e.g. roadmap_2026-03-13.csv or jira-2026-03-13-export.csv.
 FILE_NAME_DATE = re.compile(r"(\d{4})-(\d{2})-(\d{2})")
 # (message, fraction of the whole ingest done, 0..1 and never going back), e.g.
@@ -67,6 +67,10 @@ class FileResult:
     rows_duplicate: int = 0
     rows_future: int = 0  # loaded events dated more than a day after now (a clock or zone problem)
     rows_replaced: int = 0  # roadmap items of the same tool and snapshot date this file replaced
+    # Items of the tool's previous snapshot this one, now its latest, does not hold: they leave the
+    # roadmap (done with in the tool, or another team's export of the same tool).
+    items_gone: tuple[str, ...] = ()
+    gone_from: dt.date | None = None  # that previous snapshot's date
     # Roadmap items the file's rows name without a row of their own (a Plane module, a Linear
     # project): loaded as items, but not counted as rows ("loaded 12 rows" of a 9-row file).
     items_named: int = 0
@@ -118,22 +122,33 @@ class FileResult:
                 if self.items_named
                 else ""
             )
-            return f"{self._named()}: loaded {self.rows_loaded:,} {'row' if self.rows_loaded == 1 else 'rows'} as {what}{named}{extra}{dupes}{future}{replaced}{self._dropped()}"
+            loaded = f"loaded {self.rows_loaded:,} {'row' if self.rows_loaded == 1 else 'rows'} as {what}"
+            return f"{self._named()}: {loaded}{named}{extra}{dupes}{future}{replaced}{self._gone()}{self._dropped()}"
         if self.status == "duplicate":
             return f"{self._named()}: already loaded (same content), nothing changed"
         return f"{self._named()}: rejected, nothing loaded"
+
+    def _gone(self) -> str:
+        """The items this snapshot leaves off the roadmap: two teams' exports of one tool loaded on
+        different days kept only the later team's items, without a word."""
+        gone = self.items_gone
+        if not gone or self.gone_from is None:
+            return ""
+        return (
+            f"; {len(gone):,} {'item' if len(gone) == 1 else 'items'} of the same tool's snapshot of "
+            f"{format_date(self.gone_from)} {'is' if len(gone) == 1 else 'are'} not in it and "
+            f"{'leaves' if len(gone) == 1 else 'leave'} the roadmap ({_some(gone)}): a tool's latest snapshot is its "
+            "whole roadmap (if another team's export holds them, load one export holding every team's items)"
+        )
 
     def _dropped(self) -> str:
         """The columns not kept as dimensions: said, since a filter on one of them finds nothing."""
         dropped = self.dimensions_dropped
         if not dropped:
             return ""
-        shown = ", ".join(dropped[:DROPPED_SHOWN]) + (
-            f" and {len(dropped) - DROPPED_SHOWN:,} more" if len(dropped) > DROPPED_SHOWN else ""
-        )
         return (
             f"; {len(dropped):,} {'column' if len(dropped) == 1 else 'columns'} not kept as "
-            f"{'a dimension' if len(dropped) == 1 else 'dimensions'} ({shown}): a workspace keeps "
+            f"{'a dimension' if len(dropped) == 1 else 'dimensions'} ({_some(dropped)}): a workspace keeps "
             f"{MAX_DIMENSIONS}, its own and the most filled first (name one in pmkit.toml's ingest.keep_dimensions "
             "to keep it from the next file on)"
         )
@@ -154,6 +169,7 @@ class FileResult:
             "rows_future": self.rows_future,
             "dimensions_dropped": list(self.dimensions_dropped),
             "rows_replaced": self.rows_replaced,
+            "items_gone": list(self.items_gone),
             "items_named": self.items_named,
             "snapshot_date": self.snapshot_date.isoformat() if self.snapshot_date else None,
             "mapping": self.mapping,
@@ -164,6 +180,12 @@ class FileResult:
 NOT_A_FILE = "a link or a device, not a file: copy the export itself into the inbox"
 # Files below this size are hashed before parsing (a duplicate is then found at once).
 HASH_FIRST_BYTES = 32 << 20
+
+
+def _some(names: tuple[str, ...]) -> str:
+    """The first NAMES_SHOWN names, then how many more."""
+    more = f" and {len(names) - NAMES_SHOWN:,} more" if len(names) > NAMES_SHOWN else ""
+    return ", ".join(names[:NAMES_SHOWN]) + more
 
 
 def _in_idle_time(work: Callable[[Path], str], path: Path) -> str:
@@ -447,6 +469,7 @@ def _ingest_file(
                 _store_events(writer, parsed, file_id, config, result, file_progress)
             elif parsed.kind == "roadmap":
                 result.snapshot_date = snapshot_date_for(path, as_of)
+                result.gone_from, result.items_gone = _items_gone(writer, parsed, result.snapshot_date)
                 result.rows_replaced = _store_roadmap(writer, parsed, file_id, result.snapshot_date)
                 result.items_named = int(parsed.frame[ROW].null_count()) if ROW in parsed.frame.columns else 0
                 result.rows_loaded = parsed.frame.height - result.items_named
@@ -725,6 +748,26 @@ def rebuild_rollups(writer: Writer, config: Config) -> None:
         rebuild_dimension_rollup(writer, config.timezone)
     refresh_kpi_daily(writer, lo_day, hi_day, None)
     writer.rebuilt = True
+
+
+def _items_gone(writer: Writer, parsed: Parsed, snapshot: dt.date) -> tuple[dt.date | None, tuple[str, ...]]:
+    """When this snapshot becomes its tool's latest: the tool's previous snapshot date and the
+    items of it that this file does not hold (loading older history changes no current roadmap)."""
+    incoming = parsed.frame.select("source", "item_id").unique()
+    with _registered(writer.con, incoming=incoming):
+        rows = writer.con.execute(
+            "WITH dates AS ("
+            "  SELECT source, max(snapshot_date) FILTER (WHERE snapshot_date < $1) AS previous, max(snapshot_date) AS latest"
+            "  FROM roadmap_items WHERE source IN (SELECT source FROM incoming) GROUP BY source"
+            ") SELECT d.previous, r.item_id FROM roadmap_items AS r JOIN dates AS d USING (source) "
+            "WHERE r.snapshot_date = d.previous AND d.latest <= $1 "
+            "AND NOT EXISTS (SELECT 1 FROM incoming AS i WHERE i.source = r.source AND i.item_id = r.item_id) "
+            "ORDER BY r.item_id",
+            [snapshot],
+        ).fetchall()
+    if not rows:
+        return None, ()
+    return max(day for day, _ in rows), tuple(dict.fromkeys(item for _, item in rows))
 
 
 def _store_roadmap(writer: Writer, parsed: Parsed, file_id: int, snapshot: dt.date) -> int:

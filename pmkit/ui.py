@@ -983,9 +983,10 @@ def progress_bar(text: str) -> Iterator[Progress]:
 def show_result(result: FileResult) -> None:
     """One file's ingest result: success, duplicate, or every problem as text (never HTML)."""
     if result.status == "loaded":
-        # Loaded, but events dated after today, a replaced roadmap snapshot or columns left out of
-        # the dimensions change what every page shows: a warning, not a green tick.
-        if result.rows_future or result.rows_replaced or result.dimensions_dropped:
+        # Loaded, but events dated after today, a replaced roadmap snapshot, items it leaves off
+        # the roadmap or columns left out of the dimensions change what every page shows: a
+        # warning, not a green tick.
+        if result.rows_future or result.rows_replaced or result.items_gone or result.dimensions_dropped:
             st.warning(safe_text(result.summary()))
         else:
             st.success(safe_text(result.summary()))

@@ -243,6 +243,29 @@ def test_a_roadmap_snapshot_replaced_by_another_file_says_so(tmp_path: Path):
         assert reader.frame("SELECT item_id FROM roadmap_items")["item_id"].to_list() == ["B-1"]
 
 
+def test_a_later_snapshot_says_which_items_of_the_tools_last_one_leave_the_roadmap(tmp_path: Path):
+    """Team A's Jira export on 10-15, team B's on 10-16: the roadmap is B's alone from then on (a
+    tool's latest snapshot is its whole roadmap), and A's items went without a word (roadmap QA).
+    Older history loaded later changes no current roadmap, and says nothing."""
+    config = load_config(tmp_path / "ws")
+    header = b"Issue key,Summary,Status,Due date,Project name\n"
+    team_a = write(tmp_path / "team_a.csv", header + b"A-1,one,In Progress,25/Dec/26,Alpha\nA-2,two,To Do,,Alpha\n")
+    team_b = write(tmp_path / "team_b.csv", header + b"B-1,three,In Progress,25/Dec/26,Beta\n")
+    (a,) = ingest([team_a], config, as_of=dt.date(2026, 10, 15))
+    (b,) = ingest([team_b], config, as_of=dt.date(2026, 10, 16))
+    assert (a.items_gone, b.items_gone, b.gone_from) == ((), ("A-1", "A-2"), dt.date(2026, 10, 15))
+    assert b.as_json()["items_gone"] == ["A-1", "A-2"]
+    assert b.summary() == (
+        "team_b.csv: loaded 1 row as roadmap (jira); 2 items of the same tool's snapshot of 15 Oct 2026 "
+        "are not in it and leave the roadmap (A-1, A-2): a tool's latest snapshot is its whole roadmap (if another "
+        "team's export holds them, load one export holding every team's items)"
+    )
+    (old,) = ingest([team_b], config, as_of=dt.date(2026, 10, 1))  # history before both
+    assert (old.status, old.items_gone) == ("loaded", ())
+    pmkit_export = write(tmp_path / "mine.csv", b"item_id,title\nP-1,Mine\n")  # another tool: nothing gone
+    assert ingest([pmkit_export], config, as_of=dt.date(2026, 10, 17))[0].items_gone == ()
+
+
 def test_an_excel_workbook_is_named_as_such_and_a_one_field_row_in_the_singular(tmp_path: Path, capsys):
     import zipfile
 
