@@ -142,13 +142,15 @@ def _check_tables(raw: dict[str, Any], toml_path: Path) -> None:
 def load_config(data_dir: Path | str | None = None) -> Config:
     """Settings for the workspace at ``data_dir`` (else $PMKIT_DATA, else ./data)."""
     root = Path(data_dir or os.environ.get("PMKIT_DATA") or DEFAULT_DATA)
-    if "\\" in str(root.absolute()):
-        # DuckDB reads a backslash as a folder separator, here as on Windows: the store's files
-        # under such a path could not be opened, and the CLI and the app failed with its IOException.
-        raise ConfigError(
-            f"{root.absolute()}: the workspace's path holds a backslash (\\), which DuckDB reads as a folder "
-            "separator: rename that folder, or point --data or PMKIT_DATA at a path without one"
-        )
+    # DuckDB reads a backslash as a folder separator, here as on Windows: the store's files under
+    # such a path (or a link to one) could not be opened, and the CLI and the app failed with its
+    # IOException.
+    for path in dict.fromkeys((root.absolute(), root.resolve())):
+        if "\\" in str(path):
+            raise ConfigError(
+                f"{path}: the workspace's path holds a backslash (\\), which DuckDB reads as a folder "
+                "separator: rename that folder, or point --data or PMKIT_DATA at a path without one"
+            )
     toml_path = root / "pmkit.toml"
     raw = _read_toml(toml_path)
     published_path = root / PUBLISHED_TOML

@@ -436,7 +436,8 @@ def _with_schedule(items: pl.DataFrame, as_of: date, thresholds: Thresholds) -> 
         .then(thresholds.slip_tolerance * pl.col("duration_days"))
         .alias("tolerance_days"),
     )
-    beyond_due = pl.col("forecast_beyond") & pl.col("due_date").is_not_null()
+    # Late only when the due date is within those ten years: one due in 2060 may well be met.
+    beyond_due = pl.col("forecast_beyond") & (pl.col("due_date") <= today + pl.duration(days=MAX_FORECAST_DAYS))
     forecast_over = (pl.col("forecast_date") - pl.col("due_date")).dt.total_days()
     schedule = pl.col("schedule_index")
     no_progress = pl.col("progress").fill_null(0) <= 0
@@ -540,7 +541,7 @@ def _reason(row: Mapping[str, object], as_of: date) -> str:
             parts.append(f"no progress since {row['recent_since']}: at that rate it never finishes")
         if late_forecast:
             parts.append(f"forecast to finish {forecast}, {_days((forecast - due).days)} after its due date")
-        elif row.get("forecast_beyond") and due is not None:
+        elif row.get("forecast_beyond") and due is not None and (due - as_of).days <= MAX_FORECAST_DAYS:
             parts.append("at its rate it finishes more than ten years from now")
         if slipped:
             parts.append(f"slipped {_days(slip)} since the baseline")

@@ -535,3 +535,6 @@ def test_a_workspace_path_with_a_backslash_is_refused_by_name(tmp_path: Path, ca
     monkeypatch.chdir(odd)  # the default workspace, ./data, under it
     assert main(["kpis"]) == 2
     assert f"{odd / 'data'}: the workspace's path holds a backslash" in capsys.readouterr().err
+    (tmp_path / "link").symlink_to(odd)  # a path without one, to a folder with one (review QA)
+    assert main(["kpis", "--data", str(tmp_path / "link")]) == 2
+    assert f"{odd}: the workspace's path holds a backslash" in capsys.readouterr().err

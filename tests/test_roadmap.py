@@ -513,6 +513,7 @@ def test_a_rate_whose_forecast_is_beyond_ten_years_is_off_track():
     some 35,000 days, past the ten years a forecast date is given for. It read on track (no date,
     so no rule held) where 0.5 twice (stalled) and 0.51 (a forecast in 2027) read off track (QA)."""
     plan = {"start_date": date(2026, 10, 1), "due_date": date(2026, 12, 31)}
+    days = (date(2026, 10, 8), date(2026, 10, 15))
     snapshots = history(
         snapshot(date(2026, 10, 8), {"item_id": "A", "progress": 0.5, **plan}),
         snapshot(date(2026, 10, 15), {"item_id": "A", "progress": 0.5001, **plan}),
@@ -523,6 +524,13 @@ def test_a_rate_whose_forecast_is_beyond_ten_years_is_off_track():
     assert row["reason"] == "50% done with 15% of the time gone; at its rate it finishes more than ten years from now"
     faster = history(snapshots.head(1), snapshot(date(2026, 10, 15), {"item_id": "A", "progress": 0.51, **plan}))
     assert health_of(item_health(faster, date(2026, 10, 15)), "A")["health"] == "off_track"
+    # Due in 2060, more than ten years away: a forecast beyond ten years may still be in time.
+    far = {"start_date": date(2026, 1, 1), "due_date": date(2060, 1, 1)}
+    distant = history(
+        *(snapshot(d, {"item_id": "F", "progress": p, **far}) for d, p in zip(days, (0.5, 0.5001), strict=True))
+    )
+    row = health_of(item_health(distant, date(2026, 10, 15)), "F")
+    assert (row["health"], row["reason"]) == ("on_track", "50% done with 2% of the time gone")
 
 
 def test_a_start_after_the_due_date_is_named_not_counted_as_a_slip():
