@@ -8,12 +8,14 @@ How each number is computed, as of a date:
 - The current snapshot is, for each source, its latest snapshot on or before the date (a Jira
   export from Monday and a Linear export from Wednesday are both current on Thursday).
 - progress: done items are 1. Otherwise the progress the source states; else the done estimate
-  divided by the total estimate of the lowest estimated items of its subtree (those with an
-  estimate and no estimated item below them: stories, whose sub-tasks Jira leaves without
-  points), each done as far as its own progress goes; else done leaves over all leaves (leaves:
-  items without children that are not cancelled). A leaf counts as 1 if done, else its stated
-  progress, else 0. Cancelled items, and everything below them, count for nothing in their
-  parents' progress.
+  divided by the total estimate of the units of its subtree; else done leaves over all leaves
+  (leaves: items without children that are not cancelled). A unit is an item with an estimate
+  whose points are not split among its children (split: every live child has a positive
+  estimate of its own), with nothing below a unit counted for the items above it: a story's
+  points count, not its sub-tasks' (Jira leaves them without points, or gives some of them a
+  few, or 0). A unit is done as far as its own progress goes (its done leaves over its leaves
+  when it states none). A leaf counts as 1 if done, else its stated progress, else 0. Cancelled
+  items, and everything below them, count for nothing in their parents' progress.
 - time_elapsed = (as_of - start) / (due - start), clamped to 0..1; unknown without both dates.
 - schedule_index = progress / time_elapsed; unknown while no time has elapsed.
 - baseline_due_date: stated, else the first due date the item had in any snapshot up to as_of.
@@ -148,8 +150,8 @@ def item_health(snapshots: pl.DataFrame, as_of: date, thresholds: Thresholds = T
 
 def progress_by_snapshot(snapshots: pl.DataFrame) -> pl.DataFrame:
     """Per snapshot and item: progress, and the sums it comes from (done_points and total_points
-    over the lowest estimated items, done_count and total_count over the leaves; see the module
-    docstring). Cancelled items have only stated progress.
+    over the units, done_count and total_count over the leaves; see the module docstring).
+    Cancelled items have only stated progress.
 
     >>> progress_by_snapshot(snapshots).filter(item_id="ON-1")  # doctest: +SKIP
     """
@@ -168,17 +170,17 @@ def progress_by_snapshot(snapshots: pl.DataFrame) -> pl.DataFrame:
         .drop_nulls("item_id")
         .join(live.select(KEY), on=KEY, how="semi")
     )
-    # Every live item with each of its ancestors, itself included.
-    pairs = live.select("snapshot_date", pl.col("item_id").alias("member_id"), "item_id")
+    # Every live item with each of its ancestors, itself included, and how many levels up.
+    pairs = live.select("snapshot_date", pl.col("item_id").alias("member_id"), "item_id", pl.lit(0).alias("up"))
     level = pairs
     for _ in range(MAX_DEPTH):
         level = level.join(
             links, left_on=["snapshot_date", "item_id"], right_on=["snapshot_date", "child"], suffix="_parent"
-        ).select("snapshot_date", "member_id", pl.col("item_id_parent").alias("item_id"))
+        ).select("snapshot_date", "member_id", pl.col("item_id_parent").alias("item_id"), pl.col("up") + 1)
         if level.is_empty():
             break
         pairs = pl.concat([pairs, level])
-    pairs = pairs.unique()
+    pairs = pairs.group_by("snapshot_date", "member_id", "item_id").agg(pl.col("up").min())  # a cycle: the nearest
     counts = (
         pairs.join(leaves, left_on=["snapshot_date", "member_id"], right_on=["snapshot_date", "leaf_id"])
         .group_by(KEY)
@@ -187,29 +189,25 @@ def progress_by_snapshot(snapshots: pl.DataFrame) -> pl.DataFrame:
             pl.len().cast(pl.Float64).alias("total_count"),
         )
     )
-    # Points are counted on the lowest estimated items: those with an estimate and no estimated
-    # item below them (a story's points, not its sub-tasks', which Jira leaves without any). Each
-    # is as far along as it says, else as its leaves are: an epic over a 6-point story with half
-    # its sub-tasks done had only its estimated leaves, and read 100% with the story unfinished.
-    estimated = live.filter(pl.col("estimate").is_not_null()).select(
-        "snapshot_date", pl.col("item_id").alias("member_id"), "estimate"
-    )
-    covered = (
-        pairs.filter(pl.col("member_id") != pl.col("item_id"))
-        .join(estimated, on=["snapshot_date", "member_id"], how="semi")
-        .select("snapshot_date", pl.col("item_id").alias("member_id"))
-        .unique()
+    # Points are counted on units: items with an estimate whose points are not split among their
+    # children (split: every live child has points of its own). A story's points count, not its
+    # sub-tasks' (Jira leaves them without any, or gives a few of them some, or 0); an epic over a
+    # 6-point story with half its sub-tasks done read 100% from its estimated leaves alone. Below a
+    # unit nothing counts for the items above it; each unit is as far along as it says, else as
+    # its leaves are.
+    unsplit = (
+        links.join(live.select(*KEY, "estimate"), left_on=["snapshot_date", "child"], right_on=KEY)
+        .group_by(KEY)
+        .agg((pl.col("estimate") > 0).fill_null(False).all().alias("split"))
+        .filter(~pl.col("split"))
     )
     units = (
-        estimated.join(covered, on=["snapshot_date", "member_id"], how="anti")
-        .join(
-            live.select(*KEY, "status_category", "progress").rename({"item_id": "member_id"}),
-            on=["snapshot_date", "member_id"],
-        )
-        .join(counts.rename({"item_id": "member_id"}), on=["snapshot_date", "member_id"], how="left")
+        live.filter(pl.col("estimate").is_not_null())
+        .join(links.select(KEY).unique().join(unsplit.select(KEY), on=KEY, how="anti"), on=KEY, how="anti")  # not split
+        .join(counts, on=KEY, how="left")
         .select(
             "snapshot_date",
-            "member_id",
+            pl.col("item_id").alias("member_id"),
             "estimate",
             pl.when(category == "done")
             .then(1.0)
@@ -221,13 +219,26 @@ def progress_by_snapshot(snapshots: pl.DataFrame) -> pl.DataFrame:
             .alias("unit_progress"),
         )
     )
-    points = (
+    unit_ids = units.select("snapshot_date", pl.col("member_id").alias("item_id"))
+    # Each unit's nearest unit above it, which hides it from the items above that one.
+    covered_at = (
+        pairs.filter(pl.col("up") > 0)
+        .join(unit_ids, on=KEY, how="semi")
+        .group_by("snapshot_date", "member_id")
+        .agg(pl.col("up").min().alias("covered_at"))
+    )
+    counted = (
         pairs.join(units, on=["snapshot_date", "member_id"])
-        .group_by(KEY)
-        .agg(
-            (pl.col("unit_progress") * pl.col("estimate")).sum().alias("done_points"),
-            pl.col("estimate").sum().alias("total_points"),
+        .join(covered_at, on=["snapshot_date", "member_id"], how="left")
+        .join(unit_ids.with_columns(pl.lit(True).alias("is_unit")), on=KEY, how="left")
+        .filter(
+            (pl.col("up") == 0)
+            | (pl.col("is_unit").is_null() & (pl.col("covered_at").is_null() | (pl.col("up") < pl.col("covered_at"))))
         )
+    )
+    points = counted.group_by(KEY).agg(
+        (pl.col("unit_progress") * pl.col("estimate")).sum().alias("done_points"),
+        pl.col("estimate").sum().alias("total_points"),
     )
     sums = counts.join(points, on=KEY, how="full", coalesce=True)
     return (

@@ -76,7 +76,7 @@ def test_points_are_counted_on_the_lowest_estimated_items_as_in_jira():
     (6 points, to do) with sub-tasks SUB-1 done and SUB-2 to do, so ST-2 is 1 / 2 = 0.5 along by
     count; EP-1 = (2 * 1 + 6 * 0.5) / 8 = 0.625, and the initiative above it the same. Only the
     estimated leaves were counted before: ST-1 alone, so EP-1 read 2 / 2 = 100% (roadmap QA).
-    EP-2's story states 0.25 and has an estimated leaf below it: the leaf's points count, not its."""
+    EP-2's story states 0.25 and every child of it has points: theirs count, not its."""
     day = date(2026, 10, 15)
     snapshots = snapshot(
         day,
@@ -99,6 +99,37 @@ def test_points_are_counted_on_the_lowest_estimated_items_as_in_jira():
     assert (progress["ST-3"], progress["EP-2"]) == (0.25, pytest.approx(0.25))  # T-1: 1 of 1 + 3 points
     assert burn_up(snapshots, "EP-1").row(0) == (day, 5.0, 8.0, "points")
     assert burn_up(snapshots, "ST-2").row(0) == (day, 3.0, 6.0, "points")
+
+
+def test_a_storys_points_are_split_only_when_every_child_has_points_of_its_own():
+    """S2 (8 points) has sub-tasks T1 (1 point, done), T2 and T3 (none, to do): the 1 point does not
+    stand for the story, so S2 counts its 8 points at 1 / 3 done; E1 = (8 + 8 / 3) / 16 = 2 / 3.
+    Taken as the lowest estimated item, T1 alone made S2 and E1 read 100% (review QA). S4 (5
+    points) has one sub-task of 0 points, to do: S4 is 0 done, not split into 0 points. E3's
+    children all have points: E3's own 10 are split among them, (2 * 1 + 3 * 0) / 5 = 0.4."""
+    day = date(2026, 11, 20)
+    snapshots = snapshot(
+        day,
+        {"item_id": "E1", "item_type": "epic"},
+        {"item_id": "S1", "parent_id": "E1", "status_category": "done", "estimate": 8.0},
+        {"item_id": "S2", "parent_id": "E1", "estimate": 8.0},
+        {"item_id": "T1", "parent_id": "S2", "status_category": "done", "estimate": 1.0},
+        {"item_id": "T2", "parent_id": "S2", "status_category": "todo"},
+        {"item_id": "T3", "parent_id": "S2", "status_category": "todo"},
+        {"item_id": "E2", "item_type": "epic"},
+        {"item_id": "S3", "parent_id": "E2", "status_category": "done", "estimate": 5.0},
+        {"item_id": "S4", "parent_id": "E2", "estimate": 5.0},
+        {"item_id": "T4", "parent_id": "S4", "status_category": "todo", "estimate": 0.0},
+        {"item_id": "E3", "item_type": "epic", "estimate": 10.0},
+        {"item_id": "S5", "parent_id": "E3", "status_category": "done", "estimate": 2.0},
+        {"item_id": "S6", "parent_id": "E3", "status_category": "todo", "estimate": 3.0},
+    )
+    progress = dict(progress_by_snapshot(snapshots).select("item_id", "progress").iter_rows())
+    assert progress["S2"] == pytest.approx(1 / 3)
+    assert progress["E1"] == pytest.approx(2 / 3)
+    assert (progress["S4"], progress["E2"]) == (0.0, pytest.approx(0.5))
+    assert progress["E3"] == pytest.approx(0.4)
+    assert burn_up(snapshots, "E1").row(0) == (day, pytest.approx(8 + 8 / 3), 16.0, "points")
 
 
 def test_stated_progress_wins_and_done_is_complete():
