@@ -75,17 +75,37 @@ def quote_identifier(name: str) -> str:
     return f'"{name}"'
 
 
+# A roadmap export loaded before is loaded again only as the snapshot of a date that it is not
+# the content of now: the date it was loaded for, where another export replaced it since (put
+# back), or a date after its tool's latest snapshot when it is that snapshot's content (an
+# unchanged export, which is how a stalled item looks: skipped as a duplicate, it hid every
+# stall). An old export dropped in again on a later date stays a duplicate: loaded, it set the
+# roadmap back to that old state.
+ROADMAP_LOADED = """
+WITH mine AS (
+    SELECT file_id, snapshot_date FROM loaded_files WHERE content_hash = $hash AND kind = 'roadmap'
+), present AS (
+    SELECT DISTINCT snapshot_date, source FROM roadmap_items WHERE file_id IN (SELECT file_id FROM mine)
+), latest AS (
+    SELECT source, max(snapshot_date) AS day FROM roadmap_items
+    WHERE source IN (SELECT source FROM present) GROUP BY source
+)
+SELECT EXISTS (SELECT 1 FROM loaded_files WHERE content_hash = $hash AND kind IS DISTINCT FROM 'roadmap')
+    OR (EXISTS (SELECT 1 FROM mine) AND (
+        EXISTS (SELECT 1 FROM present WHERE snapshot_date = $day)
+        OR NOT (
+            EXISTS (SELECT 1 FROM mine WHERE snapshot_date = $day)
+            OR EXISTS (SELECT 1 FROM present JOIN latest USING (source) WHERE present.snapshot_date = latest.day AND $day > latest.day)
+        )
+    ))
+"""
+
+
 def _has_loaded(con: duckdb.DuckDBPyConnection, content_hash: str, snapshot_date: dt.date) -> bool:
-    """Whether ``loaded_files`` (of the connection's default database) has this content: loaded
-    as anything but a roadmap, or as the roadmap snapshot of ``snapshot_date``. The same roadmap
-    export on another day is that day's snapshot: an unchanged export is how a stalled item
-    looks, and skipping it as a duplicate hid every stall."""
-    found = con.execute(
-        "SELECT count(*) FROM loaded_files WHERE content_hash = $1 "
-        "AND (kind IS DISTINCT FROM 'roadmap' OR snapshot_date = $2)",
-        [content_hash, snapshot_date],
-    ).fetchall()
-    return found[0][0] > 0
+    """Whether ``loaded_files`` (of the connection's default database) has this content, so that
+    loading it changes nothing: loaded as anything but a roadmap; a roadmap, unless it would be a
+    new snapshot (ROADMAP_LOADED)."""
+    return bool(con.execute(ROADMAP_LOADED, {"hash": content_hash, "day": snapshot_date}).fetchall()[0][0])
 
 
 def _dimension_names(con: duckdb.DuckDBPyConnection) -> frozenset[str]:

@@ -338,6 +338,36 @@ def test_an_unchanged_roadmap_export_on_a_new_day_is_that_days_snapshot(
     assert ingest([events], config, as_of=dt.date(2026, 10, 9))[0].status == "duplicate"  # events: any day
 
 
+def test_an_old_roadmap_export_dropped_in_again_is_a_duplicate_and_a_replaced_one_can_be_put_back(
+    tmp_path: Path,
+) -> None:
+    """e1 (A 10% done) on 11-01, e2 (50%) on 11-20: e1 again on a later day was loaded as the latest
+    snapshot, setting the roadmap back to 10% with "no progress since 11-01" (review QA). It is a
+    duplicate now. On 11-13, e2 replaced e1; e1 again for 11-13 said "already loaded" and left
+    e2's rows: it puts e1 back now."""
+    head = "item_id,title,status_category,start_date,due_date,progress\n"
+    e1 = write(tmp_path / "e1.csv", head + "A,a,in_progress,2026-10-01,2026-12-31,0.1\n")
+    e2 = write(tmp_path / "e2.csv", head + "A,a,in_progress,2026-10-01,2026-12-31,0.5\n")
+
+    def load(config: Config, path: Path, day: int) -> str:
+        return ingest([path], config, as_of=dt.date(2026, 11, day))[0].status
+
+    def progress_on(config: Config, day: int) -> list[float]:
+        with Store(config.store_dir).reader() as reader:
+            rows = reader.frame("SELECT snapshot_date, progress FROM roadmap_items ORDER BY ALL")
+        return rows.filter(pl.col("snapshot_date") == dt.date(2026, 11, day))["progress"].to_list()
+
+    later = load_config(tmp_path / "later")
+    assert [load(later, e1, 1), load(later, e2, 20), load(later, e1, 27), load(later, e1, 13)] == [
+        "loaded", "loaded", "duplicate", "duplicate",
+    ]  # fmt: skip
+    assert progress_on(later, 27) == progress_on(later, 13) == []
+    back = load_config(tmp_path / "back")
+    assert [load(back, e1, 13), load(back, e2, 13), load(back, e1, 13)] == ["loaded", "loaded", "loaded"]
+    assert progress_on(back, 13) == [0.1]
+    assert load(back, e1, 13) == "duplicate"
+
+
 def test_a_roadmap_file_named_with_a_future_or_impossible_date_is_rejected_by_name(tmp_path: Path) -> None:
     """roadmap_2027-03-01.csv loaded as the latest snapshot, and the roadmap then judged every item
     as of March 2027; roadmap_2026-02-30.csv became the load date without a word (roadmap QA)."""
