@@ -260,7 +260,8 @@ def test_a_later_snapshot_says_which_items_of_the_tools_last_one_leave_the_roadm
         "are not in it and leave the roadmap (A-1, A-2): a tool's latest snapshot is its whole roadmap (if another "
         "team's export holds them, load one export holding every team's items)"
     )
-    (old,) = ingest([team_b], config, as_of=dt.date(2026, 10, 1))  # history before both
+    earlier = write(tmp_path / "team_b_sep.csv", header + b"B-1,three,To Do,25/Dec/26,Beta\n")
+    (old,) = ingest([earlier], config, as_of=dt.date(2026, 10, 1))  # history before both
     assert (old.status, old.items_gone) == ("loaded", ())
     pmkit_export = write(tmp_path / "mine.csv", b"item_id,title\nP-1,Mine\n")  # another tool: nothing gone
     assert ingest([pmkit_export], config, as_of=dt.date(2026, 10, 17))[0].items_gone == ()
