@@ -368,13 +368,19 @@ class ReadAhead:
     digest: str
     parsed: Parsed | None  # None: rejected, or already in the published version (not read)
     rejected: Rejected | None = None
-    keep: frozenset[str] = frozenset()  # the dimensions it was read keeping
+    options: ReadOptions | None = None  # what it was read with
 
 
-def keep_dimensions(config: Config, dimensions: frozenset[str]) -> frozenset[str]:
-    """The dimensions an events file keeps whatever its other columns (``ReadOptions``): the
-    workspace's ``dimensions`` and those pmkit.toml's ingest.keep_dimensions names."""
-    return dimensions | {stored_name(name) for name in config.get("ingest.keep_dimensions")}
+def read_options(config: Config, dimensions: frozenset[str]) -> ReadOptions:
+    """How a file is read into a workspace whose event dimensions are ``dimensions``: an events
+    file keeps those and the ones pmkit.toml's ingest.keep_dimensions names, and has room for the
+    most filled of its others up to MAX_DIMENSIONS, the named ones not counted."""
+    named = frozenset(stored_name(name) for name in config.get("ingest.keep_dimensions"))
+    return ReadOptions(
+        timezone=config.timezone,
+        keep_dimensions=dimensions | named,
+        dimension_room=MAX_DIMENSIONS - len(dimensions - named),
+    )
 
 
 def _is_small(path: Path) -> bool:
@@ -384,9 +390,9 @@ def _is_small(path: Path) -> bool:
         return False  # missing or unreadable: _ingest_file says so
 
 
-def _read_file(path: Path, config: Config, keep: frozenset[str]) -> Parsed:
+def _read_file(path: Path, options: ReadOptions) -> Parsed:
     sample = sniff(path)
-    return sources.detect(sample).read(sample, ReadOptions(timezone=config.timezone, keep_dimensions=keep))
+    return sources.detect(sample).read(sample, options)
 
 
 def _read_ahead(path: Path, config: Config, store: Store, snapshot: dt.date) -> ReadAhead:
@@ -396,11 +402,11 @@ def _read_ahead(path: Path, config: Config, store: Store, snapshot: dt.date) -> 
     digest = content_hash(path)
     if store.has_loaded(digest, snapshot):
         return ReadAhead(digest, None)
-    keep = keep_dimensions(config, store.dimension_names())
+    options = read_options(config, store.dimension_names())
     try:
-        return ReadAhead(digest, _read_file(path, config, keep), keep=keep)
+        return ReadAhead(digest, _read_file(path, options), options=options)
     except Rejected as rejected:
-        return ReadAhead(digest, None, rejected, keep=keep)
+        return ReadAhead(digest, None, rejected, options=options)
 
 
 def _ingest_file(
@@ -418,9 +424,9 @@ def _ingest_file(
         if not path.exists():
             raise Rejected([RowError(None, None, "no such file (check the path)")])
         parsed: Parsed | None = None
-        keep = keep_dimensions(config, writer.dimension_names())
+        options = read_options(config, writer.dimension_names())
         early = ahead.result() if ahead is not None else None
-        if early is not None and early.keep != keep:
+        if early is not None and early.options != options:
             # Another ingest added dimensions between the read ahead and the writer's copy.
             early = ReadAhead(early.digest, None)
         if early is not None:
@@ -432,7 +438,7 @@ def _ingest_file(
                 # no parse.
                 big = not _is_small(path)
                 hashing = pool.submit(_in_idle_time, content_hash, path) if big else pool.submit(content_hash, path)
-                parsed = _read_file(path, config, keep) if big else None
+                parsed = _read_file(path, options) if big else None
                 digest = hashing.result()
         if writer.has_loaded(digest, snapshot_date_for(path, as_of)):
             result.status = "duplicate"
@@ -440,7 +446,7 @@ def _ingest_file(
         if early is not None and early.rejected is not None:
             raise early.rejected
         if parsed is None:
-            parsed = _read_file(path, config, keep)
+            parsed = _read_file(path, options)
         result.kind, result.format, result.mapping = parsed.kind, parsed.format, parsed.mapping
         result.dimensions_dropped = parsed.dropped_dimensions
         result.errors = list(parsed.errors)

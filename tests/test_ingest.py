@@ -458,14 +458,46 @@ def test_dimensions_named_in_pmkit_toml_are_kept_whatever_the_files_order(tmp_pa
     (root / "pmkit.toml").write_text('[ingest]\nkeep_dimensions = ["Plan"]\n')
     kept = load_config(root)
     results = [ingest([path], kept)[0] for path in ordered]
-    assert [r.dimensions_dropped for r in results] == [("x30",), ("x30",)]
+    assert [r.dimensions_dropped for r in results] == [(), ()]  # a named one takes no place of the 30
     assert pro_events_by_day(kept) == [(dt.date(2026, 3, 2), 4), (dt.date(2026, 3, 3), 1)]
+    with Store(kept.store_dir).reader() as reader:
+        assert len(reader.frame("SELECT name FROM dimensions")) == 31
+    root = tmp_path / "absent"  # named but in no file: the 30 places stay (review QA)
+    root.mkdir()
+    (root / "pmkit.toml").write_text('[ingest]\nkeep_dimensions = ["alpha", "beta"]\n')
+    assert ingest([ordered[1]], load_config(root))[0].dimensions_dropped == ("x30",)  # not x28, x29 and x30
+
+
+def test_a_full_workspace_takes_no_repeat_of_a_name_and_bad_rows_fill_no_column(tmp_path: Path) -> None:
+    """Two ways past the cap (review QA): "plan", "Plan " and "$plan" are all plan, stored as plan,
+    plan_2 and plan_3, and the repeats were kept as the workspace's own plan, 32 dimensions; and
+    with --skip-bad-rows, a column filled only in the rows left out took a place from d29."""
+    config = load_config(tmp_path / "ws")
+    header = "event_time,user_id,event," + ",".join(["plan", *(f"d{i:02d}" for i in range(29))]) + "\n"
+    first = write(tmp_path / "a.csv", header + "2026-03-02T10:00:00Z,u1,login," + ",".join(["v"] * 30) + "\n")
+    assert ingest([first], config)[0].dimensions_dropped == ()
+    repeats = write(
+        tmp_path / "b.csv", "event_time,user_id,event,plan,Plan ,$plan,new1\n2026-03-03T10:00:00Z,u1,login,a,b,c,d\n"
+    )
+    assert ingest([repeats], config)[0].dimensions_dropped == ("plan_2", "plan_3", "new1")
+    with Store(config.store_dir).reader() as reader:
+        assert len(reader.frame("SELECT name FROM dimensions")) == 30
+
+    fresh = load_config(tmp_path / "fresh")
+    names = [f"d{i:02d}" for i in range(30)]
+    good = [f"2026-03-0{d}T10:00:00Z,u{d},login,{','.join(['v'] * 30)},\n" for d in range(1, 4)]
+    bad = [f"not a time,u9,login,{',' * 29},zzz\n" for _ in range(5)]
+    junk = write(tmp_path / "junk.csv", f"event_time,user_id,event,{','.join(names)},junk\n" + "".join(good + bad))
+    (result,) = ingest([junk], fresh, skip_bad_rows=True)
+    assert (result.status, result.rows_loaded, result.rows_rejected, result.dimensions_dropped) == ("loaded", 3, 5, ())
+    with Store(fresh.store_dir).reader() as reader:
+        assert sorted(reader.frame("SELECT name FROM dimensions")["name"]) == names  # junk left out, d29 kept
 
 
 def test_a_json_export_keeps_the_workspaces_dimensions_past_the_columns_it_builds(tmp_path: Path) -> None:
     """PostHog JSON lines: only the 60 most filled properties are built as columns. The second
     file's plan is the least filled of 66, so it was never built; the workspace has it, so it is.
-    The columns left out are all counted, built or not (36 = 66 - 30, then 35 and plan kept)."""
+    The columns left out are all counted, built or not: 65 - 30 = 35, plan named beyond the 30."""
 
     def export(name: str, day: int, users: int, plan_for: int) -> Path:
         lines = []
@@ -484,7 +516,8 @@ def test_a_json_export_keeps_the_workspaces_dimensions_past_the_columns_it_build
     (first,) = ingest([export("a", 2, 4, 1)], config)  # plan in 1 of 4 rows: kept as named
     (second,) = ingest([export("b", 3, 2, 1)], config)
     assert (first.status, second.status) == ("loaded", "loaded")
-    assert (len(first.dimensions_dropped), len(second.dimensions_dropped)) == (36, 36)
+    assert (len(first.dimensions_dropped), len(second.dimensions_dropped)) == (35, 35)
+    assert second.dimensions_dropped[-1] == "p65"  # as ingest.keep_dimensions takes it, not "$p65"
     assert "plan" not in first.dimensions_dropped + second.dimensions_dropped
     assert pro_events_by_day(config) == [(dt.date(2026, 3, 2), 1), (dt.date(2026, 3, 3), 1)]
 

@@ -80,6 +80,8 @@ class ReadOptions:
 
     timezone: str = "UTC"
     keep_dimensions: frozenset[str] = frozenset()
+    # How many other dimension columns it may add (None: the whole cap, for a new workspace).
+    dimension_room: int | None = None
 
 
 @dataclass(frozen=True)

@@ -443,7 +443,7 @@ class Dimensions:
     frame: pl.DataFrame
     names: Mapping[str, str] = field(default_factory=dict)
     origins: Mapping[str, str] = field(default_factory=dict)
-    unbuilt: tuple[str, ...] = ()  # labels with values not even built as columns (JSON: the least filled)
+    unbuilt: tuple[str, ...] = ()  # stored names of columns with values not even built (JSON: the least filled)
 
 
 def build_events(
@@ -457,6 +457,7 @@ def build_events(
     decimal_comma: bool = False,
     errors: Iterable[RowError] = (),
     keep_dimensions: frozenset[str] = frozenset(),
+    dimension_room: int | None = None,
 ) -> Parsed:
     """Type mapped columns into the canonical events frame and list every bad row.
 
@@ -526,7 +527,10 @@ def build_events(
     }
     dropped: tuple[str, ...] = ()
     if dimensions is not None and dimensions.frame.width:
-        dims, dim_mapping, dropped = _dimensions(dimensions.frame, dimensions, keep_dimensions)
+        # Filled is counted over the rows that load: a column filled only in bad rows took a place.
+        room = MAX_DIMENSIONS if dimension_room is None else dimension_room
+        counted = ~bad if bad.any() else None
+        dims, dim_mapping, dropped = _dimensions(dimensions.frame, dimensions, keep_dimensions, room, counted)
         frame = pl.concat([frame.drop(ROW), dims, frame.select(ROW)], how="horizontal")
         mapping.update(dim_mapping)
     good = frame.filter(~bad) if bad.any() else frame
@@ -631,33 +635,39 @@ def stored_name(raw: str) -> str:
 
 
 def _dimensions(
-    frame: pl.DataFrame, dimensions: Dimensions, keep: frozenset[str] = frozenset()
+    frame: pl.DataFrame,
+    dimensions: Dimensions,
+    keep: frozenset[str] = frozenset(),
+    room: int = MAX_DIMENSIONS,
+    counted: pl.Series | None = None,
 ) -> tuple[pl.DataFrame, dict[str, str], tuple[str, ...]]:
-    """Normalise names and drop empty columns; keep those named in ``keep``, then the most filled
-    others while the workspace has room (module docstring). Also returns the source columns with
-    values that were left out."""
+    """Normalise names and drop columns empty in the ``counted`` rows (all by default); keep those
+    whose stored name is in ``keep``, then the ``room`` most filled others (module docstring).
+    Also returns the stored names of the columns with values that were left out, as
+    ingest.keep_dimensions takes them. Names are given before the choice, so a repeat (``Plan``
+    beside ``plan``: ``plan_2``) is a column of its own, which a full workspace has no room for."""
     cleaned = clean_texts(frame)
     texts = {label: cleaned[label] for label in frame.columns}
-    filled = {label: frame.height - values.null_count() for label, values in texts.items()}
+    filled = {
+        label: int(values.is_not_null().sum() if counted is None else (values.is_not_null() & counted).sum())
+        for label, values in texts.items()
+    }
     labels = [label for label in frame.columns if filled[label] > 0]
-    kept = {label for label in labels if stored_name(dimensions.names.get(label, label)) in keep}
-    others = sorted((label for label in labels if label not in kept), key=lambda label: -filled[label])
-    kept |= set(others[: max(MAX_DIMENSIONS - len(keep), 0)])
-    dropped = tuple(dimensions.origins.get(label, label) for label in labels if label not in kept)
-    dropped += dimensions.unbuilt
     taken: set[str] = set(RESERVED)
-    columns: list[pl.Series] = []
-    mapping: dict[str, str] = {}
-    for label in (label for label in labels if label in kept):
-        name = dimension_name(dimensions.names.get(label, label))
-        if name in RESERVED:
-            name = f"source_{name}"
+    names: dict[str, str] = {}
+    for label in labels:
+        name = stored_name(dimensions.names.get(label, label))
         base, suffix = name, 2
         while name in taken:
             name, suffix = f"{base}_{suffix}", suffix + 1
         taken.add(name)
-        mapping[name] = dimensions.origins.get(label, label)
-        columns.append(texts[label].rename(name))
+        names[label] = name
+    kept = {label for label in labels if names[label] in keep}
+    others = sorted((label for label in labels if label not in kept), key=lambda label: -filled[label])
+    kept |= set(others[: max(room, 0)])
+    dropped = tuple(names[label] for label in labels if label not in kept) + dimensions.unbuilt
+    columns = [texts[label].rename(names[label]) for label in labels if label in kept]
+    mapping = {names[label]: dimensions.origins.get(label, label) for label in labels if label in kept}
     return pl.DataFrame(columns, schema=dict.fromkeys((c.name for c in columns), pl.String)), mapping, dropped
 
 
@@ -1310,10 +1320,11 @@ class RecordExport:
     timezone: str = "UTC"
     dimension_names: Callable[[str], str] = _same_label
     keep_dimensions: frozenset[str] = frozenset()  # ReadOptions.keep_dimensions
+    dimension_room: int | None = None  # ReadOptions.dimension_room
 
     def kept(self, options: ReadOptions) -> RecordExport:
-        """This export reading with ``options``'s dimensions to keep."""
-        return replace(self, keep_dimensions=options.keep_dimensions)
+        """This export reading with ``options``'s dimensions to keep and room for others."""
+        return replace(self, keep_dimensions=options.keep_dimensions, dimension_room=options.dimension_room)
 
     def keeps(self, label: str) -> bool:
         """Whether a dimension label is always kept (its stored name is in keep_dimensions)."""
@@ -1440,7 +1451,9 @@ def _build(
     unbuilt: tuple[str, ...] = (),
 ) -> Parsed:
     dimensions = Dimensions(
-        dims, names={label: export.dimension_names(label) for label in dims.columns}, unbuilt=unbuilt
+        dims,
+        names={label: export.dimension_names(label) for label in dims.columns},
+        unbuilt=tuple(dict.fromkeys(stored_name(export.dimension_names(label)) for label in unbuilt)),
     )
     return build_events(
         columns,
@@ -1450,4 +1463,5 @@ def _build(
         dimensions=dimensions,
         errors=errors,
         keep_dimensions=export.keep_dimensions,
+        dimension_room=export.dimension_room,
     )

@@ -102,6 +102,7 @@ def read(sample: Sample, options: ReadOptions) -> Parsed:
         fmt=fmt,
         timezone=options.timezone,
         keep_dimensions=options.keep_dimensions,
+        dimension_room=options.dimension_room,
         dimensions=Dimensions(dimensions),
         decimal_comma=sample.delimiter == ";",
         errors=errors,

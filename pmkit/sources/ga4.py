@@ -83,6 +83,7 @@ def read(sample: Sample, options: ReadOptions) -> Parsed:
         fmt=f"GA4 {sample.layout.upper()}",
         timezone=options.timezone,
         keep_dimensions=options.keep_dimensions,
+        dimension_room=options.dimension_room,
         dimensions=Dimensions(dimensions, names=names, origins=origins),
         epoch_unit="us",
         errors=errors,
