@@ -649,7 +649,7 @@ def _dimensions(
     cleaned = clean_texts(frame)
     texts = {label: cleaned[label] for label in frame.columns}
     filled = {
-        label: int(values.is_not_null().sum() if counted is None else (values.is_not_null() & counted).sum())
+        label: frame.height - values.null_count() if counted is None else int((values.is_not_null() & counted).sum())
         for label, values in texts.items()
     }
     labels = [label for label in frame.columns if filled[label] > 0]
