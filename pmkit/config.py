@@ -55,7 +55,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting(
         "ingest.keep_dimensions",
         [],
-        "Event columns always kept as dimensions, beyond the 30 a workspace keeps (the most filled first)",
+        "Columns of events (and feedback) always kept as dimensions, beyond the 30 a workspace keeps",
     ),
     Setting(
         "app.new_data_check_seconds",

@@ -371,15 +371,19 @@ class ReadAhead:
     options: ReadOptions | None = None  # what it was read with
 
 
-def read_options(config: Config, dimensions: frozenset[str]) -> ReadOptions:
-    """How a file is read into a workspace whose event dimensions are ``dimensions``: an events
-    file keeps those and the ones pmkit.toml's ingest.keep_dimensions names, and has room for the
-    most filled of its others up to MAX_DIMENSIONS, the named ones not counted."""
+def read_options(config: Config, store: Store | Writer) -> ReadOptions:
+    """How a file is read into ``store``: an events file keeps its event dimensions and the ones
+    pmkit.toml's ingest.keep_dimensions names, and has room for the most filled of its others up
+    to MAX_DIMENSIONS, the named ones not counted; a feedback file the same with its answers'
+    attributes."""
     named = frozenset(stored_name(name) for name in config.get("ingest.keep_dimensions"))
+    dimensions, attributes = store.dimension_names(), store.attribute_names()
     return ReadOptions(
         timezone=config.timezone,
         keep_dimensions=dimensions | named,
         dimension_room=MAX_DIMENSIONS - len(dimensions - named),
+        keep_attributes=attributes | named,
+        attribute_room=MAX_DIMENSIONS - len(attributes - named),
     )
 
 
@@ -402,7 +406,7 @@ def _read_ahead(path: Path, config: Config, store: Store, snapshot: dt.date) -> 
     digest = content_hash(path)
     if store.has_loaded(digest, snapshot):
         return ReadAhead(digest, None)
-    options = read_options(config, store.dimension_names())
+    options = read_options(config, store)
     try:
         return ReadAhead(digest, _read_file(path, options), options=options)
     except Rejected as rejected:
@@ -424,7 +428,7 @@ def _ingest_file(
         if not path.exists():
             raise Rejected([RowError(None, None, "no such file (check the path)")])
         parsed: Parsed | None = None
-        options = read_options(config, writer.dimension_names())
+        options = read_options(config, writer)
         early = ahead.result() if ahead is not None else None
         if early is not None and early.options != options:
             # Another ingest added dimensions between the read ahead and the writer's copy.

@@ -112,6 +112,11 @@ def _dimension_names(con: duckdb.DuckDBPyConnection) -> frozenset[str]:
     return frozenset(name for (name,) in con.execute("SELECT name FROM dimensions").fetchall())
 
 
+def _attribute_names(con: duckdb.DuckDBPyConnection) -> frozenset[str]:
+    rows = con.execute("SELECT DISTINCT unnest(json_keys(attributes)) FROM feedback").fetchall()
+    return frozenset(name for (name,) in rows)
+
+
 def _fsync_path(path: Path) -> None:
     fd = os.open(path, os.O_RDONLY)
     try:
@@ -175,6 +180,10 @@ class Store:
     def dimension_names(self) -> frozenset[str]:
         """The published version's event dimensions (empty before any)."""
         return frozenset(self._from_catalog(_dimension_names, frozenset()))
+
+    def attribute_names(self) -> frozenset[str]:
+        """The published version's feedback attributes (empty before any)."""
+        return frozenset(self._from_catalog(_attribute_names, frozenset()))
 
     def _from_catalog(self, read: Callable[[duckdb.DuckDBPyConnection], Any], nothing: Any) -> Any:
         """``read`` on the published version's tables, else ``nothing`` when there is none. The
@@ -623,6 +632,10 @@ class Writer:
     def dimension_names(self) -> frozenset[str]:
         """This version's event dimensions, the ingest's new ones included."""
         return _dimension_names(self.con)
+
+    def attribute_names(self) -> frozenset[str]:
+        """This version's feedback attributes, the ingest's new ones included."""
+        return _attribute_names(self.con)
 
     def next_file_id(self) -> int:
         return int(self.con.execute("SELECT coalesce(max(file_id), 0) + 1 FROM loaded_files").fetchall()[0][0])

@@ -494,6 +494,34 @@ def test_a_full_workspace_takes_no_repeat_of_a_name_and_bad_rows_fill_no_column(
         assert sorted(reader.frame("SELECT name FROM dimensions")["name"]) == names  # junk left out, d29 kept
 
 
+def test_a_feedback_file_keeps_the_workspaces_attributes_so_splitting_an_export_changes_no_score(
+    tmp_path: Path,
+) -> None:
+    """Feedback's extra columns (31 here) were chosen per file too: the second half of a split
+    export, whose plan was its least filled column, lost it, and NPS for plan = pro lost u5's 9."""
+    extra = WIDE_DIMS
+    header = f"submitted_at,user_id,score,scale,{','.join(extra)}\n"
+
+    def answer(day: int, user: str, score: int, empty: set[str]) -> str:
+        cells = ["" if d in empty else ("pro" if d == "plan" else "v") for d in extra]
+        return f"2026-03-0{day}T10:00:00Z,{user},{score},nps,{','.join(cells)}\n"
+
+    first = [answer(2, f"u{k}", 10, set() if k == 0 else {"x30"}) for k in range(4)]
+    second = [answer(3, "u5", 9, set()), answer(3, "u6", 3, {"plan"})]
+    one, two = load_config(tmp_path / "one"), load_config(tmp_path / "two")
+    (whole,) = ingest([write(tmp_path / "ab.csv", header + "".join(first + second))], one)
+    a, b = write(tmp_path / "a.csv", header + "".join(first)), write(tmp_path / "b.csv", header + "".join(second))
+    results = [ingest([a], two)[0], ingest([b], two)[0]]
+    assert [r.dimensions_dropped for r in [whole, *results]] == [("x30",)] * 3
+
+    def pro_scores(config: Config) -> list[float]:
+        with Store(config.store_dir).reader() as reader:
+            rows = reader.frame("SELECT score, attributes ->> 'plan' AS plan FROM feedback ORDER BY submitted_at")
+        return rows.filter(pl.col("plan") == "pro")["score"].to_list()
+
+    assert pro_scores(one) == pro_scores(two) == [10, 10, 10, 10, 9]
+
+
 def test_a_json_export_keeps_the_workspaces_dimensions_past_the_columns_it_builds(tmp_path: Path) -> None:
     """PostHog JSON lines: only the 60 most filled properties are built as columns. The second
     file's plan is the least filled of 66, so it was never built; the workspace has it, so it is.

@@ -82,6 +82,9 @@ class ReadOptions:
     keep_dimensions: frozenset[str] = frozenset()
     # How many other dimension columns it may add (None: the whole cap, for a new workspace).
     dimension_room: int | None = None
+    # The same two for a feedback file, whose extra columns are its answers' attributes.
+    keep_attributes: frozenset[str] = frozenset()
+    attribute_room: int | None = None
 
 
 @dataclass(frozen=True)

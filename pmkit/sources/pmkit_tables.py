@@ -304,33 +304,49 @@ def read_feedback(sample: Sample, options: ReadOptions) -> Parsed:
     ]
     good, errors = _split(work, checks, {name: column or name for name, column in columns.items()})
     used = {column for column in columns.values() if column is not None}
-    dimensions, dim_mapping = _feedback_dimensions(
-        raw.filter(pl.col(ROW).is_in(good[ROW].implode())), [c for c in source_columns if c not in used]
+    dimensions, dim_mapping, dropped = _feedback_dimensions(
+        raw.filter(pl.col(ROW).is_in(good[ROW].implode())), [c for c in source_columns if c not in used], options
     )
     frame = pl.concat([good.select(*FEEDBACK_COLUMNS), dimensions, good.select(ROW)], how="horizontal")
     mapping = {name: column for name, column in columns.items() if column is not None} | dim_mapping
-    return Parsed(kind="feedback", format=fmt, frame=frame, errors=ordered([*ragged, *errors]), mapping=mapping)
+    return Parsed(
+        kind="feedback",
+        format=fmt,
+        frame=frame,
+        errors=ordered([*ragged, *errors]),
+        mapping=mapping,
+        dropped_dimensions=dropped,
+    )
 
 
-def _feedback_dimensions(raw: pl.DataFrame, columns: list[str]) -> tuple[pl.DataFrame, dict[str, str]]:
-    """Extra columns as String dimensions: named like event dimensions, empty ones dropped, the
-    MAX_DIMENSIONS most filled kept (survey exports carry a column per page-view attribute)."""
+def _feedback_dimensions(
+    raw: pl.DataFrame, columns: list[str], options: ReadOptions
+) -> tuple[pl.DataFrame, dict[str, str], tuple[str, ...]]:
+    """Extra columns as String attributes, named like event dimensions, empty ones dropped: those
+    the workspace's answers have (``options.keep_attributes``), then the most filled others while
+    there is room, MAX_DIMENSIONS in all (survey exports carry a column per page-view attribute).
+    Chosen per file, an export split in two lost its smaller half's plan, and NPS by plan changed.
+    Also returns the names of the columns with values left out."""
     texts = {column: clean_text(raw[column]) for column in columns}
     filled = [column for column in columns if texts[column].null_count() < raw.height]
-    kept = set(sorted(filled, key=lambda column: texts[column].null_count())[:MAX_DIMENSIONS])
     taken = set(FEEDBACK_COLUMNS) | {ROW}
-    series: list[pl.Series] = []
-    mapping: dict[str, str] = {}
-    for column in (c for c in filled if c in kept):
+    names: dict[str, str] = {}
+    for column in filled:
         name = dimension_name(column)
         base, suffix = (f"source_{name}" if name in taken else name), 2
         name = base
         while name in taken:
             name, suffix = f"{base}_{suffix}", suffix + 1
         taken.add(name)
-        mapping[name] = column
-        series.append(texts[column].rename(name))
-    return pl.DataFrame(series, schema=dict.fromkeys((s.name for s in series), pl.String)), mapping
+        names[column] = name
+    kept = {column for column in filled if names[column] in options.keep_attributes}
+    room = MAX_DIMENSIONS if options.attribute_room is None else options.attribute_room
+    others = sorted((c for c in filled if c not in kept), key=lambda column: texts[column].null_count())
+    kept |= set(others[: max(room, 0)])
+    series = [texts[column].rename(names[column]) for column in filled if column in kept]
+    mapping = {names[column]: column for column in filled if column in kept}
+    dropped = tuple(names[column] for column in filled if column not in kept)
+    return pl.DataFrame(series, schema=dict.fromkeys((s.name for s in series), pl.String)), mapping, dropped
 
 
 # ---------------------------------------------------------------------------------------------
