@@ -173,8 +173,8 @@ class Store:
         return self.root / f"v{version:06d}.duckdb"
 
     def has_loaded(self, content_hash: str, snapshot_date: dt.date) -> bool:
-        """Whether the published version has loaded a file of this content (SHA-256 hex); a
-        roadmap only as the snapshot of ``snapshot_date`` (``_has_loaded``)."""
+        """Whether the published version has loaded a file of this content (SHA-256 hex), so that
+        loading it as of ``snapshot_date`` changes nothing (``_has_loaded``)."""
         return bool(self._from_catalog(lambda con: _has_loaded(con, content_hash, snapshot_date), False))
 
     def dimension_names(self) -> frozenset[str]:
@@ -625,8 +625,8 @@ class Writer:
         return rows[0][0] if rows else default
 
     def has_loaded(self, content_hash: str, snapshot_date: dt.date) -> bool:
-        """Whether this version, the ingest's changes included, has a file of this content (a
-        roadmap as the snapshot of ``snapshot_date``)."""
+        """Whether this version, the ingest's changes included, has a file of this content, so
+        that loading it as of ``snapshot_date`` changes nothing (``_has_loaded``)."""
         return _has_loaded(self.con, content_hash, snapshot_date)
 
     def dimension_names(self) -> frozenset[str]:
