@@ -195,15 +195,16 @@ def progress_by_snapshot(snapshots: pl.DataFrame) -> pl.DataFrame:
     # 6-point story with half its sub-tasks done read 100% from its estimated leaves alone. Below a
     # unit nothing counts for the items above it; each unit is as far along as it says, else as
     # its leaves are.
-    unsplit = (
+    split = (
         links.join(live.select(*KEY, "estimate"), left_on=["snapshot_date", "child"], right_on=KEY)
         .group_by(KEY)
         .agg((pl.col("estimate") > 0).fill_null(False).all().alias("split"))
-        .filter(~pl.col("split"))
+        .filter("split")
+        .select(KEY)
     )
     units = (
         live.filter(pl.col("estimate").is_not_null())
-        .join(links.select(KEY).unique().join(unsplit.select(KEY), on=KEY, how="anti"), on=KEY, how="anti")  # not split
+        .join(split, on=KEY, how="anti")
         .join(counts, on=KEY, how="left")
         .select(
             "snapshot_date",
