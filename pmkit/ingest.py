@@ -30,6 +30,7 @@ from pmkit.definitions import Definitions, usable_definitions
 from pmkit.formatting import format_date
 from pmkit.sources.base import ROW, Parsed, ReadOptions, Rejected, RowError
 from pmkit.sources.events_common import MAX_DIMENSIONS, stored_name
+from pmkit.sources.pmkit_tables import attribute_name
 from pmkit.sources.sniff import sniff
 from pmkit.store import Store, Writer, content_hash, quote_identifier
 
@@ -376,14 +377,18 @@ def read_options(config: Config, store: Store | Writer) -> ReadOptions:
     pmkit.toml's ingest.keep_dimensions names, and has room for the most filled of its others up
     to MAX_DIMENSIONS, the named ones not counted; a feedback file the same with its answers'
     attributes."""
-    named = frozenset(stored_name(name) for name in config.get("ingest.keep_dimensions"))
+    wanted = config.get("ingest.keep_dimensions")
+    named = frozenset(stored_name(name) for name in wanted)
+    # Each kind names its columns after its own reserved names (event -> source_event; a
+    # feedback attribute named event stays event).
+    named_attributes = frozenset(attribute_name(name) for name in wanted)
     dimensions, attributes = store.dimension_names(), store.attribute_names()
     return ReadOptions(
         timezone=config.timezone,
         keep_dimensions=dimensions | named,
         dimension_room=MAX_DIMENSIONS - len(dimensions - named),
-        keep_attributes=attributes | named,
-        attribute_room=MAX_DIMENSIONS - len(attributes - named),
+        keep_attributes=attributes | named_attributes,
+        attribute_room=MAX_DIMENSIONS - len(attributes - named_attributes),
     )
 
 
@@ -531,6 +536,7 @@ def _ingest_file(
 
 def _reject(result: FileResult, errors: list[RowError]) -> None:
     result.status, result.rows_loaded, result.errors = "rejected", 0, errors
+    result.dimensions_dropped = ()  # nothing was loaded, so nothing was left out of it
 
 
 def _log(writer: Writer, result: FileResult) -> None:

@@ -77,25 +77,25 @@ def quote_identifier(name: str) -> str:
 
 # A roadmap export loaded before is loaded again only as the snapshot of a date that it is not
 # the content of now: the date it was loaded for, where another export replaced it since (put
-# back), or a date after its tool's latest snapshot when it is that snapshot's content (an
-# unchanged export, which is how a stalled item looks: skipped as a duplicate, it hid every
-# stall). An old export dropped in again on a later date stays a duplicate: loaded, it set the
-# roadmap back to that old state.
+# back), or a date whose nearest earlier snapshot of its tool is this content (an unchanged
+# export, which is how a stalled item looks: skipped as a duplicate, it hid every stall; history
+# loaded newest first counts the same). An old export dropped in again after a newer snapshot
+# stays a duplicate: loaded, it set the roadmap back to that old state.
 ROADMAP_LOADED = """
 WITH mine AS (
     SELECT file_id, snapshot_date FROM loaded_files WHERE content_hash = $hash AND kind = 'roadmap'
 ), present AS (
     SELECT DISTINCT snapshot_date, source FROM roadmap_items WHERE file_id IN (SELECT file_id FROM mine)
-), latest AS (
+), previous AS (
     SELECT source, max(snapshot_date) AS day FROM roadmap_items
-    WHERE source IN (SELECT source FROM present) GROUP BY source
+    WHERE source IN (SELECT source FROM present) AND snapshot_date < $day GROUP BY source
 )
 SELECT EXISTS (SELECT 1 FROM loaded_files WHERE content_hash = $hash AND kind IS DISTINCT FROM 'roadmap')
     OR (EXISTS (SELECT 1 FROM mine) AND (
         EXISTS (SELECT 1 FROM present WHERE snapshot_date = $day)
         OR NOT (
             EXISTS (SELECT 1 FROM mine WHERE snapshot_date = $day)
-            OR EXISTS (SELECT 1 FROM present JOIN latest USING (source) WHERE present.snapshot_date = latest.day AND $day > latest.day)
+            OR EXISTS (SELECT 1 FROM present JOIN previous USING (source) WHERE present.snapshot_date = previous.day)
         )
     ))
 """

@@ -343,8 +343,9 @@ def test_an_old_roadmap_export_dropped_in_again_is_a_duplicate_and_a_replaced_on
 ) -> None:
     """e1 (A 10% done) on 11-01, e2 (50%) on 11-20: e1 again on a later day was loaded as the latest
     snapshot, setting the roadmap back to 10% with "no progress since 11-01" (review QA). It is a
-    duplicate now. On 11-13, e2 replaced e1; e1 again for 11-13 said "already loaded" and left
-    e2's rows: it puts e1 back now."""
+    duplicate now; as a week of history between 11-01 and 11-20 it is that week's snapshot. On
+    11-13, e2 replaced e1; e1 again for 11-13 said "already loaded" and left e2's rows: it puts
+    e1 back now."""
     head = "item_id,title,status_category,start_date,due_date,progress\n"
     e1 = write(tmp_path / "e1.csv", head + "A,a,in_progress,2026-10-01,2026-12-31,0.1\n")
     e2 = write(tmp_path / "e2.csv", head + "A,a,in_progress,2026-10-01,2026-12-31,0.5\n")
@@ -358,10 +359,11 @@ def test_an_old_roadmap_export_dropped_in_again_is_a_duplicate_and_a_replaced_on
         return rows.filter(pl.col("snapshot_date") == dt.date(2026, 11, day))["progress"].to_list()
 
     later = load_config(tmp_path / "later")
-    assert [load(later, e1, 1), load(later, e2, 20), load(later, e1, 27), load(later, e1, 13)] == [
-        "loaded", "loaded", "duplicate", "duplicate",
-    ]  # fmt: skip
-    assert progress_on(later, 27) == progress_on(later, 13) == []
+    assert [load(later, e1, 1), load(later, e2, 20), load(later, e1, 27)] == ["loaded", "loaded", "duplicate"]
+    assert progress_on(later, 27) == []
+    # History loaded after a newer snapshot: 11-13 was as 11-01, an unchanged week (review QA).
+    assert [load(later, e1, 13), load(later, e1, 14)] == ["loaded", "loaded"]
+    assert progress_on(later, 13) == progress_on(later, 14) == [0.1]
     back = load_config(tmp_path / "back")
     assert [load(back, e1, 13), load(back, e2, 13), load(back, e1, 13)] == ["loaded", "loaded", "loaded"]
     assert progress_on(back, 13) == [0.1]
@@ -520,6 +522,31 @@ def test_a_feedback_file_keeps_the_workspaces_attributes_so_splitting_an_export_
         return rows.filter(pl.col("plan") == "pro")["score"].to_list()
 
     assert pro_scores(one) == pro_scores(two) == [10, 10, 10, 10, 9]
+
+
+def test_feedback_attributes_are_named_as_feedback_names_them(tmp_path: Path) -> None:
+    """keep_dimensions = ["event"] was read as events name it (source_event), so a survey's event
+    column, reported dropped as "event", could not be kept; a Day column was stored as the
+    attribute day, which the pages' own day hid from every filter (review QA)."""
+    root = tmp_path / "ws"
+    root.mkdir()
+    (root / "pmkit.toml").write_text('[ingest]\nkeep_dimensions = ["event"]\n')
+    config = load_config(root)
+    extra = [f"a{i:02d}" for i in range(30)]
+    header = f"submitted_at,user_id,score,scale,{','.join(extra)},Event,Day\n"
+    cells = {1: ",".join(["v"] * 30) + ",share", 2: ",".join(["v"] * 29) + ",,"}  # a29 and Event: 1 of 2
+    rows = [f"2026-03-0{d}T10:00:00Z,u{d},9,nps,{cells[d]},Mon\n" for d in (1, 2)]
+    (result,) = ingest([write(tmp_path / "survey.csv", header + "".join(rows))], config)
+    assert result.dimensions_dropped == ("a29",)  # Day has 2 of 2; event is named
+    from pmkit import dashboard
+    from pmkit.metrics import Period
+
+    with Store(config.store_dir).reader() as reader:
+        answers = dashboard.feedback_answers(reader, config, Period(dt.date(2026, 3, 1), dt.date(2026, 3, 2)))
+    assert answers["event"].to_list() == [None, "share"] and answers["source_day"].to_list() == ["Mon", "Mon"]
+    bad = write(tmp_path / "bad.csv", header + rows[0].replace(",9,", ",11,"))
+    (rejected,) = ingest([bad], config)
+    assert (rejected.status, rejected.as_json()["dimensions_dropped"]) == ("rejected", [])
 
 
 def test_a_json_export_keeps_the_workspaces_dimensions_past_the_columns_it_builds(tmp_path: Path) -> None:

@@ -319,6 +319,17 @@ def read_feedback(sample: Sample, options: ReadOptions) -> Parsed:
     )
 
 
+# Names an attribute does not take: the answers' own columns, and the day the pages add to them
+# (an attribute named day was left out of every filter and breakdown without a word).
+RESERVED_ATTRIBUTES = frozenset(FEEDBACK_COLUMNS) | {ROW, "day"}
+
+
+def attribute_name(raw: str) -> str:
+    """The name a feedback column is stored under as an attribute (before a ``_2`` suffix)."""
+    name = dimension_name(raw)
+    return f"source_{name}" if name in RESERVED_ATTRIBUTES else name
+
+
 def _feedback_dimensions(
     raw: pl.DataFrame, columns: list[str], options: ReadOptions
 ) -> tuple[pl.DataFrame, dict[str, str], tuple[str, ...]]:
@@ -329,10 +340,10 @@ def _feedback_dimensions(
     Also returns the names of the columns with values left out."""
     texts = {column: clean_text(raw[column]) for column in columns}
     filled = [column for column in columns if texts[column].null_count() < raw.height]
-    taken = set(FEEDBACK_COLUMNS) | {ROW}
+    taken = set(RESERVED_ATTRIBUTES)
     names: dict[str, str] = {}
     for column in filled:
-        name = dimension_name(column)
+        name = attribute_name(column)
         base, suffix = (f"source_{name}" if name in taken else name), 2
         name = base
         while name in taken:
