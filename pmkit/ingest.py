@@ -206,7 +206,7 @@ def name_date_problem(path: Path) -> str | None:
     match = FILE_NAME_DATE.search(path.name)
     if not match:
         return None
-    fix = "rename the file, or load it with --as-of DATE"
+    fix = "rename the file, or with the CLI load it with --as-of DATE"  # the app's upload has no --as-of
     try:
         named = dt.date(int(match[1]), int(match[2]), int(match[3]))
     except ValueError:

@@ -381,11 +381,11 @@ def test_a_roadmap_file_named_with_a_future_or_impossible_date_is_rejected_by_na
     assert (future.status, impossible.status) == ("rejected", "rejected")
     assert future.messages() == [
         f"roadmap_{ahead}.csv: the date in its name, {ahead}, is after today: a roadmap snapshot is dated the day "
-        "it was exported (rename the file, or load it with --as-of DATE)"
+        "it was exported (rename the file, or with the CLI load it with --as-of DATE)"
     ]
     assert impossible.messages() == [
-        "roadmap_2026-02-30.csv: the date in its name, 2026-02-30, is not a date (rename the file, or load it "
-        "with --as-of DATE)"
+        "roadmap_2026-02-30.csv: the date in its name, 2026-02-30, is not a date (rename the file, or with the CLI "
+        "load it with --as-of DATE)"
     ]
     assert Store(config.store_dir).current_version() == 2  # the two results logged, nothing loaded
     with Store(config.store_dir).reader() as reader:
