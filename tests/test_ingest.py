@@ -549,6 +549,28 @@ def test_feedback_attributes_are_named_as_feedback_names_them(tmp_path: Path) ->
     assert (rejected.status, rejected.as_json()["dimensions_dropped"]) == ("rejected", [])
 
 
+def test_rows_left_out_by_the_checks_do_not_choose_a_json_exports_columns(tmp_path: Path) -> None:
+    """PostHog JSON lines, --skip-bad-rows: five rows dated 1970 carry 61 properties, three good
+    rows plan and $os. The 60 most filled properties built were the bad rows', and plan and os,
+    the only ones with values in rows that load, were left out where a CSV kept them (review QA)."""
+    bad = {f"$p{i:02d}": "v" for i in range(61)}
+    lines = [
+        {"uuid": f"b{k}", "event": "login", "distinct_id": "u9", "timestamp": "1970-01-01T00:00:00Z", "properties": bad}
+        for k in range(5)
+    ]
+    lines += [
+        {"uuid": f"g{k}", "event": "login", "distinct_id": f"u{k}", "timestamp": "2026-03-02T10:00:00Z",
+         "properties": {"plan": "pro", "$os": "Mac"}}
+        for k in range(3)
+    ]  # fmt: skip
+    export = write(tmp_path / "ph.jsonl", "".join(json.dumps(line) + "\n" for line in lines))
+    config = load_config(tmp_path / "ws")
+    (result,) = ingest([export], config, skip_bad_rows=True)
+    assert (result.status, result.rows_loaded, result.rows_rejected, result.dimensions_dropped) == ("loaded", 3, 5, ())
+    with Store(config.store_dir).reader() as reader:
+        assert sorted(reader.frame("SELECT name FROM dimensions")["name"]) == ["os", "plan"]
+
+
 def test_a_json_export_keeps_the_workspaces_dimensions_past_the_columns_it_builds(tmp_path: Path) -> None:
     """PostHog JSON lines: only the 60 most filled properties are built as columns. The second
     file's plan is the least filled of 66, so it was never built; the workspace has it, so it is.

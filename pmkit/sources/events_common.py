@@ -1373,10 +1373,23 @@ def build_by_records(sample: Sample, export: RecordExport) -> Parsed:
         raise Rejected([RowError(None, None, "the file has no events (export it again with data)")])
     columns = pl.DataFrame({ROW: rows, **canonical}, schema={ROW: pl.Int64, **dict.fromkeys(CANONICAL, pl.String)})
     labels = _most_filled(filled, export)
-    dims = pl.DataFrame(
-        {label: [d.get(label) for d in dimension_rows] for label in labels}, schema=dict.fromkeys(labels, pl.String)
-    )
-    return _build(sample, export, columns, dims, errors, _unbuilt(filled, labels))
+    for attempt in range(2):
+        dims = pl.DataFrame(
+            {label: [d.get(label) for d in dimension_rows] for label in labels},
+            schema=dict.fromkeys(labels, pl.String),
+        )
+        parsed = _build(sample, export, columns, dims, errors, _unbuilt(filled, labels))
+        if attempt or not parsed.dropped_dimensions or parsed.frame.height == len(rows):
+            return parsed
+        # Rows left out by the checks (--skip-bad-rows) counted towards the columns built: the
+        # good rows' own columns could go unbuilt. Counted again over the rows that load.
+        loaded = set(parsed.frame[ROW].to_list())
+        filled = _filled_in(filled, rows, dimension_rows, loaded)
+        again = _most_filled(filled, export)
+        if set(again) == set(labels):
+            return parsed
+        labels = again
+    return parsed
 
 
 def build_by_columns(sample: Sample, export: RecordExport) -> Parsed:
@@ -1426,7 +1439,24 @@ def build_by_columns(sample: Sample, export: RecordExport) -> Parsed:
         )
         if by_record != by_column:
             raise NotExact(f"line {records.rows[index]} reads differently by column")
-    return _build(sample, export, columns, dim_texts, list(records.errors), _unbuilt(counted, labels))
+    parsed = _build(sample, export, columns, dim_texts, list(records.errors), _unbuilt(counted, labels))
+    if parsed.dropped_dimensions and parsed.frame.height < height:
+        good = pl.Series(np.isin(records.rows, parsed.frame[ROW].to_numpy()))
+        recounted = Counter({label: int((present[label] & good).sum()) for label in counted})
+        if set(_most_filled(+recounted, export)) != set(labels):
+            raise NotExact("the rows left out by the checks change the columns to build")  # record by record
+    return parsed
+
+
+def _filled_in(
+    filled: Counter[str], rows: list[int], dimension_rows: list[dict[str, str]], loaded: set[int]
+) -> Counter[str]:
+    """``filled`` counted again over the ``loaded`` rows only, in the same order."""
+    counts: Counter[str] = Counter()
+    for row, texts in zip(rows, dimension_rows, strict=True):
+        if row in loaded:
+            counts.update(texts.keys())
+    return Counter({label: counts[label] for label in filled if counts[label]})
 
 
 def _most_filled(filled: Counter[str], export: RecordExport) -> list[str]:
