@@ -382,7 +382,7 @@ def read_options(config: Config, store: Store | Writer) -> ReadOptions:
     # Each kind names its columns after its own reserved names (event -> source_event; a
     # feedback attribute named event stays event).
     named_attributes = frozenset(attribute_name(name) for name in wanted)
-    dimensions, attributes = store.dimension_names(), store.attribute_names()
+    dimensions, attributes = store.column_names()
     return ReadOptions(
         timezone=config.timezone,
         keep_dimensions=dimensions | named,

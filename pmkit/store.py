@@ -108,13 +108,11 @@ def _has_loaded(con: duckdb.DuckDBPyConnection, content_hash: str, snapshot_date
     return bool(con.execute(ROADMAP_LOADED, {"hash": content_hash, "day": snapshot_date}).fetchall()[0][0])
 
 
-def _dimension_names(con: duckdb.DuckDBPyConnection) -> frozenset[str]:
-    return frozenset(name for (name,) in con.execute("SELECT name FROM dimensions").fetchall())
-
-
-def _attribute_names(con: duckdb.DuckDBPyConnection) -> frozenset[str]:
-    rows = con.execute("SELECT DISTINCT unnest(json_keys(attributes)) FROM feedback").fetchall()
-    return frozenset(name for (name,) in rows)
+def _column_names(con: duckdb.DuckDBPyConnection) -> tuple[frozenset[str], frozenset[str]]:
+    """(event dimensions, feedback attributes) of the connection's default database."""
+    dimensions = con.execute("SELECT name FROM dimensions").fetchall()
+    attributes = con.execute("SELECT DISTINCT unnest(json_keys(attributes)) FROM feedback").fetchall()
+    return frozenset(name for (name,) in dimensions), frozenset(name for (name,) in attributes)
 
 
 def _fsync_path(path: Path) -> None:
@@ -177,13 +175,9 @@ class Store:
         loading it as of ``snapshot_date`` changes nothing (``_has_loaded``)."""
         return bool(self._from_catalog(lambda con: _has_loaded(con, content_hash, snapshot_date), False))
 
-    def dimension_names(self) -> frozenset[str]:
-        """The published version's event dimensions (empty before any)."""
-        return frozenset(self._from_catalog(_dimension_names, frozenset()))
-
-    def attribute_names(self) -> frozenset[str]:
-        """The published version's feedback attributes (empty before any)."""
-        return frozenset(self._from_catalog(_attribute_names, frozenset()))
+    def column_names(self) -> tuple[frozenset[str], frozenset[str]]:
+        """The published version's (event dimensions, feedback attributes); empty before any."""
+        return self._from_catalog(_column_names, (frozenset(), frozenset()))
 
     def _from_catalog(self, read: Callable[[duckdb.DuckDBPyConnection], Any], nothing: Any) -> Any:
         """``read`` on the published version's tables, else ``nothing`` when there is none. The
@@ -629,13 +623,9 @@ class Writer:
         that loading it as of ``snapshot_date`` changes nothing (``_has_loaded``)."""
         return _has_loaded(self.con, content_hash, snapshot_date)
 
-    def dimension_names(self) -> frozenset[str]:
-        """This version's event dimensions, the ingest's new ones included."""
-        return _dimension_names(self.con)
-
-    def attribute_names(self) -> frozenset[str]:
-        """This version's feedback attributes, the ingest's new ones included."""
-        return _attribute_names(self.con)
+    def column_names(self) -> tuple[frozenset[str], frozenset[str]]:
+        """This version's (event dimensions, feedback attributes), the ingest's new ones included."""
+        return _column_names(self.con)
 
     def next_file_id(self) -> int:
         return int(self.con.execute("SELECT coalesce(max(file_id), 0) + 1 FROM loaded_files").fetchall()[0][0])

@@ -106,7 +106,7 @@ class Parsed:
     errors: tuple[RowError, ...] = ()
     mapping: dict[str, str] = field(default_factory=dict)
     duplicates: int = 0  # good rows dropped as repeats of an earlier row of the file (events)
-    dropped_dimensions: tuple[str, ...] = ()  # source columns with values not kept (events, the cap)
+    dropped_dimensions: tuple[str, ...] = ()  # stored names of columns with values not kept (the cap)
 
 
 def json_cell(value: object) -> str | None:

@@ -662,12 +662,29 @@ def _dimensions(
             name, suffix = f"{base}_{suffix}", suffix + 1
         taken.add(name)
         names[label] = name
-    kept = {label for label in labels if names[label] in keep}
-    others = sorted((label for label in labels if label not in kept), key=lambda label: -filled[label])
+    frame, mapping, dropped = keep_columns(texts, filled, names, keep, room, dimensions.origins)
+    return frame, mapping, dropped + dimensions.unbuilt
+
+
+def keep_columns(
+    texts: Mapping[str, pl.Series],
+    filled: Mapping[str, int],
+    names: Mapping[str, str],
+    keep: frozenset[str],
+    room: int,
+    origins: Mapping[str, str] | None = None,
+) -> tuple[pl.DataFrame, dict[str, str], tuple[str, ...]]:
+    """The columns of ``names`` (label -> stored name, in the file's order) a workspace keeps:
+    those whose stored name is in ``keep``, then the ``room`` most ``filled`` others. Returns them
+    as String columns under their stored names, stored name -> source column (``origins``, else
+    the label), and the stored names of the others, left out. Events' dimensions and feedback's
+    attributes are chosen alike."""
+    kept = {label for label in names if names[label] in keep}
+    others = sorted((label for label in names if label not in kept), key=lambda label: -filled[label])
     kept |= set(others[: max(room, 0)])
-    dropped = tuple(names[label] for label in labels if label not in kept) + dimensions.unbuilt
-    columns = [texts[label].rename(names[label]) for label in labels if label in kept]
-    mapping = {names[label]: dimensions.origins.get(label, label) for label in labels if label in kept}
+    columns = [texts[label].rename(names[label]) for label in names if label in kept]
+    mapping = {names[label]: (origins or {}).get(label, label) for label in names if label in kept}
+    dropped = tuple(names[label] for label in names if label not in kept)
     return pl.DataFrame(columns, schema=dict.fromkeys((c.name for c in columns), pl.String)), mapping, dropped
 
 

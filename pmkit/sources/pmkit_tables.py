@@ -35,6 +35,7 @@ from pmkit.sources.events_common import (
     check_timezone,
     clean_text,
     dimension_name,
+    keep_columns,
     parse_numbers,
     parse_times,
 )
@@ -350,14 +351,9 @@ def _feedback_dimensions(
             name, suffix = f"{base}_{suffix}", suffix + 1
         taken.add(name)
         names[column] = name
-    kept = {column for column in filled if names[column] in options.keep_attributes}
     room = MAX_DIMENSIONS if options.attribute_room is None else options.attribute_room
-    others = sorted((c for c in filled if c not in kept), key=lambda column: texts[column].null_count())
-    kept |= set(others[: max(room, 0)])
-    series = [texts[column].rename(names[column]) for column in filled if column in kept]
-    mapping = {names[column]: column for column in filled if column in kept}
-    dropped = tuple(names[column] for column in filled if column not in kept)
-    return pl.DataFrame(series, schema=dict.fromkeys((s.name for s in series), pl.String)), mapping, dropped
+    counts = {column: raw.height - texts[column].null_count() for column in filled}
+    return keep_columns(texts, counts, names, options.keep_attributes, room)
 
 
 # ---------------------------------------------------------------------------------------------
