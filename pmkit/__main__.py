@@ -12,4 +12,13 @@ except BrokenPipeError:
     # Python's own flush at exit does not fail again.
     os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
     code = 1
+except KeyboardInterrupt:
+    # Ctrl+C printed a traceback from wherever the ingest was. Nothing needs undoing: the store
+    # only ever moves from one whole published version to the next (pmkit/store.py).
+    print(
+        "pmkit: interrupted. The store keeps its last whole published version; "
+        "run the command again to load what is left.",
+        file=sys.stderr,
+    )
+    code = 130  # 128 + SIGINT, as shells report a command stopped by Ctrl+C
 raise SystemExit(code)

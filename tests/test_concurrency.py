@@ -46,7 +46,7 @@ def events_csv(path: Path, rows: int, seed: int) -> Path:
     return path
 
 
-def pmkit(*args: str) -> subprocess.Popen:
+def pmkit(*args: str, reset_sigint: bool = False) -> subprocess.Popen:
     env = dict(os.environ, PYTHONPATH=str(ROOT))
     return subprocess.Popen(
         [sys.executable, "-m", "pmkit", *args],
@@ -55,6 +55,7 @@ def pmkit(*args: str) -> subprocess.Popen:
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
+        preexec_fn=(lambda: signal.signal(signal.SIGINT, signal.SIG_DFL)) if reset_sigint else None,
     )
 
 
@@ -159,3 +160,19 @@ def test_output_cut_short_by_its_reader_ends_quietly(tmp_path: Path) -> None:
     stderr = proc.stderr.read()
     assert proc.wait(timeout=120) == 1
     assert "Traceback" not in stderr and "BrokenPipeError" not in stderr
+
+
+def test_ctrl_c_during_an_ingest_says_so_without_a_traceback_and_the_store_is_whole(
+    tmp_path: Path, files: dict[str, Path]
+) -> None:
+    data = tmp_path / "ws"
+    assert pmkit("ingest", str(files["small"]), "--data", str(data)).wait() == 0
+    # Ctrl+C reaches Python as SIGINT; a child of a background job would inherit it ignored.
+    victim = pmkit("ingest", str(files["big"]), "--data", str(data), reset_sigint=True)
+    time.sleep(1.5)
+    victim.send_signal(signal.SIGINT)
+    _, err = victim.communicate(timeout=120)
+    assert victim.returncode == 130, err
+    assert "pmkit: interrupted" in err and "Traceback" not in err
+    events, rolled = count_events(data)
+    assert events == rolled and events in (20_000, 620_000)
