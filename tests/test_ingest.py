@@ -957,3 +957,49 @@ def test_json_lines_in_no_known_layout_say_which_layouts_are_read(tmp_path: Path
         "(event_time, user_id, event) match none of them"
     ), message
     assert message.endswith("or as a CSV with event_time,user_id,event columns")
+
+
+def test_an_id_unique_only_with_the_event_user_or_time_dedupes_only_such_copies(tmp_path: Path) -> None:
+    """Mixpanel drops a repeat only when event, distinct_id, time and $insert_id all match;
+    Amplitude a repeated $insert_id of the same user or device; and a bare `id` column is often
+    the row's number, restarting in each week's export. Each used to be an id on its own: one
+    $insert_id set to an order number kept 1 of 3 events, and the second week's rows 1 and 2 were
+    dropped as the first week's."""
+    mixpanel = write(
+        tmp_path / "mp.jsonl",
+        "".join(
+            json.dumps({"event": e, "properties": {"time": t, "distinct_id": u, "$insert_id": "order-1001"}}) + "\n"
+            for e, t, u in [
+                ("Order Completed", 1772359200, "u1"),
+                ("Payment Captured", 1772359260, "u1"),  # another event: kept
+                ("Order Completed", 1772359300, "u2"),  # another user and time: kept
+                ("Order Completed", 1772359200, "u1"),  # the first event again: a repeat
+            ]
+        ),
+    )
+    amplitude = write(
+        tmp_path / "amp.jsonl",
+        "".join(
+            json.dumps({"event_type": "view", "event_time": t, "user_id": u, "$insert_id": "i1", "amplitude_id": 1})
+            + "\n"
+            for t, u in [
+                ("2026-03-01 10:00:00.000000", "alice"),
+                ("2026-03-01 10:05:00.000000", "bob"),  # another user: kept
+                ("2026-03-01 10:07:00.000000", "alice"),  # alice's i1 again (a retry): a repeat
+            ]
+        ),
+    )
+    week1 = write(
+        tmp_path / "wk1.csv", "ID,Timestamp,User,Event\n1,2026-03-01 10:00,u1,login\n2,2026-03-01 11:00,u2,login\n"
+    )
+    week2 = write(
+        tmp_path / "wk2.csv", "ID,Timestamp,User,Event\n1,2026-03-08 10:00,u3,login\n2,2026-03-08 11:00,u4,signup\n"
+    )
+    again = write(tmp_path / "again.csv", "ID,Timestamp,User,Event\n2,2026-03-01 11:00,u2,login\n")
+    config = load_config(tmp_path / "ws")
+    results = ingest([mixpanel, amplitude, week1, week2, again], config)
+    assert [(r.rows_loaded, r.rows_duplicate) for r in results] == [(3, 1), (2, 1), (2, 0), (2, 0), (0, 1)]
+    with Store(config.store_dir).reader() as reader:
+        assert reader.frame("SELECT count(*) AS n FROM events")["n"].item() == 9
+        users = reader.frame("SELECT user_id FROM events WHERE event_time >= '2026-03-08' ORDER BY 1")
+    assert users["user_id"].to_list() == ["u3", "u4"]

@@ -7,8 +7,8 @@ event_type, ..., event_properties, data, device_id, language, country, region, s
 as UTC whatever the workspace time zone.
 
 Mapping: ``event_type`` -> event; ``user_id`` -> user_id, or ``device_id`` when ``user_id`` is
-empty (anonymous users); ``$insert_id`` -> event_id (Amplitude's own ``event_id`` is a per-device
-counter, not unique); ``session_id`` (epoch ms of the session start, -1 for none) -> session_id;
+empty (anonymous users); ``$insert_id`` -> event_id, per user (Amplitude's own ``event_id`` is a
+per-device counter, not unique); ``session_id`` (epoch ms of the session start, -1 for none) -> session_id;
 revenue from ``event_properties.revenue`` / ``$revenue``, else ``price`` x ``quantity`` (quantity 1
 when absent). Dimensions: the top-level fields in ``TOP_LEVEL_DIMENSIONS``, every event property
 as named, every user property prefixed ``user_`` (``plan`` -> ``user_plan``).
@@ -189,4 +189,6 @@ EXPORT = RecordExport(
     flatten_columns=_flatten_columns,
     sources=SOURCES,
     dimension_names=_dimension_name,
+    # Amplitude drops a repeated $insert_id per user or device, not across them.
+    id_scope=("user_id",),
 )

@@ -458,12 +458,14 @@ def build_events(
     errors: Iterable[RowError] = (),
     keep_dimensions: frozenset[str] = frozenset(),
     dimension_room: int | None = None,
+    id_scope: tuple[str, ...] = (),
 ) -> Parsed:
     """Type mapped columns into the canonical events frame and list every bad row.
 
     ``columns`` holds ``_row`` and the canonical columns the source has (any type; missing optional
     ones become null). ``sources`` names the source column of each canonical column, for error
-    messages and ``Parsed.mapping``. ``timezone`` is the zone naive times are read in.
+    messages and ``Parsed.mapping``. ``timezone`` is the zone naive times are read in. ``id_scope``
+    names the canonical columns within which the vendor's id is unique (``scoped_event_ids``).
 
     >>> columns = pl.DataFrame({"_row": [2, 3], "event_time": ["2026-03-01T10:00:00Z", "soon"],
     ...                         "user_id": ["u1", "u2"], "event": ["signup", "login"]})
@@ -534,6 +536,8 @@ def build_events(
         frame = pl.concat([frame.drop(ROW), dims, frame.select(ROW)], how="horizontal")
         mapping.update(dim_mapping)
     good = frame.filter(~bad) if bad.any() else frame
+    if id_scope:
+        good = good.with_columns(scoped_event_ids(id_scope))
     repeats = 0
     if good["event_id"].null_count() < good.height and _may_repeat(good["event_id"]):
         kept = good.filter(pl.col("event_id").is_null() | pl.col("event_id").is_first_distinct())
@@ -546,6 +550,22 @@ def build_events(
         mapping=mapping,
         duplicates=repeats,
         dropped_dimensions=dropped,
+    )
+
+
+def scoped_event_ids(scope: tuple[str, ...]) -> pl.Expr:
+    """The event id as the dedupe key of a vendor whose id is unique only together with other
+    columns: Mixpanel drops an event as a repeat when its name, distinct_id, time and $insert_id
+    all match, Amplitude when its $insert_id comes again for the same user or device. Taken
+    alone, one $insert_id set to an order number on "Order Completed" and "Payment Captured"
+    (or on two users' events) lost all but the first. The key is JSON text, so no two scopes
+    read alike: ``{"event":"Order Completed","user_id":"u1","event_time":1772359200000000,
+    "event_id":"order-1001"}`` (the time in epoch microseconds)."""
+    parts = [pl.col(c).dt.epoch("us") if c == "event_time" else pl.col(c) for c in scope]
+    return (
+        pl.when(pl.col("event_id").is_not_null())
+        .then(pl.struct(*parts, pl.col("event_id")).struct.json_encode())
+        .alias("event_id")
     )
 
 
@@ -1338,6 +1358,7 @@ class RecordExport:
     dimension_names: Callable[[str], str] = _same_label
     keep_dimensions: frozenset[str] = frozenset()  # ReadOptions.keep_dimensions
     dimension_room: int | None = None  # ReadOptions.dimension_room
+    id_scope: tuple[str, ...] = ()  # build_events: the columns the vendor's id is unique within
 
     def kept(self, options: ReadOptions) -> RecordExport:
         """This export reading with ``options``'s dimensions to keep and room for others."""
@@ -1511,4 +1532,5 @@ def _build(
         errors=errors,
         keep_dimensions=export.keep_dimensions,
         dimension_room=export.dimension_room,
+        id_scope=export.id_scope,
     )

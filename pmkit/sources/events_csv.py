@@ -36,10 +36,15 @@ ALIASES: dict[str, tuple[str, ...]] = {
         "device_id",
     ),
     "event": ("event", "event_name", "event_type", "action", "name"),
-    "event_id": ("event_id", "uuid", "$insert_id", "insert_id", "id"),
+    "event_id": ("event_id", "uuid", "$insert_id", "insert_id", "message_id", "messageid", "id"),
     "session_id": ("session_id", "$session_id"),
     "revenue": ("revenue", "amount", "value", "price", "event_value_in_usd"),
 }
+# A column named just `id` is often the row's number in its export, which restarts in the next
+# week's file: as an event id it dropped that week's rows as repeats. Such an id dedupes only
+# events that also share the event, user and time (an overlapping export's copy of an event).
+AMBIGUOUS_IDS = frozenset({"id"})
+AMBIGUOUS_ID_SCOPE = ("event", "user_id", "event_time")
 REQUIRED_EXAMPLES = {
     "event_time": "a time column",
     "user_id": "a user column",
@@ -106,4 +111,5 @@ def read(sample: Sample, options: ReadOptions) -> Parsed:
         dimensions=Dimensions(dimensions),
         decimal_comma=sample.delimiter == ";",
         errors=errors,
+        id_scope=AMBIGUOUS_ID_SCOPE if column_key(found.get("event_id", "")) in AMBIGUOUS_IDS else (),
     )

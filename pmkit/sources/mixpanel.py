@@ -6,7 +6,7 @@ A real line: ``{"event": "Signed up", "properties": {"time": 1602611311, "distin
 unit is chosen from the column's magnitude (see ``events_common``).
 
 Mapping: ``properties.time`` -> event_time, ``properties.distinct_id`` -> user_id,
-``properties.$insert_id`` -> event_id (Mixpanel's dedupe key), ``properties.$session_id`` ->
+``properties.$insert_id`` -> event_id (Mixpanel's dedupe key, with the event, user and time), ``properties.$session_id`` ->
 session_id, ``properties.revenue`` -> revenue, ``mp_country_code`` -> ``country``; every other
 property becomes a dimension with its ``$`` dropped (``$os`` -> ``os``), except Mixpanel's own
 ingestion bookkeeping (``IGNORED``).
@@ -104,4 +104,6 @@ EXPORT = RecordExport(
     flatten_columns=_flatten_columns,
     sources=SOURCES,
     dimension_names=_dimension_name,
+    # Mixpanel's own dedupe: a repeat has the same event, distinct_id, time and $insert_id.
+    id_scope=("event", "user_id", "event_time"),
 )
