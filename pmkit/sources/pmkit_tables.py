@@ -9,13 +9,17 @@ The kind depends on the file, so ``KIND`` is ``"table"`` and ``Parsed.kind`` say
   ``stay_above``). Other columns are ignored.
 - feedback: ``submitted_at,user_id,score,scale,comment,source,...dimensions``
   (canonical.FEEDBACK_COLUMNS, then extra columns kept as String dimensions named like event
-  dimensions). ``scale`` is ``nps`` (whole numbers 0..10) or ``csat`` (whole numbers 1..5); when
-  the column is absent (or a cell empty) the file's scale is nps if its highest score is above 5,
-  else csat. ``source`` defaults to the format (``pmkit`` or ``hotjar``).
+  dimensions). ``scale`` is ``nps`` (whole numbers 0..10) or ``csat`` (whole numbers 1..5). A file
+  with a scale column needs it on every row. A file without one (or with it empty in every row)
+  is nps if any score is 0 or above 5 (neither is a CSAT score), and is rejected if every score
+  fits both scales (1..5): guessing made three NPS detractors (2, 5, 4) CSAT answers.
+  ``source`` defaults to the format (``pmkit`` or ``hotjar``).
 - Hotjar-style survey exports: a date column (``Date submitted``, ``date`` or ``created``) and a
-  question column whose name contains "how likely" and "recommend" (NPS) or "satisf" (CSAT); a
-  column whose name contains "comment", "why" or "feedback" is the comment, a ``user``/``user id``
-  column the user. Other columns become dimensions.
+  question column whose name contains "how likely" and "recommend" (NPS) or "satisf" (CSAT), which
+  gives the scale. The comment is the first other column whose name has "comment", else "why",
+  else "reason", "feedback", "anything else" (HOTJAR_COMMENT_WORDS). The user is, per row, the
+  first filled of ``user_id``, ``user id``, ``user``, ``hotjar user id``. Other columns become
+  dimensions.
 
 Each bad row is one RowError naming its first bad column; a missing column rejects the file.
 """
@@ -58,8 +62,13 @@ DATE_FORMAT = "%Y-%m-%d"  # 2026-03-31
 DATE_EXAMPLE = "2026-03-31"
 
 HOTJAR_DATE_COLUMNS = ("date submitted", "date", "created")
+# Hotjar exports both User (empty unless the site identifies users) and Hotjar User ID.
 HOTJAR_USER_COLUMNS = ("user_id", "user id", "user", "hotjar user id")
-HOTJAR_COMMENT_WORDS = ("comment", "why", "feedback")
+# Free-text follow-ups, strongest first: "Any other comments?", "Why did you give that score?",
+# Hotjar's own "What is the main reason for your score?", "Is there anything else ...?". A choice
+# question such as "Reason for contacting us" loses to a "comments" column. Not "tell us" or
+# "improve": score questions use them ("Please tell us how satisfied you are").
+HOTJAR_COMMENT_WORDS = ("comment", "why", "reason", "feedback", "anything else")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -79,6 +88,14 @@ def _is_csat_question(name: str) -> bool:
 def _lookup(columns: Sequence[str], *names: str) -> str | None:
     lowered = {c.strip().lower(): c for c in columns}
     return next((lowered[n] for n in names if n in lowered), None)
+
+
+def _hotjar_comment(columns: Sequence[str], score_column: str) -> str | None:
+    """The free-text column: the first with the strongest of HOTJAR_COMMENT_WORDS, never the score."""
+    return next(
+        (c for word in HOTJAR_COMMENT_WORDS for c in columns if c != score_column and word in c.lower()),
+        None,
+    )
 
 
 def _hotjar_columns(columns: Sequence[str]) -> tuple[str, str, str] | None:
@@ -234,28 +251,31 @@ def read_feedback(sample: Sample, options: ReadOptions) -> Parsed:
     raw, ragged = read_csv_rows(sample)
     source_columns = [c for c in raw.columns if c != ROW]
     hotjar = None if _lookup(source_columns, *FEEDBACK_REQUIRED) else _hotjar_columns(source_columns)
+    user_columns: list[str] = []
     if hotjar is not None:
         date_column, score_column, question_scale = hotjar
         columns: dict[str, str | None] = {
             "submitted_at": date_column,
-            "user_id": _lookup(source_columns, *HOTJAR_USER_COLUMNS),
+            "user_id": None,  # coalesced over user_columns below
             "score": score_column,
             "scale": None,
-            "comment": next(
-                (c for c in source_columns if c != score_column and any(w in c.lower() for w in HOTJAR_COMMENT_WORDS)),
-                None,
-            ),
+            "comment": _hotjar_comment(source_columns, score_column),
             "source": None,
         }
+        user_columns = [c for name in HOTJAR_USER_COLUMNS if (c := _lookup(source_columns, name)) is not None]
         fmt, default_source = "Hotjar survey CSV", "hotjar"
     else:
         columns = {name: _lookup(source_columns, name) for name in FEEDBACK_COLUMNS}
         _require(columns, FEEDBACK_REQUIRED, "submitted_at,user_id,score,scale,comment,source")
         question_scale, fmt, default_source = None, "pmkit feedback CSV", "pmkit"
     text = {name: _text(raw, column) for name, column in columns.items()}
+    user_texts = [_text(raw, column) for column in user_columns]
+    if user_texts:
+        text["user_id"] = pl.select(pl.coalesce(user_texts)).to_series()
     score = parse_numbers(text["score"], decimal_comma=sample.delimiter == ";")
-    inferred = question_scale or ("nps" if (score.max() or 0) > 5 else "csat")  # type: ignore[operator]
-    scale = text["scale"].str.to_lowercase().fill_null(inferred)
+    scale = text["scale"].str.to_lowercase()
+    if scale.null_count() == raw.height:
+        scale = scale.fill_null(question_scale or _scale_of_scores(score, columns["score"] or "score"))
     frame = pl.DataFrame(
         {
             "submitted_at": parse_times(text["submitted_at"], options.timezone),
@@ -283,6 +303,7 @@ def read_feedback(sample: Sample, options: ReadOptions) -> Parsed:
             pl.format(f"'{{}}' is not a valid time (expected e.g. {TIME_EXAMPLE})", pl.col("raw_submitted_at")),
         ),
         (pl.col("raw_score").is_null(), "score", pl.lit("empty score (every answer needs one; e.g. 9)")),
+        (pl.col("scale").is_null(), "scale", pl.lit("empty scale (use nps or csat, as the other rows do)")),
         (
             ~pl.col("scale").is_in(tuple(SCALES)),
             "scale",
@@ -304,11 +325,17 @@ def read_feedback(sample: Sample, options: ReadOptions) -> Parsed:
         ),
     ]
     good, errors = _split(work, checks, {name: column or name for name, column in columns.items()})
-    used = {column for column in columns.values() if column is not None}
+    used = {column for column in columns.values() if column is not None} | set(user_columns)
     dimensions, dim_mapping, dropped = _feedback_dimensions(
         raw.filter(pl.col(ROW).is_in(good[ROW].implode())), [c for c in source_columns if c not in used], options
     )
     frame = pl.concat([good.select(*FEEDBACK_COLUMNS), dimensions, good.select(ROW)], how="horizontal")
+    # Name the user columns that gave an id: "User or Hotjar User ID", not an empty User.
+    given = [
+        column for column, values in zip(user_columns, user_texts, strict=True) if values.null_count() < raw.height
+    ]
+    if given:
+        columns["user_id"] = " or ".join(given)
     mapping = {name: column for name, column in columns.items() if column is not None} | dim_mapping
     return Parsed(
         kind="feedback",
@@ -317,6 +344,26 @@ def read_feedback(sample: Sample, options: ReadOptions) -> Parsed:
         errors=ordered([*ragged, *errors]),
         mapping=mapping,
         dropped_dimensions=dropped,
+    )
+
+
+def _scale_of_scores(score: pl.Series, score_column: str) -> str:
+    """The scale of a file that does not say which: nps when a score is 0 or above 5 (no CSAT
+    score is), else Rejected when a score fits both (the scores 2, 5, 4 are three NPS detractors
+    or three CSAT answers). A file of no usable score is nps: its rows fail their score check."""
+    if ((score == 0) | (score > 5)).any() or not score.is_between(1, 5).any():
+        return "nps"
+    raise Rejected(
+        [
+            RowError(
+                None,
+                score_column,
+                "no score is 0 or above 5, so the answers could be NPS (0 to 10) or CSAT (1 to 5) "
+                "and the file does not say which (add a scale column with nps or csat to each row, e.g. "
+                "submitted_at,score,scale then 2026-03-01T10:00:00Z,4,nps; a survey tool's export says which "
+                "in its question, e.g. How likely are you to recommend us? or How satisfied are you?)",
+            )
+        ]
     )
 
 

@@ -115,18 +115,55 @@ def test_feedback():
     )
 
 
+def scores_file(tmp_path: Path, scores: list[str], scales: list[str] | None = None) -> Path:
+    """A pmkit feedback CSV with one answer a day, and a scale column if ``scales`` is given."""
+    header = "submitted_at,score" + (",scale" if scales is not None else "") + "\n"
+    rows = "".join(
+        f"2026-03-0{n + 1}T10:00:00Z,{score}" + (f",{scales[n]}" if scales is not None else "") + "\n"
+        for n, score in enumerate(scores)
+    )
+    return write(tmp_path, header + rows)
+
+
 @pytest.mark.parametrize(
-    ("scores", "scale", "bad"),
-    [(["9", "3", "10"], "nps", []), (["4", "5", "1"], "csat", []), (["4", "0", "2.5"], "csat", [3, 4])],
+    ("scores", "bad"),
+    [
+        (["9", "3", "10"], []),
+        (["2", "0", "4"], []),  # 0 is no CSAT score: an NPS file, where it was rejected as CSAT
+        (["4", "0", "2.5"], [RowError(4, "score", "'2.5' is not a valid NPS score (expected a whole number 0 to 10)")]),
+    ],
 )
-def test_feedback_scale_is_inferred_when_absent(tmp_path: Path, scores: list[str], scale: str, bad: list[int]):
-    rows = "".join(f"2026-03-0{n + 1}T10:00:00Z,{score}\n" for n, score in enumerate(scores))
-    parsed = pmkit_tables.read(sniff(write(tmp_path, "submitted_at,score\n" + rows)), BERLIN)
-    assert parsed.frame["scale"].to_list() == [scale] * (len(scores) - len(bad))
-    assert [e.row for e in parsed.errors] == bad
-    if bad:
-        assert parsed.errors[0].message == "'0' is not a valid CSAT score (expected a whole number 1 to 5)"
-    assert set(parsed.frame["source"].to_list()) <= {"pmkit"}  # no source column: the format
+def test_feedback_without_a_scale_is_nps_when_a_score_is_0_or_above_5(
+    tmp_path: Path, scores: list[str], bad: list[RowError]
+):
+    parsed = pmkit_tables.read(sniff(scores_file(tmp_path, scores)), BERLIN)
+    assert parsed.frame["scale"].to_list() == ["nps"] * (len(scores) - len(bad))
+    assert list(parsed.errors) == bad
+    assert parsed.frame["source"].to_list() == ["pmkit"] * (len(scores) - len(bad))  # no source column: the format
+
+
+AMBIGUOUS = (
+    "no score is 0 or above 5, so the answers could be NPS (0 to 10) or CSAT (1 to 5) "
+    "and the file does not say which (add a scale column with nps or csat to each row, e.g. "
+    "submitted_at,score,scale then 2026-03-01T10:00:00Z,4,nps; a survey tool's export says which "
+    "in its question, e.g. How likely are you to recommend us? or How satisfied are you?)"
+)
+
+
+@pytest.mark.parametrize("scales", [None, ["", "", ""]], ids=["no scale column", "scale column empty"])
+def test_feedback_whose_scores_fit_nps_and_csat_and_no_scale_is_rejected(tmp_path: Path, scales: list[str] | None):
+    """Three NPS detractors (2, 5, 4) loaded as CSAT answers when the highest score chose the scale."""
+    with pytest.raises(Rejected) as rejected:
+        pmkit_tables.read(sniff(scores_file(tmp_path, ["2", "5", "4"], scales)), BERLIN)
+    assert rejected.value.errors == [RowError(None, "score", AMBIGUOUS)]
+
+
+def test_feedback_with_a_scale_column_needs_a_scale_on_every_row(tmp_path: Path):
+    """The file says which scale row by row, so an empty cell is that row's error; the file's
+    highest score (9) made the 4 an NPS answer though the row beside it said csat."""
+    parsed = pmkit_tables.read(sniff(scores_file(tmp_path, ["9", "4", "5"], ["nps", "", "csat"])), BERLIN)
+    assert parsed.frame.select("score", "scale", ROW).rows() == [(9.0, "nps", 2), (5.0, "csat", 4)]
+    assert parsed.errors == (RowError(3, "scale", "empty scale (use nps or csat, as the other rows do)"),)
 
 
 def test_hotjar_nps_export():
@@ -159,6 +196,96 @@ def test_hotjar_csat_export(tmp_path: Path):
         (datetime(2026, 2, 28, 23), 4.0, "csat", "Nice"),
         (datetime(2026, 3, 1, 23), 2.0, "csat", None),
     ]
+
+
+USER_HEADER = "Number,User,Date Submitted,Hotjar User ID,How likely are you to recommend Acme?\n"
+
+
+@pytest.mark.parametrize(
+    ("rows", "user_ids", "mapped"),
+    [
+        # A real export: User empty in every row, the ids in Hotjar User ID; every user_id was NULL.
+        (["1,,2026-03-01 10:00,hj_1,9", "2,,2026-03-02 10:00,hj_2,7"], ["hj_1", "hj_2"], "Hotjar User ID"),
+        # Per row, the first filled of the two; blank text is empty.
+        (
+            ["1,u_1,2026-03-01 10:00,hj_1,9", "2,  ,2026-03-02 10:00,hj_2,7", "3,,2026-03-03 10:00,,6"],
+            ["u_1", "hj_2", None],
+            "User or Hotjar User ID",
+        ),
+    ],
+)
+def test_hotjar_user_is_the_first_user_column_filled_in_each_row(
+    tmp_path: Path, rows: list[str], user_ids: list[str | None], mapped: str
+):
+    parsed = pmkit_tables.read(sniff(write(tmp_path, USER_HEADER + "\n".join(rows) + "\n")), ReadOptions())
+    assert parsed.frame["user_id"].to_list() == user_ids
+    assert parsed.mapping["user_id"] == mapped
+    assert parsed.frame.columns == [*FEEDBACK_COLUMNS, "number", ROW]  # no hotjar_user_id attribute
+
+
+# Hotjar's own NPS export: its header as exported, a BOM, CRLF line ends, a comment over two lines.
+HOTJAR_REAL = (
+    "\ufeffNumber,User,Date Submitted,Country,Source URL,Device,Browser,OS,Hotjar User ID,Tags,"
+    "How likely are you to recommend Acme to a friend or colleague?,What is the main reason for your score?\r\n"
+    '1,,2026-03-02 09:15:00,Germany,https://acme.example/app,desktop,Chrome,Windows,hj_1,,9,"Fast, and the reports\n'
+    'are clear"\r\n'
+    "2,,2026-03-02 10:00:00,France,https://acme.example/pricing,mobile,Safari,iOS,hj_2,pricing,3,Too expensive\r\n"
+    "3,,2026-03-03 11:30:00,Spain,https://acme.example/app,desktop,Firefox,Linux,,,0,\r\n"
+)
+
+
+def test_hotjar_reason_for_the_score_is_the_comment(tmp_path: Path):
+    """ "What is the main reason for your score?" was kept as an attribute and comment stayed empty."""
+    path = tmp_path / "hotjar.csv"
+    path.write_bytes(HOTJAR_REAL.encode("utf-8"))
+    sample = sniff(path)
+    assert pmkit_tables.detect(sample)
+    parsed = pmkit_tables.read(sample, ReadOptions())
+    expected = feedback_frame(
+        {
+            "submitted_at": [datetime(2026, 3, 2, 9, 15), datetime(2026, 3, 2, 10), datetime(2026, 3, 3, 11, 30)],
+            "user_id": ["hj_1", "hj_2", None],
+            "score": [9.0, 3.0, 0.0],
+            "scale": ["nps", "nps", "nps"],
+            "comment": ["Fast, and the reports\nare clear", "Too expensive", None],
+            "source": ["hotjar", "hotjar", "hotjar"],
+            ROW: [2, 3, 4],
+        },
+        {
+            "number": ["1", "2", "3"],
+            "country": ["Germany", "France", "Spain"],
+            "source_url": ["https://acme.example/app", "https://acme.example/pricing", "https://acme.example/app"],
+            "device": ["desktop", "mobile", "desktop"],
+            "browser": ["Chrome", "Safari", "Firefox"],
+            "os": ["Windows", "iOS", "Linux"],
+            "tags": [None, "pricing", None],
+        },
+    )
+    assert_frame_equal(parsed.frame, expected)
+    assert parsed.errors == ()
+    assert parsed.mapping["comment"] == "What is the main reason for your score?"
+    assert parsed.mapping["score"] == "How likely are you to recommend Acme to a friend or colleague?"
+
+
+@pytest.mark.parametrize(
+    ("header", "comment"),
+    [
+        # A choice question about a reason comes before the free text: the stronger word wins.
+        ("date,How satisfied are you?,Reason for contacting us,Any other comments?", "Any other comments?"),
+        (
+            "date,How likely are you to recommend us?,Is there anything else you want to say?",
+            "Is there anything else you want to say?",
+        ),
+        # "tell us" and "improve" also name score questions, so they never pick the comment.
+        ("date,Please tell us how likely you are to recommend us,How satisfied are you with the improvements?", None),
+    ],
+)
+def test_hotjar_comment_column_is_a_free_text_question(tmp_path: Path, header: str, comment: str | None):
+    parsed = pmkit_tables.read(
+        sniff(write(tmp_path, header + "\n" + "2026-03-01" + ",4" * header.count(",") + "\n")), BERLIN
+    )
+    assert parsed.mapping.get("comment") == comment
+    assert parsed.mapping["score"] != comment
 
 
 @pytest.mark.parametrize(
