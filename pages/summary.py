@@ -86,12 +86,14 @@ else:
 st.caption(ui.safe_text(facts.source("roadmap")))
 
 st.subheader("Recently shipped")
-shipped = dashboard.shipped_with_impact(items, ui.compute(cfg, "impact_results"), period.end)
+shipped = dashboard.shipped_with_impact(items, ui.compute(cfg, "impact_results", as_of=period.end), period.end)
 if unknown:
     ui.empty(unknown)
 elif shipped.height:
     ui.table(
-        dashboard.with_change_text(shipped).select("title", "completed_date", "metric_name", "change_pct", "verdict"),
+        dashboard.with_change_text(shipped).select(
+            "title", "completed_date", "metric_name", "change_pct", "verdict", "confounders"
+        ),
         "recently_shipped",
         column_config={
             "title": "Item",
@@ -99,6 +101,7 @@ elif shipped.height:
             "metric_name": "Metric",
             "change_pct": "Change",
             "verdict": st.column_config.TextColumn("Measured impact (correlation, not cause)", width="large"),
+            "confounders": st.column_config.TextColumn("Also shipped in the window", width="medium"),
         },
     )
     measured = dashboard.measured(shipped)

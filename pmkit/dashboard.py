@@ -293,17 +293,22 @@ def objective_health(reader: Reader, config: Config, as_of: dt.date | None = Non
     )
 
 
-def impact_results(reader: Reader, config: Config, window_days: int | None = None) -> pl.DataFrame:
+def impact_results(
+    reader: Reader, config: Config, window_days: int | None = None, as_of: dt.date | None = None
+) -> pl.DataFrame:
     """Before/after of every shipped item on its metric (``pmkit.impact.IMPACT_COLUMNS``), with
-    the window of ``impact.window_days`` unless given."""
+    the window of ``impact.window_days`` unless given. With ``as_of`` (a page's range end), as
+    known then: the items of the latest snapshot on or before it, measured on the metric's days
+    up to it, as the report does. Without it the summary of a past range judged items on months
+    of later data and showed items that were not done then."""
     from pmkit import impact as impact_view
 
     days = int(window_days or config.get("impact.window_days"))
     # Each objective's detail keeps its own rows of every shipped item's estimate.
     return remembered(
         reader,
-        ("impact_results", settings_key(config), days),
-        lambda: impact_view.impact(reader, config, roadmap_view.item_health(reader, config, None), days),
+        ("impact_results", settings_key(config), days, as_of),
+        lambda: impact_view.impact(reader, config, roadmap_view.item_health(reader, config, as_of), days, as_of=as_of),
     )
 
 
@@ -344,24 +349,19 @@ def recently_shipped(items: pl.DataFrame, as_of: dt.date | None, days: int = SHI
 def shipped_with_impact(
     items: pl.DataFrame, impact: pl.DataFrame | None, as_of: dt.date | None, days: int = SHIPPED_DAYS
 ) -> pl.DataFrame:
-    """``recently_shipped`` with each item's measured impact on its metric (``pmkit.impact``):
-    item_id, title, completed_date, metric_name, status, change_pct, significant, verdict,
-    confounders."""
-    shipped = recently_shipped(items, as_of, days)
-    columns = ["metric_name", "status", "change_pct", "significant", "verdict", "confounders"]
-    if impact is None or not impact.height:
-        return shipped.select("item_id", "title", "completed_date").with_columns(
-            pl.lit(None, pl.String).alias("metric_name"),
-            pl.lit("no data").alias("status"),
-            pl.lit(None, pl.Float64).alias("change_pct"),
-            pl.lit(None, pl.Boolean).alias("significant"),
-            pl.lit("not linked to a metric").alias("verdict"),
-            pl.lit(None, pl.List(pl.String)).alias("confounders"),
-        )
-    return (
-        shipped.select("item_id", "title", "completed_date")
-        .join(impact.select("item_id", *columns), on="item_id", how="left")
-        .with_columns(pl.col("verdict").fill_null("not linked to a metric"))
+    """``recently_shipped`` with each item's measured impact on its metric: the columns of
+    ``pmkit.impact.IMPACT_COLUMNS``, the title and completed date the item's own; an item linked
+    to no metric has status "not linked". The summary page and the report list these same rows
+    (the report had kept its own choice: items from before the 90 days, no objective-linked ones
+    beside an item's own metric, no item whose metric has no data)."""
+    from pmkit.impact import IMPACT_COLUMNS
+
+    shipped = recently_shipped(items, as_of, days).select("item_id", "title", "completed_date")
+    if impact is None:
+        impact = pl.DataFrame(schema=IMPACT_COLUMNS)
+    measured_columns = [c for c in IMPACT_COLUMNS if c not in shipped.columns]
+    return shipped.join(impact.select("item_id", *measured_columns), on="item_id", how="left").with_columns(
+        pl.col("status").fill_null("not linked"), pl.col("verdict").fill_null("not linked to a metric")
     )
 
 
@@ -491,7 +491,7 @@ def objective_detail(
     empty_series = pl.DataFrame(schema={"day": pl.Date, "value": pl.Float64})
     items = roadmap_view.item_health(reader, config, as_of)
     linked = items.filter((pl.col("objective_id") == objective_id) & pl.col("item_type").ne_missing("objective"))
-    impact = impact_results(reader, config)
+    impact = impact_results(reader, config, as_of=as_of)
     impact = (
         impact.filter(pl.col("objective_id") == objective_id)
         .with_columns(
@@ -1355,9 +1355,9 @@ def narrative(
             sentence += f"; {judged}, {status}" if judged else f", {status}"
         sentences.append(sentence + ".")
     if items is not None and items.height:
-        work = items.filter(
-            ~pl.col("item_type").is_in(["objective", "issue"]) & pl.col("health").ne_missing("cancelled")
-        )
+        # The items Top risks lists (issues too): "None of the 1 open roadmap items is late" sat
+        # above a late issue in that table.
+        work = items.filter(pl.col("item_type").ne_missing("objective") & pl.col("health").ne_missing("cancelled"))
         late = work.filter(pl.col("health") == "late")
         off = work.filter(pl.col("health") == "off_track")
         open_items = work.filter(pl.col("health") != "done").height
@@ -1642,7 +1642,7 @@ def summary_requests(facts: Facts, period: Period) -> list[tuple[str, dict[str, 
         ("survey_score", {"period": period}),
         ("items_health", {"as_of": period.end}),
         ("objective_health", {"as_of": period.end}),
-        ("impact_results", {}),
+        ("impact_results", {"as_of": period.end}),
     ]
 
 

@@ -35,7 +35,7 @@ import polars as pl
 from pmkit import metrics, roadmap_view
 from pmkit.charts import plot_text
 from pmkit.config import Config
-from pmkit.dashboard import NOTHING_EARLIER, why_no_base
+from pmkit.dashboard import NOTHING_EARLIER, SHIPPED_DAYS, shipped_with_impact, why_no_base
 from pmkit.formatting import whole_points
 from pmkit.impact import impact
 from pmkit.objectives import MetricSource, format_value, objective_health
@@ -113,6 +113,7 @@ class _Report:
         self.source = MetricSource.open(reader, config)
         self.last_day = self.source.last_day
         self.snapshot = roadmap_view.latest_snapshot(reader, as_of)
+        self.latest_snapshot = roadmap_view.latest_snapshot(reader, None)
         self.as_of = as_of or self.snapshot or self.last_day or dt.date.today()
         # Judged on the report's day, from the snapshots up to it: a past-due item is late then.
         self.items = roadmap_view.item_health(reader, config, self.as_of) if self.snapshot else None
@@ -186,15 +187,14 @@ class _Report:
         return self._all_risks.head(MAX_RISKS)
 
     def _recent_impact(self) -> pl.DataFrame:
-        frame = self.impact.filter(pl.col("status") != "no data")
-        named = frame.filter(pl.col("metric_from") == "item")
-        return (named if named.height else frame).head(MAX_IMPACT)
+        items = self.items if self.items is not None else _no_items()
+        return shipped_with_impact(items, self.impact, self.as_of).head(MAX_IMPACT)
 
     # --- page -------------------------------------------------------------------------------------
 
     def render(self) -> str:
         data_note = f"events through {self.last_day}" if self.last_day else "no events loaded"
-        roadmap_note = f"roadmap snapshot of {self.snapshot}" if self.snapshot else "no roadmap loaded"
+        roadmap_note = f"roadmap snapshot of {self.snapshot}" if self.snapshot else self._no_roadmap().lower()
         generated = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
         body = "\n".join(
             [
@@ -255,7 +255,7 @@ class _Report:
     def _risks_section(self) -> str:
         risks = self._risks()
         if risks.height == 0:
-            text = "No roadmap loaded." if self.items is None else "No item is late, off track or at risk."
+            text = f"{self._no_roadmap()}." if self.items is None else "No item is late, off track or at risk."
             return f'<section id="risks"><h2>Top risks</h2><p class="small">{text}</p></section>'
         rows = []
         for item in risks.iter_rows(named=True):
@@ -283,10 +283,10 @@ class _Report:
             "the same weeks is listed.</p>"
         )
         if recent.height == 0:
-            return (
-                f'<section id="impact"><h2>Recent impact</h2>{note}<p class="small">No done item is linked '
-                "to a metric yet (set the item's metric, or its objective's).</p></section>"
-            )
+            text = f"Nothing shipped in the {SHIPPED_DAYS} days before {self.as_of}."
+            if self.items is None:
+                text = f"{self._no_roadmap()}."
+            return f'<section id="impact"><h2>Recent impact</h2>{note}<p class="small">{esc(text)}</p></section>'
         rows = []
         for row in recent.iter_rows(named=True):
             fmt = self._format_of(row["metric"])
@@ -300,12 +300,15 @@ class _Report:
             unjudged = "not judged" if row["status"] == "measured" else row["status"]
             judged = stands.get(row["significant"], _badge("no_data", unjudged))
             also = "; ".join(row["confounders"] or [])
+            before_after = "–"
+            if row["before"] is not None or row["after"] is not None:
+                before_after = f"{format_value(row['before'], fmt)} → {format_value(row['after'], fmt)}"
             rows.append(
                 "<tr>"
                 f"<td><strong>{esc(row['title'] or row['item_id'])}</strong>"
                 f'<div class="small">{esc(row["item_id"])} · done {esc(row["completed_date"])}</div></td>'
                 f"<td>{esc(row['metric_name'])}</td>"
-                f'<td class="num">{esc(format_value(row["before"], fmt))} → {esc(format_value(row["after"], fmt))}</td>'
+                f'<td class="num">{esc(before_after)}</td>'
                 f'<td class="num">{esc(change)}</td>'
                 f"<td>{judged}<div class='small'>{esc(row['verdict'])}</div></td>"
                 f'<td class="small">{esc(also) if also else "–"}</td>'
@@ -515,6 +518,13 @@ class _Report:
         )
         title = f"{plot_text(goal['title'] or goal['objective_id'])}: {name}"
         return self._figure_html(_layout(figure, title, percent=self._format_of(goal["metric"]) == "percent"))
+
+    def _no_roadmap(self) -> str:
+        """Why there are no roadmap items as of the report's day: none loaded, or only later
+        snapshots ("no roadmap loaded" was said of a workspace with one, from a later day)."""
+        if self.latest_snapshot is None:
+            return "No roadmap loaded"
+        return f"No roadmap snapshot on or before {self.as_of} (the latest is of {self.latest_snapshot})"
 
     def _format_of(self, key: str | None) -> str:
         definition = self.source.lookup(key)

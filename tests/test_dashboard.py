@@ -507,7 +507,7 @@ def test_page_cache_works_out_the_roadmaps_health_once_for_the_objectives_page(t
     requests = [
         ("objective_health", {"as_of": as_of}),
         *(("objective_detail", {"objective_id": goal, "as_of": as_of}) for goal in ("OBJ-9", "OBJ-404")),
-        ("impact_results", {}),
+        ("impact_results", {"as_of": as_of}),
     ]
 
     def fresh(name: str, **kw):  # a reader (and memo) of its own per result: the oracle
@@ -519,10 +519,11 @@ def test_page_cache_works_out_the_roadmaps_health_once_for_the_objectives_page(t
     for module, name in ((roadmap, "item_health"), (objectives, "objective_health"), (impact, "impact")):
         original = getattr(module, name)
 
-        def counted(*args, _name=name, _original=original):
+        def counted(*args, _name=name, _original=original, **kwargs):
             # What tells one computation from another: the as-of day, thresholds, impact window.
-            worked_out.append((_name, *(a for a in args if isinstance(a, dt.date | int | roadmap.Thresholds))))
-            return _original(*args)
+            told = (*args, *kwargs.values())
+            worked_out.append((_name, *(a for a in told if isinstance(a, dt.date | int | roadmap.Thresholds))))
+            return _original(*args, **kwargs)
 
         monkeypatch.setattr(module, name, counted)
     cache = dashboard.PageCache()

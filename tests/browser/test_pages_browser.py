@@ -106,7 +106,9 @@ def test_the_summary_draws_its_impact_chart_without_plotly(page, server, demo_wo
         facts = dashboard.facts(reader, config)
         period = dashboard.default_period(facts)
         items = dashboard.items_health(reader, config, as_of=period.end)
-        shipped = dashboard.shipped_with_impact(items, dashboard.impact_results(reader, config), period.end)
+        shipped = dashboard.shipped_with_impact(
+            items, dashboard.impact_results(reader, config, as_of=period.end), period.end
+        )
     measured = dashboard.measured(shipped)
     assert measured.height >= 1
     chart = page.locator("[data-testid='stVegaLiteChart']")
