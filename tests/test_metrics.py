@@ -788,6 +788,37 @@ def test_metric_series_for_custom_metrics(workspace):
     assert daily["value"].to_list() == [1.0, 0.0, None]  # nobody signed up on Mar 4
 
 
+def test_a_ratio_by_segment_is_0_where_its_count_saw_nothing_and_the_denominator_did(workspace):
+    """buyers / DAU by plan: on Mar 2 plan free has 1 active user and no buyer, so 0 / 1 = 0, not
+    blank; on Mar 3 free has no active user: blank (0 / 0). pro: 1 / 1, then 0 / 1. The blank
+    came from the count's own frame, which holds only the plans it saw."""
+    workspace.configure(
+        metrics='[metrics.buyers]\ntype = "unique_users"\nevent = "purchase"\n'
+        '[metrics.buyer_share]\ntype = "ratio"\nnumerator = "buyers"\ndenominator = "dau"\n'
+    )
+    workspace.load_events(
+        [
+            ("2026-03-02T10:00Z", "u1", "login", "free"),
+            ("2026-03-02T11:00Z", "u2", "purchase", "pro"),
+            ("2026-03-03T11:00Z", "u2", "login", "pro"),
+        ],
+        columns=("event_time", "user_id", "event", "plan"),
+    )
+    definitions = parse_definitions(load_config(workspace.root).metrics)
+    reader = workspace.reader()
+    period = Period(D(2026, 3, 2), D(2026, 3, 3))
+    got = metrics.metric_series(reader, "buyer_share", period, "day", definitions, Segment(breakdown="plan"))
+    assert sorted(got.select("plan", "day", "value").rows(), key=str) == [
+        ("free", D(2026, 3, 2), 0.0),
+        ("free", D(2026, 3, 3), None),
+        ("pro", D(2026, 3, 2), 1.0),
+        ("pro", D(2026, 3, 3), 0.0),
+    ]
+    whole = metrics.metric_series(reader, "buyer_share", period, "period", definitions, Segment(breakdown="plan"))
+    # Over the period: free 0 buyers / mean DAU 0.5; pro 1 / mean DAU 1.
+    assert sorted(whole.select("plan", "value").rows()) == [("free", 0.0), ("pro", 1.0)]
+
+
 def test_funnel_metric_leaves_out_attempts_whose_window_is_not_loaded(workspace):
     """Sign-ups in the last window_days days may still convert: they count once their window is loaded."""
     workspace.configure(metrics=METRICS_TOML)  # activation: signup -> create_report within 2 days

@@ -182,6 +182,10 @@ def _grp(frame: pl.DataFrame, segment: Segment) -> pl.DataFrame:
     return frame.with_columns(pl.lit(None, pl.String).alias("grp"))
 
 
+# Custom types whose value where no event counted is 0 (not unknown, as a funnel's or a cohort's).
+ZERO_WHEN_ABSENT = frozenset({"count", "unique_users", "sum_revenue"})
+
+
 def _fill(frame: pl.DataFrame, period: Period, grain: str) -> pl.DataFrame:
     """(grp, day, value) for every bucket and group; missing values stay null."""
     calendar = buckets(period, grain).select("day")
@@ -239,9 +243,16 @@ def _evaluate(
             for side in (definition.numerator, definition.denominator)
             if side is not None
         ]
-        joined = parts[0].join(
-            parts[1].rename({"value": "denominator"}), on=["grp", "day"], how="full", coalesce=True, nulls_equal=True
+        numerator, denominator = parts
+        joined = numerator.join(
+            denominator.rename({"value": "denominator"}), on=["grp", "day"], how="full", coalesce=True, nulls_equal=True
         )
+        if segment.breakdown:
+            # The groups the denominator counts: a count's own frame has only the values it saw,
+            # so "buyers / DAU" by plan read blank, not 0, for a plan with no buyer.
+            joined = joined.filter(pl.col("grp").is_in(denominator["grp"].unique().implode(), nulls_equal=True))
+        if definitions.get(definition.numerator).type in ZERO_WHEN_ABSENT:
+            joined = joined.with_columns(pl.col("value").fill_null(0.0))
         frame = joined.select("grp", "day", ratio(pl.col("value"), pl.col("denominator")).alias("value"))
     elif kind == "funnel":
         frame = _funnel(reader, workspace, definition, period, grain, segment)
