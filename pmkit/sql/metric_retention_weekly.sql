@@ -3,6 +3,8 @@
 -- that first day ({user_days} is read from $first_week to the last loaded day). For each
 -- cohort member: the weeks (as offsets k from the cohort week) with an active day, and the last
 -- such week. pmkit counts "on week k" from the first and "on or after week k" from the second.
+-- A breakdown splits a cohort by the value on the first day; an active day of the segment in a
+-- later week counts whatever its value (see metric_retention_window.sql).
 WITH src AS (
     SELECT * FROM {user_days} AS s
 ), cohort AS (
@@ -10,10 +12,10 @@ WITH src AS (
     FROM src AS s JOIN users AS u ON u.user_key = s.user_key AND u.first_day = s.day
     WHERE u.first_day BETWEEN $first_week AND $last_week + 6
 ), weeks AS (
-    SELECT DISTINCT grp, user_key, CAST(date_trunc('week', day) AS DATE) AS week FROM src WHERE active
+    SELECT DISTINCT user_key, CAST(date_trunc('week', day) AS DATE) AS week FROM src WHERE active
 ), back AS (
     SELECT c.grp, c.cohort_week, c.user_key, (w.week - c.cohort_week) // 7 AS k
-    FROM cohort AS c JOIN weeks AS w ON w.user_key = c.user_key AND w.grp IS NOT DISTINCT FROM c.grp AND w.week >= c.cohort_week
+    FROM cohort AS c JOIN weeks AS w ON w.user_key = c.user_key AND w.week >= c.cohort_week
 )
 -- kind: 'size' (cohort members), 'on' (members active in week k), 'last' (members whose last
 -- active week is k).

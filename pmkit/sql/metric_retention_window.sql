@@ -4,6 +4,9 @@
 -- eligible = cohort members whose window ends on or before the last loaded day $last_day (later
 -- ones cannot be judged yet); retained = eligible members with an active day in the window.
 -- Day-N retention is the window [F + N, F + N]; "week k after the first day" is [F + 7k, F + 7k + 6].
+-- A breakdown splits the cohort by the value on the first day; any active day of the segment
+-- after it is a return, whatever its value (a user who upgraded from free to pro is retained in
+-- free's cohort, not lost from it; the groups then add up to the whole, as in PostHog).
 WITH src AS (
     SELECT * FROM {user_days} AS s
 ), cohort AS (
@@ -18,7 +21,7 @@ WITH src AS (
 ), retained AS (
     SELECT DISTINCT e.grp, e.user_key, e.a, e.b
     FROM eligible AS e JOIN src AS s
-      ON s.user_key = e.user_key AND s.grp IS NOT DISTINCT FROM e.grp AND s.active
+      ON s.user_key = e.user_key AND s.active
      AND s.day BETWEEN e.first_day + e.a AND e.first_day + e.b
 )
 SELECT e.grp, e.first_day, e.a, e.b, count(*)::BIGINT AS eligible, count(r.user_key)::BIGINT AS retained
