@@ -4,14 +4,16 @@ Header of a real export (one JSON object per line):
 ``server_received_time, app, city, user_id, uuid, event_time, platform, ..., $insert_id,
 event_type, ..., event_properties, data, device_id, language, country, region, session_id, ...``.
 ``event_time`` looks like ``2025-07-17 10:36:28.583000`` and is UTC without a zone, so it is read
-as UTC whatever the workspace time zone.
+as UTC whatever the workspace time zone. Field names are read in any case (a warehouse's
+``EVENT_TIME,EVENT_TYPE,USER_ID,...``); property names keep theirs.
 
 Mapping: ``event_type`` -> event; ``user_id`` -> user_id, or ``device_id`` when ``user_id`` is
 empty (anonymous users); ``$insert_id`` -> event_id, per user (Amplitude's own ``event_id`` is a
 per-device counter, not unique); ``session_id`` (epoch ms of the session start, -1 for none) -> session_id;
 revenue from ``event_properties.revenue`` / ``$revenue``, else ``price`` x ``quantity`` (quantity 1
 when absent). Dimensions: the top-level fields in ``TOP_LEVEL_DIMENSIONS``, every event property
-as named, every user property prefixed ``user_`` (``plan`` -> ``user_plan``).
+as named, every user property prefixed ``user_`` (``plan`` -> ``user_plan``, ``$plan`` too: beside
+a custom ``plan`` it is Amplitude's that is ``user_plan``, see ``events_common``).
 
 Amplitude's "export" API returns a zip of hourly ``.json.gz`` files: unzip it and load the
 ``.json.gz`` files (gzip content is recognised by its bytes, not the file name).
@@ -39,6 +41,7 @@ from pmkit.sources.events_common import (
     json_present,
     json_texts,
     parse_json_object,
+    vendor_fields,
 )
 
 KIND = "events"
@@ -56,6 +59,11 @@ TOP_LEVEL_DIMENSIONS = ("platform", "country", "os_name", "device_type", "versio
 # Fields only Amplitude writes; with event_type and event_time they tell its exports apart.
 MARKERS = ("amplitude_id", "$insert_id", "event_properties", "user_properties")
 REVENUE_KEYS = ("revenue", "$revenue")
+# The top-level fields read, by name in any case (``events_common.vendor_fields``).
+FIELDS = frozenset(
+    {"event_time", "event_type", "user_id", "device_id", "$insert_id", "session_id", "event_properties"}
+    | {"user_properties", *REVENUE_KEYS, *TOP_LEVEL_DIMENSIONS}
+)
 EVENT_PREFIX = "event_properties."
 USER_PREFIX = "user_properties."
 
@@ -74,11 +82,14 @@ def _dimension_name(label: str) -> str:
     if label.startswith(EVENT_PREFIX):
         return label.removeprefix(EVENT_PREFIX)
     if label.startswith(USER_PREFIX):
-        return "user_" + label.removeprefix(USER_PREFIX).lstrip("$")
+        key = label.removeprefix(USER_PREFIX)
+        # $plan -> $user_plan, stored as user_plan: the `$` keeps it Amplitude's own, named first.
+        return ("$" if key.startswith("$") else "") + "user_" + key.lstrip("$")
     return label
 
 
 def _flatten(record: dict) -> tuple[dict[str, object], dict[str, object]]:
+    record = vendor_fields(record, FIELDS)
     event_properties = parse_json_object(record.get("event_properties"), "event_properties")
     user_properties = parse_json_object(record.get("user_properties"), "user_properties")
     user = record.get("user_id")
@@ -124,6 +135,7 @@ def _revenue(record: dict, event_properties: dict) -> object:
 
 def _flatten_columns(record: JsonFields) -> tuple[dict[str, pl.Series], dict[str, JsonColumn]]:
     """``_flatten`` of every line at once (see ``events_common.build_by_columns``)."""
+    record = record.vendor_fields(FIELDS)
     event_properties = record.object("event_properties")
     user_properties = record.object("user_properties")
     user, session = record["user_id"], record["session_id"]

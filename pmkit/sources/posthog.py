@@ -5,6 +5,8 @@ Layout (PostHog docs, batch exports):
 created_at, _inserted_at``. ``properties`` is a JSON object, or JSON text of one (CSV, Parquet);
 CSVs that spread it over ``properties.$os``-style columns are read the same way. Timestamps are
 ISO-8601 in UTC (``2026-03-01T10:00:00.123000Z``); a time without a zone is taken as UTC too.
+Field names are read in any case (a warehouse's ``UUID,EVENT,DISTINCT_ID,TIMESTAMP,PROPERTIES``);
+property names keep theirs.
 
 Mapping: ``timestamp`` -> event_time, ``distinct_id`` -> user_id, ``uuid`` -> event_id,
 ``properties.$session_id`` -> session_id, ``properties.revenue`` -> revenue; every other top-level
@@ -29,6 +31,7 @@ from pmkit.sources.events_common import (
     build_from_records,
     json_texts,
     parse_json_object,
+    vendor_fields,
 )
 
 KIND = "events"
@@ -44,6 +47,8 @@ SOURCES = {
 }
 PREFIX = "properties."
 CONSUMED = frozenset({"$session_id", "revenue"})
+# The top-level fields read, by name in any case (``events_common.vendor_fields``).
+FIELDS = frozenset({"timestamp", "distinct_id", "event", "uuid", "properties"})
 
 
 def detect(sample: Sample) -> bool:
@@ -58,15 +63,16 @@ def read(sample: Sample, options: ReadOptions) -> Parsed:
 
 
 def _flatten(record: dict) -> tuple[dict[str, object], dict[str, object]]:
-    properties = dict(parse_json_object(record.get("properties"), "properties"))
+    fields = vendor_fields(record, FIELDS)
+    properties = dict(parse_json_object(fields.get("properties"), "properties"))
     for key, value in record.items():
-        if key.startswith(PREFIX):  # a CSV with `properties.$os` columns
-            properties.setdefault(key.removeprefix(PREFIX), value)
+        if _is_spread(key):  # a CSV with `properties.$os` columns
+            properties.setdefault(key[len(PREFIX) :], value)
     values = {
-        "event_time": record.get("timestamp"),
-        "user_id": record.get("distinct_id"),
-        "event": record.get("event"),
-        "event_id": record.get("uuid"),
+        "event_time": fields.get("timestamp"),
+        "user_id": fields.get("distinct_id"),
+        "event": fields.get("event"),
+        "event_id": fields.get("uuid"),
         "session_id": properties.get("$session_id"),
         "revenue": properties.get("revenue"),
     }
@@ -76,8 +82,9 @@ def _flatten(record: dict) -> tuple[dict[str, object], dict[str, object]]:
 
 def _flatten_columns(record: JsonFields) -> tuple[dict[str, pl.Series], dict[str, JsonColumn]]:
     """``_flatten`` of every line at once (see ``events_common.build_by_columns``)."""
-    if any(key.startswith(PREFIX) for key in record):
+    if any(_is_spread(key) for key in record):
         raise NotExact("top-level properties.* fields")
+    record = record.vendor_fields(FIELDS)
     properties = record.object("properties")
     values = {
         "event_time": json_texts(record["timestamp"]),
@@ -89,6 +96,11 @@ def _flatten_columns(record: JsonFields) -> tuple[dict[str, pl.Series], dict[str
     }
     dimensions = {PREFIX + key: column for key, column in properties.items() if key not in CONSUMED}
     return values, dimensions
+
+
+def _is_spread(key: str) -> bool:
+    """A column of one property: ``properties.$os``, ``PROPERTIES.$OS`` from a warehouse."""
+    return key[: len(PREFIX)].lower() == PREFIX
 
 
 EXPORT = RecordExport(
