@@ -61,6 +61,9 @@ FEEDBACK_COLUMNS: dict[str, pl.DataType] = {
     "comment": pl.String(),
     "source": pl.String(),
 }
+# An answer's key, where its file gives one (stored beside FEEDBACK_COLUMNS; null: no key): an
+# answer whose key was loaded before is skipped, as a repeated event_id is.
+FEEDBACK_KEY = "answer_id"
 
 
 def empty_frame(columns: dict[str, pl.DataType]) -> pl.DataFrame:

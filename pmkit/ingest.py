@@ -24,7 +24,14 @@ import duckdb
 import polars as pl
 
 from pmkit import sources, value_counts
-from pmkit.canonical import EVENT_OPTIONAL, EVENT_REQUIRED, FEEDBACK_COLUMNS, OBJECTIVE_COLUMNS, ROADMAP_COLUMNS
+from pmkit.canonical import (
+    EVENT_OPTIONAL,
+    EVENT_REQUIRED,
+    FEEDBACK_COLUMNS,
+    FEEDBACK_KEY,
+    OBJECTIVE_COLUMNS,
+    ROADMAP_COLUMNS,
+)
 from pmkit.config import Config
 from pmkit.definitions import Definitions, usable_definitions
 from pmkit.formatting import format_date
@@ -99,9 +106,10 @@ class FileResult:
         what = f"{self.kind or 'unknown'} ({self.format})" if self.format else (self.kind or "file")
         if self.status == "loaded":
             extra = f", {self.rows_rejected} bad rows skipped" if self.rows_rejected else ""
+            thing, key = ("answer", "its key") if self.kind == "feedback" else ("event", "an event_id")
             dupes = (
-                f", {self.rows_duplicate:,} repeated event{'s' if self.rows_duplicate > 1 else ''} skipped"
-                " (an event_id already read)"
+                f", {self.rows_duplicate:,} repeated {thing}{'s' if self.rows_duplicate > 1 else ''} skipped"
+                f" ({key} already read)"
                 if self.rows_duplicate
                 else ""
             )
@@ -492,8 +500,8 @@ def _ingest_file(
                 _store_objectives(writer, parsed, file_id)
                 result.rows_loaded = parsed.frame.height
             elif parsed.kind == "feedback":
-                _store_feedback(writer, parsed, file_id)
-                result.rows_loaded = parsed.frame.height
+                result.rows_loaded = _store_feedback(writer, parsed, file_id)
+                result.rows_duplicate = parsed.duplicates + parsed.frame.height - result.rows_loaded
             else:
                 raise Rejected([RowError(None, None, f"unknown kind {parsed.kind!r}")])
             writer.con.execute(
@@ -817,14 +825,21 @@ def _store_objectives(writer: Writer, parsed: Parsed, file_id: int) -> None:
         writer.con.unregister("incoming")
 
 
-def _store_feedback(writer: Writer, parsed: Parsed, file_id: int) -> None:
-    extra = [c for c in parsed.frame.columns if c not in FEEDBACK_COLUMNS and c != ROW]
+def _store_feedback(writer: Writer, parsed: Parsed, file_id: int) -> int:
+    """Store the answers whose key (FEEDBACK_KEY) was not loaded before; returns how many."""
+    extra = [c for c in parsed.frame.columns if c not in FEEDBACK_COLUMNS and c not in (ROW, FEEDBACK_KEY)]
     frame = parsed.frame.with_columns(
         (pl.struct(extra).struct.json_encode() if extra else pl.lit("{}")).alias("attributes"),
         pl.lit(file_id, dtype=pl.Int64).alias("file_id"),
-    ).select([*FEEDBACK_COLUMNS, "attributes", "file_id"])
-    writer.con.register("incoming", frame)
-    try:
+    ).select([*FEEDBACK_COLUMNS, FEEDBACK_KEY, "attributes", "file_id"])
+    if frame[FEEDBACK_KEY].null_count() < frame.height:
+        with _registered(writer.con, new_keys=frame.select(pl.col(FEEDBACK_KEY).drop_nulls())):
+            loaded = writer.con.sql(
+                "SELECT DISTINCT answer_id FROM feedback WHERE answer_id IN (SELECT answer_id FROM new_keys)"
+            ).pl()
+        frame = frame.filter(
+            pl.col(FEEDBACK_KEY).is_null() | ~pl.col(FEEDBACK_KEY).is_in(loaded[FEEDBACK_KEY].implode())
+        )
+    with _registered(writer.con, incoming=frame):
         writer.con.execute("INSERT INTO feedback BY NAME SELECT * FROM incoming")
-    finally:
-        writer.con.unregister("incoming")
+    return frame.height

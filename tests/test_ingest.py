@@ -1003,3 +1003,49 @@ def test_an_id_unique_only_with_the_event_user_or_time_dedupes_only_such_copies(
         assert reader.frame("SELECT count(*) AS n FROM events")["n"].item() == 9
         users = reader.frame("SELECT user_id FROM events WHERE event_time >= '2026-03-08' ORDER BY 1")
     assert users["user_id"].to_list() == ["u3", "u4"]
+
+
+def test_answers_a_cumulative_survey_export_repeats_are_skipped_and_distinct_ones_kept(tmp_path: Path) -> None:
+    """Hotjar exports every answer so far: this week's file repeats last week's 3 answers. They
+    were stored twice (7 answers where there are 4, NPS counted twice over). An answer's key is
+    its survey's question, Number and time, so another survey's answer number 1, or a pmkit CSV
+    without an answer_id, is never taken for one loaded before; a pmkit CSV's answer_id is a key."""
+    header = "Number,User,Date Submitted,Hotjar User ID,How likely are you to recommend Acme?,Why?\n"
+    week1 = ["1,,2026-03-01 10:00:00,a1,9,fast", "2,,2026-03-01 11:00:00,b2,3,slow", "3,,2026-03-02 09:00:00,c3,10,"]
+    week2 = [*week1, "4,,2026-03-03 09:00:00,d4,7,ok"]
+    other = "Number,Date Submitted,How likely are you to recommend our API?\n1,2026-03-01 10:00:00,9\n"
+    plain = "submitted_at,user_id,score,scale\n2026-03-01T10:00:00Z,a1,9,nps\n2026-03-01T10:00:00Z,a1,9,nps\n"
+    keyed = "submitted_at,user_id,score,scale,answer_id\n2026-03-04T10:00:00Z,e5,6,nps,r-1\n"
+    keyed_again = "submitted_at,user_id,score,scale,answer_id\n2026-03-04T10:00:00Z,e5,6,nps,r-1\n2026-03-05T10:00:00Z,f6,8,nps,r-2\n"
+    files = [
+        write(tmp_path / "week1.csv", header + "\n".join(week1) + "\n"),
+        write(tmp_path / "week2.csv", header + "\n".join(week2) + "\n"),
+        write(tmp_path / "other_survey.csv", other),
+        write(tmp_path / "plain.csv", plain),
+        write(tmp_path / "keyed.csv", keyed),
+        write(tmp_path / "keyed_again.csv", keyed_again),
+    ]
+    config = load_config(tmp_path / "ws")
+    results = ingest(files, config)
+    assert [(r.status, r.rows_loaded, r.rows_duplicate) for r in results] == [
+        ("loaded", 3, 0),
+        ("loaded", 1, 3),
+        ("loaded", 1, 0),
+        ("loaded", 2, 0),  # no key: two equal rows are two answers
+        ("loaded", 1, 0),
+        ("loaded", 1, 1),
+    ]
+    assert "3 repeated answers skipped" in results[1].summary()
+    with Store(config.store_dir).reader() as reader:
+        rows = reader.frame("SELECT user_id, score FROM feedback ORDER BY submitted_at, user_id").rows()
+    assert rows == [
+        ("a1", 9.0),
+        ("a1", 9.0),
+        ("a1", 9.0),
+        (None, 9.0),  # the other survey's number 1
+        ("b2", 3.0),
+        ("c3", 10.0),
+        ("d4", 7.0),
+        ("e5", 6.0),
+        ("f6", 8.0),
+    ]

@@ -30,7 +30,7 @@ from collections.abc import Sequence
 
 import polars as pl
 
-from pmkit.canonical import DIRECTIONS, FEEDBACK_COLUMNS, OBJECTIVE_COLUMNS
+from pmkit.canonical import DIRECTIONS, FEEDBACK_COLUMNS, FEEDBACK_KEY, OBJECTIVE_COLUMNS
 from pmkit.sources.base import ROW, Parsed, ReadOptions, Rejected, RowError, Sample, null_column
 from pmkit.sources.csvfile import read_csv_rows
 from pmkit.sources.events_common import (
@@ -64,6 +64,8 @@ DATE_EXAMPLE = "2026-03-31"
 HOTJAR_DATE_COLUMNS = ("date submitted", "date", "created")
 # Hotjar exports both User (empty unless the site identifies users) and Hotjar User ID.
 HOTJAR_USER_COLUMNS = ("user_id", "user id", "user", "hotjar user id")
+HOTJAR_NUMBER = "number"  # the answer's number in its survey: with the survey and time, its key
+ANSWER_ID_COLUMNS = ("answer_id", "response_id")  # a pmkit feedback CSV's key column
 # Free-text follow-ups, strongest first: "Any other comments?", "Why did you give that score?",
 # Hotjar's own "What is the main reason for your score?", "Is there anything else ...?". A choice
 # question such as "Reason for contacting us" loses to a "comments" column. Not "tell us" or
@@ -264,10 +266,12 @@ def read_feedback(sample: Sample, options: ReadOptions) -> Parsed:
         }
         user_columns = [c for name in HOTJAR_USER_COLUMNS if (c := _lookup(source_columns, name)) is not None]
         fmt, default_source = "Hotjar survey CSV", "hotjar"
+        key_column = _lookup(source_columns, HOTJAR_NUMBER)
     else:
         columns = {name: _lookup(source_columns, name) for name in FEEDBACK_COLUMNS}
         _require(columns, FEEDBACK_REQUIRED, "submitted_at,user_id,score,scale,comment,source")
         question_scale, fmt, default_source = None, "pmkit feedback CSV", "pmkit"
+        key_column = _lookup(source_columns, *ANSWER_ID_COLUMNS)
     text = {name: _text(raw, column) for name, column in columns.items()}
     user_texts = [_text(raw, column) for column in user_columns]
     if user_texts:
@@ -324,12 +328,19 @@ def read_feedback(sample: Sample, options: ReadOptions) -> Parsed:
             ),
         ),
     ]
+    work = work.with_columns(_answer_key(hotjar, key_column, _text(raw, key_column) if key_column else None))
     good, errors = _split(work, checks, {name: column or name for name, column in columns.items()})
-    used = {column for column in columns.values() if column is not None} | set(user_columns)
+    repeats = 0
+    if good[FEEDBACK_KEY].null_count() < good.height:
+        kept = good.filter(pl.col(FEEDBACK_KEY).is_null() | pl.col(FEEDBACK_KEY).is_first_distinct())
+        good, repeats = kept, good.height - kept.height
+    used = {column for column in columns.values() if column is not None} | set(user_columns) | {key_column}
     dimensions, dim_mapping, dropped = _feedback_dimensions(
         raw.filter(pl.col(ROW).is_in(good[ROW].implode())), [c for c in source_columns if c not in used], options
     )
-    frame = pl.concat([good.select(*FEEDBACK_COLUMNS), dimensions, good.select(ROW)], how="horizontal")
+    frame = pl.concat([good.select(*FEEDBACK_COLUMNS, FEEDBACK_KEY), dimensions, good.select(ROW)], how="horizontal")
+    if key_column:
+        columns[FEEDBACK_KEY] = key_column
     # Name the user columns that gave an id: "User or Hotjar User ID", not an empty User.
     given = [
         column for column, values in zip(user_columns, user_texts, strict=True) if values.null_count() < raw.height
@@ -344,6 +355,31 @@ def read_feedback(sample: Sample, options: ReadOptions) -> Parsed:
         errors=ordered([*ragged, *errors]),
         mapping=mapping,
         dropped_dimensions=dropped,
+        duplicates=repeats,
+    )
+
+
+def _answer_key(hotjar: tuple[str, str, str] | None, key_column: str | None, keys: pl.Series | None) -> pl.Expr:
+    """Each answer's key (FEEDBACK_KEY), or null where the file gives none. A Hotjar export
+    holds every answer so far, so this week's repeats last week's: its ``Number`` counts the
+    answers of one survey, so the key is the survey's score question, the number and the time
+    (``{"survey":"How likely ...?","number":"3","submitted_at":1772359200000000}``). A pmkit
+    CSV's ``answer_id`` (or ``response_id``) column is the key itself. Other files have none: an
+    answer is then skipped only with its whole file (the same content loaded before)."""
+    if keys is None or key_column is None:
+        return pl.lit(None, pl.String).alias(FEEDBACK_KEY)
+    if hotjar is None:
+        return pl.lit(keys).alias(FEEDBACK_KEY)
+    return (
+        pl.when(pl.lit(keys).is_not_null())
+        .then(
+            pl.struct(
+                pl.lit(hotjar[1]).alias("survey"),
+                pl.lit(keys).alias("number"),
+                pl.col("submitted_at").dt.epoch("us").alias("submitted_at"),
+            ).struct.json_encode()
+        )
+        .alias(FEEDBACK_KEY)
     )
 
 
@@ -369,7 +405,7 @@ def _scale_of_scores(score: pl.Series, score_column: str) -> str:
 
 # Names an attribute does not take: the answers' own columns, and the day the pages add to them
 # (an attribute named day was left out of every filter and breakdown without a word).
-RESERVED_ATTRIBUTES = frozenset(FEEDBACK_COLUMNS) | {ROW, "day"}
+RESERVED_ATTRIBUTES = frozenset(FEEDBACK_COLUMNS) | {ROW, "day", FEEDBACK_KEY}
 
 
 def attribute_name(raw: str) -> str:

@@ -33,3 +33,4 @@ CREATE TABLE IF NOT EXISTS objectives (
 CREATE TABLE IF NOT EXISTS feedback (
     submitted_at TIMESTAMP, user_id VARCHAR, score DOUBLE, scale VARCHAR, comment VARCHAR, source VARCHAR,
     attributes VARCHAR, file_id BIGINT);
+ALTER TABLE feedback ADD COLUMN IF NOT EXISTS answer_id VARCHAR;

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+import json
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import polars as pl
 import pytest
 from polars.testing import assert_frame_equal
 
-from pmkit.canonical import FEEDBACK_COLUMNS, OBJECTIVE_COLUMNS
+from pmkit.canonical import FEEDBACK_COLUMNS, FEEDBACK_KEY, OBJECTIVE_COLUMNS
 from pmkit.sources import events_csv, pmkit_tables
 from pmkit.sources.base import ROW, ReadOptions, Rejected, RowError
 from pmkit.sources.sniff import sniff
@@ -82,9 +83,16 @@ def test_objectives_without_a_required_column_are_rejected(tmp_path: Path):
         pmkit_tables.read(sample, BERLIN)
 
 
-def feedback_frame(data: dict[str, list], dims: dict[str, list]) -> pl.DataFrame:
+def feedback_frame(data: dict[str, list], dims: dict[str, list], keys: list[str] | None = None) -> pl.DataFrame:
     frame = pl.DataFrame(data, schema={**FEEDBACK_COLUMNS, ROW: pl.Int64})
-    return frame.select(*FEEDBACK_COLUMNS, *(pl.Series(k, v, dtype=pl.String) for k, v in dims.items()), ROW)
+    key = pl.Series(FEEDBACK_KEY, keys if keys is not None else [None] * frame.height, dtype=pl.String)
+    return frame.select(*FEEDBACK_COLUMNS, key, *(pl.Series(k, v, dtype=pl.String) for k, v in dims.items()), ROW)
+
+
+def hotjar_key(survey: str, number: str, submitted_at: datetime) -> str:
+    """A Hotjar answer's key as documented: its survey's score question, Number and time (epoch us)."""
+    micros = int(submitted_at.replace(tzinfo=UTC).timestamp()) * 1_000_000 + submitted_at.microsecond
+    return json.dumps({"survey": survey, "number": number, "submitted_at": micros}, separators=(",", ":"))
 
 
 def test_feedback():
@@ -166,6 +174,9 @@ def test_feedback_with_a_scale_column_needs_a_scale_on_every_row(tmp_path: Path)
     assert parsed.errors == (RowError(3, "scale", "empty scale (use nps or csat, as the other rows do)"),)
 
 
+NPS_QUESTION = "How likely are you to recommend Reportly to a friend or colleague?"  # hotjar_nps.csv's
+
+
 def test_hotjar_nps_export():
     sample = sniff(FIXTURES / "hotjar_nps.csv")
     assert pmkit_tables.detect(sample)
@@ -180,7 +191,11 @@ def test_hotjar_nps_export():
             "source": ["hotjar", "hotjar"],
             ROW: [2, 3],
         },
-        {"number": ["1", "2"], "country": ["Germany", "France"], "device": ["desktop", "mobile"]},
+        {"country": ["Germany", "France"], "device": ["desktop", "mobile"]},
+        [
+            hotjar_key(NPS_QUESTION, "1", datetime(2026, 3, 1, 10)),
+            hotjar_key(NPS_QUESTION, "2", datetime(2026, 3, 2, 11, 30)),
+        ],
     )
     assert_frame_equal(parsed.frame, expected)
     assert parsed.format == "Hotjar survey CSV"
@@ -220,9 +235,10 @@ def test_hotjar_user_is_the_first_user_column_filled_in_each_row(
     parsed = pmkit_tables.read(sniff(write(tmp_path, USER_HEADER + "\n".join(rows) + "\n")), ReadOptions())
     assert parsed.frame["user_id"].to_list() == user_ids
     assert parsed.mapping["user_id"] == mapped
-    assert parsed.frame.columns == [*FEEDBACK_COLUMNS, "number", ROW]  # no hotjar_user_id attribute
+    assert parsed.frame.columns == [*FEEDBACK_COLUMNS, FEEDBACK_KEY, ROW]  # no hotjar_user_id attribute
 
 
+REAL_QUESTION = "How likely are you to recommend Acme to a friend or colleague?"
 # Hotjar's own NPS export: its header as exported, a BOM, CRLF line ends, a comment over two lines.
 HOTJAR_REAL = (
     "\ufeffNumber,User,Date Submitted,Country,Source URL,Device,Browser,OS,Hotjar User ID,Tags,"
@@ -252,7 +268,6 @@ def test_hotjar_reason_for_the_score_is_the_comment(tmp_path: Path):
             ROW: [2, 3, 4],
         },
         {
-            "number": ["1", "2", "3"],
             "country": ["Germany", "France", "Spain"],
             "source_url": ["https://acme.example/app", "https://acme.example/pricing", "https://acme.example/app"],
             "device": ["desktop", "mobile", "desktop"],
@@ -260,6 +275,11 @@ def test_hotjar_reason_for_the_score_is_the_comment(tmp_path: Path):
             "os": ["Windows", "iOS", "Linux"],
             "tags": [None, "pricing", None],
         },
+        [
+            hotjar_key(REAL_QUESTION, "1", datetime(2026, 3, 2, 9, 15)),
+            hotjar_key(REAL_QUESTION, "2", datetime(2026, 3, 2, 10)),
+            hotjar_key(REAL_QUESTION, "3", datetime(2026, 3, 3, 11, 30)),
+        ],
     )
     assert_frame_equal(parsed.frame, expected)
     assert parsed.errors == ()
