@@ -56,6 +56,9 @@ COMPARISON_LABELS = {
 NPS_GROUP_COLORS = {"detractor": "#e53935", "passive": "#fbc02d", "promoter": "#43a047"}
 MAIN_COLOR = "#1e63b5"
 MUTED = "#90a4ae"
+# A change that stands out: neither good nor bad by itself (a fall is the goal of an objective to
+# decrease errors), so one colour for both directions, as in the HTML report.
+STANDS_OUT = "#0969da"
 HEIGHT = 360
 LABEL_LENGTH = 48
 
@@ -905,8 +908,9 @@ def segment_scores(frame: pl.DataFrame, segment: str, value: str, *, fmt: str = 
 def impact_bars(impact: pl.DataFrame) -> dict[str, Any]:
     """Change of each shipped item's metric, after against before (impact: item_id, title,
     change_pct, significant), as a Vega-Lite spec for ``st.vega_lite_chart``: one bar per item,
-    in the frame's order, coloured where the change is beyond normal variation (green up, red
-    down), grey where it is not; the change written beside each bar."""
+    in the frame's order, blue where the change is beyond normal variation (``STANDS_OUT``: a
+    fall was red even where falling was the goal), grey where it is not; the change written
+    beside each bar."""
     if not _usable(impact, "item_id", "change_pct"):
         return empty_spec("No shipped item with a metric and enough days before and after")
     frame = impact.filter(pl.col("change_pct").is_not_null())
@@ -919,7 +923,7 @@ def impact_bars(impact: pl.DataFrame) -> dict[str, Any]:
             "item": name,
             "change": change / 100,
             "text": f"{change:+.1f}%",
-            "color": (HEALTH_COLORS["on_track"] if change >= 0 else HEALTH_COLORS["late"]) if stands_out else MUTED,
+            "color": STANDS_OUT if stands_out else MUTED,
         }
         for name, change, stands_out in zip(names, frame["change_pct"], significant, strict=True)
     ]

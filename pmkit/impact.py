@@ -46,6 +46,7 @@ Example:
 from __future__ import annotations
 
 import datetime as dt
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -346,7 +347,7 @@ def _result_columns(result: BeforeAfter) -> dict[str, Any]:
 
 def _verdict(source: MetricSource, metric: str, item: Mapping[str, Any], result: BeforeAfter, window_days: int) -> str:
     """The result in words, e.g. "Activation rate rose from 28.6% to 42.7% (+49%) in the 28 days
-    after vs before; that stands out: higher than at 100% of 62 other dates (z = 9.2)"."""
+    after vs before; that stands out: higher than at 62 of 62 other dates (z = 9.2)"."""
     name, shipped = source.name(metric), item["completed_date"]
     span = dt.timedelta(days=window_days)
     if result.status == "no data":
@@ -361,25 +362,41 @@ def _verdict(source: MetricSource, metric: str, item: Mapping[str, Any], result:
             f"not enough history: the {window_days} days before {shipped} start {shipped - span}, "
             f"but final {name} values start {result.first_day}"
         )
-    assert result.change is not None  # measured
-    moved = "rose" if result.change > 0 else "fell" if result.change < 0 else "stayed"
-    pct = f" ({result.change_pct:+.0f}%)" if result.change_pct is not None else ""
-    sentence = (
-        f"{name} {moved} from {source.format(metric, result.before)} to {source.format(metric, result.after)}{pct} "
-        f"in the {window_days} days after vs before"
-    )
+    assert result.change is not None and result.before is not None  # measured
+    before, after = source.format(metric, result.before), source.format(metric, result.after)
+    if result.change == 0:
+        sentence = f"{name} stayed at {before} in the {window_days} days after vs before"
+    else:
+        moved = "rose" if result.change > 0 else "fell"
+        pct = f" ({result.change_pct:+.0f}%)" if result.change_pct is not None else ""
+        sentence = f"{name} {moved} from {before} to {after}{pct} in the {window_days} days after vs before"
     placebos = len(result.placebo_changes)
     if result.significant is None:
         return f"{sentence}; not enough history to judge: {placebos} comparable dates ({MIN_PLACEBOS} needed)"
-    side = (
-        f"higher than at {result.percentile:.0f}%"
-        if result.change >= 0
-        else f"lower than at {100 - result.percentile:.0f}%"
-    )
-    z_text = f"z = {result.z_score:.1f}"
+    # With no spread at all, z is infinite: said in words ("z = inf" was printed).
+    z_text = f"z = {result.z_score:.1f}" if math.isfinite(result.z_score or 0.0) else "no variation at those dates"
     if result.significant:
-        return f"{sentence}; that stands out: {side} of {placebos} other dates ({z_text})"
-    return f"{sentence}; within normal variation: {side} of {placebos} other dates ({z_text})"
+        return f"{sentence}; that stands out: {_standing(result)} ({z_text})"
+    return f"{sentence}; within normal variation: {_standing(result)} ({z_text})"
+
+
+def _standing(result: BeforeAfter) -> str:
+    """Where the change falls among the placebo changes, counted: "higher than at 270 of 271
+    other dates". As a rounded percentile, 99.6 read "higher than at 100%" beside "within normal
+    variation", and a change equal to every other date's (ties count half) "higher than at 50%"."""
+    null = np.array(result.placebo_changes)
+    assert result.change is not None and result.before is not None and result.after is not None
+    judged = result.after / result.before - 1 if result.judged_on == "relative" else result.change
+    below, above = int(np.sum(null < judged)), int(np.sum(null > judged))
+    equal = null.size - below - above
+    ties = f", the same as at {equal}" if equal else ""
+    if result.change > 0:
+        return f"higher than at {below} of {null.size} other dates{ties}"
+    if result.change < 0:
+        return f"lower than at {above} of {null.size} other dates{ties}"
+    if equal == null.size:
+        return f"the same as at all {null.size} other dates"
+    return f"higher than at {below} and lower than at {above} of {null.size} other dates{ties}"
 
 
 def _confounders(

@@ -33,7 +33,7 @@ from typing import Any
 import polars as pl
 
 from pmkit import metrics, roadmap_view
-from pmkit.charts import plot_text
+from pmkit.charts import STANDS_OUT, plot_text
 from pmkit.config import Config
 from pmkit.dashboard import NOTHING_EARLIER, SHIPPED_DAYS, shipped_with_impact, why_no_base
 from pmkit.formatting import whole_points
@@ -65,7 +65,7 @@ HEALTH_COLOURS = {
     "not_started": "#57606a",
     "no_data": "#57606a",
     "cancelled": "#57606a",
-    "stands_out": "#0969da",
+    "stands_out": STANDS_OUT,
 }
 CSS = """
 body { font: 15px/1.45 system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; color: #1f2328; margin: 0 auto;

@@ -458,7 +458,8 @@ def test_segment_scores_sorted_with_answer_counts():
 
 def test_impact_bars_grey_out_changes_within_normal_variation():
     """A Vega-Lite spec (the summary's chart): a bar per measured item in the frame's order, its
-    change as a fraction and as text, green up and red down where it stands out, grey where not."""
+    change as a fraction and as text, one colour where it stands out whichever way it moved (a
+    fall is the goal of some objectives), grey where not."""
     impact = pl.DataFrame(
         {
             "item_id": ["EP-1", "EP-5", "EP-6", "EP-7"],
@@ -476,7 +477,7 @@ def test_impact_bars_grey_out_changes_within_normal_variation():
     ]
     assert [r["change"] for r in rows] == pytest.approx([0.4, -0.02, -0.125])
     assert [r["text"] for r in rows] == ["+40.0%", "-2.0%", "-12.5%"]
-    assert [r["color"] for r in rows] == [charts.HEALTH_COLORS["on_track"], charts.MUTED, charts.HEALTH_COLORS["late"]]
+    assert [r["color"] for r in rows] == [charts.STANDS_OUT, charts.MUTED, charts.STANDS_OUT]
     bars, up, down, zero = spec["layer"]
     assert bars["encoding"]["y"]["sort"] is None  # the frame's order (newest ship first), not alphabetical
     assert bars["encoding"]["color"] == {"field": "color", "type": "nominal", "scale": None, "legend": None}

@@ -163,3 +163,48 @@ def test_the_narrative_counts_the_late_issue_top_risks_lists() -> None:
     assert dashboard.narrative([], items) == [
         "1 of 2 open roadmap items is late: Fix login bug (due 2026-04-10, 20 days ago)."
     ]
+
+
+def test_verdicts_count_the_other_dates_and_say_no_change_and_no_variation_in_words(tmp_path: Path) -> None:
+    """5 pings every day, and sign-ups 10 a day before 1 Mar and 12 from it, over 120 days; P1
+    (pings) done 15 Mar, S1 (sign-ups) done 1 Mar; 14-day windows. P1's change equals every
+    other date's (0): "stayed from 5 to 5" and "higher than at 50%" (ties count half) were said.
+    S1's +20% is above every other date's 0, which have no spread: "z = inf" was said."""
+    data, files = tmp_path / "ws", tmp_path / "files"
+    data.mkdir()
+    files.mkdir()
+    (data / "pmkit.toml").write_text(
+        '[metrics.pings]\nname = "Pings"\ntype = "count"\nevent = "ping"\n\n'
+        '[metrics.signups]\nname = "Signups"\ntype = "count"\nevent = "signup"\n',
+        encoding="utf-8",
+    )
+    lines = ["event_time,user_id,event\n"]
+    day = D(2026, 1, 1)
+    while day <= D(2026, 4, 30):
+        lines += [f"{day}T0{n}:00:00Z,p{n},ping\n" for n in range(5)]
+        lines += [
+            f"{day}T1{n % 10}:{n:02d}:00Z,s{day:%m%d}{n},signup\n" for n in range(12 if day >= D(2026, 3, 1) else 10)
+        ]
+        day += dt.timedelta(days=1)
+    (files / "events.csv").write_text("".join(lines), encoding="utf-8")
+    (files / "roadmap_2026-04-30.csv").write_text(
+        HEADER
+        + "P1,Pings tweak,epic,,,pings,done,2026-03-01,2026-03-15,2026-03-15\n"
+        + "S1,Signup tweak,epic,,,signups,done,2026-02-01,2026-03-01,2026-03-01\n",
+        encoding="utf-8",
+    )
+    config = load_config(data)
+    assert all(r.status == "loaded" for r in ingest(sorted(files.iterdir()), config))
+    with Store(config.store_dir).reader() as reader:
+        rows = {r["item_id"]: r for r in dashboard.impact_results(reader, config, window_days=14).iter_rows(named=True)}
+    pings, signups = rows["P1"], rows["S1"]
+    assert pings["placebo_dates"] >= 20 and signups["placebo_dates"] >= 20
+    assert pings["verdict"] == (
+        "Pings stayed at 5 in the 14 days after vs before; within normal variation: "
+        f"the same as at all {pings['placebo_dates']} other dates (z = 0.0)"
+    )
+    n = signups["placebo_dates"]
+    assert signups["verdict"] == (
+        "Signups rose from 10.0 to 12.0 (+20%) in the 14 days after vs before; that stands out: "
+        f"higher than at {n} of {n} other dates (no variation at those dates)"
+    )
