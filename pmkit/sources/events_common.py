@@ -130,6 +130,8 @@ EPOCH_NUMBER = r"^\d+(\.\d+)?$"
 # The smallest value of each epoch unit (anything smaller is the previous unit) and micros per unit.
 EPOCH_UNITS = {"s": (1e8, 1_000_000), "ms": (1e11, 1_000), "us": (1e14, 1), "ns": (1e17, 0.001)}
 EPOCH_LIMIT = 1e20
+EPOCH_UNIT_WORDS = {"s": "seconds", "ms": "milliseconds", "us": "microseconds", "ns": "nanoseconds"}
+EPOCH_UNIT_EXAMPLES = {"s": "1772359200", "ms": "1772359200000", "us": "1772359200000000", "ns": "1772359200000000000"}
 
 # Amounts that a plain cast to Float64 does not read, cleaned before a second cast:
 # currency signs and spaces around or inside ("$49.00", "49 €", "1 234,50" with a no-break space).
@@ -520,7 +522,9 @@ def build_events(
     row_errors = list(errors)
     if bad.any():
         epochs = (raw_time.str.contains(EPOCH_NUMBER).mean() or 0) > 0.5  # a column of epoch numbers
-        found = _row_problems(frame.filter(bad), raw_time.filter(bad), raw_revenue.filter(bad), sources, latest, epochs)
+        found = _row_problems(
+            frame.filter(bad), raw_time.filter(bad), raw_revenue.filter(bad), sources, latest, epochs, epoch_unit
+        )
         row_errors += [RowError(r, c, m) for r, c, m in zip(found[ROW], found["column"], found["message"], strict=True)]
     row_errors.sort(key=lambda error: error.row if error.row is not None else 0)
     mapping = {
@@ -585,8 +589,10 @@ def _row_problems(
     sources: Mapping[str, str],
     latest: datetime,
     epochs: bool,
+    epoch_unit: str | None = None,
 ) -> pl.DataFrame:
-    """The first problem of each row (message null for good rows), checked in column order."""
+    """The first problem of each row (message null for good rows), checked in column order.
+    ``epoch_unit``: the one unit the format's epoch numbers are in (GA4: microseconds)."""
 
     def shown(column: str) -> pl.Expr:
         text = pl.col(column)
@@ -605,6 +611,15 @@ def _row_problems(
                 "'{}' is not a time in the unit of the column's other epoch numbers (one column holds seconds, "
                 "milliseconds, microseconds or nanoseconds since 1970, told apart by their size: export it again "
                 "with one unit)",
+                shown("raw_time"),
+            )
+            if epoch_unit is None
+            # A format of one unit: "the unit of the column's other numbers" sent people to look for
+            # mixed units in a column that was all milliseconds.
+            else pl.format(
+                f"'{{}}' is not a time in {EPOCH_UNIT_WORDS[epoch_unit]} since 1970, the unit this column always "
+                f"holds (e.g. {EPOCH_UNIT_EXAMPLES[epoch_unit]} is {TIME_EXAMPLE}): export it as the tool writes "
+                "it, without converting the unit",
                 shown("raw_time"),
             ),
         ),

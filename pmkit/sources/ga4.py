@@ -7,7 +7,7 @@ is 2026-03-01T10:00:00Z); ``event_date`` (``20260301``, the day in the property'
 it and is left out.
 
 Mapping: user = ``user_id`` when set (signed-in users), else ``user_pseudo_id`` (the browser or app
-instance; consumed, not kept as a dimension); ``event_value_in_usd`` -> revenue;
+instance; consumed, not kept as a dimension; a file needs one of the two columns); ``event_value_in_usd`` -> revenue;
 ``ga_session_id`` (or ``event_params.ga_session_id``) -> session_id. GA4 has no event id, so no
 dedupe happens. Other columns are dimensions, dots as ``_`` (``geo.country`` -> ``geo_country``,
 ``device.category`` -> ``device_category``); ``geo.country`` is also kept as ``country`` to line
@@ -25,14 +25,21 @@ from pmkit.sources.events_common import Dimensions, build_events, read_table
 KIND = "events"
 FORMAT = "GA4"
 
-REQUIRED = ("event_timestamp", "event_name", "user_pseudo_id")
+REQUIRED = ("event_timestamp", "event_name")
+# At least one: GA4 fills user_pseudo_id on every row, but an export of signed-in users' events
+# may keep only user_id (such a file was refused as matching no known export).
+USER_COLUMNS = ("user_pseudo_id", "user_id")
 SESSION_COLUMNS = ("ga_session_id", "event_params.ga_session_id", "session_id")
 DROPPED = ("event_date",)
 ALSO_AS = {"geo.country": "country"}
 
 
 def detect(sample: Sample) -> bool:
-    return sample.layout in ("csv", "parquet") and sample.has(*REQUIRED)
+    return (
+        sample.layout in ("csv", "parquet")
+        and sample.has(*REQUIRED)
+        and any(sample.has(column) for column in USER_COLUMNS)
+    )
 
 
 def read(sample: Sample, options: ReadOptions) -> Parsed:
@@ -42,11 +49,15 @@ def read(sample: Sample, options: ReadOptions) -> Parsed:
     if missing:
         message = f"no {', '.join(missing)} column (a GA4 export has e.g. event_date,event_timestamp,event_name,user_id,user_pseudo_id)"
         raise Rejected([RowError(1, None, message)])
-    time_column, event_column, pseudo_column = (found[name] for name in REQUIRED)
+    time_column, event_column = (found[name] for name in REQUIRED)
+    pseudo_column = column_lookup(frame, "user_pseudo_id")
     user_column = column_lookup(frame, "user_id")
+    if pseudo_column is None and user_column is None:
+        message = "no user_pseudo_id or user_id column (a GA4 export has e.g. event_date,event_timestamp,event_name,user_id,user_pseudo_id)"
+        raise Rejected([RowError(1, None, message)])
     session_column = column_lookup(frame, *SESSION_COLUMNS)
     revenue_column = column_lookup(frame, "event_value_in_usd")
-    user = pl.col(pseudo_column).cast(pl.String)
+    user = pl.col(pseudo_column).cast(pl.String) if pseudo_column is not None else pl.lit(None, pl.String)
     if user_column is not None:
         signed_in = pl.col(user_column).cast(pl.String).str.strip_chars()
         user = pl.when(signed_in.str.len_bytes() > 0).then(signed_in).otherwise(user)
@@ -58,7 +69,9 @@ def read(sample: Sample, options: ReadOptions) -> Parsed:
     ]
     sources = {
         "event_time": time_column,
-        "user_id": pseudo_column if user_column is None else user_column,
+        # Both, when both are there: a row with neither (a consent-mode ping) was said to have an
+        # empty user_id, while the column every GA4 row should fill is user_pseudo_id.
+        "user_id": " or ".join(c for c in (user_column, pseudo_column) if c is not None),
         "event": event_column,
     }
     for name, column in (("session_id", session_column), ("revenue", revenue_column)):

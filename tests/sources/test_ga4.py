@@ -56,14 +56,48 @@ def test_rows_without_any_user_are_errors(tmp_path: Path):
     )
     parsed = ga4.read(sniff(path), ReadOptions())
     assert parsed.frame.height == 0
-    assert [(e.row, e.column) for e in parsed.errors] == [(2, "user_id")]
+    # Both columns are named: the one every GA4 row should fill is user_pseudo_id.
+    assert [(e.row, e.column) for e in parsed.errors] == [(2, "user_id or user_pseudo_id")]
 
 
 def test_missing_columns_reject_the_file(tmp_path: Path):
     path = tmp_path / "ga4.csv"
     path.write_text("event_date,event_timestamp,event_name\n20260301,1772359200000000,page_view\n")
-    with pytest.raises(Rejected, match="no user_pseudo_id column"):
+    with pytest.raises(Rejected, match="no user_pseudo_id or user_id column"):
         ga4.read(sniff(path), ReadOptions())
+
+
+def test_an_export_with_user_id_only_loads_its_signed_in_events(tmp_path: Path):
+    """Refused before as matching no known export, for want of user_pseudo_id."""
+    path = tmp_path / "ga4.csv"
+    path.write_text(
+        "event_date,event_timestamp,event_name,user_id\n20260301,1772359200000000,page_view,u1\n"
+        "20260301,1772359260000000,page_view,\n"
+    )
+    sample = sniff(path)
+    assert ga4.detect(sample)
+    parsed = ga4.read(sample, ReadOptions())
+    assert parsed.frame.select("event_time", "user_id", "event").rows() == [
+        (datetime(2026, 3, 1, 10), "u1", "page_view")
+    ]
+    assert [(e.row, e.column) for e in parsed.errors] == [(3, "user_id")]
+
+
+def test_a_timestamp_in_another_unit_says_ga4_writes_microseconds(tmp_path: Path):
+    """A column all in milliseconds was told its numbers were not in "the unit of the column's
+    other epoch numbers" and to export it "with one unit": it had one, the wrong one."""
+    path = tmp_path / "ga4.csv"
+    path.write_text(
+        "event_date,event_timestamp,event_name,user_pseudo_id\n20260301,1772359200000,page_view,p1\n"
+        "20260301,1772359260000,page_view,p2\n"
+    )
+    parsed = ga4.read(sniff(path), ReadOptions())
+    assert parsed.frame.height == 0
+    assert [(e.row, e.column) for e in parsed.errors] == [(2, "event_timestamp"), (3, "event_timestamp")]
+    assert parsed.errors[0].message == (
+        "'1772359200000' is not a time in microseconds since 1970, the unit this column always holds "
+        "(e.g. 1772359200000000 is 2026-03-01T10:00:00Z): export it as the tool writes it, without converting the unit"
+    )
 
 
 @pytest.mark.parametrize("name", sorted(p.name for p in FIXTURES.iterdir()))
