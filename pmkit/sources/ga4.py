@@ -31,7 +31,52 @@ REQUIRED = ("event_timestamp", "event_name")
 USER_COLUMNS = ("user_pseudo_id", "user_id")
 SESSION_COLUMNS = ("ga_session_id", "event_params.ga_session_id", "session_id")
 DROPPED = ("event_date",)
+# The value of an event_params entry: the one of these that is set (BigQuery's export schema).
+VALUE_FIELDS = ("string_value", "int_value", "float_value", "double_value")
 ALSO_AS = {"geo.country": "country"}
+
+
+def flattened(frame: pl.DataFrame) -> pl.DataFrame:
+    """BigQuery's own nested layout (a Parquet export of the events table) as the flattened one:
+    a struct's fields as ``geo.country``, ``device.web_info.browser``; a key/value list
+    (``event_params``, ``user_properties``) as one column per key, ``event_params.ga_session_id``,
+    holding whichever of ``string_value``, ``int_value``, ``float_value``, ``double_value`` is set
+    (as text). Before, ``geo`` was one JSON text dimension, so no country, and the session id
+    inside ``event_params`` was not found. Other lists (``items``) stay as they are."""
+    while structs := [c for c, dtype in frame.schema.items() if isinstance(dtype, pl.Struct)]:
+        for column in structs:
+            fields = frame.schema[column].fields  # type: ignore[attr-defined]
+            frame = frame.with_columns(
+                pl.col(column).struct.field(f.name).alias(f"{column}.{f.name}") for f in fields
+            ).drop(column)
+    for column, dtype in frame.schema.items():
+        if _is_key_values(dtype):
+            frame = frame.join(_key_value_columns(frame, column), on=ROW, how="left").drop(column)
+    return frame
+
+
+def _is_key_values(dtype: pl.DataType) -> bool:
+    inner = dtype.inner if isinstance(dtype, pl.List) else None  # type: ignore[attr-defined]
+    if not isinstance(inner, pl.Struct):
+        return False
+    fields = {f.name: f.dtype for f in inner.fields}
+    return set(fields) == {"key", "value"} and isinstance(fields["value"], pl.Struct)
+
+
+def _key_value_columns(frame: pl.DataFrame, column: str) -> pl.DataFrame:
+    """``_row`` and a text column ``column.KEY`` per key of the key/value list ``column``."""
+    pairs = frame.select(ROW, column).explode(column).unnest(column).filter(pl.col("key").is_not_null())
+    value_fields = [f.name for f in pairs.schema["value"].fields]  # type: ignore[attr-defined]
+    set_values = [pl.col("value").struct.field(name).cast(pl.String) for name in VALUE_FIELDS if name in value_fields]
+    pairs = pairs.select(
+        ROW,
+        pl.col("key"),
+        pl.coalesce(set_values).alias("value") if set_values else pl.lit(None, pl.String).alias("value"),
+    )
+    if pairs.height == 0:
+        return frame.select(ROW)
+    wide = pairs.pivot(on="key", index=ROW, values="value", aggregate_function="first")
+    return wide.rename({key: f"{column}.{key}" for key in wide.columns if key != ROW})
 
 
 def detect(sample: Sample) -> bool:
@@ -44,6 +89,7 @@ def detect(sample: Sample) -> bool:
 
 def read(sample: Sample, options: ReadOptions) -> Parsed:
     frame, errors = read_table(sample)
+    frame = flattened(frame)
     found = {name: column_lookup(frame, name) for name in REQUIRED}
     missing = [name for name, column in found.items() if column is None]
     if missing:

@@ -103,3 +103,94 @@ def test_a_timestamp_in_another_unit_says_ga4_writes_microseconds(tmp_path: Path
 @pytest.mark.parametrize("name", sorted(p.name for p in FIXTURES.iterdir()))
 def test_detects_only_ga4_exports(name: str):
     assert ga4.detect(sniff(FIXTURES / name)) == name.startswith("ga4")
+
+
+def test_bigquery_nested_parquet_reads_as_the_flattened_export(tmp_path: Path):
+    """GA4's BigQuery events table written to Parquet keeps its nesting: structs (geo, device)
+    and key/value lists (event_params, user_properties) whose value is whichever of string_value,
+    int_value, float_value, double_value is set. Before, geo was one JSON text dimension (no
+    country) and the session id inside event_params was never found."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    value = pa.struct(
+        [
+            ("string_value", pa.string()),
+            ("int_value", pa.int64()),
+            ("float_value", pa.float64()),
+            ("double_value", pa.float64()),
+        ]
+    )
+    pairs = pa.list_(pa.struct([("key", pa.string()), ("value", value)]))
+
+    def param(key: str, string: str | None = None, integer: int | None = None, double: float | None = None):
+        return {
+            "key": key,
+            "value": {"string_value": string, "int_value": integer, "float_value": None, "double_value": double},
+        }
+
+    table = pa.table(
+        {
+            "event_date": ["20260301", "20260301", "20260302"],
+            "event_timestamp": pa.array([1772359200000000, 1772359260000000, 1772445600000000], pa.int64()),
+            "event_name": ["page_view", "purchase", "page_view"],
+            "event_params": pa.array(
+                [
+                    [param("ga_session_id", integer=1772359100), param("page_title", string="Home")],
+                    [param("ga_session_id", integer=1772359100), param("value", double=49.5)],
+                    [],
+                ],
+                pairs,
+            ),
+            "user_id": [None, "u9", None],
+            "user_pseudo_id": ["p1", "p1", "p2"],
+            "geo": pa.array(
+                [{"country": "Germany", "city": "Berlin"}, {"country": "Germany", "city": None}, None],
+                pa.struct([("country", pa.string()), ("city", pa.string())]),
+            ),
+            "device": pa.array(
+                [
+                    {"category": "desktop", "web_info": {"browser": "Chrome"}},
+                    None,
+                    {"category": "mobile", "web_info": None},
+                ],
+                pa.struct([("category", pa.string()), ("web_info", pa.struct([("browser", pa.string())]))]),
+            ),
+        }
+    )
+    path = tmp_path / "events_20260301.parquet"
+    pq.write_table(table, path)
+    sample = sniff(path)
+    assert ga4.detect(sample)
+    parsed = ga4.read(sample, ReadOptions())
+    assert parsed.errors == ()
+    got = parsed.frame.select(
+        "event_time",
+        "user_id",
+        "event",
+        "session_id",
+        "country",
+        "geo_city",
+        "device_category",
+        "device_web_info_browser",
+        "event_params_page_title",
+        "event_params_value",
+    ).rows()
+    assert got == [
+        (
+            datetime(2026, 3, 1, 10),
+            "p1",
+            "page_view",
+            "1772359100",
+            "Germany",
+            "Berlin",
+            "desktop",
+            "Chrome",
+            "Home",
+            None,
+        ),
+        (datetime(2026, 3, 1, 10, 1), "u9", "purchase", "1772359100", "Germany", None, None, None, None, "49.5"),
+        (datetime(2026, 3, 2, 10), "p2", "page_view", None, None, None, "mobile", None, None, None),
+    ]
+    assert parsed.mapping["session_id"] == "event_params.ga_session_id"
+    assert parsed.mapping["country"] == "geo.country"
