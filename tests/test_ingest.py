@@ -959,12 +959,14 @@ def test_json_lines_in_no_known_layout_say_which_layouts_are_read(tmp_path: Path
     assert message.endswith("or as a CSV with event_time,user_id,event columns")
 
 
-def test_an_id_unique_only_with_the_event_user_or_time_dedupes_only_such_copies(tmp_path: Path) -> None:
-    """Mixpanel drops a repeat only when event, distinct_id, time and $insert_id all match;
-    Amplitude a repeated $insert_id of the same user or device; and a bare `id` column is often
-    the row's number, restarting in each week's export. Each used to be an id on its own: one
-    $insert_id set to an order number kept 1 of 3 events, and the second week's rows 1 and 2 were
-    dropped as the first week's."""
+def test_an_insert_id_or_a_bare_id_dedupes_only_copies_of_the_same_event(tmp_path: Path) -> None:
+    """Mixpanel counts a repeat only when event, distinct_id, time and $insert_id all match;
+    Amplitude a repeated $insert_id from the same device; a bare `id` column is often the row's
+    number, restarting in each week's export. Each used to be an id on its own: one $insert_id
+    set to an order number kept 1 of 3 events, and the second week's rows 1 and 2 were dropped
+    as the first week's. An export holds what its tool counted, so what is left to drop is an
+    overlapping export's copy, equal in the event, the user and the time too. The ids are stored
+    as read, so events loaded before this rule are compared the same way."""
     mixpanel = write(
         tmp_path / "mp.jsonl",
         "".join(
@@ -980,14 +982,22 @@ def test_an_id_unique_only_with_the_event_user_or_time_dedupes_only_such_copies(
     amplitude = write(
         tmp_path / "amp.jsonl",
         "".join(
-            json.dumps({"event_type": "view", "event_time": t, "user_id": u, "$insert_id": "i1", "amplitude_id": 1})
+            json.dumps(
+                {"event_type": "reward", "event_time": t, "user_id": "alice", "device_id": d, "$insert_id": "r1"}
+            )
             + "\n"
-            for t, u in [
-                ("2026-03-01 10:00:00.000000", "alice"),
-                ("2026-03-01 10:05:00.000000", "bob"),  # another user: kept
-                ("2026-03-01 10:07:00.000000", "alice"),  # alice's i1 again (a retry): a repeat
+            for t, d in [
+                ("2026-03-01 10:00:00.000000", "d1"),
+                ("2026-03-01 18:00:00.000000", "d2"),  # the same id from another device: kept
+                ("2026-03-01 10:00:00.000000", "d1"),  # the first again: a repeat
             ]
         ),
+    )
+    # Mixpanel's layout as a CSV: its $insert_id is compared the same way, and matches the JSON's.
+    mixpanel_csv = write(
+        tmp_path / "mp.csv",
+        "time,distinct_id,event,$insert_id\n1772359200,u1,Order Completed,order-1001\n"
+        "1772359400,u1,Refund Issued,order-1001\n",
     )
     week1 = write(
         tmp_path / "wk1.csv", "ID,Timestamp,User,Event\n1,2026-03-01 10:00,u1,login\n2,2026-03-01 11:00,u2,login\n"
@@ -997,12 +1007,15 @@ def test_an_id_unique_only_with_the_event_user_or_time_dedupes_only_such_copies(
     )
     again = write(tmp_path / "again.csv", "ID,Timestamp,User,Event\n2,2026-03-01 11:00,u2,login\n")
     config = load_config(tmp_path / "ws")
-    results = ingest([mixpanel, amplitude, week1, week2, again], config)
-    assert [(r.rows_loaded, r.rows_duplicate) for r in results] == [(3, 1), (2, 1), (2, 0), (2, 0), (0, 1)]
+    results = ingest([mixpanel, amplitude, mixpanel_csv, week1, week2, again], config)
+    loaded = [(r.rows_loaded, r.rows_duplicate) for r in results]
+    assert loaded == [(3, 1), (2, 1), (1, 1), (2, 0), (2, 0), (0, 1)]
     with Store(config.store_dir).reader() as reader:
-        assert reader.frame("SELECT count(*) AS n FROM events")["n"].item() == 9
+        assert reader.frame("SELECT count(*) AS n FROM events")["n"].item() == 10
         users = reader.frame("SELECT user_id FROM events WHERE event_time >= '2026-03-08' ORDER BY 1")
+        ids = reader.frame("SELECT DISTINCT event_id FROM events WHERE event_id LIKE 'order%'")
     assert users["user_id"].to_list() == ["u3", "u4"]
+    assert ids["event_id"].to_list() == ["order-1001"]  # stored as read
 
 
 def test_answers_a_cumulative_survey_export_repeats_are_skipped_and_distinct_ones_kept(tmp_path: Path) -> None:

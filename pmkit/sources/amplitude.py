@@ -8,8 +8,8 @@ as UTC whatever the workspace time zone. Field names are read in any case (a war
 ``EVENT_TIME,EVENT_TYPE,USER_ID,...``); property names keep theirs.
 
 Mapping: ``event_type`` -> event; ``user_id`` -> user_id, or ``device_id`` when ``user_id`` is
-empty (anonymous users); ``$insert_id`` -> event_id, per user (Amplitude's own ``event_id`` is a
-per-device counter, not unique); ``session_id`` (epoch ms of the session start, -1 for none) -> session_id;
+empty (anonymous users); ``$insert_id`` -> event_id, compared with the event, user and time (Amplitude's own
+``event_id`` is a per-device counter, not unique); ``session_id`` (epoch ms of the session start, -1 for none) -> session_id;
 revenue from ``event_properties.revenue`` / ``$revenue``, else ``price`` x ``quantity`` (quantity 1
 when absent). Dimensions: the top-level fields in ``TOP_LEVEL_DIMENSIONS``, every event property
 as named, every user property prefixed ``user_`` (``plan`` -> ``user_plan``, ``$plan`` too: beside
@@ -29,6 +29,7 @@ import polars as pl
 
 from pmkit.sources.base import Parsed, ReadOptions, Sample
 from pmkit.sources.events_common import (
+    INSERT_ID_SCOPE,
     JsonColumn,
     JsonFields,
     NotExact,
@@ -201,6 +202,6 @@ EXPORT = RecordExport(
     flatten_columns=_flatten_columns,
     sources=SOURCES,
     dimension_names=_dimension_name,
-    # Amplitude drops a repeated $insert_id per user or device, not across them.
-    id_scope=("user_id",),
+    # Amplitude drops a repeated $insert_id per device, not across devices.
+    id_scope=INSERT_ID_SCOPE,
 )

@@ -107,6 +107,10 @@ class Parsed:
     mapping: dict[str, str] = field(default_factory=dict)
     duplicates: int = 0  # good rows dropped as repeats of an earlier row of the file (events)
     dropped_dimensions: tuple[str, ...] = ()  # stored names of columns with values not kept (the cap)
+    # Events: the canonical columns an event_id is compared with besides itself (events_common.
+    # INSERT_ID_SCOPE), within the file and against the events loaded before; () for an id that
+    # is unique on its own (a PostHog uuid, a column named event_id).
+    id_scope: tuple[str, ...] = ()
 
 
 def json_cell(value: object) -> str | None:

@@ -36,7 +36,7 @@ anything but ``a-z``, digits and ``_`` turned into ``_`` (``geo.country`` -> ``g
 ``$os`` -> ``os``, ``Plan Type`` -> ``plan_type``, ``Région`` -> ``region``); a name equal to a
 canonical one (or one the store adds: ``user_key``, ``day``, ``file_id``, ``events``) gets a
 ``source_`` prefix, a repeated name a ``_2`` suffix: a vendor's own ``$os`` is ``os`` and a custom
-``os`` beside it ``os_2``, in whichever order a file has them. Columns that
+``os`` beside it ``os_2``, in whichever order a file has them (with only a custom ``os``, that is ``os``). Columns that
 are empty in every loaded row are dropped, and at most ``MAX_DIMENSIONS`` (30) are kept in a
 workspace: each dimension becomes a stored column and an entry in every breakdown picker, and
 exports carry far more fields than anyone breaks down by (an Amplitude row has ~50 top-level fields,
@@ -541,11 +541,10 @@ def build_events(
         frame = pl.concat([frame.drop(ROW), dims, frame.select(ROW)], how="horizontal")
         mapping.update(dim_mapping)
     good = frame.filter(~bad) if bad.any() else frame
-    if id_scope:
-        good = good.with_columns(scoped_event_ids(id_scope))
     repeats = 0
     if good["event_id"].null_count() < good.height and _may_repeat(good["event_id"]):
-        kept = good.filter(pl.col("event_id").is_null() | pl.col("event_id").is_first_distinct())
+        key = pl.struct("event_id", *id_scope) if id_scope else pl.col("event_id")
+        kept = good.filter(pl.col("event_id").is_null() | key.is_first_distinct())
         good, repeats = kept, good.height - kept.height
     return Parsed(
         kind="events",
@@ -555,23 +554,17 @@ def build_events(
         mapping=mapping,
         duplicates=repeats,
         dropped_dimensions=dropped,
+        id_scope=id_scope,
     )
 
 
-def scoped_event_ids(scope: tuple[str, ...]) -> pl.Expr:
-    """The event id as the dedupe key of a vendor whose id is unique only together with other
-    columns: Mixpanel drops an event as a repeat when its name, distinct_id, time and $insert_id
-    all match, Amplitude when its $insert_id comes again for the same user or device. Taken
-    alone, one $insert_id set to an order number on "Order Completed" and "Payment Captured"
-    (or on two users' events) lost all but the first. The key is JSON text, so no two scopes
-    read alike: ``{"event":"Order Completed","user_id":"u1","event_time":1772359200000000,
-    "event_id":"order-1001"}`` (the time in epoch microseconds)."""
-    parts = [pl.col(c).dt.epoch("us") if c == "event_time" else pl.col(c) for c in scope]
-    return (
-        pl.when(pl.col("event_id").is_not_null())
-        .then(pl.struct(*parts, pl.col("event_id")).struct.json_encode())
-        .alias("event_id")
-    )
+# The columns an insert id is compared with (``Parsed.id_scope``). Mixpanel counts an event as a
+# repeat when its name, distinct_id, time and $insert_id all match; Amplitude when its $insert_id
+# comes again from the same device. Taken alone, one $insert_id set to an order number on "Order
+# Completed" and "Payment Captured" (or on two users' events) lost all but the first. An export
+# holds the events its tool accepted, so the repeats left to drop here are an overlapping
+# export's copies, which match in every column: the full identity drops those and nothing else.
+INSERT_ID_SCOPE = ("event", "user_id", "event_time")
 
 
 def _may_repeat(ids: pl.Series) -> bool:
@@ -683,8 +676,9 @@ def _dimensions(
     ingest.keep_dimensions takes them. Names are given before the choice, so a repeat (``Plan``
     beside ``plan``: ``plan_2``) is a column of its own, which a full workspace has no room for.
     A vendor's own ``$`` name is named first: ``$os`` is ``os`` and a custom ``os`` beside it
-    ``os_2`` in every file, whatever their order (by file order, ``os`` held one property in one
-    file and the other in the next)."""
+    ``os_2`` in every file that has both, whatever their order (by file order, ``os`` held one
+    property in one file and the other in the next). A file with only a custom ``os`` stores it
+    as ``os``: nothing in it tells the two apart."""
     cleaned = clean_texts(frame)
     texts = {label: cleaned[label] for label in frame.columns}
     filled = {

@@ -16,7 +16,7 @@ import re
 import polars as pl
 
 from pmkit.sources.base import ROW, Parsed, ReadOptions, Rejected, RowError, Sample
-from pmkit.sources.events_common import Dimensions, build_events, read_table
+from pmkit.sources.events_common import INSERT_ID_SCOPE, Dimensions, build_events, read_table
 
 KIND = "events"
 FORMAT = "events table"
@@ -40,11 +40,11 @@ ALIASES: dict[str, tuple[str, ...]] = {
     "session_id": ("session_id", "$session_id"),
     "revenue": ("revenue", "amount", "value", "price", "event_value_in_usd"),
 }
-# A column named just `id` is often the row's number in its export, which restarts in the next
-# week's file: as an event id it dropped that week's rows as repeats. Such an id dedupes only
-# events that also share the event, user and time (an overlapping export's copy of an event).
-AMBIGUOUS_IDS = frozenset({"id"})
-AMBIGUOUS_ID_SCOPE = ("event", "user_id", "event_time")
+# Ids compared with the event, user and time (INSERT_ID_SCOPE): a column named just `id` is often
+# the row's number in its export, which restarts in the next week's file (as an event id it
+# dropped that week's rows as repeats); an insert id is Mixpanel's or Amplitude's, unique only
+# with those (as their own exports are read).
+SCOPED_IDS = frozenset({"id", "$insert_id", "insert_id"})
 REQUIRED_EXAMPLES = {
     "event_time": "a time column",
     "user_id": "a user column",
@@ -111,5 +111,5 @@ def read(sample: Sample, options: ReadOptions) -> Parsed:
         dimensions=Dimensions(dimensions),
         decimal_comma=sample.delimiter == ";",
         errors=errors,
-        id_scope=AMBIGUOUS_ID_SCOPE if column_key(found.get("event_id", "")) in AMBIGUOUS_IDS else (),
+        id_scope=INSERT_ID_SCOPE if column_key(found.get("event_id", "")) in SCOPED_IDS else (),
     )

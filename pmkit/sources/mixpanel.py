@@ -22,6 +22,7 @@ import polars as pl
 
 from pmkit.sources.base import Parsed, ReadOptions, Sample
 from pmkit.sources.events_common import (
+    INSERT_ID_SCOPE,
     JsonColumn,
     JsonFields,
     RecordExport,
@@ -105,5 +106,5 @@ EXPORT = RecordExport(
     sources=SOURCES,
     dimension_names=_dimension_name,
     # Mixpanel's own dedupe: a repeat has the same event, distinct_id, time and $insert_id.
-    id_scope=("event", "user_id", "event_time"),
+    id_scope=INSERT_ID_SCOPE,
 )

@@ -6,7 +6,8 @@
 -- Day-N retention is the window [F + N, F + N]; "week k after the first day" is [F + 7k, F + 7k + 6].
 -- A breakdown splits the cohort by the value on the first day; any active day of the segment
 -- after it is a return, whatever its value (a user who upgraded from free to pro is retained in
--- free's cohort, not lost from it; the groups then add up to the whole, as in PostHog).
+-- free's cohort, not lost from it, as in PostHog; a user with two values on the first day is in
+-- both groups' cohorts).
 WITH src AS (
     SELECT * FROM {user_days} AS s
 ), cohort AS (

@@ -46,12 +46,9 @@ def expected(rows: list[int]) -> pl.DataFrame:
             ],
             "user_id": ["u_1", "d-2", "d-3"],  # empty user_id: the device is the user
             "event": ["report_created", "purchase", "upgrade_viewed"],
-            # Amplitude's $insert_id is unique per user or device; line 3 repeats u_1's ins-1 and is dropped.
-            "event_id": [
-                '{"user_id":"u_1","event_id":"ins-1"}',
-                '{"user_id":"d-2","event_id":"ins-2"}',
-                '{"user_id":"d-3","event_id":"ins-3"}',
-            ],
+            # Line 3 is an overlapping export's copy of line 1 (the same event, user, time and
+            # $insert_id; only the bookkeeping differs) and is dropped.
+            "event_id": ["ins-1", "ins-2", "ins-3"],
             "session_id": ["1752748588000", None, "1752829200000"],  # -1 means no session
             "revenue": [None, 30.0, 12.5],  # $price 10 x $quantity 3; event_properties.revenue "12.5"
             "platform": ["Web", "Web", "Web"],
