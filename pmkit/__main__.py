@@ -1,10 +1,26 @@
 import os
+import signal
 import sys
 
+from pmkit import INTERRUPTED
 from pmkit.cli import main
+
+INTERRUPTED_EXIT = 130  # 128 + SIGINT, as shells report a command stopped by Ctrl+C
+
+
+def _interrupt(signum: int, frame: object) -> None:
+    INTERRUPTED.set()
+    raise KeyboardInterrupt
+
+
+# Not where SIGINT was ignored when Python started (a background job of a shell script).
+if signal.getsignal(signal.SIGINT) is signal.default_int_handler:
+    signal.signal(signal.SIGINT, _interrupt)
 
 try:
     code = main()
+    # Done: a Ctrl+C now would only kill the exit (status -2, no message) after the work ended.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     sys.stdout.flush()
 except BrokenPipeError:
     # The reader of our output went away (`pmkit kpis --json | head`): stop quietly, as other
@@ -12,13 +28,19 @@ except BrokenPipeError:
     # Python's own flush at exit does not fail again.
     os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
     code = 1
+except Exception:
+    # Ctrl+C printed a traceback from wherever the ingest was; inside a DuckDB call it comes out
+    # as DuckDB's own error ("Query interrupted"). Nothing needs undoing: the store only ever
+    # moves from one whole published version to the next (pmkit/store.py).
+    if not INTERRUPTED.is_set():
+        raise
+    code = INTERRUPTED_EXIT
 except KeyboardInterrupt:
-    # Ctrl+C printed a traceback from wherever the ingest was. Nothing needs undoing: the store
-    # only ever moves from one whole published version to the next (pmkit/store.py).
+    code = INTERRUPTED_EXIT
+if code == INTERRUPTED_EXIT:
     print(
         "pmkit: interrupted. The store keeps its last whole published version; "
         "run the command again to load what is left.",
         file=sys.stderr,
     )
-    code = 130  # 128 + SIGINT, as shells report a command stopped by Ctrl+C
 raise SystemExit(code)

@@ -23,7 +23,7 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
-from pmkit import sources, value_counts
+from pmkit import INTERRUPTED, sources, value_counts
 from pmkit.canonical import (
     EVENT_OPTIONAL,
     EVENT_REQUIRED,
@@ -531,6 +531,8 @@ def _ingest_file(
         message = f"cannot be read: {exc.strerror or exc} (check that it is a readable, complete file)"
         _reject(result, [RowError(None, None, message)])
     except Exception as exc:
+        if INTERRUPTED.is_set() or isinstance(exc, duckdb.InterruptException):
+            raise KeyboardInterrupt from exc  # Ctrl+C inside a DuckDB query: stop, as anywhere else
         # A fault of pmkit's own on one file: the file's transaction is rolled back, it is moved
         # to rejected/ with this message, and the batch goes on. Raising here once stopped every
         # later file of the inbox, and left the file there to stop the next batch too.
