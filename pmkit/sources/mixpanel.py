@@ -3,7 +3,9 @@
 A real line: ``{"event": "Signed up", "properties": {"time": 1602611311, "distinct_id": "u_123",
 "$insert_id": "ABCDE", "mp_processing_time_ms": 1602625711874, "$os": "Mac OS X",
 "mp_country_code": "DE"}}``. ``time`` is epoch seconds in exports and milliseconds in imports; the
-unit is chosen from the column's magnitude (see ``events_common``).
+unit is chosen from the column's magnitude (see ``events_common``). The same layout is read from
+a CSV whose properties are spread over ``properties.time``, ``properties.distinct_id``, ...
+columns, and from Parquet with those columns or one ``properties`` struct.
 
 Mapping: ``properties.time`` -> event_time, ``properties.distinct_id`` -> user_id,
 ``properties.$insert_id`` -> event_id (Mixpanel's dedupe key, with the event, user and time), ``properties.$session_id`` ->
@@ -19,12 +21,15 @@ a JSON-lines file at once, and the file is read record by record wherever it cou
 from __future__ import annotations
 
 import polars as pl
+import pyarrow as pa
+import pyarrow.parquet as pq
 
 from pmkit.sources.base import Parsed, ReadOptions, Sample
 from pmkit.sources.events_common import (
     INSERT_ID_SCOPE,
     JsonColumn,
     JsonFields,
+    NotExact,
     RecordExport,
     build_from_records,
     json_texts,
@@ -50,11 +55,25 @@ RENAMED = {"mp_country_code": "country"}
 
 
 def detect(sample: Sample) -> bool:
+    if sample.layout in ("csv", "parquet"):
+        # The same layout as a table: properties spread over ``properties.time``-style columns,
+        # or (Parquet) one ``properties`` struct. PostHog's have a top-level timestamp.
+        if not sample.has("event") or sample.has("timestamp"):
+            return False
+        return sample.has(f"{PREFIX}time", f"{PREFIX}distinct_id") or _properties_struct_has_time(sample)
     if sample.layout not in ("jsonl", "json") or not sample.records:
         return False
     first = sample.records[0]
     properties = first.get("properties")
     return "event" in first and isinstance(properties, dict) and "time" in properties and "timestamp" not in first
+
+
+def _properties_struct_has_time(sample: Sample) -> bool:
+    if sample.layout != "parquet" or not sample.has("properties"):
+        return False
+    schema = pq.read_schema(sample.path)
+    field = next((f for f in schema if f.name.lower() == "properties"), None)
+    return field is not None and pa.types.is_struct(field.type) and field.type.get_field_index("time") >= 0
 
 
 def read(sample: Sample, options: ReadOptions) -> Parsed:
@@ -67,7 +86,10 @@ def _dimension_name(label: str) -> str:
 
 
 def _flatten(record: dict) -> tuple[dict[str, object], dict[str, object]]:
-    properties = parse_json_object(record.get("properties"), "properties")
+    properties = dict(parse_json_object(record.get("properties"), "properties"))
+    for key, value in record.items():
+        if key[: len(PREFIX)].lower() == PREFIX:  # a CSV with `properties.time` columns
+            properties.setdefault(key[len(PREFIX) :], value)
     values = {
         "event_time": properties.get("time"),
         "user_id": properties.get("distinct_id"),
@@ -84,6 +106,8 @@ def _flatten(record: dict) -> tuple[dict[str, object], dict[str, object]]:
 
 def _flatten_columns(record: JsonFields) -> tuple[dict[str, pl.Series], dict[str, JsonColumn]]:
     """``_flatten`` of every line at once (see ``events_common.build_by_columns``)."""
+    if any(key[: len(PREFIX)].lower() == PREFIX for key in record):
+        raise NotExact("top-level properties.* fields")
     properties = record.object("properties")
     values = {
         "event_time": json_texts(properties["time"]),

@@ -80,3 +80,75 @@ def test_bad_time_names_the_property(tmp_path: Path):
 @pytest.mark.parametrize("name", sorted(p.name for p in FIXTURES.iterdir()))
 def test_detects_only_mixpanel_exports(name: str):
     assert mixpanel.detect(sniff(FIXTURES / name)) == name.startswith("mixpanel")
+
+
+def test_the_export_layout_as_csv_and_parquet(tmp_path: Path):
+    """Mixpanel's layout written as a table: a CSV with properties.* columns, a Parquet with those
+    columns or one properties struct. Each was refused as matching no known export."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    csv = tmp_path / "mixpanel.csv"
+    csv.write_text(
+        "event,properties.time,properties.distinct_id,properties.$insert_id,properties.$os,properties.mp_country_code\n"
+        "Signed up,1602611311,u_123,ABCDE,Mac OS X,DE\n"
+        "Purchase,1602611400,u_123,FGHIJ,,DE\n"
+    )
+    spread = tmp_path / "spread.parquet"
+    table = pa.table(
+        {
+            "event": ["Signed up", "Purchase"],
+            "properties.time": pa.array([1602611311, 1602611400], pa.int64()),
+            "properties.distinct_id": ["u_123", "u_123"],
+            "properties.$insert_id": ["ABCDE", "FGHIJ"],
+            "properties.$os": ["Mac OS X", None],
+            "properties.mp_country_code": ["DE", "DE"],
+        }
+    )
+    pq.write_table(table, spread)
+    nested = tmp_path / "nested.parquet"
+    properties = pa.struct(
+        [
+            ("time", pa.int64()),
+            ("distinct_id", pa.string()),
+            ("$insert_id", pa.string()),
+            ("$os", pa.string()),
+            ("mp_country_code", pa.string()),
+        ]
+    )
+    pq.write_table(
+        pa.table(
+            {
+                "event": ["Signed up", "Purchase"],
+                "properties": pa.array(
+                    [
+                        {
+                            "time": 1602611311,
+                            "distinct_id": "u_123",
+                            "$insert_id": "ABCDE",
+                            "$os": "Mac OS X",
+                            "mp_country_code": "DE",
+                        },
+                        {
+                            "time": 1602611400,
+                            "distinct_id": "u_123",
+                            "$insert_id": "FGHIJ",
+                            "$os": None,
+                            "mp_country_code": "DE",
+                        },
+                    ],
+                    properties,
+                ),
+            }
+        ),
+        nested,
+    )
+    for path in (csv, spread, nested):
+        sample = sniff(path)
+        assert mixpanel.detect(sample), path.name
+        parsed = mixpanel.read(sample, BERLIN)
+        assert parsed.errors == (), path.name
+        assert parsed.frame.select("event_time", "user_id", "event", "event_id", "os", "country").rows() == [
+            (datetime(2020, 10, 13, 17, 48, 31), "u_123", "Signed up", "ABCDE", "Mac OS X", "DE"),
+            (datetime(2020, 10, 13, 17, 50), "u_123", "Purchase", "FGHIJ", None, "DE"),
+        ], path.name
