@@ -882,6 +882,25 @@ def parse_json_object(value: object, column: str) -> dict:
     raise RecordError(column, f'\'{shown}\' is not a JSON object (expected e.g. {{"plan": "pro"}})')
 
 
+SPREAD_PREFIX = "properties."
+
+
+def properties_of(record: Mapping[str, object]) -> dict[str, object]:
+    """A PostHog or Mixpanel record's properties: its ``properties`` object (or JSON text of one)
+    and, from a table that spreads them over columns, each ``properties.$os``-style field (in
+    any case: ``PROPERTIES.$OS`` from a warehouse), the object's own value first."""
+    properties = dict(parse_json_object(record.get("properties"), "properties"))
+    for key, value in record.items():
+        if is_spread_property(key):
+            properties.setdefault(key[len(SPREAD_PREFIX) :], value)
+    return properties
+
+
+def is_spread_property(key: str) -> bool:
+    """A column of one property: ``properties.$os``, ``PROPERTIES.$OS``."""
+    return key[: len(SPREAD_PREFIX)].lower() == SPREAD_PREFIX
+
+
 def vendor_fields(record: Mapping[str, object], names: frozenset[str]) -> dict[str, object]:
     """The record's fields among a vendor's top-level ``names`` (lower case), found whatever
     their case: warehouses write column names upper case (Snowflake unloads ``EVENT_TIME``).

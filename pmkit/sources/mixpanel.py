@@ -32,8 +32,9 @@ from pmkit.sources.events_common import (
     NotExact,
     RecordExport,
     build_from_records,
+    is_spread_property,
     json_texts,
-    parse_json_object,
+    properties_of,
 )
 
 KIND = "events"
@@ -86,10 +87,7 @@ def _dimension_name(label: str) -> str:
 
 
 def _flatten(record: dict) -> tuple[dict[str, object], dict[str, object]]:
-    properties = dict(parse_json_object(record.get("properties"), "properties"))
-    for key, value in record.items():
-        if key[: len(PREFIX)].lower() == PREFIX:  # a CSV with `properties.time` columns
-            properties.setdefault(key[len(PREFIX) :], value)
+    properties = properties_of(record)
     values = {
         "event_time": properties.get("time"),
         "user_id": properties.get("distinct_id"),
@@ -106,7 +104,7 @@ def _flatten(record: dict) -> tuple[dict[str, object], dict[str, object]]:
 
 def _flatten_columns(record: JsonFields) -> tuple[dict[str, pl.Series], dict[str, JsonColumn]]:
     """``_flatten`` of every line at once (see ``events_common.build_by_columns``)."""
-    if any(key[: len(PREFIX)].lower() == PREFIX for key in record):
+    if any(is_spread_property(key) for key in record):
         raise NotExact("top-level properties.* fields")
     properties = record.object("properties")
     values = {

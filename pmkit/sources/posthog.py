@@ -29,8 +29,9 @@ from pmkit.sources.events_common import (
     NotExact,
     RecordExport,
     build_from_records,
+    is_spread_property,
     json_texts,
-    parse_json_object,
+    properties_of,
     vendor_fields,
 )
 
@@ -64,10 +65,7 @@ def read(sample: Sample, options: ReadOptions) -> Parsed:
 
 def _flatten(record: dict) -> tuple[dict[str, object], dict[str, object]]:
     fields = vendor_fields(record, FIELDS)
-    properties = dict(parse_json_object(fields.get("properties"), "properties"))
-    for key, value in record.items():
-        if _is_spread(key):  # a CSV with `properties.$os` columns
-            properties.setdefault(key[len(PREFIX) :], value)
+    properties = properties_of({**record, "properties": fields.get("properties")})
     values = {
         "event_time": fields.get("timestamp"),
         "user_id": fields.get("distinct_id"),
@@ -82,7 +80,7 @@ def _flatten(record: dict) -> tuple[dict[str, object], dict[str, object]]:
 
 def _flatten_columns(record: JsonFields) -> tuple[dict[str, pl.Series], dict[str, JsonColumn]]:
     """``_flatten`` of every line at once (see ``events_common.build_by_columns``)."""
-    if any(_is_spread(key) for key in record):
+    if any(is_spread_property(key) for key in record):
         raise NotExact("top-level properties.* fields")
     record = record.vendor_fields(FIELDS)
     properties = record.object("properties")
@@ -96,11 +94,6 @@ def _flatten_columns(record: JsonFields) -> tuple[dict[str, pl.Series], dict[str
     }
     dimensions = {PREFIX + key: column for key, column in properties.items() if key not in CONSUMED}
     return values, dimensions
-
-
-def _is_spread(key: str) -> bool:
-    """A column of one property: ``properties.$os``, ``PROPERTIES.$OS`` from a warehouse."""
-    return key[: len(PREFIX)].lower() == PREFIX
 
 
 EXPORT = RecordExport(
