@@ -200,11 +200,18 @@ class MetricDefinition:
             "count": "the sum over its days",
             "sum_revenue": "the sum over its days",
             "unique_users": "the distinct users over all its days",
-            "ratio": f"{self.numerator} over all its days divided by {self.denominator} over all its days",
+            "ratio": (
+                f"the sum of its days' {self.numerator} divided by the sum of its days' {self.denominator}"
+                if {self.numerator, self.denominator} & LEVELS
+                else f"{self.numerator} over all its days divided by {self.denominator} over all its days"
+            ),
             "funnel": "the conversion of the users who did the first step in it",
             "retention": "the share of the users first seen in it who came back",
         }.get(self.type, "the sum over its days")
 
+
+# Levels, not sums, over several days: a ratio with one on a side pools its days (metrics.series).
+LEVELS = frozenset({"dau", "wau", "mau"})
 
 BUILTIN_METRICS: dict[str, MetricDefinition] = {
     key: MetricDefinition(key, "builtin", name, DEFINITIONS[key], fmt)

@@ -786,7 +786,9 @@ def test_metric_series_for_custom_metrics(workspace):
     assert weekly("reports") == [3.0, 0.0]
     assert weekly("reporters") == [2.0, 1.0]
     assert weekly("report_revenue") == [12.0, 0.0]
-    assert weekly("reports_per_user") == [7.0, 0.0]  # 3 reports / average DAU (3 user-days in 7 days)
+    # DAU is a level: the week pools its days, 3 reports / 3 user-days (u1 Mar 2, u2 Mar 3 and 6),
+    # then 0 / 1 (u1 Mar 9). By each side's own rule it read 3 / the mean DAU 3/7 = 7.
+    assert weekly("reports_per_user") == [1.0, 0.0]
     assert weekly("activation") == [0.5, None]  # u1 yes, u2 no; no sign-ups in the week of Mar 9
     assert weekly("week1") == [0.5, None]  # u1 and u2 first seen; u1 back on day 7
     daily = metrics.metric_series(reader, "activation", Period(D(2026, 3, 2), D(2026, 3, 4)), "day", definitions)
@@ -820,8 +822,30 @@ def test_a_ratio_by_segment_is_0_where_its_count_saw_nothing_and_the_denominator
         ("pro", D(2026, 3, 3), 0.0),
     ]
     whole = metrics.metric_series(reader, "buyer_share", period, "period", definitions, Segment(breakdown="plan"))
-    # Over the period: free 0 buyers / mean DAU 0.5; pro 1 / mean DAU 1.
-    assert sorted(whole.select("plan", "value").rows()) == [("free", 0.0), ("pro", 1.0)]
+    # Over the period, pooled (DAU is a level): free 0 buyers / 1 user-day; pro 1 / 2 user-days.
+    assert sorted(whole.select("plan", "value").rows()) == [("free", 0.0), ("pro", 0.5)]
+
+
+def test_a_ratio_over_dau_keeps_its_daily_scale_over_any_range(workspace):
+    """shares / DAU: every day 2 users active and 1 share, so 0.5 a day. Over 7 and 28 days it read
+    3.5 and 14 (the shares' sum over DAU's mean), and an objective targeting 0.6 read achieved.
+    Pooled: 7 / 14 and 28 / 56 = 0.5."""
+    workspace.configure(
+        metrics='[metrics.shares]\ntype = "count"\nevent = "share"\n'
+        '[metrics.share_rate]\ntype = "ratio"\nnumerator = "shares"\ndenominator = "dau"\n'
+    )
+    rows = []
+    for n in range(28):
+        day = (dt.date(2026, 3, 2) + dt.timedelta(days=n)).isoformat()
+        rows += [(f"{day}T10:00Z", "u1", "share"), (f"{day}T11:00Z", "u2", "login")]
+    workspace.load_events(rows)
+    definitions = parse_definitions(load_config(workspace.root).metrics)
+    reader = workspace.reader()
+    for days in (7, 28):
+        period = Period(D(2026, 3, 2), D(2026, 3, 2) + dt.timedelta(days=days - 1))
+        assert metrics.metric_series(reader, "share_rate", period, "period", definitions)["value"].to_list() == [0.5]
+    weeks = metrics.metric_series(reader, "share_rate", Period(D(2026, 3, 2), D(2026, 3, 29)), "week", definitions)
+    assert weeks["value"].to_list() == [0.5, 0.5, 0.5, 0.5]
 
 
 def test_funnel_metric_leaves_out_attempts_whose_window_is_not_loaded(workspace):

@@ -186,6 +186,35 @@ def _grp(frame: pl.DataFrame, segment: Segment) -> pl.DataFrame:
 ZERO_WHEN_ABSENT = frozenset({"count", "unique_users", "sum_revenue"})
 
 
+# DAU, WAU and MAU are levels: over a bucket, a mean or the last day, not a sum. A ratio with one
+# of them on a side is pooled over a bucket (the sum of each side's daily values) when both sides'
+# daily values add up: those levels, and counts of events, users or revenue. Any other ratio
+# takes each side by its own rule for a bucket: purchases / signups is the sum over the sum,
+# revenue / payers the revenue over the distinct payers of the bucket (as ARPU).
+LEVEL_BUILTINS = frozenset({"dau", "wau", "mau"})
+ADDITIVE_BUILTINS = LEVEL_BUILTINS | {"events", "revenue", "new_users"}
+
+
+def _pooled(sides: Sequence[MetricDefinition]) -> bool:
+    def adds_up(definition: MetricDefinition) -> bool:
+        if definition.type == "builtin":
+            return definition.key in ADDITIVE_BUILTINS
+        return definition.type in ZERO_WHEN_ABSENT
+
+    levels = any(side.type == "builtin" and side.key in LEVEL_BUILTINS for side in sides)
+    return levels and all(adds_up(side) for side in sides)
+
+
+def _bucket_sums(daily: pl.DataFrame, grain: str, period: Period) -> pl.DataFrame:
+    """(grp, day, value) of daily values summed per bucket (``day`` the bucket's start)."""
+    return (
+        daily.with_columns(bucket_expr(grain, period).alias("bucket"))
+        .group_by("grp", "bucket")
+        .agg(pl.col("value").sum())
+        .select("grp", pl.col("bucket").alias("day"), "value")
+    )
+
+
 def _fill(frame: pl.DataFrame, period: Period, grain: str) -> pl.DataFrame:
     """(grp, day, value) for every bucket and group; missing values stay null."""
     calendar = buckets(period, grain).select("day")
@@ -238,11 +267,22 @@ def _evaluate(
     elif kind == "ratio":
         if depth > MAX_RATIO_DEPTH:
             raise ValueError(f"metrics.{definition.key}: ratios nest more than {MAX_RATIO_DEPTH} deep")
-        parts = [
-            _evaluate(reader, workspace, definitions.get(side), definitions, period, grain, segment, depth + 1)
-            for side in (definition.numerator, definition.denominator)
-            if side is not None
-        ]
+        sides = [definitions.get(side) for side in (definition.numerator, definition.denominator) if side is not None]
+        if grain != "day" and _pooled(sides):
+            # Each side's daily values summed over the bucket, so the ratio keeps its daily scale.
+            # By each side's own rule (a count's sum over DAU's mean), "reports shared / DAU" was
+            # 0.48 a day but 2.65 over 7 days and 13.3 over 28, and an objective on it read
+            # "achieved" on a metric that never moved.
+            parts = [
+                _bucket_sums(
+                    _evaluate(reader, workspace, side, definitions, period, "day", segment, depth + 1), grain, period
+                )
+                for side in sides
+            ]
+        else:
+            parts = [
+                _evaluate(reader, workspace, side, definitions, period, grain, segment, depth + 1) for side in sides
+            ]
         numerator, denominator = parts
         joined = numerator.join(
             denominator.rename({"value": "denominator"}), on=["grp", "day"], how="full", coalesce=True, nulls_equal=True
