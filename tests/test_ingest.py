@@ -1029,6 +1029,8 @@ def test_answers_a_cumulative_survey_export_repeats_are_skipped_and_distinct_one
     other = "Number,Date Submitted,How likely are you to recommend our API?\n1,2026-03-01 10:00:00,9\n"
     plain = "submitted_at,user_id,score,scale\n2026-03-01T10:00:00Z,a1,9,nps\n2026-03-01T10:00:00Z,a1,9,nps\n"
     keyed = "submitted_at,user_id,score,scale,answer_id\n2026-03-04T10:00:00Z,e5,6,nps,r-1\n"
+    # Another tool numbers its answers the same way: its own keys (the id alone dropped them all).
+    other_tool = "submitted_at,user_id,score,scale,source,answer_id\n2026-03-04T10:00:00Z,g7,4,csat,intercom,r-1\n"
     keyed_again = "submitted_at,user_id,score,scale,answer_id\n2026-03-04T10:00:00Z,e5,6,nps,r-1\n2026-03-05T10:00:00Z,f6,8,nps,r-2\n"
     files = [
         write(tmp_path / "week1.csv", header + "\n".join(week1) + "\n"),
@@ -1037,6 +1039,7 @@ def test_answers_a_cumulative_survey_export_repeats_are_skipped_and_distinct_one
         write(tmp_path / "plain.csv", plain),
         write(tmp_path / "keyed.csv", keyed),
         write(tmp_path / "keyed_again.csv", keyed_again),
+        write(tmp_path / "other_tool.csv", other_tool),
     ]
     config = load_config(tmp_path / "ws")
     results = ingest(files, config)
@@ -1047,6 +1050,7 @@ def test_answers_a_cumulative_survey_export_repeats_are_skipped_and_distinct_one
         ("loaded", 2, 0),  # no key: two equal rows are two answers
         ("loaded", 1, 0),
         ("loaded", 1, 1),
+        ("loaded", 1, 0),
     ]
     assert "3 repeated answers skipped" in results[1].summary()
     with Store(config.store_dir).reader() as reader:
@@ -1060,5 +1064,6 @@ def test_answers_a_cumulative_survey_export_repeats_are_skipped_and_distinct_one
         ("c3", 10.0),
         ("d4", 7.0),
         ("e5", 6.0),
+        ("g7", 4.0),
         ("f6", 8.0),
     ]

@@ -360,22 +360,25 @@ def read_feedback(sample: Sample, options: ReadOptions) -> Parsed:
 
 
 def _answer_key(hotjar: tuple[str, str, str] | None, key_column: str | None, keys: pl.Series | None) -> pl.Expr:
-    """Each answer's key (FEEDBACK_KEY), or null where the file gives none. A Hotjar export
-    holds every answer so far, so this week's repeats last week's: its ``Number`` counts the
-    answers of one survey, so the key is the survey's score question, the number and the time
-    (``{"survey":"How likely ...?","number":"3","submitted_at":1772359200000000}``). A pmkit
-    CSV's ``answer_id`` (or ``response_id``) column is the key itself. Other files have none: an
-    answer is then skipped only with its whole file (the same content loaded before)."""
+    """Each answer's key (FEEDBACK_KEY), or null where the file gives none: the answer's id in
+    its survey, the survey, and the time. A Hotjar export holds every answer so far, so this
+    week's repeats last week's: its ``Number`` counts the answers of one survey, whose score
+    question names it (``{"survey":"How likely ...?","id":"3","submitted_at":1772359200000000}``).
+    A pmkit CSV's ``answer_id`` (or ``response_id``) is an id within its ``source`` and scale: two
+    tools that number their answers 1, 2, 3 do not share a key (the id alone took one tool's
+    answers for the other's). The time keeps two surveys under one source apart. Other files have
+    no key: an answer is then skipped only with its whole file (the same content loaded before)."""
     if keys is None or key_column is None:
         return pl.lit(None, pl.String).alias(FEEDBACK_KEY)
-    if hotjar is None:
-        return pl.lit(keys).alias(FEEDBACK_KEY)
+    survey = (
+        pl.lit(hotjar[1]) if hotjar is not None else pl.concat_str(pl.col("source"), pl.col("scale"), separator=" ")
+    )
     return (
         pl.when(pl.lit(keys).is_not_null())
         .then(
             pl.struct(
-                pl.lit(hotjar[1]).alias("survey"),
-                pl.lit(keys).alias("number"),
+                survey.alias("survey"),
+                pl.lit(keys).alias("id"),
                 pl.col("submitted_at").dt.epoch("us").alias("submitted_at"),
             ).struct.json_encode()
         )

@@ -92,7 +92,7 @@ def feedback_frame(data: dict[str, list], dims: dict[str, list], keys: list[str]
 def hotjar_key(survey: str, number: str, submitted_at: datetime) -> str:
     """A Hotjar answer's key as documented: its survey's score question, Number and time (epoch us)."""
     micros = int(submitted_at.replace(tzinfo=UTC).timestamp()) * 1_000_000 + submitted_at.microsecond
-    return json.dumps({"survey": survey, "number": number, "submitted_at": micros}, separators=(",", ":"))
+    return json.dumps({"survey": survey, "id": number, "submitted_at": micros}, separators=(",", ":"))
 
 
 def test_feedback():
