@@ -194,3 +194,47 @@ def test_bigquery_nested_parquet_reads_as_the_flattened_export(tmp_path: Path):
     ]
     assert parsed.mapping["session_id"] == "event_params.ga_session_id"
     assert parsed.mapping["country"] == "geo.country"
+
+
+def test_nested_keys_beyond_the_built_ones_are_named_and_odd_names_keep_their_values(tmp_path: Path):
+    """A list with more keys than MAX_KEYS builds the keys most rows have (a 600 KB file of 4,000
+    keys took 5.3 GB), names the others as left out, and still builds a rare key pmkit.toml
+    keeps. A struct field named like a column beside it no longer replaces that column's values,
+    and a key named _row (the row index's name) no longer rejects the file as a bug in pmkit."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    value = pa.struct([("string_value", pa.string()), ("int_value", pa.int64())])
+    pairs = pa.list_(pa.struct([("key", pa.string()), ("value", value)]))
+    rows = 70
+
+    def params(i: int) -> list[dict]:
+        # k00..k58 and _row on every row (60 keys), k60..k68 on one row each.
+        found = [{"key": f"k{n:02d}", "value": {"string_value": f"v{n}", "int_value": None}} for n in range(59)]
+        found.append({"key": "_row", "value": {"string_value": "odd", "int_value": None}})
+        if i < 9:
+            found.append({"key": f"k{60 + i}", "value": {"string_value": "rare", "int_value": None}})
+        return found
+
+    table = pa.table(
+        {
+            "event_timestamp": pa.array([1772359200000000 + i * 1_000_000 for i in range(rows)], pa.int64()),
+            "event_name": ["e"] * rows,
+            "user_pseudo_id": [f"p{i}" for i in range(rows)],
+            "event_params": pa.array([params(i) for i in range(rows)], pairs),
+            "geo.country": ["TOPLEVEL"] * rows,
+            "geo": pa.array([{"country": "DE"}] * rows, pa.struct([("country", pa.string())])),
+        }
+    )
+    path = tmp_path / "events.parquet"
+    pq.write_table(table, path)
+    keep = frozenset({"event_params_k68"})
+    parsed = ga4.read(sniff(path), ReadOptions(keep_dimensions=keep, dimension_room=200))
+    assert parsed.errors == ()
+    columns = set(parsed.frame.columns)
+    assert {f"event_params_k{n:02d}" for n in range(59)} <= columns
+    assert parsed.frame["event_params__row"].unique().to_list() == ["odd"]
+    assert "event_params_k68" in columns and "event_params_k60" not in columns
+    assert set(parsed.dropped_dimensions) == {f"event_params_k{60 + n}" for n in range(8)}
+    assert parsed.frame["geo_country"].unique().to_list() == ["TOPLEVEL"]  # the file's own column
+    assert parsed.frame["geo_country_2"].unique().to_list() == ["DE"]  # the struct's field beside it
