@@ -155,6 +155,11 @@ def show_what_is_loaded() -> None:
                 f"Some events are dated after today, up to {format_date(facts.future_until)}: they are loaded but the "
                 "pages stop at today. Check the export's clock and time zone."
             )
+        elif facts.all_future:
+            st.warning(
+                f"Every event is dated after today ({format_date(facts.first_day)} – {format_date(facts.last_day)}): "
+                "the pages show them as they are. Check the export's clock and time zone."
+            )
         ui.table(
             ui.compute(cfg, "coverage"),
             "coverage",

@@ -25,6 +25,7 @@ from collections import OrderedDict
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import polars as pl
 
@@ -67,6 +68,11 @@ class Facts:
     dimensions: tuple[str, ...] = ()
     timezone: str = "UTC"
     future_until: dt.date | None = None  # the last event day when events are dated after today
+    # The events and users up to the last day shown, where events are dated after it: captions
+    # said "20,200 events from 756 users, 1 Jun to 28 Nov" of 20,000 events and 556 users then.
+    events_shown: int | None = None
+    users_shown: int | None = None
+    all_future: bool = False  # every event is dated after today (shown as it is, with a warning)
 
     @property
     def has_events(self) -> bool:
@@ -86,20 +92,35 @@ class Facts:
             return f"Source: {self.roadmap_items:,} roadmap items, latest snapshot {format_date(self.last_snapshot)}; {loaded}."
         if what == "feedback":
             return f"Source: {self.answers:,} survey answers; {loaded}."
+        events = self.events if self.events_shown is None else self.events_shown
+        users = self.users if self.users_shown is None else self.users_shown
+        later = ""
+        if self.future_until is not None and self.events_shown is not None:
+            later = f", and {self.events - self.events_shown:,} dated after today, not shown"
+        elif self.all_future:
+            later = ", all dated after today (check the export's clock and time zone)"
         return (
-            f"Source: {self.events:,} events from {self.users:,} users, {format_date(self.first_day)} to "
-            f"{format_date(self.last_day)} ({self.timezone} days); {loaded}."
+            f"Source: {events:,} events from {users:,} users, {format_date(self.first_day)} to "
+            f"{format_date(self.last_day)} ({self.timezone} days){later}; {loaded}."
         )
 
 
 def facts(reader: Reader, config: Config) -> Facts:
     row = reader.query("dashboard_facts").row(0, named=True)
     shown = metrics.base.shown_last_day(row["first_day"], row["last_day"], config.timezone)
+    future_until = row["last_day"] if shown != row["last_day"] else None
+    counted: dict[str, Any] = {}
+    if future_until is not None:
+        counted = reader.query("dashboard_facts_shown", shown=shown).row(0, named=True)
+    today = dt.datetime.now(ZoneInfo(config.timezone)).date()
     return Facts(
         **{**row, "last_day": shown},
         dimensions=tuple(reader.dimensions),
         timezone=config.timezone,
-        future_until=row["last_day"] if shown != row["last_day"] else None,
+        future_until=future_until,
+        events_shown=counted.get("events"),
+        users_shown=counted.get("users"),
+        all_future=row["first_day"] is not None and row["first_day"] > today,
     )
 
 

@@ -13,6 +13,7 @@ import pytest
 from pmkit import charts, dashboard, metrics
 from pmkit.config import load_config
 from pmkit.definitions import MetricDefinition, load_definitions
+from pmkit.formatting import format_date
 from pmkit.ingest import ingest
 from pmkit.metrics import Period, Segment
 from pmkit.store import Memo, Store
@@ -723,12 +724,32 @@ def test_events_dated_after_today_stay_out_of_sight(tmp_path, monkeypatch):
         assert (workspace.first_day, workspace.last_day) == (week_ago, today)
         facts = dashboard.facts(reader, config)
         assert (facts.last_day, facts.future_until) == (today, later)
+        # The captions count what the pages show: 2 events of 2 users, not 3 of 3.
+        assert facts.source().startswith(
+            f"Source: 2 events from 2 users, {format_date(week_ago)} to {format_date(today)} (UTC days), "
+            "and 1 dated after today, not shown;"
+        )
         (dau,) = dashboard.headline(reader, config, Period(week_ago, today), ["dau"])
         assert dau.value == pytest.approx(2 / 8)  # 2 users on 1 of the 8 days; the later event is not in it
     at = open_page(monkeypatch, tmp_path / "ws", "data")
-    from pmkit.formatting import format_date
-
     assert any(f"Some events are dated after today, up to {format_date(later)}" in w for w in texts(at.warning))
+
+
+def test_events_all_dated_after_today_are_shown_and_said(tmp_path, monkeypatch):
+    """Nothing up to today: the pages show the events as they are, and now say so (nothing did)."""
+    from tests.test_pages import open_page, texts
+
+    first = dt.datetime.now(dt.UTC).date() + dt.timedelta(days=5)
+    path = tmp_path / "ahead.csv"
+    path.write_text(f"event_time,user_id,event\n{first}T10:00:00Z,u1,login\n{first}T11:00:00Z,u2,login\n")
+    config = load_config(tmp_path / "ws")
+    ingest([path], config)
+    with Store(config.store_dir).reader() as reader:
+        facts = dashboard.facts(reader, config)
+    assert (facts.last_day, facts.future_until, facts.all_future) == (first, None, True)
+    assert "2 events from 2 users" in facts.source() and "all dated after today" in facts.source()
+    at = open_page(monkeypatch, tmp_path / "ws", "data")
+    assert any("Every event is dated after today" in w for w in texts(at.warning))
 
 
 def test_a_sum_by_week_names_the_partial_weeks_at_the_range_ends(known):
