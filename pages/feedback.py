@@ -10,7 +10,7 @@ SCALES = {"nps": "NPS (0-10)", "csat": "CSAT (1-5)"}
 cfg = ui.config()
 facts = ui.facts(cfg)
 st.title("Voice of customer")
-period = ui.period_picker(cfg, facts)
+period = ui.period_picker(cfg, facts, with_answers=True)
 segment = ui.segment_picker(cfg, facts)
 if period is None or not facts.answers:
     ui.empty(

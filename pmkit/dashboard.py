@@ -73,6 +73,10 @@ class Facts:
     events_shown: int | None = None
     users_shown: int | None = None
     all_future: bool = False  # every event is dated after today (shown as it is, with a warning)
+    # The first and last local day of a survey answer (None without answers): the Voice of
+    # customer page's range spans them too, so answers without events (or beyond them) are seen.
+    answers_first_day: dt.date | None = None
+    answers_last_day: dt.date | None = None
 
     @property
     def has_events(self) -> bool:
@@ -113,6 +117,9 @@ def facts(reader: Reader, config: Config) -> Facts:
     if future_until is not None:
         counted = reader.query("dashboard_facts_shown", shown=shown).row(0, named=True)
     today = dt.datetime.now(ZoneInfo(config.timezone)).date()
+    answered: dict[str, Any] = {}
+    if row["answers"]:
+        answered = reader.query("dashboard_facts_answers", tz=config.timezone).row(0, named=True)
     return Facts(
         **{**row, "last_day": shown},
         dimensions=tuple(reader.dimensions),
@@ -121,6 +128,8 @@ def facts(reader: Reader, config: Config) -> Facts:
         events_shown=counted.get("events"),
         users_shown=counted.get("users"),
         all_future=row["first_day"] is not None and row["first_day"] > today,
+        answers_first_day=answered.get("first_day"),
+        answers_last_day=answered.get("last_day"),
     )
 
 

@@ -603,13 +603,20 @@ def definition_problems(cfg: Config) -> None:
 # --- global filters (sidebar, kept in the URL) -----------------------------------------------------
 
 
-def period_picker(cfg: Config, facts: Facts | None = None) -> Period | None:
+def period_picker(cfg: Config, facts: Facts | None = None, *, with_answers: bool = False) -> Period | None:
     """The global date range: presets or custom dates, ending on the last loaded day; None when
-    no events are loaded. Kept in the URL as ``range`` (and ``dates`` for custom)."""
+    no events are loaded. Kept in the URL as ``range`` (and ``dates`` for custom). ``with_answers``
+    (the Voice of customer page): over the survey answers' days too, so a workspace of answers
+    alone, or answers beyond the events' days, can be seen (the page said none were loaded)."""
     facts = facts or compute(cfg, "facts")
-    if facts is None or not facts.has_events:
+    if facts is None:
         return None
-    first, last = facts.first_day, facts.last_day
+    days = [facts.first_day, facts.last_day] if facts.has_events else []
+    if with_answers and facts.answers_first_day is not None and facts.answers_last_day is not None:
+        days += [facts.answers_first_day, facts.answers_last_day]
+    if not days:
+        return None
+    first, last = min(days), max(days)
     _carry_over()
     with st.sidebar:
         choice = st.segmented_control(

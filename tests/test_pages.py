@@ -665,3 +665,28 @@ def test_a_workspace_path_with_a_backslash_is_named_on_the_page(monkeypatch, tmp
     at = open_page(monkeypatch, odd, "summary")
     assert "the workspace's path holds a backslash" in at.error[0].value
     assert not odd.exists()  # no demo was started there
+
+
+@pytest.mark.parametrize("with_events", [False, True])
+def test_voice_of_customer_spans_the_answers_days(monkeypatch, tmp_path: Path, with_events: bool):
+    """Answers with no events loaded, or on days after the events: the page said no answers were
+    loaded, or counted 1 of 4 (its range stopped at the events' days). Scores 10, 9, 9, 6 over
+    1-4 Mar: (3 promoters - 1 detractor) / 4 = +50."""
+    from pmkit.ingest import ingest
+
+    feedback = tmp_path / "nps.csv"
+    feedback.write_text(
+        "submitted_at,user_id,score,scale\n2026-03-01T10:00:00Z,a,10,nps\n2026-03-02T10:00:00Z,b,9,nps\n"
+        "2026-03-03T10:00:00Z,c,9,nps\n2026-03-04T10:00:00Z,d,6,nps\n"
+    )
+    files = [feedback]
+    if with_events:
+        events = tmp_path / "events.csv"
+        events.write_text("event_time,user_id,event\n2026-03-01T09:00:00Z,a,login\n")
+        files.append(events)
+    data = tmp_path / "ws"
+    assert all(r.status == "loaded" for r in ingest(files, load_config(data)))
+    at = open_page(monkeypatch, data, "feedback", range="All")
+    (card,) = [m for m in at.metric if m.label == "NPS"]
+    assert card.value == "+50"
+    assert "4 answers" in " ".join(texts(at.caption))
