@@ -88,7 +88,11 @@ for goal in goals.iter_rows(named=True):
                     column_config=ITEM_COLUMNS,
                 )
             else:
-                st.caption("No roadmap items are linked to this objective.")
+                # Not "no items linked" of a range that ends before the first roadmap snapshot.
+                unknown = as_of and dashboard.roadmap_unknown(
+                    facts, ui.compute(cfg, "items_health", as_of=as_of), as_of
+                )
+                st.caption(ui.safe_text(unknown or "No roadmap items are linked to this objective."))
         st.markdown("**Impact of shipped items** (correlation, not cause)")
         if detail.impact.height:
             ui.table(

@@ -14,9 +14,10 @@ as_of = period.end if period else None
 items = ui.compute(cfg, "items_health", as_of=as_of)
 goals = ui.compute(cfg, "objectives")
 if items is None or not items.height:
-    ui.empty(
-        "No roadmap loaded yet (or none on or before this date range). Load a Jira, Linear, Plane or pmkit roadmap export."
-    )
+    # A range that ends before the first snapshot: said so (it read "No roadmap loaded yet" beside
+    # six loaded snapshots).
+    unknown = dashboard.roadmap_unknown(facts, items, as_of) if as_of else None
+    ui.empty(unknown or "No roadmap loaded yet. Load a Jira, Linear, Plane or pmkit roadmap export.")
     st.stop()
 items = dashboard.roadmap_table(items, goals)
 when = items["snapshot_date"].max()

@@ -690,3 +690,14 @@ def test_voice_of_customer_spans_the_answers_days(monkeypatch, tmp_path: Path, w
     (card,) = [m for m in at.metric if m.label == "NPS"]
     assert card.value == "+50"
     assert "4 answers" in " ".join(texts(at.caption))
+
+
+def test_a_range_before_the_first_roadmap_snapshot_says_so_on_roadmap_and_objectives(monkeypatch, known_data):
+    """The known workspace's only snapshot is of 11 Mar; a range ending 5 Mar: the Roadmap page
+    said "No roadmap loaded yet" and each objective "No roadmap items are linked"."""
+    expected = "No roadmap snapshot on or before 5 Mar 2026 (the latest is of 11 Mar 2026)"
+    roadmap = open_page(monkeypatch, known_data, "roadmap", range="Custom", dates=["2026-03-02", "2026-03-05"])
+    assert any(expected in text for text in texts(roadmap.info)), texts(roadmap.info)
+    objectives = open_page(monkeypatch, known_data, "objectives", range="Custom", dates=["2026-03-02", "2026-03-05"])
+    shown = " ".join(unescape(text) for text in texts(objectives.caption))
+    assert expected in shown and "No roadmap items are linked" not in shown
