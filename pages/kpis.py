@@ -134,8 +134,11 @@ def explorer() -> None:
             values = (
                 result.series[breakdown].drop_nulls().unique().to_list() if breakdown in result.series.columns else []
             )
+            # Why one value, only when a filter on the breakdown's own dimension explains it: "a filter
+            # on it leaves one" was said of a filter on another dimension, or of none.
+            why = " (a filter on it leaves one)" if any(d == breakdown for d, _ in segment.filters) else ""
             compared = (
-                f"no other value: {values[0]} is the only value of {breakdown} here (a filter on it leaves one)"
+                f"no other value: {values[0]} is the only value of {breakdown} here{why}"
                 if len(values) == 1
                 else f"each other value of {breakdown}"
             ) + " (earlier periods are drawn without a breakdown: pick none to see them)"

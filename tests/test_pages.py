@@ -701,3 +701,23 @@ def test_a_range_before_the_first_roadmap_snapshot_says_so_on_roadmap_and_object
     objectives = open_page(monkeypatch, known_data, "objectives", range="Custom", dates=["2026-03-02", "2026-03-05"])
     shown = " ".join(unescape(text) for text in texts(objectives.caption))
     assert expected in shown and "No roadmap items are linked" not in shown
+
+
+def test_a_breakdown_with_one_value_blames_a_filter_only_when_one_is_on_its_dimension(monkeypatch, tmp_path: Path):
+    """In FR every user is on plan free: by plan with country = FR, one value, and the filter
+    on country did it, not one on plan ("a filter on it leaves one" was said)."""
+    from pmkit.ingest import ingest
+
+    events = tmp_path / "events.csv"
+    events.write_text(
+        "event_time,user_id,event,plan,country\n2026-03-01T10:00:00Z,a,login,free,FR\n"
+        "2026-03-01T11:00:00Z,b,login,pro,DE\n2026-03-02T10:00:00Z,a,login,free,FR\n"
+    )
+    data = tmp_path / "ws"
+    ingest([events], load_config(data))
+    at = open_page(monkeypatch, data, "kpis", by="plan", f_country="FR", range="All")
+    shown = " ".join(unescape(text) for text in texts(at.caption))
+    assert "free is the only value of plan here" in shown and "a filter on it" not in shown
+    at = open_page(monkeypatch, data, "kpis", by="plan", f_plan="free", range="All")
+    shown = " ".join(unescape(text) for text in texts(at.caption))
+    assert "free is the only value of plan here (a filter on it leaves one)" in shown
