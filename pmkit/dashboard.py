@@ -171,6 +171,28 @@ def dimension_values(reader: Reader, config: Config, dimension: str, limit: int 
     return [v for v in values if v is None or len(str(v)) <= MAX_FILTER_VALUE]
 
 
+def dimension_values_present(reader: Reader, config: Config, dimension: str, values: tuple[str, ...]) -> list[str]:
+    """Which of ``values`` some event has for ``dimension`` (a link's filter beyond the values the
+    pickers list: the 200 most common)."""
+    if dimension not in reader.dimensions or not values:
+        return []
+    if value_counts.read(reader, dimension, 0) is not None:
+        found = reader.frame(
+            "SELECT value FROM value_counts WHERE column_name = $column AND list_contains($values, value)",
+            column=dimension,
+            values=list(values),
+        )
+    else:
+        column = quote_identifier(dimension)
+        found = reader.frame(
+            f"SELECT DISTINCT CAST({column} AS VARCHAR) AS value FROM events "  # noqa: S608 - whitelisted name
+            f"WHERE list_contains($values, CAST({column} AS VARCHAR))",
+            values=list(values),
+        )
+    present = set(found["value"].to_list())
+    return [value for value in values if value in present]
+
+
 # --- metric definitions --------------------------------------------------------------------------
 
 
@@ -1490,6 +1512,7 @@ ENGINE_FUNCTIONS = (
 PAGE_MODELS: dict[str, Callable[..., Any]] = {
     fn.__name__: fn
     for fn in (
+        dimension_values_present,
         *(_engine(f) for f in ENGINE_FUNCTIONS),
         metric_series,
         funnel,

@@ -700,6 +700,21 @@ def segment_picker(cfg: Config, facts: Facts | None = None, *, applies: bool = T
             st.caption("This page shows every user: objectives and their targets are for the whole product.")
         for dimension in dimensions:
             values = compute(cfg, "dimension_values", dimension=dimension) or []
+            # A link's value beyond the listed ones (the 200 most common) was dropped from the URL
+            # without a word, and the page showed every user: offered when some event has it,
+            # else said to match none.
+            asked = [v for v in st.query_params.get_all(f"{SEGMENT_PREFIX}{dimension}") if v not in values]
+            if asked:
+                present = compute(cfg, "dimension_values_present", dimension=dimension, values=tuple(asked)) or []
+                values = [*values, *present]
+                missing = [v for v in asked if v not in present]
+                if missing:
+                    st.warning(
+                        safe_text(
+                            f"The link filters {dimension} on {', '.join(missing)}, which no event has: "
+                            "that filter is not applied."
+                        )
+                    )
             if not values:  # nothing to pick (only free text longer than a filter value)
                 continue
             picked = st.multiselect(

@@ -721,3 +721,23 @@ def test_a_breakdown_with_one_value_blames_a_filter_only_when_one_is_on_its_dime
     at = open_page(monkeypatch, data, "kpis", by="plan", f_plan="free", range="All")
     shown = " ".join(unescape(text) for text in texts(at.caption))
     assert "free is the only value of plan here (a filter on it leaves one)" in shown
+
+
+def test_a_link_filters_on_a_value_beyond_the_listed_ones_and_names_one_no_event_has(monkeypatch, tmp_path: Path):
+    """205 accounts (the pickers list the 200 most common): a link to account a204, whose 1
+    event is the least common, showed every user's 210 events with the filter dropped; a value
+    no event has now says so."""
+    from pmkit.ingest import ingest
+
+    lines = ["event_time,user_id,event,account"]
+    lines += [f"2026-03-01T10:00:00Z,u{n},login,a{n:03d}" for n in range(205)]
+    lines += [f"2026-03-01T11:00:00Z,u{n},login,a{n:03d}" for n in range(5)]  # a000..a004 have 2
+    events = tmp_path / "events.csv"
+    events.write_text("\n".join(lines) + "\n")
+    data = tmp_path / "ws"
+    ingest([events], load_config(data))
+    at = open_page(monkeypatch, data, "kpis", metric="events", f_account="a204", range="All")
+    assert metric_value(at, "1 Mar 2026 – 1 Mar 2026") == "1"
+    at = open_page(monkeypatch, data, "kpis", metric="events", f_account="nope", range="All")
+    assert any("filters account on nope, which no event has" in unescape(w) for w in texts(at.warning))
+    assert metric_value(at, "1 Mar 2026 – 1 Mar 2026") == "210"
