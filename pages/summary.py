@@ -3,7 +3,7 @@
 import streamlit as st
 
 from pmkit import charts, dashboard, ui
-from pmkit.formatting import format_days
+from pmkit.formatting import format_date, format_days
 
 cfg = ui.config()
 facts = ui.facts(cfg)
@@ -115,4 +115,4 @@ elif shipped.height:
     else:
         st.caption("No shipped item has enough days before and after it to measure its impact yet.")
 else:
-    ui.empty(f"Nothing shipped in the {dashboard.SHIPPED_DAYS} days before {period.end:%d %b %Y}.")
+    ui.empty(f"Nothing shipped in the {dashboard.SHIPPED_DAYS} days before {format_date(period.end)}.")

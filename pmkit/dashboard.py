@@ -104,7 +104,8 @@ class Facts:
         elif self.all_future:
             later = ", all dated after today (check the export's clock and time zone)"
         return (
-            f"Source: {events:,} events from {users:,} users, {format_date(self.first_day)} to "
+            f"Source: {events:,} event{'s' if events != 1 else ''} from {users:,} user{'s' if users != 1 else ''}, "
+            f"{format_date(self.first_day)} to "
             f"{format_date(self.last_day)} ({self.timezone} days){later}; {loaded}."
         )
 

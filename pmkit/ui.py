@@ -862,7 +862,10 @@ def survey_card(survey: SurveyScore | None, *, period_days: int) -> None:
             chart_type="line",
             border=False,
         )
-        st.caption(f"{survey.responses:,} answers (previous period: {survey.base_responses:,})")
+        st.caption(
+            f"{survey.responses:,} answer{'s' if survey.responses != 1 else ''} "
+            f"(previous period: {survey.base_responses:,})"
+        )
 
 
 def readable(data: pl.DataFrame) -> pl.DataFrame:
