@@ -24,6 +24,9 @@ when = items["snapshot_date"].max()
 st.caption(
     f"Health as of {format_date(as_of or when)}, from the latest snapshot on or before it ({format_date(when)})."
 )
+stale = dashboard.stale_snapshot(when, as_of or when)
+if stale:
+    st.warning(stale)
 
 filters = st.columns(5)
 objective = filters[0].multiselect(
@@ -61,7 +64,8 @@ ui.chart(
     key="gantt",
 )
 
-st.subheader(f"Items ({shown.height})")
+# Of how many: the default leaves issues out, and "Items (2)" sat under "Source: 3 roadmap items".
+st.subheader(f"Items ({shown.height} of {items.height})" if shown.height != items.height else f"Items ({shown.height})")
 if "objective" in shown["item_type"].to_list():
     # Two healths of one objective: its own schedule here, the worst of its items elsewhere.
     st.caption(

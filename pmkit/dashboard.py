@@ -512,6 +512,28 @@ def roadmap_table(items: pl.DataFrame, goals: pl.DataFrame | None = None) -> pl.
     )
 
 
+STALE_SNAPSHOT_DAYS = 30
+
+
+def stale_snapshot(snapshot: dt.date, as_of: dt.date) -> str | None:
+    """A warning when the roadmap snapshot judged is more than ``STALE_SNAPSHOT_DAYS`` before the
+    day it is judged as of: its items' states are that old ("Health as of 28 Nov 2026" from a 2019
+    snapshot said nothing).
+
+    >>> stale_snapshot(dt.date(2026, 10, 1), dt.date(2026, 11, 28))
+    'The latest roadmap snapshot is 58 days old (1 Oct 2026): items done or moved since are not known. Load a fresh export.'
+    >>> stale_snapshot(dt.date(2026, 11, 14), dt.date(2026, 11, 28)) is None
+    True
+    """
+    age = (as_of - snapshot).days
+    if age <= STALE_SNAPSHOT_DAYS:
+        return None
+    return (
+        f"The latest roadmap snapshot is {age:,} days old ({format_date(snapshot)}): items done or moved since are "
+        "not known. Load a fresh export."
+    )
+
+
 def options(items: pl.DataFrame, column: str) -> list[str]:
     """The distinct non-empty values of a column, sorted (for a filter's options)."""
     if column not in items.columns:

@@ -270,7 +270,7 @@ def test_roadmap_filters_change_the_items(monkeypatch, known_data):
     at = open_page(monkeypatch, known_data, "roadmap")
     assert texts(at.subheader)[0] == "Items (2)"
     at.multiselect(key="rm_health").set_value(["late"]).run()
-    assert texts(at.subheader)[0] == "Items (1)"
+    assert texts(at.subheader)[0] == "Items (1 of 2)"  # of how many the filters leave one
     assert at.selectbox(key="item").value == "EP-9"  # the item picked for its history is the late one
     assert "5 days ago, 50% done" in unescape(texts(at.markdown)[0])
 
@@ -741,3 +741,16 @@ def test_a_link_filters_on_a_value_beyond_the_listed_ones_and_names_one_no_event
     at = open_page(monkeypatch, data, "kpis", metric="events", f_account="nope", range="All")
     assert any("filters account on nope, which no event has" in unescape(w) for w in texts(at.warning))
     assert metric_value(at, "1 Mar 2026 – 1 Mar 2026") == "210"
+
+
+def test_a_stale_roadmap_snapshot_is_flagged(monkeypatch, known_data):
+    """The known snapshot is of 11 Mar: judged as of 11 Mar it is current; the health of items
+    judged on a snapshot over 30 days old said nothing of its age."""
+    at = open_page(monkeypatch, known_data, "roadmap")
+    assert not any("snapshot is" in w for w in texts(at.warning))
+    from pmkit import dashboard
+
+    assert dashboard.stale_snapshot(dt.date(2026, 3, 11), dt.date(2026, 4, 30)) == (
+        "The latest roadmap snapshot is 50 days old (11 Mar 2026): items done or moved since are not known. "
+        "Load a fresh export."
+    )
