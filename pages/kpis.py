@@ -24,6 +24,15 @@ goal_titles = (
     else {}
 )
 goal_metrics = {g["objective_id"]: g["metric"] for g in goals.iter_rows(named=True)} if goals is not None else {}
+# A link's metric that is not defined was dropped from the URL without a word (DAU was shown).
+unknown = [key for key in st.query_params.get_all("metric") if key not in names]
+if unknown:
+    st.warning(
+        ui.safe_text(
+            f"The link asks for {', '.join(unknown)}, which no built-in metric or pmkit.toml table defines: "
+            "not shown (pick one below)."
+        )
+    )
 
 
 @st.fragment

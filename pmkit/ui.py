@@ -632,8 +632,12 @@ def period_picker(cfg: Config, facts: Facts | None = None, *, with_answers: bool
         days = RANGES.get(choice or DEFAULT_RANGE)
         outside = None
         if choice == "Custom":
-            # The widget drops dates outside the loaded days from the URL without a word.
-            outside = _dates_outside(st.query_params.get_all("dates"), first, last)
+            # The widget drops dates outside the loaded days from the URL without a word, and
+            # text that is not a date too.
+            asked = st.query_params.get_all("dates")
+            outside = _dates_outside(asked, first, last)
+            if asked and not _are_dates(asked):
+                outside = f"{' – '.join(asked)}, which are not dates (write them as 2026-03-01)"
             picked = st.date_input(
                 "From – to",
                 value=(max(first, last - dt.timedelta(days=27)), last),
@@ -657,11 +661,26 @@ def period_picker(cfg: Config, facts: Facts | None = None, *, with_answers: bool
     if outside:
         st.warning(
             safe_text(
-                f"The link asked for {outside}, outside the loaded days ({format_date(first)} – {format_date(last)}): "
-                f"showing {format_date(period.start)} – {format_date(period.end)} instead."
+                f"The link asked for {outside}"
+                + (
+                    ""
+                    if "not dates" in outside
+                    else f", outside the loaded days ({format_date(first)} – {format_date(last)})"
+                )
+                + f": showing {format_date(period.start)} – {format_date(period.end)} instead."
             )
         )
     return period
+
+
+def _are_dates(texts: Sequence[str]) -> bool:
+    """Whether every text is an ISO date (``2026-03-01``)."""
+    try:
+        for text in texts:
+            dt.date.fromisoformat(text)
+    except ValueError:
+        return False
+    return True
 
 
 def _dates_outside(asked: Sequence[str], first: dt.date, last: dt.date) -> str | None:

@@ -754,3 +754,11 @@ def test_a_stale_roadmap_snapshot_is_flagged(monkeypatch, known_data):
         "The latest roadmap snapshot is 50 days old (11 Mar 2026): items done or moved since are not known. "
         "Load a fresh export."
     )
+
+
+def test_a_link_with_an_unknown_metric_or_dates_that_are_not_dates_says_so(monkeypatch, known_data):
+    """Both were dropped from the URL without a word: DAU and the last 28 days were shown."""
+    at = open_page(monkeypatch, known_data, "kpis", metric="nope")
+    assert any("The link asks for nope, which no built-in metric" in unescape(w) for w in texts(at.warning))
+    at = open_page(monkeypatch, known_data, "kpis", range="Custom", dates=["foo", "bar"])
+    assert any("foo – bar, which are not dates (write them as 2026-03-01)" in unescape(w) for w in texts(at.warning))
