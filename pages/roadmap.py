@@ -24,7 +24,7 @@ when = items["snapshot_date"].max()
 st.caption(
     f"Health as of {format_date(as_of or when)}, from the latest snapshot on or before it ({format_date(when)})."
 )
-stale = dashboard.stale_snapshot(when, as_of or when)
+stale = dashboard.stale_snapshot(when, as_of or when, facts.last_snapshot)
 if stale:
     st.warning(stale)
 

@@ -32,7 +32,15 @@ import polars as pl
 from pmkit import metrics, roadmap, roadmap_view, value_counts
 from pmkit.config import Config
 from pmkit.definitions import Definitions, MetricDefinition, usable_definitions
-from pmkit.formatting import format_change, format_date, format_days, format_percent, format_value, whole_points
+from pmkit.formatting import (
+    counted,
+    format_change,
+    format_date,
+    format_days,
+    format_percent,
+    format_value,
+    whole_points,
+)
 from pmkit.metrics import Period, Segment
 from pmkit.metrics.base import Fragment, run
 from pmkit.store import Memo, Reader, Store, quote_identifier, remembered
@@ -93,9 +101,9 @@ class Facts:
         """One line saying where a chart's numbers come from and how fresh they are."""
         loaded = f"last file loaded {self.last_loaded:%d %b %Y %H:%M} UTC" if self.last_loaded else "nothing loaded yet"
         if what == "roadmap":
-            return f"Source: {self.roadmap_items:,} roadmap items, latest snapshot {format_date(self.last_snapshot)}; {loaded}."
+            return f"Source: {counted(self.roadmap_items, 'roadmap item')}, latest snapshot {format_date(self.last_snapshot)}; {loaded}."
         if what == "feedback":
-            return f"Source: {self.answers:,} survey answers; {loaded}."
+            return f"Source: {counted(self.answers, 'survey answer')}; {loaded}."
         events = self.events if self.events_shown is None else self.events_shown
         users = self.users if self.users_shown is None else self.users_shown
         later = ""
@@ -104,7 +112,7 @@ class Facts:
         elif self.all_future:
             later = ", all dated after today (check the export's clock and time zone)"
         return (
-            f"Source: {events:,} event{'s' if events != 1 else ''} from {users:,} user{'s' if users != 1 else ''}, "
+            f"Source: {counted(events, 'event')} from {counted(users, 'user')}, "
             f"{format_date(self.first_day)} to "
             f"{format_date(self.last_day)} ({self.timezone} days){later}; {loaded}."
         )
@@ -515,18 +523,21 @@ def roadmap_table(items: pl.DataFrame, goals: pl.DataFrame | None = None) -> pl.
 STALE_SNAPSHOT_DAYS = 30
 
 
-def stale_snapshot(snapshot: dt.date, as_of: dt.date) -> str | None:
-    """A warning when the roadmap snapshot judged is more than ``STALE_SNAPSHOT_DAYS`` before the
-    day it is judged as of: its items' states are that old ("Health as of 28 Nov 2026" from a 2019
-    snapshot said nothing).
+def stale_snapshot(snapshot: dt.date, as_of: dt.date, latest: dt.date | None = None) -> str | None:
+    """A warning when the roadmap snapshot judged is the latest loaded (``latest``) and more than
+    ``STALE_SNAPSHOT_DAYS`` before the day it is judged as of: its items' states are that old
+    ("Health as of 28 Nov 2026" from a 2019 snapshot said nothing). A past range judged on an
+    older snapshot, with newer ones loaded, is as fresh as the data of then.
 
     >>> stale_snapshot(dt.date(2026, 10, 1), dt.date(2026, 11, 28))
     'The latest roadmap snapshot is 58 days old (1 Oct 2026): items done or moved since are not known. Load a fresh export.'
     >>> stale_snapshot(dt.date(2026, 11, 14), dt.date(2026, 11, 28)) is None
     True
+    >>> stale_snapshot(dt.date(2026, 7, 11), dt.date(2026, 8, 14), latest=dt.date(2026, 11, 28)) is None
+    True
     """
     age = (as_of - snapshot).days
-    if age <= STALE_SNAPSHOT_DAYS:
+    if age <= STALE_SNAPSHOT_DAYS or (latest is not None and latest > snapshot):
         return None
     return (
         f"The latest roadmap snapshot is {age:,} days old ({format_date(snapshot)}): items done or moved since are "

@@ -201,7 +201,9 @@ class MetricDefinition:
             "sum_revenue": "the sum over its days",
             "unique_users": "the distinct users over all its days",
             "ratio": (
-                f"the sum of its days' {self.numerator} divided by the sum of its days' {self.denominator}"
+                f"the sum of its days' {self.numerator} divided by the sum of its days' {self.denominator} when "
+                f"both add up over days (else {self.numerator} over all its days divided by {self.denominator} over "
+                "all its days)"
                 if {self.numerator, self.denominator} & LEVELS
                 else f"{self.numerator} over all its days divided by {self.denominator} over all its days"
             ),

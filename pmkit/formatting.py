@@ -139,6 +139,15 @@ def format_date(day: dt.date | None) -> str:
     return f"{day.day} {day:%b %Y}"
 
 
+def counted(count: int, noun: str) -> str:
+    """A count with its noun in the singular or the plural ("1 answer", "2,010 answers").
+
+    >>> counted(1, "answer"), counted(2010, "roadmap item")
+    ('1 answer', '2,010 roadmap items')
+    """
+    return f"{count:,} {noun}" if count == 1 else f"{count:,} {noun}s"
+
+
 def format_days(count: int) -> str:
     """1 day, 28 days.
 

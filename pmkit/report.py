@@ -36,7 +36,7 @@ from pmkit import metrics, roadmap_view
 from pmkit.charts import STANDS_OUT, plot_text
 from pmkit.config import Config
 from pmkit.dashboard import NOTHING_EARLIER, SHIPPED_DAYS, shipped_with_impact, why_no_base
-from pmkit.formatting import whole_points
+from pmkit.formatting import counted, whole_points
 from pmkit.impact import impact
 from pmkit.objectives import MetricSource, format_value, objective_health
 from pmkit.store import Reader, Store
@@ -160,7 +160,7 @@ class _Report:
         rows.append(
             {
                 "key": "nps",
-                "label": f"NPS ({now['responses'].item()} answers; {before['responses'].item()} before)",
+                "label": f"NPS ({counted(now['responses'].item(), 'answer')}; {before['responses'].item()} before)",
                 "value": value,
                 "base": base,
                 "change": None if value is None or base is None else value - base,

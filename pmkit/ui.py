@@ -606,17 +606,24 @@ def definition_problems(cfg: Config) -> None:
 def period_picker(cfg: Config, facts: Facts | None = None, *, with_answers: bool = False) -> Period | None:
     """The global date range: presets or custom dates, ending on the last loaded day; None when
     no events are loaded. Kept in the URL as ``range`` (and ``dates`` for custom). ``with_answers``
-    (the Voice of customer page): over the survey answers' days too, so a workspace of answers
-    alone, or answers beyond the events' days, can be seen (the page said none were loaded)."""
+    (the Voice of customer page): custom dates may reach the survey answers' days too, and with
+    no events the presets end on the last answer's day, so a workspace of answers alone, or
+    answers beyond the events' days, can be seen (the page said none were loaded). With events,
+    the presets end on the last event day as on every other page: "last 28 days" is the same 28
+    days on the summary and here."""
     facts = facts or compute(cfg, "facts")
     if facts is None:
         return None
     days = [facts.first_day, facts.last_day] if facts.has_events else []
     if with_answers and facts.answers_first_day is not None and facts.answers_last_day is not None:
-        days += [facts.answers_first_day, facts.answers_last_day]
-    if not days:
+        answered = [facts.answers_first_day, facts.answers_last_day]
+        low, high = min([*days, *answered]), max([*days, *answered])
+        days = days or answered
+    elif days:
+        low, high = days
+    else:
         return None
-    first, last = min(days), max(days)
+    first, last = days
     _carry_over()
     with st.sidebar:
         choice = st.segmented_control(
@@ -635,14 +642,14 @@ def period_picker(cfg: Config, facts: Facts | None = None, *, with_answers: bool
             # The widget drops dates outside the loaded days from the URL without a word, and
             # text that is not a date too.
             asked = st.query_params.get_all("dates")
-            outside = _dates_outside(asked, first, last)
+            outside = _dates_outside(asked, low, high)
             if asked and not _are_dates(asked):
                 outside = f"{' – '.join(asked)}, which are not dates (write them as 2026-03-01)"
             picked = st.date_input(
                 "From – to",
                 value=(max(first, last - dt.timedelta(days=27)), last),
-                min_value=first,
-                max_value=last,
+                min_value=low,
+                max_value=high,
                 key="dates",
                 bind="query-params",
                 persist_state="session",
@@ -665,7 +672,7 @@ def period_picker(cfg: Config, facts: Facts | None = None, *, with_answers: bool
                 + (
                     ""
                     if "not dates" in outside
-                    else f", outside the loaded days ({format_date(first)} – {format_date(last)})"
+                    else f", outside the loaded days ({format_date(low)} – {format_date(high)})"
                 )
                 + f": showing {format_date(period.start)} – {format_date(period.end)} instead."
             )

@@ -671,7 +671,8 @@ def test_a_workspace_path_with_a_backslash_is_named_on_the_page(monkeypatch, tmp
 def test_voice_of_customer_spans_the_answers_days(monkeypatch, tmp_path: Path, with_events: bool):
     """Answers with no events loaded, or on days after the events: the page said no answers were
     loaded, or counted 1 of 4 (its range stopped at the events' days). Scores 10, 9, 9, 6 over
-    1-4 Mar: (3 promoters - 1 detractor) / 4 = +50."""
+    1-4 Mar: (3 promoters - 1 detractor) / 4 = +50. Without events the presets end on the last
+    answer's day; with an event on 1 Mar only, "last 28 days" ends there, as on the summary."""
     from pmkit.ingest import ingest
 
     feedback = tmp_path / "nps.csv"
@@ -686,7 +687,8 @@ def test_voice_of_customer_spans_the_answers_days(monkeypatch, tmp_path: Path, w
         files.append(events)
     data = tmp_path / "ws"
     assert all(r.status == "loaded" for r in ingest(files, load_config(data)))
-    at = open_page(monkeypatch, data, "feedback", range="All")
+    # With events, the presets end on the last event day as on every page; custom dates reach the answers.
+    at = open_page(monkeypatch, data, "feedback", range="Custom", dates=["2026-03-01", "2026-03-04"])
     (card,) = [m for m in at.metric if m.label == "NPS"]
     assert card.value == "+50"
     assert "4 answers" in " ".join(texts(at.caption))
@@ -762,3 +764,21 @@ def test_a_link_with_an_unknown_metric_or_dates_that_are_not_dates_says_so(monke
     assert any("The link asks for nope, which no built-in metric" in unescape(w) for w in texts(at.warning))
     at = open_page(monkeypatch, known_data, "kpis", range="Custom", dates=["foo", "bar"])
     assert any("foo – bar, which are not dates (write them as 2026-03-01)" in unescape(w) for w in texts(at.warning))
+
+
+def test_voice_of_customer_presets_cover_the_summarys_days(monkeypatch, tmp_path: Path):
+    """Events 1-2 Mar, answers 1-5 Mar: "last 7 days" is 24 Feb - 2 Mar on both pages (it ended
+    on the last answer's day on Voice of customer, so the two NPS figures differed)."""
+    from pmkit.ingest import ingest
+
+    feedback = tmp_path / "nps.csv"
+    feedback.write_text(
+        "submitted_at,user_id,score,scale\n2026-03-01T10:00:00Z,a,10,nps\n2026-03-02T10:00:00Z,b,10,nps\n"
+        "2026-03-05T10:00:00Z,c,0,nps\n"
+    )
+    events = tmp_path / "events.csv"
+    events.write_text("event_time,user_id,event\n2026-03-01T09:00:00Z,a,login\n2026-03-02T09:00:00Z,b,login\n")
+    data = tmp_path / "ws"
+    ingest([feedback, events], load_config(data))
+    voice = open_page(monkeypatch, data, "feedback", range="7d")
+    assert [m.value for m in voice.metric if m.label == "NPS"] == ["+100"]

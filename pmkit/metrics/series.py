@@ -28,7 +28,7 @@ from collections.abc import Sequence
 
 import polars as pl
 
-from pmkit.definitions import Definitions, MetricDefinition
+from pmkit.definitions import LEVELS, Definitions, MetricDefinition
 from pmkit.metrics import materialized
 from pmkit.metrics.base import (
     Period,
@@ -191,8 +191,7 @@ ZERO_WHEN_ABSENT = frozenset({"count", "unique_users", "sum_revenue"})
 # daily values add up: those levels, and counts of events, users or revenue. Any other ratio
 # takes each side by its own rule for a bucket: purchases / signups is the sum over the sum,
 # revenue / payers the revenue over the distinct payers of the bucket (as ARPU).
-LEVEL_BUILTINS = frozenset({"dau", "wau", "mau"})
-ADDITIVE_BUILTINS = LEVEL_BUILTINS | {"events", "revenue", "new_users"}
+ADDITIVE_BUILTINS = LEVELS | {"events", "revenue", "new_users"}
 
 
 def _pooled(sides: Sequence[MetricDefinition]) -> bool:
@@ -201,7 +200,7 @@ def _pooled(sides: Sequence[MetricDefinition]) -> bool:
             return definition.key in ADDITIVE_BUILTINS
         return definition.type in ZERO_WHEN_ABSENT
 
-    levels = any(side.type == "builtin" and side.key in LEVEL_BUILTINS for side in sides)
+    levels = any(side.type == "builtin" and side.key in LEVELS for side in sides)
     return levels and all(adds_up(side) for side in sides)
 
 
