@@ -130,7 +130,10 @@ def _revenue(record: dict, event_properties: dict) -> object:
     except (TypeError, ValueError):
         raise RecordError(
             "event_properties.price",
-            f"'{price}' x '{quantity}' is not a number (expected e.g. price 49.00, quantity 2)",
+            # Without a quantity, the price alone ("'x' x 'None'" was shown).
+            f"'{price}' x '{quantity}' is not a number (expected e.g. price 49.00, quantity 2)"
+            if quantity not in (None, "")
+            else f"price '{price}' is not a number (expected e.g. 49.00)",
         ) from None
 
 

@@ -1455,17 +1455,46 @@ class RecordExport:
 
 
 def build_from_records(sample: Sample, export: RecordExport) -> Parsed:
-    """The events of a vendor export: by column if exact (JSON lines), else record by record."""
+    """The events of a vendor export: by column if exact (JSON lines), else record by record.
+    The mapping and the errors name the file's own fields as the file spells them."""
+    spell = _file_spelling(sample)
     try:
         try:
-            return build_by_columns(sample, export)
+            parsed = build_by_columns(sample, export)
         except NotExact as exc:
             logger.debug("%s: read record by record: %s", sample.path.name, exc)
-        return build_by_records(sample, export)
+            parsed = build_by_records(sample, export)
     except RecursionError:
         # A record nested past Python's recursion limit, past the lines ``sniff`` read: the record
         # path names the line it meets first; any other reader only knows the file.
         raise Rejected([RowError(None, None, TOO_DEEP)]) from None
+    except Rejected as rejected:
+        raise Rejected([replace(e, column=spell(e.column)) for e in rejected.errors]) from None
+    return replace(
+        parsed,
+        mapping={name: spell(column) or column for name, column in parsed.mapping.items()},
+        errors=tuple(replace(e, column=spell(e.column)) for e in parsed.errors),
+    )
+
+
+def _file_spelling(sample: Sample) -> Callable[[str | None], str | None]:
+    """A vendor field's name (``event_time``, ``event_properties.revenue``) as the file spells its
+    top-level part (``EVENT_TIME``, ``EVENT_PROPERTIES.revenue``: ``vendor_fields`` reads names in
+    any case); the mapping and the row errors named a column the file did not have."""
+    columns = set(sample.columns)
+    spelled = {
+        column.strip().lower(): column
+        for column in sample.columns
+        if column != column.strip().lower() and column.strip().lower() not in columns
+    }
+
+    def spell(name: str | None) -> str | None:
+        if not name or not spelled:
+            return name
+        head, dot, rest = name.partition(".")
+        return spelled.get(head, head) + dot + rest
+
+    return spell
 
 
 def build_by_records(sample: Sample, export: RecordExport) -> Parsed:

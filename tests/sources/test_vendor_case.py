@@ -302,3 +302,19 @@ def test_the_cap_keeps_the_same_columns_whatever_their_names(tmp_path: Path):
     assert parsed.frame.columns == [*EVENT_TYPES, "os_2", ROW]
     assert parsed.frame["os_2"].to_list() == ["legacy-7"]
     assert parsed.dropped_dimensions == ("os",)
+
+
+def test_the_mapping_and_row_errors_name_the_fields_as_the_file_spells_them(tmp_path: Path):
+    """An upper-case export was told of "column event_time" and mapped from event_time: columns
+    it does not have. A price without a quantity read "'x' x 'None' is not a number"."""
+    path = tmp_path / "amplitude.csv"
+    path.write_text(
+        "EVENT_TIME,EVENT_TYPE,USER_ID,DEVICE_ID,$INSERT_ID,AMPLITUDE_ID,EVENT_PROPERTIES\n"
+        '2026-03-01 10:00:00.000000,Purchase,alice,D1,i1,1,"{""revenue"": 5}"\n'
+        "not a time,View,bob,D3,i3,3,{}\n"
+        '2026-03-01 12:00:00.000000,Buy,carl,D4,i4,4,"{""price"": ""x""}"\n'
+    )
+    parsed = amplitude.read(sniff(path), OPTIONS)
+    assert parsed.mapping["event_time"] == "EVENT_TIME" and parsed.mapping["revenue"] == "EVENT_PROPERTIES.revenue"
+    assert [(e.row, e.column) for e in parsed.errors] == [(3, "EVENT_TIME"), (4, "EVENT_PROPERTIES.price")]
+    assert parsed.errors[1].message == "price 'x' is not a number (expected e.g. 49.00)"
