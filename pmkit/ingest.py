@@ -706,9 +706,8 @@ def _drop_loaded_event_ids(writer: Writer, frame: pl.DataFrame, scope: tuple[str
             "WHERE event_id IN (SELECT event_id FROM new_ids)",
             params={"files": stored},
         ).pl()
-    if scope:
-        return frame.join(loaded, on=key, how="anti", nulls_equal=True, maintain_order="left")
-    return frame.filter(~pl.col("event_id").is_in(loaded["event_id"].implode()) | pl.col("event_id").is_null())
+    # Rows without an id never match: no stored id is null.
+    return frame.join(loaded, on=key, how="anti", nulls_equal=True, maintain_order="left")
 
 
 @contextlib.contextmanager

@@ -205,6 +205,7 @@ EXPORT = RecordExport(
     flatten_columns=_flatten_columns,
     sources=SOURCES,
     dimension_names=_dimension_name,
-    # Amplitude drops a repeated $insert_id per device, not across devices.
+    # An overlapping export's copy of an event matches it in every column; one $insert_id on two
+    # events (or devices) is two events.
     id_scope=INSERT_ID_SCOPE,
 )

@@ -87,6 +87,9 @@ CANONICAL = EVENT_REQUIRED + EVENT_OPTIONAL
 STORE_COLUMNS = frozenset({"user_key", "day", "file_id", "events"})
 RESERVED = frozenset(CANONICAL) | STORE_COLUMNS | {ROW}
 MAX_DIMENSIONS = 30
+# Columns built from a vendor's properties (a JSON export's, GA4's event_params keys) before the
+# dimension cap chooses among them over the rows that load: the most filled, twice the cap.
+MAX_BUILT = 2 * MAX_DIMENSIONS
 TIME_EXAMPLE = "2026-03-01T10:00:00Z"
 LAYOUT_NAMES = {"jsonl": "JSON lines", "json": "JSON"}  # else the layout's upper case: CSV, PARQUET
 # Event times outside these bounds are row errors, not events: 1970-01-01 and 0001-01-01 are the
@@ -468,7 +471,7 @@ def build_events(
     ``columns`` holds ``_row`` and the canonical columns the source has (any type; missing optional
     ones become null). ``sources`` names the source column of each canonical column, for error
     messages and ``Parsed.mapping``. ``timezone`` is the zone naive times are read in. ``id_scope``
-    names the canonical columns within which the vendor's id is unique (``scoped_event_ids``).
+    names the canonical columns an event id is compared with besides itself (``INSERT_ID_SCOPE``).
 
     >>> columns = pl.DataFrame({"_row": [2, 3], "event_time": ["2026-03-01T10:00:00Z", "soon"],
     ...                         "user_id": ["u1", "u2"], "event": ["signup", "login"]})
@@ -1611,7 +1614,7 @@ def _filled_in(
 def _most_filled(filled: Counter[str], export: RecordExport) -> list[str]:
     """The labels built as columns, in the order met: those always kept and the most filled,
     before the cap applies again after bad rows go."""
-    top = {label for label, _ in filled.most_common(MAX_DIMENSIONS * 2)}
+    top = {label for label, _ in filled.most_common(MAX_BUILT)}
     return [label for label in filled if label in top or export.keeps(label)]
 
 

@@ -20,7 +20,7 @@ import polars as pl
 
 from pmkit.sources.base import ROW, Parsed, ReadOptions, Rejected, RowError, Sample
 from pmkit.sources.csvfile import column_lookup
-from pmkit.sources.events_common import MAX_DIMENSIONS, Dimensions, build_events, read_table, stored_name
+from pmkit.sources.events_common import MAX_BUILT, Dimensions, build_events, read_table, stored_name
 
 KIND = "events"
 FORMAT = "GA4"
@@ -33,7 +33,6 @@ SESSION_COLUMNS = ("ga_session_id", "event_params.ga_session_id", "session_id")
 DROPPED = ("event_date",)
 # The value of an event_params entry: the one of these that is set (BigQuery's export schema).
 VALUE_FIELDS = ("string_value", "int_value", "float_value", "double_value")
-MAX_KEYS = 2 * MAX_DIMENSIONS  # keys built per key/value list, as a JSON export's properties
 ALSO_AS = {"geo.country": "country"}
 
 
@@ -45,7 +44,7 @@ def flattened(frame: pl.DataFrame, keep: frozenset[str] = frozenset()) -> tuple[
     (as text). Before, ``geo`` was one JSON text dimension, so no country, and the session id
     inside ``event_params`` was not found. Other lists (``items``) stay as they are.
 
-    A list builds the ``MAX_KEYS`` keys most rows have, and those whose stored name is in ``keep``;
+    A list builds the ``MAX_BUILT`` keys most rows have, and those whose stored name is in ``keep``;
     the stored names of the others are returned (left out, as the dimension cap reports them):
     a 600 KB file of 4,000 keys made a column of every row for each, 5.3 GB. A name already taken
     (a ``geo.country`` column beside a ``geo`` struct) gets a ``(2)``: the struct's values had
@@ -104,7 +103,7 @@ def _key_value_columns(frame: pl.DataFrame, column: str, keep: frozenset[str]) -
         .sort(["rows", "name"], descending=[True, False])
     )
     names = counts["name"].to_list()
-    built = {name for name in names[:MAX_KEYS]} | {name for name in names if stored_name(name) in keep}
+    built = {name for name in names[:MAX_BUILT]} | {name for name in names if stored_name(name) in keep}
     left_out = [stored_name(name) for name in names if name not in built]
     pairs = pairs.filter(pl.col("name").is_in(list(built)))
     if pairs.height == 0:
