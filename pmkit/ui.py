@@ -624,7 +624,7 @@ def period_picker(cfg: Config, facts: Facts | None = None, *, with_answers: bool
     else:
         return None
     first, last = days
-    _carry_over()
+    carried = _carry_over()
     with st.sidebar:
         choice = st.segmented_control(
             "Date range",
@@ -666,17 +666,17 @@ def period_picker(cfg: Config, facts: Facts | None = None, *, with_answers: bool
             f"vs the {format_days(period.days)} before."
         )
     if outside:
-        st.warning(
-            safe_text(
-                f"The link asked for {outside}"
-                + (
-                    ""
-                    if "not dates" in outside
-                    else f", outside the loaded days ({format_date(low)} – {format_date(high)})"
-                )
-                + f": showing {format_date(period.start)} – {format_date(period.end)} instead."
-            )
-        )
+        showing = f"showing {format_date(period.start)} – {format_date(period.end)} instead."
+        loaded = f"{format_date(low)} – {format_date(high)}"
+        if "not dates" in outside:
+            text = f"The link asked for {outside}: {showing}"
+        elif "dates" in carried:
+            # Custom dates beyond the events' days, picked on Voice of customer and carried here
+            # by the sidebar's navigation: no link asked for them.
+            text = f"The range from the page before, {outside}, is outside this page's days ({loaded}): {showing}"
+        else:
+            text = f"The link asked for {outside}, outside the loaded days ({loaded}): {showing}"
+        st.warning(safe_text(text))
     return period
 
 
@@ -762,27 +762,28 @@ def segment_picker(cfg: Config, facts: Facts | None = None, *, applies: bool = T
 _CARRIED = "_pmkit_carried"
 
 
-def _carry_over() -> None:
+def _carry_over() -> frozenset[str]:
     """On a page opened without the filters in its URL (a click in the sidebar's navigation):
     put the session's filters (``global_query_params``) back in the URL the widgets are bound
     to, and run the page again so the widgets read them. A filter this page's URL names wins
-    (a link opened now)."""
-    if st.session_state.pop(_CARRIED, False):
-        return  # the run after the carry-over: never loop
-    carried = False
+    (a link opened now). Returns the keys carried over, on the run after the carry-over."""
+    if _CARRIED in st.session_state:
+        return frozenset(st.session_state.pop(_CARRIED))  # the run after the carry-over: never loop
+    carried = []
     for key, value in global_query_params().items():
         if key in st.query_params:
             continue
         try:
             st.query_params[key] = value
-            carried = True
+            carried.append(key)
         except StreamlitAPIException:
             # Bound to a widget already drawn on this page: a rerun of the same page, whose
             # widgets hold the value (the URL the server last saw may lag behind them).
             continue
     if carried:
-        st.session_state[_CARRIED] = True
+        st.session_state[_CARRIED] = carried
         st.rerun()
+    return frozenset()
 
 
 def segment_text(segment: Segment) -> str:

@@ -266,3 +266,40 @@ def test_text_from_files_is_shown_as_typed(browser, tmp_path_factory):
     finally:
         tab.close()
         running.stop()
+
+
+def test_a_range_carried_from_voice_of_customer_is_not_called_a_link(browser, tmp_path):
+    """Events 1-2 Mar, answers to 5 Mar: custom dates 3-5 Mar picked on Voice of customer and
+    carried to the KPI explorer by a click in the sidebar were warned about as "The link asked
+    for", though no link was opened."""
+    from pmkit.ingest import ingest
+
+    feedback = tmp_path / "nps.csv"
+    feedback.write_text("submitted_at,user_id,score,scale\n2026-03-05T10:00:00Z,c,9,nps\n")
+    events = tmp_path / "events.csv"
+    events.write_text("event_time,user_id,event\n2026-03-01T09:00:00Z,a,login\n2026-03-02T09:00:00Z,b,login\n")
+    data = tmp_path / "ws"
+    ingest([feedback, events], load_config(data))
+    running = Server(data)
+    tab = browser.new_page(viewport=VIEWPORT)
+    try:
+        open_path(tab, running, "feedback?range=Custom&dates=2026-03-03&dates=2026-03-05")
+        assert tab.locator("[data-testid='stAlertContentWarning']").count() == 0
+        tab.get_by_role("link", name="KPI explorer", exact=True).click()
+        settle(tab)
+        assert_no_exception(tab)
+        warnings = tab.locator("[data-testid='stAlertContentWarning']").all_inner_texts()
+        assert warnings == [
+            "The range from the page before, 3 Mar 2026 – 5 Mar 2026, is outside this page's days "
+            "(1 Mar 2026 – 2 Mar 2026): showing 1 Mar 2026 – 2 Mar 2026 instead."
+        ], warnings
+        # A link with the same dates is still a link.
+        open_path(tab, running, "kpis?range=Custom&dates=2026-03-03&dates=2026-03-05")
+        assert (
+            tab.locator("[data-testid='stAlertContentWarning']")
+            .all_inner_texts()[0]
+            .startswith("The link asked for 3 Mar 2026 – 5 Mar 2026")
+        )
+    finally:
+        tab.close()
+        running.stop()
