@@ -63,12 +63,17 @@ if goals is not None and goals.height:
                 ui.safe_text("; ".join([goal["delivery_reason"] or "", *(goal["callouts"] or [])]).strip("; "))
             )
 
-st.subheader("Top risks")
-risks = dashboard.top_risks(items)
 unknown = dashboard.roadmap_unknown(facts, items, period.end)
 if unknown:
+    # One message for both sections: it was said twice, under Top risks and Recently shipped.
+    st.subheader("Top risks and recently shipped")
     ui.empty(unknown)
-elif risks.height:
+    st.caption(ui.safe_text(facts.source("roadmap")))
+    st.stop()
+
+st.subheader("Top risks")
+risks = dashboard.top_risks(items)
+if risks.height:
     ui.table(
         risks.select("title", "health", "due_date", "owner", "team", "reason"),
         "top_risks",
@@ -87,9 +92,7 @@ st.caption(ui.safe_text(facts.source("roadmap")))
 
 st.subheader("Recently shipped")
 shipped = dashboard.shipped_with_impact(items, ui.compute(cfg, "impact_results", as_of=period.end), period.end)
-if unknown:
-    ui.empty(unknown)
-elif shipped.height:
+if shipped.height:
     ui.table(
         dashboard.with_change_text(shipped).select(
             "title", "completed_date", "metric_name", "change_pct", "verdict", "confounders"

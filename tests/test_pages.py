@@ -625,7 +625,10 @@ def test_a_range_before_the_first_roadmap_snapshot_says_the_roadmap_is_not_known
     at = open_page(monkeypatch, known_data, "summary", range="Custom", dates=["2026-03-02", "2026-03-08"])
     unknown = "No roadmap snapshot on or before 8 Mar 2026 (the latest is of 11 Mar 2026): pick a range"
     shown = [unescape(t) for t in texts(at.info)]
-    assert sum(t.startswith(unknown) for t in shown) == 2, shown  # top risks and recently shipped
+    # Once, under one heading: it was said under Top risks and again under Recently shipped.
+    assert sum(t.startswith(unknown) for t in shown) == 1, shown
+    assert "Top risks and recently shipped" in texts(at.subheader)
+    assert not {"Top risks", "Recently shipped"} & set(texts(at.subheader))
     assert not any(t.startswith(("No roadmap item is late", "Nothing shipped")) for t in shown)
     captions = [unescape(c) for c in texts(at.caption)]
     assert any("no roadmap snapshot on or before 2026-03-08 (the first is of 2026-03-11)" in c for c in captions)
