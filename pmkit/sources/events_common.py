@@ -888,14 +888,28 @@ def parse_json_object(value: object, column: str) -> dict:
 SPREAD_PREFIX = "properties."
 
 
-def properties_of(record: Mapping[str, object]) -> dict[str, object]:
+def properties_of(record: Mapping[str, object], read: frozenset[str] = frozenset()) -> dict[str, object]:
     """A PostHog or Mixpanel record's properties: its ``properties`` object (or JSON text of one)
     and, from a table that spreads them over columns, each ``properties.$os``-style field (in
-    any case: ``PROPERTIES.$OS`` from a warehouse), the object's own value first."""
+    any case: ``PROPERTIES.$OS`` from a warehouse), the object's own value first.
+
+    A warehouse writes the whole column name upper case, the property's part too: a spread
+    column of one of the properties the vendor ``read`` (lower case) is taken in any case, under
+    that name, so ``PROPERTIES.$SESSION_ID`` is the session, not a dimension. Other property
+    names keep their case (``PROPERTIES.Plan`` stays ``Plan``).
+
+    >>> properties_of({"PROPERTIES.$SESSION_ID": "s1", "PROPERTIES.Plan": "pro"}, frozenset({"$session_id"}))
+    {'Plan': 'pro', '$session_id': 's1'}
+    """
     properties = dict(parse_json_object(record.get("properties"), "properties"))
-    for key, value in record.items():
-        if is_spread_property(key):
-            properties.setdefault(key[len(SPREAD_PREFIX) :], value)
+    spread = [(key[len(SPREAD_PREFIX) :], value) for key, value in record.items() if is_spread_property(key)]
+    for name, value in spread:
+        if name.lower() not in read:
+            properties.setdefault(name, value)
+    # Those read by the vendor: the spelling it writes first, then the others in column order.
+    for name, value in sorted(spread, key=lambda pair: pair[0] != pair[0].lower()):
+        if name.lower() in read:
+            properties.setdefault(name.lower(), value)
     return properties
 
 
@@ -1483,7 +1497,8 @@ def build_from_records(sample: Sample, export: RecordExport) -> Parsed:
 def _file_spelling(sample: Sample) -> Callable[[str | None], str | None]:
     """A vendor field's name (``event_time``, ``event_properties.revenue``) as the file spells its
     top-level part (``EVENT_TIME``, ``EVENT_PROPERTIES.revenue``: ``vendor_fields`` reads names in
-    any case); the mapping and the row errors named a column the file did not have."""
+    any case), or a spread property's whole column (``PROPERTIES.$SESSION_ID``); the mapping and
+    the row errors named a column the file did not have."""
     columns = set(sample.columns)
     spelled = {
         column.strip().lower(): column
@@ -1494,6 +1509,8 @@ def _file_spelling(sample: Sample) -> Callable[[str | None], str | None]:
     def spell(name: str | None) -> str | None:
         if not name or not spelled:
             return name
+        if name in spelled:  # a property's own column (``PROPERTIES.$SESSION_ID``)
+            return spelled[name]
         head, dot, rest = name.partition(".")
         return spelled.get(head, head) + dot + rest
 

@@ -35,6 +35,7 @@ from pmkit.sources.events_common import (
     is_spread_property,
     json_texts,
     properties_of,
+    vendor_fields,
 )
 
 KIND = "events"
@@ -53,6 +54,8 @@ CONSUMED = frozenset({"time", "distinct_id", "$insert_id", "$session_id", "reven
 # When Mixpanel received the event, not when it happened: a timestamp per row, useless as a breakdown.
 IGNORED = frozenset({"mp_processing_time_ms", "$mp_api_timestamp_ms", "$mp_api_endpoint"})
 RENAMED = {"mp_country_code": "country"}
+# The top-level fields read, by name in any case (``events_common.vendor_fields``).
+FIELDS = frozenset({"event", "properties"})
 
 
 def detect(sample: Sample) -> bool:
@@ -87,11 +90,12 @@ def _dimension_name(label: str) -> str:
 
 
 def _flatten(record: dict) -> tuple[dict[str, object], dict[str, object]]:
-    properties = properties_of(record)
+    fields = vendor_fields(record, FIELDS)
+    properties = properties_of({**record, "properties": fields.get("properties")}, CONSUMED)
     values = {
         "event_time": properties.get("time"),
         "user_id": properties.get("distinct_id"),
-        "event": record.get("event"),
+        "event": fields.get("event"),
         "event_id": properties.get("$insert_id"),
         "session_id": properties.get("$session_id"),
         "revenue": properties.get("revenue"),
@@ -106,6 +110,7 @@ def _flatten_columns(record: JsonFields) -> tuple[dict[str, pl.Series], dict[str
     """``_flatten`` of every line at once (see ``events_common.build_by_columns``)."""
     if any(is_spread_property(key) for key in record):
         raise NotExact("top-level properties.* fields")
+    record = record.vendor_fields(FIELDS)
     properties = record.object("properties")
     values = {
         "event_time": json_texts(properties["time"]),

@@ -65,7 +65,7 @@ def read(sample: Sample, options: ReadOptions) -> Parsed:
 
 def _flatten(record: dict) -> tuple[dict[str, object], dict[str, object]]:
     fields = vendor_fields(record, FIELDS)
-    properties = properties_of({**record, "properties": fields.get("properties")})
+    properties = properties_of({**record, "properties": fields.get("properties")}, CONSUMED)
     values = {
         "event_time": fields.get("timestamp"),
         "user_id": fields.get("distinct_id"),

@@ -173,6 +173,45 @@ def test_posthog_csv_with_upper_case_names(tmp_path: Path, text: str):
     assert_frame_equal(parsed.frame, posthog_expected([2, 3]))
 
 
+def test_posthog_csv_spread_all_upper_case_reads_its_session_and_revenue(tmp_path: Path):
+    """A warehouse unload writes the property's part of the name upper case too:
+    ``PROPERTIES.$SESSION_ID`` and ``PROPERTIES.REVENUE`` were stored as dimensions, the
+    events without a session or revenue. Other properties are dimensions, named as ever."""
+    path = tmp_path / "posthog.csv"
+    path.write_text(
+        "UUID,EVENT,DISTINCT_ID,TIMESTAMP,PROPERTIES.$OS,PROPERTIES.$SESSION_ID,PROPERTIES.PLAN,PROPERTIES.REVENUE\n"
+        "e1,signup,u1,2026-03-01T10:00:00Z,Mac OS X,s1,pro,\n"
+        "e2,purchase,u2,2026-03-01T11:00:00Z,Windows,,,49.5\n"
+    )
+    parsed = posthog.read(sniff(path), OPTIONS)
+    assert parsed.errors == ()
+    assert parsed.frame.select("session_id", "revenue").rows() == [("s1", None), (None, 49.5)]
+    assert [c for c in parsed.frame.columns if c not in EVENT_TYPES and c != ROW] == ["os", "plan"]
+    assert (
+        parsed.mapping["session_id"] == "PROPERTIES.$SESSION_ID" and parsed.mapping["revenue"] == "PROPERTIES.REVENUE"
+    )
+
+
+def test_mixpanel_csv_spread_all_upper_case_loads(tmp_path: Path):
+    """Mixpanel's table layout from a warehouse: ``PROPERTIES.TIME`` and ``PROPERTIES.DISTINCT_ID``
+    were not found, and every row was refused for an empty time."""
+    path = tmp_path / "mixpanel.csv"
+    path.write_text(
+        "EVENT,PROPERTIES.TIME,PROPERTIES.DISTINCT_ID,PROPERTIES.$INSERT_ID,PROPERTIES.REVENUE,PROPERTIES.$OS\n"
+        "Purchase,1772359200,u1,i1,5,Mac OS X\n"
+        "View,1772362800,u2,i2,,Windows\n"
+    )
+    sample = sniff(path)
+    assert mixpanel.detect(sample)
+    parsed = mixpanel.read(sample, OPTIONS)
+    assert parsed.errors == ()
+    assert parsed.frame.select("event_time", "user_id", "event_id", "revenue").rows() == [
+        (datetime(2026, 3, 1, 10), "u1", "i1", 5.0),
+        (datetime(2026, 3, 1, 11), "u2", "i2", None),
+    ]
+    assert parsed.mapping["event_time"] == "PROPERTIES.TIME"
+
+
 def test_posthog_json_lines_and_parquet_with_upper_case_names(tmp_path: Path):
     parsed = read_both_ways(write_json_lines(tmp_path / "posthog.jsonl", POSTHOG_RECORDS), posthog)
     assert_frame_equal(parsed.frame, posthog_expected([1, 2]))
