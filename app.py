@@ -9,7 +9,6 @@ this file as its script (``__main__``), which starts computing the summary (``ui
 import streamlit as st
 
 from pmkit import ui
-from pmkit.workspace import ensure_demo, is_empty
 
 PAGE_PATHS = ("summary", "objectives", "roadmap", "kpis", "retention", "funnels", "engagement", "feedback", "data")
 
@@ -26,9 +25,8 @@ def main() -> None:
         sign_in += [st.Page(ui.sign_in_page, title="Sign in", url_path=path) for path in PAGE_PATHS]
         st.navigation(sign_in, position="hidden").run()
         st.stop()
-    if not cfg.read_only and is_empty(cfg):
-        with ui.progress_bar("Building the demo workspace (first start only)…") as progress:
-            cfg = ensure_demo(cfg, progress=progress)
+    if not cfg.read_only:
+        cfg = ui.first_start_demo(cfg)
 
     pages = {
         "Overview": [

@@ -559,6 +559,62 @@ def _warm(cfg: Config) -> None:
         logging.getLogger("pmkit").warning("warming the summary's results failed", exc_info=True)
 
 
+class _DemoBuild:
+    """The first-start demo build of one workspace, run by a thread of its own and followed by
+    every page run that opens while it lasts."""
+
+    def __init__(self) -> None:
+        self.message = "Building the demo workspace (first start only)…"
+        self.fraction = 0.0
+        self.error: BaseException | None = None
+        self.done = threading.Event()
+
+    def report(self, message: str, fraction: float) -> None:
+        self.message, self.fraction = message, fraction
+
+
+_demo_builds: dict[Path, _DemoBuild] = {}
+_demo_builds_guard = threading.Lock()
+
+
+def first_start_demo(cfg: Config) -> Config:
+    """On the first start of an empty workspace, build the demo there, showing its progress, and
+    return the workspace's config. The build runs in a thread of its own: in the page's script,
+    a click elsewhere while it ran (Streamlit stops the script for the next page) stopped the
+    build half way, leaving its files in the inbox and a workspace no longer "empty", so it was
+    never finished. Every page run in the meantime follows the same build."""
+    from pmkit.workspace import ensure_demo, is_empty
+
+    with _demo_builds_guard:
+        build = _demo_builds.get(cfg.data_dir)
+        if build is None:
+            if not is_empty(cfg):
+                return cfg
+            build = _demo_builds[cfg.data_dir] = _DemoBuild()
+
+            def run() -> None:
+                try:
+                    ensure_demo(cfg, progress=build.report)
+                except BaseException as exc:  # noqa: BLE001 - shown by each page run that follows it
+                    logging.getLogger("pmkit").warning("building the demo workspace failed", exc_info=True)
+                    build.error = exc
+                finally:
+                    with _demo_builds_guard:
+                        _demo_builds.pop(cfg.data_dir, None)
+                    build.done.set()
+
+            threading.Thread(target=run, name="pmkit-demo", daemon=True).start()
+    if not build.done.is_set():
+        bar = st.progress(build.fraction, text=safe_text(build.message))
+        while not build.done.wait(0.25):
+            bar.progress(build.fraction, text=safe_text(build.message))
+        bar.empty()
+    if build.error is not None:
+        st.error(safe_text(f"The demo workspace could not be built: {build.error}"))
+        st.stop()
+    return load_config(cfg.data_dir)
+
+
 def compute(cfg: Config, name: str, **kwargs: Any) -> Any:
     """``dashboard.PAGE_MODELS[name](reader, cfg, **kwargs)`` on the store version this page run
     reads (``store_version``), cached until the next ingest or settings change. A problem with the input (an unknown
