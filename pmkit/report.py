@@ -112,9 +112,12 @@ class _Report:
         self.reader, self.config = reader, config
         self.source = MetricSource.open(reader, config)
         self.last_day = self.source.last_day
-        self.snapshot = roadmap_view.latest_snapshot(reader, as_of)
         self.latest_snapshot = roadmap_view.latest_snapshot(reader, None)
-        self.as_of = as_of or self.snapshot or self.last_day or dt.date.today()
+        # By default the day the summary page's default range ends on, the last loaded day: the
+        # report judged the latest snapshot's day, two weeks before the events' last day, and
+        # called an objective on track that the page, with the same data, called off track.
+        self.as_of = as_of or self.last_day or self.latest_snapshot or dt.date.today()
+        self.snapshot = roadmap_view.latest_snapshot(reader, self.as_of)
         # Judged on the report's day, from the snapshots up to it: a past-due item is late then.
         self.items = roadmap_view.item_health(reader, config, self.as_of) if self.snapshot else None
         items = self.items if self.items is not None else _no_items()

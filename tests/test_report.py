@@ -180,6 +180,41 @@ def test_a_report_as_of_a_date_judges_items_and_impact_on_that_date(tmp_path: Pa
     assert "too recent: the 28 days after 2026-03-18 run to 2026-04-15" in text
 
 
+def test_a_report_without_a_date_judges_the_last_loaded_day_as_the_summary_page_does(tmp_path: Path):
+    """Events to 19 Apr, the latest snapshot of 22 Mar: the report judged 22 Mar by default (the
+    objective on track there, off track on the page's default range ending 19 Apr, QA), and its
+    key metrics stopped four weeks before the data. Now 19 Apr, as the page: Bravo, due 25 Mar,
+    late 25 days; Alpha's 28 days after 18 Mar (to 15 Apr) are loaded and measured."""
+    from pmkit import dashboard
+    from pmkit.ingest import ingest
+    from pmkit.store import Store
+
+    events = tmp_path / "events.csv"
+    start = date(2026, 1, 1)
+    rows = ["event_time,user_id,event"]
+    for day in range(109):  # 1 Jan - 19 Apr, 3 users a day
+        when = start.toordinal() + day
+        rows += [f"{date.fromordinal(when)}T10:00:00Z,u{k},login" for k in range(3)]
+    events.write_text("\n".join(rows) + "\n")
+    roadmap = tmp_path / "roadmap_2026-03-22.csv"
+    roadmap.write_text(
+        ROADMAP_HEADER
+        + "A,Alpha,epic,,,dau,Ana,Growth,Done,done,2026-03-01,2026-03-20,,2026-03-18,,,,\n"
+        + "B,Bravo,epic,,,,Ben,Growth,To Do,todo,2026-03-10,2026-03-25,,,,0,,\n"
+    )
+    config = load_config(tmp_path / "ws")
+    assert [r.status for r in ingest([events, roadmap], config)] == ["loaded", "loaded"]
+    text = write_report(config, tmp_path / "r.html").read_text(encoding="utf-8")
+    assert "As of 2026-04-19" in text
+    risks = text[text.index("Top risks") :]
+    bravo = risks[risks.index("<strong>Bravo</strong>") : risks.index("</tr>", risks.index("<strong>Bravo</strong>"))]
+    assert "due 2026-03-25, 25 days ago" in bravo
+    assert "too recent" not in text
+    with Store(config.store_dir).reader() as reader:
+        facts = dashboard.facts(reader, config)
+    assert facts.last_day == date(2026, 4, 19)  # the day the summary page's default range ends on
+
+
 def test_top_risks_say_when_they_list_only_the_most_urgent(tmp_path: Path):
     """12 late items: the summary counts 12, the table lists 10 and said nothing of the other 2."""
     from pmkit.ingest import ingest
