@@ -48,6 +48,28 @@ def test_facts_say_what_is_loaded(known):
     assert "15 events from 3 users, 2 Mar 2026 to 11 Mar 2026" in facts.source()
 
 
+def test_the_roadmap_source_counts_the_latest_snapshots_items(tmp_path: Path):
+    """Three items on 5 Oct, one removed by 12 Oct: "Source: 3 roadmap items, latest snapshot
+    12 Oct" was said beside a roadmap of 2 (every item ever loaded was counted, QA)."""
+    header = "item_id,title,item_type,status,start_date,due_date\n"
+    first = tmp_path / "roadmap_2026-10-05.csv"
+    first.write_text(
+        header
+        + "A,Alpha,epic,To Do,2026-10-01,2026-10-31\nB,Bravo,epic,To Do,2026-10-01,2026-10-31\nR,Gone,epic,To Do,2026-10-01,2026-10-31\n"
+    )
+    second = tmp_path / "roadmap_2026-10-12.csv"
+    second.write_text(header + "A,Alpha,epic,To Do,2026-10-01,2026-10-31\nB,Bravo,epic,To Do,2026-10-01,2026-10-31\n")
+    config = load_config(tmp_path / "ws")
+    assert [r.status for r in ingest([first, second], config)] == ["loaded", "loaded"]
+    with Store(config.store_dir).reader() as reader:
+        facts = dashboard.facts(reader, config)
+        shown = reader.frame("SELECT count(*) AS n FROM roadmap_items WHERE snapshot_date = DATE '2026-10-12'")[
+            "n"
+        ].item()
+    assert facts.roadmap_items == shown == 2
+    assert facts.source("roadmap").startswith("Source: 2 roadmap items, latest snapshot 12 Oct 2026;")
+
+
 def test_headline_cards_equal_the_engine_and_the_hand_count(known):
     reader, config = known
     dau, mau, new_users, revenue = dashboard.headline(reader, config, RANGE)
