@@ -53,7 +53,7 @@ for goal in goals.iter_rows(named=True):
         st.caption(ui.safe_text("; ".join([goal["delivery_reason"] or "", *(goal["callouts"] or [])]).strip("; ")))
         if detail is None:
             continue
-        if detail.problem:
+        if detail.problem and detail.problem not in (goal["outcome_reason"] or ""):  # said once
             st.warning(ui.safe_text(detail.problem))
         if detail.definition is not None:
             ui.chart(

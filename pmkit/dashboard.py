@@ -600,8 +600,12 @@ def objective_detail(
             f"{objective_id}: no such objective",
         )
     row = goal.row(0, named=True)
+    if not row["metric"]:
+        # An objective known only from the roadmap: its outcome's reason says what to add; this
+        # said "metric '' is not defined ... as [metrics.]".
+        return ObjectiveDetail(None, empty_series, None, None, ship_markers(linked, ""), linked, impact, "")
     try:
-        definition = definitions.get(row["metric"] or "")
+        definition = definitions.get(row["metric"])
     except KeyError as exc:
         return ObjectiveDetail(None, empty_series, None, None, ship_markers(linked, ""), linked, impact, exc.args[0])
     if workspace.first_day is None or workspace.last_day is None:

@@ -785,3 +785,30 @@ def test_voice_of_customer_presets_cover_the_summarys_days(monkeypatch, tmp_path
     ingest([feedback, events], load_config(data))
     voice = open_page(monkeypatch, data, "feedback", range="7d")
     assert [m.value for m in voice.metric if m.label == "NPS"] == ["+100"]
+
+
+def test_objectives_page_says_an_objectives_metric_problem_once(monkeypatch, tmp_path: Path):
+    """An objective known only as a roadmap item was warned "metric '' is not defined ... as
+    [metrics.]" under its correct caption; an undefined metric was said twice, in the caption and
+    a warning (objectives QA)."""
+    from pmkit.ingest import ingest
+
+    events = tmp_path / "events.csv"
+    events.write_text("event_time,user_id,event\n2026-03-01T09:00:00Z,a,login\n2026-03-02T09:00:00Z,b,login\n")
+    goals = tmp_path / "objectives.csv"
+    goals.write_text(
+        "objective_id,title,metric,baseline,target,start_date,target_date,direction,owner\n"
+        "O4,Signup,signup_rate,0.2,0.3,2026-03-01,2026-12-31,increase,Bob\n"
+    )
+    roadmap = tmp_path / "roadmap_2026-03-02.csv"
+    roadmap.write_text(
+        "item_id,title,item_type,objective_id,status,start_date,due_date\n"
+        "OBJ1,Grow use,objective,,In Progress,2026-03-01,2026-12-31\n"
+    )
+    data = tmp_path / "ws"
+    assert [r.status for r in ingest([events, goals, roadmap], load_config(data))] == ["loaded"] * 3
+    at = open_page(monkeypatch, data, "objectives", range="All")
+    shown = [unescape(t) for t in texts(at.warning) + texts(at.caption)]
+    assert not any("metric ''" in t or "[metrics.]" in t for t in shown), shown
+    assert sum("signup_rate" in t and "not defined" in t for t in shown) == 1, shown
+    assert {"OBJ1 · Grow use", "O4 · Signup"} <= {unescape(s) for s in texts(at.subheader)}
