@@ -389,18 +389,28 @@ def top_risks(items: pl.DataFrame, limit: int = 5) -> pl.DataFrame:
     )
 
 
+def shipped_on_its_own(items: pl.DataFrame) -> pl.Expr:
+    """Whether an item of ``items`` is work shipped in its own right: not an objective's own row,
+    and not an issue that is part of a roadmap item above it. An issue with a metric of its own,
+    or with no parent among the items (Jira stories of no epic, Linear issues of no project),
+    is: all issues were left out, so a roadmap of issues alone "shipped nothing" and an issue's
+    measured impact on its own metric was shown nowhere (objectives QA)."""
+    part_of_more = pl.col("parent_id").is_in(items["item_id"].implode()).fill_null(False)
+    return pl.col("item_type").ne_missing("objective") & (
+        pl.col("item_type").ne_missing("issue") | pl.col("metric").is_not_null() | ~part_of_more
+    )
+
+
 def recently_shipped(items: pl.DataFrame, as_of: dt.date | None, days: int = SHIPPED_DAYS) -> pl.DataFrame:
-    """Done items completed in the ``days`` before ``as_of``, newest first (objectives' own rows
-    and issues left out: they are too small to report)."""
+    """Done items completed in the ``days`` before ``as_of``, newest first: those shipped on
+    their own (``shipped_on_its_own``)."""
     columns = ["item_id", "title", "item_type", "metric", "objective_id", "completed_date"]
     if items is None or not items.height or as_of is None:
         return pl.DataFrame(schema={c: roadmap.ITEM_HEALTH_COLUMNS[c] for c in columns})
     since = as_of - dt.timedelta(days=days)
     return (
         items.filter(
-            (pl.col("health") == "done")
-            & pl.col("completed_date").is_between(since, as_of)
-            & ~pl.col("item_type").is_in(["objective", "issue"])
+            (pl.col("health") == "done") & pl.col("completed_date").is_between(since, as_of) & shipped_on_its_own(items)
         )
         .sort("completed_date", descending=True)
         .select(columns)
@@ -586,8 +596,9 @@ def objective_detail(
         .sort("type_order", "completed_date", descending=[False, True])
         .drop("type_order")
     )
-    if impact.filter(pl.col("item_type").ne_missing("issue")).height:
-        impact = impact.filter(pl.col("item_type").ne_missing("issue"))  # issues are parts of what shipped
+    # An issue under an epic is part of what the epic ships; one with its own metric, or of no
+    # epic, is listed (its own measured result was dropped once the objective had an epic).
+    impact = impact.filter(pl.col("item_id").is_in(items.filter(shipped_on_its_own(items))["item_id"].implode()))
     if not goal.height:
         return ObjectiveDetail(
             None,

@@ -70,6 +70,39 @@ def test_the_roadmap_source_counts_the_latest_snapshots_items(tmp_path: Path):
     assert facts.source("roadmap").startswith("Source: 2 roadmap items, latest snapshot 12 Oct 2026;")
 
 
+def test_shipped_lists_issues_that_ship_on_their_own(tmp_path: Path):
+    """Issues were all left out: a roadmap of issues alone "shipped nothing in the 90 days", and
+    an issue's measured impact on its own metric was shown nowhere (objectives QA). Now: the epic
+    E and its issue M, which has a metric of its own, and T, an issue of no epic, are listed;
+    S, a part of E, is not (E stands for it); nor is the objective's own row."""
+    header = "item_id,title,item_type,parent_id,objective_id,metric,status,start_date,due_date,completed_date\n"
+    roadmap = tmp_path / "roadmap_2026-03-20.csv"
+    roadmap.write_text(
+        header
+        + "OB,Goal,objective,,O1,,In Progress,2026-01-01,2026-12-31,\n"
+        + "E,Epic,epic,OB,,,Done,2026-02-01,2026-03-10,2026-03-09\n"
+        + "S,Story of E,issue,E,,,Done,2026-02-01,2026-03-10,2026-03-05\n"
+        + "M,Metric story of E,issue,E,,dau,Done,2026-02-01,2026-03-10,2026-03-06\n"
+        + "T,Lone task,issue,,,,Done,2026-02-01,2026-03-10,2026-03-07\n"
+    )
+    events = tmp_path / "events.csv"
+    events.write_text("event_time,user_id,event\n2026-03-01T09:00:00Z,a,login\n2026-03-20T09:00:00Z,b,login\n")
+    goals = tmp_path / "objectives.csv"
+    goals.write_text(
+        "objective_id,title,metric,baseline,target,start_date,target_date,direction,owner\n"
+        "O1,Grow,dau,1,3,2026-03-01,2026-12-31,increase,Ann\n"
+    )
+    config = load_config(tmp_path / "ws")
+    assert [r.status for r in ingest([events, roadmap, goals], config)] == ["loaded"] * 3
+    as_of = dt.date(2026, 3, 20)
+    with Store(config.store_dir).reader() as reader:
+        items = dashboard.items_health(reader, config, as_of)
+        shipped = dashboard.recently_shipped(items, as_of)
+        detail = dashboard.objective_detail(reader, config, "O1", as_of)
+    assert shipped["item_id"].to_list() == ["E", "T", "M"]  # newest first
+    assert sorted(detail.impact["item_id"].to_list()) == ["E", "M"]
+
+
 def test_headline_cards_equal_the_engine_and_the_hand_count(known):
     reader, config = known
     dau, mau, new_users, revenue = dashboard.headline(reader, config, RANGE)
