@@ -143,6 +143,10 @@ NUMBER_NOISE = r"[\s$€£\u00a0\u202f]"
 COMMA_THOUSANDS = r"^[+-]?\d{1,3}(,\d{3})+(\.\d+)?$"
 # 49,50 / 1.234,50 (decimal comma, dot thousands), only in `;` files
 DECIMAL_COMMA = r"^[+-]?(\d+|\d{1,3}(\.\d{3})+),\d+$"
+# 8.000 / 1.250.000 (dot thousands, no decimals), only in `;` files; a leading 0 is a decimal
+DOT_THOUSANDS = r"^[+-]?[1-9]\d{0,2}(\.\d{3})+$"
+# 49.50 / 0.125 / 3.14159: a dot that cannot be a thousands separator
+DOT_DECIMAL = r"^[+-]?(\d*\.(\d{1,2}|\d{4,})|0\.\d+)$"
 
 
 class RecordError(Exception):
@@ -337,8 +341,22 @@ def parse_numbers(values: pl.Series, *, decimal_comma: bool = False) -> pl.Serie
 
     >>> parse_numbers(pl.Series(["49", "1,234.50", "49,50", "abc"]), decimal_comma=True).to_list()
     [49.0, 1234.5, 49.5, None]
+
+    In a `;` file the dot groups thousands, as in its "1.234,5": "8.000" is eight thousand (it
+    was read as 8 beside 1,234.5 in the next row, QA), unless the column writes decimals with a
+    dot elsewhere ("49.50"):
+
+    >>> parse_numbers(pl.Series(["8.000", "0,5", "1.250.000"]), decimal_comma=True).to_list()
+    [8000.0, 0.5, 1250000.0]
+    >>> parse_numbers(pl.Series(["8.000", "49.50"]), decimal_comma=True).to_list()
+    [8.0, 49.5]
     """
     values = values.cast(pl.String)
+    if decimal_comma:
+        stripped = values.str.replace_all(NUMBER_NOISE, "")
+        grouped = stripped.str.contains(DOT_THOUSANDS).fill_null(False)
+        if grouped.any() and not stripped.str.contains(DOT_DECIMAL).any():
+            values = values.zip_with(~grouped, stripped.str.replace_all(".", "", literal=True))
     result = _finite(values.cast(pl.Float64, strict=False))
     failed = result.is_null() & values.is_not_null()
     if not failed.any():

@@ -26,6 +26,21 @@ def write(tmp_path: Path, text: str) -> Path:
     return path
 
 
+def test_objectives_in_a_semicolon_file_read_dot_thousands_as_the_file_writes_them(tmp_path: Path):
+    """A `;` file writes 1.234,5 for one thousand two hundred and thirty-four and a half: its
+    8.000 and 10.000 were read as 8 and 10, and an 8,000 -> 10,000 DAU objective was "achieved"
+    at a DAU of 128 (objectives QA)."""
+    path = write(
+        tmp_path,
+        "objective_id;title;metric;baseline;target;start_date;target_date;direction;owner\n"
+        "K1;Tausend Nutzer;dau;8.000;10.000;2026-07-01;2026-12-31;Increase;Jo\n"
+        "K2;Rate;dau;0,5;1.234,5;2026-07-01;2026-12-31;increase;Jo\n",
+    )
+    parsed = pmkit_tables.read(sniff(path), BERLIN)
+    assert parsed.errors == ()
+    assert parsed.frame.select("baseline", "target").rows() == [(8000.0, 10000.0), (0.5, 1234.5)]
+
+
 def test_objectives():
     sample = sniff(FIXTURES / "objectives.csv")
     assert pmkit_tables.detect(sample)
