@@ -52,6 +52,8 @@ OBJECTIVE_COLUMNS: dict[str, pl.DataType] = {
     "owner": pl.String(),
 }
 DIRECTIONS = ("increase", "decrease", "stay_above", "stay_below")
+# "Stay above" and "stay-above" are stay_above, in objectives.csv and pmkit.toml alike.
+DIRECTION_SEPARATORS = r"[\s\-]+"
 
 FEEDBACK_COLUMNS: dict[str, pl.DataType] = {
     "submitted_at": pl.Datetime("us"),

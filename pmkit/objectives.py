@@ -47,6 +47,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -55,7 +56,7 @@ import numpy as np
 import polars as pl
 
 from pmkit import metrics, roadmap
-from pmkit.canonical import DIRECTIONS, OBJECTIVE_COLUMNS
+from pmkit.canonical import DIRECTION_SEPARATORS, DIRECTIONS, OBJECTIVE_COLUMNS
 from pmkit.config import Config
 from pmkit.definitions import (
     Definitions,
@@ -460,6 +461,9 @@ def _toml_objective(objective_id: str, table: Any) -> tuple[dict[str, Any], list
         value = table.get(name)
         if value is not None and not isinstance(value, str):
             problems.append(f"{where}: {name} must be text in quotes (e.g. {name} = {examples[name]})")
+        elif name == "direction" and value is not None:
+            # As objectives.csv reads it: "Increase" was refused here and taken there.
+            row[name] = re.sub(DIRECTION_SEPARATORS, "_", value.strip().lower())
         else:
             row[name] = value
     for name in ("baseline", "target"):

@@ -500,3 +500,14 @@ def test_a_baseline_on_the_wrong_side_of_the_target_is_a_problem(direction, base
     }
     found = objective_problems(objective)
     assert found[0].startswith(problem) if problem else found == [], found
+
+
+@pytest.mark.parametrize("written", ["Increase", "increase", "Stay above", "stay-above"])
+def test_a_toml_direction_is_read_as_objectives_csv_reads_it(written: str):
+    """objectives.csv took "Increase" and "Stay above"; pmkit.toml refused them (QA)."""
+    from pmkit.objectives import _toml_objective
+
+    table = {"metric": "dau", "target": 3, "target_date": dt.date(2026, 6, 30), "direction": written}
+    row, problems = _toml_objective("O1", table)
+    assert problems == []
+    assert row["direction"] == ("increase" if "ncrease" in written else "stay_above")

@@ -30,7 +30,7 @@ from collections.abc import Sequence
 
 import polars as pl
 
-from pmkit.canonical import DIRECTIONS, FEEDBACK_COLUMNS, FEEDBACK_KEY, OBJECTIVE_COLUMNS
+from pmkit.canonical import DIRECTION_SEPARATORS, DIRECTIONS, FEEDBACK_COLUMNS, FEEDBACK_KEY, OBJECTIVE_COLUMNS
 from pmkit.sources.base import ROW, Parsed, ReadOptions, Rejected, RowError, Sample, null_column
 from pmkit.sources.csvfile import read_csv_rows
 from pmkit.sources.events_common import (
@@ -161,7 +161,7 @@ def read_objectives(sample: Sample) -> Parsed:
     decimal_comma = sample.delimiter == ";"
     numbers = {name: parse_numbers(text[name], decimal_comma=decimal_comma) for name in ("baseline", "target")}
     dates = {name: text[name].str.to_date(DATE_FORMAT, strict=False) for name in ("start_date", "target_date")}
-    direction = text["direction"].str.to_lowercase().str.replace_all(r"[\s\-]+", "_")  # "Stay above" -> stay_above
+    direction = text["direction"].str.to_lowercase().str.replace_all(DIRECTION_SEPARATORS, "_")  # "Stay above"
     frame = pl.DataFrame(
         {
             "objective_id": text["objective_id"],
