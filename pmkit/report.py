@@ -433,13 +433,14 @@ class _Report:
             if row["key"] == "nps":
                 text = f"NPS was {whole_points(row['value'])} over the last {PERIOD_DAYS} days"
                 if row["change"] is not None:
-                    text += f", {_direction(row['change'])} {whole_points(abs(row['change']))} points on the {PERIOD_DAYS} days before"
+                    text += ", " + _moved(row["change"], f"{whole_points(abs(row['change']))} points", "0 points")
             else:
                 verb = "averaged" if row["key"] == "dau" else "totalled"
                 name = "DAU" if row["key"] == "dau" else "Revenue"
                 text = f"{name} {verb} {format_value(row['value'], fmt)} over the last {PERIOD_DAYS} days"
                 if row["change_pct"] is not None:
-                    text += f", {_direction(row['change_pct'])} {abs(row['change_pct']):.0f}% on the {PERIOD_DAYS} days before"
+                    pct = abs(row["change_pct"])
+                    text += ", " + _moved(row["change_pct"], f"{pct:.0f}%" if pct >= 0.95 else f"{pct:.1f}%", "0.0%")
             sentences.append(text + ".")
         return sentences
 
@@ -583,8 +584,16 @@ def _show(value: float | None, fmt: str) -> str:
     return format_value(value, fmt)
 
 
-def _direction(change: float) -> str:
-    return "up" if change > 0 else "down" if change < 0 else "flat"
+def _moved(change: float, amount: str, nothing: str) -> str:
+    """How a key metric moved on the period before, in the words the amount is shown in: a
+    -0.3% change read "down 0%".
+
+    >>> _moved(-0.3, "0.3%", "0.0%"), _moved(-0.04, "0.0%", "0.0%"), _moved(12.0, "12%", "0.0%")
+    ('down 0.3% on the 28 days before', 'flat on the 28 days before', 'up 12% on the 28 days before')
+    """
+    if amount == nothing:
+        return f"flat on the {PERIOD_DAYS} days before"
+    return f"{'up' if change > 0 else 'down'} {amount} on the {PERIOD_DAYS} days before"
 
 
 def _names(frame: pl.DataFrame, column: str, fallback: str) -> str:
