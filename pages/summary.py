@@ -12,40 +12,51 @@ ui.demo_banner(cfg)
 period = ui.period_picker(cfg, facts)
 ui.segment_picker(cfg, facts, applies=False)
 if period is None:
-    ui.no_events(cfg)
+    # A roadmap loaded before any events: its risks and what shipped are still shown (the page
+    # said only "No events are loaded yet" where the report listed five items needing attention).
+    if facts is None or facts.last_snapshot is None:
+        ui.no_events(cfg)
+    ui.no_events(cfg, stop=False)
+    as_of = facts.last_snapshot
+    st.caption(ui.safe_text(f"The roadmap below is as of its latest snapshot, {format_date(as_of)}."))
+    items = ui.compute(cfg, "items_health", as_of=as_of)
+else:
+    as_of = period.end
+    items = ui.compute(cfg, "items_health", as_of=as_of)
 
-cards = ui.compute(cfg, "scorecards", period=period) or []
-headline = ui.compute(cfg, "headline", period=period) or []
-survey = ui.compute(cfg, "survey_score", period=period)
-items = ui.compute(cfg, "items_health", as_of=period.end)
+    cards = ui.compute(cfg, "scorecards", period=period) or []
+    headline = ui.compute(cfg, "headline", period=period) or []
+    survey = ui.compute(cfg, "survey_score", period=period)
 
-st.subheader("In short")
-sentences = dashboard.narrative(cards, items, survey, period=period)
-st.markdown("\n".join(f"- {ui.safe_text(s)}" for s in sentences) or "Nothing to report for this range.")
-compared = (
-    "Nothing is loaded before this range, so no change is claimed."
-    if period.start <= facts.first_day
-    else f"Periods are compared with the {format_days(period.days)} before."
-)
-st.caption(f"{ui.safe_text(facts.source())} {compared}")
+    st.subheader("In short")
+    sentences = dashboard.narrative(cards, items, survey, period=period)
+    st.markdown("\n".join(f"- {ui.safe_text(s)}" for s in sentences) or "Nothing to report for this range.")
+    compared = (
+        "Nothing is loaded before this range, so no change is claimed."
+        if period.start <= facts.first_day
+        else f"Periods are compared with the {format_days(period.days)} before."
+    )
+    st.caption(f"{ui.safe_text(facts.source())} {compared}")
 
-st.subheader("Objectives")
-if not cards:
-    ui.empty("No objectives with a known metric yet. Load objectives.csv, or add [objectives.ID] tables to pmkit.toml.")
-for row in range(0, len(cards), 4):
-    for column, card in zip(st.columns(4), cards[row : row + 4], strict=False):
+    st.subheader("Objectives")
+    if not cards:
+        ui.empty(
+            "No objectives with a known metric yet. Load objectives.csv, or add [objectives.ID] tables to pmkit.toml."
+        )
+    for row in range(0, len(cards), 4):
+        for column, card in zip(st.columns(4), cards[row : row + 4], strict=False):
+            with column:
+                ui.scorecard(card, link=True)
+
+    st.subheader("Product at a glance")
+    columns = st.columns(len(headline) + 1)
+    for column, card in zip(columns, headline, strict=False):
         with column:
-            ui.scorecard(card, link=True)
+            ui.scorecard(card)
+    with columns[-1]:
+        ui.survey_card(survey, period_days=period.days)
 
-st.subheader("Product at a glance")
-columns = st.columns(len(headline) + 1)
-for column, card in zip(columns, headline, strict=False):
-    with column:
-        ui.scorecard(card)
-with columns[-1]:
-    ui.survey_card(survey, period_days=period.days)
-
-goals = ui.compute(cfg, "objective_health", as_of=period.end)
+goals = ui.compute(cfg, "objective_health", as_of=as_of)
 if goals is not None and goals.height:
     st.subheader("Outcome beside delivery")
     st.caption(
@@ -63,7 +74,7 @@ if goals is not None and goals.height:
                 ui.safe_text("; ".join([goal["delivery_reason"] or "", *(goal["callouts"] or [])]).strip("; "))
             )
 
-unknown = dashboard.roadmap_unknown(facts, items, period.end)
+unknown = dashboard.roadmap_unknown(facts, items, as_of)
 if unknown:
     # One message for both sections: it was said twice, under Top risks and Recently shipped.
     st.subheader("Top risks and recently shipped")
@@ -91,7 +102,7 @@ else:
 st.caption(ui.safe_text(facts.source("roadmap")))
 
 st.subheader("Recently shipped")
-shipped = dashboard.shipped_with_impact(items, ui.compute(cfg, "impact_results", as_of=period.end), period.end)
+shipped = dashboard.shipped_with_impact(items, ui.compute(cfg, "impact_results", as_of=as_of), as_of)
 if shipped.height:
     ui.table(
         dashboard.with_change_text(shipped).select(
@@ -118,4 +129,4 @@ if shipped.height:
     else:
         st.caption("No shipped item has enough days before and after it to measure its impact yet.")
 else:
-    ui.empty(f"Nothing shipped in the {dashboard.SHIPPED_DAYS} days before {format_date(period.end)}.")
+    ui.empty(f"Nothing shipped in the {dashboard.SHIPPED_DAYS} days before {format_date(as_of)}.")

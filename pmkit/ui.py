@@ -1027,8 +1027,8 @@ def empty(message: str) -> None:
     st.info(message, icon=":material/info:")
 
 
-def no_events(cfg: Config) -> None:
-    """Stop a page that needs events, saying how to load some."""
+def no_events(cfg: Config, *, stop: bool = True) -> None:
+    """Stop a page that needs events, saying how to load some (``stop=False``: say it only)."""
     where = (
         "Ask whoever runs this dashboard to load some."
         if cfg.read_only
@@ -1037,7 +1037,8 @@ def no_events(cfg: Config) -> None:
     st.info(f"No events are loaded yet. {where}", icon=":material/inbox:")
     if not cfg.read_only:
         st.page_link("pages/data.py", label="Go to the Data page", icon=":material/upload:")
-    st.stop()
+    if stop:
+        st.stop()
 
 
 def kpi_query(metric: str, objective: str | None = None) -> dict[str, Any]:

@@ -812,3 +812,27 @@ def test_objectives_page_says_an_objectives_metric_problem_once(monkeypatch, tmp
     assert not any("metric ''" in t or "[metrics.]" in t for t in shown), shown
     assert sum("signup_rate" in t and "not defined" in t for t in shown) == 1, shown
     assert {"OBJ1 · Grow use", "O4 · Signup"} <= {unescape(s) for s in texts(at.subheader)}
+
+
+def test_the_summary_of_a_roadmap_without_events_shows_its_risks_and_ships(monkeypatch, tmp_path: Path):
+    """A roadmap loaded before any events: the summary said only "No events are loaded yet",
+    where the report of the same workspace listed the late item (objectives QA)."""
+    from pmkit.ingest import ingest
+
+    roadmap = tmp_path / "roadmap_2026-10-19.csv"
+    roadmap.write_text(
+        "item_id,title,item_type,status,start_date,due_date,completed_date\n"
+        "L,Late one,epic,In Progress,2026-09-01,2026-10-15,\n"
+        "D,Done one,epic,Done,2026-09-01,2026-10-10,2026-10-09\n"
+    )
+    data = tmp_path / "ws"
+    assert [r.status for r in ingest([roadmap], load_config(data))] == ["loaded"]
+    at = open_page(monkeypatch, data, "summary")
+    assert any(t.startswith("No events are loaded yet") for t in texts(at.info))
+    assert "The roadmap below is as of its latest snapshot, 19 Oct 2026." in [unescape(c) for c in texts(at.caption)]
+    tables = [df.value for df in at.dataframe]
+    risks = [v for v in tables if "reason" in v.columns]
+    assert risks and risks[0]["title"].to_list() == ["Late one"]
+    assert risks[0]["health"].to_list() == ["Late"]
+    shipped = [v for v in tables if "verdict" in v.columns]
+    assert shipped and shipped[0]["title"].to_list() == ["Done one"]
