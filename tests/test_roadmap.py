@@ -47,7 +47,9 @@ def test_progress_rolls_up_points_over_leaves_and_skips_cancelled_subtrees():
     E3 cancelled (S5 done 100).
     E  = (3 + 0 + 0.5 * 2) / (3 + 5 + 2) = 0.4
     E2 = 1 / 2 leaves = 0.5
-    I  = points of the leaves that have them: 4 / 10 = 0.4 (E3's subtree counts for nothing)."""
+    I  = E's points, and E2's two leaves without points at the mean of I's units (10 / 3 each):
+         (4 + 10/3 * 1) / (10 + 10/3 * 2) = 0.44 (E3's subtree counts for nothing). It was the
+         points alone, 4 / 10 = 0.4, with E2's work left out (objectives QA)."""
     day = date(2026, 3, 1)
     snapshots = snapshot(
         day,
@@ -66,9 +68,33 @@ def test_progress_rolls_up_points_over_leaves_and_skips_cancelled_subtrees():
     progress = dict(progress_by_snapshot(snapshots).select("item_id", "progress").iter_rows())
     assert progress["E"] == pytest.approx(0.4)
     assert progress["E2"] == pytest.approx(0.5)
-    assert progress["I"] == pytest.approx(0.4)
+    assert progress["I"] == pytest.approx(0.44)
     assert (progress["S1"], progress["S2"], progress["S4"], progress["T2"]) == (1.0, 0.0, 0.5, 0.0)
     assert progress["S3"] is None and progress["E3"] is None
+
+
+def test_work_without_points_beside_work_with_points_counts_at_their_mean():
+    """EP over S1 (3 points, done) and S2-S4 without estimates, open: 100% done, on track,
+    forecast today (objectives QA). Each of S2-S4 counts as the 3 points of the mean unit:
+    3 / 12 = 0.25; with S2 done, 6 / 12 = 0.5. An epic whose stories all have points is as before:
+    F over U1 (2, done) and U2 (6, open) = 2 / 8."""
+    day = date(2026, 10, 15)
+    rows = [
+        {"item_id": "EP", "item_type": "epic"},
+        {"item_id": "S1", "parent_id": "EP", "status_category": "done", "estimate": 3.0},
+        {"item_id": "S2", "parent_id": "EP", "status_category": "todo"},
+        {"item_id": "S3", "parent_id": "EP", "status_category": "in_progress"},
+        {"item_id": "S4", "parent_id": "EP", "status_category": "todo"},
+        {"item_id": "F", "item_type": "epic"},
+        {"item_id": "U1", "parent_id": "F", "status_category": "done", "estimate": 2.0},
+        {"item_id": "U2", "parent_id": "F", "status_category": "todo", "estimate": 6.0},
+    ]
+    sums = progress_by_snapshot(snapshot(day, *rows))
+    epic = sums.filter(item_id="EP").row(0, named=True)
+    assert (epic["progress"], epic["done_points"], epic["total_points"]) == (pytest.approx(0.25), 3.0, 12.0)
+    assert sums.filter(item_id="F")["progress"].item() == pytest.approx(0.25)
+    rows[2] = {**rows[2], "status_category": "done"}
+    assert progress_by_snapshot(snapshot(day, *rows)).filter(item_id="EP")["progress"].item() == pytest.approx(0.5)
 
 
 def test_points_are_counted_on_the_lowest_estimated_items_as_in_jira():
