@@ -110,6 +110,7 @@ def _warn_definitions(config: Any) -> None:
     """pmkit.toml's metric tables that cannot be used, and the events it names that no loaded
     event has, on stderr: the numbers printed leave those out or count them as 0."""
     from pmkit.dashboard import definitions_of, event_names, events_not_loaded
+    from pmkit.ingest import REBUILD_LATER, workspace_rebuild_pending
     from pmkit.store import Store
 
     _, problems = definitions_of(config)
@@ -120,6 +121,9 @@ def _warn_definitions(config: Any) -> None:
             events = event_names(reader, config)
     for message in [*problems, *events_not_loaded(config, events)]:
         print(f"pmkit: {config.data_dir / 'pmkit.toml'}: {message}", file=sys.stderr)
+    pending = workspace_rebuild_pending(config)
+    if pending:
+        print(f"pmkit: {config.data_dir / 'pmkit.toml'}: {pending}, {REBUILD_LATER}", file=sys.stderr)
 
 
 # Commands that read a workspace: a folder that does not exist is a typo, not an empty workspace.
@@ -194,7 +198,7 @@ def _progress_line(message: str, fraction: float) -> None:
 
 
 def _cmd_ingest(args: argparse.Namespace, config: Any) -> int:
-    from pmkit.ingest import ingest, ingest_inbox
+    from pmkit.ingest import ingest, ingest_inbox, workspace_rebuild_pending
 
     if config.read_only:
         raise UsageError(
@@ -213,9 +217,12 @@ def _cmd_ingest(args: argparse.Namespace, config: Any) -> int:
     if args.paths:
         results = ingest(args.paths, config, as_of=args.as_of, skip_bad_rows=args.skip_bad_rows, progress=progress)
     else:
+        pending = workspace_rebuild_pending(config)
         results = ingest_inbox(config, as_of=args.as_of, skip_bad_rows=args.skip_bad_rows, progress=progress)
         if not results:
             print(f"nothing to load: {config.inbox} is empty", file=sys.stderr)
+        if pending:
+            print(f"pmkit.toml: {pending}: the rollups were rebuilt from every loaded event", file=sys.stderr)
     for result in results:
         for message in result.messages():
             print(message, file=sys.stderr)

@@ -85,6 +85,8 @@ class Facts:
     # customer page's range spans them too, so answers without events (or beyond them) are seen.
     answers_first_day: dt.date | None = None
     answers_last_day: dt.date | None = None
+    # What pmkit.toml changed that the rollups do not follow until the next ingest (ingest.rebuild_pending).
+    rebuild_pending: str | None = None
 
     @property
     def has_events(self) -> bool:
@@ -119,20 +121,26 @@ class Facts:
 
 
 def facts(reader: Reader, config: Config) -> Facts:
+    from pmkit.ingest import rebuild_pending
+
     row = reader.query("dashboard_facts").row(0, named=True)
-    shown = metrics.base.shown_last_day(row["first_day"], row["last_day"], config.timezone)
+    pending = rebuild_pending(reader, config)
+    # The days the numbers are counted in: the store's zone until a rebuild follows pmkit.toml's.
+    zone = (reader.meta("timezone") or config.timezone) if pending else config.timezone
+    shown = metrics.base.shown_last_day(row["first_day"], row["last_day"], zone)
     future_until = row["last_day"] if shown != row["last_day"] else None
     counted: dict[str, Any] = {}
     if future_until is not None:
         counted = reader.query("dashboard_facts_shown", shown=shown).row(0, named=True)
-    today = dt.datetime.now(ZoneInfo(config.timezone)).date()
+    today = dt.datetime.now(ZoneInfo(zone)).date()
     answered: dict[str, Any] = {}
     if row["answers"]:
         answered = reader.query("dashboard_facts_answers", tz=config.timezone).row(0, named=True)
     return Facts(
         **{**row, "last_day": shown},
         dimensions=tuple(reader.dimensions),
-        timezone=config.timezone,
+        timezone=zone,
+        rebuild_pending=pending,
         future_until=future_until,
         events_shown=counted.get("events"),
         users_shown=counted.get("users"),

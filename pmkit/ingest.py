@@ -39,7 +39,7 @@ from pmkit.sources.base import ROW, Parsed, ReadOptions, Rejected, RowError
 from pmkit.sources.events_common import MAX_DIMENSIONS, stored_name
 from pmkit.sources.pmkit_tables import attribute_name
 from pmkit.sources.sniff import sniff
-from pmkit.store import Store, Writer, content_hash, quote_identifier
+from pmkit.store import Reader, Store, Writer, content_hash, quote_identifier
 
 MAX_ERRORS_SHOWN = 20
 NAMES_SHOWN = 5  # columns or items named in a summary before "and N more"
@@ -335,10 +335,24 @@ def ingest_inbox(
     odd = [p for p in entries if p.is_symlink() or not (p.is_file() or p.is_dir())]
     files = [p for p in entries if p not in odd and p.is_file()]
     refused = [FileResult(p, errors=[RowError(None, None, NOT_A_FILE)]) for p in odd]
-    results = ingest(files, config, as_of=as_of, skip_bad_rows=skip_bad_rows, progress=progress) if files else []
+    if files or workspace_rebuild_pending(config):
+        # An empty inbox still rebuilds rollups that pmkit.toml's settings left behind: a bare
+        # `ingest` after a time zone change did nothing.
+        results = ingest(files, config, as_of=as_of, skip_bad_rows=skip_bad_rows, progress=progress)
+    else:
+        results = []
     for result in [*refused, *results]:
         file_away(result, config)
     return [*refused, *results]
+
+
+def workspace_rebuild_pending(config: Config) -> str | None:
+    """``rebuild_pending`` of the workspace's published version (None without one)."""
+    store = Store(config.store_dir)
+    if not store.current_version():
+        return None
+    with store.reader() as reader:
+        return rebuild_pending(reader, config)
 
 
 def file_away(result: FileResult, config: Config) -> Path:
@@ -356,10 +370,36 @@ def file_away(result: FileResult, config: Config) -> Path:
     return target
 
 
+# What follows a rebuild_pending text where numbers are shown.
+REBUILD_LATER = "but the numbers are still counted as before it: `python -m pmkit ingest` rebuilds them (so does the next file loaded)"
+
+
+def _wanted_settings(config: Config) -> dict[str, str]:
+    """The settings the rollups are built with, as the store's meta keeps them."""
+    return {"timezone": config.timezone, "active_events": json.dumps(sorted(config.get("workspace.active_events")))}
+
+
+def rebuild_pending(reader: Reader, config: Config) -> str | None:
+    """What pmkit.toml changed that the published rollups do not follow yet (they are rebuilt
+    by the next ingest, ``_sync_settings``), in words; None when they follow it. The numbers
+    were shown labelled with the new time zone while still counted in the old one (QA)."""
+    if reader.frame("SELECT count(*) AS n FROM batches")["n"].item() == 0:
+        return None
+    wanted = _wanted_settings(config)
+    changes = []
+    stored_zone = reader.meta("timezone")
+    if stored_zone is not None and stored_zone != wanted["timezone"]:
+        changes.append(f"the time zone changed from {stored_zone} to {wanted['timezone']}")
+    stored_active = reader.meta("active_events")
+    if stored_active is not None and stored_active != wanted["active_events"]:
+        changes.append("workspace.active_events changed")
+    return " and ".join(changes) or None
+
+
 def _sync_settings(writer: Writer, config: Config, progress: Progress | None) -> None:
     """Rollups depend on the time zone and the active events; if either changed since the
     store was built, rebuild the rollups from the raw events before loading more."""
-    wanted = {"timezone": config.timezone, "active_events": json.dumps(sorted(config.get("workspace.active_events")))}
+    wanted = _wanted_settings(config)
     stored = {key: writer.meta(key) for key in wanted}
     has_events = writer.con.execute("SELECT count(*) FROM batches").fetchall()[0][0] > 0
     for key, value in wanted.items():

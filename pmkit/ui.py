@@ -637,6 +637,19 @@ def facts(cfg: Config) -> Facts:
     result = compute(cfg, "facts")
     if result is None:
         st.stop()
+    if result.rebuild_pending:
+        fix = (
+            "They follow it once whoever runs this dashboard loads the data again."
+            if cfg.read_only
+            else "Run `python -m pmkit ingest` to rebuild them (the next file loaded rebuilds them too)."
+        )
+        st.warning(
+            safe_text(
+                f"pmkit.toml: {result.rebuild_pending}, but the numbers shown are still counted as before it "
+                f"({result.timezone} days). "
+            )
+            + fix
+        )
     return result
 
 

@@ -467,6 +467,9 @@ def test_metric_tables_that_cannot_be_used_and_events_not_loaded_are_said_on_std
     assert err[1:] == [
         f"pmkit: {toml}: workspace.active_events: event 'creat_report' is not in the loaded events (did you mean 'create_report'?)",
         f"pmkit: {toml}: metrics.reports: event 'create_reprot' is not in the loaded events (did you mean 'create_report'?)",
+        # active_events changed after the load: the numbers follow it from the next ingest.
+        f"pmkit: {toml}: workspace.active_events changed, but the numbers are still counted as before it: "
+        "`python -m pmkit ingest` rebuilds them (so does the next file loaded)",
     ]
 
 
@@ -539,3 +542,36 @@ def test_a_workspace_path_with_a_backslash_is_refused_by_name(tmp_path: Path, ca
     (tmp_path / "link").symlink_to(odd)  # a path without one, to a folder with one (review QA)
     assert main(["kpis", "--data", str(tmp_path / "link")]) == 2
     assert f"{odd}: the workspace's path holds a backslash" in capsys.readouterr().err
+
+
+def test_a_time_zone_change_is_said_until_a_bare_ingest_rebuilds_the_rollups(tmp_path: Path, capsys) -> None:
+    """u1 at 2026-03-02T03:00Z is on 2 Mar in UTC, on 1 Mar in New York. After the zone changed in
+    pmkit.toml, `kpis` printed the UTC days without a word, and `ingest` with an empty inbox said
+    "nothing to load" and rebuilt nothing (ingest QA): the numbers moved only when some file was
+    loaded."""
+    data = tmp_path / "ws"
+    data.mkdir()
+    (data / "pmkit.toml").write_text('[workspace]\ntimezone = "UTC"\n')
+    events = tmp_path / "events.csv"
+    events.write_text("event_time,user_id,event\n2026-03-01T12:00:00Z,u0,login\n2026-03-02T03:00:00Z,u1,login\n")
+    assert main(["ingest", str(events), "--data", str(data)]) == 0
+    (data / "pmkit.toml").write_text('[workspace]\ntimezone = "America/New_York"\n')
+    capsys.readouterr()
+
+    def days() -> dict[str, int]:
+        assert main(["kpis", "--data", str(data), "--json"]) == 0
+        return {row["day"]: row["dau"] for row in json.loads(capsys.readouterr().out)["daily"]}
+
+    assert main(["kpis", "--data", str(data), "--json"]) == 0
+    captured = capsys.readouterr()
+    assert {r["day"]: r["dau"] for r in json.loads(captured.out)["daily"]} == {"2026-03-01": 1, "2026-03-02": 1}
+    assert "the time zone changed from UTC to America/New_York, but the numbers are still counted as before it" in (
+        captured.err
+    )
+    assert main(["ingest", "--data", str(data)]) == 0
+    err = capsys.readouterr().err
+    assert "nothing to load" in err
+    assert "the time zone changed from UTC to America/New_York: the rollups were rebuilt" in err
+    assert days() == {"2026-03-01": 2}
+    assert main(["kpis", "--data", str(data)]) == 0
+    assert "time zone changed" not in capsys.readouterr().err

@@ -836,3 +836,32 @@ def test_the_summary_of_a_roadmap_without_events_shows_its_risks_and_ships(monke
     assert risks[0]["health"].to_list() == ["Late"]
     shipped = [v for v in tables if "verdict" in v.columns]
     assert shipped and shipped[0]["title"].to_list() == ["Done one"]
+
+
+def test_a_time_zone_change_not_yet_rebuilt_is_said_and_the_days_keep_their_zone(monkeypatch, tmp_path: Path):
+    """After pmkit.toml's zone changed, the pages labelled the UTC rollups "(America/New_York
+    days)" and said nothing until a file was loaded (ingest QA)."""
+    from pmkit.ingest import ingest
+
+    data = tmp_path / "ws"
+    data.mkdir()
+    (data / "pmkit.toml").write_text('[workspace]\ntimezone = "UTC"\n')
+    events = tmp_path / "events.csv"
+    events.write_text("event_time,user_id,event\n2026-03-01T12:00:00Z,u0,login\n2026-03-02T03:00:00Z,u1,login\n")
+    ingest([events], load_config(data))
+    (data / "pmkit.toml").write_text('[workspace]\ntimezone = "America/New_York"\n')
+    at = open_page(monkeypatch, data, "kpis")
+    warnings = [unescape(w) for w in texts(at.warning)]
+    assert any(
+        w.startswith(
+            "pmkit.toml: the time zone changed from UTC to America/New_York, but the numbers shown are still "
+            "counted as before it (UTC days)."
+        )
+        for w in warnings
+    ), warnings
+    captions = " ".join(unescape(c) for c in texts(at.caption))
+    assert "(UTC days)" in captions and "America/New_York days" not in captions
+    ingest([], load_config(data))
+    at = open_page(monkeypatch, data, "kpis")
+    assert not any("time zone changed" in unescape(w) for w in texts(at.warning))
+    assert "(America/New_York days)" in " ".join(unescape(c) for c in texts(at.caption))
