@@ -85,6 +85,8 @@ class FileResult:
     errors: list[RowError] = field(default_factory=list)
     mapping: dict[str, str] = field(default_factory=dict)
     snapshot_date: dt.date | None = None
+    # Refused for now and left where it is: an inbox file still being written, or a folder.
+    left_in_inbox: bool = False
     # Events columns with values left out of the workspace's dimensions (at most MAX_DIMENSIONS).
     dimensions_dropped: tuple[str, ...] = ()
     # An upload's own name when it was saved under a safer one (``workspace.safe_upload_name``):
@@ -333,8 +335,13 @@ def ingest_inbox(
     inbox = config.inbox
     entries = sorted(p for p in inbox.iterdir() if not p.name.startswith(".")) if inbox.exists() else []
     odd = [p for p in entries if p.is_symlink() or not (p.is_file() or p.is_dir())]
-    files = [p for p in entries if p not in odd and p.is_file()]
+    folders = [p for p in entries if p not in odd and p.is_dir()]
+    unfinished = [p for p in entries if p not in odd and p.is_file() and _in_progress(p.name)]
+    files = [p for p in entries if p not in odd and p.is_file() and p not in unfinished]
     refused = [FileResult(p, errors=[RowError(None, None, NOT_A_FILE)]) for p in odd]
+    # A folder was skipped without a word ("nothing to load: the inbox is empty").
+    refused += [FileResult(p, errors=[RowError(None, None, A_FOLDER)], left_in_inbox=True) for p in folders]
+    refused += [FileResult(p, errors=[RowError(None, None, IN_PROGRESS)], left_in_inbox=True) for p in unfinished]
     if files or workspace_rebuild_pending(config):
         # An empty inbox still rebuilds rollups that pmkit.toml's settings left behind: a bare
         # `ingest` after a time zone change did nothing.
@@ -344,6 +351,11 @@ def ingest_inbox(
     for result in [*refused, *results]:
         file_away(result, config)
     return [*refused, *results]
+
+
+def _in_progress(name: str) -> bool:
+    """A name a browser or an office tool gives a file it is still writing (``~$report.xlsx``)."""
+    return name.lower().endswith(IN_PROGRESS_SUFFIXES) or name.startswith("~$")
 
 
 def workspace_rebuild_pending(config: Config) -> str | None:
@@ -356,7 +368,10 @@ def workspace_rebuild_pending(config: Config) -> str | None:
 
 
 def file_away(result: FileResult, config: Config) -> Path:
-    """Move an inbox file after its ingest was published; never overwrite or delete anything."""
+    """Move an inbox file after its ingest was published; never overwrite or delete anything.
+    One refused for now (``left_in_inbox``) stays where it is."""
+    if result.left_in_inbox:
+        return result.path
     target_dir = config.rejected if result.status == "rejected" else config.archive
     target_dir.mkdir(parents=True, exist_ok=True)
     target = target_dir / result.path.name
@@ -418,6 +433,7 @@ class ReadAhead:
     parsed: Parsed | None  # None: rejected, or already in the published version (not read)
     rejected: Rejected | None = None
     options: ReadOptions | None = None  # what it was read with
+    before: tuple[int, int] | None = None  # the file's size and mtime before it was read
 
 
 def read_options(config: Config, store: Store | Writer) -> ReadOptions:
@@ -456,14 +472,36 @@ def _read_ahead(path: Path, config: Config, store: Store, snapshot: dt.date) -> 
     """Hash ``path``, then read it unless the published version already has its content: a
     duplicate still costs no parse. The writer's own check stays the one that counts, and the
     file is read again if the writer's version has other dimensions to keep."""
+    before = _size_and_time(path)
     digest = content_hash(path)
     if store.has_loaded(digest, snapshot):
-        return ReadAhead(digest, None)
+        return ReadAhead(digest, None, before=before)
     options = read_options(config, store)
     try:
-        return ReadAhead(digest, _read_file(path, options), options=options)
+        return ReadAhead(digest, _read_file(path, options), options=options, before=before)
     except Rejected as rejected:
-        return ReadAhead(digest, None, rejected, options=options)
+        return ReadAhead(digest, None, rejected, options=options, before=before)
+
+
+def _size_and_time(path: Path) -> tuple[int, int] | None:
+    try:
+        stat = path.stat()
+    except OSError:
+        return None  # missing or unreadable: _ingest_file says so
+    return stat.st_size, stat.st_mtime_ns
+
+
+# A file that changed between the start and the end of its read: an export still being written
+# (a download, a copy, a tool saving it). It was loaded in part and archived as loaded while the
+# rest was still being written into it (ingest QA).
+STILL_WRITTEN = (
+    "the file changed while it was read (still being written or downloaded?): nothing of it was "
+    "loaded. Load it again once it is complete"
+)
+# Names browsers and office tools give a file they are still writing.
+IN_PROGRESS_SUFFIXES = (".part", ".partial", ".crdownload", ".download", ".tmp", ".filepart")
+IN_PROGRESS = "still being downloaded or saved (its name says so): it stays in the inbox until it is complete"
+A_FOLDER = "a folder: put its files into the inbox itself (folders are not read), then load again"
 
 
 def _ingest_file(
@@ -483,6 +521,7 @@ def _ingest_file(
         parsed: Parsed | None = None
         options = read_options(config, writer)
         early = ahead.result() if ahead is not None else None
+        before = early.before if early is not None else _size_and_time(path)
         if early is not None and early.options != options:
             # Another ingest added dimensions between the read ahead and the writer's copy.
             early = ReadAhead(early.digest, None)
@@ -524,6 +563,9 @@ def _ingest_file(
             )
         if parsed.kind == "roadmap" and as_of is None and (problem := name_date_problem(path)):
             raise Rejected([RowError(None, None, problem)])
+        if _size_and_time(path) != before:
+            result.left_in_inbox = True
+            raise Rejected([RowError(None, None, STILL_WRITTEN)])
         file_progress.stage("storing", f"{parsed.frame.height:,} rows")
         writer.con.execute("BEGIN")
         try:

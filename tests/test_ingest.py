@@ -1067,3 +1067,64 @@ def test_answers_a_cumulative_survey_export_repeats_are_skipped_and_distinct_one
         ("g7", 4.0),
         ("f6", 8.0),
     ]
+
+
+def test_unfinished_downloads_and_folders_in_the_inbox_are_named_and_left_there(tmp_path: Path) -> None:
+    """A folder was skipped without a word ("nothing to load: the inbox is empty"), and a
+    browser's unfinished download (`.crdownload`) was loaded in part and archived (ingest QA)."""
+    config = load_config(tmp_path / "ws")
+    config.inbox.mkdir(parents=True)
+    rows = "event_time,user_id,event\n2026-03-01T10:00:00Z,u1,login\n"
+    (config.inbox / "good.csv").write_text(rows)
+    (config.inbox / "export.csv.crdownload").write_text(rows)
+    (config.inbox / "~$notes.csv").write_text(rows)
+    (config.inbox / "march").mkdir()
+    (config.inbox / "march" / "inside.csv").write_text(rows)
+    results = {r.path.name: r for r in ingest_inbox(config)}
+    assert {name: r.status for name, r in results.items()} == {
+        "good.csv": "loaded",
+        "export.csv.crdownload": "rejected",
+        "~$notes.csv": "rejected",
+        "march": "rejected",
+    }
+    assert "still being downloaded or saved" in results["export.csv.crdownload"].errors[0].message
+    assert "a folder: put its files into the inbox itself" in results["march"].errors[0].message
+    assert sorted(p.name for p in config.inbox.iterdir()) == ["export.csv.crdownload", "march", "~$notes.csv"]
+    assert (config.inbox / "march" / "inside.csv").exists()
+    assert [p.name for p in config.archive.iterdir()] == ["good.csv"]
+    assert not config.rejected.exists() or not list(config.rejected.iterdir())
+
+
+def test_a_file_written_while_it_is_read_is_not_loaded_and_stays_in_the_inbox(tmp_path: Path) -> None:
+    """An export still being written, caught at a line boundary, loaded 200 of its 400 rows and
+    was archived as loaded while the writer went on (ingest QA). Here a thread appends a row
+    every 2 ms while a 200,000-row file is read."""
+    config = load_config(tmp_path / "ws")
+    config.inbox.mkdir(parents=True)
+    path = config.inbox / "export.csv"
+    lines = ["event_time,user_id,event"] + [f"2026-03-01T10:00:00Z,u{n},login" for n in range(200_000)]
+    path.write_text("\n".join(lines) + "\n")
+    done = threading.Event()
+
+    def keep_writing() -> None:
+        with open(path, "a") as handle:
+            while not done.is_set():
+                handle.write("2026-03-02T10:00:00Z,late,login\n")
+                handle.flush()
+                done.wait(0.002)
+
+    writer = threading.Thread(target=keep_writing)
+    writer.start()
+    try:
+        (result,) = ingest_inbox(config)
+    finally:
+        done.set()
+        writer.join()
+    assert result.status == "rejected" and result.left_in_inbox
+    assert "the file changed while it was read" in result.errors[0].message
+    assert path.exists() and not config.archive.exists()
+    assert Store(config.store_dir).current_version() in (0, 1)
+    with Store(config.store_dir).reader() as reader:
+        assert reader.frame("SELECT count(*) AS n FROM batches")["n"].item() == 0
+    (again,) = ingest_inbox(config)  # once complete, it loads
+    assert again.status == "loaded" and again.rows_loaded > 200_000
