@@ -712,11 +712,16 @@ def period_picker(cfg: Config, facts: Facts | None = None, *, with_answers: bool
             # text that is not a date too.
             asked = st.query_params.get_all("dates")
             outside = _dates_outside(asked, low, high)
+            # Dates running past the loaded days are cut to them: the widget drops them and takes
+            # its default, so the cut dates are the default (20-28 Nov with data to 24 Nov showed
+            # the last 28 days instead of 20-24 Nov).
+            clipped = _clipped(asked, low, high)
+            default = tuple(clipped) if clipped is not None else (max(first, last - dt.timedelta(days=27)), last)
             if asked and not _are_dates(asked):
                 outside = f"{' – '.join(asked)}, which are not dates (write them as 2026-03-01)"
             picked = st.date_input(
                 "From – to",
-                value=(max(first, last - dt.timedelta(days=27)), last),
+                value=default,
                 min_value=low,
                 max_value=high,
                 key="dates",
@@ -739,6 +744,9 @@ def period_picker(cfg: Config, facts: Facts | None = None, *, with_answers: bool
         loaded = f"{format_date(low)} – {format_date(high)}"
         if "not dates" in outside:
             text = f"The link asked for {outside}: {showing}"
+        elif choice == "Custom" and _clipped(asked, low, high) is not None:
+            whose = "The range from the page before" if "dates" in carried else "The link asked for"
+            text = f"{whose} {outside}; the loaded days are {loaded}: {showing}"
         elif "dates" in carried:
             # Custom dates beyond the events' days, picked on Voice of customer and carried here
             # by the sidebar's navigation: no link asked for them.
@@ -747,6 +755,24 @@ def period_picker(cfg: Config, facts: Facts | None = None, *, with_answers: bool
             text = f"The link asked for {outside}, outside the loaded days ({loaded}): {showing}"
         st.warning(safe_text(text))
     return period
+
+
+def _clipped(asked: Sequence[str], first: dt.date, last: dt.date) -> list[dt.date] | None:
+    """The URL's custom dates cut to first..last when they run past it but overlap it; None
+    when they lie within it, wholly outside it, or are not dates.
+
+    >>> _clipped(["2026-11-20", "2026-11-28"], dt.date(2026, 10, 19), dt.date(2026, 11, 24))
+    [datetime.date(2026, 11, 20), datetime.date(2026, 11, 24)]
+    >>> _clipped(["2026-01-01", "2026-02-01"], dt.date(2026, 10, 19), dt.date(2026, 11, 24)) is None
+    True
+    """
+    try:
+        days = [dt.date.fromisoformat(text) for text in asked]
+    except ValueError:
+        return None
+    if not days or max(days) < first or min(days) > last or all(first <= day <= last for day in days):
+        return None
+    return [min(max(day, first), last) for day in days]
 
 
 def _are_dates(texts: Sequence[str]) -> bool:

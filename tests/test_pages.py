@@ -538,6 +538,13 @@ def test_a_link_with_dates_outside_the_loaded_days_says_what_it_shows_instead(mo
     ]
     at = open_page(monkeypatch, known_data, "kpis", range="Custom", dates=["2026-03-03", "2026-03-05"])
     assert not at.warning
+    # Running past the last loaded day: cut to it, not replaced by the last 28 days (display QA).
+    at = open_page(monkeypatch, known_data, "kpis", range="Custom", dates=["2026-03-05", "2026-03-20"])
+    assert [unescape(w.value) for w in at.warning] == [
+        "The link asked for 5 Mar 2026 – 20 Mar 2026; the loaded days are 2 Mar 2026 – 11 Mar 2026: "
+        "showing 5 Mar 2026 – 11 Mar 2026 instead."
+    ]
+    assert at.sidebar.caption[0].value.startswith("5 Mar 2026 – 11 Mar 2026 (7 days)")
 
 
 def test_a_breakdown_by_a_filtered_dimension_names_its_one_value(monkeypatch, known_data):
