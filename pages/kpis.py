@@ -33,6 +33,17 @@ if unknown:
             "not shown (pick one below)."
         )
     )
+# Past the widgets' limits a link's extras were dropped without a word (display QA).
+for param, limit, what in (("metric", 4, "metrics"), ("compare", 3, "comparisons")):
+    asked = [value for value in st.query_params.get_all(param) if param != "metric" or value in names]
+    if len(asked) > limit:
+        st.warning(
+            ui.safe_text(
+                f"The link asks for {len(asked)} {what}; up to {limit} are shown at once: "
+                f"{', '.join(charts.COMPARISON_LABELS.get(v, v) if param == 'compare' else v for v in asked[limit:])} "
+                "left out (swap them in below)."
+            )
+        )
 
 
 @st.fragment

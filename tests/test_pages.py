@@ -872,3 +872,26 @@ def test_a_time_zone_change_not_yet_rebuilt_is_said_and_the_days_keep_their_zone
     at = open_page(monkeypatch, data, "kpis")
     assert not any("time zone changed" in unescape(w) for w in texts(at.warning))
     assert "(America/New_York days)" in " ".join(unescape(c) for c in texts(at.caption))
+
+
+def test_a_link_with_more_metrics_or_comparisons_than_shown_says_which_are_left_out(monkeypatch, known_data):
+    """A 5th metric and a 4th comparison were dropped without a word (display QA)."""
+    at = open_page(
+        monkeypatch,
+        known_data,
+        "kpis",
+        metric=["dau", "wau", "mau", "events", "revenue"],
+        compare=["previous_period", "previous_week", "previous_4_weeks", "same_period_last_year"],
+    )
+    warnings = [unescape(w.value) for w in at.warning]
+    assert "The link asks for 5 metrics; up to 4 are shown at once: revenue left out (swap them in below)." in warnings
+    assert (
+        "The link asks for 4 comparisons; up to 3 are shown at once: Same period last year left out (swap them in below)."
+        in warnings
+    )
+    assert [unescape(s) for s in texts(at.subheader)][:4] == [
+        "Daily active users",
+        "Weekly active users",
+        "Monthly active users",
+        "Events",
+    ]
