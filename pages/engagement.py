@@ -17,9 +17,20 @@ source = f"{facts.source()} Segment: {ui.segment_text(segment)}."
 st.subheader("Stickiness")
 active = ui.compute(cfg, "active_users", period=period, segment=segment)
 before = ui.compute(cfg, "active_users", period=period.previous(), segment=segment)
+# The caption claimed a dashed line for a previous period with nothing loaded (display QA).
+no_base = dashboard.why_no_base(period.previous(), facts.first_day)
 ui.chart(
-    charts.stickiness(active, compared=dashboard.previous_alongside(active, before, "stickiness")),
-    compared_to=f"the previous {format_days(period.days)} (dashed), day by day",
+    charts.stickiness(
+        active,
+        compared=None
+        if no_base == dashboard.NOTHING_EARLIER
+        else dashboard.previous_alongside(active, before, "stickiness"),
+    ),
+    compared_to=(
+        f"the previous {format_days(period.days)}: {no_base}"
+        if no_base == dashboard.NOTHING_EARLIER
+        else f"the previous {format_days(period.days)} (dashed{f', {no_base}' if no_base else ''}), day by day"
+    ),
     source=source,
     key="stickiness",
 )

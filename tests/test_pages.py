@@ -895,3 +895,15 @@ def test_a_link_with_more_metrics_or_comparisons_than_shown_says_which_are_left_
         "Monthly active users",
         "Events",
     ]
+
+
+def test_stickiness_says_when_nothing_is_loaded_before_the_range(monkeypatch, known_data):
+    """ "Compared to: the previous 10 days (dashed)" stood under a chart with no dashed line:
+    nothing is loaded before 2 Mar (display QA)."""
+    at = open_page(monkeypatch, known_data, "engagement", range="All")
+    captions = [unescape(c) for c in texts(at.caption)]
+    assert any("**Compared to:** the previous 10 days: nothing earlier to compare with" in c for c in captions), captions
+    assert not any("(dashed)" in c for c in captions)
+    at = open_page(monkeypatch, known_data, "engagement", range="Custom", dates=["2026-03-07", "2026-03-11"])
+    captions = [unescape(c) for c in texts(at.caption)]
+    assert any("**Compared to:** the previous 5 days (dashed), day by day" in c for c in captions), captions
