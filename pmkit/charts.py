@@ -140,6 +140,22 @@ def _hover(fmt: str) -> str:
 # --- metric trends ----------------------------------------------------------------------------
 
 
+def _compared_days(part: pl.DataFrame, against: str) -> list[str]:
+    """The days each point of a comparison line stands for, for its hover: "on 6 Nov 2026", or
+    a week's or a month's "over 6 Nov 2026 – 12 Nov 2026" (a 7-day sum read "4 on 2026-11-06").
+
+    >>> frame = pl.DataFrame({"previous_period_day": [dt.date(2026, 11, 6)], "previous_period_end": [dt.date(2026, 11, 12)]})
+    >>> _compared_days(frame, "previous_period"), _compared_days(frame.drop("previous_period_end"), "previous_period")
+    (['over 6 Nov 2026 – 12 Nov 2026'], ['on 6 Nov 2026'])
+    """
+    starts = part[f"{against}_day"].to_list()
+    ends = part[f"{against}_end"].to_list() if f"{against}_end" in part.columns else starts
+    return [
+        f"on {format_date(start)}" if end in (None, start) else f"over {format_date(start)} – {format_date(end)}"
+        for start, end in zip(starts, ends, strict=True)
+    ]
+
+
 def metric_trend(
     series: pl.DataFrame,
     *,
@@ -206,8 +222,8 @@ def metric_trend(
                 mode="lines",
                 name=label,
                 line={"color": MUTED, "dash": dashes[index % len(dashes)], "width": 1.5},
-                customdata=part[f"{against}_day"].cast(pl.String),
-                hovertemplate=hover + " on %{customdata}",
+                customdata=_compared_days(part, against),
+                hovertemplate=hover + " %{customdata}",
             )
     if rolling is not None and rolling.height:
         for column, width in (("avg_7d", 1.5), ("avg_28d", 2)):

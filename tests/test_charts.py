@@ -584,3 +584,28 @@ def test_the_nps_trend_has_round_ticks_room_for_its_extremes_and_monday_weeks():
     assert (axis.tickmode, axis.tick0, axis.dtick) == ("linear", -100, 50)
     assert axis.range[0] < -100 and axis.range[1] > 100
     assert fig.layout.xaxis.tick0 == D(2026, 10, 26) and fig.layout.xaxis.dtick == 7 * 86_400_000
+
+
+def test_a_weekly_comparison_line_names_the_days_each_point_sums():
+    """At week grain the comparison's hover read "4 on 2026-11-06" for the sum of 6-12 Nov
+    (display QA); a daily one names its day."""
+    week = pl.DataFrame(
+        {
+            "day": [dt.date(2026, 11, 16)],
+            "value": [5.0],
+            "previous_period_day": [dt.date(2026, 11, 6)],
+            "previous_period_end": [dt.date(2026, 11, 12)],
+            "previous_period_value": [4.0],
+        }
+    )
+    fig = charts.metric_trend(week.select("day", "value"), name="Events", compared=week)
+    (line,) = [t for t in fig.data if t.name.startswith("Previous period")]
+    assert list(line.customdata) == ["over 6 Nov 2026 – 12 Nov 2026"]
+    assert line.hovertemplate.endswith(" %{customdata}")
+    day = week.drop("previous_period_end")
+    (line,) = [
+        t
+        for t in charts.metric_trend(day.select("day", "value"), name="Events", compared=day).data
+        if t.name.startswith("Previous")
+    ]
+    assert list(line.customdata) == ["on 6 Nov 2026"]

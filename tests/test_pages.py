@@ -902,7 +902,9 @@ def test_stickiness_says_when_nothing_is_loaded_before_the_range(monkeypatch, kn
     nothing is loaded before 2 Mar (display QA)."""
     at = open_page(monkeypatch, known_data, "engagement", range="All")
     captions = [unescape(c) for c in texts(at.caption)]
-    assert any("**Compared to:** the previous 10 days: nothing earlier to compare with" in c for c in captions), captions
+    assert any("**Compared to:** the previous 10 days: nothing earlier to compare with" in c for c in captions), (
+        captions
+    )
     assert not any("(dashed)" in c for c in captions)
     at = open_page(monkeypatch, known_data, "engagement", range="Custom", dates=["2026-03-07", "2026-03-11"])
     captions = [unescape(c) for c in texts(at.caption)]
