@@ -188,7 +188,7 @@ def explorer() -> None:
         if result.ships is not None and result.ships.height:
             st.caption("▲ marks a roadmap item linked to this metric shipping; hover it for the title.")
         with st.expander("Values"):
-            ui.table(result.series, f"{key}_{grain}")
+            ui.table(dashboard.values_table(result.series, grain, period), f"{key}_{grain}")
 
 
 explorer()

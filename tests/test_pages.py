@@ -909,3 +909,21 @@ def test_stickiness_says_when_nothing_is_loaded_before_the_range(monkeypatch, kn
     at = open_page(monkeypatch, known_data, "engagement", range="Custom", dates=["2026-03-07", "2026-03-11"])
     captions = [unescape(c) for c in texts(at.caption)]
     assert any("**Compared to:** the previous 5 days (dashed), day by day" in c for c in captions), captions
+
+
+def test_the_explorers_weekly_values_say_which_days_each_week_holds(monkeypatch, known_data):
+    """The table and its CSV dated a week cut by the range by its Monday under "day" (display
+    QA): 4-11 Mar by week is the week of 2 Mar from 4 to 8 Mar, and of 9 Mar from 9 to 11 Mar."""
+    at = open_page(
+        monkeypatch,
+        known_data,
+        "kpis",
+        metric="events",
+        grain="week",
+        range="Custom",
+        dates=["2026-03-04", "2026-03-11"],
+    )
+    (values,) = [df.value for df in at.dataframe]
+    assert list(values.columns) == ["week", "from", "to", "value"]
+    assert [str(d)[:10] for d in values["from"]] == ["2026-03-04", "2026-03-09"]
+    assert [str(d)[:10] for d in values["to"]] == ["2026-03-08", "2026-03-11"]
