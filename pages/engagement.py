@@ -40,7 +40,13 @@ weeks = ui.compute(cfg, "lifecycle", period=period, segment=segment)
 ui.chart(
     charts.lifecycle_bars(weeks),
     compared_to="the week before: returning users were active in both weeks, dormant ones only in the week before",
-    source=source + " A faded bar is a week still running.",
+    source=source
+    + " A faded bar is a week still running."
+    + (
+        f" Weeks run Monday to Sunday: the first, week of {first[0]}, also counts {first[1]}, before the range."
+        if (first := dashboard.whole_first_week(period))
+        else ""
+    ),
     key="lifecycle",
 )
 

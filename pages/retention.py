@@ -48,7 +48,12 @@ else:
     ui.chart(
         charts.retention_heatmap(weekly, share, last_day=facts.last_day),
         compared_to="each cohort against the others: rows are the weeks users were first seen, columns the weeks after",
-        source=source,
+        source=source
+        + (
+            f" Cohorts are whole weeks: the first, week of {first[0]}, also holds the users first seen on {first[1]}, before the range; day 1, 7 and 30 below count only users first seen in the range."
+            if (first := dashboard.whole_first_week(period))
+            else ""
+        ),
         key="heatmap",
     )
 if open_weeks:

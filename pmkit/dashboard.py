@@ -1223,6 +1223,26 @@ def _aligned_comparisons(
     return frame
 
 
+def whole_first_week(period: Period) -> tuple[str, str] | None:
+    """For a range starting after a Monday: the first week's Monday and its days before the
+    range, in words, which the weekly charts hold too (their first week is a whole Monday week:
+    the lifecycle counted a new user whose only day was the Monday before the range; display
+    QA); None for a range starting on a Monday.
+
+    >>> whole_first_week(Period(dt.date(2026, 11, 4), dt.date(2026, 11, 24)))
+    ('2 Nov 2026', '2 Nov 2026 – 3 Nov 2026')
+    >>> whole_first_week(Period(dt.date(2026, 11, 2), dt.date(2026, 11, 24))) is None
+    True
+    """
+    monday = period.start - dt.timedelta(days=period.start.weekday())
+    if monday == period.start:
+        return None
+    before = period.start - dt.timedelta(days=1)
+    return format_date(monday), format_date(
+        monday
+    ) if monday == before else f"{format_date(monday)} – {format_date(before)}"
+
+
 def values_table(series: pl.DataFrame, grain: str, period: Period) -> pl.DataFrame:
     """A metric's values as the explorer's table and CSV give them: by day as they are; a week
     or month under its name with the days of it the value covers, so a bucket the range cuts is

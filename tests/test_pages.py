@@ -15,7 +15,7 @@ from streamlit.testing.v1 import AppTest
 
 from pmkit import metrics, ui
 from pmkit.config import load_config
-from pmkit.formatting import format_value
+from pmkit.formatting import format_date, format_value
 from pmkit.metrics import Period
 from pmkit.store import Store
 from tests.known_workspace import HOSTILE_TITLE, build_demo_workspace, build_known_workspace
@@ -927,3 +927,30 @@ def test_the_explorers_weekly_values_say_which_days_each_week_holds(monkeypatch,
     assert list(values.columns) == ["week", "from", "to", "value"]
     assert [str(d)[:10] for d in values["from"]] == ["2026-03-04", "2026-03-09"]
     assert [str(d)[:10] for d in values["to"]] == ["2026-03-08", "2026-03-11"]
+
+
+def test_weekly_charts_of_a_range_starting_mid_week_say_their_first_week_is_whole(monkeypatch, known_data):
+    """4-11 Mar: the lifecycle's first bar, week of 2 Mar, counts 2-3 Mar too, before the range,
+    and said nothing (display QA)."""
+    at = open_page(monkeypatch, known_data, "engagement", range="Custom", dates=["2026-03-04", "2026-03-11"])
+    captions = " ".join(unescape(c) for c in texts(at.caption))
+    assert (
+        "Weeks run Monday to Sunday: the first, week of 2 Mar 2026, also counts 2 Mar 2026 – 3 Mar 2026, "
+        "before the range." in captions
+    )
+    at = open_page(monkeypatch, known_data, "engagement", range="Custom", dates=["2026-03-02", "2026-03-11"])
+    assert "Weeks run Monday to Sunday" not in " ".join(texts(at.caption))
+
+
+def test_the_retention_heatmap_of_a_range_starting_mid_week_says_its_first_cohort_is_whole(monkeypatch, demo_data):
+    """Its first row held users first seen before the range, beside a day-N panel that leaves
+    them out (display QA)."""
+    last = engine_last_day(demo_data)
+    start = last - dt.timedelta(days=35 + last.weekday()) + dt.timedelta(days=2)  # a Wednesday
+    at = open_page(monkeypatch, demo_data, "retention", range="Custom", dates=[str(start), str(last)])
+    monday = format_date(start - dt.timedelta(days=2))
+    captions = " ".join(unescape(c) for c in texts(at.caption))
+    assert (
+        f"Cohorts are whole weeks: the first, week of {monday}, also holds the users first seen on {monday} – "
+        f"{format_date(start - dt.timedelta(days=1))}, before the range" in captions
+    ), captions
