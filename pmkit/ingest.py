@@ -87,6 +87,8 @@ class FileResult:
     snapshot_date: dt.date | None = None
     # Refused for now and left where it is: an inbox file still being written, or a folder.
     left_in_inbox: bool = False
+    # The file beside the moved one listing every problem row (``file_away``).
+    listed_in: Path | None = None
     # Events columns with values left out of the workspace's dimensions (at most MAX_DIMENSIONS).
     dimensions_dropped: tuple[str, ...] = ()
     # An upload's own name when it was saved under a safer one (``workspace.safe_upload_name``):
@@ -97,11 +99,13 @@ class FileResult:
     def name(self) -> str:
         return self.uploaded_as or self.path.name
 
-    def messages(self) -> list[str]:
-        """Each error as a sentence naming file, row and column; long lists are cut with a count."""
-        shown = [e.describe(self.name) for e in self.errors[:MAX_ERRORS_SHOWN]]
-        if len(self.errors) > MAX_ERRORS_SHOWN:
-            shown.append(f"{self.name}: {len(self.errors) - MAX_ERRORS_SHOWN} more rows with problems")
+    def messages(self, limit: int | None = MAX_ERRORS_SHOWN) -> list[str]:
+        """Each error as a sentence naming file, row and column; long lists are cut with a count
+        (``limit=None``: every one), which names the file listing them all once there is one."""
+        shown = [e.describe(self.name) for e in self.errors[:limit]]
+        if limit is not None and len(self.errors) > limit:
+            where = f": every one is listed in {self.listed_in}" if self.listed_in else ""
+            shown.append(f"{self.name}: {len(self.errors) - limit} more rows with problems{where}")
         return shown
 
     def summary(self) -> str:
@@ -379,9 +383,14 @@ def file_away(result: FileResult, config: Config) -> Path:
         stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S-%f")
         target = target_dir / f"{result.path.stem}.{stamp}{result.path.suffix}"
     shutil.move(str(result.path), target)
-    if result.status == "rejected":
-        lines = [result.summary(), *result.messages()]
-        target.with_name(target.name + ".errors.txt").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    # Every problem row, not the first 20: the rest of a --skip-bad-rows load could be seen only
+    # with SQL on the store (ingest QA). Rejected: what to fix; loaded: what was left out.
+    suffix = ".errors.txt" if result.status == "rejected" else ".skipped.txt" if result.errors else None
+    if suffix is not None:
+        listing = target.with_name(target.name + suffix)
+        lines = [result.summary(), *result.messages(limit=None)]
+        listing.write_text("\n".join(lines) + "\n", encoding="utf-8")
+        result.listed_in = listing
     return target
 
 

@@ -1128,3 +1128,24 @@ def test_a_file_written_while_it_is_read_is_not_loaded_and_stays_in_the_inbox(tm
         assert reader.frame("SELECT count(*) AS n FROM batches")["n"].item() == 0
     (again,) = ingest_inbox(config)  # once complete, it loads
     assert again.status == "loaded" and again.rows_loaded > 200_000
+
+
+@pytest.mark.parametrize("skip", [False, True])
+def test_every_problem_row_is_listed_beside_the_moved_file(tmp_path: Path, skip: bool) -> None:
+    """Only the first 20 were ever shown; with --skip-bad-rows the other 30 could be found only
+    with SQL on the store (ingest QA). 50 bad rows of 100: all 50 in rejected/<name>.errors.txt,
+    or, loaded without them, in archive/<name>.skipped.txt, which the cut list names."""
+    config = load_config(tmp_path / "ws")
+    config.inbox.mkdir(parents=True)
+    lines = ["event_time,user_id,event"]
+    for n in range(100):
+        lines.append(f"{'not a time' if n % 2 else '2026-03-01T10:00:00Z'},u{n},login")
+    (config.inbox / "half.csv").write_text("\n".join(lines) + "\n")
+    (result,) = ingest_inbox(config, skip_bad_rows=skip)
+    assert result.status == ("loaded" if skip else "rejected")
+    listing = (config.archive / "half.csv.skipped.txt") if skip else (config.rejected / "half.csv.errors.txt")
+    text = listing.read_text()
+    assert [n for n in range(2, 102) if f"row {n}," in text] == list(range(3, 102, 2))  # rows 3, 5, ... 101
+    assert "more rows with problems" not in text
+    assert result.messages()[-1] == f"half.csv: 30 more rows with problems: every one is listed in {listing}"
+    assert not (config.archive / "half.csv.errors.txt").exists()
