@@ -91,6 +91,22 @@ def first_non_utf8(path: Path) -> tuple[int, int, bool] | None:
     return (offset, newlines, multibyte) if carry else None  # the file ends inside a character
 
 
+def _utf16_without_bom(data: bytes) -> bool:
+    r"""Text of two bytes a character with no byte-order mark: a zero in every other byte, as
+    plain letters and digits give in UTF-16 LE or BE.
+
+    >>> _utf16_without_bom("event_time,user_id\n".encode("utf-16-le")), _utf16_without_bom(b"event_time,user_id\n")
+    (True, False)
+    """
+    head = data[:4096]
+    if len(head) < 16 or head.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return False
+    for zeros, letters in ((head[1::2], head[0::2]), (head[0::2], head[1::2])):
+        if zeros.count(0) > 0.9 * len(zeros) and letters.count(0) < 0.1 * len(letters):
+            return True
+    return False
+
+
 def looks_binary(data: bytes) -> bool:
     """NUL bytes or many control characters mean this is not a text export (zip, xlsx, image)."""
     if not data:
@@ -202,6 +218,18 @@ def sniff(path: Path) -> Sample:
                     None,
                     "this is a zip file, most likely an Excel workbook (.xlsx); open it and save the sheet as CSV "
                     "(File > Save as > CSV UTF-8)",
+                )
+            ]
+        )
+    if _utf16_without_bom(data):
+        # Called "binary data" and told to save it as CSV, which it already was (ingest QA).
+        raise Rejected(
+            [
+                RowError(
+                    None,
+                    None,
+                    "this looks like UTF-16 text without a byte-order mark, which cannot be read safely; save it "
+                    "as CSV UTF-8 (File > Save as > CSV UTF-8), or as UTF-16 with its byte-order mark",
                 )
             ]
         )

@@ -323,3 +323,17 @@ def test_bad_times_deep_in_a_long_file_are_named_not_a_crash(tmp_path: Path):
     assert parsed.frame.height == 200_000 - 2
     assert [(e.row, e.column) for e in parsed.errors] == [(150_002, "event_time"), (150_003, "event_time")]
     assert parsed.errors[0].message.startswith("'2026-02-30' is not a valid time")
+
+
+@pytest.mark.parametrize("encoding", ["utf-16-le", "utf-16-be"])
+def test_utf16_without_a_byte_order_mark_is_named_as_such(tmp_path: Path, encoding: str):
+    """It was "not a text export (it looks like binary data); save it as CSV", which it was
+    (ingest QA). With the mark it loads (tested with the other encodings)."""
+    from pmkit.sources.base import Rejected
+    from pmkit.sources.sniff import sniff
+
+    path = tmp_path / "events.csv"
+    path.write_bytes("event_time,user_id,event\n2026-03-01T10:00:00Z,u1,login\n".encode(encoding))
+    with pytest.raises(Rejected) as caught:
+        sniff(path)
+    assert caught.value.errors[0].message.startswith("this looks like UTF-16 text without a byte-order mark")
