@@ -70,16 +70,21 @@ if uploads and st.button("Load files", type="primary"):
     ui.read_newest(cfg)  # "What is loaded", filled below, shows the files just loaded
 
 st.subheader("Inbox")
-waiting = sorted(p.name for p in cfg.inbox.iterdir() if p.is_file()) if cfg.inbox.exists() else []
-st.caption(ui.safe_text(f"{cfg.inbox}: {len(waiting)} file(s) waiting"))  # a path may hold any mark
-if waiting:
-    st.dataframe({"file": waiting}, hide_index=True)
-    if st.button("Load the inbox"):
-        with ui.progress_bar("Loading the inbox…") as progress:
-            results = ingest_inbox(cfg, progress=progress)
-        for result in results:
-            ui.show_result(result)
-        ui.read_newest(cfg)
+# Filled after a load: the files it moved were still listed as waiting (ingest QA).
+listing = st.container()
+button = st.empty()
+if ui.inbox_entries(cfg) and button.button("Load the inbox"):
+    with ui.progress_bar("Loading the inbox…") as progress:
+        results = ingest_inbox(cfg, progress=progress)
+    for result in results:
+        ui.show_result(result)
+    ui.read_newest(cfg)
+    button.empty()  # what stays is not ready to load: each result above says why
+with listing:
+    waiting = ui.inbox_entries(cfg)
+    st.caption(ui.safe_text(f"{cfg.inbox}: {len(waiting)} waiting"))  # a path may hold any mark
+    if waiting:
+        st.dataframe({"file": waiting}, hide_index=True)
 
 st.subheader("Last results")
 log = ui.frame(

@@ -1112,6 +1112,15 @@ def with_kpi_links(items: pl.DataFrame, metric: str = "linked_metric", objective
     return items.with_columns(pl.Series("kpi", links, dtype=pl.String))
 
 
+def inbox_entries(cfg: Config) -> list[str]:
+    """What the inbox holds, by name: files, and folders as ``name/`` (the ingest names them
+    and leaves them there, so they are listed too; they were left out)."""
+    if not cfg.inbox.exists():
+        return []
+    entries = sorted(p for p in cfg.inbox.iterdir() if not p.name.startswith("."))
+    return [f"{p.name}/" if p.is_dir() and not p.is_symlink() else p.name for p in entries]
+
+
 @contextlib.contextmanager
 def progress_bar(text: str) -> Iterator[Progress]:
     """A progress bar for the block, fed by the ``progress`` callback it yields (pmkit.ingest's

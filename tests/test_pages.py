@@ -322,13 +322,21 @@ def test_data_page_loads_an_upload_and_the_inbox_and_shows_the_results(monkeypat
     inbox = empty_data / "inbox"
     inbox.mkdir(exist_ok=True)
     (inbox / "april.csv").write_text("event_time,user_id,event\n2026-04-01T10:00:00Z,u3,signup\n")
+    (inbox / "may").mkdir()
     at.run()
+    (caption,) = [unescape(c.value) for c in at.caption if "waiting" in c.value]
+    assert caption.endswith(": 2 waiting")
+    assert [df.value for df in at.dataframe if "file" in df.value.columns][0]["file"].to_list() == ["april.csv", "may/"]
     next(b for b in at.button if b.label == "Load the inbox").click().run()
     assert not at.exception, [e.value for e in at.exception]
     assert "april.csv: loaded 1 row as events (pmkit events CSV)" in [unescape(s) for s in texts(at.success)]
     assert len(at.progress) == 0
     assert metric_value(at, "Events") == "3"
-    assert list(inbox.iterdir()) == []
+    assert [p.name for p in inbox.iterdir()] == ["may"]
+    # The listing is of the inbox after the load: the moved file was still said to be waiting.
+    (caption,) = [unescape(c.value) for c in at.caption if "waiting" in c.value]
+    assert caption.endswith(": 1 waiting")
+    assert not [b for b in at.button if b.label == "Load the inbox"]
 
 
 def test_objectives_page_links_each_objective_to_its_metric(monkeypatch, known_data):
