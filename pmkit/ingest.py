@@ -33,7 +33,7 @@ from pmkit.canonical import (
     ROADMAP_COLUMNS,
 )
 from pmkit.config import Config
-from pmkit.definitions import Definitions, usable_definitions
+from pmkit.definitions import BUILTIN_METRICS, Definitions, usable_definitions
 from pmkit.formatting import format_date
 from pmkit.sources.base import ROW, Parsed, ReadOptions, Rejected, RowError
 from pmkit.sources.events_common import MAX_DIMENSIONS, stored_name
@@ -89,6 +89,9 @@ class FileResult:
     left_in_inbox: bool = False
     # The file beside the moved one listing every problem row (``file_away``).
     listed_in: Path | None = None
+    # An objectives file's metrics no built-in or pmkit.toml table defines: loaded (the metric
+    # may be defined later), and said with row and column (it loaded without a word; QA).
+    metrics_unknown: tuple[str, ...] = ()
     # Events columns with values left out of the workspace's dimensions (at most MAX_DIMENSIONS).
     dimensions_dropped: tuple[str, ...] = ()
     # An upload's own name when it was saved under a safer one (``workspace.safe_upload_name``):
@@ -138,7 +141,10 @@ class FileResult:
                 else ""
             )
             loaded = f"loaded {self.rows_loaded:,} {'row' if self.rows_loaded == 1 else 'rows'} as {what}"
-            return f"{self._named()}: {loaded}{named}{extra}{dupes}{future}{replaced}{self._gone()}{self._dropped()}"
+            return (
+                f"{self._named()}: {loaded}{named}{extra}{dupes}{future}{replaced}{self._gone()}{self._dropped()}"
+                f"{self._undefined()}"
+            )
         if self.status == "duplicate":
             return f"{self._named()}: already loaded (same content), nothing changed"
         return f"{self._named()}: rejected, nothing loaded"
@@ -154,6 +160,16 @@ class FileResult:
             f"{format_date(self.gone_from)} {'is' if len(gone) == 1 else 'are'} not in it and "
             f"{'leaves' if len(gone) == 1 else 'leave'} the roadmap ({_some(gone)}): a tool's latest snapshot is its "
             "whole roadmap (if another team's export holds them, load one export holding every team's items)"
+        )
+
+    def _undefined(self) -> str:
+        if not self.metrics_unknown:
+            return ""
+        return (
+            f'; column "metric" names {"a metric" if len(self.metrics_unknown) == 1 else "metrics"} not defined '
+            f"yet ({'; '.join(self.metrics_unknown)}): define {'it' if len(self.metrics_unknown) == 1 else 'them'} "
+            f"in pmkit.toml as [metrics.KEY] tables, or use a built-in metric ({', '.join(BUILTIN_METRICS)}); "
+            "until then those objectives have no outcome"
         )
 
     def _dropped(self) -> str:
@@ -590,6 +606,7 @@ def _ingest_file(
             elif parsed.kind == "objectives":
                 _store_objectives(writer, parsed, file_id)
                 result.rows_loaded = parsed.frame.height
+                result.metrics_unknown = _metrics_unknown(parsed, config)
             elif parsed.kind == "feedback":
                 result.rows_loaded = _store_feedback(writer, parsed, file_id)
                 result.rows_duplicate = parsed.duplicates + parsed.frame.height - result.rows_loaded
@@ -907,6 +924,18 @@ def _store_roadmap(writer: Writer, parsed: Parsed, file_id: int, snapshot: dt.da
     finally:
         writer.con.unregister("incoming")
     return int(replaced)
+
+
+def _metrics_unknown(parsed: Parsed, config: Config) -> tuple[str, ...]:
+    """``row N: 'key'`` for each objective whose metric no built-in or pmkit.toml table defines."""
+    definitions = _definitions(config)
+    unknown = []
+    for row, key in parsed.frame.select(ROW, "metric").iter_rows():
+        try:
+            definitions.get(key)
+        except KeyError:
+            unknown.append(f"row {row}: {key!r}")
+    return tuple(unknown)
 
 
 def _store_objectives(writer: Writer, parsed: Parsed, file_id: int) -> None:

@@ -1143,7 +1143,13 @@ def show_result(result: FileResult) -> None:
         # Loaded, but events dated after today, a replaced roadmap snapshot, items it leaves off
         # the roadmap or columns left out of the dimensions change what every page shows: a
         # warning, not a green tick.
-        if result.rows_future or result.rows_replaced or result.items_gone or result.dimensions_dropped:
+        if (
+            result.rows_future
+            or result.rows_replaced
+            or result.items_gone
+            or result.dimensions_dropped
+            or result.metrics_unknown
+        ):
             st.warning(safe_text(result.summary()))
         else:
             st.success(safe_text(result.summary()))

@@ -1149,3 +1149,19 @@ def test_every_problem_row_is_listed_beside_the_moved_file(tmp_path: Path, skip:
     assert "more rows with problems" not in text
     assert result.messages()[-1] == f"half.csv: 30 more rows with problems: every one is listed in {listing}"
     assert not (config.archive / "half.csv.errors.txt").exists()
+
+
+def test_an_objective_on_a_metric_not_defined_yet_loads_and_says_so(tmp_path: Path) -> None:
+    """It loaded without a word; the reason showed later on the objective, without file, row or
+    column (ingest QA). Loaded still: the metric may be defined later."""
+    goals = tmp_path / "objectives.csv"
+    goals.write_text(
+        "objective_id,title,metric,baseline,target,start_date,target_date,direction,owner\n"
+        "O1,Grow,dau,1,3,2026-03-01,2026-12-31,increase,Ann\n"
+        "O9,Other,no_such_metric,1,3,2026-03-01,2026-12-31,increase,Ann\n"
+    )
+    (result,) = ingest([goals], load_config(tmp_path / "ws"))
+    assert result.status == "loaded" and result.metrics_unknown == ("row 3: 'no_such_metric'",)
+    assert "column \"metric\" names a metric not defined yet (row 3: 'no_such_metric'): define it in pmkit.toml" in (
+        result.summary()
+    )
