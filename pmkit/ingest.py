@@ -89,6 +89,8 @@ class FileResult:
     left_in_inbox: bool = False
     # The file beside the moved one listing every problem row (``file_away``).
     listed_in: Path | None = None
+    # Rows of a file without event ids that match a stored event in time, user and event.
+    rows_seen_before: int = 0
     # An objectives file's metrics no built-in or pmkit.toml table defines: loaded (the metric
     # may be defined later), and said with row and column (it loaded without a word; QA).
     metrics_unknown: tuple[str, ...] = ()
@@ -127,6 +129,12 @@ class FileResult:
                 if self.rows_future
                 else ""
             )
+            if self.rows_seen_before:
+                future += (
+                    f"; {self.rows_seen_before:,} of them {'is' if self.rows_seen_before == 1 else 'are'} the same in "
+                    "time, user and event as events loaded before, and counted again (an overlapping export? Give "
+                    "the file an event_id column and repeats are skipped)"
+                )
             replaced = (
                 f"; it replaced the {self.rows_replaced:,} items loaded before for {format_date(self.snapshot_date)} "
                 "from the same tool (a tool's latest snapshot is its whole roadmap: load one export holding every "
@@ -704,6 +712,7 @@ def _store_events(
     result.rows_loaded = frame.height
     if frame.height == 0:
         return
+    result.rows_seen_before = _rows_seen_before(writer, frame)
     # Loaded all the same (the clock of the machine here may be the one that is wrong), but said:
     # one event in 2030 makes every page's default range end there, empty.
     tomorrow = dt.datetime.now(dt.UTC).replace(tzinfo=None) + dt.timedelta(days=1)
@@ -816,6 +825,34 @@ def _drop_loaded_event_ids(writer: Writer, frame: pl.DataFrame, scope: tuple[str
         ).pl()
     # Rows without an id never match: no stored id is null.
     return frame.join(loaded, on=key, how="anti", nulls_equal=True, maintain_order="left")
+
+
+def _rows_seen_before(writer: Writer, frame: pl.DataFrame) -> int:
+    """For a file without event ids: how many of its rows an event loaded before matches in
+    time, user and event. They are loaded (two such rows can be two events), but said: two
+    overlapping spreadsheet exports counted the overlap twice without a word (ingest QA). Only
+    stored files whose time range meets this one's are read: none for the next day's export."""
+    if frame["event_id"].null_count() < frame.height:
+        return 0  # with ids, repeats are dropped (_drop_loaded_event_ids)
+    lo, hi = frame["event_time"].min(), frame["event_time"].max()
+    names = [
+        name
+        for (name,) in writer.con.execute(
+            "SELECT path FROM batches WHERE first_time <= $1 AND last_time >= $2 ORDER BY file_id", [hi, lo]
+        ).fetchall()
+    ]
+    stored = [path for path in writer.event_files() if Path(path).name in names]
+    if not stored:
+        return 0
+    with _registered(writer.con, new_rows=frame.select("event_time", "user_id", "event")):
+        return int(
+            writer.con.sql(
+                "SELECT count(*) AS n FROM new_rows SEMI JOIN (SELECT event_time, user_id, event FROM "
+                "read_parquet($files, union_by_name = true) WHERE event_time BETWEEN $lo AND $hi) AS s "
+                "USING (event_time, user_id, event)",
+                params={"files": stored, "lo": lo, "hi": hi},
+            ).fetchall()[0][0]
+        )
 
 
 @contextlib.contextmanager

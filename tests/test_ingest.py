@@ -1165,3 +1165,21 @@ def test_an_objective_on_a_metric_not_defined_yet_loads_and_says_so(tmp_path: Pa
     assert "column \"metric\" names a metric not defined yet (row 3: 'no_such_metric'): define it in pmkit.toml" in (
         result.summary()
     )
+
+
+def test_overlapping_exports_without_ids_say_how_many_rows_they_repeat(tmp_path: Path) -> None:
+    """Rows 0-49 then rows 25-59 of one spreadsheet export, no id column: the 25 shared rows
+    counted twice without a word (ingest QA). Loaded (two such rows can be two events), and said;
+    a next export that does not overlap reads nothing stored and says nothing."""
+    rows = [f"2026-03-01T10:{n // 60:02d}:{n % 60:02d}Z,u{n % 7},login" for n in range(60)]
+    first, second, later = tmp_path / "a.csv", tmp_path / "b.csv", tmp_path / "c.csv"
+    header = "event_time,user_id,event\n"
+    first.write_text(header + "\n".join(rows[:50]) + "\n")
+    second.write_text(header + "\n".join(rows[25:60]) + "\n")
+    later.write_text(header + "2026-03-02T10:00:00Z,u1,login\n")
+    config = load_config(tmp_path / "ws")
+    a, b, c = ingest([first, second, later], config)
+    assert (a.rows_seen_before, b.rows_seen_before, c.rows_seen_before) == (0, 25, 0)
+    assert b.rows_loaded == 35
+    assert "25 of them are the same in time, user and event as events loaded before, and counted again" in b.summary()
+    assert "same in time" not in c.summary()
