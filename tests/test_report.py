@@ -12,7 +12,7 @@ import polars as pl
 import pytest
 
 from pmkit import cli, demo
-from pmkit.config import load_config
+from pmkit.config import Config, load_config
 from pmkit.formatting import format_date
 from pmkit.ingest import ingest_inbox
 from pmkit.report import write_report
@@ -152,10 +152,9 @@ ROADMAP_HEADER = (
 )
 
 
-def test_a_report_as_of_a_date_judges_items_and_impact_on_that_date(tmp_path: Path):
-    """Snapshot of 22 Mar; report as of 26 Mar. Bravo was due 25 Mar: late on the 26th, where the
-    report said "at risk" (judged on the snapshot's day). Alpha shipped 18 Mar: its 28 days after
-    run to 15 Apr, and the events to 19 Apr must not be used as of 26 Mar: too recent."""
+def alpha_and_bravo(tmp_path: Path) -> Config:
+    """Events 1 Jan - 19 Apr (3 users a day) and a snapshot of 22 Mar: Alpha shipped 18 Mar on
+    DAU, Bravo is due 25 Mar and not started."""
     from pmkit.ingest import ingest
 
     events = tmp_path / "events.csv"
@@ -173,9 +172,21 @@ def test_a_report_as_of_a_date_judges_items_and_impact_on_that_date(tmp_path: Pa
     )
     config = load_config(tmp_path / "ws")
     assert [r.status for r in ingest([events, roadmap], config)] == ["loaded", "loaded"]
-    text = write_report(config, tmp_path / "r.html", as_of=date(2026, 3, 26)).read_text(encoding="utf-8")
+    return config
+
+
+def bravo_row(text: str) -> str:
     risks = text[text.index("Top risks") :]
-    bravo = risks[risks.index("<strong>Bravo</strong>") : risks.index("</tr>", risks.index("<strong>Bravo</strong>"))]
+    return risks[risks.index("<strong>Bravo</strong>") : risks.index("</tr>", risks.index("<strong>Bravo</strong>"))]
+
+
+def test_a_report_as_of_a_date_judges_items_and_impact_on_that_date(tmp_path: Path):
+    """Snapshot of 22 Mar; report as of 26 Mar. Bravo was due 25 Mar: late on the 26th, where the
+    report said "at risk" (judged on the snapshot's day). Alpha shipped 18 Mar: its 28 days after
+    run to 15 Apr, and the events to 19 Apr must not be used as of 26 Mar: too recent."""
+    config = alpha_and_bravo(tmp_path)
+    text = write_report(config, tmp_path / "r.html", as_of=date(2026, 3, 26)).read_text(encoding="utf-8")
+    bravo = bravo_row(text)
     assert ">late</span>" in bravo and "due 2026-03-25, 1 day ago" in bravo
     assert "too recent: the 28 days after 2026-03-18 run to 2026-04-15" in text
 
@@ -186,29 +197,12 @@ def test_a_report_without_a_date_judges_the_last_loaded_day_as_the_summary_page_
     key metrics stopped four weeks before the data. Now 19 Apr, as the page: Bravo, due 25 Mar,
     late 25 days; Alpha's 28 days after 18 Mar (to 15 Apr) are loaded and measured."""
     from pmkit import dashboard
-    from pmkit.ingest import ingest
     from pmkit.store import Store
 
-    events = tmp_path / "events.csv"
-    start = date(2026, 1, 1)
-    rows = ["event_time,user_id,event"]
-    for day in range(109):  # 1 Jan - 19 Apr, 3 users a day
-        when = start.toordinal() + day
-        rows += [f"{date.fromordinal(when)}T10:00:00Z,u{k},login" for k in range(3)]
-    events.write_text("\n".join(rows) + "\n")
-    roadmap = tmp_path / "roadmap_2026-03-22.csv"
-    roadmap.write_text(
-        ROADMAP_HEADER
-        + "A,Alpha,epic,,,dau,Ana,Growth,Done,done,2026-03-01,2026-03-20,,2026-03-18,,,,\n"
-        + "B,Bravo,epic,,,,Ben,Growth,To Do,todo,2026-03-10,2026-03-25,,,,0,,\n"
-    )
-    config = load_config(tmp_path / "ws")
-    assert [r.status for r in ingest([events, roadmap], config)] == ["loaded", "loaded"]
+    config = alpha_and_bravo(tmp_path)
     text = write_report(config, tmp_path / "r.html").read_text(encoding="utf-8")
     assert "As of 2026-04-19" in text
-    risks = text[text.index("Top risks") :]
-    bravo = risks[risks.index("<strong>Bravo</strong>") : risks.index("</tr>", risks.index("<strong>Bravo</strong>"))]
-    assert "due 2026-03-25, 25 days ago" in bravo
+    assert "due 2026-03-25, 25 days ago" in bravo_row(text)
     assert "too recent" not in text
     with Store(config.store_dir).reader() as reader:
         facts = dashboard.facts(reader, config)
