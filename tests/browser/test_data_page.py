@@ -29,7 +29,9 @@ def test_an_upload_in_local_mode_shows_the_file_result(browser: object, local_se
     wait_for_app(page)
     page.set_input_files("[data-testid='stFileUploader'] input[type=file]", [str(good), str(bad)])
     page.get_by_role("button", name="Load files").click()
-    page.get_by_text("loaded 2 rows as events").wait_for(timeout=30_000)
+    page.locator("[data-testid='stAlertContentSuccess']").filter(has_text="loaded 2 rows as events").wait_for(
+        timeout=30_000
+    )
     page.get_by_text('row 2, column "event_time"').first.wait_for(timeout=30_000)
     assert_no_exception(page)
     # The hostile file name is shown as text, never as markup.
@@ -59,10 +61,11 @@ def test_what_is_loaded_shows_an_upload_in_the_same_run(browser: object, tmp_pat
         page.get_by_text("Loaded files (1)").wait_for(timeout=30_000)
         page.set_input_files("[data-testid='stFileUploader'] input[type=file]", [str(events)])
         page.get_by_role("button", name="Load files").click()
-        page.get_by_text("loaded 2 rows as events").wait_for(timeout=30_000)
+        # The result's own box: the results table's cell says the same.
+        shown = page.locator("[data-testid='stAlertContentSuccess']").filter(has_text="loaded 2 rows as events")
+        shown.wait_for(timeout=30_000)
         wait_for_app(page)
         assert page.get_by_text("Loaded files (2)").count() == 1
-        shown = page.locator("[data-testid='stAlertContentSuccess']").filter(has_text="loaded 2 rows as events")
         assert shown.count() == 1
         page.wait_for_timeout(4_000)  # four new-data checks
         assert shown.count() == 1
