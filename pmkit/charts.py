@@ -24,7 +24,14 @@ from typing import Any
 import plotly.graph_objects as go
 import polars as pl
 
-from pmkit.formatting import format_date, format_duration, format_value, plotly_hover_format, plotly_tick_format
+from pmkit.formatting import (
+    closed_bidi,
+    format_date,
+    format_duration,
+    format_value,
+    plotly_hover_format,
+    plotly_tick_format,
+)
 
 HEALTH_COLORS = {
     "on_track": "#2e7d32",
@@ -982,7 +989,7 @@ def chart_text(text: object, limit: int | None = None) -> str:
     '<b>Dark</…'
     """
     value = "" if text is None else str(text)
-    return value[: limit - 1] + "…" if limit and len(value) > limit else value
+    return closed_bidi(value[: limit - 1] + "…" if limit and len(value) > limit else value)
 
 
 def empty_spec(message: str) -> dict[str, Any]:

@@ -172,3 +172,22 @@ def plotly_tick_format(fmt: str, largest: float | None = None) -> str:
 
 def plotly_hover_format(fmt: str) -> str:
     return {"percent": ".1%", "currency": "$,.2f"}.get(fmt, ",.4~g")
+
+
+# Bidirectional controls: an embedding or override (LRE, RLE, LRO, RLO) runs until a PDF, an
+# isolate (LRI, RLI, FSI) until a PDI. Left open in a file's text, they mirrored pmkit's own text
+# after it ("reludehcs tsegiD" in the report; hosted QA).
+BIDI_EMBEDDINGS = "\u202a\u202b\u202d\u202e"
+BIDI_ISOLATES = "\u2066\u2067\u2068"
+
+
+def closed_bidi(text: str) -> str:
+    """``text`` with every bidirectional embedding, override or isolate it opens closed at its
+    end: it still shows as typed, and what follows it reads as it should.
+
+    >>> closed_bidi("\u202etxt.exe") == "\u202etxt.exe\u202c", closed_bidi("plain")
+    (True, 'plain')
+    """
+    embedded = sum(text.count(c) for c in BIDI_EMBEDDINGS) - text.count("\u202c")
+    isolated = sum(text.count(c) for c in BIDI_ISOLATES) - text.count("\u2069")
+    return text + "\u202c" * max(embedded, 0) + "\u2069" * max(isolated, 0)

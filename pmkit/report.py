@@ -36,7 +36,7 @@ from pmkit import metrics, roadmap_view
 from pmkit.charts import STANDS_OUT, plot_text
 from pmkit.config import Config
 from pmkit.dashboard import NOTHING_EARLIER, SHIPPED_DAYS, shipped_with_impact, why_no_base
-from pmkit.formatting import counted, whole_points
+from pmkit.formatting import closed_bidi, counted, whole_points
 from pmkit.impact import impact
 from pmkit.objectives import MetricSource, format_value, objective_health
 from pmkit.store import Reader, Store
@@ -102,7 +102,7 @@ def write_report(config: Config, out: Path, as_of: dt.date | None = None) -> Pat
 
 def esc(value: object) -> str:
     """Text for HTML: escaped, with None shown as a dash."""
-    return "–" if value is None else html.escape(str(value), quote=True)
+    return "–" if value is None else html.escape(closed_bidi(str(value)), quote=True)
 
 
 class _Report:

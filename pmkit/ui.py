@@ -40,7 +40,7 @@ from pmkit.charts import HEALTH_LABELS
 from pmkit.config import Config, ConfigError, StoreUnreadable, load_config
 from pmkit.dashboard import Facts, Scorecard, SurveyScore
 from pmkit.definitions import DEFINITIONS
-from pmkit.formatting import format_date, format_days
+from pmkit.formatting import closed_bidi, format_date, format_days
 from pmkit.ingest import FileResult, Progress
 from pmkit.metrics import Period, Segment
 from pmkit.store import Store
@@ -55,6 +55,7 @@ MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()<>#+\-.!|~:$&])")
 # joiner inside each breaks the pattern and leaves the text as it reads.
 AUTOLINK = re.compile(r"(://|@|(?i:\bwww)(?=\.))")
 WORD_JOINER = "\u2060"
+MATERIAL_ICON = re.compile(r"(:)(?=material/)", re.IGNORECASE)
 # Bound widgets write their options' labels into the URL, so the options are short codes
 # (?range=90d) and widgets that links point at have no format_func (?metric=activation).
 RANGES = {"7d": 7, "28d": dashboard.DEFAULT_PERIOD_DAYS, "90d": 90, "6m": 182, "All": None, "Custom": None}
@@ -87,9 +88,17 @@ def safe_text(text: object) -> str:
     \\*\\*Dark\\*\\* mode \\<b\\>x\\</b\\> \\[link\\]\\(javascript\\:alert\\(1\\)\\)
     >>> safe_text("https://x.example www.x.example a@x.example").count(WORD_JOINER)
     3
+
+    Streamlit turns ``:material/name:`` into an icon after the escapes are read, so a word
+    joiner breaks that too (a roadmap title drew a check mark; hosted QA); an override of the
+    writing direction is closed at the end (``formatting.closed_bidi``).
+
+    >>> safe_text(":material/check_circle: Approved").count(WORD_JOINER)
+    1
     """
-    value = "" if text is None else " ".join(str(text).split())
-    return MARKDOWN_SPECIAL.sub(r"\\\1", AUTOLINK.sub(rf"\1{WORD_JOINER}", value))
+    value = closed_bidi("" if text is None else " ".join(str(text).split()))
+    value = MATERIAL_ICON.sub(rf"\1{WORD_JOINER}", AUTOLINK.sub(rf"\1{WORD_JOINER}", value))
+    return MARKDOWN_SPECIAL.sub(r"\\\1", value)
 
 
 def health_label(health: str | None) -> str:

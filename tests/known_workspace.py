@@ -50,7 +50,7 @@ EVENTS = """event_time,user_id,event,plan
 2026-03-11T10:00:00Z,u1,login,free
 """
 OBJECTIVES = """objective_id,title,metric,baseline,target,start_date,target_date,direction,owner
-OBJ-9,Grow **daily** use <b>now</b>,dau,1,3,2026-03-01,2026-03-31,increase,"=HYPERLINK(""http://evil"")"
+OBJ-9,Grow **daily** use <b>now</b> :material/check_circle:,dau,1,3,2026-03-01,2026-03-31,increase,"=HYPERLINK(""http://evil"")"
 """
 ROADMAP = f"""item_id,title,item_type,parent_id,objective_id,metric,owner,team,status,status_category,start_date,due_date,baseline_due_date,completed_date,estimate,progress,declared_health,blocked_by
 EP-9,"{HOSTILE_TITLE}",epic,,OBJ-9,dau,Ana,Growth,In Progress,in_progress,2026-03-01,2026-03-06,,,,0.5,on_track,

@@ -341,7 +341,7 @@ def test_data_page_loads_an_upload_and_the_inbox_and_shows_the_results(monkeypat
 
 def test_objectives_page_links_each_objective_to_its_metric(monkeypatch, known_data):
     at = open_page(monkeypatch, known_data, "objectives")
-    assert ui.safe_text("OBJ-9 · Grow **daily** use <b>now</b>") in texts(at.subheader)
+    assert ui.safe_text("OBJ-9 · Grow **daily** use <b>now</b> :material/check_circle:") in texts(at.subheader)
     links = [p for p in at.get("page_link")]
     assert links, "no link to the KPI explorer"
 

@@ -277,3 +277,14 @@ def test_no_change_is_claimed_against_days_before_the_data(hostile_workspace: Pa
     later = write_report(config, tmp_path / "later.html", as_of=first + dt.timedelta(days=56))
     text = later.read_text(encoding="utf-8")
     assert "no change is claimed" not in text and "% on the 28 days before." in text
+
+
+def test_a_right_to_left_override_in_file_text_is_closed_where_the_text_ends():
+    """A title "\u202etxt.exe" mirrored everything after it in its cell, other titles and pmkit's
+    dates included (hosted QA): it is closed at the end of the title; the title itself shows as
+    typed."""
+    from pmkit.report import esc
+
+    assert esc("\u202etxt.exe") == "\u202etxt.exe\u202c"
+    assert esc("\u2067<b>") == "\u2067&lt;b&gt;\u2069"
+    assert esc("closed \u202eA\u202c") == "closed \u202eA\u202c"

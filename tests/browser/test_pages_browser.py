@@ -262,7 +262,10 @@ def test_text_from_files_is_shown_as_typed(browser, tmp_path_factory):
         open_path(tab, running, "")
         assert tab.get_by_text(HOSTILE_TITLE, exact=False).count() >= 1  # in the narrative, as typed
         open_path(tab, running, "objectives")
-        assert tab.get_by_role("heading", name="OBJ-9 · Grow **daily** use <b>now</b>").count() == 1
+        # The icon directive stays text (a word joiner after its colon): it drew a check mark.
+        heading = tab.get_by_role("heading", name="OBJ-9 · Grow **daily** use <b>now</b> :\u2060material/check_circle:")
+        assert heading.count() == 1
+        assert tab.locator("[data-testid='stMain'] [aria-label='check_circle icon']").count() == 0
     finally:
         tab.close()
         running.stop()
