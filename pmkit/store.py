@@ -161,11 +161,26 @@ class Store:
         return self.root / "events"
 
     def current_version(self) -> int:
-        """The published version, 0 when nothing was ever published."""
+        """The published version, 0 when nothing was ever published (or CURRENT is damaged:
+        ``reader`` and ``writer`` then say so, ``check_current``)."""
         try:
             return int((self.root / "CURRENT").read_text().strip() or 0)
         except (FileNotFoundError, ValueError):
             return 0
+
+    def check_current(self) -> None:
+        """Raise StoreUnreadable when CURRENT holds something other than a version number: it was
+        read as "nothing loaded", every page said no events were loaded and an ingest would have
+        started the store again from nothing (hosted QA)."""
+        try:
+            text = (self.root / "CURRENT").read_text(errors="replace").strip()
+        except FileNotFoundError:
+            return
+        if text and not text.isdigit():
+            raise StoreUnreadable(
+                f"{self.root / 'CURRENT'} should hold the published version's number and holds {text[:40]!r}. "
+                "Restore the store folder from a backup, or move it aside and load the files again"
+            )
 
     def version_path(self, version: int) -> Path:
         return self.root / f"v{version:06d}.duckdb"
@@ -198,6 +213,7 @@ class Store:
         """A read-only view of ``version``, else of the current version (an empty one if nothing
         is loaded yet). A version no longer kept (KEEP_VERSIONS newer ones were published since)
         gives the current one."""
+        self.check_current()
         if version is not None:
             try:
                 return Reader(self, version)
@@ -230,6 +246,7 @@ class Store:
         self.events_dir.mkdir(exist_ok=True)
         lock = self._lock()
         try:
+            self.check_current()
             self._remove_temp_files()
             base = self.current_version()
             new = base + 1

@@ -23,6 +23,7 @@ def is_empty(config: Config) -> bool:
     inbox_files = any(config.inbox.iterdir()) if config.inbox.exists() else False
     return (
         Store(config.store_dir).current_version() == 0
+        and not (config.store_dir / "CURRENT").exists()  # a damaged one is not a new workspace
         and not inbox_files
         and not (config.data_dir / "pmkit.toml").exists()
     )

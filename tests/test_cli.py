@@ -524,6 +524,15 @@ def test_a_store_whose_published_version_is_missing_or_damaged_is_named_with_the
     assert main(["roadmap", "--data", str(data)]) == 2
     err = capsys.readouterr().err
     assert "CURRENT names version 7, which cannot be read" in err and "Traceback" not in err
+    # Not a number: it read as "nothing loaded" (kpis printed no day and exit 0; hosted QA), and
+    # an ingest would have published a store holding only its own file.
+    (data / "store" / "CURRENT").write_text("../../../../etc/passwd\n")
+    assert main(["kpis", "--data", str(data), "--json"]) == 2
+    err = capsys.readouterr().err
+    assert "should hold the published version's number and holds '../../../../etc/passwd'" in err
+    assert main(["ingest", "--data", str(data), str(events)]) == 2
+    assert "should hold the published version's number" in capsys.readouterr().err
+    assert (data / "store" / "CURRENT").read_text() == "../../../../etc/passwd\n"
 
 
 def test_a_workspace_path_with_a_backslash_is_refused_by_name(tmp_path: Path, capsys, monkeypatch):

@@ -288,6 +288,12 @@ def test_a_store_that_cannot_be_read_is_a_message_on_every_page_not_a_traceback(
         at.switch_page(page).run()
         assert not at.exception, (page, [e.value for e in at.exception])
         assert any("which cannot be read" in e.value for e in at.error), page
+    # CURRENT holding no number read as "no events are loaded yet" (hosted QA).
+    (workspace.root / "store" / "CURRENT").write_text("not a version\n")
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60).run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert any("should hold the published version" in e.value for e in at.error), [e.value for e in at.error]
+    assert not any("No events are loaded yet" in i.value for i in at.info)
 
 
 def test_a_bad_input_is_an_error_message_not_a_traceback(workspace, monkeypatch):
