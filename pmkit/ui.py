@@ -478,7 +478,7 @@ def frame(cfg: Config, sql: str, **params: Any) -> pl.DataFrame:
     try:
         return _cached_frame(str(cfg.store_dir), store_version(cfg), sql, tuple(sorted(params.items())))
     except StoreUnreadable as exc:
-        st.error(safe_text(str(exc)))
+        st.error(_for_viewer(cfg, exc))
         st.stop()
         raise
 
@@ -637,8 +637,24 @@ def compute(cfg: Config, name: str, **kwargs: Any) -> Any:
             return _page_cache.compute(cfg, name, at_version=version, **kwargs)
     except (ValueError, KeyError) as exc:
         # Shown as typed: a message may quote a metric's name, an event or a segment's value.
-        st.error(safe_text(exc.args[0] if exc.args else exc))
+        st.error(_for_viewer(cfg, exc))
         return None
+
+
+STORE_UNREADABLE_FOR_VIEWERS = (
+    "The dashboard's data cannot be read right now: whoever runs it needs to restore it (the server's log says "
+    "what is wrong)."
+)
+
+
+def _for_viewer(cfg: Config, problem: Exception) -> str:
+    """A problem's message for this page, as text. A store that cannot be read is named with its
+    paths, DuckDB's words and the fix for whoever runs pmkit; in read-only mode the viewer, who
+    can do nothing about it, is told so in plain words and the full message goes to the log."""
+    if isinstance(problem, StoreUnreadable) and cfg.read_only:
+        logging.getLogger("pmkit").error("%s", problem)
+        return STORE_UNREADABLE_FOR_VIEWERS
+    return safe_text(problem.args[0] if problem.args else problem)
 
 
 def facts(cfg: Config) -> Facts:

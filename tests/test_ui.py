@@ -474,3 +474,25 @@ def test_messages_quoting_values_show_them_as_typed_never_as_markdown(workspace,
     assert not at.exception
     assert "must be a number" in at.error[0].value and PIXEL not in at.error[0].value
     assert "\\!\\[x\\]\\(http" in at.error[0].value
+
+
+def test_a_store_that_cannot_be_read_tells_a_hosted_viewer_plainly(workspace, monkeypatch, caplog):
+    """Executives were shown the server's paths, DuckDB's error and a fix only whoever runs pmkit
+    can apply (hosted QA). They get a plain sentence; the full message goes to the log."""
+    from pmkit.store import Store
+    from pmkit.ui import STORE_UNREADABLE_FOR_VIEWERS
+
+    workspace.configure()
+    workspace.load_events([("2026-03-01T10:00Z", "u1", "login")])
+    store = Store(workspace.root / "store")
+    store.version_path(store.current_version()).unlink()
+    monkeypatch.setenv("PMKIT_DATA", str(workspace.root))
+    monkeypatch.setenv("PMKIT_READ_ONLY", "1")
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+    at.secrets["pmkit_auth"] = {"anonymous": True}
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    shown = [e.value for e in at.error]
+    assert shown and all(e == STORE_UNREADABLE_FOR_VIEWERS for e in shown), shown
+    assert not any(str(workspace.root) in e for e in shown)
+    assert any("which cannot be read" in r.getMessage() for r in caplog.records)
