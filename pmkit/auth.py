@@ -252,15 +252,30 @@ _ENDED: dict[str, float] = {}
 _ENDED_LOCK = threading.Lock()
 
 
-def end_session(token: object, now: Callable[[], float] = time.time) -> None:
-    """Refuse ``token`` from now on (``session_user``), whoever holds a copy."""
+# Streamlit's OIDC sign-in cookie: signed, but no server keeps it, and it lasts 30 days. Its
+# "Log out" deleted the browser's copy only, so a copy of it stayed signed in (hosted QA).
+OIDC_COOKIE = "_streamlit_user"
+OIDC_COOKIE_SECONDS = 30 * 24 * 3600
+
+
+def end_session(token: object, now: Callable[[], float] = time.time, lasts: int = SESSION_SECONDS) -> None:
+    """Refuse ``token`` from now on (``session_user``, ``session_ended``), whoever holds a copy,
+    for the ``lasts`` seconds it could still be used."""
     if not isinstance(token, str) or not token:
         return
     with _ENDED_LOCK:
         moment = now()
         for digest in [d for d, until in _ENDED.items() if until <= moment]:
             del _ENDED[digest]  # expired anyway
-        _ENDED[hashlib.sha256(token.encode()).hexdigest()] = moment + SESSION_SECONDS
+        _ENDED[hashlib.sha256(token.encode()).hexdigest()] = moment + lasts
+
+
+def session_ended(token: object) -> bool:
+    """Whether "Log out" ended ``token`` (a cookie's value) in this server process."""
+    if not isinstance(token, str) or not token:
+        return False
+    with _ENDED_LOCK:
+        return hashlib.sha256(token.encode()).hexdigest() in _ENDED
 
 
 def session_user(settings: AuthSettings, token: object, now: Callable[[], float] = time.time) -> str | None:
@@ -269,9 +284,8 @@ def session_user(settings: AuthSettings, token: object, now: Callable[[], float]
     out", or the user is no longer on the password list or has a new password."""
     if settings.session_secret is None or not isinstance(token, str) or len(token) > 1000 or token.count(".") != 1:
         return None
-    with _ENDED_LOCK:
-        if hashlib.sha256(token.encode()).hexdigest() in _ENDED:
-            return None
+    if session_ended(token):
+        return None
     body, signature = token.split(".")
     try:
         payload = json.loads(base64.urlsafe_b64decode(body + "=" * (-len(body) % 4)))

@@ -197,12 +197,27 @@ def signed_in(cfg: Config) -> bool:
         return True
     email = str(st.user.get("email") or "")
     verified = st.user.get("email_verified", True)  # a provider that does not say is taken at its word
-    if settings.oidc and st.user.get("is_logged_in") and settings.email_allowed(email, verified):
+    if _oidc_signed_in(settings) and settings.email_allowed(email, verified):
         with st.sidebar:
             st.caption(f"Signed in as {safe_text(email)}")
-            st.button("Log out", key="pmkit-logout", on_click=st.logout)
+            st.button("Log out", key="pmkit-logout", on_click=_oidc_log_out)
         return True
     return False
+
+
+def _oidc_signed_in(settings: auth.AuthSettings) -> bool:
+    """Signed in with OIDC by a cookie no "Log out" ended (``auth.session_ended``)."""
+    return bool(
+        settings.oidc
+        and st.user.get("is_logged_in")
+        and not auth.session_ended(st.context.cookies.get(auth.OIDC_COOKIE))
+    )
+
+
+def _oidc_log_out() -> None:
+    # Ended on the server too: st.logout deletes the browser's cookie, not a copy of it.
+    auth.end_session(st.context.cookies.get(auth.OIDC_COOKIE), lasts=auth.OIDC_COOKIE_SECONDS)
+    st.logout()
 
 
 # A password sign-in survives a reload through a signed cookie (pmkit.auth.issue_session),
@@ -359,13 +374,13 @@ def sign_in_page() -> None:
         )
         return
     email = str(st.user.get("email") or "")
-    if settings.oidc and st.user.get("is_logged_in"):
+    if _oidc_signed_in(settings):
         if auth.unverified(st.user.get("email_verified", True)):
             why = "is not verified by the sign-in provider: verify it there, then sign in again."
         else:
             why = "is not on this dashboard's allow-list. Ask its owner to add you."
         st.error(f"{safe_text(email or 'This account')} {why}")
-        st.button("Log out", on_click=st.logout)
+        st.button("Log out", on_click=_oidc_log_out)
         return
     st.caption("Product KPIs and roadmap health" + (" (read-only)" if cfg.read_only else "") + ". Sign in to continue.")
     if settings.oidc:

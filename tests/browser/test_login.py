@@ -355,3 +355,34 @@ def test_a_lockout_behind_the_proxy_holds_for_the_guessers_address_only(
         executive.close()
     finally:
         server.stop()
+
+
+def test_an_oidc_log_out_ends_the_session_for_a_copy_of_its_cookie(
+    browser: object, demo_workspace: Path, tmp_path: Path, oidc_provider: str
+) -> None:
+    """Streamlit's OIDC cookie is signed but kept by no server, for 30 days: after "Log out" a
+    copy of it, opened in another browser, was still signed in (hosted QA)."""
+    server = oidc_server(demo_workspace, tmp_path, oidc_provider)
+    try:
+        context = browser.new_context()
+        page = context.new_page()
+        page.goto(server.url)
+        wait_for_app(page)
+        oidc_log_in(page, oidc_provider, server, "ceo@example.com")
+        page.get_by_role("heading", name="Executive summary").wait_for(timeout=30_000)
+        copied = [c for c in context.cookies() if c["name"] == "_streamlit_user"]
+        assert copied
+        page.get_by_role("button", name="Log out").click()
+        page.wait_for_timeout(2_000)
+        context.close()
+        thief = browser.new_context()
+        thief.add_cookies(copied)
+        stolen = thief.new_page()
+        stolen.goto(f"{server.url}/roadmap")
+        wait_for_app(stolen)
+        assert_no_exception(stolen)
+        stolen.get_by_role("button", name="Log in").wait_for(timeout=30_000)
+        assert stolen.get_by_role("heading", name="Roadmap").count() == 0
+        thief.close()
+    finally:
+        server.stop()
