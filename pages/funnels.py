@@ -3,7 +3,7 @@
 import streamlit as st
 
 from pmkit import charts, dashboard, ui
-from pmkit.formatting import format_change, format_date, format_number, format_percent
+from pmkit.formatting import format_change, format_date, format_days, format_number, format_percent
 from pmkit.metrics import Segment
 
 cfg = ui.config()
@@ -86,14 +86,16 @@ open_from = dashboard.unsettled_from(period, facts.last_day, int(window))
 if open_from is not None:
     # Not final yet: the KPI explorer and the summary total the funnels of pmkit.toml over final days.
     st.caption(
-        f"Users who started on {format_date(open_from)} – {format_date(period.end)} still have time to convert "
-        f"(their {int(window)}-day window runs past the last loaded day), so this conversion can still rise. The "
+        f"Users who started on {format_date(open_from)}"
+        + (f" – {format_date(period.end)}" if open_from != period.end else "")
+        + f" still have time to convert (their {int(window)}-day window runs past the last loaded day), so this "
+        "conversion can still rise. The "
         "executive summary and the KPI explorer count the funnels of pmkit.toml over final days only."
     )
 saved = dashboard.saved_funnel_name(cfg, steps, int(window))
 st.caption(
     ui.safe_text(
-        f"Funnel: {path}, within {int(window)} days of the first step."
+        f"Funnel: {path}, within {format_days(int(window))} of the first step."
         + (f" This is the saved funnel “{saved}” of pmkit.toml." if saved else "")
     )
 )

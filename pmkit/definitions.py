@@ -31,6 +31,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from pmkit.config import Config
+from pmkit.formatting import format_days
 
 FORMATS = ("number", "percent", "currency")
 METRIC_TYPES = ("count", "unique_users", "sum_revenue", "ratio", "funnel", "retention")
@@ -176,7 +177,7 @@ class MetricDefinition:
             "ratio": f"{self.numerator} divided by {self.denominator}.",
             "funnel": (
                 f"Of the users who did {self.steps[0] if self.steps else '?'}, the share who then did "
-                f"{', then '.join(self.steps[1:])} within {self.window_days} days (by the day of the first step)."
+                f"{', then '.join(self.steps[1:])} within {format_days(self.window_days)} (by the day of the first step)."
             ),
             "retention": f"Of the users first seen on a day, the share active {self.week} week(s) later (days {7 * self.week} to {7 * self.week + 6}).",
         }.get(self.type, self.name)

@@ -962,3 +962,12 @@ def test_the_retention_heatmap_of_a_range_starting_mid_week_says_its_first_cohor
         f"Cohorts are whole weeks: the first, week of {monday}, also holds the users first seen on {monday} – "
         f"{format_date(start - dt.timedelta(days=1))}, before the range" in captions
     ), captions
+
+
+def test_a_one_day_funnel_window_and_a_one_day_unsettled_range_read_in_the_singular(monkeypatch, known_data):
+    """ "within 1 days of the first step" and "Users who started on 11 Mar 2026 – 11 Mar 2026"
+    (display QA)."""
+    at = open_page(monkeypatch, known_data, "funnels", steps=["signup", "create_report"], window="1")
+    captions = [unescape(c) for c in texts(at.caption)]
+    assert any("within 1 day of the first step." in c for c in captions), captions
+    assert any(c.startswith("Users who started on 11 Mar 2026 still have time to convert") for c in captions), captions
