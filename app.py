@@ -44,6 +44,9 @@ def main() -> None:
     }
     if not cfg.read_only:
         pages["Workspace"] = [st.Page("pages/data.py", title="Data", icon=":material/upload_file:")]
+    else:
+        # An old link to /data says why there is none, not Streamlit's "page not found" dialog.
+        pages["Overview"].append(st.Page(ui.no_data_page, title="Data", url_path="data", visibility="hidden"))
     navigation = st.navigation(pages)
     ui.go_to_destination([page for section in pages.values() for page in section])  # a link opened before sign-in
     with ui.one_version(cfg):  # the whole page reads one store version, whatever is published meanwhile

@@ -360,6 +360,18 @@ def go_to_destination(pages: Sequence[Any]) -> None:
     _clear_parked_destination()
 
 
+NO_DATA_PAGE = (
+    "This dashboard is read-only: loading files and the Data page are on the copy of pmkit that publishes "
+    "to it. Pick a page in the sidebar."
+)
+
+
+def no_data_page() -> None:
+    """What /data shows in read-only mode (app.py): no Data page, and why."""
+    st.title("Data")
+    st.info(NO_DATA_PAGE, icon=":material/lock:")
+
+
 def sign_in_page() -> None:
     """The only page a viewer who is not signed in gets (app.py routes to it)."""
     _remember_destination()
