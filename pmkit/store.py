@@ -175,8 +175,17 @@ class Store:
         try:
             text = (self.root / "CURRENT").read_text(errors="replace").strip()
         except FileNotFoundError:
+            # Only a first publish cut short leaves version files and no CURRENT: v000001 alone.
+            later = sorted(p.name for p in self.root.glob("v*.duckdb") if p.stem[1:].isdigit() and int(p.stem[1:]) >= 2)
+            if later:
+                raise StoreUnreadable(
+                    f"{self.root / 'CURRENT'} is missing beside published versions ({', '.join(later[-2:])}). "
+                    "Restore the store folder from a backup, or move it aside and load the files again"
+                ) from None
             return
-        if text and not text.isdigit():
+        if not text.isdigit():
+            # Empty too: a truncated CURRENT read as "nothing loaded", and the next ingest wrote
+            # version 1 over the published one (review).
             raise StoreUnreadable(
                 f"{self.root / 'CURRENT'} should hold the published version's number and holds {text[:40]!r}. "
                 "Restore the store folder from a backup, or move it aside and load the files again"

@@ -533,6 +533,12 @@ def test_a_store_whose_published_version_is_missing_or_damaged_is_named_with_the
     assert main(["ingest", "--data", str(data), str(events)]) == 2
     assert "should hold the published version's number" in capsys.readouterr().err
     assert (data / "store" / "CURRENT").read_text() == "../../../../etc/passwd\n"
+    # Empty, as a truncated write leaves it: the same (review: it read as nothing loaded, and an
+    # ingest wrote version 1 over the published store).
+    (data / "store" / "CURRENT").write_text("")
+    assert main(["ingest", "--data", str(data), str(events)]) == 2
+    assert "should hold the published version's number and holds ''" in capsys.readouterr().err
+    assert main(["kpis", "--data", str(data)]) == 2
 
 
 def test_a_workspace_path_with_a_backslash_is_refused_by_name(tmp_path: Path, capsys, monkeypatch):
