@@ -182,12 +182,25 @@ BIDI_ISOLATES = "\u2066\u2067\u2068"
 
 
 def closed_bidi(text: str) -> str:
-    """``text`` with every bidirectional embedding, override or isolate it opens closed at its
-    end: it still shows as typed, and what follows it reads as it should.
+    """``text`` with every bidirectional embedding, override or isolate it leaves open closed at
+    its end: it still shows as typed, and what follows it reads as it should. Read left to right
+    as Unicode does: a closer with nothing open before it closes nothing (counting them let
+    "\u202c\u202e" leave the override open; review).
 
     >>> closed_bidi("\u202etxt.exe") == "\u202etxt.exe\u202c", closed_bidi("plain")
     (True, 'plain')
+    >>> closed_bidi("\u202c\u202eevil") == "\u202c\u202eevil\u202c"
+    True
+    >>> closed_bidi("\u2067a\u202eb\u2069") == "\u2067a\u202eb\u2069"  # a PDI closes the override in it too
+    True
     """
-    embedded = sum(text.count(c) for c in BIDI_EMBEDDINGS) - text.count("\u202c")
-    isolated = sum(text.count(c) for c in BIDI_ISOLATES) - text.count("\u2069")
-    return text + "\u202c" * max(embedded, 0) + "\u2069" * max(isolated, 0)
+    stack: list[str] = []
+    for char in text:
+        if char in BIDI_EMBEDDINGS or char in BIDI_ISOLATES:
+            stack.append(char)
+        elif char == "\u202c" and stack and stack[-1] in BIDI_EMBEDDINGS:
+            stack.pop()
+        elif char == "\u2069" and any(c in BIDI_ISOLATES for c in stack):
+            while stack.pop() not in BIDI_ISOLATES:
+                pass
+    return text + "".join("\u2069" if c in BIDI_ISOLATES else "\u202c" for c in reversed(stack))

@@ -548,6 +548,7 @@ def _ingest_file(
 ) -> FileResult:
     result = FileResult(path=path)
     file_progress.stage("reading and checking rows")
+    before: tuple[int, int] | None = None
     try:
         if not path.exists():
             raise Rejected([RowError(None, None, "no such file (check the path)")])
@@ -643,6 +644,11 @@ def _ingest_file(
         result.status = "loaded"
     except Rejected as rejected:
         _reject(result, rejected.errors)
+        if before is not None and _size_and_time(path) != before:
+            # Cut off mid-row because it is still being written: left in the inbox, not moved to
+            # rejected/ under the writer (only a whole-line cut was caught; review).
+            result.left_in_inbox = True
+            result.errors = [RowError(None, None, STILL_WRITTEN)]
     except OSError as exc:  # a device, a file cut off by the disk or the network, ...
         message = f"cannot be read: {exc.strerror or exc} (check that it is a readable, complete file)"
         _reject(result, [RowError(None, None, message)])

@@ -822,8 +822,8 @@ def _clipped(asked: Sequence[str], first: dt.date, last: dt.date) -> list[dt.dat
         days = [dt.date.fromisoformat(text) for text in asked]
     except ValueError:
         return None
-    if not days or max(days) < first or min(days) > last or all(first <= day <= last for day in days):
-        return None
+    if len(days) != 2 or max(days) < first or min(days) > last or all(first <= day <= last for day in days):
+        return None  # the date widget takes two dates at most (three raised on every page; review)
     return [min(max(day, first), last) for day in days]
 
 

@@ -609,3 +609,9 @@ def test_a_weekly_comparison_line_names_the_days_each_point_sums():
         if t.name.startswith("Previous")
     ]
     assert list(line.customdata) == ["on 6 Nov 2026"]
+
+
+def test_a_closer_before_a_right_to_left_override_does_not_leave_it_open():
+    """Counting closers against openers let "\u202c\u202e" leave the override open (review)."""
+    assert charts.plot_text("\u202c\u202eApproved").endswith("\u202c")
+    assert charts.chart_text("\u2069\u2067x") == "\u2069\u2067x\u2069"

@@ -1130,6 +1130,28 @@ def test_a_file_written_while_it_is_read_is_not_loaded_and_stays_in_the_inbox(tm
     assert again.status == "loaded" and again.rows_loaded > 200_000
 
 
+def test_a_file_cut_mid_row_while_it_is_written_stays_in_the_inbox(tmp_path: Path) -> None:
+    """Caught inside a row, as a writer flushing blocks leaves it, the file was rejected as cut
+    off and moved to rejected/ under the writer (review). The writer's next bytes land while
+    the ingest runs (its progress callback writes them): the row is still cut, the file changed."""
+    config = load_config(tmp_path / "ws")
+    config.inbox.mkdir(parents=True)
+    path = config.inbox / "export.csv"
+    path.write_text("event_time,user_id,event\n2026-03-01T10:00:00Z,u1,login\n2026-03-01T11:00:00Z,u")
+
+    def writing_on(message: str, fraction: float) -> None:
+        with open(path, "a") as handle:
+            handle.write("2")  # still inside the row
+
+    (result,) = ingest_inbox(config, progress=writing_on)
+    assert result.status == "rejected" and result.left_in_inbox
+    assert "the file changed while it was read" in result.errors[0].message
+    assert path.exists() and not config.rejected.exists()
+    path.write_text(path.read_text() + ",login\n")  # complete
+    (again,) = ingest_inbox(config)
+    assert again.status == "loaded" and again.rows_loaded == 2
+
+
 @pytest.mark.parametrize("skip", [False, True])
 def test_every_problem_row_is_listed_beside_the_moved_file(tmp_path: Path, skip: bool) -> None:
     """Only the first 20 were ever shown; with --skip-bad-rows the other 30 could be found only
