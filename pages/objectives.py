@@ -28,7 +28,7 @@ facts = ui.facts(cfg)
 st.title("Objectives")
 period = ui.period_picker(cfg, facts)
 ui.segment_picker(cfg, facts, applies=False)
-as_of = period.end if period else None
+as_of = dashboard.roadmap_day(facts, period.end) if period else None
 goals = ui.compute(cfg, "objective_health", as_of=as_of)
 if goals is None or not goals.height:
     ui.empty(

@@ -10,7 +10,7 @@ facts = ui.facts(cfg)
 st.title("Roadmap")
 period = ui.period_picker(cfg, facts)
 ui.segment_picker(cfg, facts, applies=False)
-as_of = period.end if period else None
+as_of = dashboard.roadmap_day(facts, period.end) if period else None
 items = ui.compute(cfg, "items_health", as_of=as_of)
 goals = ui.compute(cfg, "objectives")
 if items is None or not items.height:

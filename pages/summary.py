@@ -21,8 +21,14 @@ if period is None:
     st.caption(ui.safe_text(f"The roadmap below is as of its latest snapshot, {format_date(as_of)}."))
     items = ui.compute(cfg, "items_health", as_of=as_of)
 else:
-    as_of = period.end
+    as_of = dashboard.roadmap_day(facts, period.end)
     items = ui.compute(cfg, "items_health", as_of=as_of)
+    if as_of != period.end:
+        st.caption(
+            ui.safe_text(
+                f"The roadmap is judged as of its latest snapshot, {format_date(as_of)}, after the last event day."
+            )
+        )
 
     cards = ui.compute(cfg, "scorecards", period=period) or []
     headline = ui.compute(cfg, "headline", period=period) or []

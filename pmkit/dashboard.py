@@ -732,6 +732,23 @@ def format_target(value: float, fmt: str) -> str:
     return format_value(value, fmt).replace(".0%", "%")
 
 
+def roadmap_day(facts: Facts, end: dt.date) -> dt.date:
+    """The day the roadmap is judged on for a range ending ``end``: that day, unless the range
+    ends on the last loaded day and the latest roadmap snapshot is later, as when today's Jira
+    export sits beside events through yesterday; then that snapshot's day (the pages and the
+    report said "no roadmap snapshot on or before" the range's end, of a roadmap loaded today;
+    review).
+
+    >>> facts = Facts(None, dt.date(2026, 11, 27), 1, 1, 1, None, 0, roadmap_items=5, last_snapshot=dt.date(2026, 11, 28), objectives=0)
+    >>> roadmap_day(facts, dt.date(2026, 11, 27)), roadmap_day(facts, dt.date(2026, 11, 20))
+    (datetime.date(2026, 11, 28), datetime.date(2026, 11, 20))
+    """
+    latest = facts.last_snapshot
+    if latest is not None and facts.last_day is not None and end >= facts.last_day and latest > end:
+        return latest
+    return end
+
+
 def roadmap_unknown(facts: Facts, items: pl.DataFrame | None, as_of: dt.date) -> str | None:
     """What the summary says of the roadmap for a range that ends before its first snapshot
     (the roadmap loaded is of later days), or None. "No roadmap item is late" and "Nothing

@@ -116,7 +116,14 @@ class _Report:
         # By default the day the summary page's default range ends on, the last loaded day: the
         # report judged the latest snapshot's day, two weeks before the events' last day, and
         # called an objective on track that the page, with the same data, called off track.
-        self.as_of = as_of or self.last_day or self.latest_snapshot or dt.date.today()
+        # A snapshot later than the last event day (today's export beside events to yesterday)
+        # is judged on its own day, as the pages do (dashboard.roadmap_day).
+        later = (
+            self.latest_snapshot
+            if self.last_day and self.latest_snapshot and self.latest_snapshot > self.last_day
+            else None
+        )
+        self.as_of = as_of or later or self.last_day or self.latest_snapshot or dt.date.today()
         self.snapshot = roadmap_view.latest_snapshot(reader, self.as_of)
         # Judged on the report's day, from the snapshots up to it: a past-due item is late then.
         self.items = roadmap_view.item_health(reader, config, self.as_of) if self.snapshot else None

@@ -973,3 +973,30 @@ def test_a_one_day_funnel_window_and_a_one_day_unsettled_range_read_in_the_singu
     captions = [unescape(c) for c in texts(at.caption)]
     assert any("within 1 day of the first step." in c for c in captions), captions
     assert any(c.startswith("Users who started on 11 Mar 2026 still have time to convert") for c in captions), captions
+
+
+def test_a_snapshot_after_the_last_event_day_is_judged_on_its_own_day(monkeypatch, tmp_path: Path):
+    """Events to 10 Mar, today's export of 11 Mar: the summary, the Roadmap page and the report
+    said "no roadmap snapshot on or before 10 Mar" of the roadmap just loaded (review)."""
+    from pmkit.ingest import ingest
+    from pmkit.report import write_report
+
+    events = tmp_path / "events.csv"
+    events.write_text("event_time,user_id,event\n2026-03-01T09:00:00Z,a,login\n2026-03-10T09:00:00Z,b,login\n")
+    roadmap = tmp_path / "roadmap_2026-03-11.csv"
+    roadmap.write_text(
+        "item_id,title,item_type,status,start_date,due_date\nL,Late one,epic,In Progress,2026-02-01,2026-03-05\n"
+    )
+    data = tmp_path / "ws"
+    assert [r.status for r in ingest([events, roadmap], load_config(data))] == ["loaded", "loaded"]
+    at = open_page(monkeypatch, data, "summary")
+    assert not any(t.startswith("No roadmap snapshot") for t in texts(at.info))
+    assert "The roadmap is judged as of its latest snapshot, 11 Mar 2026, after the last event day." in [
+        unescape(c) for c in texts(at.caption)
+    ]
+    (risks,) = [df.value for df in at.dataframe if "reason" in df.value.columns]
+    assert risks["title"].to_list() == ["Late one"]
+    roadmap_page = open_page(monkeypatch, data, "roadmap")
+    assert not any("No roadmap snapshot" in t for t in texts(roadmap_page.info))
+    text = write_report(load_config(data), tmp_path / "r.html").read_text(encoding="utf-8")
+    assert "As of 2026-03-11" in text and "Late one" in text and "no roadmap snapshot on or before" not in text
