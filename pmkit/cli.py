@@ -235,7 +235,9 @@ def _cmd_ingest(args: argparse.Namespace, config: Any) -> int:
                 shown = ", ".join(f"{k} <- {v}" for k, v in result.mapping.items() if k != v)
                 if shown:
                     print(f"  columns: {shown}")
-    return 1 if any(r.status == "rejected" for r in results) else 0
+    # Not ready yet (a folder, a download in progress, a file still being written) is not a file
+    # refused: it stays in the inbox, said on stderr, and every scheduled run failed on it (review).
+    return 1 if any(r.status == "rejected" and not r.left_in_inbox for r in results) else 0
 
 
 def _cmd_demo(args: argparse.Namespace, _config: Any) -> int:

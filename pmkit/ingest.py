@@ -213,6 +213,7 @@ class FileResult:
             "snapshot_date": self.snapshot_date.isoformat() if self.snapshot_date else None,
             "mapping": self.mapping,
             "errors": [e.as_json() for e in self.errors],
+            "left_in_inbox": self.left_in_inbox,
         }
 
 

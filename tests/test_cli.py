@@ -590,3 +590,18 @@ def test_a_time_zone_change_is_said_until_a_bare_ingest_rebuilds_the_rollups(tmp
     assert days() == {"2026-03-01": 2}
     assert main(["kpis", "--data", str(data)]) == 0
     assert "time zone changed" not in capsys.readouterr().err
+
+
+def test_what_is_not_ready_in_the_inbox_does_not_fail_the_run(tmp_path: Path, capsys) -> None:
+    """A folder left in the inbox made every scheduled `ingest` exit 1 (review): it stays there,
+    is said on stderr and in --json, and the run exits 0."""
+    data = tmp_path / "ws"
+    (data / "inbox" / "march").mkdir(parents=True)
+    write(data / "inbox" / "good.csv", b"event_time,user_id,event\n2026-03-01T10:00:00Z,u1,login\n")
+    assert main(["ingest", "--data", str(data), "--json"]) == 0
+    captured = capsys.readouterr()
+    files = {Path(f["path"]).name: f for f in json.loads(captured.out)["files"]}
+    assert files["march"]["left_in_inbox"] is True and files["good.csv"]["left_in_inbox"] is False
+    assert "a folder: put its files into the inbox itself" in captured.err
+    write(data / "inbox" / "bad.csv", b"event_time,user_id,event\nnot a time,u1,login\n")
+    assert main(["ingest", "--data", str(data)]) == 1  # a file refused still fails the run
