@@ -342,20 +342,28 @@ def parse_numbers(values: pl.Series, *, decimal_comma: bool = False) -> pl.Serie
     >>> parse_numbers(pl.Series(["49", "1,234.50", "49,50", "abc"]), decimal_comma=True).to_list()
     [49.0, 1234.5, 49.5, None]
 
-    In a `;` file the dot groups thousands, as in its "1.234,5": "8.000" is eight thousand (it
-    was read as 8 beside 1,234.5 in the next row, QA), unless the column writes decimals with a
-    dot elsewhere ("49.50"):
+    In a `;` file whose column writes decimal commas ("0,5", "1.234,5"), the dot groups
+    thousands: "8.000" is eight thousand (it was read as 8 beside 1,234.5 in the next row, QA).
+    Without a decimal comma in the column, or with a dot decimal in it ("49.50"), a dot is a
+    decimal point: "12.500" may be a tool's three decimals (it was read a thousand times too
+    large; review); objectives say such a value is ambiguous (``dot_grouped``).
 
     >>> parse_numbers(pl.Series(["8.000", "0,5", "1.250.000"]), decimal_comma=True).to_list()
     [8000.0, 0.5, 1250000.0]
     >>> parse_numbers(pl.Series(["8.000", "49.50"]), decimal_comma=True).to_list()
     [8.0, 49.5]
+    >>> parse_numbers(pl.Series(["12.500", "4.990"]), decimal_comma=True).to_list()
+    [12.5, 4.99]
     """
     values = values.cast(pl.String)
     if decimal_comma:
         stripped = values.str.replace_all(NUMBER_NOISE, "")
         grouped = stripped.str.contains(DOT_THOUSANDS).fill_null(False)
-        if grouped.any() and not stripped.str.contains(DOT_DECIMAL).any():
+        if (
+            grouped.any()
+            and stripped.str.contains(DECIMAL_COMMA).any()
+            and not stripped.str.contains(DOT_DECIMAL).any()
+        ):
             values = values.zip_with(~grouped, stripped.str.replace_all(".", "", literal=True))
     result = _finite(values.cast(pl.Float64, strict=False))
     failed = result.is_null() & values.is_not_null()
@@ -375,6 +383,12 @@ def parse_numbers(values: pl.Series, *, decimal_comma: bool = False) -> pl.Serie
         )
     cleaned = pl.DataFrame({"t": texts}).select(rules.otherwise(pl.col("t"))).to_series()
     return result.scatter(index, _finite(cleaned.cast(pl.Float64, strict=False)))
+
+
+def dot_grouped(values: pl.Series) -> pl.Series:
+    """Whether each text is a dot-grouped whole number ("8.000", "1.250.000"): in a `;` file
+    without decimal commas beside it, eight or eight thousand."""
+    return values.cast(pl.String).str.replace_all(NUMBER_NOISE, "").str.contains(DOT_THOUSANDS).fill_null(False)
 
 
 def _finite(numbers: pl.Series) -> pl.Series:

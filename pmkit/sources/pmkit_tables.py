@@ -39,6 +39,7 @@ from pmkit.sources.events_common import (
     check_timezone,
     clean_text,
     dimension_name,
+    dot_grouped,
     keep_columns,
     parse_numbers,
     parse_times,
@@ -196,6 +197,7 @@ def read_objectives(sample: Sample) -> Parsed:
             ),
         ),
         *(_bad_number(name) for name in ("baseline", "target")),
+        *(_ambiguous_number(name) for name in ("baseline", "target") if decimal_comma),
         *(_bad_date(name) for name in ("start_date", "target_date")),
         (
             pl.col("raw_direction").is_null(),
@@ -225,6 +227,21 @@ def read_objectives(sample: Sample) -> Parsed:
         frame=good.select(*OBJECTIVE_COLUMNS, ROW),
         errors=ordered([*ragged, *errors]),
         mapping=mapping,
+    )
+
+
+def _ambiguous_number(name: str) -> tuple[pl.Expr, str, pl.Expr]:
+    """A `;` file's "8.000" read as 8, with no decimal comma in its column to say the dot groups
+    thousands: eight or eight thousand? A target a thousand times off made an objective
+    "achieved" (QA), so the file says which."""
+    return (
+        pl.col(f"raw_{name}").map_batches(dot_grouped, return_dtype=pl.Boolean) & (pl.col(name) < 1000),
+        name,
+        pl.format(
+            "'{}' could be a number with a decimal point or one with a thousands dot in a ';' file (write it "
+            "without the dot, e.g. 8000, or with a decimal comma, e.g. 8,0)",
+            pl.col(f"raw_{name}"),
+        ),
     )
 
 

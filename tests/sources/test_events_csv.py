@@ -337,3 +337,18 @@ def test_utf16_without_a_byte_order_mark_is_named_as_such(tmp_path: Path, encodi
     with pytest.raises(Rejected) as caught:
         sniff(path)
     assert caught.value.errors[0].message.startswith("this looks like UTF-16 text without a byte-order mark")
+
+
+def test_a_semicolon_files_three_decimal_amounts_are_not_read_as_thousands(tmp_path: Path):
+    """ "12.500;4.990" with no decimal comma in the column: 12.5 and 4.99, not 12,500 and 4,990
+    (review); beside a decimal comma the dot groups thousands."""
+    path = tmp_path / "events.csv"
+    path.write_text(
+        "event_time;user_id;event;revenue\n2026-03-01T10:00:00Z;u1;buy;12.500\n2026-03-01T11:00:00Z;u2;buy;4.990\n"
+    )
+    parsed = events_csv.read(sniff(path), ReadOptions())
+    assert parsed.frame["revenue"].to_list() == [12.5, 4.99]
+    path.write_text(
+        "event_time;user_id;event;revenue\n2026-03-01T10:00:00Z;u1;buy;1.500\n2026-03-01T11:00:00Z;u2;buy;4,99\n"
+    )
+    assert events_csv.read(sniff(path), ReadOptions()).frame["revenue"].to_list() == [1500.0, 4.99]

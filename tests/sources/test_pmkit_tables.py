@@ -39,6 +39,15 @@ def test_objectives_in_a_semicolon_file_read_dot_thousands_as_the_file_writes_th
     parsed = pmkit_tables.read(sniff(path), BERLIN)
     assert parsed.errors == ()
     assert parsed.frame.select("baseline", "target").rows() == [(8000.0, 10000.0), (0.5, 1234.5)]
+    # Alone, with no decimal comma beside it, 8.000 is eight or eight thousand: the file says which.
+    alone = write(
+        tmp_path,
+        "objective_id;title;metric;baseline;target;start_date;target_date;direction;owner\n"
+        "K1;Tausend Nutzer;dau;8.000;10.000;2026-07-01;2026-12-31;Increase;Jo\n",
+    )
+    errors = pmkit_tables.read(sniff(alone), BERLIN).errors
+    assert [(e.row, e.column) for e in errors] == [(2, "baseline")]  # a row's first problem
+    assert errors[0].message.startswith("'8.000' could be a number with a decimal point or one with a thousands dot")
 
 
 def test_objectives():
