@@ -931,17 +931,19 @@ def properties_of(record: Mapping[str, object], read: frozenset[str] = frozenset
     names keep their case (``PROPERTIES.Plan`` stays ``Plan``).
 
     >>> properties_of({"PROPERTIES.$SESSION_ID": "s1", "PROPERTIES.Plan": "pro"}, frozenset({"$session_id"}))
-    {'Plan': 'pro', '$session_id': 's1'}
+    {'$session_id': 's1', 'Plan': 'pro'}
     """
     properties = dict(parse_json_object(record.get("properties"), "properties"))
     spread = [(key[len(SPREAD_PREFIX) :], value) for key, value in record.items() if is_spread_property(key)]
+    # A vendor's field in another case is that field only where the vendor's own spelling is not
+    # there too: beside `properties.time`, `properties.Time` is a property of the user's (it was
+    # dropped; review).
+    exact = {name for name, _ in spread if name in read} | {name for name in properties if name in read}
     for name, value in spread:
-        if name.lower() not in read:
-            properties.setdefault(name, value)
-    # Those read by the vendor: the spelling it writes first, then the others in column order.
-    for name, value in sorted(spread, key=lambda pair: pair[0] != pair[0].lower()):
-        if name.lower() in read:
+        if name.lower() in read and name.lower() not in exact:
             properties.setdefault(name.lower(), value)
+        else:
+            properties.setdefault(name, value)
     return properties
 
 

@@ -357,3 +357,14 @@ def test_the_mapping_and_row_errors_name_the_fields_as_the_file_spells_them(tmp_
     assert parsed.mapping["event_time"] == "EVENT_TIME" and parsed.mapping["revenue"] == "EVENT_PROPERTIES.revenue"
     assert [(e.row, e.column) for e in parsed.errors] == [(3, "EVENT_TIME"), (4, "EVENT_PROPERTIES.price")]
     assert parsed.errors[1].message == "price 'x' is not a number (expected e.g. 49.00)"
+
+
+def test_a_property_differing_only_in_case_from_a_vendor_field_is_kept_beside_it():
+    """`properties.Time` beside `properties.time` was neither the time nor a dimension (review);
+    the same record as JSON keeps it."""
+    from pmkit.sources.events_common import properties_of
+
+    spread = properties_of({"properties.time": 1, "properties.Time": "35s"}, mixpanel.CONSUMED)
+    nested = properties_of({"properties": {"time": 1, "Time": "35s"}}, mixpanel.CONSUMED)
+    assert spread == nested == {"time": 1, "Time": "35s"}
+    assert properties_of({"PROPERTIES.TIME": 1}, mixpanel.CONSUMED) == {"time": 1}
