@@ -219,10 +219,10 @@ def _cmd_ingest(args: argparse.Namespace, config: Any) -> int:
     else:
         pending = workspace_rebuild_pending(config)
         results = ingest_inbox(config, as_of=args.as_of, skip_bad_rows=args.skip_bad_rows, progress=progress)
-        if not results:
-            print(f"nothing to load: {config.inbox} is empty", file=sys.stderr)
         if pending:
             print(f"pmkit.toml: {pending}: the rollups were rebuilt from every loaded event", file=sys.stderr)
+        elif not results:
+            print(f"nothing to load: {config.inbox} is empty", file=sys.stderr)
     for result in results:
         for message in result.messages():
             print(message, file=sys.stderr)
