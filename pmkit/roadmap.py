@@ -14,9 +14,10 @@ How each number is computed, as of a date:
   estimate of its own), with nothing below a unit counted for the items above it: a story's
   points count, not its sub-tasks' (Jira leaves them without points, or gives some of them a
   few, or 0). A unit is done as far as its own progress goes (its done leaves over its leaves
-  when it states none). A leaf in no unit below an item that has units counts as the mean
-  estimate of those units (work without points beside work with points). A leaf counts as 1 if
-  done, else its stated progress, else 0. Cancelled
+  when it states none). Work without points beside work with points (the highest items with no
+  unit in or above them whose parent has units below it) counts, item by item, as the mean
+  estimate of its parent's units with points, as far along as its own progress. A leaf counts as
+  1 if done, else its stated progress, else 0. Cancelled
   items, and everything below them, count for nothing in their parents' progress.
 - time_elapsed = (as_of - start) / (due - start), clamped to 0..1; unknown without both dates.
 - schedule_index = progress / time_elapsed; unknown while no time has elapsed.
@@ -242,32 +243,66 @@ def progress_by_snapshot(snapshots: pl.DataFrame) -> pl.DataFrame:
     points = counted.group_by(KEY).agg(
         (pl.col("unit_progress") * pl.col("estimate")).sum().alias("done_points"),
         pl.col("estimate").sum().alias("total_points"),
-        pl.len().alias("units"),
     )
-    # Leaves in no unit below an item that is not one: work without points beside work with
-    # points. Each counts as the mean estimate of the item's units; an epic over a done 3-point
-    # story and three open stories without estimates read 100% done (objectives QA): now 25%.
-    loose = (
-        pairs.filter(pl.col("up") > 0)
-        .join(leaves, left_on=["snapshot_date", "member_id"], right_on=["snapshot_date", "leaf_id"])
-        .join(unit_ids, left_on=["snapshot_date", "member_id"], right_on=KEY, how="anti")
+    # Work without points beside work with points: the highest items with no unit in or above
+    # them whose parent has units below it ("loose" items: a story without an estimate, whatever
+    # its sub-tasks). Each counts as the mean estimate of its parent's units (0-point ones left
+    # out), as far along as its own progress, for its parent and every item above: an epic over a
+    # done 3-point story and three open stories without estimates read 100% done (objectives QA),
+    # now 25%. Weighed per item, not per leaf, and by its own parent's units, so a story's
+    # sub-tasks do not multiply it and a parent's points are its children's sums (review).
+    with_units_below = (
+        pairs.filter(pl.col("up") > 0).join(unit_ids, left_on=["snapshot_date", "member_id"], right_on=KEY).select(KEY)
+    ).unique()
+    candidates = (
+        live.select(*KEY)
         .join(unit_ids, on=KEY, how="anti")
-        .join(covered_at, on=["snapshot_date", "member_id"], how="left")
-        .filter(pl.col("covered_at").is_null() | (pl.col("covered_at") > pl.col("up")))
+        .join(with_units_below, on=KEY, how="anti")
+        .join(covered_at.rename({"member_id": "item_id"}), on=KEY, how="anti")
+    )
+    parent_of = links.select("snapshot_date", pl.col("child").alias("item_id"), pl.col("item_id").alias("parent_id"))
+    mean_points = (
+        counted.filter((pl.col("up") > 0) & (pl.col("estimate") > 0))
         .group_by(KEY)
-        .agg(pl.col("leaf_progress").sum().alias("loose_done"), pl.len().alias("loose"))
+        .agg(pl.col("estimate").mean().alias("weight"))
+        .rename({"item_id": "parent_id"})
+    )
+    loose = (
+        candidates.join(parent_of, on=KEY)
+        .join(candidates.rename({"item_id": "parent_id"}), on=["snapshot_date", "parent_id"], how="anti")
+        .join(mean_points, on=["snapshot_date", "parent_id"])
+        .join(live.select(*KEY, "status_category", "progress"), on=KEY, how="left")
+        .join(counts, on=KEY, how="left")
+        .select(
+            "snapshot_date",
+            pl.col("item_id").alias("member_id"),
+            "weight",
+            pl.when(category == "done")
+            .then(1.0)
+            .when(stated.is_not_null())
+            .then(stated)
+            .when(pl.col("total_count") > 0)
+            .then(pl.col("done_count") / pl.col("total_count"))
+            .otherwise(0.0)
+            .alias("loose_progress"),
+        )
+    )
+    added = (
+        pairs.filter(pl.col("up") > 0)
+        .join(loose, on=["snapshot_date", "member_id"])
+        .group_by(KEY)
+        .agg(
+            (pl.col("weight") * pl.col("loose_progress")).sum().alias("loose_done"),
+            pl.col("weight").sum().alias("loose_points"),
+        )
     )
     points = (
-        points.join(loose, on=KEY, how="left")
-        .with_columns(
-            (pl.col("total_points") / pl.col("units")).alias("mean_points"),
-            pl.col("loose_done").fill_null(0.0),
-            pl.col("loose").fill_null(0),
-        )
+        points.join(added, on=KEY, how="left")
+        .with_columns(pl.col("loose_done", "loose_points").fill_null(0.0))
         .select(
             *KEY,
-            pl.col("done_points") + pl.col("mean_points") * pl.col("loose_done"),
-            pl.col("total_points") + pl.col("mean_points") * pl.col("loose"),
+            pl.col("done_points") + pl.col("loose_done"),
+            pl.col("total_points") + pl.col("loose_points"),
         )
     )
     sums = counts.join(points, on=KEY, how="full", coalesce=True)

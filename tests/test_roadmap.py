@@ -47,9 +47,9 @@ def test_progress_rolls_up_points_over_leaves_and_skips_cancelled_subtrees():
     E3 cancelled (S5 done 100).
     E  = (3 + 0 + 0.5 * 2) / (3 + 5 + 2) = 0.4
     E2 = 1 / 2 leaves = 0.5
-    I  = E's points, and E2's two leaves without points at the mean of I's units (10 / 3 each):
-         (4 + 10/3 * 1) / (10 + 10/3 * 2) = 0.44 (E3's subtree counts for nothing). It was the
-         points alone, 4 / 10 = 0.4, with E2's work left out (objectives QA)."""
+    I  = E's points, and E2, work without points, as one item of the mean of I's units (10 / 3),
+         half done: (4 + 10/3 * 0.5) / (10 + 10/3) = 0.425 (E3's subtree counts for nothing). It
+         was the points alone, 4 / 10 = 0.4, with E2's work left out (objectives QA)."""
     day = date(2026, 3, 1)
     snapshots = snapshot(
         day,
@@ -68,7 +68,7 @@ def test_progress_rolls_up_points_over_leaves_and_skips_cancelled_subtrees():
     progress = dict(progress_by_snapshot(snapshots).select("item_id", "progress").iter_rows())
     assert progress["E"] == pytest.approx(0.4)
     assert progress["E2"] == pytest.approx(0.5)
-    assert progress["I"] == pytest.approx(0.44)
+    assert progress["I"] == pytest.approx(0.425)
     assert (progress["S1"], progress["S2"], progress["S4"], progress["T2"]) == (1.0, 0.0, 0.5, 0.0)
     assert progress["S3"] is None and progress["E3"] is None
 
@@ -95,6 +95,41 @@ def test_work_without_points_beside_work_with_points_counts_at_their_mean():
     assert sums.filter(item_id="F")["progress"].item() == pytest.approx(0.25)
     rows[2] = {**rows[2], "status_category": "done"}
     assert progress_by_snapshot(snapshot(day, *rows)).filter(item_id="EP")["progress"].item() == pytest.approx(0.5)
+
+
+def test_work_without_points_counts_per_item_and_parents_sum_their_children():
+    """Review of the first rule (each leaf at the mean of the item asked about):
+    a) EP over S1 (3, done) and S2 (no points, 4 open sub-tasks): 3 / (3 + 3) = 0.5, not 3 / 15;
+    b) I over A (S1 1 point done, and 4 done leaves without points: 5 / 5) and B (two open
+       10-point stories: 0 / 20): I = 5 / 25 = 0.2, its children's sums, not 29 / 49;
+    c) a 0-point story is left out of the mean: EP2 over U (5, done), Z (0, open), L (open,
+       no points): (5 + 0) / (5 + 0 + 5) = 0.5."""
+    day = date(2026, 10, 15)
+    rows = [
+        {"item_id": "EP", "item_type": "epic"},
+        {"item_id": "S1", "parent_id": "EP", "status_category": "done", "estimate": 3.0},
+        {"item_id": "S2", "parent_id": "EP", "status_category": "in_progress"},
+        *({"item_id": f"T{n}", "parent_id": "S2", "status_category": "todo"} for n in range(4)),
+        {"item_id": "I", "item_type": "initiative"},
+        {"item_id": "A", "parent_id": "I", "item_type": "epic"},
+        {"item_id": "A1", "parent_id": "A", "status_category": "done", "estimate": 1.0},
+        *({"item_id": f"A{n}", "parent_id": "A", "status_category": "done"} for n in range(2, 6)),
+        {"item_id": "B", "parent_id": "I", "item_type": "epic"},
+        {"item_id": "B1", "parent_id": "B", "status_category": "todo", "estimate": 10.0},
+        {"item_id": "B2", "parent_id": "B", "status_category": "todo", "estimate": 10.0},
+        {"item_id": "EP2", "item_type": "epic"},
+        {"item_id": "U", "parent_id": "EP2", "status_category": "done", "estimate": 5.0},
+        {"item_id": "Z", "parent_id": "EP2", "status_category": "todo", "estimate": 0.0},
+        {"item_id": "L", "parent_id": "EP2", "status_category": "todo"},
+    ]
+    sums = progress_by_snapshot(snapshot(day, *rows))
+    row = {r["item_id"]: r for r in sums.iter_rows(named=True)}
+    assert row["EP"]["progress"] == pytest.approx(0.5)
+    assert (row["A"]["done_points"], row["A"]["total_points"]) == (5.0, 5.0)
+    assert (row["B"]["done_points"], row["B"]["total_points"]) == (0.0, 20.0)
+    assert (row["I"]["done_points"], row["I"]["total_points"]) == (5.0, 25.0)
+    assert row["I"]["progress"] == pytest.approx(0.2)
+    assert row["EP2"]["progress"] == pytest.approx(0.5)
 
 
 def test_points_are_counted_on_the_lowest_estimated_items_as_in_jira():
