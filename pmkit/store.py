@@ -175,15 +175,18 @@ class Store:
         try:
             text = (self.root / "CURRENT").read_text(errors="replace").strip()
         except FileNotFoundError:
-            # Only a first publish cut short leaves version files and no CURRENT: v000001 alone.
-            later = sorted(p.name for p in self.root.glob("v*.duckdb") if p.stem[1:].isdigit() and int(p.stem[1:]) >= 2)
-            if later:
+            # Beside a version file it is damage, or a first publish cut short: either way a
+            # writer starting from nothing would write version 1 over what is there (review).
+            versions = sorted(
+                p.name for p in self.root.glob("v*.duckdb") if p.stem[1:].isdigit() and p.stem[1:] != "000000"
+            )
+            if versions:
                 raise StoreUnreadable(
-                    f"{self.root / 'CURRENT'} is missing beside published versions ({', '.join(later[-2:])}). "
+                    f"{self.root / 'CURRENT'} is missing beside published versions ({', '.join(versions[-2:])}). "
                     "Restore the store folder from a backup, or move it aside and load the files again"
                 ) from None
             return
-        if not text.isdigit():
+        if not text.isdigit() or (text.strip("0") == "" and any(self.root.glob("v*.duckdb"))):
             # Empty too: a truncated CURRENT read as "nothing loaded", and the next ingest wrote
             # version 1 over the published one (review).
             raise StoreUnreadable(
@@ -331,11 +334,13 @@ class Store:
         name without one is compared byte for byte; otherwise it is copied under a new name that
         the published version lists. Parquet files no kept version of the target lists are
         removed (the events of a workspace cleared and loaded again)."""
+        self.check_current()
         version = self.current_version()
         if not version:
             raise ValueError("nothing to publish: this store has no data yet")
         lock = target._lock(waiting)
         try:
+            target.check_current()  # a damaged one restarted at 1, over the kept v000001 (review)
             target._remove_temp_files()
             target.events_dir.mkdir(parents=True, exist_ok=True)
             with duckdb.connect(":memory:") as con:

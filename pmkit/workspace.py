@@ -23,7 +23,10 @@ def is_empty(config: Config) -> bool:
     inbox_files = any(config.inbox.iterdir()) if config.inbox.exists() else False
     return (
         Store(config.store_dir).current_version() == 0
-        and not (config.store_dir / "CURRENT").exists()  # a damaged one is not a new workspace
+        # A store with a CURRENT or a version file, damaged or not, is not a new workspace: the demo
+        # was written into one whose CURRENT was missing (review).
+        and not (config.store_dir / "CURRENT").exists()
+        and not any(config.store_dir.glob("v*.duckdb"))
         and not inbox_files
         and not (config.data_dir / "pmkit.toml").exists()
     )

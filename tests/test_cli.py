@@ -605,3 +605,27 @@ def test_what_is_not_ready_in_the_inbox_does_not_fail_the_run(tmp_path: Path, ca
     assert "a folder: put its files into the inbox itself" in captured.err
     write(data / "inbox" / "bad.csv", b"event_time,user_id,event\nnot a time,u1,login\n")
     assert main(["ingest", "--data", str(data)]) == 1  # a file refused still fails the run
+
+
+def test_a_missing_or_zero_current_beside_a_version_stops_ingest_and_publish(tmp_path: Path, capsys) -> None:
+    """Review: no CURRENT beside v000001 (a workspace loaded once), or "0", read as nothing
+    loaded, and the next ingest wrote version 1 over it; publish restarted a damaged target at 1."""
+    events = write(tmp_path / "events.csv", b"event_time,user_id,event\n2026-03-01T10:00:00Z,u1,login\n")
+    other = write(tmp_path / "other.csv", b"event_time,user_id,event\n2026-03-02T10:00:00Z,u2,login\n")
+    for damage in ("0\n", None):
+        data = tmp_path / f"ws-{damage is None}"
+        assert main(["ingest", "--data", str(data), str(events)]) == 0
+        current = data / "store" / "CURRENT"
+        current.unlink() if damage is None else current.write_text(damage)
+        version_file = data / "store" / "v000001.duckdb"
+        before = version_file.read_bytes()
+        capsys.readouterr()
+        assert main(["ingest", "--data", str(data), str(other)]) == 2
+        assert "Restore the store folder from a backup" in capsys.readouterr().err
+        assert main(["kpis", "--data", str(data)]) == 2
+        capsys.readouterr()
+        good = tmp_path / f"good-{damage is None}"
+        assert main(["ingest", "--data", str(good), str(other)]) == 0
+        assert main(["publish", "--data", str(good), "--to", str(data)]) == 2
+        assert "Restore the store folder from a backup" in capsys.readouterr().err
+        assert version_file.read_bytes() == before

@@ -115,3 +115,18 @@ def test_clearing_an_untouched_demo_leaves_the_default_settings(tmp_path: Path) 
     root = demo_workspace(tmp_path / "ws")
     clear_demo(load_config(root))
     assert (root / "pmkit.toml").read_text() == "# pmkit workspace settings: see the README's Settings section.\n"
+
+
+def test_a_store_without_its_current_is_not_a_new_workspace(tmp_path: Path) -> None:
+    """No pmkit.toml (as the CLI leaves a workspace) and CURRENT missing beside a version: the app
+    took it for brand new and wrote the demo into it (review)."""
+    from pmkit.ingest import ingest
+    from pmkit.workspace import is_empty
+
+    events = tmp_path / "events.csv"
+    events.write_text("event_time,user_id,event\n2026-03-01T10:00:00Z,u1,login\n")
+    config = load_config(tmp_path / "ws")
+    assert [r.status for r in ingest([events], config)] == ["loaded"]
+    assert not (config.data_dir / "pmkit.toml").exists()
+    (config.store_dir / "CURRENT").unlink()
+    assert not is_empty(config)
