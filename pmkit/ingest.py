@@ -382,6 +382,12 @@ def ingest_inbox(
     return [*refused, *results]
 
 
+def _in_inbox(path: Path, config: Config) -> bool:
+    """Whether ``path`` is the inbox's own file: one given on the command line is refused as any
+    file is (exit 1), not left "in the inbox" it is not in (`ingest f && rm f` lost it; review)."""
+    return path.resolve().parent == config.inbox.resolve()
+
+
 def _in_progress(name: str) -> bool:
     """A name a browser or an office tool gives a file it is still writing (``~$report.xlsx``)."""
     return name.lower().endswith(IN_PROGRESS_SUFFIXES) or name.startswith("~$")
@@ -599,7 +605,7 @@ def _ingest_file(
         if parsed.kind == "roadmap" and as_of is None and (problem := name_date_problem(path)):
             raise Rejected([RowError(None, None, problem)])
         if _size_and_time(path) != before:
-            result.left_in_inbox = True
+            result.left_in_inbox = _in_inbox(path, config)
             raise Rejected([RowError(None, None, STILL_WRITTEN)])
         file_progress.stage("storing", f"{parsed.frame.height:,} rows")
         writer.con.execute("BEGIN")
@@ -648,7 +654,7 @@ def _ingest_file(
         if before is not None and _size_and_time(path) != before:
             # Cut off mid-row because it is still being written: left in the inbox, not moved to
             # rejected/ under the writer (only a whole-line cut was caught; review).
-            result.left_in_inbox = True
+            result.left_in_inbox = _in_inbox(path, config)
             result.errors = [RowError(None, None, STILL_WRITTEN)]
     except OSError as exc:  # a device, a file cut off by the disk or the network, ...
         message = f"cannot be read: {exc.strerror or exc} (check that it is a readable, complete file)"

@@ -1205,3 +1205,18 @@ def test_overlapping_exports_without_ids_say_how_many_rows_they_repeat(tmp_path:
     assert b.rows_loaded == 35
     assert "25 of them are the same in time, user and event as events loaded before, and counted again" in b.summary()
     assert "same in time" not in c.summary()
+
+
+def test_a_file_given_by_path_that_changes_while_it_is_read_is_refused(tmp_path: Path) -> None:
+    """Not in the inbox, it is refused as any file is (the CLI exits 1), not "left in the inbox"
+    with exit 0, after which `ingest f && rm f` deleted a file never loaded (review)."""
+    path = tmp_path / "export.csv"
+    path.write_text("event_time,user_id,event\n2026-03-01T10:00:00Z,u1,login\n2026-03-01T11:00:00Z,u")
+
+    def writing_on(message: str, fraction: float) -> None:
+        with open(path, "a") as handle:
+            handle.write("2")
+
+    (result,) = ingest([path], load_config(tmp_path / "ws"), progress=writing_on)
+    assert result.status == "rejected" and not result.left_in_inbox
+    assert "the file changed while it was read" in result.errors[0].message
