@@ -145,6 +145,8 @@ COMMA_THOUSANDS = r"^[+-]?\d{1,3}(,\d{3})+(\.\d+)?$"
 DECIMAL_COMMA = r"^[+-]?(\d+|\d{1,3}(\.\d{3})+),\d+$"
 # 8.000 / 1.250.000 (dot thousands, no decimals), only in `;` files; a leading 0 is a decimal
 DOT_THOUSANDS = r"^[+-]?[1-9]\d{0,2}(\.\d{3})+$"
+# 1.250.000: two or more dot groups, thousands whatever else the column holds
+DOT_GROUPS = r"^[+-]?[1-9]\d{0,2}(\.\d{3}){2,}$"
 # 49.50 / 0.125 / 3.14159: a dot that cannot be a thousands separator
 DOT_DECIMAL = r"^[+-]?(\d*\.(\d{1,2}|\d{4,})|0\.\d+)$"
 
@@ -354,17 +356,23 @@ def parse_numbers(values: pl.Series, *, decimal_comma: bool = False) -> pl.Serie
     [8.0, 49.5]
     >>> parse_numbers(pl.Series(["12.500", "4.990"]), decimal_comma=True).to_list()
     [12.5, 4.99]
+    >>> parse_numbers(pl.Series(["1.250.000", "8.000"]), decimal_comma=True).to_list()
+    [1250000.0, 8000.0]
     """
     values = values.cast(pl.String)
     if decimal_comma:
         stripped = values.str.replace_all(NUMBER_NOISE, "")
         grouped = stripped.str.contains(DOT_THOUSANDS).fill_null(False)
+        # "1.250.000" can only be grouped thousands: it is read so, and says the dot groups.
+        many = stripped.str.contains(DOT_GROUPS).fill_null(False)
         if (
             grouped.any()
-            and stripped.str.contains(DECIMAL_COMMA).any()
             and not stripped.str.contains(DOT_DECIMAL).any()
+            and (many.any() or stripped.str.contains(DECIMAL_COMMA).any())
         ):
             values = values.zip_with(~grouped, stripped.str.replace_all(".", "", literal=True))
+        if many.any():
+            values = values.zip_with(~many, stripped.str.replace_all(".", "", literal=True))
     result = _finite(values.cast(pl.Float64, strict=False))
     failed = result.is_null() & values.is_not_null()
     if not failed.any():
