@@ -265,12 +265,22 @@ def progress_by_snapshot(snapshots: pl.DataFrame) -> pl.DataFrame:
         counted.filter((pl.col("up") > 0) & (pl.col("estimate") > 0))
         .group_by(KEY)
         .agg(pl.col("estimate").mean().alias("weight"))
-        .rename({"item_id": "parent_id"})
+    )
+    # The mean of the nearest item above with units of positive points: its parent's, unless
+    # those are all 0 points (then it weighed nothing anywhere, and the items above read 100%
+    # with open work; re-review).
+    nearest_mean = (
+        pairs.filter(pl.col("up") > 0)
+        .join(mean_points, on=KEY)
+        .sort("up")
+        .group_by("snapshot_date", "member_id")
+        .agg(pl.col("weight").first())
+        .rename({"member_id": "item_id"})
     )
     loose = (
         candidates.join(parent_of, on=KEY)
         .join(candidates.rename({"item_id": "parent_id"}), on=["snapshot_date", "parent_id"], how="anti")
-        .join(mean_points, on=["snapshot_date", "parent_id"])
+        .join(nearest_mean, on=KEY)
         .join(live.select(*KEY, "status_category", "progress"), on=KEY, how="left")
         .join(counts, on=KEY, how="left")
         .select(

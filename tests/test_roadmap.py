@@ -132,6 +132,25 @@ def test_work_without_points_counts_per_item_and_parents_sum_their_children():
     assert row["EP2"]["progress"] == pytest.approx(0.5)
 
 
+def test_work_without_points_under_zero_point_items_takes_the_nearest_mean_above():
+    """P's only estimated item is a 0-point story: its open story without points weighed nothing
+    anywhere, and the initiative above read 100% (re-review). It takes the mean of the nearest
+    item above with points: J over P (Z 0 points done, L open without points) and Q (V 4, done):
+    J = (0 + 4) / (0 + 4 + 4) = 0.5."""
+    day = date(2026, 10, 15)
+    rows = [
+        {"item_id": "J", "item_type": "initiative"},
+        {"item_id": "P", "parent_id": "J", "item_type": "epic"},
+        {"item_id": "Z", "parent_id": "P", "status_category": "done", "estimate": 0.0},
+        {"item_id": "L", "parent_id": "P", "status_category": "todo"},
+        {"item_id": "Q", "parent_id": "J", "item_type": "epic"},
+        {"item_id": "V", "parent_id": "Q", "status_category": "done", "estimate": 4.0},
+    ]
+    sums = {r["item_id"]: r for r in progress_by_snapshot(snapshot(day, *rows)).iter_rows(named=True)}
+    assert (sums["J"]["done_points"], sums["J"]["total_points"]) == (4.0, 8.0)
+    assert sums["J"]["progress"] == pytest.approx(0.5)
+
+
 def test_points_are_counted_on_the_lowest_estimated_items_as_in_jira():
     """Jira puts story points on stories, none on their sub-tasks. EP-1: ST-1 done (2 points), ST-2
     (6 points, to do) with sub-tasks SUB-1 done and SUB-2 to do, so ST-2 is 1 / 2 = 0.5 along by
