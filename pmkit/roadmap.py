@@ -160,6 +160,17 @@ def progress_by_snapshot(snapshots: pl.DataFrame) -> pl.DataFrame:
     """
     category = pl.col("status_category")
     stated = pl.col("progress").clip(0, 1)
+    # How far an item that counts on its own is (a unit, or work without points): done, else
+    # as it states, else its done leaves over its leaves (``counts``).
+    own_progress = (
+        pl.when(category == "done")
+        .then(1.0)
+        .when(stated.is_not_null())
+        .then(stated)
+        .when(pl.col("total_count") > 0)
+        .then(pl.col("done_count") / pl.col("total_count"))
+        .otherwise(0.0)
+    )
     live = snapshots.filter(category.ne_missing("cancelled")).unique(KEY, keep="first")
     with_children = live.select("snapshot_date", pl.col("parent_id").alias("item_id")).drop_nulls().unique()
     leaves = live.join(with_children, on=KEY, how="anti").select(
@@ -213,14 +224,7 @@ def progress_by_snapshot(snapshots: pl.DataFrame) -> pl.DataFrame:
             "snapshot_date",
             pl.col("item_id").alias("member_id"),
             "estimate",
-            pl.when(category == "done")
-            .then(1.0)
-            .when(stated.is_not_null())
-            .then(stated)
-            .when(pl.col("total_count") > 0)
-            .then(pl.col("done_count") / pl.col("total_count"))
-            .otherwise(0.0)
-            .alias("unit_progress"),
+            own_progress.alias("unit_progress"),
         )
     )
     unit_ids = units.select("snapshot_date", pl.col("member_id").alias("item_id"))
@@ -287,14 +291,7 @@ def progress_by_snapshot(snapshots: pl.DataFrame) -> pl.DataFrame:
             "snapshot_date",
             pl.col("item_id").alias("member_id"),
             "weight",
-            pl.when(category == "done")
-            .then(1.0)
-            .when(stated.is_not_null())
-            .then(stated)
-            .when(pl.col("total_count") > 0)
-            .then(pl.col("done_count") / pl.col("total_count"))
-            .otherwise(0.0)
-            .alias("loose_progress"),
+            own_progress.alias("loose_progress"),
         )
     )
     added = (
