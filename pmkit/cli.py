@@ -110,18 +110,19 @@ def _warn_definitions(config: Any) -> None:
     """pmkit.toml's metric tables that cannot be used, and the events it names that no loaded
     event has, on stderr: the numbers printed leave those out or count them as 0."""
     from pmkit.dashboard import definitions_of, event_names, events_not_loaded
-    from pmkit.ingest import REBUILD_LATER, workspace_rebuild_pending
+    from pmkit.ingest import REBUILD_LATER, rebuild_pending
     from pmkit.store import Store
 
     _, problems = definitions_of(config)
     events: list[str] = []
+    pending = None
     store = Store(config.store_dir)
     if store.current_version():
         with store.reader() as reader:
             events = event_names(reader, config)
+            pending = rebuild_pending(reader, config)
     for message in [*problems, *events_not_loaded(config, events)]:
         print(f"pmkit: {config.data_dir / 'pmkit.toml'}: {message}", file=sys.stderr)
-    pending = workspace_rebuild_pending(config)
     if pending:
         print(f"pmkit: {config.data_dir / 'pmkit.toml'}: {pending}, {REBUILD_LATER}", file=sys.stderr)
 

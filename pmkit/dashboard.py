@@ -743,9 +743,13 @@ def roadmap_day(facts: Facts, end: dt.date) -> dt.date:
     >>> roadmap_day(facts, dt.date(2026, 11, 27)), roadmap_day(facts, dt.date(2026, 11, 20))
     (datetime.date(2026, 11, 28), datetime.date(2026, 11, 20))
     """
-    latest = facts.last_snapshot
-    if latest is not None and facts.last_day is not None and end >= facts.last_day and latest > end:
-        return latest
+    return judged_day(end, facts.last_day, facts.last_snapshot)
+
+
+def judged_day(end: dt.date, last_day: dt.date | None, latest_snapshot: dt.date | None) -> dt.date:
+    """``roadmap_day`` from the last loaded day and the latest snapshot (the report has no Facts)."""
+    if latest_snapshot is not None and last_day is not None and end >= last_day and latest_snapshot > end:
+        return latest_snapshot
     return end
 
 

@@ -361,8 +361,7 @@ def ingest_inbox(
     """Load every file in ``inbox/``, then move each to ``archive/`` or ``rejected/``. A link or
     anything else that is not a plain file is rejected unread: a link to /etc/passwd put its
     first line in the rejection message, and one to a CSV elsewhere would have loaded it."""
-    inbox = config.inbox
-    entries = sorted(p for p in inbox.iterdir() if not p.name.startswith(".")) if inbox.exists() else []
+    entries = inbox_entries(config)
     odd = [p for p in entries if p.is_symlink() or not (p.is_file() or p.is_dir())]
     folders = [p for p in entries if p not in odd and p.is_dir()]
     unfinished = [p for p in entries if p not in odd and p.is_file() and _in_progress(p.name)]
@@ -380,6 +379,12 @@ def ingest_inbox(
     for result in [*refused, *results]:
         file_away(result, config)
     return [*refused, *results]
+
+
+def inbox_entries(config: Config) -> list[Path]:
+    """What the inbox holds, by name, hidden names left out: what an inbox ingest looks at."""
+    inbox = config.inbox
+    return sorted(p for p in inbox.iterdir() if not p.name.startswith(".")) if inbox.exists() else []
 
 
 def _in_inbox(path: Path, config: Config) -> bool:

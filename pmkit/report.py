@@ -35,7 +35,7 @@ import polars as pl
 from pmkit import metrics, roadmap_view
 from pmkit.charts import STANDS_OUT, plot_text
 from pmkit.config import Config
-from pmkit.dashboard import NOTHING_EARLIER, SHIPPED_DAYS, shipped_with_impact, why_no_base
+from pmkit.dashboard import NOTHING_EARLIER, SHIPPED_DAYS, judged_day, shipped_with_impact, why_no_base
 from pmkit.formatting import closed_bidi, counted, whole_points
 from pmkit.impact import impact
 from pmkit.objectives import MetricSource, format_value, objective_health
@@ -118,12 +118,8 @@ class _Report:
         # called an objective on track that the page, with the same data, called off track.
         # A snapshot later than the last event day (today's export beside events to yesterday)
         # is judged on its own day, as the pages do (dashboard.roadmap_day).
-        later = (
-            self.latest_snapshot
-            if self.last_day and self.latest_snapshot and self.latest_snapshot > self.last_day
-            else None
-        )
-        self.as_of = as_of or later or self.last_day or self.latest_snapshot or dt.date.today()
+        default = judged_day(self.last_day, self.last_day, self.latest_snapshot) if self.last_day else None
+        self.as_of = as_of or default or self.latest_snapshot or dt.date.today()
         self.snapshot = roadmap_view.latest_snapshot(reader, self.as_of)
         # Judged on the report's day, from the snapshots up to it: a past-due item is late then.
         self.items = roadmap_view.item_health(reader, config, self.as_of) if self.snapshot else None

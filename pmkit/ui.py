@@ -42,6 +42,7 @@ from pmkit.dashboard import Facts, Scorecard, SurveyScore
 from pmkit.definitions import DEFINITIONS
 from pmkit.formatting import closed_bidi, format_date, format_days
 from pmkit.ingest import FileResult, Progress
+from pmkit.ingest import inbox_entries as inbox_paths
 from pmkit.metrics import Period, Segment
 from pmkit.store import Store
 
@@ -1167,10 +1168,7 @@ def with_kpi_links(items: pl.DataFrame, metric: str = "linked_metric", objective
 def inbox_entries(cfg: Config) -> list[str]:
     """What the inbox holds, by name: files, and folders as ``name/`` (the ingest names them
     and leaves them there, so they are listed too; they were left out)."""
-    if not cfg.inbox.exists():
-        return []
-    entries = sorted(p for p in cfg.inbox.iterdir() if not p.name.startswith("."))
-    return [f"{p.name}/" if p.is_dir() and not p.is_symlink() else p.name for p in entries]
+    return [f"{p.name}/" if p.is_dir() and not p.is_symlink() else p.name for p in inbox_paths(cfg)]
 
 
 @contextlib.contextmanager
