@@ -348,7 +348,8 @@ def parse_numbers(values: pl.Series, *, decimal_comma: bool = False) -> pl.Serie
     thousands: "8.000" is eight thousand (it was read as 8 beside 1,234.5 in the next row, QA).
     Without a decimal comma in the column, or with a dot decimal in it ("49.50"), a dot is a
     decimal point: "12.500" may be a tool's three decimals (it was read a thousand times too
-    large; review); objectives say such a value is ambiguous (``dot_grouped``).
+    large; review); with nothing else in the column to say which, events and objectives refuse
+    such a value as ambiguous (``ambiguous_dots``).
 
     >>> parse_numbers(pl.Series(["8.000", "0,5", "1.250.000"]), decimal_comma=True).to_list()
     [8000.0, 0.5, 1250000.0]
@@ -397,6 +398,36 @@ def dot_grouped(values: pl.Series) -> pl.Series:
     """Whether each text is a dot-grouped whole number ("8.000", "1.250.000"): in a `;` file
     without decimal commas beside it, eight or eight thousand."""
     return values.cast(pl.String).str.replace_all(NUMBER_NOISE, "").str.contains(DOT_THOUSANDS).fill_null(False)
+
+
+def ambiguous_dot_message(raw: pl.Expr) -> pl.Expr:
+    """What a row ``ambiguous_dots`` found is told: the two readings, written as the file would."""
+    text = raw.str.replace_all(NUMBER_NOISE, "")
+    return pl.format(
+        "'{}' could be {} (a thousands dot) or {} (a decimal point) in a ';' file, and no other value in its "
+        "column says which: write the one you mean",
+        raw,
+        text.str.replace_all(".", "", literal=True),
+        text.str.replace(".", ",", literal=True),
+    )
+
+
+def ambiguous_dots(raw: pl.Series, numbers: pl.Series) -> pl.Series:
+    """Which of a `;` file's texts ``parse_numbers`` read with a decimal point though they could as
+    well be dot-grouped thousands: "1.500" beside "750", with no decimal comma ("0,5") or dot
+    decimal ("49.50") in the column to say which. Read as 1.5, a revenue of 1,500 made ARPU a
+    thousand times too small without a word (QA), so the row is refused, naming the choice.
+
+    >>> ambiguous_dots(pl.Series(["1.500", "750"]), pl.Series([1.5, 750.0])).to_list()
+    [True, False]
+    >>> ambiguous_dots(pl.Series(["1.500", "49.50"]), pl.Series([1.5, 49.5])).to_list()
+    [False, False]
+    """
+    grouped = dot_grouped(raw)
+    if not grouped.any() or raw.cast(pl.String).str.replace_all(NUMBER_NOISE, "").str.contains(DOT_DECIMAL).any():
+        return pl.repeat(False, raw.len(), dtype=pl.Boolean, eager=True)
+    # Read as thousands (a decimal comma or a second dot group in the column said so): not ambiguous.
+    return grouped & (numbers.abs() < 1000).fill_null(False)
 
 
 def _finite(numbers: pl.Series) -> pl.Series:
@@ -541,6 +572,11 @@ def build_events(
         revenue = typed_numbers(columns["revenue"])
     else:
         revenue = parse_numbers(raw_revenue, decimal_comma=decimal_comma)
+    ambiguous = (
+        ambiguous_dots(raw_revenue, revenue)
+        if decimal_comma
+        else pl.repeat(False, height, dtype=pl.Boolean, eager=True)
+    )
     frame = pl.DataFrame(
         {
             "event_time": times,
@@ -561,12 +597,20 @@ def build_events(
         | pl.col("user_id").is_null()
         | pl.col("event").is_null()
         | (pl.col("revenue").is_null() & raw_revenue.is_not_null())
+        | ambiguous
     ).to_series()
     row_errors = list(errors)
     if bad.any():
         epochs = (raw_time.str.contains(EPOCH_NUMBER).mean() or 0) > 0.5  # a column of epoch numbers
         found = _row_problems(
-            frame.filter(bad), raw_time.filter(bad), raw_revenue.filter(bad), sources, latest, epochs, epoch_unit
+            frame.filter(bad),
+            raw_time.filter(bad),
+            raw_revenue.filter(bad),
+            sources,
+            latest,
+            epochs,
+            epoch_unit,
+            ambiguous.filter(bad),
         )
         row_errors += [RowError(r, c, m) for r, c, m in zip(found[ROW], found["column"], found["message"], strict=True)]
     row_errors.sort(key=lambda error: error.row if error.row is not None else 0)
@@ -626,9 +670,11 @@ def _row_problems(
     latest: datetime,
     epochs: bool,
     epoch_unit: str | None = None,
+    ambiguous: pl.Series | None = None,
 ) -> pl.DataFrame:
     """The first problem of each row (message null for good rows), checked in column order.
-    ``epoch_unit``: the one unit the format's epoch numbers are in (GA4: microseconds)."""
+    ``epoch_unit``: the one unit the format's epoch numbers are in (GA4: microseconds);
+    ``ambiguous``: the revenues ``ambiguous_dots`` found."""
 
     def shown(column: str) -> pl.Expr:
         text = pl.col(column)
@@ -687,6 +733,7 @@ def _row_problems(
             "revenue",
             pl.format("'{}' is not a number (expected e.g. 49.00)", shown("raw_revenue")),
         ),
+        (pl.col("ambiguous_revenue"), "revenue", ambiguous_dot_message(pl.col("raw_revenue"))),
     ]
     message: pl.Expr = pl.lit(None, pl.String)
     column: pl.Expr = pl.lit(None, pl.String)
@@ -696,7 +743,8 @@ def _row_problems(
     # One chunk each (only the bad rows: a copy of little): Polars 2.1 panicked in pl.format over
     # a filtered text column of several chunks, some of them empty ("assertion failed: i <
     # self.len()"), and the file was refused as a bug in pmkit instead of naming its rows.
-    work = frame.with_columns(raw_time=raw_time, raw_revenue=raw_revenue).rechunk()
+    flags = ambiguous if ambiguous is not None else pl.repeat(False, frame.height, dtype=pl.Boolean, eager=True)
+    work = frame.with_columns(raw_time=raw_time, raw_revenue=raw_revenue, ambiguous_revenue=flags).rechunk()
     return work.select(pl.col(ROW), message.alias("message"), column.alias("column"))
 
 

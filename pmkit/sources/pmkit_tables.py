@@ -36,10 +36,11 @@ from pmkit.sources.csvfile import read_csv_rows
 from pmkit.sources.events_common import (
     MAX_DIMENSIONS,
     TIME_EXAMPLE,
+    ambiguous_dot_message,
+    ambiguous_dots,
     check_timezone,
     clean_text,
     dimension_name,
-    dot_grouped,
     keep_columns,
     parse_numbers,
     parse_times,
@@ -178,6 +179,7 @@ def read_objectives(sample: Sample) -> Parsed:
     ).select(*OBJECTIVE_COLUMNS, ROW)
     work = frame.with_columns(
         **{f"raw_{name}": text[name] for name in ("baseline", "target", "start_date", "target_date", "direction")},
+        **{f"ambiguous_{name}": ambiguous_dots(text[name], numbers[name]) for name in ("baseline", "target")},
         first_row=pl.col(ROW).first().over("objective_id"),
     )
     checks: list[tuple[pl.Expr, str, pl.Expr]] = []
@@ -231,18 +233,10 @@ def read_objectives(sample: Sample) -> Parsed:
 
 
 def _ambiguous_number(name: str) -> tuple[pl.Expr, str, pl.Expr]:
-    """A `;` file's "8.000" read as 8, with no decimal comma in its column to say the dot groups
-    thousands: eight or eight thousand? A target a thousand times off made an objective
-    "achieved" (QA), so the file says which."""
-    return (
-        pl.col(f"raw_{name}").map_batches(dot_grouped, return_dtype=pl.Boolean) & (pl.col(name) < 1000),
-        name,
-        pl.format(
-            "'{}' could be a number with a decimal point or one with a thousands dot in a ';' file (write it "
-            "without the dot, e.g. 8000, or with a decimal comma, e.g. 8,0)",
-            pl.col(f"raw_{name}"),
-        ),
-    )
+    """A `;` file's "8.000" read as 8, with nothing in its column to say the dot groups thousands:
+    eight or eight thousand? A target a thousand times off made an objective "achieved" (QA), so
+    the file says which (``ambiguous_dots``)."""
+    return (pl.col(f"ambiguous_{name}"), name, ambiguous_dot_message(pl.col(f"raw_{name}")))
 
 
 def _bad_number(name: str) -> tuple[pl.Expr, str, pl.Expr]:

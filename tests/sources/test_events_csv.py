@@ -339,16 +339,26 @@ def test_utf16_without_a_byte_order_mark_is_named_as_such(tmp_path: Path, encodi
     assert caught.value.errors[0].message.startswith("this looks like UTF-16 text without a byte-order mark")
 
 
-def test_a_semicolon_files_three_decimal_amounts_are_not_read_as_thousands(tmp_path: Path):
-    """ "12.500;4.990" with no decimal comma in the column: 12.5 and 4.99, not 12,500 and 4,990
-    (review); beside a decimal comma the dot groups thousands."""
+def test_a_semicolon_files_dotted_amounts_are_read_as_the_column_says_or_refused(tmp_path: Path):
+    """ "12.500;4.990" with nothing else in the column: three decimals (12.5) or thousands
+    (12,500)? Read as decimals, "1.500" beside "750" made revenue a thousand times too small
+    without a word (QA); read as thousands, a three-decimal tool's amounts were a thousand times
+    too large (review). So such rows are refused, naming both readings. A dot decimal (49.50) in
+    the column says the dot is a decimal point; a decimal comma (4,99) says it groups thousands."""
     path = tmp_path / "events.csv"
-    path.write_text(
-        "event_time;user_id;event;revenue\n2026-03-01T10:00:00Z;u1;buy;12.500\n2026-03-01T11:00:00Z;u2;buy;4.990\n"
-    )
+    head = "event_time;user_id;event;revenue\n"
+    path.write_text(head + "2026-03-01T10:00:00Z;u1;buy;12.500\n2026-03-01T11:00:00Z;u2;buy;4.990\n")
     parsed = events_csv.read(sniff(path), ReadOptions())
-    assert parsed.frame["revenue"].to_list() == [12.5, 4.99]
-    path.write_text(
-        "event_time;user_id;event;revenue\n2026-03-01T10:00:00Z;u1;buy;1.500\n2026-03-01T11:00:00Z;u2;buy;4,99\n"
-    )
-    assert events_csv.read(sniff(path), ReadOptions()).frame["revenue"].to_list() == [1500.0, 4.99]
+    assert parsed.frame.height == 0
+    assert [(e.row, e.column) for e in parsed.errors] == [(2, "revenue"), (3, "revenue")]
+    assert parsed.errors[0].message.startswith("'12.500' could be 12500 (a thousands dot) or 12,500 (a decimal point)")
+    path.write_text(head + "2026-03-01T10:00:00Z;u1;buy;1.500\n2026-03-01T11:00:00Z;u2;buy;750\n")
+    parsed = events_csv.read(sniff(path), ReadOptions())
+    assert [(e.row, e.column) for e in parsed.errors] == [(2, "revenue")]
+    assert parsed.frame["revenue"].to_list() == [750.0]
+    path.write_text(head + "2026-03-01T10:00:00Z;u1;buy;12.500\n2026-03-01T11:00:00Z;u2;buy;49.50\n")
+    parsed = events_csv.read(sniff(path), ReadOptions())
+    assert (parsed.errors, parsed.frame["revenue"].to_list()) == ((), [12.5, 49.5])
+    path.write_text(head + "2026-03-01T10:00:00Z;u1;buy;1.500\n2026-03-01T11:00:00Z;u2;buy;4,99\n")
+    parsed = events_csv.read(sniff(path), ReadOptions())
+    assert (parsed.errors, parsed.frame["revenue"].to_list()) == ((), [1500.0, 4.99])

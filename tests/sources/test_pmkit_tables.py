@@ -47,7 +47,7 @@ def test_objectives_in_a_semicolon_file_read_dot_thousands_as_the_file_writes_th
     )
     errors = pmkit_tables.read(sniff(alone), BERLIN).errors
     assert [(e.row, e.column) for e in errors] == [(2, "baseline")]  # a row's first problem
-    assert errors[0].message.startswith("'8.000' could be a number with a decimal point or one with a thousands dot")
+    assert errors[0].message.startswith("'8.000' could be 8000 (a thousands dot) or 8,000 (a decimal point)")
 
 
 def test_objectives():
