@@ -55,6 +55,7 @@ import numpy as np
 import polars as pl
 
 from pmkit.config import Config
+from pmkit.formatting import format_date
 from pmkit.objectives import MetricSource, load_objectives
 from pmkit.store import Reader
 
@@ -351,16 +352,16 @@ def _verdict(source: MetricSource, metric: str, item: Mapping[str, Any], result:
     name, shipped = source.name(metric), item["completed_date"]
     span = dt.timedelta(days=window_days)
     if result.status == "no data":
-        return f"no {name} values around {shipped}"
+        return f"no {name} values around {format_date(shipped)}"
     if result.status == "too recent":
         return (
-            f"too recent: the {window_days} days after {shipped} run to {shipped + span}; "
+            f"too recent: the {window_days} days after {format_date(shipped)} run to {format_date(shipped + span)}; "
             f"{result.days_remaining} more day{'s' if result.days_remaining != 1 else ''} of final {name} data needed"
         )
     if result.status == "not enough history":
         return (
-            f"not enough history: the {window_days} days before {shipped} start {shipped - span}, "
-            f"but final {name} values start {result.first_day}"
+            f"not enough history: the {window_days} days before {format_date(shipped)} start {format_date(shipped - span)}, "
+            f"but final {name} values start {format_date(result.first_day)}"
         )
     assert result.change is not None and result.before is not None  # measured
     before, after = source.format(metric, result.before), source.format(metric, result.after)

@@ -63,7 +63,7 @@ from pmkit.definitions import (
     MetricDefinition,
     usable_definitions,
 )
-from pmkit.formatting import format_days
+from pmkit.formatting import format_date, format_days
 from pmkit.metrics.base import workspace_of
 from pmkit.store import Reader
 
@@ -307,8 +307,12 @@ def format_value(value: float | None, fmt: str = "number", *, trim: bool = False
         text = f"{value:,.0f}"
     elif abs(value) >= 10 or fmt == "currency":
         text = f"{value:,.1f}" if fmt != "currency" else f"{value:,.2f}"
+    elif float(value).is_integer():
+        text = f"{value:.0f}"
     else:
-        text = f"{value:.3g}"
+        # Two decimals, as the cards write a number under 10: the card read 0.71 and the
+        # sentence beside it 0.714.
+        text = f"{value:.2f}"
     if trim:
         text = text.replace(".0%", "%").removesuffix(".0").removesuffix(".00")
     if fmt == "currency":  # as the cards beside the sentence write money
@@ -383,11 +387,12 @@ def outcome_reason(
     says which days the current value covers: a page shows it beside values of other days."""
     target, baseline = objective["target"], objective["baseline"]
     target_text = format_value(target, fmt, trim=True)
-    by = objective["target_date"]
+    due = objective["target_date"]
+    by = format_date(due)
     now = " ".join(filter(None, (f"{name} is {format_value(current, fmt)}", measured)))
     direction = objective["direction"]
     if outcome.health == "not_started":
-        start = objective["start_date"]
+        start = format_date(objective["start_date"])
         against = f" against a baseline of {format_value(baseline, fmt, trim=True)}" if baseline is not None else ""
         return f"starts {start}; {now}{against}"
     if direction in ("stay_above", "stay_below"):
@@ -401,7 +406,7 @@ def outcome_reason(
         return f"{now}, {side} the {target_text} {floor} it should stay {'above' if side == 'below' else 'below'}"
     if outcome.health == "achieved":
         return f"{now}, past the target of {target_text} (set for {by})"
-    if as_of >= by:
+    if as_of >= due:
         return f"{now}, short of the {target_text} target that was due {by}"
     path = f"the {format_value(outcome.expected, fmt)} path to {target_text} by {by}"
     if outcome.gap is not None and outcome.gap > 0:
@@ -504,7 +509,9 @@ def objective_problems(objective: Mapping[str, Any]) -> list[str]:
         problems.append(f"{where}: direction {objective['direction']!r} is not one of {', '.join(DIRECTIONS)}")
     start = objective.get("start_date")
     if start is not None and objective["target_date"] < start:
-        problems.append(f"{where}: target_date {objective['target_date']} is before start_date {start}")
+        problems.append(
+            f"{where}: target_date {format_date(objective['target_date'])} is before start_date {format_date(start)}"
+        )
     # A stated baseline on the wrong side of the target: an increase from 20 to 10 read
     # "achieved" while the metric fell to 15 (QA).
     baseline, target, direction = objective.get("baseline"), objective["target"], objective["direction"]
@@ -540,7 +547,7 @@ def objective_health(reader: Reader, config: Config, items_health: pl.DataFrame,
     if items_health.height == 0:
         first = reader.frame("SELECT min(snapshot_date) AS d FROM roadmap_items")["d"].item()
         if first is not None and first > as_of:
-            unknown = f"no roadmap snapshot on or before {as_of} (the first is of {first})"
+            unknown = f"no roadmap snapshot on or before {format_date(as_of)} (the first is of {format_date(first)})"
     rows = []
     for objective in objectives.iter_rows(named=True):
         row = {**objective, **_outcome(source, objective, toml_problems.get(objective["objective_id"], []), as_of)}
@@ -614,11 +621,11 @@ def _outcome(source: MetricSource, objective: Mapping[str, Any], toml_problems: 
     if objective["baseline"] is None and objective["direction"] in ("increase", "decrease"):
         objective["baseline"], _ = source.recent_value(key, objective["start_date"])
         if objective["baseline"] is None:
-            reason = f"no baseline set and no {definition.name} value by {objective['start_date']} to take it from"
+            reason = f"no baseline set and no {definition.name} value by {format_date(objective['start_date'])} to take it from"
             return {**empty, "outcome_reason": f"{reason} (set baseline in the objective)"}
         notes.append(
             f"baseline not set: {format_value(objective['baseline'], definition.format)} is the 7 days to "
-            f"{objective['start_date']}"
+            f"{format_date(objective['start_date'])}"
         )
     current, _ = source.recent_value(key, as_of)
     window = source.recent_period(key, as_of)  # the days of ``current``
@@ -637,12 +644,12 @@ def _outcome(source: MetricSource, objective: Mapping[str, Any], toml_problems: 
         today=as_of,
     )
     if current is None:
-        reason = f"no {definition.name} value on or before {as_of} yet (load events up to that day)"
+        reason = f"no {definition.name} value on or before {format_date(as_of)} yet (load events up to that day)"
     else:
         # A cohort metric's value is the rate of the 7 days pooled; any other is a mean of days
         # ("Reports shared is 104.3 a day on average", not 104.3 in the 7 days).
         per_day = "" if pooled(definition) else "a day on average "
-        measured = f"{per_day}over the {format_days(window.days)} to {window.end}" if window else ""
+        measured = f"{per_day}over the {format_days(window.days)} to {format_date(window.end)}" if window else ""
         reason = outcome_reason(definition.name, definition.format, outcome, current, judged, objective, measured)
         if through is not None and through < as_of:
             notes.insert(0, "the latest final value")

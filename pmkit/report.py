@@ -36,7 +36,7 @@ from pmkit import metrics, roadmap_view
 from pmkit.charts import STANDS_OUT, plot_text
 from pmkit.config import Config
 from pmkit.dashboard import NOTHING_EARLIER, SHIPPED_DAYS, judged_day, shipped_with_impact, why_no_base
-from pmkit.formatting import closed_bidi, counted, whole_points
+from pmkit.formatting import closed_bidi, counted, format_date, whole_points
 from pmkit.impact import impact
 from pmkit.objectives import MetricSource, format_value, objective_health
 from pmkit.store import Reader, Store
@@ -199,8 +199,10 @@ class _Report:
     # --- page -------------------------------------------------------------------------------------
 
     def render(self) -> str:
-        data_note = f"events through {self.last_day}" if self.last_day else "no events loaded"
-        roadmap_note = f"roadmap snapshot of {self.snapshot}" if self.snapshot else self._no_roadmap().lower()
+        data_note = f"events through {format_date(self.last_day)}" if self.last_day else "no events loaded"
+        roadmap_note = (
+            f"roadmap snapshot of {format_date(self.snapshot)}" if self.snapshot else self._no_roadmap().lower()
+        )
         generated = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
         body = "\n".join(
             [
@@ -289,7 +291,7 @@ class _Report:
             "the same weeks is listed.</p>"
         )
         if recent.height == 0:
-            text = f"Nothing shipped in the {SHIPPED_DAYS} days before {self.as_of}."
+            text = f"Nothing shipped in the {SHIPPED_DAYS} days before {format_date(self.as_of)}."
             if self.items is None:
                 text = f"{self._no_roadmap()}."
             return f'<section id="impact"><h2>Recent impact</h2>{note}<p class="small">{esc(text)}</p></section>'
@@ -349,8 +351,8 @@ class _Report:
         previous = period.previous()
         headers = [
             "Metric",
-            f"{period.start} to {period.end}",
-            f"{previous.start} to {previous.end}",
+            f"{format_date(period.start)} to {format_date(period.end)}",
+            f"{format_date(previous.start)} to {format_date(previous.end)}",
             "Change",
         ]
         note = ""
@@ -531,7 +533,7 @@ class _Report:
         snapshots ("no roadmap loaded" was said of a workspace with one, from a later day)."""
         if self.latest_snapshot is None:
             return "No roadmap loaded"
-        return f"No roadmap snapshot on or before {self.as_of} (the latest is of {self.latest_snapshot})"
+        return f"No roadmap snapshot on or before {format_date(self.as_of)} (the latest is of {format_date(self.latest_snapshot)})"
 
     def _format_of(self, key: str | None) -> str:
         definition = self.source.lookup(key)

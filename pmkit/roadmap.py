@@ -66,6 +66,8 @@ from datetime import date
 
 import polars as pl
 
+from pmkit.formatting import format_date
+
 KEY = ["snapshot_date", "item_id"]
 MAX_DEPTH = 32  # deeper parent chains are a cycle in the data, not a roadmap
 RECENT_SNAPSHOTS = 3
@@ -601,14 +603,14 @@ def _reason(row: Mapping[str, object], as_of: date) -> str:
         parts.append("cancelled")
     elif health == "done":
         completed = row["completed_date"]
-        parts.append(f"done on {completed}" if completed else "done")
+        parts.append(f"done on {format_date(completed)}" if completed else "done")
         if completed and due and completed > due:
             parts.append(f"{_days((completed - due).days)} after its due date")
     elif health == "late":
-        parts.append(f"due {due}, {_days((as_of - due).days)} ago, {done_text}")
+        parts.append(f"due {format_date(due)}, {_days((as_of - due).days)} ago, {done_text}")
     elif health == "not_started":
         start = row["start_date"]
-        parts.append(f"not started; starts {start}" if start else "not started, and no start date")
+        parts.append(f"not started; starts {format_date(start)}" if start else "not started, and no start date")
     else:
         forecast, slip, tolerance = row["forecast_date"], row["slip_days"], row["tolerance_days"]
         late_forecast = forecast is not None and due is not None and forecast > due
@@ -617,20 +619,24 @@ def _reason(row: Mapping[str, object], as_of: date) -> str:
         if elapsed is not None:
             parts.append(f"{done_text} with {elapsed:.0%} of the time gone")
         elif start is not None and due is not None and start > due:
-            parts.append(f"{done_text}; its start date ({start}) is after its due date ({due}): fix one of them")
+            parts.append(
+                f"{done_text}; its start date ({format_date(start)}) is after its due date ({format_date(due)}): fix one of them"
+            )
         else:
             parts.append(f"{done_text}; no start and due date to compare against")
         if row.get("stalled"):
-            parts.append(f"no progress since {row['recent_since']}: at that rate it never finishes")
+            parts.append(f"no progress since {format_date(row['recent_since'])}: at that rate it never finishes")
         if late_forecast:
-            parts.append(f"forecast to finish {forecast}, {_days((forecast - due).days)} after its due date")
+            parts.append(
+                f"forecast to finish {format_date(forecast)}, {_days((forecast - due).days)} after its due date"
+            )
         elif row.get("forecast_beyond") and due is not None and (due - as_of).days <= MAX_FORECAST_DAYS:
             parts.append("at its rate it finishes more than ten years from now")
         if slipped:
             parts.append(f"slipped {_days(slip)} since the baseline")
     for blocker in row.get("conflicting_blockers") or []:
         parts.append(
-            f"waits for {blocker['blocker_id']}, which ends {blocker['blocker_end']}, after this starts ({row['start_date']})"
+            f"waits for {blocker['blocker_id']}, which ends {format_date(blocker['blocker_end'])}, after this starts ({format_date(row['start_date'])})"
         )
     if row["health_disagrees"]:
         parts.append(f"declared {str(row['declared_health']).replace('_', ' ')}")

@@ -197,7 +197,7 @@ def test_narrative_in_plain_sentences(known):
         "over the 7 days to 11 Mar 2026 it was 1.14, behind the path to 3 by 31 Mar 2026."
     )
     assert sentences[1].startswith(
-        f"1 of 1 open roadmap items is late: {HOSTILE_TITLE} (due 2026-03-06, 5 days ago, 50% done"
+        f"1 of 1 open roadmap items is late: {HOSTILE_TITLE} (due 6 Mar 2026, 5 days ago, 50% done"
     )
     assert sentences[2] == "NPS is +33 from 3 answers."
 
@@ -275,7 +275,7 @@ def test_top_risks_worst_first_and_recently_shipped(known):
     items = dashboard.items_health(reader, config)
     risks = dashboard.top_risks(items)
     assert risks["item_id"].to_list() == ["EP-9"]
-    assert risks["reason"].item().startswith("due 2026-03-06, 5 days ago, 50% done")
+    assert risks["reason"].item().startswith("due 6 Mar 2026, 5 days ago, 50% done")
     shipped = dashboard.recently_shipped(items, LAST_DAY)
     assert shipped.select("item_id", "completed_date").rows() == [("EP-8", D(2026, 3, 5))]
     markers = dashboard.ship_markers(items, "dau", dashboard.objectives(reader, config), RANGE)

@@ -189,7 +189,7 @@ def test_demo_dark_mode_is_not_claimed(demo_workspace: Path):
     assert dark["metric"] == "stickiness"
     assert dark["status"] == "not enough history"
     assert dark["significant"] is None
-    assert "final Stickiness (DAU/MAU) values start 2026-01-29" in dark["verdict"]
+    assert "final Stickiness (DAU/MAU) values start 29 Jan 2026" in dark["verdict"]
     shorter = ship(demo_impact(demo_workspace, window_days=21), "EP-5")
     assert shorter["status"] == "measured"
     assert shorter["significant"] is False

@@ -98,9 +98,9 @@ def test_reason_reads_like_a_status_update():
     as_of = date(2026, 5, 9)
     outcome = judge_outcome(0.41, as_of, 0.30, 0.45, date(2026, 3, 2), date(2026, 6, 30), "increase")
     reason = outcome_reason("Activation", "percent", outcome, 0.41, as_of, objective)
-    assert reason == "Activation is 41.0%, ahead of the 38.5% path to 45% by 2026-06-30"
+    assert reason == "Activation is 41.0%, ahead of the 38.5% path to 45% by 30 Jun 2026"
     behind = outcome_reason("Activation", "percent", Outcome("at_risk", 0.385, 0.5, -0.01), 0.375, as_of, objective)
-    assert behind == "Activation is 37.5%, behind the 38.5% path to 45% by 2026-06-30"
+    assert behind == "Activation is 37.5%, behind the 38.5% path to 45% by 30 Jun 2026"
 
 
 def test_values_are_formatted_by_the_metric_format():
@@ -242,8 +242,8 @@ def test_increase_behind_its_path(goals):
     assert dau["outcome_progress"] == pytest.approx(0.5)
     assert dau["outcome_health"] == "off_track"
     assert dau["outcome_reason"] == (
-        "Daily active users is 20.0 a day on average over the 7 days to 2026-03-14, "
-        "behind the 23.0 path to 30 by 2026-03-21"
+        "Daily active users is 20.0 a day on average over the 7 days to 14 Mar 2026, "
+        "behind the 23.0 path to 30 by 21 Mar 2026"
     )
     assert (dau["delivery_health"], dau["items"], dau["items_done"]) == ("on_track", 2, 1)
     assert dau["delivery_reason"] == "2 items: 1 on track, 1 done"
@@ -266,7 +266,7 @@ def test_stay_above_without_a_start_date_compares_with_the_target(goals):
     assert events["outcome_health"] == "on_track"
     assert events["outcome_progress"] is None
     assert events["outcome_reason"] == (
-        "Events is 20.0 a day on average over the 7 days to 2026-03-14, above the 15 floor (held until 2026-04-30)"
+        "Events is 20.0 a day on average over the 7 days to 14 Mar 2026, above the 15 floor (held until 30 Apr 2026)"
     )
     assert events["delivery_reason"] == "no roadmap items linked to this objective"
 
@@ -278,8 +278,8 @@ def test_missing_baseline_is_the_metric_at_the_start(goals):
     assert base["expected_value"] == pytest.approx(20.0)
     assert base["outcome_health"] == "on_track"
     assert base["outcome_reason"] == (
-        "Daily active users is 20.0 a day on average over the 7 days to 2026-03-14, on the 20.0 path to 33 by 2026-03-27 "
-        "(baseline not set: 13.0 is the 7 days to 2026-03-07)"
+        "Daily active users is 20.0 a day on average over the 7 days to 14 Mar 2026, on the 20.0 path to 33 by 27 Mar 2026 "
+        "(baseline not set: 13.0 is the 7 days to 7 Mar 2026)"
     )
 
 
@@ -288,7 +288,7 @@ def test_not_started_before_the_start_date(goals):
     assert later["outcome_health"] == "not_started"
     assert later["expected_value"] == 20.0
     assert later["outcome_reason"] == (
-        "starts 2026-04-01; Daily active users is 20.0 a day on average over the 7 days to 2026-03-14 "
+        "starts 1 Apr 2026; Daily active users is 20.0 a day on average over the 7 days to 14 Mar 2026 "
         "against a baseline of 20"
     )
 
@@ -364,7 +364,7 @@ def test_a_cohort_metric_is_judged_against_the_path_on_its_own_last_day(workspac
     assert goal["expected_value"] == pytest.approx(0.37)
     assert goal["outcome_health"] == "on_track"
     assert goal["outcome_reason"].startswith(
-        "Activation is 40.0% over the 4 days to 2026-03-04, ahead of the 37.0% path to 100% by 2026-03-11"
+        "Activation is 40.0% over the 4 days to 4 Mar 2026, ahead of the 37.0% path to 100% by 11 Mar 2026"
     )
 
 
@@ -425,7 +425,7 @@ def test_arpu_is_judged_on_the_weeks_revenue_over_its_users(workspace):
     goal = row_of(objective_health(workspace.reader(), workspace.config, items_frame(), date(2026, 3, 8)), "O1")
     assert goal["current_value"] == pytest.approx(35.0)
     assert goal["outcome_health"] == "off_track"
-    assert goal["outcome_reason"].startswith("ARPU is $35.00 over the 7 days to 2026-03-08")
+    assert goal["outcome_reason"].startswith("ARPU is $35.00 over the 7 days to 8 Mar 2026")
 
 
 def test_a_ceiling_held_from_today_is_judged_when_its_value_ends_before_today(workspace):

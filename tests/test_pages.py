@@ -648,7 +648,7 @@ def test_a_range_before_the_first_roadmap_snapshot_says_the_roadmap_is_not_known
     assert not {"Top risks", "Recently shipped"} & set(texts(at.subheader))
     assert not any(t.startswith(("No roadmap item is late", "Nothing shipped")) for t in shown)
     captions = [unescape(c) for c in texts(at.caption)]
-    assert any("no roadmap snapshot on or before 2026-03-08 (the first is of 2026-03-11)" in c for c in captions)
+    assert any("no roadmap snapshot on or before 8 Mar 2026 (the first is of 11 Mar 2026)" in c for c in captions)
     assert not any("no roadmap items linked" in c for c in captions)
     at = open_page(monkeypatch, known_data, "summary", range="Custom", dates=["2026-03-02", "2026-03-11"])
     assert not any(unescape(t).startswith("No roadmap snapshot") for t in texts(at.info))

@@ -252,12 +252,12 @@ def test_on_the_due_date_an_unfinished_item_is_not_late_yet():
     assert on_due["health"] == "at_risk"
     assert (
         on_due["reason"]
-        == "95% done with 100% of the time gone; forecast to finish 2026-04-23, 3 days after its due date"
+        == "95% done with 100% of the time gone; forecast to finish 23 Apr 2026, 3 days after its due date"
     )
 
     after = health_of(item_health(snapshots, date(2026, 4, 21)), "A")
     assert after["health"] == "late"
-    assert after["reason"] == "due 2026-04-20, 1 day ago, 95% done"
+    assert after["reason"] == "due 20 Apr 2026, 1 day ago, 95% done"
 
 
 @pytest.mark.parametrize(
@@ -267,12 +267,12 @@ def test_on_the_due_date_an_unfinished_item_is_not_late_yet():
         (
             0.3,
             "off_track",
-            "30% done with 50% of the time gone; forecast to finish 2026-04-20, 20 days after its due date",
+            "30% done with 50% of the time gone; forecast to finish 20 Apr 2026, 20 days after its due date",
         ),
         (
             0.4,
             "at_risk",
-            "40% done with 50% of the time gone; forecast to finish 2026-04-08, 8 days after its due date",
+            "40% done with 50% of the time gone; forecast to finish 8 Apr 2026, 8 days after its due date",
         ),
         (0.6, "on_track", "60% done with 50% of the time gone"),
     ],
@@ -309,9 +309,9 @@ def test_not_started_done_and_cancelled():
     )
     rows = item_health(snapshots, as_of).select("item_id", "health", "reason", "forecast_date").rows()
     assert rows == [
-        ("future", "not_started", "not started; starts 2026-04-01", None),
+        ("future", "not_started", "not started; starts 1 Apr 2026", None),
         ("undated", "not_started", "not started, and no start date", None),
-        ("shipped", "done", "done on 2026-03-12; 2 days after its due date", date(2026, 3, 12)),
+        ("shipped", "done", "done on 12 Mar 2026; 2 days after its due date", date(2026, 3, 12)),
         ("dropped", "cancelled", "cancelled", None),
     ]
 
@@ -426,7 +426,7 @@ def test_a_burn_rate_forecast_far_past_due_is_off_track():
     assert row["forecast_date"] == date(2026, 7, 6)
     assert row["health"] == "off_track"
     assert (
-        row["reason"] == "15% done with 27% of the time gone; forecast to finish 2026-07-06, 97 days after its due date"
+        row["reason"] == "15% done with 27% of the time gone; forecast to finish 6 Jul 2026, 97 days after its due date"
     )
 
 
@@ -447,7 +447,7 @@ def test_a_begun_item_without_progress_over_its_snapshots_is_stalled_with_no_for
     row = health_of(item_health(stalled, weeks[-1]), "ST")
     assert (row["forecast_date"], row["health"]) == (None, "off_track")
     assert row["reason"] == (
-        "50% done with 35% of the time gone; no progress since 2026-03-08: at that rate it never finishes"
+        "50% done with 35% of the time gone; no progress since 8 Mar 2026: at that rate it never finishes"
     )
     backwards = history(
         *(
@@ -515,7 +515,7 @@ def test_blocker_ending_after_the_item_starts_is_a_conflict():
         "D": False,
     }
     assert health_of(health, "A")["reason"] == (
-        "not started; starts 2026-04-01; waits for B, which ends 2026-04-10, after this starts (2026-04-01)"
+        "not started; starts 1 Apr 2026; waits for B, which ends 10 Apr 2026, after this starts (1 Apr 2026)"
     )
 
 
@@ -652,4 +652,6 @@ def test_a_start_after_the_due_date_is_named_not_counted_as_a_slip():
     row = health_of(item_health(snapshot(as_of, {"item_id": "A", "progress": 0.5, **plan}), as_of), "A")
     assert (row["slip_days"], row["time_elapsed"], row["schedule_index"]) == (0, None, None)
     assert row["health"] == "on_track"
-    assert row["reason"] == "50% done; its start date (2026-10-20) is after its due date (2026-10-10): fix one of them"
+    assert (
+        row["reason"] == "50% done; its start date (20 Oct 2026) is after its due date (10 Oct 2026): fix one of them"
+    )
