@@ -147,7 +147,7 @@ def test_a_report_before_the_first_snapshot_says_so_not_that_no_roadmap_is_loade
     report.write_report(load_config(workspace), out, as_of=D(2026, 2, 1))
     page = out.read_text(encoding="utf-8")
     assert "No roadmap loaded" not in page and "no roadmap loaded" not in page
-    assert "No roadmap snapshot on or before 2026-02-01 (the latest is of 2026-04-30)" in page
+    assert "No roadmap snapshot on or before 1 Feb 2026 (the latest is of 30 Apr 2026)" in page
 
 
 def test_the_narrative_counts_the_late_issue_top_risks_lists() -> None:
