@@ -206,14 +206,20 @@ class FileResult:
             "rows_rejected": self.rows_rejected,
             "rows_duplicate": self.rows_duplicate,
             "rows_future": self.rows_future,
+            # Every warning the text report gives, for scripts too: rows counted again and metrics
+            # not defined were said only in text (ingest QA).
+            "rows_seen_before": self.rows_seen_before,
+            "metrics_unknown": list(self.metrics_unknown),
             "dimensions_dropped": list(self.dimensions_dropped),
             "rows_replaced": self.rows_replaced,
             "items_gone": list(self.items_gone),
+            "items_gone_from": self.gone_from.isoformat() if self.gone_from else None,
             "items_named": self.items_named,
             "snapshot_date": self.snapshot_date.isoformat() if self.snapshot_date else None,
             "mapping": self.mapping,
             "errors": [e.as_json() for e in self.errors],
             "left_in_inbox": self.left_in_inbox,
+            "summary": self.summary(),
         }
 
 

@@ -629,3 +629,30 @@ def test_a_missing_or_zero_current_beside_a_version_stops_ingest_and_publish(tmp
         assert main(["publish", "--data", str(good), "--to", str(data)]) == 2
         assert "Restore the store folder from a backup" in capsys.readouterr().err
         assert version_file.read_bytes() == before
+
+
+def test_ingest_json_carries_every_warning_the_text_gives(tmp_path: Path, capsys):
+    """Rows counted again (a second export without ids overlapping the first) and objectives on
+    metrics not defined were said in text only: `--json` said 5 rows loaded, no word, and the
+    overlap was counted twice (ingest QA)."""
+    header = "event_time,user_id,event\n"
+    first = write(
+        tmp_path / "a.csv", (header + "2026-03-01T10:00:00Z,u1,login\n2026-03-01T11:00:00Z,u2,login\n").encode()
+    )
+    second = write(
+        tmp_path / "b.csv", (header + "2026-03-01T11:00:00Z,u2,login\n2026-03-02T10:00:00Z,u1,login\n").encode()
+    )
+    goals = write(
+        tmp_path / "objectives.csv",
+        b"objective_id,title,metric,baseline,target,start_date,target_date,direction,owner\n"
+        b"O9,Other,no_such_metric,1,3,2026-03-01,2026-12-31,increase,Ann\n",
+    )
+    data = str(tmp_path / "ws")
+    assert main(["ingest", "--data", data, str(first)]) == 0
+    capsys.readouterr()
+    assert main(["ingest", "--json", "--data", data, str(second), str(goals)]) == 0
+    events, objectives = json.loads(capsys.readouterr().out)["files"]
+    assert (events["rows_loaded"], events["rows_seen_before"]) == (2, 1)
+    assert "1 of them is the same in time, user and event as events loaded before" in events["summary"]
+    assert objectives["metrics_unknown"] == ["row 2: 'no_such_metric'"]
+    assert "not defined yet" in objectives["summary"]
