@@ -7,12 +7,17 @@ The export has one row per issue; projects, project milestones and initiatives a
 column values. They become roadmap items of their own, so the hierarchy is complete:
 
     initiative:<Initiative>            item_type initiative  (the first name in `Initiatives`)
-      project:<Project>                item_type epic        (a Linear project is a deliverable)
-        milestone:<Project>/<Milestone> item_type milestone
+      project:<Project ID>             item_type epic        (a Linear project is a deliverable)
+        milestone:<Project Milestone ID> item_type milestone
           <ID>                         item_type issue       (under its Parent issue if it has one,
                                                               else its milestone, else its project)
 
-Their status category comes from their items (see ``roadmap_common.container_rows``).
+Their status category comes from their items (see ``roadmap_common.container_rows``). A project
+and a milestone are named by the ids Linear exports beside their names (`Project ID`, `Project
+Milestone ID`), so a renamed one stays the same item from snapshot to snapshot: by name, "Billing"
+renamed "Billing v2" was a new project with its slip forgotten and the old one "gone" (ingest QA).
+Without those columns (an older or hand-made export) the names are the ids: `project:<Project>`,
+`milestone:<Project>/<Milestone>`.
 
 | canonical | Linear column |
 |---|---|
@@ -84,11 +89,20 @@ def read(sample: Sample, options: ReadOptions = DEFAULT_OPTIONS) -> Parsed:
 
     project = column_or_nulls(raw, pick("parent_id", "Project"))
     milestone = column_or_nulls(raw, pick("parent_id", "Project Milestone"))
+    project_key = pl.coalesce(column_or_nulls(raw, pick("parent_id", "Project ID")), project)
+    milestone_key = pl.coalesce(
+        column_or_nulls(raw, pick("parent_id", "Project Milestone ID")), project + "/" + milestone
+    )
     initiative = column_or_nulls(raw, pick("parent_id", "Initiatives")).str.split(",").list.first().str.strip_chars()
     containers = pl.DataFrame({ROW: raw[ROW], "project": project, "milestone": milestone, "initiative": initiative})
     containers = containers.with_columns(
-        ("project:" + pl.col("project")).alias("project_id"),
-        ("milestone:" + pl.col("project") + "/" + pl.col("milestone")).alias("milestone_id"),
+        # A key only where the name is filled: an ID column beside an empty name is no project.
+        pl.when(pl.col("project").is_not_null())
+        .then("project:" + pl.select(project_key).to_series())
+        .alias("project_id"),
+        pl.when(pl.col("project").is_not_null() & pl.col("milestone").is_not_null())
+        .then("milestone:" + pl.select(milestone_key).to_series())
+        .alias("milestone_id"),
         ("initiative:" + pl.col("initiative")).alias("initiative_id"),
     )
     parent_issue = column_or_nulls(raw, pick("parent_id", "Parent issue"))

@@ -153,3 +153,32 @@ def test_missing_id_column_rejects_the_file(tmp_path):
 @pytest.mark.parametrize("header", sorted((FIXTURES / "headers").glob("*.csv")), ids=lambda p: p.name)
 def test_detects_linear_headers_and_no_others(header):
     assert linear.detect(sniff(header)) == header.name.startswith("linear_")
+
+
+def test_a_renamed_project_or_milestone_stays_the_same_item_by_its_linear_id(tmp_path):
+    """Project "Billing" renamed "Billing v2" (and milestone "Beta" renamed "Public beta") a week
+    later, with ENG-2's due date moved from 25 Mar to 10 Apr: by name, the renamed project was a
+    new item with a new baseline and no slip, and the old one was "gone" (ingest QA)."""
+    ids = {"Project_ID": "11111111-aaaa", "Project_Milestone_ID": "22222222-bbbb"}
+
+    def snapshot(project: str, milestone: str, due: str, day: date) -> pl.DataFrame:
+        rows = [
+            line(ID="ENG-1", Title="Done part", Status="Done", Estimate="3", Project=project, Project_Milestone=milestone,
+                 Started="2026-03-01T09:00:00Z", Completed="2026-03-04T09:00:00Z", Due_Date="2026-03-10", **ids),
+            line(ID="ENG-2", Title="Open part", Status="In Progress", Estimate="5", Project=project,
+                 Project_Milestone=milestone, Started="2026-03-02T09:00:00Z", Due_Date=due, **ids),
+        ]  # fmt: skip
+        frame = read(tmp_path, rows).frame.drop(ROW)
+        return frame.with_columns(pl.lit(day).alias("snapshot_date"))
+
+    before = snapshot("Billing", "Beta", "2026-03-25", date(2026, 3, 5))
+    after = snapshot("Billing v2", "Public beta", "2026-04-10", date(2026, 3, 12))
+    containers = after.filter(pl.col("item_type") != "issue").select("item_id", "title", "parent_id")
+    assert containers.rows() == [
+        ("milestone:22222222-bbbb", "Public beta", "project:11111111-aaaa"),
+        ("project:11111111-aaaa", "Billing v2", None),
+    ]
+    assert set(before["item_id"]) == set(after["item_id"])
+    health = roadmap.item_health(pl.concat([before, after]), date(2026, 3, 12))
+    project = health.filter(item_id="project:11111111-aaaa").row(0, named=True)
+    assert (project["title"], project["slip_days"]) == ("Billing v2", 16)  # 25 Mar -> 10 Apr
