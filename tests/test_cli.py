@@ -656,3 +656,24 @@ def test_ingest_json_carries_every_warning_the_text_gives(tmp_path: Path, capsys
     assert "1 of them is the same in time, user and event as events loaded before" in events["summary"]
     assert objectives["metrics_unknown"] == ["row 2: 'no_such_metric'"]
     assert "not defined yet" in objectives["summary"]
+
+
+def test_a_zip_of_exports_is_told_to_be_unzipped_not_saved_as_csv(tmp_path: Path, capsys):
+    """Amplitude's export API sends its hourly .json.gz files as one zip: it was called "most
+    likely an Excel workbook" and told to save "the sheet" as CSV (ingest QA)."""
+    import zipfile
+
+    export = tmp_path / "amplitude_export.zip"
+    with zipfile.ZipFile(export, "w") as archive:
+        archive.writestr("100/", "")
+        archive.writestr("100/100_2026-03-05_10#0.json.gz", b"\x1f\x8b")
+        archive.writestr("100/100_2026-03-05_11#0.json.gz", b"\x1f\x8b")
+    other = tmp_path / "photos.zip"
+    with zipfile.ZipFile(other, "w") as archive:
+        archive.writestr("a.png", b"\x89PNG")
+    assert main(["ingest", "--data", str(tmp_path / "ws"), str(export), str(other)]) == 1
+    err = capsys.readouterr().err
+    assert "amplitude_export.zip: this is a zip archive of 2 export files (as Amplitude's export sends" in err
+    assert "unzip it and load the files inside" in err
+    assert "photos.zip: this is a zip archive with no CSV, JSON or Parquet export in it" in err
+    assert "Excel" not in err

@@ -8,6 +8,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import zipfile
 import zlib
 from pathlib import Path
 
@@ -187,6 +188,36 @@ def _json_sample(path: Path, layout: str, encoding: str, text: str, records: lis
     return Sample(path=path, layout=layout, encoding=encoding, text=text, columns=tuple(keys), records=tuple(records))
 
 
+EXPORT_SUFFIXES = (".csv", ".tsv", ".txt", ".json", ".jsonl", ".ndjson", ".json.gz", ".parquet")
+SPREADSHEET_ZIP = (
+    "this is a zip file, most likely an Excel workbook (.xlsx); open it and save the sheet as CSV "
+    "(File > Save as > CSV UTF-8)"
+)
+
+
+def _zip_message(path: Path) -> str:
+    """What a zip file is and what to do with it, from the names it lists (nothing is unpacked):
+    Amplitude's export API sends its hourly .json.gz files zipped, and was told to save "the
+    sheet" as CSV (ingest QA)."""
+    try:
+        with zipfile.ZipFile(path) as archive:
+            names = [name.lower() for name in archive.namelist() if not name.endswith("/")]
+    except (zipfile.BadZipFile, OSError, ValueError):
+        return SPREADSHEET_ZIP
+    if any(name.startswith("xl/") for name in names):
+        return SPREADSHEET_ZIP
+    if any(name.startswith("index/") or name.endswith(".iwa") for name in names):
+        return "this is a Numbers document; export it as CSV (File > Export To > CSV)"
+    exports = [name for name in names if name.endswith(EXPORT_SUFFIXES)]
+    if exports:
+        count = f"{len(exports):,} export {'file' if len(exports) == 1 else 'files'}"
+        return (
+            f"this is a zip archive of {count} (as Amplitude's export sends its hourly .json.gz files): unzip it "
+            "and load the files inside (they can go into the inbox together)"
+        )
+    return "this is a zip archive with no CSV, JSON or Parquet export in it: unzip it and load the exports themselves"
+
+
 def sniff(path: Path) -> Sample:
     """Read the head of ``path`` and describe it; reject files that cannot be an export."""
     with open(path, "rb") as handle:
@@ -210,17 +241,8 @@ def sniff(path: Path) -> Sample:
                 [RowError(None, None, f"the Parquet file cannot be read ({exc}); it may be truncated, export it again")]
             ) from exc
         return Sample(path=path, layout="parquet", encoding="binary", text="", columns=tuple(schema.names))
-    if data.startswith(b"PK\x03\x04"):  # a zip: what Excel (.xlsx) and Numbers save
-        raise Rejected(
-            [
-                RowError(
-                    None,
-                    None,
-                    "this is a zip file, most likely an Excel workbook (.xlsx); open it and save the sheet as CSV "
-                    "(File > Save as > CSV UTF-8)",
-                )
-            ]
-        )
+    if data.startswith(b"PK\x03\x04"):  # a zip: an Excel or Numbers file, or an archive of exports
+        raise Rejected([RowError(None, None, _zip_message(path))])
     if _utf16_without_bom(data):
         # Called "binary data" and told to save it as CSV, which it already was (ingest QA).
         raise Rejected(
