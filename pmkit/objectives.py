@@ -170,6 +170,21 @@ class MetricSource:
         last = self.last_day - dt.timedelta(days=self._settling(definition, 0))
         return (first, last) if first <= last else None
 
+    def missing_hint(self, key: str, as_of: dt.date) -> str:
+        """Why ``recent_value`` has nothing on ``as_of``, and what to do: "load events up to that
+        day" was said of a stickiness objective whose events were loaded, and whose rolling 30
+        days had not yet lain inside them (ingest QA)."""
+        definition = self.lookup(key)
+        warmup = self._warmup(definition, 0) if definition else 0
+        if warmup and self.first_day is not None:
+            first_final = self.first_day + dt.timedelta(days=warmup)
+            if first_final > as_of or (self.last_day is not None and first_final > self.last_day):
+                return (
+                    f"it counts the {warmup + 1} days up to each day and events start "
+                    f"{format_date(self.first_day)}, so its first whole value is of {format_date(first_final)}"
+                )
+        return "load events up to that day"
+
     def daily(self, key: str) -> pl.DataFrame:
         """(day, value, weight) for every day of the complete range (empty when there is none).
         weight is what a day counts for when days are pooled (``weights``); 1 for most metrics."""
@@ -644,7 +659,7 @@ def _outcome(source: MetricSource, objective: Mapping[str, Any], toml_problems: 
         today=as_of,
     )
     if current is None:
-        reason = f"no {definition.name} value on or before {format_date(as_of)} yet (load events up to that day)"
+        reason = f"no {definition.name} value on or before {format_date(as_of)} yet ({source.missing_hint(key, as_of)})"
     else:
         # A cohort metric's value is the rate of the 7 days pooled; any other is a mean of days
         # ("Reports shared is 104.3 a day on average", not 104.3 in the 7 days).

@@ -511,3 +511,22 @@ def test_a_toml_direction_is_read_as_objectives_csv_reads_it(written: str):
     row, problems = _toml_objective("O1", table)
     assert problems == []
     assert row["direction"] == ("increase" if "ncrease" in written else "stay_above")
+
+
+def test_a_rolling_metric_before_its_first_whole_window_says_so(workspace):
+    """Events on 3-4 Mar only: stickiness (DAU/MAU) has no whole 30 days until 1 Apr. The reason
+    said "load events up to that day" of events already loaded (ingest QA); DAU has its value."""
+    rows = [(f"2026-03-0{day}T11:00:00Z", user, "login") for day in (3, 4) for user in ("a", "b")]
+    workspace.configure(
+        metrics='[objectives.O1]\ntitle = "Sticky"\nmetric = "stickiness"\nbaseline = 0.2\ntarget = 0.4\n'
+        'start_date = 2026-03-01\ntarget_date = 2026-06-30\ndirection = "increase"\n'
+        '[objectives.O2]\ntitle = "Daily"\nmetric = "dau"\nbaseline = 1\ntarget = 4\n'
+        'start_date = 2026-03-01\ntarget_date = 2026-06-30\ndirection = "increase"\n'
+    )
+    workspace.load_events(rows)
+    goals = objective_health(workspace.reader(), workspace.config, items_frame(), date(2026, 3, 4))
+    assert row_of(goals, "O1")["outcome_reason"] == (
+        "no Stickiness (DAU/MAU) value on or before 4 Mar 2026 yet (it counts the 30 days up to each day and "
+        "events start 3 Mar 2026, so its first whole value is of 1 Apr 2026)"
+    )
+    assert row_of(goals, "O2")["current_value"] == pytest.approx(2.0)
