@@ -199,13 +199,14 @@ def _progress_line(message: str, fraction: float) -> None:
 
 
 def _cmd_ingest(args: argparse.Namespace, config: Any) -> int:
+    from pmkit.config import workspace_today
     from pmkit.ingest import ingest, ingest_inbox, workspace_rebuild_pending
 
     if config.read_only:
         raise UsageError(
             "this workspace is read-only (read_only = true or PMKIT_READ_ONLY=1); load data on the publishing host"
         )
-    if args.as_of is not None and args.as_of > dt.date.today() + dt.timedelta(days=1):
+    if args.as_of is not None and args.as_of > workspace_today(config.timezone) + dt.timedelta(days=1):
         # A snapshot dated ahead became the latest, which roadmap and report then used by default.
         raise UsageError(f"--as-of {args.as_of} is after today: a roadmap snapshot is dated the day it was exported")
     for path in args.paths:

@@ -10,6 +10,7 @@ that each is documented there.
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 import os
 import tomllib
@@ -220,3 +221,9 @@ def _read_toml(path: Path) -> dict[str, Any]:
         raise ConfigError(f'{path}: {exc} (fix the TOML syntax, e.g. timezone = "UTC")') from exc
     _check_tables(raw, path)
     return raw
+
+
+def workspace_today(timezone: str) -> dt.date:
+    """Today in the workspace's time zone, the day the pages end on: the machine's own date put a
+    Kiritimati workspace's roadmap export on the day before its events' last day (QA)."""
+    return dt.datetime.now(ZoneInfo(timezone)).date()

@@ -25,12 +25,11 @@ from collections import OrderedDict
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import polars as pl
 
 from pmkit import metrics, roadmap, roadmap_view, value_counts
-from pmkit.config import Config
+from pmkit.config import Config, workspace_today
 from pmkit.definitions import Definitions, MetricDefinition, usable_definitions
 from pmkit.formatting import (
     counted,
@@ -132,7 +131,7 @@ def facts(reader: Reader, config: Config) -> Facts:
     counted: dict[str, Any] = {}
     if future_until is not None:
         counted = reader.query("dashboard_facts_shown", shown=shown).row(0, named=True)
-    today = dt.datetime.now(ZoneInfo(zone)).date()
+    today = workspace_today(zone)
     answered: dict[str, Any] = {}
     if row["answers"]:
         answered = reader.query("dashboard_facts_answers", tz=config.timezone).row(0, named=True)

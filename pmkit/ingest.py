@@ -32,7 +32,7 @@ from pmkit.canonical import (
     OBJECTIVE_COLUMNS,
     ROADMAP_COLUMNS,
 )
-from pmkit.config import Config
+from pmkit.config import Config, workspace_today
 from pmkit.definitions import BUILTIN_METRICS, Definitions, usable_definitions
 from pmkit.formatting import format_date
 from pmkit.sources.base import ROW, Parsed, ReadOptions, Rejected, RowError
@@ -244,7 +244,7 @@ def _in_idle_time(work: Callable[[Path], str], path: Path) -> str:
     return work(path)
 
 
-def name_date_problem(path: Path) -> str | None:
+def name_date_problem(path: Path, timezone: str) -> str | None:
     """What is wrong with the date in a roadmap file's name, if anything: one that is not a date
     became the load date without a word, and one ahead of today the latest snapshot, which the
     roadmap and the report then used by default (``--as-of`` is refused the same way)."""
@@ -256,13 +256,14 @@ def name_date_problem(path: Path) -> str | None:
         named = dt.date(int(match[1]), int(match[2]), int(match[3]))
     except ValueError:
         return f"the date in its name, {match[0]}, is not a date ({fix})"
-    if named > dt.date.today() + dt.timedelta(days=1):  # a day ahead: the exporter's time zone
+    if named > workspace_today(timezone) + dt.timedelta(days=1):  # a day ahead: the exporter's time zone
         return f"the date in its name, {named}, is after today: a roadmap snapshot is dated the day it was exported ({fix})"
     return None
 
 
-def snapshot_date_for(path: Path, as_of: dt.date | None) -> dt.date:
-    """--as-of, else a date in the file name, else today (DESIGN.md, "roadmap_items")."""
+def snapshot_date_for(path: Path, as_of: dt.date | None, timezone: str) -> dt.date:
+    """--as-of, else a date in the file name, else today in the workspace's zone (DESIGN.md,
+    "roadmap_items")."""
     if as_of:
         return as_of
     match = FILE_NAME_DATE.search(path.name)
@@ -271,7 +272,7 @@ def snapshot_date_for(path: Path, as_of: dt.date | None) -> dt.date:
             return dt.date(int(match[1]), int(match[2]), int(match[3]))
         except ValueError:
             pass
-    return dt.date.today()
+    return workspace_today(timezone)
 
 
 @dataclass(frozen=True)
@@ -316,7 +317,9 @@ def ingest(
             # The next day's export: read while the writer copies and opens the store (0.05-0.1 s
             # at 10M events, the two sharing the cores).
             pool = stack.enter_context(concurrent.futures.ThreadPoolExecutor(max_workers=1))
-            ahead = pool.submit(_read_ahead, paths[0], config, store, snapshot_date_for(paths[0], as_of))
+            ahead = pool.submit(
+                _read_ahead, paths[0], config, store, snapshot_date_for(paths[0], as_of, config.timezone)
+            )
         writer = stack.enter_context(store.writer())
         _sync_settings(writer, config, progress)
         # The saved funnels' step events of the files already loaded, before this ingest's add theirs.
@@ -588,7 +591,7 @@ def _ingest_file(
                 hashing = pool.submit(_in_idle_time, content_hash, path) if big else pool.submit(content_hash, path)
                 parsed = _read_file(path, options) if big else None
                 digest = hashing.result()
-        if writer.has_loaded(digest, snapshot_date_for(path, as_of)):
+        if writer.has_loaded(digest, snapshot_date_for(path, as_of, config.timezone)):
             result.status = "duplicate"
             return result
         if early is not None and early.rejected is not None:
@@ -613,7 +616,7 @@ def _ingest_file(
                     )
                 ]
             )
-        if parsed.kind == "roadmap" and as_of is None and (problem := name_date_problem(path)):
+        if parsed.kind == "roadmap" and as_of is None and (problem := name_date_problem(path, config.timezone)):
             raise Rejected([RowError(None, None, problem)])
         if _size_and_time(path) != before:
             result.left_in_inbox = _in_inbox(path, config)
@@ -625,7 +628,7 @@ def _ingest_file(
             if parsed.kind == "events":
                 _store_events(writer, parsed, file_id, config, result, file_progress)
             elif parsed.kind == "roadmap":
-                result.snapshot_date = snapshot_date_for(path, as_of)
+                result.snapshot_date = snapshot_date_for(path, as_of, config.timezone)
                 result.gone_from, result.items_gone = _items_gone(writer, parsed, result.snapshot_date)
                 result.rows_replaced = _store_roadmap(writer, parsed, file_id, result.snapshot_date)
                 result.items_named = int(parsed.frame[ROW].null_count()) if ROW in parsed.frame.columns else 0

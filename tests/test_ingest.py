@@ -1220,3 +1220,18 @@ def test_a_file_given_by_path_that_changes_while_it_is_read_is_refused(tmp_path:
     (result,) = ingest([path], load_config(tmp_path / "ws"), progress=writing_on)
     assert result.status == "rejected" and not result.left_in_inbox
     assert "the file changed while it was read" in result.errors[0].message
+
+
+def test_a_roadmap_without_a_date_is_the_workspaces_today_not_the_machines(tmp_path: Path) -> None:
+    """A Kiritimati workspace (UTC+14) is a day ahead of a UTC machine for 14 hours of each day,
+    and the other way round for Pago Pago (UTC-11): the machine's date put the export on the
+    day before (or after) the one its events end on (QA)."""
+    from zoneinfo import ZoneInfo
+
+    from pmkit.ingest import snapshot_date_for
+
+    path = tmp_path / "roadmap.csv"  # no date in its name
+    for zone in ("Pacific/Kiritimati", "Pacific/Pago_Pago", "UTC"):
+        expected = dt.datetime.now(ZoneInfo(zone)).date()
+        assert snapshot_date_for(path, None, zone) == expected
+    assert snapshot_date_for(tmp_path / "jira_2026-03-13.csv", None, "Pacific/Kiritimati") == dt.date(2026, 3, 13)

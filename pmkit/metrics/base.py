@@ -26,10 +26,10 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
-from zoneinfo import ZoneInfo
 
 import polars as pl
 
+from pmkit.config import workspace_today
 from pmkit.metrics import cohorts, feature_days
 from pmkit.store import Reader, count_tables, quote_identifier, remembered, sql_text
 
@@ -162,7 +162,7 @@ def shown_last_day(first_day: dt.date | None, last_day: dt.date | None, timezone
     """
     if first_day is None or last_day is None:
         return last_day
-    today = dt.datetime.now(ZoneInfo(timezone)).date()
+    today = workspace_today(timezone)
     return today if first_day <= today < last_day else last_day
 
 
