@@ -18,6 +18,7 @@ import polars as pl
 import pytest
 from polars.testing import assert_frame_equal
 
+import pmkit.config
 from pmkit.config import Config, load_config
 from pmkit.definitions import load_definitions
 from pmkit.demo import write_demo
@@ -423,7 +424,6 @@ def test_funnels_kept_beside_events_after_today_settle_as_the_clock_moves(tmp_pa
     """Events dated after today keep the pages' last day at today, so it moves with the clock,
     not with a load. A funnel kept four days ago left its last 3 days unsettled (blank); read
     today they are settled (the live values), and the next ingest settles them in the table."""
-    import pmkit.metrics.base as base
 
     today = dt.datetime.now(dt.UTC).date()
     then = today - dt.timedelta(days=4)
@@ -452,7 +452,7 @@ def test_funnels_kept_beside_events_after_today_settle_as_the_clock_moves(tmp_pa
     rows.append(f"{today + dt.timedelta(days=40)}T10:00:00Z,x,login")
     (tmp_path / "events.csv").write_text("\n".join(rows) + "\n")
     config = load_config(root)
-    monkeypatch.setattr(base, "dt", clock)  # pmkit.metrics.base's clock only
+    monkeypatch.setattr(pmkit.config, "dt", clock)  # the workspace's today (config.workspace_today) only
     ingest([tmp_path / "events.csv"], config)
     monkeypatch.undo()
     definitions = load_definitions(config)
