@@ -1318,7 +1318,8 @@ class Conversion:
 
 
 def funnel_conversion(funnel: pl.DataFrame | None) -> Conversion:
-    """Users at step 1 and at the last step of ``metrics.funnel`` (summed over breakdown groups)."""
+    """Users at step 1 and at the last step of ``metrics.funnel``, summed over its breakdown
+    groups: pass a funnel without one for the segment's totals (a user can start in two groups)."""
     if funnel is None or not funnel.height:
         return Conversion(0, 0)
     last = int(funnel["step"].max())
