@@ -229,6 +229,9 @@ def test_retention_weeks_in_progress_are_marked_and_left_out_of_the_curves():
     assert [list(row) for row in heatmap.text] == [["100.0%", "50.0%", "20.0% *"], ["100.0%", "10.0% *", ""]]
     assert heatmap.customdata[1][1] == " (in progress: data to 18 Mar 2026)"
     assert charts.weeks_in_progress(WEEKLY, last_day) == 2
+    # Broken down by a dimension of two values, the same two cells (it said 4, one per group; QA).
+    groups = pl.concat([WEEKLY.with_columns(platform=pl.lit(value)) for value in ("ios", "web")])
+    assert charts.weeks_in_progress(groups, last_day) == 2
     mean = trace(charts.retention_curves(WEEKLY, last_day=last_day), "All cohorts (weighted)")
     assert list(mean.x) == [0, 1]
     assert list(mean.y) == pytest.approx([1.0, 5 / 10])  # 9 Mar's 3 of 30 so far is not a week
