@@ -72,6 +72,7 @@ class Facts:
     roadmap_items: int
     last_snapshot: dt.date | None
     objectives: int
+    event_days: int = 0  # days with at least one event (``days`` is the span)
     dimensions: tuple[str, ...] = ()
     timezone: str = "UTC"
     future_until: dt.date | None = None  # the last event day when events are dated after today

@@ -1024,3 +1024,20 @@ def test_funnel_cards_count_each_user_once_under_a_breakdown(monkeypatch, tmp_pa
         assert metric_value(at, "Started (signup)") == "2", by
         assert metric_value(at, "Converted (create_report)") == "1", by
         assert metric_value(at, "Conversion") == "50.0%", by
+
+
+def test_data_page_counts_the_days_with_events_not_the_span(monkeypatch, tmp_path):
+    """Events on 1, 2 and 10 Mar: 3 days of events in a span of 10 (the card said 10; QA)."""
+    from pmkit.config import load_config
+    from pmkit.ingest import ingest
+
+    events = tmp_path / "events.csv"
+    events.write_text(
+        "event_time,user_id,event\n2026-03-01T10:00:00Z,u1,login\n2026-03-02T10:00:00Z,u1,login\n"
+        "2026-03-10T10:00:00Z,u2,login\n"
+    )
+    assert ingest([events], load_config(tmp_path / "ws"))[0].status == "loaded"
+    at = open_page(monkeypatch, tmp_path / "ws", "data")
+    card = next(m for m in at.metric if m.label == "Days of events")
+    assert card.value == "3"
+    assert card.help == "Days with at least one event, 1 Mar 2026 – 10 Mar 2026: 10 days from the first to the last"

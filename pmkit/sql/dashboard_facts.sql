@@ -2,6 +2,8 @@
 SELECT (SELECT min(day) FROM kpi_daily) AS first_day,
        (SELECT max(day) FROM kpi_daily) AS last_day,
        (SELECT coalesce(sum(events), 0) FROM kpi_daily)::BIGINT AS events,
+       -- Days with an event: the span from the first to the last day counts the days between too.
+       (SELECT count(*) FROM kpi_daily WHERE events > 0)::BIGINT AS event_days,
        (SELECT count(*) FROM users)::BIGINT AS users,
        (SELECT count(*) FROM loaded_files)::BIGINT AS files,
        (SELECT max(loaded_at) FROM loaded_files) AS last_loaded,
