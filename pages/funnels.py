@@ -68,6 +68,7 @@ for card, label, value, earlier in (
         label,
         format_number(value),
         delta=None if no_base else format_change(value, earlier),
+        **ui.delta_style(value - earlier),  # no green arrow on "+0 (from 0)" (QA)
         delta_description=f"{prior}: {no_base}" if no_base else None,
         border=True,
     )
@@ -77,6 +78,7 @@ cards[2].metric(
     delta=format_change(now.rate, then.rate, "percent")
     if not no_base and now.rate is not None and then.rate is not None
     else None,
+    **ui.delta_style(now.rate - then.rate if now.rate is not None and then.rate is not None else None),
     delta_description=f"{prior}: {no_base}" if no_base else f"{prior} ({format_percent(then.rate)})",
     border=True,
 )

@@ -1041,3 +1041,13 @@ def test_data_page_counts_the_days_with_events_not_the_span(monkeypatch, tmp_pat
     card = next(m for m in at.metric if m.label == "Days of events")
     assert card.value == "3"
     assert card.help == "Days with at least one event, 1 Mar 2026 – 10 Mar 2026: 10 days from the first to the last"
+
+
+def test_funnel_cards_show_no_arrow_for_no_change(monkeypatch, known_data):
+    """No sign-up on 7-8 Mar nor on 5-6 Mar: 0 against 0 was "+0 (from 0)" under a green up arrow."""
+    dates = ["2026-03-07", "2026-03-08"]
+    at = open_page(monkeypatch, known_data, "funnels", range="Custom", dates=dates, steps=["signup", "create_report"])
+    started = next(m for m in at.metric if m.label.startswith("Started"))
+    assert started.value == "0"
+    assert started.delta == "+0 (from 0)"
+    assert (started.proto.direction, started.proto.color) == (started.proto.NONE, started.proto.GRAY)
