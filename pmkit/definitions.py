@@ -145,6 +145,10 @@ DEFINITIONS: dict[str, str] = {
 }
 
 
+# How a count's or revenue's days make the value of a range (``MetricDefinition.over_a_range``).
+SUM_OVER_DAYS = "the sum over its days"
+
+
 @dataclass(frozen=True)
 class MetricDefinition:
     """One metric. ``type`` is "builtin" for dau, wau, mau, stickiness, new_users, events,
@@ -182,6 +186,14 @@ class MetricDefinition:
             "retention": f"Of the users first seen on a day, the share active {self.week} week(s) later (days {7 * self.week} to {7 * self.week + 6}).",
         }.get(self.type, self.name)
 
+    def summed(self) -> bool:
+        """Whether the value of several days is the sum of theirs (a count, revenue).
+
+        >>> BUILTIN_METRICS["events"].summed(), BUILTIN_METRICS["dau"].summed()
+        (True, False)
+        """
+        return self.over_a_range() == SUM_OVER_DAYS
+
     def over_a_range(self) -> str:
         """How one value for several days (a week, a month, a date range) is made, in words, as
         ``pmkit.metrics.series`` computes it: cards of a range show a mean, a last day or a sum.
@@ -196,10 +208,10 @@ class MetricDefinition:
                 "wau": "the value on its last day",
                 "mau": "the value on its last day",
                 "arpu": "its revenue divided by the users active in it",
-            }.get(self.key, "the sum over its days")
+            }.get(self.key, SUM_OVER_DAYS)
         return {
-            "count": "the sum over its days",
-            "sum_revenue": "the sum over its days",
+            "count": SUM_OVER_DAYS,
+            "sum_revenue": SUM_OVER_DAYS,
             "unique_users": "the distinct users over all its days",
             "ratio": (
                 f"the sum of its days' {self.numerator} divided by the sum of its days' {self.denominator} when "
@@ -210,7 +222,7 @@ class MetricDefinition:
             ),
             "funnel": "the conversion of the users who did the first step in it",
             "retention": "the share of the users first seen in it who came back",
-        }.get(self.type, "the sum over its days")
+        }.get(self.type, SUM_OVER_DAYS)
 
 
 # Levels, not sums, over several days: a ratio with one on a side pools its days (metrics.series).

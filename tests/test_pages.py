@@ -759,10 +759,10 @@ def test_a_link_filters_on_a_value_beyond_the_listed_ones_and_names_one_no_event
     data = tmp_path / "ws"
     ingest([events], load_config(data))
     at = open_page(monkeypatch, data, "kpis", metric="events", f_account="a204", range="All")
-    assert metric_value(at, "1 Mar 2026 – 1 Mar 2026") == "1"
+    assert metric_value(at, "Total, 1 Mar 2026 – 1 Mar 2026") == "1"
     at = open_page(monkeypatch, data, "kpis", metric="events", f_account="nope", range="All")
     assert any("filters account on nope, which no event has" in unescape(w) for w in texts(at.warning))
-    assert metric_value(at, "1 Mar 2026 – 1 Mar 2026") == "210"
+    assert metric_value(at, "Total, 1 Mar 2026 – 1 Mar 2026") == "210"
 
 
 def test_a_stale_roadmap_snapshot_is_flagged(monkeypatch, known_data):
@@ -1051,3 +1051,15 @@ def test_funnel_cards_show_no_arrow_for_no_change(monkeypatch, known_data):
     assert started.value == "0"
     assert started.delta == "+0 (from 0)"
     assert (started.proto.direction, started.proto.color) == (started.proto.NONE, started.proto.GRAY)
+
+
+def test_a_summed_metrics_card_says_it_is_a_total_and_its_mean_a_day(monkeypatch, known_data):
+    """15 events on 2-11 Mar: the card read "15" under the dates, where the summary writes the
+    same metric per day (QA); a level such as DAU keeps the plain dates."""
+    dates = ["2026-03-02", "2026-03-11"]
+    at = open_page(monkeypatch, known_data, "kpis", metric="events", range="Custom", dates=dates)
+    card = next(m for m in at.metric if m.label == "Total, 2 Mar 2026 – 11 Mar 2026")
+    assert card.value == "15"
+    assert unescape(card.help).endswith("The value of a range is the sum over its days. That is 1.50 a day.")
+    at = open_page(monkeypatch, known_data, "kpis", metric="dau", range="Custom", dates=dates)
+    assert metric_value(at, "2 Mar 2026 – 11 Mar 2026") == "1.40"  # (2+2+2+1+1+1+1+2+1+1) / 10
