@@ -62,6 +62,16 @@ COMPARISON_LABELS = {
 }
 NPS_GROUP_COLORS = {"detractor": "#e53935", "passive": "#fbc02d", "promoter": "#43a047"}
 MAIN_COLOR = "#1e63b5"
+# Plotly's own ten colours repeat from a breakdown's eleventh value on (app versions 4.0.0 and
+# 4.6.0 were both blue; QA): a breakdown of more values draws from these 24.
+MANY_COLORS = (
+    "#2E91E5", "#E15F99", "#1CA71C", "#FB0D0D", "#DA16FF", "#222A2A", "#B68100", "#750D86",
+    "#EB663B", "#511CFB", "#00A08B", "#FB00D1", "#FC0080", "#B2828D", "#6C7C32", "#778AAE",
+    "#862A16", "#A777F1", "#620042", "#1616A7", "#DA60CA", "#6C4516", "#0D2A63", "#AF0038",
+)  # fmt: skip
+# More legend entries than fit on one line above the plot wrap under the chart's toolbar: they
+# go below it instead.
+LEGEND_ABOVE_MAX = 6
 MUTED = "#90a4ae"
 # A change that stands out: neither good nor bad by itself (a fall is the goal of an objective to
 # decrease errors), so one colour for both directions, as in the HTML report.
@@ -204,7 +214,9 @@ def metric_trend(
                 x=part["day"], y=part["value"], mode=mode, name=label, hovertemplate=hover, legendrank=index
             )
         fig.update_layout(showlegend=True)  # one value (a filter on the same dimension) is named too
+        groups = series[group].n_unique()
     else:
+        groups = 0
         ordered = series.sort("day")
         line = {"color": "#b0c4de", "width": 1} if smooth else {"color": MAIN_COLOR, "width": 2.5}
         fig.add_scatter(
@@ -266,7 +278,14 @@ def metric_trend(
         fig.update_xaxes(
             range=[day - dt.timedelta(days=1), day + dt.timedelta(days=1)], dtick=86_400_000, tickformat="%d %b %Y"
         )
-    return _layout(fig, height=height, y_format=fmt)
+    fig = _layout(fig, height=height, y_format=fmt)
+    if groups > 10:
+        fig.update_layout(colorway=list(MANY_COLORS))
+    if groups > LEGEND_ABOVE_MAX:
+        fig.update_layout(
+            legend={"yanchor": "top", "y": -0.2}, margin={"b": 10}, height=height + 20 * math.ceil(groups / 5)
+        )
+    return fig
 
 
 def _add_points(

@@ -166,6 +166,22 @@ def test_metric_trend_one_line_per_breakdown_value():
     assert list(trace(fig, "free").y) == [5.0, 6.0]
 
 
+def test_a_breakdown_of_many_values_gets_a_colour_each_and_its_legend_below():
+    """14 app versions: Plotly's ten colours repeated (4.0.0 and 4.10.0 both blue) and the
+    legend's wrapped lines ran under the chart's toolbar (QA)."""
+    versions = [f"4.{n}.0" for n in range(14)]
+    series = pl.DataFrame({"day": days("2026-03-01", 2) * 14, "app_version": [v for v in versions for _ in range(2)]})
+    fig = charts.metric_trend(series.with_columns(value=pl.lit(1.0)), name="DAU", group="app_version")
+    assert len(fig.data) == 14 and len(set(fig.layout.colorway)) >= 14
+    assert fig.layout.legend.y < 0  # below the plot
+    few = charts.metric_trend(
+        series.filter(pl.col("app_version").is_in(versions[:3])).with_columns(value=pl.lit(1.0)),
+        name="DAU",
+        group="app_version",
+    )
+    assert few.layout.colorway is None and few.layout.legend.y > 1  # three values: as before
+
+
 def test_ship_markers_show_the_title_on_hover_as_plain_text():
     series = pl.DataFrame({"day": days("2026-03-01", 5), "value": [1.0, 2.0, 3.0, 4.0, 5.0]})
     ships = pl.DataFrame({"day": [D(2026, 3, 3)], "item_id": ["EP-1"], "title": ["<b>Dark</b> mode"]})
