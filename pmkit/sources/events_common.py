@@ -147,6 +147,8 @@ DECIMAL_COMMA = r"^[+-]?(\d+|\d{1,3}(\.\d{3})+),\d+$"
 DOT_THOUSANDS = r"^[+-]?[1-9]\d{0,2}(\.\d{3})+$"
 # 1.250.000: two or more dot groups, thousands whatever else the column holds
 DOT_GROUPS = r"^[+-]?[1-9]\d{0,2}(\.\d{3}){2,}$"
+# 1,234.50: comma thousands and a dot decimal, which says the column's dot is a decimal point
+COMMA_GROUPED_DECIMAL = r"^[+-]?\d{1,3}(,\d{3})+\.\d+$"
 # 49.50 / 0.125 / 3.14159: a dot that cannot be a thousands separator
 DOT_DECIMAL = r"^[+-]?(\d*\.(\d{1,2}|\d{4,})|0\.\d+)$"
 
@@ -348,8 +350,7 @@ def parse_numbers(values: pl.Series, *, decimal_comma: bool = False) -> pl.Serie
     thousands: "8.000" is eight thousand (it was read as 8 beside 1,234.5 in the next row, QA).
     Without a decimal comma in the column, or with a dot decimal in it ("49.50"), a dot is a
     decimal point: "12.500" may be a tool's three decimals (it was read a thousand times too
-    large; review); with nothing else in the column to say which, events and objectives refuse
-    such a value as ambiguous (``ambiguous_dots``).
+    large; review); events and objectives refuse such a value as ambiguous (``read_numbers``).
 
     >>> parse_numbers(pl.Series(["8.000", "0,5", "1.250.000"]), decimal_comma=True).to_list()
     [8000.0, 0.5, 1250000.0]
@@ -360,24 +361,59 @@ def parse_numbers(values: pl.Series, *, decimal_comma: bool = False) -> pl.Serie
     >>> parse_numbers(pl.Series(["1.250.000", "8.000"]), decimal_comma=True).to_list()
     [1250000.0, 8000.0]
     """
+    return read_numbers(values, decimal_comma=decimal_comma).numbers
+
+
+@dataclass(frozen=True)
+class ReadNumbers:
+    """``read_numbers``' result: the numbers, and in a `;` file the texts read with a decimal
+    point that could as well be dot-grouped thousands ("1.500"). ``ambiguous_in_column``: nothing
+    else in the column says which (no decimal comma, no second dot group, no dot decimal such as
+    49.50): what event files refuse. ``ambiguous_in_row``: no decimal comma or second dot group in
+    the column says thousands, whatever else it holds: what objectives refuse, each row being
+    another metric at its own scale (one metric's 0.30 says nothing of another's 8.000; review).
+    None where no text can be (not a `;` file, no dot group)."""
+
+    numbers: pl.Series
+    ambiguous_in_column: pl.Series | None = None
+    ambiguous_in_row: pl.Series | None = None
+
+
+def read_numbers(values: pl.Series, *, decimal_comma: bool = False) -> ReadNumbers:
+    """``parse_numbers`` with the values it had to guess (``ReadNumbers``), worked out from the
+    same passes over the column.
+
+    >>> found = read_numbers(pl.Series(["1.500", "750"]), decimal_comma=True)
+    >>> found.numbers.to_list(), found.ambiguous_in_column.to_list()
+    ([1.5, 750.0], [True, False])
+    >>> found = read_numbers(pl.Series(["8.000", "0.30"]), decimal_comma=True)
+    >>> found.ambiguous_in_column.to_list(), found.ambiguous_in_row.to_list()
+    ([False, False], [True, False])
+    """
     values = values.cast(pl.String)
+    in_column = in_row = None
     if decimal_comma:
         stripped = values.str.replace_all(NUMBER_NOISE, "")
         grouped = stripped.str.contains(DOT_THOUSANDS).fill_null(False)
-        # "1.250.000" can only be grouped thousands: it is read so, and says the dot groups.
-        many = stripped.str.contains(DOT_GROUPS).fill_null(False)
-        if (
-            grouped.any()
-            and not stripped.str.contains(DOT_DECIMAL).any()
-            and (many.any() or stripped.str.contains(DECIMAL_COMMA).any())
-        ):
-            values = values.zip_with(~grouped, stripped.str.replace_all(".", "", literal=True))
-        if many.any():
-            values = values.zip_with(~many, stripped.str.replace_all(".", "", literal=True))
+        if grouped.any():
+            # "1.250.000" can only be grouped thousands: it is read so, and says the dot groups.
+            many = stripped.str.contains(DOT_GROUPS).fill_null(False)
+            dot_decimal = bool(
+                stripped.str.contains(DOT_DECIMAL).any() or stripped.str.contains(COMMA_GROUPED_DECIMAL).any()
+            )
+            thousands = not dot_decimal and bool(many.any() or stripped.str.contains(DECIMAL_COMMA).any())
+            dotless = stripped.str.replace_all(".", "", literal=True)
+            if thousands:
+                values = values.zip_with(~grouped, dotless)
+                in_row = in_column = pl.repeat(False, values.len(), dtype=pl.Boolean, eager=True)
+            else:
+                values = values.zip_with(~many, dotless)
+                in_row = grouped & ~many
+                in_column = in_row & (not dot_decimal)
     result = _finite(values.cast(pl.Float64, strict=False))
     failed = result.is_null() & values.is_not_null()
     if not failed.any():
-        return result
+        return ReadNumbers(result, in_column, in_row)
     index = failed.arg_true()
     texts = values.gather(index).str.replace_all(NUMBER_NOISE, "")
     rules = pl.when(pl.col("t").str.contains(COMMA_THOUSANDS)).then(pl.col("t").str.replace_all(",", ""))
@@ -391,43 +427,23 @@ def parse_numbers(values: pl.Series, *, decimal_comma: bool = False) -> pl.Serie
             .then(pl.col("t").str.replace_all(",", ""))
         )
     cleaned = pl.DataFrame({"t": texts}).select(rules.otherwise(pl.col("t"))).to_series()
-    return result.scatter(index, _finite(cleaned.cast(pl.Float64, strict=False)))
-
-
-def dot_grouped(values: pl.Series) -> pl.Series:
-    """Whether each text is a dot-grouped whole number ("8.000", "1.250.000"): in a `;` file
-    without decimal commas beside it, eight or eight thousand."""
-    return values.cast(pl.String).str.replace_all(NUMBER_NOISE, "").str.contains(DOT_THOUSANDS).fill_null(False)
+    return ReadNumbers(result.scatter(index, _finite(cleaned.cast(pl.Float64, strict=False))), in_column, in_row)
 
 
 def ambiguous_dot_message(raw: pl.Expr) -> pl.Expr:
-    """What a row ``ambiguous_dots`` found is told: the two readings, written as the file would."""
+    """What a value ``read_numbers`` found ambiguous is told: the two readings, and how the file
+    writes the second ("1,500" read as fifteen hundred to most eyes; review)."""
     text = raw.str.replace_all(NUMBER_NOISE, "")
+    decimal = text.str.strip_chars_end("0").str.strip_chars_end(".")
     return pl.format(
-        "'{}' could be {} (a thousands dot) or {} (a decimal point) in a ';' file, and no other value in its "
-        "column says which: write the one you mean",
+        "'{}' could be {} (a dot grouping thousands) or {} (a decimal point) in a ';' file, and nothing says "
+        "which: write {} or {}",
         raw,
         text.str.replace_all(".", "", literal=True),
-        text.str.replace(".", ",", literal=True),
+        decimal,
+        text.str.replace_all(".", "", literal=True),
+        decimal.str.replace(".", ",", literal=True),
     )
-
-
-def ambiguous_dots(raw: pl.Series, numbers: pl.Series) -> pl.Series:
-    """Which of a `;` file's texts ``parse_numbers`` read with a decimal point though they could as
-    well be dot-grouped thousands: "1.500" beside "750", with no decimal comma ("0,5") or dot
-    decimal ("49.50") in the column to say which. Read as 1.5, a revenue of 1,500 made ARPU a
-    thousand times too small without a word (QA), so the row is refused, naming the choice.
-
-    >>> ambiguous_dots(pl.Series(["1.500", "750"]), pl.Series([1.5, 750.0])).to_list()
-    [True, False]
-    >>> ambiguous_dots(pl.Series(["1.500", "49.50"]), pl.Series([1.5, 49.5])).to_list()
-    [False, False]
-    """
-    grouped = dot_grouped(raw)
-    if not grouped.any() or raw.cast(pl.String).str.replace_all(NUMBER_NOISE, "").str.contains(DOT_DECIMAL).any():
-        return pl.repeat(False, raw.len(), dtype=pl.Boolean, eager=True)
-    # Read as thousands (a decimal comma or a second dot group in the column said so): not ambiguous.
-    return grouped & (numbers.abs() < 1000).fill_null(False)
 
 
 def _finite(numbers: pl.Series) -> pl.Series:
@@ -568,15 +584,14 @@ def build_events(
         raw_time if columns["event_time"].dtype == pl.String else columns["event_time"], timezone, epoch_unit=epoch_unit
     )
     raw_revenue = texts["revenue"] if "revenue" in columns.columns else null_text
+    guessed = None
     if "revenue" in columns.columns and columns["revenue"].dtype != pl.String:
         revenue = typed_numbers(columns["revenue"])
     else:
-        revenue = parse_numbers(raw_revenue, decimal_comma=decimal_comma)
-    ambiguous = (
-        ambiguous_dots(raw_revenue, revenue)
-        if decimal_comma
-        else pl.repeat(False, height, dtype=pl.Boolean, eager=True)
-    )
+        found = read_numbers(raw_revenue, decimal_comma=decimal_comma)
+        revenue, guessed = found.numbers, found.ambiguous_in_column
+    if guessed is None:
+        guessed = pl.repeat(False, height, dtype=pl.Boolean, eager=True)
     frame = pl.DataFrame(
         {
             "event_time": times,
@@ -597,7 +612,7 @@ def build_events(
         | pl.col("user_id").is_null()
         | pl.col("event").is_null()
         | (pl.col("revenue").is_null() & raw_revenue.is_not_null())
-        | ambiguous
+        | guessed
     ).to_series()
     row_errors = list(errors)
     if bad.any():
@@ -610,7 +625,7 @@ def build_events(
             latest,
             epochs,
             epoch_unit,
-            ambiguous.filter(bad),
+            guessed.filter(bad),
         )
         row_errors += [RowError(r, c, m) for r, c, m in zip(found[ROW], found["column"], found["message"], strict=True)]
     row_errors.sort(key=lambda error: error.row if error.row is not None else 0)
@@ -674,7 +689,7 @@ def _row_problems(
 ) -> pl.DataFrame:
     """The first problem of each row (message null for good rows), checked in column order.
     ``epoch_unit``: the one unit the format's epoch numbers are in (GA4: microseconds);
-    ``ambiguous``: the revenues ``ambiguous_dots`` found."""
+    ``ambiguous``: the revenues ``read_numbers`` found ambiguous."""
 
     def shown(column: str) -> pl.Expr:
         text = pl.col(column)

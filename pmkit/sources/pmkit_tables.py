@@ -37,13 +37,13 @@ from pmkit.sources.events_common import (
     MAX_DIMENSIONS,
     TIME_EXAMPLE,
     ambiguous_dot_message,
-    ambiguous_dots,
     check_timezone,
     clean_text,
     dimension_name,
     keep_columns,
     parse_numbers,
     parse_times,
+    read_numbers,
 )
 from pmkit.sources.roadmap_common import ordered
 
@@ -161,7 +161,8 @@ def read_objectives(sample: Sample) -> Parsed:
     )
     text = {name: _text(raw, column) for name, column in columns.items()}
     decimal_comma = sample.delimiter == ";"
-    numbers = {name: parse_numbers(text[name], decimal_comma=decimal_comma) for name in ("baseline", "target")}
+    read = {name: read_numbers(text[name], decimal_comma=decimal_comma) for name in ("baseline", "target")}
+    numbers = {name: found.numbers for name, found in read.items()}
     dates = {name: text[name].str.to_date(DATE_FORMAT, strict=False) for name in ("start_date", "target_date")}
     direction = text["direction"].str.to_lowercase().str.replace_all(DIRECTION_SEPARATORS, "_")  # "Stay above"
     frame = pl.DataFrame(
@@ -179,7 +180,10 @@ def read_objectives(sample: Sample) -> Parsed:
     ).select(*OBJECTIVE_COLUMNS, ROW)
     work = frame.with_columns(
         **{f"raw_{name}": text[name] for name in ("baseline", "target", "start_date", "target_date", "direction")},
-        **{f"ambiguous_{name}": ambiguous_dots(text[name], numbers[name]) for name in ("baseline", "target")},
+        **{
+            f"ambiguous_{name}": found.ambiguous_in_row if found.ambiguous_in_row is not None else False
+            for name, found in read.items()
+        },
         first_row=pl.col(ROW).first().over("objective_id"),
     )
     checks: list[tuple[pl.Expr, str, pl.Expr]] = []
@@ -235,7 +239,7 @@ def read_objectives(sample: Sample) -> Parsed:
 def _ambiguous_number(name: str) -> tuple[pl.Expr, str, pl.Expr]:
     """A `;` file's "8.000" read as 8, with nothing in its column to say the dot groups thousands:
     eight or eight thousand? A target a thousand times off made an objective "achieved" (QA), so
-    the file says which (``ambiguous_dots``)."""
+    the file says which (``read_numbers``: in its row, whatever the other objectives' numbers are)."""
     return (pl.col(f"ambiguous_{name}"), name, ambiguous_dot_message(pl.col(f"raw_{name}")))
 
 

@@ -351,7 +351,10 @@ def test_a_semicolon_files_dotted_amounts_are_read_as_the_column_says_or_refused
     parsed = events_csv.read(sniff(path), ReadOptions())
     assert parsed.frame.height == 0
     assert [(e.row, e.column) for e in parsed.errors] == [(2, "revenue"), (3, "revenue")]
-    assert parsed.errors[0].message.startswith("'12.500' could be 12500 (a thousands dot) or 12,500 (a decimal point)")
+    assert parsed.errors[0].message == (
+        "'12.500' could be 12500 (a dot grouping thousands) or 12.5 (a decimal point) in a ';' file, and nothing "
+        "says which: write 12500 or 12,5"
+    )
     path.write_text(head + "2026-03-01T10:00:00Z;u1;buy;1.500\n2026-03-01T11:00:00Z;u2;buy;750\n")
     parsed = events_csv.read(sniff(path), ReadOptions())
     assert [(e.row, e.column) for e in parsed.errors] == [(2, "revenue")]
@@ -359,6 +362,10 @@ def test_a_semicolon_files_dotted_amounts_are_read_as_the_column_says_or_refused
     path.write_text(head + "2026-03-01T10:00:00Z;u1;buy;12.500\n2026-03-01T11:00:00Z;u2;buy;49.50\n")
     parsed = events_csv.read(sniff(path), ReadOptions())
     assert (parsed.errors, parsed.frame["revenue"].to_list()) == ((), [12.5, 49.5])
+    # "1,234.50" groups with commas and so says the dot is a decimal point (review).
+    path.write_text(head + "2026-03-01T10:00:00Z;u1;buy;1.500\n2026-03-01T11:00:00Z;u2;buy;1,234.50\n")
+    parsed = events_csv.read(sniff(path), ReadOptions())
+    assert (parsed.errors, parsed.frame["revenue"].to_list()) == ((), [1.5, 1234.5])
     path.write_text(head + "2026-03-01T10:00:00Z;u1;buy;1.500\n2026-03-01T11:00:00Z;u2;buy;4,99\n")
     parsed = events_csv.read(sniff(path), ReadOptions())
     assert (parsed.errors, parsed.frame["revenue"].to_list()) == ((), [1500.0, 4.99])

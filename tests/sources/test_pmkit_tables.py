@@ -47,7 +47,20 @@ def test_objectives_in_a_semicolon_file_read_dot_thousands_as_the_file_writes_th
     )
     errors = pmkit_tables.read(sniff(alone), BERLIN).errors
     assert [(e.row, e.column) for e in errors] == [(2, "baseline")]  # a row's first problem
-    assert errors[0].message.startswith("'8.000' could be 8000 (a thousands dot) or 8,000 (a decimal point)")
+    assert errors[0].message == (
+        "'8.000' could be 8000 (a dot grouping thousands) or 8 (a decimal point) in a ';' file, and nothing says "
+        "which: write 8000 or 8"
+    )
+    # Another objective's 0.30 says nothing of this one's scale: still refused (it was read as 8,
+    # and an 8,000 MAU target "achieved" at 20; review).
+    mixed = write(
+        tmp_path,
+        "objective_id;title;metric;baseline;target;start_date;target_date;direction;owner\n"
+        "O1;Sticky;stickiness;0.30;0.45;2026-07-01;2026-12-31;increase;Jo\n"
+        "O2;Monthly;mau;6.500;8.000;2026-07-01;2026-12-31;increase;Jo\n",
+    )
+    errors = pmkit_tables.read(sniff(mixed), BERLIN).errors
+    assert [(e.row, e.column) for e in errors] == [(3, "baseline")]
 
 
 def test_objectives():
