@@ -313,6 +313,8 @@ def format_value(value: float | None, fmt: str = "number", *, trim: bool = False
     ('38.5%', '45%', '85.2')
     >>> format_value(679.861, "currency"), format_value(930, "currency", trim=True), format_value(-5, "currency")
     ('$679.86', '$930', '-$5.00')
+    >>> format_value(0.714), format_value(0.0062), format_value(2.5, trim=True), format_value(0.004, trim=True)
+    ('0.71', '0.0062', '2.5', '0.004')
     """
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return "n/a"
@@ -322,12 +324,16 @@ def format_value(value: float | None, fmt: str = "number", *, trim: bool = False
         text = f"{value:,.0f}"
     elif abs(value) >= 10 or fmt == "currency":
         text = f"{value:,.1f}" if fmt != "currency" else f"{value:,.2f}"
+    elif trim:
+        text = f"{value:.4g}"  # a target as written by hand: 2.5, 0.004 (not 2.50 and 0; review)
     elif float(value).is_integer():
         text = f"{value:.0f}"
-    else:
+    elif abs(value) >= 0.1:
         # Two decimals, as the cards write a number under 10: the card read 0.71 and the
         # sentence beside it 0.714.
         text = f"{value:.2f}"
+    else:
+        text = f"{value:.2g}"  # 0.0062: two decimals would make it 0.01, level with a path of 0.0058
     if trim:
         text = text.replace(".0%", "%").removesuffix(".0").removesuffix(".00")
     if fmt == "currency":  # as the cards beside the sentence write money
