@@ -207,7 +207,7 @@ class _Report:
         body = "\n".join(
             [
                 "<header><h1>Executive summary</h1>",
-                f'<p class="meta">As of {esc(self.as_of)}: {esc(data_note)}; {esc(roadmap_note)}. '
+                f'<p class="meta">As of {esc(format_date(self.as_of))}: {esc(data_note)}; {esc(roadmap_note)}. '
                 f"Generated {esc(generated)} by pmkit.</p></header>",
                 self._story_section(),
                 self._objectives_section(),

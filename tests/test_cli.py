@@ -677,3 +677,22 @@ def test_a_zip_of_exports_is_told_to_be_unzipped_not_saved_as_csv(tmp_path: Path
     assert "unzip it and load the files inside" in err
     assert "photos.zip: this is a zip archive with no CSV, JSON or Parquet export in it" in err
     assert "Excel" not in err
+
+
+def test_a_zip_of_gzip_parts_and_an_ods_file_are_named_as_such(tmp_path: Path, capsys):
+    """A zip of events.csv.gz parts was said to hold no export, and a LibreOffice .ods was told
+    to be unzipped (review)."""
+    import zipfile
+
+    parts = tmp_path / "parts.zip"
+    with zipfile.ZipFile(parts, "w") as archive:
+        archive.writestr("events.csv.gz", b"\x1f\x8b")
+        archive.writestr("posthog.jsonl.gz", b"\x1f\x8b")
+    sheet = tmp_path / "sheet.ods"
+    with zipfile.ZipFile(sheet, "w") as archive:
+        archive.writestr("mimetype", "application/vnd.oasis.opendocument.spreadsheet")
+        archive.writestr("content.xml", "<office:document-content/>")
+    assert main(["ingest", "--data", str(tmp_path / "ws"), str(parts), str(sheet)]) == 1
+    err = capsys.readouterr().err
+    assert "parts.zip: this is a zip archive of 2 export files" in err
+    assert "sheet.ods: this is an OpenDocument spreadsheet (.ods); open it and save the sheet as CSV" in err

@@ -999,7 +999,7 @@ def test_a_snapshot_after_the_last_event_day_is_judged_on_its_own_day(monkeypatc
     roadmap_page = open_page(monkeypatch, data, "roadmap")
     assert not any("No roadmap snapshot" in t for t in texts(roadmap_page.info))
     text = write_report(load_config(data), tmp_path / "r.html").read_text(encoding="utf-8")
-    assert "As of 2026-03-11" in text and "Late one" in text and "no roadmap snapshot on or before" not in text
+    assert "As of 11 Mar 2026" in text and "Late one" in text and "no roadmap snapshot on or before" not in text
 
 
 def test_funnel_cards_count_each_user_once_under_a_breakdown(monkeypatch, tmp_path):

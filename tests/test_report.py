@@ -201,7 +201,7 @@ def test_a_report_without_a_date_judges_the_last_loaded_day_as_the_summary_page_
 
     config = alpha_and_bravo(tmp_path)
     text = write_report(config, tmp_path / "r.html").read_text(encoding="utf-8")
-    assert "As of 2026-04-19" in text
+    assert "As of 19 Apr 2026" in text
     assert "due 25 Mar 2026, 25 days ago" in bravo_row(text)
     assert "too recent" not in text
     with Store(config.store_dir).reader() as reader:

@@ -188,7 +188,8 @@ def _json_sample(path: Path, layout: str, encoding: str, text: str, records: lis
     return Sample(path=path, layout=layout, encoding=encoding, text=text, columns=tuple(keys), records=tuple(records))
 
 
-EXPORT_SUFFIXES = (".csv", ".tsv", ".txt", ".json", ".jsonl", ".ndjson", ".json.gz", ".parquet")
+# What an archive of exports holds; gzip parts (events.csv.gz) load as they are.
+EXPORT_SUFFIXES = (".csv", ".tsv", ".txt", ".json", ".jsonl", ".ndjson", ".parquet", ".gz")
 SPREADSHEET_ZIP = (
     "this is a zip file, most likely an Excel workbook (.xlsx); open it and save the sheet as CSV "
     "(File > Save as > CSV UTF-8)"
@@ -206,6 +207,10 @@ def _zip_message(path: Path) -> str:
         return SPREADSHEET_ZIP
     if any(name.startswith("xl/") for name in names):
         return SPREADSHEET_ZIP
+    if "content.xml" in names and "mimetype" in names:  # LibreOffice / OpenDocument (.ods)
+        return (
+            "this is an OpenDocument spreadsheet (.ods); open it and save the sheet as CSV (File > Save As > Text CSV)"
+        )
     if any(name.startswith("index/") or name.endswith(".iwa") for name in names):
         return "this is a Numbers document; export it as CSV (File > Export To > CSV)"
     exports = [name for name in names if name.endswith(EXPORT_SUFFIXES)]
