@@ -942,8 +942,28 @@ def segment_text(segment: Segment) -> str:
 
 
 def breakdown_picker(facts: Facts, key: str = "by", label: str = "Break down by") -> str | None:
-    """A dimension to split results by (or none), kept in the URL as ``by=plan``."""
-    return st.selectbox(label, list(facts.dimensions), index=None, placeholder="Nothing", key=key, bind="query-params")
+    """A dimension to split results by (or none), kept in the URL as ``by=plan``. A dimension
+    named like a column of the results (``value``, ``step``, ``users``) is not offered: picking it
+    replaced the page's charts with an error (QA); the help names it, and filters on it work."""
+    from pmkit.metrics import BREAKDOWN_CLASHES
+
+    offered = [d for d in facts.dimensions if d not in BREAKDOWN_CLASHES]
+    left = [d for d in facts.dimensions if d in BREAKDOWN_CLASHES]
+    note = (
+        f"Not offered: {', '.join(left)} (a column of the results has that name; filter on "
+        f"{'it' if len(left) == 1 else 'them'} in the sidebar instead)."
+        if left
+        else None
+    )
+    return st.selectbox(
+        label,
+        offered,
+        index=None,
+        placeholder="Nothing",
+        key=key,
+        bind="query-params",
+        help=safe_text(note) if note else None,
+    )
 
 
 def carried_segment() -> Segment:

@@ -719,3 +719,24 @@ def test_daily_kpis_kept_a_day_at_a_time_match_the_oracle(tmp_path, workspace_fa
     reader = ws.reader()
     period = Period(days[0], days[-1])
     assert_frame_equal(metrics.daily_kpis(reader, period), expected_daily_kpis(reader, days[0], days[-1]))
+
+
+def test_every_metric_results_columns_besides_the_breakdown_are_breakdown_clashes(reader):
+    """A dimension named like a result column (value, step, users) made the page's breakdown an
+    error; the pages leave out the names in metrics.BREAKDOWN_CLASHES, which must hold every
+    column a metric's result has."""
+    by = Segment(breakdown="plan")
+    results = [
+        metrics.active_users(reader, PERIOD, "day", by),
+        metrics.activity(reader, PERIOD, "week", by),
+        metrics.lifecycle(reader, PERIOD, by),
+        metrics.weekly_retention(reader, PERIOD, by),
+        metrics.day_retention(reader, PERIOD, (1, 7), "day", by),
+        metrics.funnel(reader, ["signup", "create_report"], 7, PERIOD, by),
+        metrics.features_adoption(reader, ["share_report"], PERIOD, by),
+        metrics.feature_adoption(reader, "share_report", PERIOD, by),
+        metrics.engagement_matrix(reader, PERIOD.end, ["share_report"], by),
+        metrics.metric_series(reader, "dau", PERIOD, "week", segment=by),
+    ]
+    for result in results:
+        assert set(result.columns) - {"plan"} <= metrics.BREAKDOWN_CLASHES, result.columns

@@ -19,6 +19,8 @@ loaded range.
 """
 
 from pmkit.definitions import ANOMALY_RULE, BUILTIN_METRICS, DEFINITIONS, Definitions, MetricDefinition
+from pmkit.metrics import funnels as funnels_module
+from pmkit.metrics import kpis, retention
 from pmkit.metrics.adoption import engagement_matrix, feature_adoption, features_adoption
 from pmkit.metrics.base import GRAINS, Period, Segment
 from pmkit.metrics.comparisons import COMPARISON_DAYS, compare, comparison_period, rolling_average
@@ -29,8 +31,41 @@ from pmkit.metrics.retention import day_retention, retention_cohorts, weekly_ret
 from pmkit.metrics.series import compare_metric, metric_series
 from pmkit.metrics.targets import TargetStatus, anomalies, expected_value, target_path, target_status
 
+# The columns of the metrics' results besides a breakdown's: a dimension of one of these names
+# cannot be one (``base.finish`` refuses to give two columns one name), so the pages do not offer
+# it; filters on it work. Checked against every metric's result in tests/test_metrics.py.
+BREAKDOWN_CLASHES = frozenset(
+    {
+        "grp",
+        "value",
+        "day",
+        "days",
+        "week",
+        "complete",
+        "dau",
+        "wau",
+        "mau",
+        "stickiness",
+        "events",
+        "revenue",
+        "active_users",
+        "new_users",
+        "arpu",
+        "adopters",
+        "adoption",
+        "days_used",
+        "frequency",
+        "event",
+        *kpis.LIFECYCLE_STATUSES,
+        *retention.WEEKLY_COLUMNS,
+        *retention.DAY_N_COLUMNS,
+        *funnels_module.FUNNEL_COLUMNS,
+    }
+)
+
 __all__ = [
     "ANOMALY_RULE",
+    "BREAKDOWN_CLASHES",
     "BUILTIN_METRICS",
     "COMPARISON_DAYS",
     "DEFINITIONS",
