@@ -1085,3 +1085,5 @@ def test_a_dimension_named_like_a_result_column_is_not_offered_as_a_breakdown(mo
         assert unescape(picker.help).startswith("Not offered: size, step (a column of the results has that name")
     at = open_page(monkeypatch, tmp_path / "ws", "kpis", metric="events", range="All", f_step="one")
     assert metric_value(at, "Total, 1 Mar 2026 – 2 Mar 2026") == "2"
+    at = open_page(monkeypatch, tmp_path / "ws", "funnels", range="All", by="step")  # an old link
+    assert at.selectbox(key="by").value is None and not at.error
