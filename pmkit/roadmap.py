@@ -48,8 +48,8 @@ How each number is computed, as of a date:
 - health_disagrees: the declared health is rosier than the computed one (declared on_track, computed
   at_risk, off_track or late; declared at_risk, computed off_track or late), or gloomier by two
   steps (declared off_track, computed on_track).
-- blocker_conflict: a blocker that is not done or cancelled ends (the later of its due date and its
-  forecast) after this item starts.
+- blocker_conflict: a blocker that is not done or cancelled ends (the latest of its due date, its
+  forecast and as_of, since an open item has not ended yet) after this item starts.
 - objective_id: stated, else the nearest ancestor's, else the nearest ancestor that is an objective.
 
 Example:
@@ -147,7 +147,7 @@ def item_health(snapshots: pl.DataFrame, as_of: date, thresholds: Thresholds = T
     )
     items = _with_objectives(items)
     items = _with_schedule(items, as_of, thresholds)
-    items = _with_blocker_conflicts(items)
+    items = _with_blocker_conflicts(items, as_of)
     reasons = [_reason(row, as_of) for row in items.iter_rows(named=True)]
     items = items.with_columns(pl.Series("reason", reasons, dtype=pl.String))
     return items.sort("file_order").select([pl.col(name).cast(dtype) for name, dtype in ITEM_HEALTH_COLUMNS.items()])
@@ -569,12 +569,17 @@ def _forecast(today: pl.Expr, remaining: pl.Expr, rate: pl.Expr) -> pl.Expr:
     return pl.when(usable).then(today + pl.duration(days=days.cast(pl.Int64)))
 
 
-def _with_blocker_conflicts(items: pl.DataFrame) -> pl.DataFrame:
+def _with_blocker_conflicts(items: pl.DataFrame, as_of: date) -> pl.DataFrame:
     """blocker_conflict, and ``conflicting_blockers``: the open blockers that end after this item
-    starts, as (id, end date) pairs for the reason text."""
+    starts, as (id, end date, still open past its due date) for the reason text. An open blocker
+    ends on as_of at the earliest: one past its due date with no forecast (no progress to go by)
+    was taken to end on its due date, and the item it held up was not flagged (roadmap QA)."""
+    planned = pl.max_horizontal("due_date", "forecast_date")
     blockers = items.select(
         pl.col("item_id").alias("blocker_id"),
-        pl.max_horizontal("due_date", "forecast_date").alias("blocker_end"),
+        pl.max_horizontal(planned, pl.lit(as_of)).alias("blocker_end"),
+        (planned < pl.lit(as_of)).fill_null(False).alias("blocker_overdue"),
+        pl.col("due_date").alias("blocker_due"),
         pl.col("status_category").alias("blocker_category"),
     )
     conflicts = (
@@ -586,7 +591,7 @@ def _with_blocker_conflicts(items: pl.DataFrame) -> pl.DataFrame:
             ~pl.col("blocker_category").is_in(["done", "cancelled"]) & (pl.col("blocker_end") > pl.col("start_date"))
         )
         .group_by("item_id")
-        .agg(pl.struct("blocker_id", "blocker_end").alias("conflicting_blockers"))
+        .agg(pl.struct("blocker_id", "blocker_end", "blocker_overdue", "blocker_due").alias("conflicting_blockers"))
     )
     return items.join(conflicts, on="item_id", how="left").with_columns(
         pl.col("conflicting_blockers").is_not_null().alias("blocker_conflict")
@@ -635,9 +640,11 @@ def _reason(row: Mapping[str, object], as_of: date) -> str:
         if slipped:
             parts.append(f"slipped {_days(slip)} since the baseline")
     for blocker in row.get("conflicting_blockers") or []:
-        parts.append(
-            f"waits for {blocker['blocker_id']}, which ends {format_date(blocker['blocker_end'])}, after this starts ({format_date(row['start_date'])})"
-        )
+        if blocker.get("blocker_overdue"):
+            ends = f"still open past its due date ({format_date(blocker['blocker_due'])})"
+        else:
+            ends = f"which ends {format_date(blocker['blocker_end'])}"
+        parts.append(f"waits for {blocker['blocker_id']}, {ends}, after this starts ({format_date(row['start_date'])})")
     if row["health_disagrees"]:
         parts.append(f"declared {str(row['declared_health']).replace('_', ' ')}")
     return "; ".join(parts)

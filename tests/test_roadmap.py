@@ -519,6 +519,30 @@ def test_blocker_ending_after_the_item_starts_is_a_conflict():
     )
 
 
+def test_an_open_blocker_past_its_due_date_without_a_forecast_is_a_conflict():
+    """As of 20 Oct, X (due 10 Oct, 0% done: no forecast) is still open; Y starts 15 Oct and
+    waits for it. X was taken to end on 10 Oct and Y was not flagged (roadmap QA). Z waits for W,
+    open and due 1 Nov: W ends then, after Z's start on 25 Oct, as before."""
+    as_of = date(2026, 10, 20)
+    snapshots = snapshot(
+        as_of,
+        {"item_id": "X", "status_category": "in_progress", "start_date": date(2026, 10, 1), "due_date": date(2026, 10, 10)},
+        {"item_id": "Y", "status_category": "todo", "start_date": date(2026, 10, 15), "due_date": date(2026, 11, 30), "blocked_by": "X"},
+        {"item_id": "W", "status_category": "todo", "start_date": date(2026, 10, 21), "due_date": date(2026, 11, 1)},
+        {"item_id": "Z", "status_category": "todo", "start_date": date(2026, 10, 25), "due_date": date(2026, 11, 30), "blocked_by": "W"},
+        {"item_id": "V", "status_category": "todo", "start_date": date(2026, 11, 5), "due_date": date(2026, 11, 30), "blocked_by": "W"},
+    )  # fmt: skip
+    health = item_health(snapshots, as_of)
+    conflicts = dict(health.select("item_id", "blocker_conflict").iter_rows())
+    assert (conflicts["Y"], conflicts["Z"], conflicts["V"]) == (True, True, False)
+    assert health_of(health, "Y")["reason"].endswith(
+        "waits for X, still open past its due date (10 Oct 2026), after this starts (15 Oct 2026)"
+    )
+    assert health_of(health, "Z")["reason"].endswith(
+        "waits for W, which ends 1 Nov 2026, after this starts (25 Oct 2026)"
+    )
+
+
 def test_objective_is_inherited_down_the_tree():
     day = date(2026, 3, 1)
     snapshots = snapshot(
