@@ -77,10 +77,11 @@ def quote_identifier(name: str) -> str:
 
 # A roadmap export loaded before is loaded again only as the snapshot of a date that it is not
 # the content of now: the date it was loaded for, where another export replaced it since (put
-# back), or a date whose nearest earlier snapshot of its tool is this content (an unchanged
-# export, which is how a stalled item looks: skipped as a duplicate, it hid every stall; history
-# loaded newest first counts the same). An old export dropped in again after a newer snapshot
-# stays a duplicate: loaded, it set the roadmap back to that old state.
+# back), or a date whose nearest earlier or later snapshot of its tool is this content (an
+# unchanged export, which is how a stalled item looks: skipped as a duplicate, it hid every stall;
+# history loaded newest first counts the same: the week before a week of this content was a
+# duplicate, and its stall was lost; roadmap QA). An old export dropped in again after a newer
+# snapshot stays a duplicate: loaded, it set the roadmap back to that old state.
 ROADMAP_LOADED = """
 WITH mine AS (
     SELECT file_id, snapshot_date FROM loaded_files WHERE content_hash = $hash AND kind = 'roadmap'
@@ -89,6 +90,9 @@ WITH mine AS (
 ), previous AS (
     SELECT source, max(snapshot_date) AS day FROM roadmap_items
     WHERE source IN (SELECT source FROM present) AND snapshot_date < $day GROUP BY source
+), following AS (
+    SELECT source, min(snapshot_date) AS day FROM roadmap_items
+    WHERE source IN (SELECT source FROM present) AND snapshot_date > $day GROUP BY source
 )
 SELECT EXISTS (SELECT 1 FROM loaded_files WHERE content_hash = $hash AND kind IS DISTINCT FROM 'roadmap')
     OR (EXISTS (SELECT 1 FROM mine) AND (
@@ -96,6 +100,7 @@ SELECT EXISTS (SELECT 1 FROM loaded_files WHERE content_hash = $hash AND kind IS
         OR NOT (
             EXISTS (SELECT 1 FROM mine WHERE snapshot_date = $day)
             OR EXISTS (SELECT 1 FROM present JOIN previous USING (source) WHERE present.snapshot_date = previous.day)
+            OR EXISTS (SELECT 1 FROM present JOIN following USING (source) WHERE present.snapshot_date = following.day)
         )
     ))
 """

@@ -364,6 +364,14 @@ def test_an_old_roadmap_export_dropped_in_again_is_a_duplicate_and_a_replaced_on
     # History loaded after a newer snapshot: 11-13 was as 11-01, an unchanged week (review QA).
     assert [load(later, e1, 13), load(later, e1, 14)] == ["loaded", "loaded"]
     assert progress_on(later, 13) == progress_on(later, 14) == [0.1]
+    # Weeks loaded newest first: e1 for 11-06 after e1 for 11-13 is the week before an unchanged
+    # week, not a duplicate (its stall was lost, and the forecasts changed with the load order;
+    # roadmap QA).
+    newest_first = load_config(tmp_path / "newest_first")
+    loads = [load(newest_first, e2, 20), load(newest_first, e1, 13), load(newest_first, e1, 6)]
+    assert loads == ["loaded", "loaded", "loaded"]
+    assert progress_on(newest_first, 6) == progress_on(newest_first, 13) == [0.1]
+    assert load(newest_first, e1, 27) == "duplicate"  # after the newest (e2): still an old export
     back = load_config(tmp_path / "back")
     assert [load(back, e1, 13), load(back, e2, 13), load(back, e1, 13)] == ["loaded", "loaded", "loaded"]
     assert progress_on(back, 13) == [0.1]
