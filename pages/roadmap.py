@@ -130,10 +130,13 @@ def item_detail() -> None:
     st.markdown(f"{ui.health_badge(row['health'])} {ui.safe_text(row['reason'])}")
     burn, slip = ui.compute(cfg, "item_history", item_id=chosen, as_of=as_of)
     left, right = st.columns(2)
+    rows = burn.iter_rows(named=True) if burn is not None else []
+    unestimated = [format_date(r["snapshot_date"]) for r in rows if r["total"] is None]
     with left:
         ui.chart(
             charts.burn_up(burn, "Burn-up"),
-            compared_to="the item's total scope in each snapshot",
+            compared_to="the item's total scope in each snapshot"
+            + (f" (none on {', '.join(unestimated)}: no estimates yet)" if unestimated else ""),
             source=facts.source("roadmap"),
             key="burn",
         )

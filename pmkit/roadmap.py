@@ -340,7 +340,9 @@ def progress_by_snapshot(snapshots: pl.DataFrame) -> pl.DataFrame:
 
 def burn_up(snapshots: pl.DataFrame, item_id: str) -> pl.DataFrame:
     """Done and total scope of an item's subtree per snapshot: in estimate points when its leaves
-    have estimates in any snapshot, else in item counts (``unit`` says which).
+    have estimates in any snapshot, else in item counts (``unit`` says which). In points, a
+    snapshot from before the estimates keeps its row with done and total null: it was left out,
+    and the chart began a week after the health's "no progress since" (roadmap QA).
 
     >>> burn_up(snapshots, "ON-1")  # doctest: +SKIP
     snapshot_date  done  total  unit
@@ -349,12 +351,14 @@ def burn_up(snapshots: pl.DataFrame, item_id: str) -> pl.DataFrame:
     sums = progress_by_snapshot(snapshots).filter(pl.col("item_id") == item_id).sort("snapshot_date")
     in_points = bool((sums["total_points"].fill_null(0) > 0).any())
     done, total = ("done_points", "total_points") if in_points else ("done_count", "total_count")
-    return sums.select(
+    counted = pl.col(total).fill_null(0.0) > 0
+    rows = sums.select(
         "snapshot_date",
-        pl.col(done).fill_null(0.0).alias("done"),
-        pl.col(total).fill_null(0.0).alias("total"),
+        pl.when(counted).then(pl.col(done).fill_null(0.0)).alias("done"),
+        pl.when(counted).then(pl.col(total)).alias("total"),
         pl.lit("points" if in_points else "items").alias("unit"),
-    ).filter(pl.col("total") > 0)
+    )
+    return rows if in_points else rows.filter(pl.col("total").is_not_null())
 
 
 def slip_history(snapshots: pl.DataFrame, item_id: str) -> pl.DataFrame:

@@ -679,3 +679,19 @@ def test_a_start_after_the_due_date_is_named_not_counted_as_a_slip():
     assert (
         row["reason"] == "50% done; its start date (20 Oct 2026) is after its due date (10 Oct 2026): fix one of them"
     )
+
+
+def test_burn_up_in_points_keeps_a_snapshot_from_before_the_estimates():
+    """13 Oct: four children without estimates, two done (progress 0.5 by count); 20 Oct: 3 points
+    each, two done. The burn-up in points had only 20 Oct, while the health's "no progress since
+    13 Oct" came from the 13th (roadmap QA): that row is kept, with no points to draw."""
+
+    def children(day: date, points: float | None) -> pl.DataFrame:
+        kids = [
+            {"item_id": f"S{n}", "parent_id": "E", "status_category": "done" if n < 2 else "todo", "estimate": points}
+            for n in range(4)
+        ]
+        return snapshot(day, {"item_id": "E", "item_type": "epic"}, *kids)  # fmt: skip
+
+    burn = burn_up(history(children(date(2026, 10, 13), None), children(date(2026, 10, 20), 3.0)), "E")
+    assert burn.rows() == [(date(2026, 10, 13), None, None, "points"), (date(2026, 10, 20), 6.0, 12.0, "points")]
