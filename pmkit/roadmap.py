@@ -632,7 +632,15 @@ def _reason(row: Mapping[str, object], as_of: date) -> str:
                 f"{done_text}; its start date ({format_date(start)}) is after its due date ({format_date(due)}): fix one of them"
             )
         else:
-            parts.append(f"{done_text}; no start and due date to compare against")
+            # Which date is missing: "no start and due date" read as neither of an item due 30 Nov.
+            missing = (
+                "no start or due date"
+                if start is None and due is None
+                else "no start date"
+                if start is None
+                else "no due date"
+            )
+            parts.append(f"{done_text}; {missing} to compare the time gone against")
         if row.get("stalled"):
             parts.append(f"no progress since {format_date(row['recent_since'])}: at that rate it never finishes")
         if late_forecast:

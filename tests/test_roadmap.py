@@ -639,7 +639,7 @@ def test_an_item_in_progress_without_a_start_date_is_not_called_not_started():
         snapshot(as_of, {"item_id": "G", "status": "In Progress"}, {"item_id": "T", "status_category": "todo"}), as_of
     )
     assert health_of(frame, "G")["health"] == "on_track"
-    assert health_of(frame, "G")["reason"] == "0% done; no start and due date to compare against"
+    assert health_of(frame, "G")["reason"] == "0% done; no start or due date to compare the time gone against"
     assert health_of(frame, "T")["health"] == "not_started"
 
 
@@ -695,3 +695,19 @@ def test_burn_up_in_points_keeps_a_snapshot_from_before_the_estimates():
 
     burn = burn_up(history(children(date(2026, 10, 13), None), children(date(2026, 10, 20), 3.0)), "E")
     assert burn.rows() == [(date(2026, 10, 13), None, None, "points"), (date(2026, 10, 20), 6.0, 12.0, "points")]
+
+
+def test_the_reason_names_the_missing_date():
+    """Due 30 Nov with no start date read "no start and due date to compare against", as if it
+    had neither (roadmap QA)."""
+    as_of = date(2026, 11, 2)
+    frame = item_health(
+        snapshot(
+            as_of,
+            {"item_id": "D", "status_category": "in_progress", "due_date": date(2026, 11, 30)},
+            {"item_id": "S", "status_category": "in_progress", "start_date": date(2026, 10, 1)},
+        ),
+        as_of,
+    )
+    assert health_of(frame, "D")["reason"] == "0% done; no start date to compare the time gone against"
+    assert health_of(frame, "S")["reason"] == "0% done; no due date to compare the time gone against"
