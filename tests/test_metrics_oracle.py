@@ -737,6 +737,7 @@ def test_every_metric_results_columns_besides_the_breakdown_are_breakdown_clashe
         metrics.feature_adoption(reader, "share_report", PERIOD, by),
         metrics.engagement_matrix(reader, PERIOD.end, ["share_report"], by),
         metrics.metric_series(reader, "dau", PERIOD, "week", segment=by),
+        metrics.compare_metric(reader, "dau", PERIOD, ("previous_period", "previous_week"), segment=by),
     ]
     for result in results:
         assert set(result.columns) - {"plan"} <= metrics.BREAKDOWN_CLASHES, result.columns

@@ -1066,23 +1066,23 @@ def test_a_summed_metrics_card_says_it_is_a_total_and_its_mean_a_day(monkeypatch
 
 
 def test_a_dimension_named_like_a_result_column_is_not_offered_as_a_breakdown(monkeypatch, tmp_path):
-    """Events with `step` and `size` properties: picking either as a breakdown replaced the
-    funnel or the retention heatmap with "cannot break down by 'step'" (QA). They are left out,
+    """Events with `step`, `size` and `base` properties: picking one as a breakdown replaced the
+    funnel, the retention heatmap or the KPI explorer with an error (QA, review). They are left out,
     said so in the picker's help, and a filter on one still works."""
     from pmkit.config import load_config
     from pmkit.ingest import ingest
 
     events = tmp_path / "events.csv"
     events.write_text(
-        "event_time,user_id,event,plan,step,size\n2026-03-01T10:00:00Z,u1,login,pro,one,xl\n"
-        "2026-03-01T11:00:00Z,u2,login,free,two,s\n2026-03-02T10:00:00Z,u1,login,pro,one,xl\n"
+        "event_time,user_id,event,plan,step,size,base\n2026-03-01T10:00:00Z,u1,login,pro,one,xl,a\n"
+        "2026-03-01T11:00:00Z,u2,login,free,two,s,b\n2026-03-02T10:00:00Z,u1,login,pro,one,xl,a\n"
     )
     assert ingest([events], load_config(tmp_path / "ws"))[0].status == "loaded"
     for page in ("kpis", "funnels", "retention"):
         at = open_page(monkeypatch, tmp_path / "ws", page, range="All")
         picker = at.selectbox(key="by")
         assert picker.options == ["plan"], page
-        assert unescape(picker.help).startswith("Not offered: size, step (a column of the results has that name")
+        assert unescape(picker.help).startswith("Not offered: base, size, step (a column of the results has that name")
     at = open_page(monkeypatch, tmp_path / "ws", "kpis", metric="events", range="All", f_step="one")
     assert metric_value(at, "Total, 1 Mar 2026 – 2 Mar 2026") == "2"
     at = open_page(monkeypatch, tmp_path / "ws", "funnels", range="All", by="step")  # an old link
