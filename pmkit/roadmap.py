@@ -575,14 +575,17 @@ def _forecast(today: pl.Expr, remaining: pl.Expr, rate: pl.Expr) -> pl.Expr:
 
 def _with_blocker_conflicts(items: pl.DataFrame, as_of: date) -> pl.DataFrame:
     """blocker_conflict, and ``conflicting_blockers``: the open blockers that end after this item
-    starts, as (id, end date, still open past its due date) for the reason text. An open blocker
-    ends on as_of at the earliest: one past its due date with no forecast (no progress to go by)
-    was taken to end on its due date, and the item it held up was not flagged (roadmap QA)."""
+    starts, as (id, end date, still open past its due date, undated) for the reason text. An open
+    blocker ends on as_of at the earliest: one past its due date with no forecast (no progress to
+    go by) was taken to end on its due date, and the item it held up was not flagged (roadmap QA).
+    One with no due date nor forecast holds up an item that has started by then too, said as
+    "still open, with no due date" (it was no conflict before)."""
     planned = pl.max_horizontal("due_date", "forecast_date")
     blockers = items.select(
         pl.col("item_id").alias("blocker_id"),
         pl.max_horizontal(planned, pl.lit(as_of)).alias("blocker_end"),
         (planned < pl.lit(as_of)).fill_null(False).alias("blocker_overdue"),
+        planned.is_null().alias("blocker_undated"),
         pl.col("due_date").alias("blocker_due"),
         pl.col("status_category").alias("blocker_category"),
     )
@@ -595,7 +598,11 @@ def _with_blocker_conflicts(items: pl.DataFrame, as_of: date) -> pl.DataFrame:
             ~pl.col("blocker_category").is_in(["done", "cancelled"]) & (pl.col("blocker_end") > pl.col("start_date"))
         )
         .group_by("item_id")
-        .agg(pl.struct("blocker_id", "blocker_end", "blocker_overdue", "blocker_due").alias("conflicting_blockers"))
+        .agg(
+            pl.struct("blocker_id", "blocker_end", "blocker_overdue", "blocker_undated", "blocker_due").alias(
+                "conflicting_blockers"
+            )
+        )
     )
     return items.join(conflicts, on="item_id", how="left").with_columns(
         pl.col("conflicting_blockers").is_not_null().alias("blocker_conflict")
@@ -652,7 +659,9 @@ def _reason(row: Mapping[str, object], as_of: date) -> str:
         if slipped:
             parts.append(f"slipped {_days(slip)} since the baseline")
     for blocker in row.get("conflicting_blockers") or []:
-        if blocker.get("blocker_overdue"):
+        if blocker.get("blocker_undated"):  # open, with no date to end by: it has not ended yet
+            ends = "still open, with no due date"
+        elif blocker.get("blocker_overdue"):
             ends = f"still open past its due date ({format_date(blocker['blocker_due'])})"
         else:
             ends = f"which ends {format_date(blocker['blocker_end'])}"

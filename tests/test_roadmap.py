@@ -541,6 +541,15 @@ def test_an_open_blocker_past_its_due_date_without_a_forecast_is_a_conflict():
     assert health_of(health, "Z")["reason"].endswith(
         "waits for W, which ends 1 Nov 2026, after this starts (25 Oct 2026)"
     )
+    # A blocker with no due date nor forecast, open on the day judged: not given a made-up end (review).
+    undated = snapshot(
+        as_of,
+        {"item_id": "U", "status_category": "in_progress"},
+        {"item_id": "Y", "status_category": "in_progress", "start_date": date(2026, 10, 1), "due_date": date(2026, 11, 30), "blocked_by": "U"},
+    )  # fmt: skip
+    assert health_of(item_health(undated, as_of), "Y")["reason"].endswith(
+        "waits for U, still open, with no due date, after this starts (1 Oct 2026)"
+    )
 
 
 def test_objective_is_inherited_down_the_tree():
