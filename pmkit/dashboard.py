@@ -137,7 +137,8 @@ def facts(reader: Reader, config: Config) -> Facts:
     if row["answers"]:
         answered = reader.query("dashboard_facts_answers", tz=config.timezone).row(0, named=True)
     return Facts(
-        **{**row, "last_day": shown},
+        # Up to the last day shown, as the card's help says (review).
+        **{**row, "last_day": shown, "event_days": counted.get("event_days", row["event_days"])},
         dimensions=tuple(reader.dimensions),
         timezone=zone,
         rebuild_pending=pending,

@@ -1087,3 +1087,22 @@ def test_a_dimension_named_like_a_result_column_is_not_offered_as_a_breakdown(mo
     assert metric_value(at, "Total, 1 Mar 2026 – 2 Mar 2026") == "2"
     at = open_page(monkeypatch, tmp_path / "ws", "funnels", range="All", by="step")  # an old link
     assert at.selectbox(key="by").value is None and not at.error
+
+
+def test_data_page_counts_the_days_with_events_up_to_the_last_day_shown(monkeypatch, tmp_path):
+    """Events yesterday, today and in 5 and 6 days: the card said 4 beside a help of "2 days
+    from the first to the last" (review); days after today are not shown, nor counted."""
+    import datetime as dt
+
+    from pmkit.config import load_config
+    from pmkit.ingest import ingest
+
+    today = dt.datetime.now(dt.UTC).date()
+    days = [today + dt.timedelta(days=n) for n in (-1, 0, 5, 6)]
+    events = tmp_path / "events.csv"
+    events.write_text("event_time,user_id,event\n" + "".join(f"{d}T12:00:00Z,u1,login\n" for d in days))
+    assert ingest([events], load_config(tmp_path / "ws"))[0].status == "loaded"
+    at = open_page(monkeypatch, tmp_path / "ws", "data")
+    card = next(m for m in at.metric if m.label == "Days of events")
+    assert card.value == "2"
+    assert card.help.endswith(": 2 days from the first to the last")
