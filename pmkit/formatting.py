@@ -17,11 +17,25 @@ def _is_missing(value: float | None) -> bool:
     return value is None or (isinstance(value, float) and (math.isnan(value) or math.isinf(value)))
 
 
+def significant(value: float, digits: int = 2) -> str:
+    """A number with ``digits`` significant digits in plain notation, trailing zeros dropped: a
+    crash rate's target of 5e-05 was written so in a sentence, and 0.0062 as 0.01 on its card.
+
+    >>> significant(0.0062), significant(0.00014), significant(5e-05), significant(2.5, 4)
+    ('0.0062', '0.00014', '0.00005', '2.5')
+    """
+    if value == 0 or not math.isfinite(value):
+        return f"{value:g}"
+    decimals = max(0, digits - 1 - math.floor(math.log10(abs(value))))
+    text = f"{value:.{decimals}f}"
+    return text.rstrip("0").rstrip(".") if "." in text else text
+
+
 def format_number(value: float | None) -> str:
     """1,234 below 100,000, then 123k and 1.2M; fractions keep the digits that matter.
 
-    >>> [format_number(v) for v in (7, 45.25, 1234, 123_456, 2_500_000, 0.256)]
-    ['7', '45.2', '1,234', '123k', '2.5M', '0.26']
+    >>> [format_number(v) for v in (7, 45.25, 1234, 123_456, 2_500_000, 0.256, 0.0062)]
+    ['7', '45.2', '1,234', '123k', '2.5M', '0.26', '0.0062']
     """
     if _is_missing(value):
         return MISSING
@@ -36,6 +50,8 @@ def format_number(value: float | None) -> str:
         return f"{value:,.0f}"
     if size >= 10:
         return f"{value:,.1f}"
+    if size < 0.1:
+        return significant(value)  # two decimals made 0.0062 "0.01" and 0.004 "0.00"
     return f"{value:,.2f}"
 
 
