@@ -136,7 +136,7 @@ def item_detail() -> None:
         ui.chart(
             charts.burn_up(burn, "Burn-up"),
             compared_to="the item's total scope in each snapshot"
-            + (f" (none on {', '.join(unestimated)}: no estimates yet)" if unestimated else ""),
+            + (f" (none on {', '.join(unestimated)}: no estimated scope then)" if unestimated else ""),
             source=facts.source("roadmap"),
             key="burn",
         )

@@ -688,11 +688,20 @@ def test_a_zip_of_gzip_parts_and_an_ods_file_are_named_as_such(tmp_path: Path, c
     with zipfile.ZipFile(parts, "w") as archive:
         archive.writestr("events.csv.gz", b"\x1f\x8b")
         archive.writestr("posthog.jsonl.gz", b"\x1f\x8b")
+    other = tmp_path / "photos.zip"  # a gzip file that is no export (review)
+    with zipfile.ZipFile(other, "w") as archive:
+        archive.writestr("photos.tar.gz", b"\x1f\x8b")
+    text = tmp_path / "notes.odt"
+    with zipfile.ZipFile(text, "w") as archive:
+        archive.writestr("mimetype", "application/vnd.oasis.opendocument.text")
+        archive.writestr("content.xml", "<office:document-content/>")
     sheet = tmp_path / "sheet.ods"
     with zipfile.ZipFile(sheet, "w") as archive:
         archive.writestr("mimetype", "application/vnd.oasis.opendocument.spreadsheet")
         archive.writestr("content.xml", "<office:document-content/>")
-    assert main(["ingest", "--data", str(tmp_path / "ws"), str(parts), str(sheet)]) == 1
+    assert main(["ingest", "--data", str(tmp_path / "ws"), str(parts), str(sheet), str(other), str(text)]) == 1
     err = capsys.readouterr().err
+    assert "photos.zip: this is a zip archive with no CSV, JSON or Parquet export in it" in err
+    assert "notes.odt: this is an OpenDocument file, not a spreadsheet or an export" in err
     assert "parts.zip: this is a zip archive of 2 export files" in err
     assert "sheet.ods: this is an OpenDocument spreadsheet (.ods); open it and save the sheet as CSV" in err

@@ -188,8 +188,11 @@ def _json_sample(path: Path, layout: str, encoding: str, text: str, records: lis
     return Sample(path=path, layout=layout, encoding=encoding, text=text, columns=tuple(keys), records=tuple(records))
 
 
-# What an archive of exports holds; gzip parts (events.csv.gz) load as they are.
-EXPORT_SUFFIXES = (".csv", ".tsv", ".txt", ".json", ".jsonl", ".ndjson", ".parquet", ".gz")
+# What an archive of exports holds; gzip parts (events.csv.gz) load as they are, other gzip
+# files (photos.tar.gz) are no export.
+EXPORT_SUFFIXES = tuple(
+    f"{name}{gz}" for name in (".csv", ".tsv", ".txt", ".json", ".jsonl", ".ndjson", ".parquet") for gz in ("", ".gz")
+)
 SPREADSHEET_ZIP = (
     "this is a zip file, most likely an Excel workbook (.xlsx); open it and save the sheet as CSV "
     "(File > Save as > CSV UTF-8)"
@@ -203,14 +206,18 @@ def _zip_message(path: Path) -> str:
     try:
         with zipfile.ZipFile(path) as archive:
             names = [name.lower() for name in archive.namelist() if not name.endswith("/")]
-    except (zipfile.BadZipFile, OSError, ValueError):
+            # OpenDocument's first entry names the kind of document (a few bytes, read as text).
+            kind = archive.open("mimetype").read(100).decode("ascii", "replace") if "mimetype" in names else ""
+    except (zipfile.BadZipFile, OSError, ValueError, KeyError):
         return SPREADSHEET_ZIP
     if any(name.startswith("xl/") for name in names):
         return SPREADSHEET_ZIP
-    if "content.xml" in names and "mimetype" in names:  # LibreOffice / OpenDocument (.ods)
+    if kind.endswith("spreadsheet"):  # LibreOffice / OpenDocument (.ods)
         return (
             "this is an OpenDocument spreadsheet (.ods); open it and save the sheet as CSV (File > Save As > Text CSV)"
         )
+    if kind.startswith("application/vnd.oasis.opendocument"):  # a text document (.odt), a slide deck...
+        return "this is an OpenDocument file, not a spreadsheet or an export: export the data itself as CSV"
     if any(name.startswith("index/") or name.endswith(".iwa") for name in names):
         return "this is a Numbers document; export it as CSV (File > Export To > CSV)"
     exports = [name for name in names if name.endswith(EXPORT_SUFFIXES)]
