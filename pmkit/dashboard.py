@@ -824,9 +824,15 @@ def _card(
         )
     if no_base:
         base = None
-    if per_day:
+    if per_day and definition.summed():
         value = None if value is None else value / measured.days
         base = None if base is None else base / measured.days
+    elif per_day:
+        # Distinct users over the range are no sum of days: divided by its days, "Sharers per
+        # day" read 4.50 beside "9.29 a day on average" in its own objective line (QA). The mean
+        # of the daily values, as the objective's.
+        value = _daily_mean(reader, definitions, definition.key, measured)
+        base = None if no_base else _daily_mean(reader, definitions, definition.key, before)
     grain = "day" if measured.days <= 92 else "week"
     series = metrics.metric_series(reader, definition.key, measured, grain, definitions)
     spark = tuple(series["value"].tail(SPARK_MAX_POINTS).to_list())
@@ -842,6 +848,12 @@ def _card(
         " ".join(notes),
         no_base=no_base or "",
     )
+
+
+def _daily_mean(reader: Reader, definitions: Definitions, key: str, period: Period) -> float | None:
+    """The mean of ``key``'s daily values over ``period`` (None without any)."""
+    mean = metrics.metric_series(reader, key, period, "day", definitions)["value"].cast(pl.Float64).mean()
+    return None if mean is None else float(mean)
 
 
 def scorecards(reader: Reader, config: Config, period: Period) -> list[Scorecard]:

@@ -12,7 +12,7 @@ import pytest
 
 from pmkit import charts, dashboard, metrics
 from pmkit.config import load_config
-from pmkit.definitions import MetricDefinition, load_definitions
+from pmkit.definitions import Definitions, MetricDefinition, load_definitions
 from pmkit.formatting import format_date
 from pmkit.ingest import ingest
 from pmkit.metrics import Period, Segment
@@ -154,6 +154,18 @@ def test_sums_of_an_objective_are_shown_per_day(known):
     card = dashboard._card(reader, definitions, definitions.get("events"), RANGE, FIRST_DAY, LAST_DAY, per_day=True)
     assert card.value == pytest.approx(15 / 10)
     assert card.label == "Events per day"
+
+
+def test_distinct_users_of_an_objective_are_shown_as_their_mean_a_day(known):
+    """Active users of the known events, a day: 2, 2, 2, 1, 1, 1, 1, 2, 1, 1 (14 over 10 days);
+    3 distinct over the range. "Per day" divided the distinct 3 by 10 days (0.30; QA); it is the
+    mean of the daily values, 1.40, as the objective's own line reads it."""
+    reader, config = known
+    uniques = MetricDefinition("actives", "unique_users", "Actives")
+    definitions = Definitions({**load_definitions(config).custom, "actives": uniques}, ())
+    card = dashboard._card(reader, definitions, uniques, RANGE, FIRST_DAY, LAST_DAY, per_day=True)
+    assert card.value == pytest.approx(14 / 10)
+    assert card.label == "Actives per day"
 
 
 def test_funnel_cards_move_back_until_final(known):
