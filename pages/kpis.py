@@ -25,7 +25,8 @@ goal_titles = (
 )
 goal_metrics = {g["objective_id"]: g["metric"] for g in goals.iter_rows(named=True)} if goals is not None else {}
 # A link's metric that is not defined was dropped from the URL without a word (DAU was shown).
-unknown = [key for key in st.query_params.get_all("metric") if key not in names]
+# One pmkit.toml defines but leaves out for a problem is named above (ui.definition_problems).
+unknown = [key for key in st.query_params.get_all("metric") if key not in names and key not in cfg.metrics]
 if unknown:
     st.warning(
         ui.safe_text(

@@ -589,7 +589,7 @@ def objective_detail(
     reader: Reader, config: Config, objective_id: str, as_of: dt.date | None = None
 ) -> ObjectiveDetail:
     """Everything the Objectives page draws for one objective."""
-    definitions, _ = definitions_of(config)
+    definitions, problems = definitions_of(config)
     goals = objective_health(reader, config, as_of)
     goal = goals.filter(pl.col("objective_id") == objective_id)
     workspace = metrics.base.workspace_of(reader)
@@ -624,10 +624,11 @@ def objective_detail(
         # An objective known only from the roadmap: its outcome's reason says what to add; this
         # said "metric '' is not defined ... as [metrics.]".
         return ObjectiveDetail(None, empty_series, None, None, ship_markers(linked, ""), linked, impact, "")
-    try:
-        definition = definitions.get(row["metric"])
-    except KeyError as exc:
-        return ObjectiveDetail(None, empty_series, None, None, ship_markers(linked, ""), linked, impact, exc.args[0])
+    from pmkit.objectives import unusable_metric
+
+    if (unusable := unusable_metric(definitions, problems, row["metric"])) is not None:
+        return ObjectiveDetail(None, empty_series, None, None, ship_markers(linked, ""), linked, impact, unusable)
+    definition = definitions.get(row["metric"])
     if workspace.first_day is None or workspace.last_day is None:
         return ObjectiveDetail(
             definition,

@@ -48,7 +48,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -75,6 +75,20 @@ NOISE_STANDARD_ERRORS = 2.0
 WARMUP_DAYS = {"wau": 6, "mau": 29, "stickiness": 29}
 # Metrics whose value is a share of a cohort: their recent value is pooled over the cohorts.
 COHORT_TYPES = ("funnel", "retention")
+
+
+def unusable_metric(definitions: Definitions, problems: Sequence[str], key: str) -> str | None:
+    """Why ``key`` is no usable metric, or None when it is one: its pmkit.toml table's problems
+    when it has a table, else that it is not defined. A table left out for a problem was said
+    "not defined: define it as [metrics.KEY]" beside its own problem (QA)."""
+    mine = [p for p in problems if p.startswith(f"metrics.{key}:")]
+    if mine:
+        return "pmkit.toml " + "; ".join(mine)
+    try:
+        definitions.get(key)
+    except KeyError as exc:
+        return str(exc.args[0])
+    return None
 
 
 def pooled(definition: MetricDefinition) -> bool:
@@ -146,14 +160,8 @@ class MetricSource:
         """Why ``key`` cannot be measured, naming the key and how to define it."""
         if not key:
             return 'no metric named (set the objective\'s metric to a metric key, e.g. metric = "dau")'
-        mine = [p for p in self.problems if p.startswith(f"metrics.{key}:")]
-        if mine:
-            return "pmkit.toml " + "; ".join(mine)
-        try:
-            self.definitions.get(key)
-        except KeyError as exc:
-            return str(exc.args[0])
-        return f"no {key} data loaded yet (load events, e.g. python -m pmkit ingest events.csv)"
+        reason = unusable_metric(self.definitions, self.problems, key)
+        return reason or f"no {key} data loaded yet (load events, e.g. python -m pmkit ingest events.csv)"
 
     def name(self, key: str) -> str:
         definition = self.lookup(key)

@@ -930,3 +930,23 @@ def test_an_items_history_stops_at_the_pages_as_of_day(tmp_path: Path):
     assert slip["slip_days"].to_list() == [0]
     burn, slip = dashboard.item_history(reader, config, "E1")
     assert burn["done"].to_list() == [1.0, 3.0] and slip["slip_days"].to_list() == [0, 7]
+
+
+def test_an_objective_on_a_metric_left_out_for_a_problem_names_the_problem(tmp_path: Path) -> None:
+    """[metrics.halfday] with window_days = 0.5: the objective's page said "metric 'halfday' is
+    not defined ... define it in pmkit.toml" under the table's own problem (QA)."""
+    root = tmp_path / "ws"
+    root.mkdir()
+    (root / "pmkit.toml").write_text(
+        '[metrics.halfday]\ntype = "funnel"\nname = "Half day"\nsteps = ["signup", "login"]\nwindow_days = 0.5\n'
+        '[objectives.O1]\ntitle = "Faster"\nmetric = "halfday"\nbaseline = 0.2\ntarget = 0.4\n'
+        'start_date = 2026-03-01\ntarget_date = 2026-06-30\ndirection = "increase"\n'
+    )
+    events = tmp_path / "events.csv"
+    events.write_text("event_time,user_id,event\n2026-03-01T09:00:00Z,a,signup\n2026-03-01T10:00:00Z,a,login\n")
+    config = load_config(root)
+    assert ingest([events], config)[0].status == "loaded"
+    with Store(config.store_dir).reader() as reader:
+        detail = dashboard.objective_detail(reader, config, "O1", dt.date(2026, 3, 1))
+    assert detail.problem.startswith("pmkit.toml metrics.halfday: ")
+    assert "not defined" not in detail.problem

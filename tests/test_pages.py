@@ -1106,3 +1106,23 @@ def test_data_page_counts_the_days_with_events_up_to_the_last_day_shown(monkeypa
     card = next(m for m in at.metric if m.label == "Days of events")
     assert card.value == "2"
     assert card.help.endswith(": 2 days from the first to the last")
+
+
+def test_a_link_to_a_metric_left_out_for_a_problem_is_not_called_undefined(monkeypatch, tmp_path):
+    """?metric=halfday with [metrics.halfday] broken (window_days = 0.5): the page said its
+    problem and then "which no built-in metric or pmkit.toml table defines" (QA)."""
+    from pmkit.config import load_config
+    from pmkit.ingest import ingest
+
+    root = tmp_path / "ws"
+    root.mkdir()
+    (root / "pmkit.toml").write_text(
+        '[metrics.halfday]\ntype = "funnel"\nname = "Half day"\nsteps = ["signup", "login"]\nwindow_days = 0.5\n'
+    )
+    events = tmp_path / "events.csv"
+    events.write_text("event_time,user_id,event\n2026-03-01T09:00:00Z,a,signup\n2026-03-01T10:00:00Z,a,login\n")
+    assert ingest([events], load_config(root))[0].status == "loaded"
+    at = open_page(monkeypatch, root, "kpis", metric=["halfday", "nosuch"])
+    warnings = " ".join(unescape(w) for w in texts(at.warning))
+    assert "The link asks for nosuch, which no built-in metric or pmkit.toml table defines" in warnings
+    assert "metrics.halfday" in " ".join(unescape(e) for e in texts(at.error) + texts(at.warning))
