@@ -861,6 +861,18 @@ def segment_picker(cfg: Config, facts: Facts | None = None, *, applies: bool = T
     ``f_<dimension>``. ``applies=False`` shows them disabled, saying this page ignores them."""
     facts = facts or compute(cfg, "facts")
     dimensions = facts.dimensions if facts is not None else ()
+    # A link's filter on a column no loaded event has was dropped without a word (QA).
+    unknown = sorted(
+        {key.removeprefix(SEGMENT_PREFIX) for key in st.query_params if key.startswith(SEGMENT_PREFIX)}
+        - set(dimensions)
+    )
+    if unknown:
+        st.sidebar.warning(
+            safe_text(
+                f"The link filters on {', '.join(unknown)}, which no loaded event has as a column: "
+                f"{'that filter is' if len(unknown) == 1 else 'those filters are'} not applied."
+            )
+        )
     if not dimensions:
         return Segment()
     chosen: list[tuple[str, str]] = []

@@ -1126,3 +1126,11 @@ def test_a_link_to_a_metric_left_out_for_a_problem_is_not_called_undefined(monke
     warnings = " ".join(unescape(w) for w in texts(at.warning))
     assert "The link asks for nosuch, which no built-in metric or pmkit.toml table defines" in warnings
     assert "metrics.halfday" in " ".join(unescape(e) for e in texts(at.error) + texts(at.warning))
+
+
+def test_a_link_filter_on_a_column_no_event_has_is_said(monkeypatch, known_data):
+    """?f_nodim=x was dropped without a word, where ?f_plan=zzz said no event has zzz (QA)."""
+    at = open_page(monkeypatch, known_data, "kpis", f_nodim="x", f_plan="zzz")
+    warnings = [unescape(w) for w in texts(at.warning)]
+    assert "The link filters on nodim, which no loaded event has as a column: that filter is not applied." in warnings
+    assert any("filters plan on zzz, which no event has" in w for w in warnings)
