@@ -121,11 +121,13 @@ def explorer() -> None:
         if not breakdown and result.totals.height:
             cards = st.columns(max(3, result.totals.height))
             for card, row in zip(cards, result.totals.iter_rows(named=True), strict=False):
-                label = charts.COMPARISON_LABELS.get(row["comparison"], row["comparison"]).lower()
+                name = charts.COMPARISON_LABELS.get(row["comparison"], row["comparison"]).lower()
+                span = f"{format_date(row['start'])} – {format_date(row['end'])}"
                 delta, base_text = dashboard.versus(row, fmt)
                 shown = result.measured or period
-                if shown != period:  # moved back until final: its comparison is not the chart's
-                    label = f"{format_date(row['start'])} – {format_date(row['end'])}"
+                # Moved back until final: its comparison is not the chart's, so it is named by its
+                # days (the help read "The 14 Aug 2026 – 10 Sep 2026 is 14 Aug 2026 – ..."; QA).
+                label = span if shown != period else name
                 # A sum says so, with its mean a day: the summary's "Reports shared per day" 95.6
                 # opened here as 2,678 under the same name (QA).
                 summed = result.definition.summed() and row["value"] is not None
@@ -136,7 +138,7 @@ def explorer() -> None:
                     delta=delta,
                     **ui.delta_style(row["change"]),
                     delta_description=f"vs {label}: {base_text}",
-                    help=f"The {label} is {format_date(row['start'])} – {format_date(row['end'])}. "
+                    help=f"The {name} is {span}. "
                     + ui.safe_text(f"The value of a range is {result.definition.over_a_range()}.{per_day}"),
                     border=True,
                 )

@@ -1134,3 +1134,14 @@ def test_a_link_filter_on_a_column_no_event_has_is_said(monkeypatch, known_data)
     warnings = [unescape(w) for w in texts(at.warning)]
     assert "The link filters on nodim, which no loaded event has as a column: that filter is not applied." in warnings
     assert any("filters plan on zzz, which no event has" in w for w in warnings)
+
+
+def test_a_moved_back_cards_help_names_its_comparison(monkeypatch, known_data):
+    """Activation (7-day window) is measured on days moved back until final: its help read "The
+    14 Aug 2026 – 10 Sep 2026 is 14 Aug 2026 – 10 Sep 2026." (QA)."""
+    at = open_page(
+        monkeypatch, known_data, "kpis", metric="activation", range="Custom", dates=["2026-03-05", "2026-03-11"]
+    )
+    card = at.metric[0]
+    assert unescape(card.proto.help).startswith("The previous period is "), card.proto.help
+    assert unescape(card.proto.delta_description).startswith("vs ")
