@@ -182,12 +182,20 @@ def signed_in(cfg: Config) -> bool:
     if settings.anonymous:
         return True
     user = st.session_state.get(LOGIN_USER_KEY) or _restored_session(settings)
+    if user and not _still_signed_in(settings, user):
+        # Ended since this session signed in: a "Log out" in another tab, a password removed or
+        # changed, 12 hours gone. An open tab kept showing data until it was reloaded (hosted QA).
+        for key in (LOGIN_USER_KEY, SESSION_TOKEN_KEY, SESSION_CHECK_KEY, SESSION_HASH_KEY):
+            st.session_state.pop(key, None)
+        st.session_state[LOGGED_OUT_KEY] = True  # the cookie it came with is no good either
+        user = None
     if user:
         with st.sidebar:
             _keep_session_cookie()
             st.caption(f"Signed in as {safe_text(user)}")
             if st.button("Log out", key="pmkit-logout"):
                 del st.session_state[LOGIN_USER_KEY]
+                st.session_state.pop(SESSION_CHECK_KEY, None)
                 # Ended on the server too: a copy of the cookie no longer signs anyone in.
                 auth.end_session(st.session_state.pop(SESSION_TOKEN_KEY, None))
                 auth.end_session(st.context.cookies.get(auth.SESSION_COOKIE))
@@ -225,6 +233,20 @@ def _oidc_log_out() -> None:
 # written by the browser from a JavaScript-only component: Streamlit scripts cannot set cookies.
 # The token is data, never HTML. SameSite=Strict, and Secure when the page is served over HTTPS.
 SESSION_TOKEN_KEY = "pmkit-session-token"  # session state: the token to keep in the cookie
+SESSION_CHECK_KEY = "pmkit-session-check"  # session state: the token checked on every run
+SESSION_HASH_KEY = "pmkit-session-hash"  # session state: the password hash signed in with (no token)
+
+
+def _still_signed_in(settings: auth.AuthSettings, user: str) -> bool:
+    """Whether the password session ``user`` signed in with still holds, checked on every run:
+    its token (ended by a "Log out" anywhere, expired, or signed under a password hash since
+    changed or removed), or without a session secret (no token) the password hash itself."""
+    token = st.session_state.get(SESSION_CHECK_KEY)
+    if token:
+        return auth.session_user(settings, token) == user
+    return user in settings.passwords and settings.passwords.get(user) == st.session_state.get(SESSION_HASH_KEY)
+
+
 LOGGED_OUT_KEY = "pmkit-logged-out"  # session state: this session logged out (ignore the cookie)
 _SESSION_JS = """
 export default function(component) {
@@ -242,9 +264,11 @@ def _restored_session(settings: auth.AuthSettings) -> str | None:
     session logged out."""
     if st.session_state.get(LOGGED_OUT_KEY):
         return None
-    user = auth.session_user(settings, st.context.cookies.get(auth.SESSION_COOKIE))
+    token = st.context.cookies.get(auth.SESSION_COOKIE)
+    user = auth.session_user(settings, token)
     if user:
         st.session_state[LOGIN_USER_KEY] = user
+        st.session_state[SESSION_CHECK_KEY] = token
     return user
 
 
@@ -414,6 +438,8 @@ def sign_in_page() -> None:
                 name = (user or "").strip().lower()
                 st.session_state[LOGIN_USER_KEY] = name
                 st.session_state[SESSION_TOKEN_KEY] = auth.issue_session(settings, name)
+                st.session_state[SESSION_CHECK_KEY] = st.session_state[SESSION_TOKEN_KEY]
+                st.session_state[SESSION_HASH_KEY] = settings.passwords.get(name)
                 st.session_state.pop(LOGGED_OUT_KEY, None)
                 st.rerun()
             st.error(check.message)

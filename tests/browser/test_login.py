@@ -386,3 +386,48 @@ def test_an_oidc_log_out_ends_the_session_for_a_copy_of_its_cookie(
         thief.close()
     finally:
         server.stop()
+
+
+def test_an_open_tab_is_signed_out_by_a_log_out_elsewhere_or_a_removed_password(
+    browser: object, demo_workspace: Path, tmp_path: Path
+) -> None:
+    """An open tab kept showing data after "Log out" in another tab of the same browser, and
+    after its password was taken off the list, until it was reloaded (hosted QA). Each run of a
+    page now checks the session again: the next click shows the sign-in form."""
+    head = f'[pmkit_auth]\nsession_secret = "{"s" * 40}"\n\n[pmkit_auth.passwords]\n'
+    server = hosted(demo_workspace, tmp_path, head + f'"ceo@example.com" = "{hash_password(PASSWORD)}"\n')
+    summary = "Executive summary"
+    try:
+        context = browser.new_context()
+        first = context.new_page()
+        first.goto(server.url)
+        wait_for_app(first)
+        sign_in(first, "ceo@example.com", PASSWORD)
+        first.get_by_role("heading", name=summary).wait_for(timeout=30_000)
+        session_cookie(context)
+        second = context.new_page()  # a second tab, signed in by the cookie
+        second.goto(f"{server.url}/objectives")
+        wait_for_app(second)
+        second.get_by_role("heading", name="Objectives").wait_for(timeout=30_000)
+        first.get_by_role("button", name="Log out").click()
+        first.get_by_role("button", name="Sign in").wait_for(timeout=30_000)
+        second.get_by_test_id("stSidebarNavItems").get_by_role("link", name="KPI explorer").click()  # the next click
+        second.get_by_role("button", name="Sign in").wait_for(timeout=30_000)
+        assert second.get_by_role("heading", name="Objectives").count() == 0
+        # Signed in again, then the password is taken off the list (the server reads the file).
+        sign_in(first, "ceo@example.com", PASSWORD)
+        first.get_by_role("heading", name=summary).wait_for(timeout=30_000)
+        wait_for_app(first)
+        (tmp_path / "secrets.toml").write_text(head + f'"cfo@example.com" = "{hash_password(PASSWORD)}"\n')
+        deadline, attempt = time.monotonic() + 30, 0
+        while first.get_by_role("button", name="Sign in").count() == 0 and time.monotonic() < deadline:
+            nav = first.get_by_test_id("stSidebarNavItems")
+            nav.get_by_role("link", name="Roadmap" if attempt % 2 else "Objectives").click()  # till the list is read
+            attempt += 1
+            wait_for_app(first)
+            time.sleep(1)
+        assert first.get_by_role("button", name="Sign in").count() == 1
+        assert_no_exception(first)
+        context.close()
+    finally:
+        server.stop()
