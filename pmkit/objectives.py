@@ -81,14 +81,12 @@ def unusable_metric(definitions: Definitions, problems: Sequence[str], key: str)
     """Why ``key`` is no usable metric, or None when it is one: its pmkit.toml table's problems
     when it has a table, else that it is not defined. A table left out for a problem was said
     "not defined: define it as [metrics.KEY]" beside its own problem (QA)."""
-    mine = [p for p in problems if p.startswith(f"metrics.{key}:")]
-    if mine:
-        return "pmkit.toml " + "; ".join(mine)
     try:
         definitions.get(key)
+        return None  # a built-in stays usable beside a broken table of its name (review)
     except KeyError as exc:
-        return str(exc.args[0])
-    return None
+        mine = [p for p in problems if p.startswith(f"metrics.{key}:")]
+        return "pmkit.toml " + "; ".join(mine) if mine else str(exc.args[0])
 
 
 def pooled(definition: MetricDefinition) -> bool:
@@ -549,7 +547,7 @@ def objective_problems(objective: Mapping[str, Any]) -> list[str]:
     ):
         other = "decrease" if direction == "increase" else "increase"
         problems.append(
-            f"{where}: {'an' if direction == 'increase' else 'a'} {direction} from {baseline:g} to {target:g} goes the other way "
+            f"{where}: {'an' if direction == 'increase' else 'a'} {direction} from {significant(baseline, 6)} to {significant(target, 6)} goes the other way "
             f'(set direction = "{other}", or check the baseline and the target)'
         )
     return problems

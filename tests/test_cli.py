@@ -695,13 +695,13 @@ def test_a_zip_of_gzip_parts_and_an_ods_file_are_named_as_such(tmp_path: Path, c
     with zipfile.ZipFile(text, "w") as archive:
         archive.writestr("mimetype", "application/vnd.oasis.opendocument.text")
         archive.writestr("content.xml", "<office:document-content/>")
-    sheet = tmp_path / "sheet.ods"
+    sheet = tmp_path / "sheet.ots"  # a template: a spreadsheet too (review)
     with zipfile.ZipFile(sheet, "w") as archive:
-        archive.writestr("mimetype", "application/vnd.oasis.opendocument.spreadsheet")
+        archive.writestr("mimetype", "application/vnd.oasis.opendocument.spreadsheet-template")
         archive.writestr("content.xml", "<office:document-content/>")
     assert main(["ingest", "--data", str(tmp_path / "ws"), str(parts), str(sheet), str(other), str(text)]) == 1
     err = capsys.readouterr().err
     assert "photos.zip: this is a zip archive with no CSV, JSON or Parquet export in it" in err
     assert "notes.odt: this is an OpenDocument file, not a spreadsheet or an export" in err
     assert "parts.zip: this is a zip archive of 2 export files" in err
-    assert "sheet.ods: this is an OpenDocument spreadsheet (.ods); open it and save the sheet as CSV" in err
+    assert "sheet.ots: this is an OpenDocument spreadsheet (.ods); open it and save the sheet as CSV" in err

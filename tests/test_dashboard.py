@@ -950,3 +950,23 @@ def test_an_objective_on_a_metric_left_out_for_a_problem_names_the_problem(tmp_p
         detail = dashboard.objective_detail(reader, config, "O1", dt.date(2026, 3, 1))
     assert detail.problem.startswith("pmkit.toml metrics.halfday: ")
     assert "not defined" not in detail.problem
+
+
+def test_an_objective_on_a_built_in_beside_a_broken_table_of_its_name_keeps_its_chart(tmp_path: Path) -> None:
+    """[metrics.dau] is refused (a built-in's key), and the built-in DAU stays: its objective's
+    chart was dropped for the table's problem (review)."""
+    root = tmp_path / "ws"
+    root.mkdir()
+    (root / "pmkit.toml").write_text(
+        '[metrics.dau]\ntype = "count"\nname = "Mine"\nevents = ["login"]\n'
+        '[objectives.O1]\ntitle = "Daily"\nmetric = "dau"\nbaseline = 1\ntarget = 4\n'
+        'start_date = 2026-03-01\ntarget_date = 2026-06-30\ndirection = "increase"\n'
+    )
+    events = tmp_path / "events.csv"
+    events.write_text("event_time,user_id,event\n2026-03-01T09:00:00Z,a,login\n2026-03-02T09:00:00Z,b,login\n")
+    config = load_config(root)
+    assert ingest([events], config)[0].status == "loaded"
+    with Store(config.store_dir).reader() as reader:
+        detail = dashboard.objective_detail(reader, config, "O1", dt.date(2026, 3, 2))
+    assert detail.definition is not None and detail.definition.key == "dau"
+    assert detail.series.height == 2

@@ -1106,6 +1106,9 @@ def test_data_page_counts_the_days_with_events_up_to_the_last_day_shown(monkeypa
     card = next(m for m in at.metric if m.label == "Days of events")
     assert card.value == "2"
     assert card.help.endswith(": 2 days from the first to the last")
+    events_card = next(m for m in at.metric if m.label == "Events")  # the same days (review)
+    assert (events_card.value, events_card.help) == ("2", "2 more dated after today are loaded, not shown")
+    assert metric_value(at, "Users") == "1"
 
 
 def test_a_link_to_a_metric_left_out_for_a_problem_is_not_called_undefined(monkeypatch, tmp_path):

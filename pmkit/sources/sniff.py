@@ -212,7 +212,7 @@ def _zip_message(path: Path) -> str:
         return SPREADSHEET_ZIP
     if any(name.startswith("xl/") for name in names):
         return SPREADSHEET_ZIP
-    if kind.endswith("spreadsheet"):  # LibreOffice / OpenDocument (.ods)
+    if "opendocument.spreadsheet" in kind:  # LibreOffice / OpenDocument (.ods, and .ots templates)
         return (
             "this is an OpenDocument spreadsheet (.ods); open it and save the sheet as CSV (File > Save As > Text CSV)"
         )
