@@ -382,9 +382,10 @@ def impact_results(
     )
 
 
-def top_risks(items: pl.DataFrame, limit: int = 5) -> pl.DataFrame:
+def top_risks(items: pl.DataFrame, limit: int | None = 5) -> pl.DataFrame:
     """Late, then off-track, then at-risk items (objectives' own rows left out), soonest due
-    first: item_id, title, item_type, owner, team, health, due_date, reason."""
+    first, ``limit`` of them (None: all): item_id, title, item_type, owner, team, health,
+    due_date, reason."""
     columns = ["item_id", "title", "item_type", "owner", "team", "health", "due_date", "reason"]
     if items is None or not items.height:
         return pl.DataFrame(schema={c: roadmap.ITEM_HEALTH_COLUMNS[c] for c in columns})
@@ -393,7 +394,7 @@ def top_risks(items: pl.DataFrame, limit: int = 5) -> pl.DataFrame:
         items.filter(pl.col("health").is_in(RISK_HEALTHS) & pl.col("item_type").ne_missing("objective"))
         .with_columns(pl.col("health").replace_strict(rank, return_dtype=pl.Int64).alias("rank"))
         .sort("rank", "due_date", nulls_last=True)
-        .head(limit)
+        .head(limit if limit is not None else items.height)
         .select(columns)
     )
 

@@ -970,3 +970,20 @@ def test_an_objective_on_a_built_in_beside_a_broken_table_of_its_name_keeps_its_
         detail = dashboard.objective_detail(reader, config, "O1", dt.date(2026, 3, 2))
     assert detail.definition is not None and detail.definition.key == "dau"
     assert detail.series.height == 2
+
+
+def test_top_risks_takes_a_limit_or_none_for_all() -> None:
+    """Seven items at risk: the summary shows the five most urgent and says of how many (the
+    report listed seven where the page showed five without a word; hosted QA)."""
+    from pmkit.roadmap import ITEM_HEALTH_COLUMNS
+
+    healths = ["late", "off_track", "off_track", "at_risk", "at_risk", "at_risk", "at_risk", "on_track"]
+    items = pl.DataFrame(
+        [{"item_id": f"I{n}", "health": h, "due_date": D(2026, 3, 1 + n)} for n, h in enumerate(healths)],
+        schema={c: ITEM_HEALTH_COLUMNS[c] for c in ("item_id", "health", "due_date")},
+    )
+    items = items.with_columns(
+        *[pl.lit(None, dtype=ITEM_HEALTH_COLUMNS[c]).alias(c) for c in ITEM_HEALTH_COLUMNS if c not in items.columns]
+    )
+    assert dashboard.top_risks(items)["item_id"].to_list() == ["I0", "I1", "I2", "I3", "I4"]
+    assert dashboard.top_risks(items, None).height == 7

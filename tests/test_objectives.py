@@ -481,7 +481,7 @@ def test_an_as_of_judgement_reads_only_what_was_final_then(workspace_factory, tm
         ("increase", 20.0, 10.0, 'O-X: an increase from 20 to 10 goes the other way (set direction = "decrease"'),
         ("decrease", 0.2, 0.35, 'O-X: a decrease from 0.2 to 0.35 goes the other way (set direction = "increase"'),
         # Plain notation, not 2e-05 (review).
-        ("decrease", 0.00002, 0.00005, 'O-X: a decrease from 0.00002 to 0.00005 goes the other way'),
+        ("decrease", 0.00002, 0.00005, "O-X: a decrease from 0.00002 to 0.00005 goes the other way"),
         ("increase", 10.0, 20.0, None),
         ("decrease", 20.0, 20.0, None),
         ("stay_above", 20.0, 10.0, None),  # a floor below where it starts is fine

@@ -1148,3 +1148,25 @@ def test_a_moved_back_cards_help_names_its_comparison(monkeypatch, known_data):
     card = at.metric[0]
     assert unescape(card.proto.help).startswith("The previous period is "), card.proto.help
     assert unescape(card.proto.delta_description).startswith("vs ")
+
+
+def test_the_summary_says_when_top_risks_holds_only_the_most_urgent(monkeypatch, demo_data):
+    """The report listed every item at risk where the summary's table showed five without a
+    word (hosted QA): past five, the summary says of how many."""
+    from pmkit import dashboard
+    from pmkit.store import Store
+
+    at = open_page(monkeypatch, demo_data, "summary")
+    config = load_config(demo_data)
+    with Store(config.store_dir).reader() as reader:
+        facts = dashboard.facts(reader, config)
+        every = dashboard.top_risks(
+            dashboard.items_health(reader, config, dashboard.roadmap_day(facts, facts.last_day)), None
+        )
+    said = [c for c in texts(at.caption) if "most urgent of" in c]
+    if every.height > 5:
+        assert said == [
+            f"The 5 most urgent of {every.height} items late, off track or at risk: the Roadmap page lists every one."
+        ]
+    else:
+        assert said == []
