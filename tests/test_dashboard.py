@@ -932,22 +932,28 @@ def test_an_items_history_stops_at_the_pages_as_of_day(tmp_path: Path):
     assert burn["done"].to_list() == [1.0, 3.0] and slip["slip_days"].to_list() == [0, 7]
 
 
-def test_an_objective_on_a_metric_left_out_for_a_problem_names_the_problem(tmp_path: Path) -> None:
-    """[metrics.halfday] with window_days = 0.5: the objective's page said "metric 'halfday' is
-    not defined ... define it in pmkit.toml" under the table's own problem (QA)."""
+def objective_o1_detail(tmp_path: Path, metric_table: str, metric: str, events: str, as_of: dt.date):
+    """``objective_detail`` of O1 (on ``metric``) in a workspace of one pmkit.toml metric table."""
     root = tmp_path / "ws"
     root.mkdir()
     (root / "pmkit.toml").write_text(
-        '[metrics.halfday]\ntype = "funnel"\nname = "Half day"\nsteps = ["signup", "login"]\nwindow_days = 0.5\n'
-        '[objectives.O1]\ntitle = "Faster"\nmetric = "halfday"\nbaseline = 0.2\ntarget = 0.4\n'
+        metric_table + f'[objectives.O1]\ntitle = "Goal"\nmetric = "{metric}"\nbaseline = 0.2\ntarget = 0.4\n'
         'start_date = 2026-03-01\ntarget_date = 2026-06-30\ndirection = "increase"\n'
     )
-    events = tmp_path / "events.csv"
-    events.write_text("event_time,user_id,event\n2026-03-01T09:00:00Z,a,signup\n2026-03-01T10:00:00Z,a,login\n")
+    path = tmp_path / "events.csv"
+    path.write_text("event_time,user_id,event\n" + events)
     config = load_config(root)
-    assert ingest([events], config)[0].status == "loaded"
+    assert ingest([path], config)[0].status == "loaded"
     with Store(config.store_dir).reader() as reader:
-        detail = dashboard.objective_detail(reader, config, "O1", dt.date(2026, 3, 1))
+        return dashboard.objective_detail(reader, config, "O1", as_of)
+
+
+def test_an_objective_on_a_metric_left_out_for_a_problem_names_the_problem(tmp_path: Path) -> None:
+    """[metrics.halfday] with window_days = 0.5: the objective's page said "metric 'halfday' is
+    not defined ... define it in pmkit.toml" under the table's own problem (QA)."""
+    table = '[metrics.halfday]\ntype = "funnel"\nname = "Half day"\nsteps = ["signup", "login"]\nwindow_days = 0.5\n'
+    events = "2026-03-01T09:00:00Z,a,signup\n2026-03-01T10:00:00Z,a,login\n"
+    detail = objective_o1_detail(tmp_path, table, "halfday", events, dt.date(2026, 3, 1))
     assert detail.problem.startswith("pmkit.toml metrics.halfday: ")
     assert "not defined" not in detail.problem
 
@@ -955,19 +961,9 @@ def test_an_objective_on_a_metric_left_out_for_a_problem_names_the_problem(tmp_p
 def test_an_objective_on_a_built_in_beside_a_broken_table_of_its_name_keeps_its_chart(tmp_path: Path) -> None:
     """[metrics.dau] is refused (a built-in's key), and the built-in DAU stays: its objective's
     chart was dropped for the table's problem (review)."""
-    root = tmp_path / "ws"
-    root.mkdir()
-    (root / "pmkit.toml").write_text(
-        '[metrics.dau]\ntype = "count"\nname = "Mine"\nevents = ["login"]\n'
-        '[objectives.O1]\ntitle = "Daily"\nmetric = "dau"\nbaseline = 1\ntarget = 4\n'
-        'start_date = 2026-03-01\ntarget_date = 2026-06-30\ndirection = "increase"\n'
-    )
-    events = tmp_path / "events.csv"
-    events.write_text("event_time,user_id,event\n2026-03-01T09:00:00Z,a,login\n2026-03-02T09:00:00Z,b,login\n")
-    config = load_config(root)
-    assert ingest([events], config)[0].status == "loaded"
-    with Store(config.store_dir).reader() as reader:
-        detail = dashboard.objective_detail(reader, config, "O1", dt.date(2026, 3, 2))
+    table = '[metrics.dau]\ntype = "count"\nname = "Mine"\nevents = ["login"]\n'
+    events = "2026-03-01T09:00:00Z,a,login\n2026-03-02T09:00:00Z,b,login\n"
+    detail = objective_o1_detail(tmp_path, table, "dau", events, dt.date(2026, 3, 2))
     assert detail.definition is not None and detail.definition.key == "dau"
     assert detail.series.height == 2
 

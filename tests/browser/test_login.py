@@ -50,6 +50,17 @@ def sign_in(page: object, user: str, password: str) -> None:
     page.get_by_role("button", name="Sign in").click()
 
 
+def signed_in_page(context: object, url: str) -> object:
+    """A new tab of ``context`` on ``url``, signed in as ceo@example.com, the summary drawn."""
+    page = context.new_page()
+    page.goto(url)
+    wait_for_app(page)
+    sign_in(page, "ceo@example.com", PASSWORD)
+    page.get_by_role("heading", name="Executive summary").wait_for(timeout=30_000)
+    wait_for_app(page)
+    return page
+
+
 def session_cookie(context: object) -> dict:
     """The pmkit_session cookie, once the browser has written it: the component that writes it
     runs its JavaScript after the page's script has finished, so it can come a moment later."""
@@ -83,12 +94,7 @@ def test_a_password_sign_in_survives_a_reload_until_log_out(
     summary = "Executive summary"
     try:
         context = browser.new_context()
-        page = context.new_page()
-        page.goto(server.url)
-        wait_for_app(page)
-        sign_in(page, "ceo@example.com", PASSWORD)
-        page.get_by_role("heading", name=summary).wait_for(timeout=30_000)
-        wait_for_app(page)
+        page = signed_in_page(context, server.url)
         cookie = session_cookie(context)
         assert cookie["sameSite"] == "Strict"
         page.reload()
@@ -399,11 +405,7 @@ def test_an_open_tab_is_signed_out_by_a_log_out_elsewhere_or_a_removed_password(
     summary = "Executive summary"
     try:
         context = browser.new_context()
-        first = context.new_page()
-        first.goto(server.url)
-        wait_for_app(first)
-        sign_in(first, "ceo@example.com", PASSWORD)
-        first.get_by_role("heading", name=summary).wait_for(timeout=30_000)
+        first = signed_in_page(context, server.url)
         session_cookie(context)
         second = context.new_page()  # a second tab, signed in by the cookie
         second.goto(f"{server.url}/objectives")
