@@ -51,7 +51,7 @@ ui.chart(
 )
 
 
-@st.fragment
+@ui.fragment
 def adoption() -> None:
     """Picking features reruns only this section."""
     st.subheader("Feature adoption")

@@ -82,7 +82,7 @@ with right:
     )
 
 
-@st.fragment
+@ui.fragment
 def comments() -> None:
     st.subheader("Comments")
     query = st.text_input(

@@ -47,7 +47,7 @@ for param, limit, what in (("metric", 4, "metrics"), ("compare", 3, "comparisons
         )
 
 
-@st.fragment
+@ui.fragment
 def explorer() -> None:
     first, second, third = st.columns([3, 2, 3])
     keys = first.multiselect(

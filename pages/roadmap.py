@@ -116,7 +116,7 @@ ui.table(
 )
 
 
-@st.fragment
+@ui.fragment
 def item_detail() -> None:
     st.subheader("One item over time")
     titles = {r["item_id"]: f"{r['item_id']} · {r['title']}" for r in shown.iter_rows(named=True)}

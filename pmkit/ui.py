@@ -17,7 +17,7 @@ import json
 import logging
 import re
 import threading
-from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlencode, urlparse
@@ -185,9 +185,10 @@ def signed_in(cfg: Config) -> bool:
     if user and not _still_signed_in(settings, user):
         # Ended since this session signed in: a "Log out" in another tab, a password removed or
         # changed, 12 hours gone. An open tab kept showing data until it was reloaded (hosted QA).
+        # The browser's cookie is left alone: it may already hold a newer session signed in in
+        # another tab, and a stale one signs nobody in (``auth.session_user``; review).
         for key in (LOGIN_USER_KEY, SESSION_TOKEN_KEY, SESSION_CHECK_KEY, SESSION_HASH_KEY):
             st.session_state.pop(key, None)
-        st.session_state[LOGGED_OUT_KEY] = True  # the cookie it came with is no good either
         user = None
     if user:
         with st.sidebar:
@@ -235,6 +236,36 @@ def _oidc_log_out() -> None:
 SESSION_TOKEN_KEY = "pmkit-session-token"  # session state: the token to keep in the cookie
 SESSION_CHECK_KEY = "pmkit-session-check"  # session state: the token checked on every run
 SESSION_HASH_KEY = "pmkit-session-hash"  # session state: the password hash signed in with (no token)
+
+
+def session_holds() -> bool:
+    """Whether this session may still see data, without drawing anything: what ``signed_in``
+    decides, checked again where ``app.py`` does not run (a fragment's rerun)."""
+    settings = auth.auth_settings(_secrets())
+    if not settings.configured or settings.anonymous:
+        return True
+    user = st.session_state.get(LOGIN_USER_KEY)
+    if user:
+        return _still_signed_in(settings, user)
+    email = str(st.user.get("email") or "")
+    return _oidc_signed_in(settings) and settings.email_allowed(email, st.user.get("email_verified", True))
+
+
+def fragment(function: Callable[..., Any] | None = None, **options: Any) -> Any:
+    """``st.fragment`` that first checks the session still holds (``session_holds``), else
+    reruns the whole app, whose sign-in gate takes over: a click inside a fragment reran only
+    it, and kept querying after "Log out", a password change or the session's end (review)."""
+
+    def decorate(inner: Callable[..., Any]) -> Any:
+        @functools.wraps(inner)
+        def checked(*args: Any, **kwargs: Any) -> Any:
+            if not session_holds():
+                st.rerun(scope="app")
+            return inner(*args, **kwargs)
+
+        return st.fragment(checked, **options)
+
+    return decorate(function) if function is not None else decorate
 
 
 def _still_signed_in(settings: auth.AuthSettings, user: str) -> bool:
@@ -296,7 +327,8 @@ def follow_new_data(cfg: Config) -> None:
     is recomputed unless the version changed."""
     seen = store_version(cfg)
 
-    @st.fragment(run_every=max(1.0, float(cfg.get("app.new_data_check_seconds"))))
+    # Checked as every fragment is: a tab left open is signed out within this time too.
+    @fragment(run_every=max(1.0, float(cfg.get("app.new_data_check_seconds"))))
     def _check() -> None:
         # What the page shows: moved on by the page's own load (read_newest), whose results
         # stay on screen, where the version the run started with would rerun it at once.
