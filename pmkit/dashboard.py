@@ -38,6 +38,7 @@ from pmkit.formatting import (
     format_days,
     format_percent,
     format_value,
+    significant,
     whole_points,
 )
 from pmkit.metrics import Period, Segment
@@ -727,11 +728,17 @@ class Scorecard:
 
 
 def format_target(value: float, fmt: str) -> str:
-    """A target as people write it: 45% rather than 45.0%.
+    """A target as people write it: 45% rather than 45.0%, and a number under 10 with the digits
+    it was written with, as the objective's sentence gives it (the card's Goal read 0.0013
+    beside the sentence's 0.00125; review).
 
     >>> format_target(0.45, "percent"), format_target(66.0, "number"), format_target(0.412, "percent")
     ('45%', '66', '41.2%')
+    >>> format_target(0.00125, "number"), format_target(2.345, "number")
+    ('0.00125', '2.345')
     """
+    if fmt == "number" and abs(value) < 10 and not float(value).is_integer():
+        return significant(value, 4)
     return format_value(value, fmt).replace(".0%", "%")
 
 
