@@ -138,14 +138,14 @@ def show_what_is_loaded() -> None:
     if facts.files:
         cards = st.columns(4)
         # Up to the last day the pages show, as "Days of events" (review): the rest are said.
-        later = facts.events - facts.events_shown if facts.events_shown is not None else 0
+        later = facts.events_after_view
         cards[0].metric(
             "Events",
-            f"{facts.events if facts.events_shown is None else facts.events_shown:,}",
+            f"{facts.events_in_view:,}",
             border=True,
             help=f"{later:,} more dated after today are loaded, not shown" if later else None,
         )
-        cards[1].metric("Users", f"{facts.users if facts.users_shown is None else facts.users_shown:,}", border=True)
+        cards[1].metric("Users", f"{facts.users_in_view:,}", border=True)
         cards[2].metric(
             "Days of events",
             f"{facts.event_days:,}",

@@ -94,6 +94,21 @@ class Facts:
         return self.last_day is not None and self.events > 0
 
     @property
+    def events_in_view(self) -> int:
+        """The events up to the last day the pages show (all of them, unless some are later)."""
+        return self.events if self.events_shown is None else self.events_shown
+
+    @property
+    def users_in_view(self) -> int:
+        """The users first seen up to the last day the pages show."""
+        return self.users if self.users_shown is None else self.users_shown
+
+    @property
+    def events_after_view(self) -> int:
+        """The events dated after the last day the pages show: loaded, not shown."""
+        return self.events - self.events_in_view
+
+    @property
     def days(self) -> int:
         """Days from the first to the last loaded event day (0 without events)."""
         if self.first_day is None or self.last_day is None:
@@ -107,11 +122,10 @@ class Facts:
             return f"Source: {counted(self.roadmap_items, 'roadmap item')}, latest snapshot {format_date(self.last_snapshot)}; {loaded}."
         if what == "feedback":
             return f"Source: {counted(self.answers, 'survey answer')}; {loaded}."
-        events = self.events if self.events_shown is None else self.events_shown
-        users = self.users if self.users_shown is None else self.users_shown
+        events, users = self.events_in_view, self.users_in_view
         later = ""
         if self.future_until is not None and self.events_shown is not None:
-            later = f", and {self.events - self.events_shown:,} dated after today, not shown"
+            later = f", and {self.events_after_view:,} dated after today, not shown"
         elif self.all_future:
             later = ", all dated after today (check the export's clock and time zone)"
         return (
