@@ -36,24 +36,17 @@ if len(steps) < 2:
 
 view = Segment(filters=segment.filters, breakdown=breakdown)
 # The range and the one before it from one read of the step events.
-result, before = ui.compute(
-    cfg, "funnels", steps=tuple(steps), window_days=int(window), periods=(period, period.previous()), segment=view
-) or (None, None)
+funnel = {"steps": tuple(steps), "window_days": int(window), "periods": (period, period.previous())}
+result, before = ui.compute(cfg, "funnels", **funnel, segment=view) or (None, None)
 source = f"{facts.source()} Segment: {ui.segment_text(view)}."
 path = " → ".join(steps)
-if breakdown:
-    # The cards are of the whole segment: a user on web and on iOS starts in both groups, and
-    # the groups' sum counted 1,490 starters of 1,240 (QA).
-    whole, whole_before = ui.compute(
-        cfg,
-        "funnels",
-        steps=tuple(steps),
-        window_days=int(window),
-        periods=(period, period.previous()),
-        segment=Segment(filters=segment.filters),
-    ) or (None, None)
-else:
-    whole, whole_before = result, before
+# The cards are of the whole segment: a user on web and on iOS starts in both groups, and the
+# groups' sum counted 1,490 starters of 1,240 (QA).
+whole, whole_before = (
+    (ui.compute(cfg, "funnels", **funnel, segment=Segment(filters=segment.filters)) or (None, None))
+    if breakdown
+    else (result, before)
+)
 now, then = dashboard.funnel_conversion(whole), dashboard.funnel_conversion(whole_before)
 # Days before the first loaded day are no data: no change is claimed against them (as on the
 # summary's cards), where "+8 (from 0)" was shown against a range before any event.

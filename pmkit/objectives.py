@@ -63,7 +63,7 @@ from pmkit.definitions import (
     MetricDefinition,
     usable_definitions,
 )
-from pmkit.formatting import format_date, format_days, significant
+from pmkit.formatting import format_date, format_days, format_number, significant
 from pmkit.metrics.base import workspace_of
 from pmkit.store import Reader
 
@@ -332,14 +332,10 @@ def format_value(value: float | None, fmt: str = "number", *, trim: bool = False
         text = f"{value:,.1f}" if fmt != "currency" else f"{value:,.2f}"
     elif trim:
         text = significant(value, 4)  # a target as written by hand: 2.5, 0.004 (not 2.50 and 0; review)
-    elif float(value).is_integer():
-        text = f"{value:.0f}"
-    elif abs(value) >= 0.1:
-        # Two decimals, as the cards write a number under 10: the card read 0.71 and the
-        # sentence beside it 0.714.
-        text = f"{value:.2f}"
     else:
-        text = significant(value)  # 0.0062, as its card: two decimals made it 0.01, level with a path of 0.0058
+        # As the cards write a number under 10: the card read 0.71 and the sentence beside it
+        # 0.714; two decimals made 0.0062 "0.01", level with a path of 0.0058.
+        text = format_number(value)
     if trim:
         text = text.replace(".0%", "%").removesuffix(".0").removesuffix(".00")
     if fmt == "currency":  # as the cards beside the sentence write money

@@ -205,9 +205,7 @@ def signed_in(cfg: Config) -> bool:
                 st.session_state[LOGGED_OUT_KEY] = True
                 st.rerun()
         return True
-    email = str(st.user.get("email") or "")
-    verified = st.user.get("email_verified", True)  # a provider that does not say is taken at its word
-    if _oidc_signed_in(settings) and settings.email_allowed(email, verified):
+    if email := _oidc_viewer(settings):
         with st.sidebar:
             st.caption(f"Signed in as {safe_text(email)}")
             st.button("Log out", key="pmkit-logout", on_click=_oidc_log_out)
@@ -222,6 +220,13 @@ def _oidc_signed_in(settings: auth.AuthSettings) -> bool:
         and st.user.get("is_logged_in")
         and not auth.session_ended(st.context.cookies.get(auth.OIDC_COOKIE))
     )
+
+
+def _oidc_viewer(settings: auth.AuthSettings) -> str | None:
+    """The e-mail of an OIDC sign-in that may see data: not ended, and on the allow-list."""
+    email = str(st.user.get("email") or "")
+    verified = st.user.get("email_verified", True)  # a provider that does not say is taken at its word
+    return email if _oidc_signed_in(settings) and settings.email_allowed(email, verified) else None
 
 
 def _oidc_log_out() -> None:
@@ -247,8 +252,7 @@ def session_holds() -> bool:
     user = st.session_state.get(LOGIN_USER_KEY)
     if user:
         return _still_signed_in(settings, user)
-    email = str(st.user.get("email") or "")
-    return _oidc_signed_in(settings) and settings.email_allowed(email, st.user.get("email_verified", True))
+    return bool(_oidc_viewer(settings))
 
 
 def fragment(function: Callable[..., Any] | None = None, **options: Any) -> Any:

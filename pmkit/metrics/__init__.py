@@ -33,7 +33,7 @@ from pmkit.metrics.targets import TargetStatus, anomalies, expected_value, targe
 
 # The columns of the metrics' results besides a breakdown's: a dimension of one of these names
 # cannot be one (``base.finish`` refuses to give two columns one name), so the pages do not offer
-# it; filters on it work. Checked against every metric's result in tests/test_metrics.py.
+# it; filters on it work. Checked against every metric's result in tests/test_metrics_oracle.py.
 BREAKDOWN_CLASHES = frozenset(
     {
         "grp",

@@ -89,19 +89,24 @@ def read(sample: Sample, options: ReadOptions = DEFAULT_OPTIONS) -> Parsed:
 
     project = column_or_nulls(raw, pick("parent_id", "Project"))
     milestone = column_or_nulls(raw, pick("parent_id", "Project Milestone"))
-    project_key = pl.coalesce(column_or_nulls(raw, pick("parent_id", "Project ID")), project)
-    milestone_key = pl.coalesce(
-        column_or_nulls(raw, pick("parent_id", "Project Milestone ID")), project + "/" + milestone
-    )
     initiative = column_or_nulls(raw, pick("parent_id", "Initiatives")).str.split(",").list.first().str.strip_chars()
-    containers = pl.DataFrame({ROW: raw[ROW], "project": project, "milestone": milestone, "initiative": initiative})
+    containers = pl.DataFrame(
+        {
+            ROW: raw[ROW],
+            "project": project,
+            "milestone": milestone,
+            "initiative": initiative,
+            "project_key": column_or_nulls(raw, pick("parent_id", "Project ID")),
+            "milestone_key": column_or_nulls(raw, pick("parent_id", "Project Milestone ID")),
+        }
+    )
     containers = containers.with_columns(
         # A key only where the name is filled: an ID column beside an empty name is no project.
         pl.when(pl.col("project").is_not_null())
-        .then("project:" + pl.select(project_key).to_series())
+        .then("project:" + pl.coalesce("project_key", "project"))
         .alias("project_id"),
         pl.when(pl.col("project").is_not_null() & pl.col("milestone").is_not_null())
-        .then("milestone:" + pl.select(milestone_key).to_series())
+        .then("milestone:" + pl.coalesce("milestone_key", pl.col("project") + "/" + pl.col("milestone")))
         .alias("milestone_id"),
         ("initiative:" + pl.col("initiative")).alias("initiative_id"),
     )
