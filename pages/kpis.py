@@ -132,8 +132,14 @@ def explorer() -> None:
                 # opened here as 2,678 under the same name (QA).
                 summed = result.definition.summed() and row["value"] is not None
                 per_day = f" That is {format_value(row['value'] / shown.days, fmt)} a day." if summed else ""
+                # Distinct users of the range: the summary's "per day" of the same metric is the
+                # mean of its daily values (538 here beside 53.8 there; QA).
+                distinct = result.daily_mean is not None and row["value"] is not None
+                if distinct:
+                    per_day = f" Its days average {format_value(result.daily_mean, fmt)} a day."
+                prefix = "Total, " if summed else "Distinct users, " if distinct else ""
                 card.metric(
-                    f"{'Total, ' if summed else ''}{format_date(shown.start)} – {format_date(shown.end)}",
+                    f"{prefix}{format_date(shown.start)} – {format_date(shown.end)}",
                     format_value(row["value"], fmt),
                     delta=delta,
                     **ui.delta_style(row["change"]),

@@ -994,6 +994,9 @@ class Exploration:
     compared_periods: dict[str, Period] = field(default_factory=dict)
     # Week or month sums the range cuts: bucket day -> which days it holds (``partial_buckets``).
     partial: dict[dt.date, str] = field(default_factory=dict)
+    # A distinct-users metric's mean of its daily values over ``measured`` (no breakdown): the
+    # summary shows that per day, where the range's value counts each user once.
+    daily_mean: float | None = None
 
 
 def explore(
@@ -1109,6 +1112,13 @@ def explore(
             f"The totals are of {format_date(measured.start)} – {format_date(measured.end)}, the same number of days "
             "ending on the last final one, as on the executive summary."
         )
+    daily_mean = None
+    if definition.type == "unique_users" and not breakdown:
+        daily = series if grain == "day" and measured == period else None
+        if daily is None:
+            daily = metrics.metric_series(reader, key, measured, "day", definitions, segment)
+        mean = daily["value"].cast(pl.Float64).mean()
+        daily_mean = None if mean is None else float(mean)
     return Exploration(
         definition,
         series,
@@ -1122,6 +1132,7 @@ def explore(
         measured,
         compared_periods,
         {day: f"{words[:1].upper()}{words[1:]}: only the range's days" for day, words in partial.items()},
+        daily_mean,
     )
 
 

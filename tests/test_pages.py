@@ -1170,3 +1170,31 @@ def test_the_summary_says_when_top_risks_holds_only_the_most_urgent(monkeypatch,
         ]
     else:
         assert said == []
+
+
+def test_a_distinct_users_metrics_card_gives_the_mean_of_its_days(monkeypatch, tmp_path):
+    """u1 logs in on 1, 2 and 3 Mar, u2 on 2 Mar, u3 on 3 Mar: 3 distinct users over the days,
+    daily 1, 2 and 2, a mean of 1.67 a day, which the summary shows as the metric "per day"
+    (the explorer showed the range's 3 alone; QA). The week grain keeps the same card."""
+    from pmkit.config import load_config
+    from pmkit.ingest import ingest
+
+    root = tmp_path / "ws"
+    root.mkdir()
+    (root / "pmkit.toml").write_text('[metrics.loggers]\ntype = "unique_users"\nevent = "login"\nname = "Loggers"\n')
+    events = tmp_path / "events.csv"
+    events.write_text(
+        "event_time,user_id,event\n"
+        "2026-03-01T10:00:00Z,u1,login\n2026-03-02T10:00:00Z,u1,login\n2026-03-02T11:00:00Z,u2,login\n"
+        "2026-03-03T10:00:00Z,u1,login\n2026-03-03T12:00:00Z,u3,login\n2026-03-03T13:00:00Z,u3,signup\n"
+    )
+    assert ingest([events], load_config(root))[0].status == "loaded"
+    dates = ["2026-03-01", "2026-03-03"]
+    for grain in ("day", "week"):
+        at = open_page(monkeypatch, root, "kpis", metric="loggers", range="Custom", dates=dates, grain=grain)
+        card = next(m for m in at.metric if m.label == "Distinct users, 1 Mar 2026 – 3 Mar 2026")
+        assert card.value == "3", grain
+        assert unescape(card.help).endswith("Its days average 1.67 a day."), grain
+    # A level metric keeps the plain dates and no mean.
+    at = open_page(monkeypatch, root, "kpis", metric="dau", range="Custom", dates=dates)
+    assert metric_value(at, "1 Mar 2026 – 3 Mar 2026") == "1.67"
