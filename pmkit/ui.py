@@ -505,6 +505,7 @@ def load_chart_code() -> None:
 RUN_VERSION_KEY = "pmkit-run-version"
 # Session state kept between runs: the version the page on screen shows (follow_new_data).
 SHOWN_VERSION_KEY = "pmkit-shown-version"
+NEW_DATA_NOTICE = "New data was published since this page was drawn: it now shows the new numbers."
 
 
 @contextlib.contextmanager
@@ -513,7 +514,12 @@ def one_version(cfg: Config) -> Iterator[None]:
     starts. Each read the current version afresh, so a page run straddling an ingest or a
     publish mixed two versions (the cards of one, the tables of the next) until the next rerun.
     A fragment's own rerun (not inside) reads the version the page shows (``store_version``)."""
+    shown = st.session_state.get(SHOWN_VERSION_KEY)
     _read_current(cfg)
+    if isinstance(shown, int) and shown != st.session_state[SHOWN_VERSION_KEY]:
+        # An ingest elsewhere (the CLI, the inbox, another host's publish) changed the numbers
+        # of a page left open without a word; the page's own load moves on in ``read_newest``.
+        st.toast(NEW_DATA_NOTICE, icon=":material/update:")
     try:
         yield
     finally:

@@ -240,6 +240,36 @@ def test_a_new_ingest_shows_without_a_restart(workspace, monkeypatch):
     assert at.text[0].value == "events=3"
 
 
+def shown_version_script() -> None:
+    import streamlit as st
+
+    from pmkit import ui
+
+    cfg = ui.config()
+    with ui.one_version(cfg):
+        st.text(f"events={ui.facts(cfg).events}")
+
+
+def test_an_open_page_says_when_it_moves_to_newly_published_data(workspace, monkeypatch):
+    """An ingest from the CLI or the inbox changed an open page's numbers at its next run (or
+    the 30 s check) without a word. The run that moves to a new version says so, once; the
+    first run of a session and the runs after it say nothing. (In a browser:
+    tests/browser/test_data_page.py, with the Data page's own load, which says nothing.)"""
+    workspace.configure()
+    workspace.load_events([("2026-03-01T10:00Z", "u1", "login")])
+    monkeypatch.setenv("PMKIT_DATA", str(workspace.root))
+    at = AppTest.from_function(shown_version_script).run()
+    assert not at.exception
+    at.run()
+    assert [t.value for t in at.toast] == []
+    workspace.load_events([("2026-03-02T10:00Z", "u2", "login")])
+    at.run()
+    assert at.text[0].value == "events=2"
+    assert [t.value for t in at.toast] == [ui.NEW_DATA_NOTICE]
+    at.run()
+    assert [t.value for t in at.toast] == []
+
+
 def one_version_script(extra: str) -> None:
     from pathlib import Path
 

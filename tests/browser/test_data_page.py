@@ -7,6 +7,7 @@ from conftest import Server, assert_no_exception, screenshot, wait_for_app
 
 from pmkit.config import load_config
 from pmkit.ingest import ingest
+from pmkit.ui import NEW_DATA_NOTICE
 
 
 @pytest.fixture()
@@ -69,6 +70,7 @@ def test_what_is_loaded_shows_an_upload_in_the_same_run(browser: object, tmp_pat
         assert shown.count() == 1
         page.wait_for_timeout(4_000)  # four new-data checks
         assert shown.count() == 1
+        assert page.get_by_text(NEW_DATA_NOTICE).count() == 0  # its own load is no news
         assert page.get_by_text("Loaded files (2)").count() == 1
         assert_no_exception(page)
         page.close()
@@ -158,6 +160,7 @@ def test_an_open_dashboard_shows_data_published_by_another_process_without_a_cli
         )
         # No click, no reload: the page notices the new store version by itself.
         page.get_by_text("second_export.csv").first.wait_for(state="attached", timeout=30_000)
+        page.get_by_text(NEW_DATA_NOTICE).wait_for(timeout=5_000)  # and says so
         assert_no_exception(page)
         page.close()
     finally:
