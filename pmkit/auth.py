@@ -282,22 +282,38 @@ def session_user(settings: AuthSettings, token: object, now: Callable[[], float]
     """The user a ``pmkit_session`` cookie signs in, or None: no secret configured, not a token
     of ours (the cookie is the browser's to change), a wrong signature, expired, ended by "Log
     out", or the user is no longer on the password list or has a new password."""
+    return _session(settings, token, now)[0]
+
+
+def session_end(settings: AuthSettings, token: object, now: Callable[[], float] = time.time) -> str | None:
+    """Why a token of ours that once signed someone in no longer does, in words for the sign-in
+    page ("has ended: ..."), or None when it still holds or was never ours."""
+    return _session(settings, token, now)[1]
+
+
+def _session(settings: AuthSettings, token: object, now: Callable[[], float]) -> tuple[str | None, str | None]:
+    """(user, None) for a valid session token; (None, why it ended) for one of ours that did;
+    (None, None) for anything else."""
     if settings.session_secret is None or not isinstance(token, str) or len(token) > 1000 or token.count(".") != 1:
-        return None
+        return None, None
     if session_ended(token):
-        return None
+        return None, "it was logged out (in this browser or with a copy of its cookie)"
     body, signature = token.split(".")
     try:
         payload = json.loads(base64.urlsafe_b64decode(body + "=" * (-len(body) % 4)))
         user, expires = payload["user"], payload["expires"]
     except (ValueError, KeyError, TypeError):
-        return None
-    if not isinstance(user, str) or not isinstance(expires, int) or expires <= now():
-        return None
+        return None, None
+    if not isinstance(user, str) or not isinstance(expires, int):
+        return None, None
     stored = settings.passwords.get(user)
     if stored is None or not hmac.compare_digest(signature, _signature(settings.session_secret, body, stored)):
-        return None
-    return user
+        # A signature of this secret under the hash that was: unknowable now, so a changed or
+        # removed password and a forged token read the same. Said only of a session this tab held.
+        return None, "its password was changed or removed"
+    if expires <= now():
+        return None, f"sessions last {SESSION_SECONDS // 3600} hours"
+    return user, None
 
 
 def _signature(secret: str, body: str, stored_hash: str) -> str:

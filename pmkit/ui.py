@@ -187,6 +187,11 @@ def signed_in(cfg: Config) -> bool:
         # changed, 12 hours gone. An open tab kept showing data until it was reloaded (hosted QA).
         # The browser's cookie is left alone: it may already hold a newer session signed in in
         # another tab, and a stale one signs nobody in (``auth.session_user``; review).
+        token = st.session_state.get(SESSION_CHECK_KEY)
+        # The sign-in page says why: it had said only "Sign in to continue".
+        st.session_state[SESSION_ENDED_KEY] = (
+            auth.session_end(settings, token) if token else None
+        ) or "its password was changed or removed"
         for key in (LOGIN_USER_KEY, SESSION_TOKEN_KEY, SESSION_CHECK_KEY, SESSION_HASH_KEY):
             st.session_state.pop(key, None)
         user = None
@@ -241,6 +246,8 @@ def _oidc_log_out() -> None:
 SESSION_TOKEN_KEY = "pmkit-session-token"  # session state: the token to keep in the cookie
 SESSION_CHECK_KEY = "pmkit-session-check"  # session state: the token checked on every run
 SESSION_HASH_KEY = "pmkit-session-hash"  # session state: the password hash signed in with (no token)
+SESSION_ENDED_KEY = "pmkit-session-ended"  # session state: why this tab's session ended, for the sign-in page
+_COOKIE_READ_KEY = "pmkit-cookie-read"  # session state: the cookie's end was looked at
 
 
 def session_holds() -> bool:
@@ -304,6 +311,9 @@ def _restored_session(settings: auth.AuthSettings) -> str | None:
     if user:
         st.session_state[LOGIN_USER_KEY] = user
         st.session_state[SESSION_CHECK_KEY] = token
+    elif _COOKIE_READ_KEY not in st.session_state and (why := auth.session_end(settings, token)):
+        st.session_state[SESSION_ENDED_KEY] = why  # a reload with a cookie that no longer holds
+    st.session_state[_COOKIE_READ_KEY] = True  # said once, not on every run of the sign-in page
     return user
 
 
@@ -456,6 +466,8 @@ def sign_in_page() -> None:
         st.button("Log out", on_click=_oidc_log_out)
         return
     st.caption("Product KPIs and roadmap health" + (" (read-only)" if cfg.read_only else "") + ". Sign in to continue.")
+    if ended := st.session_state.pop(SESSION_ENDED_KEY, None):
+        st.info(f"Your session has ended: {ended}. Sign in again.", icon=":material/lock_clock:")
     if settings.oidc:
         _park_destination()
         st.button("Log in", type="primary", on_click=st.login, help="With your company account")

@@ -15,8 +15,10 @@ from pmkit.auth import (
     Throttle,
     auth_settings,
     check_password,
+    end_session,
     hash_password,
     issue_session,
+    session_end,
     session_user,
 )
 
@@ -163,6 +165,24 @@ def test_a_session_token_is_refused_when_changed_signed_with_another_secret_or_a
     assert session_user(session_settings(password="pw-2"), token) is None  # a new hash ends old sessions
     # The hash is one of the user's passwords: another user's list without them refuses too.
     assert session_user(auth_settings({"pmkit_auth": {"session_secret": SECRET}}), token) is None
+
+
+def test_a_session_that_ended_says_why_and_no_other_token_does():
+    """The sign-in page said only "Sign in to continue" to a tab whose session had ended."""
+    settings = session_settings()
+    token = issue_session(settings, "ceo@example.com", now=lambda: 1_000_000.0)
+    assert session_end(settings, token, now=lambda: 1_000_000.0) is None  # still holds
+    assert session_end(settings, token, now=lambda: 1_000_000.0 + SESSION_SECONDS) == "sessions last 12 hours"
+    assert session_end(session_settings(password="pw-2"), token, now=lambda: 1_000_000.0) == (
+        "its password was changed or removed"
+    )
+    for other in ("", "x" * 2000, "no-dot", None, 7, "a.b"):
+        assert session_end(settings, other) is None, other
+    end_session(token)
+    assert session_end(settings, token, now=lambda: 1_000_000.0) == (
+        "it was logged out (in this browser or with a copy of its cookie)"
+    )
+    assert session_user(settings, token, now=lambda: 1_000_000.0) is None
 
 
 def test_sessions_need_a_long_secret_and_fall_back_to_the_oidc_cookie_secret():

@@ -413,11 +413,14 @@ def test_an_open_tab_is_signed_out_by_a_log_out_elsewhere_or_a_removed_password(
         second.get_by_role("heading", name="KPI explorer").wait_for(timeout=30_000)
         first.get_by_role("button", name="Log out").click()
         first.get_by_role("button", name="Sign in").wait_for(timeout=30_000)
+        assert first.get_by_text("Your session has ended").count() == 0  # it logged out itself
         # The next click, inside the explorer's fragment (which reruns without app.py; review).
         second.get_by_text("week", exact=True).click()
         # Well before the 30 s new-data check, which also signs an idle tab out.
         second.get_by_role("button", name="Sign in").wait_for(timeout=12_000)
         assert second.get_by_role("heading", name="KPI explorer").count() == 0
+        # And says why, where it said only "Sign in to continue".
+        assert second.get_by_text("Your session has ended: it was logged out").count() == 1
         # Signed in again, then the password is taken off the list (the server reads the file).
         sign_in(first, "ceo@example.com", PASSWORD)
         first.get_by_role("heading", name=summary).wait_for(timeout=30_000)
@@ -431,6 +434,7 @@ def test_an_open_tab_is_signed_out_by_a_log_out_elsewhere_or_a_removed_password(
             wait_for_app(first)
             time.sleep(1)
         assert first.get_by_role("button", name="Sign in").count() == 1
+        assert first.get_by_text("Your session has ended: its password was changed or removed").count() == 1
         assert_no_exception(first)
         context.close()
     finally:
