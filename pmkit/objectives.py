@@ -16,9 +16,11 @@ How each outcome number is computed, as of a date:
   metric it is the mean of the 7 daily values (a daily average: 7 days hold
   each weekday once, so the weekly pattern cancels out). current_from and current_through are its
   first and last day, and outcome_reason names them: pages show it beside values of other ranges.
-- expected_value: on the straight line from the baseline on start_date to the target on
-  target_date, read on current_through, the day the current value is measured to (the baseline
-  before the start, the target after the target date); the target itself
+- expected_value: the straight line from the baseline on start_date to the target on
+  target_date (the baseline before the start, the target after the target date), averaged over
+  the current value's days, current_from to current_through (``pmkit.metrics.path_mean``): read
+  on current_through alone, a 7-day mean rising exactly along the path stayed 3 days' worth of
+  its change behind it. From the target date on, the target; the target itself
   for stay_above and stay_below (``pmkit.metrics.expected_value``). A missing baseline (the CSV
   allows it) is the metric's value over the 7 days to start_date, and the reason says so; a
   stay_above/stay_below objective without a start_date is judged from as_of on.
@@ -365,9 +367,11 @@ def judge_outcome(
     target_date: dt.date,
     direction: str,
     today: dt.date | None = None,
+    since: dt.date | None = None,
 ) -> Outcome:
     """Outcome health, expected value, progress and gap (module docstring, "outcome_health"), of
-    ``current`` measured to ``as_of``, on the path read on that day. ``today`` (default
+    ``current`` measured over ``since`` (default ``as_of``) to ``as_of``, against the path's mean
+    over those days; from the target date on, against the target. ``today`` (default
     ``as_of``) is the day it is judged on: not started before its start date. A funnel's value
     ends a window before it: judged on that day instead, a stay_below objective without a start
     date (held from today) read "not started" with its ceiling breached (QA).
@@ -375,7 +379,10 @@ def judge_outcome(
     >>> judge_outcome(0.41, dt.date(2026, 4, 30), 0.30, 0.45, dt.date(2026, 3, 1), dt.date(2026, 6, 29), "increase").health
     'on_track'
     """
-    expected = metrics.expected_value(as_of, baseline, target, start_date, target_date, direction)
+    if since is not None and as_of < target_date:
+        expected = metrics.path_mean(since, as_of, baseline, target, start_date, target_date, direction)
+    else:  # the target date has come: the target itself
+        expected = metrics.expected_value(as_of, baseline, target, start_date, target_date, direction)
     moves = direction in ("increase", "decrease")
     sign = 1.0 if direction in ("increase", "stay_above") else -1.0
     progress = None
@@ -392,7 +399,7 @@ def judge_outcome(
     beyond_target = sign * (current - target) >= 0
     if beyond_target and (moves or as_of >= target_date):
         return Outcome("achieved", expected, progress, gap)
-    status = metrics.target_status(current, as_of, baseline, target, start_date, target_date, direction)
+    status = metrics.target_status(current, as_of, baseline, target, start_date, target_date, direction, expected)
     return Outcome(status.status, expected, progress, gap)
 
 
@@ -665,6 +672,7 @@ def _outcome(source: MetricSource, objective: Mapping[str, Any], toml_problems: 
         objective["target_date"],
         objective["direction"],
         today=as_of,
+        since=window.start if window else None,
     )
     if current is None:
         reason = f"no {definition.name} value on or before {format_date(as_of)} yet ({source.missing_hint(key, as_of)})"

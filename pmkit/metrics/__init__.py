@@ -29,7 +29,7 @@ from pmkit.metrics.funnels import funnel, funnels, saved_funnel
 from pmkit.metrics.kpis import active_users, activity, daily_kpis, lifecycle
 from pmkit.metrics.retention import day_retention, retention_cohorts, weekly_retention
 from pmkit.metrics.series import compare_metric, metric_series
-from pmkit.metrics.targets import TargetStatus, anomalies, expected_value, target_path, target_status
+from pmkit.metrics.targets import TargetStatus, anomalies, expected_value, path_mean, target_path, target_status
 
 # The columns of the metrics' results besides a breakdown's: a dimension of one of these names
 # cannot be one (``base.finish`` refuses to give two columns one name), so the pages do not offer
@@ -94,6 +94,7 @@ __all__ = [
     "day_retention",
     "engagement_matrix",
     "expected_value",
+    "path_mean",
     "feature_adoption",
     "features_adoption",
     "funnel",

@@ -46,6 +46,26 @@ def expected_value(
     return float(baseline + (target - baseline) * share)
 
 
+def path_mean(
+    first: dt.date,
+    last: dt.date,
+    baseline: float | None,
+    target: float,
+    start: dt.date,
+    target_date: dt.date,
+    direction: str,
+) -> float:
+    """The path's mean over the days ``first`` to ``last``: what a mean of those days' values is
+    held to. Read on ``last`` alone, a 7-day mean rising exactly along the path stayed 3 days'
+    worth of its change behind it, "at risk" or "off track" for good (QA).
+
+    >>> path_mean(dt.date(2026, 1, 2), dt.date(2026, 1, 4), 0, 10, dt.date(2026, 1, 1), dt.date(2026, 1, 11), "increase")
+    2.0
+    """
+    days = days_between(first, max(first, last))
+    return sum(expected_value(d, baseline, target, start, target_date, direction) for d in days) / len(days)
+
+
 def target_path(
     baseline: float | None,
     target: float,
@@ -85,16 +105,18 @@ def target_status(
     start: dt.date,
     target_date: dt.date,
     direction: str,
+    expected: float | None = None,
 ) -> TargetStatus:
-    """Whether ``value`` on ``day`` is on the right side of the path: at or above it for
-    increase and stay_above, at or below it for decrease and stay_below. A miss of at most 5% of
-    the planned change (|target - baseline|; |target| for stay_above/stay_below) is at_risk,
-    a larger one off_track.
+    """Whether ``value`` on ``day`` is on the right side of the path (or of ``expected``, the
+    path's value for it, when given): at or above it for increase and stay_above, at or below it
+    for decrease and stay_below. A miss of at most 5% of the planned change (|target - baseline|;
+    |target| for stay_above/stay_below) is at_risk, a larger one off_track.
 
     >>> target_status(108, dt.date(2026, 1, 2), 100, 120, dt.date(2026, 1, 1), dt.date(2026, 1, 3), "increase").status
     'off_track'
     """
-    expected = expected_value(day, baseline, target, start, target_date, direction)
+    if expected is None:
+        expected = expected_value(day, baseline, target, start, target_date, direction)
     if value is None:
         return TargetStatus("no_data", None, expected, None, f"no value on {day} to compare with {expected:g}")
     gap = float(value) - expected
