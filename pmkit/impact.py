@@ -7,8 +7,9 @@ objective's; ``roadmap.item_health`` already inherits objective_id down the pare
   mean over the N days after it (default N = 28: four of each weekday on both sides, so a weekly
   pattern cancels out). The ship day itself is in neither window: the change landed at some time
   during it, so that day is part old, part new. Funnel, retention and ratio metrics weight each day
-  by its cohort or denominator (``MetricSource.weights``), so a window's value is its own pooled
-  rate: a Sunday with three sign-ups does not count as much as a Monday with sixty.
+  by its cohort or denominator, ARPU by its active users (``MetricSource.weights``), so a window's
+  value is its own pooled rate: a Sunday with three sign-ups does not count as much as a Monday
+  with sixty, and ARPU's is the window's revenue per active user a day.
 - change = after - before; change_pct = change / |before| x 100 (null when before is not above 0).
 - placebo dates: every other day p of the metric's complete range (``MetricSource.complete_range``)
   whose two windows [p - N, p + N] lie inside that range and do not contain the ship day (|p - ship|

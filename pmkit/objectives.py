@@ -222,7 +222,7 @@ class MetricSource:
     def weights(self, key: str, period: metrics.Period) -> pl.DataFrame | None:
         """(day, weight) for metrics whose daily value is a share of that day's cohort: the users
         who did a funnel's first step that day, the new users of a retention cohort, a ratio's
-        denominator. Pooling days with these weights gives the rate of the days together. None
+        denominator, ARPU's active users. Pooling days with these weights gives the rate of the days together. None
         for other metrics (every day counts the same)."""
         definition = self.lookup(key)
         if definition is None:
@@ -237,6 +237,11 @@ class MetricSource:
             series = metrics.metric_series(self.reader, "new_users", period, "day", self.definitions)
         elif definition.type == "ratio" and definition.denominator:
             series = metrics.metric_series(self.reader, definition.denominator, period, "day", self.definitions)
+        elif definition.type == "builtin" and definition.key == "arpu":
+            # A day's ARPU is its revenue over its active users: unweighted, a Sunday of 2 users
+            # counted as much as a Monday of 10, and an item's impact read $2.14 where the days'
+            # revenue over their users is $1.30 (QA).
+            series = metrics.metric_series(self.reader, "dau", period, "day", self.definitions)
         else:
             return None
         return series.select("day", pl.col("value").cast(pl.Float64).alias("weight"))

@@ -224,3 +224,40 @@ def test_unknown_metric_is_reported_not_raised(demo_workspace: Path):
         row = ship(impact(reader, config, items), "EP-1")
     assert row["status"] == "no data"
     assert "'activaton' is not defined" in row["verdict"] and "[metrics.activaton]" in row["verdict"]
+
+
+def test_arpu_days_are_weighted_by_their_active_users(tmp_path: Path):
+    """$10 of revenue a day; 10 users active on weekdays, 2 at weekends, for 70 days; EP-1
+    shipped on day 35. Each 28-day window holds 20 weekdays and 8 weekend days: $280 over
+    20 x 10 + 8 x 2 = 216 user-days, $1.30 a user a day, where the unweighted mean of daily ARPU
+    is (20 x $1 + 8 x $5) / 28 = $2.14 (QA). Hand-written: the same sum from the raw rows."""
+    data = tmp_path / "ws"
+    data.mkdir()
+    (data / "pmkit.toml").write_text('[workspace]\ntimezone = "UTC"\n')
+    start, ship = date(2026, 6, 1), date(2026, 7, 6)  # a Monday; day 35
+    lines = ["event_time,user_id,event,revenue\n"]
+    for i in range(70):
+        day = start + dt.timedelta(days=i)
+        users = 10 if day.weekday() < 5 else 2
+        lines += [f"{day}T09:{n:02d}:00Z,u{n},login,\n" for n in range(users)]
+        lines.append(f"{day}T10:00:00Z,u0,purchase,10\n")
+    (data / "events.csv").write_text("".join(lines))
+    (data / "roadmap.csv").write_text(
+        "item_id,title,item_type,metric,status_category,start_date,due_date,completed_date\n"
+        f"EP-1,Checkout,epic,arpu,done,2026-05-01,{ship},{ship}\n"
+    )
+    config = load_config(data)
+    from pmkit.ingest import ingest
+
+    assert [r.status for r in ingest([data / "events.csv", data / "roadmap.csv"], config)] == ["loaded", "loaded"]
+    with Store(config.store_dir).reader() as reader:
+        row = impact(reader, config, roadmap_view.item_health(reader, config)).row(0, named=True)
+        days = reader.frame(
+            "SELECT d, sum(coalesce(revenue, 0)) AS revenue, count(DISTINCT user_id) AS users FROM "
+            "(SELECT CAST(event_time AS DATE) AS d, revenue, user_id FROM events) GROUP BY d"
+        )
+    before = days.filter(pl.col("d").is_between(ship - dt.timedelta(days=28), ship - dt.timedelta(days=1)))
+    assert before["revenue"].sum() / before["users"].sum() == pytest.approx(280 / 216)
+    assert row["before"] == pytest.approx(280 / 216)
+    assert row["after"] == pytest.approx(280 / 216)
+    assert row["verdict"].startswith("ARPU stayed at $1.30 in the 28 days after vs before")
