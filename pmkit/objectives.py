@@ -38,7 +38,8 @@ How each outcome number is computed, as of a date:
 - callouts: "on time but off target" when delivery is on_track or done but the outcome is at_risk
   or off_track; "shipped but flat" when at least one item is done yet the metric (increase or
   decrease only) is within noise of its baseline: |current - baseline| <= 2 standard errors of a
-  7-day value, estimated from the daily values of the 28 days ending at the current value's day.
+  7-day value, estimated from the daily values of the 28 days ending at the current value's day,
+  each around its weekday's mean (a 7-day value holds each weekday once).
 
 Example:
     >>> goals = objective_health(reader, config, items_health, date(2026, 6, 30))  # doctest: +SKIP
@@ -281,17 +282,29 @@ class MetricSource:
 
     def noise(self, key: str, through: dt.date) -> float | None:
         """Two standard errors of a 7-day value, from the daily values of the 28 days to
-        ``through`` (a day varies like sigma^2 / weight; the 7 days pool 7 days' worth of weight)."""
+        ``through`` (a day varies like sigma^2 / weight; the 7 days pool 7 days' worth of weight).
+        A day varies around its weekday's mean, as in ``impact.noise_floor``: a 7-day value holds
+        each weekday once, so the weekly pattern is no noise. Around one mean, a product used on
+        weekdays only had 2 standard errors of 28 and a 29% rise was called "shipped but flat"
+        (QA). With fewer than 14 days, around their one mean."""
         window = self.daily(key).filter(
             pl.col("day").is_between(through - dt.timedelta(days=NOISE_DAYS - 1), through) & (pl.col("weight") > 0)
         )
         if window.height < 2:
             return None
+        by_weekday = window.height >= 14
+        groups = window["day"].dt.weekday().to_numpy() if by_weekday else np.zeros(window.height, dtype=int)
         value, weight = window["value"].to_numpy(), window["weight"].to_numpy()
-        centre = float(np.sum(value * weight) / np.sum(weight))
-        sigma2 = float(np.sum(weight * (value - centre) ** 2)) / (window.height - 1)
+        squares, dof = 0.0, 0
+        for group in np.unique(groups):
+            chosen = groups == group
+            centre = float(np.sum(value[chosen] * weight[chosen]) / np.sum(weight[chosen]))
+            squares += float(np.sum(weight[chosen] * (value[chosen] - centre) ** 2))
+            dof += int(chosen.sum()) - 1
+        if dof <= 0:
+            return None
         week_weight = float(np.sum(weight)) * RECENT_DAYS / window.height
-        return NOISE_STANDARD_ERRORS * math.sqrt(sigma2 / week_weight)
+        return NOISE_STANDARD_ERRORS * math.sqrt(squares / dof / week_weight)
 
     def format(self, key: str, value: float | None, *, trim: bool = False) -> str:
         definition = self.lookup(key)

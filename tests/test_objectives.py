@@ -249,7 +249,8 @@ def test_increase_behind_its_path(goals):
     )
     assert (dau["delivery_health"], dau["items"], dau["items_done"]) == ("on_track", 2, 1)
     assert dau["delivery_reason"] == "2 items: 1 on track, 1 done"
-    # 20 is far from the baseline 10 (noise: 2 x sd(10..23) / sqrt 7 = 3.2), so not flat.
+    # 20 is far from the baseline 10, so not flat. Noise: each weekday's two days (i, i + 7) lie
+    # 3.5 from their mean: sigma^2 = 14 x 3.5^2 / 7 = 24.5, and 2 x sqrt(24.5 / 7) = 3.74.
     assert dau["callouts"] == [ON_TIME_OFF_TARGET]
 
 
@@ -575,3 +576,25 @@ def test_a_rolling_metric_before_its_first_whole_window_says_so(workspace):
         "events start 3 Mar 2026, so its first whole value is of 1 Apr 2026)"
     )
     assert row_of(goals, "O2")["current_value"] == pytest.approx(2.0)
+
+
+def test_a_weekly_pattern_is_not_noise_for_shipped_but_flat(workspace):
+    """DAU 100 on weekdays and 20 at weekends, every week alike, from 1 Aug to 30 Sep 2026: the
+    7 days to 30 Sep average (5 x 100 + 2 x 20) / 7 = 77.1, 28.6% above the baseline of 60.
+    Each day equals its weekday's mean, so a 7-day value has no noise at all; around the 28 days'
+    one mean, 2 standard errors were 27.8 and the rise of 17.1 was "shipped but flat" (QA)."""
+    workspace.configure(
+        metrics='[objectives.O-WEEK]\nmetric = "dau"\nbaseline = 60\ntarget = 120\nstart_date = 2026-08-01\n'
+        'target_date = 2026-12-31\ndirection = "increase"\n'
+    )
+    rows, day = [], date(2026, 8, 1)
+    while day <= date(2026, 9, 30):
+        rows += [(f"{day}T12:00:00Z", f"u{n}", "login") for n in range(20 if day.weekday() >= 5 else 100)]
+        day += dt.timedelta(days=1)
+    workspace.load_events(rows)
+    shipped = items_frame(item("EP-1", objective_id="O-WEEK", status_category="done", health="done"))
+    source = MetricSource.open(workspace.reader(), workspace.config)
+    assert source.noise("dau", date(2026, 9, 30)) == pytest.approx(0.0)
+    goal = row_of(objective_health(workspace.reader(), workspace.config, shipped, date(2026, 9, 30)), "O-WEEK")
+    assert goal["current_value"] == pytest.approx(540 / 7)
+    assert SHIPPED_BUT_FLAT not in goal["callouts"]
