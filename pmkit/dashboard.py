@@ -658,7 +658,9 @@ def objective_detail(
         )
     start = row["start_date"] or workspace.first_day
     first = max(workspace.first_day, start - dt.timedelta(days=28))
-    last = as_of or workspace.last_day
+    # A roadmap snapshot of today beside yesterday's events: the chart ran to today and drew
+    # it as 0, its 7-day average falling (QA). It ends on the last day with events.
+    last = min(as_of, workspace.last_day) if as_of else workspace.last_day
     series = metrics.metric_series(reader, definition.key, Period(min(first, last), last), "day", definitions)
     rolling = metrics.rolling_average(series.select("day", "value"), [7])
     target, problem = None, ""

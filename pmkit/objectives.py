@@ -668,12 +668,15 @@ def _outcome(source: MetricSource, objective: Mapping[str, Any], toml_problems: 
         objective["start_date"] = min(as_of, objective["target_date"])
     if objective["baseline"] is None and objective["direction"] in ("increase", "decrease"):
         objective["baseline"], _ = source.recent_value(key, objective["start_date"])
-        if objective["baseline"] is None:
+        days = source.recent_period(key, objective["start_date"])
+        if objective["baseline"] is None or days is None:
             reason = f"no baseline set and no {definition.name} value by {format_date(objective['start_date'])} to take it from"
             return {**empty, "outcome_reason": f"{reason} (set baseline in the objective)"}
+        # The days it was measured on: "the 7 days to 1 Oct" named days with nothing loaded when
+        # the events end before the start (QA).
         notes.append(
-            f"baseline not set: {format_value(objective['baseline'], definition.format)} is the 7 days to "
-            f"{format_date(objective['start_date'])}"
+            f"baseline not set: {format_value(objective['baseline'], definition.format)} is the "
+            f"{format_days(days.days)} to {format_date(days.end)}"
         )
     current, _ = source.recent_value(key, as_of)
     window = source.recent_period(key, as_of)  # the days of ``current``

@@ -968,6 +968,17 @@ def test_an_objective_on_a_built_in_beside_a_broken_table_of_its_name_keeps_its_
     assert detail.series.height == 2
 
 
+def test_an_objectives_chart_ends_on_the_last_day_with_events(tmp_path: Path) -> None:
+    """Events on 1-2 Mar, the page judged as of 3 Mar (a roadmap snapshot of that day): the
+    chart's series ran to 3 Mar and drew it as 0 (QA). DAU 1 and 1, and no third day."""
+    table = ""
+    events = "2026-03-01T09:00:00Z,a,login\n2026-03-02T09:00:00Z,b,login\n"
+    detail = objective_o1_detail(tmp_path, table, "dau", events, dt.date(2026, 3, 3))
+    assert detail.series["day"].to_list() == [D(2026, 3, 1), D(2026, 3, 2)]
+    assert detail.series["value"].to_list() == [1, 1]
+    assert detail.rolling["day"].max() == D(2026, 3, 2)
+
+
 def test_top_risks_takes_a_limit_or_none_for_all() -> None:
     """Seven items at risk: the summary shows the five most urgent and says of how many (the
     report listed seven where the page showed five without a word; hosted QA)."""

@@ -598,3 +598,23 @@ def test_a_weekly_pattern_is_not_noise_for_shipped_but_flat(workspace):
     goal = row_of(objective_health(workspace.reader(), workspace.config, shipped, date(2026, 9, 30)), "O-WEEK")
     assert goal["current_value"] == pytest.approx(540 / 7)
     assert SHIPPED_BUT_FLAT not in goal["callouts"]
+
+
+def test_a_baseline_taken_from_the_data_names_the_days_it_was_measured_on(workspace):
+    """DAU 10 + i on 1-14 Mar, an objective without a baseline starting 1 Apr, judged on 1 Apr:
+    its baseline is the last 7 days loaded, 8-14 Mar (17..23, mean 20). The note said "the 7 days
+    to 1 Apr", days with nothing loaded (QA)."""
+    workspace.configure(
+        metrics='[objectives.O-APR]\nmetric = "dau"\ntarget = 40\nstart_date = 2026-04-01\n'
+        'target_date = 2026-06-30\ndirection = "increase"\n'
+    )
+    workspace.load_events(
+        [
+            (f"{date(2026, 3, 1) + dt.timedelta(days=i)}T12:00:00Z", f"u{n}", "login")
+            for i in range(14)
+            for n in range(10 + i)
+        ]
+    )
+    goal = row_of(objective_health(workspace.reader(), workspace.config, items_frame(), date(2026, 4, 1)), "O-APR")
+    assert goal["baseline"] == pytest.approx(20.0)
+    assert goal["outcome_reason"].endswith("baseline not set: 20.0 is the 7 days to 14 Mar 2026)")
