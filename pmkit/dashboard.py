@@ -150,7 +150,7 @@ def facts(reader: Reader, config: Config) -> Facts:
     today = workspace_today(zone)
     answered: dict[str, Any] = {}
     if row["answers"]:
-        answered = reader.query("dashboard_facts_answers", tz=config.timezone).row(0, named=True)
+        answered = reader.query("dashboard_facts_answers", tz=answers_zone(reader)).row(0, named=True)
     return Facts(
         # Up to the last day shown, as the card's help says (review).
         **{**row, "last_day": shown, "event_days": counted.get("event_days", row["event_days"])},
@@ -1408,10 +1408,17 @@ def default_features(events: Sequence[str], count: int = 4) -> list[str]:
 # --- voice of customer -----------------------------------------------------------------------------------
 
 
+def answers_zone(reader: Reader) -> str:
+    """The zone survey answers are put in days by: the store's, as NPS and CSAT count them
+    (``metrics.feedback``). pmkit.toml's zone, changed with a rebuild pending, put the cards and
+    the answers' table and dates in different days (QA)."""
+    return metrics.base.workspace_of(reader).timezone
+
+
 def feedback_answers(reader: Reader, config: Config, period: Period) -> pl.DataFrame:
     """Survey answers in the period: day, submitted_at, scale, score, comment, source, and one
     column per attribute of the export (plan, country, ...), newest first."""
-    frame = reader.query("dashboard_feedback", tz=config.timezone, start=period.start, end=period.end)
+    frame = reader.query("dashboard_feedback", tz=answers_zone(reader), start=period.start, end=period.end)
     attributes = [json.loads(a) if a else {} for a in frame["attributes"]]
     names = sorted({k for a in attributes for k in a if k not in frame.columns})
     extra = [

@@ -994,3 +994,31 @@ def test_top_risks_takes_a_limit_or_none_for_all() -> None:
     )
     assert dashboard.top_risks(items)["item_id"].to_list() == ["I0", "I1", "I2", "I3", "I4"]
     assert dashboard.top_risks(items, None).height == 7
+
+
+def test_answers_are_put_in_days_by_the_zone_nps_counts_them_in(tmp_path: Path) -> None:
+    """Loaded in New York, then pmkit.toml says UTC before any ingest (a rebuild pending): the
+    NPS card counted 2-3 Nov in New York days and the answers' table in UTC days (QA). An answer
+    at 2026-11-03T03:00Z is 2 Nov in New York, 3 Nov in UTC; one at 2026-11-04T03:00Z is 3 Nov in
+    New York: over 2-3 Nov both are in, by New York days, everywhere."""
+    root = tmp_path / "ws"
+    root.mkdir()
+    (root / "pmkit.toml").write_text('[workspace]\ntimezone = "America/New_York"\n')
+    events = tmp_path / "events.csv"
+    events.write_text("event_time,user_id,event\n2026-11-02T15:00:00Z,a,login\n")
+    answers = tmp_path / "feedback.csv"
+    answers.write_text(
+        "submitted_at,user_id,score,scale\n2026-11-03T03:00:00Z,a,10,nps\n2026-11-04T03:00:00Z,b,0,nps\n"
+    )
+    assert [r.status for r in ingest([events, answers], load_config(root))] == ["loaded", "loaded"]
+    (root / "pmkit.toml").write_text('[workspace]\ntimezone = "UTC"\n')
+    config = load_config(root)
+    period = Period(D(2026, 11, 2), D(2026, 11, 3))
+    with Store(config.store_dir).reader() as reader:
+        card = dashboard.survey_score(reader, config, period, "nps")
+        table = dashboard.feedback_answers(reader, config, period)
+        facts = dashboard.facts(reader, config)
+    assert facts.rebuild_pending
+    assert card.responses == table.height == 2
+    assert sorted(table["day"].to_list()) == [D(2026, 11, 2), D(2026, 11, 3)]
+    assert (facts.answers_first_day, facts.answers_last_day) == (D(2026, 11, 2), D(2026, 11, 3))
