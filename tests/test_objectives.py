@@ -191,16 +191,21 @@ def items_frame(*rows: dict) -> pl.DataFrame:
     )
 
 
+def rising_logins() -> list[tuple[str, str, str]]:
+    """DAU 10 + i on 2026-03-01 + i (i = 0..13), one login per active user."""
+    return [
+        (f"{date(2026, 3, 1) + dt.timedelta(days=i)}T12:00:00Z", f"u{n}", "login")
+        for i in range(14)
+        for n in range(10 + i)
+    ]
+
+
 @pytest.fixture
 def goals(workspace) -> pl.DataFrame:
     """DAU on 2026-03-01 + i is 10 + i (i = 0..13), one login per active user, so the 7 days to
     2026-03-14 average 20 (17..23) for both DAU and events."""
     workspace.configure(metrics=OBJECTIVES_TOML)
-    rows = []
-    for i in range(14):
-        day = date(2026, 3, 1) + dt.timedelta(days=i)
-        rows += [(f"{day}T12:00:00Z", f"u{n}", "login") for n in range(10 + i)]
-    workspace.load_events(rows)
+    workspace.load_events(rising_logins())
     path = workspace.root / "objectives.csv"
     with open(path, "w", newline="", encoding="utf-8") as handle:
         writer = csv.writer(handle)
@@ -275,13 +280,7 @@ def test_the_path_is_the_target_from_its_target_date_on(workspace):
         metrics='[objectives.O-DUE]\nmetric = "dau"\nbaseline = 10\ntarget = 23\nstart_date = 2026-03-01\n'
         'target_date = 2026-03-14\ndirection = "increase"\n'
     )
-    workspace.load_events(
-        [
-            (f"{date(2026, 3, 1) + dt.timedelta(days=i)}T12:00:00Z", f"u{n}", "login")
-            for i in range(14)
-            for n in range(10 + i)
-        ]
-    )
+    workspace.load_events(rising_logins())
     due = row_of(objective_health(workspace.reader(), workspace.config, items_frame(), AS_OF), "O-DUE")
     assert (due["current_value"], due["expected_value"]) == (pytest.approx(20.0), 23.0)
     assert due["outcome_health"] == "off_track"  # 3 short > 5% of 13
@@ -608,13 +607,7 @@ def test_a_baseline_taken_from_the_data_names_the_days_it_was_measured_on(worksp
         metrics='[objectives.O-APR]\nmetric = "dau"\ntarget = 40\nstart_date = 2026-04-01\n'
         'target_date = 2026-06-30\ndirection = "increase"\n'
     )
-    workspace.load_events(
-        [
-            (f"{date(2026, 3, 1) + dt.timedelta(days=i)}T12:00:00Z", f"u{n}", "login")
-            for i in range(14)
-            for n in range(10 + i)
-        ]
-    )
+    workspace.load_events(rising_logins())
     goal = row_of(objective_health(workspace.reader(), workspace.config, items_frame(), date(2026, 4, 1)), "O-APR")
     assert goal["baseline"] == pytest.approx(20.0)
     assert goal["outcome_reason"].endswith("baseline not set: 20.0 is the 7 days to 14 Mar 2026)")
