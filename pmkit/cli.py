@@ -38,7 +38,7 @@ def _parser() -> argparse.ArgumentParser:
     demo.add_argument("--out", type=Path, required=True, help="folder of the new workspace")
     demo.add_argument("--events", type=int, default=100_000, help="about how many events (default 100000)")
     demo.add_argument("--seed", type=int, default=7, help="random seed (default 7)")
-    demo.add_argument("--end", type=_date, default=None, help="last day of events (default: today)")
+    demo.add_argument("--end", type=_date, default=None, help="last day of events (default: yesterday)")
 
     ingest = command("ingest", "load export files (default: everything in the inbox)")
     ingest.add_argument("paths", nargs="*", type=Path, help="files to load; none: the workspace inbox")

@@ -299,21 +299,35 @@ def no_values_text(definition: MetricDefinition, period: Period, last_day: dt.da
     return f"No {definition.name} data for this selection"
 
 
-def settled_period(definition: MetricDefinition, period: Period, last_day: dt.date | None) -> Period:
-    """The period moved back, keeping its length, until every day of it is final (see
-    ``settling_days``); unchanged for metrics that are final at once.
+def settled_period(definition: MetricDefinition, period: Period, final_day: dt.date | None) -> Period:
+    """The period moved back, keeping its length, until every day of it is final: up to the
+    last whole day (``Workspace.final_day``: not today while it lasts), and for a funnel or a
+    retention week its ``settling_days`` before that.
 
     >>> d = MetricDefinition("activation", "funnel", "Activation", window_days=7)
     >>> settled_period(d, Period(dt.date(2026, 3, 1), dt.date(2026, 3, 28)), dt.date(2026, 3, 28)).end
     datetime.date(2026, 3, 21)
+    >>> dau = MetricDefinition("dau", "builtin", "DAU")  # today (28 Mar) not over: the 27th is the last whole day
+    >>> settled_period(dau, Period(dt.date(2026, 3, 1), dt.date(2026, 3, 28)), dt.date(2026, 3, 27)).end
+    datetime.date(2026, 3, 27)
     """
-    lag = settling_days(definition)
-    if not lag or last_day is None:
+    if final_day is None:
         return period
-    final = _last_final_day(last_day, lag)
+    final = _last_final_day(final_day, settling_days(definition))
     if period.end <= final:
         return period
     return period.shift((final - period.end).days)
+
+
+def left_out(definition: MetricDefinition, workspace: metrics.base.Workspace) -> str:
+    """Why a period was moved back (``settled_period``), in words."""
+    lag = settling_days(definition)
+    today = f"today ({format_date(workspace.last_day)}) is not over"
+    if lag and workspace.today_open:
+        return f"{today}, and the {format_days(lag)} before it are left out until they are final"
+    if lag:
+        return f"the last {format_days(lag)} are left out until they are final"
+    return f"{today}: its first hours are left out"
 
 
 def unsettled_from(period: Period, last_day: dt.date, window_days: int) -> dt.date | None:
@@ -825,16 +839,15 @@ def _card(
     definitions: Definitions,
     definition: MetricDefinition,
     period: Period,
-    first_day: dt.date | None,
-    last_day: dt.date | None,
+    workspace: metrics.base.Workspace,
     per_day: bool = False,
 ) -> Scorecard:
-    measured = settled_period(definition, period, last_day)
+    first_day = workspace.first_day
+    measured = settled_period(definition, period, workspace.final_day)
     notes = []
     if measured != period:
         notes.append(
-            f"Measured {format_date(measured.start)} – {format_date(measured.end)}: the last {settling_days(definition)} "
-            "days are left out until they are final."
+            f"Measured {format_date(measured.start)} – {format_date(measured.end)}: {left_out(definition, workspace)}."
         )
     compared = metrics.compare_metric(reader, definition.key, measured, definitions=definitions)
     value, base = (compared["value"][0], compared["base"][0]) if compared.height else (None, None)
@@ -898,8 +911,7 @@ def scorecards(reader: Reader, config: Config, period: Period) -> list[Scorecard
             definitions,
             definition,
             period,
-            workspace.first_day,
-            workspace.last_day,
+            workspace,
             per_day=not is_level(definition),
         )
         cards.append(
@@ -929,10 +941,7 @@ def headline(reader: Reader, config: Config, period: Period, keys: Sequence[str]
     and revenue over the period, by default) against the previous period."""
     definitions, _ = definitions_of(config)
     workspace = metrics.base.workspace_of(reader)
-    return [
-        _card(reader, definitions, definitions.get(key), period, workspace.first_day, workspace.last_day)
-        for key in keys
-    ]
+    return [_card(reader, definitions, definitions.get(key), period, workspace) for key in keys]
 
 
 @dataclass(frozen=True)
@@ -1028,7 +1037,7 @@ def explore(
     # The totals are of final days only, like the summary's card of the same metric (which
     # moves the period back): a funnel's value over the period's final days against a whole
     # previous period compared 21 days with 28, under a label naming all 28.
-    measured = settled_period(definition, period, workspace.last_day)
+    measured = settled_period(definition, period, workspace.final_day)
     totals = metrics.compare_metric(reader, key, measured, list(against), definitions, segment)
     no_base = pl.Series(
         "no_base", [why_no_base(Period(*days), first_day) for days in totals.select("start", "end").rows()], pl.String
@@ -1066,7 +1075,10 @@ def explore(
         history = metrics.metric_series(
             reader, key, loaded_from(period.start - dt.timedelta(days=7 * 8)), "day", definitions, segment
         )
-        found_anomalies = metrics.anomalies(history).filter(pl.col("day") >= period.start)
+        # Not today while it lasts: its first hours were flagged as a fall.
+        found_anomalies = metrics.anomalies(history).filter(
+            pl.col("day").is_between(period.start, workspace.final_day or period.end)
+        )
     target = None
     goals = roadmap_view.objectives(reader)
     if objective_id:
@@ -1112,7 +1124,7 @@ def explore(
     if measured != period and not breakdown:  # a breakdown shows no totals
         notes.append(
             f"The totals are of {format_date(measured.start)} – {format_date(measured.end)}, the same number of days "
-            "ending on the last final one, as on the executive summary."
+            f"ending on the last final one, as on the executive summary: {left_out(definition, workspace)}."
         )
     daily_mean = None
     if definition.type == "unique_users" and not breakdown:

@@ -143,7 +143,9 @@ def ship_dates(end: date) -> dict[str, date]:
 def write_demo(out: Path, events: int = 100_000, seed: int = 7, end: date | None = None) -> list[Path]:
     """Write a seeded demo workspace: source files into ``out/inbox/`` and ``out/pmkit.toml``.
 
-    Events cover the 182 days ending on ``end`` (default: today, UTC) and number about
+    Events cover the 182 days ending on ``end`` (default: yesterday, UTC: the last whole day, as
+    a nightly export would hold; a demo ending today would be judged to yesterday, today being
+    not over, ``Workspace.final_day``) and number about
     ``events`` rows in all, split into one ``events_YYYY-MM.csv`` per month. Returns the files
     written into the inbox. The same ``events``, ``seed`` and ``end`` give byte-identical files.
 
@@ -152,7 +154,7 @@ def write_demo(out: Path, events: int = 100_000, seed: int = 7, end: date | None
     'roadmap_2026-06-30.csv'
     """
     out = Path(out)
-    end = end or dt.datetime.now(dt.UTC).date()
+    end = end or dt.datetime.now(dt.UTC).date() - dt.timedelta(days=1)
     start = end - dt.timedelta(days=DAYS - 1)
     inbox = out / "inbox"
     inbox.mkdir(parents=True, exist_ok=True)

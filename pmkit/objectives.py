@@ -140,6 +140,8 @@ class MetricSource:
         workspace = workspace_of(reader)
         self.first_day: dt.date | None = workspace.first_day
         self.last_day: dt.date | None = workspace.last_day
+        # Values are final up to the last whole day: not today's first hours (``Workspace.final_day``).
+        self.final_day: dt.date | None = workspace.final_day
         self._daily: dict[str, pl.DataFrame] = {}
 
     @classmethod
@@ -171,12 +173,13 @@ class MetricSource:
     def complete_range(self, key: str) -> tuple[dt.date, dt.date] | None:
         """The days on which the metric's value is final: after the warm-up of rolling windows
         (MAU needs 30 loaded days) and before the settling time of cohort metrics (a funnel's
-        window, a retention week) at the end of the data. None when nothing is loaded."""
+        window, a retention week) at the end of the data, which ends on the last whole day
+        (``Workspace.final_day``). None when nothing is loaded."""
         definition = self.lookup(key)
-        if definition is None or self.first_day is None or self.last_day is None:
+        if definition is None or self.first_day is None or self.final_day is None:
             return None
         first = self.first_day + dt.timedelta(days=self._warmup(definition, 0))
-        last = self.last_day - dt.timedelta(days=self._settling(definition, 0))
+        last = self.final_day - dt.timedelta(days=self._settling(definition, 0))
         return (first, last) if first <= last else None
 
     def missing_hint(self, key: str, as_of: dt.date) -> str:

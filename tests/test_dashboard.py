@@ -16,6 +16,7 @@ from pmkit.definitions import Definitions, MetricDefinition, load_definitions
 from pmkit.formatting import format_date
 from pmkit.ingest import ingest
 from pmkit.metrics import Period, Segment
+from pmkit.metrics.base import workspace_of
 from pmkit.store import Memo, Store
 from tests.known_workspace import (
     FIRST_DAY,
@@ -151,7 +152,7 @@ def test_objective_cards_carry_outcome_and_delivery(known):
 def test_sums_of_an_objective_are_shown_per_day(known):
     reader, config = known
     definitions = load_definitions(config)
-    card = dashboard._card(reader, definitions, definitions.get("events"), RANGE, FIRST_DAY, LAST_DAY, per_day=True)
+    card = dashboard._card(reader, definitions, definitions.get("events"), RANGE, workspace_of(reader), per_day=True)
     assert card.value == pytest.approx(15 / 10)
     assert card.label == "Events per day"
 
@@ -163,7 +164,7 @@ def test_distinct_users_of_an_objective_are_shown_as_their_mean_a_day(known):
     reader, config = known
     uniques = MetricDefinition("actives", "unique_users", "Actives")
     definitions = Definitions({**load_definitions(config).custom, "actives": uniques}, ())
-    card = dashboard._card(reader, definitions, uniques, RANGE, FIRST_DAY, LAST_DAY, per_day=True)
+    card = dashboard._card(reader, definitions, uniques, RANGE, workspace_of(reader), per_day=True)
     assert card.value == pytest.approx(14 / 10)
     assert card.label == "Actives per day"
 
@@ -174,7 +175,7 @@ def test_funnel_cards_move_back_until_final(known):
     reader, config = known
     definitions = load_definitions(config)
     card = dashboard._card(
-        reader, definitions, definitions.get("activation"), Period(D(2026, 3, 9), LAST_DAY), FIRST_DAY, LAST_DAY
+        reader, definitions, definitions.get("activation"), Period(D(2026, 3, 9), LAST_DAY), workspace_of(reader)
     )
     assert card.period == Period(D(2026, 3, 2), D(2026, 3, 4))
     assert card.value == pytest.approx(2 / 3)  # u1 and u2 of the three sign-ups created a report
@@ -1022,3 +1023,45 @@ def test_answers_are_put_in_days_by_the_zone_nps_counts_them_in(tmp_path: Path) 
     assert card.responses == table.height == 2
     assert sorted(table["day"].to_list()) == [D(2026, 11, 2), D(2026, 11, 3)]
     assert (facts.answers_first_day, facts.answers_last_day) == (D(2026, 11, 2), D(2026, 11, 3))
+
+
+def test_today_while_it_lasts_is_left_out_of_changes_objectives_and_anomalies(tmp_path: Path) -> None:
+    """Three users a day for 60 days to yesterday, then this morning's export: one user so far
+    today. Counted as a whole day, a flat DAU "fell" (3 over 27 days and 1 today: 2.93), a
+    "stay above 2.9" objective went at risk and today was flagged as a fall (QA). Judged to
+    yesterday, DAU is 3 against 3, the objective holds, and today is no anomaly; the chart
+    still shows today's 1."""
+    root = tmp_path / "ws"
+    root.mkdir()
+    (root / "pmkit.toml").write_text(
+        '[workspace]\ntimezone = "UTC"\n\n[objectives.O1]\nmetric = "dau"\ntarget = 2.9\n'
+        'target_date = 2099-12-31\ndirection = "stay_above"\n'
+    )
+    today = dt.datetime.now(dt.UTC).date()
+    days = [today - dt.timedelta(days=n) for n in range(60, 0, -1)]
+    lines = ["event_time,user_id,event\n"]
+    lines += [f"{day}T12:00:00Z,u{n},login\n" for day in days for n in range(3)]
+    lines.append(f"{today}T00:05:00Z,u0,login\n")
+    events = tmp_path / "events.csv"
+    events.write_text("".join(lines))
+    config = load_config(root)
+    assert ingest([events], config)[0].status == "loaded"
+    yesterday = today - dt.timedelta(days=1)
+    with Store(config.store_dir).reader() as reader:
+        assert workspace_of(reader).final_day == yesterday
+        (dau,) = dashboard.headline(reader, config, Period.last(28, today), ["dau"])
+        goal = objectives_health_row(reader, config, today)
+        explored = dashboard.explore(reader, config, "dau", Period.last(28, today))
+    assert dau.period == Period.last(28, yesterday)
+    assert (dau.value, dau.base) == (3.0, 3.0)
+    assert f"today ({format_date(today)}) is not over" in dau.note
+    assert goal["current_through"] == yesterday and goal["current_value"] == 3.0
+    assert goal["outcome_health"] == "on_track"
+    assert explored.series.filter(pl.col("day") == today)["value"].to_list() == [1]
+    assert explored.anomalies.filter(pl.col("day") == today).height == 0
+
+
+def objectives_health_row(reader: object, config: object, as_of: dt.date) -> dict:
+    from pmkit.objectives import objective_health
+
+    return objective_health(reader, config, dashboard.items_health(reader, config, as_of), as_of).row(0, named=True)

@@ -139,6 +139,17 @@ class Workspace:
     step_events: tuple[str, ...] = ()  # the event names kept in time order (metrics.step_events)
     cohort_rollup: bool = False  # unsegmented retention can read metrics.cohorts' tables
     feature_rollup: bool = False  # unsegmented adoption can read metrics.feature_days' table
+    today_open: bool = False  # the last day shown is today in the workspace's zone: not over yet
+
+    @property
+    def final_day(self) -> dt.date | None:
+        """The last whole day: the last day shown, or the day before it while it is today (an
+        export of this morning). Judgements (card changes, objectives, impact, anomalies) end
+        here: today's few hours read as a 2% fall of a flat DAU, an objective at risk and a
+        shipped item's impact (QA). Charts and tables still show today."""
+        if self.last_day is None or not self.today_open:
+            return self.last_day
+        return self.last_day - dt.timedelta(days=1)
 
     def default_period(self) -> Period:
         """The whole loaded range (today when nothing is loaded)."""
@@ -192,6 +203,7 @@ def _read_workspace(reader: Reader) -> Workspace:
         steps,
         cohort_rollup,
         feature_rollup,
+        shown is not None and shown == workspace_today(timezone),
     )
 
 
