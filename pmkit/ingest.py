@@ -96,6 +96,10 @@ class FileResult:
     metrics_unknown: tuple[str, ...] = ()
     # Events columns with values left out of the workspace's dimensions (at most MAX_DIMENSIONS).
     dimensions_dropped: tuple[str, ...] = ()
+    # A survey export's score questions rows left empty (optional questions skipped: no answer to
+    # them), with how many rows left each; and the rows that left every one empty, not loaded.
+    questions_skipped: dict[str, int] = field(default_factory=dict)
+    rows_unanswered: int = 0
     # An upload's own name when it was saved under a safer one (``workspace.safe_upload_name``):
     # the messages name the file the user chose, the summary both.
     uploaded_as: str | None = None
@@ -148,10 +152,12 @@ class FileResult:
                 if self.items_named
                 else ""
             )
-            loaded = f"loaded {self.rows_loaded:,} {'row' if self.rows_loaded == 1 else 'rows'} as {what}"
+            # A survey row answering an NPS and a CSAT question is two answers, each a row stored.
+            unit = "answer" if self.kind == "feedback" else "row"
+            loaded = f"loaded {self.rows_loaded:,} {unit}{'' if self.rows_loaded == 1 else 's'} as {what}"
             return (
                 f"{self._named()}: {loaded}{named}{extra}{dupes}{future}{replaced}{self._gone()}{self._dropped()}"
-                f"{self._undefined()}"
+                f"{self._undefined()}{self._skipped()}"
             )
         if self.status == "duplicate":
             return f"{self._named()}: already loaded (same content), nothing changed"
@@ -169,6 +175,25 @@ class FileResult:
             f"{'leaves' if len(gone) == 1 else 'leave'} the roadmap ({_some(gone)}): a tool's latest snapshot is its "
             "whole roadmap (if another team's export holds them, load one export holding every team's items)"
         )
+
+    def _skipped(self) -> str:
+        """A survey's optional score questions its rows left empty: no answer to them, said, since
+        the NPS and CSAT cards then count fewer answers than the export has rows."""
+        if not self.questions_skipped:
+            return ""
+        skipped = " and ".join(
+            f'{count:,} {"row" if count == 1 else "rows"} left "{question}" empty'
+            for question, count in self.questions_skipped.items()
+        )
+        questions = "a skipped question" if len(self.questions_skipped) == 1 else "skipped questions"
+        unanswered = self.rows_unanswered
+        none = (
+            f" ({unanswered:,} {'row' if unanswered == 1 else 'rows'} answered no score question and "
+            f"{'is' if unanswered == 1 else 'are'} not loaded)"
+            if unanswered
+            else ""
+        )
+        return f"; {skipped}: {questions}, no answer counted{none}"
 
     def _undefined(self) -> str:
         if not self.metrics_unknown:
@@ -211,6 +236,8 @@ class FileResult:
             "rows_seen_before": self.rows_seen_before,
             "metrics_unknown": list(self.metrics_unknown),
             "dimensions_dropped": list(self.dimensions_dropped),
+            "questions_skipped": self.questions_skipped,
+            "rows_unanswered": self.rows_unanswered,
             "rows_replaced": self.rows_replaced,
             "items_gone": list(self.items_gone),
             "items_gone_from": self.gone_from.isoformat() if self.gone_from else None,
@@ -600,12 +627,18 @@ def _ingest_file(
             parsed = _read_file(path, options)
         result.kind, result.format, result.mapping = parsed.kind, parsed.format, parsed.mapping
         result.dimensions_dropped = parsed.dropped_dimensions
+        result.questions_skipped, result.rows_unanswered = parsed.questions_skipped, parsed.rows_unanswered
         result.errors = list(parsed.errors)
         result.rows_rejected = len(parsed.errors)
         if parsed.errors and not skip_bad_rows:
             raise Rejected(list(parsed.errors))
         if parsed.frame.height == 0:
-            raise Rejected(result.errors or [RowError(None, None, "no rows to load (the file has only a header)")])
+            empty = (
+                "no answers to load (every row left every score question empty)"
+                if parsed.rows_unanswered
+                else "no rows to load (the file has only a header)"
+            )
+            raise Rejected(result.errors or [RowError(None, None, empty)])
         if parsed.frame.height > int(config.get("ingest.max_rows")):
             raise Rejected(
                 [
@@ -690,6 +723,7 @@ def _ingest_file(
 def _reject(result: FileResult, errors: list[RowError]) -> None:
     result.status, result.rows_loaded, result.errors = "rejected", 0, errors
     result.dimensions_dropped = ()  # nothing was loaded, so nothing was left out of it
+    result.questions_skipped, result.rows_unanswered = {}, 0
 
 
 def _log(writer: Writer, result: FileResult) -> None:

@@ -16,6 +16,7 @@ import pytest
 from polars.testing import assert_frame_equal
 
 import pmkit.ingest
+from pmkit import metrics
 from pmkit.config import Config, load_config
 from pmkit.ingest import FILES_SHARE, ingest, ingest_inbox
 from pmkit.sources.sniff import sniff
@@ -1075,6 +1076,86 @@ def test_answers_a_cumulative_survey_export_repeats_are_skipped_and_distinct_one
         ("g7", 4.0),
         ("f6", 8.0),
     ]
+
+
+def test_a_survey_with_nps_and_csat_questions_counts_both_and_skips_repeats_of_each(tmp_path: Path) -> None:
+    """QA's Hotjar export asks "How likely ... recommend" and "How satisfied": its CSAT answers
+    were kept as an attribute (CSAT: 0 responses), and row 4, which skipped the optional NPS
+    question, rejected the whole file. Next week's export repeats all 3 rows and adds row 5
+    (both answered) and row 6 (neither): only row 5's 2 answers are new.
+    By hand: NPS = 10, 3, 9 -> 3 responses, 2 promoters, 1 detractor, (2 - 1) / 3 = 33.3;
+    CSAT = 5, 2, 4, 3 -> 4 responses, 2 satisfied (4-5), 0.5."""
+    nps_question, csat_question = (
+        "How likely are you to recommend us to a friend?",
+        "How satisfied are you with the product?",
+    )
+    header = f"Number,User,Date Submitted,Country,Device,{nps_question},{csat_question},What is the main reason for your score?\n"
+    week1 = [
+        "1,,2026-11-02 10:00:00,DE,desktop,10,5,love it",
+        "2,,2026-11-03 10:00:00,FR,mobile,3,2,slow",
+        "3,,2026-11-04 10:00:00,DE,desktop,,4,no nps answer",
+    ]
+    week2 = [*week1, "4,u4,2026-11-10 10:00:00,US,mobile,9,3,ok", "5,,2026-11-11 10:00:00,US,desktop,,,just looking"]
+    config = load_config(tmp_path / "ws")
+    first, second = ingest(
+        [
+            write(tmp_path / "week1.csv", header + "\n".join(week1) + "\n"),
+            write(tmp_path / "week2.csv", header + "\n".join(week2) + "\n"),
+        ],
+        config,
+    )
+    assert (first.status, first.rows_loaded, first.rows_duplicate) == ("loaded", 5, 0)
+    assert (second.status, second.rows_loaded, second.rows_duplicate) == ("loaded", 2, 5)
+    assert (first.mapping["score (nps)"], first.mapping["score (csat)"]) == (nps_question, csat_question)
+    assert "how_satisfied_are_you_with_the_product" not in first.mapping
+    # Skipped questions are said, in text and in --json, not silent.
+    assert first.summary() == (
+        "week1.csv: loaded 5 answers as feedback (Hotjar survey CSV); "
+        f'1 row left "{nps_question}" empty: a skipped question, no answer counted'
+    )
+    assert second.summary() == (
+        "week2.csv: loaded 2 answers as feedback (Hotjar survey CSV), 5 repeated answers skipped (its key already "
+        f'read); 2 rows left "{nps_question}" empty and 1 row left "{csat_question}" empty: skipped questions, no '
+        "answer counted (1 row answered no score question and is not loaded)"
+    )
+    report = second.as_json()
+    assert (report["questions_skipped"], report["rows_unanswered"]) == ({nps_question: 2, csat_question: 1}, 1)
+    with Store(config.store_dir).reader() as reader:
+        nps = metrics.nps(reader, grain="period")
+        csat = metrics.csat(reader, grain="period")
+        # The oracle: a hand-written query over the stored answers.
+        by_hand = reader.frame(
+            "SELECT scale, count(*) AS responses, "
+            "count(*) FILTER (WHERE scale = 'nps' AND score >= 9) AS promoters, "
+            "count(*) FILTER (WHERE scale = 'nps' AND score <= 6) AS detractors, "
+            "count(*) FILTER (WHERE scale = 'csat' AND score >= 4) AS satisfied, "
+            "count(DISTINCT answer_id) AS keys FROM feedback GROUP BY scale ORDER BY scale"
+        )
+        answers = reader.frame(
+            "SELECT scale, score, submitted_at, user_id, comment, attributes ->> 'country' AS country, "
+            "json_keys(attributes) AS attribute_names FROM feedback ORDER BY submitted_at, scale DESC"
+        )
+    assert nps.select("responses", "promoters", "detractors").row(0) == (3, 2, 1)
+    assert nps["nps"].item() == pytest.approx(100 / 3)
+    assert csat.select("responses", "satisfied", "csat").row(0) == (4, 2, 0.5)
+    assert by_hand.rows() == [("csat", 4, 0, 0, 2, 4), ("nps", 3, 2, 1, 0, 3)]  # each answer its own key
+    day = dt.datetime
+    assert answers.drop("attribute_names").rows() == [
+        ("nps", 10.0, day(2026, 11, 2, 10), None, "love it", "DE"),
+        ("csat", 5.0, day(2026, 11, 2, 10), None, "love it", "DE"),
+        ("nps", 3.0, day(2026, 11, 3, 10), None, "slow", "FR"),
+        ("csat", 2.0, day(2026, 11, 3, 10), None, "slow", "FR"),
+        ("csat", 4.0, day(2026, 11, 4, 10), None, "no nps answer", "DE"),
+        ("nps", 9.0, day(2026, 11, 10, 10), "u4", "ok", "US"),
+        ("csat", 3.0, day(2026, 11, 10, 10), "u4", "ok", "US"),
+    ]
+    assert set(map(tuple, answers["attribute_names"].to_list())) == {("country", "device")}
+    # An export whose every row skipped every score question has nothing to load, and says why.
+    (empty,) = ingest([write(tmp_path / "empty.csv", header + "6,,2026-11-12 10:00:00,US,mobile,,,hi\n")], config)
+    assert (empty.status, empty.messages()) == (
+        "rejected",
+        ["empty.csv: no answers to load (every row left every score question empty)"],
+    )
 
 
 def test_unfinished_downloads_and_folders_in_the_inbox_are_named_and_left_there(tmp_path: Path) -> None:

@@ -111,6 +111,10 @@ class Parsed:
     # INSERT_ID_SCOPE), within the file and against the events loaded before; () for an id that
     # is unique on its own (a PostHog uuid, a column named event_id).
     id_scope: tuple[str, ...] = ()
+    # A survey export's score questions left empty (skipped, so no answer to them), with how many
+    # rows left each; and the rows that left every one empty, no answer at all and not in frame.
+    questions_skipped: dict[str, int] = field(default_factory=dict)
+    rows_unanswered: int = 0
 
 
 def json_cell(value: object) -> str | None:

@@ -14,14 +14,24 @@ The kind depends on the file, so ``KIND`` is ``"table"`` and ``Parsed.kind`` say
   is nps if any score is 0 or above 5 (neither is a CSAT score), and is rejected if every score
   fits both scales (1..5): guessing made three NPS detractors (2, 5, 4) CSAT answers.
   ``source`` defaults to the format (``pmkit`` or ``hotjar``).
-- Hotjar-style survey exports: a date column (``Date submitted``, ``date`` or ``created``) and a
-  question column whose name contains "how likely" and "recommend" (NPS) or "satisf" (CSAT), which
-  gives the scale. The comment is the first other column whose name has "comment", else "why",
-  else "reason", "feedback", "anything else" (HOTJAR_COMMENT_WORDS). The user is, per row, the
-  first filled of ``user_id``, ``user id``, ``user``, ``hotjar user id``. Other columns become
-  dimensions.
+- Hotjar-style survey exports: a date column (``Date submitted``, ``date`` or ``created``) and
+  one or more score question columns, each named with "how likely" and "recommend" (NPS) or
+  "satisf" (CSAT), which gives its scale. Each row gives one answer per score question it
+  answered, each with the row's time, user, comment and attributes: a survey asking "How likely
+  are you to recommend us?" and "How satisfied are you?" gives NPS and CSAT answers (``mapping``
+  then names each column as ``score (nps)``, ``score (csat)``). Score questions are optional in
+  Hotjar: an empty cell is a question skipped, no answer to it and no error, and a row that left
+  every one empty is no answer at all and is left out; both are counted (``questions_skipped``,
+  ``rows_unanswered``) and said in the ingest report. A filled cell that is no valid score is the
+  row's error, as in a pmkit CSV (where an empty score is one too). A score question after the
+  first counts only when most of its filled cells are numbers: a free-text "What would make you more
+  satisfied?" stays an attribute. The comment is the first
+  other column whose name has "comment", else "why", else "reason", "feedback", "anything else"
+  (HOTJAR_COMMENT_WORDS). The user is, per row, the first filled of ``user_id``, ``user id``,
+  ``user``, ``hotjar user id``. Other columns become dimensions.
 
-Each bad row is one RowError naming its first bad column; a missing column rejects the file.
+Each bad row is one RowError naming its first bad column (in a survey, its first bad question's;
+none of a bad row's answers is kept); a missing column rejects the file.
 """
 
 from __future__ import annotations
@@ -94,24 +104,25 @@ def _lookup(columns: Sequence[str], *names: str) -> str | None:
     return next((lowered[n] for n in names if n in lowered), None)
 
 
-def _hotjar_comment(columns: Sequence[str], score_column: str) -> str | None:
-    """The free-text column: the first with the strongest of HOTJAR_COMMENT_WORDS, never the score."""
+def _hotjar_comment(columns: Sequence[str], score_columns: Sequence[str]) -> str | None:
+    """The free-text column: the first with the strongest of HOTJAR_COMMENT_WORDS, never a score."""
     return next(
-        (c for word in HOTJAR_COMMENT_WORDS for c in columns if c != score_column and word in c.lower()),
+        (c for word in HOTJAR_COMMENT_WORDS for c in columns if c not in score_columns and word in c.lower()),
         None,
     )
 
 
-def _hotjar_columns(columns: Sequence[str]) -> tuple[str, str, str] | None:
-    """(date column, score column, scale) of a Hotjar-style export, or None."""
+def _hotjar_columns(columns: Sequence[str]) -> tuple[str, tuple[tuple[str, str], ...]] | None:
+    """(date column, its score questions) of a Hotjar-style export, or None: each question as
+    (column, scale), in the file's order. A survey may ask "How likely are you to recommend us?"
+    and "How satisfied are you?": the second was kept as an attribute, its CSAT answers unread."""
     date = _lookup(columns, *HOTJAR_DATE_COLUMNS)
     if date is None:
         return None
-    for test, scale in ((_is_nps_question, "nps"), (_is_csat_question, "csat")):
-        question = next((c for c in columns if test(c)), None)
-        if question is not None:
-            return date, question, scale
-    return None
+    questions = tuple(
+        (c, "nps" if _is_nps_question(c) else "csat") for c in columns if _is_nps_question(c) or _is_csat_question(c)
+    )
+    return (date, questions) if questions else None
 
 
 def _which(sample: Sample) -> str | None:
@@ -270,13 +281,14 @@ def read_feedback(sample: Sample, options: ReadOptions) -> Parsed:
     hotjar = None if _lookup(source_columns, *FEEDBACK_REQUIRED) else _hotjar_columns(source_columns)
     user_columns: list[str] = []
     if hotjar is not None:
-        date_column, score_column, question_scale = hotjar
+        date_column, questions = hotjar
+        questions = _score_questions(raw, questions)
         columns: dict[str, str | None] = {
             "submitted_at": date_column,
             "user_id": None,  # coalesced over user_columns below
-            "score": score_column,
+            "score": None,  # one per question: questions
             "scale": None,
-            "comment": _hotjar_comment(source_columns, score_column),
+            "comment": _hotjar_comment(source_columns, [question for question, _ in questions]),
             "source": None,
         }
         user_columns = [c for name in HOTJAR_USER_COLUMNS if (c := _lookup(source_columns, name)) is not None]
@@ -285,32 +297,124 @@ def read_feedback(sample: Sample, options: ReadOptions) -> Parsed:
     else:
         columns = {name: _lookup(source_columns, name) for name in FEEDBACK_COLUMNS}
         _require(columns, FEEDBACK_REQUIRED, "submitted_at,user_id,score,scale,comment,source")
-        question_scale, fmt, default_source = None, "pmkit feedback CSV", "pmkit"
+        questions = ((columns["score"] or "score", None),)  # the scale column, row by row
+        fmt, default_source = "pmkit feedback CSV", "pmkit"
         key_column = _lookup(source_columns, *ANSWER_ID_COLUMNS)
     text = {name: _text(raw, column) for name, column in columns.items()}
     user_texts = [_text(raw, column) for column in user_columns]
     if user_texts:
         text["user_id"] = pl.select(pl.coalesce(user_texts)).to_series()
-    score = parse_numbers(text["score"], decimal_comma=sample.delimiter == ";")
-    scale = text["scale"].str.to_lowercase()
-    if scale.null_count() == raw.height:
-        scale = scale.fill_null(question_scale or _scale_of_scores(score, columns["score"] or "score"))
-    frame = pl.DataFrame(
+    keys = _text(raw, key_column) if key_column else None
+    scores = {question: _text(raw, question) for question, _ in questions}
+    # What a row's answers share, whichever question they answer.
+    shared = pl.DataFrame(
         {
             "submitted_at": parse_times(text["submitted_at"], options.timezone),
             "user_id": text["user_id"],
-            "score": score,
-            "scale": scale,
             "comment": text["comment"],
             "source": text["source"].fill_null(default_source),
             ROW: raw[ROW],
-        },
-        schema={**FEEDBACK_COLUMNS, ROW: pl.Int64},
+            "raw_submitted_at": text["submitted_at"],
+        }
     )
+    answers: list[pl.DataFrame] = []
+    errors: list[RowError] = []
+    for index, (question, question_scale) in enumerate(questions):
+        score = parse_numbers(scores[question], decimal_comma=sample.delimiter == ";")
+        scale = text["scale"].str.to_lowercase()
+        if scale.null_count() == raw.height:
+            scale = scale.fill_null(question_scale or _scale_of_scores(score, question))
+        work = shared.with_columns(score=score, scale=scale, raw_score=scores[question], question_index=pl.lit(index))
+        work = work.with_columns(_answer_key(question if hotjar is not None else None, keys))
+        if hotjar is not None:
+            # A survey's score questions are optional: an empty cell is a question skipped, no
+            # answer to it (one skipped NPS question rejected a whole Hotjar export; QA), and a row
+            # that skipped every one gives no answer at all. A pmkit CSV's row is one answer, so
+            # its empty score stays an error.
+            work = work.filter(pl.col("raw_score").is_not_null())
+        sources = {name: column or name for name, column in columns.items()} | {"score": question}
+        good, bad = _split(work, _feedback_checks(), sources)
+        answers.append(good)
+        errors += bad
+    # One error per bad row, its first question's, and none of a bad row's answers loaded.
+    first_errors = {error.row: error for error in reversed(errors)}
+    bad_rows = pl.Series(list(first_errors), dtype=pl.Int64)
+    good = pl.concat(answers).filter(~pl.col(ROW).is_in(bad_rows.implode())).sort(ROW, "question_index")
+    skipped, unanswered = _questions_skipped(scores, raw[ROW], bad_rows) if hotjar is not None else ({}, 0)
+    repeats = 0
+    if good[FEEDBACK_KEY].null_count() < good.height:
+        kept = good.filter(pl.col(FEEDBACK_KEY).is_null() | pl.col(FEEDBACK_KEY).is_first_distinct())
+        good, repeats = kept, good.height - kept.height
+    used = {column for column in columns.values() if column is not None} | set(user_columns) | {key_column}
+    used |= set(scores)
+    answering = raw.filter(pl.col(ROW).is_in(good[ROW].implode()))
+    dimensions, dim_mapping, dropped = _feedback_dimensions(
+        answering, [c for c in source_columns if c not in used], options
+    )
+    # A row gives one answer per question it answered, each with the row's attributes.
+    attributes = pl.concat([dimensions, answering.select(ROW)], how="horizontal")
+    frame = good.select(
+        *(pl.col(name).cast(dtype) for name, dtype in FEEDBACK_COLUMNS.items()), FEEDBACK_KEY, ROW
+    ).join(attributes, on=ROW, how="left", maintain_order="left")
+    frame = frame.select(*FEEDBACK_COLUMNS, FEEDBACK_KEY, *dimensions.columns, ROW)
+    if key_column:
+        columns[FEEDBACK_KEY] = key_column
+    # Name the user columns that gave an id: "User or Hotjar User ID", not an empty User.
+    given = [
+        column for column, values in zip(user_columns, user_texts, strict=True) if values.null_count() < raw.height
+    ]
+    if given:
+        columns["user_id"] = " or ".join(given)
+    mapping: dict[str, str] = {}
+    for name, column in columns.items():
+        if name == "score":
+            mapping |= _score_mapping(questions)
+        elif column is not None:
+            mapping[name] = column
+    return Parsed(
+        kind="feedback",
+        format=fmt,
+        frame=frame,
+        errors=ordered([*ragged, *first_errors.values()]),
+        mapping=mapping | dim_mapping,
+        dropped_dimensions=dropped,
+        duplicates=repeats,
+        questions_skipped=skipped,
+        rows_unanswered=unanswered,
+    )
+
+
+def _score_questions(raw: pl.DataFrame, questions: Sequence[tuple[str, str]]) -> tuple[tuple[str, str], ...]:
+    """The first score question, and each later one whose filled cells are mostly numbers: a
+    free-text "What would make you more satisfied?" or a yes/no "Are you satisfied?" beside the NPS
+    question stays an attribute, as before surveys of several score questions were read, instead of
+    a row error in every answer; a rating question's stray "abc" is still its row's error."""
+    kept = [questions[0]]
+    for question, scale in questions[1:]:
+        cells = _text(raw, question)
+        filled = cells.len() - cells.null_count()
+        numbers = cells.len() - parse_numbers(cells).null_count()
+        if filled and numbers * 2 > filled:
+            kept.append((question, scale))
+    return tuple(kept)
+
+
+def _questions_skipped(
+    scores: dict[str, pl.Series], rows: pl.Series, bad_rows: pl.Series
+) -> tuple[dict[str, int], int]:
+    """Of a survey's rows that are not bad: how many left each score question empty (a question
+    every row answered is not listed), and how many left every one empty (no answer: not loaded)."""
+    empty = pl.DataFrame([score.is_null().alias(question) for question, score in scores.items()]).filter(
+        ~rows.is_in(bad_rows.implode())
+    )
+    skipped = {question: count for question in scores if (count := int(empty[question].sum())) > 0}
+    return skipped, int(empty.select(pl.all_horizontal(pl.all())).to_series().sum())
+
+
+def _feedback_checks() -> list[tuple[pl.Expr, str, pl.Expr]]:
     low = pl.when(pl.col("scale") == "nps").then(0).otherwise(1)
     high = pl.when(pl.col("scale") == "nps").then(10).otherwise(5)
-    work = frame.with_columns(raw_submitted_at=text["submitted_at"], raw_score=text["score"])
-    checks = [
+    return [
         (
             pl.col("raw_submitted_at").is_null(),
             "submitted_at",
@@ -343,56 +447,41 @@ def read_feedback(sample: Sample, options: ReadOptions) -> Parsed:
             ),
         ),
     ]
-    work = work.with_columns(_answer_key(hotjar, key_column, _text(raw, key_column) if key_column else None))
-    good, errors = _split(work, checks, {name: column or name for name, column in columns.items()})
-    repeats = 0
-    if good[FEEDBACK_KEY].null_count() < good.height:
-        kept = good.filter(pl.col(FEEDBACK_KEY).is_null() | pl.col(FEEDBACK_KEY).is_first_distinct())
-        good, repeats = kept, good.height - kept.height
-    used = {column for column in columns.values() if column is not None} | set(user_columns) | {key_column}
-    dimensions, dim_mapping, dropped = _feedback_dimensions(
-        raw.filter(pl.col(ROW).is_in(good[ROW].implode())), [c for c in source_columns if c not in used], options
-    )
-    frame = pl.concat([good.select(*FEEDBACK_COLUMNS, FEEDBACK_KEY), dimensions, good.select(ROW)], how="horizontal")
-    if key_column:
-        columns[FEEDBACK_KEY] = key_column
-    # Name the user columns that gave an id: "User or Hotjar User ID", not an empty User.
-    given = [
-        column for column, values in zip(user_columns, user_texts, strict=True) if values.null_count() < raw.height
-    ]
-    if given:
-        columns["user_id"] = " or ".join(given)
-    mapping = {name: column for name, column in columns.items() if column is not None} | dim_mapping
-    return Parsed(
-        kind="feedback",
-        format=fmt,
-        frame=frame,
-        errors=ordered([*ragged, *errors]),
-        mapping=mapping,
-        dropped_dimensions=dropped,
-        duplicates=repeats,
-    )
 
 
-def _answer_key(hotjar: tuple[str, str, str] | None, key_column: str | None, keys: pl.Series | None) -> pl.Expr:
+def _score_mapping(questions: Sequence[tuple[str, str | None]]) -> dict[str, str]:
+    """Which column gave the scores: ``score``, or with several questions each by its scale
+    (``score (nps)``, ``score (csat)``; a second NPS question ``score (nps 2)``)."""
+    if len(questions) == 1:
+        return {"score": questions[0][0]}
+    mapping: dict[str, str] = {}
+    for question, scale in questions:
+        name, suffix = f"score ({scale})", 2
+        while name in mapping:
+            name, suffix = f"score ({scale} {suffix})", suffix + 1
+        mapping[name] = question
+    return mapping
+
+
+def _answer_key(survey: str | None, keys: pl.Series | None) -> pl.Expr:
     """Each answer's key (FEEDBACK_KEY), or null where the file gives none: the answer's id in
     its survey, the survey, and the time. A Hotjar export holds every answer so far, so this
     week's repeats last week's: its ``Number`` counts the answers of one survey, whose score
     question names it (``{"survey":"How likely ...?","id":"3","submitted_at":1772359200000000}``).
+    A survey with several score questions (NPS and CSAT) gives each row one answer per question,
+    each keyed by its own question, so one is never taken for a repeat of the other.
     A pmkit CSV's ``answer_id`` (or ``response_id``) is an id within its ``source`` and scale: two
     tools that number their answers 1, 2, 3 do not share a key (the id alone took one tool's
     answers for the other's). The time keeps two surveys under one source apart. Other files have
     no key: an answer is then skipped only with its whole file (the same content loaded before)."""
-    if keys is None or key_column is None:
+    if keys is None:
         return pl.lit(None, pl.String).alias(FEEDBACK_KEY)
-    survey = (
-        pl.lit(hotjar[1]) if hotjar is not None else pl.concat_str(pl.col("source"), pl.col("scale"), separator=" ")
-    )
+    named = pl.lit(survey) if survey is not None else pl.concat_str(pl.col("source"), pl.col("scale"), separator=" ")
     return (
         pl.when(pl.lit(keys).is_not_null())
         .then(
             pl.struct(
-                survey.alias("survey"),
+                named.alias("survey"),
                 pl.lit(keys).alias("id"),
                 pl.col("submitted_at").dt.epoch("us").alias("submitted_at"),
             ).struct.json_encode()

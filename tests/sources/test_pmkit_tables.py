@@ -342,7 +342,103 @@ def test_hotjar_comment_column_is_a_free_text_question(tmp_path: Path, header: s
         sniff(write(tmp_path, header + "\n" + "2026-03-01" + ",4" * header.count(",") + "\n")), BERLIN
     )
     assert parsed.mapping.get("comment") == comment
-    assert parsed.mapping["score"] != comment
+    scores = [column for name, column in parsed.mapping.items() if name.startswith("score")]
+    assert scores and comment not in scores  # the last header has two: "score (nps)" and "score (csat)"
+
+
+NPS_FRIEND = "How likely are you to recommend us to a friend?"
+CSAT_PRODUCT = "How satisfied are you with the product?"
+# A Hotjar survey with an NPS and a CSAT question (QA's week1.csv): answer 3 skipped the NPS one.
+TWO_QUESTIONS = (
+    f"Number,User,Date Submitted,Country,Device,{NPS_FRIEND},{CSAT_PRODUCT},What is the main reason for your score?\n"
+    "1,,2026-11-02 10:00:00,DE,desktop,10,5,love it\n"
+    "2,u_2,2026-11-03 10:00:00,FR,mobile,3,2,slow\n"
+    "3,,2026-11-04 10:00:00,DE,desktop,,4,no nps answer\n"
+)
+
+
+def test_hotjar_nps_and_csat_questions_each_give_their_own_answers(tmp_path: Path):
+    """Only the first score question was read: the CSAT column became the attribute
+    how_satisfied_are_you_with_the_product and CSAT showed 0 responses. Each row gives one answer
+    per question it answered (3 rows: 2 NPS answers, 3 CSAT), each with the row's time, user,
+    comment and attributes, and each keyed by its own question."""
+    parsed = pmkit_tables.read(sniff(write(tmp_path, TWO_QUESTIONS)), ReadOptions())
+    nov = [datetime(2026, 11, 2, 10), datetime(2026, 11, 3, 10), datetime(2026, 11, 4, 10)]
+    expected = feedback_frame(
+        {
+            "submitted_at": [nov[0], nov[0], nov[1], nov[1], nov[2]],
+            "user_id": [None, None, "u_2", "u_2", None],
+            "score": [10.0, 5.0, 3.0, 2.0, 4.0],
+            "scale": ["nps", "csat", "nps", "csat", "csat"],
+            "comment": ["love it", "love it", "slow", "slow", "no nps answer"],
+            "source": ["hotjar"] * 5,
+            ROW: [2, 2, 3, 3, 4],
+        },
+        {"country": ["DE", "DE", "FR", "FR", "DE"], "device": ["desktop", "desktop", "mobile", "mobile", "desktop"]},
+        [
+            hotjar_key(NPS_FRIEND, "1", nov[0]),
+            hotjar_key(CSAT_PRODUCT, "1", nov[0]),
+            hotjar_key(NPS_FRIEND, "2", nov[1]),
+            hotjar_key(CSAT_PRODUCT, "2", nov[1]),
+            hotjar_key(CSAT_PRODUCT, "3", nov[2]),
+        ],
+    )
+    assert_frame_equal(parsed.frame, expected)
+    assert parsed.errors == ()
+    assert parsed.mapping == {
+        "submitted_at": "Date Submitted",
+        "user_id": "User",
+        "score (nps)": NPS_FRIEND,
+        "score (csat)": CSAT_PRODUCT,
+        "comment": "What is the main reason for your score?",
+        "answer_id": "Number",
+        "country": "Country",
+        "device": "Device",
+    }
+    # Row 4 skipped the optional NPS question: said, not an error; every row answered something.
+    assert (parsed.questions_skipped, parsed.rows_unanswered) == ({NPS_FRIEND: 1}, 0)
+
+
+def test_hotjar_empty_score_is_a_skipped_question_and_a_row_with_none_is_no_answer(tmp_path: Path):
+    """One respondent who skipped the optional question rejected the whole export ("row 4 ...
+    empty score"). Row 3 answered only the comment: no answer, left out, and counted."""
+    text = (
+        f"Number,Date Submitted,{NPS_FRIEND},Why?\n"
+        "1,2026-03-01 10:00,9,fast\n"
+        "2,2026-03-01 11:00,,just looking\n"
+        "3,2026-03-01 12:00,0,\n"
+        "4,2026-03-01 13:00,  ,\n"  # blank text is empty
+    )
+    parsed = pmkit_tables.read(sniff(write(tmp_path, text)), ReadOptions())
+    assert parsed.errors == ()
+    assert parsed.frame.select("score", "scale", "comment", ROW).rows() == [
+        (9.0, "nps", "fast", 2),
+        (0.0, "nps", None, 4),
+    ]
+    assert (parsed.questions_skipped, parsed.rows_unanswered) == ({NPS_FRIEND: 2}, 2)
+
+
+def test_hotjar_invalid_scores_stay_row_errors_and_a_pmkit_empty_score_is_still_one(tmp_path: Path):
+    """Only an empty Hotjar cell is a skipped question: "11", "abc" and a bad time are a row's
+    error, one per row (its first question's), and a bad row gives no answer to any question."""
+    hotjar = (
+        f"Number,Date Submitted,{NPS_FRIEND},{CSAT_PRODUCT}\n"
+        "1,2026-03-01 10:00,11,4\n"
+        "2,2026-03-01 11:00,,abc\n"
+        "3,yesterday,7,\n"
+        "4,2026-03-01 13:00,8,5\n"
+    )
+    parsed = pmkit_tables.read(sniff(write(tmp_path, hotjar)), ReadOptions())
+    assert parsed.errors == (
+        RowError(2, NPS_FRIEND, "'11' is not a valid NPS score (expected a whole number 0 to 10)"),
+        RowError(3, CSAT_PRODUCT, "'abc' is not a valid CSAT score (expected a whole number 1 to 5)"),
+        RowError(4, "Date Submitted", "'yesterday' is not a valid time (expected e.g. 2026-03-01T10:00:00Z)"),
+    )
+    assert parsed.frame.select("score", "scale", ROW).rows() == [(8.0, "nps", 5), (5.0, "csat", 5)]
+    assert (parsed.questions_skipped, parsed.rows_unanswered) == ({}, 0)  # of the rows not bad
+    pmkit_csv = pmkit_tables.read(sniff(scores_file(tmp_path, ["9", "", "7"], ["nps", "nps", "nps"])), BERLIN)
+    assert pmkit_csv.errors == (RowError(3, "score", "empty score (every answer needs one; e.g. 9)"),)
+    assert (pmkit_csv.questions_skipped, pmkit_csv.rows_unanswered) == ({}, 0)
 
 
 @pytest.mark.parametrize(
@@ -363,3 +459,19 @@ def test_detects_only_its_tables(name: str):
     assert pmkit_tables.detect(sniff(FIXTURES / name)) == (name in {"objectives.csv", "feedback.csv", "hotjar_nps.csv"})
     if name in {"objectives.csv", "feedback.csv", "hotjar_nps.csv"}:
         assert not events_csv.detect(sniff(FIXTURES / name))
+
+
+def test_hotjar_a_later_satisfaction_question_in_words_stays_an_attribute(tmp_path: Path):
+    """ "What would make you more satisfied?" after the NPS question is free text, not CSAT: read as
+    a score question it made every answer a row error (review). A later question counts as a score
+    only when most of its filled cells are numbers; this one stays an attribute."""
+    text = (
+        f"Number,Date Submitted,{NPS_FRIEND},What would make you more satisfied?\n"
+        "1,2026-11-02 10:00:00,10,faster exports\n2,2026-11-03 10:00:00,6,\n"
+    )
+    parsed = pmkit_tables.read(sniff(write(tmp_path, text)), ReadOptions())
+    assert parsed.errors == ()
+    assert parsed.frame["scale"].to_list() == ["nps", "nps"]
+    assert parsed.frame["score"].to_list() == [10.0, 6.0]
+    assert parsed.mapping["score"] == NPS_FRIEND
+    assert parsed.frame["what_would_make_you_more_satisfied"].to_list() == ["faster exports", None]
