@@ -528,9 +528,10 @@ def one_version(cfg: Config) -> Iterator[None]:
     A fragment's own rerun (not inside) reads the version the page shows (``store_version``)."""
     shown = st.session_state.get(SHOWN_VERSION_KEY)
     _read_current(cfg)
-    if isinstance(shown, int) and shown != st.session_state[SHOWN_VERSION_KEY]:
+    if isinstance(shown, int) and shown and shown != st.session_state[SHOWN_VERSION_KEY]:
         # An ingest elsewhere (the CLI, the inbox, another host's publish) changed the numbers
         # of a page left open without a word; the page's own load moves on in ``read_newest``.
+        # Not the first data of an empty workspace (version 0: the first start's demo).
         st.toast(NEW_DATA_NOTICE, icon=":material/update:")
     try:
         yield
