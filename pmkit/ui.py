@@ -806,6 +806,27 @@ def definition_problems(cfg: Config) -> None:
 # --- global filters (sidebar, kept in the URL) -----------------------------------------------------
 
 
+@contextlib.contextmanager
+def _app_wide() -> Iterator[None]:
+    """Draw the sidebar's global filters as app.py's own widgets, not the page's.
+
+    Streamlit ties a widget bound to the URL to the script that drew it. As the page's, a click in
+    the sidebar's navigation took the range and the segment out of the URL (a history entry of
+    the old page without them) and the carry-over put them back (an entry per filter), so Back
+    walked through those entries and, the URL winning on Back, showed 28d on a page left at 90d.
+    As app.py's, the browser keeps them in the URL the next page opens with (one entry per
+    click), and Back returns to the page left with its filters.
+    """
+    ctx = get_script_run_ctx()
+    run_with_hash = getattr(ctx, "run_with_active_hash", None)
+    main_hash = getattr(getattr(ctx, "pages_manager", None), "main_script_hash", "")
+    if run_with_hash is None or not main_hash:  # Streamlit moved them: drawn as the page's
+        yield
+        return
+    with run_with_hash(main_hash):
+        yield
+
+
 def period_picker(cfg: Config, facts: Facts | None = None, *, with_answers: bool = False) -> Period | None:
     """The global date range: presets or custom dates, ending on the last loaded day; None when
     no events are loaded. Kept in the URL as ``range`` (and ``dates`` for custom). ``with_answers``
@@ -827,8 +848,8 @@ def period_picker(cfg: Config, facts: Facts | None = None, *, with_answers: bool
     else:
         return None
     first, last = days
-    carried = _carry_over()
-    with st.sidebar:
+    carried = _carry_over() | _from_page_before()
+    with _app_wide(), st.sidebar:
         choice = st.segmented_control(
             "Date range",
             list(RANGES),
@@ -957,12 +978,15 @@ def segment_picker(cfg: Config, facts: Facts | None = None, *, applies: bool = T
     if not dimensions:
         return Segment()
     chosen: list[tuple[str, str]] = []
-    # A segment that came with a link is in the URL before its widget has run.
+    # A segment that came with a link is in the URL before its widget has run. On Back and
+    # Forward the URL alone: the widgets take its values, not the session's (the sidebar said
+    # "Segment (filtered)" over empty filters).
     active = any(
-        st.session_state.get(f"{SEGMENT_PREFIX}{d}") or st.query_params.get_all(f"{SEGMENT_PREFIX}{d}")
+        (not _history_navigation() and st.session_state.get(f"{SEGMENT_PREFIX}{d}"))
+        or st.query_params.get_all(f"{SEGMENT_PREFIX}{d}")
         for d in dimensions
     )
-    with st.sidebar.expander("Segment" + (" (filtered)" if active else ""), expanded=active):
+    with _app_wide(), st.sidebar.expander("Segment" + (" (filtered)" if active else ""), expanded=active):
         if not applies:
             st.caption("This page shows every user: objectives and their targets are for the whole product.")
         for dimension in dimensions:
@@ -1003,28 +1027,45 @@ def segment_picker(cfg: Config, facts: Facts | None = None, *, applies: bool = T
 _CARRIED = "_pmkit_carried"
 
 
+def _history_navigation() -> bool:
+    """Whether this run is the browser's Back or Forward (Streamlit 1.67: the URL wins)."""
+    return bool(getattr(get_script_run_ctx(), "is_history_navigation", False))
+
+
 def _carry_over() -> frozenset[str]:
-    """On a page opened without the filters in its URL (a click in the sidebar's navigation):
-    put the session's filters (``global_query_params``) back in the URL the widgets are bound
-    to, and run the page again so the widgets read them. A filter this page's URL names wins
-    (a link opened now). Returns the keys carried over, on the run after the carry-over."""
+    """On a page opened without the filters in its URL (from a page that does not draw them,
+    such as Data): put the session's filters (``global_query_params``) back in the URL the
+    widgets are bound to, and run the page again so the widgets read them. A filter this page's
+    URL names wins (a link opened now), and on Back or Forward the URL alone. Returns the keys
+    carried over, on the run after the carry-over."""
     if _CARRIED in st.session_state:
         return frozenset(st.session_state.pop(_CARRIED))  # the run after the carry-over: never loop
-    carried = []
-    for key, value in global_query_params().items():
-        if key in st.query_params:
-            continue
-        try:
-            st.query_params[key] = value
-            carried.append(key)
-        except StreamlitAPIException:
-            # Bound to a widget already drawn on this page: a rerun of the same page, whose
-            # widgets hold the value (the URL the server last saw may lag behind them).
-            continue
+    if _history_navigation():
+        return frozenset()  # Back or Forward: the entry's URL is what the page showed there
+    missing = {key: value for key, value in global_query_params().items() if key not in st.query_params}
+    carried = list(missing)
+    try:
+        if missing:  # in one change of the URL: one history entry, not one per filter
+            st.query_params.update(missing)
+    except StreamlitAPIException:
+        # Bound to a widget already drawn on this page: a rerun of the same page, whose
+        # widgets hold the value (the URL the server last saw may lag behind them).
+        carried = []
     if carried:
         st.session_state[_CARRIED] = carried
         st.rerun()
     return frozenset()
+
+
+def _from_page_before() -> frozenset[str]:
+    """The filters of this page's URL that hold the session's values from before this run: the
+    page before's, which the browser carries in the URL of a click in the sidebar's navigation
+    (``_app_wide``), not a link's."""
+    return frozenset(
+        key
+        for key, value in global_query_params().items()
+        if st.query_params.get_all(key) == (value if isinstance(value, list) else [value])
+    )
 
 
 def segment_text(segment: Segment) -> str:

@@ -8,6 +8,7 @@ Screenshots of each page go to tests/output/screenshots/ (git-ignored) for revie
 from __future__ import annotations
 
 from pathlib import Path
+from urllib.parse import urlparse
 
 import pytest
 from conftest import Server, assert_no_exception, screenshot
@@ -177,6 +178,82 @@ def test_a_linked_range_and_segment_stay_from_page_to_page(browser, server):
         )
         assert_no_exception(tab)
     tab.close()
+
+
+def pick_segment(tab: object, dimension: str, value: str) -> None:
+    """Pick ``value`` in the sidebar's segment filter on ``dimension`` (its expander closed)."""
+    sidebar = tab.locator("[data-testid='stSidebar']")
+    expander = sidebar.locator("[data-testid='stExpander'] details", has_text="Segment")
+    expander.locator("summary").click()
+    # Typed into while the expander was still opening, the filter dropped the text.
+    tab.wait_for_function("d => d.open && !d.getAnimations({subtree: true}).length", arg=expander.element_handle())
+    field = expander.locator("[data-testid='stMultiSelect']", has_text=dimension).first.locator("input")
+    field.click()
+    field.press_sequentially(value)
+    tab.get_by_role("option", name=value, exact=True).click()
+    tab.keyboard.press("Escape")
+    settle(tab)
+
+
+def sidebar_filters(tab: object) -> tuple[str, str, bool, list[str]]:
+    """The page's path and what the sidebar shows: the range picked, whether it says "Segment
+    (filtered)", and the plans picked."""
+    sidebar = tab.locator("[data-testid='stSidebar']")
+    plan = sidebar.locator("[data-testid='stMultiSelect']", has_text="Plan").first.inner_text()
+    return (
+        urlparse(tab.url).path,
+        sidebar.locator("[role='radio'][aria-checked='true']").inner_text(),
+        sidebar.locator("[data-testid='stExpander'] summary", has_text="Segment (filtered)").count() == 1,
+        [line.strip() for line in plan.splitlines() if line.strip() not in ("", "Plan")],
+    )
+
+
+def test_back_after_a_click_in_the_sidebar_returns_to_the_page_left_with_its_filters(browser, server):
+    """90d and plan "pro" picked on the KPI explorer, then Funnels in the sidebar's navigation:
+    the click added four history entries (the KPI explorer without its filters, Funnels without
+    them, Funnels with the range alone, then with both), so Back showed Funnels at 28d, or the
+    sidebar said "Segment (filtered)" over an empty filter. One entry per click: Back returns to
+    the KPI explorer as it was left, Forward to Funnels; the sidebar says what is applied."""
+    tab = browser.new_page(viewport=VIEWPORT)
+    try:
+        open_path(tab, server, "kpis")
+        tab.get_by_role("radio", name="90d", exact=True).click()
+        settle(tab)
+        pick_segment(tab, "Plan", "pro")
+        left = tab.url
+        assert "range=90d" in left and "f_plan=pro" in left, left
+        entries = tab.evaluate("history.length")
+        tab.get_by_role("link", name="Funnels", exact=True).click()
+        settle(tab)
+        assert "range=90d" in tab.url and "f_plan=pro" in tab.url, tab.url
+        opened = tab.url
+        tab.go_back()
+        settle(tab)
+        assert tab.url == left
+        assert tab.evaluate("history.length") == entries + 1  # the click added one entry
+        assert sidebar_filters(tab) == ("/kpis", "90d", True, ["pro"])
+        assert (
+            "(90 days)"
+            in tab.locator("[data-testid='stSidebar'] [data-testid='stCaptionContainer']").first.inner_text()
+        )
+        tab.go_forward()
+        settle(tab)
+        assert tab.url == opened
+        assert sidebar_filters(tab) == ("/funnels", "90d", True, ["pro"])
+        # Filters picked after the click stay with the page they were picked on: Back shows the
+        # KPI explorer as it was left (no filters), and the sidebar says none is applied.
+        open_path(tab, server, "kpis")
+        tab.get_by_role("link", name="Funnels", exact=True).click()
+        settle(tab)
+        pick_segment(tab, "Plan", "pro")
+        tab.get_by_role("radio", name="90d", exact=True).click()
+        settle(tab)
+        tab.go_back()
+        settle(tab)
+        assert sidebar_filters(tab) == ("/kpis", "28d", False, [])
+        assert_no_exception(tab)
+    finally:
+        tab.close()
 
 
 def hosted(data: Path, secrets: str, folder: Path) -> Server:
