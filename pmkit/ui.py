@@ -518,6 +518,23 @@ RUN_VERSION_KEY = "pmkit-run-version"
 # Session state kept between runs: the version the page on screen shows (follow_new_data).
 SHOWN_VERSION_KEY = "pmkit-shown-version"
 NEW_DATA_NOTICE = "New data was published since this page was drawn: it now shows the new numbers."
+_SHOWN_MARK_KEY = "pmkit-shown-mark"  # session state: (version, _data_mark) of the shown version
+# What changes with the data a version holds: the files loaded (a rejected or repeated file is
+# only logged) and the settings the rollups follow (a rebuild after a pmkit.toml change).
+_DATA_MARK = (
+    "SELECT (SELECT count(*) FROM loaded_files) AS files, (SELECT max(loaded_at) FROM loaded_files) AS last, "
+    "(SELECT string_agg(key || '=' || value, ';' ORDER BY key) FROM meta) AS settings"
+)
+
+
+def _data_mark(cfg: Config, version: int) -> tuple[Any, ...] | None:
+    """``_DATA_MARK`` of ``version`` (None without one, or when it cannot be read: the page says so)."""
+    if not version:
+        return None
+    try:
+        return _cached_frame(str(cfg.store_dir), version, _DATA_MARK, ()).row(0)
+    except Exception:  # noqa: BLE001 - the page's own read reports an unreadable store
+        return None
 
 
 @contextlib.contextmanager
@@ -526,13 +543,19 @@ def one_version(cfg: Config) -> Iterator[None]:
     starts. Each read the current version afresh, so a page run straddling an ingest or a
     publish mixed two versions (the cards of one, the tables of the next) until the next rerun.
     A fragment's own rerun (not inside) reads the version the page shows (``store_version``)."""
-    shown = st.session_state.get(SHOWN_VERSION_KEY)
+    shown, marked = st.session_state.get(SHOWN_VERSION_KEY), st.session_state.get(_SHOWN_MARK_KEY)
     _read_current(cfg)
-    if isinstance(shown, int) and shown and shown != st.session_state[SHOWN_VERSION_KEY]:
-        # An ingest elsewhere (the CLI, the inbox, another host's publish) changed the numbers
-        # of a page left open without a word; the page's own load moves on in ``read_newest``.
-        # Not the first data of an empty workspace (version 0: the first start's demo).
-        st.toast(NEW_DATA_NOTICE, icon=":material/update:")
+    now = st.session_state[SHOWN_VERSION_KEY]
+    if not marked or marked[0] != now:
+        st.session_state[_SHOWN_MARK_KEY] = (now, _data_mark(cfg, now))
+    # An ingest elsewhere (the CLI, the inbox, another host's publish) changed the numbers of a
+    # page left open without a word; the page's own load moves on in ``read_newest``. Not the
+    # first data of an empty workspace (version 0: the first start's demo), nor a version that
+    # only logged a rejected or repeated file (it is published for the Data page's log).
+    if isinstance(shown, int) and shown and shown != now:
+        before = marked[1] if marked and marked[0] == shown else None
+        if before is None or before != st.session_state[_SHOWN_MARK_KEY][1]:
+            st.toast(NEW_DATA_NOTICE, icon=":material/update:")
     try:
         yield
     finally:

@@ -250,7 +250,7 @@ def shown_version_script() -> None:
         st.text(f"events={ui.facts(cfg).events}")
 
 
-def test_an_open_page_says_when_it_moves_to_newly_published_data(workspace, monkeypatch):
+def test_an_open_page_says_when_it_moves_to_newly_published_data(workspace, monkeypatch, tmp_path):
     """An ingest from the CLI or the inbox changed an open page's numbers at its next run (or
     the 30 s check) without a word. The run that moves to a new version says so, once; the
     first run of a session and the runs after it say nothing. (In a browser:
@@ -269,6 +269,19 @@ def test_an_open_page_says_when_it_moves_to_newly_published_data(workspace, monk
     assert at.text[0].value == "events=2"
     assert [t.value for t in at.toast] == [ui.NEW_DATA_NOTICE]
     at.run()
+    assert [t.value for t in at.toast] == []
+    # A rejected file and a repeated one each publish a version for the Data page's log, with
+    # the same data: no notice.
+    bad = tmp_path / "bad.csv"
+    bad.write_text("event_time,user_id,event\n2026-02-30T10:00:00Z,u1,login\n")
+    from pmkit.ingest import ingest
+    from pmkit.store import Store
+
+    seen = Store(workspace.config.store_dir).current_version()
+    assert [r.status for r in ingest([bad], workspace.config)] == ["rejected"]
+    assert Store(workspace.config.store_dir).current_version() == seen + 1
+    at.run()
+    assert at.text[0].value == "events=2"
     assert [t.value for t in at.toast] == []
 
 
