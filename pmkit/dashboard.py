@@ -299,10 +299,14 @@ def no_values_text(definition: MetricDefinition, period: Period, last_day: dt.da
     return f"No {definition.name} data for this selection"
 
 
-def settled_period(definition: MetricDefinition, period: Period, final_day: dt.date | None) -> Period:
+def settled_period(
+    definition: MetricDefinition, period: Period, final_day: dt.date | None, first_day: dt.date | None = None
+) -> Period:
     """The period moved back, keeping its length, until every day of it is final: up to the
     last whole day (``Workspace.final_day``: not today while it lasts), and for a funnel or a
-    retention week its ``settling_days`` before that.
+    retention week its ``settling_days`` before that. It starts no earlier than ``first_day``,
+    the first loaded day: moved before it, DAU averaged a day of no data in as 0 (1.67 for days
+    of 2 and 3 users; QA).
 
     >>> d = MetricDefinition("activation", "funnel", "Activation", window_days=7)
     >>> settled_period(d, Period(dt.date(2026, 3, 1), dt.date(2026, 3, 28)), dt.date(2026, 3, 28)).end
@@ -316,7 +320,10 @@ def settled_period(definition: MetricDefinition, period: Period, final_day: dt.d
     final = _last_final_day(final_day, settling_days(definition))
     if period.end <= final:
         return period
-    return period.shift((final - period.end).days)
+    moved = period.shift((final - period.end).days)
+    if first_day is not None and moved.start < first_day <= moved.end:
+        return Period(first_day, moved.end)
+    return moved
 
 
 def left_out(definition: MetricDefinition, workspace: metrics.base.Workspace) -> str:
@@ -843,7 +850,7 @@ def _card(
     per_day: bool = False,
 ) -> Scorecard:
     first_day = workspace.first_day
-    measured = settled_period(definition, period, workspace.final_day)
+    measured = settled_period(definition, period, workspace.final_day, first_day)
     notes = []
     if measured != period:
         notes.append(
@@ -1037,7 +1044,7 @@ def explore(
     # The totals are of final days only, like the summary's card of the same metric (which
     # moves the period back): a funnel's value over the period's final days against a whole
     # previous period compared 21 days with 28, under a label naming all 28.
-    measured = settled_period(definition, period, workspace.final_day)
+    measured = settled_period(definition, period, workspace.final_day, first_day)
     totals = metrics.compare_metric(reader, key, measured, list(against), definitions, segment)
     no_base = pl.Series(
         "no_base", [why_no_base(Period(*days), first_day) for days in totals.select("start", "end").rows()], pl.String

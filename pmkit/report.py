@@ -36,7 +36,7 @@ from pmkit import metrics, roadmap_view
 from pmkit.charts import STANDS_OUT, plot_text
 from pmkit.config import Config
 from pmkit.dashboard import NOTHING_EARLIER, SHIPPED_DAYS, judged_day, shipped_with_impact, why_no_base
-from pmkit.formatting import closed_bidi, counted, format_date, whole_points
+from pmkit.formatting import closed_bidi, counted, format_date, format_days, whole_points
 from pmkit.impact import impact
 from pmkit.objectives import MetricSource, format_value, objective_health
 from pmkit.store import Reader, Store
@@ -128,18 +128,31 @@ class _Report:
         window = int(config.get("impact.window_days"))
         self.window = window
         self.impact = impact(reader, config, items, window_days=window, as_of=self.as_of)
-        self.metrics_end = min(self.as_of, self.last_day) if self.last_day else None
+        # Whole days only, as the pages judge (README, "Final days"): today's first hours read as
+        # a fall of DAU and of WAU on its last day (QA). Today alone loaded is all there is.
+        final = self.source.final_day
+        whole = final if final is not None and self.source.first_day and final >= self.source.first_day else None
+        ends = whole or self.last_day
+        self.metrics_end = min(self.as_of, ends) if ends else None
         self.no_base: str | None = None  # why the key metrics' 28 days before give no base
         self.key_metrics = self._key_metrics()
         self._plotly_included = False
 
     # --- numbers ----------------------------------------------------------------------------------
 
+    def _metrics_period(self) -> metrics.Period:
+        """The key metrics' days: the last 28 to ``metrics_end``, from the first loaded day on
+        ("DAU averaged 42.1 over the last 28 days" counted 7 days before the first event as 0; QA)."""
+        assert self.metrics_end is not None
+        period = metrics.Period.last(PERIOD_DAYS, self.metrics_end)
+        first = self.source.first_day
+        return metrics.Period(first, period.end) if first and period.start < first <= period.end else period
+
     def _key_metrics(self) -> list[dict[str, Any]]:
         """Each key metric over the last 28 days and the 28 before: label, value, base, change."""
         if self.metrics_end is None:
             return []
-        period = metrics.Period.last(PERIOD_DAYS, self.metrics_end)
+        period = self._metrics_period()
         # Days before the first loaded day are no data, not zero use: "DAU up 124% on the 28 days
         # before" was said of 28 days of which 17 were before the first event (QA).
         self.no_base = why_no_base(period.previous(), self.source.first_day)
@@ -200,6 +213,9 @@ class _Report:
 
     def render(self) -> str:
         data_note = f"events through {format_date(self.last_day)}" if self.last_day else "no events loaded"
+        today_left_out = self.source.final_day is not None and self.source.final_day != self.last_day
+        if today_left_out and self.metrics_end == self.source.final_day:
+            data_note += f" (today is not over: the key metrics end on {format_date(self.metrics_end)})"
         roadmap_note = (
             f"roadmap snapshot of {format_date(self.snapshot)}" if self.snapshot else self._no_roadmap().lower()
         )
@@ -328,7 +344,7 @@ class _Report:
     def _metrics_section(self) -> str:
         if not self.key_metrics or self.metrics_end is None:
             return '<section id="metrics"><h2>Key metrics</h2><p class="small">No events loaded yet.</p></section>'
-        period = metrics.Period.last(PERIOD_DAYS, self.metrics_end)
+        period = self._metrics_period()
         rows = []
         for row in self.key_metrics:
             fmt = row["format"]
@@ -358,9 +374,9 @@ class _Report:
         note = ""
         if self.no_base:
             before = (
-                f"Nothing is loaded in the {PERIOD_DAYS} days before"
+                f"Nothing is loaded in the {format_days(period.days)} before"
                 if self.no_base == NOTHING_EARLIER
-                else f"The {PERIOD_DAYS} days before are {self.no_base}"
+                else f"The {format_days(period.days)} before are {self.no_base}"
             )
             note = f'<p class="note">{esc(before)}: no change is claimed for the metrics of events.</p>'
         charts = "".join(self._metric_charts())
@@ -431,18 +447,21 @@ class _Report:
 
     def _metric_story(self) -> list[str]:
         sentences = []
+        if self.metrics_end is None:
+            return sentences
+        span = f"the {format_days(self._metrics_period().days)} to {format_date(self.metrics_end)}"
         for row in self.key_metrics:
             if row["key"] not in ("dau", "revenue", "nps") or row["value"] is None:
                 continue
             fmt = row["format"]
             if row["key"] == "nps":
-                text = f"NPS was {whole_points(row['value'])} over the last {PERIOD_DAYS} days"
+                text = f"NPS was {whole_points(row['value'])} over {span}"
                 if row["change"] is not None:
                     text += ", " + _moved(row["change"], f"{whole_points(abs(row['change']))} points", "0 points")
             else:
                 verb = "averaged" if row["key"] == "dau" else "totalled"
                 name = "DAU" if row["key"] == "dau" else "Revenue"
-                text = f"{name} {verb} {format_value(row['value'], fmt)} over the last {PERIOD_DAYS} days"
+                text = f"{name} {verb} {format_value(row['value'], fmt)} over {span}"
                 if row["change_pct"] is not None:
                     pct = abs(row["change_pct"])
                     text += ", " + _moved(row["change_pct"], f"{pct:.0f}%" if pct >= 0.95 else f"{pct:.1f}%", "0.0%")

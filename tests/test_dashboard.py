@@ -353,15 +353,16 @@ def test_explore_compares_with_nothing_before_the_first_loaded_day(known):
 def test_explore_totals_a_funnel_over_final_days_like_the_summary(known):
     """3-11 Mar with the last day 11 Mar: a 7-day funnel's attempts are final up to 4 Mar. The
     totals took the final days inside the range (3-4 Mar: u3's sign-up alone, 0%) under a label
-    naming 3-11 Mar, against a whole previous period; they are now of the nine days ending on
-    4 Mar (24 Feb - 4 Mar: u1 and u2 converted, u3 did not: 2 of 3), as the summary's card."""
+    naming 3-11 Mar, against a whole previous period; they are now of the days ending on 4 Mar
+    from the first loaded day, 2 Mar (u1 and u2 converted, u3 did not: 2 of 3), as the summary's
+    card. Moved back its whole nine days, they started on 24 Feb, before anything was loaded."""
     reader, config = known
     result = dashboard.explore(reader, config, "activation", Period(D(2026, 3, 3), LAST_DAY))
-    assert result.measured == Period(D(2026, 2, 24), D(2026, 3, 4))
+    assert result.measured == Period(D(2026, 3, 2), D(2026, 3, 4))
     row = result.totals.row(0, named=True)
     assert row["value"] == pytest.approx(2 / 3)
-    assert (row["start"], row["end"], row["base"]) == (D(2026, 2, 15), D(2026, 2, 23), None)
-    assert any("24 Feb 2026 – 4 Mar 2026" in note for note in result.notes)
+    assert (row["start"], row["end"], row["base"]) == (D(2026, 2, 27), D(2026, 3, 1), None)
+    assert any("2 Mar 2026 – 4 Mar 2026" in note for note in result.notes)
     assert dashboard.explore(reader, config, "dau", RANGE).measured == RANGE  # final at once
 
 
@@ -798,7 +799,8 @@ def test_events_dated_after_today_stay_out_of_sight(tmp_path, monkeypatch):
             "and 1 dated after today, not shown;"
         )
         (dau,) = dashboard.headline(reader, config, Period(week_ago, today), ["dau"])
-        assert dau.value == pytest.approx(2 / 8)  # 2 users on 1 of the 8 days; the later event is not in it
+        # 2 users on 1 of the 7 whole days (today, not over, is left out); the later event is not in it.
+        assert dau.value == pytest.approx(2 / 7)
     at = open_page(monkeypatch, tmp_path / "ws", "data")
     assert any(f"Some events are dated after today, up to {format_date(later)}" in w for w in texts(at.warning))
 

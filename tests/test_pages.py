@@ -498,8 +498,9 @@ def test_kpi_explorer_names_the_days_a_settling_metrics_card_compares(monkeypatc
     final yet: the chart says so, not "no data" beside a card with a value."""
     at = open_page(monkeypatch, known_data, "kpis", metric="activation", range="7d")
     (card,) = [m for m in at.metric if m.label.startswith("2")]
-    assert (card.label, card.value) == ("26 Feb 2026 – 4 Mar 2026", "66.7%")
-    assert card.proto.delta_description == "vs 19 Feb 2026 – 25 Feb 2026: nothing earlier to compare with"
+    # From the first loaded day, 2 Mar: moved back its whole 7 days, it named 26 Feb - 1 Mar too.
+    assert (card.label, card.value) == ("2 Mar 2026 – 4 Mar 2026", "66.7%")
+    assert card.proto.delta_description == "vs 27 Feb 2026 – 1 Mar 2026: nothing earlier to compare with"
     (chart,) = [c for c in at.get("plotly_chart") if c.key == "chart-activation"]
     assert "The last 7 days of Activation are not final yet" in chart.proto.spec
     # A whole day range: the card compares with the period before, named as the chart's is.

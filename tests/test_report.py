@@ -14,7 +14,7 @@ import pytest
 from pmkit import cli, demo
 from pmkit.config import Config, load_config
 from pmkit.formatting import format_date
-from pmkit.ingest import ingest_inbox
+from pmkit.ingest import ingest, ingest_inbox
 from pmkit.report import write_report
 
 END = date(2026, 6, 30)
@@ -288,3 +288,26 @@ def test_a_right_to_left_override_in_file_text_is_closed_where_the_text_ends():
     assert esc("\u202etxt.exe") == "\u202etxt.exe\u202c"
     assert esc("\u2067<b>") == "\u2067&lt;b&gt;\u2069"
     assert esc("closed \u202eA\u202c") == "closed \u202eA\u202c"
+
+
+def test_the_report_judges_whole_days_and_only_loaded_ones(tmp_path: Path):
+    """Ten users a day for the 20 days to yesterday, then this morning's export with 2 so far.
+    The report said "DAU averaged 9.71 ..., down 3%": today's 2 counted as a day, and the 28 days
+    held 8 with nothing loaded, as 0s (review, QA). Now: the 20 whole days, DAU 10, today named
+    as left out."""
+    root = tmp_path / "ws"
+    root.mkdir()
+    (root / "pmkit.toml").write_text('[workspace]\ntimezone = "UTC"\n')
+    today = dt.datetime.now(dt.UTC).date()
+    first, yesterday = today - dt.timedelta(days=20), today - dt.timedelta(days=1)
+    lines = ["event_time,user_id,event\n"]
+    lines += [f"{first + dt.timedelta(days=d)}T12:00:00Z,u{n},login\n" for d in range(20) for n in range(10)]
+    lines += [f"{today}T00:01:00Z,u{n},login\n" for n in range(2)]
+    (tmp_path / "events.csv").write_text("".join(lines))
+    config = load_config(root)
+    assert ingest([tmp_path / "events.csv"], config)[0].status == "loaded"
+    page = write_report(config, tmp_path / "report.html").read_text(encoding="utf-8")
+    span = f"the 20 days to {format_date(yesterday)}"
+    assert f"DAU averaged 10.0 over {span}" in page
+    assert f"today is not over: the key metrics end on {format_date(yesterday)}" in page
+    assert f"{format_date(first)} to {format_date(yesterday)}" in page  # the table's column
