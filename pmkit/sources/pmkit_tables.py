@@ -23,9 +23,10 @@ The kind depends on the file, so ``KIND`` is ``"table"`` and ``Parsed.kind`` say
   Hotjar: an empty cell is a question skipped, no answer to it and no error, and a row that left
   every one empty is no answer at all and is left out; both are counted (``questions_skipped``,
   ``rows_unanswered``) and said in the ingest report. A filled cell that is no valid score is the
-  row's error, as in a pmkit CSV (where an empty score is one too). A score question after the
-  first counts only when most of its filled cells are numbers: a free-text "What would make you more
-  satisfied?" stays an attribute. The comment is the first
+  row's error, as in a pmkit CSV (where an empty score is one too). One question per scale
+  is read, the first NPS one and the first CSAT one whose filled cells are mostly numbers: a
+  second "recommend" question or a free-text "What would make you more satisfied?" stays an
+  attribute. The comment is the first
   other column whose name has "comment", else "why", else "reason", "feedback", "anything else"
   (HOTJAR_COMMENT_WORDS). The user is, per row, the first filled of ``user_id``, ``user id``,
   ``user``, ``hotjar user id``. Other columns become dimensions.
@@ -385,18 +386,21 @@ def read_feedback(sample: Sample, options: ReadOptions) -> Parsed:
 
 
 def _score_questions(raw: pl.DataFrame, questions: Sequence[tuple[str, str]]) -> tuple[tuple[str, str], ...]:
-    """The first score question, and each later one whose filled cells are mostly numbers: a
-    free-text "What would make you more satisfied?" or a yes/no "Are you satisfied?" beside the NPS
-    question stays an attribute, as before surveys of several score questions were read, instead of
-    a row error in every answer; a rating question's stray "abc" is still its row's error."""
-    kept = [questions[0]]
-    for question, scale in questions[1:]:
+    """One question per scale, the NPS one first: the first NPS question, and the first CSAT
+    question whose filled cells are mostly numbers. A second "recommend" question (the mobile
+    app's) was pooled into the product's NPS, and a free-text "What would make you more
+    satisfied?" read as CSAT made every answer a row error (review); they stay attributes. A file
+    with no such question keeps its first one, whose bad cells are then its rows' errors."""
+
+    def mostly_numbers(question: str) -> bool:
         cells = _text(raw, question)
         filled = cells.len() - cells.null_count()
-        numbers = cells.len() - parse_numbers(cells).null_count()
-        if filled and numbers * 2 > filled:
-            kept.append((question, scale))
-    return tuple(kept)
+        return filled > 0 and (cells.len() - parse_numbers(cells).null_count()) * 2 > filled
+
+    nps = next(((q, scale) for q, scale in questions if scale == "nps"), None)
+    csat = next(((q, scale) for q, scale in questions if scale == "csat" and mostly_numbers(q)), None)
+    kept = tuple(q for q in (nps, csat) if q is not None)
+    return kept or (questions[0],)
 
 
 def _questions_skipped(
@@ -450,17 +454,11 @@ def _feedback_checks() -> list[tuple[pl.Expr, str, pl.Expr]]:
 
 
 def _score_mapping(questions: Sequence[tuple[str, str | None]]) -> dict[str, str]:
-    """Which column gave the scores: ``score``, or with several questions each by its scale
-    (``score (nps)``, ``score (csat)``; a second NPS question ``score (nps 2)``)."""
+    """Which column gave the scores: ``score``, or with an NPS and a CSAT question each by its
+    scale (``score (nps)``, ``score (csat)``; ``_score_questions`` keeps one per scale)."""
     if len(questions) == 1:
         return {"score": questions[0][0]}
-    mapping: dict[str, str] = {}
-    for question, scale in questions:
-        name, suffix = f"score ({scale})", 2
-        while name in mapping:
-            name, suffix = f"score ({scale} {suffix})", suffix + 1
-        mapping[name] = question
-    return mapping
+    return {f"score ({scale})": question for question, scale in questions}
 
 
 def _answer_key(survey: str | None, keys: pl.Series | None) -> pl.Expr:

@@ -475,3 +475,21 @@ def test_hotjar_a_later_satisfaction_question_in_words_stays_an_attribute(tmp_pa
     assert parsed.frame["score"].to_list() == [10.0, 6.0]
     assert parsed.mapping["score"] == NPS_FRIEND
     assert parsed.frame["what_would_make_you_more_satisfied"].to_list() == ["faster exports", None]
+
+
+def test_hotjar_reads_one_question_per_scale_and_a_free_text_one_first_is_no_score(tmp_path: Path):
+    """A second "recommend" question (the mobile app's) was pooled into the product's NPS, and a
+    free-text "What would make you more satisfied?" before the NPS question rejected the file as
+    bad CSAT scores (review). The first NPS question and a numeric CSAT one are read; the others
+    stay attributes."""
+    text = (
+        "Number,Date Submitted,What would make you more satisfied?,"
+        f"{NPS_FRIEND},How likely are you to recommend our mobile app?\n"
+        "1,2026-11-02 10:00:00,Faster exports,10,2\n2,2026-11-03 10:00:00,,6,3\n"
+    )
+    parsed = pmkit_tables.read(sniff(write(tmp_path, text)), ReadOptions())
+    assert parsed.errors == ()
+    assert (parsed.frame["scale"].to_list(), parsed.frame["score"].to_list()) == (["nps", "nps"], [10.0, 6.0])
+    assert parsed.mapping["score"] == NPS_FRIEND
+    assert parsed.frame["what_would_make_you_more_satisfied"].to_list() == ["Faster exports", None]
+    assert parsed.frame["how_likely_are_you_to_recommend_our_mobile_app"].to_list() == ["2", "3"]
