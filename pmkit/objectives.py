@@ -20,8 +20,8 @@ How each outcome number is computed, as of a date:
   target_date (the baseline before the start, the target after the target date), averaged over
   the current value's days, current_from to current_through (``pmkit.metrics.path_mean``): read
   on current_through alone, a 7-day mean rising exactly along the path stayed 3 days' worth of
-  its change behind it. From the target date on, the target; the target itself
-  for stay_above and stay_below (``pmkit.metrics.expected_value``). A missing baseline (the CSV
+  its change behind it, and on the target date was "short of the target" for six days. The
+  target itself for stay_above and stay_below (``pmkit.metrics.expected_value``). A missing baseline (the CSV
   allows it) is the metric's value over the 7 days to start_date, and the reason says so; a
   stay_above/stay_below objective without a start_date is judged from as_of on.
 - outcome_progress: (current - baseline) / (target - baseline), clamped to 0..1, for increase and
@@ -392,7 +392,7 @@ def judge_outcome(
 ) -> Outcome:
     """Outcome health, expected value, progress and gap (module docstring, "outcome_health"), of
     ``current`` measured over ``since`` (default ``as_of``) to ``as_of``, against the path's mean
-    over those days; from the target date on, against the target. ``today`` (default
+    over those days (the target for days after the target date). ``today`` (default
     ``as_of``) is the day it is judged on: not started before its start date. A funnel's value
     ends a window before it: judged on that day instead, a stay_below objective without a start
     date (held from today) read "not started" with its ceiling breached (QA).
@@ -400,9 +400,9 @@ def judge_outcome(
     >>> judge_outcome(0.41, dt.date(2026, 4, 30), 0.30, 0.45, dt.date(2026, 3, 1), dt.date(2026, 6, 29), "increase").health
     'on_track'
     """
-    if since is not None and as_of < target_date:
+    if since is not None:  # the path is flat at the target after its date: the days after count as it
         expected = metrics.path_mean(since, as_of, baseline, target, start_date, target_date, direction)
-    else:  # the target date has come: the target itself
+    else:
         expected = metrics.expected_value(as_of, baseline, target, start_date, target_date, direction)
     moves = direction in ("increase", "decrease")
     sign = 1.0 if direction in ("increase", "stay_above") else -1.0
@@ -457,7 +457,7 @@ def outcome_reason(
         return f"{now}, {side} the {target_text} {floor} it should stay {'above' if side == 'below' else 'below'}"
     if outcome.health == "achieved":
         return f"{now}, past the target of {target_text} (set for {by})"
-    if as_of >= due:
+    if as_of >= due and (outcome.gap is None or outcome.gap < 0):
         return f"{now}, short of the {target_text} target that was due {by}"
     path = f"the {format_value(outcome.expected, fmt)} path to {target_text} by {by}"
     if outcome.gap is not None and outcome.gap > 0:
