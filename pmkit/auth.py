@@ -309,8 +309,9 @@ def _session(settings: AuthSettings, token: object, now: Callable[[], float]) ->
     stored = settings.passwords.get(user)
     if stored is None or not hmac.compare_digest(signature, _signature(settings.session_secret, body, stored)):
         # A signature of this secret under the hash that was: unknowable now, so a changed or
-        # removed password and a forged token read the same. Said only of a session this tab held.
-        return None, "its password was changed or removed"
+        # removed password, a new session_secret and a forged token read the same. Said only of
+        # a session this tab held, or a cookie of ours on a reload.
+        return None, "its password or the dashboard's sign-in settings changed"
     if expires <= now():
         return None, f"sessions last {SESSION_SECONDS // 3600} hours"
     return user, None

@@ -334,7 +334,7 @@ def left_out(definition: MetricDefinition, workspace: metrics.base.Workspace) ->
         return f"{today}, and the {format_days(lag)} before it are left out until they are final"
     if lag:
         return f"the last {format_days(lag)} are left out until they are final"
-    return f"{today}: its first hours are left out"
+    return f"{today}: it is left out"
 
 
 def unsettled_from(period: Period, last_day: dt.date, window_days: int) -> dt.date | None:
@@ -723,7 +723,6 @@ class Scorecard:
     direction: str | None = None
     target: float | None = None
     target_date: dt.date | None = None
-    expected: float | None = None  # where the path is on the day the current value was measured
     current: float | None = None  # the objective's current value, over current_period
     current_period: Period | None = None  # the last 7 final days: not ``period`` unless chosen so
     status: str | None = None  # outcome health; None without an objective
@@ -929,7 +928,6 @@ def scorecards(reader: Reader, config: Config, period: Period) -> list[Scorecard
                 direction=goal["direction"],
                 target=goal["target"],
                 target_date=goal["target_date"],
-                expected=goal["expected_value"],
                 current=goal["current_value"],
                 current_period=Period(goal["current_from"], goal["current_through"])
                 if goal["current_from"] and goal["current_through"]

@@ -191,7 +191,7 @@ def signed_in(cfg: Config) -> bool:
         # The sign-in page says why: it had said only "Sign in to continue".
         st.session_state[SESSION_ENDED_KEY] = (
             auth.session_end(settings, token) if token else None
-        ) or "its password was changed or removed"
+        ) or "its password or the dashboard's sign-in settings changed"
         for key in (LOGIN_USER_KEY, SESSION_TOKEN_KEY, SESSION_CHECK_KEY, SESSION_HASH_KEY):
             st.session_state.pop(key, None)
         user = None

@@ -174,7 +174,7 @@ def test_a_session_that_ended_says_why_and_no_other_token_does():
     assert session_end(settings, token, now=lambda: 1_000_000.0) is None  # still holds
     assert session_end(settings, token, now=lambda: 1_000_000.0 + SESSION_SECONDS) == "sessions last 12 hours"
     assert session_end(session_settings(password="pw-2"), token, now=lambda: 1_000_000.0) == (
-        "its password was changed or removed"
+        "its password or the dashboard's sign-in settings changed"
     )
     for other in ("", "x" * 2000, "no-dot", None, 7, "a.b"):
         assert session_end(settings, other) is None, other

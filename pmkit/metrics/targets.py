@@ -11,7 +11,7 @@ from pmkit.canonical import DIRECTIONS
 from pmkit.definitions import ANOMALY_MIN_WEEKS, ANOMALY_RULE, ANOMALY_THRESHOLD, ANOMALY_WEEKS
 from pmkit.metrics.base import days_between
 
-__all__ = ["ANOMALY_RULE", "TargetStatus", "anomalies", "expected_value", "target_path", "target_status"]
+__all__ = ["ANOMALY_RULE", "TargetStatus", "anomalies", "expected_value", "path_mean", "target_path", "target_status"]
 
 AT_RISK_SHARE = 0.05  # a miss of up to 5% of the planned change (or of the target) is "at risk"
 MAD_TO_SIGMA = 0.6745  # MAD / 0.6745 estimates the standard deviation of normal data

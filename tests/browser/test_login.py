@@ -449,7 +449,12 @@ def test_an_open_tab_is_signed_out_by_a_log_out_elsewhere_or_a_removed_password(
             wait_for_app(first)
             time.sleep(1)
         assert first.get_by_role("button", name="Sign in").count() == 1
-        assert first.get_by_text("Your session has ended: its password was changed or removed").count() == 1
+        assert (
+            first.get_by_text(
+                "Your session has ended: its password or the dashboard's sign-in settings changed"
+            ).count()
+            == 1
+        )
         assert_no_exception(first)
         context.close()
     finally:
