@@ -136,8 +136,10 @@ class FileResult:
             if self.rows_seen_before:
                 future += (
                     f"; {self.rows_seen_before:,} of them {'is' if self.rows_seen_before == 1 else 'are'} the same in "
-                    "time, user and event as events loaded before, and counted again (an overlapping export? Give "
-                    "the file an event_id column and repeats are skipped)"
+                    "time, user and event as events loaded before, and counted again: their days' events and "
+                    "revenue now count them twice. An overlapping export? Export only the days not loaded yet; "
+                    "to undo, load the files of archive/ into a new workspace without the overlap. (An event_id "
+                    "column skips repeats only against events that were loaded with ids.)"
                 )
             replaced = (
                 f"; it replaced the {self.rows_replaced:,} items loaded before for {format_date(self.snapshot_date)} "

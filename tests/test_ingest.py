@@ -1293,6 +1293,9 @@ def test_overlapping_exports_without_ids_say_how_many_rows_they_repeat(tmp_path:
     assert (a.rows_seen_before, b.rows_seen_before, c.rows_seen_before) == (0, 25, 0)
     assert b.rows_loaded == 35
     assert "25 of them are the same in time, user and event as events loaded before, and counted again" in b.summary()
+    # What it did and what to do: the advice to add ids read as a fix for what was loaded (QA).
+    assert "their days' events and revenue now count them twice" in b.summary()
+    assert "Export only the days not loaded yet" in b.summary()
     assert "same in time" not in c.summary()
 
 
