@@ -1732,8 +1732,12 @@ PAGE_MODELS: dict[str, Callable[..., Any]] = {
 
 
 def settings_key(config: Config) -> str:
-    """Everything in the settings that changes a result (metric definitions, thresholds, ...)."""
-    return json.dumps([config.values, config.metrics, config.objectives], sort_keys=True, default=str)
+    """Everything in the settings that changes a result (metric definitions, thresholds, ...),
+    and today in the workspace's zone: whether the last day is whole (``Workspace.final_day``)
+    and which days are shown depend on it, and a server left running past midnight kept
+    leaving out "today", by then yesterday, until the next publish (review)."""
+    today = workspace_today(config.timezone).isoformat()
+    return json.dumps([config.values, config.metrics, config.objectives, today], sort_keys=True, default=str)
 
 
 class PageCache:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import json
 from pathlib import Path
 
 import polars as pl
@@ -1067,3 +1068,18 @@ def objectives_health_row(reader: object, config: object, as_of: dt.date) -> dic
     from pmkit.objectives import objective_health
 
     return objective_health(reader, config, dashboard.items_health(reader, config, as_of), as_of).row(0, named=True)
+
+
+def test_cached_results_and_memos_roll_over_at_the_workspaces_midnight(tmp_path: Path) -> None:
+    """Results are kept per store version and settings. Whether the last day is whole depends
+    on the date: a server left running past midnight kept judging to the day before yesterday
+    until the next publish (review). Today's date in the workspace's zone is part of the key."""
+    from pmkit.config import workspace_today
+
+    root = tmp_path / "ws"
+    root.mkdir()
+    (root / "pmkit.toml").write_text('[workspace]\ntimezone = "Pacific/Kiritimati"\n')
+    config = load_config(root)
+    key = json.loads(dashboard.settings_key(config))
+    assert workspace_today("Pacific/Kiritimati").isoformat() in key
+    assert dashboard.PageCache()._key(config, "facts", {}, 7)[2] == dashboard.settings_key(config)
