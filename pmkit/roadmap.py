@@ -24,7 +24,7 @@ How each number is computed, as of a date:
 - baseline_due_date: stated, else the first due date the item had in any snapshot up to as_of.
   slip_days = due_date - baseline_due_date.
 - burn rate: progress gained per day between the oldest and newest of the item's last three
-  snapshots; when that is negative (progress taken back) or there is one snapshot, progress per
+  snapshots, or of its snapshots of the last 14 days when those are more (daily exports); when that is negative (progress taken back) or there is one snapshot, progress per
   day since the start date. A begun, unfinished item with no progress over those snapshots is
   stalled: no forecast (it never finishes at that rate), and off track. forecast_date = as_of +
   remaining progress / burn rate (null without progress, or when that is more than ten years away). forecast_optimistic and forecast_pessimistic use the fastest and
@@ -71,6 +71,10 @@ from pmkit.formatting import format_date
 KEY = ["snapshot_date", "item_id"]
 MAX_DEPTH = 32  # deeper parent chains are a cycle in the data, not a roadmap
 RECENT_SNAPSHOTS = 3
+# The recent burn rate looks back at least this far: three daily snapshots are two days, and an
+# epic 60% done at half its time went "off track, no progress: it never finishes" over a weekend
+# (QA: one flipped six times in two weeks). Three weekly snapshots already cover it.
+RECENT_DAYS = 14
 MAX_FORECAST_DAYS = 3650
 HEALTH_ORDER = ("late", "off_track", "at_risk", "on_track", "not_started", "done")  # worst first
 RANK = {"on_track": 0, "at_risk": 1, "off_track": 2, "late": 3}  # how bad a declarable health is
@@ -427,13 +431,15 @@ def delivery_health(items_health: pl.DataFrame, objectives: pl.DataFrame | None 
 
 
 def _burn_rates(progress: pl.DataFrame) -> pl.DataFrame:
-    """Per item: the recent burn rate (progress per day over its last three snapshots) and the
-    fastest and slowest rate between two consecutive snapshots."""
+    """Per item: the recent burn rate (progress per day over its last three snapshots, or its
+    snapshots of the last ``RECENT_DAYS`` days when those are more) and the fastest and slowest
+    rate between two consecutive snapshots."""
     days = pl.col("snapshot_date").cast(pl.Int64)
     ordered = progress.select(*KEY, "progress").sort(KEY)
     from_end = pl.len().over("item_id") - pl.int_range(pl.len()).over("item_id")
+    lately = pl.col("snapshot_date") >= pl.col("snapshot_date").max().over("item_id") - pl.duration(days=RECENT_DAYS)
     recent = (
-        ordered.filter(from_end <= RECENT_SNAPSHOTS)
+        ordered.filter((from_end <= RECENT_SNAPSHOTS) | lately)
         .group_by("item_id")
         .agg(
             ((pl.col("progress").last() - pl.col("progress").first()) / (days.last() - days.first())).alias(
