@@ -51,6 +51,9 @@ now, then = dashboard.funnel_conversion(whole), dashboard.funnel_conversion(whol
 # Days before the first loaded day are no data: no change is claimed against them (as on the
 # summary's cards), where "+8 (from 0)" was shown against a range before any event.
 no_base = dashboard.why_no_base(period.previous(), facts.first_day)
+if not no_base and facts.today_open and period.end == facts.last_day:
+    # Today's first hours against whole days: a flat funnel read "Started -11.4%" (review).
+    no_base = f"today ({format_date(facts.last_day)}) is not over, so no change is claimed"
 prior = f"vs prior {period.days}d"
 cards = st.columns(3)
 for card, label, value, earlier in (

@@ -94,6 +94,11 @@ class Facts:
         return self.last_day is not None and self.events > 0
 
     @property
+    def today_open(self) -> bool:
+        """The last day shown is today in the workspace's zone: not over (``Workspace.final_day``)."""
+        return self.last_day is not None and self.last_day == workspace_today(self.timezone)
+
+    @property
     def events_in_view(self) -> int:
         """The events up to the last day the pages show (all of them, unless some are later)."""
         return self.events if self.events_shown is None else self.events_shown

@@ -1199,3 +1199,32 @@ def test_a_distinct_users_metrics_card_gives_the_mean_of_its_days(monkeypatch, t
     # A level metric keeps the plain dates and no mean.
     at = open_page(monkeypatch, root, "kpis", metric="dau", range="Custom", dates=dates)
     assert metric_value(at, "1 Mar 2026 – 3 Mar 2026") == "1.67"
+
+
+def test_funnel_cards_claim_no_change_while_today_is_not_over(monkeypatch, tmp_path):
+    """Sign-ups every day for three weeks and one this morning: the cards compared today's first
+    hours with whole days ("Started -11.4%" for a flat funnel; review). The range ending today
+    shows its numbers and says why there is no change."""
+    from pmkit.config import load_config
+    from pmkit.ingest import ingest
+
+    root = tmp_path / "ws"
+    root.mkdir()
+    (root / "pmkit.toml").write_text('[workspace]\ntimezone = "UTC"\n')
+    today = dt.datetime.now(dt.UTC).date()
+    lines = ["event_time,user_id,event\n"]
+    for back in range(21, 0, -1):
+        day = today - dt.timedelta(days=back)
+        lines += [f"{day}T10:0{n}:00Z,u{back}_{n},signup\n{day}T11:0{n}:00Z,u{back}_{n},login\n" for n in range(2)]
+    lines.append(f"{today}T00:01:00Z,early,signup\n")
+    events = tmp_path / "events.csv"
+    events.write_text("".join(lines))
+    assert ingest([events], load_config(root))[0].status == "loaded"
+    at = open_page(monkeypatch, root, "funnels", range="7d", steps=["signup", "login"])
+    started = next(m for m in at.metric if m.label.startswith("Started"))
+    assert started.value == "13"  # 2 a day on the 6 days before today, and today's 1
+    assert not started.delta
+    assert (
+        started.proto.delta_description
+        == f"vs prior 7d: today ({format_date(today)}) is not over, so no change is claimed"
+    )
