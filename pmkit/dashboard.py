@@ -309,9 +309,10 @@ def settled_period(
 ) -> Period:
     """The period moved back, keeping its length, until every day of it is final: up to the
     last whole day (``Workspace.final_day``: not today while it lasts), and for a funnel or a
-    retention week its ``settling_days`` before that. It starts no earlier than ``first_day``,
-    the first loaded day: moved before it, DAU averaged a day of no data in as 0 (1.67 for days
-    of 2 and 3 users; QA).
+    retention week its ``settling_days`` before that. Moved to days partly before ``first_day``,
+    the first loaded day, it starts on it: DAU averaged a day of no data in as 0 (1.67 for days
+    of 2 and 3 users; QA). With no final day loaded at all (only today's data), it stays as it
+    is: moved wholly before the data, the cards measured days with nothing loaded (review).
 
     >>> d = MetricDefinition("activation", "funnel", "Activation", window_days=7)
     >>> settled_period(d, Period(dt.date(2026, 3, 1), dt.date(2026, 3, 28)), dt.date(2026, 3, 28)).end
@@ -326,7 +327,9 @@ def settled_period(
     if period.end <= final:
         return period
     moved = period.shift((final - period.end).days)
-    if first_day is not None and moved.start < first_day <= moved.end:
+    if first_day is not None and moved.end < first_day:
+        return period
+    if first_day is not None and moved.start < first_day:
         return Period(first_day, moved.end)
     return moved
 

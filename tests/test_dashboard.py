@@ -189,6 +189,13 @@ def test_settled_period_keeps_its_length():
     assert dashboard.settled_period(activation, period, D(2026, 3, 28)) == Period(D(2026, 2, 22), D(2026, 3, 21))
     assert dashboard.settled_period(activation, period, D(2026, 4, 30)) == period
     assert dashboard.settled_period(MetricDefinition("dau", "builtin", "DAU"), period, D(2026, 3, 28)) == period
+    # From the first loaded day on, and as it is when no final day is loaded (only today's data).
+    dau = MetricDefinition("dau", "builtin", "DAU")
+    assert dashboard.settled_period(dau, period, D(2026, 3, 27), D(2026, 3, 10)) == Period(
+        D(2026, 3, 10), D(2026, 3, 27)
+    )
+    today = Period(D(2026, 3, 28), D(2026, 3, 28))
+    assert dashboard.settled_period(dau, today, D(2026, 3, 27), D(2026, 3, 28)) == today
 
 
 def test_survey_score_equals_metrics_nps(known):

@@ -462,18 +462,19 @@ def test_a_begun_item_without_progress_over_its_snapshots_is_stalled_with_no_for
 
 
 def test_daily_snapshots_judge_the_burn_rate_over_two_weeks_not_two_days():
-    """Daily exports: 5% more each day 1-10 Mar (0.05 to 0.5), then the weekend unchanged. Over
-    its last three snapshots (10-12 Mar) the item made no progress and was "off track ... it never
-    finishes" every weekend (QA). Over the snapshots of the last 14 days: 0.45 in 11 days, 0.5 left
-    takes 12.2, so 13, days from 12 Mar: 25 Mar, on track."""
-    plan = {"start_date": date(2026, 3, 1), "due_date": date(2026, 4, 30)}
-    days = [date(2026, 3, d) for d in range(1, 13)]
-    done = [0.05 * min(d, 10) for d in range(1, 13)]
+    """Daily exports: nothing on 25 and 26 Feb, then 5% more each day 1-10 Mar (0.05 to 0.5), then
+    the weekend unchanged. Over its last three snapshots (10-12 Mar) the item made no progress and
+    was "off track ... it never finishes" every weekend (QA). Over the snapshots of the 14 days to
+    12 Mar, from 26 Feb: 0.5 in 14 days, the 0.5 left takes 14 more: 26 Mar, on track. (From 25 Feb,
+    15 days, it would be 27 Mar; from 1 Mar, 13 days, 25 Mar.)"""
+    plan = {"start_date": date(2026, 2, 25), "due_date": date(2026, 4, 30)}
+    days = [date(2026, 2, 25), date(2026, 2, 26), *(date(2026, 3, d) for d in range(1, 13))]
+    done = [0.0, 0.0, *(0.05 * min(d, 10) for d in range(1, 13))]
     daily = history(
         *(snapshot(day, {"item_id": "D", "progress": p, **plan}) for day, p in zip(days, done, strict=True))
     )
     row = health_of(item_health(daily, days[-1]), "D")
-    assert (row["forecast_date"], row["health"]) == (date(2026, 3, 25), "on_track")
+    assert (row["forecast_date"], row["health"]) == (date(2026, 3, 26), "on_track")
     assert "never finishes" not in row["reason"]
 
 
