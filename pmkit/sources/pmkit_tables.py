@@ -25,8 +25,9 @@ The kind depends on the file, so ``KIND`` is ``"table"`` and ``Parsed.kind`` say
   ``rows_unanswered``) and said in the ingest report. A filled cell that is no valid score is the
   row's error, as in a pmkit CSV (where an empty score is one too). One question per scale
   is read, the first NPS one and the first CSAT one whose filled cells are mostly numbers: a
-  second "recommend" question or a free-text "What would make you more satisfied?" stays an
-  attribute. The comment is the first
+  second "recommend" question some rows also answered, or a free-text "What would make you more
+  satisfied?", stays an attribute; "recommend" columns no row answered two of are one question
+  reworded during the survey, read as one. The comment is the first
   other column whose name has "comment", else "why", else "reason", "feedback", "anything else"
   (HOTJAR_COMMENT_WORDS). The user is, per row, the first filled of ``user_id``, ``user id``,
   ``user``, ``hotjar user id``. Other columns become dimensions.
@@ -281,8 +282,14 @@ def read_feedback(sample: Sample, options: ReadOptions) -> Parsed:
     source_columns = [c for c in raw.columns if c != ROW]
     hotjar = None if _lookup(source_columns, *FEEDBACK_REQUIRED) else _hotjar_columns(source_columns)
     user_columns: list[str] = []
+    reworded: tuple[str, ...] = ()  # NPS columns read as the first one's (_reworded)
     if hotjar is not None:
         date_column, questions = hotjar
+        reworded = _reworded(raw, [q for q, scale in questions if scale == "nps"])
+        if reworded:
+            # One question, its wording edited during the survey: each row answered one version.
+            first = next(q for q, scale in questions if scale == "nps")
+            raw = raw.with_columns(pl.coalesce([_text(raw, c) for c in (first, *reworded)]).alias(first))
         questions = _score_questions(raw, questions)
         columns: dict[str, str | None] = {
             "submitted_at": date_column,
@@ -347,7 +354,7 @@ def read_feedback(sample: Sample, options: ReadOptions) -> Parsed:
         kept = good.filter(pl.col(FEEDBACK_KEY).is_null() | pl.col(FEEDBACK_KEY).is_first_distinct())
         good, repeats = kept, good.height - kept.height
     used = {column for column in columns.values() if column is not None} | set(user_columns) | {key_column}
-    used |= set(scores)
+    used |= set(scores) | set(reworded)
     answering = raw.filter(pl.col(ROW).is_in(good[ROW].implode()))
     dimensions, dim_mapping, dropped = _feedback_dimensions(
         answering, [c for c in source_columns if c not in used], options
@@ -383,6 +390,18 @@ def read_feedback(sample: Sample, options: ReadOptions) -> Parsed:
         questions_skipped=skipped,
         rows_unanswered=unanswered,
     )
+
+
+def _reworded(raw: pl.DataFrame, nps_columns: Sequence[str]) -> tuple[str, ...]:
+    """The NPS columns after the first when no row answered two of them: one question whose
+    wording was edited during the survey, the old and new wording side by side in the export
+    (reading the first alone left the rows of the new wording out as unanswered; review). Two
+    questions some rows both answered (the product's and the mobile app's) stay apart."""
+    if len(nps_columns) < 2:
+        return ()
+    filled = pl.DataFrame([_text(raw, c).is_not_null().cast(pl.Int32).alias(str(i)) for i, c in enumerate(nps_columns)])
+    answered_twice = filled.select(pl.sum_horizontal(pl.all()) > 1).to_series().any()
+    return () if answered_twice else tuple(nps_columns[1:])
 
 
 def _score_questions(raw: pl.DataFrame, questions: Sequence[tuple[str, str]]) -> tuple[tuple[str, str], ...]:

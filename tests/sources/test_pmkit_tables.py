@@ -493,3 +493,18 @@ def test_hotjar_reads_one_question_per_scale_and_a_free_text_one_first_is_no_sco
     assert parsed.mapping["score"] == NPS_FRIEND
     assert parsed.frame["what_would_make_you_more_satisfied"].to_list() == ["Faster exports", None]
     assert parsed.frame["how_likely_are_you_to_recommend_our_mobile_app"].to_list() == ["2", "3"]
+
+
+def test_hotjar_a_reworded_nps_question_is_read_as_one(tmp_path: Path):
+    """The question's wording edited during the survey: the export has both wordings, each row
+    answering one. Reading the first alone left two answers out as unanswered (review)."""
+    text = (
+        f"Number,Date Submitted,{NPS_FRIEND},How likely are you to recommend us to a colleague?\n"
+        "1,2026-11-01 10:00:00,9,\n2,2026-11-02 10:00:00,,3\n3,2026-11-03 10:00:00,,10\n"
+    )
+    parsed = pmkit_tables.read(sniff(write(tmp_path, text)), ReadOptions())
+    assert parsed.errors == ()
+    assert parsed.frame["score"].to_list() == [9.0, 3.0, 10.0]
+    assert parsed.frame["scale"].to_list() == ["nps"] * 3
+    assert (parsed.questions_skipped, parsed.rows_unanswered) == ({}, 0)
+    assert "how_likely_are_you_to_recommend_us_to_a_colleague" not in parsed.frame.columns
