@@ -53,7 +53,7 @@ now, then = dashboard.funnel_conversion(whole), dashboard.funnel_conversion(whol
 no_base = dashboard.why_no_base(period.previous(), facts.first_day)
 if not no_base and facts.today_open and period.end == facts.last_day:
     # Today's first hours against whole days: a flat funnel read "Started -11.4%" (review).
-    no_base = f"today ({format_date(facts.last_day)}) is not over, so no change is claimed"
+    no_base = f"{dashboard.not_over(facts.last_day)}, so no change is claimed"
 prior = f"vs prior {period.days}d"
 cards = st.columns(3)
 for card, label, value, earlier in (

@@ -307,12 +307,9 @@ def no_values_text(definition: MetricDefinition, period: Period, last_day: dt.da
 def settled_period(
     definition: MetricDefinition, period: Period, final_day: dt.date | None, first_day: dt.date | None = None
 ) -> Period:
-    """The period moved back, keeping its length, until every day of it is final: up to the
-    last whole day (``Workspace.final_day``: not today while it lasts), and for a funnel or a
-    retention week its ``settling_days`` before that. Moved to days partly before ``first_day``,
-    the first loaded day, it starts on it: DAU averaged a day of no data in as 0 (1.67 for days
-    of 2 and 3 users; QA). With no final day loaded at all (only today's data), it stays as it
-    is: moved wholly before the data, the cards measured days with nothing loaded (review).
+    """The period moved back, keeping its length, until every day of it is final
+    (``whole_days``): for a funnel or a retention week, its ``settling_days`` before the last
+    whole day too.
 
     >>> d = MetricDefinition("activation", "funnel", "Activation", window_days=7)
     >>> settled_period(d, Period(dt.date(2026, 3, 1), dt.date(2026, 3, 28)), dt.date(2026, 3, 28)).end
@@ -321,9 +318,19 @@ def settled_period(
     >>> settled_period(dau, Period(dt.date(2026, 3, 1), dt.date(2026, 3, 28)), dt.date(2026, 3, 27)).end
     datetime.date(2026, 3, 27)
     """
+    return whole_days(period, final_day, first_day, settling_days(definition))
+
+
+def whole_days(period: Period, final_day: dt.date | None, first_day: dt.date | None = None, lag: int = 0) -> Period:
+    """The period moved back, keeping its length, to end ``lag`` days before the last whole day
+    (``Workspace.final_day``: not today while it lasts). Moved to days partly before
+    ``first_day``, the first loaded day, it starts on it: DAU averaged a day of no data in as 0
+    (1.67 for days of 2 and 3 users; QA). With no final day loaded at all (only today's data),
+    it stays as it is: moved wholly before the data, the cards measured days with nothing
+    loaded (review)."""
     if final_day is None:
         return period
-    final = _last_final_day(final_day, settling_days(definition))
+    final = _last_final_day(final_day, lag)
     if period.end <= final:
         return period
     moved = period.shift((final - period.end).days)
@@ -334,10 +341,15 @@ def settled_period(
     return moved
 
 
+def not_over(day: dt.date | None) -> str:
+    """How the pages say today's data is partial: "today (28 Nov 2026) is not over"."""
+    return f"today ({format_date(day)}) is not over"
+
+
 def left_out(definition: MetricDefinition, workspace: metrics.base.Workspace) -> str:
     """Why a period was moved back (``settled_period``), in words."""
     lag = settling_days(definition)
-    today = f"today ({format_date(workspace.last_day)}) is not over"
+    today = not_over(workspace.last_day)
     if lag and workspace.today_open:
         return f"{today}, and the {format_days(lag)} before it are left out until they are final"
     if lag:
@@ -902,9 +914,12 @@ def _card(
     )
 
 
-def _daily_mean(reader: Reader, definitions: Definitions, key: str, period: Period) -> float | None:
+def _daily_mean(
+    reader: Reader, definitions: Definitions, key: str, period: Period, segment: Segment | None = None
+) -> float | None:
     """The mean of ``key``'s daily values over ``period`` (None without any)."""
-    mean = metrics.metric_series(reader, key, period, "day", definitions)["value"].cast(pl.Float64).mean()
+    series = metrics.metric_series(reader, key, period, "day", definitions, segment or Segment())
+    mean = series["value"].cast(pl.Float64).mean()
     return None if mean is None else float(mean)
 
 
@@ -1139,13 +1154,9 @@ def explore(
             f"The totals are of {format_date(measured.start)} – {format_date(measured.end)}, the same number of days "
             f"ending on the last final one, as on the executive summary: {left_out(definition, workspace)}."
         )
-    daily_mean = None
-    if definition.type == "unique_users" and not breakdown:
-        daily = series if grain == "day" and measured == period else None
-        if daily is None:
-            daily = metrics.metric_series(reader, key, measured, "day", definitions, segment)
-        mean = daily["value"].cast(pl.Float64).mean()
-        daily_mean = None if mean is None else float(mean)
+    # The series of a day grain over the same days is the memo's (metric_series remembers it).
+    unique = definition.type == "unique_users" and not breakdown
+    daily_mean = _daily_mean(reader, definitions, key, measured, segment) if unique else None
     return Exploration(
         definition,
         series,

@@ -35,7 +35,7 @@ import polars as pl
 from pmkit import metrics, roadmap_view
 from pmkit.charts import STANDS_OUT, plot_text
 from pmkit.config import Config
-from pmkit.dashboard import NOTHING_EARLIER, SHIPPED_DAYS, judged_day, shipped_with_impact, why_no_base
+from pmkit.dashboard import NOTHING_EARLIER, SHIPPED_DAYS, judged_day, shipped_with_impact, whole_days, why_no_base
 from pmkit.formatting import closed_bidi, counted, format_date, format_days, whole_points
 from pmkit.impact import impact
 from pmkit.objectives import MetricSource, format_value, objective_health
@@ -129,30 +129,30 @@ class _Report:
         self.window = window
         self.impact = impact(reader, config, items, window_days=window, as_of=self.as_of)
         # Whole days only, as the pages judge (README, "Final days"): today's first hours read as
-        # a fall of DAU and of WAU on its last day (QA). Today alone loaded is all there is.
-        final = self.source.final_day
-        whole = final if final is not None and self.source.first_day and final >= self.source.first_day else None
-        ends = whole or self.last_day
-        self.metrics_end = min(self.as_of, ends) if ends else None
+        # a fall of DAU and of WAU on its last day (QA).
+        self.metrics_period = self._metrics_period(min(self.as_of, self.last_day)) if self.last_day else None
+        self.metrics_end = self.metrics_period.end if self.metrics_period else None
         self.no_base: str | None = None  # why the key metrics' 28 days before give no base
         self.key_metrics = self._key_metrics()
         self._plotly_included = False
 
     # --- numbers ----------------------------------------------------------------------------------
 
-    def _metrics_period(self) -> metrics.Period:
-        """The key metrics' days: the last 28 to ``metrics_end``, from the first loaded day on
-        ("DAU averaged 42.1 over the last 28 days" counted 7 days before the first event as 0; QA)."""
-        assert self.metrics_end is not None
-        period = metrics.Period.last(PERIOD_DAYS, self.metrics_end)
+    def _metrics_period(self, end: dt.date) -> metrics.Period:
+        """The key metrics' days: the last 28 to ``end``, from the first loaded day on ("DAU
+        averaged 42.1 over the last 28 days" counted 7 days before the first event as 0; QA),
+        moved back to whole days as the pages' cards are (``dashboard.whole_days``)."""
+        period = metrics.Period.last(PERIOD_DAYS, end)
         first = self.source.first_day
-        return metrics.Period(first, period.end) if first and period.start < first <= period.end else period
+        if first and period.start < first <= period.end:
+            period = metrics.Period(first, period.end)
+        return whole_days(period, self.source.final_day, first)
 
     def _key_metrics(self) -> list[dict[str, Any]]:
         """Each key metric over the last 28 days and the 28 before: label, value, base, change."""
-        if self.metrics_end is None:
+        if self.metrics_period is None:
             return []
-        period = self._metrics_period()
+        period = self.metrics_period
         # Days before the first loaded day are no data, not zero use: "DAU up 124% on the 28 days
         # before" was said of 28 days of which 17 were before the first event (QA).
         self.no_base = why_no_base(period.previous(), self.source.first_day)
@@ -344,7 +344,7 @@ class _Report:
     def _metrics_section(self) -> str:
         if not self.key_metrics or self.metrics_end is None:
             return '<section id="metrics"><h2>Key metrics</h2><p class="small">No events loaded yet.</p></section>'
-        period = self._metrics_period()
+        period = self.metrics_period
         rows = []
         for row in self.key_metrics:
             fmt = row["format"]
@@ -447,9 +447,9 @@ class _Report:
 
     def _metric_story(self) -> list[str]:
         sentences = []
-        if self.metrics_end is None:
+        if self.metrics_period is None:
             return sentences
-        span = f"the {format_days(self._metrics_period().days)} to {format_date(self.metrics_end)}"
+        span = f"the {format_days(self.metrics_period.days)} to {format_date(self.metrics_period.end)}"
         for row in self.key_metrics:
             if row["key"] not in ("dau", "revenue", "nps") or row["value"] is None:
                 continue
