@@ -41,12 +41,13 @@ if dashboard.cohort_count(weekly) == 0 and view.filters:
     )
 elif dashboard.cohort_count(weekly) < 2:
     ui.empty("Fewer than two weekly cohorts in this range: widen the date range in the sidebar to compare cohorts.")
-open_weeks = charts.weeks_in_progress(weekly, facts.last_day)
+# A week ending today is in progress until today is over, as its day N are (``Facts.final_day``).
+open_weeks = charts.weeks_in_progress(weekly, facts.final_day)
 if breakdown:
     st.caption(ui.safe_text(f"Broken down by {breakdown}: one curve per value, each the cohorts' weighted mean."))
 else:
     ui.chart(
-        charts.retention_heatmap(weekly, share, last_day=facts.last_day),
+        charts.retention_heatmap(weekly, share, last_day=facts.final_day),
         compared_to="each cohort against the others: rows are the weeks users were first seen, columns the weeks after",
         source=source
         + (
@@ -63,12 +64,13 @@ if open_weeks:
     marked = " (marked * in the heatmap)" if not breakdown else ""
     st.caption(
         ui.safe_text(
-            f"{cells} still in progress on {format_date(facts.last_day)}, the last loaded day{marked}: "
+            f"{cells} still in progress on {format_date(facts.last_day)}, the last loaded day"
+            f"{' (today: not over yet)' if facts.today_open else ''}{marked}: "
             f"{'its share' if one else 'their shares'} can still rise. The curves leave {'it' if one else 'them'} out."
         )
     )
 ui.chart(
-    charts.retention_curves(weekly, share, group=breakdown, last_day=facts.last_day),
+    charts.retention_curves(weekly, share, group=breakdown, last_day=facts.final_day),
     compared_to="every cohort of the range (grey) and their mean weighted by cohort size, weeks in progress left out",
     source=source,
     key="curves",
@@ -78,7 +80,10 @@ st.subheader("Day 1, 7 and 30")
 day_n = ui.compute(cfg, "day_retention", period=period, days=(1, 7, 30), segment=view)
 ui.chart(
     charts.day_n_retention(day_n, group=breakdown),
-    compared_to="the users first seen in this range; those whose day N is after the last loaded day are left out",
+    compared_to="the users first seen in this range; those whose day N is after the last loaded day are left out"
+    if not facts.today_open
+    else f"the users first seen in this range; those whose day N is after {format_date(facts.final_day)}, the last "
+    f"whole day, are left out ({dashboard.not_over(facts.last_day)})",
     source=source,
     key="day-n",
 )

@@ -42,7 +42,7 @@ from pmkit.formatting import (
     whole_points,
 )
 from pmkit.metrics import Period, Segment
-from pmkit.metrics.base import Fragment, run
+from pmkit.metrics.base import Fragment, last_whole_day, run
 from pmkit.store import Memo, Reader, Store, quote_identifier, remembered
 
 # Metrics whose bucket value is a mean, share or ratio: a per-day target applies to any grain.
@@ -97,6 +97,11 @@ class Facts:
     def today_open(self) -> bool:
         """The last day shown is today in the workspace's zone: not over (``Workspace.final_day``)."""
         return self.last_day is not None and self.last_day == workspace_today(self.timezone)
+
+    @property
+    def final_day(self) -> dt.date | None:
+        """The last whole day (``Workspace.final_day``): the day before the last while that is today."""
+        return last_whole_day(self.last_day, self.today_open)
 
     @property
     def events_in_view(self) -> int:

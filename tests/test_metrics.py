@@ -378,6 +378,26 @@ def test_day_n_retention_leaves_out_users_whose_day_n_is_not_loaded(workspace, c
     assert_frame_equal(got, expected)
 
 
+def test_day_n_retention_waits_for_today_to_be_over(workspace, cohort_tables):
+    """This morning's export: the users first seen yesterday have had a few hours of their day 1.
+    Counted as eligible, D1 read 3 of 8 (37.5%) where the whole days say 2 of 4 (QA). While
+    today is not over it is no user's day N; the day's own users still count on the charts."""
+    today = dt.datetime.now(dt.UTC).date()
+    before, yesterday = today - dt.timedelta(days=2), today - dt.timedelta(days=1)
+    rows = [(f"{before}T10:00Z", f"a{n}", "signup") for n in range(4)]
+    rows += [(f"{yesterday}T10:00Z", f"a{n}", "login") for n in range(2)]  # the first cohort's D1: 2 of 4
+    rows += [(f"{yesterday}T11:00Z", f"b{n}", "signup") for n in range(4)]
+    rows += [(f"{today}T00:10Z", "b0", "login")]  # the second cohort's D1 so far: 1 of 4
+    workspace.load_events(rows)
+    reader = workspace.reader()
+    got = metrics.day_retention(reader, Period(before, today), days=(1,))
+    assert got.select("users", "retained").row(0) == (4, 2)
+    assert got["rate"].item() == 0.5
+    # By cohort day: yesterday's users are not judged yet; today's sign-ups have no day 1.
+    by_day = metrics.day_retention(reader, Period(before, today), days=(1,), grain="day")
+    assert by_day.select("day", "users", "retained").rows() == [(before, 4, 2), (yesterday, 0, 0), (today, 0, 0)]
+
+
 # --- funnels ---------------------------------------------------------------------------------------
 
 FUNNEL_ROWS = [

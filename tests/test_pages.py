@@ -967,6 +967,36 @@ def test_the_retention_heatmap_of_a_range_starting_mid_week_says_its_first_cohor
     ), captions
 
 
+def test_retention_day_n_waits_for_today_to_be_over(monkeypatch, tmp_path):
+    """This morning's export: yesterday's new users have had a few hours of their day 1. The
+    page's D1 counted them as lost (1 of 4 back so far) and its caption said only users after the
+    last loaded day are left out; it says the last whole day now, and D1 is the whole days' 2 of 4."""
+    from pmkit.ingest import ingest
+
+    root = tmp_path / "ws"
+    root.mkdir()
+    (root / "pmkit.toml").write_text('[workspace]\ntimezone = "UTC"\n')
+    today = dt.datetime.now(dt.UTC).date()
+    before, yesterday = today - dt.timedelta(days=2), today - dt.timedelta(days=1)
+    lines = ["event_time,user_id,event\n"]
+    lines += [f"{before}T10:00:00Z,a{n},signup\n" for n in range(4)]
+    lines += [f"{yesterday}T10:00:00Z,a{n},login\n" for n in range(2)]
+    lines += [f"{yesterday}T11:00:00Z,b{n},signup\n" for n in range(4)]
+    lines.append(f"{today}T00:10:00Z,b0,login\n")
+    events = tmp_path / "events.csv"
+    events.write_text("".join(lines))
+    assert ingest([events], load_config(root))[0].status == "loaded"
+    at = open_page(monkeypatch, root, "retention", range="7d")
+    captions = " ".join(unescape(c) for c in texts(at.caption))
+    assert (
+        f"those whose day N is after {format_date(yesterday)}, the last whole day, are left out "
+        f"(today ({format_date(today)}) is not over)" in captions
+    ), captions
+    (day_n,) = [df.value for df in at.dataframe if "day_n" in df.value.columns]
+    first = day_n[day_n["day_n"] == 1]
+    assert (first["users"].tolist(), first["retained"].tolist()) == ([4], [2])
+
+
 def test_a_one_day_funnel_window_and_a_one_day_unsettled_range_read_in_the_singular(monkeypatch, known_data):
     """ "within 1 days of the first step" and "Users who started on 11 Mar 2026 – 11 Mar 2026"
     (display QA)."""

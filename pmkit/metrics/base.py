@@ -126,6 +126,13 @@ class Segment:
         return names
 
 
+def last_whole_day(last_day: dt.date | None, today_open: bool) -> dt.date | None:
+    """``last_day``, or the day before it while it is today and not over (``today_open``)."""
+    if last_day is None or not today_open:
+        return last_day
+    return last_day - dt.timedelta(days=1)
+
+
 @dataclass(frozen=True)
 class Workspace:
     """Facts about the published store that every metric needs (read once per call)."""
@@ -147,9 +154,7 @@ class Workspace:
         export of this morning). Judgements (card changes, objectives, impact, anomalies) end
         here: today's few hours read as a 2% fall of a flat DAU, an objective at risk and a
         shipped item's impact (QA). Charts and tables still show today."""
-        if self.last_day is None or not self.today_open:
-            return self.last_day
-        return self.last_day - dt.timedelta(days=1)
+        return last_whole_day(self.last_day, self.today_open)
 
     def default_period(self) -> Period:
         """The whole loaded range (today when nothing is loaded)."""

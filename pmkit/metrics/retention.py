@@ -120,8 +120,9 @@ def day_retention(
 ) -> pl.DataFrame:
     """Day-N retention of the users first seen in the period: day (the bucket of their first
     day; the period start for grain "period"), [breakdown], day_n, users (the cohort members
-    whose first day + N is on or before the last loaded day: later ones are left out, not counted
-    as lost), retained (of those, active exactly on first day + N), rate = retained / users.
+    whose first day + N is on or before the last whole day, ``Workspace.final_day``: later ones
+    are left out, not counted as lost; a day N of today, not over, counted this morning's absent
+    users as lost), retained (of those, active exactly on first day + N), rate = retained / users.
     """
     check_grain(grain)
     if any(n < 0 for n in days):
@@ -129,7 +130,7 @@ def day_retention(
     workspace = workspace_of(reader)
     period = period or workspace.default_period()
     segment = check_segment(segment, workspace)
-    per_day = window_retention(reader, workspace, period, segment, [(n, n) for n in days])
+    per_day = window_retention(reader, workspace, period, segment, [(n, n) for n in days], until=workspace.final_day)
     frame = (
         per_day.with_columns(bucket_expr(grain, period, "first_day").alias("day"), pl.col("a").alias("day_n"))
         .group_by("grp", "day", "day_n")
@@ -158,10 +159,13 @@ def window_retention(
     segment: Segment,
     windows: Iterable[tuple[int, int]],
     active_events: Iterable[str] | None = None,
+    until: dt.date | None = None,
 ) -> pl.DataFrame:
     """Per first day F in the period and group: for each window (a, b), the cohort members
-    eligible (F + b on or before the last loaded day) and retained (active in F + a .. F + b).
-    Columns: grp, first_day, a, b, eligible, retained."""
+    eligible (F + b on or before ``until``, by default the last loaded day) and retained (active
+    in F + a .. F + b). Columns: grp, first_day, a, b, eligible, retained. The kept series of a
+    retention metric keep the default: their judgements end on whole days already
+    (``dashboard.settled_period``), and a value kept at ingest must not depend on the hour."""
     windows = list(windows)
     schema = {
         "grp": pl.String,
@@ -185,7 +189,7 @@ def window_retention(
         fragments,
         start=period.start,
         end=period.end,
-        last_day=workspace.last_day,
+        last_day=until or workspace.last_day,
         from_days=[a for a, _ in windows],
         to_days=[b for _, b in windows],
     )
