@@ -54,28 +54,32 @@ no_base = dashboard.why_no_base(period.previous(), facts.first_day)
 if not no_base and facts.today_open and period.end == facts.last_day:
     # Today's first hours against whole days: a flat funnel read "Started -11.4%" (review).
     no_base = f"{dashboard.not_over(facts.last_day)}, so no change is claimed"
+open_from = dashboard.unsettled_from(period, facts.last_day, int(window))
+# Attempts whose window is still open can convert yet; the range before has had all its time. A
+# flat funnel's conversions read as a drop until the window closed (review): none is claimed.
+still_open = no_base or (dashboard.still_converting(open_from) if open_from else None)
 prior = f"vs prior {period.days}d"
 cards = st.columns(3)
-for card, label, value, earlier in (
-    (cards[0], f"Started ({ui.safe_text(steps[0])})", now.started, then.started),
-    (cards[1], f"Converted ({ui.safe_text(steps[-1])})", now.converted, then.converted),
+for card, label, value, earlier, why in (
+    (cards[0], f"Started ({ui.safe_text(steps[0])})", now.started, then.started, no_base),
+    (cards[1], f"Converted ({ui.safe_text(steps[-1])})", now.converted, then.converted, still_open),
 ):
     card.metric(
         label,
         format_number(value),
-        delta=None if no_base else format_change(value, earlier),
+        delta=None if why else format_change(value, earlier),
         **ui.delta_style(value - earlier),  # no green arrow on "+0 (from 0)" (QA)
-        delta_description=f"{prior}: {no_base}" if no_base else None,
+        delta_description=f"{prior}: {why}" if why else None,
         border=True,
     )
 cards[2].metric(
     "Conversion",
     format_percent(now.rate),
     delta=format_change(now.rate, then.rate, "percent")
-    if not no_base and now.rate is not None and then.rate is not None
+    if not still_open and now.rate is not None and then.rate is not None
     else None,
     **ui.delta_style(now.rate - then.rate if now.rate is not None and then.rate is not None else None),
-    delta_description=f"{prior}: {no_base}" if no_base else f"{prior} ({format_percent(then.rate)})",
+    delta_description=f"{prior}: {still_open}" if still_open else f"{prior} ({format_percent(then.rate)})",
     border=True,
 )
 ui.chart(
@@ -93,7 +97,6 @@ ui.chart(
 )
 with st.expander("Values"):
     ui.table(result, "funnel")
-open_from = dashboard.unsettled_from(period, facts.last_day, int(window))
 if open_from is not None:
     # Not final yet: the KPI explorer and the summary total the funnels of pmkit.toml over final days.
     st.caption(

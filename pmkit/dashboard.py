@@ -375,6 +375,12 @@ def unsettled_from(period: Period, last_day: dt.date, window_days: int) -> dt.da
     return first_open if first_open <= period.end else None
 
 
+def still_converting(open_from: dt.date) -> str:
+    """Why a funnel's conversions are not compared with the range before: "users who started
+    from 5 Mar 2026 can still convert, so no change is claimed"."""
+    return f"users who started from {format_date(open_from)} can still convert, so no change is claimed"
+
+
 def _last_final_day(last_day: dt.date, lag: int) -> dt.date:
     """The last day whose value no later day can change, ``lag`` days (``settling_days``) back."""
     return last_day - dt.timedelta(days=lag)

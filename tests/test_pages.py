@@ -234,7 +234,29 @@ def test_funnel_cards_claim_no_change_against_days_before_the_data(monkeypatch, 
 
 
 def test_funnel_cards_compare_with_a_loaded_period_before(monkeypatch, known_data):
-    # 7-11 Mar against 2-6 Mar: signups 0 against 3 (u1, u2, u3), conversions 0 against 2.
+    # In 1 day, 6-9 Mar against 2-5 Mar: signups 0 against 3 (u1, u2, u3), conversions 0 against
+    # 2 (u1 in 1 h, u2 in 21 h). Every attempt's day is over by 11 Mar, the last loaded day.
+    at = open_page(
+        monkeypatch,
+        known_data,
+        "funnels",
+        range="Custom",
+        dates=["2026-03-06", "2026-03-09"],
+        steps=["signup", "create_report"],
+        window="1",
+    )
+    started = next(m for m in at.metric if m.label.startswith("Started"))
+    converted = next(m for m in at.metric if m.label.startswith("Converted"))
+    conversion = next(m for m in at.metric if m.label == "Conversion")
+    assert (started.value, started.delta) == ("0", "-100.0%")
+    assert (converted.value, converted.delta) == ("0", "-100.0%")
+    assert unescape(conversion.proto.delta_description) == "vs prior 4d (66.7%)"
+
+
+def test_funnel_cards_claim_no_conversion_change_while_attempts_can_still_convert(monkeypatch, known_data):
+    """7-11 Mar in 7 days: every attempt of the range can still convert by 18 Mar, the range
+    before has had all its time. A flat funnel's Converted read as a drop until the window closed
+    (review). Started is final and compared; conversions are not."""
     at = open_page(
         monkeypatch,
         known_data,
@@ -244,9 +266,12 @@ def test_funnel_cards_compare_with_a_loaded_period_before(monkeypatch, known_dat
         steps=["signup", "create_report"],
     )
     started = next(m for m in at.metric if m.label.startswith("Started"))
-    converted = next(m for m in at.metric if m.label.startswith("Converted"))
     assert (started.value, started.delta) == ("0", "-100.0%")
-    assert (converted.value, converted.delta) == ("0", "-100.0%")
+    why = "vs prior 5d: users who started from 7 Mar 2026 can still convert, so no change is claimed"
+    for label in ("Converted", "Conversion"):
+        card = next(m for m in at.metric if m.label.startswith(label))
+        assert not card.delta, label
+        assert unescape(card.proto.delta_description) == why, label
 
 
 def test_funnels_open_on_the_saved_funnel_with_the_engines_numbers(monkeypatch, demo_data):
