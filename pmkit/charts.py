@@ -193,7 +193,8 @@ def metric_trend(
     """A metric over time (``series``: day, value, and the ``group`` column for a breakdown).
 
     Optional layers: ``compared`` (``metrics.compare.compare`` output; each NAME_value drawn
-    dashed on the day it is compared with), ``rolling`` (``rolling_average``: avg_7d, avg_28d),
+    dashed on the day it is compared with), ``rolling`` (``rolling_average``: avg_7d, avg_28d; or
+    value_7d, an objective's 7-day value, ``MetricSource.seven_day``),
     ``target`` (``target_path``: day, target), ``ships`` (day, item_id, title: a dotted line
     per shipped item, its title on hover) and ``anomalies`` (day, value, anomaly). ``smooth``
     draws the values faint and the rolling averages bold (for noisy daily values). ``partial``
@@ -245,15 +246,15 @@ def metric_trend(
                 hovertemplate=hover + " %{customdata}",
             )
     if rolling is not None and rolling.height:
-        for column, width in (("avg_7d", 1.5), ("avg_28d", 2)):
+        for column, width in (("avg_7d", 1.5), ("avg_28d", 2), ("value_7d", 1.5)):
             if column in rolling.columns and rolling[column].is_not_null().any():
-                days = column.removeprefix("avg_").removesuffix("d")
+                days = column.split("_")[1].removesuffix("d")
                 color = MAIN_COLOR if smooth else "#6a1b9a" if days == "28" else "#ab47bc"
                 fig.add_scatter(
                     x=rolling["day"],
                     y=rolling[column],
                     mode="lines",
-                    name=f"{days}-day average",
+                    name=f"{days}-day {'value' if column.startswith('value') else 'average'}",
                     line={"width": 2.5 if smooth else width, "color": color},
                     hovertemplate=hover,
                 )

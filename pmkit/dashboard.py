@@ -645,7 +645,7 @@ class ObjectiveDetail:
 
     definition: MetricDefinition | None
     series: pl.DataFrame  # day, value: from four weeks before the start to the last loaded day
-    rolling: pl.DataFrame | None  # avg_7d
+    rolling: pl.DataFrame | None  # day, value_7d: the objective's 7-day value (``MetricSource.seven_day``)
     target: pl.DataFrame | None  # day, target: start date to target date
     ships: pl.DataFrame  # day, item_id, title
     items: pl.DataFrame  # the objective's items (not its own row), with health and reason
@@ -714,7 +714,17 @@ def objective_detail(
     # it as 0, its 7-day average falling (QA). It ends on the last day with events.
     last = min(as_of, workspace.last_day) if as_of else workspace.last_day
     series = metrics.metric_series(reader, definition.key, Period(min(first, last), last), "day", definitions)
-    rolling = metrics.rolling_average(series.select("day", "value"), [7])
+    # The objective's own 7-day value on each day, as its card measures it (ARPU: the 7 days'
+    # revenue over their users, where a mean of daily ARPU drew $4.80 beside a card of $6.96).
+    from pmkit.objectives import MetricSource
+
+    source = MetricSource.open(reader, config)
+    through = source.final_by(definition.key, last)
+    rolling = (
+        source.seven_day(definition.key)
+        .filter(pl.col("day").is_between(first, through))
+        .select("day", pl.col("value").alias("value_7d"))
+    )
     target, problem = None, ""
     if row["target"] is not None and row["start_date"] and row["target_date"] and row["direction"]:
         try:

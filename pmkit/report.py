@@ -529,17 +529,14 @@ class _Report:
 
         if goal["outcome_health"] == "no_data" or goal["current_value"] is None or goal["target_date"] is None:
             return ""
-        daily = self.source.daily(goal["metric"])
         start = goal["start_date"] or self.as_of
         shown_from = start - dt.timedelta(days=PERIOD_DAYS)
-        rolling = (
-            daily.with_columns((pl.col("value").fill_null(0) * pl.col("weight")).alias("weighted"))
-            .with_columns((pl.col("weighted").rolling_sum(7) / pl.col("weight").rolling_sum(7)).alias("value_7d"))
-            .filter(pl.col("day").is_between(shown_from, self.as_of))
-        )
+        # The value the objective's card gives, on each day (ARPU: the 7 days' revenue over their users).
+        through = self.source.final_by(goal["metric"], self.as_of)
+        rolling = self.source.seven_day(goal["metric"]).filter(pl.col("day").is_between(shown_from, through))
         # Plotly's own escaping: it shows &lt; as <, but &quot; as typed ('Launch &quot;Teams&quot;').
         name = plot_text(goal["metric_name"] or goal["metric"])
-        figure = go.Figure(go.Scatter(x=rolling["day"], y=rolling["value_7d"], name=f"{name}, 7 days", mode="lines"))
+        figure = go.Figure(go.Scatter(x=rolling["day"], y=rolling["value"], name=f"{name}, 7 days", mode="lines"))
         path = metrics.target_path(goal["baseline"], goal["target"], start, goal["target_date"], goal["direction"])
         figure.add_trace(
             go.Scatter(x=path["day"], y=path["target"], name="target path", mode="lines", line={"dash": "dash"})

@@ -471,6 +471,59 @@ def test_arpu_is_judged_on_the_weeks_revenue_over_its_users(workspace):
     assert goal["outcome_reason"].startswith("ARPU is $35.00 over the 7 days to 8 Mar 2026")
 
 
+def test_the_objective_charts_draw_the_value_the_card_judges(workspace, tmp_path):
+    """Ten users on weekdays, two of them at weekends, $10 a day: every whole week holds $70 from
+    10 users, ARPU $7.00 (the card). The Objectives page drew the mean of daily ARPU ($2.14) and
+    the report a DAU-weighted one ($1.30): the line sat far below a card that met its path.
+    Both now draw, on each day, the card's own 7-day value (fewer days at the start)."""
+    import base64
+    import re
+
+    import duckdb
+    import numpy as np
+
+    from pmkit import dashboard
+    from pmkit.report import write_report
+
+    first = date(2026, 3, 2)  # a Monday
+    days = [first + dt.timedelta(days=n) for n in range(14)]
+    rows = []
+    for day in days:
+        users = range(10) if day.weekday() < 5 else range(2)
+        rows += [(f"{day}T09:00:00Z", f"u{n}", "login", None) for n in users]
+        rows.append((f"{day}T10:00:00Z", "u0", "purchase", 10.0))
+    workspace.configure(
+        metrics='[objectives.O1]\ntitle = "ARPU up"\nmetric = "arpu"\nbaseline = 1\ntarget = 10\n'
+        'start_date = 2026-03-01\ntarget_date = 2026-04-30\ndirection = "increase"\n'
+    )
+    workspace.load_events(rows, columns=("event_time", "user_id", "event", "revenue"))
+    as_of = days[-1]
+    # The oracle: each day's 7 days (from the first day on) in a query of the rows themselves.
+    events = pl.DataFrame(rows, schema=["t", "user_id", "event", "revenue"], orient="row").with_columns(
+        pl.col("t").str.slice(0, 10).str.to_date().alias("day")
+    )
+    con = duckdb.connect()
+    con.register("events", events)
+    oracle = [
+        con.sql(
+            "SELECT sum(revenue) / count(DISTINCT user_id) FROM events WHERE day BETWEEN $lo AND $hi",
+            params={"lo": max(day - dt.timedelta(days=6), first), "hi": day},
+        ).fetchall()[0][0]
+        for day in days
+    ]
+    assert oracle == pytest.approx([1, 2, 3, 4, 5, 6, 7, 7, 7, 7, 7, 7, 7, 7])  # by hand
+    reader = workspace.reader()
+    goal = row_of(objective_health(reader, workspace.config, items_frame(), as_of), "O1")
+    assert goal["current_value"] == pytest.approx(7.0)
+    detail = dashboard.objective_detail(reader, workspace.config, "O1", as_of)
+    assert detail.rolling["day"].to_list() == days
+    assert detail.rolling["value_7d"].to_list() == pytest.approx(oracle)
+    page = write_report(workspace.config, tmp_path / "r.html", as_of=as_of).read_text(encoding="utf-8")
+    drawn = re.search(r'"name":"ARPU, 7 days".*?"y":\{"dtype":"(f8)","bdata":"([^"]+)"', page)
+    assert drawn, "the report's ARPU line"
+    assert np.frombuffer(base64.b64decode(drawn[2]), dtype="<f8").tolist() == pytest.approx(oracle)
+
+
 def test_a_ceiling_held_from_today_is_judged_when_its_value_ends_before_today(workspace):
     """DAU is 5 every day of Mar 4-10; the objectives are judged on Mar 11 (a roadmap snapshot's
     day, after the last event). Without a start date a floor or ceiling is held from that day; the
