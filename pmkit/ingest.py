@@ -89,7 +89,7 @@ class FileResult:
     left_in_inbox: bool = False
     # The file beside the moved one listing every problem row (``file_away``).
     listed_in: Path | None = None
-    # Rows of a file without event ids that match a stored event in time, user and event.
+    # Rows of a file without event ids skipped as copies of stored events (``_drop_copies_of_loaded_rows``).
     rows_seen_before: int = 0
     # An objectives file's metrics no built-in or pmkit.toml table defines: loaded (the metric
     # may be defined later), and said with row and column (it loaded without a word; QA).
@@ -128,19 +128,17 @@ class FileResult:
                 if self.rows_duplicate
                 else ""
             )
+            if self.rows_seen_before:
+                one = self.rows_seen_before == 1
+                dupes += (
+                    f", {self.rows_seen_before:,} row{'' if one else 's'} skipped as {'a copy' if one else 'copies'} "
+                    "of events loaded before (equal in every column: an overlapping export without ids)"
+                )
             future = (
                 f"; {self.rows_future:,} of them dated after today (check the export's clock and time zone)"
                 if self.rows_future
                 else ""
             )
-            if self.rows_seen_before:
-                future += (
-                    f"; {self.rows_seen_before:,} of them {'is' if self.rows_seen_before == 1 else 'are'} the same in "
-                    "time, user and event as events loaded before, and counted again: their days' events and "
-                    "revenue now count them twice. An overlapping export? Export only the days not loaded yet; "
-                    "to undo, load the files of archive/ into a new workspace without the overlap. (An event_id "
-                    "column skips repeats only against events that were loaded with ids.)"
-                )
             replaced = (
                 f"; it replaced the {self.rows_replaced:,} items loaded before for {format_date(self.snapshot_date)} "
                 "from the same tool (a tool's latest snapshot is its whole roadmap: load one export holding every "
@@ -772,10 +770,10 @@ def _store_events(
     con = writer.con
     frame = _drop_loaded_event_ids(writer, frame, parsed.id_scope)
     result.rows_duplicate = parsed.duplicates + parsed.frame.height - frame.height
+    frame, result.rows_seen_before = _drop_copies_of_loaded_rows(writer, frame)
     result.rows_loaded = frame.height
     if frame.height == 0:
         return
-    result.rows_seen_before = _rows_seen_before(writer, frame)
     # Loaded all the same (the clock of the machine here may be the one that is wrong), but said:
     # one event in 2030 makes every page's default range end there, empty.
     tomorrow = dt.datetime.now(dt.UTC).replace(tzinfo=None) + dt.timedelta(days=1)
@@ -890,13 +888,16 @@ def _drop_loaded_event_ids(writer: Writer, frame: pl.DataFrame, scope: tuple[str
     return frame.join(loaded, on=key, how="anti", nulls_equal=True, maintain_order="left")
 
 
-def _rows_seen_before(writer: Writer, frame: pl.DataFrame) -> int:
-    """For a file without event ids: how many of its rows an event loaded before matches in
-    time, user and event. They are loaded (two such rows can be two events), but said: two
-    overlapping spreadsheet exports counted the overlap twice without a word (ingest QA). Only
-    stored files whose time range meets this one's are read: none for the next day's export."""
-    if frame["event_id"].null_count() < frame.height:
-        return 0  # with ids, repeats are dropped (_drop_loaded_event_ids)
+def _drop_copies_of_loaded_rows(writer: Writer, frame: pl.DataFrame) -> tuple[pl.DataFrame, int]:
+    """For a file without event ids: its rows that copy events loaded before, equal in every
+    column, are skipped, as many times as such an event was loaded (the rows left, and how many
+    were skipped). Two overlapping spreadsheet exports counted their shared days twice (ingest
+    QA); two equal rows can still be two events, so a file holding a row twice where the store
+    holds it once loads it once. A column the stored events lack (a dimension added since) never
+    matches, so such rows load. Only stored files whose time range meets this one's are read:
+    none for the next day's export."""
+    if frame.height == 0 or frame["event_id"].null_count() < frame.height:
+        return frame, 0  # with ids, repeats are dropped (_drop_loaded_event_ids)
     lo, hi = frame["event_time"].min(), frame["event_time"].max()
     names = [
         name
@@ -906,16 +907,30 @@ def _rows_seen_before(writer: Writer, frame: pl.DataFrame) -> int:
     ]
     stored = [path for path in writer.event_files() if Path(path).name in names]
     if not stored:
-        return 0
-    with _registered(writer.con, new_rows=frame.select("event_time", "user_id", "event")):
-        return int(
-            writer.con.sql(
-                "SELECT count(*) AS n FROM new_rows SEMI JOIN (SELECT event_time, user_id, event FROM "
-                "read_parquet($files, union_by_name = true) WHERE event_time BETWEEN $lo AND $hi) AS s "
-                "USING (event_time, user_id, event)",
-                params={"files": stored, "lo": lo, "hi": hi},
-            ).fetchall()[0][0]
+        return frame, 0
+    identity = [column for column in frame.columns if column not in (ROW, "event_id")]
+    scan = "read_parquet($files, union_by_name = true)"
+    present = set(writer.con.sql(f"SELECT * FROM {scan} LIMIT 0", params={"files": stored}).columns)  # noqa: S608
+    # Names are the canonical columns and dimension names checked by _event_frame.
+    columns = ", ".join(
+        quote_identifier(c) if c in present else f"CAST(NULL AS VARCHAR) AS {quote_identifier(c)}" for c in identity
+    )
+    loaded = writer.con.sql(
+        f"SELECT {columns}, count(*) AS loaded_times FROM {scan} "  # noqa: S608 - checked names, fixed text
+        "WHERE event_time BETWEEN $lo AND $hi GROUP BY ALL",
+        params={"files": stored, "lo": lo, "hi": hi},
+    ).pl()
+    if loaded.height == 0:
+        return frame, 0
+    kept = (
+        frame.with_columns(pl.int_range(1, pl.len() + 1).over(identity).alias("copy"))
+        .join(
+            loaded.cast(frame.select(identity).schema), on=identity, how="left", nulls_equal=True, maintain_order="left"
         )
+        .filter(pl.col("copy") > pl.col("loaded_times").fill_null(0))
+        .drop("copy", "loaded_times")
+    )
+    return kept, frame.height - kept.height
 
 
 @contextlib.contextmanager

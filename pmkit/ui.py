@@ -1376,7 +1376,6 @@ def show_result(result: FileResult) -> None:
             or result.items_gone
             or result.dimensions_dropped
             or result.metrics_unknown
-            or result.rows_seen_before
         ):
             st.warning(safe_text(result.summary()))
         else:

@@ -1278,10 +1278,11 @@ def test_an_objective_on_a_metric_not_defined_yet_loads_and_says_so(tmp_path: Pa
     )
 
 
-def test_overlapping_exports_without_ids_say_how_many_rows_they_repeat(tmp_path: Path) -> None:
+def test_overlapping_exports_without_ids_count_their_shared_rows_once(tmp_path: Path) -> None:
     """Rows 0-49 then rows 25-59 of one spreadsheet export, no id column: the 25 shared rows
-    counted twice without a word (ingest QA). Loaded (two such rows can be two events), and said;
-    a next export that does not overlap reads nothing stored and says nothing."""
+    counted twice (ingest QA; then loaded and only said). They are skipped now, and said; a next
+    export that does not overlap reads nothing stored and skips nothing. The store holds the 60
+    rows once (a query of its events against the rows written)."""
     rows = [f"2026-03-01T10:{n // 60:02d}:{n % 60:02d}Z,u{n % 7},login" for n in range(60)]
     first, second, later = tmp_path / "a.csv", tmp_path / "b.csv", tmp_path / "c.csv"
     header = "event_time,user_id,event\n"
@@ -1291,12 +1292,38 @@ def test_overlapping_exports_without_ids_say_how_many_rows_they_repeat(tmp_path:
     config = load_config(tmp_path / "ws")
     a, b, c = ingest([first, second, later], config)
     assert (a.rows_seen_before, b.rows_seen_before, c.rows_seen_before) == (0, 25, 0)
-    assert b.rows_loaded == 35
-    assert "25 of them are the same in time, user and event as events loaded before, and counted again" in b.summary()
-    # What it did and what to do: the advice to add ids read as a fix for what was loaded (QA).
-    assert "their days' events and revenue now count them twice" in b.summary()
-    assert "Export only the days not loaded yet" in b.summary()
-    assert "same in time" not in c.summary()
+    assert (a.rows_loaded, b.rows_loaded, c.rows_loaded) == (50, 10, 1)
+    assert b.summary().endswith(
+        "loaded 10 rows as events (pmkit events CSV), 25 rows skipped as copies of events loaded before "
+        "(equal in every column: an overlapping export without ids)"
+    )
+    assert "copies" not in c.summary()
+    with Store(config.store_dir).reader() as reader:
+        stored = reader.frame(
+            "SELECT strftime(event_time, '%Y-%m-%dT%H:%M:%SZ') || ',' || user_id || ',' || event AS row FROM events ORDER BY event_time"
+        )
+        kpis = reader.frame("SELECT day, events FROM kpi_daily ORDER BY day")
+    assert stored["row"].to_list() == [*rows, "2026-03-02T10:00:00Z,u1,login"]
+    assert kpis.rows() == [(dt.date(2026, 3, 1), 60), (dt.date(2026, 3, 2), 1)]
+
+
+def test_a_file_without_ids_skips_each_loaded_copy_once(tmp_path: Path) -> None:
+    """Equal rows can be two events: a file holding a row twice where the store holds it once
+    loads it once; a row that differs in a dimension (the store never had the column) is no copy."""
+    config = load_config(tmp_path / "ws")
+    first, second = tmp_path / "a.csv", tmp_path / "b.csv"
+    first.write_text("event_time,user_id,event\n2026-03-01T10:00:00Z,u1,login\n2026-03-01T11:00:00Z,u2,login\n")
+    second.write_text(
+        "event_time,user_id,event,plan\n"
+        "2026-03-01T10:00:00Z,u1,login,\n"  # the copy
+        "2026-03-01T10:00:00Z,u1,login,\n"  # a second event at the same second
+        "2026-03-01T11:00:00Z,u2,login,pro\n"  # a plan the stored row did not have: not the same row
+    )
+    a, b = ingest([first, second], config)
+    assert (b.rows_seen_before, b.rows_loaded) == (1, 2)
+    with Store(config.store_dir).reader() as reader:
+        counted = reader.frame("SELECT user_id, count(*) AS n FROM events GROUP BY user_id ORDER BY user_id")
+    assert counted.rows() == [("u1", 2), ("u2", 2)]
 
 
 def test_a_file_given_by_path_that_changes_while_it_is_read_is_refused(tmp_path: Path) -> None:
