@@ -103,6 +103,26 @@ def test_reason_reads_like_a_status_update():
     assert behind == "Activation is 37.5%, behind the 38.5% path to 45% by 30 Jun 2026"
 
 
+def test_after_its_target_date_a_value_short_of_the_target_is_not_said_to_be_ahead_of_a_path_to_it():
+    """Three days after a 23 due 14 Mar, the 7 days to 17 Mar hold four days of the path (22.1 on
+    average with the target's three): 22.5 read "ahead of the 22.1 path to 23 by 14 Mar" (review)."""
+    objective = {
+        "baseline": 10.0,
+        "target": 23.0,
+        "start_date": date(2026, 1, 1),
+        "target_date": date(2026, 3, 14),
+        "direction": "increase",
+    }
+    as_of = date(2026, 3, 17)
+    ahead = outcome_reason("DAU", "number", Outcome("on_track", 22.1, 0.96, 0.4), 22.5, as_of, objective)
+    assert (
+        ahead
+        == "DAU is 22.5, ahead of the path over those days (its mean there: 22.1); the 23 target was due 14 Mar 2026"
+    )
+    on = outcome_reason("DAU", "number", Outcome("on_track", 22.5, 0.96, 0.0), 22.5, as_of, objective)
+    assert on.startswith("DAU is 22.5, on the path over those days")
+
+
 def test_values_are_formatted_by_the_metric_format():
     assert format_value(0.385, "percent") == "38.5%"
     assert format_value(0.45, "percent", trim=True) == "45%"
