@@ -54,7 +54,8 @@ no_base = dashboard.why_no_base(period.previous(), facts.first_day)
 if not no_base and facts.today_open and period.end == facts.last_day:
     # Today's first hours against whole days: a flat funnel read "Started -11.4%" (review).
     no_base = f"{dashboard.not_over(facts.last_day)}, so no change is claimed"
-open_from = dashboard.unsettled_from(period, facts.last_day, int(window))
+# From the last whole day: today's first hours are not yet every attempt's whole window (review).
+open_from = dashboard.unsettled_from(period, facts.final_day, int(window))
 # Attempts whose window is still open can convert yet; the range before has had all its time. A
 # flat funnel's conversions read as a drop until the window closed (review): none is claimed.
 still_open = no_base or (dashboard.still_converting(open_from) if open_from else None)
@@ -102,7 +103,9 @@ if open_from is not None:
     st.caption(
         f"Users who started on {format_date(open_from)}"
         + (f" – {format_date(period.end)}" if open_from != period.end else "")
-        + f" still have time to convert (their {int(window)}-day window runs past the last loaded day), so this "
+        + f" still have time to convert (their {int(window)}-day window runs past "
+        + (f"{format_date(facts.final_day)}, the last whole day" if facts.today_open else "the last loaded day")
+        + "), so this "
         "conversion can still rise. The "
         "executive summary and the KPI explorer count the funnels of pmkit.toml over final days only."
     )

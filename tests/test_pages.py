@@ -1283,3 +1283,37 @@ def test_funnel_cards_claim_no_change_while_today_is_not_over(monkeypatch, tmp_p
         started.proto.delta_description
         == f"vs prior 7d: today ({format_date(today)}) is not over, so no change is claimed"
     )
+
+
+def test_funnel_cards_of_a_range_ending_yesterday_wait_while_today_is_not_over(monkeypatch, tmp_path):
+    """Five visits a day at 23:00, each bought just after the next midnight; this morning's export
+    holds yesterday's visits and 2 of their 5 purchases so far. The range to yesterday read
+    "Converted -15%" (review): counted from the last loaded day, yesterday's attempts were final.
+    They still have time, counted from the last whole day."""
+    from pmkit.config import load_config
+    from pmkit.ingest import ingest
+
+    root = tmp_path / "ws"
+    root.mkdir()
+    (root / "pmkit.toml").write_text('[workspace]\ntimezone = "UTC"\n')
+    today = dt.datetime.now(dt.UTC).date()
+    lines = ["event_time,user_id,event\n"]
+    for back in range(8, 0, -1):
+        day = today - dt.timedelta(days=back)
+        buyers = range(5) if back > 1 else range(2)
+        lines += [f"{day}T23:00:00Z,u{back}_{n},visit\n" for n in range(5)]
+        lines += [f"{day + dt.timedelta(days=1)}T00:0{n}:00Z,u{back}_{n},purchase\n" for n in buyers]
+    events = tmp_path / "events.csv"
+    events.write_text("".join(lines))
+    assert ingest([events], load_config(root))[0].status == "loaded"
+    yesterday = today - dt.timedelta(days=1)
+    dates = [str(yesterday - dt.timedelta(days=2)), str(yesterday)]
+    at = open_page(monkeypatch, root, "funnels", range="Custom", dates=dates, steps=["visit", "purchase"], window="1")
+    converted = next(m for m in at.metric if m.label.startswith("Converted"))
+    assert converted.value == "12"  # 5 and 5 on the first two days, 2 so far of yesterday's
+    assert not converted.delta
+    assert unescape(converted.proto.delta_description) == (
+        f"vs prior 3d: users who started from {format_date(yesterday)} can still convert, so no change is claimed"
+    )
+    captions = " ".join(unescape(c) for c in texts(at.caption))
+    assert f"runs past {format_date(yesterday)}, the last whole day" in captions, captions
