@@ -132,7 +132,8 @@ class FileResult:
                 one = self.rows_seen_before == 1
                 dupes += (
                     f", {self.rows_seen_before:,} row{'' if one else 's'} skipped as {'a copy' if one else 'copies'} "
-                    "of events loaded before (equal in every column: an overlapping export without ids)"
+                    "of events loaded before (the same time, user, event and revenue: an overlapping export "
+                    "without ids)"
                 )
             future = (
                 f"; {self.rows_future:,} of them dated after today (check the export's clock and time zone)"
@@ -685,7 +686,8 @@ def _ingest_file(
                     parsed.format,
                     result.rows_loaded,
                     result.rows_rejected,
-                    result.rows_duplicate,
+                    # Rows skipped as repeats: of an event_id, or copies of stored rows (no ids).
+                    result.rows_duplicate + result.rows_seen_before,
                     result.snapshot_date,
                     json.dumps(parsed.mapping),
                     json.dumps([e.as_json() for e in result.errors[:1000]]),
@@ -888,14 +890,18 @@ def _drop_loaded_event_ids(writer: Writer, frame: pl.DataFrame, scope: tuple[str
     return frame.join(loaded, on=key, how="anti", nulls_equal=True, maintain_order="left")
 
 
+# What makes a row of a file without ids a copy of a stored event (``_drop_copies_of_loaded_rows``).
+COPY_IDENTITY = ("event_time", "user_id", "event", "revenue")
+
+
 def _drop_copies_of_loaded_rows(writer: Writer, frame: pl.DataFrame) -> tuple[pl.DataFrame, int]:
-    """For a file without event ids: its rows that copy events loaded before, equal in every
-    column, are skipped, as many times as such an event was loaded (the rows left, and how many
-    were skipped). Two overlapping spreadsheet exports counted their shared days twice (ingest
-    QA); two equal rows can still be two events, so a file holding a row twice where the store
-    holds it once loads it once. A column the stored events lack (a dimension added since) never
-    matches, so such rows load. Only stored files whose time range meets this one's are read:
-    none for the next day's export."""
+    """For a file without event ids: its rows that copy events loaded before, equal in time,
+    user, event and revenue, are skipped, as many times as such an event was loaded (the rows
+    left, and how many were skipped). Two overlapping spreadsheet exports counted their shared
+    days twice (ingest QA); two equal rows can still be two events, so a file holding a row twice
+    where the store holds it once loads it once. Other columns are not compared: a later export
+    with a column more (a session id, a dimension) still repeats the same events (review). Only
+    stored files whose time range meets this one's are read: none for the next day's export."""
     if frame.height == 0 or frame["event_id"].null_count() < frame.height:
         return frame, 0  # with ids, repeats are dropped (_drop_loaded_event_ids)
     lo, hi = frame["event_time"].min(), frame["event_time"].max()
@@ -908,16 +914,10 @@ def _drop_copies_of_loaded_rows(writer: Writer, frame: pl.DataFrame) -> tuple[pl
     stored = [path for path in writer.event_files() if Path(path).name in names]
     if not stored:
         return frame, 0
-    identity = [column for column in frame.columns if column not in (ROW, "event_id")]
-    scan = "read_parquet($files, union_by_name = true)"
-    present = set(writer.con.sql(f"SELECT * FROM {scan} LIMIT 0", params={"files": stored}).columns)  # noqa: S608
-    # Names are the canonical columns and dimension names checked by _event_frame.
-    columns = ", ".join(
-        quote_identifier(c) if c in present else f"CAST(NULL AS VARCHAR) AS {quote_identifier(c)}" for c in identity
-    )
+    identity = list(COPY_IDENTITY)
     loaded = writer.con.sql(
-        f"SELECT {columns}, count(*) AS loaded_times FROM {scan} "  # noqa: S608 - checked names, fixed text
-        "WHERE event_time BETWEEN $lo AND $hi GROUP BY ALL",
+        f"SELECT {', '.join(identity)}, count(*) AS loaded_times "  # noqa: S608 - fixed canonical names
+        "FROM read_parquet($files, union_by_name = true) WHERE event_time BETWEEN $lo AND $hi GROUP BY ALL",
         params={"files": stored, "lo": lo, "hi": hi},
     ).pl()
     if loaded.height == 0:
@@ -925,7 +925,11 @@ def _drop_copies_of_loaded_rows(writer: Writer, frame: pl.DataFrame) -> tuple[pl
     kept = (
         frame.with_columns(pl.int_range(1, pl.len() + 1).over(identity).alias("copy"))
         .join(
-            loaded.cast(frame.select(identity).schema), on=identity, how="left", nulls_equal=True, maintain_order="left"
+            loaded.cast(frame.select(identity).schema),
+            on=identity,
+            how="left",
+            nulls_equal=True,
+            maintain_order="left",
         )
         .filter(pl.col("copy") > pl.col("loaded_times").fill_null(0))
         .drop("copy", "loaded_times")

@@ -1295,7 +1295,7 @@ def test_overlapping_exports_without_ids_count_their_shared_rows_once(tmp_path: 
     assert (a.rows_loaded, b.rows_loaded, c.rows_loaded) == (50, 10, 1)
     assert b.summary().endswith(
         "loaded 10 rows as events (pmkit events CSV), 25 rows skipped as copies of events loaded before "
-        "(equal in every column: an overlapping export without ids)"
+        "(the same time, user, event and revenue: an overlapping export without ids)"
     )
     assert "copies" not in c.summary()
     with Store(config.store_dir).reader() as reader:
@@ -1309,21 +1309,30 @@ def test_overlapping_exports_without_ids_count_their_shared_rows_once(tmp_path: 
 
 def test_a_file_without_ids_skips_each_loaded_copy_once(tmp_path: Path) -> None:
     """Equal rows can be two events: a file holding a row twice where the store holds it once
-    loads it once; a row that differs in a dimension (the store never had the column) is no copy."""
+    loads it once. A later export with a column more (a session id, a plan) repeats the same
+    events: they are copies all the same (review: 5 events stored of 3, and no word). A row with
+    other revenue is another event."""
     config = load_config(tmp_path / "ws")
     first, second = tmp_path / "a.csv", tmp_path / "b.csv"
-    first.write_text("event_time,user_id,event\n2026-03-01T10:00:00Z,u1,login\n2026-03-01T11:00:00Z,u2,login\n")
+    first.write_text(
+        "event_time,user_id,event,revenue\n2026-03-01T10:00:00Z,u1,login,\n2026-03-01T11:00:00Z,u2,buy,10.10\n"
+    )
     second.write_text(
-        "event_time,user_id,event,plan\n"
-        "2026-03-01T10:00:00Z,u1,login,\n"  # the copy
-        "2026-03-01T10:00:00Z,u1,login,\n"  # a second event at the same second
-        "2026-03-01T11:00:00Z,u2,login,pro\n"  # a plan the stored row did not have: not the same row
+        "event_time,user_id,event,revenue,session_id,plan\n"
+        "2026-03-01T10:00:00Z,u1,login,,s1,\n"  # the copy
+        "2026-03-01T10:00:00Z,u1,login,,s1,\n"  # a second event at the same second
+        "2026-03-01T11:00:00Z,u2,buy,10.1,s2,pro\n"  # the copy, with a plan and a session now
+        "2026-03-01T11:00:00Z,u2,buy,20,s2,pro\n"  # another purchase at the same second
     )
     a, b = ingest([first, second], config)
-    assert (b.rows_seen_before, b.rows_loaded) == (1, 2)
+    assert (b.rows_seen_before, b.rows_loaded) == (2, 2)
     with Store(config.store_dir).reader() as reader:
-        counted = reader.frame("SELECT user_id, count(*) AS n FROM events GROUP BY user_id ORDER BY user_id")
-    assert counted.rows() == [("u1", 2), ("u2", 2)]
+        counted = reader.frame(
+            "SELECT user_id, count(*) AS n, sum(revenue) AS revenue FROM events GROUP BY user_id ORDER BY user_id"
+        )
+        listed = reader.frame("SELECT name, rows_loaded, rows_duplicate FROM loaded_files ORDER BY file_id")
+    assert counted.rows() == [("u1", 2, None), ("u2", 2, 30.1)]
+    assert listed.rows() == [("a.csv", 2, 0), ("b.csv", 2, 2)]
 
 
 def test_a_file_given_by_path_that_changes_while_it_is_read_is_refused(tmp_path: Path) -> None:
