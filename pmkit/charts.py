@@ -334,8 +334,9 @@ def _no_later_weeks(weekly: pl.DataFrame) -> bool:
 
 
 def _in_progress(last_day: dt.date | None) -> pl.Expr:
-    """A cohort's week k (k > 0) whose Sunday is after the last loaded day: its share can still
-    rise, so it must not read as a drop. Week 0 is 100% whatever the day."""
+    """A cohort's week k (k > 0) whose Sunday is after ``last_day`` (the pages pass the last whole
+    day, ``Facts.final_day``): its share can still rise, so it must not read as a drop. Week 0 is
+    100% whatever the day."""
     if last_day is None:
         return pl.lit(False)
     sunday = pl.col("cohort_week") + pl.duration(days=pl.col("week") * 7 + 6)
@@ -364,7 +365,8 @@ def retention_heatmap(weekly: pl.DataFrame, share: str = "share_on", last_day: d
         [format_value(v, "percent") + (IN_PROGRESS_MARK if open_ else "") if v is not None else "" for v, open_ in row]
         for row in cells
     ]
-    until = f" (in progress: data to {format_date(last_day)})" if last_day else ""
+    # Not "data to <last_day>": the page passes the last whole day, and the cells count today's events too.
+    until = " (in progress: the week is not over)" if last_day else ""
     hover = [[until if open_ else "" for _, open_ in row] for row in cells]
     labels = [f"{format_date(c)} ({s:,})" for c, s in cohorts.iter_rows()]
     # Week 0 is 100% by definition; scale the colours to the later weeks so their differences show.

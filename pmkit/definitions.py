@@ -103,7 +103,8 @@ DEFINITIONS: dict[str, str] = {
     ),
     "day_n_retention": (
         "Day-N retention (D1, D7, D30): of the users first seen on a day F, the share active exactly on "
-        "day F + N. Users whose day F + N is after the last loaded day are left out, not counted as lost."
+        "day F + N. Users whose day F + N is after the last whole day are left out, not counted as lost "
+        "(the last loaded day is whole once it is over: today's first hours are nobody's day N yet)."
     ),
     "funnel": (
         "Funnel: every time a user does the first step starts an attempt; the attempt reaches a later "
