@@ -66,7 +66,13 @@ for goal in goals.iter_rows(named=True):
                     ships=detail.ships,
                     smooth=True,
                 ),
-                compared_to="the straight path from the baseline on the start date to the target on the target date (dotted green); daily values faint; bold, the 7-day value the outcome is judged on (as in the caption above); ▲ marks items shipping",
+                compared_to="the straight path from the baseline on the start date to the target on the target date (dotted green); daily values faint; bold, "
+                + (
+                    "the 7-day value the outcome is judged on (as in the caption above)"
+                    if detail.rolling_is_card
+                    else "the 7 days' rates pooled day by day (the outcome counts a user once over its 7 days, so it can read higher when users come back within the week)"
+                )
+                + "; ▲ marks items shipping",
                 source=facts.source(),
                 key=f"objective-{goal['objective_id']}",
             )

@@ -651,6 +651,9 @@ class ObjectiveDetail:
     items: pl.DataFrame  # the objective's items (not its own row), with health and reason
     impact: pl.DataFrame  # pmkit.impact rows of its shipped items, bigger items first
     problem: str = ""
+    rolling_is_card: bool = (
+        True  # the bold line is the card's own value on each day (``MetricSource.seven_day_is_card``)
+    )
 
 
 def objective_detail(
@@ -734,7 +737,9 @@ def objective_detail(
         except ValueError as exc:
             problem = str(exc)
     ships = ship_markers(linked, definition.key, goals)
-    return ObjectiveDetail(definition, series, rolling, target, ships, linked, impact, problem)
+    return ObjectiveDetail(
+        definition, series, rolling, target, ships, linked, impact, problem, source.seven_day_is_card(definition.key)
+    )
 
 
 # --- scorecards ---------------------------------------------------------------------------------------

@@ -62,6 +62,7 @@ from pmkit import metrics, roadmap
 from pmkit.canonical import DIRECTION_SEPARATORS, DIRECTIONS, OBJECTIVE_COLUMNS
 from pmkit.config import Config
 from pmkit.definitions import (
+    LEVELS,
     Definitions,
     MetricDefinition,
     usable_definitions,
@@ -313,6 +314,31 @@ class MetricSource:
             count = pl.col("value").is_not_null().cast(pl.Int64).rolling_sum_by(**window)
             frame = daily.sort("day").select("day", pl.when(count > 0).then(total / count).alias("value"))
         return frame.select(pl.col("day"), pl.col("value").cast(pl.Float64))
+
+    def seven_day_is_card(self, key: str) -> bool:
+        """Whether ``seven_day`` is exactly the card's value on every day: not for a funnel, nor a
+        ratio with a side of distinct users (each counted once over the 7 days by the card, once a
+        day by the pooled days)."""
+        from pmkit.metrics.series import ADDITIVE_BUILTINS, pooled_sides
+
+        definition = self.lookup(key)
+        if definition is None or definition.type == "funnel":
+            return definition is None
+        if definition.type != "ratio":
+            return True
+        found = [self.lookup(definition.numerator), self.lookup(definition.denominator)]
+        sides = [side for side in found if side is not None]
+        if len(sides) < 2:
+            return False
+
+        def sums(side: MetricDefinition) -> bool:  # its 7-day value is the sum of its days'
+            return (
+                side.key in ADDITIVE_BUILTINS - LEVELS
+                if side.type == "builtin"
+                else side.type in ("count", "sum_revenue")
+            )
+
+        return pooled_sides(sides) or all(sums(side) for side in sides)
 
     def noise(self, key: str, through: dt.date) -> float | None:
         """Two standard errors of a 7-day value, from the daily values of the 28 days to

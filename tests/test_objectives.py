@@ -544,6 +544,44 @@ def test_the_objective_charts_draw_the_value_the_card_judges(workspace, tmp_path
     assert np.frombuffer(base64.b64decode(drawn[2]), dtype="<f8").tolist() == pytest.approx(oracle)
 
 
+def test_the_objective_chart_says_when_its_line_is_not_the_cards_value(workspace):
+    """u1 visits on each of 7 days and buys on the first: buyers / visitors over the 7 days is
+    1 / 1 (the card, achieved), the days pooled by their visitors 1 / 7 (review: the line drew
+    0.14 under a card of 1.0, below the 0.5 baseline). Such a line is said to be the days pooled."""
+    from pmkit import dashboard
+    from pmkit.objectives import MetricSource
+
+    workspace.configure(
+        metrics='[metrics.buyers]\ntype = "unique_users"\nevents = ["buy"]\n'
+        '[metrics.visitors]\ntype = "unique_users"\nevents = ["visit"]\n'
+        '[metrics.buys]\ntype = "count"\nevents = ["buy"]\n'
+        '[metrics.visits]\ntype = "count"\nevents = ["visit"]\n'
+        '[metrics.buyer_share]\ntype = "ratio"\nnumerator = "buyers"\ndenominator = "visitors"\n'
+        '[metrics.buys_per_visit]\ntype = "ratio"\nnumerator = "buys"\ndenominator = "visits"\n'
+        '[metrics.bought]\ntype = "funnel"\nsteps = ["visit", "buy"]\nwindow_days = 1\n'
+        '[objectives.O1]\nmetric = "buyer_share"\nbaseline = 0.5\ntarget = 0.9\n'
+        'start_date = 2026-09-01\ntarget_date = 2026-12-31\ndirection = "increase"\n'
+    )
+    rows = [(f"2026-10-0{day}T10:00:00Z", "u1", "visit") for day in range(1, 8)]
+    rows.append(("2026-10-01T11:00:00Z", "u1", "buy"))
+    workspace.load_events(rows)
+    reader = workspace.reader()
+    as_of = date(2026, 10, 7)
+    goal = row_of(objective_health(reader, workspace.config, items_frame(), as_of), "O1")
+    detail = dashboard.objective_detail(reader, workspace.config, "O1", as_of)
+    assert goal["current_value"] == 1.0
+    assert detail.rolling.filter(pl.col("day") == as_of)["value_7d"].item() == pytest.approx(1 / 7)
+    assert not detail.rolling_is_card
+    source = MetricSource.open(reader, workspace.config)
+    assert [source.seven_day_is_card(key) for key in ("buyer_share", "bought", "buys_per_visit", "arpu", "dau")] == [
+        False,
+        False,
+        True,
+        True,
+        True,
+    ]
+
+
 def test_a_ceiling_held_from_today_is_judged_when_its_value_ends_before_today(workspace):
     """DAU is 5 every day of Mar 4-10; the objectives are judged on Mar 11 (a roadmap snapshot's
     day, after the last event). Without a start date a floor or ceiling is held from that day; the

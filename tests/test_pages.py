@@ -1022,6 +1022,16 @@ def test_retention_day_n_waits_for_today_to_be_over(monkeypatch, tmp_path):
     assert (first["users"].tolist(), first["retained"].tolist()) == ([4], [2])
 
 
+def test_objective_charts_say_which_line_is_the_value_judged(monkeypatch, demo_data):
+    """OBJ-1 is a funnel (its line pools the days' rates), OBJ-2 a count (its line is the card's
+    7-day value)."""
+    at = open_page(monkeypatch, demo_data, "objectives")
+    captions = [unescape(c) for c in texts(at.caption) if c.startswith("**Compared to:**")]
+    pooled = [c for c in captions if "the 7 days' rates pooled day by day" in c]
+    judged = [c for c in captions if "the 7-day value the outcome is judged on" in c]
+    assert (len(pooled), len(judged)) == (1, 3), captions
+
+
 def test_a_one_day_funnel_window_and_a_one_day_unsettled_range_read_in_the_singular(monkeypatch, known_data):
     """ "within 1 days of the first step" and "Users who started on 11 Mar 2026 – 11 Mar 2026"
     (display QA)."""

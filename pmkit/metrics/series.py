@@ -194,7 +194,7 @@ ZERO_WHEN_ABSENT = frozenset({"count", "unique_users", "sum_revenue"})
 ADDITIVE_BUILTINS = LEVELS | {"events", "revenue", "new_users"}
 
 
-def _pooled(sides: Sequence[MetricDefinition]) -> bool:
+def pooled_sides(sides: Sequence[MetricDefinition]) -> bool:
     def adds_up(definition: MetricDefinition) -> bool:
         if definition.type == "builtin":
             return definition.key in ADDITIVE_BUILTINS
@@ -267,7 +267,7 @@ def _evaluate(
         if depth > MAX_RATIO_DEPTH:
             raise ValueError(f"metrics.{definition.key}: ratios nest more than {MAX_RATIO_DEPTH} deep")
         sides = [definitions.get(side) for side in (definition.numerator, definition.denominator) if side is not None]
-        if grain != "day" and _pooled(sides):
+        if grain != "day" and pooled_sides(sides):
             # Each side's daily values summed over the bucket, so the ratio keeps its daily scale.
             # By each side's own rule (a count's sum over DAU's mean), "reports shared / DAU" was
             # 0.48 a day but 2.65 over 7 days and 13.3 over 28, and an objective on it read
