@@ -291,10 +291,11 @@ class MetricSource:
         DAU-weighted one ($3.41) beside a card of $6.96, the 7 days' revenue over their users.
 
         ARPU is exactly the card's value: the 7 days' revenue over their distinct active users
-        (the day's WAU). A funnel, retention or ratio pools its days by their weights
+        (the day's WAU). A funnel is too: each user who started in the 7 days once, at the
+        furthest step they reached. A retention or ratio pools its days by their weights
         (``weights``): exact where the day's counts add up, as a retention cohort's new users do;
-        a funnel's user who starts on two of the days counts on both, where the card counts them
-        once. Any other metric is the mean of the days' values."""
+        a ratio's distinct users who come on two of the days count on both, where the card counts
+        them once (``seven_day_is_card``). Any other metric is the mean of the days' values."""
         daily = self.daily(key)
         definition = self.lookup(key)
         schema = {"day": pl.Date, "value": pl.Float64}
@@ -305,6 +306,8 @@ class MetricSource:
             kpis = metrics.daily_kpis(self.reader, metrics.Period(daily["day"].min(), daily["day"].max())).sort("day")
             value = pl.col("revenue").cast(pl.Float64).fill_null(0.0).rolling_sum_by(**window) / pl.col("wau")
             frame = kpis.select("day", pl.when(pl.col("wau") > 0).then(value).alias("value"))
+        elif definition.type == "funnel" and definition.steps:
+            frame = self._funnel_seven_day(definition, daily.select("day").sort("day"))
         elif pooled(definition):
             weighted = (pl.col("value").fill_null(0.0) * pl.col("weight")).rolling_sum_by(**window)
             weight = pl.col("weight").rolling_sum_by(**window)
@@ -315,16 +318,44 @@ class MetricSource:
             frame = daily.sort("day").select("day", pl.when(count > 0).then(total / count).alias("value"))
         return frame.select(pl.col("day"), pl.col("value").cast(pl.Float64))
 
+    def _funnel_seven_day(self, definition: MetricDefinition, days: pl.DataFrame) -> pl.DataFrame:
+        """(day, value) of a funnel over the 7 days ending each of ``days``, as its value over a
+        period is counted (``metrics.series``): of the users with a step-1 attempt on those days
+        (attempts whose window runs past the last loaded day left out), the share whose furthest
+        attempt reached the last step. Each attempt day stands for the 7 windows that hold it."""
+        from pmkit.metrics.series import definitions_free_fingerprint, funnel_user_days
+
+        workspace = workspace_of(self.reader)
+        first, last = days["day"].min(), days["day"].max()
+        span = metrics.Period(first - dt.timedelta(days=RECENT_DAYS - 1), last)
+        attempts = funnel_user_days(
+            self.reader, workspace, definitions_free_fingerprint(definition), definition, span, metrics.Segment()
+        )
+        cutoff = (workspace.last_day or first) - dt.timedelta(days=math.ceil(definition.window_days))
+        ends = (
+            attempts.filter(pl.col("day") <= cutoff)
+            .select("user_key", "day", "reached")
+            .with_columns(pl.int_ranges(0, RECENT_DAYS).alias("after"))
+            .explode("after")
+            .select("user_key", "reached", (pl.col("day") + pl.duration(days=pl.col("after"))).alias("end"))
+            .filter(pl.col("end").is_between(first, last))
+            .group_by("end", "user_key")
+            .agg(pl.col("reached").max())
+            .group_by("end")
+            .agg((pl.col("reached") == len(definition.steps)).sum().alias("converted"), pl.len().alias("started"))
+        )
+        return days.join(ends, left_on="day", right_on="end", how="left").select(
+            "day", (pl.col("converted") / pl.col("started")).alias("value")
+        )
+
     def seven_day_is_card(self, key: str) -> bool:
-        """Whether ``seven_day`` is exactly the card's value on every day: not for a funnel, nor a
-        ratio with a side of distinct users (each counted once over the 7 days by the card, once a
-        day by the pooled days)."""
+        """Whether ``seven_day`` is exactly the card's value on every day: not for a ratio with a
+        side of distinct users (each counted once over the 7 days by the card, once a day by the
+        pooled days)."""
         from pmkit.metrics.series import ADDITIVE_BUILTINS, pooled_sides
 
         definition = self.lookup(key)
-        if definition is None or definition.type == "funnel":
-            return definition is None
-        if definition.type != "ratio":
+        if definition is None or definition.type != "ratio":
             return True
         found = [self.lookup(definition.numerator), self.lookup(definition.denominator)]
         sides = [side for side in found if side is not None]
