@@ -321,8 +321,11 @@ class MetricSource:
     def _funnel_seven_day(self, definition: MetricDefinition, days: pl.DataFrame) -> pl.DataFrame:
         """(day, value) of a funnel over the 7 days ending each of ``days``, as its value over a
         period is counted (``metrics.series``): of the users with a step-1 attempt on those days
-        (attempts whose window runs past the last loaded day left out), the share whose furthest
-        attempt reached the last step. Each attempt day stands for the 7 windows that hold it."""
+        (attempts whose window runs past the last loaded day left out), the share with one that
+        reached the last step. Both counts are distinct users over a sliding 7 days, counted as
+        WAU is: each user's attempt day opens [day, min(their next one, day + 7)), and a day's
+        count is how many are open (one sort, where repeating each attempt for its 7 windows
+        took 0.3 s at 10M events)."""
         from pmkit.metrics.series import definitions_free_fingerprint, funnel_user_days
 
         workspace = workspace_of(self.reader)
@@ -332,20 +335,35 @@ class MetricSource:
             self.reader, workspace, definitions_free_fingerprint(definition), definition, span, metrics.Segment()
         )
         cutoff = (workspace.last_day or first) - dt.timedelta(days=math.ceil(definition.window_days))
-        ends = (
-            attempts.filter(pl.col("day") <= cutoff)
-            .select("user_key", "day", "reached")
-            .with_columns(pl.int_ranges(0, RECENT_DAYS).alias("after"))
-            .explode("after")
-            .select("user_key", "reached", (pl.col("day") + pl.duration(days=pl.col("after"))).alias("end"))
-            .filter(pl.col("end").is_between(first, last))
-            .group_by("end", "user_key")
-            .agg(pl.col("reached").max())
-            .group_by("end")
-            .agg((pl.col("reached") == len(definition.steps)).sum().alias("converted"), pl.len().alias("started"))
-        )
-        return days.join(ends, left_on="day", right_on="end", how="left").select(
-            "day", (pl.col("converted") / pl.col("started")).alias("value")
+        attempts = attempts.filter(pl.col("day") <= cutoff).select("user_key", "day", "reached")
+
+        def open_users(rows: pl.DataFrame, name: str) -> pl.DataFrame:
+            # One row per user and attempt day already (``funnel_user_days``), sorted: the next
+            # row is the user's next day when it is theirs (a window ``over`` users took 0.25 s).
+            starts = rows.select("user_key", "day").sort("user_key", "day")
+            same_user = pl.col("user_key") == pl.col("user_key").shift(-1)
+            until = pl.min_horizontal(
+                pl.when(same_user).then(pl.col("day").shift(-1)), pl.col("day") + dt.timedelta(days=RECENT_DAYS)
+            )
+            changes = pl.concat(
+                [
+                    starts.select(pl.col("day"), pl.lit(1).alias("change")),
+                    starts.select(until.alias("day"), pl.lit(-1).alias("change")),
+                ]
+            )
+            return (
+                changes.group_by("day")
+                .agg(pl.col("change").sum())
+                .sort("day")
+                .select("day", pl.col("change").cum_sum().alias(name))
+            )
+
+        started = open_users(attempts, "started")
+        converted = open_users(attempts.filter(pl.col("reached") == len(definition.steps)), "converted")
+        return (
+            days.join_asof(started, on="day")
+            .join_asof(converted, on="day")
+            .select("day", (pl.col("converted").fill_null(0) / pl.col("started")).alias("value"))
         )
 
     def seven_day_is_card(self, key: str) -> bool:
