@@ -70,7 +70,7 @@ for goal in goals.iter_rows(named=True):
                 + (
                     "the 7-day value the outcome is judged on (as in the caption above)"
                     if detail.rolling_is_card
-                    else "the 7 days' rates pooled day by day (the outcome counts a user once over its 7 days, so it can read higher when users come back within the week)"
+                    else "the days' values pooled over 7 days (the outcome takes its 7 days whole, so the two can differ)"
                 )
                 + "; ▲ marks items shipping",
                 source=facts.source(),

@@ -544,10 +544,12 @@ def test_the_objective_charts_draw_the_value_the_card_judges(workspace, tmp_path
     assert np.frombuffer(base64.b64decode(drawn[2]), dtype="<f8").tolist() == pytest.approx(oracle)
 
 
-def test_the_objective_chart_says_when_its_line_is_not_the_cards_value(workspace):
+def test_a_ratio_of_distinct_users_draws_the_value_its_card_judges(workspace):
     """u1 visits on each of 7 days and buys on the first: buyers / visitors over the 7 days is
-    1 / 1 (the card, achieved), the days pooled by their visitors 1 / 7 (review: the line drew
-    0.14 under a card of 1.0, below the 0.5 baseline). Such a line is said to be the days pooled."""
+    1 / 1 (the card, achieved), where the days pooled by their visitors read 1 / 7 (review: the
+    line drew 0.14 under a card of 1.0, below the 0.5 baseline). The line counts each side as the
+    card does, distinct users once over the 7 days; a side of another kind (ARPU) is drawn as the
+    days pooled, and said to be."""
     from pmkit import dashboard
     from pmkit.objectives import MetricSource
 
@@ -557,7 +559,9 @@ def test_the_objective_chart_says_when_its_line_is_not_the_cards_value(workspace
         '[metrics.buys]\ntype = "count"\nevents = ["buy"]\n'
         '[metrics.visits]\ntype = "count"\nevents = ["visit"]\n'
         '[metrics.buyer_share]\ntype = "ratio"\nnumerator = "buyers"\ndenominator = "visitors"\n'
+        '[metrics.buys_per_visitor]\ntype = "ratio"\nnumerator = "buys"\ndenominator = "visitors"\n'
         '[metrics.buys_per_visit]\ntype = "ratio"\nnumerator = "buys"\ndenominator = "visits"\n'
+        '[metrics.arpu_per_visit]\ntype = "ratio"\nnumerator = "arpu"\ndenominator = "visits"\n'
         '[metrics.bought]\ntype = "funnel"\nsteps = ["visit", "buy"]\nwindow_days = 1\n'
         '[objectives.O1]\nmetric = "buyer_share"\nbaseline = 0.5\ntarget = 0.9\n'
         'start_date = 2026-09-01\ntarget_date = 2026-12-31\ndirection = "increase"\n'
@@ -570,16 +574,15 @@ def test_the_objective_chart_says_when_its_line_is_not_the_cards_value(workspace
     goal = row_of(objective_health(reader, workspace.config, items_frame(), as_of), "O1")
     detail = dashboard.objective_detail(reader, workspace.config, "O1", as_of)
     assert goal["current_value"] == 1.0
-    assert detail.rolling.filter(pl.col("day") == as_of)["value_7d"].item() == pytest.approx(1 / 7)
-    assert not detail.rolling_is_card
+    # Each day's 7 days (from 1 Oct): u1 visited, and bought on the 1st, so 1 / 1 every day.
+    assert detail.rolling["value_7d"].to_list() == [1.0] * 7
+    assert detail.rolling_is_card
     source = MetricSource.open(reader, workspace.config)
-    assert [source.seven_day_is_card(key) for key in ("buyer_share", "bought", "buys_per_visit", "arpu", "dau")] == [
-        False,
-        True,
-        True,
-        True,
-        True,
-    ]
+    # buys / visitors: 1 buy over 1 visitor; buys / visits: 1 over 1, 2, ... 7 visits.
+    assert source.seven_day("buys_per_visitor")["value"].to_list() == [1.0] * 7
+    assert source.seven_day("buys_per_visit")["value"].to_list() == pytest.approx([1 / n for n in range(1, 8)])
+    kinds = ("buyer_share", "bought", "buys_per_visitor", "buys_per_visit", "arpu", "dau", "arpu_per_visit")
+    assert [source.seven_day_is_card(key) for key in kinds] == [True, True, True, True, True, True, False]
 
 
 def test_a_funnel_objectives_line_counts_each_user_once_over_the_7_days(workspace):

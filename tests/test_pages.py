@@ -1024,20 +1024,20 @@ def test_retention_day_n_waits_for_today_to_be_over(monkeypatch, tmp_path):
 
 def test_objective_charts_say_which_line_is_the_value_judged(monkeypatch, demo_data, tmp_path):
     """The demo's four objectives (a funnel, a count, a level, a sum) draw the value they are
-    judged on; a ratio of distinct users is said to pool its days."""
+    judged on; a ratio with ARPU on a side is said to pool its days."""
     from pmkit.ingest import ingest
 
     at = open_page(monkeypatch, demo_data, "objectives")
     captions = [unescape(c) for c in texts(at.caption) if c.startswith("**Compared to:**")]
     judged = [c for c in captions if "the 7-day value the outcome is judged on" in c]
-    assert len(judged) == 4 and not any("pooled day by day" in c for c in captions), captions
+    assert len(judged) == 4 and not any("pooled over 7 days" in c for c in captions), captions
     root = tmp_path / "ws"
     root.mkdir()
     (root / "pmkit.toml").write_text(
         '[metrics.buyers]\ntype = "unique_users"\nevents = ["buy"]\n'
         '[metrics.visitors]\ntype = "unique_users"\nevents = ["visit"]\n'
-        '[metrics.buyer_share]\ntype = "ratio"\nnumerator = "buyers"\ndenominator = "visitors"\n'
-        '[objectives.O1]\nmetric = "buyer_share"\nbaseline = 0.5\ntarget = 0.9\n'
+        '[metrics.arpu_per_visitor]\ntype = "ratio"\nnumerator = "arpu"\ndenominator = "visitors"\n'
+        '[objectives.O1]\nmetric = "arpu_per_visitor"\nbaseline = 0.5\ntarget = 0.9\n'
         'start_date = 2026-09-01\ntarget_date = 2026-12-31\ndirection = "increase"\n'
     )
     events = tmp_path / "events.csv"
@@ -1049,7 +1049,7 @@ def test_objective_charts_say_which_line_is_the_value_judged(monkeypatch, demo_d
     assert ingest([events], load_config(root))[0].status == "loaded"
     at = open_page(monkeypatch, root, "objectives")
     captions = [unescape(c) for c in texts(at.caption) if c.startswith("**Compared to:**")]
-    assert any("the 7 days' rates pooled day by day" in c for c in captions), captions
+    assert any("the days' values pooled over 7 days" in c for c in captions), captions
 
 
 def test_a_one_day_funnel_window_and_a_one_day_unsettled_range_read_in_the_singular(monkeypatch, known_data):
