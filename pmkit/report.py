@@ -173,11 +173,8 @@ class _Report:
                     "format": self.source.lookup(key).format,  # type: ignore[union-attr]
                 }
             )
-        # Answers are not events: their 28 days are not cut at the first event day, which moved
-        # the answers before it into the "before" figure (review).
-        answered = metrics.Period.last(PERIOD_DAYS, period.end)
-        now = metrics.nps(self.reader, answered, grain="period")
-        before = metrics.nps(self.reader, answered.previous(), grain="period")
+        now = metrics.nps(self.reader, period, grain="period")
+        before = metrics.nps(self.reader, period.previous(), grain="period")
         value, base = now["nps"].item(), before["nps"].item()
         rows.append(
             {

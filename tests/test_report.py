@@ -311,20 +311,3 @@ def test_the_report_judges_whole_days_and_only_loaded_ones(tmp_path: Path):
     assert f"DAU averaged 10.0 over {span}" in page
     assert f"today is not over: the key metrics end on {format_date(yesterday)}" in page
     assert f"{format_date(first)} to {format_date(yesterday)}" in page  # the table's column
-
-
-def test_the_reports_nps_counts_the_answers_of_its_28_days_before_the_first_event(workspace, tmp_path):
-    """Events from 10 Mar, answers on 5 Mar (two 10s) and 20 Mar (a 0): the key metrics' 28 days
-    start at the first event day, and the NPS line took the same days, so the 5 Mar answers were
-    "before" (NPS -100 from 1 answer, 2 before; review). Over the 28 days to 30 Mar: 3 answers,
-    (2 - 1) / 3 = +33, none before."""
-    workspace.load_events([(f"2026-03-{day:02d}T10:00:00Z", "u1", "login") for day in range(10, 31)])
-    workspace.load_feedback(
-        [
-            ("2026-03-05T10:00:00Z", "a", 10, "nps"),
-            ("2026-03-05T11:00:00Z", "b", 10, "nps"),
-            ("2026-03-20T10:00:00Z", "c", 0, "nps"),
-        ]
-    )
-    page = write_report(workspace.config, tmp_path / "r.html", as_of=date(2026, 3, 30)).read_text(encoding="utf-8")
-    assert 'NPS (3 answers; 0 before)</td><td class="num">33</td>' in page
