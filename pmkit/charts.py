@@ -365,8 +365,9 @@ def retention_heatmap(weekly: pl.DataFrame, share: str = "share_on", last_day: d
         [format_value(v, "percent") + (IN_PROGRESS_MARK if open_ else "") if v is not None else "" for v, open_ in row]
         for row in cells
     ]
-    # Not "data to <last_day>": the page passes the last whole day, and the cells count today's events too.
-    until = " (in progress: the week is not over)" if last_day else ""
+    # The page passes the last whole day: with today open the cells count today's events too, so
+    # not "data to <last_day>"; and "the week is not over" was wrong of old data (review).
+    until = f" (in progress: its week ends after {format_date(last_day)}, the last whole day)" if last_day else ""
     hover = [[until if open_ else "" for _, open_ in row] for row in cells]
     labels = [f"{format_date(c)} ({s:,})" for c, s in cohorts.iter_rows()]
     # Week 0 is 100% by definition; scale the colours to the later weeks so their differences show.

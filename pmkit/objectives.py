@@ -615,13 +615,13 @@ def outcome_reason(
         return f"{now}, past the target of {target_text} (set for {by})"
     if as_of >= due and (outcome.gap is None or outcome.gap < 0):
         return f"{now}, short of the {target_text} target that was due {by}"
-    if as_of > due:
-        # Past the target date, a value short of the target still held to the path's mean over
+    if as_of >= due:
+        # From the target date on, a value short of the target still held to the path's mean over
         # days partly before it read "ahead of the 22.1 path to 23 by 14 Mar" (review).
         side = "ahead of" if outcome.gap else "on"
         return (
             f"{now}, {side} the path over those days (its mean there: {format_value(outcome.expected, fmt)}); "
-            f"the {target_text} target was due {by}"
+            f"the {target_text} target {'is' if as_of == due else 'was'} due {by}"
         )
     path = f"the {format_value(outcome.expected, fmt)} path to {target_text} by {by}"
     if outcome.gap is not None and outcome.gap > 0:

@@ -243,7 +243,7 @@ def test_retention_weeks_in_progress_are_marked_and_left_out_of_the_curves():
     last_day = D(2026, 3, 18)
     (heatmap,) = charts.retention_heatmap(WEEKLY, last_day=last_day).data
     assert [list(row) for row in heatmap.text] == [["100.0%", "50.0%", "20.0% *"], ["100.0%", "10.0% *", ""]]
-    assert heatmap.customdata[1][1] == " (in progress: the week is not over)"
+    assert heatmap.customdata[1][1] == " (in progress: its week ends after 18 Mar 2026, the last whole day)"
     assert charts.weeks_in_progress(WEEKLY, last_day) == 2
     # Broken down by a dimension of two values, the same two cells (it said 4, one per group; QA).
     groups = pl.concat([WEEKLY.with_columns(platform=pl.lit(value)) for value in ("ios", "web")])

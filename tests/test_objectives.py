@@ -305,7 +305,8 @@ def test_on_its_target_date_a_metric_on_its_path_is_on_track(workspace):
     assert (due["current_value"], due["expected_value"]) == (pytest.approx(20.0), pytest.approx(20.0))
     assert due["outcome_health"] == "on_track"
     assert due["outcome_reason"] == (
-        "Daily active users is 20.0 a day on average over the 7 days to 14 Mar 2026, on the 20.0 path to 23 by 14 Mar 2026"
+        "Daily active users is 20.0 a day on average over the 7 days to 14 Mar 2026, on the path over those days "
+        "(its mean there: 20.0); the 23 target is due 14 Mar 2026"
     )
 
 
