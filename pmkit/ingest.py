@@ -89,7 +89,7 @@ class FileResult:
     left_in_inbox: bool = False
     # The file beside the moved one listing every problem row (``file_away``).
     listed_in: Path | None = None
-    # Rows of a file without event ids skipped as copies of stored events (``_drop_copies_of_loaded_rows``).
+    # Rows skipped as copies of stored events where one of the two has no id (``_drop_copies_of_loaded_rows``).
     rows_seen_before: int = 0
     # An objectives file's metrics no built-in or pmkit.toml table defines: loaded (the metric
     # may be defined later), and said with row and column (it loaded without a word; QA).
@@ -132,8 +132,8 @@ class FileResult:
                 one = self.rows_seen_before == 1
                 dupes += (
                     f", {self.rows_seen_before:,} row{'' if one else 's'} skipped as {'a copy' if one else 'copies'} "
-                    "of events loaded before (the same time, user, event and revenue: an overlapping export "
-                    "without ids)"
+                    "of events loaded before (the same time, user, event and revenue, where one of the two has "
+                    "no event_id: an overlapping export)"
                 )
             future = (
                 f"; {self.rows_future:,} of them dated after today (check the export's clock and time zone)"
@@ -890,20 +890,24 @@ def _drop_loaded_event_ids(writer: Writer, frame: pl.DataFrame, scope: tuple[str
     return frame.join(loaded, on=key, how="anti", nulls_equal=True, maintain_order="left")
 
 
-# What makes a row of a file without ids a copy of a stored event (``_drop_copies_of_loaded_rows``).
-COPY_IDENTITY = ("event_time", "user_id", "event", "revenue")
+# What makes a row a copy of a stored event when one of the two has no id
+# (``_drop_copies_of_loaded_rows``); a blank revenue is 0, as one export writes it and another not.
+COPY_IDENTITY = ("event_time", "user_id", "event", "copy_revenue")
 
 
 def _drop_copies_of_loaded_rows(writer: Writer, frame: pl.DataFrame) -> tuple[pl.DataFrame, int]:
-    """For a file without event ids: its rows that copy events loaded before, equal in time,
-    user, event and revenue, are skipped, as many times as such an event was loaded (the rows
-    left, and how many were skipped). Two overlapping spreadsheet exports counted their shared
-    days twice (ingest QA); two equal rows can still be two events, so a file holding a row twice
-    where the store holds it once loads it once. Other columns are not compared: a later export
-    with a column more (a session id, a dimension) still repeats the same events (review). Only
-    stored files whose time range meets this one's are read: none for the next day's export."""
-    if frame.height == 0 or frame["event_id"].null_count() < frame.height:
-        return frame, 0  # with ids, repeats are dropped (_drop_loaded_event_ids)
+    """Rows that copy events loaded before, where the row or the stored event has no event id:
+    equal in time, user, event and revenue, they are skipped, as many times as such an event was
+    loaded (the rows left, and how many were skipped). Two overlapping spreadsheet exports
+    counted their shared days twice (ingest QA), and so did an export with ids (on every row, or
+    only on its purchases) over one without (review). Two equal rows can still be two events, so
+    a file holding a row twice where the store holds it once loads it once. A row with an id is
+    compared only with stored events without one (those with one were compared by id,
+    ``_drop_loaded_event_ids``); a row without, with every stored event. Other columns are not
+    compared: a later export with a column more repeats the same events. Only stored files whose
+    time range meets this one's are read: none for the next day's export."""
+    if frame.height == 0:
+        return frame, 0
     lo, hi = frame["event_time"].min(), frame["event_time"].max()
     names = [
         name
@@ -914,26 +918,41 @@ def _drop_copies_of_loaded_rows(writer: Writer, frame: pl.DataFrame) -> tuple[pl
     stored = [path for path in writer.event_files() if Path(path).name in names]
     if not stored:
         return frame, 0
+    every_row_has_id = frame["event_id"].null_count() == 0
     identity = list(COPY_IDENTITY)
     loaded = writer.con.sql(
-        f"SELECT {', '.join(identity)}, count(*) AS loaded_times "  # noqa: S608 - fixed canonical names
-        "FROM read_parquet($files, union_by_name = true) WHERE event_time BETWEEN $lo AND $hi GROUP BY ALL",
+        "SELECT event_time, user_id, event, coalesce(revenue, 0)::DOUBLE AS copy_revenue, "
+        "count(*) AS loaded_times, count(*) FILTER (WHERE event_id IS NULL) AS loaded_without_id "
+        "FROM read_parquet($files, union_by_name = true) WHERE event_time BETWEEN $lo AND $hi "
+        # Rows that all have ids meet only stored events without one: the others are not read.
+        + ("AND event_id IS NULL " if every_row_has_id else "")
+        + "GROUP BY ALL",
         params={"files": stored, "lo": lo, "hi": hi},
     ).pl()
     if loaded.height == 0:
         return frame, 0
-    kept = (
-        frame.with_columns(pl.int_range(1, pl.len() + 1).over(identity).alias("copy"))
-        .join(
-            loaded.cast(frame.select(identity).schema),
-            on=identity,
-            how="left",
-            nulls_equal=True,
-            maintain_order="left",
-        )
-        .filter(pl.col("copy") > pl.col("loaded_times").fill_null(0))
-        .drop("copy", "loaded_times")
+    rows = frame.with_columns(
+        pl.col("revenue").fill_null(0.0).alias("copy_revenue"), pl.col("event_id").is_not_null().alias("has_id")
     )
+    with_id = pl.col("has_id").cast(pl.Int64).sum().over(identity)
+    rows = rows.with_columns(
+        pl.int_range(1, pl.len() + 1).over([*identity, "has_id"]).alias("copy"), with_id.alias("with_id")
+    ).join(
+        loaded.cast({c: rows.schema[c] for c in identity}),
+        on=identity,
+        how="left",
+        nulls_equal=True,
+        maintain_order="left",
+    )
+    # Rows with an id take the stored events without one first; the rows without an id, any left.
+    without_id_left = pl.col("loaded_without_id").fill_null(0)
+    taken_by_ids = pl.min_horizontal(pl.col("with_id"), without_id_left)
+    copied = (
+        pl.when(pl.col("has_id"))
+        .then(pl.col("copy") <= without_id_left)
+        .otherwise(pl.col("copy") <= pl.col("loaded_times").fill_null(0) - taken_by_ids)
+    )
+    kept = rows.filter(~copied).select(frame.columns)
     return kept, frame.height - kept.height
 
 

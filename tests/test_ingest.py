@@ -1295,7 +1295,7 @@ def test_overlapping_exports_without_ids_count_their_shared_rows_once(tmp_path: 
     assert (a.rows_loaded, b.rows_loaded, c.rows_loaded) == (50, 10, 1)
     assert b.summary().endswith(
         "loaded 10 rows as events (pmkit events CSV), 25 rows skipped as copies of events loaded before "
-        "(the same time, user, event and revenue: an overlapping export without ids)"
+        "(the same time, user, event and revenue, where one of the two has no event_id: an overlapping export)"
     )
     assert "copies" not in c.summary()
     with Store(config.store_dir).reader() as reader:
@@ -1305,6 +1305,42 @@ def test_overlapping_exports_without_ids_count_their_shared_rows_once(tmp_path: 
         kpis = reader.frame("SELECT day, events FROM kpi_daily ORDER BY day")
     assert stored["row"].to_list() == [*rows, "2026-03-02T10:00:00Z,u1,login"]
     assert kpis.rows() == [(dt.date(2026, 3, 1), 60), (dt.date(2026, 3, 2), 1)]
+
+
+@pytest.mark.parametrize(
+    ("first_ids", "second_ids", "second_revenue"),
+    [
+        ((None, None, None), (None, None, "o-1"), "20"),  # ids on the purchase only (review: 6 events, $40)
+        ((None, None, None), ("e-1", "e-2", "e-3"), "20"),  # ids on every row, over an export without
+        (("e-1", "e-2", "e-3"), (None, None, None), "20"),  # an export without ids over one with
+        ((None, None, None), (None, None, None), "20.00"),  # the same amount written otherwise
+    ],
+)
+def test_an_export_with_or_without_ids_over_one_with_the_other_counts_each_event_once(
+    tmp_path: Path, first_ids: tuple, second_ids: tuple, second_revenue: str
+) -> None:
+    """Three events (a login with a blank revenue, a view with 0, a $20 purchase), then an
+    export of the same three and one more, where one of the two files has ids and the other
+    not, or only some rows have them: 3 + 1 events and $20, whichever way round. A blank
+    revenue and 0 are the same (review: a 0 copying a blank loaded again)."""
+    config = load_config(tmp_path / "ws")
+    first, second = tmp_path / "a.csv", tmp_path / "b.csv"
+    rows = [("2026-03-01T10:00:00Z", "u1", "login", ""), ("2026-03-01T10:05:00Z", "u1", "view", "0")]
+    header = "event_time,user_id,event,revenue,event_id\n"
+
+    def lines(ids: tuple, revenue: str, revenue_blank: tuple[str, str] = ("", "0")) -> str:
+        cells = [(*row[:3], blank) for row, blank in zip(rows, revenue_blank, strict=True)]
+        cells.append(("2026-03-01T11:00:00Z", "u2", "buy", revenue))
+        return "".join(f"{','.join(c)},{i or ''}\n" for c, i in zip(cells, ids, strict=True))
+
+    first.write_text(header + lines(first_ids, "20"))
+    # The second export writes the login's revenue as 0 and the view's as blank.
+    second.write_text(header + lines(second_ids, second_revenue, ("0", "")) + "2026-03-02T09:00:00Z,u3,login,,\n")
+    a, b = ingest([first, second], config)
+    assert (b.rows_loaded, b.rows_seen_before + b.rows_duplicate) == (1, 3)
+    with Store(config.store_dir).reader() as reader:
+        kpis = reader.frame("SELECT day, events, revenue FROM kpi_daily ORDER BY day")
+    assert kpis.rows() == [(dt.date(2026, 3, 1), 3, 20.0), (dt.date(2026, 3, 2), 1, 0.0)]
 
 
 def test_a_file_without_ids_skips_each_loaded_copy_once(tmp_path: Path) -> None:
