@@ -117,6 +117,23 @@ def workspace(tmp_path: Path) -> Iterator[Workspace]:
     ws.close()
 
 
+@pytest.fixture
+def utc_events(tmp_path: Path) -> Callable[[Sequence[str]], Path]:
+    """``load(lines)``: a workspace in UTC (``tmp_path / "ws"``) with one events CSV of these
+    lines (the header first) loaded, for tests of what today's partial day does."""
+
+    def load(lines: Sequence[str]) -> Path:
+        root = tmp_path / "ws"
+        root.mkdir()
+        (root / "pmkit.toml").write_text('[workspace]\ntimezone = "UTC"\n')
+        events = tmp_path / "events.csv"
+        events.write_text("".join(lines))
+        assert ingest([events], load_config(root))[0].status == "loaded"
+        return root
+
+    return load
+
+
 @pytest.fixture(scope="session")
 def workspace_factory() -> type[Workspace]:
     """The Workspace class, for fixtures of wider scope: ``workspace_factory(path)``. (Test

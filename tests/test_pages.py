@@ -992,15 +992,10 @@ def test_the_retention_heatmap_of_a_range_starting_mid_week_says_its_first_cohor
     ), captions
 
 
-def test_retention_day_n_waits_for_today_to_be_over(monkeypatch, tmp_path):
+def test_retention_day_n_waits_for_today_to_be_over(monkeypatch, utc_events):
     """This morning's export: yesterday's new users have had a few hours of their day 1. The
     page's D1 counted them as lost (1 of 4 back so far) and its caption said only users after the
     last loaded day are left out; it says the last whole day now, and D1 is the whole days' 2 of 4."""
-    from pmkit.ingest import ingest
-
-    root = tmp_path / "ws"
-    root.mkdir()
-    (root / "pmkit.toml").write_text('[workspace]\ntimezone = "UTC"\n')
     today = dt.datetime.now(dt.UTC).date()
     before, yesterday = today - dt.timedelta(days=2), today - dt.timedelta(days=1)
     lines = ["event_time,user_id,event\n"]
@@ -1008,10 +1003,7 @@ def test_retention_day_n_waits_for_today_to_be_over(monkeypatch, tmp_path):
     lines += [f"{yesterday}T10:00:00Z,a{n},login\n" for n in range(2)]
     lines += [f"{yesterday}T11:00:00Z,b{n},signup\n" for n in range(4)]
     lines.append(f"{today}T00:10:00Z,b0,login\n")
-    events = tmp_path / "events.csv"
-    events.write_text("".join(lines))
-    assert ingest([events], load_config(root))[0].status == "loaded"
-    at = open_page(monkeypatch, root, "retention", range="7d")
+    at = open_page(monkeypatch, utc_events(lines), "retention", range="7d")
     captions = " ".join(unescape(c) for c in texts(at.caption))
     assert (
         f"those whose day N is after {format_date(yesterday)}, the last whole day, are left out "
@@ -1286,26 +1278,17 @@ def test_a_distinct_users_metrics_card_gives_the_mean_of_its_days(monkeypatch, t
     assert metric_value(at, "1 Mar 2026 – 3 Mar 2026") == "1.67"
 
 
-def test_funnel_cards_claim_no_change_while_today_is_not_over(monkeypatch, tmp_path):
+def test_funnel_cards_claim_no_change_while_today_is_not_over(monkeypatch, utc_events):
     """Sign-ups every day for three weeks and one this morning: the cards compared today's first
     hours with whole days ("Started -11.4%" for a flat funnel; review). The range ending today
     shows its numbers and says why there is no change."""
-    from pmkit.config import load_config
-    from pmkit.ingest import ingest
-
-    root = tmp_path / "ws"
-    root.mkdir()
-    (root / "pmkit.toml").write_text('[workspace]\ntimezone = "UTC"\n')
     today = dt.datetime.now(dt.UTC).date()
     lines = ["event_time,user_id,event\n"]
     for back in range(21, 0, -1):
         day = today - dt.timedelta(days=back)
         lines += [f"{day}T10:0{n}:00Z,u{back}_{n},signup\n{day}T11:0{n}:00Z,u{back}_{n},login\n" for n in range(2)]
     lines.append(f"{today}T00:01:00Z,early,signup\n")
-    events = tmp_path / "events.csv"
-    events.write_text("".join(lines))
-    assert ingest([events], load_config(root))[0].status == "loaded"
-    at = open_page(monkeypatch, root, "funnels", range="7d", steps=["signup", "login"])
+    at = open_page(monkeypatch, utc_events(lines), "funnels", range="7d", steps=["signup", "login"])
     started = next(m for m in at.metric if m.label.startswith("Started"))
     assert started.value == "13"  # 2 a day on the 6 days before today, and today's 1
     assert not started.delta
@@ -1315,17 +1298,11 @@ def test_funnel_cards_claim_no_change_while_today_is_not_over(monkeypatch, tmp_p
     )
 
 
-def test_funnel_cards_of_a_range_ending_yesterday_wait_while_today_is_not_over(monkeypatch, tmp_path):
+def test_funnel_cards_of_a_range_ending_yesterday_wait_while_today_is_not_over(monkeypatch, utc_events):
     """Five visits a day at 23:00, each bought just after the next midnight; this morning's export
     holds yesterday's visits and 2 of their 5 purchases so far. The range to yesterday read
     "Converted -15%" (review): counted from the last loaded day, yesterday's attempts were final.
     They still have time, counted from the last whole day."""
-    from pmkit.config import load_config
-    from pmkit.ingest import ingest
-
-    root = tmp_path / "ws"
-    root.mkdir()
-    (root / "pmkit.toml").write_text('[workspace]\ntimezone = "UTC"\n')
     today = dt.datetime.now(dt.UTC).date()
     lines = ["event_time,user_id,event\n"]
     for back in range(8, 0, -1):
@@ -1333,9 +1310,7 @@ def test_funnel_cards_of_a_range_ending_yesterday_wait_while_today_is_not_over(m
         buyers = range(5) if back > 1 else range(2)
         lines += [f"{day}T23:00:00Z,u{back}_{n},visit\n" for n in range(5)]
         lines += [f"{day + dt.timedelta(days=1)}T00:0{n}:00Z,u{back}_{n},purchase\n" for n in buyers]
-    events = tmp_path / "events.csv"
-    events.write_text("".join(lines))
-    assert ingest([events], load_config(root))[0].status == "loaded"
+    root = utc_events(lines)
     yesterday = today - dt.timedelta(days=1)
     dates = [str(yesterday - dt.timedelta(days=2)), str(yesterday)]
     at = open_page(monkeypatch, root, "funnels", range="Custom", dates=dates, steps=["visit", "purchase"], window="1")

@@ -155,7 +155,6 @@ ROADMAP_HEADER = (
 def alpha_and_bravo(tmp_path: Path) -> Config:
     """Events 1 Jan - 19 Apr (3 users a day) and a snapshot of 22 Mar: Alpha shipped 18 Mar on
     DAU, Bravo is due 25 Mar and not started."""
-    from pmkit.ingest import ingest
 
     events = tmp_path / "events.csv"
     start = date(2026, 1, 1)
@@ -211,7 +210,6 @@ def test_a_report_without_a_date_judges_the_last_loaded_day_as_the_summary_page_
 
 def test_top_risks_say_when_they_list_only_the_most_urgent(tmp_path: Path):
     """12 late items: the summary counts 12, the table lists 10 and said nothing of the other 2."""
-    from pmkit.ingest import ingest
 
     events = tmp_path / "events.csv"
     events.write_text("event_time,user_id,event\n2026-03-19T10:00:00Z,u1,login\n2026-03-20T10:00:00Z,u1,login\n")
@@ -235,7 +233,6 @@ def test_an_impact_measured_against_too_few_dates_says_not_judged(tmp_path: Path
     """70 days of DAU around a ship on 5 Feb: the 28 days before and after exist, but only a few
     other dates to judge the change against. The badge said "measured" beside "12 comparable dates
     (20 needed)", and a change under 0.5% read "-0%"."""
-    from pmkit.ingest import ingest
 
     events = tmp_path / "events.csv"
     rows = ["event_time,user_id,event"]
@@ -290,22 +287,17 @@ def test_a_right_to_left_override_in_file_text_is_closed_where_the_text_ends():
     assert esc("closed \u202eA\u202c") == "closed \u202eA\u202c"
 
 
-def test_the_report_judges_whole_days_and_only_loaded_ones(tmp_path: Path):
+def test_the_report_judges_whole_days_and_only_loaded_ones(tmp_path: Path, utc_events):
     """Ten users a day for the 20 days to yesterday, then this morning's export with 2 so far.
     The report said "DAU averaged 9.71 ..., down 3%": today's 2 counted as a day, and the 28 days
     held 8 with nothing loaded, as 0s (review, QA). Now: the 20 whole days, DAU 10, today named
     as left out."""
-    root = tmp_path / "ws"
-    root.mkdir()
-    (root / "pmkit.toml").write_text('[workspace]\ntimezone = "UTC"\n')
     today = dt.datetime.now(dt.UTC).date()
     first, yesterday = today - dt.timedelta(days=20), today - dt.timedelta(days=1)
     lines = ["event_time,user_id,event\n"]
     lines += [f"{first + dt.timedelta(days=d)}T12:00:00Z,u{n},login\n" for d in range(20) for n in range(10)]
     lines += [f"{today}T00:01:00Z,u{n},login\n" for n in range(2)]
-    (tmp_path / "events.csv").write_text("".join(lines))
-    config = load_config(root)
-    assert ingest([tmp_path / "events.csv"], config)[0].status == "loaded"
+    config = load_config(utc_events(lines))
     page = write_report(config, tmp_path / "report.html").read_text(encoding="utf-8")
     span = f"the 20 days to {format_date(yesterday)}"
     assert f"DAU averaged 10.0 over {span}" in page
