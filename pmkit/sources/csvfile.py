@@ -21,15 +21,21 @@ def _ragged_file(ragged: list[RowError]) -> Rejected:
     return Rejected(shown)
 
 
-def read_csv_rows(sample: Sample) -> tuple[pl.DataFrame, list[RowError]]:
+def read_csv_rows(sample: Sample, *, chunked: bool = False) -> tuple[pl.DataFrame, list[RowError]]:
     """All columns as strings (types are decided later, per column, with a clear error),
     repeated header names made unique (`Sprint`, `Sprint_duplicated_0`), empty cells as null,
     and ``_row`` = the spreadsheet row (header is row 1). The rows with more or fewer fields
     than the header are left out of the frame and returned as one error each, so that
     --skip-bad-rows can load the rest and without it the file is rejected naming them. Rejected
-    if no row is left."""
+    if no row is left.
+
+    ``chunked``: the frame keeps the CSV reader's chunks (events: every later step runs per
+    chunk on the cores, and their messages are built over one chunk, ``events_common._row_problems``).
+    Otherwise it is one chunk: Polars 2.1 panics in ``pl.format`` over a filtered text column of
+    several chunks, some empty, which the other readers' messages are built with."""
     try:
-        return _read_csv_rows(sample)
+        frame, ragged = _read_csv_rows(sample)
+        return (frame if chunked else frame.rechunk()), ragged
     except NotUtf8:
         pass
     found = first_non_utf8(sample.path)
@@ -39,7 +45,7 @@ def read_csv_rows(sample: Sample) -> tuple[pl.DataFrame, list[RowError]]:
     if not multibyte:
         # Only ASCII before the first non-UTF-8 byte, which lies past the head that ``sniff``
         # looked at: a Windows-1252 export whose first `é` comes late.
-        return read_csv_rows(replace(sample, encoding="cp1252"))
+        return read_csv_rows(replace(sample, encoding="cp1252"), chunked=chunked)
     with open(sample.path, "rb") as handle:
         head = handle.read(HEADER_BYTES)
         handle.seek(max(0, offset - HEADER_BYTES))

@@ -859,7 +859,7 @@ def read_table(sample: Sample) -> tuple[pl.DataFrame, list[RowError]]:
     if sample.layout == "csv":
         from pmkit.sources.csvfile import read_csv_rows
 
-        frame, ragged = read_csv_rows(sample)
+        frame, ragged = read_csv_rows(sample, chunked=True)
         return frame, _cut_off(sample, frame, ragged)
     if sample.layout != "parquet":
         raise Rejected(

@@ -138,3 +138,19 @@ def test_a_cut_off_last_row_counts_the_files_own_header(tmp_path: Path):
     _, errors = read_table(sniff(write(tmp_path, data)))
     assert [e.row for e in errors] == [3]
     assert errors[0].message.startswith("this row has 2 of 4 fields and no line break after it")
+
+
+def test_only_an_events_read_keeps_the_readers_chunks(tmp_path: Path):
+    """Events keep the CSV reader's chunks, the row column chunked alike (every later step runs
+    per chunk; selecting the mapped columns of 10M rows no longer copies them). The other readers
+    get one chunk: Polars 2.1 panics in pl.format over a filtered text column of several chunks,
+    some empty, and their messages are built with it."""
+    path = tmp_path / "big.csv"
+    path.write_text("event_time,user_id,event\n" + "2026-03-01T10:00:00Z,u1,login\n" * 200_000)
+    chunked, _ = read_csv_rows(sniff(path), chunked=True)
+    assert chunked["event"].n_chunks() > 1
+    assert chunked[ROW].chunk_lengths() == chunked["event"].chunk_lengths()
+    assert chunked[ROW].to_list() == list(range(2, 200_002))
+    whole, _ = read_csv_rows(sniff(path))
+    assert whole.n_chunks() == 1
+    assert_frame_equal(whole, chunked)
