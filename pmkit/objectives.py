@@ -397,7 +397,9 @@ class MetricSource:
         return days.with_columns(ratio(numerator, denominator).alias("value"))
 
     def _side_seven_day(self, side: MetricDefinition, days: pl.DataFrame) -> pl.Series | None:
-
+        """One side of a ratio over the 7 days ending each of ``days`` (``_seven_day_kind``);
+        None for a side of another kind. Neither kind has a warm-up, so a window reaching before
+        the first loaded day holds only the loaded days, as the card's does."""
         first, last = days["day"].min(), days["day"].max()
         kind = _seven_day_kind(side)
         if kind == "distinct":
