@@ -118,14 +118,15 @@ def workspace(tmp_path: Path) -> Iterator[Workspace]:
 
 
 @pytest.fixture
-def utc_events(tmp_path: Path) -> Callable[[Sequence[str]], Path]:
-    """``load(lines)``: a workspace in UTC (``tmp_path / "ws"``) with one events CSV of these
-    lines (the header first) loaded, for tests of what today's partial day does."""
+def utc_events(tmp_path: Path) -> Callable[..., Path]:
+    """``load(lines, toml="")``: a workspace in UTC (``tmp_path / "ws"``, with ``toml`` after its
+    [workspace] table) with one events CSV of these lines (the header first) loaded, for tests of
+    what today's partial day does."""
 
-    def load(lines: Sequence[str]) -> Path:
+    def load(lines: Sequence[str], toml: str = "") -> Path:
         root = tmp_path / "ws"
         root.mkdir()
-        (root / "pmkit.toml").write_text('[workspace]\ntimezone = "UTC"\n')
+        (root / "pmkit.toml").write_text('[workspace]\ntimezone = "UTC"\n\n' + toml)
         events = tmp_path / "events.csv"
         events.write_text("".join(lines))
         assert ingest([events], load_config(root))[0].status == "loaded"

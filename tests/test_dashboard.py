@@ -1071,6 +1071,37 @@ def test_today_while_it_lasts_is_left_out_of_changes_objectives_and_anomalies(tm
     assert explored.anomalies.filter(pl.col("day") == today).height == 0
 
 
+@pytest.mark.parametrize("kept", [True, False], ids=["kept series", "live"])
+def test_a_funnel_day_whose_window_ends_today_waits_for_today_to_be_over(utc_events, kept, monkeypatch):
+    """Two sign-ups 7 days ago, one bought at once; this morning's export. The other has until
+    noon today to buy: the explorer drew that day at 50% and said the last 7 days stay blank
+    (QA: it read 100% once today's purchase came). Its window ends today, not over: it is blank,
+    in the series kept at ingest and computed live alike; the day before is final."""
+    from pmkit.metrics import materialized
+
+    if not kept:
+        monkeypatch.setattr(materialized, "usable_as_of", lambda *args: False)
+    today = dt.datetime.now(dt.UTC).date()
+    week_ago, before = today - dt.timedelta(days=7), today - dt.timedelta(days=8)
+    lines = [
+        "event_time,user_id,event\n",
+        f"{today - dt.timedelta(days=10)}T09:00:00Z,a,login\n",
+        f"{before}T09:00:00Z,b,signup\n",
+        f"{before}T09:10:00Z,b,purchase\n",
+        f"{week_ago}T10:00:00Z,u1,signup\n",
+        f"{week_ago}T10:10:00Z,u1,purchase\n",
+        f"{week_ago}T12:00:00Z,u2,signup\n",
+        f"{today}T00:05:00Z,a,login\n",
+    ]
+    root = utc_events(lines, '[metrics.bought]\ntype = "funnel"\nsteps = ["signup", "purchase"]\nwindow_days = 7\n')
+    config = load_config(root)
+    with Store(config.store_dir).reader() as reader:
+        explored = dashboard.explore(reader, config, "bought", Period(today - dt.timedelta(days=10), today))
+    values = dict(explored.series.select("day", "value").iter_rows())
+    assert values[before] == 1.0
+    assert values[week_ago] is None
+
+
 def objectives_health_row(reader: object, config: object, as_of: dt.date) -> dict:
     from pmkit.objectives import objective_health
 

@@ -21,9 +21,11 @@ before (their old cohort); and, for funnels and retention, when the last loaded 
 days whose window now ends inside the loaded range. A metric whose definition changed since its rows were written
 (``fingerprint``) is recomputed whole; a reader never uses rows with another fingerprint.
 
-"The last loaded day" is the last day the pages show (``base.shown_last_day``): not after today.
-With events dated after today it moves with the clock, not with a load, so the table records the
-day its funnels and retention were settled against (``AS_OF_META``). A reader whose last day is
+"The last loaded day" is the last day the pages show (``base.shown_last_day``): not after today,
+and funnels and retention settle against the last whole day (``Workspace.final_day``): today,
+while it lasts, can still convert an attempt or bring a user back. Both move with the clock, not
+with a load, so the table records the day its funnels and retention were settled against
+(``AS_OF_META``). A reader whose last day is
 another one computes those metrics live (``usable_as_of``), and the next ingest settles the days
 between the two.
 """
@@ -39,6 +41,7 @@ from typing import Any
 
 import polars as pl
 
+from pmkit.config import workspace_today
 from pmkit.definitions import Definitions
 from pmkit.metrics.base import Period
 from pmkit.store import Writer, count_tables, create_events_view, remembered
@@ -106,8 +109,8 @@ def waits_for_last_day(definitions: Definitions, key: str) -> bool:
 
 def usable_as_of(reader: Any, last_day: dt.date | None) -> bool:
     """Whether the kept funnels and retention were settled against ``last_day``, the reader's
-    last shown day. A store written before that day was recorded settled them against its last
-    loaded day."""
+    last whole day (``Workspace.final_day``). A store written before that day was recorded
+    settled them against its last loaded day."""
     as_of = reader.meta(AS_OF_META)
     if as_of is None:
         # Asked for every kept funnel and retention series a page reads: read once per version.
@@ -191,7 +194,7 @@ def refresh(writer: Writer, definitions: Definitions) -> None:
     """Bring ``metric_daily`` up to date for the days this ingest changed (``writer.changed_days``,
     ``writer.rebuilt``; see the module docstring)."""
     # The series module reads this one: imported here, not at the top.
-    from pmkit.metrics.base import Segment, shown_last_day, workspace_of
+    from pmkit.metrics.base import Segment, last_whole_day, shown_last_day, workspace_of
     from pmkit.metrics.series import funnel_user_days, metric_series
 
     con = writer.con
@@ -213,7 +216,11 @@ def refresh(writer: Writer, definitions: Definitions) -> None:
         return
     # Events after today: the shown last day moved with the clock since the last refresh (or was
     # never recorded), so the days settled between then and now are recomputed too.
-    shown = shown_last_day(first, last, writer.meta("timezone") or "UTC")
+    zone = writer.meta("timezone") or "UTC"
+    shown = shown_last_day(first, last, zone)
+    # Funnels and retention settle against the last whole day: today, while it lasts, is not
+    # (``Workspace.final_day``), and the kept days say which day they were settled against.
+    shown = last_whole_day(shown, shown is not None and shown == workspace_today(zone))
     as_of = writer.meta(AS_OF_META)
     if as_of is None:
         moved = [] if shown == last else [(first, last)]

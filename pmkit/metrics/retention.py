@@ -162,10 +162,9 @@ def window_retention(
     until: dt.date | None = None,
 ) -> pl.DataFrame:
     """Per first day F in the period and group: for each window (a, b), the cohort members
-    eligible (F + b on or before ``until``, by default the last loaded day) and retained (active
-    in F + a .. F + b). Columns: grp, first_day, a, b, eligible, retained. The kept series of a
-    retention metric keep the default: their judgements end on whole days already
-    (``dashboard.settled_period``), and a value kept at ingest must not depend on the hour."""
+    eligible (F + b on or before ``until``, by default the last loaded day; the callers pass the
+    last whole day, ``Workspace.final_day``) and retained (active in F + a .. F + b). Columns:
+    grp, first_day, a, b, eligible, retained."""
     windows = list(windows)
     schema = {
         "grp": pl.String,

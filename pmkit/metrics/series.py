@@ -116,7 +116,7 @@ def _stored(
     if period.start < workspace.first_day or period.end > workspace.last_day:
         return None
     if materialized.waits_for_last_day(definitions, definition.key) and not materialized.usable_as_of(
-        reader, workspace.last_day
+        reader, workspace.final_day
     ):
         return None  # settled against another last day (events after today, and the clock moved)
     return materialized.read_series(reader, definition.key, fingerprint, period)
@@ -298,7 +298,13 @@ def _evaluate(
     elif kind == "retention":
         week = definition.week
         per_day = window_retention(
-            reader, workspace, period, segment, [(7 * week, 7 * week + 6)], definition.active_events
+            reader,
+            workspace,
+            period,
+            segment,
+            [(7 * week, 7 * week + 6)],
+            definition.active_events,
+            until=workspace.final_day,
         )
         per_bucket = (
             per_day.with_columns(bucket_expr(grain, period, "first_day").alias("day"))
@@ -345,9 +351,10 @@ def _funnel(
     attempts = funnel_user_days(
         reader, workspace, definitions_free_fingerprint(definition), definition, period, segment
     )
-    # Attempts whose window runs past the last loaded day are left out, like day-N retention's
-    # users whose day N is not loaded yet.
-    last_day = workspace.last_day or period.start
+    # Attempts whose window runs past the last whole day are left out, like day-N retention's
+    # users whose day N is not loaded yet: today, while it lasts, can still convert them (QA: a
+    # New York sign-up of 21 Nov 22:00 read as lost on 28 Nov at 18:00).
+    last_day = workspace.final_day or period.start
     cutoff = last_day - dt.timedelta(days=math.ceil(definition.window_days))
     users = (
         attempts.filter(pl.col("day") <= cutoff)
