@@ -346,7 +346,6 @@ class MetricSource:
             frame = self._funnel_seven_day(definition, daily.select("day").sort("day"))
         elif (
             definition.type == "ratio"
-            and not self._ratio_pools_days(definition)
             and (exact := self._ratio_seven_day(definition, daily.select("day").sort("day"))) is not None
         ):
             frame = exact
@@ -373,35 +372,38 @@ class MetricSource:
         attempts = funnel_user_days(
             self.reader, workspace, definitions_free_fingerprint(definition), definition, span, metrics.Segment()
         )
-        cutoff = (workspace.last_day or first) - dt.timedelta(days=math.ceil(definition.window_days))
+        cutoff = (workspace.final_day or first) - dt.timedelta(days=math.ceil(definition.window_days))
         attempts = attempts.filter(pl.col("day") <= cutoff)
         started = _distinct_over_7_days(days, attempts)
         converted = _distinct_over_7_days(days, attempts.filter(pl.col("reached") == len(definition.steps)))
         return days.with_columns(ratio(converted, started).alias("value"))
 
     def _ratio_seven_day(self, definition: MetricDefinition, days: pl.DataFrame) -> pl.DataFrame | None:
-        """(day, value) of a ratio whose sides are not pooled by day (``pooled_sides``): each side
-        over the 7 days ending each day, as ``metric_series`` takes it over a period: distinct
-        users counted once (``_distinct_over_7_days``), events and revenue summed. None for a side
-        of another kind."""
+        """(day, value) of a ratio: each side over the 7 days ending each day, as ``metric_series``
+        takes it over a period: a ratio pooled by day (``_ratio_pools_days``) sums both sides'
+        days (weighting its days' values by the denominator lost a day's revenue with no active
+        user; QA: $1.67 for a card of $18.33); otherwise distinct users counted once
+        (``_distinct_over_7_days``), events and revenue summed. None for a side of another kind."""
         sides = self._ratio_sides(definition)
         if sides is None:
             return None
+        summed = self._ratio_pools_days(definition)
         values = []
         for side in sides:
-            value = self._side_seven_day(side, days)
+            value = self._side_seven_day(side, days, summed)
             if value is None:
                 return None
             values.append(value)
         numerator, denominator = values
         return days.with_columns(ratio(numerator, denominator).alias("value"))
 
-    def _side_seven_day(self, side: MetricDefinition, days: pl.DataFrame) -> pl.Series | None:
-        """One side of a ratio over the 7 days ending each of ``days`` (``_seven_day_kind``);
-        None for a side of another kind. Neither kind has a warm-up, so a window reaching before
-        the first loaded day holds only the loaded days, as the card's does."""
+    def _side_seven_day(self, side: MetricDefinition, days: pl.DataFrame, summed: bool = False) -> pl.Series | None:
+        """One side of a ratio over the 7 days ending each of ``days`` (``_seven_day_kind``; the
+        sum of its days when ``summed``); None for a side of another kind. A window reaching
+        before the first loaded day holds only the loaded days, as the card's does (a pooled
+        ratio's card starts after any warm-up of its sides: ``complete_range``)."""
         first, last = days["day"].min(), days["day"].max()
-        kind = _seven_day_kind(side)
+        kind = "sum" if summed else _seven_day_kind(side)
         if kind == "distinct":
             workspace = workspace_of(self.reader)
             source = user_event_days(workspace, metrics.Segment(), first - dt.timedelta(days=RECENT_DAYS - 1), last)

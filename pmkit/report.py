@@ -536,7 +536,11 @@ class _Report:
         rolling = self.source.seven_day(goal["metric"]).filter(pl.col("day").is_between(shown_from, through))
         # Plotly's own escaping: it shows &lt; as <, but &quot; as typed ('Launch &quot;Teams&quot;').
         name = plot_text(goal["metric_name"] or goal["metric"])
-        figure = go.Figure(go.Scatter(x=rolling["day"], y=rolling["value"], name=f"{name}, 7 days", mode="lines"))
+        # Said when the line is not the value judged (a ratio with a side of another kind: review).
+        pooled = "" if self.source.seven_day_is_card(goal["metric"]) else " (days pooled, not the value judged)"
+        figure = go.Figure(
+            go.Scatter(x=rolling["day"], y=rolling["value"], name=f"{name}, 7 days{pooled}", mode="lines")
+        )
         path = metrics.target_path(goal["baseline"], goal["target"], start, goal["target_date"], goal["direction"])
         figure.add_trace(
             go.Scatter(x=path["day"], y=path["target"], name="target path", mode="lines", line={"dash": "dash"})

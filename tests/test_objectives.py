@@ -545,7 +545,7 @@ def test_the_objective_charts_draw_the_value_the_card_judges(workspace, tmp_path
     assert np.frombuffer(base64.b64decode(drawn[2]), dtype="<f8").tolist() == pytest.approx(oracle)
 
 
-def test_a_ratio_of_distinct_users_draws_the_value_its_card_judges(workspace):
+def test_a_ratio_of_distinct_users_draws_the_value_its_card_judges(workspace, tmp_path):
     """u1 visits on each of 7 days and buys on the first: buyers / visitors over the 7 days is
     1 / 1 (the card, achieved), where the days pooled by their visitors read 1 / 7 (review: the
     line drew 0.14 under a card of 1.0, below the 0.5 baseline). The line counts each side as the
@@ -553,6 +553,7 @@ def test_a_ratio_of_distinct_users_draws_the_value_its_card_judges(workspace):
     days pooled, and said to be."""
     from pmkit import dashboard
     from pmkit.objectives import MetricSource
+    from pmkit.report import write_report
 
     workspace.configure(
         metrics='[metrics.buyers]\ntype = "unique_users"\nevents = ["buy"]\n'
@@ -566,10 +567,15 @@ def test_a_ratio_of_distinct_users_draws_the_value_its_card_judges(workspace):
         '[metrics.bought]\ntype = "funnel"\nsteps = ["visit", "buy"]\nwindow_days = 1\n'
         '[objectives.O1]\nmetric = "buyer_share"\nbaseline = 0.5\ntarget = 0.9\n'
         'start_date = 2026-09-01\ntarget_date = 2026-12-31\ndirection = "increase"\n'
+        '[objectives.O2]\nmetric = "arpu_per_visit"\nbaseline = 0\ntarget = 1\n'
+        'start_date = 2026-09-01\ntarget_date = 2026-12-31\ndirection = "increase"\n'
     )
     rows = [(f"2026-10-0{day}T10:00:00Z", "u1", "visit") for day in range(1, 8)]
     rows.append(("2026-10-01T11:00:00Z", "u1", "buy"))
     workspace.load_events(rows)
+    # The report says which line is not the value judged (O2's), as the Objectives page does.
+    page = write_report(workspace.config, tmp_path / "r.html", as_of=date(2026, 10, 7)).read_text(encoding="utf-8")
+    assert page.count("(days pooled, not the value judged)") == 1
     reader = workspace.reader()
     as_of = date(2026, 10, 7)
     goal = row_of(objective_health(reader, workspace.config, items_frame(), as_of), "O1")
@@ -584,6 +590,31 @@ def test_a_ratio_of_distinct_users_draws_the_value_its_card_judges(workspace):
     assert source.seven_day("buys_per_visit")["value"].to_list() == pytest.approx([1 / n for n in range(1, 8)])
     kinds = ("buyer_share", "bought", "buys_per_visitor", "buys_per_visit", "arpu", "dau", "arpu_per_visit")
     assert [source.seven_day_is_card(key) for key in kinds] == [True, True, True, True, True, True, False]
+
+
+def test_a_ratio_over_dau_keeps_the_revenue_of_a_day_without_active_users(workspace):
+    """Logins are the active events; u1 logs in every day but 5 Oct and buys $10 on the 2nd, u2
+    buys $100 on the 5th (no login). Revenue over DAU for 2-8 Oct is 110 / 6 = $18.33 (the card,
+    summing both sides' days). The line weighted the days' values by DAU, and the 5th, with no
+    active user, has no value: it read 10 / 6 = $1.67 (QA)."""
+    from pmkit import dashboard
+
+    workspace.configure(
+        metrics='[metrics.rev]\ntype = "sum_revenue"\nevent = "purchase"\n'
+        '[metrics.rev_per_dau]\ntype = "ratio"\nnumerator = "rev"\ndenominator = "dau"\n'
+        '[objectives.O1]\nmetric = "rev_per_dau"\nbaseline = 1\ntarget = 20\n'
+        'start_date = 2026-10-01\ntarget_date = 2026-12-31\ndirection = "increase"\n',
+        active_events=["login"],
+    )
+    rows = [(f"2026-10-0{day}T10:00:00Z", "u1", "login", None) for day in (1, 2, 3, 4, 6, 7, 8)]
+    rows += [("2026-10-02T10:05:00Z", "u1", "purchase", 10.0), ("2026-10-05T10:00:00Z", "u2", "purchase", 100.0)]
+    workspace.load_events(rows, columns=("event_time", "user_id", "event", "revenue"))
+    reader = workspace.reader()
+    as_of = date(2026, 10, 8)
+    goal = row_of(objective_health(reader, workspace.config, items_frame(), as_of), "O1")
+    line = dashboard.objective_detail(reader, workspace.config, "O1", as_of).rolling
+    assert goal["current_value"] == pytest.approx(110 / 6)
+    assert line.filter(pl.col("day") == as_of)["value_7d"].item() == pytest.approx(110 / 6)
 
 
 def test_a_funnel_objectives_line_counts_each_user_once_over_the_7_days(workspace):
