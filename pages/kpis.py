@@ -190,7 +190,7 @@ def explorer() -> None:
                 anomalies=result.anomalies,
                 compared_periods=spans,
                 partial=result.partial,
-                empty=dashboard.no_values_text(result.definition, period, facts.last_day),
+                empty=dashboard.no_values_text(result.definition, period, facts.last_day, facts.today_open),
             ),
             compared_to=compared,
             source=f"{facts.source()} Segment: {ui.segment_text(view)}.",

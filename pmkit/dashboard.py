@@ -288,23 +288,29 @@ def settling_days(definition: MetricDefinition) -> int:
     return 0
 
 
-def no_values_text(definition: MetricDefinition, period: Period, last_day: dt.date | None) -> str:
+def no_values_text(
+    definition: MetricDefinition, period: Period, last_day: dt.date | None, today_open: bool = False
+) -> str:
     """What a trend with no value to draw says: for a metric still settling, when every day of
-    the range is one whose value is not final yet (the last ``settling_days`` before
-    ``last_day``), why, instead of "no data" beside a card with a value. A short range earlier
-    on, with nobody at the first step, has no data.
+    the range is one whose value is not final yet (the last ``settling_days`` before the last
+    whole day: ``last_day``, or the day before while ``today_open``), why, instead of "no data"
+    beside a card with a value. A short range earlier on, with nobody at the first step, has no
+    data.
 
     >>> funnel = MetricDefinition("activation", "funnel", "Activation", window_days=7)
     >>> no_values_text(funnel, Period.last(7, dt.date(2026, 11, 27)), dt.date(2026, 11, 27))
     'The last 7 days of Activation are not final yet (a user still has time to convert or return): pick a longer range'
     >>> no_values_text(funnel, Period(dt.date(2026, 11, 5), dt.date(2026, 11, 6)), dt.date(2026, 11, 27))
     'No Activation data for this selection'
+    >>> no_values_text(funnel, Period.last(8, dt.date(2026, 11, 28)), dt.date(2026, 11, 28), today_open=True)[:27]
+    'The last 8 days of Activati'
     """
     settle = settling_days(definition)
-    if settle and last_day is not None and period.start > _last_final_day(last_day, settle):
+    final = last_whole_day(last_day, today_open)
+    if settle and final is not None and period.start > _last_final_day(final, settle):
         return (
-            f"The last {format_days(settle)} of {definition.name} are not final yet (a user still has time to convert "
-            "or return): pick a longer range"
+            f"The last {format_days(settle + today_open)} of {definition.name} are not final yet (a user still has "
+            "time to convert or return): pick a longer range"
         )
     return f"No {definition.name} data for this selection"
 
@@ -1172,8 +1178,10 @@ def explore(
         )
     settle = settling_days(definition)
     if settle:
+        # Today, while it lasts, is one more (the series settle against the last whole day).
         notes.append(
-            f"The last {settle} days stay blank until they are final (a user still has time to convert or return)."
+            f"The last {settle + workspace.today_open} days stay blank until they are final (a user still has time to "
+            "convert or return)."
         )
     if measured != period and not breakdown:  # a breakdown shows no totals
         notes.append(

@@ -399,18 +399,19 @@ class MetricSource:
 
     def _side_seven_day(self, side: MetricDefinition, days: pl.DataFrame, summed: bool = False) -> pl.Series | None:
         """One side of a ratio over the 7 days ending each of ``days`` (``_seven_day_kind``; the
-        sum of its days when ``summed``); None for a side of another kind. A window reaching
-        before the first loaded day holds only the loaded days, as the card's does (a pooled
-        ratio's card starts after any warm-up of its sides: ``complete_range``)."""
+        sum of its days when ``summed``); None for a side of another kind. ``days`` start on the
+        first day of the complete range, and so do the windows, as the card's do: a ratio over WAU
+        or MAU begins after their warm-up, whose small first values the line summed (review:
+        3.07 on its second day for a card of 1.50)."""
         first, last = days["day"].min(), days["day"].max()
         kind = "sum" if summed else _seven_day_kind(side)
         if kind == "distinct":
             workspace = workspace_of(self.reader)
-            source = user_event_days(workspace, metrics.Segment(), first - dt.timedelta(days=RECENT_DAYS - 1), last)
+            source = user_event_days(workspace, metrics.Segment(), first, last)
             pairs = run(self.reader, "metric_event_user_days", {"user_event_days": source}, events=list(side.events))
             return _distinct_over_7_days(days, pairs)
         if kind == "sum":
-            period = metrics.Period(first - dt.timedelta(days=RECENT_DAYS - 1), last)
+            period = metrics.Period(first, last)
             daily = metrics.metric_series(self.reader, side.key, period, "day", self.definitions)
             summed = daily.sort("day").select(
                 "day", pl.col("value").cast(pl.Float64).fill_null(0.0).rolling_sum_by("day", f"{RECENT_DAYS}d")

@@ -1100,6 +1100,8 @@ def test_a_funnel_day_whose_window_ends_today_waits_for_today_to_be_over(utc_eve
     values = dict(explored.series.select("day", "value").iter_rows())
     assert values[before] == 1.0
     assert values[week_ago] is None
+    # The 7 days of its window and today (review: "the last 7 days" of 8 blank ones).
+    assert "The last 8 days stay blank until they are final" in " ".join(explored.notes)
 
 
 def objectives_health_row(reader: object, config: object, as_of: dt.date) -> dict:

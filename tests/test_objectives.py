@@ -617,6 +617,29 @@ def test_a_ratio_over_dau_keeps_the_revenue_of_a_day_without_active_users(worksp
     assert line.filter(pl.col("day") == as_of)["value_7d"].item() == pytest.approx(110 / 6)
 
 
+def test_a_ratio_over_wau_starts_its_line_where_its_card_starts(workspace):
+    """u1 logs in every day from 1 Oct, u2 on 1 Oct only; u1 pays $10 on 8 Oct. WAU is whole from
+    7 Oct, so the card of 8 Oct pools 7-8 Oct: $10 over WAU 2 + 1 = $3.33. The line summed the
+    7 days to 8 Oct, warm-up days included: $10 / 13 (review)."""
+    from pmkit import dashboard
+
+    workspace.configure(
+        metrics='[metrics.rev_per_wau]\ntype = "ratio"\nnumerator = "revenue"\ndenominator = "wau"\n'
+        '[objectives.O1]\nmetric = "rev_per_wau"\nbaseline = 1\ntarget = 20\n'
+        'start_date = 2026-10-01\ntarget_date = 2026-12-31\ndirection = "increase"\n'
+    )
+    rows = [(f"2026-10-{day:02d}T10:00:00Z", "u1", "login", None) for day in range(1, 15)]
+    rows += [("2026-10-01T11:00:00Z", "u2", "login", None), ("2026-10-08T12:00:00Z", "u1", "purchase", 10.0)]
+    workspace.load_events(rows, columns=("event_time", "user_id", "event", "revenue"))
+    reader = workspace.reader()
+    as_of = date(2026, 10, 8)
+    goal = row_of(objective_health(reader, workspace.config, items_frame(), as_of), "O1")
+    line = dashboard.objective_detail(reader, workspace.config, "O1", as_of).rolling
+    assert (goal["current_value"], goal["current_from"]) == (pytest.approx(10 / 3), date(2026, 10, 7))
+    assert line["day"].min() == date(2026, 10, 7)
+    assert line.filter(pl.col("day") == as_of)["value_7d"].item() == pytest.approx(10 / 3)
+
+
 def test_a_funnel_objectives_line_counts_each_user_once_over_the_7_days(workspace):
     """u1 visits every day of 1-7 Oct and buys on the 7th, u2 visits on the 5th, u3 visits and
     buys on the 2nd (1-day window; a login on 10 Oct makes every window final). Over 1-7 Oct
