@@ -727,7 +727,7 @@ def objective_detail(
     # revenue over their users, where a mean of daily ARPU drew $4.80 beside a card of $6.96).
     from pmkit.objectives import MetricSource
 
-    source = MetricSource.open(reader, config)
+    source = MetricSource(reader, definitions, problems)  # the definitions read above, not again
     through = source.final_by(definition.key, last)
     rolling = (
         source.seven_day(definition.key)

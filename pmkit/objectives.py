@@ -62,6 +62,7 @@ from pmkit import metrics, roadmap
 from pmkit.canonical import DIRECTION_SEPARATORS, DIRECTIONS, OBJECTIVE_COLUMNS
 from pmkit.config import Config
 from pmkit.definitions import (
+    LEVELS,
     Definitions,
     MetricDefinition,
     usable_definitions,
@@ -131,9 +132,9 @@ def _seven_day_kind(side: MetricDefinition) -> str | None:
     "distinct" users, a "sum" of its days, or None (another kind)."""
     if side.type == "unique_users":
         return "distinct"
-    if side.type in ("count", "sum_revenue") or (
-        side.type == "builtin" and side.key in ("events", "revenue", "new_users")
-    ):
+    from pmkit.metrics.series import ADDITIVE_BUILTINS
+
+    if side.type in ("count", "sum_revenue") or (side.type == "builtin" and side.key in ADDITIVE_BUILTINS - LEVELS):
         return "sum"
     return None
 
@@ -364,7 +365,7 @@ class MetricSource:
         period is counted (``metrics.series``): of the users with a step-1 attempt on those days
         (attempts whose window runs past the last loaded day left out), the share with one that
         reached the last step, each counted by ``_distinct_over_7_days``."""
-        from pmkit.metrics.series import definitions_free_fingerprint, funnel_user_days
+        from pmkit.metrics.series import definitions_free_fingerprint, final_attempt_day, funnel_user_days
 
         workspace = workspace_of(self.reader)
         first, last = days["day"].min(), days["day"].max()
@@ -372,8 +373,7 @@ class MetricSource:
         attempts = funnel_user_days(
             self.reader, workspace, definitions_free_fingerprint(definition), definition, span, metrics.Segment()
         )
-        cutoff = (workspace.final_day or first) - dt.timedelta(days=math.ceil(definition.window_days))
-        attempts = attempts.filter(pl.col("day") <= cutoff)
+        attempts = attempts.filter(pl.col("day") <= final_attempt_day(workspace, definition, first))
         started = _distinct_over_7_days(days, attempts)
         converted = _distinct_over_7_days(days, attempts.filter(pl.col("reached") == len(definition.steps)))
         return days.with_columns(ratio(converted, started).alias("value"))

@@ -186,6 +186,14 @@ def workspace_of(reader: Reader) -> Workspace:
     return remembered(reader, "workspace", lambda: _read_workspace(reader))
 
 
+def final_shown_day(first_day: dt.date | None, last_day: dt.date | None, timezone: str) -> dt.date | None:
+    """``Workspace.final_day`` of a loaded range: the last day shown (``shown_last_day``), or
+    the day before it while it is today. The ingest records it as the day its kept funnels and
+    retention were settled against (``materialized.AS_OF_META``)."""
+    shown = shown_last_day(first_day, last_day, timezone)
+    return last_whole_day(shown, shown is not None and shown == workspace_today(timezone))
+
+
 def _read_workspace(reader: Reader) -> Workspace:
     timezone = reader.meta("timezone") or "UTC"
     active = tuple(json.loads(reader.meta("active_events") or "[]"))

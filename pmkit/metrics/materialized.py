@@ -41,7 +41,6 @@ from typing import Any
 
 import polars as pl
 
-from pmkit.config import workspace_today
 from pmkit.definitions import Definitions
 from pmkit.metrics.base import Period
 from pmkit.store import Writer, count_tables, create_events_view, remembered
@@ -194,7 +193,7 @@ def refresh(writer: Writer, definitions: Definitions) -> None:
     """Bring ``metric_daily`` up to date for the days this ingest changed (``writer.changed_days``,
     ``writer.rebuilt``; see the module docstring)."""
     # The series module reads this one: imported here, not at the top.
-    from pmkit.metrics.base import Segment, last_whole_day, shown_last_day, workspace_of
+    from pmkit.metrics.base import Segment, final_shown_day, workspace_of
     from pmkit.metrics.series import funnel_user_days, metric_series
 
     con = writer.con
@@ -216,11 +215,8 @@ def refresh(writer: Writer, definitions: Definitions) -> None:
         return
     # Events after today: the shown last day moved with the clock since the last refresh (or was
     # never recorded), so the days settled between then and now are recomputed too.
-    zone = writer.meta("timezone") or "UTC"
-    shown = shown_last_day(first, last, zone)
-    # Funnels and retention settle against the last whole day: today, while it lasts, is not
-    # (``Workspace.final_day``), and the kept days say which day they were settled against.
-    shown = last_whole_day(shown, shown is not None and shown == workspace_today(zone))
+    # Funnels and retention settle against the last whole day: today, while it lasts, is not.
+    shown = final_shown_day(first, last, writer.meta("timezone") or "UTC")
     as_of = writer.meta(AS_OF_META)
     if as_of is None:
         moved = [] if shown == last else [(first, last)]

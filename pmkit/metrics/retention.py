@@ -130,7 +130,7 @@ def day_retention(
     workspace = workspace_of(reader)
     period = period or workspace.default_period()
     segment = check_segment(segment, workspace)
-    per_day = window_retention(reader, workspace, period, segment, [(n, n) for n in days], until=workspace.final_day)
+    per_day = window_retention(reader, workspace, period, segment, [(n, n) for n in days])
     frame = (
         per_day.with_columns(bucket_expr(grain, period, "first_day").alias("day"), pl.col("a").alias("day_n"))
         .group_by("grp", "day", "day_n")
@@ -159,12 +159,11 @@ def window_retention(
     segment: Segment,
     windows: Iterable[tuple[int, int]],
     active_events: Iterable[str] | None = None,
-    until: dt.date | None = None,
 ) -> pl.DataFrame:
     """Per first day F in the period and group: for each window (a, b), the cohort members
-    eligible (F + b on or before ``until``, by default the last loaded day; the callers pass the
-    last whole day, ``Workspace.final_day``) and retained (active in F + a .. F + b). Columns:
-    grp, first_day, a, b, eligible, retained."""
+    eligible (F + b on or before the last whole day, ``Workspace.final_day``: today, while it
+    lasts, can still bring a user back) and retained (active in F + a .. F + b). Columns: grp,
+    first_day, a, b, eligible, retained."""
     windows = list(windows)
     schema = {
         "grp": pl.String,
@@ -188,7 +187,7 @@ def window_retention(
         fragments,
         start=period.start,
         end=period.end,
-        last_day=until or workspace.last_day,
+        last_day=workspace.final_day,
         from_days=[a for a, _ in windows],
         to_days=[b for _, b in windows],
     )

@@ -298,13 +298,7 @@ def _evaluate(
     elif kind == "retention":
         week = definition.week
         per_day = window_retention(
-            reader,
-            workspace,
-            period,
-            segment,
-            [(7 * week, 7 * week + 6)],
-            definition.active_events,
-            until=workspace.final_day,
+            reader, workspace, period, segment, [(7 * week, 7 * week + 6)], definition.active_events
         )
         per_bucket = (
             per_day.with_columns(bucket_expr(grain, period, "first_day").alias("day"))
@@ -351,13 +345,8 @@ def _funnel(
     attempts = funnel_user_days(
         reader, workspace, definitions_free_fingerprint(definition), definition, period, segment
     )
-    # Attempts whose window runs past the last whole day are left out, like day-N retention's
-    # users whose day N is not loaded yet: today, while it lasts, can still convert them (QA: a
-    # New York sign-up of 21 Nov 22:00 read as lost on 28 Nov at 18:00).
-    last_day = workspace.final_day or period.start
-    cutoff = last_day - dt.timedelta(days=math.ceil(definition.window_days))
     users = (
-        attempts.filter(pl.col("day") <= cutoff)
+        attempts.filter(pl.col("day") <= final_attempt_day(workspace, definition, period.start))
         .with_columns(bucket_expr(grain, period).alias("bucket"))
         .group_by("grp", "bucket", "user_key")
         .agg(pl.col("reached").max().alias("furthest"))
@@ -368,6 +357,14 @@ def _funnel(
     return per_bucket.select(
         "grp", pl.col("bucket").alias("day"), ratio(pl.col("converted"), pl.col("started")).alias("value")
     )
+
+
+def final_attempt_day(workspace: Workspace, definition: MetricDefinition, fallback: dt.date) -> dt.date:
+    """The last day whose funnel attempts are final: their window ends by the last whole day.
+    Later attempts are left out, like day-N retention's users whose day N is not loaded yet:
+    today, while it lasts, can still convert them (QA: a New York sign-up of 21 Nov 22:00 read as
+    lost on 28 Nov at 18:00). ``fallback`` stands for the last whole day when nothing is loaded."""
+    return (workspace.final_day or fallback) - dt.timedelta(days=math.ceil(definition.window_days))
 
 
 def definitions_free_fingerprint(definition: MetricDefinition) -> str:
