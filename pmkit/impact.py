@@ -9,7 +9,9 @@ objective's; ``roadmap.item_health`` already inherits objective_id down the pare
   during it, so that day is part old, part new. Funnel, retention and ratio metrics weight each day
   by its cohort or denominator, ARPU by its active users (``MetricSource.weights``), so a window's
   value is its own pooled rate: a Sunday with three sign-ups does not count as much as a Monday
-  with sixty, and ARPU's is the window's revenue per active user a day.
+  with sixty, and ARPU's is the window's revenue per active user a day. A ratio's window is its
+  days' numerators over their denominators, a day whose denominator is 0 included (revenue on a
+  day with no active user counts in ARPU's window: ``MetricSource.numerators``).
 - change = after - before; change_pct = change / |before| x 100 (null when before is not above 0).
 - placebo dates: every other day p of the metric's complete range (``MetricSource.complete_range``)
   whose two windows [p - N, p + N] lie inside that range and do not contain the ship day (|p - ship|
@@ -114,20 +116,34 @@ class BeforeAfter:
     last_day: dt.date | None = None
 
 
-def window_means(values: np.ndarray, window: int, weights: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+def _tops(values: np.ndarray, weight: np.ndarray, totals: np.ndarray | None) -> np.ndarray:
+    """What each day adds to a pooled value's top: ``totals`` (a ratio's numerator, kept on a day
+    whose denominator is 0) or value x weight."""
+    if totals is not None:
+        return np.nan_to_num(totals.astype(float))
+    return np.where(weight > 0, values, 0.0) * weight
+
+
+def window_means(
+    values: np.ndarray, window: int, weights: np.ndarray | None = None, totals: np.ndarray | None = None
+) -> tuple[np.ndarray, np.ndarray]:
     """For each index p of a daily series: the mean of the ``window`` values before p and of the
     ``window`` values after p (p itself in neither; NaN values are skipped; NaN where a window
     leaves the series or holds no value). With ``weights``, weighted means (a funnel's daily rates
-    weighted by the users who started that day pool into the window's own rate).
+    weighted by the users who started that day pool into the window's own rate); with ``totals``
+    too, the window's totals over its weights (a ratio's numerators over its denominators).
 
     >>> float(window_means(np.array([1.0, 2.0, 3.0, 4.0, 5.0]), 2)[1][2])  # after index 2: mean(4, 5)
     4.5
+    >>> ratio = np.array([np.nan, 1.0, 0.0, 2.0])  # 4/0, 2/2, 0/1, 2/1: before index 2, (4 + 2) / (0 + 2)
+    >>> float(window_means(ratio, 2, np.array([0.0, 2.0, 1.0, 1.0]), np.array([4.0, 2.0, 0.0, 2.0]))[0][2])
+    3.0
     """
     size = values.size
     weight = np.ones(size) if weights is None else np.nan_to_num(weights.astype(float))
     weight = np.where(np.isnan(values), 0.0, weight)
-    sums = np.concatenate([[0.0], np.cumsum(np.where(weight > 0, values, 0.0) * weight)])
-    totals = np.concatenate([[0.0], np.cumsum(weight)])
+    sums = np.concatenate([[0.0], np.cumsum(_tops(values, weight, totals))])
+    counts = np.concatenate([[0.0], np.cumsum(weight)])
     index = np.arange(size)
     before = np.full(size, np.nan)
     after = np.full(size, np.nan)
@@ -135,9 +151,10 @@ def window_means(values: np.ndarray, window: int, weights: np.ndarray | None = N
     fits_after = index + window <= size - 1
     lo, hi = index[fits_before], index[fits_after]
     with np.errstate(invalid="ignore", divide="ignore"):
-        before[fits_before] = (sums[lo] - sums[lo - window]) / (totals[lo] - totals[lo - window])
-        after[fits_after] = (sums[hi + window + 1] - sums[hi + 1]) / (totals[hi + window + 1] - totals[hi + 1])
-    return before, after
+        before[fits_before] = (sums[lo] - sums[lo - window]) / (counts[lo] - counts[lo - window])
+        after[fits_after] = (sums[hi + window + 1] - sums[hi + 1]) / (counts[hi + window + 1] - counts[hi + 1])
+    # A window of numerators with no denominator at all has no value (not infinity).
+    return np.where(np.isinf(before), np.nan, before), np.where(np.isinf(after), np.nan, after)
 
 
 def placebo_changes(
@@ -147,6 +164,7 @@ def placebo_changes(
     *,
     relative: bool = False,
     weights: np.ndarray | None = None,
+    totals: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """(indices, changes) at every placebo index: both windows inside the series and more than
     ``window`` days from ``ship_index``, so neither window contains the ship day. A change is
@@ -155,7 +173,7 @@ def placebo_changes(
     >>> placebo_changes(np.arange(12, dtype=float), 5, 2)[0].tolist()  # indices 2..9, not 3..7
     [2, 8, 9]
     """
-    before, after = window_means(values, window, weights)
+    before, after = window_means(values, window, weights, totals)
     with np.errstate(invalid="ignore", divide="ignore"):
         changes = np.where(before > 0, after / before - 1, np.nan) if relative else after - before
     index = np.arange(values.size)
@@ -170,6 +188,7 @@ def noise_floor(
     *,
     relative: bool = False,
     weights: np.ndarray | None = None,
+    totals: np.ndarray | None = None,
 ) -> float | None:
     """The standard deviation the change at ``ship_index`` would have from day-to-day noise alone.
 
@@ -177,14 +196,16 @@ def noise_floor(
     when it is shorter than two weeks) with variance sigma^2 / weight (weight 1 without weights;
     a day's rate over n users varies like 1 / n). sigma^2 is estimated from both windows, and the
     window means then vary by sigma^2 / (sum of their weights); the relative change carries both
-    through after / before. None when the windows hold too few values.
+    through after / before (the windows' pooled values, ``totals`` as in ``window_means``). None
+    when the windows hold too few values.
 
     >>> noise_floor(np.array([1.0, 3.0, 0.0, 2.0, 2.0]), 2, 2)  # variance (1 + 1 + 0 + 0) / 2; sqrt(1/2 + 1/2)
     1.0
     """
     weight = np.ones(values.size) if weights is None else np.nan_to_num(weights.astype(float))
     weight = np.where(np.isnan(values), 0.0, weight)
-    squares, dof, totals, means = 0.0, 0, [], []
+    tops = _tops(values, weight, totals)
+    squares, dof, weighed, means = 0.0, 0, [], []
     for part in (slice(ship_index - window, ship_index), slice(ship_index + 1, ship_index + window + 1)):
         x, w = values[part], weight[part]
         groups = np.arange(x.size) % 7 if window >= 14 else np.zeros(x.size, dtype=int)
@@ -193,12 +214,12 @@ def noise_floor(
             centre = np.sum(x[chosen] * w[chosen]) / np.sum(w[chosen])
             squares += float(np.sum(w[chosen] * (x[chosen] - centre) ** 2))
             dof += int(chosen.sum()) - 1
-        totals.append(float(w.sum()))
-        means.append(float(np.sum(np.where(w > 0, x, 0.0) * w) / w.sum()) if w.sum() > 0 else np.nan)
-    if dof <= 0 or min(totals) <= 0:
+        weighed.append(float(w.sum()))
+        means.append(float(np.sum(tops[part]) / w.sum()) if w.sum() > 0 else np.nan)
+    if dof <= 0 or min(weighed) <= 0:
         return None
     sigma2 = squares / dof
-    var_before, var_after = sigma2 / totals[0], sigma2 / totals[1]
+    var_before, var_after = sigma2 / weighed[0], sigma2 / weighed[1]
     if not relative:
         return float(np.sqrt(var_before + var_after))
     level_before, level_after = means
@@ -208,8 +229,8 @@ def noise_floor(
 def before_after(series: pl.DataFrame, ship: dt.date, window_days: int = WINDOW_DAYS) -> BeforeAfter:
     """Compare the ``window_days`` before ``ship`` with those after, against placebo dates.
 
-    ``series`` has columns day and value, and optionally weight, one row per consecutive day (the
-    metric's complete range; nulls allowed). See the module docstring for every rule.
+    ``series`` has columns day and value, and optionally weight and total (``MetricSource.daily``),
+    one row per consecutive day (the metric's complete range; nulls allowed). See the module docstring for every rule.
 
     >>> before_after(series, date(2026, 3, 24)).significant  # doctest: +SKIP
     True
@@ -227,15 +248,16 @@ def before_after(series: pl.DataFrame, ship: dt.date, window_days: int = WINDOW_
         return BeforeAfter("not enough history", first_day=first, last_day=last)
     values = frame["value"].cast(pl.Float64).fill_null(np.nan).to_numpy()
     weights = frame["weight"].cast(pl.Float64).fill_null(0.0).to_numpy() if "weight" in frame.columns else None
+    totals = frame["total"].cast(pl.Float64).fill_null(0.0).to_numpy() if "total" in frame.columns else None
     ship_index = (ship - first).days
-    before, after = window_means(values, window_days, weights)
+    before, after = window_means(values, window_days, weights, totals)
     before_mean, after_mean = float(before[ship_index]), float(after[ship_index])
     if np.isnan(before_mean) or np.isnan(after_mean):
         return BeforeAfter("no data", first_day=first, last_day=last)
     change = after_mean - before_mean
     relative = before_mean > 0
     judged = after_mean / before_mean - 1 if relative else change
-    _, null = placebo_changes(values, ship_index, window_days, relative=relative, weights=weights)
+    _, null = placebo_changes(values, ship_index, window_days, relative=relative, weights=weights, totals=totals)
     result: dict[str, Any] = {
         "before": before_mean,
         "after": after_mean,
@@ -249,7 +271,7 @@ def before_after(series: pl.DataFrame, ship: dt.date, window_days: int = WINDOW_
     if null.size == 0:
         return BeforeAfter("measured", **result)
     percentile = float(100 * (np.sum(null < judged) + 0.5 * np.sum(null == judged)) / null.size)
-    floor = noise_floor(values, ship_index, window_days, relative=relative, weights=weights)
+    floor = noise_floor(values, ship_index, window_days, relative=relative, weights=weights, totals=totals)
     spread = max(float(np.std(null, ddof=1)) if null.size > 1 else 0.0, floor or 0.0)
     offset = judged - float(np.mean(null))
     # With no spread at all (every day and every placebo change equal), any other change stands

@@ -234,11 +234,13 @@ class MetricSource:
         return "load events up to that day"
 
     def daily(self, key: str) -> pl.DataFrame:
-        """(day, value, weight) for every day of the complete range (empty when there is none).
-        weight is what a day counts for when days are pooled (``weights``); 1 for most metrics."""
+        """(day, value, weight, total) for every day of the complete range (empty when there is
+        none). weight is what a day counts for when days are pooled (``weights``); 1 for most
+        metrics. total is what the day adds to a pooled value's top: value x weight, or a ratio's
+        (and ARPU's) numerator that day (``numerators``), kept where its denominator is 0."""
         if key not in self._daily:
             bounds = self.complete_range(key)
-            schema = {"day": pl.Date, "value": pl.Float64, "weight": pl.Float64}
+            schema = {"day": pl.Date, "value": pl.Float64, "weight": pl.Float64, "total": pl.Float64}
             if bounds is None:
                 frame = pl.DataFrame(schema=schema)
             else:
@@ -255,9 +257,39 @@ class MetricSource:
                     .then(0.0)
                     .otherwise(pl.col("weight").fill_null(0.0))
                     .alias("weight")
-                ).select(list(schema))
+                )
+                numerators = self.numerators(key, period)
+                if numerators is None:
+                    frame = frame.with_columns((pl.col("value").fill_null(0.0) * pl.col("weight")).alias("total"))
+                else:
+                    # A day without a denominator keeps its numerator: revenue on a day of no
+                    # active user was lost, and an impact read "stayed at $5.00" where the 28
+                    # days' revenue over their active users rose from $5.83 to $7.50 (QA).
+                    frame = frame.join(numerators, on="day", how="left").with_columns(
+                        pl.when(pl.col("weight") > 0)
+                        .then(pl.col("value") * pl.col("weight"))
+                        .otherwise(pl.col("total").fill_null(0.0))
+                        .alias("total")
+                    )
+                frame = frame.select(list(schema))
             self._daily[key] = frame
         return self._daily[key]
+
+    def numerators(self, key: str, period: metrics.Period) -> pl.DataFrame | None:
+        """(day, total) of a ratio's numerator (ARPU's revenue) on each day of ``period``: the
+        top of the days pooled, which a day whose denominator is 0 still adds to. None for other
+        metrics (a funnel's or a cohort's day has no numerator without its weight)."""
+        definition = self.lookup(key)
+        if definition is None:
+            return None
+        if definition.type == "ratio" and definition.numerator and definition.denominator:
+            side = definition.numerator
+        elif definition.type == "builtin" and definition.key == "arpu":
+            side = "revenue"
+        else:
+            return None
+        series = metrics.metric_series(self.reader, side, period, "day", self.definitions)
+        return series.select("day", pl.col("value").cast(pl.Float64).alias("total"))
 
     def weights(self, key: str, period: metrics.Period) -> pl.DataFrame | None:
         """(day, weight) for metrics whose daily value is a share of that day's cohort: the users
@@ -351,7 +383,7 @@ class MetricSource:
         ):
             frame = exact
         elif pooled(definition):
-            weighted = (pl.col("value").fill_null(0.0) * pl.col("weight")).rolling_sum_by(**window)
+            weighted = pl.col("total").rolling_sum_by(**window)
             weight = pl.col("weight").rolling_sum_by(**window)
             frame = daily.sort("day").select("day", pl.when(weight > 0).then(weighted / weight).alias("value"))
         else:

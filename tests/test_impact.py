@@ -261,3 +261,59 @@ def test_arpu_days_are_weighted_by_their_active_users(tmp_path: Path):
     assert row["before"] == pytest.approx(280 / 216)
     assert row["after"] == pytest.approx(280 / 216)
     assert row["verdict"].startswith("ARPU stayed at $1.30 in the 28 days after vs before")
+
+
+def test_a_ratios_days_without_denominator_keep_their_numerator(tmp_path: Path):
+    """Only logins are activity. Six days a week u1 and u2 log in and visit, and u1 buys for $10;
+    on Sundays only a guest buys, nobody is active and nobody visits: $10 on each Sunday before the
+    ship day (day 35), $30 on each after. Each 28-day window holds 24 weekdays and 4 Sundays.
+    ARPU before: (24 x $10 + 4 x $10) / (24 x 2) = $5.83, after (240 + 120) / 48 = $7.50; the
+    purchases per visit 28 / 48 and 36 / 48. Dropping the Sundays' numerators (as the weighted
+    daily values did) read both as "stayed at" $5.00 and 0.50 (QA). Hand-written: the same sums
+    from the raw rows."""
+    data = tmp_path / "ws"
+    data.mkdir()
+    (data / "pmkit.toml").write_text(
+        '[workspace]\ntimezone = "UTC"\nactive_events = ["login"]\n\n'
+        '[metrics.buys]\ntype = "count"\nevents = ["purchase"]\n\n'
+        '[metrics.visits]\ntype = "count"\nevents = ["visit"]\n\n'
+        '[metrics.buy_per_visit]\ntype = "ratio"\nnumerator = "buys"\ndenominator = "visits"\n'
+    )
+    start, ship = date(2026, 6, 1), date(2026, 7, 6)  # a Monday; day 35, a Monday
+    lines = ["event_time,user_id,event,revenue\n"]
+    for i in range(70):
+        day = start + dt.timedelta(days=i)
+        if day.weekday() == 6:
+            lines += [f"{day}T12:0{n}:00Z,guest,purchase,10\n" for n in range(1 if day < ship else 3)]
+            continue
+        lines += [f"{day}T09:00:00Z,{u},login,\n{day}T09:01:00Z,{u},visit,\n" for u in ("u1", "u2")]
+        lines.append(f"{day}T10:00:00Z,u1,purchase,10\n")
+    (data / "events.csv").write_text("".join(lines))
+    (data / "roadmap.csv").write_text(
+        "item_id,title,item_type,metric,status_category,start_date,due_date,completed_date\n"
+        f"EP-1,Checkout,epic,arpu,done,2026-05-01,{ship},{ship}\n"
+        f"EP-2,Buy button,epic,buy_per_visit,done,2026-05-01,{ship},{ship}\n"
+    )
+    config = load_config(data)
+    from pmkit.ingest import ingest
+
+    assert [r.status for r in ingest([data / "events.csv", data / "roadmap.csv"], config)] == ["loaded", "loaded"]
+    with Store(config.store_dir).reader() as reader:
+        rows = {r["item_id"]: r for r in impact(reader, config, roadmap_view.item_health(reader, config)).to_dicts()}
+        days = reader.frame(
+            "SELECT CAST(event_time AS DATE) AS d, sum(coalesce(revenue, 0)) AS revenue, "
+            "count(DISTINCT user_id) FILTER (WHERE event = 'login') AS active, "
+            "count(*) FILTER (WHERE event = 'purchase') AS buys, count(*) FILTER (WHERE event = 'visit') AS visits "
+            "FROM events GROUP BY d"
+        )
+    windows = {
+        "before": days.filter(pl.col("d").is_between(ship - dt.timedelta(days=28), ship - dt.timedelta(days=1))),
+        "after": days.filter(pl.col("d").is_between(ship + dt.timedelta(days=1), ship + dt.timedelta(days=28))),
+    }
+    for side, arpu, per_visit in (("before", 280 / 48, 28 / 48), ("after", 360 / 48, 36 / 48)):
+        window = windows[side]
+        assert window["revenue"].sum() / window["active"].sum() == pytest.approx(arpu)
+        assert window["buys"].sum() / window["visits"].sum() == pytest.approx(per_visit)
+        assert rows["EP-1"][side] == pytest.approx(arpu)
+        assert rows["EP-2"][side] == pytest.approx(per_visit)
+    assert rows["EP-1"]["verdict"].startswith("ARPU rose from $5.83 to $7.50")
