@@ -529,7 +529,10 @@ class _Report:
 
         if goal["outcome_health"] == "no_data" or goal["current_value"] is None or goal["target_date"] is None:
             return ""
-        start = goal["start_date"] or self.as_of
+        # A stay_above / stay_below objective without a start is held from the report's day, or
+        # from its target date when that is earlier (``objectives._outcome``): from the report's
+        # day alone, a target date before it was a path running backwards, and the report failed.
+        start = goal["start_date"] or min(self.as_of, goal["target_date"])
         shown_from = start - dt.timedelta(days=PERIOD_DAYS)
         # The value the objective's card gives, on each day (ARPU: the 7 days' revenue over their users).
         through = self.source.final_by(goal["metric"], self.as_of)

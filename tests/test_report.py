@@ -303,3 +303,26 @@ def test_the_report_judges_whole_days_and_only_loaded_ones(tmp_path: Path, utc_e
     assert f"DAU averaged 10.0 over {span}" in page
     assert f"today is not over: the key metrics end on {format_date(yesterday)}" in page
     assert f"{format_date(first)} to {format_date(yesterday)}" in page  # the table's column
+
+
+def test_a_held_objective_whose_target_date_has_passed_gets_its_chart(tmp_path: Path):
+    """DAU 1 on each of 10 days; "keep DAU above 1" with no start date, due on the 5th. It is
+    judged from its target date (achieved); the report drew its path from the report's day (the
+    10th) back to the 5th and failed with a ValueError (QA)."""
+    data = tmp_path / "ws"
+    data.mkdir()
+    (data / "pmkit.toml").write_text('[workspace]\ntimezone = "UTC"\n')
+    events = tmp_path / "events.csv"
+    events.write_text(
+        "event_time,user_id,event\n" + "".join(f"2026-09-{d:02d}T12:00:00Z,u1,login\n" for d in range(1, 11))
+    )
+    goals = tmp_path / "objectives.csv"
+    goals.write_text(
+        "objective_id,title,metric,baseline,target,start_date,target_date,direction,owner\n"
+        "K1,Keep DAU,dau,,1,,2026-09-05,stay_above,\n"
+    )
+    config = load_config(data)
+    assert [r.status for r in ingest([events, goals], config)] == ["loaded", "loaded"]
+    page = write_report(config, tmp_path / "report.html").read_text(encoding="utf-8")
+    assert "Keep DAU: Daily active users" in page  # the objective's chart title
+    assert "target path" in page
