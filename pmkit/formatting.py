@@ -111,6 +111,18 @@ def whole_points(value: float, sign: bool = False) -> str:
     return f"{rounded:+.0f}" if sign else f"{rounded:.0f}"
 
 
+def percent_words(pct: float, sign: bool = True) -> str:
+    """A relative change for a sentence: whole percents from 10% on, one decimal below ("$18.11
+    to $18.18 (+0%)" read as no change beside a table's "+0.4%").
+
+    >>> percent_words(49.2), percent_words(0.39), percent_words(-9.96), percent_words(-3.04, sign=False)
+    ('+49%', '+0.4%', '-10%', '3.0%')
+    """
+    shown = pct if sign else abs(pct)
+    text = f"{shown:.0f}%" if abs(pct) >= 9.95 else f"{shown:.1f}%"
+    return f"+{text}" if sign and pct >= 0 and not text.startswith("-") else text
+
+
 def format_change(value: float | None, base: float | None, fmt: str = "number") -> str:
     """The change from ``base`` to ``value``: percentage points for percent metrics, else a
     relative change (and the absolute one when the base is zero).

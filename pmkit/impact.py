@@ -58,7 +58,7 @@ import numpy as np
 import polars as pl
 
 from pmkit.config import Config
-from pmkit.formatting import format_date
+from pmkit.formatting import format_date, percent_words
 from pmkit.objectives import MetricSource, load_objectives
 from pmkit.store import Reader
 
@@ -392,7 +392,7 @@ def _verdict(source: MetricSource, metric: str, item: Mapping[str, Any], result:
         sentence = f"{name} stayed at {before} in the {window_days} days after vs before"
     else:
         moved = "rose" if result.change > 0 else "fell"
-        pct = f" ({result.change_pct:+.0f}%)" if result.change_pct is not None else ""
+        pct = f" ({percent_words(result.change_pct)})" if result.change_pct is not None else ""
         sentence = f"{name} {moved} from {before} to {after}{pct} in the {window_days} days after vs before"
     placebos = len(result.placebo_changes)
     if result.significant is None:

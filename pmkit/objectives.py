@@ -537,9 +537,14 @@ def format_value(value: float | None, fmt: str = "number", *, trim: bool = False
     ('$679.86', '$930', '-$5.00')
     >>> format_value(0.714), format_value(0.0062), format_value(2.5, trim=True), format_value(0.004, trim=True)
     ('0.71', '0.0062', '2.5', '0.004')
+    >>> format_value(10.95, trim=True), format_value(0.4525, "percent", trim=True), format_value(12500.5, trim=True)
+    ('10.95', '45.25%', '12,500.5')
     """
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return "n/a"
+    if trim and fmt != "currency":
+        # A value typed by hand keeps every digit typed: a target of 10.95 read "path to 10.9".
+        return _as_typed(value * 100 if fmt == "percent" else value) + ("%" if fmt == "percent" else "")
     if fmt == "percent":
         text = f"{value * 100:.1f}%"
     elif abs(value) >= 1000:
@@ -557,6 +562,41 @@ def format_value(value: float | None, fmt: str = "number", *, trim: bool = False
     if fmt == "currency":  # as the cards beside the sentence write money
         text = f"-${text[1:]}" if text.startswith("-") else f"${text}"
     return text
+
+
+def _as_typed(value: float) -> str:
+    """A number as it was typed: its shortest decimal form to 10 significant digits (so that
+    0.4525 x 100 is 45.25, not 45.24999...), thousands separated."""
+    text = f"{float(f'{value:.10g}'):,.10f}".rstrip("0").rstrip(".")
+    return "0" if text in ("-0", "") else text
+
+
+def values_apart(first: float | None, second: float | None, fmt: str) -> tuple[str, str]:
+    """Two values as ``format_value`` writes them, with more decimals while they read the same
+    but are not: "Daily active users is 10.0 ..., behind the 10.0 path" (QA) reads "10.00 ...,
+    behind the 10.05 path".
+
+    >>> values_apart(10.0, 10.049, "number"), values_apart(0.4, 0.4, "percent"), values_apart(1.0, 1.004, "currency")
+    (('10.00', '10.05'), ('40.0%', '40.0%'), ('$1.000', '$1.004'))
+    """
+    texts = format_value(first, fmt), format_value(second, fmt)
+    if first is None or second is None or first == second:
+        return texts
+    base = {"percent": 1, "currency": 2}.get(fmt, 0 if abs(max(first, second, key=abs)) >= 1000 else 1)
+    extra = 0
+    while texts[0] == texts[1] and extra < 6:
+        extra += 1
+        texts = (_decimals(first, fmt, base + extra), _decimals(second, fmt, base + extra))
+    return texts
+
+
+def _decimals(value: float, fmt: str, places: int) -> str:
+    if fmt == "percent":
+        return f"{value * 100:,.{places}f}%"
+    text = f"{abs(value):,.{places}f}"
+    if fmt == "currency":
+        text = f"${text}"
+    return f"-{text}" if value < 0 else text
 
 
 # --- the outcome against its path -----------------------------------------------------------------
@@ -633,7 +673,8 @@ def outcome_reason(
     target_text = format_value(target, fmt, trim=True)
     due = objective["target_date"]
     by = format_date(due)
-    now = " ".join(filter(None, (f"{name} is {format_value(current, fmt)}", measured)))
+    current_text, expected_text = values_apart(current, outcome.expected, fmt)
+    now = " ".join(filter(None, (f"{name} is {current_text}", measured)))
     direction = objective["direction"]
     if outcome.health == "not_started":
         start = format_date(objective["start_date"])
@@ -657,10 +698,10 @@ def outcome_reason(
         # days partly before it read "ahead of the 22.1 path to 23 by 14 Mar" (review).
         side = "ahead of" if outcome.gap else "on"
         return (
-            f"{now}, {side} the path over those days (its mean there: {format_value(outcome.expected, fmt)}); "
+            f"{now}, {side} the path over those days (its mean there: {expected_text}); "
             f"the {target_text} target {'is' if as_of == due else 'was'} due {by}"
         )
-    path = f"the {format_value(outcome.expected, fmt)} path to {target_text} by {by}"
+    path = f"the {expected_text} path to {target_text} by {by}"
     if outcome.gap is not None and outcome.gap > 0:
         return f"{now}, ahead of {path}"
     if outcome.gap == 0:

@@ -36,7 +36,7 @@ from pmkit import metrics, roadmap_view
 from pmkit.charts import STANDS_OUT, plot_text
 from pmkit.config import Config
 from pmkit.dashboard import NOTHING_EARLIER, SHIPPED_DAYS, judged_day, shipped_with_impact, whole_days, why_no_base
-from pmkit.formatting import closed_bidi, counted, format_date, format_days, whole_points
+from pmkit.formatting import closed_bidi, counted, format_date, format_days, percent_words, whole_points
 from pmkit.impact import impact
 from pmkit.objectives import MetricSource, format_value, objective_health
 from pmkit.store import Reader, Store
@@ -437,7 +437,7 @@ class _Report:
         for row in standing.head(MAX_SENTENCES_PER_TOPIC).iter_rows(named=True):
             fmt = self._format_of(row["metric"])
             moved = "rose" if row["change"] > 0 else "fell"
-            pct = f" {abs(row['change_pct']):.0f}%" if row["change_pct"] is not None else ""
+            pct = f" {percent_words(row['change_pct'], sign=False)}" if row["change_pct"] is not None else ""
             sentences.append(
                 f"After {row['title'] or row['item_id']} was done on {row['completed_date']}, {row['metric_name']} "
                 f"{moved}{pct} ({format_value(row['before'], fmt)} to {format_value(row['after'], fmt)}), more than it "
@@ -463,8 +463,7 @@ class _Report:
                 name = "DAU" if row["key"] == "dau" else "Revenue"
                 text = f"{name} {verb} {format_value(row['value'], fmt)} over {span}"
                 if row["change_pct"] is not None:
-                    pct = abs(row["change_pct"])
-                    text += ", " + _moved(row["change_pct"], f"{pct:.0f}%" if pct >= 0.95 else f"{pct:.1f}%", "0.0%")
+                    text += ", " + _moved(row["change_pct"], percent_words(row["change_pct"], sign=False), "0.0%")
             sentences.append(text + ".")
         return sentences
 
