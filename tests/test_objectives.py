@@ -123,6 +123,22 @@ def test_after_its_target_date_a_value_short_of_the_target_is_not_said_to_be_ahe
     assert on.startswith("DAU is 22.5, on the path over those days")
 
 
+def test_a_reason_never_reads_the_same_number_on_both_sides_of_a_verdict():
+    """A DAU of 10.0 behind a path of 10.049 read "is 10.0 ..., behind the 10.0 path", and a
+    target typed as 10.95 read "path to 10.9" (QA)."""
+    objective = {
+        "baseline": 9.0,
+        "target": 10.95,
+        "start_date": date(2026, 3, 1),
+        "target_date": date(2026, 6, 30),
+        "direction": "increase",
+    }
+    behind = outcome_reason("DAU", "number", Outcome("at_risk", 10.049, 0.5, -0.049), 10.0, date(2026, 5, 9), objective)
+    assert behind == "DAU is 10.00, behind the 10.05 path to 10.95 by 30 Jun 2026"
+    ahead = outcome_reason("DAU", "number", Outcome("on_track", 10.2, 0.6, 0.3), 10.5, date(2026, 5, 9), objective)
+    assert ahead == "DAU is 10.5, ahead of the 10.2 path to 10.95 by 30 Jun 2026"  # apart already: as before
+
+
 def test_values_are_formatted_by_the_metric_format():
     assert format_value(0.385, "percent") == "38.5%"
     assert format_value(0.45, "percent", trim=True) == "45%"
