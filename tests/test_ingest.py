@@ -1399,3 +1399,33 @@ def test_a_roadmap_without_a_date_is_the_workspaces_today_not_the_machines(tmp_p
         expected = dt.datetime.now(ZoneInfo(zone)).date()
         assert snapshot_date_for(path, None, zone) == expected
     assert snapshot_date_for(tmp_path / "jira_2026-03-13.csv", None, "Pacific/Kiritimati") == dt.date(2026, 3, 13)
+
+
+def test_overlapping_survey_exports_without_ids_count_each_answer_once(tmp_path: Path) -> None:
+    """Two exports of the same survey without answer ids, the second repeating the first's last
+    answer (u2's 3). They stored 4 answers and the NPS read 0 where 3 answers (a 9, a 3 and a 10)
+    give (2 - 1) / 3 = +33 (ingest QA). A copy is skipped as often as it was stored: a third
+    file holding u2's answer twice loads it once more; an answer equal but for its comment is
+    another answer."""
+    header = "submitted_at,user_id,score,scale,comment,source\n"
+    first = header + "2026-03-01T10:00:00Z,u1,9,nps,good,typeform\n2026-03-01T11:00:00Z,u2,3,nps,bad,typeform\n"
+    second = header + "2026-03-01T11:00:00Z,u2,3,nps,bad,typeform\n2026-03-02T11:00:00Z,u3,10,nps,,typeform\n"
+    third = (
+        header + "2026-03-01T11:00:00Z,u2,3,nps,bad,typeform\n" * 2 + "2026-03-01T11:00:00Z,u2,3,nps,worse,typeform\n"
+    )
+    config = load_config(tmp_path / "ws")
+    files = [write(tmp_path / name, text) for name, text in (("f1.csv", first), ("f2.csv", second))]
+    results = ingest(files, config)
+    assert [(r.status, r.rows_loaded, r.rows_seen_before) for r in results] == [("loaded", 2, 0), ("loaded", 1, 1)]
+    assert "1 answer skipped as a copy of answers loaded before" in results[1].summary()
+    with Store(config.store_dir).reader() as reader:
+        scores = reader.frame("SELECT score FROM feedback WHERE scale = 'nps'")["score"].to_list()
+        score = metrics.feedback.nps(reader, grain="period")
+    assert sorted(scores) == [3.0, 9.0, 10.0]
+    promoters, detractors = sum(s >= 9 for s in scores), sum(s <= 6 for s in scores)
+    assert score["nps"].item() == pytest.approx((promoters - detractors) / len(scores) * 100) == pytest.approx(100 / 3)
+    (again,) = ingest([write(tmp_path / "f3.csv", third)], config)
+    assert (again.rows_loaded, again.rows_seen_before) == (2, 1)
+    with Store(config.store_dir).reader() as reader:
+        u2 = reader.frame("SELECT comment FROM feedback WHERE user_id = 'u2' ORDER BY comment")["comment"].to_list()
+    assert u2 == ["bad", "bad", "worse"]
