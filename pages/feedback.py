@@ -18,6 +18,7 @@ if period is None or not facts.answers:
     )
     st.stop()
 
+ui.options_from_url("scale", SCALES)
 scale = st.segmented_control(
     "Survey", list(SCALES), format_func=SCALES.get, default="nps", required=True, key="scale", bind="query-params"
 )

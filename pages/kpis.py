@@ -34,8 +34,12 @@ if unknown:
             "not shown (pick one below)."
         )
     )
+AVERAGES = {"7": "7 days", "28": "28 days"}
+MOST_METRICS, MOST_COMPARISONS = 4, 3  # shown at once
+ui.options_from_url("compare", charts.COMPARISON_LABELS, multi=True, most=MOST_COMPARISONS)
+ui.options_from_url("avg", AVERAGES, multi=True)
 # Past the widgets' limits a link's extras were dropped without a word (display QA).
-for param, limit, what in (("metric", 4, "metrics"), ("compare", 3, "comparisons")):
+for param, limit, what in (("metric", MOST_METRICS, "metrics"), ("compare", MOST_COMPARISONS, "comparisons")):
     asked = [value for value in st.query_params.get_all(param) if param != "metric" or value in names]
     if len(asked) > limit:
         st.warning(
@@ -56,7 +60,7 @@ def explorer() -> None:
         default=["dau"],
         key="metric",
         bind="query-params",
-        max_selections=4,
+        max_selections=MOST_METRICS,
         help="Metric keys: " + "; ".join(f"{key} = {ui.safe_text(name)}" for key, name in names.items()),
     )
     grain = second.segmented_control(
@@ -69,14 +73,14 @@ def explorer() -> None:
         format_func=charts.COMPARISON_LABELS.get,
         key="compare",
         bind="query-params",
-        max_selections=3,
+        max_selections=MOST_COMPARISONS,
     )
     fourth, fifth, sixth = st.columns([3, 2, 3])
     windows = fourth.pills(
         "Rolling average",
-        ["7", "28"],
+        list(AVERAGES),
         selection_mode="multi",
-        format_func=lambda w: f"{w} days",
+        format_func=AVERAGES.get,
         key="avg",
         bind="query-params",
     )

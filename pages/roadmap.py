@@ -38,6 +38,7 @@ team = filters[1].multiselect(
 owner = filters[2].multiselect(
     "Owner", dashboard.options(items, "owner"), key="rm_owner", bind="query-params", placeholder="All"
 )
+ui.options_from_url("rm_health", {h: ui.health_label(h) for h in charts.HEALTH_LABELS}, multi=True)
 health = filters[3].multiselect(
     "Health",
     [h for h in charts.HEALTH_LABELS if h in set(items["health"].to_list())],
@@ -125,6 +126,7 @@ def item_detail() -> None:
         return
     worst = dashboard.top_risks(shown, 1)["item_id"].to_list()
     start = list(titles).index(worst[0]) if worst else 0
+    ui.options_from_url("item", titles)  # item=EP-1 in a link, as the page writes "EP-1 · Checkout"
     chosen = st.selectbox("Item", list(titles), index=start, format_func=titles.get, key="item", bind="query-params")
     row = shown.row(list(titles).index(chosen), named=True)
     st.markdown(f"{ui.health_badge(row['health'])} {ui.safe_text(row['reason'])}")

@@ -1134,6 +1134,21 @@ def carried_segment() -> Segment:
     return Segment(filters=tuple(filters))
 
 
+def options_from_url(param: str, labels: Mapping[str, str], *, multi: bool = False, most: int | None = None) -> None:
+    """Let a link name a bound widget's options by key (``compare=same_period_last_year``), as
+    its other parameters do. Streamlit seeds a widget with a ``format_func`` from the labels it
+    shows (the URL it writes holds them), so a key was dropped without a word and the default
+    shown (QA). Call before the widget: on its first run, keys in the URL pick their options
+    (the first ``most`` of them: the page says which it leaves out)."""
+    values = st.query_params.get_all(param)
+    if param in st.session_state or not values or all(value in labels.values() for value in values):
+        return
+    by_label = {label: key for key, label in labels.items()}
+    chosen = [key for key in dict.fromkeys(v if v in labels else by_label.get(v) for v in values) if key is not None]
+    if chosen:
+        st.session_state[param] = chosen[:most] if multi else chosen[0]
+
+
 def global_query_params() -> dict[str, Any]:
     """The sidebar filters as query parameters, to carry them over in a link to another page."""
     params: dict[str, Any] = {}

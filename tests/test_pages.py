@@ -925,12 +925,32 @@ def test_a_link_with_more_metrics_or_comparisons_than_shown_says_which_are_left_
         "The link asks for 4 comparisons; up to 3 are shown at once: Same period last year left out (swap them in below)."
         in warnings
     )
+    assert at.multiselect(key="compare").value == ["previous_period", "previous_week", "previous_4_weeks"]
     assert [unescape(s) for s in texts(at.subheader)][:4] == [
         "Daily active users",
         "Weekly active users",
         "Monthly active users",
         "Events",
     ]
+
+
+def test_links_name_options_by_key_as_well_as_by_label(monkeypatch, known_data):
+    """compare=same_period_last_year, avg=7, scale=csat, rm_health=late and item=EP-8 were
+    dropped without a word and the defaults shown: Streamlit matches a widget with labels by its
+    labels (QA). The labels the pages write themselves still work."""
+    at = open_page(monkeypatch, known_data, "kpis", compare=["previous_week", "same_period_last_year"], avg="7")
+    assert at.multiselect(key="compare").value == ["previous_week", "same_period_last_year"]
+    assert at.session_state["avg"] == ["7"]
+    assert not at.warning
+    at = open_page(monkeypatch, known_data, "kpis", compare="Same period last year", avg="28 days")
+    assert at.multiselect(key="compare").value == ["same_period_last_year"]
+    assert at.session_state["avg"] == ["28"]
+    at = open_page(monkeypatch, known_data, "feedback", scale="csat")
+    assert metric_value(at, "CSAT") == "100.0%"
+    at = open_page(monkeypatch, known_data, "roadmap", rm_health="late", item="EP-8")
+    assert texts(at.subheader)[0] == "Items (1 of 2)"
+    at = open_page(monkeypatch, known_data, "roadmap", item="EP-8")
+    assert at.selectbox(key="item").value == "EP-8"  # not the late EP-9, picked when none is asked for
 
 
 def test_stickiness_says_when_nothing_is_loaded_before_the_range(monkeypatch, known_data):
