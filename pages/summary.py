@@ -32,7 +32,7 @@ else:
 
     cards = ui.compute(cfg, "scorecards", period=period) or []
     headline = ui.compute(cfg, "headline", period=period) or []
-    survey = ui.compute(cfg, "survey_score", period=period)
+    survey = ui.compute(cfg, "survey_score", period=period, whole_days_only=True)
 
     st.subheader("In short")
     sentences = dashboard.narrative(cards, items, survey, period=period)

@@ -1014,6 +1014,7 @@ class SurveyScore:
     responses: int
     base_responses: int
     trend: tuple[float | None, ...] = ()
+    note: str = ""  # which days the score covers, when not the range's (``survey_score(whole_days=True)``)
 
     @property
     def value_text(self) -> str:
@@ -1032,15 +1033,29 @@ class SurveyScore:
         )
 
 
-def survey_score(reader: Reader, config: Config, period: Period, scale: str = "nps") -> SurveyScore:
-    """NPS (``scale="nps"``) or CSAT over ``period`` and the period before, with weekly values."""
+def survey_score(
+    reader: Reader, config: Config, period: Period, scale: str = "nps", *, whole_days_only: bool = False
+) -> SurveyScore:
+    """NPS (``scale="nps"``) or CSAT over ``period`` and the period before, with weekly values.
+    ``whole_days_only``: over the period moved back to the last whole day, as the summary's other
+    cards are (``whole_days``); its NPS counted this morning's answers beside cards saying "today
+    is not over" (QA)."""
     compute = metrics.nps if scale == "nps" else metrics.csat
     column = "nps" if scale == "nps" else "csat"
+    note = ""
+    if whole_days_only:
+        workspace = metrics.base.workspace_of(reader)
+        measured = whole_days(period, workspace.final_day)
+        if measured != period:
+            note = (
+                f"Measured {format_date(measured.start)} – {format_date(measured.end)}: {not_over(workspace.last_day)}."
+            )
+            period = measured
     now = compute(reader, period, "period").row(0, named=True)
     before = compute(reader, period.previous(), "period").row(0, named=True)
     weekly = compute(reader, period, "week")
     return SurveyScore(
-        scale, now[column], before[column], now["responses"], before["responses"], tuple(weekly[column].to_list())
+        scale, now[column], before[column], now["responses"], before["responses"], tuple(weekly[column].to_list()), note
     )
 
 
@@ -1942,7 +1957,7 @@ def summary_requests(facts: Facts, period: Period) -> list[tuple[str, dict[str, 
         *(("dimension_values", {"dimension": dimension}) for dimension in facts.dimensions),
         ("scorecards", {"period": period}),
         ("headline", {"period": period}),
-        ("survey_score", {"period": period}),
+        ("survey_score", {"period": period, "whole_days_only": True}),
         ("items_health", {"as_of": period.end}),
         ("objective_health", {"as_of": period.end}),
         ("impact_results", {"as_of": period.end}),

@@ -1231,7 +1231,7 @@ def survey_card(survey: SurveyScore | None, *, period_days: int) -> None:
         )
         st.caption(
             f"{survey.responses:,} answer{'s' if survey.responses != 1 else ''} "
-            f"(previous period: {survey.base_responses:,})"
+            f"(previous period: {survey.base_responses:,})" + (f". {survey.note}" if survey.note else "")
         )
 
 

@@ -16,6 +16,7 @@ from streamlit.testing.v1 import AppTest
 from pmkit import metrics, ui
 from pmkit.config import load_config
 from pmkit.formatting import format_date, format_value
+from pmkit.ingest import ingest
 from pmkit.metrics import Period
 from pmkit.store import Store
 from tests.known_workspace import HOSTILE_TITLE, build_demo_workspace, build_known_workspace
@@ -1342,3 +1343,29 @@ def test_funnel_cards_of_a_range_ending_yesterday_wait_while_today_is_not_over(m
     )
     captions = " ".join(unescape(c) for c in texts(at.caption))
     assert f"runs past {format_date(yesterday)}, the last whole day" in captions, captions
+
+
+def test_the_summary_nps_counts_whole_days_as_its_other_cards_do(monkeypatch, utc_events, tmp_path):
+    """A 9, a 10 and a 3 in the week to yesterday, and a 0 this morning: the summary's NPS read 0
+    from 4 answers beside cards measured to yesterday because today is not over (QA). It is
+    (2 promoters - 1 detractor) / 3 = +33 from the whole days, and says which days it covers."""
+    today = dt.datetime.now(dt.UTC).date()
+    lines = ["event_time,user_id,event\n"]
+    lines += [f"{today - dt.timedelta(days=d)}T12:00:00Z,u{n},login\n" for d in range(20, 0, -1) for n in range(3)]
+    lines.append(f"{today}T00:01:00Z,u0,login\n")
+    root = utc_events(lines)
+    answers = "submitted_at,user_id,score,scale\n" + "".join(
+        f"{today - dt.timedelta(days=back)}T09:00:00Z,u{n},{score},nps\n"
+        for n, (back, score) in enumerate(((3, 9), (2, 10), (1, 3), (0, 0)))
+    )
+    (tmp_path / "answers.csv").write_text(answers)
+    (survey,) = ingest([tmp_path / "answers.csv"], load_config(root))
+    assert survey.rows_loaded == 4
+    at = open_page(monkeypatch, root, "summary", range="7d")
+    assert metric_value(at, "NPS") == "+33"
+    week = f"{format_date(today - dt.timedelta(days=7))} – {format_date(today - dt.timedelta(days=1))}"
+    assert any(
+        c.startswith("3 answers (previous period: 0)")
+        and f"Measured {week}: today ({format_date(today)}) is not over" in c
+        for c in map(unescape, texts(at.caption))
+    ), texts(at.caption)
