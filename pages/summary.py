@@ -37,10 +37,15 @@ else:
     st.subheader("In short")
     sentences = dashboard.narrative(cards, items, survey, period=period)
     st.markdown("\n".join(f"- {ui.safe_text(s)}" for s in sentences) or "Nothing to report for this range.")
+    # The days before only partly loaded: the cards claim no change, and the caption said they
+    # compare (QA).
+    no_base = dashboard.why_no_base(period.previous(), facts.first_day)
     compared = (
-        "Nothing is loaded before this range, so no change is claimed."
+        f"Periods are compared with the {format_days(period.days)} before."
+        if no_base is None
+        else "Nothing is loaded before this range, so no change is claimed."
         if period.start <= facts.first_day
-        else f"Periods are compared with the {format_days(period.days)} before."
+        else f"The {format_days(period.days)} before are {no_base}, so no change is claimed."
     )
     st.caption(f"{ui.safe_text(facts.source())} {compared}")
 

@@ -605,8 +605,14 @@ def test_the_summary_of_the_whole_range_does_not_claim_a_comparison(monkeypatch,
     """range=All said "Periods are compared with the 10 days before", with nothing loaded then."""
     captions = [unescape(c) for c in texts(open_page(monkeypatch, known_data, "summary", range="All").caption)]
     assert any(c.endswith("Nothing is loaded before this range, so no change is claimed.") for c in captions)
+    # 5-11 Mar: the 7 days before are loaded from 2 Mar only, and the cards claim no change (QA).
     captions = [unescape(c) for c in texts(open_page(monkeypatch, known_data, "summary", range="7d").caption)]
-    assert any(c.endswith("Periods are compared with the 7 days before.") for c in captions)
+    assert any(
+        c.endswith("The 7 days before are only loaded from 2 Mar 2026, so no change is claimed.") for c in captions
+    )
+    at = open_page(monkeypatch, known_data, "summary", range="Custom", dates=["2026-03-07", "2026-03-11"])
+    captions = [unescape(c) for c in texts(at.caption)]
+    assert any(c.endswith("Periods are compared with the 5 days before.") for c in captions)
 
 
 def test_rejected_files_are_listed_newest_first(monkeypatch, empty_data):
