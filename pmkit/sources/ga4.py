@@ -6,8 +6,11 @@ geo.country, app_info.version``. ``event_timestamp`` is epoch microseconds (``17
 is 2026-03-01T10:00:00Z); ``event_date`` (``20260301``, the day in the property's time zone) repeats
 it and is left out.
 
-Mapping: user = ``user_id`` when set (signed-in users), else ``user_pseudo_id`` (the browser or app
-instance; consumed, not kept as a dimension; a file needs one of the two columns); ``event_value_in_usd`` -> revenue;
+Mapping: user = ``user_pseudo_id`` (the browser or app instance, the user GA4's BigQuery export
+counts by), else ``user_id`` (an export of signed-in users' events may keep only that column; both
+consumed, not kept as dimensions; a file needs one of the two). ``user_id`` first counted a user
+who signed in during a visit twice that day: the events before it under the pseudo id, those
+after under the user id (ingest QA). ``event_value_in_usd`` -> revenue;
 ``ga_session_id`` (or ``event_params.ga_session_id``) -> session_id. GA4 has no event id, so no
 dedupe happens. Other columns are dimensions, dots as ``_`` (``geo.country`` -> ``geo_country``,
 ``device.category`` -> ``device_category``); ``geo.country`` is also kept as ``country`` to line
@@ -136,10 +139,10 @@ def read(sample: Sample, options: ReadOptions) -> Parsed:
         raise Rejected([RowError(1, None, message)])
     session_column = column_lookup(frame, *SESSION_COLUMNS)
     revenue_column = column_lookup(frame, "event_value_in_usd")
-    user = pl.col(pseudo_column).cast(pl.String) if pseudo_column is not None else pl.lit(None, pl.String)
-    if user_column is not None:
-        signed_in = pl.col(user_column).cast(pl.String).str.strip_chars()
-        user = pl.when(signed_in.str.len_bytes() > 0).then(signed_in).otherwise(user)
+    user = pl.col(user_column).cast(pl.String) if user_column is not None else pl.lit(None, pl.String)
+    if pseudo_column is not None:
+        device = pl.col(pseudo_column).cast(pl.String).str.strip_chars()
+        user = pl.when(device.str.len_bytes() > 0).then(device).otherwise(user)
     selected = [
         pl.col(ROW),
         pl.col(time_column).alias("event_time"),
@@ -150,7 +153,7 @@ def read(sample: Sample, options: ReadOptions) -> Parsed:
         "event_time": time_column,
         # Both, when both are there: a row with neither (a consent-mode ping) was said to have an
         # empty user_id, while the column every GA4 row should fill is user_pseudo_id.
-        "user_id": " or ".join(c for c in (user_column, pseudo_column) if c is not None),
+        "user_id": " or ".join(c for c in (pseudo_column, user_column) if c is not None),
         "event": event_column,
     }
     for name, column in (("session_id", session_column), ("revenue", revenue_column)):

@@ -30,7 +30,9 @@ def test_ga4_export():
                 datetime(2026, 3, 1, 10, 1, 0, 500000),
                 datetime(2026, 3, 1, 11, 0),
             ],
-            "user_id": ["1234567.89", "u_42", "987654.32"],  # user_id when set, else user_pseudo_id
+            # user_pseudo_id: the purchase after signing in (user_id u_42) is the same browser's, one
+            # user (by user_id first, two users that day; ingest QA).
+            "user_id": ["1234567.89", "1234567.89", "987654.32"],
             "event": ["page_view", "purchase", "first_open"],
             "event_id": [None, None, None],
             "session_id": [None, None, None],
@@ -57,7 +59,7 @@ def test_rows_without_any_user_are_errors(tmp_path: Path):
     parsed = ga4.read(sniff(path), ReadOptions())
     assert parsed.frame.height == 0
     # Both columns are named: the one every GA4 row should fill is user_pseudo_id.
-    assert [(e.row, e.column) for e in parsed.errors] == [(2, "user_id or user_pseudo_id")]
+    assert [(e.row, e.column) for e in parsed.errors] == [(2, "user_pseudo_id or user_id")]
 
 
 def test_missing_columns_reject_the_file(tmp_path: Path):
@@ -189,7 +191,7 @@ def test_bigquery_nested_parquet_reads_as_the_flattened_export(tmp_path: Path):
             "Home",
             None,
         ),
-        (datetime(2026, 3, 1, 10, 1), "u9", "purchase", "1772359100", "Germany", None, None, None, None, "49.5"),
+        (datetime(2026, 3, 1, 10, 1), "p1", "purchase", "1772359100", "Germany", None, None, None, None, "49.5"),
         (datetime(2026, 3, 2, 10), "p2", "page_view", None, None, None, "mobile", None, None, None),
     ]
     assert parsed.mapping["session_id"] == "event_params.ga_session_id"
@@ -238,3 +240,28 @@ def test_nested_keys_beyond_the_built_ones_are_named_and_odd_names_keep_their_va
     assert set(parsed.dropped_dimensions) == {f"event_params_k{60 + n}" for n in range(8)}
     assert parsed.frame["geo_country"].unique().to_list() == ["TOPLEVEL"]  # the file's own column
     assert parsed.frame["geo_country_2"].unique().to_list() == ["DE"]  # the struct's field beside it
+
+
+def test_signing_in_does_not_make_a_second_user(tmp_path: Path):
+    """Browser 111.222 views a page on 1 Mar, then on 2 Mar views one and signs in (user_id
+    cust-9). By user_id where set, 2 Mar counted two users and one new (ingest QA); GA4's export
+    counts users by user_pseudo_id: one user, new on 1 Mar. Checked on the store, by hand."""
+    from pmkit.config import load_config
+    from pmkit.ingest import ingest
+    from pmkit.store import Store
+
+    path = tmp_path / "ga4.csv"
+    path.write_text(
+        "event_date,event_timestamp,event_name,user_id,user_pseudo_id\n"
+        "20260301,1772359200000000,page_view,,111.222\n"
+        "20260302,1772445600000000,page_view,,111.222\n"
+        "20260302,1772445660000000,login,cust-9,111.222\n"
+    )
+    data = tmp_path / "ws"
+    data.mkdir()
+    (data / "pmkit.toml").write_text('[workspace]\ntimezone = "UTC"\n')
+    config = load_config(data)
+    assert ingest([path], config)[0].status == "loaded"
+    with Store(config.store_dir).reader() as reader:
+        days = reader.frame("SELECT day, dau, new_users FROM kpi_daily ORDER BY day").rows()
+    assert [(str(day), dau, new) for day, dau, new in days] == [("2026-03-01", 1, 1), ("2026-03-02", 1, 0)]
