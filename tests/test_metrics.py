@@ -293,6 +293,45 @@ def test_lifecycle_marks_the_week_still_running(workspace, cohort_tables):
     assert got["complete"].to_list() == [True, False]
 
 
+def clock_at(moment: dt.datetime) -> object:
+    """A stand-in for pmkit.config's ``datetime`` module whose now() is ``moment`` (UTC): the
+    workspace's today (``config.workspace_today``) and nothing else."""
+    import types
+
+    class At(dt.datetime):
+        @classmethod
+        def now(cls, tz=None):  # noqa: ANN206 - a fixed clock
+            return moment.astimezone(tz) if tz else moment.replace(tzinfo=None)
+
+    clock = types.ModuleType("datetime")
+    clock.__dict__.update(vars(dt))
+    clock.datetime = At
+    return clock
+
+
+def test_lifecycle_waits_for_a_week_ending_today_to_be_over(workspace, cohort_tables, monkeypatch):
+    """Sunday 22 Nov, this morning's export: u2, active the week before, can still come back
+    today. The week of 16 Nov was drawn finished (dormant -1) while its last day was not over
+    (QA); it is over once the clock reaches Monday."""
+    import pmkit.config
+
+    workspace.load_events(
+        [
+            ("2026-11-09T10:00Z", "u1", "login"),
+            ("2026-11-10T10:00Z", "u2", "login"),
+            ("2026-11-16T10:00Z", "u1", "login"),
+            ("2026-11-22T00:05Z", "u3", "login"),
+        ]
+    )
+    period = Period(D(2026, 11, 9), D(2026, 11, 22))
+    sunday = dt.datetime(2026, 11, 22, 12, tzinfo=dt.UTC)
+    monkeypatch.setattr(pmkit.config, "dt", clock_at(sunday))
+    got = metrics.lifecycle(workspace.reader(), period)
+    assert got.select("week", "dormant", "complete").rows() == [(D(2026, 11, 9), 0, True), (D(2026, 11, 16), -1, False)]
+    monkeypatch.setattr(pmkit.config, "dt", clock_at(sunday + dt.timedelta(days=1)))
+    assert metrics.lifecycle(workspace.reader(), period)["complete"].to_list() == [True, True]
+
+
 def test_weekly_retention_on_and_on_or_after(workspace, cohort_tables):
     """u1 and u2 join in the week of Mar 2 (u2 on its Sunday); u3 in the week of Mar 9."""
     workspace.load_events(

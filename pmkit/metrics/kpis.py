@@ -185,6 +185,8 @@ def lifecycle(reader: Reader, period: Period | None = None, segment: Segment | N
     frame = densify(wide, weeks, dict.fromkeys(LIFECYCLE_STATUSES, 0), on="week")
     frame = frame.with_columns(
         (-pl.col("dormant")).alias("dormant"),
-        (pl.col("week") + dt.timedelta(days=6) <= workspace.last_day).alias("complete"),
+        # Over once its last day is whole: a week ending today was drawn finished while a user
+        # counted dormant could still come back today (QA; retention waits the same way).
+        (pl.col("week") + dt.timedelta(days=6) <= workspace.final_day).alias("complete"),
     )
     return finish(frame, segment, columns)
