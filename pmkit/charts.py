@@ -31,6 +31,7 @@ from pmkit.formatting import (
     format_value,
     plotly_hover_format,
     plotly_tick_format,
+    whole_points,
 )
 
 HEALTH_COLORS = {
@@ -927,8 +928,9 @@ def segment_scores(frame: pl.DataFrame, segment: str, value: str, *, fmt: str = 
     if not _usable(frame, segment, value):
         return empty_figure("No answers with this segment")
     ordered = frame.filter(pl.col(value).is_not_null()).sort(value)
+    # An NPS as the card writes it (+13 for 12.5: Python's rounding wrote 12; QA).
     text = [
-        f"{format_value(v, 'percent') if fmt == 'percent' else f'{v:.0f}'} (n={n:,})"
+        f"{format_value(v, 'percent') if fmt == 'percent' else whole_points(v, sign=True)} (n={n:,})"
         for v, n in ordered.select(value, "responses").iter_rows()
     ]
     fig = go.Figure(

@@ -469,10 +469,11 @@ def test_score_distribution_leaves_room_for_the_tallest_count():
 
 
 def test_segment_scores_sorted_with_answer_counts():
-    frame = pl.DataFrame({"plan": ["pro", "free"], "responses": [4, 10], "nps": [50.0, -10.0]})
+    frame = pl.DataFrame({"plan": ["pro", "free", "team"], "responses": [4, 10, 8], "nps": [50.0, -10.0, 12.5]})
     (bars,) = charts.segment_scores(frame, "plan", "nps").data
-    assert list(bars.y) == ["free", "pro"]
-    assert list(bars.text) == ["-10 (n=10)", "50 (n=4)"]
+    assert list(bars.y) == ["free", "team", "pro"]
+    # As the NPS card writes them: 12.5 is +13 there, and read 12 on its bar (QA).
+    assert list(bars.text) == ["-10 (n=10)", "+13 (n=8)", "+50 (n=4)"]
 
 
 def test_impact_bars_grey_out_changes_within_normal_variation():
