@@ -40,7 +40,7 @@ grain = "week" if period.days > 14 else "day"
 trend = ui.compute(cfg, scale, period=period, grain=grain)
 card, chart = st.columns([1, 3])
 with card:
-    ui.survey_card(survey, period_days=period.days)
+    ui.survey_card(survey, period_days=period.days, filtered=segmented)
     if segmented:
         st.caption(ui.safe_text(f"Segment: {ui.segment_text(applied)}."))
 with chart:

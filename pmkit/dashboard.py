@@ -1513,6 +1513,10 @@ def feedback_answers(reader: Reader, config: Config, period: Period) -> pl.DataF
     return frame.drop("attributes").with_columns(extra)
 
 
+# The columns of ``feedback_answers`` an answer has of its own, not attributes shared with events.
+ANSWER_FIELDS = frozenset({"day", "submitted_at", "scale", "score", "comment", "source"})
+
+
 def filter_answers(answers: pl.DataFrame, segment: Segment | None) -> tuple[pl.DataFrame, list[str]]:
     """Answers matching the segment's filters on the attributes they share with the events (a
     survey export with a plan column follows a plan filter), and the dimensions that could not
@@ -1521,7 +1525,9 @@ def filter_answers(answers: pl.DataFrame, segment: Segment | None) -> tuple[pl.D
         return answers, []
     skipped = []
     for dimension, values in segment.filters_by_dimension().items():
-        if dimension in answers.columns:
+        # An answer's own fields are not attributes: an events dimension named source (a UTM
+        # source) was matched against the survey tool's name, and every answer left out (QA).
+        if dimension in answers.columns and dimension not in ANSWER_FIELDS:
             answers = answers.filter(pl.col(dimension).is_in(list(values)))
         else:
             skipped.append(dimension)
@@ -1529,9 +1535,9 @@ def filter_answers(answers: pl.DataFrame, segment: Segment | None) -> tuple[pl.D
 
 
 def feedback_segments(answers: pl.DataFrame) -> list[str]:
-    """The attribute columns of ``feedback_answers`` that split answers into groups."""
-    fixed = {"day", "submitted_at", "scale", "score", "comment", "source"}
-    return [c for c in answers.columns if c not in fixed] + (["source"] if "source" in answers.columns else [])
+    """The attribute columns of ``feedback_answers`` that split answers into groups, and the
+    survey tool (``source``)."""
+    return [c for c in answers.columns if c not in ANSWER_FIELDS] + (["source"] if "source" in answers.columns else [])
 
 
 def score_distribution(answers: pl.DataFrame, scale: str = "nps") -> pl.DataFrame:

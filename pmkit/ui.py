@@ -1212,13 +1212,15 @@ def scorecard(card: Scorecard, *, link: bool = False) -> None:
             kpi_link(card.key, card.objective_id, label=label)
 
 
-def survey_card(survey: SurveyScore | None, *, period_days: int) -> None:
-    """NPS (or CSAT) with its change and the number of answers behind it."""
+def survey_card(survey: SurveyScore | None, *, period_days: int, filtered: bool = False) -> None:
+    """NPS (or CSAT) with its change and the number of answers behind it; ``filtered``: of the
+    answers a segment's filters leave."""
     name = "NPS" if survey is None or survey.scale == "nps" else "CSAT"
     with st.container(border=True):
         if survey is None or survey.value is None:
-            st.metric(name, "–", help="No survey answers in this date range.", border=False)
-            st.caption("No answers in this date range.")
+            where = "this segment and date range" if filtered else "this date range"
+            st.metric(name, "–", help=f"No survey answers in {where}.", border=False)
+            st.caption(f"No answers in {where}.")
             return
         st.metric(
             name,

@@ -403,6 +403,10 @@ def test_feedback_answers_segments_and_comments(known):
     assert dashboard.search_comments(answers, "", "nps").height == 2  # answers without a comment are left out
     pro, skipped = dashboard.filter_answers(answers, Segment(filters=(("plan", "pro"), ("country", "DE"))))
     assert pro["score"].to_list() == [6.0] and skipped == ["country"]
+    # An events dimension named like an answer's own field (a UTM source) is no attribute of the
+    # answers: it left every answer out, matched against the survey tool's name (QA).
+    kept, skipped = dashboard.filter_answers(answers, Segment(filters=(("source", "google"),)))
+    assert kept.height == answers.height and skipped == ["source"]
 
 
 def test_roadmap_table_links_each_item_to_a_metric(known):
