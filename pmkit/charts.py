@@ -335,13 +335,15 @@ def _no_later_weeks(weekly: pl.DataFrame) -> bool:
 
 
 def _in_progress(last_day: dt.date | None) -> pl.Expr:
-    """A cohort's week k (k > 0) whose Sunday is after ``last_day`` (the pages pass the last whole
-    day, ``Facts.final_day``): its share can still rise, so it must not read as a drop. Week 0 is
-    100% whatever the day."""
+    """A cohort's week whose Sunday is after ``last_day`` (the pages pass the last whole day,
+    ``Facts.final_day``): its share can still rise, so it must not read as a drop. Week 0 too
+    unless every user of the cohort is in it: with active events set, a user first seen by
+    another event is not yet retained in week 0 (a cell read 0.0% unmarked, and the mean's week
+    0 halved; QA); without, week 0 is 100% whatever the day."""
     if last_day is None:
         return pl.lit(False)
     sunday = pl.col("cohort_week") + pl.duration(days=pl.col("week") * 7 + 6)
-    return (pl.col("week") > 0) & (sunday > pl.lit(last_day))
+    return ((pl.col("week") > 0) | (pl.col("users_on") < pl.col("size"))) & (sunday > pl.lit(last_day))
 
 
 IN_PROGRESS_MARK = " *"

@@ -259,6 +259,29 @@ def test_retention_weeks_in_progress_are_marked_and_left_out_of_the_curves():
     assert no_data(charts.retention_curves(WEEKLY, last_day=D(2026, 3, 10)))
 
 
+def test_a_week_0_short_of_its_cohort_is_in_progress_until_its_sunday():
+    """With active events set, users first seen by another event are not yet retained in week
+    0: the 16 Mar cohort (2 of 4 active so far, last whole day Wednesday 18 Mar) read 50.0%
+    unmarked and pulled the mean's week 0 down to (10 + 2) / 14 (QA). It is in progress; the
+    mean's week 0 is the whole 2 Mar cohort's 10 of 10."""
+    weekly = pl.DataFrame(
+        {
+            "cohort_week": [D(2026, 3, 2), D(2026, 3, 2), D(2026, 3, 16)],
+            "size": [10, 10, 4],
+            "week": [0, 1, 0],
+            "users_on": [10, 5, 2],
+            "share_on": [1.0, 0.5, 0.5],
+        }
+    )
+    last_day = D(2026, 3, 18)
+    (heatmap,) = charts.retention_heatmap(weekly, last_day=last_day).data
+    assert [list(row) for row in heatmap.text] == [["100.0%", "50.0%"], ["50.0% *", ""]]
+    assert charts.weeks_in_progress(weekly, last_day) == 1
+    mean = trace(charts.retention_curves(weekly, last_day=last_day), "All cohorts (weighted)")
+    assert list(mean.y) == pytest.approx([1.0, 0.5])
+    assert charts.weeks_in_progress(weekly, D(2026, 3, 22)) == 0  # on its Sunday the week is whole
+
+
 def test_day_n_retention_pools_users_over_days():
     day_n = pl.DataFrame(
         {
