@@ -231,9 +231,13 @@ def funnel_attempts(
         end=period.end,
         reach_days=int(window_days) + 2,
     ).with_columns(
-        pl.col("t").dt.replace_time_zone("UTC").dt.convert_time_zone(workspace.timezone).dt.date().alias("day"),
-        pl.int_range(pl.len(), dtype=pl.Int64).alias("seq"),  # the rows come in the global order
+        pl.col("t").dt.replace_time_zone("UTC").dt.convert_time_zone(workspace.timezone).dt.date().alias("day")
     )
+    if workspace.last_day is not None:
+        # Not past the last day shown (today at the latest): a purchase dated after today
+        # converted a sign-up the page's source line says it leaves out (QA).
+        events = events.filter(pl.col("day") <= workspace.last_day)
+    events = events.with_columns(pl.int_range(pl.len(), dtype=pl.Int64).alias("seq"))  # rows in the global order
     # The first seq of each user's instant: a next step may be any event "at or after" the one
     # before, so one at the same instant counts even if it sorts before it (a repeated step's
     # name sorts by its first position: in view > signup > view, the view at the sign-up's instant
