@@ -382,18 +382,23 @@ def container_rows(items: pl.DataFrame, containers: pl.DataFrame) -> pl.DataFram
     """Roadmap rows for items that exist only as column values (Linear projects, Plane modules).
 
     ``containers`` has item_id, title, item_type, parent_id (and optionally team); ``items`` is the
-    canonical frame holding their children. A container's status category comes from its children:
+    canonical frame holding their children. A container's status category comes from its children
+    and their descendants (a sub-issue is work of its parent's project, as Linear counts it):
     cancelled if all are, done if every other child is done, in_progress once any child is started
     or done, else todo. It starts with its earliest child and is due with its latest; its team is
     the children's one team, if they share one. Such rows have no ``_row``.
     """
     live = pl.col("status_category") != "cancelled"
-    children = items.group_by("parent_id").agg(
-        pl.col("status_category").alias("categories"),
-        pl.col("start_date").filter(live).min().alias("start_date"),
-        pl.col("due_date").filter(live).max().alias("due_date"),
-        pl.col("completed_date").filter(live).max().alias("completed_date"),
-        pl.col("team").drop_nulls().unique().alias("teams"),
+    children = (
+        _with_containing_ids(items, containers["item_id"])
+        .group_by("parent_id")
+        .agg(
+            pl.col("status_category").alias("categories"),
+            pl.col("start_date").filter(live).min().alias("start_date"),
+            pl.col("due_date").filter(live).max().alias("due_date"),
+            pl.col("completed_date").filter(live).max().alias("completed_date"),
+            pl.col("team").drop_nulls().unique().alias("teams"),
+        )
     )
     joined = containers.unique("item_id", keep="first", maintain_order=True).join(
         children, left_on="item_id", right_on="parent_id", how="left", maintain_order="left"
@@ -413,6 +418,32 @@ def container_rows(items: pl.DataFrame, containers: pl.DataFrame) -> pl.DataFram
         ]
         + [pl.lit(None, dtype=pl.Int64).alias(ROW)]
     )
+
+
+MAX_DEPTH = 32  # parent chains longer than this are not followed (a loop in an export ends here)
+
+
+def _with_containing_ids(items: pl.DataFrame, container_ids: pl.Series) -> pl.DataFrame:
+    """``items`` with ``parent_id`` set to the container each one is under, through its parents:
+    a sub-issue of an issue in a milestone counts for the milestone. Only Linear's sub-issue was
+    attached to its parent issue alone, and a project read done, due with its done issue, while
+    that issue's sub-issue was open and due later (ingest QA). Rows under no container keep
+    their parent."""
+    parents = items.select("item_id", "parent_id").drop_nulls().unique("item_id", keep="first")
+    wanted = set(container_ids.to_list())
+    frame = items.with_columns(pl.col("parent_id").alias("_up"))
+    for _ in range(MAX_DEPTH):
+        climbing = pl.col("_up").is_not_null() & ~pl.col("_up").is_in(list(wanted))
+        if not frame.select(climbing.any()).item():
+            break
+        frame = (
+            frame.join(parents.rename({"item_id": "_up", "parent_id": "_next"}), on="_up", how="left")
+            .with_columns(pl.when(climbing).then(pl.col("_next")).otherwise(pl.col("_up")).alias("_up"))
+            .drop("_next")
+        )
+    return frame.with_columns(
+        pl.when(pl.col("_up").is_in(list(wanted))).then(pl.col("_up")).otherwise(pl.col("parent_id")).alias("parent_id")
+    ).drop("_up")
 
 
 def add_containers(items: pl.DataFrame, levels: Sequence[pl.DataFrame], source: str) -> pl.DataFrame:

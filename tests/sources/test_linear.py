@@ -114,6 +114,27 @@ def test_parent_issue_wins_over_milestone_and_a_done_project(tmp_path):
     assert frame.filter(item_id="project:Mobile")["status_category"].item() == "done"
 
 
+def test_an_open_sub_issue_keeps_its_milestone_and_project_open(tmp_path):
+    """ENG-11 is done in milestone Beta; its sub-issue ENG-12, in the same project and milestone,
+    is in progress and due 10 Mar. The milestone and the project read done, due 1 Mar with
+    ENG-11 alone (ingest QA); Linear counts a sub-issue in its project: in progress, due 10 Mar."""
+    rows = [
+        line(ID="ENG-11", Title="Parent", Status="Done", Project="Web", Project_Milestone="Beta",
+             Started="2026-02-20T09:00:00Z", Completed="2026-02-27T09:00:00Z", Due_Date="2026-03-01"),
+        line(ID="ENG-12", Title="Child", Status="In Progress", Project="Web", Project_Milestone="Beta",
+             Parent_issue="ENG-11", Started="2026-02-25T09:00:00Z", Due_Date="2026-03-10"),
+    ]  # fmt: skip
+    frame = read(tmp_path, rows).frame
+    assert frame.filter(item_id="ENG-12")["parent_id"].item() == "ENG-11"  # the tree is as Linear has it
+    for container in ("milestone:Web/Beta", "project:Web"):
+        row = frame.filter(item_id=container).row(0, named=True)
+        assert (row["status_category"], row["due_date"], row["completed_date"]) == (
+            "in_progress",
+            date(2026, 3, 10),
+            None,
+        )
+
+
 def test_times_are_read_in_the_workspace_time_zone(tmp_path):
     rows = [
         line(
