@@ -817,12 +817,15 @@ def keep_columns(
     origins: Mapping[str, str] | None = None,
 ) -> tuple[pl.DataFrame, dict[str, str], tuple[str, ...]]:
     """The columns of ``names`` (label -> stored name, in the file's order) a workspace keeps:
-    those whose stored name is in ``keep``, then the ``room`` most ``filled`` others. Returns them
+    those whose stored name is in ``keep``, then the ``room`` most ``filled`` others (a vendor's
+    ``$`` properties after the others equally filled). Returns them
     as String columns under their stored names, stored name -> source column (``origins``, else
     the label), and the stored names of the others, left out. Events' dimensions and feedback's
     attributes are chosen alike."""
     kept = {label for label in names if names[label] in keep}
-    others = sorted((label for label in names if label not in kept), key=lambda label: -filled[label])
+    # Equally filled, the user's own properties before a vendor's (`$browser`): a file of 47
+    # vendor properties on every row kept 30 of them and left out the `plan` every row had too.
+    others = sorted((label for label in names if label not in kept), key=lambda label: (-filled[label], "$" in label))
     kept |= set(others[: max(room, 0)])
     columns = [texts[label].rename(names[label]) for label in names if label in kept]
     mapping = {names[label]: (origins or {}).get(label, label) for label in names if label in kept}

@@ -10,7 +10,8 @@ property names keep theirs.
 
 Mapping: ``timestamp`` -> event_time, ``distinct_id`` -> user_id, ``uuid`` -> event_id,
 ``properties.$session_id`` -> session_id, ``properties.revenue`` -> revenue; every other top-level
-property becomes a dimension with its ``$`` dropped (``$os`` -> ``os``). Person properties,
+property becomes a dimension with its ``$`` dropped (``$os`` -> ``os``), except posthog-js's own
+bookkeeping (``is_bookkeeping``: ids, tokens, send times, library versions). Person properties,
 ``elements_chain`` and the export's own bookkeeping columns are not events data and are left out.
 
 Reading: ``_flatten`` maps one record and is the reference; ``_flatten_columns`` maps all lines of
@@ -48,6 +49,38 @@ SOURCES = {
 }
 PREFIX = "properties."
 CONSUMED = frozenset({"$session_id", "revenue"})
+# posthog-js's own bookkeeping on every event: ids, tokens, times, library versions, the raw user
+# agent, its settings. Not segments: in a realistic export they filled the workspace's 30
+# dimensions, ahead of the customer's `plan` on every row as well (ingest QA).
+BOOKKEEPING = frozenset(
+    {
+        "$insert_id", "$time", "$sent_at", "$token", "token", "distinct_id", "$ip", "$raw_user_agent",
+        "$lib_version", "$lib_version__major", "$lib_version__minor", "$lib_version__patch",
+        "$lib_custom_api_host", "$device_id", "$user_id", "$anon_distinct_id", "$window_id", "$pageview_id",
+        "$is_identified", "$process_person_profile", "$had_persisted_distinct_id", "$set", "$set_once",
+        "$unset", "$groups", "$active_feature_flags", "$feature_flag_payloads", "$timezone_offset",
+        "$configured_session_timeout_ms", "$plugins_succeeded", "$plugins_failed", "$plugins_deferred",
+        "$transformations_succeeded", "$transformations_failed", "$geoip_disable", "$elements",
+        "$sdk_debug_retry_queue_size", "$sdk_debug_replay_internal_buffer_length",
+    }
+)  # fmt: skip
+BOOKKEEPING_PREFIXES = ("$session_recording", "$replay_", "$sdk_debug", "$prev_pageview_", "$viewport_", "$screen_")
+BOOKKEEPING_SUFFIXES = ("_server_side", "_enabled_server_side")
+
+
+def is_bookkeeping(key: str) -> bool:
+    """A property posthog-js sets for itself (``BOOKKEEPING``), not a segment of users.
+
+    >>> is_bookkeeping("$sent_at"), is_bookkeeping("$session_recording_start_reason"), is_bookkeeping("$os"), is_bookkeeping("plan")
+    (True, True, False, False)
+    """
+    return key in BOOKKEEPING or key.startswith(BOOKKEEPING_PREFIXES) or key.endswith(BOOKKEEPING_SUFFIXES)
+
+
+def _dimension(key: str) -> bool:
+    return key not in CONSUMED and not is_bookkeeping(key)
+
+
 # The top-level fields read, by name in any case (``events_common.vendor_fields``).
 FIELDS = frozenset({"timestamp", "distinct_id", "event", "uuid", "properties"})
 
@@ -74,7 +107,7 @@ def _flatten(record: dict) -> tuple[dict[str, object], dict[str, object]]:
         "session_id": properties.get("$session_id"),
         "revenue": properties.get("revenue"),
     }
-    dimensions = {PREFIX + key: value for key, value in properties.items() if key not in CONSUMED}
+    dimensions = {PREFIX + key: value for key, value in properties.items() if _dimension(key)}
     return values, dimensions
 
 
@@ -92,7 +125,7 @@ def _flatten_columns(record: JsonFields) -> tuple[dict[str, pl.Series], dict[str
         "session_id": json_texts(properties["$session_id"]),
         "revenue": json_texts(properties["revenue"]),
     }
-    dimensions = {PREFIX + key: column for key, column in properties.items() if key not in CONSUMED}
+    dimensions = {PREFIX + key: column for key, column in properties.items() if _dimension(key)}
     return values, dimensions
 
 

@@ -484,7 +484,7 @@ def posthog_line(properties: object, **fields: object) -> str:
         ([posthog_line({"plan": "pro"}), posthog_line({"plan": "a", "plan ": "b"}).replace("plan ", "plan")], "twice"),
         ([posthog_line({"a/b": 1.0}), posthog_line({"a/b": 2.5})], "escaped"),
         ([posthog_line({"n": 2.0, "$set": {"n": 2}})], "more than one way"),
-        ([posthog_line({"$set": {"a": 1}, "x": {"$set": [2]}})], "more than once"),
+        ([posthog_line({"$config": {"a": 1}, "x": {"$config": [2]}})], "more than once"),
         ([posthog_line({"plan": "pro"}, **{"properties.$os": "Mac"})], "properties.*"),
         ([posthog_line({"flags": ["a"]}), posthog_line({"none": [None, None]})], "Length spanned by list offsets"),
     ],

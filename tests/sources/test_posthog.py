@@ -38,12 +38,11 @@ def expected(rows: list[int]) -> pl.DataFrame:
             "current_url": ["https://app.example.com/reports", None, None],
             "plan": ["pro", "pro", None],
             "lib": [None, None, "web"],
-            "set": [None, None, '{"plan":"free"}'],
-            ROW: rows,
+            ROW: rows,  # $set updates the person's properties: no segment of events (is_bookkeeping)
         },
         schema={
             **EVENT_TYPES,
-            **dict.fromkeys(["os", "browser", "current_url", "plan", "lib", "set"], pl.String),
+            **dict.fromkeys(["os", "browser", "current_url", "plan", "lib"], pl.String),
             ROW: pl.Int64,
         },
     )
@@ -102,3 +101,28 @@ def test_other_sources_do_not_claim_posthog_exports():
         sample = sniff(FIXTURES / name)
         assert not any(module.detect(sample) for module in (amplitude, mixpanel, ga4, pmkit_tables))
     assert not events_csv.detect(sniff(FIXTURES / "posthog.jsonl"))
+
+
+def test_posthog_js_bookkeeping_leaves_room_for_the_customers_properties(tmp_path: Path):
+    """Events as posthog-js sends them: some 40 `$` properties on every event, the customer's
+    `plan` on every one too. The 30 dimensions went to `$insert_id`, `$sent_at`, `$token`,
+    `$raw_user_agent` and the like, and `plan` was left out (ingest QA). Bookkeeping is not a
+    dimension; segments such as `$browser` and `$os` are, and so is `plan`."""
+    bookkeeping = ["$insert_id", "$time", "$sent_at", "$token", "$ip", "$raw_user_agent", "$lib_version",
+                   "$device_id", "$window_id", "$pageview_id", "$is_identified", "$process_person_profile",
+                   "$configured_session_timeout_ms", "$session_recording_start_reason", "$replay_sample_rate",
+                   "$sdk_debug_retry_queue_size", "$viewport_height", "$screen_width", "$prev_pageview_pathname",
+                   "$autocapture_disabled_server_side", "distinct_id", "token"]  # fmt: skip
+    segments = [f"$segment_{n:02d}" for n in range(30)] + ["$browser", "$os"]
+    lines = []
+    for n in range(4):
+        properties = {key: f"{key}-{n}" for key in bookkeeping + segments} | {"plan": "pro"}
+        record = {"uuid": f"e{n}", "event": "$pageview", "distinct_id": f"u{n}", "timestamp": f"2026-03-01T10:0{n}:00Z"}
+        lines.append(json.dumps(record | {"properties": properties}))
+    path = tmp_path / "posthog.jsonl"
+    path.write_text("\n".join(lines) + "\n")
+    parsed = posthog.read(sniff(path), ReadOptions())
+    assert parsed.errors == ()
+    kept = set(parsed.frame.columns) - set(EVENT_TYPES) - {ROW}
+    assert "plan" in kept and len(kept) == 30
+    assert not kept & {key.removeprefix("$") for key in bookkeeping}
