@@ -77,6 +77,29 @@ def map_columns(columns: tuple[str, ...] | list[str]) -> dict[str, str]:
     return found
 
 
+TIME_OF_DAY = r"^\s*\d{1,2}:\d{2}(:\d{2}(\.\d+)?)?\s*([AaPp][Mm])?\s*$"
+
+
+def _time_of_day_with_date(
+    frame: pl.DataFrame, columns: list[str], found: dict[str, str]
+) -> tuple[pl.DataFrame, dict[str, str], str] | None:
+    """A spreadsheet's separate date and time columns (``date,time,user_id,event`` with
+    ``2026-03-01,23:30:00``) read as one time, "date time": the time column alone was refused as
+    "'23:30:00' is not a valid time" on every row, the date column passed over (ingest QA).
+    Returns the frame with the joined column, the mapping naming both, and the date column; None
+    unless the time column holds only times of day and a column named date is there."""
+    time_column = found.get("event_time")
+    date_column = next((c for c in columns if column_key(c) == "date" and c not in found.values()), None)
+    if time_column is None or date_column is None or column_key(time_column) != "time":
+        return None
+    values = frame[time_column].drop_nulls()
+    if values.is_empty() or not values.str.contains(TIME_OF_DAY).all():
+        return None
+    joined = f"{date_column} + {time_column}"
+    both = pl.concat_str(pl.col(date_column).str.strip_chars(), pl.col(time_column).str.strip_chars(), separator=" ")
+    return frame.with_columns(both.alias(joined)), {**found, "event_time": joined}, date_column
+
+
 def detect(sample: Sample) -> bool:
     if sample.layout not in ("csv", "parquet"):
         return False
@@ -94,8 +117,13 @@ def read(sample: Sample, options: ReadOptions) -> Parsed:
         shown = ", ".join(source_columns[:8])
         message = f"no {', '.join(missing)} column among {shown} (expected {wanted}; e.g. a header like event_time,user_id,event)"
         raise Rejected([RowError(1, None, message)])
+    consumed = set(found.values())
+    time_of_day = _time_of_day_with_date(frame, source_columns, found)
+    if time_of_day is not None:
+        frame, found, date_column = time_of_day
+        consumed |= {date_column}
     columns = frame.select(pl.col(ROW), *(pl.col(source).alias(name) for name, source in found.items()))
-    dimensions = frame.select(c for c in source_columns if c not in found.values())
+    dimensions = frame.select(c for c in source_columns if c not in consumed and c not in found.values())
     own_layout = all(found.get(name) == name for name in REQUIRED_EXAMPLES)
     if sample.layout == "parquet":
         fmt = "events Parquet"

@@ -369,3 +369,25 @@ def test_a_semicolon_files_dotted_amounts_are_read_as_the_column_says_or_refused
     path.write_text(head + "2026-03-01T10:00:00Z;u1;buy;1.500\n2026-03-01T11:00:00Z;u2;buy;4,99\n")
     parsed = events_csv.read(sniff(path), ReadOptions())
     assert (parsed.errors, parsed.frame["revenue"].to_list()) == ((), [1500.0, 4.99])
+
+
+def test_separate_date_and_time_columns_are_one_time(tmp_path: Path):
+    """A spreadsheet's date and time columns: the time column was taken alone and every row
+    refused ("'23:30:00' is not a valid time"), the date column passed over (ingest QA). They
+    are one time, read in the workspace's zone; a bad one names both columns."""
+    path = tmp_path / "events.csv"
+    path.write_text("Date,Time,user_id,event\n2026-03-01,23:30:00,u1,login\n2026-03-02, 08:15 ,u2,login\n")
+    parsed = events_csv.read(sniff(path), ReadOptions(timezone="Europe/Berlin"))
+    assert parsed.errors == ()
+    assert parsed.frame.select("event_time", "user_id").rows() == [
+        (datetime(2026, 3, 1, 22, 30), "u1"),  # 23:30 in Berlin
+        (datetime(2026, 3, 2, 7, 15), "u2"),
+    ]
+    assert parsed.mapping["event_time"] == "Date + Time" and "Date" not in parsed.frame.columns
+    path.write_text("date,time,user_id,event\n2026-03-01,23:30:00,u1,login\n2026-02-30,10:00,u2,login\n")
+    parsed = events_csv.read(sniff(path), ReadOptions())
+    assert [(e.row, e.column) for e in parsed.errors] == [(3, "date + time")]
+    # A time column holding whole times is the time, and a date column beside it a dimension.
+    path.write_text("date,time,user_id,event\n2026-03-01,2026-03-01T10:00:00Z,u1,login\n")
+    parsed = events_csv.read(sniff(path), ReadOptions())
+    assert parsed.frame["event_time"].to_list() == [datetime(2026, 3, 1, 10)] and "date" in parsed.frame.columns
