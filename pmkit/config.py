@@ -59,6 +59,12 @@ SETTINGS: tuple[Setting, ...] = (
         "Columns of events (and feedback) always kept as dimensions, beyond the 30 a workspace keeps",
     ),
     Setting(
+        "ingest.mixpanel_project_timezone",
+        "",
+        "A Mixpanel project made before 2023 exports its times in the project's time zone: name it "
+        '(e.g. "US/Pacific"); empty: its times are UTC',
+    ),
+    Setting(
         "app.new_data_check_seconds",
         30,
         "How often an open page looks for a newly published store version, in seconds",
@@ -198,10 +204,19 @@ def load_config(data_dir: Path | str | None = None) -> Config:
         values[setting.key], origins[setting.key] = value, where
     try:
         ZoneInfo(values["workspace.timezone"])
-    except (ZoneInfoNotFoundError, ValueError) as exc:
+    except (ZoneInfoNotFoundError, ValueError, OSError) as exc:
         raise ConfigError(
             f"{origins['workspace.timezone']}: workspace.timezone {values['workspace.timezone']!r} is not a time zone "
             '(e.g. "Europe/Berlin")'
+        ) from exc
+    mixpanel_zone = values["ingest.mixpanel_project_timezone"]
+    try:
+        if mixpanel_zone:
+            ZoneInfo(mixpanel_zone)
+    except (ZoneInfoNotFoundError, ValueError, OSError) as exc:
+        raise ConfigError(
+            f"{origins['ingest.mixpanel_project_timezone']}: ingest.mixpanel_project_timezone {mixpanel_zone!r} is not "
+            'a time zone (e.g. "US/Pacific", the zone in the Mixpanel project\'s settings; empty: UTC)'
         ) from exc
     return Config(
         data_dir=root,

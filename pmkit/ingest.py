@@ -542,6 +542,7 @@ def read_options(config: Config, store: Store | Writer) -> ReadOptions:
         dimension_room=MAX_DIMENSIONS - len(dimensions - named),
         keep_attributes=attributes | named_attributes,
         attribute_room=MAX_DIMENSIONS - len(attributes - named_attributes),
+        mixpanel_timezone=config.get("ingest.mixpanel_project_timezone"),
     )
 
 

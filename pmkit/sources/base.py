@@ -85,6 +85,8 @@ class ReadOptions:
     # The same two for a feedback file, whose extra columns are its answers' attributes.
     keep_attributes: frozenset[str] = frozenset()
     attribute_room: int | None = None
+    # A Mixpanel project's own zone, in which its exports write times (projects before 2023); "": UTC.
+    mixpanel_timezone: str = ""
 
 
 @dataclass(frozen=True)

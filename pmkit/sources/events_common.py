@@ -837,7 +837,7 @@ def check_timezone(timezone: str) -> None:
     """Rejected unless ``timezone`` is an IANA zone name such as Europe/Berlin."""
     try:
         zoneinfo.ZoneInfo(timezone)
-    except (zoneinfo.ZoneInfoNotFoundError, ValueError) as exc:
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError, OSError) as exc:
         raise Rejected(
             [
                 RowError(

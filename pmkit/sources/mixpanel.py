@@ -11,7 +11,8 @@ Mapping: ``properties.time`` -> event_time, ``properties.distinct_id`` -> user_i
 ``properties.$insert_id`` -> event_id (Mixpanel's dedupe key, with the event, user and time), ``properties.$session_id`` ->
 session_id, ``properties.revenue`` -> revenue, ``mp_country_code`` -> ``country``; every other
 property becomes a dimension with its ``$`` dropped (``$os`` -> ``os``), except Mixpanel's own
-ingestion bookkeeping (``IGNORED``).
+ingestion bookkeeping (``IGNORED``). ``time`` is UTC; a project made before 2023 writes its own
+zone's wall-clock time, read as such when ``ingest.mixpanel_project_timezone`` names it.
 
 Reading: ``_flatten`` maps one record and is the reference; ``_flatten_columns`` maps all lines of
 a JSON-lines file at once, and the file is read record by record wherever it could differ
@@ -19,6 +20,8 @@ a JSON-lines file at once, and the file is read record by record wherever it cou
 """
 
 from __future__ import annotations
+
+from dataclasses import replace
 
 import polars as pl
 import pyarrow as pa
@@ -81,7 +84,19 @@ def _properties_struct_has_time(sample: Sample) -> bool:
 
 
 def read(sample: Sample, options: ReadOptions) -> Parsed:
-    return build_from_records(sample, EXPORT.kept(options))
+    parsed = build_from_records(sample, EXPORT.kept(options))
+    if not options.mixpanel_timezone:
+        return parsed
+    return replace(parsed, frame=parsed.frame.with_columns(in_project_zone("event_time", options.mixpanel_timezone)))
+
+
+def in_project_zone(column: str, timezone: str) -> pl.Expr:
+    """``column``'s epoch times as a project made before 2023 writes them: wall-clock times in the
+    project's zone, made UTC. Read as UTC, every event between midnight and 08:00 of a US/Pacific
+    project landed on the day before (ingest QA). A time in the hour a clock skips cannot be
+    one such a project wrote: it stays as read."""
+    local = pl.col(column).dt.replace_time_zone(timezone, ambiguous="earliest", non_existent="null")
+    return pl.coalesce(local.dt.convert_time_zone("UTC").dt.replace_time_zone(None), pl.col(column)).alias(column)
 
 
 def _dimension_name(label: str) -> str:

@@ -152,3 +152,35 @@ def test_the_export_layout_as_csv_and_parquet(tmp_path: Path):
             (datetime(2020, 10, 13, 17, 48, 31), "u_123", "Signed up", "ABCDE", "Mac OS X", "DE"),
             (datetime(2020, 10, 13, 17, 50), "u_123", "Purchase", "FGHIJ", None, "DE"),
         ], path.name
+
+
+def test_a_project_made_before_2023_writes_times_in_its_own_zone(tmp_path: Path):
+    """Mixpanel projects made before 2023 export wall-clock times of the project's zone as epoch
+    seconds: 1772420400 is 03:00 on 2 Mar in US/Pacific. Read as UTC, it was 19:00 on 1 Mar in a
+    Los Angeles workspace, and every event between midnight and 08:00 a day early (ingest QA).
+    With ingest.mixpanel_project_timezone named, it is 11:00 UTC, 2 Mar there."""
+    from pmkit.config import ConfigError, load_config
+    from pmkit.ingest import ingest
+    from pmkit.store import Store
+
+    path = tmp_path / "mixpanel.jsonl"
+    record = {"event": "Signed up", "properties": {"time": 1772420400, "distinct_id": "u1", "$insert_id": "k1"}}
+    path.write_text(json.dumps(record) + "\n")
+    assert mixpanel.read(sniff(path), ReadOptions()).frame["event_time"].to_list() == [datetime(2026, 3, 2, 3)]
+    zoned = mixpanel.read(sniff(path), ReadOptions(mixpanel_timezone="US/Pacific"))
+    assert zoned.frame["event_time"].to_list() == [datetime(2026, 3, 2, 11)]
+    data = tmp_path / "ws"
+    data.mkdir()
+    settings = '[workspace]\ntimezone = "America/Los_Angeles"\n\n[ingest]\nmixpanel_project_timezone = "US/Pacific"\n'
+    (data / "pmkit.toml").write_text(settings)
+    config = load_config(data)
+    assert ingest([path], config)[0].status == "loaded"
+    with Store(config.store_dir).reader() as reader:
+        assert reader.frame("SELECT day FROM kpi_daily")["day"].to_list() == [datetime(2026, 3, 2).date()]
+    (data / "pmkit.toml").write_text(settings.replace("US/Pacific", "Pacific"))
+    with pytest.raises(ConfigError, match="ingest.mixpanel_project_timezone 'Pacific' is not a time zone"):
+        load_config(data)
+    # A folder of the zone database is no zone either: it failed with IsADirectoryError.
+    (data / "pmkit.toml").write_text('[workspace]\ntimezone = "America"\n')
+    with pytest.raises(ConfigError, match="workspace.timezone 'America' is not a time zone"):
+        load_config(data)
