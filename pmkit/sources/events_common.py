@@ -1608,10 +1608,12 @@ def _file_spelling(sample: Sample) -> Callable[[str | None], str | None]:
     any case), or a spread property's whole column (``PROPERTIES.$SESSION_ID``); the mapping and
     the row errors named a column the file did not have."""
     columns = set(sample.columns)
+
+    def plain(column: str) -> str:  # PostHog's own CSV download writes `*.timestamp` (posthog.STAR)
+        return column.strip().lower().removeprefix("*.")
+
     spelled = {
-        column.strip().lower(): column
-        for column in sample.columns
-        if column != column.strip().lower() and column.strip().lower() not in columns
+        plain(column): column for column in sample.columns if column != plain(column) and plain(column) not in columns
     }
 
     def spell(name: str | None) -> str | None:

@@ -85,18 +85,35 @@ def _dimension(key: str) -> bool:
 FIELDS = frozenset({"timestamp", "distinct_id", "event", "uuid", "properties"})
 
 
+# PostHog's own CSV download of an events table with its "*" column writes each event's fields as
+# `*.uuid`, `*.timestamp`, `*.distinct_id`, `*.properties.$browser` beside the table's other
+# columns (`event`, `person`): it was refused as matching no known export (ingest QA).
+STAR = "*."
+
+
 def detect(sample: Sample) -> bool:
     if sample.layout not in ("jsonl", "json", "csv", "parquet"):
         return False
-    has_properties = sample.has("properties") or any(c.lower().startswith(PREFIX) for c in sample.columns)
-    return has_properties and sample.has("event", "distinct_id", "timestamp")
+    columns = [c.lower().removeprefix(STAR) for c in sample.columns]
+    has_properties = "properties" in columns or any(c.startswith(PREFIX) for c in columns)
+    return has_properties and all(name in columns for name in ("event", "distinct_id", "timestamp"))
 
 
 def read(sample: Sample, options: ReadOptions) -> Parsed:
     return build_from_records(sample, EXPORT.kept(options))
 
 
+def _unstarred(record: dict) -> dict:
+    """A record of PostHog's own CSV download with its ``*.`` fields under their own names, which
+    win over the table's columns of the same name."""
+    if not any(key.startswith(STAR) for key in record):
+        return record
+    plain = {key: value for key, value in record.items() if not key.startswith(STAR)}
+    return plain | {key.removeprefix(STAR): value for key, value in record.items() if key.startswith(STAR)}
+
+
 def _flatten(record: dict) -> tuple[dict[str, object], dict[str, object]]:
+    record = _unstarred(record)
     fields = vendor_fields(record, FIELDS)
     properties = properties_of({**record, "properties": fields.get("properties")}, CONSUMED)
     values = {
@@ -113,8 +130,8 @@ def _flatten(record: dict) -> tuple[dict[str, object], dict[str, object]]:
 
 def _flatten_columns(record: JsonFields) -> tuple[dict[str, pl.Series], dict[str, JsonColumn]]:
     """``_flatten`` of every line at once (see ``events_common.build_by_columns``)."""
-    if any(is_spread_property(key) for key in record):
-        raise NotExact("top-level properties.* fields")
+    if any(is_spread_property(key) or key.startswith(STAR) for key in record):
+        raise NotExact("top-level properties.* or *. fields")
     record = record.vendor_fields(FIELDS)
     properties = record.object("properties")
     values = {

@@ -126,3 +126,32 @@ def test_posthog_js_bookkeeping_leaves_room_for_the_customers_properties(tmp_pat
     kept = set(parsed.frame.columns) - set(EVENT_TYPES) - {ROW}
     assert "plan" in kept and len(kept) == 30
     assert not kept & {key.removeprefix("$") for key in bookkeeping}
+
+
+def test_posthogs_own_csv_download_of_an_events_table(tmp_path: Path):
+    """PostHog's CSV download of an events table with its "*" column writes each event's fields
+    as `*.uuid`, `*.timestamp`, `*.distinct_id`, `*.properties.<name>` beside the table's own
+    columns: it was refused as matching no known export (ingest QA). Its `*.` fields are read,
+    and a bad one is named as the file names it."""
+    header = (
+        "*.uuid,*.event,*.properties.$browser,*.properties.plan,*.properties.revenue,*.timestamp,*.team_id,"
+        "*.distinct_id,*.elements_chain,*.created_at,event,person,url / screen,library,time\n"
+    )
+    rows = (
+        "e1,$pageview,Chrome,pro,,2026-03-01T10:00:00.000000+00:00,1,u1,,2026-03-01T10:00:01Z,$pageview,Ann,/x,web,x\n"
+        "e2,purchase,Safari,free,49.5,2026-03-01T11:00:00.000000+00:00,1,u2,,2026-03-01T11:00:01Z,purchase,Bo,,web,x\n"
+    )
+    path = tmp_path / "events.csv"
+    path.write_text(header + rows)
+    sample = sniff(path)
+    assert posthog.detect(sample) and not events_csv.detect(sample)
+    parsed = posthog.read(sample, ReadOptions())
+    assert parsed.errors == ()
+    assert parsed.frame.select("event_time", "user_id", "event", "event_id", "revenue", "browser", "plan").rows() == [
+        (datetime(2026, 3, 1, 10), "u1", "$pageview", "e1", None, "Chrome", "pro"),
+        (datetime(2026, 3, 1, 11), "u2", "purchase", "e2", 49.5, "Safari", "free"),
+    ]
+    assert parsed.mapping["event_time"] == "*.timestamp" and parsed.mapping["user_id"] == "*.distinct_id"
+    path.write_text(header + rows.replace("2026-03-01T11:00:00.000000+00:00", "yesterday"))
+    parsed = posthog.read(sniff(path), ReadOptions())
+    assert [(e.row, e.column) for e in parsed.errors] == [(3, "*.timestamp")]
