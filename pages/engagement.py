@@ -46,6 +46,11 @@ ui.chart(
         f" Weeks run Monday to Sunday: the first, week of {first[0]}, also counts {first[1]}, before the range."
         if (first := dashboard.whole_first_week(period))
         else ""
+    )
+    + (
+        f" The last, week of {last[0]}, also counts {last[1]}, after the range."
+        if (last := dashboard.whole_last_week(period, facts.last_day))
+        else ""
     ),
     key="lifecycle",
 )

@@ -54,6 +54,11 @@ else:
             f" Cohorts are whole weeks: the first, week of {first[0]}, also holds the users first seen on {first[1]}, before the range; day 1, 7 and 30 below count only users first seen in the range."
             if (first := dashboard.whole_first_week(period))
             else ""
+        )
+        + (
+            f" The last, week of {last[0]}, also holds the users first seen on {last[1]}, after the range."
+            if (last := dashboard.whole_last_week(period, facts.last_day))
+            else ""
         ),
         key="heatmap",
     )

@@ -1398,6 +1398,28 @@ def whole_first_week(period: Period) -> tuple[str, str] | None:
     ) if monday == before else f"{format_date(monday)} – {format_date(before)}"
 
 
+def whole_last_week(period: Period, last_day: dt.date | None) -> tuple[str, str] | None:
+    """For a range ending before a Sunday, with days loaded after it: the last week's Monday and
+    its loaded days after the range, in words, which the weekly charts hold too (a user first
+    seen on the Saturday after the range was in its last cohort, and the captions named only
+    the first week's extra days; QA); None otherwise.
+
+    >>> whole_last_week(Period(dt.date(2026, 11, 4), dt.date(2026, 11, 18)), dt.date(2026, 11, 28))
+    ('16 Nov 2026', '19 Nov 2026 – 22 Nov 2026')
+    >>> whole_last_week(Period(dt.date(2026, 11, 4), dt.date(2026, 11, 18)), dt.date(2026, 11, 19))
+    ('16 Nov 2026', '19 Nov 2026')
+    >>> whole_last_week(Period(dt.date(2026, 11, 4), dt.date(2026, 11, 18)), dt.date(2026, 11, 18)) is None
+    True
+    """
+    sunday = period.end + dt.timedelta(days=6 - period.end.weekday())
+    after = period.end + dt.timedelta(days=1)
+    if last_day is None or sunday == period.end or last_day < after:
+        return None
+    end = min(sunday, last_day)
+    monday = sunday - dt.timedelta(days=6)
+    return format_date(monday), format_date(after) if end == after else f"{format_date(after)} – {format_date(end)}"
+
+
 def values_table(series: pl.DataFrame, grain: str, period: Period) -> pl.DataFrame:
     """A metric's values as the explorer's table and CSV give them: by day as they are; a week
     or month under its name with the days of it the value covers, so a bucket the range cuts is

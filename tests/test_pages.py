@@ -1375,3 +1375,21 @@ def test_the_summary_nps_counts_whole_days_as_its_other_cards_do(monkeypatch, ut
         and f"Measured {week}: today ({format_date(today)}) is not over" in c
         for c in map(unescape, texts(at.caption))
     ), texts(at.caption)
+
+
+def test_weekly_charts_say_which_days_after_the_range_their_last_week_holds(monkeypatch, known_data):
+    """A range ending on a Wednesday (2-4 Mar): the weekly charts' last week runs to Sunday 8 Mar
+    and holds the days loaded after the range too; the captions named only the first week's
+    extra days (QA)."""
+    dates = ["2026-03-02", "2026-03-04"]
+    for page, says in (
+        (
+            "retention",
+            "The last, week of 2 Mar 2026, also holds the users first seen on 5 Mar 2026 – 8 Mar 2026, after the range.",
+        ),
+        ("engagement", "The last, week of 2 Mar 2026, also counts 5 Mar 2026 – 8 Mar 2026, after the range."),
+    ):
+        at = open_page(monkeypatch, known_data, page, range="Custom", dates=dates)
+        assert any(says in unescape(c) for c in texts(at.caption)), (page, texts(at.caption))
+    at = open_page(monkeypatch, known_data, "retention", range="Custom", dates=["2026-03-02", "2026-03-08"])
+    assert not any("after the range" in unescape(c) for c in texts(at.caption))
