@@ -48,8 +48,9 @@ How each number is computed, as of a date:
 - health_disagrees: the declared health is rosier than the computed one (declared on_track, computed
   at_risk, off_track or late; declared at_risk, computed off_track or late), or gloomier by two
   steps (declared off_track, computed on_track).
-- blocker_conflict: a blocker that is not done or cancelled ends (the latest of its due date, its
-  forecast and as_of, since an open item has not ended yet) after this item starts.
+- blocker_conflict: the item is open (not done or cancelled) and a blocker that is not done or
+  cancelled ends (the latest of its due date, its forecast and as_of, since an open item has not
+  ended yet) after this item starts.
 - objective_id: stated, else the nearest ancestor's, else the nearest ancestor that is an objective.
 
 Example:
@@ -596,7 +597,10 @@ def _with_blocker_conflicts(items: pl.DataFrame, as_of: date) -> pl.DataFrame:
         pl.col("status_category").alias("blocker_category"),
     )
     conflicts = (
-        items.select("item_id", "start_date", pl.col("blocked_by").str.split(",").alias("blocker_id"))
+        # A done or cancelled item waits for nothing: Jira and Linear keep "blocked by" links
+        # after an issue is resolved, and a done one read "waits for B, which ends ..." (QA).
+        items.filter(~pl.col("status_category").is_in(["done", "cancelled"]).fill_null(True))
+        .select("item_id", "start_date", pl.col("blocked_by").str.split(",").alias("blocker_id"))
         .explode("blocker_id")
         .with_columns(pl.col("blocker_id").str.strip_chars())
         .join(blockers, on="blocker_id")

@@ -536,6 +536,25 @@ def test_blocker_ending_after_the_item_starts_is_a_conflict():
     )
 
 
+def test_a_done_or_cancelled_item_waits_for_no_blocker():
+    """A is done and C cancelled, both still "blocked by" B (open, due 30 Oct), as Jira and
+    Linear keep the links after an issue is resolved. Both read "waits for B, which ends 30 Oct
+    2026" and were flagged (roadmap QA); E, open, still is."""
+    as_of = date(2026, 10, 20)
+    snapshots = snapshot(
+        as_of,
+        {"item_id": "A", "status_category": "done", "start_date": date(2026, 10, 1), "completed_date": date(2026, 10, 15), "blocked_by": "B"},
+        {"item_id": "B", "status_category": "in_progress", "start_date": date(2026, 10, 1), "due_date": date(2026, 10, 30)},
+        {"item_id": "C", "status_category": "cancelled", "start_date": date(2026, 10, 5), "blocked_by": "B"},
+        {"item_id": "E", "status_category": "todo", "start_date": date(2026, 10, 25), "due_date": date(2026, 11, 30), "blocked_by": "B"},
+    )  # fmt: skip
+    health = item_health(snapshots, as_of)
+    conflicts = dict(health.select("item_id", "blocker_conflict").iter_rows())
+    assert (conflicts["A"], conflicts["C"], conflicts["E"]) == (False, False, True)
+    assert health_of(health, "A")["reason"] == "done on 15 Oct 2026"
+    assert "waits for" not in health_of(health, "C")["reason"]
+
+
 def test_an_open_blocker_past_its_due_date_without_a_forecast_is_a_conflict():
     """As of 20 Oct, X (due 10 Oct, 0% done: no forecast) is still open; Y starts 15 Oct and
     waits for it. X was taken to end on 10 Oct and Y was not flagged (roadmap QA). Z waits for W,
