@@ -51,7 +51,8 @@ How each number is computed, as of a date:
 - blocker_conflict: the item is open (not done or cancelled) and a blocker that is not done or
   cancelled ends (the latest of its due date, its forecast and as_of, since an open item has not
   ended yet) after this item starts.
-- objective_id: stated, else the nearest ancestor's, else the nearest ancestor that is an objective.
+- objective_id: stated, else the nearest ancestor's, else the nearest ancestor that is an objective;
+  nothing through a cancelled ancestor (its subtree counts for nothing above it).
 
 Example:
     >>> from datetime import date
@@ -462,11 +463,15 @@ def _burn_rates(progress: pl.DataFrame) -> pl.DataFrame:
 
 def _with_objectives(items: pl.DataFrame) -> pl.DataFrame:
     """objective_id: stated, else inherited down the parent chain from the nearest ancestor that
-    states one or is an objective."""
+    states one or is an objective. A cancelled item passes none down, as it passes no progress
+    up: the open stories of an epic marked "Won't Do" made its objective's delivery late (QA)."""
     own = pl.coalesce("objective_id", pl.when(pl.col("item_type") == "objective").then(pl.col("item_id")))
     items = items.with_columns(own.alias("objective_id"))
+    passes = pl.col("status_category").ne_missing("cancelled")
     for _ in range(MAX_DEPTH):
-        parents = items.select(pl.col("item_id").alias("parent_id"), pl.col("objective_id").alias("parent_objective"))
+        parents = items.select(
+            pl.col("item_id").alias("parent_id"), pl.when(passes).then(pl.col("objective_id")).alias("parent_objective")
+        )
         missing_before = items["objective_id"].null_count()
         items = (
             items.join(parents, on="parent_id", how="left")

@@ -603,6 +603,26 @@ def test_objective_is_inherited_down_the_tree():
     assert objectives == {"O": "O", "E": "O", "S": "O", "F": "obj-x", "T": "obj-x", "lone": None}
 
 
+def test_open_work_under_a_cancelled_item_is_not_its_objectives():
+    """E4 (objective O1) was cancelled, "Won't Do", with its story I4 still open and past due.
+    I4 inherited O1 through E4 and made O1's delivery late (QA); a cancelled item passes no
+    objective down, as it passes no progress up. I5 under the open E5 still counts."""
+    as_of = date(2026, 10, 19)
+    snapshots = snapshot(
+        as_of,
+        {"item_id": "O1", "item_type": "objective", "status_category": "in_progress"},
+        {"item_id": "E4", "item_type": "epic", "status_category": "cancelled", "objective_id": "O1"},
+        {"item_id": "I4", "parent_id": "E4", "start_date": date(2026, 9, 25), "due_date": date(2026, 10, 10)},
+        {"item_id": "E5", "item_type": "epic", "parent_id": "O1", "start_date": date(2026, 10, 1), "due_date": date(2026, 12, 1)},
+        {"item_id": "I5", "parent_id": "E5", "status_category": "done", "completed_date": date(2026, 10, 5)},
+    )  # fmt: skip
+    health = item_health(snapshots, as_of)
+    objectives = dict(health.select("item_id", "objective_id").iter_rows())
+    assert (objectives["E4"], objectives["I4"], objectives["E5"], objectives["I5"]) == ("O1", None, "O1", "O1")
+    delivery = delivery_health(health).filter(objective_id="O1").row(0, named=True)
+    assert delivery["delivery_health"] != "late"
+
+
 def test_delivery_health_is_the_worst_item_with_counts():
     items = pl.DataFrame(
         {
