@@ -148,7 +148,8 @@ class FileResult:
                 else ""
             )
             replaced = (
-                f"; it replaced the {self.rows_replaced:,} items loaded before for {format_date(self.snapshot_date)} "
+                f"; it replaced the {self.rows_replaced:,} item{'' if self.rows_replaced == 1 else 's'} loaded before "
+                f"for {format_date(self.snapshot_date)} "
                 "from the same tool (a tool's latest snapshot is its whole roadmap: load one export holding every "
                 "team's items)"
                 if self.rows_replaced and self.snapshot_date

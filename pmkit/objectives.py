@@ -834,6 +834,16 @@ def objective_health(reader: Reader, config: Config, items_health: pl.DataFrame,
     objectives = _with_roadmap_objectives(objectives, items_health)
     delivery = roadmap.delivery_health(items_health, objectives.select("objective_id"))
     delivery_by_id = {row["objective_id"]: row for row in delivery.iter_rows(named=True)}
+    cancelled = dict(
+        items_health.filter(
+            (pl.col("health") == "cancelled")
+            & pl.col("objective_id").is_not_null()
+            & pl.col("item_type").ne_missing("objective")
+        )
+        .group_by("objective_id")
+        .len()
+        .iter_rows()
+    )
     # A roadmap loaded only from later snapshots says nothing of this day: "no roadmap items
     # linked" was said of objectives with five items linked in them.
     unknown = None
@@ -849,7 +859,7 @@ def objective_health(reader: Reader, config: Config, items_health: pl.DataFrame,
         row["items"] = counts.get("items") or 0
         row["items_done"] = counts.get("items_done") or 0
         row["items_done_late"] = counts.get("items_done_late") or 0
-        row["delivery_reason"] = unknown or _delivery_reason(counts)
+        row["delivery_reason"] = unknown or _delivery_reason(counts, cancelled.get(objective["objective_id"], 0))
         row["callouts"] = _callouts(source, row)
         rows.append(row)
     if not rows:
@@ -965,10 +975,14 @@ def _outcome(source: MetricSource, objective: Mapping[str, Any], toml_problems: 
     }
 
 
-def _delivery_reason(counts: Mapping[str, Any]) -> str:
+def _delivery_reason(counts: Mapping[str, Any], cancelled: int = 0) -> str:
     """ "5 items: 1 late, 1 at risk, 3 done (1 after its due date)", or that nothing on the
-    roadmap is linked. The done ones shipped late are said: "1 item: 1 done" hid a late delivery."""
+    roadmap is linked, or that what is linked was cancelled. The done ones shipped late are said:
+    "1 item: 1 done" hid a late delivery."""
     total = counts.get("items") or 0
+    if not total and cancelled:
+        # Not "no roadmap items linked" above a list of the two cancelled ones (QA).
+        return f"every roadmap item linked to this objective is cancelled ({cancelled})"
     if not total:
         return "no roadmap items linked to this objective"
     parts = [

@@ -623,6 +623,30 @@ def test_open_work_under_a_cancelled_item_is_not_its_objectives():
     assert delivery["delivery_health"] != "late"
 
 
+def test_an_objective_whose_items_are_all_cancelled_says_so(tmp_path):
+    """O2's two epics are cancelled: its delivery read "no roadmap items linked to this
+    objective" above the list of the two (QA)."""
+    from pmkit import objectives, roadmap_view
+    from pmkit.config import load_config
+    from pmkit.ingest import ingest
+    from pmkit.store import Store
+
+    roadmap_csv = tmp_path / "roadmap_2026-10-19.csv"
+    roadmap_csv.write_text(
+        "item_id,title,item_type,objective_id,status_category\nE1,One,epic,O2,cancelled\nE2,Two,epic,O2,cancelled\n"
+    )
+    goals = tmp_path / "objectives.csv"
+    goals.write_text(
+        "objective_id,title,metric,baseline,target,start_date,target_date,direction,owner\nO2,Grow,dau,1,2,2026-10-01,2026-12-31,increase,\n"
+    )
+    config = load_config(tmp_path / "ws")
+    assert [r.status for r in ingest([roadmap_csv, goals], config)] == ["loaded", "loaded"]
+    with Store(config.store_dir).reader() as reader:
+        items = roadmap_view.item_health(reader, config, date(2026, 10, 19))
+        row = objectives.objective_health(reader, config, items, date(2026, 10, 19)).row(0, named=True)
+    assert row["delivery_reason"] == "every roadmap item linked to this objective is cancelled (2)"
+
+
 def test_delivery_health_is_the_worst_item_with_counts():
     items = pl.DataFrame(
         {

@@ -137,7 +137,10 @@ def read(sample: Sample, options: ReadOptions = DEFAULT_OPTIONS) -> Parsed:
         "baseline_due_date": first_date(raw, [dates(c) for c in picks("baseline_due_date", *BASELINE_DATES)]),
         "completed_date": pl.select(pl.when(status_category == "done").then(resolved)).to_series(),
         "estimate": first_number(
-            raw, picks("estimate", *STORY_POINTS), expected="a number of story points (e.g. 3 or 0.5)", errors=errors
+            raw,
+            picks("estimate", *STORY_POINTS),
+            expected="a number of story points, 0 or more (e.g. 3 or 0.5)",
+            errors=errors,
         ),
         "blocked_by": joined_ids(raw, picks("blocked_by", "Inward issue link (Blocks)")),
     }

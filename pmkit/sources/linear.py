@@ -128,7 +128,7 @@ def read(sample: Sample, options: ReadOptions = DEFAULT_OPTIONS) -> Parsed:
         "due_date": dates(pick("due_date", "Due Date")),
         "completed_date": pl.select(pl.when(category == "done").then(completed)).to_series(),
         "estimate": number_column(
-            raw, pick("estimate", "Estimate"), expected="a number of points (e.g. 3)", errors=errors
+            raw, pick("estimate", "Estimate"), expected="a number of points, 0 or more (e.g. 3)", errors=errors
         ),
         "blocked_by": joined_ids(raw, blockers),
     }

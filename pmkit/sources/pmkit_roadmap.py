@@ -74,7 +74,7 @@ def read(sample: Sample, options: ReadOptions = DEFAULT_OPTIONS) -> Parsed:
     columns.update({name: column_or_nulls(raw, found[name]) for name in TEXT_COLUMNS})
     columns.update({name: dates(name) for name in DATE_COLUMNS})
     columns["estimate"] = number_column(
-        raw, found["estimate"], expected="a number of points (e.g. 3 or 0.5)", errors=errors
+        raw, found["estimate"], expected="a number of points, 0 or more (e.g. 3 or 0.5)", errors=errors
     )
     item_types = ", ".join(ROADMAP_ITEM_TYPES)
     columns["item_type"] = checked("item_type", _item_type, f"is not an item type (expected one of {item_types})")

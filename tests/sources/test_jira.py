@@ -197,7 +197,7 @@ def test_bad_rows_each_give_one_error_and_good_rows_load(tmp_path):
     )
     assert parsed.errors == (
         RowError(3, "Issue key", "the item id is empty (every row needs one, e.g. PROJ-123)"),
-        RowError(4, "Custom field (Story Points)", "'lots' is not a number of story points (e.g. 3 or 0.5)"),
+        RowError(4, "Custom field (Story Points)", "'lots' is not a number of story points, 0 or more (e.g. 3 or 0.5)"),
         RowError(5, "Issue key", "'A-1' appears more than once (first on row 2); each item needs its own id"),
     )
     assert parsed.frame["item_id"].to_list() == ["A-1"]

@@ -158,7 +158,7 @@ def test_bad_dates_and_estimates_are_row_errors(tmp_path):
     parsed = read(tmp_path, rows)
     assert parsed.errors == (
         RowError(3, "Due Date", "'2024-02-30' is not a valid date (expected e.g. 2024-05-14T08:53:33Z)"),
-        RowError(4, "Estimate", "'XL' is not a number of points (e.g. 3)"),
+        RowError(4, "Estimate", "'XL' is not a number of points, 0 or more (e.g. 3)"),
     )
     assert parsed.frame["item_id"].to_list() == ["ENG-1"]
 

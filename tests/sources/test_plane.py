@@ -86,7 +86,7 @@ def test_bad_cells_are_row_errors(tmp_path):
     parsed = plane.read(sniff(path))
     assert parsed.errors == (
         RowError(3, "Target Date", "'2024-01-32' is not a valid date (expected e.g. 2024-01-05)"),
-        RowError(4, "Estimate", "'L' is not a number of points (e.g. 3)"),
+        RowError(4, "Estimate", "'L' is not a number of points, 0 or more (e.g. 3)"),
     )
     assert parsed.frame.select("item_id", "owner").rows() == [("A-1", "Jane")]  # a plain name, not a JSON list
 

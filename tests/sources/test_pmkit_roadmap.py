@@ -87,7 +87,7 @@ def test_each_bad_cell_is_a_row_error(tmp_path):
             "'finished' is not a status category (expected one of todo, in_progress, done, cancelled)",
         ),
         RowError(5, "due_date", "'2026-02-30' is not a valid date (expected e.g. 2026-03-31)"),
-        RowError(6, "estimate", "'three' is not a number of points (e.g. 3 or 0.5)"),
+        RowError(6, "estimate", "'three' is not a number of points, 0 or more (e.g. 3 or 0.5)"),
         RowError(
             6, "progress", "'150%' is not a progress (expected a fraction such as 0.4 or a percentage such as 40%)"
         ),
