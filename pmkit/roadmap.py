@@ -17,7 +17,9 @@ How each number is computed, as of a date:
   when it states none). Work without points beside work with points (the highest items with no
   unit in or above them whose parent has units below it) counts, item by item, as the mean
   estimate of its parent's units with points, as far along as its own progress. A leaf counts as
-  1 if done, else its stated progress, else 0. Cancelled
+  1 if done, else its stated progress, else 0, in its parents' progress; the own progress of a
+  begun one (in progress) is unknown then (no schedule index: judged by its dates, slip and
+  blockers). Cancelled
   items, and everything below them, count for nothing in their parents' progress.
 - time_elapsed = (as_of - start) / (due - start), clamped to 0..1; unknown without both dates.
 - schedule_index = progress / time_elapsed; unknown while no time has elapsed.
@@ -321,16 +323,23 @@ def progress_by_snapshot(snapshots: pl.DataFrame) -> pl.DataFrame:
         )
     )
     sums = counts.join(points, on=KEY, how="full", coalesce=True)
+    # A begun leaf that states no progress has none to measure: its parents count it as 0 done,
+    # but read as its own progress that 0 called every started Linear issue off track from its
+    # first day ("0% done with 17% of the time gone"; QA). Unknown, it is judged by its dates.
+    leaf_ids = leaves.select("snapshot_date", pl.col("leaf_id").alias("item_id"), pl.lit(True).alias("leaf"))
     return (
         snapshots.unique(KEY, keep="first")
         .select(*KEY, "status_category", "progress")
         .join(sums, on=KEY, how="left")
+        .join(leaf_ids, on=KEY, how="left")
         .select(
             *KEY,
             pl.when(category == "done")
             .then(1.0)
             .when(stated.is_not_null() | (category == "cancelled"))
             .then(stated)
+            .when(pl.col("leaf").fill_null(False) & (category == "in_progress"))
+            .then(None)
             .when(pl.col("total_points") > 0)
             .then(pl.col("done_points") / pl.col("total_points"))
             .when(pl.col("total_count") > 0)
@@ -647,7 +656,9 @@ def _reason(row: Mapping[str, object], as_of: date) -> str:
         late_forecast = forecast is not None and due is not None and forecast > due
         slipped = slip is not None and slip > (tolerance or 0)
         start = row["start_date"]
-        if elapsed is not None:
+        if elapsed is not None and progress is None:
+            parts.append(f"{elapsed:.0%} of the time gone; progress unknown (it states none and has no sub-items)")
+        elif elapsed is not None:
             parts.append(f"{done_text} with {elapsed:.0%} of the time gone")
         elif start is not None and due is not None and start > due:
             parts.append(

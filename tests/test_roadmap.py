@@ -720,6 +720,26 @@ def test_burn_up_counts_items_without_estimates():
     assert_frame_equal(burn_up(snapshots, "E"), expected)
 
 
+def test_a_begun_leaf_that_states_no_progress_is_judged_by_its_dates():
+    """A Linear issue in progress since 2 Oct, due 20 Oct, as of 5 Oct: no progress stated and no
+    sub-items. Its 0 read "off_track: 0% done with 17% of the time gone" from its first day
+    (QA); its progress is unknown, so no schedule index: on track until its due date, late after
+    it. Its epic still counts it as 0 of 1 done, and a todo leaf is 0% done as before."""
+    snapshots = snapshot(
+        date(2026, 10, 5),
+        {"item_id": "E", "item_type": "epic", "start_date": date(2026, 10, 1), "due_date": date(2026, 10, 31)},
+        {"item_id": "I", "parent_id": "E", "start_date": date(2026, 10, 2), "due_date": date(2026, 10, 20)},
+        {"item_id": "T", "parent_id": "E", "status_category": "todo"},
+    )
+    health = item_health(snapshots, date(2026, 10, 5))
+    issue = health_of(health, "I")
+    assert (issue["progress"], issue["schedule_index"], issue["health"]) == (None, None, "on_track")
+    assert issue["reason"] == "17% of the time gone; progress unknown (it states none and has no sub-items)"
+    assert health_of(health, "E")["progress"] == 0.0 and health_of(health, "T")["progress"] == 0.0
+    late = health_of(item_health(snapshots, date(2026, 10, 21)), "I")
+    assert (late["health"], late["reason"]) == ("late", "due 20 Oct 2026, 1 day ago, progress unknown")
+
+
 def test_an_item_in_progress_without_a_start_date_is_not_called_not_started():
     """Status In Progress, no start date, no progress: "not started, and no start date" contradicted
     the status (Roadmap QA)."""
@@ -728,7 +748,7 @@ def test_an_item_in_progress_without_a_start_date_is_not_called_not_started():
         snapshot(as_of, {"item_id": "G", "status": "In Progress"}, {"item_id": "T", "status_category": "todo"}), as_of
     )
     assert health_of(frame, "G")["health"] == "on_track"
-    assert health_of(frame, "G")["reason"] == "0% done; no start or due date to compare the time gone against"
+    assert health_of(frame, "G")["reason"] == "progress unknown; no start or due date to compare the time gone against"
     assert health_of(frame, "T")["health"] == "not_started"
 
 
@@ -798,5 +818,5 @@ def test_the_reason_names_the_missing_date():
         ),
         as_of,
     )
-    assert health_of(frame, "D")["reason"] == "0% done; no start date to compare the time gone against"
-    assert health_of(frame, "S")["reason"] == "0% done; no due date to compare the time gone against"
+    assert health_of(frame, "D")["reason"] == "progress unknown; no start date to compare the time gone against"
+    assert health_of(frame, "S")["reason"] == "progress unknown; no due date to compare the time gone against"
