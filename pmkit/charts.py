@@ -724,6 +724,13 @@ def gantt(items: pl.DataFrame, today: dt.date | None = None) -> go.Figure:
         pl.max_horizontal("bar_end", pl.col("bar_start") + dt.timedelta(days=1)).alias("bar_end")
     )
     labels = [f"{plot_text(i, 12)} · {plot_text(t, 40)}" for i, t in frame.select("item_id", "title").iter_rows()]
+    # Ids cut to 12 characters can meet (two Linear milestones "Beta": `milestone:7…`), and items
+    # of one label shared a row, one bar over the other (QA): those keep their whole id.
+    repeated = {label for label in labels if labels.count(label) > 1}
+    labels = [
+        f"{plot_text(i, 80)} · {plot_text(t, 40)}" if label in repeated else label
+        for label, (i, t) in zip(labels, frame.select("item_id", "title").iter_rows(), strict=True)
+    ]
     frame = frame.with_columns(pl.Series("label", labels))
     fig = go.Figure()
     for health in HEALTH_COLORS:
@@ -738,14 +745,22 @@ def gantt(items: pl.DataFrame, today: dt.date | None = None) -> go.Figure:
             orientation="h",
             name=HEALTH_LABELS[health],
             marker_color=HEALTH_COLORS[health],
+            # The item's own dates: a bar without a start is drawn from 14 days before its due
+            # date, and the hover gave that as its start (QA).
             customdata=[
-                [str(s), str(d or "–"), str(b or "–"), format_value(p, "percent"), plot_text(r, 120)]
+                [
+                    str(s or "–"),
+                    str(d or "–"),
+                    str(b or "–"),
+                    "progress unknown" if p is None else f"{format_value(p, 'percent')} done",
+                    plot_text(r, 120),
+                ]
                 for s, d, b, p, r in part.select(
-                    "bar_start", "due_date", "baseline_due_date", "progress", "reason"
+                    "start_date", "due_date", "baseline_due_date", "progress", "reason"
                 ).iter_rows()
             ],
             hovertemplate="%{y}<br>start %{customdata[0]}, due %{customdata[1]} (baseline %{customdata[2]})"
-            "<br>%{customdata[3]} done<br>%{customdata[4]}<extra></extra>",
+            "<br>%{customdata[3]}<br>%{customdata[4]}<extra></extra>",
         )
     baseline = frame.filter(
         pl.col("baseline_due_date").is_not_null() & (pl.col("baseline_due_date") != pl.col("due_date"))

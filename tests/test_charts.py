@@ -444,6 +444,31 @@ def test_gantt_draws_a_bar_per_dated_item_coloured_by_health():
     assert list(trace(fig, "Forecast").x) == [D(2026, 4, 20)]
 
 
+def test_gantt_keeps_items_of_one_short_label_apart_and_invents_no_start():
+    """Two Linear milestones "Beta", ids alike in their first 12 characters, shared one row (one
+    bar over the other), and an item without a start date said "start" 14 days before its due
+    date, where its bar is drawn from (QA)."""
+    items = pl.DataFrame(
+        {
+            "item_id": ["milestone:7a9e0b1c-01", "milestone:7a9e0b1c-02"],
+            "title": ["Beta", "Beta"],
+            "health": ["off_track", "not_started"],
+            "start_date": [D(2026, 3, 1), None],
+            "due_date": [D(2026, 3, 20), D(2026, 4, 1)],
+            "baseline_due_date": [D(2026, 3, 20), D(2026, 4, 1)],
+            "completed_date": pl.Series([None, None], dtype=pl.Date),
+            "forecast_date": pl.Series([None, None], dtype=pl.Date),
+            "progress": [None, 0.0],
+            "reason": ["", ""],
+        }
+    )
+    bars = [t for t in charts.gantt(items, today=D(2026, 3, 10)).data if t.type == "bar"]
+    rows = [label for bar in bars for label in bar.y]
+    assert len(set(rows)) == 2 and all("7a9e0b1c-0" in label for label in rows)
+    data = {bar.name: list(bar.customdata[0]) for bar in bars}
+    assert data["Not started"][0] == "–" and data["Off track"][3] == "progress unknown"
+
+
 def test_burn_up_and_slip_history():
     burn = pl.DataFrame(
         {"snapshot_date": days("2026-03-01", 2), "done": [1.0, 3.0], "total": [8.0, 10.0], "unit": ["points", "points"]}
