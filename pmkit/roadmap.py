@@ -675,7 +675,11 @@ def _reason(row: Mapping[str, object], as_of: date) -> str:
             )
             parts.append(f"{done_text}; {missing} to compare the time gone against")
         if row.get("stalled"):
-            parts.append(f"no progress since {format_date(row['recent_since'])}: at that rate it never finishes")
+            # Its share done: work done as fast as scope was added (2 of 4, 3 of 6, 4 of 8 points)
+            # read "no progress since", beside a burn-up of done work rising (QA).
+            parts.append(
+                f"its share done has not grown since {format_date(row['recent_since'])}: at that rate it never finishes"
+            )
         if late_forecast:
             parts.append(
                 f"forecast to finish {format_date(forecast)}, {_days((forecast - due).days)} after its due date"

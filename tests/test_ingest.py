@@ -333,7 +333,7 @@ def test_an_unchanged_roadmap_export_on_a_new_day_is_that_days_snapshot(
         snapshots = reader.frame("SELECT * FROM roadmap_items")
     row = item_health(snapshots, dt.date(2026, 10, 15)).row(0, named=True)
     assert (row["health"], row["forecast_date"]) == ("off_track", None)
-    assert row["reason"].endswith("no progress since 8 Oct 2026: at that rate it never finishes")
+    assert row["reason"].endswith("its share done has not grown since 8 Oct 2026: at that rate it never finishes")
     events = write(tmp_path / "e.csv", HEADER + "".join(random_events(5, 3)))
     ingest([events], config, as_of=dt.date(2026, 10, 8))
     assert ingest([events], config, as_of=dt.date(2026, 10, 9))[0].status == "duplicate"  # events: any day

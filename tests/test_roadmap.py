@@ -447,7 +447,7 @@ def test_a_begun_item_without_progress_over_its_snapshots_is_stalled_with_no_for
     row = health_of(item_health(stalled, weeks[-1]), "ST")
     assert (row["forecast_date"], row["health"]) == (None, "off_track")
     assert row["reason"] == (
-        "50% done with 35% of the time gone; no progress since 8 Mar 2026: at that rate it never finishes"
+        "50% done with 35% of the time gone; its share done has not grown since 8 Mar 2026: at that rate it never finishes"
     )
     backwards = history(
         *(
