@@ -144,6 +144,25 @@ def _check_tables(raw: dict[str, Any], toml_path: Path) -> None:
             raise ConfigError(
                 f"{toml_path}: {section} must be one table per entry, each headed like {example}, not {found!r}"
             )
+    # A setting pmkit does not know was ignored without a word: `timezone = "Europe/Berlin"` above
+    # every table left the workspace in UTC (QA).
+    known = {setting.key for setting in SETTINGS}
+    sections = {key.split(".")[0] for key in known}
+    for key in raw:
+        if key in sections or key in ("metrics", "objectives"):
+            continue
+        owner = next((k for k in known if k.split(".")[1] == key), None)
+        where = (
+            f"it belongs under [{owner.split('.')[0]}] ({owner})"
+            if owner
+            else f"the settings are tables: {', '.join(f'[{name}]' for name in sorted(sections))}, [metrics.KEY], [objectives.ID]"
+        )
+        raise ConfigError(f"{toml_path}: {key} is not a setting at the top of the file: {where}")
+    for section in sections:
+        for name in raw.get(section, {}):
+            if f"{section}.{name}" not in known:
+                names = ", ".join(sorted(k.split(".")[1] for k in known if k.startswith(f"{section}.")))
+                raise ConfigError(f"{toml_path}: [{section}] has no setting {name} (its settings: {names})")
 
 
 def load_config(data_dir: Path | str | None = None) -> Config:

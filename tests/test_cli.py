@@ -441,6 +441,10 @@ def test_settings_and_tables_of_the_wrong_shape_are_named_with_the_fix(tmp_path,
             "\"create_report\"]), not 'login'"
         ),
         '[workspace]\nactive_events = ["login", ""]': "workspace.active_events must be a list of names in brackets",
+        # A setting pmkit does not know was ignored: the workspace stayed in UTC (QA).
+        'timezone = "Europe/Berlin"': "timezone is not a setting at the top of the file: it belongs under [workspace] (workspace.timezone)",
+        'colour = "red"': "colour is not a setting at the top of the file: the settings are tables: [app], [impact],",
+        '[workspace]\ntimzone = "Europe/Berlin"': "[workspace] has no setting timzone (its settings: active_events, demo, read_only, timezone)",
     }
     for text, message in cases.items():
         toml.write_text(text + "\n")
