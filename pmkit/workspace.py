@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-import shutil
 import tomllib
 from pathlib import Path
 
@@ -100,7 +99,7 @@ def clear_demo(config: Config) -> list[FileResult]:
         archived = _archived_by_hash(config)
         demo_hashes = {digest for digest, path in archived.items() if path.name in demo_names}
         own = _own_loaded_files(store, demo_hashes)
-        missing = [name for name, digest, _ in own if digest not in archived]
+        missing = [name for name, digest, *_ in own if digest not in archived]
         if missing:
             raise ValueError(
                 f"{', '.join(missing)} {'was' if len(missing) == 1 else 'were'} loaded from outside the workspace and "
@@ -108,31 +107,42 @@ def clear_demo(config: Config) -> list[FileResult]:
                 f"{'it' if len(missing) == 1 else 'them'} into {config.archive} to keep {'it' if len(missing) == 1 else 'them'}, "
                 "or load your data into a new workspace (PMKIT_DATA=...)."
             )
+    from pmkit.store import content_hash
+
+    # The demo's files only, by content: a file of the user's waiting in the inbox under a demo
+    # file's name (objectives.csv) was deleted with them (QA).
     for folder in (config.archive, config.inbox):
         for name in demo_names:
-            (folder / name).unlink(missing_ok=True)
+            path = folder / name
+            if path.is_file() and content_hash(path) in demo_hashes:
+                path.unlink()
     manifest.unlink(missing_ok=True)
     if settings is not None:
         (config.data_dir / "pmkit.toml").write_text(settings, encoding="utf-8")
     fresh = load_config(config.data_dir)
     results = []
-    config.inbox.mkdir(parents=True, exist_ok=True)
-    for _, digest, snapshot in own:
-        path = config.inbox / archived[digest].name
-        shutil.move(str(archived[digest]), path)
-        (result,) = ingest([path], fresh, as_of=snapshot)
-        file_away(result, fresh)
+    for _, digest, snapshot, skipped_rows in own:
+        # Loaded again where it is kept: moved back through the inbox, it replaced a file of the
+        # same name waiting there (QA). One loaded with its bad rows skipped is again: its good
+        # rows were lost, and it was filed as rejected (QA).
+        path = archived[digest]
+        (result,) = ingest([path], fresh, as_of=snapshot, skip_bad_rows=bool(skipped_rows))
+        if result.status == "rejected":
+            file_away(result, fresh)
         results.append(result)
     return results
 
 
-def _own_loaded_files(store: Store, demo_hashes: set[str]) -> list[tuple[str, str, dt.date | None]]:
-    """(name, content hash, snapshot date) of each loaded file the demo did not write, in load
-    order; by content, so an upload named like a demo file (feedback.csv) is still the user's."""
+def _own_loaded_files(store: Store, demo_hashes: set[str]) -> list[tuple[str, str, dt.date | None, int]]:
+    """(name, content hash, snapshot date, bad rows skipped) of each loaded file the demo did not
+    write, in load order; by content, so an upload named like a demo file (feedback.csv) is still
+    the user's."""
     if store.current_version() == 0:
         return []
     with store.reader() as reader:
-        loaded = reader.frame("SELECT name, content_hash, snapshot_date FROM loaded_files ORDER BY file_id")
+        loaded = reader.frame(
+            "SELECT name, content_hash, snapshot_date, rows_rejected FROM loaded_files ORDER BY file_id"
+        )
     return [row for row in loaded.iter_rows() if row[1] not in demo_hashes]
 
 

@@ -130,3 +130,29 @@ def test_a_store_without_its_current_is_not_a_new_workspace(tmp_path: Path) -> N
     assert not (config.data_dir / "pmkit.toml").exists()
     (config.store_dir / "CURRENT").unlink()
     assert not is_empty(config)
+
+
+def test_clearing_the_demo_keeps_files_waiting_in_the_inbox_and_rows_loaded_skipping_bad_ones(tmp_path: Path) -> None:
+    """Two ways clearing the demo lost the user's data (QA): a file of theirs waiting in the inbox
+    under a demo file's name (objectives.csv) and one under the name of a file of theirs loaded
+    before were deleted or overwritten; and a file loaded with its bad rows skipped was loaded
+    again without skipping them, rejected, its good row gone."""
+    root = demo_workspace(tmp_path / "ws")
+    config = load_config(root)
+    assert load_upload(config, "events.csv", OWN_EVENTS).status == "loaded"
+    bad = b"event_time,user_id,event\n2026-03-23T10:00:00Z,mine3,login\n2026-02-30T10:00:00Z,mine4,login\n"
+    skipped = load_upload(config, "bad_dates.csv", bad, skip_bad_rows=True)
+    assert (skipped.status, skipped.rows_loaded, skipped.rows_rejected) == ("loaded", 1, 1)
+    waiting = {
+        "objectives.csv": "objective_id,title,metric\nMY-OBJ,My own objective,dau\n",
+        "events.csv": "event_time,user_id,event\n2026-03-22T10:00:00Z,waiting1,login\n",
+    }
+    for name, text in waiting.items():
+        (config.inbox / name).write_text(text)
+    results = clear_demo(config)
+    assert [(r.name, r.status) for r in results] == [("events.csv", "loaded"), ("bad_dates.csv", "loaded")]
+    for name, text in waiting.items():
+        assert (config.inbox / name).read_text() == text  # still waiting, untouched
+    assert not (config.rejected.exists() and any(config.rejected.iterdir()))
+    _, users, _ = loaded(root)
+    assert users == ["mine1", "mine2", "mine3"]
