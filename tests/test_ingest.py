@@ -1429,3 +1429,34 @@ def test_overlapping_survey_exports_without_ids_count_each_answer_once(tmp_path:
     with Store(config.store_dir).reader() as reader:
         u2 = reader.frame("SELECT comment FROM feedback WHERE user_id = 'u2' ORDER BY comment")["comment"].to_list()
     assert u2 == ["bad", "bad", "worse"]
+
+
+def test_a_file_name_is_never_a_pattern(tmp_path: Path) -> None:
+    """`ev*.csv` beside `evz.csv` loaded evz's rows as its own, `week?.csv` was refused with
+    another file's errors, and `report [final].csv` as "expanded paths were empty": the CSV
+    reader took the name as a glob pattern (QA). Each file is its own rows, Parquet too."""
+    header = "event_time,user_id,event\n"
+    files = {
+        "ev*.csv": header + "2026-03-01T10:00:00Z,a,login\n",
+        "evz.csv": header + "2026-03-01T10:00:00Z,z1,login\n2026-03-01T11:00:00Z,z2,login\n",
+        "report [final].csv": header + "2026-03-01T12:00:00Z,b,login\n",
+        "week?.csv": header + "2026-03-02T10:00:00Z,w,login\n",
+        "week3.csv": header + "2026-02-30T10:00:00Z,bad,login\n",
+    }
+    paths = [write(tmp_path / name, text) for name, text in files.items()]
+    pl.DataFrame({"event_time": ["2026-03-03T10:00:00Z"], "user_id": ["p"], "event": ["login"]}).write_parquet(
+        tmp_path / "pq*.parquet"
+    )
+    pl.DataFrame(
+        {"event_time": ["2026-03-03T10:00:00Z"] * 2, "user_id": ["q1", "q2"], "event": ["login"] * 2}
+    ).write_parquet(tmp_path / "pqx.parquet")
+    results = ingest([*paths, tmp_path / "pq*.parquet", tmp_path / "pqx.parquet"], load_config(tmp_path / "ws"))
+    assert [(r.name, r.status, r.rows_loaded) for r in results] == [
+        ("ev*.csv", "loaded", 1),
+        ("evz.csv", "loaded", 2),
+        ("report [final].csv", "loaded", 1),
+        ("week?.csv", "loaded", 1),
+        ("week3.csv", "rejected", 0),
+        ("pq*.parquet", "loaded", 1),
+        ("pqx.parquet", "loaded", 2),
+    ]

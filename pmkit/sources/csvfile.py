@@ -156,6 +156,9 @@ def _polars_csv(source: object, delimiter: str, *, truncate_ragged_lines: bool) 
             source,
             separator=delimiter,
             infer_schema=False,
+            # A file's name is never a pattern: `ev*.csv` read evz.csv's rows, and
+            # `report [final].csv` was refused as "expanded paths were empty" (QA).
+            glob=False,
             truncate_ragged_lines=truncate_ragged_lines,
             encoding="utf8",  # not lossy: a stray byte must not become U+FFFD unseen
         )
@@ -179,6 +182,7 @@ def ragged_rows(source: object, delimiter: str, width: int) -> list[RowError]:
     try:
         lines = pl.read_csv(
             source,
+            glob=False,
             has_header=False,
             separator="\x1f",
             quote_char=None,

@@ -869,7 +869,7 @@ def read_table(sample: Sample) -> tuple[pl.DataFrame, list[RowError]]:
             [RowError(None, None, f"expected a CSV or Parquet file, got {sample.layout} (export the events as CSV)")]
         )
     try:
-        frame = pl.read_parquet(sample.path)
+        frame = pl.read_parquet(sample.path, glob=False)  # a name is never a pattern (`ev*.parquet`)
     except (pl.exceptions.PolarsError, OSError) as exc:
         raise Rejected(
             [RowError(None, None, f"the Parquet file cannot be read ({exc}); it may be cut off, export it again")]
