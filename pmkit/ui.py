@@ -1139,14 +1139,36 @@ def options_from_url(param: str, labels: Mapping[str, str], *, multi: bool = Fal
     its other parameters do. Streamlit seeds a widget with a ``format_func`` from the labels it
     shows (the URL it writes holds them), so a key was dropped without a word and the default
     shown (QA). Call before the widget: on its first run, keys in the URL pick their options
-    (the first ``most`` of them: the page says which it leaves out)."""
+    (the first ``most`` of them: the page says which it leaves out). The URL keeps the keys, so a
+    reload or a copied link shows the same (setting the widget's value instead dropped them)."""
     values = st.query_params.get_all(param)
     if param in st.session_state or not values or all(value in labels.values() for value in values):
         return
+    named = [labels.get(value, value) for value in values]
+    if _seed_as(param, named):
+        return
     by_label = {label: key for key, label in labels.items()}
     chosen = [key for key in dict.fromkeys(v if v in labels else by_label.get(v) for v in values) if key is not None]
-    if chosen:
+    if chosen:  # Streamlit's seeding moved: the view is right, the URL loses the keys
         st.session_state[param] = chosen[:most] if multi else chosen[0]
+
+
+def _seed_as(param: str, values: list[str]) -> bool:
+    """Have Streamlit seed ``param``'s widget from ``values``, as if the URL held them: it reads
+    the URL of the page's first run (``QueryParams._initial_query_params``), which a page cannot
+    set. False where that is not there (another Streamlit)."""
+    ctx = get_script_run_ctx()
+    if ctx is None:
+        return False
+    try:
+        with ctx.session_state.query_params() as params:
+            initial = params._initial_query_params  # noqa: SLF001 - see the docstring
+            if param not in initial:
+                return False
+            initial[param] = list(values)
+            return True
+    except (AttributeError, TypeError):
+        return False
 
 
 def global_query_params() -> dict[str, Any]:

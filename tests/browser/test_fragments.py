@@ -93,3 +93,19 @@ def test_a_fragments_control_moves_the_whole_page_on_once_its_version_is_gone(
     assert after == expected and after[0] != before
     page.close()
     fresh.close()
+
+
+def test_a_link_naming_options_by_key_keeps_them_through_a_reload(browser: object, server: Server) -> None:
+    """compare=same_period_last_year and avg=7 were dropped (the default shown), then shown but
+    gone from the address bar, so a reload lost them (QA). They pick their options and stay."""
+    page = browser.new_page()
+    page.goto(f"{server.url}/kpis?compare=same_period_last_year&avg=7")
+    for _ in range(2):
+        wait_for_app(page)
+        assert "compare=same_period_last_year" in page.url and "avg=7" in page.url
+        compare = page.locator("[data-testid='stMultiSelect']").filter(has_text="Compare with").inner_text()
+        assert "Same period last year" in compare and "Previous period" not in compare
+        assert page.get_by_role("button", name="7 days").get_attribute("aria-pressed") == "true"
+        assert_no_exception(page)
+        page.reload()
+    page.close()
