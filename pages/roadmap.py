@@ -21,12 +21,9 @@ if items is None or not items.height:
     st.stop()
 items = dashboard.roadmap_table(items, goals)
 when = items["snapshot_date"].max()
-st.caption(
-    f"Health as of {format_date(as_of or when)}, from the latest snapshot on or before it ({format_date(when)})."
-)
-stale = dashboard.stale_snapshot(when, as_of or when, facts.last_snapshot)
-if stale:
-    st.warning(stale)
+st.caption(ui.safe_text(dashboard.snapshot_caption(items, as_of)))
+for stale in dashboard.stale_snapshots(items, as_of, facts.last_snapshot):
+    st.warning(ui.safe_text(stale))
 
 filters = st.columns(5)
 objective = filters[0].multiselect(

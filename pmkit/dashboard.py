@@ -638,6 +638,46 @@ def stale_snapshot(snapshot: dt.date, as_of: dt.date, latest: dt.date | None = N
     )
 
 
+TOOL_NAMES = {"jira": "Jira", "linear": "Linear", "plane": "Plane"}
+
+
+def snapshots_judged(items: pl.DataFrame) -> list[tuple[str | None, dt.date]]:
+    """(tool, snapshot date) of each tool's snapshot the items are judged on, oldest first: a
+    Jira export of August beside a Linear one of October is two snapshots, and the page named
+    only October's, its August items judged "late" without a word of their age (QA)."""
+    if "source" not in items.columns:
+        return [(None, items["snapshot_date"].max())]
+    per_tool = items.group_by("source").agg(pl.col("snapshot_date").max()).sort("snapshot_date", "source")
+    return [(TOOL_NAMES.get(tool, tool), day) for tool, day in per_tool.iter_rows()]
+
+
+def snapshot_caption(items: pl.DataFrame, as_of: dt.date | None) -> str:
+    """ "Health as of 28 Nov 2026, from the latest snapshot on or before it (27 Nov 2026)", each
+    tool's when there are several (``snapshots_judged``)."""
+    judged = snapshots_judged(items)
+    when = max(day for _, day in judged)
+    if len(judged) == 1:
+        return f"Health as of {format_date(as_of or when)}, from the latest snapshot on or before it ({format_date(when)})."
+    each = ", ".join(f"{tool} {format_date(day)}" for tool, day in judged)
+    return f"Health as of {format_date(as_of or when)}, from each tool's latest snapshot on or before it ({each})."
+
+
+def stale_snapshots(items: pl.DataFrame, as_of: dt.date | None, latest: dt.date | None = None) -> list[str]:
+    """``stale_snapshot`` for each tool's snapshot (``snapshots_judged``), naming the tool where
+    there are several."""
+    judged = snapshots_judged(items)
+    when = max(day for _, day in judged)
+    warnings = []
+    for tool, day in judged:
+        # A past range judged on older snapshots, with newer ones loaded, is as fresh as then.
+        stale = stale_snapshot(day, as_of or when, latest if latest is not None and latest > (as_of or when) else None)
+        if stale and len(judged) > 1:
+            stale = stale.replace("The latest roadmap snapshot", f"The latest {tool} roadmap snapshot", 1)
+        if stale:
+            warnings.append(stale)
+    return warnings
+
+
 def options(items: pl.DataFrame, column: str) -> list[str]:
     """The distinct non-empty values of a column, sorted (for a filter's options)."""
     if column not in items.columns:

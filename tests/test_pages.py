@@ -1393,3 +1393,36 @@ def test_weekly_charts_say_which_days_after_the_range_their_last_week_holds(monk
         assert any(says in unescape(c) for c in texts(at.caption)), (page, texts(at.caption))
     at = open_page(monkeypatch, known_data, "retention", range="Custom", dates=["2026-03-02", "2026-03-08"])
     assert not any("after the range" in unescape(c) for c in texts(at.caption))
+
+
+def test_each_tools_snapshot_is_named_and_flagged_when_old(monkeypatch, tmp_path):
+    """A Jira export of 20 Aug beside a Linear one of 19 Oct, judged as of the events' 28 Oct:
+    the caption named only 19 Oct and nothing said the Jira items were judged on a snapshot 69
+    days old (QA)."""
+    data = tmp_path / "ws"
+    data.mkdir()
+    (data / "pmkit.toml").write_text('[workspace]\ntimezone = "UTC"\n')
+    events = tmp_path / "events.csv"
+    events.write_text("event_time,user_id,event\n2026-10-01T10:00:00Z,u1,login\n2026-10-28T10:00:00Z,u1,login\n")
+    jira = tmp_path / "jira_2026-08-20.csv"
+    jira.write_text(
+        "item_id,title,item_type,status_category,due_date,source\nJ-1,Old epic,epic,in_progress,2026-10-01,jira\n"
+    )
+    linear = tmp_path / "linear_2026-10-19.csv"
+    linear.write_text(
+        "item_id,title,item_type,status_category,due_date,source\nL-1,New epic,epic,in_progress,2026-12-01,linear\n"
+    )
+    assert [r.status for r in ingest([events, jira, linear], load_config(data))] == ["loaded"] * 3
+    at = open_page(monkeypatch, data, "roadmap", range="All")
+    captions = [unescape(c) for c in texts(at.caption)]
+    assert any(
+        c.startswith(
+            "Health as of 28 Oct 2026, from each tool's latest snapshot on or before it (Jira 20 Aug 2026, Linear 19 Oct 2026)"
+        )
+        for c in captions
+    ), captions
+    warnings = [unescape(w) for w in texts(at.warning)]
+    assert any(w.startswith("The latest Jira roadmap snapshot is 69 days old (20 Aug 2026)") for w in warnings), (
+        warnings
+    )
+    assert not any("Linear" in w for w in warnings)  # 9 days old
