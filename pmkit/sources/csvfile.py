@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 from dataclasses import replace
+from pathlib import Path
 
 import polars as pl
 
@@ -75,6 +76,20 @@ def _read_csv_rows(sample: Sample) -> tuple[pl.DataFrame, list[RowError]]:
     except pl.exceptions.PolarsError as exc:
         # Most often a row with more fields than the header: name it, else say what Polars said.
         ragged = ragged_rows(source, delimiter, _header_width(source, delimiter))
+        unclosed = None if ragged else _unclosed_quote(source, delimiter)
+        if unclosed is not None:
+            # Said without a row before ("could not parse `"signup`"; QA).
+            header = _header_names(source, delimiter)
+            raise Rejected(
+                [
+                    RowError(
+                        unclosed[0],
+                        header[unclosed[1]] if unclosed[1] < len(header) else None,
+                        'a quote (") opens a field here that no later quote closes, so the rest of the file '
+                        "reads as one field: close it, or remove it",
+                    )
+                ]
+            ) from exc
         if not ragged:
             raise Rejected(
                 [
@@ -115,6 +130,30 @@ def _read_csv_rows(sample: Sample) -> tuple[pl.DataFrame, list[RowError]]:
             raise _ragged_file(ragged)
         raise Rejected([RowError(None, None, "the file has a header but no rows (export it again with data)")])
     return frame, ragged
+
+
+def _unclosed_quote(source: object, delimiter: str) -> tuple[int, int] | None:
+    """(spreadsheet row, field index) of the quoted field that runs to the end of the file (a
+    quote never closed), or None. Rows are records: a closed quoted field may hold line breaks.
+
+    >>> _unclosed_quote(b'a,b\\n1,"x\\ny"\\n2,"open\\n3,z\\n', ",")
+    (3, 1)
+    """
+    data = source if isinstance(source, bytes) else Path(str(source)).read_bytes()
+    quote, separator = ord('"'), ord(delimiter)
+    row, quoted, opened = 1, False, (1, 0)
+    for line in data.split(b"\n"):
+        fields = 0
+        for byte in line:
+            if byte == quote:
+                quoted = not quoted
+                if quoted:  # the last quote opened is the one left open at the end
+                    opened = (row, fields)
+            elif byte == separator and not quoted:
+                fields += 1
+        if not quoted:
+            row += 1
+    return opened if quoted else None
 
 
 def _row_numbers(frame: pl.DataFrame) -> pl.Series:
@@ -222,8 +261,12 @@ def ragged_rows(source: object, delimiter: str, width: int) -> list[RowError]:
 
 
 def _header_width(source: object, delimiter: str) -> int:
+    return len(_header_names(source, delimiter))
+
+
+def _header_names(source: object, delimiter: str) -> list[str]:
     with _text(source) as handle:
-        return len(next(csv.reader(handle, delimiter=delimiter), []))
+        return [name.strip().lstrip("\ufeff") for name in next(csv.reader(handle, delimiter=delimiter), [])]
 
 
 def _text(source: object) -> io.TextIOBase:

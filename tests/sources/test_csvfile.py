@@ -154,3 +154,19 @@ def test_only_an_events_read_keeps_the_readers_chunks(tmp_path: Path):
     whole, _ = read_csv_rows(sniff(path))
     assert whole.n_chunks() == 1
     assert_frame_equal(whole, chunked)
+
+
+def test_a_quote_never_closed_is_named_by_row_and_column(tmp_path: Path):
+    """u2's event opens a quote no later quote closes: the rest of the file is one field. The
+    message said only "could not parse `"signup`" (QA); it names the row and the column, after a
+    quoted field with a line break that is closed."""
+    path = tmp_path / "events.csv"
+    path.write_text(
+        'event_time,user_id,event\n2026-03-01T10:00:00Z,u1,"two\nlines"\n'
+        '2026-03-01T11:00:00Z,u2,"signup\n2026-03-01T12:00:00Z,u3,login\n'
+    )
+    with pytest.raises(Rejected) as rejected:
+        read_csv_rows(sniff(path))
+    (error,) = rejected.value.errors
+    assert (error.row, error.column) == (3, "event")
+    assert error.message.startswith('a quote (") opens a field here that no later quote closes')
