@@ -158,5 +158,15 @@ def read(sample: Sample, options: ReadOptions = DEFAULT_OPTIONS) -> Parsed:
             pl.lit(None, dtype=pl.String).alias("parent_id"),
         ),
     )
-    frame = add_containers(issues, levels, FORMAT)
+    own = (
+        issues.select(ROW)
+        .join(
+            containers.select(ROW, pl.coalesce("milestone_id", "project_id").alias("own")),
+            on=ROW,
+            how="left",
+            maintain_order="left",
+        )
+        .get_column("own")
+    )
+    frame = add_containers(issues, levels, FORMAT, own)
     return Parsed(kind=KIND, format=FORMAT, frame=frame, errors=ordered(errors), mapping=by_canonical(mapping))
