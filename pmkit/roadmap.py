@@ -54,7 +54,7 @@ How each number is computed, as of a date:
   cancelled ends (the latest of its due date, its forecast and as_of, since an open item has not
   ended yet) after this item starts.
 - objective_id: stated, else the nearest ancestor's, else the nearest ancestor that is an objective;
-  nothing through a cancelled ancestor (its subtree counts for nothing above it).
+  through a cancelled ancestor only to a done item (open work under it counts for nothing).
 
 Example:
     >>> from datetime import date
@@ -472,20 +472,25 @@ def _burn_rates(progress: pl.DataFrame) -> pl.DataFrame:
 
 def _with_objectives(items: pl.DataFrame) -> pl.DataFrame:
     """objective_id: stated, else inherited down the parent chain from the nearest ancestor that
-    states one or is an objective. A cancelled item passes none down, as it passes no progress
-    up: the open stories of an epic marked "Won't Do" made its objective's delivery late (QA)."""
+    states one or is an objective. A cancelled item passes it only to what was done under it:
+    the open stories of an epic marked "Won't Do" made its objective's delivery late (QA), and
+    a story shipped before its epic was cancelled still moved the objective's metric (review)."""
     own = pl.coalesce("objective_id", pl.when(pl.col("item_type") == "objective").then(pl.col("item_id")))
     items = items.with_columns(own.alias("objective_id"))
-    passes = pl.col("status_category").ne_missing("cancelled")
     for _ in range(MAX_DEPTH):
         parents = items.select(
-            pl.col("item_id").alias("parent_id"), pl.when(passes).then(pl.col("objective_id")).alias("parent_objective")
+            pl.col("item_id").alias("parent_id"),
+            pl.col("objective_id").alias("parent_objective"),
+            pl.col("status_category").alias("parent_category"),
         )
         missing_before = items["objective_id"].null_count()
+        passes = pl.col("parent_category").ne_missing("cancelled") | (pl.col("status_category") == "done")
         items = (
             items.join(parents, on="parent_id", how="left")
-            .with_columns(pl.coalesce("objective_id", "parent_objective").alias("objective_id"))
-            .drop("parent_objective")
+            .with_columns(
+                pl.coalesce("objective_id", pl.when(passes).then(pl.col("parent_objective"))).alias("objective_id")
+            )
+            .drop("parent_objective", "parent_category")
         )
         if items["objective_id"].null_count() == missing_before:
             break

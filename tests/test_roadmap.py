@@ -615,10 +615,13 @@ def test_open_work_under_a_cancelled_item_is_not_its_objectives():
         {"item_id": "I4", "parent_id": "E4", "start_date": date(2026, 9, 25), "due_date": date(2026, 10, 10)},
         {"item_id": "E5", "item_type": "epic", "parent_id": "O1", "start_date": date(2026, 10, 1), "due_date": date(2026, 12, 1)},
         {"item_id": "I5", "parent_id": "E5", "status_category": "done", "completed_date": date(2026, 10, 5)},
+        # Shipped before E4 was cancelled: still O1's work, for its impact (review).
+        {"item_id": "I6", "parent_id": "E4", "status_category": "done", "completed_date": date(2026, 9, 20)},
     )  # fmt: skip
     health = item_health(snapshots, as_of)
     objectives = dict(health.select("item_id", "objective_id").iter_rows())
     assert (objectives["E4"], objectives["I4"], objectives["E5"], objectives["I5"]) == ("O1", None, "O1", "O1")
+    assert objectives["I6"] == "O1"
     delivery = delivery_health(health).filter(objective_id="O1").row(0, named=True)
     assert delivery["delivery_health"] != "late"
 
