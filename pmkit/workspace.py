@@ -92,12 +92,15 @@ def clear_demo(config: Config) -> list[FileResult]:
     settings = _settings_without_demo(config)  # first: a file it cannot change stops everything
     store = Store(config.store_dir)
     manifest = config.data_dir / DEMO_MANIFEST
-    demo_names = set(manifest.read_text().split()) if manifest.exists() else set()
+    demo_names, written_hashes = _demo_manifest(manifest)
     # Waits for any running ingest; publishes an empty store, with a higher version number than
     # the demo's (the app caches results by version), unless the check below refuses.
     with store.writer(empty=True):
         archived = _archived_by_hash(config)
-        demo_hashes = {digest for digest, path in archived.items() if path.name in demo_names}
+        # The hashes the demo wrote, and those of its archived files (a manifest from before
+        # had names only): a demo whose first load never ran left its files in the inbox, kept
+        # there by clearing and then loaded as the user's own (review).
+        demo_hashes = written_hashes | {digest for digest, path in archived.items() if path.name in demo_names}
         own = _own_loaded_files(store, demo_hashes)
         missing = [name for name, digest, *_ in own if digest not in archived]
         if missing:
@@ -161,7 +164,24 @@ def _archived_by_hash(config: Config) -> dict[str, Path]:
 
 def mark_demo(workspace: Path, written: list[Path]) -> None:
     """Remember exactly which files the demo wrote, so clearing it removes those and no others."""
-    (workspace / DEMO_MANIFEST).write_text("\n".join(p.name for p in written) + "\n")
+    from pmkit.store import content_hash
+
+    (workspace / DEMO_MANIFEST).write_text("".join(f"{p.name}\t{content_hash(p)}\n" for p in written))
+
+
+def _demo_manifest(manifest: Path) -> tuple[set[str], set[str]]:
+    """The names and content hashes of the files the demo wrote (``mark_demo``); a manifest of
+    an older pmkit lists names alone."""
+    if not manifest.exists():
+        return set(), set()
+    names, hashes = set(), set()
+    for line in manifest.read_text().splitlines():
+        name, _, digest = line.strip().partition("\t")
+        if name:
+            names.add(name)
+        if digest:
+            hashes.add(digest)
+    return names, hashes
 
 
 def safe_upload_name(name: str) -> str:

@@ -156,3 +156,18 @@ def test_clearing_the_demo_keeps_files_waiting_in_the_inbox_and_rows_loaded_skip
     assert not (config.rejected.exists() and any(config.rejected.iterdir()))
     _, users, _ = loaded(root)
     assert users == ["mine1", "mine2", "mine3"]
+
+
+def test_clearing_a_demo_whose_first_load_never_ran_removes_its_files_from_the_inbox(tmp_path: Path) -> None:
+    """The demo's files written, its first load cut short: clearing kept all of them in the inbox
+    (only archived files were known as the demo's) and the next load took them as the user's
+    own (review). They go; a file of the user's named like one of them stays."""
+    root = tmp_path / "ws"
+    written = write_demo(root, events=300, seed=2, end=END)
+    mark_demo(root, written)
+    config = load_config(root)
+    mine = config.inbox / "objectives.csv"
+    mine.write_text("objective_id,title,metric\nMY-OBJ,My own objective,dau\n")
+    assert clear_demo(config) == []
+    assert [p.name for p in config.inbox.iterdir()] == ["objectives.csv"]
+    assert mine.read_text().startswith("objective_id,title,metric\nMY-OBJ")
