@@ -1566,10 +1566,20 @@ class RecordExport:
     keep_dimensions: frozenset[str] = frozenset()  # ReadOptions.keep_dimensions
     dimension_room: int | None = None  # ReadOptions.dimension_room
     id_scope: tuple[str, ...] = ()  # build_events: the columns the vendor's id is unique within
+    # Labels of the vendor's own bookkeeping (PostHog's `$sent_at`): no dimension unless named in
+    # keep_dimensions.
+    bookkeeping: Callable[[str], bool] | None = None
 
     def kept(self, options: ReadOptions) -> RecordExport:
         """This export reading with ``options``'s dimensions to keep and room for others."""
         return replace(self, keep_dimensions=options.keep_dimensions, dimension_room=options.dimension_room)
+
+    def dimensions_of(self, dims: dict) -> dict:
+        """``dims`` (label -> value or column) without the vendor's bookkeeping, but for the
+        labels ``keep_dimensions`` names."""
+        if self.bookkeeping is None:
+            return dims
+        return {label: value for label, value in dims.items() if not self.bookkeeping(label) or self.keeps(label)}
 
     def keeps(self, label: str) -> bool:
         """Whether a dimension label is always kept (its stored name is in keep_dimensions)."""
@@ -1637,6 +1647,7 @@ def build_by_records(sample: Sample, export: RecordExport) -> Parsed:
     for row, record in records:
         try:
             values, dims = export.flatten(record)
+            dims = export.dimensions_of(dims)
         except RecordError as exc:
             errors.append(RowError(row, exc.column, exc.message))
             continue
@@ -1680,6 +1691,7 @@ def build_by_columns(sample: Sample, export: RecordExport) -> Parsed:
         raise NotExact(f"{export.name} has no reading by column")
     records = read_json_lines(sample)
     values, dims = export.flatten_columns(records.fields)
+    dims = export.dimensions_of(dims)
     present = {label: json_present(column) for label, column in dims.items()}
     filled = {label: int(mask.sum()) for label, mask in present.items()}
     first = {label: int(mask.arg_max()) for label, mask in present.items() if filled[label]}
@@ -1688,7 +1700,8 @@ def build_by_columns(sample: Sample, export: RecordExport) -> Parsed:
     reference = {}
     for index, line in zip(checked, records.fields.lines.lines(checked), strict=True):
         try:
-            reference[index] = export.flatten(json.loads(line))
+            values_of_line, dims_of_line = export.flatten(json.loads(line))
+            reference[index] = values_of_line, export.dimensions_of(dims_of_line)
         except RecordError as exc:
             raise NotExact(f"line {records.rows[index]}: {exc.message}") from exc
 

@@ -64,21 +64,20 @@ BOOKKEEPING = frozenset(
         "$sdk_debug_retry_queue_size", "$sdk_debug_replay_internal_buffer_length",
     }
 )  # fmt: skip
-BOOKKEEPING_PREFIXES = ("$session_recording", "$replay_", "$sdk_debug", "$prev_pageview_", "$viewport_", "$screen_")
+BOOKKEEPING_PREFIXES = ("$session_recording", "$replay_", "$sdk_debug", "$prev_pageview_", "$viewport_")
+# The screen's size, not `$screen_name` (the mobile SDKs' page, a segment; review).
+BOOKKEEPING |= {"$screen_height", "$screen_width", "$screen_density"}
 BOOKKEEPING_SUFFIXES = ("_server_side", "_enabled_server_side")
 
 
 def is_bookkeeping(key: str) -> bool:
-    """A property posthog-js sets for itself (``BOOKKEEPING``), not a segment of users.
+    """A property posthog-js sets for itself (``BOOKKEEPING``), not a segment of users: no
+    dimension unless ``ingest.keep_dimensions`` names it (``RecordExport.bookkeeping``).
 
-    >>> is_bookkeeping("$sent_at"), is_bookkeeping("$session_recording_start_reason"), is_bookkeeping("$os"), is_bookkeeping("plan")
+    >>> is_bookkeeping("$sent_at"), is_bookkeeping("$session_recording_start_reason"), is_bookkeeping("$os"), is_bookkeeping("$screen_name")
     (True, True, False, False)
     """
     return key in BOOKKEEPING or key.startswith(BOOKKEEPING_PREFIXES) or key.endswith(BOOKKEEPING_SUFFIXES)
-
-
-def _dimension(key: str) -> bool:
-    return key not in CONSUMED and not is_bookkeeping(key)
 
 
 # The top-level fields read, by name in any case (``events_common.vendor_fields``).
@@ -124,7 +123,7 @@ def _flatten(record: dict) -> tuple[dict[str, object], dict[str, object]]:
         "session_id": properties.get("$session_id"),
         "revenue": properties.get("revenue"),
     }
-    dimensions = {PREFIX + key: value for key, value in properties.items() if _dimension(key)}
+    dimensions = {PREFIX + key: value for key, value in properties.items() if key not in CONSUMED}
     return values, dimensions
 
 
@@ -142,7 +141,7 @@ def _flatten_columns(record: JsonFields) -> tuple[dict[str, pl.Series], dict[str
         "session_id": json_texts(properties["$session_id"]),
         "revenue": json_texts(properties["revenue"]),
     }
-    dimensions = {PREFIX + key: column for key, column in properties.items() if _dimension(key)}
+    dimensions = {PREFIX + key: column for key, column in properties.items() if key not in CONSUMED}
     return values, dimensions
 
 
@@ -152,4 +151,5 @@ EXPORT = RecordExport(
     flatten_columns=_flatten_columns,
     sources=SOURCES,
     dimension_names=lambda label: label.removeprefix(PREFIX),
+    bookkeeping=lambda label: is_bookkeeping(label.removeprefix(PREFIX)),
 )

@@ -155,3 +155,21 @@ def test_posthogs_own_csv_download_of_an_events_table(tmp_path: Path):
     path.write_text(header + rows.replace("2026-03-01T11:00:00.000000+00:00", "yesterday"))
     parsed = posthog.read(sniff(path), ReadOptions())
     assert [(e.row, e.column) for e in parsed.errors] == [(3, "*.timestamp")]
+
+
+def test_bookkeeping_named_in_keep_dimensions_is_kept_and_a_screen_name_is_a_segment(tmp_path: Path):
+    """`$screen_name` (the mobile SDKs' page) was caught with the screen's size and could not be
+    brought back by ingest.keep_dimensions; bookkeeping a workspace names there is kept (review)."""
+    record = {
+        "uuid": "e1",
+        "event": "$screen",
+        "distinct_id": "u1",
+        "timestamp": "2026-03-01T10:00:00Z",
+        "properties": {"$screen_name": "Home", "$screen_width": 390, "$sent_at": "2026-03-01T10:00:01Z"},
+    }
+    path = tmp_path / "posthog.jsonl"
+    path.write_text(json.dumps(record) + "\n")
+    plain = posthog.read(sniff(path), ReadOptions())
+    assert "screen_name" in plain.frame.columns and not {"screen_width", "sent_at"} & set(plain.frame.columns)
+    kept = posthog.read(sniff(path), ReadOptions(keep_dimensions=frozenset({"sent_at"})))
+    assert kept.frame["sent_at"].to_list() == ["2026-03-01T10:00:01Z"]
