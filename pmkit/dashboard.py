@@ -1073,6 +1073,20 @@ class SurveyScore:
         )
 
 
+def survey_days(
+    period: Period, first_day: dt.date | None, final_day: dt.date | None, last_day: dt.date | None, today_open: bool
+) -> tuple[Period, str]:
+    """The days a survey card measures for ``period``: not today while it is open (``whole_days``,
+    as every card beside it), and a note saying which when they are not the range's. Only today:
+    answers on days after the events' last one are whole days of answers."""
+    if not today_open or last_day is None or period.end < last_day:
+        return period, ""
+    measured = whole_days(period, final_day, first_day)
+    if measured == period:
+        return period, ""
+    return measured, f"Measured {format_date(measured.start)} – {format_date(measured.end)}: {not_over(last_day)}."
+
+
 def survey_score(
     reader: Reader, config: Config, period: Period, scale: str = "nps", *, whole_days_only: bool = False
 ) -> SurveyScore:
@@ -1085,12 +1099,9 @@ def survey_score(
     note = ""
     if whole_days_only:
         workspace = metrics.base.workspace_of(reader)
-        measured = whole_days(period, workspace.final_day)
-        if measured != period:
-            note = (
-                f"Measured {format_date(measured.start)} – {format_date(measured.end)}: {not_over(workspace.last_day)}."
-            )
-            period = measured
+        period, note = survey_days(
+            period, workspace.first_day, workspace.final_day, workspace.last_day, workspace.today_open
+        )
     now = compute(reader, period, "period").row(0, named=True)
     before = compute(reader, period.previous(), "period").row(0, named=True)
     weekly = compute(reader, period, "week")
@@ -1636,9 +1647,12 @@ def segment_scores(answers: pl.DataFrame, segment: str, scale: str = "nps") -> p
     )
 
 
-def answers_survey_score(now: pl.DataFrame, before: pl.DataFrame, scale: str = "nps") -> SurveyScore:
+def answers_survey_score(
+    now: pl.DataFrame, before: pl.DataFrame, scale: str = "nps", within: Period | None = None, note: str = ""
+) -> SurveyScore:
     """``survey_score`` from answers already filtered to a segment (``filter_answers``): the
     card follows the segment the rest of the page shows, by the same rule as ``segment_scores``.
+    ``within``: only ``now``'s answers of those days (``survey_days``, said in ``note``).
 
     >>> def answers(*scores):
     ...     return pl.DataFrame({"day": [dt.date(2026, 3, 2)] * len(scores), "scale": ["nps"] * len(scores),
@@ -1651,6 +1665,8 @@ def answers_survey_score(now: pl.DataFrame, before: pl.DataFrame, scale: str = "
     def scored(frame: pl.DataFrame, by: str) -> pl.DataFrame:
         return segment_scores(frame, by, scale).sort(by)
 
+    if within is not None:
+        now = now.filter(pl.col("day").is_between(within.start, within.end))
     everything = scored(now.with_columns(pl.lit(1).alias("whole")), "whole")
     earlier = scored(before.with_columns(pl.lit(1).alias("whole")), "whole")
     weekly = scored(now.with_columns(pl.col("day").dt.truncate("1w").alias("week")), "week")
@@ -1665,6 +1681,7 @@ def answers_survey_score(now: pl.DataFrame, before: pl.DataFrame, scale: str = "
         int(first(everything, "responses") or 0),
         int(first(earlier, "responses") or 0),
         tuple(weekly[scale].to_list()),
+        note,
     )
 
 

@@ -1375,6 +1375,8 @@ def test_the_summary_nps_counts_whole_days_as_its_other_cards_do(monkeypatch, ut
         and f"Measured {week}: today ({format_date(today)}) is not over" in c
         for c in map(unescape, texts(at.caption))
     ), texts(at.caption)
+    # Voice of customer's card says the same of the same range (review: +0 from 4 answers).
+    assert metric_value(open_page(monkeypatch, root, "feedback", range="7d"), "NPS") == "+33"
 
 
 def test_weekly_charts_say_which_days_after_the_range_their_last_week_holds(monkeypatch, known_data):
