@@ -38,7 +38,6 @@ from pmkit.formatting import (
     format_days,
     format_percent,
     format_value,
-    significant,
     whole_points,
 )
 from pmkit.metrics import Period, Segment
@@ -864,10 +863,13 @@ def format_target(value: float, fmt: str) -> str:
     ('45%', '66', '41.2%')
     >>> format_target(0.00125, "number"), format_target(2.345, "number")
     ('0.00125', '2.345')
+    >>> format_target(10.95, "number"), format_target(0.4525, "percent"), format_target(12500.5, "number")
+    ('10.95', '45.25%', '12,500.5')
     """
-    if fmt == "number" and abs(value) < 10 and not float(value).is_integer():
-        return significant(value, 4)
-    return format_value(value, fmt).replace(".0%", "%")
+    from pmkit.objectives import format_value as as_written
+
+    # The sentence's own formatting: "Goal: 10.9" stood beside "the path to 10.95" (review).
+    return as_written(value, fmt, trim=True)
 
 
 def roadmap_day(facts: Facts, end: dt.date) -> dt.date:

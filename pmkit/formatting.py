@@ -117,9 +117,13 @@ def percent_words(pct: float, sign: bool = True) -> str:
 
     >>> percent_words(49.2), percent_words(0.39), percent_words(-9.96), percent_words(-3.04, sign=False)
     ('+49%', '+0.4%', '-10%', '3.0%')
+    >>> percent_words(-0.04), percent_words(0.004, sign=False)
+    ('-0.04%', '0.004%')
     """
     shown = pct if sign else abs(pct)
     text = f"{shown:.0f}%" if abs(pct) >= 9.95 else f"{shown:.1f}%"
+    if pct and round(abs(pct), 1) == 0:  # a change that is not none: "-0.0%" said a fall of nothing
+        text = f"{significant(shown, 1)}%"
     return f"+{text}" if sign and pct >= 0 and not text.startswith("-") else text
 
 

@@ -53,6 +53,7 @@ import math
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 
 import numpy as np
@@ -565,9 +566,16 @@ def format_value(value: float | None, fmt: str = "number", *, trim: bool = False
 
 
 def _as_typed(value: float) -> str:
-    """A number as it was typed: its shortest decimal form to 10 significant digits (so that
-    0.4525 x 100 is 45.25, not 45.24999...), thousands separated."""
-    text = f"{float(f'{value:.10g}'):,.10f}".rstrip("0").rstrip(".")
+    """A number as it was typed: its shortest decimal form (Python's repr, so that 0.4525 x 100 is
+    45.25 and 123456789012.5 keeps its .5), thousands separated, never in exponent form.
+
+    >>> _as_typed(123456789012.5), _as_typed(1e-12), _as_typed(0.4525 * 100), _as_typed(-0.0)
+    ('123,456,789,012.5', '0.000000000001', '45.25', '0')
+    """
+    shortest = Decimal(repr(round(value, 12) if abs(value) >= 1e-3 else value))
+    text = f"{shortest:,f}"
+    if "." in text:
+        text = text.rstrip("0").rstrip(".")
     return "0" if text in ("-0", "") else text
 
 
@@ -580,9 +588,15 @@ def values_apart(first: float | None, second: float | None, fmt: str) -> tuple[s
     (('10.00', '10.05'), ('40.0%', '40.0%'), ('$1.000', '$1.004'))
     """
     texts = format_value(first, fmt), format_value(second, fmt)
-    if first is None or second is None or first == second:
+    # Equal but for float noise (0.1 + 0.2 and 0.3) they read the same, as they are.
+    if first is None or second is None or math.isclose(first, second, rel_tol=1e-9, abs_tol=1e-12):
         return texts
-    base = {"percent": 1, "currency": 2}.get(fmt, 0 if abs(max(first, second, key=abs)) >= 1000 else 1)
+    large = abs(max(first, second, key=abs)) >= 1000
+    # Decimals as format_value writes them (a large amount in whole dollars), less one for
+    # currency, so that a first step shows cents.
+    base = (
+        1 if fmt == "percent" else 1 if fmt == "currency" and large else 0 if large else 2 if fmt == "currency" else 1
+    )
     extra = 0
     while texts[0] == texts[1] and extra < 6:
         extra += 1

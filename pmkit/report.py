@@ -463,7 +463,9 @@ class _Report:
                 name = "DAU" if row["key"] == "dau" else "Revenue"
                 text = f"{name} {verb} {format_value(row['value'], fmt)} over {span}"
                 if row["change_pct"] is not None:
-                    text += ", " + _moved(row["change_pct"], percent_words(row["change_pct"], sign=False), "0.0%")
+                    # Under 0.05% either way the key metric is flat, as the summary's narrative says.
+                    pct = row["change_pct"]
+                    text += ", " + _moved(pct, "0.0%" if abs(pct) < 0.05 else percent_words(pct, sign=False), "0.0%")
             sentences.append(text + ".")
         return sentences
 

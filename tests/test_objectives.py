@@ -827,3 +827,17 @@ def test_a_baseline_taken_from_the_data_names_the_days_it_was_measured_on(worksp
     goal = row_of(objective_health(workspace.reader(), workspace.config, items_frame(), date(2026, 4, 1)), "O-APR")
     assert goal["baseline"] == pytest.approx(20.0)
     assert goal["outcome_reason"].endswith("baseline not set: 20.0 is the 7 days to 14 Mar 2026)")
+
+
+def test_numbers_in_words_keep_what_was_typed_and_part_only_what_differs():
+    """Review of the wording change: float noise read "is 0.3000000, behind the 0.3000000 path";
+    a large amount got three decimals; 123456789012.5 lost its .5; the Goal on the summary card
+    still wrote 10.95 as 10.9 beside the sentence's 10.95."""
+    from pmkit.dashboard import format_target
+    from pmkit.objectives import values_apart
+
+    assert values_apart(0.1 + 0.2, 0.3, "number") == ("0.30", "0.30")
+    assert values_apart(1234.0, 1234.4, "currency") == ("$1,234.00", "$1,234.40")
+    assert format_value(123456789012.5, trim=True) == "123,456,789,012.5"
+    assert format_target(10.95, "number") == format_value(10.95, trim=True) == "10.95"
+    assert format_target(0.4525, "percent") == "45.25%"
