@@ -1127,3 +1127,13 @@ def test_cached_results_and_memos_roll_over_at_the_workspaces_midnight(tmp_path:
     key = json.loads(dashboard.settings_key(config))
     assert workspace_today("Pacific/Kiritimati").isoformat() in key
     assert dashboard.PageCache()._key(config, "facts", {}, 7)[2] == dashboard.settings_key(config)
+
+
+def test_one_snapshot_date_of_several_tools_reads_as_one_snapshot():
+    """A pmkit CSV whose rows name two tools (its source column) read as two snapshots of one
+    date, "Jira 20 Aug 2026, pmkit 20 Aug 2026", and would warn twice (review)."""
+    items = pl.DataFrame({"source": ["pmkit", "jira"], "snapshot_date": [dt.date(2026, 8, 20)] * 2})
+    assert dashboard.snapshot_caption(items, dt.date(2026, 11, 28)) == (
+        "Health as of 28 Nov 2026, from the latest snapshot on or before it (20 Aug 2026)."
+    )
+    assert len(dashboard.stale_snapshots(items, dt.date(2026, 11, 28), dt.date(2026, 8, 20))) == 1

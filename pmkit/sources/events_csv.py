@@ -77,7 +77,8 @@ def map_columns(columns: tuple[str, ...] | list[str]) -> dict[str, str]:
     return found
 
 
-TIME_OF_DAY = r"^\s*\d{1,2}:\d{2}(:\d{2}(\.\d+)?)?\s*([AaPp][Mm])?\s*$"
+# 24-hour times only: "5:03 PM" joined to its date is no time the parser reads (review).
+TIME_OF_DAY = r"^\s*\d{1,2}:\d{2}(:\d{2}(\.\d+)?)?\s*$"
 
 
 def _time_of_day_with_date(
