@@ -135,25 +135,36 @@ def _read_csv_rows(sample: Sample) -> tuple[pl.DataFrame, list[RowError]]:
 def _unclosed_quote(source: object, delimiter: str) -> tuple[int, int] | None:
     """(spreadsheet row, field index) of the quoted field that runs to the end of the file (a
     quote never closed), or None. Rows are records: a closed quoted field may hold line breaks.
+    Lines are looked at whole (their quotes counted); only a line that leaves a quote open is
+    read byte by byte, for the field it opens.
 
     >>> _unclosed_quote(b'a,b\\n1,"x\\ny"\\n2,"open\\n3,z\\n', ",")
     (3, 1)
     """
     data = source if isinstance(source, bytes) else Path(str(source)).read_bytes()
-    quote, separator = ord('"'), ord(delimiter)
     row, quoted, opened = 1, False, (1, 0)
     for line in data.split(b"\n"):
-        fields = 0
-        for byte in line:
-            if byte == quote:
-                quoted = not quoted
-                if quoted:  # the last quote opened is the one left open at the end
-                    opened = (row, fields)
-            elif byte == separator and not quoted:
-                fields += 1
+        if line.count(b'"') % 2:
+            if not quoted:
+                opened = (row, _field_of_open_quote(line, delimiter))
+            quoted = not quoted
         if not quoted:
             row += 1
     return opened if quoted else None
+
+
+def _field_of_open_quote(line: bytes, delimiter: str) -> int:
+    """The index of the field in which ``line`` (an odd number of quotes) leaves a quote open."""
+    quote, separator = ord('"'), ord(delimiter)
+    fields, inside, opened_at = 0, False, 0
+    for byte in line:
+        if byte == quote:
+            inside = not inside
+            if inside:
+                opened_at = fields
+        elif byte == separator and not inside:
+            fields += 1
+    return opened_at
 
 
 def _row_numbers(frame: pl.DataFrame) -> pl.Series:
