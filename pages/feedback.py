@@ -34,9 +34,11 @@ segmented = bool(applied.filters)
 # while today was open; review); the chart and the comments below show today's answers too.
 measured, note = dashboard.survey_days(period, facts.first_day, facts.final_day, facts.last_day, facts.today_open)
 if segmented:
-    # The card follows the segment like the rest of the page (it showed every answer's score).
+    # The card follows the segment like the rest of the page (it showed every answer's score),
+    # over its own days: the range's answers missed the day the measured days begin (review).
+    now, _ = dashboard.filter_answers(ui.compute(cfg, "feedback_answers", period=measured), segment)
     before, _ = dashboard.filter_answers(ui.compute(cfg, "feedback_answers", period=measured.previous()), segment)
-    survey = dashboard.answers_survey_score(answers, before, scale, within=measured, note=note)
+    survey = dashboard.answers_survey_score(now, before, scale, note=note)
 else:
     survey = ui.compute(cfg, "survey_score", period=period, scale=scale, whole_days_only=True)
 grain = "week" if period.days > 14 else "day"

@@ -1649,12 +1649,10 @@ def segment_scores(answers: pl.DataFrame, segment: str, scale: str = "nps") -> p
     )
 
 
-def answers_survey_score(
-    now: pl.DataFrame, before: pl.DataFrame, scale: str = "nps", within: Period | None = None, note: str = ""
-) -> SurveyScore:
+def answers_survey_score(now: pl.DataFrame, before: pl.DataFrame, scale: str = "nps", note: str = "") -> SurveyScore:
     """``survey_score`` from answers already filtered to a segment (``filter_answers``): the
     card follows the segment the rest of the page shows, by the same rule as ``segment_scores``.
-    ``within``: only ``now``'s answers of those days (``survey_days``, said in ``note``).
+    ``note``: which days they are, when not the range's (``survey_days``).
 
     >>> def answers(*scores):
     ...     return pl.DataFrame({"day": [dt.date(2026, 3, 2)] * len(scores), "scale": ["nps"] * len(scores),
@@ -1667,8 +1665,6 @@ def answers_survey_score(
     def scored(frame: pl.DataFrame, by: str) -> pl.DataFrame:
         return segment_scores(frame, by, scale).sort(by)
 
-    if within is not None:
-        now = now.filter(pl.col("day").is_between(within.start, within.end))
     everything = scored(now.with_columns(pl.lit(1).alias("whole")), "whole")
     earlier = scored(before.with_columns(pl.lit(1).alias("whole")), "whole")
     weekly = scored(now.with_columns(pl.col("day").dt.truncate("1w").alias("week")), "week")

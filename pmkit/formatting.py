@@ -117,9 +117,11 @@ def percent_words(pct: float, sign: bool = True) -> str:
 
     >>> percent_words(49.2), percent_words(0.39), percent_words(-9.96), percent_words(-3.04, sign=False)
     ('+49%', '+0.4%', '-10%', '3.0%')
-    >>> percent_words(-0.04), percent_words(0.004, sign=False)
-    ('-0.04%', '0.004%')
+    >>> percent_words(-0.04), percent_words(0.004, sign=False), percent_words(-1.85e-14)
+    ('-0.04%', '0.004%', '+0.0%')
     """
+    if abs(pct) < 1e-9:  # float noise of no change: not "-0.00000000000002%"
+        pct = 0.0
     shown = pct if sign else abs(pct)
     text = f"{shown:.0f}%" if abs(pct) >= 9.95 else f"{shown:.1f}%"
     if pct and round(abs(pct), 1) == 0:  # a change that is not none: "-0.0%" said a fall of nothing

@@ -571,8 +571,10 @@ def _as_typed(value: float) -> str:
 
     >>> _as_typed(123456789012.5), _as_typed(1e-12), _as_typed(0.4525 * 100), _as_typed(-0.0)
     ('123,456,789,012.5', '0.000000000001', '45.25', '0')
+    >>> _as_typed(0.0001 + 0.0002), _as_typed(1e-7 * 100)
+    ('0.0003', '0.00001')
     """
-    shortest = Decimal(repr(round(value, 12) if abs(value) >= 1e-3 else value))
+    shortest = Decimal(f"{value:.15g}")  # 15 digits: float noise (0.1 + 0.2) goes, typed digits stay
     text = f"{shortest:,f}"
     if "." in text:
         text = text.rstrip("0").rstrip(".")

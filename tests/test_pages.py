@@ -1428,3 +1428,23 @@ def test_each_tools_snapshot_is_named_and_flagged_when_old(monkeypatch, tmp_path
         warnings
     )
     assert not any("Linear" in w for w in warnings)  # 9 days old
+
+
+def test_the_segmented_nps_card_counts_the_same_whole_days(monkeypatch, utc_events, tmp_path):
+    """Filtered to a plan, the card took the range's answers and then its whole days, which start
+    a day earlier: the first day's answer was lost, +100 from 2 where the days hold +33 from 3
+    (review)."""
+    today = dt.datetime.now(dt.UTC).date()
+    lines = ["event_time,user_id,event,plan\n"]
+    lines += [f"{today - dt.timedelta(days=d)}T12:00:00Z,u{n},login,pro\n" for d in range(20, 0, -1) for n in range(3)]
+    lines.append(f"{today}T00:01:00Z,u0,login,pro\n")
+    root = utc_events(lines)
+    answers = "submitted_at,user_id,score,scale,plan\n" + "".join(
+        f"{today - dt.timedelta(days=back)}T09:00:00Z,u{n},{score},nps,pro\n"
+        for n, (back, score) in enumerate(((7, 3), (2, 10), (1, 9), (0, 0)))
+    )
+    (tmp_path / "answers.csv").write_text(answers)
+    assert ingest([tmp_path / "answers.csv"], load_config(root))[0].rows_loaded == 4
+    for query in ({}, {"f_plan": "pro"}):
+        at = open_page(monkeypatch, root, "feedback", range="7d", **query)
+        assert metric_value(at, "NPS") == "+33", query

@@ -12,6 +12,10 @@ import polars as pl
 from pmkit.sources.base import ROW, Rejected, RowError, Sample
 from pmkit.sources.sniff import HEADER_BYTES, first_non_utf8, not_utf8_error
 
+# Python's csv reader refuses a field over 128 KB: a quote left open in a 245 KB file made the
+# ragged-rows count fail as "a bug in pmkit" (review). Polars reads such fields; so does this.
+csv.field_size_limit(2**31 - 1)
+
 
 def _ragged_file(ragged: list[RowError]) -> Rejected:
     """The file rejected for its ragged rows: the first 20 named, the rest counted."""

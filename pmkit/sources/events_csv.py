@@ -77,8 +77,9 @@ def map_columns(columns: tuple[str, ...] | list[str]) -> dict[str, str]:
     return found
 
 
-# 24-hour times only: "5:03 PM" joined to its date is no time the parser reads (review).
-TIME_OF_DAY = r"^\s*\d{1,2}:\d{2}(:\d{2}(\.\d+)?)?\s*$"
+# 12-hour times are joined too: the parser refuses "2026-03-01 5:03 PM" naming both columns,
+# where the time column alone was refused as if the date were not there (review).
+TIME_OF_DAY = r"^\s*\d{1,2}:\d{2}(:\d{2}(\.\d+)?)?\s*([AaPp][Mm])?\s*$"
 
 
 def _time_of_day_with_date(

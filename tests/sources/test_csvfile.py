@@ -170,3 +170,16 @@ def test_a_quote_never_closed_is_named_by_row_and_column(tmp_path: Path):
     (error,) = rejected.value.errors
     assert (error.row, error.column) == (3, "event")
     assert error.message.startswith('a quote (") opens a field here that no later quote closes')
+
+
+def test_a_quote_left_open_in_a_large_file_is_named_not_called_a_bug(tmp_path: Path):
+    """The field a quote left open ran past Python's csv reader's 128 KB limit, and the file was
+    refused as a bug in pmkit (review)."""
+    rows = [f"2026-03-01T10:00:00Z,u{n},login" for n in range(8_000)]
+    rows.insert(9, '2026-03-01T10:00:00Z,u9,"signup')
+    path = tmp_path / "events.csv"
+    path.write_text("event_time,user_id,event\n" + "\n".join(rows) + "\n")
+    assert path.stat().st_size > 200_000
+    with pytest.raises(Rejected) as rejected:
+        read_csv_rows(sniff(path))
+    assert [(e.row, e.column) for e in rejected.value.errors] == [(11, "event")]
