@@ -472,29 +472,49 @@ def _burn_rates(progress: pl.DataFrame) -> pl.DataFrame:
 
 def _with_objectives(items: pl.DataFrame) -> pl.DataFrame:
     """objective_id: stated, else inherited down the parent chain from the nearest ancestor that
-    states one or is an objective. A cancelled item passes it only to what was done under it:
-    the open stories of an epic marked "Won't Do" made its objective's delivery late (QA), and
-    a story shipped before its epic was cancelled still moved the objective's metric (review)."""
+    states one or is an objective. Through a cancelled item (the one stating it, or any on the
+    way) it reaches only what was done: the open stories of an epic marked "Won't Do" made its
+    objective's delivery late (QA), and a story shipped before its epic was cancelled still moved
+    the objective's metric (review), at any depth below it (review)."""
     own = pl.coalesce("objective_id", pl.when(pl.col("item_type") == "objective").then(pl.col("item_id")))
     items = items.with_columns(own.alias("objective_id"))
+    ancestors = items.select(
+        pl.col("item_id").alias("_up"),
+        pl.col("parent_id").alias("_next"),
+        pl.col("objective_id").alias("_found"),
+        (pl.col("status_category") == "cancelled").fill_null(False).alias("_cancelled"),
+    ).unique("_up", keep="first")
+    # Climb from each item without its own: the nearest ancestor's objective, and whether a
+    # cancelled item was met on the way to it (that one included).
+    walk = items.select(
+        "item_id",
+        pl.col("parent_id").alias("_up"),
+        pl.lit(None, dtype=pl.String).alias("_candidate"),
+        pl.lit(False).alias("_crossed"),
+    ).filter(items["objective_id"].is_null())
+    found = []
     for _ in range(MAX_DEPTH):
-        parents = items.select(
-            pl.col("item_id").alias("parent_id"),
-            pl.col("objective_id").alias("parent_objective"),
-            pl.col("status_category").alias("parent_category"),
-        )
-        missing_before = items["objective_id"].null_count()
-        passes = pl.col("parent_category").ne_missing("cancelled") | (pl.col("status_category") == "done")
-        items = (
-            items.join(parents, on="parent_id", how="left")
-            .with_columns(
-                pl.coalesce("objective_id", pl.when(passes).then(pl.col("parent_objective"))).alias("objective_id")
-            )
-            .drop("parent_objective", "parent_category")
-        )
-        if items["objective_id"].null_count() == missing_before:
+        walk = walk.filter(pl.col("_up").is_not_null()).join(ancestors, on="_up", how="inner")
+        if walk.is_empty():
             break
-    return items
+        walk = walk.with_columns((pl.col("_crossed") | pl.col("_cancelled")).alias("_crossed"))
+        found.append(walk.filter(pl.col("_found").is_not_null()).select("item_id", "_found", "_crossed"))
+        walk = walk.filter(pl.col("_found").is_null()).select(
+            "item_id", pl.col("_next").alias("_up"), "_candidate", "_crossed"
+        )
+    if not found:
+        return items
+    inherited = pl.concat(found).unique("item_id", keep="first")
+    done = pl.col("status_category") == "done"
+    return (
+        items.join(inherited, on="item_id", how="left")
+        .with_columns(
+            pl.coalesce(
+                "objective_id", pl.when(~pl.col("_crossed").fill_null(False) | done).then(pl.col("_found"))
+            ).alias("objective_id")
+        )
+        .drop("_found", "_crossed")
+    )
 
 
 def _with_schedule(items: pl.DataFrame, as_of: date, thresholds: Thresholds) -> pl.DataFrame:

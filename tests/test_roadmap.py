@@ -617,11 +617,19 @@ def test_open_work_under_a_cancelled_item_is_not_its_objectives():
         {"item_id": "I5", "parent_id": "E5", "status_category": "done", "completed_date": date(2026, 10, 5)},
         # Shipped before E4 was cancelled: still O1's work, for its impact (review).
         {"item_id": "I6", "parent_id": "E4", "status_category": "done", "completed_date": date(2026, 9, 20)},
+        # At any depth (review): an open sub-task of I6 is not O1's; done work two cancelled
+        # levels down, or under an open item under E4, is.
+        {"item_id": "T1", "parent_id": "I6", "start_date": date(2026, 9, 25), "due_date": date(2026, 10, 10)},
+        {"item_id": "F4", "parent_id": "E4", "status_category": "cancelled"},
+        {"item_id": "S2", "parent_id": "F4", "status_category": "done", "completed_date": date(2026, 9, 21)},
+        {"item_id": "S3", "parent_id": "E4", "start_date": date(2026, 9, 25), "due_date": date(2026, 10, 10)},
+        {"item_id": "T3", "parent_id": "S3", "status_category": "done", "completed_date": date(2026, 9, 22)},
     )  # fmt: skip
     health = item_health(snapshots, as_of)
     objectives = dict(health.select("item_id", "objective_id").iter_rows())
     assert (objectives["E4"], objectives["I4"], objectives["E5"], objectives["I5"]) == ("O1", None, "O1", "O1")
-    assert objectives["I6"] == "O1"
+    assert (objectives["I6"], objectives["S2"], objectives["T3"]) == ("O1", "O1", "O1")
+    assert (objectives["T1"], objectives["S3"], objectives["F4"]) == (None, None, None)
     delivery = delivery_health(health).filter(objective_id="O1").row(0, named=True)
     assert delivery["delivery_health"] != "late"
 

@@ -158,15 +158,5 @@ def read(sample: Sample, options: ReadOptions = DEFAULT_OPTIONS) -> Parsed:
             pl.lit(None, dtype=pl.String).alias("parent_id"),
         ),
     )
-    own = (
-        issues.select(ROW)
-        .join(
-            containers.select(ROW, pl.coalesce("milestone_id", "project_id").alias("own")),
-            on=ROW,
-            how="left",
-            maintain_order="left",
-        )
-        .get_column("own")
-    )
-    frame = add_containers(issues, levels, FORMAT, own)
+    frame = add_containers(issues, levels, FORMAT)
     return Parsed(kind=KIND, format=FORMAT, frame=frame, errors=ordered(errors), mapping=by_canonical(mapping))

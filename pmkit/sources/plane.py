@@ -114,12 +114,7 @@ def read(sample: Sample, options: ReadOptions = DEFAULT_OPTIONS) -> Parsed:
             "team",
         )
     )
-    own = (
-        issues.select(ROW)
-        .join(pl.DataFrame({ROW: raw[ROW], "own": module_id}), on=ROW, how="left", maintain_order="left")
-        .get_column("own")
-    )
-    frame = add_containers(issues, [modules], FORMAT, own)
+    frame = add_containers(issues, [modules], FORMAT)
     return Parsed(kind=KIND, format=FORMAT, frame=frame, errors=ordered(errors), mapping=by_canonical(mapping))
 
 

@@ -382,15 +382,16 @@ def container_rows(items: pl.DataFrame, containers: pl.DataFrame) -> pl.DataFram
     """Roadmap rows for items that exist only as column values (Linear projects, Plane modules).
 
     ``containers`` has item_id, title, item_type, parent_id (and optionally team); ``items`` is the
-    canonical frame holding their children (``_for_containers``: an item counts in the container
-    its row names, and not under a cancelled item). A container's status category comes from them:
+    canonical frame holding their children (``_for_containers``: an item counts in the nearest
+    container up its parent chain; open work under a cancelled item does not). A container's status
+    category comes from them:
     cancelled if all are, done if every other child is done, in_progress once any child is started
     or done, else todo. It starts with its earliest child and is due with its latest; its team is
     the children's one team, if they share one. Such rows have no ``_row``.
     """
     live = pl.col("status_category") != "cancelled"
     children = (
-        _for_containers(items)
+        _for_containers(items, containers["item_id"])
         .group_by("parent_id")
         .agg(
             pl.col("status_category").alias("categories"),
@@ -421,56 +422,64 @@ def container_rows(items: pl.DataFrame, containers: pl.DataFrame) -> pl.DataFram
 
 
 MAX_DEPTH = 32  # parent chains longer than this are not followed (a loop in an export ends here)
-OWN_CONTAINER = "_container"  # an item's own milestone, module or project, as its row names it
 
 
-def _for_containers(items: pl.DataFrame) -> pl.DataFrame:
-    """``items`` as their containers count them: each under its own container where its row
-    names one (``OWN_CONTAINER``), else under its parent, and none under a cancelled item.
+def _for_containers(items: pl.DataFrame, container_ids: pl.Series) -> pl.DataFrame:
+    """``items`` as the containers (``container_ids``) count them: each under the nearest
+    container up its parent chain, and open work under a cancelled item not at all.
 
-    A Linear sub-issue hangs under its parent issue, but its row names its own project and
-    milestone, in which Linear counts it: under its parent alone, a project read done, due with
-    its done issue, while that issue's open sub-issue was due later (ingest QA); and a sub-issue
-    of another project counts there. Under a cancelled item it counts for nothing, as in
-    progress (``roadmap.progress_by_snapshot``): a project of a cancelled issue and a done one,
-    with the cancelled one's sub-issue still open, is done (review)."""
-    parents = items.select("item_id", "parent_id").drop_nulls().unique("item_id", keep="first")
-    cancelled = items.filter(pl.col("status_category") == "cancelled")["item_id"].to_list()
-    frame = items.with_columns(pl.col("parent_id").alias("_up"), pl.lit(False).alias("_dropped"))
+    A Linear sub-issue hangs under its parent issue: counted only as its parent, a project read
+    done, due with its done issue, while that issue's open sub-issue was due later (ingest QA).
+    Open work under a cancelled item counts for nothing, as in progress
+    (``roadmap.progress_by_snapshot``): the open sub-issue of a cancelled issue kept its project
+    open (review). Done work under it still counts, as its objective does (``roadmap``). Rows
+    under no container keep their parent."""
+    parents = items.select("item_id", "parent_id", "status_category").unique("item_id", keep="first")
+    wanted = set(container_ids.to_list())
+    frame = items.with_columns(pl.col("parent_id").alias("_up"), pl.lit(False).alias("_crossed"))
     for _ in range(MAX_DEPTH):
-        if frame["_up"].null_count() == frame.height:
+        climbing = pl.col("_up").is_not_null() & ~pl.col("_up").is_in(list(wanted))
+        if not frame.select(climbing.any()).item():
             break
         frame = (
-            frame.with_columns((pl.col("_dropped") | pl.col("_up").is_in(cancelled).fill_null(False)).alias("_dropped"))
-            .join(parents.rename({"item_id": "_up", "parent_id": "_next"}), on="_up", how="left")
-            .with_columns(pl.col("_next").alias("_up"))
-            .drop("_next")
+            frame.join(
+                parents.rename({"item_id": "_up", "parent_id": "_next", "status_category": "_up_category"}),
+                on="_up",
+                how="left",
+            )
+            .with_columns(
+                pl.when(climbing)
+                .then(pl.col("_crossed") | (pl.col("_up_category") == "cancelled").fill_null(False))
+                .otherwise(pl.col("_crossed"))
+                .alias("_crossed"),
+                pl.when(climbing).then(pl.col("_next")).otherwise(pl.col("_up")).alias("_up"),
+            )
+            .drop("_next", "_up_category")
         )
-    own = pl.col(OWN_CONTAINER) if OWN_CONTAINER in frame.columns else pl.lit(None, pl.String)
+    kept = ~pl.col("_crossed") | (pl.col("status_category") == "done")
     return (
-        frame.filter(~pl.col("_dropped"))
-        .with_columns(pl.coalesce(own, pl.col("parent_id")).alias("parent_id"))
-        .drop("_up", "_dropped")
+        frame.filter(kept)
+        .with_columns(
+            pl.when(pl.col("_up").is_in(list(wanted)))
+            .then(pl.col("_up"))
+            .otherwise(pl.col("parent_id"))
+            .alias("parent_id")
+        )
+        .drop("_up", "_crossed")
     )
 
 
-def add_containers(
-    items: pl.DataFrame, levels: Sequence[pl.DataFrame], source: str, own: pl.Series | None = None
-) -> pl.DataFrame:
+def add_containers(items: pl.DataFrame, levels: Sequence[pl.DataFrame], source: str) -> pl.DataFrame:
     """``items`` with container rows appended, one level at a time from the lowest (milestones)
-    up (projects, then initiatives), so each level's status comes from the level below.
-    ``own``: beside ``items``' rows, the lowest container each row names (its milestone, else
-    its project), which counts it whatever its parent (``_for_containers``)."""
-    counted = items if own is None else items.with_columns(own.alias(OWN_CONTAINER))
+    up (projects, then initiatives), so each level's status comes from the level below."""
     frame = items
     for level in levels:
         if level.height == 0:
             continue
         known = frame.select("item_id")
         level = level.join(known, on="item_id", how="anti", maintain_order="left")
-        rows = container_rows(counted, level).with_columns(pl.lit(source).alias("source"))
+        rows = container_rows(frame, level).with_columns(pl.lit(source).alias("source"))
         frame = pl.concat([frame, rows.select(frame.columns)])
-        counted = pl.concat([counted, rows.select(frame.columns)], how="diagonal")
     return frame
 
 

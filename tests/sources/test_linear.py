@@ -135,18 +135,22 @@ def test_an_open_sub_issue_keeps_its_milestone_and_project_open(tmp_path):
         )
 
 
-def test_a_sub_issue_counts_in_its_own_project_and_not_under_a_cancelled_issue(tmp_path):
+def test_open_work_under_a_cancelled_issue_counts_for_nothing_and_done_work_does(tmp_path):
     """ENG-2, open and due 30 Apr, is a sub-issue of ENG-1, cancelled, in project P1 beside the
     done ENG-3: it counts for nothing there, as in progress, and P1 is done (review: P1 read in
-    progress, due 30 Apr, "100% done"). ENG-5 is a sub-issue of ENG-4 (P2, done) filed in project
-    P3: it counts in P3, where Linear counts it, not in P2."""
+    progress, due 30 Apr, "100% done"). In P2, the cancelled ENG-4's sub-issue ENG-5 was done:
+    P2 is done with it (review: P2 read cancelled). A sub-issue counts where its parent does, as
+    its progress and objective do (its row's own project named another)."""
     rows = [
         line(ID="ENG-1", Title="Dropped", Status="Canceled", Project="P1", Due_Date="2026-03-01"),
         line(ID="ENG-2", Title="Left over", Status="In Progress", Project="P1", Parent_issue="ENG-1",
              Started="2026-03-02T09:00:00Z", Due_Date="2026-04-30"),
         line(ID="ENG-3", Title="Shipped", Status="Done", Project="P1", Completed="2026-03-10T09:00:00Z", Due_Date="2026-03-15"),
-        line(ID="ENG-4", Title="Parent", Status="Done", Project="P2", Completed="2026-03-05T09:00:00Z", Due_Date="2026-03-05"),
-        line(ID="ENG-5", Title="Elsewhere", Status="In Progress", Project="P3", Parent_issue="ENG-4",
+        line(ID="ENG-4", Title="Dropped too", Status="Canceled", Project="P2"),
+        line(ID="ENG-5", Title="Done first", Status="Done", Project="P2", Parent_issue="ENG-4",
+             Completed="2026-03-05T09:00:00Z", Due_Date="2026-03-05"),
+        line(ID="ENG-6", Title="Parent", Status="Done", Project="P3", Completed="2026-03-05T09:00:00Z", Due_Date="2026-03-05"),
+        line(ID="ENG-7", Title="Elsewhere", Status="In Progress", Project="P4", Parent_issue="ENG-6",
              Started="2026-03-02T09:00:00Z", Due_Date="2026-04-01"),
     ]  # fmt: skip
     frame = read(tmp_path, rows).frame
