@@ -30,7 +30,7 @@ else:
             )
         )
 
-    cards = ui.compute(cfg, "scorecards", period=period) or []
+    cards = ui.compute(cfg, "scorecards", period=period, as_of=as_of) or []
     headline = ui.compute(cfg, "headline", period=period) or []
     survey = ui.compute(cfg, "survey_score", period=period, whole_days_only=True)
 

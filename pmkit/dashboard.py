@@ -997,14 +997,17 @@ def _daily_mean(
     return None if mean is None else float(mean)
 
 
-def scorecards(reader: Reader, config: Config, period: Period) -> list[Scorecard]:
+def scorecards(reader: Reader, config: Config, period: Period, as_of: dt.date | None = None) -> list[Scorecard]:
     """One card per objective with a defined metric: the metric over ``period`` (moved back for
     funnel and retention metrics until final; sums per day) against the previous period, and its
-    outcome and delivery health as of the period's last day (``objective_health``)."""
+    outcome and delivery health as of ``as_of`` (default: the period's last day;
+    ``objective_health``). The summary passes the day its table beside the cards is judged on
+    (``roadmap_day``): a card read "Not started" over a row of the same objective "On track"
+    (QA)."""
     definitions, _ = definitions_of(config)
     workspace = metrics.base.workspace_of(reader)
     cards = []
-    for goal in objective_health(reader, config, period.end).iter_rows(named=True):
+    for goal in objective_health(reader, config, as_of or period.end).iter_rows(named=True):
         try:
             definition = definitions.get(goal["metric"] or "")
         except KeyError:
@@ -2036,14 +2039,15 @@ def default_period(facts: Facts) -> Period | None:
 def summary_requests(facts: Facts, period: Period) -> list[tuple[str, dict[str, Any]]]:
     """What the executive summary computes when it opens (pages/summary.py, in its order), with
     the sidebar's dimension lists: warming these makes the first viewer's render cache hits."""
+    as_of = roadmap_day(facts, period.end)
     return [
         *(("dimension_values", {"dimension": dimension}) for dimension in facts.dimensions),
-        ("scorecards", {"period": period}),
+        ("scorecards", {"period": period, "as_of": as_of}),
         ("headline", {"period": period}),
         ("survey_score", {"period": period, "whole_days_only": True}),
-        ("items_health", {"as_of": period.end}),
-        ("objective_health", {"as_of": period.end}),
-        ("impact_results", {"as_of": period.end}),
+        ("items_health", {"as_of": as_of}),
+        ("objective_health", {"as_of": as_of}),
+        ("impact_results", {"as_of": as_of}),
     ]
 
 

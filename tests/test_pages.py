@@ -1448,3 +1448,30 @@ def test_the_segmented_nps_card_counts_the_same_whole_days(monkeypatch, utc_even
     for query in ({}, {"f_plan": "pro"}):
         at = open_page(monkeypatch, root, "feedback", range="7d", **query)
         assert metric_value(at, "NPS") == "+33", query
+
+
+def test_the_summary_card_and_its_table_judge_an_objective_on_one_day(monkeypatch, tmp_path):
+    """Events to 1 Nov and a roadmap snapshot of 2 Nov, an objective starting 2 Nov: the table
+    beside the cards (judged as of the snapshot's day, as the report and roadmap --json are) read
+    "On track" and the card "Not started", judged as of 1 Nov (QA)."""
+    data = tmp_path / "ws"
+    data.mkdir()
+    (data / "pmkit.toml").write_text('[workspace]\ntimezone = "UTC"\n')
+    events = tmp_path / "events.csv"
+    events.write_text(
+        "event_time,user_id,event\n"
+        + "".join(f"2026-10-{d:02d}T12:00:00Z,u{n},login\n" for d in range(1, 32) for n in range(16))
+        + "".join(f"2026-11-01T12:00:00Z,u{n},login\n" for n in range(16))
+    )
+    roadmap = tmp_path / "roadmap_2026-11-02.csv"
+    roadmap.write_text("item_id,title,item_type,objective_id,status_category\nE1,Epic,epic,O9,in_progress\n")
+    goals = tmp_path / "objectives.csv"
+    goals.write_text(
+        "objective_id,title,metric,baseline,target,start_date,target_date,direction,owner\n"
+        "O9,More users,dau,16,20,2026-11-02,2026-11-30,increase,\n"
+    )
+    assert [r.status for r in ingest([events, roadmap, goals], load_config(data))] == ["loaded"] * 3
+    at = open_page(monkeypatch, data, "summary", range="7d")
+    badges = [m for m in texts(at.markdown) if "**Goal:**" in m]
+    assert badges and "Not started" not in badges[0], badges
+    assert "On track" in badges[0], badges
