@@ -232,6 +232,17 @@ class MetricSource:
                     f"it counts the {warmup + 1} days up to each day and events start "
                     f"{format_date(self.first_day)}, so its first whole value is of {format_date(first_final)}"
                 )
+        settling = self._settling(definition, 0) if definition else 0
+        if settling and self.first_day is not None and self.final_day is not None:
+            # A cohort's value is final once its window has passed: "load events up to that day"
+            # was said with events loaded up to it (QA).
+            settled = self.first_day + dt.timedelta(days=settling)
+            if settled > min(as_of, self.final_day):
+                return (
+                    f"a day's value is final {format_days(settling)} after it (its users' whole window), and "
+                    f"events start {format_date(self.first_day)}, so the first is final once events "
+                    f"through {format_date(settled)} are loaded"
+                )
         return "load events up to that day"
 
     def daily(self, key: str) -> pl.DataFrame:

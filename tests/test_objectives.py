@@ -793,6 +793,25 @@ def test_a_rolling_metric_before_its_first_whole_window_says_so(workspace):
     assert row_of(goals, "O2")["current_value"] == pytest.approx(2.0)
 
 
+def test_a_cohort_metric_before_its_first_settled_day_says_so(workspace):
+    """Ten days of events (20-29 Oct) and a week-1 retention objective: the first cohort's
+    value is final 13 days after it. The reason said "load events up to that day" of events
+    loaded up to it (QA)."""
+    rows = [(f"2026-10-{day}T11:00:00Z", user, "login") for day in range(20, 30) for user in ("a", "b")]
+    workspace.configure(
+        metrics='[metrics.w1]\nname = "Week-1 retention"\ntype = "retention"\nweek = 1\n\n'
+        '[objectives.R1]\ntitle = "Keep"\nmetric = "w1"\nbaseline = 0.2\ntarget = 0.4\n'
+        'start_date = 2026-10-01\ntarget_date = 2026-12-31\ndirection = "increase"\n'
+    )
+    workspace.load_events(rows)
+    goals = objective_health(workspace.reader(), workspace.config, items_frame(), date(2026, 10, 29))
+    assert row_of(goals, "R1")["outcome_reason"] == (
+        "no Week-1 retention value on or before 29 Oct 2026 yet (a day's value is final 13 days after it (its "
+        "users' whole window), and events start 20 Oct 2026, so the first is final once events through "
+        "2 Nov 2026 are loaded)"
+    )
+
+
 def test_a_weekly_pattern_is_not_noise_for_shipped_but_flat(workspace):
     """DAU 100 on weekdays and 20 at weekends, every week alike, from 1 Aug to 30 Sep 2026: the
     7 days to 30 Sep average (5 x 100 + 2 x 20) / 7 = 77.1, 28.6% above the baseline of 60.
