@@ -774,10 +774,15 @@ def objective_detail(
         .select("day", pl.col("value").alias("value_7d"))
     )
     target, problem = None, ""
-    if row["target"] is not None and row["start_date"] and row["target_date"] and row["direction"]:
+    path_start = row["start_date"]
+    if path_start is None and row["target_date"] and row["direction"] in ("stay_above", "stay_below"):
+        # Held from the day judged, or its target date when earlier, as it is judged and as the
+        # report draws it: the page drew no line under a caption naming one (QA).
+        path_start = min(last, row["target_date"])
+    if row["target"] is not None and path_start and row["target_date"] and row["direction"]:
         try:
             target = metrics.target_path(
-                row["baseline"], row["target"], row["start_date"], row["target_date"], row["direction"]
+                row["baseline"], row["target"], path_start, row["target_date"], row["direction"]
             )
         except ValueError as exc:
             problem = str(exc)

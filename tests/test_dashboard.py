@@ -1137,3 +1137,23 @@ def test_one_snapshot_date_of_several_tools_reads_as_one_snapshot():
         "Health as of 28 Nov 2026, from the latest snapshot on or before it (20 Aug 2026)."
     )
     assert len(dashboard.stale_snapshots(items, dt.date(2026, 11, 28), dt.date(2026, 8, 20))) == 1
+
+
+def test_a_held_objective_without_a_start_gets_its_line(tmp_path):
+    """Keep DAU above 15 by 31 Dec, no start date: the Objectives page drew no target line
+    under a caption naming one (the report draws it from the day judged; QA)."""
+    events = tmp_path / "events.csv"
+    events.write_text(
+        "event_time,user_id,event\n" + "".join(f"2026-03-{d:02d}T09:00:00Z,u{d},login\n" for d in range(1, 21))
+    )
+    goals = tmp_path / "objectives.csv"
+    goals.write_text(
+        "objective_id,title,metric,baseline,target,start_date,target_date,direction,owner\n"
+        "O3,Hold,dau,,15,,2026-12-31,stay_above,\n"
+    )
+    config = load_config(tmp_path / "ws")
+    assert [r.status for r in ingest([events, goals], config)] == ["loaded"] * 2
+    with Store(config.store_dir).reader() as reader:
+        detail = dashboard.objective_detail(reader, config, "O3", dt.date(2026, 3, 20))
+    assert detail.target is not None and detail.target["target"].unique().to_list() == [15.0]
+    assert detail.target["day"].min() == dt.date(2026, 3, 20)
