@@ -946,7 +946,8 @@ def _outcome(source: MetricSource, objective: Mapping[str, Any], toml_problems: 
         return {**empty, "outcome_reason": source.missing_reason(key)}
     objective = dict(objective)
     notes = []
-    if objective["start_date"] is None:  # stay_above / stay_below: held from as_of on
+    held_from_today = objective["start_date"] is None
+    if held_from_today:  # stay_above / stay_below: held from as_of on
         objective["start_date"] = min(as_of, objective["target_date"])
     if objective["baseline"] is None and objective["direction"] in ("increase", "decrease"):
         objective["baseline"], _ = source.recent_value(key, objective["start_date"])
@@ -974,7 +975,10 @@ def _outcome(source: MetricSource, objective: Mapping[str, Any], toml_problems: 
         objective["start_date"],
         objective["target_date"],
         objective["direction"],
-        today=as_of,
+        # Not started while the days measured are all before its start: an objective starting
+        # 2 Nov read "on the 16.0 path" of the 7 days to 1 Nov (QA). One held from today (no
+        # start date) is judged on today: its ceiling breached read "not started" (QA).
+        today=as_of if held_from_today else judged,
         since=window.start if window else None,
     )
     if current is None:

@@ -1453,7 +1453,8 @@ def test_the_segmented_nps_card_counts_the_same_whole_days(monkeypatch, utc_even
 def test_the_summary_card_and_its_table_judge_an_objective_on_one_day(monkeypatch, tmp_path):
     """Events to 1 Nov and a roadmap snapshot of 2 Nov, an objective starting 2 Nov: the table
     beside the cards (judged as of the snapshot's day, as the report and roadmap --json are) read
-    "On track" and the card "Not started", judged as of 1 Nov (QA)."""
+    "On track" and the card "Not started", judged as of 1 Nov (QA). Both judge the 2nd now, on
+    the days measured, all before the start: not started."""
     data = tmp_path / "ws"
     data.mkdir()
     (data / "pmkit.toml").write_text('[workspace]\ntimezone = "UTC"\n')
@@ -1473,5 +1474,7 @@ def test_the_summary_card_and_its_table_judge_an_objective_on_one_day(monkeypatc
     assert [r.status for r in ingest([events, roadmap, goals], load_config(data))] == ["loaded"] * 3
     at = open_page(monkeypatch, data, "summary", range="7d")
     badges = [m for m in texts(at.markdown) if "**Goal:**" in m]
-    assert badges and "Not started" not in badges[0], badges
-    assert "On track" in badges[0], badges
+    # The 7 days measured end 1 Nov, before its start: not started, on the card and in the table.
+    assert badges and "Not started" in badges[0], badges
+    outcomes = [m for m in texts(at.markdown) if m.endswith(" outcome")]
+    assert outcomes == [":gray-badge[Not started] outcome"], outcomes
