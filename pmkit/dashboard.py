@@ -757,10 +757,12 @@ def objective_detail(
             "no events loaded yet",
         )
     start = row["start_date"] or workspace.first_day
-    first = max(workspace.first_day, start - dt.timedelta(days=28))
     # A roadmap snapshot of today beside yesterday's events: the chart ran to today and drew
     # it as 0, its 7-day average falling (QA). It ends on the last day with events.
     last = min(as_of, workspace.last_day) if as_of else workspace.last_day
+    # From 28 days before the start, or before the last day when the start is later: an
+    # objective starting after the data drew its path alone, no metric line (QA).
+    first = max(workspace.first_day, min(start, last) - dt.timedelta(days=28))
     series = metrics.metric_series(reader, definition.key, Period(min(first, last), last), "day", definitions)
     # The objective's own 7-day value on each day, as its card measures it (ARPU: the 7 days'
     # revenue over their users, where a mean of daily ARPU drew $4.80 beside a card of $6.96).

@@ -534,9 +534,9 @@ class _Report:
         # from its target date when that is earlier (``objectives._outcome``): from the report's
         # day alone, a target date before it was a path running backwards, and the report failed.
         start = goal["start_date"] or min(self.as_of, goal["target_date"])
-        shown_from = start - dt.timedelta(days=PERIOD_DAYS)
         # The value the objective's card gives, on each day (ARPU: the 7 days' revenue over their users).
         through = self.source.final_by(goal["metric"], self.as_of)
+        shown_from = min(start, through) - dt.timedelta(days=PERIOD_DAYS)  # a start after the data: its last days
         rolling = self.source.seven_day(goal["metric"]).filter(pl.col("day").is_between(shown_from, through))
         # Plotly's own escaping: it shows &lt; as <, but &quot; as typed ('Launch &quot;Teams&quot;').
         name = plot_text(goal["metric_name"] or goal["metric"])
