@@ -1706,6 +1706,11 @@ def search_comments(answers: pl.DataFrame, query: str = "", scale: str | None = 
 # --- the narrative --------------------------------------------------------------------------------------------
 
 
+def _judged_end(card: Scorecard) -> dt.date:
+    """The last day a card's objective is judged on: its current value's, else its period's."""
+    return card.current_period.end if card.current_period is not None else card.period.end
+
+
 STATUS_WORDS = {
     "achieved": "past its target of",
     "on_track": "on track for",
@@ -1755,6 +1760,12 @@ def narrative(
             if card.direction in ("stay_above", "stay_below"):
                 holding = card.status in ("on_track", "achieved")
                 status = f"{'holding' if holding else 'off its goal to stay'} {card.goal_text}"
+            elif card.status != "achieved" and card.target_date is not None and _judged_end(card) > card.target_date:
+                # Its date has passed: "on track for 16.2 by 31 Oct 2026" was said on 1 Nov (QA).
+                status = (
+                    f"short of its target of {format_target(card.target, card.fmt)}, "
+                    f"due {format_date(card.target_date)}"
+                )
             else:
                 status = f"{STATUS_WORDS[card.status]} {card.goal_text}"
             judged = _judged_apart(card)

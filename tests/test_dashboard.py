@@ -291,6 +291,20 @@ def test_narrative_names_the_days_a_status_was_judged_on():
     ]
 
 
+def test_the_narrative_says_a_target_date_has_passed():
+    """DAU 16.0 over the 7 days to 1 Nov against a target of 16.2 due 31 Oct: the summary said
+    "on track for 16.2 by 31 Oct 2026", a day after that date (QA)."""
+    week = Period(D(2026, 10, 26), D(2026, 11, 1))
+    card = dashboard.Scorecard(
+        "dau", "DAU", "number", week, 16.0, 15.0, objective_id="O8", direction="increase", target=16.2,
+        target_date=D(2026, 10, 31), current=16.0, current_period=week, status="on_track",
+    )  # fmt: skip
+    (sentence,) = dashboard.narrative([card], None)
+    assert sentence.endswith(", short of its target of 16.2, due 31 Oct 2026.")
+    ahead = dataclasses.replace(card, target_date=D(2026, 12, 31))
+    assert dashboard.narrative([ahead], None)[0].endswith(", on track for 16.2 by 31 Dec 2026.")
+
+
 def test_top_risks_worst_first_and_recently_shipped(known):
     reader, config = known
     items = dashboard.items_health(reader, config)
