@@ -395,7 +395,11 @@ def _last_final_day(last_day: dt.date, lag: int) -> dt.date:
 
 
 def objectives(reader: Reader, config: Config) -> pl.DataFrame:
-    return roadmap_view.objectives(reader)
+    """Every objective, from objectives.csv and pmkit.toml (the explorer listed the CSV's alone,
+    and a link to a pmkit.toml objective's target path drew none; QA)."""
+    from pmkit.objectives import load_objectives
+
+    return load_objectives(reader, config)[0]
 
 
 def items_health(reader: Reader, config: Config, as_of: dt.date | None = None) -> pl.DataFrame:
@@ -1218,23 +1222,32 @@ def explore(
             pl.col("day").is_between(period.start, workspace.final_day or period.end)
         )
     target = None
-    goals = roadmap_view.objectives(reader)
+    goals = objectives(reader, config)
     if objective_id:
         goal = goals.filter(pl.col("objective_id") == objective_id)
         if goal.height:
             row = goal.row(0, named=True)
+            start, baseline, direction = row["start_date"], row["baseline"], row["direction"] or "increase"
+            if start is None and row["target_date"] and direction in ("stay_above", "stay_below"):
+                start = min(period.end, row["target_date"])  # held from the day judged, as judged
+            if baseline is None and start is not None and direction in ("increase", "decrease"):
+                # Taken from the data as the objective's health takes it: the Objectives page drew
+                # the path from 12.0 and the explorer said it needed a baseline (QA).
+                from pmkit.objectives import MetricSource
+
+                baseline, _ = MetricSource(reader, definitions).recent_value(key, start)
             if row["metric"] != key:
                 notes.append(f"The target path of {objective_id} is for {row['metric']}, not {key}.")
             elif grain != "day" and not is_level(definition):
                 notes.append("The target path is a daily value: pick the day granularity to compare a sum with it.")
-            elif row["target"] is not None and row["start_date"] and row["target_date"]:
+            elif row["target"] is not None and start and row["target_date"]:
                 try:
                     path = metrics.target_path(
-                        row["baseline"],
+                        baseline,
                         row["target"],
-                        row["start_date"],
+                        start,
                         row["target_date"],
-                        row["direction"] or "increase",
+                        direction,
                         period.end,
                     )
                     target = path.filter(pl.col("day").is_between(period.start, period.end))

@@ -1191,3 +1191,34 @@ def test_an_objective_starting_after_the_data_still_shows_its_metric(tmp_path):
         detail = dashboard.objective_detail(reader, config, "O6", dt.date(2026, 3, 20))
     assert detail.rolling is not None and detail.rolling["value_7d"].drop_nulls().len() >= 14
     assert detail.series["day"].max() == dt.date(2026, 3, 20)
+
+
+def test_the_explorer_draws_the_path_of_a_pmkit_toml_objective_and_one_without_a_baseline(tmp_path):
+    """A link to a pmkit.toml objective's target path drew none (the explorer knew the CSV's
+    objectives alone), and a CSV objective without a baseline said it needed one, where the
+    Objectives page takes it from the data (QA). DAU is 3 a day from 1 Mar: both paths start at 3."""
+    root = tmp_path / "ws"
+    root.mkdir()
+    (root / "pmkit.toml").write_text(
+        '[workspace]\ntimezone = "UTC"\n\n[objectives.T1]\ntitle = "Grow"\nmetric = "dau"\nbaseline = 3\n'
+        'target = 6\nstart_date = 2026-03-10\ntarget_date = 2026-04-10\ndirection = "increase"\n'
+    )
+    events = tmp_path / "events.csv"
+    events.write_text(
+        "event_time,user_id,event\n"
+        + "".join(f"2026-03-{d:02d}T09:00:00Z,u{n},login\n" for d in range(1, 21) for n in range(3))
+    )
+    goals = tmp_path / "objectives.csv"
+    goals.write_text(
+        "objective_id,title,metric,baseline,target,start_date,target_date,direction,owner\n"
+        "C1,Grow too,dau,,6,2026-03-10,2026-04-10,increase,\n"
+    )
+    config = load_config(root)
+    assert [r.status for r in ingest([events, goals], config)] == ["loaded"] * 2
+    period = Period(dt.date(2026, 3, 1), dt.date(2026, 3, 20))
+    with Store(config.store_dir).reader() as reader:
+        assert set(dashboard.objectives(reader, config)["objective_id"]) == {"T1", "C1"}
+        for objective in ("T1", "C1"):
+            found = dashboard.explore(reader, config, "dau", period, objective_id=objective)
+            assert found.target is not None, (objective, found.notes)
+            assert found.target.filter(pl.col("day") == dt.date(2026, 3, 10))["target"].item() == pytest.approx(3.0)
