@@ -512,7 +512,26 @@ class MetricSource:
         if dof <= 0:
             return None
         week_weight = float(np.sum(weight)) * RECENT_DAYS / window.height
-        return NOISE_STANDARD_ERRORS * math.sqrt(squares / dof / week_weight)
+        return NOISE_STANDARD_ERRORS * math.sqrt(squares / dof / week_weight) * self._card_scale(key, through)
+
+    def _card_scale(self, key: str, through: dt.date) -> float:
+        """How many times the 7-day value judged (``seven_day``) is the days' pooled value on
+        ``through``: ARPU's 7 days' revenue is over their distinct users, not over the sum of the
+        days' active users, so its noise is that many times the pooled one's. Measured on the
+        days' pooled value, a flat ARPU's two standard errors came out 7 times too small and a
+        shipped-but-flat objective was not called so (QA). 1 where they are the same value."""
+        definition = self.lookup(key)
+        if definition is None or not pooled(definition):
+            return 1.0
+        week = self.daily(key).filter(
+            pl.col("day").is_between(through - dt.timedelta(days=RECENT_DAYS - 1), through) & (pl.col("weight") > 0)
+        )
+        card = self.seven_day(key).filter(pl.col("day") == through)["value"]
+        weight = float(week["weight"].sum()) if week.height else 0.0
+        if card.len() != 1 or card[0] is None or weight <= 0:
+            return 1.0
+        pooled_value = float(week["total"].sum()) / weight
+        return abs(float(card[0]) / pooled_value) if pooled_value else 1.0
 
     def format(self, key: str, value: float | None, *, trim: bool = False) -> str:
         definition = self.lookup(key)
