@@ -1153,22 +1153,25 @@ def test_one_snapshot_date_of_several_tools_reads_as_one_snapshot():
     assert len(dashboard.stale_snapshots(items, dt.date(2026, 11, 28), dt.date(2026, 8, 20))) == 1
 
 
-def test_a_held_objective_without_a_start_gets_its_line(tmp_path):
-    """Keep DAU above 15 by 31 Dec, no start date: the Objectives page drew no target line
-    under a caption naming one (the report draws it from the day judged; QA)."""
+def one_objective_on_march(tmp_path: Path, row: str) -> dashboard.ObjectiveDetail:
+    """The detail of the objective ``row`` (objectives.csv) as of 20 Mar, over one new user a
+    day from 1 Mar (DAU 1)."""
     events = tmp_path / "events.csv"
     events.write_text(
         "event_time,user_id,event\n" + "".join(f"2026-03-{d:02d}T09:00:00Z,u{d},login\n" for d in range(1, 21))
     )
     goals = tmp_path / "objectives.csv"
-    goals.write_text(
-        "objective_id,title,metric,baseline,target,start_date,target_date,direction,owner\n"
-        "O3,Hold,dau,,15,,2026-12-31,stay_above,\n"
-    )
+    goals.write_text("objective_id,title,metric,baseline,target,start_date,target_date,direction,owner\n" + row + "\n")
     config = load_config(tmp_path / "ws")
     assert [r.status for r in ingest([events, goals], config)] == ["loaded"] * 2
     with Store(config.store_dir).reader() as reader:
-        detail = dashboard.objective_detail(reader, config, "O3", dt.date(2026, 3, 20))
+        return dashboard.objective_detail(reader, config, row.split(",")[0], dt.date(2026, 3, 20))
+
+
+def test_a_held_objective_without_a_start_gets_its_line(tmp_path):
+    """Keep DAU above 15 by 31 Dec, no start date: the Objectives page drew no target line
+    under a caption naming one (the report draws it from the day judged; QA)."""
+    detail = one_objective_on_march(tmp_path, "O3,Hold,dau,,15,,2026-12-31,stay_above,")
     assert detail.target is not None and detail.target["target"].unique().to_list() == [15.0]
     assert detail.target["day"].min() == dt.date(2026, 3, 20)
 
@@ -1176,19 +1179,7 @@ def test_a_held_objective_without_a_start_gets_its_line(tmp_path):
 def test_an_objective_starting_after_the_data_still_shows_its_metric(tmp_path):
     """Events through 20 Mar, an objective starting 1 May: the chart began 28 days before the
     start, after the data, and drew the path alone (QA). It shows the data's last 28 days."""
-    events = tmp_path / "events.csv"
-    events.write_text(
-        "event_time,user_id,event\n" + "".join(f"2026-03-{d:02d}T09:00:00Z,u{d},login\n" for d in range(1, 21))
-    )
-    goals = tmp_path / "objectives.csv"
-    goals.write_text(
-        "objective_id,title,metric,baseline,target,start_date,target_date,direction,owner\n"
-        "O6,Later,dau,1,3,2026-05-01,2026-12-31,increase,\n"
-    )
-    config = load_config(tmp_path / "ws")
-    assert [r.status for r in ingest([events, goals], config)] == ["loaded"] * 2
-    with Store(config.store_dir).reader() as reader:
-        detail = dashboard.objective_detail(reader, config, "O6", dt.date(2026, 3, 20))
+    detail = one_objective_on_march(tmp_path, "O6,Later,dau,1,3,2026-05-01,2026-12-31,increase,")
     assert detail.rolling is not None and detail.rolling["value_7d"].drop_nulls().len() >= 14
     assert detail.series["day"].max() == dt.date(2026, 3, 20)
 
