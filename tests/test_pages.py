@@ -1351,22 +1351,28 @@ def test_funnel_cards_of_a_range_ending_yesterday_wait_while_today_is_not_over(m
     assert f"runs past {format_date(yesterday)}, the last whole day" in captions, captions
 
 
+def answers_while_today_is_open(utc_events, tmp_path: Path, answers: tuple[tuple[int, int], ...]) -> Path:
+    """A UTC workspace with three users on plan pro a day for the 20 days to yesterday and one
+    this morning, and an NPS answer (days back, score) of the same plan for each of ``answers``."""
+    today = dt.datetime.now(dt.UTC).date()
+    lines = ["event_time,user_id,event,plan\n"]
+    lines += [f"{today - dt.timedelta(days=d)}T12:00:00Z,u{n},login,pro\n" for d in range(20, 0, -1) for n in range(3)]
+    lines.append(f"{today}T00:01:00Z,u0,login,pro\n")
+    root = utc_events(lines)
+    text = "submitted_at,user_id,score,scale,plan\n" + "".join(
+        f"{today - dt.timedelta(days=back)}T09:00:00Z,u{n},{score},nps,pro\n" for n, (back, score) in enumerate(answers)
+    )
+    (tmp_path / "answers.csv").write_text(text)
+    assert ingest([tmp_path / "answers.csv"], load_config(root))[0].rows_loaded == len(answers)
+    return root
+
+
 def test_the_summary_nps_counts_whole_days_as_its_other_cards_do(monkeypatch, utc_events, tmp_path):
     """A 9, a 10 and a 3 in the week to yesterday, and a 0 this morning: the summary's NPS read 0
     from 4 answers beside cards measured to yesterday because today is not over (QA). It is
     (2 promoters - 1 detractor) / 3 = +33 from the whole days, and says which days it covers."""
     today = dt.datetime.now(dt.UTC).date()
-    lines = ["event_time,user_id,event\n"]
-    lines += [f"{today - dt.timedelta(days=d)}T12:00:00Z,u{n},login\n" for d in range(20, 0, -1) for n in range(3)]
-    lines.append(f"{today}T00:01:00Z,u0,login\n")
-    root = utc_events(lines)
-    answers = "submitted_at,user_id,score,scale\n" + "".join(
-        f"{today - dt.timedelta(days=back)}T09:00:00Z,u{n},{score},nps\n"
-        for n, (back, score) in enumerate(((3, 9), (2, 10), (1, 3), (0, 0)))
-    )
-    (tmp_path / "answers.csv").write_text(answers)
-    (survey,) = ingest([tmp_path / "answers.csv"], load_config(root))
-    assert survey.rows_loaded == 4
+    root = answers_while_today_is_open(utc_events, tmp_path, ((3, 9), (2, 10), (1, 3), (0, 0)))
     at = open_page(monkeypatch, root, "summary", range="7d")
     assert metric_value(at, "NPS") == "+33"
     week = f"{format_date(today - dt.timedelta(days=7))} – {format_date(today - dt.timedelta(days=1))}"
@@ -1434,17 +1440,7 @@ def test_the_segmented_nps_card_counts_the_same_whole_days(monkeypatch, utc_even
     """Filtered to a plan, the card took the range's answers and then its whole days, which start
     a day earlier: the first day's answer was lost, +100 from 2 where the days hold +33 from 3
     (review)."""
-    today = dt.datetime.now(dt.UTC).date()
-    lines = ["event_time,user_id,event,plan\n"]
-    lines += [f"{today - dt.timedelta(days=d)}T12:00:00Z,u{n},login,pro\n" for d in range(20, 0, -1) for n in range(3)]
-    lines.append(f"{today}T00:01:00Z,u0,login,pro\n")
-    root = utc_events(lines)
-    answers = "submitted_at,user_id,score,scale,plan\n" + "".join(
-        f"{today - dt.timedelta(days=back)}T09:00:00Z,u{n},{score},nps,pro\n"
-        for n, (back, score) in enumerate(((7, 3), (2, 10), (1, 9), (0, 0)))
-    )
-    (tmp_path / "answers.csv").write_text(answers)
-    assert ingest([tmp_path / "answers.csv"], load_config(root))[0].rows_loaded == 4
+    root = answers_while_today_is_open(utc_events, tmp_path, ((7, 3), (2, 10), (1, 9), (0, 0)))
     for query in ({}, {"f_plan": "pro"}):
         at = open_page(monkeypatch, root, "feedback", range="7d", **query)
         assert metric_value(at, "NPS") == "+33", query
