@@ -19,7 +19,10 @@ names = dict(zip(catalog["key"], catalog["name"], strict=True))
 words = dict(zip(catalog["key"], catalog["definition"], strict=True))
 goals = ui.compute(cfg, "objectives")
 goal_titles = (
-    {g["objective_id"]: f"{g['objective_id']} · {g['title']}" for g in goals.iter_rows(named=True)}
+    {
+        g["objective_id"]: f"{g['objective_id']} · {g['title']}" if g["title"] else g["objective_id"]
+        for g in goals.iter_rows(named=True)
+    }
     if goals is not None
     else {}
 )
@@ -98,7 +101,9 @@ def explorer() -> None:
     if not keys:
         ui.empty("Pick a metric to explore.")
         return
-    if objective and goal_metrics.get(objective) not in keys:
+    if objective and not goal_metrics.get(objective):
+        st.caption(ui.safe_text(f"{objective} names no metric: it has no target path to draw."))
+    elif objective and goal_metrics.get(objective) not in keys:
         st.caption(
             ui.safe_text(
                 f"{objective} measures {names.get(goal_metrics.get(objective), goal_metrics.get(objective))}: add that metric to see its target path."

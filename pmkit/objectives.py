@@ -237,7 +237,12 @@ class MetricSource:
             # A cohort's value is final once its window has passed: "load events up to that day"
             # was said with events loaded up to it (QA).
             settled = self.first_day + dt.timedelta(days=settling)
-            if settled > min(as_of, self.final_day):
+            if settled > as_of and as_of < self.final_day:  # a past day, before any value was final (review)
+                return (
+                    f"a day's value is final {format_days(settling)} after it (its users' whole window), and "
+                    f"events start {format_date(self.first_day)}: the first is final on {format_date(settled)}"
+                )
+            if settled > self.final_day:
                 return (
                     f"a day's value is final {format_days(settling)} after it (its users' whole window), and "
                     f"events start {format_date(self.first_day)}, so the first is final once events "
@@ -523,9 +528,9 @@ class MetricSource:
         definition = self.lookup(key)
         if definition is None or not pooled(definition):
             return 1.0
-        week = self.daily(key).filter(
-            pl.col("day").is_between(through - dt.timedelta(days=RECENT_DAYS - 1), through) & (pl.col("weight") > 0)
-        )
+        # Every day's top, those without a denominator too, as the card counts them (review: a
+        # Saturday's revenue with nobody active left out here made the scale 130).
+        week = self.daily(key).filter(pl.col("day").is_between(through - dt.timedelta(days=RECENT_DAYS - 1), through))
         card = self.seven_day(key).filter(pl.col("day") == through)["value"]
         weight = float(week["weight"].sum()) if week.height else 0.0
         if card.len() != 1 or card[0] is None or weight <= 0:

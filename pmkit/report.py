@@ -533,9 +533,12 @@ class _Report:
         # A stay_above / stay_below objective without a start is held from the report's day, or
         # from its target date when that is earlier (``objectives._outcome``): from the report's
         # day alone, a target date before it was a path running backwards, and the report failed.
-        start = goal["start_date"] or min(self.as_of, goal["target_date"])
-        # The value the objective's card gives, on each day (ARPU: the 7 days' revenue over their users).
-        through = self.source.final_by(goal["metric"], self.as_of)
+        start = goal["start_date"] or min(self.as_of, self.source.last_day or self.as_of, goal["target_date"])
+        # The value the objective's card gives, on each day (ARPU: the 7 days' revenue over their
+        # users), to the last final day loaded: judged on a roadmap day after the data, the chart
+        # started after it and drew no line (review).
+        last = min(self.as_of, self.source.last_day) if self.source.last_day else self.as_of
+        through = self.source.final_by(goal["metric"], last)
         shown_from = min(start, through) - dt.timedelta(days=PERIOD_DAYS)  # a start after the data: its last days
         rolling = self.source.seven_day(goal["metric"]).filter(pl.col("day").is_between(shown_from, through))
         # Plotly's own escaping: it shows &lt; as <, but &quot; as typed ('Launch &quot;Teams&quot;').

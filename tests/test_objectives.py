@@ -901,3 +901,61 @@ def test_a_flat_arpu_is_shipped_but_flat(tmp_path):
     assert row["current_value"] in (pytest.approx(5.0), pytest.approx(5.5))
     assert noise > 0.5
     assert SHIPPED_BUT_FLAT in row["callouts"]
+
+
+def test_a_cohort_metric_judged_on_a_past_day_before_its_first_settled_one_says_so(workspace):
+    """Events loaded 1 Oct - 30 Nov, a week-1 retention objective judged as of 12 Oct: the hint
+    said to load events through 14 Oct, which are loaded (review)."""
+    rows = [
+        (f"2026-{m:02d}-{d:02d}T11:00:00Z", "a", "login")
+        for m, last in ((10, 31), (11, 30))
+        for d in range(1, last + 1)
+    ]
+    workspace.configure(
+        metrics='[metrics.w1]\nname = "Week-1 retention"\ntype = "retention"\nweek = 1\n\n'
+        '[objectives.R1]\ntitle = "Keep"\nmetric = "w1"\nbaseline = 0.2\ntarget = 0.4\n'
+        'start_date = 2026-10-01\ntarget_date = 2026-12-31\ndirection = "increase"\n'
+    )
+    workspace.load_events(rows)
+    goals = objective_health(workspace.reader(), workspace.config, items_frame(), date(2026, 10, 12))
+    assert row_of(goals, "R1")["outcome_reason"].endswith("events start 1 Oct 2026: the first is final on 14 Oct 2026)")
+
+
+def test_revenue_on_days_without_active_users_does_not_widen_the_noise(tmp_path):
+    """Only logins are activity. Four users log in and one buys for $1 or $3 on weekdays; every
+    Saturday a $200 order comes with nobody logged in. The card counts that revenue, and the
+    scale of its noise left it out: 130 times the pooled one, and a steady 30% rise was called
+    shipped but flat (review)."""
+    from pmkit import roadmap_view
+    from pmkit.config import load_config
+    from pmkit.store import Store
+
+    start = date(2026, 10, 5)  # a Monday
+    lines = ["event_time,user_id,event,revenue\n"]
+    for i in range(28):
+        day = start + dt.timedelta(days=i)
+        if day.weekday() == 5:
+            lines.append(f"{day}T10:00:00Z,guest,purchase,200\n")
+        elif day.weekday() < 5:
+            lines += [f"{day}T09:00:00Z,u{n},login,\n" for n in range(4)]
+            lines.append(f"{day}T10:00:00Z,u0,purchase,{1 + 2 * ((i // 7) % 2)}\n")  # $1 one week, $3 the next
+    events, goals, plan = tmp_path / "events.csv", tmp_path / "objectives.csv", tmp_path / "roadmap_2026-11-01.csv"
+    events.write_text("".join(lines))
+    goals.write_text(
+        "objective_id,title,metric,baseline,target,start_date,target_date,direction,owner\n"
+        "I1,ARPU,arpu,40,80,2026-10-05,2026-12-31,increase,\n"
+    )
+    plan.write_text(
+        "item_id,title,item_type,objective_id,status_category,completed_date\nE1,Pricing,epic,I1,done,2026-10-20\n"
+    )
+    data = tmp_path / "ws"
+    data.mkdir()
+    (data / "pmkit.toml").write_text('[workspace]\ntimezone = "UTC"\nactive_events = ["login"]\n')
+    config = load_config(data)
+    assert [r.status for r in ingest([events, goals, plan], config)] == ["loaded"] * 3
+    as_of = date(2026, 11, 1)
+    with Store(config.store_dir).reader() as reader:
+        items = roadmap_view.item_health(reader, config, as_of)
+        row = objective_health(reader, config, items, as_of).row(0, named=True)
+    assert row["current_value"] == pytest.approx((5 * 3 + 200) / 4)  # the last 7 days' $215 over 4 users
+    assert SHIPPED_BUT_FLAT not in row["callouts"]

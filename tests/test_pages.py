@@ -1474,3 +1474,15 @@ def test_the_summary_card_and_its_table_judge_an_objective_on_one_day(monkeypatc
     assert badges and "Not started" in badges[0], badges
     outcomes = [m for m in texts(at.markdown) if m.endswith(" outcome")]
     assert outcomes == [":gray-badge[Not started] outcome"], outcomes
+    # The card's day is the table's, the roadmap's (review: the page alone could not tell the two
+    # days apart here): its delivery is the 2 Nov snapshot's, and the first-start warm-up asks the same.
+    from pmkit import dashboard
+
+    period = Period(dt.date(2026, 10, 26), dt.date(2026, 11, 1))
+    with Store(load_config(data).store_dir).reader() as reader:
+        (card,) = dashboard.scorecards(reader, load_config(data), period, as_of=dt.date(2026, 11, 2))
+        (before,) = dashboard.scorecards(reader, load_config(data), period)
+        facts = dashboard.facts(reader, load_config(data))
+    assert (card.delivery, before.delivery) == ("on_track", None)
+    requests = dict(dashboard.summary_requests(facts, period))
+    assert requests["scorecards"] == {"period": period, "as_of": dt.date(2026, 11, 2)}

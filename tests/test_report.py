@@ -326,3 +326,28 @@ def test_a_held_objective_whose_target_date_has_passed_gets_its_chart(tmp_path: 
     page = write_report(config, tmp_path / "report.html").read_text(encoding="utf-8")
     assert "Keep DAU: Daily active users" in page  # the objective's chart title
     assert "target path" in page
+
+
+def test_an_objective_chart_judged_after_the_data_draws_the_data(tmp_path: Path):
+    """Events 1-20 Mar, a roadmap snapshot of 30 Apr (the report's day) and an objective starting
+    25 Apr: the chart's metric line started after the data and was empty (review). It draws the
+    data's last days."""
+    data = tmp_path / "ws"
+    data.mkdir()
+    (data / "pmkit.toml").write_text('[workspace]\ntimezone = "UTC"\n')
+    events = tmp_path / "events.csv"
+    events.write_text(
+        "event_time,user_id,event\n" + "".join(f"2026-03-{d:02d}T09:00:00Z,u{d},login\n" for d in range(1, 21))
+    )
+    plan = tmp_path / "roadmap_2026-04-30.csv"
+    plan.write_text("item_id,title,item_type,objective_id,status_category\nE1,Epic,epic,O6,in_progress\n")
+    goals = tmp_path / "objectives.csv"
+    goals.write_text(
+        "objective_id,title,metric,baseline,target,start_date,target_date,direction,owner\n"
+        "O6,Later,dau,1,3,2026-04-25,2026-12-31,increase,\n"
+    )
+    config = load_config(data)
+    assert [r.status for r in ingest([events, plan, goals], config)] == ["loaded"] * 3
+    page = write_report(config, tmp_path / "report.html").read_text(encoding="utf-8")
+    line = re.search(r'"mode":"lines","name":"Daily active users, 7 days[^"]*","x":\[([^\]]*)\]', page)
+    assert line is not None and line.group(1).count(",") >= 10, line
