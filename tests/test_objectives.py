@@ -862,6 +862,34 @@ def test_numbers_in_words_keep_what_was_typed_and_part_only_what_differs():
     assert format_target(0.4525, "percent") == "45.25%"
 
 
+def shipped_arpu_objective(tmp_path, lines: list[str], baseline: float, toml: str = "") -> tuple[dict, float | None]:
+    """(objective row, its noise) of an ARPU objective I1 (``baseline`` to twice it, from 5 Oct)
+    with a done epic, as of 1 Nov 2026, over the events ``lines`` (a CSV's, header first)."""
+    from pmkit import roadmap_view
+    from pmkit.config import load_config
+    from pmkit.store import Store
+
+    events, goals, plan = tmp_path / "events.csv", tmp_path / "objectives.csv", tmp_path / "roadmap_2026-11-01.csv"
+    events.write_text("".join(lines))
+    goals.write_text(
+        "objective_id,title,metric,baseline,target,start_date,target_date,direction,owner\n"
+        f"I1,ARPU,arpu,{baseline},{2 * baseline},2026-10-05,2026-12-31,increase,\n"
+    )
+    plan.write_text(
+        "item_id,title,item_type,objective_id,status_category,completed_date\nE1,Pricing,epic,I1,done,2026-10-20\n"
+    )
+    data = tmp_path / "ws"
+    data.mkdir()
+    (data / "pmkit.toml").write_text('[workspace]\ntimezone = "UTC"\n' + toml)
+    config = load_config(data)
+    assert [r.status for r in ingest([events, goals, plan], config)] == ["loaded"] * 3
+    as_of = date(2026, 11, 1)
+    with Store(config.store_dir).reader() as reader:
+        items = roadmap_view.item_health(reader, config, as_of)
+        row = objective_health(reader, config, items, as_of).row(0, named=True)
+        return row, MetricSource.open(reader, config).noise("arpu", row["current_through"])
+
+
 def test_a_flat_arpu_is_shipped_but_flat(tmp_path):
     """u1 buys every day for 1 or 2 dollars (1,2,1,2,... one week, 2,1,2,1,... the next) and u2
     logs in every day, 5 Oct - 1 Nov. The 7 days' revenue over their 2 users moves between $5.00
@@ -869,35 +897,13 @@ def test_a_flat_arpu_is_shipped_but_flat(tmp_path):
     noise was taken on the days' revenue per active user, a scale 7 times smaller (the days'
     active users sum to 14, the week's distinct users are 2): 0.22, and the callout was not
     made (QA). By hand, the 7 days' sums vary by about a dollar over 2 users: noise above $0.50."""
-    from pmkit import roadmap_view
-    from pmkit.config import load_config
-    from pmkit.store import Store
-
     start = date(2026, 10, 5)
     lines = ["event_time,user_id,event,revenue\n"]
     for i in range(28):
         day = start + dt.timedelta(days=i)
         amount = (1, 2, 1, 2, 1, 2, 1)[i % 7] if (i // 7) % 2 == 0 else (2, 1, 2, 1, 2, 1, 2)[i % 7]
         lines += [f"{day}T10:00:00Z,u1,purchase,{amount}\n", f"{day}T11:00:00Z,u2,login,\n"]
-    events, goals, plan = tmp_path / "events.csv", tmp_path / "objectives.csv", tmp_path / "roadmap_2026-11-01.csv"
-    events.write_text("".join(lines))
-    goals.write_text(
-        "objective_id,title,metric,baseline,target,start_date,target_date,direction,owner\n"
-        "I1,ARPU,arpu,5,8,2026-10-05,2026-12-31,increase,\n"
-    )
-    plan.write_text(
-        "item_id,title,item_type,objective_id,status_category,completed_date\nE1,Pricing,epic,I1,done,2026-10-20\n"
-    )
-    data = tmp_path / "ws"
-    data.mkdir()
-    (data / "pmkit.toml").write_text('[workspace]\ntimezone = "UTC"\n')
-    config = load_config(data)
-    assert [r.status for r in ingest([events, goals, plan], config)] == ["loaded"] * 3
-    as_of = date(2026, 11, 1)
-    with Store(config.store_dir).reader() as reader:
-        items = roadmap_view.item_health(reader, config, as_of)
-        row = objective_health(reader, config, items, as_of).row(0, named=True)
-        noise = MetricSource.open(reader, config).noise("arpu", row["current_through"])
+    row, noise = shipped_arpu_objective(tmp_path, lines, 5)
     assert row["current_value"] in (pytest.approx(5.0), pytest.approx(5.5))
     assert noise > 0.5
     assert SHIPPED_BUT_FLAT in row["callouts"]
@@ -926,10 +932,6 @@ def test_revenue_on_days_without_active_users_does_not_widen_the_noise(tmp_path)
     Saturday a $200 order comes with nobody logged in. The card counts that revenue, and the
     scale of its noise left it out: 130 times the pooled one, and a steady 30% rise was called
     shipped but flat (review)."""
-    from pmkit import roadmap_view
-    from pmkit.config import load_config
-    from pmkit.store import Store
-
     start = date(2026, 10, 5)  # a Monday
     lines = ["event_time,user_id,event,revenue\n"]
     for i in range(28):
@@ -939,23 +941,6 @@ def test_revenue_on_days_without_active_users_does_not_widen_the_noise(tmp_path)
         elif day.weekday() < 5:
             lines += [f"{day}T09:00:00Z,u{n},login,\n" for n in range(4)]
             lines.append(f"{day}T10:00:00Z,u0,purchase,{1 + 2 * ((i // 7) % 2)}\n")  # $1 one week, $3 the next
-    events, goals, plan = tmp_path / "events.csv", tmp_path / "objectives.csv", tmp_path / "roadmap_2026-11-01.csv"
-    events.write_text("".join(lines))
-    goals.write_text(
-        "objective_id,title,metric,baseline,target,start_date,target_date,direction,owner\n"
-        "I1,ARPU,arpu,40,80,2026-10-05,2026-12-31,increase,\n"
-    )
-    plan.write_text(
-        "item_id,title,item_type,objective_id,status_category,completed_date\nE1,Pricing,epic,I1,done,2026-10-20\n"
-    )
-    data = tmp_path / "ws"
-    data.mkdir()
-    (data / "pmkit.toml").write_text('[workspace]\ntimezone = "UTC"\nactive_events = ["login"]\n')
-    config = load_config(data)
-    assert [r.status for r in ingest([events, goals, plan], config)] == ["loaded"] * 3
-    as_of = date(2026, 11, 1)
-    with Store(config.store_dir).reader() as reader:
-        items = roadmap_view.item_health(reader, config, as_of)
-        row = objective_health(reader, config, items, as_of).row(0, named=True)
+    row, _ = shipped_arpu_objective(tmp_path, lines, 40, 'active_events = ["login"]\n')
     assert row["current_value"] == pytest.approx((5 * 3 + 200) / 4)  # the last 7 days' $215 over 4 users
     assert SHIPPED_BUT_FLAT not in row["callouts"]
