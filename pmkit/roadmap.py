@@ -64,7 +64,7 @@ Example:
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date
 
@@ -470,6 +470,33 @@ def _burn_rates(progress: pl.DataFrame) -> pl.DataFrame:
     return recent.select("item_id", "recent_rate", "recent_since").join(extremes, on="item_id", how="left")
 
 
+def climb(items: pl.DataFrame, stops: Iterable[str]) -> pl.DataFrame:
+    """(item_id, stop, crossed) for each item whose parent chain meets one of ``stops``: the
+    nearest one, and whether a cancelled item was met on the way there (the stop included).
+    Chains longer than MAX_DEPTH (a cycle in the data) end there. Both what an item inherits
+    (``_with_objectives``) and the container it counts in (``sources.roadmap_common``) follow it:
+    open work under a cancelled item counts for neither."""
+    stop_ids = list(stops)
+    ancestors = items.select(
+        pl.col("item_id").alias("_up"),
+        pl.col("parent_id").alias("_next"),
+        (pl.col("status_category") == "cancelled").fill_null(False).alias("_cancelled"),
+    ).unique("_up", keep="first")
+    walk = items.select("item_id", pl.col("parent_id").alias("_up"), pl.lit(False).alias("crossed"))
+    found = [pl.DataFrame(schema={"item_id": pl.String, "stop": pl.String, "crossed": pl.Boolean})]
+    for _ in range(MAX_DEPTH):
+        walk = walk.filter(pl.col("_up").is_not_null())
+        if walk.is_empty():
+            break
+        walk = walk.join(ancestors, on="_up", how="left").with_columns(
+            (pl.col("crossed") | pl.col("_cancelled").fill_null(False)).alias("crossed")
+        )
+        at_stop = pl.col("_up").is_in(stop_ids)
+        found.append(walk.filter(at_stop).select("item_id", pl.col("_up").alias("stop"), "crossed"))
+        walk = walk.filter(~at_stop).select("item_id", pl.col("_next").alias("_up"), "crossed")
+    return pl.concat(found).unique("item_id", keep="first")
+
+
 def _with_objectives(items: pl.DataFrame) -> pl.DataFrame:
     """objective_id: stated, else inherited down the parent chain from the nearest ancestor that
     states one or is an objective. Through a cancelled item (the one stating it, or any on the
@@ -478,42 +505,19 @@ def _with_objectives(items: pl.DataFrame) -> pl.DataFrame:
     the objective's metric (review), at any depth below it (review)."""
     own = pl.coalesce("objective_id", pl.when(pl.col("item_type") == "objective").then(pl.col("item_id")))
     items = items.with_columns(own.alias("objective_id"))
-    ancestors = items.select(
-        pl.col("item_id").alias("_up"),
-        pl.col("parent_id").alias("_next"),
-        pl.col("objective_id").alias("_found"),
-        (pl.col("status_category") == "cancelled").fill_null(False).alias("_cancelled"),
-    ).unique("_up", keep="first")
-    # Climb from each item without its own: the nearest ancestor's objective, and whether a
-    # cancelled item was met on the way to it (that one included).
-    walk = items.select(
-        "item_id",
-        pl.col("parent_id").alias("_up"),
-        pl.lit(None, dtype=pl.String).alias("_candidate"),
-        pl.lit(False).alias("_crossed"),
-    ).filter(items["objective_id"].is_null())
-    found = []
-    for _ in range(MAX_DEPTH):
-        walk = walk.filter(pl.col("_up").is_not_null()).join(ancestors, on="_up", how="inner")
-        if walk.is_empty():
-            break
-        walk = walk.with_columns((pl.col("_crossed") | pl.col("_cancelled")).alias("_crossed"))
-        found.append(walk.filter(pl.col("_found").is_not_null()).select("item_id", "_found", "_crossed"))
-        walk = walk.filter(pl.col("_found").is_null()).select(
-            "item_id", pl.col("_next").alias("_up"), "_candidate", "_crossed"
-        )
-    if not found:
-        return items
-    inherited = pl.concat(found).unique("item_id", keep="first")
+    holders = items.filter(pl.col("objective_id").is_not_null()).select(
+        pl.col("item_id").alias("stop"), pl.col("objective_id").alias("_found")
+    )
+    inherited = climb(items, holders["stop"]).join(holders.unique("stop", keep="first"), on="stop")
     done = pl.col("status_category") == "done"
     return (
-        items.join(inherited, on="item_id", how="left")
+        items.join(inherited.select("item_id", "_found", "crossed"), on="item_id", how="left")
         .with_columns(
             pl.coalesce(
-                "objective_id", pl.when(~pl.col("_crossed").fill_null(False) | done).then(pl.col("_found"))
+                "objective_id", pl.when(~pl.col("crossed").fill_null(False) | done).then(pl.col("_found"))
             ).alias("objective_id")
         )
-        .drop("_found", "_crossed")
+        .drop("_found", "crossed")
     )
 
 

@@ -421,12 +421,10 @@ def container_rows(items: pl.DataFrame, containers: pl.DataFrame) -> pl.DataFram
     )
 
 
-MAX_DEPTH = 32  # parent chains longer than this are not followed (a loop in an export ends here)
-
-
 def _for_containers(items: pl.DataFrame, container_ids: pl.Series) -> pl.DataFrame:
     """``items`` as the containers (``container_ids``) count them: each under the nearest
-    container up its parent chain, and open work under a cancelled item not at all.
+    container up its parent chain (``roadmap.climb``), and open work under a cancelled item not
+    at all.
 
     A Linear sub-issue hangs under its parent issue: counted only as its parent, a project read
     done, due with its done issue, while that issue's open sub-issue was due later (ingest QA).
@@ -434,39 +432,11 @@ def _for_containers(items: pl.DataFrame, container_ids: pl.Series) -> pl.DataFra
     (``roadmap.progress_by_snapshot``): the open sub-issue of a cancelled issue kept its project
     open (review). Done work under it still counts, as its objective does (``roadmap``). Rows
     under no container keep their parent."""
-    parents = items.select("item_id", "parent_id", "status_category").unique("item_id", keep="first")
-    wanted = set(container_ids.to_list())
-    frame = items.with_columns(pl.col("parent_id").alias("_up"), pl.lit(False).alias("_crossed"))
-    for _ in range(MAX_DEPTH):
-        climbing = pl.col("_up").is_not_null() & ~pl.col("_up").is_in(list(wanted))
-        if not frame.select(climbing.any()).item():
-            break
-        frame = (
-            frame.join(
-                parents.rename({"item_id": "_up", "parent_id": "_next", "status_category": "_up_category"}),
-                on="_up",
-                how="left",
-            )
-            .with_columns(
-                pl.when(climbing)
-                .then(pl.col("_crossed") | (pl.col("_up_category") == "cancelled").fill_null(False))
-                .otherwise(pl.col("_crossed"))
-                .alias("_crossed"),
-                pl.when(climbing).then(pl.col("_next")).otherwise(pl.col("_up")).alias("_up"),
-            )
-            .drop("_next", "_up_category")
-        )
-    kept = ~pl.col("_crossed") | (pl.col("status_category") == "done")
-    return (
-        frame.filter(kept)
-        .with_columns(
-            pl.when(pl.col("_up").is_in(list(wanted)))
-            .then(pl.col("_up"))
-            .otherwise(pl.col("parent_id"))
-            .alias("parent_id")
-        )
-        .drop("_up", "_crossed")
-    )
+    from pmkit.roadmap import climb
+
+    frame = items.join(climb(items, container_ids), on="item_id", how="left")
+    kept = ~pl.col("crossed").fill_null(False) | (pl.col("status_category") == "done")
+    return frame.filter(kept).with_columns(pl.coalesce("stop", "parent_id").alias("parent_id")).drop("stop", "crossed")
 
 
 def add_containers(items: pl.DataFrame, levels: Sequence[pl.DataFrame], source: str) -> pl.DataFrame:
