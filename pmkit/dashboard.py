@@ -780,16 +780,14 @@ def objective_detail(
         .select("day", pl.col("value").alias("value_7d"))
     )
     target, problem = None, ""
-    path_start = row["start_date"]
-    if path_start is None and row["target_date"] and row["direction"] in ("stay_above", "stay_below"):
-        # Held from the day judged, or its target date when earlier, as it is judged and as the
-        # report draws it: the page drew no line under a caption naming one (QA).
-        path_start = min(last, row["target_date"])
-    if row["target"] is not None and path_start and row["target_date"] and row["direction"]:
+    # A held objective without a start is drawn from the day judged, as it is judged and as the
+    # report draws it: the page drew no line under a caption naming one (QA).
+    from pmkit.objectives import path_start
+
+    start = path_start(row, last)
+    if row["target"] is not None and start and row["target_date"] and row["direction"]:
         try:
-            target = metrics.target_path(
-                row["baseline"], row["target"], path_start, row["target_date"], row["direction"]
-            )
+            target = metrics.target_path(row["baseline"], row["target"], start, row["target_date"], row["direction"])
         except ValueError as exc:
             problem = str(exc)
     ships = ship_markers(linked, definition.key, goals)
@@ -1227,9 +1225,9 @@ def explore(
         goal = goals.filter(pl.col("objective_id") == objective_id)
         if goal.height:
             row = goal.row(0, named=True)
-            start, baseline, direction = row["start_date"], row["baseline"], row["direction"] or "increase"
-            if start is None and row["target_date"] and direction in ("stay_above", "stay_below"):
-                start = min(period.end, row["target_date"])  # held from the day judged, as judged
+            from pmkit.objectives import path_start
+
+            start, baseline, direction = path_start(row, period.end), row["baseline"], row["direction"] or "increase"
             if baseline is None and start is not None and direction in ("increase", "decrease"):
                 # Taken from the data as the objective's health takes it: the Objectives page drew
                 # the path from 12.0 and the explorer said it needed a baseline (QA).

@@ -838,6 +838,18 @@ def _toml_objective(objective_id: str, table: Any) -> tuple[dict[str, Any], list
     return row, problems
 
 
+def path_start(objective: Mapping[str, Any], day: dt.date) -> dt.date | None:
+    """The day an objective's path starts: its start date; a stay_above / stay_below objective
+    without one is held from ``day``, the day judged, or its target date when that is earlier
+    (a target date before it made a path running backwards). None for any other without one
+    (``objective_problems`` says so)."""
+    if objective["start_date"] is not None:
+        return objective["start_date"]
+    if objective.get("target_date") is None or objective.get("direction") not in ("stay_above", "stay_below"):
+        return None
+    return min(day, objective["target_date"])
+
+
 def objective_problems(objective: Mapping[str, Any]) -> list[str]:
     """What stops an objective from having an outcome: missing fields, a bad direction, dates
     in the wrong order. A missing baseline is not a problem: it is measured at the start date."""
@@ -971,8 +983,7 @@ def _outcome(source: MetricSource, objective: Mapping[str, Any], toml_problems: 
     objective = dict(objective)
     notes = []
     held_from_today = objective["start_date"] is None
-    if held_from_today:  # stay_above / stay_below: held from as_of on
-        objective["start_date"] = min(as_of, objective["target_date"])
+    objective["start_date"] = path_start(objective, as_of)
     if objective["baseline"] is None and objective["direction"] in ("increase", "decrease"):
         objective["baseline"], _ = source.recent_value(key, objective["start_date"])
         days = source.recent_period(key, objective["start_date"])

@@ -38,7 +38,7 @@ from pmkit.config import Config
 from pmkit.dashboard import NOTHING_EARLIER, SHIPPED_DAYS, judged_day, shipped_with_impact, whole_days, why_no_base
 from pmkit.formatting import closed_bidi, counted, format_date, format_days, percent_words, whole_points
 from pmkit.impact import impact
-from pmkit.objectives import MetricSource, format_value, objective_health
+from pmkit.objectives import MetricSource, format_value, objective_health, path_start
 from pmkit.store import Reader, Store
 
 PERIOD_DAYS = 28
@@ -530,14 +530,13 @@ class _Report:
 
         if goal["outcome_health"] == "no_data" or goal["current_value"] is None or goal["target_date"] is None:
             return ""
-        # A stay_above / stay_below objective without a start is held from the report's day, or
-        # from its target date when that is earlier (``objectives._outcome``): from the report's
-        # day alone, a target date before it was a path running backwards, and the report failed.
-        start = goal["start_date"] or min(self.as_of, self.source.last_day or self.as_of, goal["target_date"])
         # The value the objective's card gives, on each day (ARPU: the 7 days' revenue over their
         # users), to the last final day loaded: judged on a roadmap day after the data, the chart
         # started after it and drew no line (review).
         last = min(self.as_of, self.source.last_day) if self.source.last_day else self.as_of
+        # A held objective without a start is drawn from that day (``objectives.path_start``):
+        # from the report's day alone, a target date before it ran the path backwards.
+        start = path_start(goal, last)
         through = self.source.final_by(goal["metric"], last)
         shown_from = min(start, through) - dt.timedelta(days=PERIOD_DAYS)  # a start after the data: its last days
         rolling = self.source.seven_day(goal["metric"]).filter(pl.col("day").is_between(shown_from, through))
