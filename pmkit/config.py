@@ -221,22 +221,17 @@ def load_config(data_dir: Path | str | None = None) -> Config:
                 f"not {value!r}"
             )
         values[setting.key], origins[setting.key] = value, where
-    try:
-        ZoneInfo(values["workspace.timezone"])
-    except (ZoneInfoNotFoundError, ValueError, OSError) as exc:
-        raise ConfigError(
-            f"{origins['workspace.timezone']}: workspace.timezone {values['workspace.timezone']!r} is not a time zone "
-            '(e.g. "Europe/Berlin")'
-        ) from exc
-    mixpanel_zone = values["ingest.mixpanel_project_timezone"]
-    try:
-        if mixpanel_zone:
-            ZoneInfo(mixpanel_zone)
-    except (ZoneInfoNotFoundError, ValueError, OSError) as exc:
-        raise ConfigError(
-            f"{origins['ingest.mixpanel_project_timezone']}: ingest.mixpanel_project_timezone {mixpanel_zone!r} is not "
-            'a time zone (e.g. "US/Pacific", the zone in the Mixpanel project\'s settings; empty: UTC)'
-        ) from exc
+    # A folder of the zone database ("Pacific") raises OSError, not ZoneInfoNotFoundError.
+    for key, example in (
+        ("workspace.timezone", '"Europe/Berlin"'),
+        ("ingest.mixpanel_project_timezone", '"US/Pacific", the zone in the Mixpanel project\'s settings; empty: UTC'),
+    ):
+        if key != "workspace.timezone" and not values[key]:
+            continue
+        try:
+            ZoneInfo(values[key])
+        except (ZoneInfoNotFoundError, ValueError, OSError) as exc:
+            raise ConfigError(f"{origins[key]}: {key} {values[key]!r} is not a time zone (e.g. {example})") from exc
     return Config(
         data_dir=root,
         values=values,

@@ -659,7 +659,7 @@ def snapshot_caption(items: pl.DataFrame, as_of: dt.date | None) -> str:
     tool's when there are several (``snapshots_judged``)."""
     judged = snapshots_judged(items)
     when = max(day for _, day in judged)
-    if len({day for _, day in judged}) == 1:  # one file may name several tools (a pmkit CSV's source)
+    if not _several_dates(judged):  # one file may name several tools (a pmkit CSV's source)
         return f"Health as of {format_date(as_of or when)}, from the latest snapshot on or before it ({format_date(when)})."
     each = ", ".join(f"{tool} {format_date(day)}" for tool, day in judged)
     return f"Health as of {format_date(as_of or when)}, from each tool's latest snapshot on or before it ({each})."
@@ -669,16 +669,22 @@ def stale_snapshots(items: pl.DataFrame, as_of: dt.date | None, latest: dt.date 
     """``stale_snapshot`` for each tool's snapshot (``snapshots_judged``), naming the tool where
     there are several."""
     judged = snapshots_judged(items)
-    when = max(day for _, day in judged)
+    day_judged = as_of or max(day for _, day in judged)
+    # A past range judged on older snapshots, with newer ones loaded, is as fresh as then.
+    newer = latest if latest is not None and latest > day_judged else None
+    several = _several_dates(judged)
     warnings = []
     for tool, day in judged:
-        # A past range judged on older snapshots, with newer ones loaded, is as fresh as then.
-        stale = stale_snapshot(day, as_of or when, latest if latest is not None and latest > (as_of or when) else None)
-        if stale and len({day for _, day in judged}) > 1:
+        stale = stale_snapshot(day, day_judged, newer)
+        if stale and several:
             stale = stale.replace("The latest roadmap snapshot", f"The latest {tool} roadmap snapshot", 1)
         if stale:
             warnings.append(stale)
     return list(dict.fromkeys(warnings))  # tools of one date: one warning
+
+
+def _several_dates(judged: list[tuple[str | None, dt.date]]) -> bool:
+    return len({day for _, day in judged}) > 1
 
 
 def options(items: pl.DataFrame, column: str) -> list[str]:

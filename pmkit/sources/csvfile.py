@@ -280,8 +280,9 @@ def _header_width(source: object, delimiter: str) -> int:
 
 
 def _header_names(source: object, delimiter: str) -> list[str]:
+    """The header's names as the frame's columns are named (``_stripped_names``)."""
     with _text(source) as handle:
-        return [name.strip().lstrip("\ufeff") for name in next(csv.reader(handle, delimiter=delimiter), [])]
+        return _stripped_names(next(csv.reader(handle, delimiter=delimiter), []))
 
 
 def _text(source: object) -> io.TextIOBase:
