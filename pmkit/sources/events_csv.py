@@ -125,7 +125,7 @@ def read(sample: Sample, options: ReadOptions) -> Parsed:
         frame, found, date_column = time_of_day
         consumed |= {date_column}
     columns = frame.select(pl.col(ROW), *(pl.col(source).alias(name) for name, source in found.items()))
-    dimensions = frame.select(c for c in source_columns if c not in consumed and c not in found.values())
+    dimensions = frame.select(c for c in source_columns if c not in consumed)
     own_layout = all(found.get(name) == name for name in REQUIRED_EXAMPLES)
     if sample.layout == "parquet":
         fmt = "events Parquet"
