@@ -543,6 +543,33 @@ def test_funnel_breakdown_uses_the_first_step_value(workspace):
     assert got.select("plan", "step", "users").rows() == [("free", 1, 1), ("free", 2, 1), ("pro", 1, 1), ("pro", 2, 0)]
 
 
+def test_a_repeated_step_at_one_instant_counts_for_each_breakdown_group(workspace):
+    """view > signup > view with two views (plans a and b) and the sign-up at one instant: each
+    view starts an attempt and the other view, at the sign-up's instant, is its step 3. The
+    attempt of the view sorted second searched only after its own view and found none: plan b
+    read 0 of 1 at step 3 (QA)."""
+    workspace.load_events(
+        [
+            ("2026-03-01T10:00Z", "u1", "view", "a"),
+            ("2026-03-01T10:00Z", "u1", "view", "b"),
+            ("2026-03-01T10:00Z", "u1", "signup", "a"),
+        ],
+        columns=("event_time", "user_id", "event", "plan"),
+    )
+    got = metrics.funnel(
+        workspace.reader(), ["view", "signup", "view"], window_days=1, segment=Segment(breakdown="plan")
+    )
+    assert got.select("plan", "step", "users").rows() == [
+        ("a", 1, 1),
+        ("a", 2, 1),
+        ("a", 3, 1),
+        ("b", 1, 1),
+        ("b", 2, 1),
+        ("b", 3, 1),
+    ]
+    assert got["median_seconds"].to_list() == [None, 0.0, 0.0] * 2
+
+
 def test_source_columns_named_like_the_stores_own_are_kept_under_another_name(workspace):
     """A column named day, user_key, file_id or events collided with the columns the ingest adds
     beside the dimensions (the load failed with a Polars error): it is kept as source_<name>, and

@@ -262,23 +262,34 @@ def funnel_attempts(
         candidates = events.filter(pl.col("event") == step).select(
             "user_key", pl.col("seq").alias("next_seq"), pl.col("t").alias("next_t"), pl.col("instant").alias("next")
         )
-        # The first event of this step at or after the previous step's instant that this attempt
-        # has not used for an earlier step of the same name (each event serves one step).
-        used = [pl.col(f"s_{j}") + 1 for j in range(index) if steps[j] == step]
-        joined = front.with_columns(pl.max_horizontal(pl.col("instant"), *used).alias("key")).sort("key")
-        joined = joined.join_asof(
-            candidates,
-            left_on="key",
-            right_on="next_seq",
-            by="user_key",
-            strategy="forward",
-            check_sortedness=False,
-        )
+        joined = _next_unused(front, candidates, [f"s_{j}" for j in range(index) if steps[j] == step])
         joined = joined.filter(pl.col("next_t").is_not_null() & (pl.col("next_t") <= pl.col("start") + window))
         attempts = attempts.join(
             joined.select("attempt", pl.col("next_t").alias(f"t_{index}")), on="attempt", how="left"
         )
-        front = joined.drop("key", "instant", "next_t").rename({"next_seq": f"s_{index}", "next": "instant"})
+        front = joined.drop("instant", "next_t").rename({"next_seq": f"s_{index}", "next": "instant"})
     times = [f"t_{i}" for i in range(len(steps))]
     reached = pl.sum_horizontal(pl.col(c).is_not_null().cast(pl.Int64) for c in times)
     return attempts.with_columns(reached.alias("reached")).select("grp", "user_key", "day", "seq", "reached", *times)
+
+
+def _next_unused(front: pl.DataFrame, candidates: pl.DataFrame, used: list[str]) -> pl.DataFrame:
+    """Each attempt of ``front`` joined to the first of ``candidates`` (this step's events) at or
+    after its previous step's instant that it has not used for an earlier step of the same name
+    (``used``: those steps' seq columns; each event serves one step). A used event found is
+    stepped over, and the search goes on after it: starting after the last used event instead
+    passed over an unused one at the same instant before it (view > signup > view, two views and
+    the sign-up at one instant: the attempt of the second view found no third step, and a
+    breakdown by the views' values lost that group's conversion)."""
+    pending = front.with_columns(pl.col("instant").alias("key"))
+    found = []
+    for _ in range(len(used) + 1):  # each turn steps over one used event at most
+        joined = pending.sort("key").join_asof(
+            candidates, left_on="key", right_on="next_seq", by="user_key", strategy="forward", check_sortedness=False
+        )
+        if not used:
+            return joined.drop("key")
+        clash = pl.any_horizontal([pl.col("next_seq") == pl.col(c) for c in used]).fill_null(False)
+        found.append(joined.filter(~clash).drop("key"))
+        pending = joined.filter(clash).select(*front.columns, (pl.col("next_seq") + 1).alias("key"))
+    return pl.concat(found)
