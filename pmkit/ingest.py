@@ -36,7 +36,7 @@ from pmkit.config import Config, workspace_today
 from pmkit.definitions import BUILTIN_METRICS, Definitions, usable_definitions
 from pmkit.formatting import format_date
 from pmkit.sources.base import ROW, Parsed, ReadOptions, Rejected, RowError
-from pmkit.sources.events_common import MAX_DIMENSIONS, stored_name
+from pmkit.sources.events_common import MAX_DIMENSIONS, scope_time, stored_name
 from pmkit.sources.pmkit_tables import attribute_name
 from pmkit.sources.sniff import sniff
 from pmkit.store import Reader, Store, Writer, content_hash, quote_identifier
@@ -891,14 +891,31 @@ def _drop_loaded_event_ids(writer: Writer, frame: pl.DataFrame, scope: tuple[str
     if not stored:
         return frame
     key = ["event_id", *scope]
+    # The time to the whole second, as within a file (events_common.scope_columns).
+    stored_key = ["date_trunc('second', event_time) AS event_time" if name == "event_time" else name for name in key]
     with _registered(writer.con, new_ids=frame.select(pl.col("event_id").drop_nulls().unique())):
         loaded = writer.con.sql(
-            f"SELECT DISTINCT {', '.join(key)} FROM read_parquet($files, union_by_name = true) "  # noqa: S608 - fixed canonical names
+            f"SELECT DISTINCT {', '.join(stored_key)} FROM read_parquet($files, union_by_name = true) "  # noqa: S608 - fixed canonical names
             "WHERE event_id IN (SELECT event_id FROM new_ids)",
             params={"files": stored},
         ).pl()
     # Rows without an id never match: no stored id is null.
-    return frame.join(loaded, on=key, how="anti", nulls_equal=True, maintain_order="left")
+    if "event_time" not in scope:
+        return frame.join(loaded, on=key, how="anti", nulls_equal=True, maintain_order="left")
+    # The row's time to the second in a column of its own (no dimension name starts with "_"):
+    # the time stored is the one read.
+    compared = ["_scope_time" if name == "event_time" else name for name in key]
+    return (
+        frame.with_columns(scope_time().alias("_scope_time"))
+        .join(
+            loaded.rename({"event_time": "_scope_time"}),
+            on=compared,
+            how="anti",
+            nulls_equal=True,
+            maintain_order="left",
+        )
+        .drop("_scope_time")
+    )
 
 
 # What makes a row a copy of a stored event when one of the two has no id

@@ -1027,6 +1027,34 @@ def test_an_insert_id_or_a_bare_id_dedupes_only_copies_of_the_same_event(tmp_pat
     assert ids["event_id"].to_list() == ["order-1001"]  # stored as read
 
 
+def test_an_insert_id_matches_the_same_event_written_in_seconds_or_milliseconds(tmp_path: Path) -> None:
+    """Mixpanel writes ``time`` in seconds in its exports and in milliseconds in what was
+    imported: the same events exported both ways differed in the time compared with the
+    $insert_id (10:00:00 against 10:00:00.123) and were counted twice. The time is compared to
+    the whole second, within a file and against the stored events."""
+
+    def line(event: str, time: int, user: str, insert_id: str) -> str:
+        record = {"event": event, "properties": {"time": time, "distinct_id": user, "$insert_id": insert_id}}
+        return json.dumps(record) + "\n"
+
+    milliseconds = write(
+        tmp_path / "imported.jsonl",
+        line("Signed up", 1772359200123, "u1", "i1") + line("Signed up", 1772359260456, "u2", "i2"),
+    )
+    seconds = write(
+        tmp_path / "exported.jsonl",
+        line("Signed up", 1772359200, "u1", "i1")  # the first event, to the second: a repeat
+        + line("Signed up", 1772359261, "u2", "i2")  # a second later: another event
+        + line("Signed up", 1772359300, "u3", "i3")
+        + line("Signed up", 1772359300, "u3", "i3"),  # the file's own repeat
+    )
+    config = load_config(tmp_path / "ws")
+    results = ingest([milliseconds, seconds], config)
+    assert [(r.rows_loaded, r.rows_duplicate) for r in results] == [(2, 0), (2, 2)]
+    with Store(config.store_dir).reader() as reader:
+        assert reader.frame("SELECT count(*) AS n FROM events")["n"].item() == 4
+
+
 def test_answers_a_cumulative_survey_export_repeats_are_skipped_and_distinct_ones_kept(tmp_path: Path) -> None:
     """Hotjar exports every answer so far: this week's file repeats last week's 3 answers. They
     were stored twice (7 answers where there are 4, NPS counted twice over). An answer's key is

@@ -645,7 +645,8 @@ def build_events(
     good = frame.filter(~bad) if bad.any() else frame
     repeats = 0
     if good["event_id"].null_count() < good.height and _may_repeat(good["event_id"]):
-        key = pl.struct("event_id", *id_scope) if id_scope else pl.col("event_id")
+        scope = [scope_time() if name == "event_time" else pl.col(name) for name in id_scope]
+        key = pl.struct("event_id", *scope) if id_scope else pl.col("event_id")
         kept = good.filter(pl.col("event_id").is_null() | key.is_first_distinct())
         good, repeats = kept, good.height - kept.height
     return Parsed(
@@ -667,6 +668,13 @@ def build_events(
 # holds the events its tool accepted, so the repeats left to drop here are an overlapping
 # export's copies, which match in every column: the full identity drops those and nothing else.
 INSERT_ID_SCOPE = ("event", "user_id", "event_time")
+
+
+def scope_time() -> pl.Expr:
+    """``event_time`` as an id is compared with it (``INSERT_ID_SCOPE``): to the whole second.
+    Mixpanel writes ``time`` in seconds in its exports and in milliseconds in what was imported,
+    so the same events exported both ways differed in it and were counted twice."""
+    return pl.col("event_time").dt.truncate("1s")
 
 
 def _may_repeat(ids: pl.Series) -> bool:
