@@ -61,6 +61,7 @@ def adoption() -> None:
     """Picking features reruns only this section."""
     st.subheader("Feature adoption")
     events = ui.compute(cfg, "event_names") or []
+    ui.unknown_in_link("features", events, "feature", multi=True)
     features = st.multiselect(
         "Features (events)",
         events,

@@ -18,7 +18,7 @@ if period is None or not facts.answers:
     )
     st.stop()
 
-ui.options_from_url("scale", SCALES)
+ui.options_from_url("scale", SCALES, "survey")
 scale = st.segmented_control(
     "Survey", list(SCALES), format_func=SCALES.get, default="nps", required=True, key="scale", bind="query-params"
 )
@@ -76,6 +76,7 @@ with left:
 with right:
     st.subheader("By segment")
     choices = dashboard.feedback_segments(answers)
+    ui.unknown_in_link("vo_by", choices, "segment", shown="no segment")
     by = st.selectbox("Segment", choices, key="vo_by", bind="query-params") if choices else None
     scores = dashboard.segment_scores(answers, by, scale) if by else None
     ui.chart(

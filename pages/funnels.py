@@ -16,6 +16,7 @@ if period is None:
 events = ui.compute(cfg, "event_names") or []
 default_steps, default_window = dashboard.default_funnel(cfg, events)
 
+ui.unknown_in_link("steps", events, "step", multi=True)
 first, second, third = st.columns([4, 1, 2])
 steps = first.multiselect(
     "Steps, in order",

@@ -39,8 +39,8 @@ if unknown:
     )
 AVERAGES = {"7": "7 days", "28": "28 days"}
 MOST_METRICS, MOST_COMPARISONS = 4, 3  # shown at once
-ui.options_from_url("compare", charts.COMPARISON_LABELS, multi=True, most=MOST_COMPARISONS)
-ui.options_from_url("avg", AVERAGES, multi=True)
+ui.options_from_url("compare", charts.COMPARISON_LABELS, "comparison", multi=True, most=MOST_COMPARISONS)
+ui.options_from_url("avg", AVERAGES, "rolling average", multi=True)
 # Past the widgets' limits a link's extras were dropped without a word (display QA).
 for param, limit, what in (("metric", MOST_METRICS, "metrics"), ("compare", MOST_COMPARISONS, "comparisons")):
     asked = [value for value in st.query_params.get_all(param) if param != "metric" or value in names]
@@ -56,6 +56,8 @@ for param, limit, what in (("metric", MOST_METRICS, "metrics"), ("compare", MOST
 
 @ui.fragment
 def explorer() -> None:
+    ui.unknown_in_link("grain", ["day", "week", "month"], "granularity", shown="day")
+    ui.unknown_in_link("objective", goal_titles, "objective", shown="no target path")
     first, second, third = st.columns([3, 2, 3])
     keys = first.multiselect(
         "Metrics",

@@ -16,6 +16,7 @@ segment = ui.segment_picker(cfg, facts)
 if period is None:
     ui.no_events(cfg)
 
+ui.options_from_url("retained", SHARES, "retention count")  # retained=share_on_or_after as well as its label
 left, right = st.columns(2)
 share = left.segmented_control(
     "Count a user as retained in week k when active",

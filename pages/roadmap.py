@@ -25,6 +25,14 @@ st.caption(ui.safe_text(dashboard.snapshot_caption(items, as_of)))
 for stale in dashboard.stale_snapshots(items, as_of, facts.last_snapshot):
     st.warning(ui.safe_text(stale))
 
+# A link's filter value no item has was dropped without a word and every item shown.
+for param, column, what in (
+    ("rm_objective", "objective_id", "objective"),
+    ("rm_team", "team", "team"),
+    ("rm_owner", "owner", "owner"),
+    ("rm_types", "item_type", "item type"),
+):
+    ui.unknown_in_link(param, dashboard.options(items, column), what, multi=True)
 filters = st.columns(5)
 objective = filters[0].multiselect(
     "Objective", dashboard.options(items, "objective_id"), key="rm_objective", bind="query-params", placeholder="All"
@@ -35,7 +43,7 @@ team = filters[1].multiselect(
 owner = filters[2].multiselect(
     "Owner", dashboard.options(items, "owner"), key="rm_owner", bind="query-params", placeholder="All"
 )
-ui.options_from_url("rm_health", {h: ui.health_label(h) for h in charts.HEALTH_LABELS}, multi=True)
+ui.options_from_url("rm_health", {h: ui.health_label(h) for h in charts.HEALTH_LABELS}, "health", multi=True)
 health = filters[3].multiselect(
     "Health",
     [h for h in charts.HEALTH_LABELS if h in set(items["health"].to_list())],
@@ -123,7 +131,7 @@ def item_detail() -> None:
         return
     worst = dashboard.top_risks(shown, 1)["item_id"].to_list()
     start = list(titles).index(worst[0]) if worst else 0
-    ui.options_from_url("item", titles)  # item=EP-1 in a link, as the page writes "EP-1 · Checkout"
+    ui.options_from_url("item", titles, "item")  # item=EP-1 in a link, as the page writes "EP-1 · Checkout"
     chosen = st.selectbox("Item", list(titles), index=start, format_func=titles.get, key="item", bind="query-params")
     row = shown.row(list(titles).index(chosen), named=True)
     st.markdown(f"{ui.health_badge(row['health'])} {ui.safe_text(row['reason'])}")

@@ -17,7 +17,7 @@ import json
 import logging
 import re
 import threading
-from collections.abc import AsyncIterator, Callable, Iterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlencode, urlparse
@@ -872,6 +872,7 @@ def period_picker(cfg: Config, facts: Facts | None = None, *, with_answers: bool
         return None
     first, last = days
     carried = _carry_over() | _from_page_before()
+    unknown_in_link("range", RANGES, "date range")
     with _app_wide(), st.sidebar:
         choice = st.segmented_control(
             "Date range",
@@ -1106,6 +1107,7 @@ def breakdown_picker(facts: Facts, key: str = "by", label: str = "Break down by"
 
     offered = [d for d in facts.dimensions if d not in BREAKDOWN_CLASHES]
     left = [d for d in facts.dimensions if d in BREAKDOWN_CLASHES]
+    unknown_in_link(key, offered, "breakdown", shown="no breakdown")
     note = (
         f"Not offered: {', '.join(left)} (a column of the results has that name; filter on "
         f"{'it' if len(left) == 1 else 'them'} in the sidebar instead)."
@@ -1134,16 +1136,39 @@ def carried_segment() -> Segment:
     return Segment(filters=tuple(filters))
 
 
-def options_from_url(param: str, labels: Mapping[str, str], *, multi: bool = False, most: int | None = None) -> None:
+def unknown_in_link(
+    param: str, choices: Iterable[str] | Mapping[str, str], what: str, *, multi: bool = False, shown: str = ""
+) -> None:
+    """Say which of a link's values for ``param`` are not among its widget's ``choices`` (keys,
+    or keys and labels): Streamlit drops them from the URL without a word and shows the default,
+    so ``grain=year`` or an event no file has looked like a link that worked (QA). Said on the
+    page's first run, where the link's values are; ``shown`` names what is shown instead."""
+    if param in st.session_state:
+        return
+    offered = set(choices) | (set(choices.values()) if isinstance(choices, Mapping) else set())
+    unknown = [value for value in dict.fromkeys(st.query_params.get_all(param)) if value not in offered]
+    if not unknown:
+        return
+    listed = ", ".join(f"'{value}'" for value in unknown)
+    verb = "value {} is" if len(unknown) == 1 else "values {} are"
+    instead = "left out" if multi else f"showing {shown or 'the default'} instead"
+    st.warning(safe_text(f"The link's {what} {verb.format(listed)} not offered here: {instead}."))
+
+
+def options_from_url(
+    param: str, labels: Mapping[str, str], what: str, *, multi: bool = False, most: int | None = None
+) -> None:
     """Let a link name a bound widget's options by key (``compare=same_period_last_year``), as
     its other parameters do. Streamlit seeds a widget with a ``format_func`` from the labels it
     shows (the URL it writes holds them), so a key was dropped without a word and the default
     shown (QA). Call before the widget: on its first run, keys in the URL pick their options
     (the first ``most`` of them: the page says which it leaves out). The URL keeps the keys, so a
-    reload or a copied link shows the same (setting the widget's value instead dropped them)."""
+    reload or a copied link shows the same (setting the widget's value instead dropped them).
+    Values that are neither are said (``unknown_in_link``, ``what`` naming the option)."""
     values = st.query_params.get_all(param)
     if param in st.session_state or not values or all(value in labels.values() for value in values):
         return
+    unknown_in_link(param, labels, what, multi=multi)
     named = [labels.get(value, value) for value in values]
     if _seed_as(param, named):
         return

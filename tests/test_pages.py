@@ -941,6 +941,54 @@ def test_a_link_with_more_metrics_or_comparisons_than_shown_says_which_are_left_
     ]
 
 
+@pytest.mark.parametrize(
+    ("page", "query", "said"),
+    [
+        ("kpis", {"grain": "year"}, "The link's granularity value 'year' is not offered here: showing day instead."),
+        (
+            "kpis",
+            {"range": "bogus"},
+            "The link's date range value 'bogus' is not offered here: showing the default instead.",
+        ),
+        (
+            "kpis",
+            {"by": "colour"},
+            "The link's breakdown value 'colour' is not offered here: showing no breakdown instead.",
+        ),
+        (
+            "funnels",
+            {"steps": ["signup", "nope", "zap"]},
+            "The link's step values 'nope', 'zap' are not offered here: left out.",
+        ),
+        ("engagement", {"features": "zzz"}, "The link's feature value 'zzz' is not offered here: left out."),
+        (
+            "retention",
+            {"retained": "always"},
+            "The link's retention count value 'always' is not offered here: showing the default instead.",
+        ),
+        ("roadmap", {"rm_team": "Ghost"}, "The link's team value 'Ghost' is not offered here: left out."),
+        ("roadmap", {"item": "ZZ-1"}, "The link's item value 'ZZ-1' is not offered here: showing the default instead."),
+        (
+            "feedback",
+            {"scale": "ces"},
+            "The link's survey value 'ces' is not offered here: showing the default instead.",
+        ),
+    ],
+)
+def test_a_link_value_a_page_does_not_offer_is_said(monkeypatch, known_data, page, query, said):
+    """grain=year, range=bogus, a funnel step no event has or an unknown roadmap item were dropped
+    from the URL without a word and the defaults shown, as if the link had worked (QA)."""
+    at = open_page(monkeypatch, known_data, page, **query)
+    assert said in [unescape(w) for w in texts(at.warning)]
+    assert not at.exception
+
+
+def test_a_link_names_the_retention_count_by_key(monkeypatch, known_data):
+    at = open_page(monkeypatch, known_data, "retention", retained="share_on_or_after")
+    assert at.session_state["retained"] == "share_on_or_after"
+    assert not at.warning
+
+
 def test_links_name_options_by_key_as_well_as_by_label(monkeypatch, known_data):
     """compare=same_period_last_year, avg=7, scale=csat, rm_health=late and item=EP-8 were
     dropped without a word and the defaults shown: Streamlit matches a widget with labels by its
