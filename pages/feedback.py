@@ -32,7 +32,7 @@ source = facts.source("feedback") + f" Segment: {ui.segment_text(applied).replac
 segmented = bool(applied.filters)
 # The card counts whole days, as the summary's NPS card does (+33 there and +0 here for one range
 # while today was open; review); the chart and the comments below show today's answers too.
-measured, note = dashboard.survey_days(period, facts.first_day, facts.final_day, facts.last_day, facts.today_open)
+measured, note = dashboard.survey_days(period, facts.final_day, facts.last_day, facts.today_open)
 if segmented:
     # The card follows the segment like the rest of the page (it showed every answer's score),
     # over its own days: the range's answers missed the day the measured days begin (review).

@@ -1399,12 +1399,16 @@ def test_funnel_cards_of_a_range_ending_yesterday_wait_while_today_is_not_over(m
     assert f"runs past {format_date(yesterday)}, the last whole day" in captions, captions
 
 
-def answers_while_today_is_open(utc_events, tmp_path: Path, answers: tuple[tuple[int, int], ...]) -> Path:
-    """A UTC workspace with three users on plan pro a day for the 20 days to yesterday and one
-    this morning, and an NPS answer (days back, score) of the same plan for each of ``answers``."""
+def answers_while_today_is_open(
+    utc_events, tmp_path: Path, answers: tuple[tuple[int, int], ...], event_days: int = 20
+) -> Path:
+    """A UTC workspace with three users on plan pro a day for the ``event_days`` to yesterday and
+    one this morning, and an NPS answer (days back, score) of the same plan for each of ``answers``."""
     today = dt.datetime.now(dt.UTC).date()
     lines = ["event_time,user_id,event,plan\n"]
-    lines += [f"{today - dt.timedelta(days=d)}T12:00:00Z,u{n},login,pro\n" for d in range(20, 0, -1) for n in range(3)]
+    lines += [
+        f"{today - dt.timedelta(days=d)}T12:00:00Z,u{n},login,pro\n" for d in range(event_days, 0, -1) for n in range(3)
+    ]
     lines.append(f"{today}T00:01:00Z,u0,login,pro\n")
     root = utc_events(lines)
     text = "submitted_at,user_id,score,scale,plan\n" + "".join(
@@ -1431,6 +1435,22 @@ def test_the_summary_nps_counts_whole_days_as_its_other_cards_do(monkeypatch, ut
     ), texts(at.caption)
     # Voice of customer's card says the same of the same range (review: +0 from 4 answers).
     assert metric_value(open_page(monkeypatch, root, "feedback", range="7d"), "NPS") == "+33"
+
+
+def test_the_nps_card_counts_the_ranges_answers_before_the_first_event_day(monkeypatch, utc_events, tmp_path):
+    """Events from 13 days back, answers from 19: a range over both, while today is open, was
+    measured from the first event day, and the two answers before it were counted as the period
+    before: +33 from 3 answers, "+133 pts", where the range's whole days hold 0, 1, 2, 10 and 9:
+    (2 promoters - 3 detractors) / 5 = -20, with no answer before them (QA)."""
+    today = dt.datetime.now(dt.UTC).date()
+    answers = ((19, 0), (17, 1), (8, 2), (7, 10), (4, 9))
+    root = answers_while_today_is_open(utc_events, tmp_path, answers, event_days=13)
+    dates = [str(today - dt.timedelta(days=19)), str(today)]
+    at = open_page(monkeypatch, root, "feedback", range="Custom", dates=dates)
+    assert metric_value(at, "NPS") == "-20"
+    card = next(m for m in at.metric if m.label == "NPS")
+    assert not card.delta
+    assert any(c.startswith("5 answers (previous period: 0)") for c in map(unescape, texts(at.caption)))
 
 
 def test_weekly_charts_say_which_days_after_the_range_their_last_week_holds(monkeypatch, known_data):
