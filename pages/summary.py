@@ -40,12 +40,18 @@ else:
     # The days before only partly loaded: the cards claim no change, and the caption said they
     # compare (QA).
     no_base = dashboard.why_no_base(period.previous(), facts.first_day)
+    # Survey answers loaded before the range give the NPS card its change: the caption said
+    # nothing was loaded before beside "+150 pts" (QA). The report says the same words.
+    answers_before = facts.answers_first_day is not None and facts.answers_first_day < period.start
+    of_events = " for the metrics of events" if answers_before else ""
     compared = (
         f"Periods are compared with the {format_days(period.days)} before."
         if no_base is None
+        else f"No event is loaded before this range, so no change is claimed{of_events}."
+        if answers_before and period.start <= facts.first_day
         else "Nothing is loaded before this range, so no change is claimed."
         if period.start <= facts.first_day
-        else f"The {format_days(period.days)} before are {no_base}, so no change is claimed."
+        else f"The {format_days(period.days)} before are {no_base}, so no change is claimed{of_events}."
     )
     st.caption(f"{ui.safe_text(facts.source())} {compared}")
 

@@ -594,6 +594,28 @@ def test_a_breakdown_by_a_filtered_dimension_names_its_one_value(monkeypatch, kn
     assert figure["layout"]["showlegend"] is True and [t["name"] for t in figure["data"]] == ["pro"]
 
 
+def test_the_summary_caption_claims_no_change_only_for_events_when_answers_come_before(monkeypatch, tmp_path):
+    """Events from 19 Oct and an NPS answer of 10 Oct: the caption said "Nothing is loaded before
+    this range, so no change is claimed." above an NPS card with "+150 pts" against that answer
+    (QA). It says which metrics claim no change, as the report does."""
+    events = tmp_path / "events.csv"
+    events.write_text("event_time,user_id,event\n2026-10-19T10:00:00Z,u1,login\n2026-11-01T10:00:00Z,u2,login\n")
+    answers = tmp_path / "nps.csv"
+    answers.write_text(
+        "submitted_at,user_id,score,scale\n2026-10-10T12:00:00Z,old,0,nps\n2026-10-26T12:00:00Z,u1,10,nps\n"
+        "2026-10-27T12:00:00Z,u2,7,nps\n"
+    )
+    data = tmp_path / "ws"
+    data.mkdir()
+    (data / "pmkit.toml").write_text('[workspace]\ntimezone = "UTC"\n')
+    assert [r.status for r in ingest([events, answers], load_config(data))] == ["loaded"] * 2
+    at = open_page(monkeypatch, data, "summary", range="All")
+    captions = [unescape(c) for c in texts(at.caption)]
+    said = "No event is loaded before this range, so no change is claimed for the metrics of events."
+    assert any(c.endswith(said) for c in captions), captions
+    assert next(m for m in at.metric if m.label == "NPS").delta
+
+
 def test_the_roadmap_says_an_objectives_row_is_its_own_schedule(monkeypatch, demo_data):
     """The demo's objective rows read "On track" here and "At risk delivery" on the summary: two
     healths of one objective, unexplained (UI QA)."""
@@ -605,10 +627,14 @@ def test_the_summary_of_the_whole_range_does_not_claim_a_comparison(monkeypatch,
     """range=All said "Periods are compared with the 10 days before", with nothing loaded then."""
     captions = [unescape(c) for c in texts(open_page(monkeypatch, known_data, "summary", range="All").caption)]
     assert any(c.endswith("Nothing is loaded before this range, so no change is claimed.") for c in captions)
-    # 5-11 Mar: the 7 days before are loaded from 2 Mar only, and the cards claim no change (QA).
+    # 5-11 Mar: the 7 days before are loaded from 2 Mar only, and the cards claim no change (QA),
+    # but for NPS: answers of 3 and 4 Mar are loaded.
     captions = [unescape(c) for c in texts(open_page(monkeypatch, known_data, "summary", range="7d").caption)]
     assert any(
-        c.endswith("The 7 days before are only loaded from 2 Mar 2026, so no change is claimed.") for c in captions
+        c.endswith(
+            "The 7 days before are only loaded from 2 Mar 2026, so no change is claimed for the metrics of events."
+        )
+        for c in captions
     )
     at = open_page(monkeypatch, known_data, "summary", range="Custom", dates=["2026-03-07", "2026-03-11"])
     captions = [unescape(c) for c in texts(at.caption)]
