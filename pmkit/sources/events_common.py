@@ -605,7 +605,7 @@ def build_events(
         schema={**EVENT_TYPES, ROW: pl.Int64},
     )
     # A cheap mask first; the messages are only built for the (usually few) bad rows.
-    latest = datetime.now(UTC).replace(tzinfo=None) + timedelta(days=LATEST_AHEAD_DAYS)
+    latest = latest_time()
     bad = frame.select(
         pl.col("event_time").is_null()
         | ~pl.col("event_time").is_between(EARLIEST_TIME, latest)
@@ -685,6 +685,32 @@ def _may_repeat(ids: pl.Series) -> bool:
     return present.hash(seed=0).n_unique() < present.len()
 
 
+def latest_time() -> datetime:
+    """The latest time a row may hold (UTC, naive): a year after now."""
+    return datetime.now(UTC).replace(tzinfo=None) + timedelta(days=LATEST_AHEAD_DAYS)
+
+
+def time_bound_checks(column: str, raw: pl.Expr, latest: datetime) -> list[tuple[pl.Expr, str, pl.Expr]]:
+    """A parsed time before 2000 (1970-01-01 is an empty time written as 0) or after ``latest``
+    is a bad row, named with its cell as read (``raw``): checks as ``_row_problems`` lists them."""
+    return [
+        (
+            pl.col(column) < EARLIEST_TIME,
+            column,
+            pl.format(
+                "'{}' is before the year 2000: a placeholder for a missing time? Fix the time or remove the row", raw
+            ),
+        ),
+        (
+            pl.col(column) > latest,
+            column,
+            pl.format(
+                "'{}' is more than a year after today: check the export's clock and time zone, or remove the row", raw
+            ),
+        ),
+    ]
+
+
 def _row_problems(
     frame: pl.DataFrame,
     raw_time: pl.Series,
@@ -733,22 +759,7 @@ def _row_problems(
             "event_time",
             pl.format(f"'{{}}' is not a valid time (expected e.g. {TIME_EXAMPLE})", shown("raw_time")),
         ),
-        (
-            pl.col("event_time") < EARLIEST_TIME,
-            "event_time",
-            pl.format(
-                "'{}' is before the year 2000: a placeholder for a missing time? Fix the time or remove the row",
-                shown("raw_time"),
-            ),
-        ),
-        (
-            pl.col("event_time") > latest,
-            "event_time",
-            pl.format(
-                "'{}' is more than a year after today: check the export's clock and time zone, or remove the row",
-                shown("raw_time"),
-            ),
-        ),
+        *time_bound_checks("event_time", shown("raw_time"), latest),
         (pl.col("user_id").is_null(), "user_id", pl.lit("empty user_id (every event needs a user; e.g. u_123)")),
         (pl.col("event").is_null(), "event", pl.lit("empty event (every event needs a name; e.g. signup)")),
         (

@@ -53,9 +53,11 @@ from pmkit.sources.events_common import (
     clean_text,
     dimension_name,
     keep_columns,
+    latest_time,
     parse_numbers,
     parse_times,
     read_numbers,
+    time_bound_checks,
 )
 from pmkit.sources.roadmap_common import ordered
 
@@ -448,6 +450,8 @@ def _feedback_checks() -> list[tuple[pl.Expr, str, pl.Expr]]:
             "submitted_at",
             pl.format(f"'{{}}' is not a valid time (expected e.g. {TIME_EXAMPLE})", pl.col("raw_submitted_at")),
         ),
+        # As for events: one answer dated 2030 made Voice of customer open on its days (QA).
+        *time_bound_checks("submitted_at", pl.col("raw_submitted_at"), latest_time()),
         (pl.col("raw_score").is_null(), "score", pl.lit("empty score (every answer needs one; e.g. 9)")),
         (pl.col("scale").is_null(), "scale", pl.lit("empty scale (use nps or csat, as the other rows do)")),
         (

@@ -211,6 +211,35 @@ def test_feedback_with_a_scale_column_needs_a_scale_on_every_row(tmp_path: Path)
     assert parsed.errors == (RowError(3, "scale", "empty scale (use nps or csat, as the other rows do)"),)
 
 
+def test_answer_times_before_2000_or_more_than_a_year_ahead_are_bad_rows(tmp_path: Path):
+    """1970-01-01 (an empty time written as 0) and a year mistyped as 2030 were loaded as answers,
+    where the events beside them were rejected as bad rows: one 2030 answer made Voice of customer
+    open on Dec 2029 - Jan 2030 with NPS +100 from it alone (QA)."""
+    path = write(
+        tmp_path,
+        "submitted_at,user_id,score,scale\n"
+        "2026-03-01T10:00:00Z,a,9,nps\n"
+        "1970-01-01T00:00:00Z,b,3,nps\n"
+        "2999-01-01T10:00:00Z,c,10,nps\n",
+    )
+    parsed = pmkit_tables.read(sniff(path), ReadOptions())
+    assert parsed.frame.select("user_id", ROW).rows() == [("a", 2)]
+    assert parsed.errors == (
+        RowError(
+            3,
+            "submitted_at",
+            "'1970-01-01T00:00:00Z' is before the year 2000: a placeholder for a missing time? "
+            "Fix the time or remove the row",
+        ),
+        RowError(
+            4,
+            "submitted_at",
+            "'2999-01-01T10:00:00Z' is more than a year after today: check the export's clock and time zone, "
+            "or remove the row",
+        ),
+    )
+
+
 NPS_QUESTION = "How likely are you to recommend Reportly to a friend or colleague?"  # hotjar_nps.csv's
 
 
