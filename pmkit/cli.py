@@ -157,7 +157,7 @@ def _emit(payload: dict[str, Any]) -> None:
 
 def _print_table(rows: list[dict[str, Any]], columns: list[str]) -> None:
     """A plain aligned table for humans; scripts use --json."""
-    cells = [[_fmt(row.get(c)) for c in columns] for row in rows]
+    cells = [[_fmt(row.get(c), money=c == "revenue") for c in columns] for row in rows]
     widths = [max([len(c), *(len(r[i]) for r in cells)]) for i, c in enumerate(columns)]
     print("  ".join(c.ljust(w) for c, w in zip(columns, widths, strict=True)))
     for row in cells:
@@ -168,9 +168,11 @@ def _print_table(rows: list[dict[str, Any]], columns: list[str]) -> None:
         )
 
 
-def _fmt(value: Any) -> str:
+def _fmt(value: Any, *, money: bool = False) -> str:
     if value is None:
         return "-"
+    if money and isinstance(value, int | float):
+        return f"{value:,.2f}"  # 1234.50 read "1,234" (QA)
     if isinstance(value, float):
         return f"{value:,.3f}".rstrip("0").rstrip(".") if abs(value) < 1000 else f"{value:,.0f}"
     if isinstance(value, int):

@@ -709,3 +709,19 @@ def test_a_zip_of_gzip_parts_and_an_ods_file_are_named_as_such(tmp_path: Path, c
     assert "notes.odt: this is an OpenDocument file, not a spreadsheet or an export" in err
     assert "parts.zip: this is a zip archive of 2 export files" in err
     assert "sheet.ots: this is an OpenDocument spreadsheet (.ods); open it and save the sheet as CSV" in err
+
+
+def test_the_kpis_table_shows_revenue_in_cents(tmp_path: Path, capsys):
+    """The plain table printed revenue 1234.50 as "1,234" and 999.5 as "999.5" (QA); --json was
+    right. Revenue is money: two decimals, thousands parted."""
+    events = tmp_path / "events.csv"
+    events.write_text(
+        "event_time,user_id,event,revenue\n2026-03-01T10:00:00Z,u1,buy,1234.5\n2026-03-02T10:00:00Z,u1,buy,999.5\n"
+    )
+    data = tmp_path / "ws"
+    assert main(["ingest", str(events), "--data", str(data)]) == 0
+    capsys.readouterr()
+    assert main(["kpis", "--data", str(data), "--start", "2026-03-01", "--end", "2026-03-02"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0].split() == ["day", "dau", "wau", "mau", "new_users", "events", "revenue"]
+    assert [line.split()[-1] for line in lines[1:]] == ["1,234.50", "999.50"]
