@@ -17,7 +17,7 @@ if items is None or not items.height:
     # A range that ends before the first snapshot: said so (it read "No roadmap loaded yet" beside
     # six loaded snapshots).
     unknown = dashboard.roadmap_unknown(facts, items, as_of) if as_of else None
-    ui.empty(unknown or "No roadmap loaded yet. Load a Jira, Linear, Plane or pmkit roadmap export.")
+    ui.empty(unknown or dashboard.NO_ROADMAP)
     st.stop()
 items = dashboard.roadmap_table(items, goals)
 when = items["snapshot_date"].max()

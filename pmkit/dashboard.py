@@ -910,14 +910,17 @@ def judged_day(end: dt.date, last_day: dt.date | None, latest_snapshot: dt.date 
 
 def roadmap_unknown(facts: Facts, items: pl.DataFrame | None, as_of: dt.date) -> str | None:
     """What the summary says of the roadmap for a range that ends before its first snapshot
-    (the roadmap loaded is of later days), or None. "No roadmap item is late" and "Nothing
-    shipped" were said of a range whose items were simply not known yet.
+    (the roadmap loaded is of later days), or with no roadmap loaded, or None. "No roadmap item
+    is late" and "Nothing shipped" were said of a range whose items were simply not known yet,
+    and of a workspace with no roadmap at all (where the report says none is loaded; QA).
 
     >>> facts = Facts(None, None, 0, 0, 1, None, 0, roadmap_items=5, last_snapshot=dt.date(2026, 11, 27), objectives=0)
     >>> roadmap_unknown(facts, pl.DataFrame(), dt.date(2026, 11, 14))
     'No roadmap snapshot on or before 14 Nov 2026 (the latest is of 27 Nov 2026): pick a range that ends on or after one'
     """
-    if facts.roadmap_items and facts.last_snapshot and (items is None or items.height == 0):
+    if not facts.roadmap_items:
+        return NO_ROADMAP
+    if facts.last_snapshot and (items is None or items.height == 0):
         return (
             f"No roadmap snapshot on or before {format_date(as_of)} (the latest is of "
             f"{format_date(facts.last_snapshot)}): pick a range that ends on or after one"
@@ -926,6 +929,7 @@ def roadmap_unknown(facts: Facts, items: pl.DataFrame | None, as_of: dt.date) ->
 
 
 NOTHING_EARLIER = "nothing earlier to compare with"
+NO_ROADMAP = "No roadmap loaded yet. Load a Jira, Linear, Plane or pmkit roadmap export."
 
 
 def why_no_base(earlier: Period, first_day: dt.date | None) -> str | None:

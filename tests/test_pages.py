@@ -1580,3 +1580,14 @@ def test_the_summary_card_and_its_table_judge_an_objective_on_one_day(monkeypatc
     assert (card.delivery, before.delivery) == ("on_track", None)
     requests = dict(dashboard.summary_requests(facts, period))
     assert requests["scorecards"] == {"period": period, "as_of": dt.date(2026, 11, 2)}
+
+
+def test_the_summary_of_a_workspace_without_a_roadmap_says_none_is_loaded(monkeypatch, utc_events):
+    """It said "No roadmap item is late, off track or at risk" and "Nothing shipped in the 30
+    days before ...", as of a roadmap with nothing to flag, where the report says none is loaded
+    (QA)."""
+    root = utc_events(["event_time,user_id,event\n", "2026-03-01T10:00:00Z,u1,login\n"])
+    at = open_page(monkeypatch, root, "summary", range="All")
+    shown = [unescape(t) for t in texts(at.info)]
+    assert "No roadmap loaded yet. Load a Jira, Linear, Plane or pmkit roadmap export." in shown, shown
+    assert not any(t.startswith(("No roadmap item is late", "Nothing shipped")) for t in shown)
