@@ -45,6 +45,7 @@ from pmkit.ingest import FileResult, Progress
 from pmkit.ingest import inbox_entries as inbox_paths
 from pmkit.metrics import Period, Segment
 from pmkit.store import Store
+from pmkit.workspace import UNSAFE_NAME
 
 # Spreadsheet apps run cells starting with these as formulas: downloads prefix them with '.
 CSV_FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
@@ -1327,9 +1328,21 @@ def table(
     shown = data.with_columns(pl.col(pl.String).fill_null(""))
     st.dataframe(shown, hide_index=True, column_config=_column_config(data, column_config), **kwargs)
     if data.height:
+        # ``name`` can hold an objective id from a file: its label was markup (hosted QA).
         st.download_button(
-            f"Download {name} as CSV", csv_bytes(data), file_name=f"{name}.csv", mime="text/csv", key=f"dl-{name}"
+            safe_text(f"Download {name} as CSV"),
+            csv_bytes(data),
+            file_name=download_name(name),
+            mime="text/csv",
+            key=f"dl-{name}",
         )
+
+
+def download_name(name: str) -> str:
+    """A downloaded table's file name: ``name``'s letters, digits, dots, dashes and underscores,
+    any other run as one ``_``, no dot or ``_`` at either end, at most 120 characters; never a
+    path (an objective id ``../../etc/passwd`` was the name the browser was given)."""
+    return (UNSAFE_NAME.sub("_", name).strip("._")[:120] or "table") + ".csv"
 
 
 def csv_bytes(table: pl.DataFrame) -> bytes:

@@ -106,6 +106,25 @@ def test_csv_cells_that_look_like_formulas_are_escaped():
     assert lines[1:] == ["'=1+2,-1", "'+31 6,2", "'-x,3", "'@SUM(A1),4", "'\tq,5", "plain,6", ",7"]
 
 
+def table_with_a_hostile_name_script() -> None:
+    import polars as pl
+
+    from pmkit import ui
+
+    ui.table(pl.DataFrame({"a": [1]}), "items_$x^2$ **b** :red[r] ../../etc/passwd")
+
+
+def test_a_tables_download_names_a_name_from_a_file_as_typed_and_as_no_path():
+    """An objective id made the Objectives page's download labels markup (LaTeX, bold, a red
+    :red[] directive) and was the downloaded file's name, "../" and all (hosted QA)."""
+    at = AppTest.from_function(table_with_a_hostile_name_script).run()
+    (button,) = at.get("download_button")
+    assert button.proto.label == ui.safe_text("Download items_$x^2$ **b** :red[r] ../../etc/passwd as CSV")
+    assert ui.download_name("items_$x^2$ **b** :red[r] ../../etc/passwd") == "items__x_2_b_red_r_.._.._etc_passwd.csv"
+    assert ui.download_name("../..") == "table.csv"
+    assert len(ui.download_name("x" * 500)) == 124
+
+
 def test_csv_flattens_lists_and_escapes_their_items_too():
     table = pl.DataFrame({"confounders": [["=evil()", "b"], []]})
     assert ui.csv_bytes(table).decode().splitlines()[1:] == ["'=evil(); b", '""']  # an empty cell, quoted
