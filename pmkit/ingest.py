@@ -459,10 +459,11 @@ def file_away(result: FileResult, config: Config) -> Path:
         return result.path
     target_dir = config.rejected if result.status == "rejected" else config.archive
     target_dir.mkdir(parents=True, exist_ok=True)
-    target = target_dir / result.path.name
+    stem, suffix = result.path.stem, result.path.suffix
+    target = target_dir / _fitted(stem, suffix)
     if target.exists():
         stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S-%f")
-        target = target_dir / f"{result.path.stem}.{stamp}{result.path.suffix}"
+        target = target_dir / _fitted(stem, f".{stamp}{suffix}")
     shutil.move(str(result.path), target)
     # Every problem row, not the first 20: the rest of a --skip-bad-rows load could be seen only
     # with SQL on the store (ingest QA). Rejected: what to fix; loaded: what was left out.
@@ -473,6 +474,17 @@ def file_away(result: FileResult, config: Config) -> Path:
         listing.write_text("\n".join(lines) + "\n", encoding="utf-8")
         result.listed_in = listing
     return target
+
+
+def _fitted(stem: str, tail: str) -> str:
+    """``stem + tail`` as a file name that leaves room for a listing's suffix after it
+    (``.skipped.txt``) within the 255 bytes of a name: the stem cut by whole characters. A
+    rejected file named with 246 letters needed a 261-byte listing, and the whole ingest stopped
+    on it, the files beside it loaded but unreported (hosted QA)."""
+    room = 255 - len(".skipped.txt") - len(tail.encode())
+    while len(stem.encode()) > room:
+        stem = stem[:-1]
+    return stem + tail
 
 
 # What follows a rebuild_pending text where numbers are shown.

@@ -186,6 +186,33 @@ def test_inbox_files_move_to_archive_or_rejected_and_are_never_deleted(tmp_path:
     assert len(list(config.archive.glob("events*.csv"))) == 2
 
 
+def test_an_inbox_file_with_a_long_name_is_filed_away_and_the_others_are_reported(tmp_path: Path) -> None:
+    """A rejected file named with 246 letters (a legal name) needed a 261-byte errors listing:
+    the ingest stopped with "cannot use ...errors.txt" and no result, the good file beside it
+    loaded but unreported, and said to be a duplicate the next time (hosted QA). Its name is
+    shortened where it is filed away, with room for the listing, and for a second such name's
+    time stamp."""
+    config = load_config(tmp_path / "ws")
+    long = "é" + "L" * 244  # 246 bytes
+    write(config.inbox / f"{long}.csv", "event_time,user_id,event\n2026-02-30T10:00:00Z,u1,bad\n")
+    write(config.inbox / "good.csv", "event_time,user_id,event\n2026-03-01T10:00:00Z,u1,good\n")
+    results = ingest_inbox(config)
+    by_name = {r.path.name: r for r in results}
+    assert {name: r.status for name, r in by_name.items()} == {f"{long}.csv": "rejected", "good.csv": "loaded"}
+    assert list(config.inbox.iterdir()) == []
+    assert (config.archive / "good.csv").exists()
+    (moved,) = config.rejected.glob("*.csv")
+    assert moved.name.startswith("éLLL") and moved.name.endswith(".csv")
+    listing = by_name[f"{long}.csv"].listed_in
+    assert listing == config.rejected / f"{moved.name}.errors.txt"
+    assert "2026-02-30T10:00:00Z" in listing.read_text()
+    write(config.inbox / f"{long}.csv", "event_time,user_id,event\n2026-02-31T10:00:00Z,u1,bad\n")
+    (again,) = ingest_inbox(config)
+    assert again.status == "rejected" and again.listed_in is not None and again.listed_in.exists()
+    assert len(list(config.rejected.glob("*.csv"))) == 2
+    assert all(len(p.name.encode()) <= 255 for p in config.rejected.iterdir())
+
+
 def test_overlapping_exports_never_count_an_event_twice(tmp_path: Path) -> None:
     config = load_config(tmp_path / "ws")
     lines = random_events(200, 4)
