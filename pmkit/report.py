@@ -323,7 +323,7 @@ class _Report:
             # Measured, but with too few other dates to judge it against: not "measured" alone.
             unjudged = "not judged" if row["status"] == "measured" else row["status"]
             judged = stands.get(row["significant"], _badge("no_data", unjudged))
-            also = "; ".join(row["confounders"] or [])
+            also = _listed(row["confounders"] or [], "; ")
             before_after = "–"
             if row["before"] is not None or row["after"] is not None:
                 before_after = f"{format_value(row['before'], fmt)} → {format_value(row['after'], fmt)}"
@@ -628,7 +628,13 @@ def _moved(change: float, amount: str, nothing: str) -> str:
 
 
 def _names(frame: pl.DataFrame, column: str, fallback: str) -> str:
-    return ", ".join(row[column] or row[fallback] for row in frame.iter_rows(named=True))
+    return _listed(row[column] or row[fallback] for row in frame.iter_rows(named=True))
+
+
+def _listed(names: Iterable[str], separator: str = ", ") -> str:
+    """Names from files joined, each one's right-to-left override closed at its end: left open,
+    it reordered the names after it in the cell (hosted QA)."""
+    return separator.join(closed_bidi(name) for name in names)
 
 
 def _join(parts: Sequence[str]) -> str:

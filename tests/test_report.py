@@ -351,3 +351,13 @@ def test_an_objective_chart_judged_after_the_data_draws_the_data(tmp_path: Path)
     page = write_report(config, tmp_path / "report.html").read_text(encoding="utf-8")
     line = re.search(r'"mode":"lines","name":"Daily active users, 7 days[^"]*","x":\[([^\]]*)\]', page)
     assert line is not None and line.group(1).count(",") >= 10, line
+
+
+def test_each_listed_name_closes_its_own_right_to_left_override():
+    """A title with an unclosed U+202E in the "also shipped" cell was closed only at the cell's
+    end, so the names after it showed reordered (hosted QA)."""
+    from pmkit import report
+
+    frame = pl.DataFrame({"title": ["\u202eevil", None, "b"], "item_id": ["E1", "E2", "E3"]})
+    assert report._names(frame, "title", "item_id") == "\u202eevil\u202c, E2, b"
+    assert report._listed(["\u202ex", "y"], "; ") == "\u202ex\u202c; y"
