@@ -61,6 +61,13 @@ open_from = dashboard.unsettled_from(period, facts.final_day, int(window))
 # flat funnel's conversions read as a drop until the window closed (review): none is claimed.
 still_open = no_base or (dashboard.still_converting(open_from) if open_from else None)
 prior = f"vs prior {period.days}d"
+# A range ending on the last day never compared its conversion (its last days can still
+# convert): its settled days are, against the same days of the range before.
+parts = None if no_base else dashboard.settled_parts(period, open_from)
+if parts is not None:
+    settled = ui.compute(cfg, "funnels", **{**funnel, "periods": parts}, segment=Segment(filters=segment.filters))
+    settled_now, settled_then = (dashboard.funnel_conversion(f) for f in settled or (None, None))
+    parts_text = " against ".join(f"{format_date(p.start)} – {format_date(p.end)}" for p in parts)
 cards = st.columns(3)
 for card, label, value, earlier, why in (
     (cards[0], f"Started ({ui.safe_text(steps[0])})", now.started, then.started, no_base),
@@ -74,16 +81,29 @@ for card, label, value, earlier, why in (
         delta_description=f"{prior}: {why}" if why else None,
         border=True,
     )
-cards[2].metric(
-    "Conversion",
-    format_percent(now.rate),
-    delta=format_change(now.rate, then.rate, "percent")
-    if not still_open and now.rate is not None and then.rate is not None
-    else None,
-    **ui.delta_style(now.rate - then.rate if now.rate is not None and then.rate is not None else None),
-    delta_description=f"{prior}: {still_open}" if still_open else f"{prior} ({format_percent(then.rate)})",
-    border=True,
-)
+if parts is not None and settled_now.rate is not None and settled_then.rate is not None:
+    cards[2].metric(
+        "Conversion",
+        format_percent(now.rate),
+        delta=format_change(settled_now.rate, settled_then.rate, "percent"),
+        **ui.delta_style(settled_now.rate - settled_then.rate),
+        delta_description=(
+            f"of the users who started {parts_text}: {format_percent(settled_now.rate)} against "
+            f"{format_percent(settled_then.rate)} (later starters can still convert)"
+        ),
+        border=True,
+    )
+else:
+    cards[2].metric(
+        "Conversion",
+        format_percent(now.rate),
+        delta=format_change(now.rate, then.rate, "percent")
+        if not still_open and now.rate is not None and then.rate is not None
+        else None,
+        **ui.delta_style(now.rate - then.rate if now.rate is not None and then.rate is not None else None),
+        delta_description=f"{prior}: {still_open}" if still_open else f"{prior} ({format_percent(then.rate)})",
+        border=True,
+    )
 ui.chart(
     charts.funnel_bars(result, group=breakdown),
     compared_to=f"the users who did {steps[0]} in this range (step 1 = 100%); grey is the drop-off from the step before",

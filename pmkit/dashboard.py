@@ -380,6 +380,21 @@ def unsettled_from(period: Period, last_day: dt.date, window_days: int) -> dt.da
     return first_open if first_open <= period.end else None
 
 
+def settled_parts(period: Period, open_from: dt.date | None) -> tuple[Period, Period] | None:
+    """The days of ``period`` before ``open_from`` (``unsettled_from``), whose funnel attempts
+    have had their whole window, and the same days of the period before: the conversions a
+    range ending on the last day can compare (its last days' attempts can still convert, so the
+    whole range never could). None when no day of it is settled.
+
+    >>> settled_parts(Period(dt.date(2026, 3, 1), dt.date(2026, 3, 28)), dt.date(2026, 3, 22))
+    (Period(start=datetime.date(2026, 3, 1), end=datetime.date(2026, 3, 21)), Period(start=datetime.date(2026, 2, 1), end=datetime.date(2026, 2, 21)))
+    """
+    if open_from is None or open_from <= period.start:
+        return None
+    settled = Period(period.start, open_from - dt.timedelta(days=1))
+    return settled, settled.shift(-period.days)
+
+
 def still_converting(open_from: dt.date) -> str:
     """Why a funnel's conversions are not compared with the range before: "users who started
     from 5 Mar 2026 can still convert, so no change is claimed"."""

@@ -275,6 +275,36 @@ def test_funnel_cards_claim_no_conversion_change_while_attempts_can_still_conver
         assert unescape(card.proto.delta_description) == why, label
 
 
+def test_funnel_conversion_of_a_range_ending_on_the_last_day_compares_its_settled_days(monkeypatch, utc_events):
+    """Four visitors a day to 28 Mar, one buying within the hour from 1 to 14 Mar and two from 15
+    to 27 Mar. The range 15-28 Mar never showed a conversion change (its last day's visitors can
+    still buy): the days whose attempts are settled, 15-27 Mar, are compared with the same days
+    of the range before, 1-13 Mar: 26 of 52 (50%) against 13 of 52 (25%)."""
+    lines = ["event_time,user_id,event\n"]
+    for day in range(1, 29):
+        buyers = 0 if day == 28 else 1 if day < 15 else 2
+        lines += [f"2026-03-{day:02d}T10:00:00Z,v{day}_{n},visit\n" for n in range(4)]
+        lines += [f"2026-03-{day:02d}T10:30:00Z,v{day}_{n},purchase\n" for n in range(buyers)]
+    at = open_page(
+        monkeypatch,
+        utc_events(lines),
+        "funnels",
+        range="Custom",
+        dates=["2026-03-15", "2026-03-28"],
+        steps=["visit", "purchase"],
+        window="1",
+    )
+    conversion = next(m for m in at.metric if m.label == "Conversion")
+    assert conversion.value == "46.4%"  # 26 of 56, the 28th's visitors included
+    assert conversion.delta == "+25.0 pts"
+    assert unescape(conversion.proto.delta_description) == (
+        "of the users who started 15 Mar 2026 – 27 Mar 2026 against 1 Mar 2026 – 13 Mar 2026: 50.0% against "
+        "25.0% (later starters can still convert)"
+    )
+    converted = next(m for m in at.metric if m.label.startswith("Converted"))
+    assert not converted.delta  # a count of 14 days' attempts, some still open: not compared
+
+
 def test_funnels_open_on_the_saved_funnel_with_the_engines_numbers(monkeypatch, demo_data):
     # The demo's pmkit.toml saves "activation" (signup -> create_report in 7 days): the page opens
     # on it, says so, and shows the numbers the engine computes from the step events.
