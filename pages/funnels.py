@@ -56,7 +56,7 @@ if not no_base and facts.today_open and period.end == facts.last_day:
     # Today's first hours against whole days: a flat funnel read "Started -11.4%" (review).
     no_base = f"{dashboard.not_over(facts.last_day)}, so no change is claimed"
 # From the last whole day: today's first hours are not yet every attempt's whole window (review).
-open_from = dashboard.unsettled_from(period, facts.final_day, int(window))
+open_from = dashboard.unsettled_from(period, facts.final_day, int(window), facts.timezone)
 # Attempts whose window is still open can convert yet; the range before has had all its time. A
 # flat funnel's conversions read as a drop until the window closed (review): none is claimed.
 still_open = no_base or (dashboard.still_converting(open_from) if open_from else None)

@@ -315,7 +315,11 @@ def no_values_text(
 
 
 def settled_period(
-    definition: MetricDefinition, period: Period, final_day: dt.date | None, first_day: dt.date | None = None
+    definition: MetricDefinition,
+    period: Period,
+    final_day: dt.date | None,
+    first_day: dt.date | None = None,
+    timezone: str = "UTC",
 ) -> Period:
     """The period moved back, keeping its length, until every day of it is final
     (``whole_days``): for a funnel or a retention week, its ``settling_days`` before the last
@@ -328,7 +332,10 @@ def settled_period(
     >>> settled_period(dau, Period(dt.date(2026, 3, 1), dt.date(2026, 3, 28)), dt.date(2026, 3, 27)).end
     datetime.date(2026, 3, 27)
     """
-    return whole_days(period, final_day, first_day, settling_days(definition))
+    lag = settling_days(definition)
+    if definition.type == "funnel" and final_day is not None:  # a day more across a short day
+        lag = (final_day - metrics.base.final_funnel_day(final_day, definition.window_days, timezone)).days
+    return whole_days(period, final_day, first_day, lag)
 
 
 def whole_days(period: Period, final_day: dt.date | None, first_day: dt.date | None = None, lag: int = 0) -> Period:
@@ -367,7 +374,7 @@ def left_out(definition: MetricDefinition, workspace: metrics.base.Workspace) ->
     return f"{today}: it is left out"
 
 
-def unsettled_from(period: Period, last_day: dt.date, window_days: int) -> dt.date | None:
+def unsettled_from(period: Period, last_day: dt.date, window_days: int, timezone: str = "UTC") -> dt.date | None:
     """The first day of ``period`` whose funnel attempts (``window_days`` long) can still
     convert, their window running past ``last_day``; None when every day of it is final (the
     rule of ``settling_days``).
@@ -375,8 +382,9 @@ def unsettled_from(period: Period, last_day: dt.date, window_days: int) -> dt.da
     >>> unsettled_from(Period(dt.date(2026, 3, 1), dt.date(2026, 3, 11)), dt.date(2026, 3, 11), 7)
     datetime.date(2026, 3, 5)
     """
-    funnel = MetricDefinition("funnel", "funnel", "Funnel", window_days=window_days)
-    first_open = max(period.start, _last_final_day(last_day, settling_days(funnel)) + dt.timedelta(days=1))
+    first_open = max(
+        period.start, metrics.base.final_funnel_day(last_day, window_days, timezone) + dt.timedelta(days=1)
+    )
     return first_open if first_open <= period.end else None
 
 
@@ -977,7 +985,7 @@ def _card(
     per_day: bool = False,
 ) -> Scorecard:
     first_day = workspace.first_day
-    measured = settled_period(definition, period, workspace.final_day, first_day)
+    measured = settled_period(definition, period, workspace.final_day, first_day, workspace.timezone)
     notes = []
     if measured != period:
         notes.append(
@@ -1204,7 +1212,7 @@ def explore(
     # The totals are of final days only, like the summary's card of the same metric (which
     # moves the period back): a funnel's value over the period's final days against a whole
     # previous period compared 21 days with 28, under a label naming all 28.
-    measured = settled_period(definition, period, workspace.final_day, first_day)
+    measured = settled_period(definition, period, workspace.final_day, first_day, workspace.timezone)
     totals = metrics.compare_metric(reader, key, measured, list(against), definitions, segment)
     no_base = pl.Series(
         "no_base", [why_no_base(Period(*days), first_day) for days in totals.select("start", "end").rows()], pl.String

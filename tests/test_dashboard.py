@@ -1213,3 +1213,18 @@ def test_the_explorer_draws_the_path_of_a_pmkit_toml_objective_and_one_without_a
             found = dashboard.explore(reader, config, "dau", period, objective_id=objective)
             assert found.target is not None, (objective, found.notes)
             assert found.target.filter(pl.col("day") == dt.date(2026, 3, 10))["target"].item() == pytest.approx(3.0)
+
+
+def test_a_funnel_settles_a_day_later_across_a_short_day():
+    """New York's 9 Mar 2025 has 23 hours: a 1-day window from 8 Mar 23:30 ends on 10 Mar. The
+    Funnels page's "can still convert" and the cards' settled periods took 8 Mar as final with 9
+    Mar the last day (QA, the series' rule; metrics.base.final_funnel_day)."""
+    activation = MetricDefinition("act", "funnel", "Act", window_days=1)
+    week = Period(dt.date(2025, 3, 3), dt.date(2025, 3, 9))
+    last = dt.date(2025, 3, 9)
+    assert dashboard.unsettled_from(week, last, 1, "America/New_York") == dt.date(2025, 3, 8)
+    assert dashboard.unsettled_from(week, last, 1, "UTC") == dt.date(2025, 3, 9)
+    assert dashboard.settled_period(activation, week, last, timezone="America/New_York").end == dt.date(2025, 3, 7)
+    assert dashboard.settled_period(activation, week, last, timezone="UTC").end == dt.date(2025, 3, 8)
+    autumn = Period(dt.date(2025, 10, 27), dt.date(2025, 11, 2))  # 2 Nov has 25 hours: no day more
+    assert dashboard.unsettled_from(autumn, dt.date(2025, 11, 2), 1, "America/New_York") == dt.date(2025, 11, 2)

@@ -954,6 +954,54 @@ def test_funnel_metric_leaves_out_attempts_whose_window_is_not_loaded(workspace)
     assert daily["value"].to_list() == [1.0, 0.0, None, None]
 
 
+def test_a_funnel_day_waits_for_a_window_that_a_short_day_pushes_past_the_last_day(workspace):
+    """New York springs forward on 9 Mar 2025: its day has 23 hours, so a 1-day window from a
+    sign-up at 8 Mar 23:30 EST ends at 10 Mar 00:30 EDT. With 9 Mar the last loaded day, 8 Mar
+    read 0.0 as final, and 1.0 once 10 Mar was loaded (QA). It stays blank until then."""
+    workspace.configure(
+        timezone="America/New_York",
+        metrics='[metrics.act]\nname = "Act"\ntype = "funnel"\nsteps = ["signup", "create"]\nwindow_days = 1\n',
+    )
+    workspace.load_events(
+        [
+            ("2025-03-07T15:00:00Z", "filler", "x"),
+            ("2025-03-09T04:30:00Z", "u1", "signup"),  # 8 Mar 23:30 EST
+            ("2025-03-10T03:00:00Z", "filler", "x"),  # 9 Mar 23:00 EDT: the last loaded day
+        ]
+    )
+    definitions = parse_definitions(load_config(workspace.root).metrics)
+    days = Period(D(2025, 3, 7), D(2025, 3, 9))
+    assert metrics.metric_series(workspace.reader(), "act", days, "day", definitions)["value"].to_list() == [
+        None,
+        None,
+        None,
+    ]
+    workspace.load_events([("2025-03-10T04:15:00Z", "u1", "create")])  # 10 Mar 00:15 EDT, 23 h 45 min later
+    assert metrics.metric_series(workspace.reader(), "act", days, "day", definitions)["value"].to_list() == [
+        None,
+        1.0,
+        None,
+    ]
+
+
+def test_a_funnel_with_a_fractional_window_reads_the_events_its_last_attempts_reach(workspace):
+    """A window of 1.9 days (45.6 h) from a New York sign-up at 10 Jun 23:00 EDT reaches 12 Jun
+    20:36 EDT: the step at 20:30 was not read for a range ending 10 Jun (the events read went
+    ``int(window)`` days past it), and was for one ending 11 Jun (QA)."""
+    workspace.configure(timezone="America/New_York")
+    workspace.load_events(
+        [
+            ("2025-06-11T03:00:00Z", "u1", "signup"),  # 10 Jun 23:00 EDT
+            ("2025-06-13T00:30:00Z", "u1", "create"),  # 45.5 h later
+            ("2025-06-20T00:00:00Z", "filler", "x"),
+        ]
+    )
+    reader = workspace.reader()
+    for end in (D(2025, 6, 10), D(2025, 6, 11)):
+        got = metrics.funnel(reader, ["signup", "create"], window_days=1.9, period=Period(D(2025, 6, 10), end))
+        assert got["users"].to_list() == [1, 1], end
+
+
 def test_metric_series_builtin_bucket_rules(workspace):
     workspace.load_events(SERIES_ROWS, columns=("event_time", "user_id", "event", "revenue"))
     reader = workspace.reader()

@@ -22,10 +22,12 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import math
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
+from zoneinfo import ZoneInfo
 
 import polars as pl
 
@@ -162,6 +164,28 @@ class Workspace:
             today = dt.date.today()
             return Period(today, today)
         return Period(self.first_day, self.last_day)
+
+
+def final_funnel_day(final_day: dt.date, window_days: float, timezone: str) -> dt.date:
+    """The last day whose funnel attempts have had their whole window by the end of
+    ``final_day`` (the last whole day) in ``timezone``: ``ceil(window_days)`` days before it, or
+    one more where a short day (a clock moved forward) pushes a window from the day's last hour
+    past it. New York's 9 Mar 2025 has 23 hours: a 1-day window from 8 Mar 23:30 ends at 10 Mar
+    00:30, and 8 Mar read as final, and lost, with 9 Mar the last day (QA).
+
+    >>> final_funnel_day(dt.date(2025, 3, 9), 1, "America/New_York"), final_funnel_day(dt.date(2025, 3, 9), 1, "UTC")
+    (datetime.date(2025, 3, 7), datetime.date(2025, 3, 8))
+    """
+    zone = ZoneInfo(timezone)
+
+    def end_of(day: dt.date) -> dt.datetime:  # the instant the local day ends
+        return dt.datetime.combine(day + dt.timedelta(days=1), dt.time(), tzinfo=zone).astimezone(dt.UTC)
+
+    window = dt.timedelta(days=window_days)
+    day = final_day - dt.timedelta(days=math.ceil(window_days))
+    while end_of(day) + window > end_of(final_day):
+        day -= dt.timedelta(days=1)
+    return day
 
 
 def shown_last_day(first_day: dt.date | None, last_day: dt.date | None, timezone: str) -> dt.date | None:

@@ -27,6 +27,7 @@ an attempt reaches step i this way exactly when any choice of events would.
 from __future__ import annotations
 
 import datetime as dt
+import math
 from collections.abc import Sequence
 
 import polars as pl
@@ -229,7 +230,8 @@ def funnel_attempts(
         steps=steps,
         start=period.start,
         end=period.end,
-        reach_days=int(window_days) + 2,
+        # Whole days past the period: a window of 1.9 days read 1 more and missed steps (QA).
+        reach_days=math.ceil(window_days) + 2,
     ).with_columns(
         pl.col("t").dt.replace_time_zone("UTC").dt.convert_time_zone(workspace.timezone).dt.date().alias("day")
     )

@@ -23,7 +23,6 @@ makes e.g. activation (signup -> create_report in 7 days) a daily or weekly tren
 from __future__ import annotations
 
 import datetime as dt
-import math
 from collections.abc import Sequence
 
 import polars as pl
@@ -39,6 +38,7 @@ from pmkit.metrics.base import (
     buckets,
     check_grain,
     check_segment,
+    final_funnel_day,
     finish,
     ratio,
     run,
@@ -364,7 +364,7 @@ def final_attempt_day(workspace: Workspace, definition: MetricDefinition, fallba
     Later attempts are left out, like day-N retention's users whose day N is not loaded yet:
     today, while it lasts, can still convert them (QA: a New York sign-up of 21 Nov 22:00 read as
     lost on 28 Nov at 18:00). ``fallback`` stands for the last whole day when nothing is loaded."""
-    return (workspace.final_day or fallback) - dt.timedelta(days=math.ceil(definition.window_days))
+    return final_funnel_day(workspace.final_day or fallback, definition.window_days, workspace.timezone)
 
 
 def definitions_free_fingerprint(definition: MetricDefinition) -> str:
