@@ -51,7 +51,7 @@ whole, whole_before = (
 now, then = dashboard.funnel_conversion(whole), dashboard.funnel_conversion(whole_before)
 # Days before the first loaded day are no data: no change is claimed against them (as on the
 # summary's cards), where "+8 (from 0)" was shown against a range before any event.
-no_base = dashboard.why_no_base(period.previous(), facts.first_day)
+no_base = base_missing = dashboard.why_no_base(period.previous(), facts.first_day)
 if not no_base and facts.today_open and period.end == facts.last_day:
     # Today's first hours against whole days: a flat funnel read "Started -11.4%" (review).
     no_base = f"{dashboard.not_over(facts.last_day)}, so no change is claimed"
@@ -62,8 +62,9 @@ open_from = dashboard.unsettled_from(period, facts.final_day, int(window), facts
 still_open = no_base or (dashboard.still_converting(open_from) if open_from else None)
 prior = f"vs prior {period.days}d"
 # A range ending on the last day never compared its conversion (its last days can still
-# convert): its settled days are, against the same days of the range before.
-parts = None if no_base else dashboard.settled_parts(period, open_from)
+# convert): its settled days are, against the same days of the range before. While today is
+# not over too: they end before the last whole day.
+parts = None if base_missing else dashboard.settled_parts(period, open_from)
 if parts is not None:
     settled = ui.compute(cfg, "funnels", **{**funnel, "periods": parts}, segment=Segment(filters=segment.filters))
     settled_now, settled_then = (dashboard.funnel_conversion(f) for f in settled or (None, None))

@@ -305,6 +305,26 @@ def test_funnel_conversion_of_a_range_ending_on_the_last_day_compares_its_settle
     assert not converted.delta  # a count of 14 days' attempts, some still open: not compared
 
 
+def test_funnel_conversion_compares_its_settled_days_while_today_is_not_over(monkeypatch, utc_events):
+    """The same while today is open (the default range ends today): its settled days end two days
+    before it, yesterday's visitors still having time."""
+    today = dt.datetime.now(dt.UTC).date()
+    lines = ["event_time,user_id,event\n"]
+    for back in range(14, 0, -1):
+        day = today - dt.timedelta(days=back)
+        lines += [f"{day}T10:00:00Z,v{back}_{n},visit\n" for n in range(4)]
+        lines += [f"{day}T10:30:00Z,v{back}_{n},purchase\n" for n in range(1 if back > 7 else 2)]
+    lines.append(f"{today}T00:01:00Z,early,visit\n")
+    at = open_page(monkeypatch, utc_events(lines), "funnels", range="7d", steps=["visit", "purchase"], window="1")
+    conversion = next(m for m in at.metric if m.label == "Conversion")
+    settled = f"{format_date(today - dt.timedelta(days=6))} – {format_date(today - dt.timedelta(days=2))}"
+    before = f"{format_date(today - dt.timedelta(days=13))} – {format_date(today - dt.timedelta(days=9))}"
+    assert conversion.delta == "+25.0 pts"
+    assert unescape(conversion.proto.delta_description) == (
+        f"of the users who started {settled} against {before}: 50.0% against 25.0% (later starters can still convert)"
+    )
+
+
 def test_funnels_open_on_the_saved_funnel_with_the_engines_numbers(monkeypatch, demo_data):
     # The demo's pmkit.toml saves "activation" (signup -> create_report in 7 days): the page opens
     # on it, says so, and shows the numbers the engine computes from the step events.
