@@ -19,9 +19,11 @@ the id because Plane module names are unique only within a project.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import polars as pl
 
-from pmkit.sources.base import ROW, Parsed, ReadOptions, Sample
+from pmkit.sources.base import ROW, Parsed, ReadOptions, RowError, Sample, null_column
 from pmkit.sources.csvfile import column_lookup, read_csv_rows
 from pmkit.sources.roadmap_common import (
     DEFAULT_OPTIONS,
@@ -39,6 +41,7 @@ from pmkit.sources.roadmap_common import (
     number_column,
     ordered,
     status_categories,
+    unescape_formulas,
 )
 
 FORMAT = "plane"
@@ -57,7 +60,8 @@ def detect(sample: Sample) -> bool:
 def read(sample: Sample, options: ReadOptions = DEFAULT_OPTIONS) -> Parsed:
     """The export as canonical roadmap rows: issues, then the modules they belong to."""
     raw, ragged = read_csv_rows(sample)
-    raw = clean_text(raw)
+    # Plane's CSV prefixes text starting with = + - @ with ' as Linear's does (vendor QA).
+    raw = unescape_formulas(clean_text(raw))
     export = ExportColumns(raw, "Identifier", HEADER_EXAMPLE, "PROJ-12", ragged)
     key, errors, mapping, pick = export.key, export.errors, export.mapping, export.pick
 
@@ -94,9 +98,7 @@ def read(sample: Sample, options: ReadOptions = DEFAULT_OPTIONS) -> Parsed:
         "start_date": dates(pick("start_date", "Start Date")),
         "due_date": dates(pick("due_date", "Target Date", "Due Date")),
         "completed_date": pl.select(pl.when(category == "done").then(completed)).to_series(),
-        "estimate": number_column(
-            raw, pick("estimate", "Estimate"), expected="a number of points, 0 or more (e.g. 3)", errors=errors
-        ),
+        "estimate": _estimates(raw, pick, errors),
         "blocked_by": pl.Series(
             [_blockers(cell) for cell in column_or_nulls(raw, pick("blocked_by", "Relations"))], dtype=pl.String
         ),
@@ -118,6 +120,23 @@ def read(sample: Sample, options: ReadOptions = DEFAULT_OPTIONS) -> Parsed:
     return Parsed(kind=KIND, format=FORMAT, frame=frame, errors=ordered(errors), mapping=by_canonical(mapping))
 
 
+def _estimates(raw: pl.DataFrame, pick: Callable[..., str | None], errors: list[RowError]) -> pl.Series:
+    """The Estimate column as points. A project estimating in categories (XS, S, M, L, XL, or
+    names of its own) exports their labels: words alone, no number, are no points, so the column
+    is left out (not named in the mapping) and progress counts items; every row of such an
+    export was a bad cell and it could not be loaded (vendor QA). A word beside numbers is still
+    a bad cell."""
+    column = column_lookup(raw, "Estimate")
+    if column is not None:
+        given = raw[column].drop_nulls()
+        labels = given.str.contains(r"^[^\d]+$")
+        if given.len() and labels.all():
+            return null_column(raw.height, pl.Float64())
+    return number_column(
+        raw, pick("estimate", "Estimate"), expected="a number of points, 0 or more (e.g. 3)", errors=errors
+    )
+
+
 def _first(values: list) -> str | None:
     """The first name of a JSON list cell (`["Jane Smith", "Bob"]` -> Jane Smith)."""
     names = [v for v in values if isinstance(v, str) and v.strip()]
@@ -125,6 +144,16 @@ def _first(values: list) -> str | None:
 
 
 def _blockers(cell: str | None) -> str | None:
-    """Relations cells list `{"type": "blocked_by", "issue": "TEST-2"}`: the issues blocking this one."""
-    relations = [r for r in json_list(cell) if isinstance(r, dict)]
-    return join_ids(str(r.get("issue")) for r in relations if r.get("type") == "blocked_by" and r.get("issue"))
+    """Relations cells list `{"type": "blocked_by", "issue": "TEST-2"}`: the issues blocking this
+    one. Plane writes a relation on both issues: on the other one either with
+    `"direction": "incoming"` and the type as stored, or (newer) as its inverse, `blocking`. So
+    this issue waits for `blocked_by` going out and `blocking` coming in; an incoming
+    `blocked_by` is one it blocks (read as its own, WEB-1 waited for the WEB-2 waiting for it;
+    vendor QA)."""
+    relations = [r for r in json_list(cell) if isinstance(r, dict) and r.get("issue")]
+
+    def waits_for(relation: dict) -> bool:
+        incoming = str(relation.get("direction", "")).lower() == "incoming"
+        return relation.get("type") == ("blocking" if incoming else "blocked_by")
+
+    return join_ids(str(r["issue"]) for r in relations if waits_for(r))

@@ -114,3 +114,53 @@ def test_the_rows_loaded_are_the_files_rows_and_the_modules_named_are_said_apart
     assert result.summary() == (
         "plane_issues.csv: loaded 9 rows as roadmap (plane), and 3 items they name (modules, cycles, projects or initiatives)"
     )
+
+
+def test_a_relation_is_read_in_its_direction(tmp_path):
+    """Plane writes each relation on both issues: on the other one marked "incoming" (in the type
+    stored, or as its inverse, "blocking", without a direction). The incoming copy of "WEB-2
+    blocked by WEB-1" made WEB-1 wait for WEB-2 too (vendor QA)."""
+    header = '"Identifier","Name","State Name","Relations"\n'
+    rows = [
+        '"WEB-1","API","In Progress","[{""type"": ""blocked_by"", ""issue"": ""WEB-2"", ""direction"": ""incoming""}]"',
+        '"WEB-2","UI","Todo","[{""type"": ""blocked_by"", ""issue"": ""WEB-1"", ""direction"": ""outgoing""}]"',
+        '"WEB-3","Docs","Todo","[{""type"": ""blocking"", ""issue"": ""WEB-4""}]"',
+        '"WEB-4","Site","Todo","[{""type"": ""blocked_by"", ""issue"": ""WEB-3""}, {""type"": ""relates_to"", ""issue"": ""WEB-1""}]"',
+        '"WEB-5","Old","Todo","[{""type"": ""blocking"", ""issue"": ""WEB-1"", ""direction"": ""incoming""}]"',
+    ]
+    path = tmp_path / "plane.csv"
+    path.write_text(header + "\n".join(rows) + "\n")
+    parsed = plane.read(sniff(path))
+    blockers = dict(parsed.frame.filter(pl.col("item_type") == "issue").select("item_id", "blocked_by").rows())
+    assert blockers == {"WEB-1": None, "WEB-2": "WEB-1", "WEB-3": None, "WEB-4": "WEB-3", "WEB-5": "WEB-1"}
+
+
+def test_category_estimates_are_left_out_and_progress_counts_items(tmp_path):
+    """A project estimating in sizes (XS-XL) exports their labels: every row was "'M' is not a
+    number of points" and the export could not be loaded at all (vendor QA). Labels alone are
+    not points: the column is left out and progress counts items, as without estimates."""
+    header = '"Project Identifier","Identifier","Name","State Name","Estimate","Modules"\n'
+    rows = [
+        '"WEB","WEB-1","Hero","Done","M","[""Launch""]"',
+        '"WEB","WEB-2","Pricing","In Progress","XL","[""Launch""]"',
+        '"WEB","WEB-3","Footer","Todo","","[""Launch""]"',
+    ]
+    path = tmp_path / "plane.csv"
+    path.write_text(header + "\n".join(rows) + "\n")
+    parsed = plane.read(sniff(path))
+    assert parsed.errors == ()
+    assert "estimate" not in parsed.mapping
+    assert parsed.frame["estimate"].null_count() == parsed.frame.height
+    snapshots = parsed.frame.drop(ROW).with_columns(pl.lit(date(2024, 2, 1)).alias("snapshot_date"))
+    health = roadmap.item_health(snapshots, date(2024, 2, 1))
+    assert health.filter(item_id="module:WEB/Launch")["progress"].item() == pytest.approx(1 / 3)
+
+
+def test_formula_escapes_are_taken_off_as_for_linear(tmp_path):
+    """Plane's CSV prefixes text starting with = + - @ with ' (as Linear's does): titles read
+    "'=Revenue dashboard" (vendor QA)."""
+    path = tmp_path / "plane.csv"
+    path.write_text(
+        '"Identifier","Name","State Name"\n"WEB-1","\'=Revenue dashboard","Todo"\n"WEB-2","\'-10% churn fix","Todo"\n'
+    )
+    assert plane.read(sniff(path)).frame["title"].to_list() == ["=Revenue dashboard", "-10% churn fix"]
