@@ -115,6 +115,14 @@ def _key_value_columns(frame: pl.DataFrame, column: str, keep: frozenset[str]) -
     return wide, left_out
 
 
+# How to export one row per event from BigQuery (a query for the user to run there).
+ONE_ROW_PER_EVENT = (
+    "Export one row per event: the table as Parquet (its nested event_params are read), or each "
+    "parameter selected as a column, e.g. (SELECT value.int_value FROM UNNEST(event_params) WHERE "
+    "key = 'ga_session_id') AS ga_session_id"
+)
+
+
 def detect(sample: Sample) -> bool:
     return (
         sample.layout in ("csv", "parquet")
@@ -132,6 +140,15 @@ def read(sample: Sample, options: ReadOptions) -> Parsed:
         message = f"no {', '.join(missing)} column (a GA4 export has e.g. event_date,event_timestamp,event_name,user_id,user_pseudo_id)"
         raise Rejected([RowError(1, None, message)])
     time_column, event_column = (found[name] for name in REQUIRED)
+    # UNNEST(event_params), or BigQuery's "flatten results": a row per parameter, each event
+    # repeated; 2 events loaded as 5 (vendor QA).
+    per_parameter = column_lookup(frame, "event_params.key", "event_params_key")
+    if per_parameter is not None:
+        message = (
+            f"one row per event parameter ({per_parameter}): each event is repeated for each of its "
+            "parameters and would be counted as many times. " + ONE_ROW_PER_EVENT
+        )
+        raise Rejected([RowError(1, per_parameter, message)])
     pseudo_column = column_lookup(frame, "user_pseudo_id")
     user_column = column_lookup(frame, "user_id")
     if pseudo_column is None and user_column is None:

@@ -265,3 +265,21 @@ def test_signing_in_does_not_make_a_second_user(tmp_path: Path):
     with Store(config.store_dir).reader() as reader:
         days = reader.frame("SELECT day, dau, new_users FROM kpi_daily ORDER BY day").rows()
     assert [(str(day), dau, new) for day, dau, new in days] == [("2026-03-01", 1, 1), ("2026-03-02", 1, 0)]
+
+
+def test_an_export_with_a_row_per_event_parameter_is_refused_naming_the_fix(tmp_path: Path):
+    """A query with UNNEST(event_params) (or BigQuery's "flatten results") writes one row per
+    parameter, `event_params.key` beside its values: 2 events loaded as 5, the key kept as a
+    dimension (vendor QA). The file is refused saying how to export one row per event."""
+    path = tmp_path / "ga4.csv"
+    path.write_text(
+        "event_date,event_timestamp,event_name,event_params.key,event_params.value.int_value,user_pseudo_id\n"
+        "20260301,1772359200000000,page_view,ga_session_id,1772359200,111.222\n"
+        "20260301,1772359200000000,page_view,engagement_time_msec,15,111.222\n"
+    )
+    with pytest.raises(Rejected) as refused:
+        ga4.read(sniff(path), ReadOptions())
+    (error,) = refused.value.errors
+    assert (error.row, error.column) == (1, "event_params.key")
+    assert error.message.startswith("one row per event parameter (event_params.key)")
+    assert "the table as Parquet" in error.message
