@@ -29,6 +29,7 @@ from typing import Any
 import polars as pl
 
 from pmkit import metrics, roadmap, roadmap_view, value_counts
+from pmkit.charts import COMPARISON_LABELS
 from pmkit.config import Config, workspace_today
 from pmkit.definitions import Definitions, MetricDefinition, usable_definitions
 from pmkit.formatting import (
@@ -1225,8 +1226,15 @@ def explore(
     compared = None
     compared_periods: dict[str, Period] = {}
     if against and not breakdown:
-        compared = _aligned_comparisons(reader, key, period, grain, against, definitions, segment, series)
+        compared = _aligned_comparisons(reader, key, period, grain, against, definitions, segment, series, first_day)
         compared = blank_before_data(compared, against, grain, first_day, period)
+        cut = [name for name in against if compared.get_column(f"{name}_cut", default=pl.Series([False])).any()]
+        if cut and not is_level(definition):
+            labels = " and ".join(COMPARISON_LABELS.get(name, name) for name in cut)
+            notes.append(
+                f"{labels}: the first {grain} holds only its days from {format_date(first_day)}, the first "
+                "loaded day: its sum is partial."
+            )
         for name in against:
             earlier = metrics.comparison_period(period, name)
             if first_day is not None and earlier.end >= first_day:
@@ -1447,12 +1455,15 @@ def _aligned_comparisons(
     definitions: Definitions,
     segment: Segment,
     series: pl.DataFrame,
+    first_day: dt.date | None = None,
 ) -> pl.DataFrame:
     """Each bucket beside the same days shifted by each comparison (for days, exactly
     ``metrics.compare``: the day the comparison's shift lands on). A week or month bucket is
     compared with its own days moved back, valued by the metric's rule for a range: the earlier
     period's own weeks, matched by position, set a whole week against two days of a cut one
-    (+250% on a constant series)."""
+    (+250% on a constant series). A bucket partly before ``first_day`` is valued over its
+    loaded days (``NAME_cut``): a flat DAU of 1 read 0.71 with 2 of its 7 days averaged in as
+    0s (QA)."""
     if grain == "day":
         earliest = min(metrics.comparison_period(period, name).start for name in against)
         history = metrics.metric_series(reader, key, Period(earliest, period.end), "day", definitions, segment)
@@ -1469,7 +1480,9 @@ def _aligned_comparisons(
         earlier = metrics.comparison_period(period, name)
         shift = period.start - earlier.start
         moved = [Period(span.start - shift, span.end - shift) for span in spans]
-        if grain == "week" and shift.days % 7 == 0:
+        cut = [first_day is not None and days.start < first_day <= days.end for days in moved]
+        moved = [Period(first_day, days.end) if partly else days for days, partly in zip(moved, cut, strict=True)]
+        if grain == "week" and shift.days % 7 == 0 and not any(cut):
             # Whole weeks back: the earlier period's own weeks are these days moved back, cut alike,
             # and one query gives them all (a funnel's weeks one by one took 2-3 times as long).
             weeks = metrics.metric_series(reader, key, earlier, grain, definitions, segment)["value"]
@@ -1483,6 +1496,7 @@ def _aligned_comparisons(
             pl.Series(f"{name}_day", [days.start for days in moved], dtype=pl.Date),
             pl.Series(f"{name}_end", [days.end for days in moved], dtype=pl.Date),
             pl.Series(f"{name}_value", values, dtype=pl.Float64),
+            pl.Series(f"{name}_cut", cut, dtype=pl.Boolean),
         )
     return frame
 

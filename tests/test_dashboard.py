@@ -1228,3 +1228,25 @@ def test_a_funnel_settles_a_day_later_across_a_short_day():
     assert dashboard.settled_period(activation, week, last, timezone="UTC").end == dt.date(2025, 3, 8)
     autumn = Period(dt.date(2025, 10, 27), dt.date(2025, 11, 2))  # 2 Nov has 25 hours: no day more
     assert dashboard.unsettled_from(autumn, dt.date(2025, 11, 2), 1, "America/New_York") == dt.date(2025, 11, 2)
+
+
+def test_a_comparison_week_partly_before_the_data_is_valued_over_its_loaded_days(workspace):
+    """One user active every day from 1 to 26 Nov: DAU is 1 on each loaded day. 10-26 Nov by
+    week against the 17 days before, loaded from 1 Nov: the week compared with 16-22 Nov (the 3rd
+    week back, 30 Oct - 5 Nov) read 0.714, 5 loaded days of 7 averaged with 2 days of no data as
+    0 (QA). It is 1.0 over its loaded days; a sum over such a week is said to be partial."""
+    workspace.load_events([(f"2026-11-{d:02d}T12:00Z", "u1", "login") for d in range(1, 27)])
+    reader, config = workspace.reader(), load_config(workspace.root)
+    days = Period(D(2026, 11, 10), D(2026, 11, 26))
+    for grain in ("week", "month"):
+        compared = dashboard.explore(reader, config, "dau", days, grain).compared
+        assert compared["previous_period_value"].drop_nulls().to_list() == [1.0] * len(
+            compared["previous_period_value"].drop_nulls()
+        ), grain
+        assert compared["previous_period_value"].drop_nulls().len() >= 1, grain
+    events = dashboard.explore(reader, config, "events", days, "month")
+    assert events.compared["previous_period_value"].to_list() == [9.0]  # 1-9 Nov, all it holds
+    assert (
+        "Previous period: the first month holds only its days from 1 Nov 2026, the first loaded day: its sum is partial."
+        in events.notes
+    ), events.notes
