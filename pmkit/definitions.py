@@ -131,7 +131,7 @@ DEFINITIONS: dict[str, str] = {
         "Comparisons are to the previous period of equal length unless another is chosen: the same "
         "period last year is the 52 weeks before (364 days), so weekdays line up."
     ),
-    "rolling_average": "Rolling average: the mean of the 7 (or 28) days ending on each day; blank until that many days exist.",
+    "rolling_average": "Rolling average: the mean of the 7 (or 28) days ending on each day; blank where one of those days has no value (before the first loaded day, or a day with none, such as ARPU on a day without active users).",
     "target": (
         "Target path: a straight line from the baseline on the start date to the target on the target "
         "date (flat at the target for stay above / stay below). On track when the metric is on the "
