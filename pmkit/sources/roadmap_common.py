@@ -48,6 +48,19 @@ STATUS_WORDS: dict[str, str] = {
         + ("abandoned", "obsolete", "not doing", "invalid", "cannot reproduce", "won't have"),
         "cancelled",
     ),
+    # Jira's three status categories as it writes them in other languages (German, French,
+    # Spanish, Portuguese, Italian, Dutch): a German export's "Erledigt" was work under way
+    # (vendor QA).
+    **dict.fromkeys(
+        ("zu erledigen", "à faire", "a faire", "por hacer", "a fazer", "itens pendentes", "da fare", "te doen"),
+        "todo",
+    ),
+    **dict.fromkeys(("in arbeit", "en cours", "en curso", "em andamento", "in corso", "in uitvoering"), "in_progress"),
+    **dict.fromkeys(
+        ("erledigt", "fertig", "terminé", "terminée", "termine", "listo", "hecho", "finalizado", "concluído")
+        + ("concluido", "itens concluídos", "completato", "fatto", "gereed", "klaar"),
+        "done",
+    ),
 }
 # Words that settle an unlisted status ("Cancelled by customer", "Done - awaiting deploy"), found
 # at the start of a word ("Incomplete" and "Unresolved" hold no "complete" or "resolved") and not
@@ -75,6 +88,14 @@ def normalise_words(text: str) -> str:
     """`Won’t_Do ` -> `won't do`: lower case, typographic apostrophes and separators made plain."""
     text = text.strip().lower().replace("\u2019", "'").replace("_", " ").replace("-", " ")
     return re.sub(r"\s+", " ", text)
+
+
+def known_status(status: str) -> bool:
+    """Whether ``status`` is a listed word or names a hint word (``category_of_status`` is then
+    sure of it, not guessing work under way)."""
+    words = normalise_words(status)
+    hints = (*CANCELLED_HINTS, *DONE_HINTS, *TODO_HINTS)
+    return words in STATUS_WORDS or any(_names(words, hint) for hint in hints)
 
 
 def category_of_status(status: str | None) -> str | None:
@@ -128,6 +149,15 @@ def status_categories(
         cancels = _map_unique(resolution, category_of_status) == "cancelled"
         result = pl.select(pl.when(cancels.fill_null(False)).then(pl.lit("cancelled")).otherwise(result)).to_series()
     result = pl.select(pl.when(by_status == "cancelled").then(by_status).otherwise(result)).to_series()
+    if finished is not None:
+        # A status word of the team's own (or a language not listed), no known category, and a
+        # completion date: finished work, not work under way (a German export's resolved story
+        # read in progress; vendor QA).
+        guessed = ~_map_unique(status, known_status, pl.Boolean).fill_null(False)
+        if category is not None:
+            guessed = guessed & ~_map_unique(category, known_status, pl.Boolean).fill_null(False)
+        finished_guess = guessed & finished.is_not_null() & (result == "in_progress")
+        result = pl.select(pl.when(finished_guess).then(pl.lit("done")).otherwise(result)).to_series()
     fallback = pl.Series(["todo"] * len(status), dtype=pl.String)
     if finished is not None:
         fallback = pl.select(pl.when(finished.is_not_null()).then(pl.lit("done")).otherwise(fallback)).to_series()

@@ -298,3 +298,32 @@ def test_the_start_date_is_the_first_filled_of_the_start_fields(tmp_path):
     assert parsed.errors == ()
     assert parsed.frame["start_date"].to_list() == [date(2026, 10, 1), date(2026, 10, 5)]  # Target start first
     assert parsed.mapping["start_date"] == "Custom field (Target start), Custom field (Start date)"
+
+
+def test_an_export_in_another_language_reads_its_status_categories(tmp_path):
+    """A German Jira writes "Erledigt", "In Arbeit" and "Zu erledigen": each unknown word was work
+    under way, the done story (resolved 10 Feb) too, and its epic read 0% done and off track
+    (vendor QA). Jira's three categories are read in German, French, Spanish, Portuguese,
+    Italian and Dutch; a status no word of which is known, with a Resolved date, is done."""
+    path = tmp_path / "jira.csv"
+    path.write_text(
+        "Issue key,Issue id,Summary,Issue Type,Status,Resolution,Resolved,Status Category\n"
+        "PROJ-1,10001,Onboarding,Epic,In Arbeit,,,In Arbeit\n"
+        "PROJ-2,10002,Welcome mail,Story,Fertig,Fertig,10/Feb/26 4:15 PM,Erledigt\n"
+        "PROJ-3,10003,Checklist,Story,Zu erledigen,,,Zu erledigen\n"
+        "PROJ-4,10004,Docs,Story,À faire,,,À faire\n"
+        "PROJ-5,10005,API,Story,Em andamento,,,Em andamento\n"
+        "PROJ-6,10006,Site,Story,Abgenommen,,12/Feb/26 9:00 AM,\n"
+        "PROJ-7,10007,Copy,Story,Lektorat,,,\n",
+        encoding="utf-8",
+    )
+    frame = jira.read(sniff(path)).frame
+    assert dict(frame.select("item_id", "status_category").rows()) == {
+        "PROJ-1": "in_progress",
+        "PROJ-2": "done",
+        "PROJ-3": "todo",
+        "PROJ-4": "todo",
+        "PROJ-5": "in_progress",
+        "PROJ-6": "done",  # a word of the team's own, resolved
+        "PROJ-7": "in_progress",  # a step of the team's own, not resolved
+    }
