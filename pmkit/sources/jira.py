@@ -27,9 +27,11 @@ Mapping (header names are matched case-insensitively; every column but `Issue ke
 
 from __future__ import annotations
 
+import re
+
 import polars as pl
 
-from pmkit.sources.base import ROW, Parsed, ReadOptions, Sample, null_column
+from pmkit.sources.base import ROW, Parsed, ReadOptions, RowError, Sample, null_column
 from pmkit.sources.csvfile import column_lookup, read_csv_rows
 from pmkit.sources.roadmap_common import (
     DEFAULT_OPTIONS,
@@ -65,6 +67,24 @@ HEADER_EXAMPLE = '"Issue key,Summary,Issue Type,Status,Due date,Parent"'
 STORY_POINTS = ("Custom field (Story Points)", "Custom field (Story point estimate)", "Custom field (Story points)")
 BASELINE_DATES = ("Custom field (Baseline target date)", "Custom field (Baseline end date)")
 ITEM_TYPES = {"epic": "epic", "initiative": "initiative", "objective": "objective", "milestone": "milestone"}
+
+
+ENGLISH_MONTHS = frozenset(("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"))
+MONTH_IN_CELL = re.compile(r"^'\d{1,2}/([^\d/]+)/\d{2,4}\b")
+
+
+def _with_month_hint(error: RowError) -> RowError:
+    """A date whose month is a word but not an English month's: Jira writes month names in the
+    language of the profile that exports ("12/Mär/26"), and such an export loaded in months whose
+    names agree and was refused in the others (vendor QA)."""
+    found = MONTH_IN_CELL.match(error.message)
+    if found is None or found.group(1).lower() in ENGLISH_MONTHS:
+        return error
+    hint = (
+        ": Jira writes month names in the language of the profile that exports; export again with the "
+        "profile's language set to English"
+    )
+    return RowError(error.row, error.column, error.message + hint)
 
 
 def detect(sample: Sample) -> bool:
@@ -145,6 +165,7 @@ def read(sample: Sample, options: ReadOptions = DEFAULT_OPTIONS) -> Parsed:
         "blocked_by": joined_ids(raw, picks("blocked_by", "Inward issue link (Blocks)")),
     }
     frame = canonical_frame(raw[ROW], columns, errors, FORMAT)
+    errors = [_with_month_hint(error) for error in errors]
     return Parsed(kind=KIND, format=FORMAT, frame=frame, errors=ordered(errors), mapping=by_canonical(mapping))
 
 

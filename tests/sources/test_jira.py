@@ -327,3 +327,23 @@ def test_an_export_in_another_language_reads_its_status_categories(tmp_path):
         "PROJ-6": "done",  # a word of the team's own, resolved
         "PROJ-7": "in_progress",  # a step of the team's own, not resolved
     }
+
+
+def test_a_month_name_in_another_language_says_how_to_export_it(tmp_path):
+    """Jira writes month names in the exporting person's language: a German export's "12/Mär/26"
+    was refused as any bad date, and the same export loaded in months whose names agree (vendor
+    QA). The message says to export with the profile's language set to English."""
+    path = tmp_path / "jira.csv"
+    path.write_text(
+        "Issue key,Summary,Issue Type,Status,Due date\nP-1,A,Story,Done,12/Mär/26\nP-2,B,Story,Done,31/Feb/20\n"
+    )
+    errors = jira.read(sniff(path)).errors
+    assert errors == (
+        RowError(
+            2,
+            "Due date",
+            "'12/Mär/26' is not a valid date (expected e.g. 25/Oct/19): Jira writes month names in the language "
+            "of the profile that exports; export again with the profile's language set to English",
+        ),
+        RowError(3, "Due date", "'31/Feb/20' is not a valid date (expected e.g. 25/Oct/19)"),
+    )
