@@ -35,6 +35,20 @@ def detect(sample: Sample) -> ModuleType:
         if module.detect(sample):
             return module
     shown = ", ".join(sample.columns[:8]) or "(none)"
+    if sample.layout in ("jsonl", "json") and sample.has("event_timestamp", "event_name"):
+        # BigQuery's JSON of a GA4 table: told it matched no PostHog, Amplitude or Mixpanel
+        # layout, with no word of the export pmkit reads (vendor QA).
+        raise Rejected(
+            [
+                RowError(
+                    1,
+                    None,
+                    "a GA4 BigQuery export as JSON (event_timestamp, event_name) is not read: export the table "
+                    "as Parquet (its nested event_params are read), or as a CSV with the parameters selected "
+                    "as columns",
+                )
+            ]
+        )
     if sample.layout in ("jsonl", "json"):
         # The advice below (columns event_time,user_id,event) is for tables: a JSON file with
         # those very keys was told it lacked them (QA).

@@ -283,3 +283,19 @@ def test_an_export_with_a_row_per_event_parameter_is_refused_naming_the_fix(tmp_
     assert (error.row, error.column) == (1, "event_params.key")
     assert error.message.startswith("one row per event parameter (event_params.key)")
     assert "the table as Parquet" in error.message
+
+
+def test_a_bigquery_json_export_is_told_to_come_as_parquet(tmp_path: Path):
+    """BigQuery's JSON of a GA4 table was told it matched no PostHog, Amplitude or Mixpanel layout,
+    with no word of GA4 (vendor QA)."""
+    from pmkit import sources
+
+    path = tmp_path / "ga4.json"
+    path.write_text(
+        '{"event_date":"20260301","event_timestamp":"1772404200000000","event_name":"page_view",'
+        '"event_params":[{"key":"ga_session_id","value":{"int_value":"1"}}],"user_pseudo_id":"1.2"}\n'
+    )
+    with pytest.raises(Rejected) as refused:
+        sources.detect(sniff(path))
+    assert refused.value.errors[0].message.startswith("a GA4 BigQuery export as JSON (event_timestamp, event_name)")
+    assert "as Parquet" in refused.value.errors[0].message
