@@ -1082,6 +1082,124 @@ def test_an_insert_id_matches_the_same_event_written_in_seconds_or_milliseconds(
         assert reader.frame("SELECT count(*) AS n FROM events")["n"].item() == 4
 
 
+@pytest.mark.parametrize("by_record", [False, True])
+def test_a_visit_before_sign_up_is_the_same_user_as_the_vendor_counts_it(tmp_path: Path, by_record: bool) -> None:
+    """PostHog counts a person (person_id), Amplitude an amplitude_id, Mixpanel merges a device
+    into the user it signs in as ($device_id beside $user_id): a visit before signing up, under an
+    anonymous id, and the sign-up were two users, both new, and a visit -> sign-up funnel converted
+    no one (vendor QA). Within a file, the visit is the user's. In Mixpanel another user on the
+    same device keeps their own id. Read by column and record by record (a line that is no JSON
+    object sends the file to the record path)."""
+
+    def lines(*records: dict) -> str:
+        extra = "[]\n" if by_record else ""  # an array line: an error row, read record by record
+        return "".join(json.dumps(r) + "\n" for r in records) + extra
+
+    posthog = write(
+        tmp_path / "posthog.jsonl",
+        lines(
+            {
+                "uuid": "p1",
+                "event": "visit",
+                "distinct_id": "anon-1",
+                "person_id": "P",
+                "timestamp": "2026-03-01T10:00:00Z",
+                "properties": {},
+            },
+            {
+                "uuid": "p2",
+                "event": "signup",
+                "distinct_id": "alice",
+                "person_id": "P",
+                "timestamp": "2026-03-01T10:05:00Z",
+                "properties": {},
+            },
+            {
+                "uuid": "p3",
+                "event": "visit",
+                "distinct_id": "anon-2",
+                "person_id": None,
+                "timestamp": "2026-03-01T11:00:00Z",
+                "properties": {},
+            },
+        ),
+    )
+    amplitude = write(
+        tmp_path / "amplitude.jsonl",
+        lines(
+            {
+                "$insert_id": "a1",
+                "amplitude_id": 5001,
+                "device_id": "dev-A",
+                "user_id": None,
+                "event_type": "visit",
+                "event_time": "2026-03-02 10:00:00.000000",
+            },
+            {
+                "$insert_id": "a2",
+                "amplitude_id": 5001,
+                "device_id": "dev-A",
+                "user_id": "bob",
+                "event_type": "signup",
+                "event_time": "2026-03-02 10:05:00.000000",
+            },
+            {
+                "$insert_id": "a3",
+                "amplitude_id": 5002,
+                "device_id": "dev-B",
+                "user_id": None,
+                "event_type": "visit",
+                "event_time": "2026-03-02 11:00:00.000000",
+            },
+        ),
+    )
+    mixpanel = write(
+        tmp_path / "mixpanel.jsonl",
+        lines(
+            {
+                "event": "visit",
+                "properties": {"time": 1772532000, "distinct_id": "$device:D", "$device_id": "D", "$insert_id": "m1"},
+            },
+            {
+                "event": "signup",
+                "properties": {
+                    "time": 1772532300,
+                    "distinct_id": "carol",
+                    "$device_id": "D",
+                    "$user_id": "carol",
+                    "$insert_id": "m2",
+                },
+            },
+            {
+                "event": "signup",
+                "properties": {
+                    "time": 1772535600,
+                    "distinct_id": "dave",
+                    "$device_id": "D",
+                    "$user_id": "dave",
+                    "$insert_id": "m3",
+                },
+            },
+        ),
+    )
+    config = load_config(tmp_path / "ws")
+    results = ingest([posthog, amplitude, mixpanel], config, skip_bad_rows=True)
+    assert [r.rows_loaded for r in results] == [3, 3, 3]
+    with Store(config.store_dir).reader() as reader:
+        users = reader.frame("SELECT event_id, user_id FROM events ORDER BY event_time")
+    assert dict(users.rows()) == {
+        "p1": "alice",
+        "p2": "alice",
+        "p3": "anon-2",
+        "a1": "bob",
+        "a2": "bob",
+        "a3": "dev-B",
+        "m1": "carol",
+        "m2": "carol",
+        "m3": "dave",
+    }
+
+
 def test_answers_a_cumulative_survey_export_repeats_are_skipped_and_distinct_ones_kept(tmp_path: Path) -> None:
     """Hotjar exports every answer so far: this week's file repeats last week's 3 answers. They
     were stored twice (7 answers where there are 4, NPS counted twice over). An answer's key is

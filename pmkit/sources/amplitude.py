@@ -29,6 +29,8 @@ import polars as pl
 
 from pmkit.sources.base import Parsed, ReadOptions, Sample
 from pmkit.sources.events_common import (
+    IDENTIFIED,
+    IDENTITY,
     INSERT_ID_SCOPE,
     JsonColumn,
     JsonFields,
@@ -62,7 +64,7 @@ MARKERS = ("amplitude_id", "$insert_id", "event_properties", "user_properties")
 REVENUE_KEYS = ("revenue", "$revenue")
 # The top-level fields read, by name in any case (``events_common.vendor_fields``).
 FIELDS = frozenset(
-    {"event_time", "event_type", "user_id", "device_id", "$insert_id", "session_id", "event_properties"}
+    {"event_time", "event_type", "user_id", "device_id", "$insert_id", "session_id", "event_properties", "amplitude_id"}
     | {"user_properties", *REVENUE_KEYS, *TOP_LEVEL_DIMENSIONS}
 )
 EVENT_PREFIX = "event_properties."
@@ -93,9 +95,9 @@ def _flatten(record: dict) -> tuple[dict[str, object], dict[str, object]]:
     record = vendor_fields(record, FIELDS)
     event_properties = parse_json_object(record.get("event_properties"), "event_properties")
     user_properties = parse_json_object(record.get("user_properties"), "user_properties")
-    user = record.get("user_id")
+    user = signed_in = record.get("user_id")
     if user is None or (isinstance(user, str) and not user.strip()):
-        user = record.get("device_id")
+        user, signed_in = record.get("device_id"), None
     session = record.get("session_id")
     if session in (-1, "-1"):  # Amplitude writes -1 for events outside a session
         session = None
@@ -106,6 +108,8 @@ def _flatten(record: dict) -> tuple[dict[str, object], dict[str, object]]:
         "event_id": record.get("$insert_id"),
         "session_id": session,
         "revenue": _revenue(record, event_properties),
+        IDENTITY: record.get("amplitude_id"),
+        IDENTIFIED: signed_in,
     }
     dimensions: dict[str, object] = {key: record.get(key) for key in TOP_LEVEL_DIMENSIONS}
     for key, value in event_properties.items():
@@ -150,6 +154,8 @@ def _flatten_columns(record: JsonFields) -> tuple[dict[str, pl.Series], dict[str
         "event_id": json_texts(record["$insert_id"]),
         "session_id": _choose(_is_minus_one(session), pl.lit(None, pl.String), json_texts(session)),
         "revenue": _revenue_texts(record, event_properties),
+        IDENTITY: json_texts(record["amplitude_id"]),
+        IDENTIFIED: _choose(is_python_blank(user), pl.lit(None, pl.String), json_texts(user)),
     }
     dimensions = {key: record[key] for key in TOP_LEVEL_DIMENSIONS}
     for key, column in event_properties.items():
@@ -208,4 +214,6 @@ EXPORT = RecordExport(
     # An overlapping export's copy of an event matches it in every column; one $insert_id on two
     # events (or devices) is two events.
     id_scope=INSERT_ID_SCOPE,
+    # Amplitude counts an amplitude_id: a device's visit before sign-in and the user share one.
+    identity="person",
 )

@@ -1588,6 +1588,10 @@ class RecordExport:
     # Labels of the vendor's own bookkeeping (PostHog's `$sent_at`): no dimension unless named in
     # keep_dimensions.
     bookkeeping: Callable[[str], bool] | None = None
+    # How the vendor ties a visit before sign-up to the user (``merged_identities``): "person" (an
+    # id the vendor counts users by: every row of it is one user) or "device" (rows with no user
+    # of their own are the user their device signed in as); None: user ids as they are.
+    identity: str | None = None
 
     def kept(self, options: ReadOptions) -> RecordExport:
         """This export reading with ``options``'s dimensions to keep and room for others."""
@@ -1606,6 +1610,41 @@ class RecordExport:
 
     def format_of(self, sample: Sample) -> str:
         return f"{self.name} {LAYOUT_NAMES.get(sample.layout, sample.layout.upper())}"
+
+
+# Values a ``flatten`` may give beside the canonical ones, for ``RecordExport.identity``: the
+# vendor's identity of the row (a person, a device) and the user it is known as on that row.
+IDENTITY, IDENTIFIED = "_identity", "_identified"
+
+
+def merged_identities(columns: pl.DataFrame, rule: str) -> pl.DataFrame:
+    """``columns`` (canonical texts with IDENTITY and IDENTIFIED) with each identity's rows under
+    the user it is known as in the file, and without the two columns. A visit before
+    signing up, under an anonymous id, was a second user, both new, and a visit -> sign-up
+    funnel converted no one (vendor QA). "person": every row of the identity (PostHog's
+    person_id, Amplitude's amplitude_id: what the vendor counts users by); "device": the rows
+    with no user of their own (a Mixpanel device signed in as a user: another user signing in on
+    it keeps theirs). Within a file: a visit in one export and its sign-up in the next stay two."""
+    # A blank cell is no identity (an empty person_id made one user of every anonymous row).
+    columns = columns.with_columns(
+        pl.when(pl.col(c).str.strip_chars() != "").then(pl.col(c)).alias(c) for c in (IDENTITY, IDENTIFIED)
+    )
+    known = (
+        columns.filter(pl.col(IDENTITY).is_not_null() & pl.col(IDENTIFIED).is_not_null())
+        .sort(ROW)
+        .group_by(IDENTITY)
+        # A person's latest id (its sign-up's, not the anonymous one before); the first user a
+        # device signed in as (Mixpanel ties a device to it, and not to a later user on it).
+        .agg((pl.col(IDENTIFIED).first() if rule == "device" else pl.col(IDENTIFIED).last()).alias("_known"))
+    )
+    own = pl.col(IDENTIFIED).is_null() if rule == "device" else pl.lit(True)
+    return (
+        columns.join(known, on=IDENTITY, how="left", maintain_order="left")
+        .with_columns(
+            pl.when(own & pl.col("_known").is_not_null()).then("_known").otherwise("user_id").alias("user_id")
+        )
+        .drop(IDENTITY, IDENTIFIED, "_known")
+    )
 
 
 def build_from_records(sample: Sample, export: RecordExport) -> Parsed:
@@ -1660,7 +1699,8 @@ def build_by_records(sample: Sample, export: RecordExport) -> Parsed:
     """Records -> canonical frame with ``export.flatten``, one record at a time."""
     records, errors = read_records(sample)
     rows: list[int] = []
-    canonical: dict[str, list[str | None]] = {name: [] for name in CANONICAL}
+    kept = [*CANONICAL, IDENTITY, IDENTIFIED] if export.identity else CANONICAL
+    canonical: dict[str, list[str | None]] = {name: [] for name in kept}
     dimension_rows: list[dict[str, str]] = []
     filled: Counter[str] = Counter()
     for row, record in records:
@@ -1671,7 +1711,7 @@ def build_by_records(sample: Sample, export: RecordExport) -> Parsed:
             errors.append(RowError(row, exc.column, exc.message))
             continue
         rows.append(row)
-        for name in CANONICAL:
+        for name in kept:
             canonical[name].append(text_cell(values.get(name)))
         texts = {label: text for label, value in dims.items() if (text := text_cell(value)) is not None}
         filled.update(texts.keys())
@@ -1680,7 +1720,7 @@ def build_by_records(sample: Sample, export: RecordExport) -> Parsed:
         raise Rejected(errors)
     if not rows:
         raise Rejected([RowError(None, None, "the file has no events (export it again with data)")])
-    columns = pl.DataFrame({ROW: rows, **canonical}, schema={ROW: pl.Int64, **dict.fromkeys(CANONICAL, pl.String)})
+    columns = pl.DataFrame({ROW: rows, **canonical}, schema={ROW: pl.Int64, **dict.fromkeys(kept, pl.String)})
     labels = _most_filled(filled, export)
     for attempt in range(2):
         dims = pl.DataFrame(
@@ -1732,19 +1772,20 @@ def build_by_columns(sample: Sample, export: RecordExport) -> Parsed:
 
     counted = Counter({label: filled[label] for label in sorted(first, key=met)})
     labels = _most_filled(counted, export)
-    texts = {name: values[name] for name in CANONICAL}
-    columns = pl.DataFrame({ROW: records.rows, **texts}, schema={ROW: pl.Int64, **dict.fromkeys(CANONICAL, pl.String)})
+    kept = [*CANONICAL, IDENTITY, IDENTIFIED] if export.identity else CANONICAL
+    texts = {name: values[name] for name in kept}
+    columns = pl.DataFrame({ROW: records.rows, **texts}, schema={ROW: pl.Int64, **dict.fromkeys(kept, pl.String)})
     dim_texts = pl.DataFrame(
         {label: json_texts(dims[label]) for label in labels}, schema=dict.fromkeys(labels, pl.String)
     )
     for index, (record_values, record_dims) in reference.items():
         by_record = (
-            [text_cell(record_values.get(name)) for name in CANONICAL],
+            [text_cell(record_values.get(name)) for name in kept],
             [text_cell(record_dims.get(label)) for label in labels],
             {label for label, value in record_dims.items() if text_cell(value) is not None},
         )
         by_column = (
-            [columns[name][index] for name in CANONICAL],
+            [columns[name][index] for name in kept],
             [dim_texts[label][index] for label in labels],
             {label for label, mask in present.items() if mask[index]},
         )
@@ -1791,6 +1832,8 @@ def _build(
     errors: list[RowError],
     unbuilt: tuple[str, ...] = (),
 ) -> Parsed:
+    if export.identity:
+        columns = merged_identities(columns, export.identity)
     dimensions = Dimensions(
         dims,
         names={label: export.dimension_names(label) for label in dims.columns},

@@ -29,6 +29,8 @@ import pyarrow.parquet as pq
 
 from pmkit.sources.base import Parsed, ReadOptions, Sample
 from pmkit.sources.events_common import (
+    IDENTIFIED,
+    IDENTITY,
     INSERT_ID_SCOPE,
     JsonColumn,
     JsonFields,
@@ -114,6 +116,8 @@ def _flatten(record: dict) -> tuple[dict[str, object], dict[str, object]]:
         "event_id": properties.get("$insert_id"),
         "session_id": properties.get("$session_id"),
         "revenue": properties.get("revenue"),
+        IDENTITY: properties.get("$device_id"),
+        IDENTIFIED: properties.get("$user_id"),
     }
     dimensions = {
         PREFIX + key: value for key, value in properties.items() if key not in CONSUMED and key not in IGNORED
@@ -134,6 +138,8 @@ def _flatten_columns(record: JsonFields) -> tuple[dict[str, pl.Series], dict[str
         "event_id": json_texts(properties["$insert_id"]),
         "session_id": json_texts(properties["$session_id"]),
         "revenue": json_texts(properties["revenue"]),
+        IDENTITY: json_texts(properties["$device_id"]),
+        IDENTIFIED: json_texts(properties["$user_id"]),
     }
     dimensions = {
         PREFIX + key: column for key, column in properties.items() if key not in CONSUMED and key not in IGNORED
@@ -149,4 +155,6 @@ EXPORT = RecordExport(
     dimension_names=_dimension_name,
     # Mixpanel's own dedupe: a repeat has the same event, distinct_id, time and $insert_id.
     id_scope=INSERT_ID_SCOPE,
+    # Simplified ID Merge: a device's events before sign-in are the user it signs in as.
+    identity="device",
 )

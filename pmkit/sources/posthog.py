@@ -25,6 +25,8 @@ import polars as pl
 
 from pmkit.sources.base import Parsed, ReadOptions, Sample
 from pmkit.sources.events_common import (
+    IDENTIFIED,
+    IDENTITY,
     JsonColumn,
     JsonFields,
     NotExact,
@@ -81,7 +83,7 @@ def is_bookkeeping(key: str) -> bool:
 
 
 # The top-level fields read, by name in any case (``events_common.vendor_fields``).
-FIELDS = frozenset({"timestamp", "distinct_id", "event", "uuid", "properties"})
+FIELDS = frozenset({"timestamp", "distinct_id", "event", "uuid", "properties", "person_id"})
 
 
 # PostHog's own CSV download of an events table with its "*" column writes each event's fields as
@@ -122,6 +124,8 @@ def _flatten(record: dict) -> tuple[dict[str, object], dict[str, object]]:
         "event_id": fields.get("uuid"),
         "session_id": properties.get("$session_id"),
         "revenue": properties.get("revenue"),
+        IDENTITY: fields.get("person_id"),
+        IDENTIFIED: fields.get("distinct_id"),
     }
     dimensions = {PREFIX + key: value for key, value in properties.items() if key not in CONSUMED}
     return values, dimensions
@@ -140,6 +144,8 @@ def _flatten_columns(record: JsonFields) -> tuple[dict[str, pl.Series], dict[str
         "event_id": json_texts(record["uuid"]),
         "session_id": json_texts(properties["$session_id"]),
         "revenue": json_texts(properties["revenue"]),
+        IDENTITY: json_texts(record["person_id"]),
+        IDENTIFIED: json_texts(record["distinct_id"]),
     }
     dimensions = {PREFIX + key: column for key, column in properties.items() if key not in CONSUMED}
     return values, dimensions
@@ -152,4 +158,6 @@ EXPORT = RecordExport(
     sources=SOURCES,
     dimension_names=lambda label: label.removeprefix(PREFIX),
     bookkeeping=lambda label: is_bookkeeping(label.removeprefix(PREFIX)),
+    # PostHog counts a person: an anonymous visit and the sign-up after it share a person_id.
+    identity="person",
 )
