@@ -668,6 +668,11 @@ def build_events(
 # holds the events its tool accepted, so the repeats left to drop here are an overlapping
 # export's copies, which match in every column: the full identity drops those and nothing else.
 INSERT_ID_SCOPE = ("event", "user_id", "event_time")
+# The same for an export whose users ``merged_identities`` ties to a later sign-up: the same
+# visit is under its device in one export and under the user in the next, which holds the
+# sign-up too, and was stored twice (review). Two users' events of one name, second and id stay
+# one: an insert id is the sender's own for one event.
+MERGED_ID_SCOPE = ("event", "event_time")
 
 
 def scope_time() -> pl.Expr:
@@ -1629,9 +1634,14 @@ def merged_identities(columns: pl.DataFrame, rule: str) -> pl.DataFrame:
     columns = columns.with_columns(
         pl.when(pl.col(c).str.strip_chars() != "").then(pl.col(c)).alias(c) for c in (IDENTITY, IDENTIFIED)
     )
+    # In time order, not the file's (a PostHog export written newest first named the person by its
+    # anonymous id; review): epoch numbers as numbers, a vendor's ISO times as they sort.
+    epoch = pl.col("event_time").cast(pl.Float64, strict=False)
+    numeric = columns.select(epoch.is_not_null().all() & pl.col("event_time").is_not_null().any()).item()
+    order = epoch if numeric else pl.col("event_time")
     known = (
         columns.filter(pl.col(IDENTITY).is_not_null() & pl.col(IDENTIFIED).is_not_null())
-        .sort(ROW)
+        .sort(order, ROW, nulls_last=True)
         .group_by(IDENTITY)
         # A person's latest id (its sign-up's, not the anonymous one before); the first user a
         # device signed in as (Mixpanel ties a device to it, and not to a later user on it).
