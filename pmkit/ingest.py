@@ -481,9 +481,11 @@ def _fitted(stem: str, tail: str) -> str:
     (``.skipped.txt``) within the 255 bytes of a name: the stem cut by whole characters. A
     rejected file named with 246 letters needed a 261-byte listing, and the whole ingest stopped
     on it, the files beside it loaded but unreported (hosted QA)."""
-    room = 255 - len(".skipped.txt") - len(tail.encode())
-    while len(stem.encode()) > room:
-        stem = stem[:-1]
+    limit = 255 - len(".skipped.txt")
+    while len((stem + tail).encode()) > limit:
+        # The stem first; then the tail from its start, keeping its end (the extension): a name
+        # like "v1." and 252 letters is nearly all suffix, and the ingest spun for ever (review).
+        stem, tail = (stem[:-1], tail) if stem else ("", tail[1:])
     return stem + tail
 
 

@@ -1200,6 +1200,65 @@ def test_a_visit_before_sign_up_is_the_same_user_as_the_vendor_counts_it(tmp_pat
     }
 
 
+def test_a_persons_latest_id_is_by_time_and_an_overlapping_export_stays_deduped(tmp_path: Path) -> None:
+    """Review of the identity merge: a PostHog export written newest first named the person by
+    its anonymous id (the first row's), and the same Amplitude visit in two overlapping exports,
+    under the device in the first and the user in the second, was stored twice: its insert id was
+    compared with the user too."""
+    newest_first = write(
+        tmp_path / "posthog.jsonl",
+        "".join(
+            json.dumps({"uuid": u, "event": e, "distinct_id": d, "person_id": "P", "timestamp": t, "properties": {}})
+            + "\n"
+            for u, e, d, t in [
+                ("p3", "report", "alice", "2026-03-01T10:10:00Z"),
+                ("p2", "signup", "alice", "2026-03-01T10:05:00Z"),
+                ("p1", "visit", "anon-1", "2026-03-01T10:00:00Z"),
+            ]
+        ),
+    )
+
+    def amplitude(name: str, rows: list[tuple[str, str | None, str]]) -> Path:
+        return write(
+            tmp_path / name,
+            "".join(
+                json.dumps(
+                    {
+                        "$insert_id": i,
+                        "amplitude_id": 7,
+                        "device_id": "dev",
+                        "user_id": u,
+                        "event_type": e,
+                        "event_time": f"2026-03-02 10:0{i[-1]}:00.000000",
+                    }
+                )
+                + "\n"
+                for i, u, e in rows
+            ),
+        )
+
+    first = amplitude("a1.jsonl", [("a1", None, "visit")])
+    second = amplitude("a2.jsonl", [("a1", None, "visit"), ("a2", "bob", "signup")])
+    config = load_config(tmp_path / "ws")
+    results = ingest([newest_first, first, second], config)
+    assert [(r.rows_loaded, r.rows_duplicate) for r in results] == [(3, 0), (1, 0), (1, 1)]
+    with Store(config.store_dir).reader() as reader:
+        users = dict(reader.frame("SELECT event_id, user_id FROM events").rows())
+    assert users == {"p1": "alice", "p2": "alice", "p3": "alice", "a1": "dev", "a2": "bob"}
+
+
+def test_a_name_whose_extension_is_most_of_it_is_filed_away(tmp_path: Path) -> None:
+    """Review: "v1." and 252 letters is a legal name whose suffix is 253 bytes; shortening only
+    the stem never made room for the listing, and the ingest spun for ever."""
+    config = load_config(tmp_path / "ws")
+    name = "v1." + "L" * 252
+    write(config.inbox / name, "event_time,user_id,event\n2026-02-30T10:00:00Z,u1,bad\n")
+    (result,) = ingest_inbox(config)
+    assert result.status == "rejected"
+    assert result.listed_in is not None and result.listed_in.exists()
+    assert all(len(p.name.encode()) <= 255 for p in config.rejected.iterdir())
+
+
 def test_answers_a_cumulative_survey_export_repeats_are_skipped_and_distinct_ones_kept(tmp_path: Path) -> None:
     """Hotjar exports every answer so far: this week's file repeats last week's 3 answers. They
     were stored twice (7 answers where there are 4, NPS counted twice over). An answer's key is
