@@ -76,7 +76,7 @@ with left:
 with right:
     st.subheader("By segment")
     choices = dashboard.feedback_segments(answers)
-    ui.unknown_in_link("vo_by", choices, "segment", shown="no segment")
+    ui.unknown_in_link("vo_by", choices, "segment", shown=choices[0] if choices else "no segment")
     by = st.selectbox("Segment", choices, key="vo_by", bind="query-params") if choices else None
     scores = dashboard.segment_scores(answers, by, scale) if by else None
     ui.chart(

@@ -201,7 +201,9 @@ def explorer() -> None:
                 anomalies=result.anomalies,
                 compared_periods=spans,
                 partial=result.partial,
-                empty=dashboard.no_values_text(result.definition, period, facts.last_day, facts.today_open),
+                empty=dashboard.no_values_text(
+                    result.definition, period, facts.last_day, facts.today_open, facts.timezone
+                ),
             ),
             compared_to=compared,
             source=f"{facts.source()} Segment: {ui.segment_text(view)}.",

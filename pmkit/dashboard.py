@@ -288,8 +288,21 @@ def settling_days(definition: MetricDefinition) -> int:
     return 0
 
 
+def settling_lag(definition: MetricDefinition, final_day: dt.date | None, timezone: str = "UTC") -> int:
+    """``settling_days`` as of ``final_day`` in ``timezone``: a funnel's a day more where a short
+    day pushes its windows past it (``metrics.base.final_funnel_day``). The messages said 7 days
+    where 8 were left out (review)."""
+    if definition.type == "funnel" and final_day is not None:
+        return (final_day - metrics.base.final_funnel_day(final_day, definition.window_days, timezone)).days
+    return settling_days(definition)
+
+
 def no_values_text(
-    definition: MetricDefinition, period: Period, last_day: dt.date | None, today_open: bool = False
+    definition: MetricDefinition,
+    period: Period,
+    last_day: dt.date | None,
+    today_open: bool = False,
+    timezone: str = "UTC",
 ) -> str:
     """What a trend with no value to draw says: for a metric still settling, when every day of
     the range is one whose value is not final yet (the last ``settling_days`` before the last
@@ -305,8 +318,8 @@ def no_values_text(
     >>> no_values_text(funnel, Period.last(8, dt.date(2026, 11, 28)), dt.date(2026, 11, 28), today_open=True)[:27]
     'The last 8 days of Activati'
     """
-    settle = settling_days(definition)
     final = last_whole_day(last_day, today_open)
+    settle = settling_lag(definition, final, timezone)
     if settle and final is not None and period.start > _last_final_day(final, settle):
         return (
             f"The last {format_days(settle + today_open)} of {definition.name} are not final yet (a user still has "
@@ -333,10 +346,7 @@ def settled_period(
     >>> settled_period(dau, Period(dt.date(2026, 3, 1), dt.date(2026, 3, 28)), dt.date(2026, 3, 27)).end
     datetime.date(2026, 3, 27)
     """
-    lag = settling_days(definition)
-    if definition.type == "funnel" and final_day is not None:  # a day more across a short day
-        lag = (final_day - metrics.base.final_funnel_day(final_day, definition.window_days, timezone)).days
-    return whole_days(period, final_day, first_day, lag)
+    return whole_days(period, final_day, first_day, settling_lag(definition, final_day, timezone))
 
 
 def whole_days(period: Period, final_day: dt.date | None, first_day: dt.date | None = None, lag: int = 0) -> Period:
@@ -366,7 +376,7 @@ def not_over(day: dt.date | None) -> str:
 
 def left_out(definition: MetricDefinition, workspace: metrics.base.Workspace) -> str:
     """Why a period was moved back (``settled_period``), in words."""
-    lag = settling_days(definition)
+    lag = settling_lag(definition, workspace.final_day, workspace.timezone)
     today = not_over(workspace.last_day)
     if lag and workspace.today_open:
         return f"{today}, and the {format_days(lag)} before it are left out until they are final"
@@ -1308,7 +1318,7 @@ def explore(
             "Too few points for a trend: widen the date range"
             + (" or pick a finer granularity." if grain != "day" else ".")
         )
-    settle = settling_days(definition)
+    settle = settling_lag(definition, workspace.final_day, workspace.timezone)
     if settle:
         # Today, while it lasts, is one more (the series settle against the last whole day).
         notes.append(

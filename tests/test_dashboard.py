@@ -1250,3 +1250,17 @@ def test_a_comparison_week_partly_before_the_data_is_valued_over_its_loaded_days
         "Previous period: the first month holds only its days from 1 Nov 2026, the first loaded day: its sum is partial."
         in events.notes
     ), events.notes
+
+
+def test_the_days_left_out_are_counted_across_a_short_day():
+    """A 7-day funnel's last 8 days are left out across New York's 9 Mar 2025 (23 hours): the
+    words said 7, and a range of those 8 days read "No Activation data" (review)."""
+    funnel = MetricDefinition("activation", "funnel", "Activation", window_days=7)
+    last = dt.date(2025, 3, 14)
+    assert dashboard.settling_lag(funnel, last, "America/New_York") == 8
+    assert dashboard.settling_lag(funnel, last, "UTC") == 7
+    eight = Period(dt.date(2025, 3, 7), last)
+    assert dashboard.no_values_text(funnel, eight, last, timezone="America/New_York").startswith(
+        "The last 8 days of Activation are not final yet"
+    )
+    assert dashboard.no_values_text(funnel, eight, last) == "No Activation data for this selection"

@@ -1049,6 +1049,7 @@ def test_a_link_with_more_metrics_or_comparisons_than_shown_says_which_are_left_
             {"scale": "ces"},
             "The link's survey value 'ces' is not offered here: showing the default instead.",
         ),
+        ("feedback", {"vo_by": "bogus"}, "The link's segment value 'bogus' is not offered here: showing plan instead."),
     ],
 )
 def test_a_link_value_a_page_does_not_offer_is_said(monkeypatch, known_data, page, query, said):
