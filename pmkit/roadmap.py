@@ -559,7 +559,11 @@ def _with_schedule(items: pl.DataFrame, as_of: date, thresholds: Thresholds) -> 
     items = items.with_columns(
         (pl.col("recent_rate") > 0).fill_null(False).alias("forecast_from_snapshots"),
         beyond.fill_null(False).alias("forecast_beyond"),
-        pl.when(pl.col("time_elapsed") > 0).then(pl.col("progress") / pl.col("time_elapsed")).alias("schedule_index"),
+        # Rounded off the division's last bit: 0.6 / 0.8 was 0.7499999999999999, off track where
+        # the rule is "below 0.75" (QA).
+        pl.when(pl.col("time_elapsed") > 0)
+        .then((pl.col("progress") / pl.col("time_elapsed")).round(12))
+        .alias("schedule_index"),
         pl.when(category == "done").then(done_on).otherwise(_forecast(today, remaining, rate)).alias("forecast_date"),
         pl.when(category == "done")
         .then(done_on)

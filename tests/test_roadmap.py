@@ -831,3 +831,26 @@ def test_the_reason_names_the_missing_date():
     )
     assert health_of(frame, "D")["reason"] == "progress unknown; no start date to compare the time gone against"
     assert health_of(frame, "S")["reason"] == "progress unknown; no due date to compare the time gone against"
+
+
+def test_a_schedule_index_exactly_at_a_threshold_is_not_below_it():
+    """60% done with 32 of 40 days gone is 0.6 / 0.8 = 0.75 exactly, which the division made
+    0.7499999999999999: off track where DESIGN.md says off track is below 0.75 (QA); its forecast
+    from the start makes it at risk. 0.72 / 0.8 = 0.9, with a burn rate finishing by the due
+    date, read at risk the same way: it is on track."""
+    dates = {"start_date": date(2026, 10, 1), "due_date": date(2026, 11, 10)}
+    frame = item_health(
+        history(
+            snapshot(date(2026, 10, 19), {"item_id": "T2", "progress": 0.1, **dates}),
+            snapshot(date(2026, 10, 26), {"item_id": "T2", "progress": 0.4, **dates}),
+            snapshot(
+                date(2026, 11, 2),
+                {"item_id": "T1", "progress": 0.6, **dates},
+                {"item_id": "T2", "progress": 0.72, **dates},
+            ),
+        ),
+        date(2026, 11, 2),
+    )
+    one, two = health_of(frame, "T1"), health_of(frame, "T2")
+    assert (one["schedule_index"], one["health"]) == (0.75, "at_risk")
+    assert (two["schedule_index"], two["forecast_date"], two["health"]) == (0.9, date(2026, 11, 9), "on_track")
