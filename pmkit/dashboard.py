@@ -514,8 +514,11 @@ def shipped_on_its_own(items: pl.DataFrame) -> pl.Expr:
     and not an issue that is part of a roadmap item above it. An issue with a metric of its own,
     or with no parent among the items (Jira stories of no epic, Linear issues of no project),
     is: all issues were left out, so a roadmap of issues alone "shipped nothing" and an issue's
-    measured impact on its own metric was shown nowhere (objectives QA)."""
-    part_of_more = pl.col("parent_id").is_in(items["item_id"].implode()).fill_null(False)
+    measured impact on its own metric was shown nowhere (objectives QA). A cancelled parent
+    ships nothing: a story done before its epic was cancelled ships on its own (it was measured
+    for impact and listed nowhere; QA)."""
+    shipping = items.filter(pl.col("status_category").ne_missing("cancelled"))["item_id"]
+    part_of_more = pl.col("parent_id").is_in(shipping.implode()).fill_null(False)
     return pl.col("item_type").ne_missing("objective") & (
         pl.col("item_type").ne_missing("issue") | pl.col("metric").is_not_null() | ~part_of_more
     )

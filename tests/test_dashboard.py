@@ -105,6 +105,36 @@ def test_shipped_lists_issues_that_ship_on_their_own(tmp_path: Path):
     assert sorted(detail.impact["item_id"].to_list()) == ["E", "M"]
 
 
+def test_a_story_shipped_under_a_cancelled_epic_ships_on_its_own(tmp_path: Path):
+    """An epic cancelled after its story shipped: the story was measured for impact (README: a
+    cancelled item passes its objective to what was done under it), but left out as "part of
+    what the epic ships", so the Objectives page said nothing had shipped and the summary and the
+    report listed nothing (QA). A cancelled epic ships nothing: its done story is listed."""
+    header = "item_id,title,item_type,parent_id,objective_id,status,start_date,due_date,completed_date\n"
+    roadmap = tmp_path / "roadmap_2026-03-20.csv"
+    roadmap.write_text(
+        header
+        + "X,Dropped epic,epic,,O1,Cancelled,2026-02-01,2026-03-10,\n"
+        + "XS,Story of X,issue,X,,Done,2026-02-01,2026-03-10,2026-03-08\n"
+        + "XO,Open story of X,issue,X,,To Do,,2026-03-25,\n"
+    )
+    events = tmp_path / "events.csv"
+    events.write_text("event_time,user_id,event\n2026-03-01T09:00:00Z,a,login\n2026-03-20T09:00:00Z,b,login\n")
+    goals = tmp_path / "objectives.csv"
+    goals.write_text(
+        "objective_id,title,metric,baseline,target,start_date,target_date,direction,owner\n"
+        "O1,Grow,dau,1,3,2026-03-01,2026-12-31,increase,Ann\n"
+    )
+    config = load_config(tmp_path / "ws")
+    assert [r.status for r in ingest([events, roadmap, goals], config)] == ["loaded"] * 3
+    as_of = dt.date(2026, 3, 20)
+    with Store(config.store_dir).reader() as reader:
+        items = dashboard.items_health(reader, config, as_of)
+        detail = dashboard.objective_detail(reader, config, "O1", as_of)
+    assert dashboard.recently_shipped(items, as_of)["item_id"].to_list() == ["XS"]
+    assert detail.impact["item_id"].to_list() == ["XS"]
+
+
 def test_headline_cards_equal_the_engine_and_the_hand_count(known):
     reader, config = known
     dau, mau, new_users, revenue = dashboard.headline(reader, config, RANGE)
