@@ -72,21 +72,11 @@ def test_the_roadmap_source_counts_the_latest_snapshots_items(tmp_path: Path):
     assert facts.source("roadmap").startswith("Source: 2 roadmap items, latest snapshot 12 Oct 2026;")
 
 
-def test_shipped_lists_issues_that_ship_on_their_own(tmp_path: Path):
-    """Issues were all left out: a roadmap of issues alone "shipped nothing in the 90 days", and
-    an issue's measured impact on its own metric was shown nowhere (objectives QA). Now: the epic
-    E and its issue M, which has a metric of its own, and T, an issue of no epic, are listed;
-    S, a part of E, is not (E stands for it); nor is the objective's own row."""
-    header = "item_id,title,item_type,parent_id,objective_id,metric,status,start_date,due_date,completed_date\n"
+def shipped_of(tmp_path: Path, roadmap_text: str) -> tuple[pl.DataFrame, dashboard.ObjectiveDetail]:
+    """The items shipped in the 90 days to 20 Mar 2026 and objective O1's detail (DAU from 1 to 3)
+    of a roadmap snapshot of that day, with two days of events."""
     roadmap = tmp_path / "roadmap_2026-03-20.csv"
-    roadmap.write_text(
-        header
-        + "OB,Goal,objective,,O1,,In Progress,2026-01-01,2026-12-31,\n"
-        + "E,Epic,epic,OB,,,Done,2026-02-01,2026-03-10,2026-03-09\n"
-        + "S,Story of E,issue,E,,,Done,2026-02-01,2026-03-10,2026-03-05\n"
-        + "M,Metric story of E,issue,E,,dau,Done,2026-02-01,2026-03-10,2026-03-06\n"
-        + "T,Lone task,issue,,,,Done,2026-02-01,2026-03-10,2026-03-07\n"
-    )
+    roadmap.write_text(roadmap_text)
     events = tmp_path / "events.csv"
     events.write_text("event_time,user_id,event\n2026-03-01T09:00:00Z,a,login\n2026-03-20T09:00:00Z,b,login\n")
     goals = tmp_path / "objectives.csv"
@@ -99,8 +89,23 @@ def test_shipped_lists_issues_that_ship_on_their_own(tmp_path: Path):
     as_of = dt.date(2026, 3, 20)
     with Store(config.store_dir).reader() as reader:
         items = dashboard.items_health(reader, config, as_of)
-        shipped = dashboard.recently_shipped(items, as_of)
-        detail = dashboard.objective_detail(reader, config, "O1", as_of)
+        return dashboard.recently_shipped(items, as_of), dashboard.objective_detail(reader, config, "O1", as_of)
+
+
+def test_shipped_lists_issues_that_ship_on_their_own(tmp_path: Path):
+    """Issues were all left out: a roadmap of issues alone "shipped nothing in the 90 days", and
+    an issue's measured impact on its own metric was shown nowhere (objectives QA). Now: the epic
+    E and its issue M, which has a metric of its own, and T, an issue of no epic, are listed;
+    S, a part of E, is not (E stands for it); nor is the objective's own row."""
+    shipped, detail = shipped_of(
+        tmp_path,
+        "item_id,title,item_type,parent_id,objective_id,metric,status,start_date,due_date,completed_date\n"
+        "OB,Goal,objective,,O1,,In Progress,2026-01-01,2026-12-31,\n"
+        "E,Epic,epic,OB,,,Done,2026-02-01,2026-03-10,2026-03-09\n"
+        "S,Story of E,issue,E,,,Done,2026-02-01,2026-03-10,2026-03-05\n"
+        "M,Metric story of E,issue,E,,dau,Done,2026-02-01,2026-03-10,2026-03-06\n"
+        "T,Lone task,issue,,,,Done,2026-02-01,2026-03-10,2026-03-07\n",
+    )
     assert shipped["item_id"].to_list() == ["E", "T", "M"]  # newest first
     assert sorted(detail.impact["item_id"].to_list()) == ["E", "M"]
 
@@ -110,28 +115,14 @@ def test_a_story_shipped_under_a_cancelled_epic_ships_on_its_own(tmp_path: Path)
     cancelled item passes its objective to what was done under it), but left out as "part of
     what the epic ships", so the Objectives page said nothing had shipped and the summary and the
     report listed nothing (QA). A cancelled epic ships nothing: its done story is listed."""
-    header = "item_id,title,item_type,parent_id,objective_id,status,start_date,due_date,completed_date\n"
-    roadmap = tmp_path / "roadmap_2026-03-20.csv"
-    roadmap.write_text(
-        header
-        + "X,Dropped epic,epic,,O1,Cancelled,2026-02-01,2026-03-10,\n"
-        + "XS,Story of X,issue,X,,Done,2026-02-01,2026-03-10,2026-03-08\n"
-        + "XO,Open story of X,issue,X,,To Do,,2026-03-25,\n"
+    shipped, detail = shipped_of(
+        tmp_path,
+        "item_id,title,item_type,parent_id,objective_id,status,start_date,due_date,completed_date\n"
+        "X,Dropped epic,epic,,O1,Cancelled,2026-02-01,2026-03-10,\n"
+        "XS,Story of X,issue,X,,Done,2026-02-01,2026-03-10,2026-03-08\n"
+        "XO,Open story of X,issue,X,,To Do,,2026-03-25,\n",
     )
-    events = tmp_path / "events.csv"
-    events.write_text("event_time,user_id,event\n2026-03-01T09:00:00Z,a,login\n2026-03-20T09:00:00Z,b,login\n")
-    goals = tmp_path / "objectives.csv"
-    goals.write_text(
-        "objective_id,title,metric,baseline,target,start_date,target_date,direction,owner\n"
-        "O1,Grow,dau,1,3,2026-03-01,2026-12-31,increase,Ann\n"
-    )
-    config = load_config(tmp_path / "ws")
-    assert [r.status for r in ingest([events, roadmap, goals], config)] == ["loaded"] * 3
-    as_of = dt.date(2026, 3, 20)
-    with Store(config.store_dir).reader() as reader:
-        items = dashboard.items_health(reader, config, as_of)
-        detail = dashboard.objective_detail(reader, config, "O1", as_of)
-    assert dashboard.recently_shipped(items, as_of)["item_id"].to_list() == ["XS"]
+    assert shipped["item_id"].to_list() == ["XS"]
     assert detail.impact["item_id"].to_list() == ["XS"]
 
 

@@ -10,10 +10,23 @@ import pytest
 
 from pmkit import roadmap
 from pmkit.sources import plane
-from pmkit.sources.base import ROW, Rejected, RowError
+from pmkit.sources.base import ROW, Parsed, Rejected, RowError
 from pmkit.sources.sniff import sniff
 
 FIXTURES = Path(__file__).parent.parent / "fixtures" / "roadmap"
+
+
+def read_rows(tmp_path: Path, header: str, rows: list[str]) -> Parsed:
+    """A Plane CSV of ``header`` and ``rows``, read."""
+    path = tmp_path / "plane.csv"
+    path.write_text(header + "\n".join(rows) + "\n")
+    return plane.read(sniff(path))
+
+
+def module_progress(parsed: Parsed, module: str) -> float:
+    """The progress of ``module`` judged on 1 Feb 2024, with the file as that day's snapshot."""
+    snapshots = parsed.frame.drop(ROW).with_columns(pl.lit(date(2024, 2, 1)).alias("snapshot_date"))
+    return roadmap.item_health(snapshots, date(2024, 2, 1)).filter(item_id=module)["progress"].item()
 
 
 def test_sample_export_parses():
@@ -67,11 +80,7 @@ def test_module_progress_counts_its_issues(tmp_path):
         '"WEB","WEB-2","Pricing","In Progress","6","[""Launch"", ""Later""]",""',
         '"WEB","WEB-3","Dropped","Cancelled","4","[""Launch""]",""',
     ]
-    path = tmp_path / "plane.csv"
-    path.write_text(header + "\n".join(rows) + "\n")
-    snapshots = plane.read(sniff(path)).frame.drop(ROW).with_columns(pl.lit(date(2024, 2, 1)).alias("snapshot_date"))
-    health = roadmap.item_health(snapshots, date(2024, 2, 1))
-    assert health.filter(item_id="module:WEB/Launch")["progress"].item() == pytest.approx(2 / 8)
+    assert module_progress(read_rows(tmp_path, header, rows), "module:WEB/Launch") == pytest.approx(2 / 8)
 
 
 def test_bad_cells_are_row_errors(tmp_path):
@@ -81,9 +90,7 @@ def test_bad_cells_are_row_errors(tmp_path):
         '"A-2","Bad","Todo","2024-01-32","",""',
         '"A-3","Worse","Todo","","L",""',
     ]
-    path = tmp_path / "plane.csv"
-    path.write_text(header + "\n".join(rows) + "\n")
-    parsed = plane.read(sniff(path))
+    parsed = read_rows(tmp_path, header, rows)
     assert parsed.errors == (
         RowError(3, "Target Date", "'2024-01-32' is not a valid date (expected e.g. 2024-01-05)"),
         RowError(4, "Estimate", "'L' is not a number of points, 0 or more (e.g. 3)"),
@@ -128,9 +135,7 @@ def test_a_relation_is_read_in_its_direction(tmp_path):
         '"WEB-4","Site","Todo","[{""type"": ""blocked_by"", ""issue"": ""WEB-3""}, {""type"": ""relates_to"", ""issue"": ""WEB-1""}]"',
         '"WEB-5","Old","Todo","[{""type"": ""blocking"", ""issue"": ""WEB-1"", ""direction"": ""incoming""}]"',
     ]
-    path = tmp_path / "plane.csv"
-    path.write_text(header + "\n".join(rows) + "\n")
-    parsed = plane.read(sniff(path))
+    parsed = read_rows(tmp_path, header, rows)
     blockers = dict(parsed.frame.filter(pl.col("item_type") == "issue").select("item_id", "blocked_by").rows())
     assert blockers == {"WEB-1": None, "WEB-2": "WEB-1", "WEB-3": None, "WEB-4": "WEB-3", "WEB-5": "WEB-1"}
 
@@ -145,15 +150,11 @@ def test_category_estimates_are_left_out_and_progress_counts_items(tmp_path):
         '"WEB","WEB-2","Pricing","In Progress","XL","[""Launch""]"',
         '"WEB","WEB-3","Footer","Todo","","[""Launch""]"',
     ]
-    path = tmp_path / "plane.csv"
-    path.write_text(header + "\n".join(rows) + "\n")
-    parsed = plane.read(sniff(path))
+    parsed = read_rows(tmp_path, header, rows)
     assert parsed.errors == ()
     assert "estimate" not in parsed.mapping
     assert parsed.frame["estimate"].null_count() == parsed.frame.height
-    snapshots = parsed.frame.drop(ROW).with_columns(pl.lit(date(2024, 2, 1)).alias("snapshot_date"))
-    health = roadmap.item_health(snapshots, date(2024, 2, 1))
-    assert health.filter(item_id="module:WEB/Launch")["progress"].item() == pytest.approx(1 / 3)
+    assert module_progress(parsed, "module:WEB/Launch") == pytest.approx(1 / 3)
 
 
 def test_formula_escapes_are_taken_off_as_for_linear(tmp_path):
