@@ -36,7 +36,7 @@ from pmkit.config import Config, workspace_today
 from pmkit.definitions import BUILTIN_METRICS, Definitions, usable_definitions
 from pmkit.formatting import format_date
 from pmkit.sources.base import ROW, Parsed, ReadOptions, Rejected, RowError
-from pmkit.sources.events_common import MAX_DIMENSIONS, scope_time, stored_name
+from pmkit.sources.events_common import MAX_DIMENSIONS, RAW_USER, scope_time, stored_name
 from pmkit.sources.pmkit_tables import attribute_name
 from pmkit.sources.sniff import sniff
 from pmkit.store import Reader, Store, Writer, content_hash, quote_identifier
@@ -463,7 +463,7 @@ def file_away(result: FileResult, config: Config) -> Path:
     target = target_dir / _fitted(stem, suffix)
     if target.exists():
         stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S-%f")
-        target = target_dir / _fitted(stem, f".{stamp}{suffix}")
+        target = target_dir / _fitted(stem, suffix, f".{stamp}")
     shutil.move(str(result.path), target)
     # Every problem row, not the first 20: the rest of a --skip-bad-rows load could be seen only
     # with SQL on the store (ingest QA). Rejected: what to fix; loaded: what was left out.
@@ -476,17 +476,18 @@ def file_away(result: FileResult, config: Config) -> Path:
     return target
 
 
-def _fitted(stem: str, tail: str) -> str:
-    """``stem + tail`` as a file name that leaves room for a listing's suffix after it
-    (``.skipped.txt``) within the 255 bytes of a name: the stem cut by whole characters. A
-    rejected file named with 246 letters needed a 261-byte listing, and the whole ingest stopped
-    on it, the files beside it loaded but unreported (hosted QA)."""
+def _fitted(stem: str, suffix: str, stamp: str = "") -> str:
+    """``stem + stamp + suffix`` as a file name that leaves room for a listing's suffix after it
+    (``.skipped.txt``) within the 255 bytes of a name: the stem cut by whole characters, then the
+    suffix from its start (keeping its end, the extension); never the stamp, which keeps a second
+    file of the name apart from the first. A rejected file named with 246 letters needed a
+    261-byte listing, and the whole ingest stopped on it (hosted QA); "v1." and 252 letters is
+    nearly all suffix: cutting the stem alone spun for ever, and cutting the stamp overwrote the
+    file archived before (review)."""
     limit = 255 - len(".skipped.txt")
-    while len((stem + tail).encode()) > limit:
-        # The stem first; then the tail from its start, keeping its end (the extension): a name
-        # like "v1." and 252 letters is nearly all suffix, and the ingest spun for ever (review).
-        stem, tail = (stem[:-1], tail) if stem else ("", tail[1:])
-    return stem + tail
+    while len((stem + stamp + suffix).encode()) > limit:
+        stem, suffix = (stem[:-1], suffix) if stem else ("", suffix[1:])
+    return stem + stamp + suffix
 
 
 # What follows a rebuild_pending text where numbers are shown.
@@ -772,11 +773,12 @@ def _event_frame(parsed: Parsed) -> tuple[pl.DataFrame, list[str]]:
             )
     dims = []
     for column in frame.columns:
-        if column in canonical or column == ROW:
+        if column in canonical or column in (ROW, RAW_USER):
             continue
         quote_identifier(column)  # sources normalise dimension names; refuse anything else
         dims.append(column)
-    frame = frame.select([*canonical, *dims, ROW]).with_columns(pl.col(dims).cast(pl.String))
+    own = [RAW_USER] if RAW_USER in frame.columns else []  # for the repeats only, not stored
+    frame = frame.select([*canonical, *dims, *own, ROW]).with_columns(pl.col(dims).cast(pl.String))
     return frame, dims
 
 
@@ -798,6 +800,7 @@ def _store_events(
     frame = _drop_loaded_event_ids(writer, frame, parsed.id_scope)
     result.rows_duplicate = parsed.duplicates + parsed.frame.height - frame.height
     frame, result.rows_seen_before = _drop_copies_of_loaded_rows(writer, frame)
+    frame = frame.drop(RAW_USER, strict=False)
     result.rows_loaded = frame.height
     if frame.height == 0:
         return
@@ -905,7 +908,7 @@ def _drop_loaded_event_ids(writer: Writer, frame: pl.DataFrame, scope: tuple[str
     if not stored:
         return frame
     key = ["event_id", *scope]
-    # The time to the whole second, as within a file (events_common.scope_columns).
+    # The time to the whole second, as within a file (events_common.scope_time).
     stored_key = ["date_trunc('second', event_time) AS event_time" if name == "event_time" else name for name in key]
     with _registered(writer.con, new_ids=frame.select(pl.col("event_id").drop_nulls().unique())):
         loaded = writer.con.sql(
@@ -917,12 +920,15 @@ def _drop_loaded_event_ids(writer: Writer, frame: pl.DataFrame, scope: tuple[str
     if "event_time" not in scope:
         return frame.join(loaded, on=key, how="anti", nulls_equal=True, maintain_order="left")
     # The row's time to the second in a column of its own (no dimension name starts with "_"):
-    # the time stored is the one read.
-    compared = ["_scope_time" if name == "event_time" else name for name in key]
+    # the time stored is the one read. A row's user is the one its file names (RAW_USER, where
+    # the file's identities tied it to another): the visit stored under its device is the same
+    # event in the next export that ties it to the user who signed up (review).
+    own = {"event_time": "_scope_time", "user_id": RAW_USER if RAW_USER in frame.columns else "user_id"}
+    compared = [own.get(name, name) for name in key]
     return (
         frame.with_columns(scope_time().alias("_scope_time"))
         .join(
-            loaded.rename({"event_time": "_scope_time"}),
+            loaded.rename({name: own[name] for name in ("event_time", "user_id") if name in loaded.columns}),
             on=compared,
             how="anti",
             nulls_equal=True,

@@ -31,7 +31,7 @@ from pmkit.sources.base import Parsed, ReadOptions, Sample
 from pmkit.sources.events_common import (
     IDENTIFIED,
     IDENTITY,
-    MERGED_ID_SCOPE,
+    INSERT_ID_SCOPE,
     JsonColumn,
     JsonFields,
     NotExact,
@@ -213,7 +213,7 @@ EXPORT = RecordExport(
     dimension_names=_dimension_name,
     # An overlapping export's copy of an event matches it in every column; one $insert_id on two
     # events (or devices) is two events.
-    id_scope=MERGED_ID_SCOPE,
+    id_scope=INSERT_ID_SCOPE,
     # Amplitude counts an amplitude_id: a device's visit before sign-in and the user share one.
     identity="person",
 )

@@ -552,6 +552,7 @@ def build_events(
     keep_dimensions: frozenset[str] = frozenset(),
     dimension_room: int | None = None,
     id_scope: tuple[str, ...] = (),
+    identity: str | None = None,
 ) -> Parsed:
     """Type mapped columns into the canonical events frame and list every bad row.
 
@@ -604,8 +605,14 @@ def build_events(
         },
         schema={**EVENT_TYPES, ROW: pl.Int64},
     )
-    # A cheap mask first; the messages are only built for the (usually few) bad rows.
     latest = latest_time()
+    if identity is not None and IDENTITY in columns.columns:
+        # After the times are read, before the checks: a row with no user of its own is good
+        # once its identity names one (RecordExport.identity).
+        named = clean_texts(columns.select(IDENTITY, IDENTIFIED))
+        loads = pl.col("event_time").is_between(EARLIEST_TIME, latest) & pl.col("event").is_not_null()
+        frame = merged_identities(frame.with_columns(named), identity, loads.fill_null(False))
+    # A cheap mask first; the messages are only built for the (usually few) bad rows.
     bad = frame.select(
         pl.col("event_time").is_null()
         | ~pl.col("event_time").is_between(EARLIEST_TIME, latest)
@@ -645,7 +652,11 @@ def build_events(
     good = frame.filter(~bad) if bad.any() else frame
     repeats = 0
     if good["event_id"].null_count() < good.height and _may_repeat(good["event_id"]):
-        scope = [scope_time() if name == "event_time" else pl.col(name) for name in id_scope]
+        own_user = RAW_USER if RAW_USER in good.columns else "user_id"
+        scope = [
+            scope_time() if name == "event_time" else pl.col(own_user if name == "user_id" else name).alias(name)
+            for name in id_scope
+        ]
         key = pl.struct("event_id", *scope) if id_scope else pl.col("event_id")
         kept = good.filter(pl.col("event_id").is_null() | key.is_first_distinct())
         good, repeats = kept, good.height - kept.height
@@ -668,11 +679,47 @@ def build_events(
 # holds the events its tool accepted, so the repeats left to drop here are an overlapping
 # export's copies, which match in every column: the full identity drops those and nothing else.
 INSERT_ID_SCOPE = ("event", "user_id", "event_time")
-# The same for an export whose users ``merged_identities`` ties to a later sign-up: the same
-# visit is under its device in one export and under the user in the next, which holds the
-# sign-up too, and was stored twice (review). Two users' events of one name, second and id stay
-# one: an insert id is the sender's own for one event.
-MERGED_ID_SCOPE = ("event", "event_time")
+
+# Values a ``flatten`` may give beside the canonical ones, for ``RecordExport.identity``: the
+# vendor's identity of the row (a person, a device) and the user it is known as on that row.
+IDENTITY, IDENTIFIED = "_identity", "_identified"
+# The user a row names in its file, before ``merged_identities``: what its insert id is compared
+# with (``INSERT_ID_SCOPE``), so the same visit under its device in one export and under the user
+# in the next, which holds the sign-up, is one event, and two users' events sharing an insert id
+# stay two (review). Not stored: the ingest drops it once the repeats are found.
+RAW_USER = "_raw_user"
+
+
+def merged_identities(frame: pl.DataFrame, rule: str, loads: pl.Expr) -> pl.DataFrame:
+    """``frame`` (typed events with IDENTITY and IDENTIFIED) with each identity's rows under the
+    user it is known as in the file, the rows' own users in RAW_USER, and without the two
+    columns. A visit before signing up, under an anonymous id, was a second user, both new, and
+    a visit -> sign-up funnel converted no one (vendor QA). "person": every row of the identity
+    (PostHog's person_id, Amplitude's amplitude_id: what the vendor counts users by), under its
+    latest id; "device": the rows with no user of their own, under the first user the device
+    signed in as (Mixpanel ties it to that one; another user signing in on it keeps theirs).
+    Only rows that load (``loads``) decide, in time order: a skipped row dated 2037, or a time
+    sorted as text, named a person by its anonymous id (review). Within a file: a visit in one
+    export and its sign-up in the next stay two users."""
+    own = frame["user_id"]
+    known = (
+        frame.filter(loads & pl.col(IDENTITY).is_not_null() & pl.col(IDENTIFIED).is_not_null())
+        .sort("event_time", ROW)
+        .group_by(IDENTITY)
+        .agg((pl.col(IDENTIFIED).first() if rule == "device" else pl.col(IDENTIFIED).last()).alias("_known"))
+    )
+    takes = pl.col(IDENTIFIED).is_null() if rule == "device" else pl.lit(True)
+    merged = (
+        frame.join(known, on=IDENTITY, how="left", maintain_order="left")
+        .with_columns(
+            pl.when(takes & pl.col("_known").is_not_null()).then("_known").otherwise("user_id").alias("user_id"),
+        )
+        .with_columns(pl.coalesce(own, pl.col("user_id")).alias(RAW_USER))
+        .drop(IDENTITY, IDENTIFIED, "_known")
+    )
+    # Kept only where a row's user changed: a file without sign-ups reads as before.
+    changed = merged.select((pl.col(RAW_USER) != pl.col("user_id")).any()).item()
+    return merged if changed else merged.drop(RAW_USER)
 
 
 def scope_time() -> pl.Expr:
@@ -1617,46 +1664,6 @@ class RecordExport:
         return f"{self.name} {LAYOUT_NAMES.get(sample.layout, sample.layout.upper())}"
 
 
-# Values a ``flatten`` may give beside the canonical ones, for ``RecordExport.identity``: the
-# vendor's identity of the row (a person, a device) and the user it is known as on that row.
-IDENTITY, IDENTIFIED = "_identity", "_identified"
-
-
-def merged_identities(columns: pl.DataFrame, rule: str) -> pl.DataFrame:
-    """``columns`` (canonical texts with IDENTITY and IDENTIFIED) with each identity's rows under
-    the user it is known as in the file, and without the two columns. A visit before
-    signing up, under an anonymous id, was a second user, both new, and a visit -> sign-up
-    funnel converted no one (vendor QA). "person": every row of the identity (PostHog's
-    person_id, Amplitude's amplitude_id: what the vendor counts users by); "device": the rows
-    with no user of their own (a Mixpanel device signed in as a user: another user signing in on
-    it keeps theirs). Within a file: a visit in one export and its sign-up in the next stay two."""
-    # A blank cell is no identity (an empty person_id made one user of every anonymous row).
-    columns = columns.with_columns(
-        pl.when(pl.col(c).str.strip_chars() != "").then(pl.col(c)).alias(c) for c in (IDENTITY, IDENTIFIED)
-    )
-    # In time order, not the file's (a PostHog export written newest first named the person by its
-    # anonymous id; review): epoch numbers as numbers, a vendor's ISO times as they sort.
-    epoch = pl.col("event_time").cast(pl.Float64, strict=False)
-    numeric = columns.select(epoch.is_not_null().all() & pl.col("event_time").is_not_null().any()).item()
-    order = epoch if numeric else pl.col("event_time")
-    known = (
-        columns.filter(pl.col(IDENTITY).is_not_null() & pl.col(IDENTIFIED).is_not_null())
-        .sort(order, ROW, nulls_last=True)
-        .group_by(IDENTITY)
-        # A person's latest id (its sign-up's, not the anonymous one before); the first user a
-        # device signed in as (Mixpanel ties a device to it, and not to a later user on it).
-        .agg((pl.col(IDENTIFIED).first() if rule == "device" else pl.col(IDENTIFIED).last()).alias("_known"))
-    )
-    own = pl.col(IDENTIFIED).is_null() if rule == "device" else pl.lit(True)
-    return (
-        columns.join(known, on=IDENTITY, how="left", maintain_order="left")
-        .with_columns(
-            pl.when(own & pl.col("_known").is_not_null()).then("_known").otherwise("user_id").alias("user_id")
-        )
-        .drop(IDENTITY, IDENTIFIED, "_known")
-    )
-
-
 def build_from_records(sample: Sample, export: RecordExport) -> Parsed:
     """The events of a vendor export: by column if exact (JSON lines), else record by record.
     The mapping and the errors name the file's own fields as the file spells them."""
@@ -1842,8 +1849,6 @@ def _build(
     errors: list[RowError],
     unbuilt: tuple[str, ...] = (),
 ) -> Parsed:
-    if export.identity:
-        columns = merged_identities(columns, export.identity)
     dimensions = Dimensions(
         dims,
         names={label: export.dimension_names(label) for label in dims.columns},
@@ -1859,4 +1864,5 @@ def _build(
         keep_dimensions=export.keep_dimensions,
         dimension_room=export.dimension_room,
         id_scope=export.id_scope,
+        identity=export.identity,
     )

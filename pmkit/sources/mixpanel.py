@@ -31,7 +31,7 @@ from pmkit.sources.base import Parsed, ReadOptions, Sample
 from pmkit.sources.events_common import (
     IDENTIFIED,
     IDENTITY,
-    MERGED_ID_SCOPE,
+    INSERT_ID_SCOPE,
     JsonColumn,
     JsonFields,
     NotExact,
@@ -154,7 +154,7 @@ EXPORT = RecordExport(
     sources=SOURCES,
     dimension_names=_dimension_name,
     # Mixpanel's own dedupe: a repeat has the same event, distinct_id, time and $insert_id.
-    id_scope=MERGED_ID_SCOPE,
+    id_scope=INSERT_ID_SCOPE,
     # Simplified ID Merge: a device's events before sign-in are the user it signs in as.
     identity="device",
 )
