@@ -61,6 +61,12 @@ STATUS_WORDS: dict[str, str] = {
         + ("concluido", "itens concluídos", "completato", "fatto", "gereed", "klaar"),
         "done",
     ),
+    # Jira's "Won't Do" in those languages: a Resolved date alone would make it done (review).
+    **dict.fromkeys(
+        ("wird nicht erledigt", "ne sera pas fait", "no se hará", "não será feito", "non sarà fatto")
+        + ("wordt niet gedaan",),
+        "cancelled",
+    ),
 }
 # Words that settle an unlisted status ("Cancelled by customer", "Done - awaiting deploy"), found
 # at the start of a word ("Incomplete" and "Unresolved" hold no "complete" or "resolved") and not
@@ -77,6 +83,11 @@ CANCELLED_HINTS = (
     "descope",
     "de scope",
 ) + ("out of scope", "not planned", "obsolete")
+# The same in German, French, Spanish, Portuguese, Italian and Dutch ("Abgebrochen", "Annulé",
+# "Rechazado", "Annullato", "Geannuleerd"; "cancelado" starts with "cancel"): with a Resolved
+# date, a cancelled story read done and counted in its epic (review).
+CANCELLED_HINTS += ("annul", "abgebroch", "verworf", "abgelehn", "storn", "rejet", "rechaz", "rejeit", "rifiut")
+CANCELLED_HINTS += ("afgewez", "geannuleerd", "descart", "duplica", "duplikat", "doublon")
 DONE_HINTS = ("done", "closed", "complete", "resolved", "released", "shipped", "deployed")
 TODO_HINTS = ("backlog", "to do", "todo", "not started")
 NEGATIONS = frozenset({"not", "no", "never"})

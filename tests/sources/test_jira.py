@@ -347,3 +347,21 @@ def test_a_month_name_in_another_language_says_how_to_export_it(tmp_path):
         ),
         RowError(3, "Due date", "'31/Feb/20' is not a valid date (expected e.g. 25/Oct/19)"),
     )
+
+
+def test_a_cancelled_story_in_another_language_is_not_done_by_its_resolved_date(tmp_path):
+    """Review: "Abgebrochen" with the resolution "Wird nicht erledigt", "Verworfen", "Annullato"
+    and "Geannuleerd", each with a Resolved date (Jira sets one for Won't Do too), read done and
+    counted as shipped under the rule for a status of the team's own."""
+    path = tmp_path / "jira.csv"
+    path.write_text(
+        "Issue key,Issue id,Summary,Issue Type,Status,Resolution,Resolved\n"
+        "P-1,1,A,Story,Abgebrochen,Wird nicht erledigt,10/Feb/26 4:15 PM\n"
+        "P-2,2,B,Story,Verworfen,Abgelehnt,10/Feb/26 4:15 PM\n"
+        "P-3,3,C,Story,Annullato,,10/Feb/26 4:15 PM\n"
+        "P-4,4,D,Story,Geannuleerd,,10/Feb/26 4:15 PM\n"
+        "P-5,5,E,Story,Anders,Wordt niet gedaan,10/Feb/26 4:15 PM\n",
+        encoding="utf-8",
+    )
+    categories = jira.read(sniff(path)).frame["status_category"].to_list()
+    assert categories == ["cancelled"] * 5
