@@ -1245,8 +1245,8 @@ def explore(
         if cut and not is_level(definition):
             labels = " and ".join(COMPARISON_LABELS.get(name, name) for name in cut)
             notes.append(
-                f"{labels}: the first {grain} holds only its days from {format_date(first_day)}, the first "
-                "loaded day: its sum is partial."
+                f"{labels}: its {grain} of {format_date(first_day)}, the first loaded day, holds only the days "
+                "from it: its sum is partial."
             )
         for name in against:
             earlier = metrics.comparison_period(period, name)

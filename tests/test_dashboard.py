@@ -1268,7 +1268,7 @@ def test_a_comparison_week_partly_before_the_data_is_valued_over_its_loaded_days
     events = dashboard.explore(reader, config, "events", days, "month")
     assert events.compared["previous_period_value"].to_list() == [9.0]  # 1-9 Nov, all it holds
     assert (
-        "Previous period: the first month holds only its days from 1 Nov 2026, the first loaded day: its sum is partial."
+        "Previous period: its month of 1 Nov 2026, the first loaded day, holds only the days from it: its sum is partial."
         in events.notes
     ), events.notes
 
