@@ -10,6 +10,7 @@ from __future__ import annotations
 import concurrent.futures
 import contextlib
 import datetime as dt
+import fcntl
 import json
 import os
 import re
@@ -405,7 +406,29 @@ def ingest_inbox(
 ) -> list[FileResult]:
     """Load every file in ``inbox/``, then move each to ``archive/`` or ``rejected/``. A link or
     anything else that is not a plain file is rejected unread: a link to /etc/passwd put its
-    first line in the rejection message, and one to a CSV elsewhere would have loaded it."""
+    first line in the rejection message, and one to a CSV elsewhere would have loaded it.
+    Inbox loads take turns (``_inbox_turn``): two at once listed the same files, and the second
+    failed to move the ones the first had moved (a traceback on the Data page; QA)."""
+    with _inbox_turn(config):
+        return _ingest_inbox(config, as_of=as_of, skip_bad_rows=skip_bad_rows, progress=progress)
+
+
+@contextlib.contextmanager
+def _inbox_turn(config: Config) -> Iterator[None]:
+    """Held from listing the inbox to filing its files away: the next inbox load lists what is
+    left (an flock on its own open file, so two threads of the app take turns too)."""
+    config.store_dir.mkdir(parents=True, exist_ok=True)
+    with open(config.store_dir / "inbox.lock", "a+") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
+
+
+def _ingest_inbox(
+    config: Config, *, as_of: dt.date | None, skip_bad_rows: bool, progress: Progress | None
+) -> list[FileResult]:
     entries = inbox_entries(config)
     odd = [p for p in entries if p.is_symlink() or not (p.is_file() or p.is_dir())]
     folders = [p for p in entries if p not in odd and p.is_dir()]

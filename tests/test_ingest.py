@@ -213,6 +213,25 @@ def test_an_inbox_file_with_a_long_name_is_filed_away_and_the_others_are_reporte
     assert all(len(p.name.encode()) <= 255 for p in config.rejected.iterdir())
 
 
+def test_two_inbox_loads_at_once_load_each_file_once_and_report_no_rejection(tmp_path: Path) -> None:
+    """Two tabs pressed "Load the inbox" together (QA): the second listed the files before the
+    first had moved them, then failed moving them (FileNotFoundError, a traceback on the page) and
+    logged each as "rejected ... no such file" right after it loaded. Inbox loads now take turns:
+    the second finds the inbox empty."""
+    config = load_config(tmp_path / "ws")
+    write(config.inbox / "big.csv", HEADER + "".join(random_events(20_000, 50)))
+    write(config.inbox / "small.csv", HEADER + "".join(random_events(10, 3)))
+    with concurrent.futures.ThreadPoolExecutor(max_workers=2) as pool:
+        runs = [pool.submit(ingest_inbox, load_config(tmp_path / "ws")) for _ in range(2)]
+        outcomes = [run.result() for run in runs]
+    statuses = sorted(r.status for results in outcomes for r in results)
+    assert statuses == ["loaded", "loaded"]
+    assert sorted(p.name for p in config.archive.iterdir()) == ["big.csv", "small.csv"]
+    with Store(config.store_dir).reader() as reader:
+        logged = reader.frame("SELECT status FROM ingest_log")["status"].to_list()
+    assert logged == ["loaded", "loaded"]
+
+
 def test_overlapping_exports_never_count_an_event_twice(tmp_path: Path) -> None:
     config = load_config(tmp_path / "ws")
     lines = random_events(200, 4)
