@@ -75,7 +75,7 @@ listing = st.container()
 button = st.empty()
 if ui.inbox_entries(cfg) and button.button("Load the inbox"):
     with ui.progress_bar("Loading the inbox…") as progress:
-        results = ingest_inbox(cfg, progress=progress)
+        results = ingest_inbox(cfg, skip_bad_rows=skip_bad_rows, progress=progress)
     for result in results:
         ui.show_result(result)
     ui.read_newest(cfg)

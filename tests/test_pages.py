@@ -415,6 +415,23 @@ def test_data_page_loads_an_upload_and_the_inbox_and_shows_the_results(monkeypat
     assert not [b for b in at.button if b.label == "Load the inbox"]
 
 
+def test_the_skip_bad_rows_box_applies_to_the_inbox_too(monkeypatch, empty_data):
+    """Ticked, it skipped bad rows for uploads only: "Load the inbox" rejected the whole file
+    beside it (QA), and the page offered no other way to load an inbox file's good rows."""
+    inbox = empty_data / "inbox"
+    inbox.mkdir(exist_ok=True)
+    (inbox / "mixed.csv").write_text(
+        "event_time,user_id,event\n2026-04-01T10:00:00Z,u1,signup\n2026-02-30T10:00:00Z,u2,signup\n"
+    )
+    at = open_page(monkeypatch, empty_data, "data")
+    next(c for c in at.checkbox if c.label.startswith("Load good rows and skip bad ones")).check().run()
+    next(b for b in at.button if b.label == "Load the inbox").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    shown = [unescape(t) for t in texts(at.success) + texts(at.warning)]
+    assert any(t.startswith("mixed.csv: loaded 1 row as events") for t in shown), shown
+    assert (empty_data / "archive" / "mixed.csv.skipped.txt").exists()
+
+
 def test_objectives_page_links_each_objective_to_its_metric(monkeypatch, known_data):
     at = open_page(monkeypatch, known_data, "objectives")
     assert ui.safe_text("OBJ-9 · Grow **daily** use <b>now</b> :material/check_circle:") in texts(at.subheader)
