@@ -81,6 +81,22 @@ def test_windows_1252_file_loads_its_letters(tmp_path: Path):
     assert countries == ["Côte d'Ivoire", "München"]
 
 
+def test_a_byte_windows_1252_lacks_is_named_not_loaded_as_a_replacement(tmp_path: Path, capsys):
+    """A file that is neither UTF-8 nor Windows-1252 (0x81, as Shift-JIS writes) loaded "fine",
+    its cells holding replacement characters: two users differing only there became one (QA).
+    It is refused naming the row, the column and the fix."""
+    data = "event_time,user_id,event,plan\n2026-03-01T10:00:00Z,u1,a,Caf\xe9\n".encode("cp1252")
+    data += b"2026-03-01T11:00:00Z,u2,a,pro\x81\n"
+    path = write(tmp_path / "mixed.csv", data)
+    assert main(["ingest", "--data", str(tmp_path / "ws"), str(path)]) == 1
+    err = capsys.readouterr().err
+    assert (
+        "mixed.csv, row 3, column \"plan\": 'pro' is followed by the byte 0x81, which is neither UTF-8 nor "
+        "Windows-1252 (a file in another encoding, such as Shift-JIS: open it and save the file as UTF-8, "
+        'e.g. Excel\'s "CSV UTF-8")'
+    ) in err, err
+
+
 def test_a_file_cut_off_in_its_last_row_says_so_and_its_other_rows_can_load(tmp_path: Path):
     """The last line cut short with no line break after it: named as a cut-off file, not as a
     row with a missing comma; with --skip-bad-rows the rows before it load."""

@@ -10,7 +10,7 @@ from pathlib import Path
 import polars as pl
 
 from pmkit.sources.base import ROW, Rejected, RowError, Sample
-from pmkit.sources.sniff import HEADER_BYTES, first_non_utf8, not_utf8_error
+from pmkit.sources.sniff import HEADER_BYTES, NOT_CP1252, first_non_utf8, not_utf8_error
 
 # Python's csv reader refuses a field over 128 KB: a quote left open in a 245 KB file made the
 # ragged-rows count fail as "a bug in pmkit" (review). Polars reads such fields; so does this.
@@ -68,7 +68,20 @@ def _read_csv_rows(sample: Sample) -> tuple[pl.DataFrame, list[RowError]]:
         source: object = sample.path
     else:
         # Polars reads UTF-8 only: Windows-1252 and UTF-16 exports are re-encoded in memory.
-        source = sample.path.read_bytes().decode(sample.encoding, errors="replace").encode("utf-8")
+        data = sample.path.read_bytes()
+        try:
+            source = data.decode(sample.encoding).encode("utf-8")
+        except UnicodeDecodeError as exc:
+            if sample.encoding != "cp1252":
+                source = data.decode(sample.encoding, errors="replace").encode("utf-8")
+            else:
+                # One of the five bytes Windows-1252 lacks (0x81, as Shift-JIS writes): read as a
+                # replacement character, the file loaded "fine" and two users differing there
+                # were one (QA).
+                why = NOT_CP1252
+                raise Rejected(
+                    [not_utf8_error(data[:HEADER_BYTES], data[: exc.start], data[exc.start], why=why)]
+                ) from None
     if "\r" in sample.text and "\n" not in sample.text:
         # Lines ended by CR alone (classic Mac Excel's "CSV"): Polars saw one line, a header and
         # no rows. With no LF anywhere, every CR is a line end.

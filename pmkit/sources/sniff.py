@@ -47,7 +47,13 @@ HEADER_BYTES = 64 * 1024
 UTF8_CHUNK_BYTES = 16 << 20
 
 
-def not_utf8_error(head: bytes, before: bytes, byte: int, newlines_before: int | None = None) -> RowError:
+NOT_UTF8 = "which is not UTF-8 though the rest of the file is (the file is damaged or mixes encodings; fix the value"
+NOT_CP1252 = "which is neither UTF-8 nor Windows-1252 (a file in another encoding, such as Shift-JIS: open it"
+
+
+def not_utf8_error(
+    head: bytes, before: bytes, byte: int, newlines_before: int | None = None, why: str = NOT_UTF8
+) -> RowError:
     """The error for a UTF-8 file with a byte that is not UTF-8: ``before`` ends where the bad
     ``byte`` is (at least its line), ``newlines_before`` counts the line breaks before it when
     ``before`` is not the whole start of the file. Rows are counted as lines, header = row 1."""
@@ -65,8 +71,7 @@ def not_utf8_error(head: bytes, before: bytes, byte: int, newlines_before: int |
     return RowError(
         row,
         column,
-        f"'{value}' is followed by the byte 0x{byte:02x}, which is not UTF-8 though the rest of the file is "
-        '(the file is damaged or mixes encodings; fix the value and save the file as UTF-8, e.g. Excel\'s "CSV UTF-8")',
+        f"'{value}' is followed by the byte 0x{byte:02x}, {why} and save the file as UTF-8, e.g. Excel's \"CSV UTF-8\")",
     )
 
 
