@@ -171,6 +171,8 @@ class FileResult:
             )
         if self.status == "duplicate":
             return f"{self._named()}: already loaded (same content), nothing changed"
+        if self.left_in_inbox:  # not ready yet (a folder, a download, a file being written)
+            return f"{self._named()}: not loaded, left in the inbox"
         return f"{self._named()}: rejected, nothing loaded"
 
     def _gone(self) -> str:

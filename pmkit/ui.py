@@ -1463,6 +1463,8 @@ def show_result(result: FileResult) -> None:
             st.warning("\n\n".join(safe_text(m) for m in result.messages()))
     elif result.status == "duplicate":
         st.info(safe_text(result.summary()))
+    elif result.left_in_inbox:  # waiting, not refused: a red "rejected" over a file left there (QA)
+        st.warning(safe_text(result.summary()) + "\n\n" + "\n\n".join(safe_text(m) for m in result.messages()))
     else:
         st.error(safe_text(result.summary()) + "\n\n" + "\n\n".join(safe_text(m) for m in result.messages()))
 

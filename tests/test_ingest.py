@@ -1511,6 +1511,8 @@ def test_unfinished_downloads_and_folders_in_the_inbox_are_named_and_left_there(
     assert (config.inbox / "march" / "inside.csv").exists()
     assert [p.name for p in config.archive.iterdir()] == ["good.csv"]
     assert not config.rejected.exists() or not list(config.rejected.iterdir())
+    # Said as what it is: not loaded yet, waiting in the inbox ("rejected" read as refused; QA).
+    assert results["march"].summary() == "march: not loaded, left in the inbox"
 
 
 def test_a_file_written_while_it_is_read_is_not_loaded_and_stays_in_the_inbox(tmp_path: Path) -> None:

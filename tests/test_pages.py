@@ -409,6 +409,8 @@ def test_data_page_loads_an_upload_and_the_inbox_and_shows_the_results(monkeypat
     assert len(at.progress) == 0
     assert metric_value(at, "Events") == "3"
     assert [p.name for p in inbox.iterdir()] == ["may"]
+    assert any(unescape(w).startswith("may: not loaded, left in the inbox") for w in texts(at.warning))
+    assert not at.error  # a folder waiting there is not a refused file
     # The listing is of the inbox after the load: the moved file was still said to be waiting.
     (caption,) = [unescape(c.value) for c in at.caption if "waiting" in c.value]
     assert caption.endswith(": 1 waiting")
