@@ -16,6 +16,7 @@ if cfg.read_only:
 st.title("Data")
 ui.demo_banner(cfg)
 CLEARED = "pmkit-demo-cleared"
+REBUILD = "Rebuild the numbers with pmkit.toml's settings"
 SETTINGS_KEPT = "pmkit-demo-settings-kept"
 if CLEARED in st.session_state:  # said after the rerun that shows the workspace without the demo
     st.success("Demo data removed. Upload your own exports below.")
@@ -73,11 +74,18 @@ st.subheader("Inbox")
 # Filled after a load: the files it moved were still listed as waiting (ingest QA).
 listing = st.container()
 button = st.empty()
-if ui.inbox_entries(cfg) and button.button("Load the inbox"):
-    with ui.progress_bar("Loading the inbox…") as progress:
+# With nothing waiting, a settings change still needs its rebuild, which loading the inbox does:
+# the page offered no way to it, only the warning's command (QA).
+loaded_now = ui.compute(cfg, "facts")
+pending = loaded_now is not None and loaded_now.rebuild_pending
+label = "Load the inbox" if ui.inbox_entries(cfg) else REBUILD if pending else None
+if label and button.button(label):
+    with ui.progress_bar("Loading the inbox…" if label != REBUILD else "Rebuilding…") as progress:
         results = ingest_inbox(cfg, skip_bad_rows=skip_bad_rows, progress=progress)
     for result in results:
         ui.show_result(result)
+    if label == REBUILD:
+        st.success("The numbers are counted with pmkit.toml's settings now.")
     ui.read_newest(cfg)
     button.empty()  # what stays is not ready to load: each result above says why
 with listing:

@@ -799,7 +799,7 @@ def facts(cfg: Config) -> Facts:
         fix = (
             "They follow it once whoever runs this dashboard loads the data again."
             if cfg.read_only
-            else "Run `python -m pmkit ingest` to rebuild them (the next file loaded rebuilds them too)."
+            else "Run `python -m pmkit ingest`, or rebuild them on the Data page (the next file loaded rebuilds them too)."
         )
         st.warning(
             safe_text(

@@ -434,6 +434,28 @@ def test_the_skip_bad_rows_box_applies_to_the_inbox_too(monkeypatch, empty_data)
     assert (empty_data / "archive" / "mixed.csv.skipped.txt").exists()
 
 
+def test_the_data_page_rebuilds_after_a_settings_change_with_nothing_in_the_inbox(monkeypatch, tmp_path: Path):
+    """After pmkit.toml's zone changed, the page hid its inbox button with nothing waiting, and
+    only the warning's command could rebuild the numbers (QA)."""
+    from pmkit.ingest import ingest
+
+    data = tmp_path / "ws"
+    data.mkdir()
+    (data / "pmkit.toml").write_text('[workspace]\ntimezone = "UTC"\n')
+    events = tmp_path / "events.csv"
+    events.write_text("event_time,user_id,event\n2026-03-01T12:00:00Z,u0,login\n2026-03-02T03:00:00Z,u1,login\n")
+    ingest([events], load_config(data))
+    (data / "pmkit.toml").write_text('[workspace]\ntimezone = "America/New_York"\n')
+    at = open_page(monkeypatch, data, "data")
+    assert any("time zone changed" in unescape(w) for w in texts(at.warning))
+    next(b for b in at.button if b.label == "Rebuild the numbers with pmkit.toml's settings").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert "The numbers are counted with pmkit.toml's settings now." in [unescape(s) for s in texts(at.success)]
+    at = open_page(monkeypatch, data, "kpis")
+    assert not any("time zone changed" in unescape(w) for w in texts(at.warning))
+    assert "(America/New_York days)" in " ".join(unescape(c) for c in texts(at.caption))
+
+
 def test_objectives_page_links_each_objective_to_its_metric(monkeypatch, known_data):
     at = open_page(monkeypatch, known_data, "objectives")
     assert ui.safe_text("OBJ-9 · Grow **daily** use <b>now</b> :material/check_circle:") in texts(at.subheader)
