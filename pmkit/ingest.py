@@ -88,6 +88,9 @@ class FileResult:
     snapshot_date: dt.date | None = None
     # Refused for now and left where it is: an inbox file still being written, or a folder.
     left_in_inbox: bool = False
+    # The load counted every number again for pmkit.toml's changed settings (``_sync_settings``):
+    # "nothing changed" was said of a duplicate while every page's numbers moved (QA).
+    rebuilt: bool = False
     # The file beside the moved one listing every problem row (``file_away``).
     listed_in: Path | None = None
     # Rows skipped as copies of stored events (or answers) where one of the two has no id
@@ -120,6 +123,12 @@ class FileResult:
         return shown
 
     def summary(self) -> str:
+        said = self._summary()
+        if self.rebuilt:
+            said += "; every number was counted again with pmkit.toml's time zone and active events"
+        return said
+
+    def _summary(self) -> str:
         what = f"{self.kind or 'unknown'} ({self.format})" if self.format else (self.kind or "file")
         if self.status == "loaded":
             extra = f", {self.rows_rejected} bad rows skipped" if self.rows_rejected else ""
@@ -360,7 +369,7 @@ def ingest(
                 _read_ahead, paths[0], config, store, snapshot_date_for(paths[0], as_of, config.timezone)
             )
         writer = stack.enter_context(store.writer())
-        _sync_settings(writer, config, progress)
+        rebuilt = _sync_settings(writer, config, progress)
         # The saved funnels' step events of the files already loaded, before this ingest's add theirs.
         _in_transaction(writer, lambda: step_events.sync(writer, definitions))
         for index, path in enumerate(paths):
@@ -368,6 +377,7 @@ def ingest(
             result = _ingest_file(
                 writer, path, config, as_of, skip_bad_rows, file_progress, ahead if index == 0 else None
             )
+            result.rebuilt = rebuilt and index == 0  # said once, with the first file
             _log(writer, result)
             results.append(result)
         if progress and paths:
@@ -541,9 +551,9 @@ def rebuild_pending(reader: Reader, config: Config) -> str | None:
     return " and ".join(changes) or None
 
 
-def _sync_settings(writer: Writer, config: Config, progress: Progress | None) -> None:
+def _sync_settings(writer: Writer, config: Config, progress: Progress | None) -> bool:
     """Rollups depend on the time zone and the active events; if either changed since the
-    store was built, rebuild the rollups from the raw events before loading more."""
+    store was built, rebuild the rollups from the raw events before loading more (True)."""
     wanted = _wanted_settings(config)
     stored = {key: writer.meta(key) for key in wanted}
     has_events = writer.con.execute("SELECT count(*) FROM batches").fetchall()[0][0] > 0
@@ -553,6 +563,8 @@ def _sync_settings(writer: Writer, config: Config, progress: Progress | None) ->
         if progress:
             progress("Rebuilding the rollups from all events (the time zone or active events changed)", 0.0)
         rebuild_rollups(writer, config)
+        return True
+    return False
 
 
 @dataclass

@@ -232,6 +232,23 @@ def test_two_inbox_loads_at_once_load_each_file_once_and_report_no_rejection(tmp
     assert logged == ["loaded", "loaded"]
 
 
+def test_a_load_that_rebuilds_for_new_settings_says_so(tmp_path: Path) -> None:
+    """A file loaded again after pmkit.toml's time zone changed read "already loaded (same
+    content), nothing changed" while the load rebuilt every number in the new zone (QA)."""
+    config = load_config(tmp_path / "ws")
+    events = write(tmp_path / "events.csv", HEADER + "".join(random_events(10, 3)))
+    ingest([events], config)
+    (tmp_path / "ws" / "pmkit.toml").write_text('[workspace]\ntimezone = "America/New_York"\n')
+    (again,) = ingest([events], load_config(tmp_path / "ws"))
+    assert again.status == "duplicate"
+    assert again.summary() == (
+        "events.csv: already loaded (same content), nothing changed; every number was counted again with "
+        "pmkit.toml's time zone and active events"
+    )
+    (third,) = ingest([events], load_config(tmp_path / "ws"))
+    assert third.summary() == "events.csv: already loaded (same content), nothing changed"
+
+
 def test_overlapping_exports_never_count_an_event_twice(tmp_path: Path) -> None:
     config = load_config(tmp_path / "ws")
     lines = random_events(200, 4)
