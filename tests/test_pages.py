@@ -434,9 +434,9 @@ def test_the_skip_bad_rows_box_applies_to_the_inbox_too(monkeypatch, empty_data)
     assert (empty_data / "archive" / "mixed.csv.skipped.txt").exists()
 
 
-def test_the_data_page_rebuilds_after_a_settings_change_with_nothing_in_the_inbox(monkeypatch, tmp_path: Path):
-    """After pmkit.toml's zone changed, the page hid its inbox button with nothing waiting, and
-    only the warning's command could rebuild the numbers (QA)."""
+def zone_changed_after_loading(tmp_path: Path) -> Path:
+    """A workspace whose events (1 and 2 Mar, the second at 03:00 UTC) were loaded in UTC, and
+    whose pmkit.toml then moved it to New York, not yet rebuilt."""
     from pmkit.ingest import ingest
 
     data = tmp_path / "ws"
@@ -446,6 +446,13 @@ def test_the_data_page_rebuilds_after_a_settings_change_with_nothing_in_the_inbo
     events.write_text("event_time,user_id,event\n2026-03-01T12:00:00Z,u0,login\n2026-03-02T03:00:00Z,u1,login\n")
     ingest([events], load_config(data))
     (data / "pmkit.toml").write_text('[workspace]\ntimezone = "America/New_York"\n')
+    return data
+
+
+def test_the_data_page_rebuilds_after_a_settings_change_with_nothing_in_the_inbox(monkeypatch, tmp_path: Path):
+    """After pmkit.toml's zone changed, the page hid its inbox button with nothing waiting, and
+    only the warning's command could rebuild the numbers (QA)."""
+    data = zone_changed_after_loading(tmp_path)
     at = open_page(monkeypatch, data, "data")
     assert any("time zone changed" in unescape(w) for w in texts(at.warning))
     next(b for b in at.button if b.label == "Rebuild the numbers with pmkit.toml's settings").click().run()
@@ -1008,15 +1015,7 @@ def test_the_summary_of_a_roadmap_without_events_shows_its_risks_and_ships(monke
 def test_a_time_zone_change_not_yet_rebuilt_is_said_and_the_days_keep_their_zone(monkeypatch, tmp_path: Path):
     """After pmkit.toml's zone changed, the pages labelled the UTC rollups "(America/New_York
     days)" and said nothing until a file was loaded (ingest QA)."""
-    from pmkit.ingest import ingest
-
-    data = tmp_path / "ws"
-    data.mkdir()
-    (data / "pmkit.toml").write_text('[workspace]\ntimezone = "UTC"\n')
-    events = tmp_path / "events.csv"
-    events.write_text("event_time,user_id,event\n2026-03-01T12:00:00Z,u0,login\n2026-03-02T03:00:00Z,u1,login\n")
-    ingest([events], load_config(data))
-    (data / "pmkit.toml").write_text('[workspace]\ntimezone = "America/New_York"\n')
+    data = zone_changed_after_loading(tmp_path)
     at = open_page(monkeypatch, data, "kpis")
     warnings = [unescape(w) for w in texts(at.warning)]
     assert any(
