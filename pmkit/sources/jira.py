@@ -31,7 +31,7 @@ import re
 
 import polars as pl
 
-from pmkit.sources.base import ROW, Parsed, ReadOptions, RowError, Sample, null_column
+from pmkit.sources.base import ROW, Parsed, ReadOptions, Sample, null_column
 from pmkit.sources.csvfile import column_lookup, read_csv_rows
 from pmkit.sources.roadmap_common import (
     DEFAULT_OPTIONS,
@@ -70,21 +70,21 @@ ITEM_TYPES = {"epic": "epic", "initiative": "initiative", "objective": "objectiv
 
 
 ENGLISH_MONTHS = frozenset(("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"))
-MONTH_IN_CELL = re.compile(r"^'\d{1,2}/([^\d/]+)/\d{2,4}\b")
+MONTH_IN_CELL = re.compile(r"^\d{1,2}/([^\d/]+)/\d{2,4}\b")
 
 
-def _with_month_hint(error: RowError) -> RowError:
-    """A date whose month is a word but not an English month's: Jira writes month names in the
-    language of the profile that exports ("12/Mär/26"), and such an export loaded in months whose
-    names agree and was refused in the others (vendor QA)."""
-    found = MONTH_IN_CELL.match(error.message)
+def _month_hint(cell: str) -> str:
+    """What a date cell that is not a date says more when its month is a word but not an English
+    month's: Jira writes month names in the language of the profile that exports ("12/Mär/26"),
+    and such an export loaded in months whose names agree and was refused in the others (vendor
+    QA)."""
+    found = MONTH_IN_CELL.match(cell)
     if found is None or found.group(1).lower() in ENGLISH_MONTHS:
-        return error
-    hint = (
+        return ""
+    return (
         ": Jira writes month names in the language of the profile that exports; export again with the "
         "profile's language set to English"
     )
-    return RowError(error.row, error.column, error.message + hint)
 
 
 def detect(sample: Sample) -> bool:
@@ -107,7 +107,13 @@ def read(sample: Sample, options: ReadOptions = DEFAULT_OPTIONS) -> Parsed:
 
     def dates(column: str | None) -> pl.Series:
         return date_column(
-            raw, column, formats=DATE_FORMATS, example=DATE_EXAMPLE, timezone=options.timezone, errors=errors
+            raw,
+            column,
+            formats=DATE_FORMATS,
+            example=DATE_EXAMPLE,
+            timezone=options.timezone,
+            errors=errors,
+            explain=_month_hint,
         )
 
     status = pick("status", "Status")
@@ -165,7 +171,6 @@ def read(sample: Sample, options: ReadOptions = DEFAULT_OPTIONS) -> Parsed:
         "blocked_by": joined_ids(raw, picks("blocked_by", "Inward issue link (Blocks)")),
     }
     frame = canonical_frame(raw[ROW], columns, errors, FORMAT)
-    errors = [_with_month_hint(error) for error in errors]
     return Parsed(kind=KIND, format=FORMAT, frame=frame, errors=ordered(errors), mapping=by_canonical(mapping))
 
 

@@ -309,9 +309,11 @@ def date_column(
     example: str,
     timezone: str,
     errors: list[RowError],
+    explain: Callable[[str], str] | None = None,
 ) -> pl.Series:
     """The column parsed as dates (null where empty); each cell that is not a date adds a RowError
-    like `'31/Feb/20' is not a valid date (expected e.g. 25/Oct/19)`."""
+    like `'31/Feb/20' is not a valid date (expected e.g. 25/Oct/19)`, and ``explain(cell)`` after
+    it."""
     return parsed_column(
         frame,
         column,
@@ -319,6 +321,7 @@ def date_column(
         dtype=pl.Date(),
         problem=f"is not a valid date (expected e.g. {example})",
         errors=errors,
+        explain=explain,
     )
 
 
@@ -330,14 +333,19 @@ def parsed_column(
     dtype: pl.DataType | type[pl.DataType],
     problem: str,
     errors: list[RowError],
+    explain: Callable[[str], str] | None = None,
 ) -> pl.Series:
     """The column through ``parse`` (called once per distinct value; None means "not valid"), null
-    where empty or absent; each rejected cell adds a RowError `'<cell>' <problem>`."""
+    where empty or absent; each rejected cell adds a RowError `'<cell>' <problem>`, then what
+    ``explain`` says of that cell (a source's own hint)."""
     if column is None:
         return null_column(frame.height, dtype)
     parsed = _map_unique(frame[column], parse, dtype)
     bad = frame.filter(parsed.is_null() & frame[column].is_not_null()).select(column, ROW)
-    errors.extend(RowError(row, column, f"'{value}' {problem}") for value, row in bad.iter_rows())
+    errors.extend(
+        RowError(row, column, f"'{value}' {problem}{explain(value) if explain else ''}")
+        for value, row in bad.iter_rows()
+    )
     return parsed
 
 
