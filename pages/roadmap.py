@@ -25,6 +25,7 @@ st.caption(ui.safe_text(dashboard.snapshot_caption(items, as_of)))
 for stale in dashboard.stale_snapshots(items, as_of, facts.last_snapshot):
     st.warning(ui.safe_text(stale))
 
+choices = {column: dashboard.options(items, column) for column in ("objective_id", "team", "owner", "item_type")}
 # A link's filter value no item has was dropped without a word and every item shown.
 for param, column, what in (
     ("rm_objective", "objective_id", "objective"),
@@ -32,17 +33,13 @@ for param, column, what in (
     ("rm_owner", "owner", "owner"),
     ("rm_types", "item_type", "item type"),
 ):
-    ui.unknown_in_link(param, dashboard.options(items, column), what, multi=True)
+    ui.unknown_in_link(param, choices[column], what, multi=True)
 filters = st.columns(5)
 objective = filters[0].multiselect(
-    "Objective", dashboard.options(items, "objective_id"), key="rm_objective", bind="query-params", placeholder="All"
+    "Objective", choices["objective_id"], key="rm_objective", bind="query-params", placeholder="All"
 )
-team = filters[1].multiselect(
-    "Team", dashboard.options(items, "team"), key="rm_team", bind="query-params", placeholder="All"
-)
-owner = filters[2].multiselect(
-    "Owner", dashboard.options(items, "owner"), key="rm_owner", bind="query-params", placeholder="All"
-)
+team = filters[1].multiselect("Team", choices["team"], key="rm_team", bind="query-params", placeholder="All")
+owner = filters[2].multiselect("Owner", choices["owner"], key="rm_owner", bind="query-params", placeholder="All")
 ui.options_from_url("rm_health", {h: ui.health_label(h) for h in charts.HEALTH_LABELS}, "health", multi=True)
 health = filters[3].multiselect(
     "Health",
@@ -52,7 +49,7 @@ health = filters[3].multiselect(
     bind="query-params",
     placeholder="All",
 )
-types = dashboard.options(items, "item_type")
+types = choices["item_type"]
 kinds = filters[4].multiselect(
     "Item types",
     types,
