@@ -100,3 +100,18 @@ def build_demo_workspace(root: Path) -> Path:
         env=dict(os.environ, PYTHONPATH=str(ROOT)),
     )
     return root
+
+
+def ingested(tmp_path: Path, files: dict[str, str], toml: str = '[workspace]\ntimezone = "UTC"\n') -> Path:
+    """A workspace ``tmp_path / "ws"`` with ``toml`` as its pmkit.toml and ``files`` (name -> text,
+    written beside it) loaded by one ingest, each asserted loaded."""
+    data = tmp_path / "ws"
+    data.mkdir()
+    (data / "pmkit.toml").write_text(toml)
+    paths = []
+    for name, text in files.items():
+        path = tmp_path / name
+        path.write_text(text)
+        paths.append(path)
+    assert [r.status for r in ingest(paths, load_config(data))] == ["loaded"] * len(paths)
+    return data

@@ -27,6 +27,7 @@ from tests.known_workspace import (
     MARKUP_COMMENT,
     MEAN_DAU,
     build_known_workspace,
+    ingested,
 )
 
 D = dt.date
@@ -1051,16 +1052,15 @@ def test_answers_are_put_in_days_by_the_zone_nps_counts_them_in(tmp_path: Path) 
     NPS card counted 2-3 Nov in New York days and the answers' table in UTC days (QA). An answer
     at 2026-11-03T03:00Z is 2 Nov in New York, 3 Nov in UTC; one at 2026-11-04T03:00Z is 3 Nov in
     New York: over 2-3 Nov both are in, by New York days, everywhere."""
-    root = tmp_path / "ws"
-    root.mkdir()
-    (root / "pmkit.toml").write_text('[workspace]\ntimezone = "America/New_York"\n')
-    events = tmp_path / "events.csv"
-    events.write_text("event_time,user_id,event\n2026-11-02T15:00:00Z,a,login\n")
-    answers = tmp_path / "feedback.csv"
-    answers.write_text(
-        "submitted_at,user_id,score,scale\n2026-11-03T03:00:00Z,a,10,nps\n2026-11-04T03:00:00Z,b,0,nps\n"
+    root = ingested(
+        tmp_path,
+        {
+            "events.csv": "event_time,user_id,event\n2026-11-02T15:00:00Z,a,login\n",
+            "feedback.csv": "submitted_at,user_id,score,scale\n2026-11-03T03:00:00Z,a,10,nps\n"
+            "2026-11-04T03:00:00Z,b,0,nps\n",
+        },
+        toml='[workspace]\ntimezone = "America/New_York"\n',
     )
-    assert [r.status for r in ingest([events, answers], load_config(root))] == ["loaded", "loaded"]
     (root / "pmkit.toml").write_text('[workspace]\ntimezone = "UTC"\n')
     config = load_config(root)
     period = Period(D(2026, 11, 2), D(2026, 11, 3))

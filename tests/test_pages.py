@@ -19,7 +19,7 @@ from pmkit.formatting import format_date, format_value
 from pmkit.ingest import ingest
 from pmkit.metrics import Period
 from pmkit.store import Store
-from tests.known_workspace import HOSTILE_TITLE, build_demo_workspace, build_known_workspace
+from tests.known_workspace import HOSTILE_TITLE, build_demo_workspace, build_known_workspace, ingested
 
 ROOT = Path(__file__).resolve().parents[1]
 APP = str(ROOT / "app.py")
@@ -1592,20 +1592,16 @@ def test_each_tools_snapshot_is_named_and_flagged_when_old(monkeypatch, tmp_path
     """A Jira export of 20 Aug beside a Linear one of 19 Oct, judged as of the events' 28 Oct:
     the caption named only 19 Oct and nothing said the Jira items were judged on a snapshot 69
     days old (QA)."""
-    data = tmp_path / "ws"
-    data.mkdir()
-    (data / "pmkit.toml").write_text('[workspace]\ntimezone = "UTC"\n')
-    events = tmp_path / "events.csv"
-    events.write_text("event_time,user_id,event\n2026-10-01T10:00:00Z,u1,login\n2026-10-28T10:00:00Z,u1,login\n")
-    jira = tmp_path / "jira_2026-08-20.csv"
-    jira.write_text(
-        "item_id,title,item_type,status_category,due_date,source\nJ-1,Old epic,epic,in_progress,2026-10-01,jira\n"
+    data = ingested(
+        tmp_path,
+        {
+            "events.csv": "event_time,user_id,event\n2026-10-01T10:00:00Z,u1,login\n2026-10-28T10:00:00Z,u1,login\n",
+            "jira_2026-08-20.csv": "item_id,title,item_type,status_category,due_date,source\n"
+            "J-1,Old epic,epic,in_progress,2026-10-01,jira\n",
+            "linear_2026-10-19.csv": "item_id,title,item_type,status_category,due_date,source\n"
+            "L-1,New epic,epic,in_progress,2026-12-01,linear\n",
+        },
     )
-    linear = tmp_path / "linear_2026-10-19.csv"
-    linear.write_text(
-        "item_id,title,item_type,status_category,due_date,source\nL-1,New epic,epic,in_progress,2026-12-01,linear\n"
-    )
-    assert [r.status for r in ingest([events, jira, linear], load_config(data))] == ["loaded"] * 3
     at = open_page(monkeypatch, data, "roadmap", range="All")
     captions = [unescape(c) for c in texts(at.caption)]
     assert any(
@@ -1636,23 +1632,18 @@ def test_the_summary_card_and_its_table_judge_an_objective_on_one_day(monkeypatc
     beside the cards (judged as of the snapshot's day, as the report and roadmap --json are) read
     "On track" and the card "Not started", judged as of 1 Nov (QA). Both judge the 2nd now, on
     the days measured, all before the start: not started."""
-    data = tmp_path / "ws"
-    data.mkdir()
-    (data / "pmkit.toml").write_text('[workspace]\ntimezone = "UTC"\n')
-    events = tmp_path / "events.csv"
-    events.write_text(
-        "event_time,user_id,event\n"
-        + "".join(f"2026-10-{d:02d}T12:00:00Z,u{n},login\n" for d in range(1, 32) for n in range(16))
-        + "".join(f"2026-11-01T12:00:00Z,u{n},login\n" for n in range(16))
+    data = ingested(
+        tmp_path,
+        {
+            "events.csv": "event_time,user_id,event\n"
+            + "".join(f"2026-10-{d:02d}T12:00:00Z,u{n},login\n" for d in range(1, 32) for n in range(16))
+            + "".join(f"2026-11-01T12:00:00Z,u{n},login\n" for n in range(16)),
+            "roadmap_2026-11-02.csv": "item_id,title,item_type,objective_id,status_category\n"
+            "E1,Epic,epic,O9,in_progress\n",
+            "objectives.csv": "objective_id,title,metric,baseline,target,start_date,target_date,direction,owner\n"
+            "O9,More users,dau,16,20,2026-11-02,2026-11-30,increase,\n",
+        },
     )
-    roadmap = tmp_path / "roadmap_2026-11-02.csv"
-    roadmap.write_text("item_id,title,item_type,objective_id,status_category\nE1,Epic,epic,O9,in_progress\n")
-    goals = tmp_path / "objectives.csv"
-    goals.write_text(
-        "objective_id,title,metric,baseline,target,start_date,target_date,direction,owner\n"
-        "O9,More users,dau,16,20,2026-11-02,2026-11-30,increase,\n"
-    )
-    assert [r.status for r in ingest([events, roadmap, goals], load_config(data))] == ["loaded"] * 3
     at = open_page(monkeypatch, data, "summary", range="7d")
     badges = [m for m in texts(at.markdown) if "**Goal:**" in m]
     # The 7 days measured end 1 Nov, before its start: not started, on the card and in the table.

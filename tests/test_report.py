@@ -16,6 +16,7 @@ from pmkit.config import Config, load_config
 from pmkit.formatting import format_date
 from pmkit.ingest import ingest, ingest_inbox
 from pmkit.report import write_report
+from tests.known_workspace import ingested
 
 END = date(2026, 6, 30)
 IMG = "<img src=x onerror=alert(1)>"
@@ -309,20 +310,17 @@ def test_a_held_objective_whose_target_date_has_passed_gets_its_chart(tmp_path: 
     """DAU 1 on each of 10 days; "keep DAU above 1" with no start date, due on the 5th. It is
     judged from its target date (achieved); the report drew its path from the report's day (the
     10th) back to the 5th and failed with a ValueError (QA)."""
-    data = tmp_path / "ws"
-    data.mkdir()
-    (data / "pmkit.toml").write_text('[workspace]\ntimezone = "UTC"\n')
-    events = tmp_path / "events.csv"
-    events.write_text(
-        "event_time,user_id,event\n" + "".join(f"2026-09-{d:02d}T12:00:00Z,u1,login\n" for d in range(1, 11))
+    config = load_config(
+        ingested(
+            tmp_path,
+            {
+                "events.csv": "event_time,user_id,event\n"
+                + "".join(f"2026-09-{d:02d}T12:00:00Z,u1,login\n" for d in range(1, 11)),
+                "objectives.csv": "objective_id,title,metric,baseline,target,start_date,target_date,direction,owner\n"
+                "K1,Keep DAU,dau,,1,,2026-09-05,stay_above,\n",
+            },
+        )
     )
-    goals = tmp_path / "objectives.csv"
-    goals.write_text(
-        "objective_id,title,metric,baseline,target,start_date,target_date,direction,owner\n"
-        "K1,Keep DAU,dau,,1,,2026-09-05,stay_above,\n"
-    )
-    config = load_config(data)
-    assert [r.status for r in ingest([events, goals], config)] == ["loaded", "loaded"]
     page = write_report(config, tmp_path / "report.html").read_text(encoding="utf-8")
     assert "Keep DAU: Daily active users" in page  # the objective's chart title
     assert "target path" in page
@@ -332,22 +330,19 @@ def test_an_objective_chart_judged_after_the_data_draws_the_data(tmp_path: Path)
     """Events 1-20 Mar, a roadmap snapshot of 30 Apr (the report's day) and an objective starting
     25 Apr: the chart's metric line started after the data and was empty (review). It draws the
     data's last days."""
-    data = tmp_path / "ws"
-    data.mkdir()
-    (data / "pmkit.toml").write_text('[workspace]\ntimezone = "UTC"\n')
-    events = tmp_path / "events.csv"
-    events.write_text(
-        "event_time,user_id,event\n" + "".join(f"2026-03-{d:02d}T09:00:00Z,u{d},login\n" for d in range(1, 21))
+    config = load_config(
+        ingested(
+            tmp_path,
+            {
+                "events.csv": "event_time,user_id,event\n"
+                + "".join(f"2026-03-{d:02d}T09:00:00Z,u{d},login\n" for d in range(1, 21)),
+                "roadmap_2026-04-30.csv": "item_id,title,item_type,objective_id,status_category\n"
+                "E1,Epic,epic,O6,in_progress\n",
+                "objectives.csv": "objective_id,title,metric,baseline,target,start_date,target_date,direction,owner\n"
+                "O6,Later,dau,1,3,2026-04-25,2026-12-31,increase,\n",
+            },
+        )
     )
-    plan = tmp_path / "roadmap_2026-04-30.csv"
-    plan.write_text("item_id,title,item_type,objective_id,status_category\nE1,Epic,epic,O6,in_progress\n")
-    goals = tmp_path / "objectives.csv"
-    goals.write_text(
-        "objective_id,title,metric,baseline,target,start_date,target_date,direction,owner\n"
-        "O6,Later,dau,1,3,2026-04-25,2026-12-31,increase,\n"
-    )
-    config = load_config(data)
-    assert [r.status for r in ingest([events, plan, goals], config)] == ["loaded"] * 3
     page = write_report(config, tmp_path / "report.html").read_text(encoding="utf-8")
     line = re.search(r'"mode":"lines","name":"Daily active users, 7 days[^"]*","x":\[([^\]]*)\]', page)
     assert line is not None and line.group(1).count(",") >= 10, line
