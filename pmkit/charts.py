@@ -26,6 +26,7 @@ import polars as pl
 
 from pmkit.formatting import (
     closed_bidi,
+    fixed,
     format_date,
     format_duration,
     format_value,
@@ -988,7 +989,7 @@ def impact_bars(impact: pl.DataFrame) -> dict[str, Any]:
         {
             "item": name,
             "change": change / 100,
-            "text": f"{change:+.1f}%",
+            "text": fixed(change, 1, "+") + "%",
             "color": STANDS_OUT if stands_out else MUTED,
         }
         for name, change, stands_out in zip(names, frame["change_pct"], significant, strict=True)

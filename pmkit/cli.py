@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from pmkit.config import ConfigError, StoreUnreadable, load_config
+from pmkit.formatting import fixed
 
 
 def _date(text: str) -> dt.date:
@@ -172,9 +173,9 @@ def _fmt(value: Any, *, money: bool = False) -> str:
     if value is None:
         return "-"
     if money and isinstance(value, int | float):
-        return f"{value:,.2f}"  # 1234.50 read "1,234" (QA)
+        return fixed(value, 2, ",")  # 1234.50 read "1,234" (QA)
     if isinstance(value, float):
-        return f"{value:,.3f}".rstrip("0").rstrip(".") if abs(value) < 1000 else f"{value:,.0f}"
+        return fixed(value, 3, ",").rstrip("0").rstrip(".") if abs(value) < 1000 else fixed(value, 0, ",")
     if isinstance(value, int):
         return f"{value:,}"
     return str(value)

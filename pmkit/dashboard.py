@@ -34,6 +34,7 @@ from pmkit.config import Config, workspace_today
 from pmkit.definitions import Definitions, MetricDefinition, usable_definitions
 from pmkit.formatting import (
     counted,
+    fixed,
     format_change,
     format_date,
     format_days,
@@ -568,7 +569,7 @@ def with_change_text(impact: pl.DataFrame) -> pl.DataFrame:
     ['+12.3%', 'new (from 0)', '–']
     """
     texts = [
-        f"{pct:+.1f}%" if pct is not None else "new (from 0)" if status == "measured" else "–"
+        fixed(pct, 1, "+") + "%" if pct is not None else "new (from 0)" if status == "measured" else "–"
         for status, pct in impact.select("status", "change_pct").iter_rows()
     ]
     return impact.with_columns(pl.Series("change_pct", texts, dtype=pl.String))

@@ -9,8 +9,23 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+from decimal import ROUND_HALF_UP, Decimal
 
 MISSING = "–"
+
+
+def fixed(value: float, decimals: int, flags: str = "") -> str:
+    """``value`` with ``decimals`` decimals, an exact half rounded away from zero, as the
+    browser's charts and tables round (JavaScript's ``toFixed``): Python's own format rounds a
+    half to even, so ARPU 46.125 read $46.12 on a card and $46.13 in the chart's hover. ``flags``
+    go before the precision (",", '+').
+
+    >>> fixed(46.125, 2), fixed(-46.125, 2, ','), fixed(6.25, 1, '+'), fixed(1234.5, 0, ','), fixed(0.15, 1)
+    ('46.13', '-46.13', '+6.3', '1,235', '0.1')
+    """
+    # Decimal(value) is the float's exact value: 0.15 is 0.1499999... and stays 0.1, as in toFixed.
+    exact = Decimal(value).quantize(Decimal(1).scaleb(-decimals), rounding=ROUND_HALF_UP)
+    return f"{exact:{flags}.{decimals}f}"
 
 
 def _is_missing(value: float | None) -> bool:
@@ -27,7 +42,7 @@ def significant(value: float, digits: int = 2) -> str:
     if value == 0 or not math.isfinite(value):
         return f"{value:g}"
     decimals = max(0, digits - 1 - math.floor(math.log10(abs(value))))
-    text = f"{value:.{decimals}f}"
+    text = fixed(value, decimals)
     return text.rstrip("0").rstrip(".") if "." in text else text
 
 
@@ -35,43 +50,43 @@ def format_number(value: float | None) -> str:
     """1,234 below 100,000, then 123k and 1.2M; fractions keep the digits that matter.
 
     >>> [format_number(v) for v in (7, 45.25, 1234, 123_456, 2_500_000, 0.256, 0.0062)]
-    ['7', '45.2', '1,234', '123k', '2.5M', '0.26', '0.0062']
+    ['7', '45.3', '1,234', '123k', '2.5M', '0.26', '0.0062']
     """
     if _is_missing(value):
         return MISSING
     size = abs(value)
     if size >= 1e9:
-        return f"{value / 1e9:,.1f}B"
+        return f"{fixed(value / 1e9, 1, ',')}B"
     if size >= 1e6:
-        return f"{value / 1e6:,.1f}M"
+        return f"{fixed(value / 1e6, 1, ',')}M"
     if size >= 1e5:
-        return f"{value / 1e3:,.0f}k"
+        return f"{fixed(value / 1e3, 0, ',')}k"
     if size >= 100 or float(value).is_integer():
-        return f"{value:,.0f}"
+        return fixed(value, 0, ",")
     if size >= 10:
-        return f"{value:,.1f}"
+        return fixed(value, 1, ",")
     if size < 0.1:
         return significant(value)  # two decimals made 0.0062 "0.01" and 0.004 "0.00"
-    return f"{value:,.2f}"
+    return fixed(value, 2, ",")
 
 
 def format_currency(value: float | None, symbol: str = "$") -> str:
     """$991, $6.46, $12.3k, $1.2M.
 
     >>> [format_currency(v) for v in (6.456, 991, 12_345, 1_250_000, -40)]
-    ['$6.46', '$991', '$12.3k', '$1.2M', '-$40']
+    ['$6.46', '$991', '$12.3k', '$1.3M', '-$40']
     """
     if _is_missing(value):
         return MISSING
     sign, size = ("-" if value < 0 else ""), abs(value)
     if size >= 1e6:
-        text = f"{size / 1e6:,.1f}M"
+        text = f"{fixed(size / 1e6, 1, ',')}M"
     elif size >= 1e3:
-        text = f"{size / 1e3:,.1f}k"
+        text = f"{fixed(size / 1e3, 1, ',')}k"
     elif size >= 100 or float(size).is_integer():
-        text = f"{size:,.0f}"
+        text = fixed(size, 0, ",")
     else:
-        text = f"{size:,.2f}"
+        text = fixed(size, 2, ",")
     return f"{sign}{symbol}{text}"
 
 
@@ -83,7 +98,7 @@ def format_percent(share: float | None, digits: int = 1) -> str:
     """
     if _is_missing(share):
         return MISSING
-    return f"{share * 100:.{digits}f}%"
+    return f"{fixed(share * 100, digits)}%"
 
 
 def format_value(value: float | None, fmt: str = "number") -> str:
@@ -108,7 +123,7 @@ def whole_points(value: float, sign: bool = False) -> str:
     ('+13', '-13', '0', '3')
     """
     rounded = math.copysign(math.floor(abs(value) + 0.5), value) + 0.0  # + 0.0: no "-0"
-    return f"{rounded:+.0f}" if sign else f"{rounded:.0f}"
+    return fixed(rounded, 0, "+") if sign else fixed(rounded, 0)
 
 
 def percent_words(pct: float, sign: bool = True) -> str:
@@ -123,7 +138,7 @@ def percent_words(pct: float, sign: bool = True) -> str:
     if abs(pct) < 1e-9:  # float noise of no change: not "-0.00000000000002%"
         pct = 0.0
     shown = pct if sign else abs(pct)
-    text = f"{shown:.0f}%" if abs(pct) >= 9.95 else f"{shown:.1f}%"
+    text = f"{fixed(shown, 0)}%" if abs(pct) >= 9.95 else f"{fixed(shown, 1)}%"
     if pct and round(abs(pct), 1) == 0:  # a change that is not none: "-0.0%" said a fall of nothing
         text = f"{significant(shown, 1)}%"
     return f"+{text}" if sign and pct >= 0 and not text.startswith("-") else text
@@ -139,10 +154,10 @@ def format_change(value: float | None, base: float | None, fmt: str = "number") 
     if _is_missing(value) or _is_missing(base):
         return MISSING
     if fmt == "percent":
-        return f"{(value - base) * 100:+.1f} pts"
+        return f"{fixed((value - base) * 100, 1, '+')} pts"
     if base == 0:
         return f"+{format_value(value, fmt)} (from 0)" if value >= 0 else f"{format_value(value, fmt)} (from 0)"
-    return f"{(value - base) / abs(base) * 100:+.1f}%"
+    return f"{fixed((value - base) / abs(base) * 100, 1, '+')}%"
 
 
 def format_duration(seconds: float | None) -> str:
@@ -154,12 +169,12 @@ def format_duration(seconds: float | None) -> str:
     if _is_missing(seconds):
         return MISSING
     if seconds < 60:
-        return f"{seconds:.0f} s"
+        return f"{fixed(seconds, 0)} s"
     if seconds < 3600:
-        return f"{seconds / 60:.0f} min"
+        return f"{fixed(seconds / 60, 0)} min"
     if seconds < 86_400:
-        return f"{seconds / 3600:.1f} h"
-    return f"{seconds / 86_400:.1f} days"
+        return f"{fixed(seconds / 3600, 1)} h"
+    return f"{fixed(seconds / 86_400, 1)} days"
 
 
 def format_date(day: dt.date | None) -> str:

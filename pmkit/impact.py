@@ -58,7 +58,7 @@ import numpy as np
 import polars as pl
 
 from pmkit.config import Config
-from pmkit.formatting import format_date, percent_words
+from pmkit.formatting import fixed, format_date, percent_words
 from pmkit.objectives import MetricSource, load_objectives
 from pmkit.store import Reader
 
@@ -398,7 +398,9 @@ def _verdict(source: MetricSource, metric: str, item: Mapping[str, Any], result:
     if result.significant is None:
         return f"{sentence}; not enough history to judge: {placebos} comparable dates ({MIN_PLACEBOS} needed)"
     # With no spread at all, z is infinite: said in words ("z = inf" was printed).
-    z_text = f"z = {result.z_score:.1f}" if math.isfinite(result.z_score or 0.0) else "no variation at those dates"
+    z_text = (
+        f"z = {fixed(result.z_score, 1)}" if math.isfinite(result.z_score or 0.0) else "no variation at those dates"
+    )
     if result.significant:
         return f"{sentence}; that stands out: {_standing(result)} ({z_text})"
     return f"{sentence}; within normal variation: {_standing(result)} ({z_text})"

@@ -68,7 +68,7 @@ from pmkit.definitions import (
     MetricDefinition,
     usable_definitions,
 )
-from pmkit.formatting import format_date, format_days, format_number, significant
+from pmkit.formatting import fixed, format_date, format_days, format_number, significant
 from pmkit.metrics.base import ratio, run, user_event_days, workspace_of
 from pmkit.store import Reader
 
@@ -568,7 +568,7 @@ def format_value(value: float | None, fmt: str = "number", *, trim: bool = False
     ``trim`` drops a trailing ".0" (for targets people wrote by hand: "45%").
 
     >>> format_value(0.385, "percent"), format_value(0.45, "percent", trim=True), format_value(85.25)
-    ('38.5%', '45%', '85.2')
+    ('38.5%', '45%', '85.3')
     >>> format_value(679.861, "currency"), format_value(930, "currency", trim=True), format_value(-5, "currency")
     ('$679.86', '$930', '-$5.00')
     >>> format_value(0.714), format_value(0.0062), format_value(2.5, trim=True), format_value(0.004, trim=True)
@@ -582,11 +582,11 @@ def format_value(value: float | None, fmt: str = "number", *, trim: bool = False
         # A value typed by hand keeps every digit typed: a target of 10.95 read "path to 10.9".
         return _as_typed(value * 100 if fmt == "percent" else value) + ("%" if fmt == "percent" else "")
     if fmt == "percent":
-        text = f"{value * 100:.1f}%"
+        text = fixed(value * 100, 1) + "%"
     elif abs(value) >= 1000:
-        text = f"{value:,.0f}"
+        text = fixed(value, 0, ",")
     elif abs(value) >= 10 or fmt == "currency":
-        text = f"{value:,.1f}" if fmt != "currency" else f"{value:,.2f}"
+        text = fixed(value, 1, ",") if fmt != "currency" else fixed(value, 2, ",")
     elif trim:
         text = significant(value, 4)  # a target as written by hand: 2.5, 0.004 (not 2.50 and 0; review)
     else:

@@ -36,7 +36,7 @@ from pmkit import metrics, roadmap_view
 from pmkit.charts import STANDS_OUT, plot_text
 from pmkit.config import Config
 from pmkit.dashboard import NOTHING_EARLIER, SHIPPED_DAYS, judged_day, shipped_with_impact, whole_days, why_no_base
-from pmkit.formatting import closed_bidi, counted, format_date, format_days, percent_words, whole_points
+from pmkit.formatting import closed_bidi, counted, fixed, format_date, format_days, percent_words, whole_points
 from pmkit.impact import impact
 from pmkit.objectives import MetricSource, format_value, objective_health, path_start
 from pmkit.store import Reader, Store
@@ -317,7 +317,11 @@ class _Report:
             change = "–"
             if row["change"] is not None:
                 # One decimal as in the app: "-0%" read as a fall of nothing.
-                change = format_value(row["change"], fmt) if row["change_pct"] is None else f"{row['change_pct']:+.1f}%"
+                change = (
+                    format_value(row["change"], fmt)
+                    if row["change_pct"] is None
+                    else fixed(row["change_pct"], 1, "+") + "%"
+                )
             # A change that stands out is neither good nor bad by itself (a drop can be the goal).
             stands = {True: _badge("stands_out", "stands out"), False: _badge("not_started", "normal variation")}
             # Measured, but with too few other dates to judge it against: not "measured" alone.
@@ -353,11 +357,11 @@ class _Report:
             elif fmt == "nps":
                 change = f"{whole_points(row['change'], sign=True)} points"
             elif fmt == "percent":  # a share moves in points, as on the app's cards
-                change = f"{row['change'] * 100:+.1f} pts"
+                change = fixed(row["change"] * 100, 1, "+") + " pts"
             elif row["change_pct"] is None:
                 change = format_value(row["change"], fmt)
             else:
-                change = f"{row['change_pct']:+.1f}%"
+                change = fixed(row["change_pct"], 1, "+") + "%"
             rows.append(
                 f"<tr><td>{esc(row['label'])}</td>"
                 f'<td class="num">{esc(_show(row["value"], fmt))}</td>'
@@ -611,7 +615,7 @@ def _show(value: float | None, fmt: str) -> str:
     if fmt == "nps":
         return "n/a" if value is None else whole_points(value)
     if fmt == "number" and value is not None and float(value).is_integer():
-        return f"{value:,.0f}"
+        return fixed(value, 0, ",")
     return format_value(value, fmt)
 
 

@@ -23,7 +23,7 @@ from pmkit.formatting import (
         (0, "0"),
         (7, "7"),
         (0.256, "0.26"),
-        (45.25, "45.2"),
+        (45.25, "45.3"),
         (1234, "1,234"),
         (99_999, "99,999"),
         (123_456, "123k"),
@@ -37,7 +37,7 @@ def test_format_number(value, text):
 
 
 @pytest.mark.parametrize(
-    ("value", "text"), [(6.456, "$6.46"), (991, "$991"), (12_345, "$12.3k"), (1_250_000, "$1.2M"), (-40, "-$40")]
+    ("value", "text"), [(6.456, "$6.46"), (991, "$991"), (12_345, "$12.3k"), (1_250_000, "$1.3M"), (-40, "-$40")]
 )
 def test_format_currency(value, text):
     assert format_currency(value) == text
@@ -61,3 +61,24 @@ def test_durations_and_dates():
     assert [format_duration(s) for s in (42, 600, 5400, 302_400)] == ["42 s", "10 min", "1.5 h", "3.5 days"]
     assert format_date(dt.date(2026, 3, 1)) == "1 Mar 2026"
     assert format_date(None) == "–"
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # Expected: what the browser's own Number.toFixed gave for the same values (Debian's
+        # chromium), which the charts' hovers and the tables use. An exact half goes away from
+        # zero; a float a hair below a half (2.675, 0.15) stays below.
+        (lambda: format_currency(46.125), "$46.13"),
+        (lambda: format_currency(-46.125), "-$46.13"),
+        (lambda: format_currency(2.675), "$2.67"),
+        (lambda: format_number(45.25), "45.3"),
+        (lambda: format_change(0.8125, 0.75, "percent"), "+6.3 pts"),
+        (lambda: format_change(100.0, 80.0), "+25.0%"),
+        (lambda: format_change(102.5, 100.0), "+2.5%"),
+        (lambda: format_percent(0.00125, 2), "0.13%"),
+        (lambda: format_duration(9000), "2.5 h"),
+    ],
+)
+def test_halves_round_as_the_browser_rounds(text, expected):
+    assert text() == expected

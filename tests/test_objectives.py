@@ -142,7 +142,7 @@ def test_a_reason_never_reads_the_same_number_on_both_sides_of_a_verdict():
 def test_values_are_formatted_by_the_metric_format():
     assert format_value(0.385, "percent") == "38.5%"
     assert format_value(0.45, "percent", trim=True) == "45%"
-    assert format_value(1234.5) == "1,234"
+    assert format_value(1234.5) == "1,235"  # a half goes up, as in the charts
     assert format_value(20.0, trim=True) == "20"
     assert format_value(None) == "n/a"
 
