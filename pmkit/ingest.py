@@ -957,22 +957,23 @@ def _drop_loaded_event_ids(writer: Writer, frame: pl.DataFrame, scope: tuple[str
     if "event_time" not in scope:
         return frame.join(loaded, on=key, how="anti", nulls_equal=True, maintain_order="left")
     # The row's time to the second in a column of its own (no dimension name starts with "_"):
-    # the time stored is the one read. A row's user is the one its file names (RAW_USER, where
-    # the file's identities tied it to another): the visit stored under its device is the same
-    # event in the next export that ties it to the user who signed up (review).
-    own = {"event_time": "_scope_time", "user_id": RAW_USER if RAW_USER in frame.columns else "user_id"}
-    compared = [own.get(name, name) for name in key]
-    return (
-        frame.with_columns(scope_time().alias("_scope_time"))
-        .join(
-            loaded.rename({name: own[name] for name in ("event_time", "user_id") if name in loaded.columns}),
-            on=compared,
+    # the time stored is the one read. Where the file's identities tied a row to another user, a
+    # stored event is the same one under either of its users: the one the row names in its file
+    # (RAW_USER: the visit stored under its device, from an export before the sign-up) or the one
+    # it was tied to (the visit stored under the user, from an export that held the sign-up too:
+    # compared by its device alone, the next such export stored it again; review).
+    users = [RAW_USER, "user_id"] if RAW_USER in frame.columns and "user_id" in key else ["user_id"]
+    frame = frame.with_columns(scope_time().alias("_scope_time"))
+    for user in users:
+        own = {"event_time": "_scope_time", "user_id": user}
+        frame = frame.join(
+            loaded.rename({name: own[name] for name in own if name in loaded.columns and own[name] != name}),
+            on=[own.get(name, name) for name in key],
             how="anti",
             nulls_equal=True,
             maintain_order="left",
         )
-        .drop("_scope_time")
-    )
+    return frame.drop("_scope_time")
 
 
 # What makes a row a copy of a stored event when one of the two has no id

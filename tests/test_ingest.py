@@ -1275,12 +1275,89 @@ def test_a_persons_latest_id_is_by_time_and_an_overlapping_export_stays_deduped(
 
     first = amplitude("a1.jsonl", [("a1", None, "visit")])
     second = amplitude("a2.jsonl", [("a1", None, "visit"), ("a2", "bob", "signup")])
+    # The next review: a third export holding the same visit and sign-up (the visit stored under
+    # its device here, tied to bob in this file) and one event more. Its device's visit in a
+    # workspace where that visit was stored under bob is the next test's.
+    third = amplitude("a3.jsonl", [("a1", None, "visit"), ("a2", "bob", "signup"), ("a3", "bob", "report")])
     config = load_config(tmp_path / "ws")
-    results = ingest([newest_first, first, second], config)
-    assert [(r.rows_loaded, r.rows_duplicate) for r in results] == [(3, 0), (1, 0), (1, 1)]
+    results = ingest([newest_first, first, second, third], config)
+    assert [(r.rows_loaded, r.rows_duplicate) for r in results] == [(3, 0), (1, 0), (1, 1), (1, 2)]
     with Store(config.store_dir).reader() as reader:
         users = dict(reader.frame("SELECT event_id, user_id FROM events").rows())
-    assert users == {"p1": "alice", "p2": "alice", "p3": "alice", "a1": "dev", "a2": "bob"}
+    assert users == {"p1": "alice", "p2": "alice", "p3": "alice", "a1": "dev", "a2": "bob", "a3": "bob"}
+
+
+def test_an_export_tying_a_visit_to_its_user_again_stores_it_once(tmp_path: Path) -> None:
+    """Review: two overlapping exports that each hold a visit and the sign-up tying it to the
+    user stored the visit twice. The first stored it under the user; the second's copy was
+    compared by the device it names in its file, and a device is not the user."""
+
+    def amplitude(name: str, rows: list[tuple[str, str | None, str]]) -> Path:
+        return write(
+            tmp_path / name,
+            "".join(
+                json.dumps(
+                    {
+                        "$insert_id": i,
+                        "amplitude_id": 7,
+                        "device_id": "dev",
+                        "user_id": u,
+                        "event_type": e,
+                        "event_time": f"2026-03-02 10:0{i[-1]}:00.000000",
+                    }
+                )
+                + "\n"
+                for i, u, e in rows
+            ),
+        )
+
+    def mixpanel(name: str, rows: list[tuple[str, str | None, str, int]]) -> Path:
+        return write(
+            tmp_path / name,
+            "".join(
+                json.dumps(
+                    {
+                        "event": e,
+                        "properties": {
+                            "time": t,
+                            "distinct_id": u or "$device:D",
+                            "$device_id": "D",
+                            "$insert_id": i,
+                            **({"$user_id": u} if u else {}),
+                        },
+                    }
+                )
+                + "\n"
+                for i, u, e, t in rows
+            ),
+        )
+
+    files = [
+        amplitude("a1.jsonl", [("a1", None, "visit"), ("a2", "bob", "signup")]),
+        amplitude("a2.jsonl", [("a1", None, "visit"), ("a2", "bob", "signup"), ("a3", "bob", "report")]),
+        mixpanel("m1.jsonl", [("m1", None, "visit", 1772532000), ("m2", "carol", "signup", 1772532300)]),
+        mixpanel(
+            "m2.jsonl",
+            [
+                ("m1", None, "visit", 1772532000),
+                ("m2", "carol", "signup", 1772532300),
+                ("m3", "carol", "report", 1772618700),
+            ],
+        ),
+    ]
+    config = load_config(tmp_path / "ws")
+    results = ingest(files, config)
+    assert [(r.rows_loaded, r.rows_duplicate) for r in results] == [(2, 0), (1, 2), (2, 0), (1, 2)]
+    with Store(config.store_dir).reader() as reader:
+        users = reader.frame("SELECT event_id, user_id FROM events ORDER BY event_id").rows()
+    assert users == [
+        ("a1", "bob"),
+        ("a2", "bob"),
+        ("a3", "bob"),
+        ("m1", "carol"),
+        ("m2", "carol"),
+        ("m3", "carol"),
+    ]
 
 
 def test_identities_are_merged_by_parsed_time_over_the_rows_that_load(tmp_path: Path) -> None:
