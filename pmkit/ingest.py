@@ -419,14 +419,14 @@ def ingest_inbox(
     """Load every file in ``inbox/``, then move each to ``archive/`` or ``rejected/``. A link or
     anything else that is not a plain file is rejected unread: a link to /etc/passwd put its
     first line in the rejection message, and one to a CSV elsewhere would have loaded it.
-    Inbox loads take turns (``_inbox_turn``): two at once listed the same files, and the second
+    Inbox loads take turns (``inbox_turn``): two at once listed the same files, and the second
     failed to move the ones the first had moved (a traceback on the Data page; QA)."""
-    with _inbox_turn(config):
+    with inbox_turn(config):
         return _ingest_inbox(config, as_of=as_of, skip_bad_rows=skip_bad_rows, progress=progress)
 
 
 @contextlib.contextmanager
-def _inbox_turn(config: Config) -> Iterator[None]:
+def inbox_turn(config: Config) -> Iterator[None]:
     """Held from listing the inbox to filing its files away: the next inbox load lists what is
     left (an flock on its own open file, so two threads of the app take turns too)."""
     config.store_dir.mkdir(parents=True, exist_ok=True)

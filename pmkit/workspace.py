@@ -8,7 +8,7 @@ import tomllib
 from pathlib import Path
 
 from pmkit.config import Config, load_config
-from pmkit.ingest import FileResult, Progress, file_away, ingest, ingest_inbox
+from pmkit.ingest import FileResult, Progress, file_away, inbox_turn, ingest, ingest_inbox
 from pmkit.store import Store
 
 DEMO_EVENTS = 100_000
@@ -215,11 +215,14 @@ def load_upload(
     skip_bad_rows: bool = False,
     progress: Progress | None = None,
 ) -> FileResult:
-    """Save an upload into the inbox and load it with the same rules as the CLI."""
+    """Save an upload into the inbox and load it with the same rules as the CLI. It takes its turn
+    with inbox loads (``inbox_turn``): one in another tab, between the save and the filing away,
+    loaded the upload and moved it, and the upload failed with a traceback (review)."""
     config.inbox.mkdir(parents=True, exist_ok=True)
-    path = save_new_file(config.inbox, safe_upload_name(name), content)
-    (result,) = ingest([path], config, as_of=as_of, skip_bad_rows=skip_bad_rows, progress=progress)
-    file_away(result, config)
+    with inbox_turn(config):
+        path = save_new_file(config.inbox, safe_upload_name(name), content)
+        (result,) = ingest([path], config, as_of=as_of, skip_bad_rows=skip_bad_rows, progress=progress)
+        file_away(result, config)
     if path.name != name:
         result.uploaded_as = Path(name.replace("\\", "/")).name or name
     return result

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
+import random
+import threading
 from pathlib import Path
 
 import pytest
@@ -171,3 +173,40 @@ def test_clearing_a_demo_whose_first_load_never_ran_removes_its_files_from_the_i
     assert clear_demo(config) == []
     assert [p.name for p in config.inbox.iterdir()] == ["objectives.csv"]
     assert mine.read_text().startswith("objective_id,title,metric\nMY-OBJ")
+
+
+def test_an_upload_takes_its_turn_with_an_inbox_load_in_another_tab(tmp_path: Path) -> None:
+    """Review: an upload saved its file into the inbox, then loaded it; an inbox load in another
+    tab in between loaded and moved that file, and the upload failed (FileNotFoundError, a
+    traceback on the Data page). Here the other tab loads the inbox again and again while a file
+    of 20,000 rows is uploaded: each upload is loaded once, by the upload."""
+    config = load_config(tmp_path / "ws")
+    config.inbox.mkdir(parents=True)
+    rng = random.Random(7)
+    lines = [
+        f"2026-03-{rng.randint(1, 28):02d}T10:{rng.randint(0, 59):02d}:00Z,u{rng.randint(1, 500)},e\n"
+        for _ in range(20_000)
+    ]
+    uploaded, other_tab, failures = threading.Event(), [], []
+
+    def load_the_inbox() -> None:
+        while not uploaded.is_set():
+            try:
+                other_tab.extend(ingest_inbox(load_config(tmp_path / "ws")))
+            except Exception as error:  # noqa: BLE001 - what the other tab would show
+                failures.append(error)
+
+    tab = threading.Thread(target=load_the_inbox)
+    tab.start()
+    try:
+        results = [
+            load_upload(config, f"upload{k}.csv", ("event_time,user_id,event\n" + "".join(lines[k::3])).encode())
+            for k in range(3)
+        ]
+    finally:
+        uploaded.set()
+        tab.join()
+    assert failures == []
+    assert [r.status for r in results] == ["loaded"] * 3
+    assert other_tab == []
+    assert sorted(p.name for p in config.archive.iterdir()) == ["upload0.csv", "upload1.csv", "upload2.csv"]
