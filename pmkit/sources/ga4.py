@@ -123,6 +123,13 @@ ONE_ROW_PER_EVENT = (
 )
 
 
+# The key column of a key/value list unnested into one row per key, by the list's kind.
+PER_KEY_COLUMNS = {
+    "event parameter": ("event_params.key", "event_params_key"),
+    "user property": ("user_properties.key", "user_properties_key"),
+}
+
+
 def detect(sample: Sample) -> bool:
     return (
         sample.layout in ("csv", "parquet")
@@ -133,6 +140,17 @@ def detect(sample: Sample) -> bool:
 
 def read(sample: Sample, options: ReadOptions) -> Parsed:
     frame, errors = read_table(sample)
+    # UNNEST(event_params) or UNNEST(user_properties), or BigQuery's "flatten results": a row per
+    # parameter or property, each event repeated; 2 events loaded as 5 (vendor QA). Looked for in
+    # the columns as read: a nested export's parameter named "key" is flattened to
+    # event_params.key, and such a file was refused (review).
+    for kind, names in PER_KEY_COLUMNS.items():
+        if (per_key := column_lookup(frame, *names)) is not None:
+            message = (
+                f"one row per {kind} ({per_key}): each event is repeated for each of its {kind}s and "
+                "would be counted as many times. " + ONE_ROW_PER_EVENT
+            )
+            raise Rejected([RowError(1, per_key, message)])
     frame, unbuilt = flattened(frame, options.keep_dimensions)
     found = {name: column_lookup(frame, name) for name in REQUIRED}
     missing = [name for name, column in found.items() if column is None]
@@ -140,15 +158,6 @@ def read(sample: Sample, options: ReadOptions) -> Parsed:
         message = f"no {', '.join(missing)} column (a GA4 export has e.g. event_date,event_timestamp,event_name,user_id,user_pseudo_id)"
         raise Rejected([RowError(1, None, message)])
     time_column, event_column = (found[name] for name in REQUIRED)
-    # UNNEST(event_params), or BigQuery's "flatten results": a row per parameter, each event
-    # repeated; 2 events loaded as 5 (vendor QA).
-    per_parameter = column_lookup(frame, "event_params.key", "event_params_key")
-    if per_parameter is not None:
-        message = (
-            f"one row per event parameter ({per_parameter}): each event is repeated for each of its "
-            "parameters and would be counted as many times. " + ONE_ROW_PER_EVENT
-        )
-        raise Rejected([RowError(1, per_parameter, message)])
     pseudo_column = column_lookup(frame, "user_pseudo_id")
     user_column = column_lookup(frame, "user_id")
     if pseudo_column is None and user_column is None:

@@ -267,22 +267,58 @@ def test_signing_in_does_not_make_a_second_user(tmp_path: Path):
     assert [(str(day), dau, new) for day, dau, new in days] == [("2026-03-01", 1, 1), ("2026-03-02", 1, 0)]
 
 
-def test_an_export_with_a_row_per_event_parameter_is_refused_naming_the_fix(tmp_path: Path):
+@pytest.mark.parametrize(
+    ("key", "kind"), [("event_params.key", "event parameter"), ("user_properties.key", "user property")]
+)
+def test_an_export_with_a_row_per_event_parameter_is_refused_naming_the_fix(tmp_path: Path, key: str, kind: str):
     """A query with UNNEST(event_params) (or BigQuery's "flatten results") writes one row per
     parameter, `event_params.key` beside its values: 2 events loaded as 5, the key kept as a
-    dimension (vendor QA). The file is refused saying how to export one row per event."""
+    dimension (vendor QA). The file is refused saying how to export one row per event. A row per
+    user property repeats the events the same way: 1 purchase of $50 loaded as 3 and $150 (review)."""
     path = tmp_path / "ga4.csv"
+    value = key.replace(".key", ".value.string_value")
     path.write_text(
-        "event_date,event_timestamp,event_name,event_params.key,event_params.value.int_value,user_pseudo_id\n"
-        "20260301,1772359200000000,page_view,ga_session_id,1772359200,111.222\n"
-        "20260301,1772359200000000,page_view,engagement_time_msec,15,111.222\n"
+        f"event_date,event_timestamp,event_name,event_value_in_usd,{key},{value},user_pseudo_id\n"
+        "20260301,1772359200000000,purchase,50,plan,pro,111.222\n"
+        "20260301,1772359200000000,purchase,50,theme,dark,111.222\n"
     )
     with pytest.raises(Rejected) as refused:
         ga4.read(sniff(path), ReadOptions())
     (error,) = refused.value.errors
-    assert (error.row, error.column) == (1, "event_params.key")
-    assert error.message.startswith("one row per event parameter (event_params.key)")
+    assert (error.row, error.column) == (1, key)
+    assert error.message.startswith(f"one row per {kind} ({key})")
     assert "the table as Parquet" in error.message
+
+
+def test_a_nested_parameter_named_key_is_a_parameter(tmp_path: Path):
+    """Review: a nested export (one row per event, as the refusal above asks for) whose event had
+    a parameter named "key" was refused as one row per parameter: flattened, that parameter is
+    the column event_params.key."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    value = pa.struct([("string_value", pa.string()), ("int_value", pa.int64())])
+    pairs = pa.list_(pa.struct([("key", pa.string()), ("value", value)]))
+    table = pa.table(
+        {
+            "event_date": ["20260301", "20260301"],
+            "event_timestamp": pa.array([1772359200000000, 1772359260000000], pa.int64()),
+            "event_name": ["page_view", "search"],
+            "event_params": pa.array(
+                [
+                    [{"key": "page_title", "value": {"string_value": "Home", "int_value": None}}],
+                    [{"key": "key", "value": {"string_value": "pricing", "int_value": None}}],
+                ],
+                pairs,
+            ),
+            "user_pseudo_id": ["p1", "p1"],
+        }
+    )
+    path = tmp_path / "events_20260301.parquet"
+    pq.write_table(table, path)
+    parsed = ga4.read(sniff(path), ReadOptions())
+    assert parsed.frame["event"].to_list() == ["page_view", "search"]
+    assert parsed.frame["event_params_key"].to_list() == [None, "pricing"]  # stored name
 
 
 def test_a_bigquery_json_export_is_told_to_come_as_parquet(tmp_path: Path):
