@@ -10,7 +10,7 @@ from pathlib import Path
 import polars as pl
 
 from pmkit.sources.base import ROW, Rejected, RowError, Sample
-from pmkit.sources.sniff import HEADER_BYTES, NOT_CP1252, first_non_utf8, not_utf8_error
+from pmkit.sources.sniff import HEADER_BYTES, NOT_CP1252, first_non_utf8, line_break, not_utf8_error
 
 # Python's csv reader refuses a field over 128 KB: a quote left open in a 245 KB file made the
 # ragged-rows count fail as "a bug in pmkit" (review). Polars reads such fields; so does this.
@@ -43,7 +43,9 @@ def read_csv_rows(sample: Sample, *, chunked: bool = False) -> tuple[pl.DataFram
         return (frame if chunked else frame.rechunk()), ragged
     except NotUtf8:
         pass
-    found = first_non_utf8(sample.path)
+    with open(sample.path, "rb") as handle:
+        head = handle.read(HEADER_BYTES)
+    found = first_non_utf8(sample.path, line_break(head))
     if found is None:  # Polars and Python disagree: say what is wrong all the same
         raise Rejected([RowError(None, None, "the file is not valid UTF-8 (save it again as UTF-8)")])
     offset, newlines, multibyte = found
@@ -52,7 +54,6 @@ def read_csv_rows(sample: Sample, *, chunked: bool = False) -> tuple[pl.DataFram
         # looked at: a Windows-1252 export whose first `é` comes late.
         return read_csv_rows(replace(sample, encoding="cp1252"), chunked=chunked)
     with open(sample.path, "rb") as handle:
-        head = handle.read(HEADER_BYTES)
         handle.seek(max(0, offset - HEADER_BYTES))
         before = handle.read(offset - handle.tell())
         byte = handle.read(1)[0]
@@ -78,10 +79,10 @@ def _read_csv_rows(sample: Sample) -> tuple[pl.DataFrame, list[RowError]]:
                 # One of the five bytes Windows-1252 lacks (0x81, as Shift-JIS writes): read as a
                 # replacement character, the file loaded "fine" and two users differing there
                 # were one (QA).
-                why = NOT_CP1252
-                raise Rejected(
-                    [not_utf8_error(data[:HEADER_BYTES], data[: exc.start], data[exc.start], why=why)]
-                ) from None
+                error = not_utf8_error(
+                    data[:HEADER_BYTES], data[: exc.start], data[exc.start], why=NOT_CP1252, encoding="cp1252"
+                )
+                raise Rejected([error]) from None
     if "\r" in sample.text and "\n" not in sample.text:
         # Lines ended by CR alone (classic Mac Excel's "CSV"): Polars saw one line, a header and
         # no rows. With no LF anywhere, every CR is a line end.

@@ -51,17 +51,31 @@ NOT_UTF8 = "which is not UTF-8 though the rest of the file is (the file is damag
 NOT_CP1252 = "which is neither UTF-8 nor Windows-1252 (a file in another encoding, such as Shift-JIS: open it"
 
 
+def line_break(head: bytes) -> bytes:
+    """The byte that ends a line in a file starting with ``head``: CR alone in classic Mac
+    Excel's CSV (no LF anywhere), else LF (CRLF too)."""
+    return b"\r" if b"\n" not in head and b"\r" in head else b"\n"
+
+
 def not_utf8_error(
-    head: bytes, before: bytes, byte: int, newlines_before: int | None = None, why: str = NOT_UTF8
+    head: bytes,
+    before: bytes,
+    byte: int,
+    newlines_before: int | None = None,
+    why: str = NOT_UTF8,
+    encoding: str = "utf-8",
 ) -> RowError:
-    """The error for a UTF-8 file with a byte that is not UTF-8: ``before`` ends where the bad
-    ``byte`` is (at least its line), ``newlines_before`` counts the line breaks before it when
-    ``before`` is not the whole start of the file. Rows are counted as lines, header = row 1."""
-    row = (before.count(b"\n") if newlines_before is None else newlines_before) + 1
-    line = before[before.rfind(b"\n") + 1 :].decode("utf-8", errors="replace")
+    """The error for a file with a byte that is not in its ``encoding``: ``before`` ends where the
+    bad ``byte`` is (at least its line), ``newlines_before`` counts the line breaks
+    (``line_break``) before it when ``before`` is not the whole start of the file. Rows are
+    counted as lines, header = row 1. The text before the byte is read in the file's encoding: a
+    Windows-1252 `Renée` was shown as `Ren�e` (review)."""
+    end = line_break(head)
+    row = (before.count(end) if newlines_before is None else newlines_before) + 1
+    line = before[before.rfind(end) + 1 :].decode(encoding, errors="replace")
     column, value = None, line[-20:]
     if row > 1 and not head.lstrip(b"\xef\xbb\xbf \t\r\n").startswith((b"{", b"[")):
-        header_line = head.split(b"\n", 1)[0].decode("utf-8", errors="replace").lstrip("\ufeff")
+        header_line = head.split(end, 1)[0].decode(encoding, errors="replace").lstrip("\ufeff")
         delimiter = sniff_delimiter(header_line)
         names = next(csv.reader([header_line], delimiter=delimiter), [])
         # `2026-03-01T11:00:00Z,u2,a,US` before the byte: the 4th field, `US` so far.
@@ -75,10 +89,10 @@ def not_utf8_error(
     )
 
 
-def first_non_utf8(path: Path) -> tuple[int, int, bool] | None:
+def first_non_utf8(path: Path, end: bytes = b"\n") -> tuple[int, int, bool] | None:
     """Where the first byte that is not UTF-8 is, for a file whose head is UTF-8: (offset, line
-    breaks before it, whether a multi-byte character came before it), or None when there is
-    none. The file is decoded once, in 16 MiB pieces, up to the bad byte."""
+    breaks ``end`` before it, whether a multi-byte character came before it), or None when there
+    is none. The file is decoded once, in 16 MiB pieces, up to the bad byte."""
     offset, newlines, multibyte, carry = 0, 0, False, b""
     with open(path, "rb") as handle:
         while chunk := handle.read(UTF8_CHUNK_BYTES):
@@ -88,10 +102,10 @@ def first_non_utf8(path: Path) -> tuple[int, int, bool] | None:
                 good, carry = len(data), b""
             except UnicodeDecodeError as exc:
                 if exc.reason != "unexpected end of data" or exc.end != len(data):
-                    newlines += data.count(b"\n", 0, exc.start)
+                    newlines += data.count(end, 0, exc.start)
                     return offset + exc.start, newlines, multibyte or not data[: exc.start].isascii()
                 good, carry = exc.start, data[exc.start :]  # a character cut by the piece
-            newlines += data.count(b"\n", 0, good)
+            newlines += data.count(end, 0, good)
             multibyte = multibyte or not data[:good].isascii()
             offset += good
     return (offset, newlines, multibyte) if carry else None  # the file ends inside a character

@@ -265,6 +265,37 @@ def test_utf8_file_with_a_stray_byte_past_the_sniffed_head_is_rejected(tmp_path:
     assert caught.value.errors == [RowError(20_003, "country", STRAY_BYTE_MESSAGE)]
 
 
+@pytest.mark.parametrize(
+    ("data", "where"),
+    [
+        # A Windows-1252 `é` before the 0x81 that Windows-1252 lacks: the value was shown as
+        # `Ren\ufffde`, read as UTF-8 (review).
+        (b"event_time,user_id,event\n2026-03-01T10:00:00Z,u1,a\n2026-03-01T11:00:00Z,Ren\xe9e\x81,a\n", "Ren\xe9e"),
+        # Lines ended by CR alone (classic Mac Excel): counted by LF, it was row 1 and no column.
+        (b"event_time,user_id,event\r2026-03-01T10:00:00Z,u\xe91,a\r2026-03-01T11:00:00Z,u\x812,a\r", "u"),
+    ],
+)
+def test_a_byte_windows_1252_lacks_is_named_by_its_row_column_and_value(tmp_path: Path, data: bytes, where: str):
+    path = tmp_path / "export.csv"
+    path.write_bytes(data)
+    with pytest.raises(Rejected) as caught:
+        load(path)
+    (error,) = caught.value.errors
+    assert (error.row, error.column) == (3, "user_id")
+    assert error.message.startswith(f"'{where}' is followed by the byte 0x81, which is neither UTF-8 nor Windows-1252")
+
+
+def test_a_stray_byte_in_a_utf8_file_of_cr_line_ends_is_named_by_its_row(tmp_path: Path):
+    # The same count when the head is UTF-8 and the byte is past it: lines ended by CR alone.
+    filler = b"".join(b"2026-03-01T10:00:00Z,u%d,a,DE\r" % i for i in range(20_000))
+    header, rows = UTF8_WITH_A_STRAY_BYTE.split(b"\n", 1)
+    path = tmp_path / "export.csv"
+    path.write_bytes(header + b"\r" + filler + rows.replace(b"\n", b"\r"))
+    with pytest.raises(Rejected) as caught:
+        load(path)
+    assert caught.value.errors == [RowError(20_003, "country", STRAY_BYTE_MESSAGE)]
+
+
 def test_windows_1252_letter_past_the_sniffed_head_is_read_as_windows_1252(tmp_path: Path):
     # The head is ASCII, so sniff calls it UTF-8; the late `ü` (0xfc) is not UTF-8 and no UTF-8
     # character came before it: a Windows-1252 export, read as such (it used to become U+FFFD).
