@@ -19,7 +19,8 @@ How each number is computed, as of a date:
   estimate of its parent's units with points, as far along as its own progress. A leaf counts as
   1 if done, else its stated progress, else 0, in its parents' progress; the own progress of a
   begun one (in progress) is unknown then (no schedule index: judged by its dates, slip and
-  blockers). Cancelled
+  blockers). Work under a done item counts as done for it and every item above it (each item
+  below keeps its own progress). Cancelled
   items, and everything below them, count for nothing in their parents' progress.
 - time_elapsed = (as_of - start) / (due - start), clamped to 0..1; unknown without both dates.
 - schedule_index = progress / time_elapsed; unknown while no time has elapsed.
@@ -205,8 +206,23 @@ def progress_by_snapshot(snapshots: pl.DataFrame) -> pl.DataFrame:
             break
         pairs = pl.concat([pairs, level])
     pairs = pairs.group_by("snapshot_date", "member_id", "item_id").agg(pl.col("up").min())  # a cycle: the nearest
+    # Work under a done item is done for that item and every item above it: an epic closed with
+    # its stories left open (as Jira teams do) counted them as open, and its initiative read 0%
+    # beside it at 100% (roadmap QA). Below the done item, each keeps its own progress.
+    done_at = (
+        pairs.filter(pl.col("up") > 0)
+        .join(live.filter(category == "done").select(KEY), on=KEY, how="semi")
+        .group_by("snapshot_date", "member_id")
+        .agg(pl.col("up").min().alias("done_at"))
+    )
+
+    def done_above(progress: str) -> pl.Expr:
+        return pl.when(pl.col("up") >= pl.col("done_at")).then(1.0).otherwise(pl.col(progress)).alias(progress)
+
+    pairs = pairs.join(done_at, on=["snapshot_date", "member_id"], how="left")
     counts = (
         pairs.join(leaves, left_on=["snapshot_date", "member_id"], right_on=["snapshot_date", "leaf_id"])
+        .with_columns(done_above("leaf_progress"))
         .group_by(KEY)
         .agg(
             pl.col("leaf_progress").sum().alias("done_count"),
@@ -254,9 +270,13 @@ def progress_by_snapshot(snapshots: pl.DataFrame) -> pl.DataFrame:
             | (pl.col("is_unit").is_null() & (pl.col("covered_at").is_null() | (pl.col("up") < pl.col("covered_at"))))
         )
     )
-    points = counted.group_by(KEY).agg(
-        (pl.col("unit_progress") * pl.col("estimate")).sum().alias("done_points"),
-        pl.col("estimate").sum().alias("total_points"),
+    points = (
+        counted.with_columns(done_above("unit_progress"))
+        .group_by(KEY)
+        .agg(
+            (pl.col("unit_progress") * pl.col("estimate")).sum().alias("done_points"),
+            pl.col("estimate").sum().alias("total_points"),
+        )
     )
     # Work without points beside work with points: the highest items with no unit in or above
     # them whose parent has units below it ("loose" items: a story without an estimate, whatever
@@ -307,6 +327,7 @@ def progress_by_snapshot(snapshots: pl.DataFrame) -> pl.DataFrame:
     added = (
         pairs.filter(pl.col("up") > 0)
         .join(loose, on=["snapshot_date", "member_id"])
+        .with_columns(done_above("loose_progress"))
         .group_by(KEY)
         .agg(
             (pl.col("weight") * pl.col("loose_progress")).sum().alias("loose_done"),

@@ -73,6 +73,41 @@ def test_progress_rolls_up_points_over_leaves_and_skips_cancelled_subtrees():
     assert progress["S3"] is None and progress["E3"] is None
 
 
+def test_work_under_a_done_item_is_done_for_the_items_above_it():
+    """Roadmap QA: an epic closed with its stories left open (as Jira teams do) read 100% while
+    its initiative counted those stories as open work: 0% by counts and by points.
+    I3 -> EX (done; X1, X2 open) and EY (open): leaves X1, X2, EY, two of them done for I3: 2 / 3.
+    I4 -> EP (done; P1 3 points, P2 2 points, open) and EQ (5 points, open): 5 / 10.
+    S -> D (done) -> M (open) -> M1 (done), M2 (open): S is 1.0, but below the done item each
+    keeps its own progress: M is 1 / 2, M2 is 0."""
+    day = date(2026, 3, 1)
+    snapshots = snapshot(
+        day,
+        {"item_id": "I3", "item_type": "initiative"},
+        {"item_id": "EX", "parent_id": "I3", "item_type": "epic", "status_category": "done"},
+        {"item_id": "X1", "parent_id": "EX", "status_category": "todo"},
+        {"item_id": "X2", "parent_id": "EX", "status_category": "todo"},
+        {"item_id": "EY", "parent_id": "I3", "item_type": "epic", "status_category": "todo"},
+        {"item_id": "I4", "item_type": "initiative"},
+        {"item_id": "EP", "parent_id": "I4", "item_type": "epic", "status_category": "done"},
+        {"item_id": "P1", "parent_id": "EP", "status_category": "todo", "estimate": 3.0},
+        {"item_id": "P2", "parent_id": "EP", "status_category": "todo", "estimate": 2.0},
+        {"item_id": "EQ", "parent_id": "I4", "item_type": "epic", "status_category": "todo", "estimate": 5.0},
+        {"item_id": "S", "item_type": "initiative"},
+        {"item_id": "D", "parent_id": "S", "item_type": "epic", "status_category": "done"},
+        {"item_id": "M", "parent_id": "D", "status_category": "todo"},
+        {"item_id": "M1", "parent_id": "M", "status_category": "done"},
+        {"item_id": "M2", "parent_id": "M", "status_category": "todo"},
+    )
+    progress = dict(progress_by_snapshot(snapshots).select("item_id", "progress").iter_rows())
+    assert progress["I3"] == pytest.approx(2 / 3)
+    assert progress["I4"] == pytest.approx(0.5)
+    assert progress["S"] == pytest.approx(1.0)
+    assert (progress["EX"], progress["EP"], progress["D"]) == (1.0, 1.0, 1.0)
+    assert progress["M"] == pytest.approx(0.5)
+    assert (progress["X1"], progress["P1"], progress["M2"]) == (0.0, 0.0, 0.0)
+
+
 def test_work_without_points_beside_work_with_points_counts_at_their_mean():
     """EP over S1 (3 points, done) and S2-S4 without estimates, open: 100% done, on track,
     forecast today (objectives QA). Each of S2-S4 counts as the 3 points of the mean unit:
