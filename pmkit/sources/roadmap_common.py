@@ -91,6 +91,9 @@ CANCELLED_HINTS += ("afgewez", "geannuleerd", "descart", "duplica", "duplikat", 
 DONE_HINTS = ("done", "closed", "complete", "resolved", "released", "shipped", "deployed")
 TODO_HINTS = ("backlog", "to do", "todo", "not started")
 NEGATIONS = frozenset({"not", "no", "never"})
+# A negation in the languages of Jira's categories above: a status that holds one ("Nicht
+# erledigt", "Non fatto") says what the work is not, so a Resolved date does not make it done.
+ANY_NEGATION = NEGATIONS | {"nicht", "non", "pas", "niet", "não", "nao", "nunca", "mai"}
 
 HEALTH_WORDS = {"on track": "on_track", "at risk": "at_risk", "off track": "off_track"}
 
@@ -102,11 +105,13 @@ def normalise_words(text: str) -> str:
 
 
 def known_status(status: str) -> bool:
-    """Whether ``status`` is a listed word or names a hint word (``category_of_status`` is then
-    sure of it, not guessing work under way)."""
+    """Whether ``status`` is a listed word, names a hint word, or says what the work is not
+    (``category_of_status`` is then sure of it, not guessing work under way). "Not Done" with a
+    Resolved date was guessed done (review)."""
     words = normalise_words(status)
     hints = (*CANCELLED_HINTS, *DONE_HINTS, *TODO_HINTS)
-    return words in STATUS_WORDS or any(_names(words, hint) for hint in hints)
+    negated = not ANY_NEGATION.isdisjoint(words.split())
+    return words in STATUS_WORDS or negated or any(_names(words, hint) for hint in hints)
 
 
 def category_of_status(status: str | None) -> str | None:

@@ -365,3 +365,20 @@ def test_a_cancelled_story_in_another_language_is_not_done_by_its_resolved_date(
     )
     categories = jira.read(sniff(path)).frame["status_category"].to_list()
     assert categories == ["cancelled"] * 5
+
+
+def test_a_status_saying_the_work_is_not_done_is_not_done_by_its_resolved_date(tmp_path):
+    """Review: "Not Done" (and "Nicht erledigt", "Non fatto") with a Resolved date read done under
+    the rule for a status of the team's own: the negation made the status unknown, and unknown
+    with a Resolved date is finished work. A status of the team's own stays done by that date."""
+    path = tmp_path / "jira.csv"
+    path.write_text(
+        "Issue key,Issue id,Summary,Issue Type,Status,Resolved\n"
+        "P-1,1,A,Story,Not Done,12/Mar/26 5:03 PM\n"
+        "P-2,2,B,Story,Nicht erledigt,12/Mar/26 5:03 PM\n"
+        "P-3,3,C,Story,Non fatto,12/Mar/26 5:03 PM\n"
+        "P-4,4,D,Story,Abgenommen,12/Mar/26 5:03 PM\n",
+        encoding="utf-8",
+    )
+    categories = jira.read(sniff(path)).frame["status_category"].to_list()
+    assert categories == ["in_progress", "in_progress", "in_progress", "done"]
