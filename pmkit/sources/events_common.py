@@ -392,15 +392,17 @@ def read_numbers(values: pl.Series, *, decimal_comma: bool = False) -> ReadNumbe
     """
     values = values.cast(pl.String)
     in_column = in_row = None
+    dot_decimal = False
     if decimal_comma:
         stripped = values.str.replace_all(NUMBER_NOISE, "")
+        # The column writes a dot as a decimal point (49.50, 1,234.50): its commas group thousands.
+        dot_decimal = bool(
+            stripped.str.contains(DOT_DECIMAL).any() or stripped.str.contains(COMMA_GROUPED_DECIMAL).any()
+        )
         grouped = stripped.str.contains(DOT_THOUSANDS).fill_null(False)
         if grouped.any():
             # "1.250.000" can only be grouped thousands: it is read so, and says the dot groups.
             many = stripped.str.contains(DOT_GROUPS).fill_null(False)
-            dot_decimal = bool(
-                stripped.str.contains(DOT_DECIMAL).any() or stripped.str.contains(COMMA_GROUPED_DECIMAL).any()
-            )
             thousands = not dot_decimal and bool(many.any() or stripped.str.contains(DECIMAL_COMMA).any())
             dotless = stripped.str.replace_all(".", "", literal=True)
             if thousands:
@@ -418,10 +420,14 @@ def read_numbers(values: pl.Series, *, decimal_comma: bool = False) -> ReadNumbe
     texts = values.gather(index).str.replace_all(NUMBER_NOISE, "")
     rules = pl.when(pl.col("t").str.contains(COMMA_THOUSANDS)).then(pl.col("t").str.replace_all(",", ""))
     if decimal_comma:
-        # Checked first: in a `;` file "1,234" is one point two three four.
+        # Checked first: in a `;` file "1,234" is one point two three four, unless the column
+        # writes its decimals with a dot: beside 1,234.50, "12,345" read 12.345 (ingest QA).
         comma_decimal = pl.col("t").str.replace_all(".", "", literal=True).str.replace(",", ".", literal=True)
+        as_decimal = pl.col("t").str.contains(DECIMAL_COMMA)
+        if dot_decimal:
+            as_decimal = as_decimal & ~pl.col("t").str.contains(COMMA_THOUSANDS)
         rules = (
-            pl.when(pl.col("t").str.contains(DECIMAL_COMMA))
+            pl.when(as_decimal)
             .then(comma_decimal)
             .when(pl.col("t").str.contains(COMMA_THOUSANDS))
             .then(pl.col("t").str.replace_all(",", ""))

@@ -169,6 +169,15 @@ def test_decimal_commas_in_semicolon_files():
     assert parse_numbers(pl.Series(values), decimal_comma=True).to_list() == [49.5, 1234.5, 1234.5, 1234.5, 49.0, 49.5]
 
 
+def test_a_semicolon_column_writing_dot_decimals_groups_thousands_with_commas():
+    """Ingest QA: beside 1,234.50 (or 49.99), "12,345" read as 12.345, a thousandth of the amount.
+    A column that writes its decimals with a dot groups thousands with commas; with nothing
+    saying so, a `;` file's "12,345" is still twelve point three four five."""
+    us = ["1,234.50", "12,345", "49.99", "1,000,000"]
+    assert parse_numbers(pl.Series(us), decimal_comma=True).to_list() == [1234.5, 12345.0, 49.99, 1_000_000.0]
+    assert parse_numbers(pl.Series(["12,345", "49,50"]), decimal_comma=True).to_list() == [12.345, 49.5]
+
+
 @pytest.mark.parametrize(
     ("raw", "name"),
     [
