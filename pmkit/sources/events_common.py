@@ -473,7 +473,7 @@ def as_text(values: pl.Series) -> pl.Series:
     dtype = values.dtype
     if dtype == pl.String:
         return values
-    if isinstance(dtype, (pl.Struct, pl.List, pl.Array, pl.Object)):
+    if isinstance(dtype, (pl.Struct, pl.List, pl.Array, pl.Map, pl.Object)):  # Map: Spark, Databricks
         return pl.Series(values.name, [json_cell(v) for v in values.to_list()], dtype=pl.String)
     if isinstance(dtype, pl.Datetime):
         return values.dt.to_string("%Y-%m-%dT%H:%M:%S%.f")

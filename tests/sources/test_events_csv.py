@@ -194,6 +194,27 @@ def test_parquet_with_typed_columns(tmp_path: Path):
     assert parsed.format == "events Parquet"
 
 
+def test_parquet_with_a_map_column_keeps_it_as_json_text(tmp_path: Path):
+    """Ingest QA: a MAP column, as Spark and Databricks write key/value columns, made the file
+    "a bug in pmkit" (cannot cast map to str). It is a dimension of JSON text, as a struct is."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    path = tmp_path / "events.parquet"
+    table = pa.table(
+        {
+            "event_time": ["2026-03-01T10:00:00Z", "2026-03-01T11:00:00Z"],
+            "user_id": ["u1", "u2"],
+            "event": ["signup", "view"],
+            "context": pa.array([[("plan", "pro"), ("os", "iOS")], None], pa.map_(pa.string(), pa.string())),
+        }
+    )
+    pq.write_table(table, path)
+    parsed = load(path)
+    assert parsed.frame["context"].to_list() == ['{"os":"iOS","plan":"pro"}', None]
+    assert parsed.errors == ()
+
+
 @pytest.mark.parametrize(
     "header",
     [
