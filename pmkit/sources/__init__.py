@@ -7,6 +7,7 @@ taken for "any CSV with a timestamp column".
 from __future__ import annotations
 
 import importlib
+import re
 from types import ModuleType
 
 from pmkit.sources.base import Rejected, RowError, Sample
@@ -35,6 +36,20 @@ def detect(sample: Sample) -> ModuleType:
         if module.detect(sample):
             return module
     shown = ", ".join(sample.columns[:8]) or "(none)"
+    first_line = sample.text.lstrip("\ufeff").split("\n", 1)[0].strip().lower()
+    if sample.layout == "csv" and re.fullmatch(r'"?sep=.?"?,*', first_line):
+        # Excel's delimiter hint, a line Excel itself hides: read as the header, it was "the
+        # columns (sep=, ) match no known export" (ingest QA).
+        raise Rejected(
+            [
+                RowError(
+                    1,
+                    None,
+                    f"the first line ({first_line[:12]}) is Excel's delimiter hint, not a header: delete that line "
+                    "so that the column names come first, and load the file again",
+                )
+            ]
+        )
     if sample.layout in ("jsonl", "json") and sample.has("event_timestamp", "event_name"):
         # BigQuery's JSON of a GA4 table: told it matched no PostHog, Amplitude or Mixpanel
         # layout, with no word of the export pmkit reads (vendor QA).

@@ -83,3 +83,17 @@ def test_a_csv_with_lines_ended_by_cr_alone_loads(tmp_path: Path) -> None:
     path.write_bytes(b"event_time,user_id,event\r2026-03-01T10:00:00Z,u1,a\r2026-03-02T10:00:00Z,u2,b\r")
     (result,) = ingest([path], load_config(tmp_path / "ws"))
     assert (result.status, result.rows_loaded) == ("loaded", 2)
+
+
+def test_excels_delimiter_hint_line_is_named_with_the_fix(tmp_path: Path) -> None:
+    """Ingest QA: a CSV starting with Excel's `sep=;` line (which Excel hides) was told "the
+    columns (sep=, ) match no known export", with or without a BOM before it."""
+    config = load_config(tmp_path / "ws")
+    for name, bom in (("plain.csv", ""), ("bom.csv", "\ufeff")):
+        path = tmp_path / name
+        path.write_text(f"{bom}sep=;\nevent_time;user_id;event\n2026-03-01T10:00:00Z;u1;signup\n", encoding="utf-8")
+        (result,) = ingest([path], config)
+        assert result.status == "rejected"
+        (error,) = result.errors
+        assert (error.row, error.column) == (1, None)
+        assert error.message.startswith("the first line (sep=;) is Excel's delimiter hint, not a header: delete")
