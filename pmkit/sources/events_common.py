@@ -794,6 +794,20 @@ def _row_problems(
             pl.lit(f"empty event_time (every event needs a time; e.g. {TIME_EXAMPLE})"),
         ),
         (
+            # 36526-73051: a spreadsheet's day number of 2000-2100 (days since 1900, as a sheet saves a
+            # date cell formatted as a number). It was told to export with one epoch unit (ingest QA).
+            pl.lit(epochs & (epoch_unit is None))
+            & pl.col("event_time").is_null()
+            & pl.col("raw_time").str.contains(EPOCH_NUMBER)
+            & pl.col("raw_time").cast(pl.Float64, strict=False).is_between(36_526, 73_051),
+            "event_time",
+            pl.format(
+                "'{}' is a spreadsheet's day number (days since 1900), not a time: format the column as a date "
+                f"and time in the spreadsheet (e.g. {TIME_EXAMPLE}) and save the CSV again",
+                shown("raw_time"),
+            ),
+        ),
+        (
             pl.lit(epochs) & pl.col("event_time").is_null() & pl.col("raw_time").str.contains(EPOCH_NUMBER),
             "event_time",
             pl.format(

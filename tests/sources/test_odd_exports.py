@@ -97,3 +97,18 @@ def test_excels_delimiter_hint_line_is_named_with_the_fix(tmp_path: Path) -> Non
         (error,) = result.errors
         assert (error.row, error.column) == (1, None)
         assert error.message.startswith("the first line (sep=;) is Excel's delimiter hint, not a header: delete")
+
+
+def test_a_spreadsheets_day_numbers_are_told_to_be_saved_as_dates(tmp_path: Path) -> None:
+    """Ingest QA: a sheet's date cells formatted as numbers save as day numbers (46022.4166 is
+    31 Dec 2025 10:00). Each was told it was not "in the unit of the column's other epoch
+    numbers" and to export with one unit, which every value already was."""
+    path = tmp_path / "sheet.csv"
+    path.write_text("date,user_id,event\n46022.4166666667,u1,signup\n46023.5,u2,purchase\n", encoding="utf-8")
+    (result,) = ingest([path], load_config(tmp_path / "ws"))
+    assert result.status == "rejected"
+    assert [(e.row, e.column) for e in result.errors] == [(2, "date"), (3, "date")]
+    assert result.errors[1].message == (
+        "'46023.5' is a spreadsheet's day number (days since 1900), not a time: format the column as a date and "
+        "time in the spreadsheet (e.g. 2026-03-01T10:00:00Z) and save the CSV again"
+    )
