@@ -109,6 +109,29 @@ def detect(sample: Sample) -> bool:
     return all(name in found for name in REQUIRED_EXAMPLES)
 
 
+def _repeats_of_mapped_columns(frame: pl.DataFrame, found: dict[str, str]) -> set[str]:
+    """The repeats (``user_id_duplicated_0``, as ``read_csv_rows`` names a header's second
+    ``user_id``) of the columns read as time, user, event...: left out when they hold the same
+    values, else the file is rejected naming the first row where they differ. Two user_id columns
+    that disagree loaded by the first, the second kept as a dimension, without a word (ingest QA)."""
+    repeats: set[str] = set()
+    for source in found.values():
+        for column in frame.columns:
+            if not re.fullmatch(re.escape(source) + r"_duplicated_\d+", column):
+                continue
+            differ = frame.filter(pl.col(source).ne_missing(pl.col(column)))
+            if differ.height:
+                row, first, second = differ.select(ROW, source, column).row(0)
+                message = (
+                    f"the header names {source} twice and the two columns differ ('{str(first)[:60]}' and "
+                    f"'{str(second)[:60]}'): "
+                    "remove the one that is not the file's"
+                )
+                raise Rejected([RowError(row, source, message)])
+            repeats.add(column)
+    return repeats
+
+
 def read(sample: Sample, options: ReadOptions) -> Parsed:
     frame, errors = read_table(sample)
     source_columns = [c for c in frame.columns if c != ROW]
@@ -119,7 +142,7 @@ def read(sample: Sample, options: ReadOptions) -> Parsed:
         shown = ", ".join(source_columns[:8])
         message = f"no {', '.join(missing)} column among {shown} (expected {wanted}; e.g. a header like event_time,user_id,event)"
         raise Rejected([RowError(1, None, message)])
-    consumed = set(found.values())
+    consumed = set(found.values()) | _repeats_of_mapped_columns(frame, found)
     time_of_day = _time_of_day_with_date(frame, source_columns, found)
     if time_of_day is not None:
         frame, found, date_column = time_of_day

@@ -112,3 +112,29 @@ def test_a_spreadsheets_day_numbers_are_told_to_be_saved_as_dates(tmp_path: Path
         "'46023.5' is a spreadsheet's day number (days since 1900), not a time: format the column as a date and "
         "time in the spreadsheet (e.g. 2026-03-01T10:00:00Z) and save the CSV again"
     )
+
+
+def test_a_column_read_as_the_user_twice_is_refused_where_the_two_differ(tmp_path: Path) -> None:
+    """Ingest QA: `event_time,user_id,event,user_id` with u1 beside u9 loaded by the first
+    column, the second kept as a dimension, without a word. Where the two agree, the file loads
+    and the repeat is no dimension."""
+    config = load_config(tmp_path / "ws")
+    header = "event_time,user_id,event,user_id\n"
+    differ = tmp_path / "differ.csv"
+    differ.write_text(header + "2026-03-01T10:00:00Z,u1,a,u1\n2026-03-01T11:00:00Z,u2,a,u9\n", encoding="utf-8")
+    same = tmp_path / "same.csv"
+    same.write_text(header + "2026-03-01T10:00:00Z,u1,a,u1\n", encoding="utf-8")
+    refused, loaded = ingest([differ, same], config)
+    assert refused.status == "rejected"
+    assert [(e.row, e.column, e.message) for e in refused.errors] == [
+        (
+            3,
+            "user_id",
+            "the header names user_id twice and the two columns differ ('u2' and 'u9'): remove the one that is "
+            "not the file's",
+        )
+    ]
+    assert loaded.status == "loaded"
+    with Store(config.store_dir).reader() as reader:
+        assert reader.frame("SELECT * FROM events").columns[:3] == ["event_time", "user_id", "event"]
+        assert not [c for c in reader.frame("SELECT * FROM events").columns if c.startswith("user_id_")]
