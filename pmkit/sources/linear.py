@@ -133,7 +133,11 @@ def read(sample: Sample, options: ReadOptions = DEFAULT_OPTIONS) -> Parsed:
         "blocked_by": joined_ids(raw, blockers),
     }
     issues = canonical_frame(raw[ROW], columns, errors, FORMAT)
-    good = containers.join(issues.select(ROW), on=ROW, how="semi", maintain_order="left")
+    # Containers of the issues placed in them: a sub-issue counts under its parent issue, and a
+    # project named only by sub-issues of another project's issues was an empty item, "not
+    # started" with its one issue done (ingest QA).
+    placed = containers.filter(parent_issue.is_null())
+    good = placed.join(issues.select(ROW), on=ROW, how="semi", maintain_order="left")
     levels = (
         good.filter(pl.col("milestone_id").is_not_null()).select(
             pl.col("milestone_id").alias("item_id"),

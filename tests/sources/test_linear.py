@@ -114,6 +114,23 @@ def test_parent_issue_wins_over_milestone_and_a_done_project(tmp_path):
     assert frame.filter(item_id="project:Mobile")["status_category"].item() == "done"
 
 
+def test_a_project_named_only_by_sub_issues_of_another_project_is_no_item(tmp_path):
+    """Ingest QA: ENG-2, a sub-issue of ENG-1 (project Checkout), names project Other. It counts
+    under its parent, in Checkout, and Other became an item with nothing in it, "not started"
+    while its one issue was done."""
+    rows = [
+        line(ID="ENG-1", Title="Parent", Status="In Progress", Project_ID="p1", Project="Checkout"),
+        line(ID="ENG-2", Title="Child", Status="Done", Project_ID="p2", Project="Other", Parent_issue="ENG-1",
+             Completed="2026-03-10T10:00:00Z"),
+    ]  # fmt: skip
+    frame = read(tmp_path, rows).frame
+    assert dict(frame.select("item_id", "parent_id").iter_rows()) == {
+        "ENG-1": "project:p1",
+        "ENG-2": "ENG-1",
+        "project:p1": None,
+    }
+
+
 def test_an_open_sub_issue_keeps_its_milestone_and_project_open(tmp_path):
     """ENG-11 is done in milestone Beta; its sub-issue ENG-12, in the same project and milestone,
     is in progress and due 10 Mar. The milestone and the project read done, due 1 Mar with
