@@ -280,6 +280,13 @@ def is_level(definition: MetricDefinition) -> bool:
     return definition.type in LEVEL_TYPES or (definition.type == "builtin" and definition.key in LEVEL_BUILTINS)
 
 
+def total_word(definition: MetricDefinition, many: bool = False) -> str:
+    """What a bucket of a metric that is no level holds: a sum, or for distinct users a count
+    (their "sum is partial" was said of users counted once; review)."""
+    word = "count" if definition.type == "unique_users" else "sum"
+    return f"{word}s" if many else word
+
+
 def settling_days(definition: MetricDefinition) -> int:
     """Days after a day before its value is final: a funnel's window, a retention week's end."""
     if definition.type == "funnel":
@@ -1247,7 +1254,7 @@ def explore(
             labels = " and ".join(COMPARISON_LABELS.get(name, name) for name in cut)
             notes.append(
                 f"{labels}: its {grain} of {format_date(first_day)}, the first loaded day, holds only the days "
-                "from it: its sum is partial."
+                f"from it: its {total_word(definition)} is partial."
             )
         for name in against:
             earlier = metrics.comparison_period(period, name)
@@ -1315,7 +1322,8 @@ def explore(
         one = len(partial) == 1
         notes.append(
             f"The {' and the '.join(partial.values())} {'holds' if one else 'hold'} only the range's days: "
-            f"{'its sum is' if one else 'their sums are'} partial (ringed), not a drop or a rise."
+            f"{'its' if one else 'their'} {total_word(definition, not one)} {'is' if one else 'are'} partial "
+            "(ringed), not a drop or a rise."
         )
     if series.height < TOO_FEW_DAYS:
         notes.append(

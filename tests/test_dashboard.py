@@ -20,6 +20,7 @@ from pmkit.metrics import Period, Segment
 from pmkit.metrics.base import workspace_of
 from pmkit.store import Memo, Store
 from tests.known_workspace import (
+    EVENTS,
     FIRST_DAY,
     HOSTILE_COMMENT,
     HOSTILE_TITLE,
@@ -868,6 +869,23 @@ def test_events_all_dated_after_today_are_shown_and_said(tmp_path, monkeypatch):
     assert "2 events from 2 users" in facts.source() and "all dated after today" in facts.source()
     at = open_page(monkeypatch, tmp_path / "ws", "data")
     assert any("Every event is dated after today" in w for w in texts(at.warning))
+
+
+def test_distinct_users_by_week_say_their_count_is_partial(tmp_path):
+    """Review: a week the range cuts said "its sum is partial" for a metric of distinct users,
+    which is counted once over the week's days, not summed."""
+    data = ingested(
+        tmp_path,
+        {"events.csv": EVENTS},
+        '[workspace]\ntimezone = "UTC"\n\n[metrics.actives]\nname = "Actives"\ntype = "unique_users"\n'
+        'events = ["login"]\n',
+    )
+    with Store(load_config(data).store_dir).reader() as reader:
+        result = dashboard.explore(reader, load_config(data), "actives", RANGE, "week")
+    assert (
+        "The last week (to 11 Mar 2026) holds only the range's days: its count is partial (ringed), not a drop or "
+        "a rise." in result.notes
+    )
 
 
 def test_a_sum_by_week_names_the_partial_weeks_at_the_range_ends(known):
