@@ -549,6 +549,11 @@ class MetricSource:
             return max((self._warmup(side, depth + 1) for side in self._sides(definition)), default=0)
         return 0
 
+    def settling(self, key: str) -> int:
+        """Days after a day before the metric's value of it is final (0 for most metrics)."""
+        definition = self.lookup(key)
+        return self._settling(definition, 0) if definition else 0
+
     def _settling(self, definition: MetricDefinition, depth: int) -> int:
         if definition.type == "funnel":
             return math.ceil(definition.window_days)
@@ -716,10 +721,13 @@ def outcome_reason(
     as_of: dt.date,
     objective: Mapping[str, Any],
     measured: str = "",
+    settling: int = 0,
+    today: dt.date | None = None,
 ) -> str:
     """The outcome in one sentence, e.g. "Activation is 41.0% over the 7 days to 2026-06-30, ahead
     of the 38.5% path to 45% by 2026-06-30", where ``measured`` ("over the 7 days to 2026-06-30")
-    says which days the current value covers: a page shows it beside values of other days."""
+    says which days the current value covers: a page shows it beside values of other days.
+    ``settling``: the days after a day before its value is final (a funnel's window)."""
     target, baseline = objective["target"], objective["baseline"]
     target_text = format_value(target, fmt, trim=True)
     due = objective["target_date"]
@@ -730,6 +738,13 @@ def outcome_reason(
     if outcome.health == "not_started":
         start = format_date(objective["start_date"])
         against = f" against a baseline of {format_value(baseline, fmt, trim=True)}" if baseline is not None else ""
+        if settling and today is not None and objective["start_date"] <= today:
+            # Begun, but no day since its start is final yet: "starts 2 Nov" was read on 5 Nov (QA).
+            final_on = format_date(objective["start_date"] + dt.timedelta(days=settling))
+            return (
+                f"started {start}; a day's value is final {format_days(settling)} after it, so the first since "
+                f"the start is final on {final_on}; until then {now}{against}"
+            )
         return f"starts {start}; {now}{against}"
     if direction in ("stay_above", "stay_below"):
         floor = "floor" if direction == "stay_above" else "ceiling"
@@ -1023,7 +1038,17 @@ def _outcome(source: MetricSource, objective: Mapping[str, Any], toml_problems: 
         # ("Reports shared is 104.3 a day on average", not 104.3 in the 7 days).
         per_day = "" if pooled(definition) else "a day on average "
         measured = f"{per_day}over the {format_days(window.days)} to {format_date(window.end)}" if window else ""
-        reason = outcome_reason(definition.name, definition.format, outcome, current, judged, objective, measured)
+        reason = outcome_reason(
+            definition.name,
+            definition.format,
+            outcome,
+            current,
+            judged,
+            objective,
+            measured,
+            settling=0 if held_from_today else source.settling(key),
+            today=as_of,
+        )
         if through is not None and through < as_of:
             notes.insert(0, "the latest final value")
     if notes:

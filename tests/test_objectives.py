@@ -687,6 +687,29 @@ def test_a_funnel_objectives_line_counts_each_user_once_over_the_7_days(workspac
     assert line.filter(pl.col("day") == date(2026, 10, 4))["value_7d"].item() == pytest.approx(1 / 2)
 
 
+def test_a_begun_funnel_objective_says_when_its_first_final_value_comes(workspace):
+    """Carried from QA: a 2-day funnel objective starting 9 Oct, judged on 10 Oct (the last event's
+    day), has no final day since its start (its last is 8 Oct; 9 Oct is final on the 11th). It
+    read "starts 9 Oct 2026" a day after that date; it says it started, and when its first value
+    is final."""
+    workspace.configure(
+        metrics='[metrics.bought]\ntype = "funnel"\nsteps = ["visit", "buy"]\nwindow_days = 2\n'
+        '[objectives.O1]\nmetric = "bought"\nbaseline = 0.2\ntarget = 0.9\n'
+        'start_date = 2026-10-09\ntarget_date = 2026-12-31\ndirection = "increase"\n'
+    )
+    rows = [(f"2026-10-0{day}T10:00:00Z", f"u{day}", "visit") for day in range(1, 10)]
+    rows += [("2026-10-02T12:00:00Z", "u2", "buy"), ("2026-10-10T10:00:00Z", "u9", "login")]
+    workspace.load_events(rows)
+    as_of = date(2026, 10, 10)
+    goal = row_of(objective_health(workspace.reader(), workspace.config, items_frame(), as_of), "O1")
+    assert (goal["outcome_health"], goal["current_through"]) == ("not_started", date(2026, 10, 8))
+    assert goal["outcome_reason"] == (
+        "started 9 Oct 2026; a day's value is final 2 days after it, so the first since the start is final on "
+        "11 Oct 2026; until then Bought is 14.3% over the 7 days to 8 Oct 2026 against a baseline of 20% (the "
+        "latest final value)"
+    )
+
+
 def test_a_ceiling_held_from_today_is_judged_when_its_value_ends_before_today(workspace):
     """DAU is 5 every day of Mar 4-10; the objectives are judged on Mar 11 (a roadmap snapshot's
     day, after the last event). Without a start date a floor or ceiling is held from that day; the
