@@ -685,7 +685,11 @@ def engagement_matrix(matrix: pl.DataFrame) -> go.Figure:
     )
     fig.add_vline(x=float(frame["adoption"].median()), line={"dash": "dot", "color": MUTED})
     fig.add_hline(y=float(frame["frequency"].median()), line={"dash": "dot", "color": MUTED})
-    fig.update_xaxes(title="Adoption: share of MAU who used it", tickformat=".0%", rangemode="tozero")
+    fig.update_xaxes(
+        title="Adoption: share of MAU who used it",
+        tickformat=plotly_tick_format("percent", float(frame["adoption"].max())),
+        rangemode="tozero",
+    )
     fig.update_yaxes(title="Frequency: days used per user (of 30)", rangemode="tozero")
     return _layout(fig, height=420).update_layout(hovermode="closest", showlegend=False)
 
@@ -965,7 +969,8 @@ def segment_scores(frame: pl.DataFrame, segment: str, value: str, *, fmt: str = 
     )
     low, high = min(0.0, float(ordered[value].min())), max(0.0, float(ordered[value].max()))
     pad = (high - low or 1.0) * 0.3  # room for the labels outside the bars
-    fig.update_xaxes(range=[low - (pad if low < 0 else 0), high + pad], tickformat=".0%" if fmt == "percent" else None)
+    tick_format = plotly_tick_format(fmt, max(-low, high)) if fmt == "percent" else None
+    fig.update_xaxes(range=[low - (pad if low < 0 else 0), high + pad], tickformat=tick_format)
     return _layout(fig, height=max(220, 40 * ordered.height + 80)).update_layout(hovermode="closest", showlegend=False)
 
 

@@ -381,6 +381,10 @@ def test_engagement_matrix_places_features_by_adoption_and_frequency():
     assert list(points.text) == ["share", "export"]  # unused features are left out
     assert list(points.x) == [0.5, 0.1]
     assert list(points.y) == [3.0, 1.5]
+    assert fig.layout.xaxis.tickformat == ".0%"
+    # Features used by 0.3% of MAU: every tick read "0%" (QA); the axis keeps two decimals.
+    rare = charts.engagement_matrix(matrix.with_columns(pl.col("adoption") / 100))
+    assert rare.layout.xaxis.tickformat == ".2~%"
 
 
 def test_engagement_matrix_labels_of_nearby_features_do_not_overlap():
