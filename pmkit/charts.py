@@ -276,11 +276,8 @@ def metric_trend(
     ring = {"color": "#ffffff", "size": 11, "symbol": "circle", "line": {"color": "#e65100", "width": 2}}
     _add_points(fig, cut, "Partial (only the range's days)", ring, hover, [(partial or {}).get(d) for d in cut["day"]])
     add_ship_markers(fig, ships)
-    if single:  # else Plotly spans the point by milliseconds ("23:59:59.999 Nov 26")
-        day = series["day"][0]
-        fig.update_xaxes(
-            range=[day - dt.timedelta(days=1), day + dt.timedelta(days=1)], dtick=86_400_000, tickformat="%d %b %Y"
-        )
+    if single:
+        one_day_axis(fig, series["day"][0])
     fig = _layout(fig, height=height, y_format=fmt)
     if groups > 10:
         fig.update_layout(colorway=list(MANY_COLORS))
@@ -812,6 +809,20 @@ def gantt(items: pl.DataFrame, today: dt.date | None = None) -> go.Figure:
     return _layout(fig, height=max(300, 26 * frame.height + 100)).update_layout(barmode="overlay", hovermode="closest")
 
 
+def one_day_axis(fig: go.Figure, day: dt.date) -> None:
+    """The x axis of a chart of one day: the days around it, by day. Left to Plotly, it spans the
+    one point by milliseconds ("23:59:59.999 Nov 26")."""
+    fig.update_xaxes(
+        range=[day - dt.timedelta(days=1), day + dt.timedelta(days=1)], dtick=86_400_000, tickformat="%d %b %Y"
+    )
+
+
+def _snapshot_axis(fig: go.Figure, days: pl.Series) -> None:
+    """A chart by snapshot: one snapshot (every item after a first roadmap load) by its day."""
+    if days.n_unique() == 1:
+        one_day_axis(fig, days[0])
+
+
 def burn_up(burn: pl.DataFrame, title: str = "") -> go.Figure:
     """Done against total scope per snapshot, from ``roadmap.burn_up``."""
     if not _usable(burn, "snapshot_date", "total"):
@@ -833,6 +844,7 @@ def burn_up(burn: pl.DataFrame, title: str = "") -> go.Figure:
         line={"color": MAIN_COLOR, "width": 3},
     )
     fig.update_yaxes(rangemode="tozero", title=unit)
+    _snapshot_axis(fig, burn["snapshot_date"])
     return _layout(fig, height=300, title=title or None)
 
 
@@ -850,13 +862,17 @@ def slip_history(slip: pl.DataFrame, title: str = "") -> go.Figure:
         hovertemplate="due %{y} (slip %{customdata} days)",
         line={"color": HEALTH_COLORS["off_track"], "width": 3},
     )
+    # One snapshot: a line of one point is not drawn, so the baseline is a dash where it is.
+    single = slip["snapshot_date"].n_unique() == 1
     fig.add_scatter(
         x=slip["snapshot_date"],
         y=slip["baseline_due_date"],
-        mode="lines",
+        mode="lines+markers" if single else "lines",
         name="Baseline",
         line={"color": "#212121", "dash": "dash"},
+        marker={"symbol": "line-ew-open", "size": 28, "line": {"width": 2, "color": "#212121"}},
     )
+    _snapshot_axis(fig, slip["snapshot_date"])
     dates = pl.concat([slip["due_date"], slip["baseline_due_date"]]).drop_nulls()
     fig.update_yaxes(
         type="date",

@@ -490,6 +490,30 @@ def test_burn_up_and_slip_history():
     )
     fig = charts.slip_history(slip)
     assert list(trace(fig, "Due date in the snapshot").customdata) == [0, 14]
+    assert trace(fig, "Baseline").mode == "lines"
+    assert fig.layout.xaxis.tickformat is None  # two snapshots: Plotly's own date ticks
+
+
+def test_one_snapshot_is_drawn_by_its_day_with_its_baseline():
+    """Browser QA: after a first roadmap load every item has one snapshot. Both charts' x axes
+    read in milliseconds ("23:59:59.999 Nov 28, 2026 ... 00:00:00.0005"), and the baseline was
+    in the legend but not drawn (a line of one point)."""
+    one = D(2026, 11, 28)
+    burn = charts.burn_up(pl.DataFrame({"snapshot_date": [one], "done": [1.0], "total": [4.0], "unit": ["items"]}))
+    slip = charts.slip_history(
+        pl.DataFrame(
+            {
+                "snapshot_date": [one],
+                "due_date": [D(2026, 12, 5)],
+                "baseline_due_date": [D(2026, 11, 1)],
+                "slip_days": [34],
+            }
+        )
+    )
+    for fig in (burn, slip):
+        assert fig.layout.xaxis.tickformat == "%d %b %Y"
+        assert list(fig.layout.xaxis.range) == [D(2026, 11, 27), D(2026, 11, 29)]
+    assert "markers" in trace(slip, "Baseline").mode
 
 
 # --- voice of customer ------------------------------------------------------------------------------
