@@ -123,11 +123,24 @@ ONE_ROW_PER_EVENT = (
 )
 
 
-# The key column of a key/value list unnested into one row per key, by the list's kind.
+# The key column of a list unnested into one row per entry, by the list's kind: as a flat
+# column, or (the first name) as a struct's field, `SELECT ..., p AS event_params FROM ...,
+# UNNEST(event_params) p` written to Parquet (review).
 PER_KEY_COLUMNS = {
     "event parameter": ("event_params.key", "event_params_key"),
     "user property": ("user_properties.key", "user_properties_key"),
+    "item": ("items.item_id", "items_item_id"),
 }
+
+
+def _unnested_struct(frame: pl.DataFrame, name: str) -> str | None:
+    """``name`` (``event_params.key``) when its list column holds one struct per row, not a list."""
+    column, field = name.split(".", 1)
+    found = column_lookup(frame, column)
+    dtype = frame.schema[found] if found is not None else None
+    if isinstance(dtype, pl.Struct) and field in {f.name for f in dtype.fields}:
+        return f"{found}.{field}"
+    return None
 
 
 def detect(sample: Sample) -> bool:
@@ -145,7 +158,7 @@ def read(sample: Sample, options: ReadOptions) -> Parsed:
     # the columns as read: a nested export's parameter named "key" is flattened to
     # event_params.key, and such a file was refused (review).
     for kind, names in PER_KEY_COLUMNS.items():
-        if (per_key := column_lookup(frame, *names)) is not None:
+        if (per_key := column_lookup(frame, *names) or _unnested_struct(frame, names[0])) is not None:
             message = (
                 f"one row per {kind} ({per_key}): each event is repeated for each of its {kind}s and "
                 "would be counted as many times. " + ONE_ROW_PER_EVENT

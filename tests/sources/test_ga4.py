@@ -268,7 +268,8 @@ def test_signing_in_does_not_make_a_second_user(tmp_path: Path):
 
 
 @pytest.mark.parametrize(
-    ("key", "kind"), [("event_params.key", "event parameter"), ("user_properties.key", "user property")]
+    ("key", "kind"),
+    [("event_params.key", "event parameter"), ("user_properties.key", "user property"), ("items.item_id", "item")],
 )
 def test_an_export_with_a_row_per_event_parameter_is_refused_naming_the_fix(tmp_path: Path, key: str, kind: str):
     """A query with UNNEST(event_params) (or BigQuery's "flatten results") writes one row per
@@ -276,7 +277,7 @@ def test_an_export_with_a_row_per_event_parameter_is_refused_naming_the_fix(tmp_
     dimension (vendor QA). The file is refused saying how to export one row per event. A row per
     user property repeats the events the same way: 1 purchase of $50 loaded as 3 and $150 (review)."""
     path = tmp_path / "ga4.csv"
-    value = key.replace(".key", ".value.string_value")
+    value = key.replace(".key", ".value.string_value").replace(".item_id", ".item_name")
     path.write_text(
         f"event_date,event_timestamp,event_name,event_value_in_usd,{key},{value},user_pseudo_id\n"
         "20260301,1772359200000000,purchase,50,plan,pro,111.222\n"
@@ -288,6 +289,36 @@ def test_an_export_with_a_row_per_event_parameter_is_refused_naming_the_fix(tmp_
     assert (error.row, error.column) == (1, key)
     assert error.message.startswith(f"one row per {kind} ({key})")
     assert "the table as Parquet" in error.message
+
+
+def test_a_parquet_of_one_row_per_parameter_as_a_struct_is_refused(tmp_path: Path):
+    """Review: `SELECT ..., p AS event_params FROM ..., UNNEST(event_params) p` written to Parquet
+    holds one event_params struct per row. Checked before the structs are flattened, one $50
+    purchase with three parameters loaded as three and $150."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    value = pa.struct([("string_value", pa.string()), ("int_value", pa.int64())])
+    pair = pa.struct([("key", pa.string()), ("value", value)])
+    params = [("ga_session_id", None, 1), ("plan", "pro", None), ("theme", "dark", None)]
+    table = pa.table(
+        {
+            "event_timestamp": pa.array([1772359200000000] * 3, pa.int64()),
+            "event_name": ["purchase"] * 3,
+            "event_value_in_usd": [50.0] * 3,
+            "event_params": pa.array(
+                [{"key": k, "value": {"string_value": s, "int_value": i}} for k, s, i in params], pair
+            ),
+            "user_pseudo_id": ["p1"] * 3,
+        }
+    )
+    path = tmp_path / "ga4.parquet"
+    pq.write_table(table, path)
+    with pytest.raises(Rejected) as refused:
+        ga4.read(sniff(path), ReadOptions())
+    (error,) = refused.value.errors
+    assert (error.row, error.column) == (1, "event_params.key")
+    assert error.message.startswith("one row per event parameter (event_params.key)")
 
 
 def test_a_nested_parameter_named_key_is_a_parameter(tmp_path: Path):
