@@ -379,9 +379,10 @@ class ReadNumbers:
     ambiguous_in_row: pl.Series | None = None
 
 
-def read_numbers(values: pl.Series, *, decimal_comma: bool = False) -> ReadNumbers:
+def read_numbers(values: pl.Series, *, decimal_comma: bool = False, by_column: bool = True) -> ReadNumbers:
     """``parse_numbers`` with the values it had to guess (``ReadNumbers``), worked out from the
-    same passes over the column.
+    same passes over the column. ``by_column``: a column that writes dot decimals groups
+    thousands with its commas (False: each row is its own, as an objective's).
 
     >>> found = read_numbers(pl.Series(["1.500", "750"]), decimal_comma=True)
     >>> found.numbers.to_list(), found.ambiguous_in_column.to_list()
@@ -424,8 +425,10 @@ def read_numbers(values: pl.Series, *, decimal_comma: bool = False) -> ReadNumbe
         # writes its decimals with a dot: beside 1,234.50, "12,345" read 12.345 (ingest QA).
         comma_decimal = pl.col("t").str.replace_all(".", "", literal=True).str.replace(",", ".", literal=True)
         as_decimal = pl.col("t").str.contains(DECIMAL_COMMA)
-        if dot_decimal:
-            as_decimal = as_decimal & ~pl.col("t").str.contains(COMMA_THOUSANDS)
+        if dot_decimal and by_column:
+            # "0,125" groups no thousands: a decimal comma whatever the column (review).
+            grouping = pl.col("t").str.contains(COMMA_THOUSANDS) & ~pl.col("t").str.contains(r"^[+-]?0,")
+            as_decimal = as_decimal & ~grouping
         rules = (
             pl.when(as_decimal)
             .then(comma_decimal)

@@ -176,7 +176,10 @@ def read_objectives(sample: Sample) -> Parsed:
     )
     text = {name: _text(raw, column) for name, column in columns.items()}
     decimal_comma = sample.delimiter == ";"
-    read = {name: read_numbers(text[name], decimal_comma=decimal_comma) for name in ("baseline", "target")}
+    # Row by row: another objective's 0.30 says nothing of this one's 6,500 (review).
+    read = {
+        name: read_numbers(text[name], decimal_comma=decimal_comma, by_column=False) for name in ("baseline", "target")
+    }
     numbers = {name: found.numbers for name, found in read.items()}
     dates = {name: text[name].str.to_date(DATE_FORMAT, strict=False) for name in ("start_date", "target_date")}
     direction = text["direction"].str.to_lowercase().str.replace_all(DIRECTION_SEPARATORS, "_")  # "Stay above"

@@ -176,6 +176,9 @@ def test_a_semicolon_column_writing_dot_decimals_groups_thousands_with_commas():
     us = ["1,234.50", "12,345", "49.99", "1,000,000"]
     assert parse_numbers(pl.Series(us), decimal_comma=True).to_list() == [1234.5, 12345.0, 49.99, 1_000_000.0]
     assert parse_numbers(pl.Series(["12,345", "49,50"]), decimal_comma=True).to_list() == [12.345, 49.5]
+    # Review: "0,125" groups no thousands, whatever the column's dots say.
+    mixed = ["49.50", "0,125", "0,500", "1,5"]
+    assert parse_numbers(pl.Series(mixed), decimal_comma=True).to_list() == [49.5, 0.125, 0.5, 1.5]
 
 
 @pytest.mark.parametrize(

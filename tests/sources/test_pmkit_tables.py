@@ -61,6 +61,15 @@ def test_objectives_in_a_semicolon_file_read_dot_thousands_as_the_file_writes_th
     )
     errors = pmkit_tables.read(sniff(mixed), BERLIN).errors
     assert [(e.row, e.column) for e in errors] == [(3, "baseline")]
+    # Nor of its commas: 4,500 -> 6,500 read 4.5 -> 6.5 alone and 4500 -> 6500 beside 0.30 (review).
+    commas = write(
+        tmp_path,
+        "objective_id;title;metric;baseline;target;start_date;target_date;direction;owner\n"
+        "O1;Sticky;stickiness;0.30;0.45;2026-07-01;2026-12-31;increase;Jo\n"
+        "O2;Events;events;4,500;6,500;2026-07-01;2026-12-31;increase;Jo\n",
+    )
+    parsed = pmkit_tables.read(sniff(commas), BERLIN)
+    assert parsed.frame.select("baseline", "target").rows() == [(0.3, 0.45), (4.5, 6.5)]
 
 
 def test_objectives():
