@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import ROUND_HALF_UP, Decimal, localcontext
 
 MISSING = "–"
 
@@ -22,9 +22,16 @@ def fixed(value: float, decimals: int, flags: str = "") -> str:
 
     >>> fixed(46.125, 2), fixed(-46.125, 2, ','), fixed(6.25, 1, '+'), fixed(1234.5, 0, ','), fixed(0.15, 1)
     ('46.13', '-46.13', '+6.3', '1,235', '0.1')
+    >>> fixed(2.0**100, 0, ','), fixed(float("inf"), 1), fixed(float("nan"), 2)
+    ('1,267,650,600,228,229,401,496,703,205,376', 'inf', 'nan')
     """
+    if not math.isfinite(value):
+        return f"{value:{flags}.{decimals}f}"  # "inf", "nan", as Python writes them
     # Decimal(value) is the float's exact value: 0.15 is 0.1499999... and stays 0.1, as in toFixed.
-    exact = Decimal(value).quantize(Decimal(1).scaleb(-decimals), rounding=ROUND_HALF_UP)
+    # Enough digits for any float (a revenue cell holding an order number, 1.2e29, overflowed
+    # the default 28 and the CLI's table ended in a traceback; review).
+    with localcontext(prec=400):
+        exact = Decimal(value).quantize(Decimal(1).scaleb(-decimals), rounding=ROUND_HALF_UP)
     return f"{exact:{flags}.{decimals}f}"
 
 

@@ -68,16 +68,18 @@ def test_durations_and_dates():
     [
         # Expected: what the browser's own Number.toFixed gave for the same values (Debian's
         # chromium), which the charts' hovers and the tables use. An exact half goes away from
-        # zero; a float a hair below a half (2.675, 0.15) stays below.
+        # zero (Python's format rounds each of these to even).
         (lambda: format_currency(46.125), "$46.13"),
         (lambda: format_currency(-46.125), "-$46.13"),
-        (lambda: format_currency(2.675), "$2.67"),
         (lambda: format_number(45.25), "45.3"),
         (lambda: format_change(0.8125, 0.75, "percent"), "+6.3 pts"),
-        (lambda: format_change(100.0, 80.0), "+25.0%"),
-        (lambda: format_change(102.5, 100.0), "+2.5%"),
+        (lambda: format_change(101.25, 100.0), "+1.3%"),
+        (lambda: format_change(102.25, 100.0), "+2.3%"),
         (lambda: format_percent(0.00125, 2), "0.13%"),
-        (lambda: format_duration(9000), "2.5 h"),
+        (lambda: format_duration(8100), "2.3 h"),
+        # A float a hair below a half stays below, as in toFixed: rounding the text "2.675" up
+        # (Decimal(str(x))) would write $2.68.
+        (lambda: format_currency(2.675), "$2.67"),
     ],
 )
 def test_halves_round_as_the_browser_rounds(text, expected):
