@@ -91,9 +91,12 @@ CANCELLED_HINTS += ("afgewez", "geannuleerd", "descart", "duplica", "duplikat", 
 DONE_HINTS = ("done", "closed", "complete", "resolved", "released", "shipped", "deployed")
 TODO_HINTS = ("backlog", "to do", "todo", "not started")
 NEGATIONS = frozenset({"not", "no", "never"})
-# A negation in the languages of Jira's categories above: a status that holds one ("Nicht
-# erledigt", "Non fatto") says what the work is not, so a Resolved date does not make it done.
+# A negation in the languages of Jira's categories above, right before a word for done ("Not
+# Done", "Nicht erledigt", "Non fatto"): the work is not done, so a Resolved date does not make it
+# so. Other negations ("No longer needed", "Go / No-Go passed") say nothing of that (review).
 ANY_NEGATION = NEGATIONS | {"nicht", "non", "pas", "niet", "não", "nao", "nunca", "mai"}
+DONE_WORDS = (*DONE_HINTS, "erledigt", "fertig", "termin", "fatto", "complet", "klaar", "gereed", "hecho", "listo")
+DONE_WORDS += ("finaliz", "conclu", "finish")
 
 HEALTH_WORDS = {"on track": "on_track", "at risk": "at_risk", "off track": "off_track"}
 
@@ -105,12 +108,16 @@ def normalise_words(text: str) -> str:
 
 
 def known_status(status: str) -> bool:
-    """Whether ``status`` is a listed word, names a hint word, or says what the work is not
+    """Whether ``status`` is a listed word, names a hint word, or says the work is not done
     (``category_of_status`` is then sure of it, not guessing work under way). "Not Done" with a
     Resolved date was guessed done (review)."""
     words = normalise_words(status)
     hints = (*CANCELLED_HINTS, *DONE_HINTS, *TODO_HINTS)
-    negated = not ANY_NEGATION.isdisjoint(words.split())
+    tokens = words.split()
+    negated = any(
+        before in ANY_NEGATION and after.startswith(DONE_WORDS)
+        for before, after in zip(tokens, tokens[1:], strict=False)
+    )
     return words in STATUS_WORDS or negated or any(_names(words, hint) for hint in hints)
 
 

@@ -377,8 +377,11 @@ def test_a_status_saying_the_work_is_not_done_is_not_done_by_its_resolved_date(t
         "P-1,1,A,Story,Not Done,12/Mar/26 5:03 PM\n"
         "P-2,2,B,Story,Nicht erledigt,12/Mar/26 5:03 PM\n"
         "P-3,3,C,Story,Non fatto,12/Mar/26 5:03 PM\n"
-        "P-4,4,D,Story,Abgenommen,12/Mar/26 5:03 PM\n",
+        "P-4,4,D,Story,Abgenommen,12/Mar/26 5:03 PM\n"
+        # The next review: other negations say nothing of done; these are a team's closing words.
+        "P-5,5,E,Story,No longer needed,12/Mar/26 5:03 PM\n"
+        "P-6,6,F,Story,Go / No-Go passed,12/Mar/26 5:03 PM\n",
         encoding="utf-8",
     )
     categories = jira.read(sniff(path)).frame["status_category"].to_list()
-    assert categories == ["in_progress", "in_progress", "in_progress", "done"]
+    assert categories == ["in_progress", "in_progress", "in_progress", "done", "done", "done"]
