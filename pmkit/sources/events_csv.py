@@ -117,19 +117,29 @@ def _repeats_of_mapped_columns(frame: pl.DataFrame, found: dict[str, str]) -> se
     repeats: set[str] = set()
     for source in found.values():
         for column in frame.columns:
-            if not re.fullmatch(re.escape(source) + r"_duplicated_\d+", column):
+            # The same name, or the same in another case or spelling (`User_ID`: the name that
+            # maps alike; review).
+            same = re.fullmatch(re.escape(source) + r"_duplicated_\d+", column) or column_key(column) == column_key(
+                source
+            )
+            if column in (source, ROW) or not same:
                 continue
             differ = frame.filter(pl.col(source).ne_missing(pl.col(column)))
             if differ.height:
                 row, first, second = differ.select(ROW, source, column).row(0)
+                other = re.sub(r"_duplicated_\d+$", "", column)
+                named = f"{source} twice" if other == source else f"{source} twice (as {source} and {other})"
                 message = (
-                    f"the header names {source} twice and the two columns differ ('{str(first)[:60]}' and "
-                    f"'{str(second)[:60]}'): "
+                    f"the header names {named} and the two columns differ ({_shown(first)} and {_shown(second)}): "
                     "remove the one that is not the file's"
                 )
                 raise Rejected([RowError(row, source, message)])
             repeats.add(column)
     return repeats
+
+
+def _shown(value: object) -> str:
+    return "an empty cell" if value is None else f"'{str(value)[:60]}'"
 
 
 def read(sample: Sample, options: ReadOptions) -> Parsed:

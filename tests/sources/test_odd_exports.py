@@ -124,7 +124,17 @@ def test_a_column_read_as_the_user_twice_is_refused_where_the_two_differ(tmp_pat
     differ.write_text(header + "2026-03-01T10:00:00Z,u1,a,u1\n2026-03-01T11:00:00Z,u2,a,u9\n", encoding="utf-8")
     same = tmp_path / "same.csv"
     same.write_text(header + "2026-03-01T10:00:00Z,u1,a,u1\n", encoding="utf-8")
-    refused, loaded = ingest([differ, same], config)
+    case = tmp_path / "case.csv"
+    case.write_text("event_time,user_id,event,User_ID\n2026-03-01T10:00:00Z,u1,a,\n", encoding="utf-8")
+    refused, loaded, other_case = ingest([differ, same, case], config)
+    # The next review: the same name in another case is the same column, and an empty cell is said so.
+    assert [(e.row, e.message) for e in other_case.errors] == [
+        (
+            2,
+            "the header names user_id twice (as user_id and User_ID) and the two columns differ ('u1' and an empty "
+            "cell): remove the one that is not the file's",
+        )
+    ]
     assert refused.status == "rejected"
     assert [(e.row, e.column, e.message) for e in refused.errors] == [
         (
