@@ -125,11 +125,11 @@ def _layout(
         title={"text": plot_text(title), "font": {"size": 14}, "x": 0, "xanchor": "left"} if title else None,
     )
     if y_format:
-        fig.update_yaxes(tickformat=plotly_tick_format(y_format, _largest_y(fig)), rangemode="tozero")
+        fig.update_yaxes(tickformat=plotly_tick_format(y_format, largest_y(fig)), rangemode="tozero")
     return fig
 
 
-def _largest_y(fig: go.Figure) -> float | None:
+def largest_y(fig: go.Figure) -> float | None:
     """The largest absolute numeric y of the figure's traces (None: none is a number)."""
     largest = None
     for trace in fig.data:
@@ -912,7 +912,7 @@ def score_trend(
     )
     scale_axis: dict[str, Any] = {"title": name, "overlaying": "y", "side": "left"}
     if fmt == "percent":
-        scale_axis["tickformat"] = ".0%"
+        scale_axis["tickformat"] = plotly_tick_format("percent", frame[value].abs().max())  # not the answers
     if value_range:
         low, high = value_range
         # Round ticks (-100, -50, 0, 50, 100) instead of the overlaid axis' count of them

@@ -33,10 +33,19 @@ from typing import Any
 import polars as pl
 
 from pmkit import metrics, roadmap_view
-from pmkit.charts import STANDS_OUT, plot_text
+from pmkit.charts import STANDS_OUT, largest_y, plot_text
 from pmkit.config import Config
 from pmkit.dashboard import NOTHING_EARLIER, SHIPPED_DAYS, judged_day, shipped_with_impact, whole_days, why_no_base
-from pmkit.formatting import closed_bidi, counted, fixed, format_date, format_days, percent_words, whole_points
+from pmkit.formatting import (
+    closed_bidi,
+    counted,
+    fixed,
+    format_date,
+    format_days,
+    percent_words,
+    plotly_tick_format,
+    whole_points,
+)
 from pmkit.impact import impact
 from pmkit.objectives import MetricSource, format_value, objective_health, path_start
 from pmkit.store import Reader, Store
@@ -585,8 +594,8 @@ def _layout(figure: Any, title: str, *, percent: bool = False) -> Any:
         legend={"orientation": "h", "y": -0.2},
         template="plotly_white",
     )
-    if percent:
-        figure.update_yaxes(tickformat=".0%")
+    if percent:  # with the decimals small shares need (the app's rule; review)
+        figure.update_yaxes(tickformat=plotly_tick_format("percent", largest_y(figure)))
     return figure
 
 

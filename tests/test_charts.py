@@ -529,6 +529,12 @@ def test_score_trend_draws_the_score_over_response_bars():
     assert list(fig.layout.yaxis2.range) == [-105, 105]  # -100 to 100 with room for a marker on either end
 
 
+def test_a_csat_scale_axis_is_read_from_the_scores_not_the_answer_counts():
+    frame = pl.DataFrame({"day": days("2026-03-02", 2), "responses": [40, 50], "csat": [0.004, 0.006]})
+    fig = charts.score_trend(frame, "csat", name="CSAT", fmt="percent")
+    assert fig.layout.yaxis2.tickformat == ".2~%"
+
+
 def test_score_distribution_colours_detractors_passives_promoters():
     scores = pl.DataFrame({"score": list(range(11)), "answers": [1] * 11})
     (bars,) = charts.score_distribution(scores).data

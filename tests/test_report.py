@@ -356,3 +356,16 @@ def test_each_listed_name_closes_its_own_right_to_left_override():
     frame = pl.DataFrame({"title": ["\u202eevil", None, "b"], "item_id": ["E1", "E2", "E3"]})
     assert report._names(frame, "title", "item_id") == "\u202eevil\u202c, E2, b"
     assert report._listed(["\u202ex", "y"], "; ") == "\u202ex\u202c; y"
+
+
+def test_a_percent_chart_keeps_the_decimals_small_shares_need():
+    """Review: the app's percent axes keep the decimals their values need, the report's charts
+    still wrote 0.3% to 0.6% as ticks of 0%, 0%, 0%, 1%."""
+    import plotly.graph_objects as go
+
+    from pmkit import report
+
+    small = report._layout(go.Figure(go.Scatter(y=[0.003, 0.006])), "Share", percent=True)
+    assert small.layout.yaxis.tickformat == ".2~%"
+    large = report._layout(go.Figure(go.Scatter(y=[0.3, 0.6])), "Share", percent=True)
+    assert large.layout.yaxis.tickformat == ".0%"
