@@ -738,13 +738,16 @@ def outcome_reason(
     if outcome.health == "not_started":
         start = format_date(objective["start_date"])
         against = f" against a baseline of {format_value(baseline, fmt, trim=True)}" if baseline is not None else ""
-        if settling and today is not None and objective["start_date"] <= today:
-            # Begun, but no day since its start is final yet: "starts 2 Nov" was read on 5 Nov (QA).
-            final_on = format_date(objective["start_date"] + dt.timedelta(days=settling))
-            return (
-                f"started {start}; a day's value is final {format_days(settling)} after it, so the first since "
-                f"the start is final on {final_on}; until then {now}{against}"
-            )
+        if today is not None and objective["start_date"] <= today:
+            # Begun, but no value since its start: "starts 2 Nov" was read on 5 Nov (QA).
+            final_on = objective["start_date"] + dt.timedelta(days=settling)
+            if settling and final_on > today:
+                return (
+                    f"started {start}; a day's value is final {format_days(settling)} after it, so the first since "
+                    f"the start is final on {format_date(final_on)}; until then {now}{against}"
+                )
+            # The days since are not loaded (a date already past was given as to come; review).
+            return f"started {start}, and no value since is loaded; {now}{against}"
         return f"starts {start}; {now}{against}"
     if direction in ("stay_above", "stay_below"):
         floor = "floor" if direction == "stay_above" else "ceiling"
