@@ -798,11 +798,15 @@ def _row_problems(
         ),
         (
             # 36526-73051: a spreadsheet's day number of 2000-2100 (days since 1900, as a sheet saves a
-            # date cell formatted as a number). It was told to export with one epoch unit (ingest QA).
-            pl.lit(epochs & (epoch_unit is None))
+            # date cell formatted as a number; with a decimal comma in a ';' sheet). It was told to
+            # export with one epoch unit (ingest QA), and among dates that it was no time (review).
+            pl.lit(epoch_unit is None)
             & pl.col("event_time").is_null()
-            & pl.col("raw_time").str.contains(EPOCH_NUMBER)
-            & pl.col("raw_time").cast(pl.Float64, strict=False).is_between(36_526, 73_051),
+            & pl.col("raw_time").str.contains(r"^\d{5}([.,]\d+)?$")
+            & pl.col("raw_time")
+            .str.replace(",", ".", literal=True)
+            .cast(pl.Float64, strict=False)
+            .is_between(36_526, 73_051),
             "event_time",
             pl.format(
                 "'{}' is a spreadsheet's day number (days since 1900), not a time: format the column as a date "

@@ -112,6 +112,18 @@ def test_a_spreadsheets_day_numbers_are_told_to_be_saved_as_dates(tmp_path: Path
         "'46023.5' is a spreadsheet's day number (days since 1900), not a time: format the column as a date and "
         "time in the spreadsheet (e.g. 2026-03-01T10:00:00Z) and save the CSV again"
     )
+    # Review: a few such cells among dates, and a ';' sheet's decimal comma, are told the same.
+    mixed = tmp_path / "mixed.csv"
+    mixed.write_text(
+        "date,user_id,event\n2026-03-01 10:00,u1,a\n2026-03-01 11:00,u2,a\n2026-03-01 12:00,u3,a\n46023.5,u4,a\n",
+        encoding="utf-8",
+    )
+    comma = tmp_path / "comma.csv"
+    comma.write_text("date;user_id;event\n46023,5;u1;a\n", encoding="utf-8")
+    for path, row, value in ((mixed, 5, "46023.5"), (comma, 2, "46023,5")):
+        (other,) = ingest([path], load_config(tmp_path / "ws"))
+        assert [(e.row, e.column) for e in other.errors] == [(row, "date")]
+        assert other.errors[0].message.startswith(f"'{value}' is a spreadsheet's day number (days since 1900)")
 
 
 def test_a_column_read_as_the_user_twice_is_refused_where_the_two_differ(tmp_path: Path) -> None:
