@@ -26,6 +26,7 @@ steps = first.multiselect(
     bind="query-params",
     help="Users must do the steps in this order, each within the window of the first step.",
 )
+ui.number_in_link("window", 1, 90, "window in days", shown=f"{default_window} days")
 window = second.number_input(
     "Window (days)", min_value=1, max_value=90, value=default_window, step=1, key="window", bind="query-params"
 )

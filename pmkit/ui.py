@@ -1156,6 +1156,20 @@ def unknown_in_link(
     st.warning(safe_text(f"The link's {what} {verb.format(listed)} not offered here: {instead}."))
 
 
+def number_in_link(param: str, low: int, high: int, what: str, *, shown: str) -> None:
+    """Say when a link's whole number for ``param`` is not one its number input takes (``low`` to
+    ``high``): Streamlit drops it from the URL without a word and shows the default, as it does
+    for options (``unknown_in_link``); ``window=0`` and ``window=500`` were dropped so (QA)."""
+    if param in st.session_state:
+        return
+    for value in st.query_params.get_all(param)[:1]:
+        if value.isdigit() and low <= int(value) <= high:
+            continue
+        st.warning(
+            safe_text(f"The link's {what} '{value}' is not offered here ({low} to {high}): showing {shown} instead.")
+        )
+
+
 def options_from_url(
     param: str, labels: Mapping[str, str], what: str, *, multi: bool = False, most: int | None = None
 ) -> None:

@@ -1090,6 +1090,17 @@ def test_a_link_with_more_metrics_or_comparisons_than_shown_says_which_are_left_
             "The link's survey value 'ces' is not offered here: showing the default instead.",
         ),
         ("feedback", {"vo_by": "bogus"}, "The link's segment value 'bogus' is not offered here: showing plan instead."),
+        # Browser QA: a window the number box does not take was dropped without a word.
+        (
+            "funnels",
+            {"window": "500"},
+            "The link's window in days '500' is not offered here (1 to 90): showing 7 days instead.",
+        ),
+        (
+            "funnels",
+            {"window": "0"},
+            "The link's window in days '0' is not offered here (1 to 90): showing 7 days instead.",
+        ),
     ],
 )
 def test_a_link_value_a_page_does_not_offer_is_said(monkeypatch, known_data, page, query, said):
