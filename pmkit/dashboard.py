@@ -1776,8 +1776,11 @@ def answers_survey_score(now: pl.DataFrame, before: pl.DataFrame, scale: str = "
 
 
 def search_comments(answers: pl.DataFrame, query: str = "", scale: str | None = None) -> pl.DataFrame:
-    """Answers with a comment containing ``query`` (plain text, any case; not a pattern)."""
+    """Answers with a comment containing ``query`` (plain text, any case; not a pattern). Scores
+    are whole numbers (the ingest refuses others): a download wrote 8 as 8.0 (QA)."""
     frame = answers.filter(pl.col("comment").is_not_null() & (pl.col("comment").str.strip_chars() != ""))
+    if "score" in frame.columns and frame.schema["score"].is_float():
+        frame = frame.with_columns(pl.col("score").round(0).cast(pl.Int64))
     if scale:
         frame = frame.filter(pl.col("scale") == scale)
     if query.strip():

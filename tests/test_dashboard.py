@@ -438,6 +438,7 @@ def test_feedback_answers_segments_and_comments(known):
     assert dashboard.search_comments(answers, "SHARING")["comment"].to_list() == [MARKUP_COMMENT]
     assert dashboard.search_comments(answers, "|' /C")["comment"].to_list() == [HOSTILE_COMMENT]  # text, not a pattern
     assert dashboard.search_comments(answers, "", "nps").height == 2  # answers without a comment are left out
+    assert dashboard.search_comments(answers, "", "nps")["score"].dtype == pl.Int64  # 8, not 8.0, in its download
     pro, skipped = dashboard.filter_answers(answers, Segment(filters=(("plan", "pro"), ("country", "DE"))))
     assert pro["score"].to_list() == [6.0] and skipped == ["country"]
     # An events dimension named like an answer's own field (a UTM source) is no attribute of the
