@@ -837,6 +837,7 @@ def _store_events(
     frame = _drop_loaded_event_ids(writer, frame, parsed.id_scope)
     result.rows_duplicate = parsed.duplicates + parsed.frame.height - frame.height
     frame, result.rows_seen_before = _drop_copies_of_loaded_rows(writer, frame)
+    _keep_tied_events(writer, frame)
     frame = frame.drop(RAW_USER, strict=False)
     result.rows_loaded = frame.height
     if frame.height == 0:
@@ -963,6 +964,15 @@ def _drop_loaded_event_ids(writer: Writer, frame: pl.DataFrame, scope: tuple[str
     # it was tied to (the visit stored under the user, from an export that held the sign-up too:
     # compared by its device alone, the next such export stored it again; review).
     users = [RAW_USER, "user_id"] if RAW_USER in frame.columns and "user_id" in key else ["user_id"]
+    if set(key) == {"event_id", "event", "user_id", "event_time"}:
+        # And under the name its own file gave a stored event tied to another user: the visit
+        # stored under the user who signed up, exported again without the sign-up (review).
+        with _registered(writer.con, new_ids=frame.select(pl.col("event_id").drop_nulls().unique())):
+            tied = writer.con.sql(
+                "SELECT DISTINCT event_id, event, event_time, raw_user AS user_id FROM tied_events "
+                "WHERE event_id IN (SELECT event_id FROM new_ids)"
+            ).pl()
+        loaded = pl.concat([loaded.select(key), tied.select(key).cast(loaded.select(key).schema)])
     frame = frame.with_columns(scope_time().alias("_scope_time"))
     for user in users:
         own = {"event_time": "_scope_time", "user_id": user}
@@ -974,6 +984,18 @@ def _drop_loaded_event_ids(writer: Writer, frame: pl.DataFrame, scope: tuple[str
             maintain_order="left",
         )
     return frame.drop("_scope_time")
+
+
+def _keep_tied_events(writer: Writer, frame: pl.DataFrame) -> None:
+    """Record the events with an id stored under another user than their file names (``tied_events``)."""
+    if RAW_USER not in frame.columns:
+        return
+    tied = frame.filter(pl.col("event_id").is_not_null() & (pl.col(RAW_USER) != pl.col("user_id"))).select(
+        "event_id", "event", scope_time().alias("event_time"), pl.col(RAW_USER).alias("raw_user")
+    )
+    if tied.height:
+        with _registered(writer.con, tied=tied):
+            writer.con.execute("INSERT INTO tied_events SELECT event_id, event, event_time, raw_user FROM tied")
 
 
 # What makes a row a copy of a stored event when one of the two has no id

@@ -1345,9 +1345,14 @@ def test_an_export_tying_a_visit_to_its_user_again_stores_it_once(tmp_path: Path
             ],
         ),
     ]
+    # The next review: the visit alone, exported again without its sign-up, under the device.
+    files += [
+        amplitude("a3.jsonl", [("a1", None, "visit")]),
+        mixpanel("m3.jsonl", [("m1", None, "visit", 1772532000)]),
+    ]
     config = load_config(tmp_path / "ws")
     results = ingest(files, config)
-    assert [(r.rows_loaded, r.rows_duplicate) for r in results] == [(2, 0), (1, 2), (2, 0), (1, 2)]
+    assert [(r.rows_loaded, r.rows_duplicate) for r in results] == [(2, 0), (1, 2), (2, 0), (1, 2), (0, 1), (0, 1)]
     with Store(config.store_dir).reader() as reader:
         users = reader.frame("SELECT event_id, user_id FROM events ORDER BY event_id").rows()
     assert users == [

@@ -34,3 +34,7 @@ CREATE TABLE IF NOT EXISTS feedback (
     submitted_at TIMESTAMP, user_id VARCHAR, score DOUBLE, scale VARCHAR, comment VARCHAR, source VARCHAR,
     attributes VARCHAR, file_id BIGINT);
 ALTER TABLE feedback ADD COLUMN IF NOT EXISTS answer_id VARCHAR;
+-- Events stored under another user than the one their file names (a visit tied to the user who
+-- signed up, events_common.merged_identities), with that name: an export of the same visit
+-- without the sign-up names it so, and is the same event (ingest._drop_loaded_event_ids).
+CREATE TABLE IF NOT EXISTS tied_events (event_id VARCHAR, event VARCHAR, event_time TIMESTAMP, raw_user VARCHAR);
