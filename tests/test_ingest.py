@@ -1236,6 +1236,28 @@ def test_a_visit_before_sign_up_is_the_same_user_as_the_vendor_counts_it(tmp_pat
     }
 
 
+def amplitude(path: Path, rows: list[tuple[str, str | None, str]]) -> Path:
+    """An Amplitude export of one device (amplitude_id 7) at ``path``: rows of (insert id, user
+    or None before sign-up, event), the n-th id's event at 10:0n on 2 Mar 2026."""
+    return write(
+        path,
+        "".join(
+            json.dumps(
+                {
+                    "$insert_id": i,
+                    "amplitude_id": 7,
+                    "device_id": "dev",
+                    "user_id": u,
+                    "event_type": e,
+                    "event_time": f"2026-03-02 10:0{i[-1]}:00.000000",
+                }
+            )
+            + "\n"
+            for i, u, e in rows
+        ),
+    )
+
+
 def test_a_persons_latest_id_is_by_time_and_an_overlapping_export_stays_deduped(tmp_path: Path) -> None:
     """Review of the identity merge: a PostHog export written newest first named the person by
     its anonymous id (the first row's), and the same Amplitude visit in two overlapping exports,
@@ -1254,31 +1276,12 @@ def test_a_persons_latest_id_is_by_time_and_an_overlapping_export_stays_deduped(
         ),
     )
 
-    def amplitude(name: str, rows: list[tuple[str, str | None, str]]) -> Path:
-        return write(
-            tmp_path / name,
-            "".join(
-                json.dumps(
-                    {
-                        "$insert_id": i,
-                        "amplitude_id": 7,
-                        "device_id": "dev",
-                        "user_id": u,
-                        "event_type": e,
-                        "event_time": f"2026-03-02 10:0{i[-1]}:00.000000",
-                    }
-                )
-                + "\n"
-                for i, u, e in rows
-            ),
-        )
-
-    first = amplitude("a1.jsonl", [("a1", None, "visit")])
-    second = amplitude("a2.jsonl", [("a1", None, "visit"), ("a2", "bob", "signup")])
+    first = amplitude(tmp_path / "a1.jsonl", [("a1", None, "visit")])
+    second = amplitude(tmp_path / "a2.jsonl", [("a1", None, "visit"), ("a2", "bob", "signup")])
     # The next review: a third export holding the same visit and sign-up (the visit stored under
     # its device here, tied to bob in this file) and one event more. Its device's visit in a
     # workspace where that visit was stored under bob is the next test's.
-    third = amplitude("a3.jsonl", [("a1", None, "visit"), ("a2", "bob", "signup"), ("a3", "bob", "report")])
+    third = amplitude(tmp_path / "a3.jsonl", [("a1", None, "visit"), ("a2", "bob", "signup"), ("a3", "bob", "report")])
     config = load_config(tmp_path / "ws")
     results = ingest([newest_first, first, second, third], config)
     assert [(r.rows_loaded, r.rows_duplicate) for r in results] == [(3, 0), (1, 0), (1, 1), (1, 2)]
@@ -1291,25 +1294,6 @@ def test_an_export_tying_a_visit_to_its_user_again_stores_it_once(tmp_path: Path
     """Review: two overlapping exports that each hold a visit and the sign-up tying it to the
     user stored the visit twice. The first stored it under the user; the second's copy was
     compared by the device it names in its file, and a device is not the user."""
-
-    def amplitude(name: str, rows: list[tuple[str, str | None, str]]) -> Path:
-        return write(
-            tmp_path / name,
-            "".join(
-                json.dumps(
-                    {
-                        "$insert_id": i,
-                        "amplitude_id": 7,
-                        "device_id": "dev",
-                        "user_id": u,
-                        "event_type": e,
-                        "event_time": f"2026-03-02 10:0{i[-1]}:00.000000",
-                    }
-                )
-                + "\n"
-                for i, u, e in rows
-            ),
-        )
 
     def mixpanel(name: str, rows: list[tuple[str, str | None, str, int]]) -> Path:
         return write(
@@ -1333,8 +1317,8 @@ def test_an_export_tying_a_visit_to_its_user_again_stores_it_once(tmp_path: Path
         )
 
     files = [
-        amplitude("a1.jsonl", [("a1", None, "visit"), ("a2", "bob", "signup")]),
-        amplitude("a2.jsonl", [("a1", None, "visit"), ("a2", "bob", "signup"), ("a3", "bob", "report")]),
+        amplitude(tmp_path / "a1.jsonl", [("a1", None, "visit"), ("a2", "bob", "signup")]),
+        amplitude(tmp_path / "a2.jsonl", [("a1", None, "visit"), ("a2", "bob", "signup"), ("a3", "bob", "report")]),
         mixpanel("m1.jsonl", [("m1", None, "visit", 1772532000), ("m2", "carol", "signup", 1772532300)]),
         mixpanel(
             "m2.jsonl",
@@ -1347,7 +1331,7 @@ def test_an_export_tying_a_visit_to_its_user_again_stores_it_once(tmp_path: Path
     ]
     # The next review: the visit alone, exported again without its sign-up, under the device.
     files += [
-        amplitude("a3.jsonl", [("a1", None, "visit")]),
+        amplitude(tmp_path / "a3.jsonl", [("a1", None, "visit")]),
         mixpanel("m3.jsonl", [("m1", None, "visit", 1772532000)]),
     ]
     config = load_config(tmp_path / "ws")
