@@ -91,12 +91,13 @@ CANCELLED_HINTS += ("afgewez", "geannuleerd", "descart", "duplica", "duplikat", 
 DONE_HINTS = ("done", "closed", "complete", "resolved", "released", "shipped", "deployed")
 TODO_HINTS = ("backlog", "to do", "todo", "not started")
 NEGATIONS = frozenset({"not", "no", "never"})
-# A negation in the languages of Jira's categories above, right before a word for done ("Not
-# Done", "Nicht erledigt", "Non fatto"): the work is not done, so a Resolved date does not make it
-# so. Other negations ("No longer needed", "Go / No-Go passed") say nothing of that (review).
+# A negation in the languages of Jira's categories above, before a word for done ("Not Done",
+# "Not yet finished", "Nicht erledigt", "Non fatto"): the work is not done, so a Resolved date does
+# not make it so. Other negations ("No longer needed", "Go / No-Go passed") say nothing of that.
 ANY_NEGATION = NEGATIONS | {"nicht", "non", "pas", "niet", "não", "nao", "nunca", "mai"}
-DONE_WORDS = (*DONE_HINTS, "erledigt", "fertig", "termin", "fatto", "complet", "klaar", "gereed", "hecho", "listo")
-DONE_WORDS += ("finaliz", "conclu", "finish")
+DONE_WORDS = (*DONE_HINTS, *(word for word, category in STATUS_WORDS.items() if category == "done"))
+DONE_WORDS += ("erledigt", "fertig", "termin", "fatto", "complet", "klaar", "gereed", "hecho", "listo", "finaliz")
+DONE_WORDS += ("conclu", "finish", "abgeschlossen", "afgerond", "voltooid", "résolu", "resolu", "fix", "merge")
 
 HEALTH_WORDS = {"on track": "on_track", "at risk": "at_risk", "off track": "off_track"}
 
@@ -114,9 +115,10 @@ def known_status(status: str) -> bool:
     words = normalise_words(status)
     hints = (*CANCELLED_HINTS, *DONE_HINTS, *TODO_HINTS)
     tokens = words.split()
+    # A negation anywhere before a word for done: "Not yet finished" (review).
     negated = any(
-        before in ANY_NEGATION and after.startswith(DONE_WORDS)
-        for before, after in zip(tokens, tokens[1:], strict=False)
+        token in ANY_NEGATION and any(later.startswith(DONE_WORDS) for later in tokens[index + 1 :])
+        for index, token in enumerate(tokens)
     )
     return words in STATUS_WORDS or negated or any(_names(words, hint) for hint in hints)
 

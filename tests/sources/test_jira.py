@@ -380,8 +380,12 @@ def test_a_status_saying_the_work_is_not_done_is_not_done_by_its_resolved_date(t
         "P-4,4,D,Story,Abgenommen,12/Mar/26 5:03 PM\n"
         # The next review: other negations say nothing of done; these are a team's closing words.
         "P-5,5,E,Story,No longer needed,12/Mar/26 5:03 PM\n"
-        "P-6,6,F,Story,Go / No-Go passed,12/Mar/26 5:03 PM\n",
+        "P-6,6,F,Story,Go / No-Go passed,12/Mar/26 5:03 PM\n"
+        # The third: any word for done after the negation, the status list's own among them.
+        "P-7,7,G,Story,Not Fixed,12/Mar/26 5:03 PM\n"
+        "P-8,8,H,Story,Not yet finished,12/Mar/26 5:03 PM\n"
+        "P-9,9,I,Story,Nicht abgeschlossen,12/Mar/26 5:03 PM\n",
         encoding="utf-8",
     )
     categories = jira.read(sniff(path)).frame["status_category"].to_list()
-    assert categories == ["in_progress", "in_progress", "in_progress", "done", "done", "done"]
+    assert categories == ["in_progress"] * 3 + ["done"] * 3 + ["in_progress"] * 3
