@@ -37,7 +37,7 @@ from pmkit.config import Config, workspace_today
 from pmkit.definitions import BUILTIN_METRICS, Definitions, usable_definitions
 from pmkit.formatting import format_date
 from pmkit.sources.base import ROW, Parsed, ReadOptions, Rejected, RowError
-from pmkit.sources.events_common import MAX_DIMENSIONS, RAW_USER, scope_time, stored_name
+from pmkit.sources.events_common import INSERT_ID_SCOPE, MAX_DIMENSIONS, RAW_USER, scope_time, stored_name
 from pmkit.sources.pmkit_tables import attribute_name
 from pmkit.sources.sniff import sniff
 from pmkit.store import Reader, Store, Writer, content_hash, quote_identifier
@@ -837,7 +837,7 @@ def _store_events(
     frame = _drop_loaded_event_ids(writer, frame, parsed.id_scope)
     result.rows_duplicate = parsed.duplicates + parsed.frame.height - frame.height
     frame, result.rows_seen_before = _drop_copies_of_loaded_rows(writer, frame)
-    _keep_tied_events(writer, frame)
+    _keep_tied_events(writer, frame, parsed.id_scope)
     frame = frame.drop(RAW_USER, strict=False)
     result.rows_loaded = frame.height
     if frame.height == 0:
@@ -964,7 +964,7 @@ def _drop_loaded_event_ids(writer: Writer, frame: pl.DataFrame, scope: tuple[str
     # it was tied to (the visit stored under the user, from an export that held the sign-up too:
     # compared by its device alone, the next such export stored it again; review).
     users = [RAW_USER, "user_id"] if RAW_USER in frame.columns and "user_id" in key else ["user_id"]
-    if set(key) == {"event_id", "event", "user_id", "event_time"}:
+    if set(scope) == set(INSERT_ID_SCOPE):
         # And under the name its own file gave a stored event tied to another user: the visit
         # stored under the user who signed up, exported again without the sign-up (review).
         with _registered(writer.con, new_ids=frame.select(pl.col("event_id").drop_nulls().unique())):
@@ -986,9 +986,11 @@ def _drop_loaded_event_ids(writer: Writer, frame: pl.DataFrame, scope: tuple[str
     return frame.drop("_scope_time")
 
 
-def _keep_tied_events(writer: Writer, frame: pl.DataFrame) -> None:
-    """Record the events with an id stored under another user than their file names (``tied_events``)."""
-    if RAW_USER not in frame.columns:
+def _keep_tied_events(writer: Writer, frame: pl.DataFrame, scope: tuple[str, ...]) -> None:
+    """Record the events with an id stored under another user than their file names
+    (``tied_events``), where ids are compared with their user (Mixpanel, Amplitude: a PostHog
+    uuid is compared alone, and its rows were kept for nothing; review)."""
+    if RAW_USER not in frame.columns or set(scope) != set(INSERT_ID_SCOPE):
         return
     tied = frame.filter(pl.col("event_id").is_not_null() & (pl.col(RAW_USER) != pl.col("user_id"))).select(
         "event_id", "event", scope_time().alias("event_time"), pl.col(RAW_USER).alias("raw_user")

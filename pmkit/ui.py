@@ -1163,7 +1163,7 @@ def number_in_link(param: str, low: int, high: int, what: str, *, shown: str) ->
     if param in st.session_state:
         return
     for value in st.query_params.get_all(param)[:1]:
-        if value.isdigit() and low <= int(value) <= high:
+        if value.isascii() and value.isdigit() and low <= int(value) <= high:  # "²" is a digit to isdigit
             continue
         st.warning(
             safe_text(f"The link's {what} '{value}' is not offered here ({low} to {high}): showing {shown} instead.")

@@ -1101,6 +1101,11 @@ def test_a_link_with_more_metrics_or_comparisons_than_shown_says_which_are_left_
             {"window": "0"},
             "The link's window in days '0' is not offered here (1 to 90): showing 7 days instead.",
         ),
+        (
+            "funnels",
+            {"window": "²"},  # a digit to str.isdigit, and no number to int() (review)
+            "The link's window in days '²' is not offered here (1 to 90): showing 7 days instead.",
+        ),
     ],
 )
 def test_a_link_value_a_page_does_not_offer_is_said(monkeypatch, known_data, page, query, said):

@@ -124,7 +124,8 @@ def _repeats_of_mapped_columns(frame: pl.DataFrame, found: dict[str, str]) -> se
             )
             if column in (source, ROW) or not same:
                 continue
-            differ = frame.filter(pl.col(source).ne_missing(pl.col(column)))
+            # As text: a Parquet's user_id as text beside User_ID as integers (review).
+            differ = frame.filter(pl.col(source).cast(pl.String).ne_missing(pl.col(column).cast(pl.String)))
             if differ.height:
                 row, first, second = differ.select(ROW, source, column).row(0)
                 other = re.sub(r"_duplicated_\d+$", "", column)

@@ -160,3 +160,16 @@ def test_a_column_read_as_the_user_twice_is_refused_where_the_two_differ(tmp_pat
     with Store(config.store_dir).reader() as reader:
         assert reader.frame("SELECT * FROM events").columns[:3] == ["event_time", "user_id", "event"]
         assert not [c for c in reader.frame("SELECT * FROM events").columns if c.startswith("user_id_")]
+
+
+def test_a_repeated_user_column_of_another_type_is_compared_as_text(tmp_path: Path) -> None:
+    """Review: a Parquet's user_id as text beside User_ID as integers was refused as a bug in
+    pmkit (a string compared with a number). Agreeing as text, the file loads."""
+    import polars as pl
+
+    path = tmp_path / "events.parquet"
+    pl.DataFrame(
+        {"event_time": ["2026-03-01T10:00:00Z"], "user_id": ["7"], "event": ["a"], "User_ID": [7]}
+    ).write_parquet(path)
+    (result,) = ingest([path], load_config(tmp_path / "ws"))
+    assert (result.status, result.rows_loaded) == ("loaded", 1)
