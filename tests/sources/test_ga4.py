@@ -291,7 +291,8 @@ def test_an_export_with_a_row_per_event_parameter_is_refused_naming_the_fix(tmp_
     assert "the table as Parquet" in error.message
 
 
-def test_a_parquet_of_one_row_per_parameter_as_a_struct_is_refused(tmp_path: Path):
+@pytest.mark.parametrize("name", ["event_params", "p"])  # `SELECT e.*, p FROM ..., UNNEST(event_params) p`
+def test_a_parquet_of_one_row_per_parameter_as_a_struct_is_refused(tmp_path: Path, name: str):
     """Review: `SELECT ..., p AS event_params FROM ..., UNNEST(event_params) p` written to Parquet
     holds one event_params struct per row. Checked before the structs are flattened, one $50
     purchase with three parameters loaded as three and $150."""
@@ -306,9 +307,7 @@ def test_a_parquet_of_one_row_per_parameter_as_a_struct_is_refused(tmp_path: Pat
             "event_timestamp": pa.array([1772359200000000] * 3, pa.int64()),
             "event_name": ["purchase"] * 3,
             "event_value_in_usd": [50.0] * 3,
-            "event_params": pa.array(
-                [{"key": k, "value": {"string_value": s, "int_value": i}} for k, s, i in params], pair
-            ),
+            name: pa.array([{"key": k, "value": {"string_value": s, "int_value": i}} for k, s, i in params], pair),
             "user_pseudo_id": ["p1"] * 3,
         }
     )
@@ -317,8 +316,8 @@ def test_a_parquet_of_one_row_per_parameter_as_a_struct_is_refused(tmp_path: Pat
     with pytest.raises(Rejected) as refused:
         ga4.read(sniff(path), ReadOptions())
     (error,) = refused.value.errors
-    assert (error.row, error.column) == (1, "event_params.key")
-    assert error.message.startswith("one row per event parameter (event_params.key)")
+    assert (error.row, error.column) == (1, f"{name}.key")
+    assert error.message.startswith(f"one row per event parameter ({name}.key)")
 
 
 def test_a_nested_parameter_named_key_is_a_parameter(tmp_path: Path):
