@@ -723,6 +723,7 @@ def outcome_reason(
     measured: str = "",
     settling: int = 0,
     today: dt.date | None = None,
+    loaded_through: dt.date | None = None,
 ) -> str:
     """The outcome in one sentence, e.g. "Activation is 41.0% over the 7 days to 2026-06-30, ahead
     of the 38.5% path to 45% by 2026-06-30", where ``measured`` ("over the 7 days to 2026-06-30")
@@ -741,7 +742,10 @@ def outcome_reason(
         if today is not None and objective["start_date"] <= today:
             # Begun, but no value since its start: "starts 2 Nov" was read on 5 Nov (QA).
             final_on = objective["start_date"] + dt.timedelta(days=settling)
-            if settling and final_on > today:
+            # Waiting for the window only with the start's day loaded: events that end before
+            # it make no value final on that date (review).
+            started_loaded = loaded_through is not None and loaded_through >= objective["start_date"]
+            if settling and final_on > today and started_loaded:
                 return (
                     f"started {start}; a day's value is final {format_days(settling)} after it, so the first since "
                     f"the start is final on {format_date(final_on)}; until then {now}{against}"
@@ -1051,6 +1055,7 @@ def _outcome(source: MetricSource, objective: Mapping[str, Any], toml_problems: 
             measured,
             settling=0 if held_from_today else source.settling(key),
             today=as_of,
+            loaded_through=source.final_day,
         )
         if through is not None and through < as_of:
             notes.insert(0, "the latest final value")

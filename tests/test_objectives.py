@@ -713,6 +713,20 @@ def test_a_begun_funnel_objective_says_when_its_first_final_value_comes(workspac
     assert later["outcome_reason"].startswith("started 9 Oct 2026, and no value since is loaded; Bought is 14.3%")
 
 
+def test_a_begun_funnel_objective_with_no_events_since_its_start_waits_for_no_date(workspace):
+    """Review: events end 5 Oct and the 2-day funnel objective starts 9 Oct: judged on 10 Oct, it
+    said the first value since the start "is final on 11 Oct", which no load had made possible."""
+    workspace.configure(
+        metrics='[metrics.bought]\ntype = "funnel"\nsteps = ["visit", "buy"]\nwindow_days = 2\n'
+        '[objectives.O1]\nmetric = "bought"\nbaseline = 0.2\ntarget = 0.9\n'
+        'start_date = 2026-10-09\ntarget_date = 2026-12-31\ndirection = "increase"\n'
+    )
+    rows = [(f"2026-10-0{day}T10:00:00Z", f"u{day}", "visit") for day in range(1, 6)]
+    workspace.load_events([*rows, ("2026-10-02T12:00:00Z", "u2", "buy")])
+    goal = row_of(objective_health(workspace.reader(), workspace.config, items_frame(), date(2026, 10, 10)), "O1")
+    assert goal["outcome_reason"].startswith("started 9 Oct 2026, and no value since is loaded; Bought is ")
+
+
 def test_a_ceiling_held_from_today_is_judged_when_its_value_ends_before_today(workspace):
     """DAU is 5 every day of Mar 4-10; the objectives are judged on Mar 11 (a roadmap snapshot's
     day, after the last event). Without a start date a floor or ceiling is held from that day; the
