@@ -126,21 +126,42 @@ def _layout(
     )
     if y_format:
         fig.update_yaxes(tickformat=plotly_tick_format(y_format, largest_y(fig)), rangemode="tozero")
+    day = _only_day(fig)
+    if day is not None and fig.layout.xaxis.range is None:
+        one_day_axis(fig, day)  # any chart of one day or week: Plotly spans it by milliseconds
     return fig
 
 
-def largest_y(fig: go.Figure) -> float | None:
-    """The largest absolute numeric y of the figure's traces (None: none is a number)."""
-    largest = None
+def _only_day(fig: go.Figure) -> dt.date | None:
+    """The one date every trace's x holds, if they hold one (None otherwise)."""
+    days: set[Any] = set()
+    for trace in fig.data:
+        xs = getattr(trace, "x", None)
+        for value in xs if xs is not None else ():
+            value = value.item() if hasattr(value, "item") else value  # a NumPy scalar
+            if not isinstance(value, dt.date):
+                return None
+            days.add(value.date() if isinstance(value, dt.datetime) else value)
+            if len(days) > 1:
+                return None
+    return next(iter(days)) if days else None
+
+
+def largest_y(fig: go.Figure, *, span: bool = False) -> float | None:
+    """The largest absolute numeric y of the figure's traces (None: none is a number); with
+    ``span``, the largest less the smallest (an axis that does not start at zero)."""
+    numbers = []
     for trace in fig.data:
         for value in getattr(trace, "y", None) if getattr(trace, "y", None) is not None else ():
             try:
-                number = abs(float(value))
+                number = float(value)
             except (TypeError, ValueError):
                 continue
-            if math.isfinite(number) and (largest is None or number > largest):
-                largest = number
-    return largest
+            if math.isfinite(number):
+                numbers.append(number)
+    if not numbers:
+        return None
+    return max(numbers) - min(numbers) if span else max(abs(n) for n in numbers)
 
 
 def _usable(frame: pl.DataFrame | None, *columns: str) -> bool:
@@ -601,14 +622,17 @@ def feature_adoption(adoption: pl.DataFrame, feature: str = "event") -> go.Figur
     if not _usable(adoption, "day", "adoption"):
         return empty_figure("No feature use in this date range")
     fig = go.Figure()
+    single = adoption["day"].n_unique() == 1  # a line of one point is not drawn (review)
     for key, part in adoption.sort("day").group_by(feature, maintain_order=True):
         fig.add_scatter(
             x=part["day"],
             y=part["adoption"],
-            mode="lines",
+            mode="lines+markers" if single else "lines",
             name=plot_text(key[0], LABEL_LENGTH),
             hovertemplate="%{y:.1%}",
         )
+    if single:
+        one_day_axis(fig, adoption["day"][0])
     return _layout(fig, y_format="percent")
 
 
@@ -927,6 +951,8 @@ def score_trend(
     if days.len() > 1 and (days.diff().drop_nulls() == dt.timedelta(days=7)).all():
         # Weekly buckets start on Mondays: ticks on them, not on Plotly's Sundays.
         fig.update_xaxes(tick0=days[0], dtick=7 * 86_400_000, tickformat="%d %b")
+    elif days.n_unique() == 1:
+        one_day_axis(fig, days[0])  # one week's bucket read in milliseconds (review)
     return _layout(fig)
 
 
@@ -1029,7 +1055,14 @@ def impact_bars(impact: pl.DataFrame) -> dict[str, Any]:
         "data": {"values": rows},
         "height": {"step": 36},
         "encoding": {
-            "x": {**x, "axis": {"format": "+.0%", "title": "Change after shipping vs before"}},
+            # The decimals its changes need: +0.4% and -0.3% read "+0%" and "-0%" (review).
+            "x": {
+                **x,
+                "axis": {
+                    "format": "+" + plotly_tick_format("percent", max((abs(r["change"]) for r in rows), default=1.0)),
+                    "title": "Change after shipping vs before",
+                },
+            },
         },
         "layer": [
             {

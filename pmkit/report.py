@@ -594,8 +594,8 @@ def _layout(figure: Any, title: str, *, percent: bool = False) -> Any:
         legend={"orientation": "h", "y": -0.2},
         template="plotly_white",
     )
-    if percent:  # with the decimals small shares need (the app's rule; review)
-        figure.update_yaxes(tickformat=plotly_tick_format("percent", largest_y(figure)))
+    if percent:  # with the decimals its values' spread needs: the axis need not start at zero (review)
+        figure.update_yaxes(tickformat=plotly_tick_format("percent", largest_y(figure, span=True)))
     return figure
 
 

@@ -586,6 +586,30 @@ def test_impact_bars_grey_out_changes_within_normal_variation():
     assert up["transform"] == [{"filter": "datum.change >= 0"}] and up["mark"]["align"] == "left"
     assert down["transform"] == [{"filter": "datum.change < 0"}] and down["mark"]["align"] == "right"
     assert zero["encoding"]["x"] == {"datum": 0}
+    assert spec["encoding"]["x"]["axis"]["format"] == "+.0%"
+    # Review: changes of +0.4% and -0.3% had every tick read "+0%" or "-0%".
+    small = impact.head(2).with_columns(pl.Series("change_pct", [0.4, -0.3]))
+    assert charts.impact_bars(small)["encoding"]["x"]["axis"]["format"] == "+.2~%"
+
+
+def test_a_chart_of_one_day_or_week_is_drawn_by_its_day():
+    """Review: one week of answers, one week of lifecycle and one day of feature use read in
+    milliseconds ("23:59:59.9996 Mar 1, 2026"); one day of adoption, a line of one point, was
+    not drawn at all."""
+    day = D(2026, 3, 2)
+    figures = [
+        charts.score_trend(pl.DataFrame({"day": [day], "responses": [5], "nps": [20.0]}), "nps", name="NPS"),
+        charts.lifecycle_bars(
+            pl.DataFrame(
+                {"week": [day], "new": [5], "returning": [1], "resurrecting": [0], "dormant": [-1], "complete": [True]}
+            )
+        ),
+        charts.feature_adoption(pl.DataFrame({"day": [day], "event": ["share"], "adoption": [0.2]})),
+    ]
+    for fig in figures:
+        assert fig.layout.xaxis.tickformat == "%d %b %Y"
+        assert list(fig.layout.xaxis.range) == [D(2026, 3, 1), D(2026, 3, 3)]
+    assert "markers" in figures[2].data[0].mode
 
 
 def test_impact_bars_of_nothing_measured_say_so():

@@ -369,3 +369,6 @@ def test_a_percent_chart_keeps_the_decimals_small_shares_need():
     assert small.layout.yaxis.tickformat == ".2~%"
     large = report._layout(go.Figure(go.Scatter(y=[0.3, 0.6])), "Share", percent=True)
     assert large.layout.yaxis.tickformat == ".0%"
+    # Its axis need not start at zero: 40% to 41.2% read 40%, 41%, 41% (the next review).
+    narrow = report._layout(go.Figure(go.Scatter(y=[0.40, 0.412])), "Share", percent=True)
+    assert narrow.layout.yaxis.tickformat == ".1~%"
