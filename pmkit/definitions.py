@@ -31,7 +31,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from pmkit.config import Config
-from pmkit.formatting import format_days
+from pmkit.formatting import closed_bidi, format_days
 
 FORMATS = ("number", "percent", "currency")
 METRIC_TYPES = ("count", "unique_users", "sum_revenue", "ratio", "funnel", "retention")
@@ -395,7 +395,8 @@ def _parse_one(key: str, table: Any, problems: list[str]) -> MetricDefinition | 
             close = difflib.get_close_matches(name, allowed, n=1)
             hint = f'did you mean "{close[0]}"?' if close else f"a {kind} metric takes {', '.join(allowed)}"
             problems.append(f'{where}: unknown field "{name}" ({hint})')
-    name = _text(table, "name", where, problems) or key.replace("_", " ").capitalize()
+    # Closed if it turns the writing direction: the sentences it goes into read backwards (QA).
+    name = closed_bidi(_text(table, "name", where, problems) or key.replace("_", " ").capitalize())
     description = _text(table, "description", where, problems) or ""
     fmt = table.get("format", DEFAULT_FORMATS[kind])
     if fmt not in FORMATS:

@@ -68,7 +68,7 @@ from pmkit.definitions import (
     MetricDefinition,
     usable_definitions,
 )
-from pmkit.formatting import fixed, format_date, format_days, format_number, significant
+from pmkit.formatting import closed_bidi, fixed, format_date, format_days, format_number, significant
 from pmkit.metrics.base import ratio, run, user_event_days, workspace_of
 from pmkit.store import Reader
 
@@ -836,7 +836,7 @@ def _toml_objective(objective_id: str, table: Any) -> tuple[dict[str, Any], list
             # As objectives.csv reads it: "Increase" was refused here and taken there.
             row[name] = re.sub(DIRECTION_SEPARATORS, "_", value.strip().lower())
         else:
-            row[name] = value
+            row[name] = closed_bidi(value) if isinstance(value, str) else value  # as objectives.csv
     for name in ("baseline", "target"):
         value = table.get(name)
         # TOML booleans are ints in Python; `target = true` is a mistake, not 1.

@@ -277,3 +277,9 @@ def test_active_events_not_loaded_are_reported_with_a_suggestion():
     assert definitions.unknown_events({"login", "signup"}, ["logni", "signup"]) == [
         "workspace.active_events: event 'logni' is not in the loaded events (did you mean 'login'?)"
     ]
+
+
+def test_a_metric_name_that_turns_the_writing_direction_is_closed():
+    """QA: a pmkit.toml name "\u202emetric" reversed the objective's whole reason after it."""
+    table = tomllib.loads('[metrics.m]\nname = "\u202emetric"\ntype = "count"\nevent = "login"\n')["metrics"]
+    assert parse_definitions(table, []).get("m").name == "\u202emetric\u202c"

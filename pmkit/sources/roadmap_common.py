@@ -19,6 +19,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import polars as pl
 
 from pmkit.canonical import ROADMAP_COLUMNS
+from pmkit.formatting import closed_bidi
 from pmkit.sources.base import ROW, ReadOptions, RowError, Sample, null_column
 
 KIND = "roadmap"
@@ -198,9 +199,28 @@ def declared_health_of(text: str | None) -> str | None:
 
 
 def clean_text(frame: pl.DataFrame) -> pl.DataFrame:
-    """Surrounding spaces removed and blank cells made null, in every string column."""
+    """Surrounding spaces removed and blank cells made null, in every string column, and every
+    change of writing direction a cell opens closed in it (``closed_bidi``)."""
     text = pl.col(pl.String).str.strip_chars()
-    return frame.with_columns(pl.when(text.str.len_chars() > 0).then(text).otherwise(None))
+    return closed_directions(frame.with_columns(pl.when(text.str.len_chars() > 0).then(text).otherwise(None)))
+
+
+# The characters that open a change of writing direction (``formatting.closed_bidi``).
+BIDI_OPENERS = "[\u202a\u202b\u202d\u202e\u2066\u2067\u2068]"
+
+
+def closed_directions(frame: pl.DataFrame) -> pl.DataFrame:
+    """Each string cell with its right-to-left override (or any embedding or isolate) closed at
+    its end. Titles, owners and names go into sentences: a title's open override reversed the
+    words after it ("Most urgent: .(enod %03 ...) exe.live" in the report; QA)."""
+    columns = [
+        name
+        for name, dtype in frame.schema.items()
+        if dtype == pl.String and frame[name].str.contains(BIDI_OPENERS).fill_null(False).any()
+    ]
+    return frame.with_columns(
+        pl.col(name).map_elements(closed_bidi, return_dtype=pl.String, skip_nulls=True) for name in columns
+    )
 
 
 # Spreadsheet programs run cells starting with = + - @ (or a tab or carriage return) as formulas,
