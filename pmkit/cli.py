@@ -417,7 +417,7 @@ def _cmd_hash_password(args: argparse.Namespace, _config: Any) -> int:
     from pmkit.auth import hash_password
 
     try:
-        password = sys.stdin.readline().rstrip("\n") if args.password_stdin else getpass.getpass("Password: ")
+        password = sys.stdin.readline().rstrip("\r\n") if args.password_stdin else getpass.getpass("Password: ")
     except EOFError:  # no terminal to ask on, and nothing on standard input
         raise UsageError("no password given: type it at the prompt, or pipe it in with --password-stdin") from None
     if len(password) < 10:

@@ -741,3 +741,17 @@ def test_the_kpis_table_shows_revenue_in_cents(tmp_path: Path, capsys):
     lines = capsys.readouterr().out.splitlines()
     assert lines[0].split() == ["day", "dau", "wau", "mau", "new_users", "events", "revenue"]
     assert [line.split()[-1] for line in lines[1:]] == ["1,234.50", "999.50"]
+
+
+def test_a_password_piped_with_a_windows_line_end_signs_in(monkeypatch, capsys):
+    """QA: `--password-stdin` kept the "\r" of a CRLF line (PowerShell, a Windows file), so the
+    hash was of "pw\r" and the password itself never signed in."""
+    import io
+
+    from pmkit.auth import auth_settings, check_password
+
+    monkeypatch.setattr("sys.stdin", io.StringIO("correct horse battery\r\n"))
+    assert main(["hash-password", "--password-stdin"]) == 0
+    hashed = capsys.readouterr().out.strip()
+    settings = auth_settings({"pmkit_auth": {"passwords": {"ceo@example.com": hashed}}})
+    assert check_password(settings, "ceo@example.com", "correct horse battery").ok
