@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import datetime as dt
+import errno
 import json
 import sys
 import threading
@@ -85,6 +86,7 @@ def _parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    config = None
     try:
         config = load_config(args.data) if args.command not in ("demo", "hash-password") else None
         if args.command in READING and not config.data_dir.is_dir():
@@ -104,6 +106,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         raise  # the reader of the output went away: __main__ ends quietly
     except OSError as exc:  # a path given that is a folder where a file is meant, or the reverse
         print(f"pmkit {args.command}: {_path_problem(exc)}", file=sys.stderr)
+        return 2
+    except Exception as exc:
+        # DuckDB's own error for a full disk (writing its file or its log) was a traceback.
+        from pmkit.ingest import DISK_FULL
+
+        if DISK_FULL not in str(exc):
+            raise
+        print(f"pmkit {args.command}: {_disk_full(config.store_dir if config else None)}", file=sys.stderr)
         return 2
 
 
@@ -137,6 +147,11 @@ WARNING_OF_DEFINITIONS = ("kpis", "funnel", "roadmap", "report", "ingest")
 def _path_problem(exc: OSError) -> str:
     """What is wrong with a path the user gave, and what to give instead."""
     name = exc.filename
+    if exc.errno == errno.ENOSPC:
+        # A copy's error names its source first: the full disk is the destination's (QA).
+        return _disk_full(exc.filename2 or exc.filename)
+    if isinstance(exc, FileExistsError) and name is not None and Path(name).exists() and not Path(name).is_dir():
+        return f"{name} is a file, where a folder is needed: give a folder path"  # mkdir under a file
     if isinstance(exc, IsADirectoryError):
         return f"{name} is a folder: give a file path"
     if isinstance(exc, NotADirectoryError):
@@ -146,6 +161,14 @@ def _path_problem(exc: OSError) -> str:
     if isinstance(exc, FileNotFoundError):
         return f"{name} cannot be written: its folder does not exist and cannot be made (check the path)"
     return f"cannot use {name}: {exc.strerror or exc}"
+
+
+def _disk_full(where: object) -> str:
+    path = Path(str(where)) if where else None
+    if path is not None and path.name.startswith("."):
+        path = path.parent  # a temporary file of pmkit's own: its folder is what the user knows
+    place = f" holding {path}" if path else ""
+    return f"the disk{place} is full: free some space and run it again (what was published before is unchanged)"
 
 
 class UsageError(Exception):

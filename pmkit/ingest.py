@@ -10,6 +10,7 @@ from __future__ import annotations
 import concurrent.futures
 import contextlib
 import datetime as dt
+import errno
 import fcntl
 import json
 import os
@@ -409,7 +410,10 @@ def _in_transaction(writer: Writer, work: Callable[[], None]) -> None:
         work()
         writer.con.execute("COMMIT")
     except BaseException:
-        writer.con.execute("ROLLBACK")
+        # A COMMIT that failed (a full disk) has ended the transaction already: its ROLLBACK
+        # raised again and hid the real error (lifecycle QA).
+        with contextlib.suppress(duckdb.Error):
+            writer.con.execute("ROLLBACK")
         raise
 
 
@@ -758,7 +762,8 @@ def _ingest_file(
             )
             writer.con.execute("COMMIT")
         except BaseException:
-            writer.con.execute("ROLLBACK")
+            with contextlib.suppress(duckdb.Error):  # a failed COMMIT has ended it (_in_transaction)
+                writer.con.execute("ROLLBACK")
             raise
         result.status = "loaded"
     except Rejected as rejected:
@@ -769,11 +774,15 @@ def _ingest_file(
             result.left_in_inbox = _in_inbox(path, config)
             result.errors = [RowError(None, None, STILL_WRITTEN)]
     except OSError as exc:  # a device, a file cut off by the disk or the network, ...
+        if exc.errno == errno.ENOSPC:
+            raise  # the workspace's disk, not the file: nothing is rejected, nothing published
         message = f"cannot be read: {exc.strerror or exc} (check that it is a readable, complete file)"
         _reject(result, [RowError(None, None, message)])
     except Exception as exc:
         if INTERRUPTED.is_set() or isinstance(exc, duckdb.InterruptException):
             raise KeyboardInterrupt from exc  # Ctrl+C inside a DuckDB query: stop, as anywhere else
+        if DISK_FULL in str(exc):
+            raise  # no fault of the file's: the whole load stops, and nothing it wrote is published
         # A fault of pmkit's own on one file: the file's transaction is rolled back, it is moved
         # to rejected/ with this message, and the batch goes on. Raising here once stopped every
         # later file of the inbox, and left the file there to stop the next batch too.
@@ -783,6 +792,10 @@ def _ingest_file(
         )
         _reject(result, [RowError(None, None, message)])
     return result
+
+
+# How DuckDB and the system say the disk is full (the CLI says so in one line).
+DISK_FULL = "No space left on device"
 
 
 def _reject(result: FileResult, errors: list[RowError]) -> None:

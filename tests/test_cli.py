@@ -6,6 +6,8 @@ import datetime as dt
 import json
 from pathlib import Path
 
+import pytest
+
 from pmkit.cli import main
 from pmkit.config import load_config
 from pmkit.ingest import ingest
@@ -382,6 +384,8 @@ def test_paths_that_cannot_be_used_are_named_with_exit_2(tmp_path: Path, capsys)
             ["report", "--data", str(data), "--as-of", "2026-03-01", "--out", str(tmp_path / "r.html")],
             "--as-of 2026-03-01 is before the first loaded day, 2026-03-02: nothing to report by then",
         ),
+        # QA: "cannot use .../a-file: File exists".
+        (["report", "--data", str(data), "--out", str(blocker / "r.html")], f"{blocker} is a file, where a folder"),
     ]
     for argv, message in cases:
         assert main(argv) == 2, argv
@@ -755,3 +759,40 @@ def test_a_password_piped_with_a_windows_line_end_signs_in(monkeypatch, capsys):
     hashed = capsys.readouterr().out.strip()
     settings = auth_settings({"pmkit_auth": {"passwords": {"ceo@example.com": hashed}}})
     assert check_password(settings, "ceo@example.com", "correct horse battery").ok
+
+
+@pytest.mark.parametrize("room", [300_000, 3_000_000, 8_000_000])  # filled while copying, or while writing
+def test_a_full_disk_is_said_in_one_line_and_leaves_no_half_copy(tmp_path: Path, capsys, room: int):
+    """Lifecycle QA: a disk that filled up during an ingest ended in a traceback whose last line
+    was "cannot rollback - no transaction is active" (exit 1), and left the version's half copy
+    and its log behind. A real small disk (tmpfs; mounting one needs root)."""
+    import os
+    import shutil
+    import subprocess
+
+    from tests.test_ingest import HEADER, random_events
+
+    disk = tmp_path / "disk"
+    disk.mkdir()
+    if os.geteuid() != 0 or subprocess.run(["mount", "-t", "tmpfs", "-o", "size=16m", "tmpfs", str(disk)]).returncode:
+        pytest.skip("mounting a small disk needs root")
+    try:
+        data = disk / "ws"
+        base = write(tmp_path / "base.csv", (HEADER + "".join(random_events(2_000, 1))).encode())
+        assert main(["ingest", "--data", str(data), str(base)]) == 0
+        capsys.readouterr()
+        before = main(["kpis", "--json", "--data", str(data)]), capsys.readouterr().out
+        more = write(tmp_path / "more.csv", (HEADER + "".join(random_events(60_000, 3))).encode())
+        free = shutil.disk_usage(disk).free
+        (disk / "filler").write_bytes(b"\0" * (free - room))
+        assert main(["ingest", "--data", str(data), str(more)]) == 2
+        err = capsys.readouterr().err.strip().splitlines()
+        assert err[-1] == (
+            f"pmkit ingest: the disk holding {data / 'store'} is full: free some space and run it again (what was "
+            "published before is unchanged)"
+        )
+        assert "Traceback" not in "\n".join(err)
+        assert not [p.name for p in (data / "store").iterdir() if ".tmp" in p.name]
+        assert (main(["kpis", "--json", "--data", str(data)]), capsys.readouterr().out) == before
+    finally:
+        subprocess.run(["umount", str(disk)])

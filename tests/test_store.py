@@ -83,10 +83,15 @@ def test_leftovers_of_a_killed_writer_are_cleaned_by_the_next_one(tmp_path: Path
     store = Store(tmp_path / "store")
     publish(store, "a")
     (store.root / ".v000002.duckdb.tmp").write_bytes(b"half written")
+    (store.root / ".v000002.duckdb.tmp.wal").write_bytes(b"its log")
     (store.events_dir / "f000042.parquet").write_bytes(b"orphan")
+    # A publish into this store that the disk stopped half way (lifecycle QA): never removed.
+    (store.events_dir / ".f000004-b8d8ad81527f.parquet.tmp").write_bytes(b"half copied")
     publish(store, "b")
     assert not (store.root / ".v000002.duckdb.tmp").exists()
+    assert not (store.root / ".v000002.duckdb.tmp.wal").exists()
     assert not (store.events_dir / "f000042.parquet").exists()
+    assert not (store.events_dir / ".f000004-b8d8ad81527f.parquet.tmp").exists()
     with store.reader() as reader:
         assert reader.meta("value") == "b"
 
