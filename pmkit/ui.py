@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import errno
 import functools
 import json
 import logging
@@ -1451,8 +1452,28 @@ def progress_bar(text: str) -> Iterator[Progress]:
 
     try:
         yield report
+    except Exception as exc:
+        if not is_disk_full(exc):
+            raise
+        # Said in words, not as Streamlit's bare error box (lifecycle QA); the load stops and
+        # publishes nothing, so what was loaded before is as it was.
+        st.error(DISK_FULL_TEXT)
+        st.stop()
     finally:
         bar.empty()
+
+
+DISK_FULL_TEXT = (
+    "The disk holding the workspace is full: nothing of this load was kept, and what was loaded before is "
+    "unchanged. Free some space and load again."
+)
+
+
+def is_disk_full(exc: BaseException) -> bool:
+    """Whether ``exc`` says the disk is full (the system's error, or DuckDB's own words for it)."""
+    from pmkit.ingest import DISK_FULL
+
+    return (isinstance(exc, OSError) and exc.errno == errno.ENOSPC) or DISK_FULL in str(exc)
 
 
 def show_result(result: FileResult) -> None:

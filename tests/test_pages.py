@@ -417,6 +417,43 @@ def test_data_page_loads_an_upload_and_the_inbox_and_shows_the_results(monkeypat
     assert not [b for b in at.button if b.label == "Load the inbox"]
 
 
+def test_an_upload_onto_a_full_disk_says_so_and_keeps_what_was_loaded(monkeypatch, tmp_path):
+    """Lifecycle QA: a disk that filled up during a load showed Streamlit's bare error box. The
+    page says the disk is full and that nothing else changed. A real small disk (tmpfs; mounting
+    one needs root)."""
+    import os
+    import shutil
+    import subprocess
+
+    disk = tmp_path / "disk"
+    disk.mkdir()
+    if os.geteuid() != 0 or subprocess.run(["mount", "-t", "tmpfs", "-o", "size=16m", "tmpfs", str(disk)]).returncode:
+        pytest.skip("mounting a small disk needs root")
+    try:
+        data = disk / "ws"
+        data.mkdir()
+        (data / "pmkit.toml").write_text("")
+        first = "event_time,user_id,event\n" + "".join(f"2026-03-01T10:{m:02d}:00Z,u{m},a\n" for m in range(50))
+        at = open_page(monkeypatch, data, "data")
+        at.file_uploader[0].set_value(("first.csv", first.encode(), "text/csv")).run()
+        next(b for b in at.button if b.label == "Load files").click().run()
+        assert metric_value(at, "Events") == "50"
+        rows = "".join(f"2026-03-{1 + n % 28:02d}T10:00:00Z,user{n},event{n % 40}\n" for n in range(60_000))
+        (disk / "filler").write_bytes(b"\0" * (shutil.disk_usage(disk).free - 3_000_000))
+        at.file_uploader[0].set_value(("big.csv", ("event_time,user_id,event\n" + rows).encode(), "text/csv")).run()
+        next(b for b in at.button if b.label == "Load files").click().run()
+        assert not at.exception, [e.value for e in at.exception]
+        assert [e.value for e in at.error] == [
+            "The disk holding the workspace is full: nothing of this load was kept, and what was loaded before is "
+            "unchanged. Free some space and load again."
+        ]
+        (disk / "filler").unlink()
+        at = open_page(monkeypatch, data, "data")
+        assert metric_value(at, "Events") == "50"
+    finally:
+        subprocess.run(["umount", str(disk)])
+
+
 def test_the_skip_bad_rows_box_applies_to_the_inbox_too(monkeypatch, empty_data):
     """Ticked, it skipped bad rows for uploads only: "Load the inbox" rejected the whole file
     beside it (QA), and the page offered no other way to load an inbox file's good rows."""
