@@ -795,4 +795,4 @@ def test_a_full_disk_is_said_in_one_line_and_leaves_no_half_copy(tmp_path: Path,
         assert not [p.name for p in (data / "store").iterdir() if ".tmp" in p.name]
         assert (main(["kpis", "--json", "--data", str(data)]), capsys.readouterr().out) == before
     finally:
-        subprocess.run(["umount", str(disk)])
+        subprocess.run(["umount", "--lazy", str(disk)])  # the app may hold its files open

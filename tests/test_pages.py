@@ -451,7 +451,7 @@ def test_an_upload_onto_a_full_disk_says_so_and_keeps_what_was_loaded(monkeypatc
         at = open_page(monkeypatch, data, "data")
         assert metric_value(at, "Events") == "50"
     finally:
-        subprocess.run(["umount", str(disk)])
+        subprocess.run(["umount", "--lazy", str(disk)])  # the app may hold its files open
 
 
 def test_the_skip_bad_rows_box_applies_to_the_inbox_too(monkeypatch, empty_data):
