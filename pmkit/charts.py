@@ -631,8 +631,6 @@ def feature_adoption(adoption: pl.DataFrame, feature: str = "event") -> go.Figur
             name=plot_text(key[0], LABEL_LENGTH),
             hovertemplate="%{y:.1%}",
         )
-    if single:
-        one_day_axis(fig, adoption["day"][0])
     return _layout(fig, y_format="percent")
 
 
@@ -841,12 +839,6 @@ def one_day_axis(fig: go.Figure, day: dt.date) -> None:
     )
 
 
-def _snapshot_axis(fig: go.Figure, days: pl.Series) -> None:
-    """A chart by snapshot: one snapshot (every item after a first roadmap load) by its day."""
-    if days.n_unique() == 1:
-        one_day_axis(fig, days[0])
-
-
 def burn_up(burn: pl.DataFrame, title: str = "") -> go.Figure:
     """Done against total scope per snapshot, from ``roadmap.burn_up``."""
     if not _usable(burn, "snapshot_date", "total"):
@@ -868,7 +860,6 @@ def burn_up(burn: pl.DataFrame, title: str = "") -> go.Figure:
         line={"color": MAIN_COLOR, "width": 3},
     )
     fig.update_yaxes(rangemode="tozero", title=unit)
-    _snapshot_axis(fig, burn["snapshot_date"])
     return _layout(fig, height=300, title=title or None)
 
 
@@ -896,7 +887,6 @@ def slip_history(slip: pl.DataFrame, title: str = "") -> go.Figure:
         line={"color": "#212121", "dash": "dash"},
         marker={"symbol": "line-ew-open", "size": 28, "line": {"width": 2, "color": "#212121"}},
     )
-    _snapshot_axis(fig, slip["snapshot_date"])
     dates = pl.concat([slip["due_date"], slip["baseline_due_date"]]).drop_nulls()
     fig.update_yaxes(
         type="date",
@@ -951,8 +941,6 @@ def score_trend(
     if days.len() > 1 and (days.diff().drop_nulls() == dt.timedelta(days=7)).all():
         # Weekly buckets start on Mondays: ticks on them, not on Plotly's Sundays.
         fig.update_xaxes(tick0=days[0], dtick=7 * 86_400_000, tickformat="%d %b")
-    elif days.n_unique() == 1:
-        one_day_axis(fig, days[0])  # one week's bucket read in milliseconds (review)
     return _layout(fig)
 
 
