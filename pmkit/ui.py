@@ -984,7 +984,13 @@ def _dates_outside(asked: Sequence[str], first: dt.date, last: dt.date) -> str |
     return " – ".join(format_date(day) for day in days)
 
 
-def segment_picker(cfg: Config, facts: Facts | None = None, *, applies: bool = True) -> Segment:
+def segment_picker(
+    cfg: Config,
+    facts: Facts | None = None,
+    *,
+    applies: bool = True,
+    unused: str = "This page shows every user: objectives and their targets are for the whole product.",
+) -> Segment:
     """Filters on event dimensions (plan, country, ...), one multiselect each, kept in the URL as
     ``f_<dimension>``. ``applies=False`` shows them disabled, saying this page ignores them."""
     facts = facts or compute(cfg, "facts")
@@ -1014,7 +1020,7 @@ def segment_picker(cfg: Config, facts: Facts | None = None, *, applies: bool = T
     )
     with _app_wide(), st.sidebar.expander("Segment" + (" (filtered)" if active else ""), expanded=active):
         if not applies:
-            st.caption("This page shows every user: objectives and their targets are for the whole product.")
+            st.caption(unused)  # what the page shows instead
         for dimension in dimensions:
             values = compute(cfg, "dimension_values", dimension=dimension) or []
             # A link's value beyond the listed ones (the 200 most common) was dropped from the URL

@@ -256,6 +256,34 @@ def test_back_after_a_click_in_the_sidebar_returns_to_the_page_left_with_its_fil
         tab.close()
 
 
+def test_back_through_the_data_page_keeps_each_page_as_it_was_shown(browser, server):
+    """Browser QA: 90d and plan "pro", then Data, then Funnels in the sidebar. Data dropped the
+    filters from its URL and Funnels put them back, each a history entry of its own: Back from
+    Funnels showed Funnels at 28 days for every user, and Data took a second press. Data keeps
+    the filters now: one entry per click, and Back returns to Data, then to the KPI explorer."""
+    tab = browser.new_page(viewport=VIEWPORT)
+    try:
+        open_path(tab, server, "kpis?range=90d&f_plan=pro")
+        left = tab.url
+        entries = tab.evaluate("history.length")
+        for target in ("Data", "Funnels"):
+            tab.get_by_role("link", name=target, exact=True).click()
+            settle(tab)
+            assert "range=90d" in tab.url and "f_plan=pro" in tab.url, (target, tab.url)
+        assert tab.evaluate("history.length") == entries + 2  # one entry per click
+        assert sidebar_filters(tab) == ("/funnels", "90d", True, ["pro"])
+        tab.go_back()
+        settle(tab)
+        assert urlparse(tab.url).path == "/data" and "range=90d" in tab.url, tab.url
+        tab.go_back()
+        settle(tab)
+        assert tab.url == left
+        assert sidebar_filters(tab) == ("/kpis", "90d", True, ["pro"])
+        assert_no_exception(tab)
+    finally:
+        tab.close()
+
+
 def hosted(data: Path, secrets: str, folder: Path) -> Server:
     """A read-only server with ``secrets`` (TOML text) as its secrets.toml."""
     path = folder / "secrets.toml"
