@@ -40,6 +40,7 @@ from pmkit.formatting import format_date
 from pmkit.sources.base import ROW, Parsed, ReadOptions, Rejected, RowError
 from pmkit.sources.events_common import INSERT_ID_SCOPE, MAX_DIMENSIONS, RAW_USER, scope_time, stored_name
 from pmkit.sources.pmkit_tables import attribute_name
+from pmkit.sources.roadmap_common import SHOWN_TEXT, closed_directions
 from pmkit.sources.sniff import sniff
 from pmkit.store import Reader, Store, Writer, content_hash, quote_identifier
 
@@ -1178,7 +1179,7 @@ def _items_gone(writer: Writer, parsed: Parsed, snapshot: dt.date) -> tuple[dt.d
 
 def _store_roadmap(writer: Writer, parsed: Parsed, file_id: int, snapshot: dt.date) -> int:
     """Store the snapshot; returns how many items of an earlier file it replaced."""
-    frame = parsed.frame.select(list(ROADMAP_COLUMNS)).with_columns(
+    frame = closed_directions(parsed.frame.select(list(ROADMAP_COLUMNS)), SHOWN_TEXT).with_columns(
         pl.lit(snapshot).alias("snapshot_date"), pl.lit(file_id, dtype=pl.Int64).alias("file_id")
     )
     sources_in_file = frame["source"].unique().to_list()
@@ -1207,7 +1208,9 @@ def _metrics_unknown(parsed: Parsed, config: Config) -> tuple[str, ...]:
 
 
 def _store_objectives(writer: Writer, parsed: Parsed, file_id: int) -> None:
-    frame = parsed.frame.select(list(OBJECTIVE_COLUMNS)).with_columns(pl.lit(file_id, dtype=pl.Int64).alias("file_id"))
+    frame = closed_directions(parsed.frame.select(list(OBJECTIVE_COLUMNS)), SHOWN_TEXT).with_columns(
+        pl.lit(file_id, dtype=pl.Int64).alias("file_id")
+    )
     # The latest file wins for each objective id, so objectives can be edited and re-exported.
     writer.con.execute(
         "DELETE FROM objectives WHERE list_contains($1, objective_id)", [frame["objective_id"].to_list()]

@@ -70,6 +70,7 @@ from pmkit.definitions import (
 )
 from pmkit.formatting import closed_bidi, fixed, format_date, format_days, format_number, significant
 from pmkit.metrics.base import ratio, run, user_event_days, workspace_of
+from pmkit.sources.roadmap_common import SHOWN_TEXT
 from pmkit.store import Reader
 
 RECENT_DAYS = 7  # the current value is a 7-day figure: one of each weekday
@@ -836,7 +837,7 @@ def _toml_objective(objective_id: str, table: Any) -> tuple[dict[str, Any], list
             # As objectives.csv reads it: "Increase" was refused here and taken there.
             row[name] = re.sub(DIRECTION_SEPARATORS, "_", value.strip().lower())
         else:
-            row[name] = closed_bidi(value) if isinstance(value, str) else value  # as objectives.csv
+            row[name] = closed_bidi(value) if name in SHOWN_TEXT and isinstance(value, str) else value
     for name in ("baseline", "target"):
         value = table.get(name)
         # TOML booleans are ints in Python; `target = true` is a mistake, not 1.

@@ -1878,3 +1878,33 @@ def test_a_file_name_is_never_a_pattern(tmp_path: Path) -> None:
         ("pq*.parquet", "loaded", 1),
         ("pqx.parquet", "loaded", 2),
     ]
+
+
+def test_a_roadmap_title_that_turns_the_writing_direction_is_closed_and_ids_stay_as_typed(tmp_path: Path) -> None:
+    """QA: a title "\u202eevil.exe" (a right-to-left override) went into the report's and the
+    summary's sentences open, and the words after it read backwards ("Most urgent: .(enod %03
+    ...)"). Titles, owners, teams and statuses are stored closed; ids are stored as typed, so a
+    blocker list and an objective id still match (closing every cell broke them; review)."""
+    roadmap = write(
+        tmp_path / "roadmap.csv",
+        "item_id,title,owner,objective_id,blocked_by\n"
+        "\u202eA,\u202eevil.exe,\u2067Ann,\u202eOBJ,\n"
+        "B,Plain,Bo,\u202eOBJ,\n"
+        'C,Blocked,Cy,,"\u202eA, B"\n',
+    )
+    objectives = write(
+        tmp_path / "objectives.csv",
+        "objective_id,title,metric,baseline,target,start_date,target_date,direction,owner\n"
+        "\u202eOBJ,\u202eGrow,dau,1,2,2026-03-01,2026-06-30,increase,\u202eJo\n",
+    )
+    config = load_config(tmp_path / "ws")
+    ingest([roadmap, objectives], config)
+    with Store(config.store_dir).reader() as reader:
+        items = reader.frame("SELECT item_id, title, owner, objective_id, blocked_by FROM roadmap_items ORDER BY 1")
+        goals = reader.frame("SELECT objective_id, title, owner FROM objectives").rows()
+    assert items.rows() == [
+        ("B", "Plain", "Bo", "\u202eOBJ", None),
+        ("C", "Blocked", "Cy", None, "\u202eA,B"),
+        ("\u202eA", "\u202eevil.exe\u202c", "\u2067Ann\u2069", "\u202eOBJ", None),
+    ]
+    assert goals == [("\u202eOBJ", "\u202eGrow\u202c", "\u202eJo\u202c")]

@@ -59,7 +59,7 @@ from pmkit.sources.events_common import (
     read_numbers,
     time_bound_checks,
 )
-from pmkit.sources.roadmap_common import closed_directions, ordered
+from pmkit.sources.roadmap_common import ordered
 
 KIND = "table"
 FORMAT = "pmkit table"
@@ -577,7 +577,7 @@ def _feedback_dimensions(
 def _text(raw: pl.DataFrame, column: str | None) -> pl.Series:
     if column is None:
         return null_column(raw.height)
-    return closed_directions(pl.DataFrame([clean_text(raw[column])])).to_series()  # titles, comments
+    return clean_text(raw[column])
 
 
 def _require(columns: dict[str, str | None], required: Sequence[str], header: str) -> None:

@@ -199,24 +199,27 @@ def declared_health_of(text: str | None) -> str | None:
 
 
 def clean_text(frame: pl.DataFrame) -> pl.DataFrame:
-    """Surrounding spaces removed and blank cells made null, in every string column, and every
-    change of writing direction a cell opens closed in it (``closed_bidi``)."""
+    """Surrounding spaces removed and blank cells made null, in every string column."""
     text = pl.col(pl.String).str.strip_chars()
-    return closed_directions(frame.with_columns(pl.when(text.str.len_chars() > 0).then(text).otherwise(None)))
+    return frame.with_columns(pl.when(text.str.len_chars() > 0).then(text).otherwise(None))
 
+
+# The text columns of roadmap items and objectives that go into sentences (``closed_directions``).
+SHOWN_TEXT = ("title", "owner", "team", "status")
 
 # The characters that open a change of writing direction (``formatting.closed_bidi``).
 BIDI_OPENERS = "[\u202a\u202b\u202d\u202e\u2066\u2067\u2068]"
 
 
-def closed_directions(frame: pl.DataFrame) -> pl.DataFrame:
-    """Each string cell with its right-to-left override (or any embedding or isolate) closed at
-    its end. Titles, owners and names go into sentences: a title's open override reversed the
-    words after it ("Most urgent: .(enod %03 ...) exe.live" in the report; QA)."""
+def closed_directions(frame: pl.DataFrame, columns: Sequence[str]) -> pl.DataFrame:
+    """``frame`` with each cell of ``columns`` (text that goes into sentences: titles, owners)
+    closing the right-to-left override, embedding or isolate it opens (``closed_bidi``): a title's
+    open override reversed the words after it ("Most urgent: .(enod %03 ...) exe.live" in the
+    report; QA). Ids are left as typed: closed, they no longer matched their links (review)."""
     columns = [
         name
-        for name, dtype in frame.schema.items()
-        if dtype == pl.String and frame[name].str.contains(BIDI_OPENERS).fill_null(False).any()
+        for name in columns
+        if name in frame.columns and frame[name].str.contains(BIDI_OPENERS).fill_null(False).any()
     ]
     return frame.with_columns(
         pl.col(name).map_elements(closed_bidi, return_dtype=pl.String, skip_nulls=True) for name in columns

@@ -133,13 +133,3 @@ def test_an_unlisted_status_word_is_read_by_whole_words_and_negations(status: st
     from pmkit.sources.roadmap_common import category_of_status
 
     assert category_of_status(status) == category
-
-
-def test_a_title_that_turns_the_writing_direction_is_closed_in_its_cell(tmp_path):
-    """QA: a title "\u202eevil.exe" (a right-to-left override) went into the report's and the
-    summary's sentences open, and the words after it read backwards ("Most urgent: .(enod %03 ...)")."""
-    parsed = read(tmp_path, "item_id,title,owner\nx-1,\u202eevil.exe,\u2067Ann\nx-2,Plain,Bo\n")
-    assert parsed.frame.select("title", "owner").rows() == [
-        ("\u202eevil.exe\u202c", "\u2067Ann\u2069"),
-        ("Plain", "Bo"),
-    ]
