@@ -128,7 +128,12 @@ def _layout(
         fig.update_yaxes(tickformat=plotly_tick_format(y_format, largest_y(fig)), rangemode="tozero")
     day = _only_day(fig)
     if day is not None and fig.layout.xaxis.range is None:
-        one_day_axis(fig, day)  # any chart of one day or week: Plotly spans it by milliseconds
+        if any(isinstance(trace, go.Bar) for trace in fig.data):
+            # A lone bar on a date axis is a millisecond wide: by the days around it, it was not
+            # drawn at all (review). Plotly's own range keeps it; its ticks are written by day.
+            fig.update_xaxes(tickformat="%d %b %Y")
+        else:
+            one_day_axis(fig, day)  # any line of one day or week: Plotly spans it by milliseconds
     return fig
 
 

@@ -608,7 +608,10 @@ def test_a_chart_of_one_day_or_week_is_drawn_by_its_day():
     ]
     for fig in figures:
         assert fig.layout.xaxis.tickformat == "%d %b %Y"
-        assert list(fig.layout.xaxis.range) == [D(2026, 3, 1), D(2026, 3, 3)]
+    # A line's axis spans the days around it; a bar keeps Plotly's range, which is its own width:
+    # the days around a lone bar drew it a millisecond wide, not at all (the next review).
+    assert list(figures[2].layout.xaxis.range) == [D(2026, 3, 1), D(2026, 3, 3)]
+    assert figures[0].layout.xaxis.range is None and figures[1].layout.xaxis.range is None
     assert "markers" in figures[2].data[0].mode
 
 
