@@ -168,7 +168,11 @@ def _disk_full(where: object) -> str:
     if path is not None and path.name.startswith("."):
         path = path.parent  # a temporary file of pmkit's own: its folder is what the user knows
     place = f" holding {path}" if path else ""
-    return f"the disk{place} is full: free some space and run it again (what was published before is unchanged)"
+    # Not "nothing changed": filing the files away after a publish can meet the full disk too.
+    return (
+        f"the disk{place} is full: free some space and run it again (what a load could not finish was not "
+        "published; `kpis` shows what is loaded)"
+    )
 
 
 class UsageError(Exception):

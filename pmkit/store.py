@@ -363,13 +363,19 @@ class Store:
             # a hosted reader still had open, and the Parquet files only those listed (QA).
             new = target.current_version() + 1
             tmp = target.root / f".v{new:06d}.duckdb.tmp"
-            shutil.copyfile(self.version_path(version), tmp)
-            if renamed:
-                with duckdb.connect(str(tmp)) as con:
-                    for old, name in renamed.items():
-                        con.execute("UPDATE batches SET path = $1 WHERE path = $2", [name, old])
-                    con.execute("CHECKPOINT")
-            _fsync_path(tmp)
+            try:
+                shutil.copyfile(self.version_path(version), tmp)
+                if renamed:
+                    with duckdb.connect(str(tmp)) as con:
+                        for old, name in renamed.items():
+                            con.execute("UPDATE batches SET path = $1 WHERE path = $2", [name, old])
+                        con.execute("CHECKPOINT")
+                _fsync_path(tmp)
+            except BaseException:
+                # A full target disk: no half copy left there (lifecycle review).
+                for left in (tmp, tmp.with_name(f"{tmp.name}.wal")):
+                    left.unlink(missing_ok=True)
+                raise
             os.replace(tmp, target.version_path(new))
             _fsync_path(target.root)
             _write_atomically(target.root / "CURRENT", f"{new}\n")

@@ -1461,8 +1461,8 @@ def progress_bar(text: str) -> Iterator[Progress]:
     except Exception as exc:
         if not is_disk_full(exc):
             raise
-        # Said in words, not as Streamlit's bare error box (lifecycle QA); the load stops and
-        # publishes nothing, so what was loaded before is as it was.
+        # Said in words, not as Streamlit's bare error box (lifecycle QA). A load the disk stopped
+        # publishes nothing; filing files away after a publish may meet it too (review).
         st.error(DISK_FULL_TEXT)
         st.stop()
     finally:
@@ -1470,8 +1470,8 @@ def progress_bar(text: str) -> Iterator[Progress]:
 
 
 DISK_FULL_TEXT = (
-    "The disk holding the workspace is full: nothing of this load was kept, and what was loaded before is "
-    "unchanged. Free some space and load again."
+    "The disk holding the workspace is full: free some space and load again. What a load could not finish "
+    "was not published; the page shows what is loaded once opened again."
 )
 
 

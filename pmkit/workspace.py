@@ -199,7 +199,12 @@ def save_new_file(folder: Path, name: str, content: bytes) -> Path:
         path = folder / (name if number == 1 else f"{stem} ({number}){suffix}")
         try:
             with path.open("xb") as handle:
-                handle.write(content)
+                try:
+                    handle.write(content)
+                except BaseException:
+                    # A full disk: half a file left in the inbox loaded as a cut-off export (review).
+                    path.unlink(missing_ok=True)
+                    raise
         except FileExistsError:
             continue
         return path

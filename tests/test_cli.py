@@ -788,11 +788,42 @@ def test_a_full_disk_is_said_in_one_line_and_leaves_no_half_copy(tmp_path: Path,
         assert main(["ingest", "--data", str(data), str(more)]) == 2
         err = capsys.readouterr().err.strip().splitlines()
         assert err[-1] == (
-            f"pmkit ingest: the disk holding {data / 'store'} is full: free some space and run it again (what was "
-            "published before is unchanged)"
+            f"pmkit ingest: the disk holding {data / 'store'} is full: free some space and run it again (what a load "
+            "could not finish was not published; `kpis` shows what is loaded)"
         )
         assert "Traceback" not in "\n".join(err)
         assert not [p.name for p in (data / "store").iterdir() if ".tmp" in p.name]
         assert (main(["kpis", "--json", "--data", str(data)]), capsys.readouterr().out) == before
+    finally:
+        subprocess.run(["umount", "--lazy", str(disk)])  # the app may hold its files open
+
+
+def test_publishing_onto_a_full_disk_names_the_target_and_leaves_no_half_copy(tmp_path: Path, capsys):
+    """Lifecycle QA: publish named a file of the source workspace as the problem, and left half
+    copies (of a Parquet file, then of the version file) on the full target."""
+    import os
+    import shutil
+    import subprocess
+
+    from tests.test_ingest import HEADER, random_events
+
+    disk = tmp_path / "disk"
+    disk.mkdir()
+    if os.geteuid() != 0 or subprocess.run(["mount", "-t", "tmpfs", "-o", "size=4m", "tmpfs", str(disk)]).returncode:
+        pytest.skip("mounting a small disk needs root")
+    try:
+        source = tmp_path / "ws"
+        events = write(tmp_path / "events.csv", (HEADER + "".join(random_events(40_000, 5))).encode())
+        assert main(["ingest", "--data", str(source), str(events)]) == 0
+        target = disk / "hosted"
+        # Room for the Parquet files but not the version file: the half copy was of that one.
+        parquet = sum(p.stat().st_size for p in (source / "store" / "events").glob("*.parquet"))
+        (disk / "filler").write_bytes(b"\0" * (shutil.disk_usage(disk).free - parquet - 150_000))
+        capsys.readouterr()
+        assert main(["publish", "--data", str(source), "--to", str(target)]) == 2
+        err = capsys.readouterr().err
+        assert err.startswith(f"pmkit publish: the disk holding {target / 'store'}"), err
+        assert [p.name for p in (target / "store" / "events").glob("*.parquet")]  # they were copied
+        assert not [p for p in target.rglob("*") if ".tmp" in p.name]
     finally:
         subprocess.run(["umount", "--lazy", str(disk)])  # the app may hold its files open

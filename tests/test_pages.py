@@ -444,8 +444,8 @@ def test_an_upload_onto_a_full_disk_says_so_and_keeps_what_was_loaded(monkeypatc
         next(b for b in at.button if b.label == "Load files").click().run()
         assert not at.exception, [e.value for e in at.exception]
         assert [e.value for e in at.error] == [
-            "The disk holding the workspace is full: nothing of this load was kept, and what was loaded before is "
-            "unchanged. Free some space and load again."
+            "The disk holding the workspace is full: free some space and load again. What a load could not finish "
+            "was not published; the page shows what is loaded once opened again."
         ]
         (disk / "filler").unlink()
         at = open_page(monkeypatch, data, "data")
