@@ -133,19 +133,22 @@ PER_KEY_COLUMNS = {
 }
 
 
-def _unnested_struct(frame: pl.DataFrame, name: str, kind: str) -> str | None:
-    """``name`` (``event_params.key``) when its list column holds one struct per row, not a list;
-    for parameters, also any struct of a key and a struct value, whatever its name (``SELECT e.*,
-    p FROM events e, UNNEST(event_params) p``: review)."""
+def _unnested_struct(frame: pl.DataFrame, name: str) -> str | None:
+    """``name`` (``event_params.key``) when its list column holds one struct per row, not a list."""
     column, field = name.split(".", 1)
     found = column_lookup(frame, column)
     dtype = frame.schema[found] if found is not None else None
     if isinstance(dtype, pl.Struct) and field in {f.name for f in dtype.fields}:
         return f"{found}.{field}"
-    if kind == "event parameter":
-        for other, other_type in frame.schema.items():
-            if isinstance(other_type, pl.Struct) and _is_key_values(pl.List(other_type)) and other != found:
-                return f"{other}.key"
+    return None
+
+
+def _any_key_value_struct(frame: pl.DataFrame) -> str | None:
+    """``<column>.key`` for a struct column of a key and a struct value, whatever its name:
+    ``SELECT e.*, p FROM events e, UNNEST(event_params) p`` (review)."""
+    for column, dtype in frame.schema.items():
+        if isinstance(dtype, pl.Struct) and _is_key_values(pl.List(dtype)):
+            return f"{column}.key"
     return None
 
 
@@ -163,8 +166,15 @@ def read(sample: Sample, options: ReadOptions) -> Parsed:
     # parameter or property, each event repeated; 2 events loaded as 5 (vendor QA). Looked for in
     # the columns as read: a nested export's parameter named "key" is flattened to
     # event_params.key, and such a file was refused (review).
-    for kind, names in PER_KEY_COLUMNS.items():
-        if (per_key := column_lookup(frame, *names) or _unnested_struct(frame, names[0], kind)) is not None:
+    # By name first (a struct named user_properties is user properties), then any struct of a
+    # key and a value, as parameters (review).
+    found = [
+        (kind, column_lookup(frame, *names) or _unnested_struct(frame, names[0]))
+        for kind, names in PER_KEY_COLUMNS.items()
+    ]
+    found.append(("event parameter", _any_key_value_struct(frame)))
+    for kind, per_key in found:
+        if per_key is not None:
             message = (
                 f"one row per {kind} ({per_key}): each event is repeated for each of its {kind}s and "
                 "would be counted as many times. " + ONE_ROW_PER_EVENT

@@ -291,8 +291,11 @@ def test_an_export_with_a_row_per_event_parameter_is_refused_naming_the_fix(tmp_
     assert "the table as Parquet" in error.message
 
 
-@pytest.mark.parametrize("name", ["event_params", "p"])  # `SELECT e.*, p FROM ..., UNNEST(event_params) p`
-def test_a_parquet_of_one_row_per_parameter_as_a_struct_is_refused(tmp_path: Path, name: str):
+@pytest.mark.parametrize(
+    ("name", "kind"),
+    [("event_params", "event parameter"), ("p", "event parameter"), ("user_properties", "user property")],
+)  # `SELECT e.*, p FROM ..., UNNEST(event_params) p`; a user property was said to be a parameter (review)
+def test_a_parquet_of_one_row_per_parameter_as_a_struct_is_refused(tmp_path: Path, name: str, kind: str):
     """Review: `SELECT ..., p AS event_params FROM ..., UNNEST(event_params) p` written to Parquet
     holds one event_params struct per row. Checked before the structs are flattened, one $50
     purchase with three parameters loaded as three and $150."""
@@ -317,7 +320,7 @@ def test_a_parquet_of_one_row_per_parameter_as_a_struct_is_refused(tmp_path: Pat
         ga4.read(sniff(path), ReadOptions())
     (error,) = refused.value.errors
     assert (error.row, error.column) == (1, f"{name}.key")
-    assert error.message.startswith(f"one row per event parameter ({name}.key)")
+    assert error.message.startswith(f"one row per {kind} ({name}.key)")
 
 
 def test_a_nested_parameter_named_key_is_a_parameter(tmp_path: Path):
