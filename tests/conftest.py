@@ -6,6 +6,8 @@ file and run one ingest; ``reader()`` opens the published store (closed after th
 ``workspace_factory`` is the class, for fixtures of module or session scope.
 ``generated_workspace`` is a seeded, realistic workspace of about 106k events and 800 survey
 answers (America/New_York, active events set), shared by the whole session: read it only.
+``small_disk(size)`` mounts a real disk of that size (tmpfs) and fills it to ``room`` bytes free
+with ``fill``; the test is skipped where mounting needs root.
 """
 
 from __future__ import annotations
@@ -14,6 +16,9 @@ import csv
 import datetime as dt
 import itertools
 import json
+import os
+import shutil
+import subprocess
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 
@@ -259,3 +264,35 @@ def feature_table(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatc
     if request.param == "user_event_day":
         monkeypatch.setattr(feature_days, "usable", lambda *args: False)
     return request.param
+
+
+class SmallDisk:
+    """A mounted tmpfs of a few megabytes: a disk that fills up for real."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    def fill(self, room: int) -> None:
+        """Leave ``room`` bytes free on it."""
+        (self.path / "filler").write_bytes(b"\0" * (shutil.disk_usage(self.path).free - room))
+
+    def empty(self) -> None:
+        (self.path / "filler").unlink(missing_ok=True)
+
+
+@pytest.fixture
+def small_disk(tmp_path: Path) -> Iterator[Callable[[str], SmallDisk]]:
+    mounted: list[Path] = []
+
+    def mount(size: str) -> SmallDisk:
+        path = tmp_path / f"disk{len(mounted)}"
+        path.mkdir()
+        command = ["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(path)]
+        if os.geteuid() != 0 or subprocess.run(command).returncode:
+            pytest.skip("mounting a small disk needs root")
+        mounted.append(path)
+        return SmallDisk(path)
+
+    yield mount
+    for path in mounted:
+        subprocess.run(["umount", "--lazy", str(path)])  # an app test may hold its files open

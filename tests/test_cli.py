@@ -762,68 +762,46 @@ def test_a_password_piped_with_a_windows_line_end_signs_in(monkeypatch, capsys):
 
 
 @pytest.mark.parametrize("room", [300_000, 3_000_000, 8_000_000])  # filled while copying, or while writing
-def test_a_full_disk_is_said_in_one_line_and_leaves_no_half_copy(tmp_path: Path, capsys, room: int):
+def test_a_full_disk_is_said_in_one_line_and_leaves_no_half_copy(tmp_path: Path, capsys, small_disk, room: int):
     """Lifecycle QA: a disk that filled up during an ingest ended in a traceback whose last line
     was "cannot rollback - no transaction is active" (exit 1), and left the version's half copy
-    and its log behind. A real small disk (tmpfs; mounting one needs root)."""
-    import os
-    import shutil
-    import subprocess
-
+    and its log behind."""
     from tests.test_ingest import HEADER, random_events
 
-    disk = tmp_path / "disk"
-    disk.mkdir()
-    if os.geteuid() != 0 or subprocess.run(["mount", "-t", "tmpfs", "-o", "size=16m", "tmpfs", str(disk)]).returncode:
-        pytest.skip("mounting a small disk needs root")
-    try:
-        data = disk / "ws"
-        base = write(tmp_path / "base.csv", (HEADER + "".join(random_events(2_000, 1))).encode())
-        assert main(["ingest", "--data", str(data), str(base)]) == 0
-        capsys.readouterr()
-        before = main(["kpis", "--json", "--data", str(data)]), capsys.readouterr().out
-        more = write(tmp_path / "more.csv", (HEADER + "".join(random_events(60_000, 3))).encode())
-        free = shutil.disk_usage(disk).free
-        (disk / "filler").write_bytes(b"\0" * (free - room))
-        assert main(["ingest", "--data", str(data), str(more)]) == 2
-        err = capsys.readouterr().err.strip().splitlines()
-        assert err[-1] == (
-            f"pmkit ingest: the disk holding {data / 'store'} is full: free some space and run it again (what a load "
-            "could not finish was not published; `kpis` shows what is loaded)"
-        )
-        assert "Traceback" not in "\n".join(err)
-        assert not [p.name for p in (data / "store").iterdir() if ".tmp" in p.name]
-        assert (main(["kpis", "--json", "--data", str(data)]), capsys.readouterr().out) == before
-    finally:
-        subprocess.run(["umount", "--lazy", str(disk)])  # the app may hold its files open
+    disk = small_disk("16m")
+    data = disk.path / "ws"
+    base = write(tmp_path / "base.csv", (HEADER + "".join(random_events(2_000, 1))).encode())
+    assert main(["ingest", "--data", str(data), str(base)]) == 0
+    capsys.readouterr()
+    before = main(["kpis", "--json", "--data", str(data)]), capsys.readouterr().out
+    more = write(tmp_path / "more.csv", (HEADER + "".join(random_events(60_000, 3))).encode())
+    disk.fill(room)
+    assert main(["ingest", "--data", str(data), str(more)]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err[-1] == (
+        f"pmkit ingest: the disk holding {data / 'store'} is full: free some space and run it again (what a load "
+        "could not finish was not published; `kpis` shows what is loaded)"
+    )
+    assert "Traceback" not in "\n".join(err)
+    assert not [p.name for p in (data / "store").iterdir() if ".tmp" in p.name]
+    assert (main(["kpis", "--json", "--data", str(data)]), capsys.readouterr().out) == before
 
 
-def test_publishing_onto_a_full_disk_names_the_target_and_leaves_no_half_copy(tmp_path: Path, capsys):
+def test_publishing_onto_a_full_disk_names_the_target_and_leaves_no_half_copy(tmp_path: Path, capsys, small_disk):
     """Lifecycle QA: publish named a file of the source workspace as the problem, and left half
     copies (of a Parquet file, then of the version file) on the full target."""
-    import os
-    import shutil
-    import subprocess
-
     from tests.test_ingest import HEADER, random_events
 
-    disk = tmp_path / "disk"
-    disk.mkdir()
-    if os.geteuid() != 0 or subprocess.run(["mount", "-t", "tmpfs", "-o", "size=4m", "tmpfs", str(disk)]).returncode:
-        pytest.skip("mounting a small disk needs root")
-    try:
-        source = tmp_path / "ws"
-        events = write(tmp_path / "events.csv", (HEADER + "".join(random_events(40_000, 5))).encode())
-        assert main(["ingest", "--data", str(source), str(events)]) == 0
-        target = disk / "hosted"
-        # Room for the Parquet files but not the version file: the half copy was of that one.
-        parquet = sum(p.stat().st_size for p in (source / "store" / "events").glob("*.parquet"))
-        (disk / "filler").write_bytes(b"\0" * (shutil.disk_usage(disk).free - parquet - 150_000))
-        capsys.readouterr()
-        assert main(["publish", "--data", str(source), "--to", str(target)]) == 2
-        err = capsys.readouterr().err
-        assert err.startswith(f"pmkit publish: the disk holding {target / 'store'}"), err
-        assert [p.name for p in (target / "store" / "events").glob("*.parquet")]  # they were copied
-        assert not [p for p in target.rglob("*") if ".tmp" in p.name]
-    finally:
-        subprocess.run(["umount", "--lazy", str(disk)])  # the app may hold its files open
+    disk = small_disk("4m")
+    source = tmp_path / "ws"
+    events = write(tmp_path / "events.csv", (HEADER + "".join(random_events(40_000, 5))).encode())
+    assert main(["ingest", "--data", str(source), str(events)]) == 0
+    target = disk.path / "hosted"
+    # Room for the Parquet files but not the version file: the half copy was of that one.
+    disk.fill(sum(p.stat().st_size for p in (source / "store" / "events").glob("*.parquet")) + 150_000)
+    capsys.readouterr()
+    assert main(["publish", "--data", str(source), "--to", str(target)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"pmkit publish: the disk holding {target / 'store'}"), err
+    assert [p.name for p in (target / "store" / "events").glob("*.parquet")]  # they were copied
+    assert not [p for p in target.rglob("*") if ".tmp" in p.name]

@@ -418,45 +418,34 @@ def test_data_page_loads_an_upload_and_the_inbox_and_shows_the_results(monkeypat
 
 
 @pytest.mark.parametrize("room", [100_000, 3_000_000])  # full while saving the upload, or while loading it
-def test_an_upload_onto_a_full_disk_says_so_and_keeps_what_was_loaded(monkeypatch, tmp_path, room):
+def test_an_upload_onto_a_full_disk_says_so_and_keeps_what_was_loaded(monkeypatch, small_disk, room):
     """Lifecycle QA: a disk that filled up during a load showed Streamlit's bare error box. The
-    page says the disk is full and that nothing else changed. A real small disk (tmpfs; mounting
-    one needs root)."""
-    import os
-    import shutil
-    import subprocess
-
-    disk = tmp_path / "disk"
-    disk.mkdir()
-    if os.geteuid() != 0 or subprocess.run(["mount", "-t", "tmpfs", "-o", "size=16m", "tmpfs", str(disk)]).returncode:
-        pytest.skip("mounting a small disk needs root")
-    try:
-        data = disk / "ws"
-        data.mkdir()
-        (data / "pmkit.toml").write_text("")
-        first = "event_time,user_id,event\n" + "".join(f"2026-03-01T10:{m:02d}:00Z,u{m},a\n" for m in range(50))
-        at = open_page(monkeypatch, data, "data")
-        at.file_uploader[0].set_value(("first.csv", first.encode(), "text/csv")).run()
-        next(b for b in at.button if b.label == "Load files").click().run()
-        assert metric_value(at, "Events") == "50"
-        rows = "".join(f"2026-03-{1 + n % 28:02d}T10:00:00Z,user{n},event{n % 40}\n" for n in range(60_000))
-        (disk / "filler").write_bytes(b"\0" * (shutil.disk_usage(disk).free - room))
-        at.file_uploader[0].set_value(("big.csv", ("event_time,user_id,event\n" + rows).encode(), "text/csv")).run()
-        next(b for b in at.button if b.label == "Load files").click().run()
-        assert not at.exception, [e.value for e in at.exception]
-        assert [e.value for e in at.error] == [
-            "The disk holding the workspace is full: free some space and load again. What a load could not finish "
-            "was not published; the page shows what is loaded once opened again."
-        ]
-        # Saved whole, it waits in the inbox to be loaded again; cut off by the disk, it is gone
-        # (half a file there loaded as a cut-off export; review).
-        waiting = [p.name for p in (data / "inbox").iterdir()]
-        assert waiting == ([] if room < 1_000_000 else ["big.csv"])
-        (disk / "filler").unlink()
-        at = open_page(monkeypatch, data, "data")
-        assert metric_value(at, "Events") == "50"
-    finally:
-        subprocess.run(["umount", "--lazy", str(disk)])  # the app may hold its files open
+    page says the disk is full and that nothing else changed."""
+    disk = small_disk("16m")
+    data = disk.path / "ws"
+    data.mkdir()
+    (data / "pmkit.toml").write_text("")
+    first = "event_time,user_id,event\n" + "".join(f"2026-03-01T10:{m:02d}:00Z,u{m},a\n" for m in range(50))
+    at = open_page(monkeypatch, data, "data")
+    at.file_uploader[0].set_value(("first.csv", first.encode(), "text/csv")).run()
+    next(b for b in at.button if b.label == "Load files").click().run()
+    assert metric_value(at, "Events") == "50"
+    rows = "".join(f"2026-03-{1 + n % 28:02d}T10:00:00Z,user{n},event{n % 40}\n" for n in range(60_000))
+    disk.fill(room)
+    at.file_uploader[0].set_value(("big.csv", ("event_time,user_id,event\n" + rows).encode(), "text/csv")).run()
+    next(b for b in at.button if b.label == "Load files").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert [e.value for e in at.error] == [
+        "The disk holding the workspace is full: free some space and load again. What a load could not finish "
+        "was not published; the page shows what is loaded once opened again."
+    ]
+    # Saved whole, it waits in the inbox to be loaded again; cut off by the disk, it is gone
+    # (half a file there loaded as a cut-off export; review).
+    waiting = [p.name for p in (data / "inbox").iterdir()]
+    assert waiting == ([] if room < 1_000_000 else ["big.csv"])
+    disk.empty()
+    at = open_page(monkeypatch, data, "data")
+    assert metric_value(at, "Events") == "50"
 
 
 def test_the_skip_bad_rows_box_applies_to_the_inbox_too(monkeypatch, empty_data):
