@@ -17,11 +17,12 @@ st.title("Data")
 # The other pages' filters, kept here so that they stay in the URL: without them, a click in the
 # sidebar from Data opened the next page unfiltered, and putting its filters back pushed a second
 # history entry: Back showed that page at the defaults, with other numbers (browser QA).
-if ui.period_picker(cfg, ui.compute(cfg, "facts")) is not None:
-    st.sidebar.caption("The date range is the other pages': this page lists everything loaded.")
-ui.segment_picker(
-    cfg, ui.compute(cfg, "facts"), applies=False, unused="This page lists what is loaded, for every user."
-)
+kept_facts = ui.compute(cfg, "facts")  # once: a store that cannot be read says so once
+if kept_facts is not None:
+    # With the answers' days too: a custom range of Voice of customer's was cut to the events'.
+    if ui.period_picker(cfg, kept_facts, with_answers=True) is not None:
+        st.sidebar.caption("The date range is the other pages': this page lists everything loaded.")
+    ui.segment_picker(cfg, kept_facts, applies=False, unused="This page lists what is loaded, for every user.")
 ui.demo_banner(cfg)
 CLEARED = "pmkit-demo-cleared"
 REBUILD = "Rebuild the numbers with pmkit.toml's settings"

@@ -131,7 +131,7 @@ def _layout(
         if any(isinstance(trace, go.Bar) for trace in fig.data):
             # A lone bar on a date axis is a millisecond wide: by the days around it, it was not
             # drawn at all (review). Plotly's own range keeps it; its ticks are written by day.
-            fig.update_xaxes(tickformat="%d %b %Y")
+            fig.update_xaxes(tickformat="%d %b %Y", tick0=day, dtick=86_400_000)  # one tick: its day
         else:
             one_day_axis(fig, day)  # any line of one day or week: Plotly spans it by milliseconds
     return fig

@@ -105,7 +105,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except BrokenPipeError:
         raise  # the reader of the output went away: __main__ ends quietly
     except OSError as exc:  # a path given that is a folder where a file is meant, or the reverse
-        print(f"pmkit {args.command}: {_path_problem(exc)}", file=sys.stderr)
+        print(f"pmkit {args.command}: {_path_problem(exc, args.command)}", file=sys.stderr)
         return 2
     except Exception as exc:
         # DuckDB's own error for a full disk (writing its file or its log) was a traceback.
@@ -113,7 +113,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         if DISK_FULL not in str(exc):
             raise
-        print(f"pmkit {args.command}: {_disk_full(config.store_dir if config else None)}", file=sys.stderr)
+        where = config.store_dir if config else None
+        print(f"pmkit {args.command}: {_disk_full(where, args.command)}", file=sys.stderr)
         return 2
 
 
@@ -144,12 +145,12 @@ READING = ("kpis", "funnel", "roadmap", "report", "publish")
 WARNING_OF_DEFINITIONS = ("kpis", "funnel", "roadmap", "report", "ingest")
 
 
-def _path_problem(exc: OSError) -> str:
+def _path_problem(exc: OSError, command: str = "") -> str:
     """What is wrong with a path the user gave, and what to give instead."""
     name = exc.filename
     if exc.errno == errno.ENOSPC:
         # A copy's error names its source first: the full disk is the destination's (QA).
-        return _disk_full(exc.filename2 or exc.filename)
+        return _disk_full(exc.filename2 or exc.filename, command)
     if isinstance(exc, FileExistsError) and name is not None and Path(name).exists() and not Path(name).is_dir():
         return f"{name} is a file, where a folder is needed: give a folder path"  # mkdir under a file
     if isinstance(exc, IsADirectoryError):
@@ -163,16 +164,20 @@ def _path_problem(exc: OSError) -> str:
     return f"cannot use {name}: {exc.strerror or exc}"
 
 
-def _disk_full(where: object) -> str:
+def _disk_full(where: object, command: str) -> str:
     path = Path(str(where)) if where else None
     if path is not None and path.name.startswith("."):
         path = path.parent  # a temporary file of pmkit's own: its folder is what the user knows
     place = f" holding {path}" if path else ""
-    # Not "nothing changed": filing the files away after a publish can meet the full disk too.
-    return (
-        f"the disk{place} is full: free some space and run it again (what a load could not finish was not "
-        "published; `kpis` shows what is loaded)"
-    )
+    # What the full disk left as it was, by command: "what was published before is unchanged" is
+    # not so after an ingest's publish, whose files are then filed away (review); a load's words
+    # fit no publish or report (the next review).
+    left = {
+        "ingest": "what a load could not finish was not published; `kpis` shows what is loaded",
+        "publish": "what was published there before is unchanged",
+        "report": "the report was not written",
+    }.get(command)
+    return f"the disk{place} is full: free some space and run it again" + (f" ({left})" if left else "")
 
 
 class UsageError(Exception):

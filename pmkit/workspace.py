@@ -198,15 +198,16 @@ def save_new_file(folder: Path, name: str, content: bytes) -> Path:
     for number in range(1, 10_000):
         path = folder / (name if number == 1 else f"{stem} ({number}){suffix}")
         try:
-            with path.open("xb") as handle:
-                try:
-                    handle.write(content)
-                except BaseException:
-                    # A full disk: half a file left in the inbox loaded as a cut-off export (review).
-                    path.unlink(missing_ok=True)
-                    raise
+            handle = path.open("xb")
         except FileExistsError:
             continue
+        try:
+            with handle:  # a small file meets a full disk only when it is closed: inside this try
+                handle.write(content)
+        except BaseException:
+            # A full disk: half a file left in the inbox loaded as a cut-off export (review).
+            path.unlink(missing_ok=True)
+            raise
         return path
     raise FileExistsError(f"{folder}: too many files named like {name}")
 

@@ -612,6 +612,8 @@ def test_a_chart_of_one_day_or_week_is_drawn_by_its_day():
     # the days around a lone bar drew it a millisecond wide, not at all (the next review).
     assert list(figures[2].layout.xaxis.range) == [D(2026, 3, 1), D(2026, 3, 3)]
     assert figures[0].layout.xaxis.range is None and figures[1].layout.xaxis.range is None
+    # One tick, on the day: over a millisecond's range, ticks before midnight read the day before.
+    assert figures[0].layout.xaxis.dtick == 86_400_000 and figures[0].layout.xaxis.tick0 == day
     assert "markers" in figures[2].data[0].mode
 
 

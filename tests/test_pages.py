@@ -448,6 +448,36 @@ def test_an_upload_onto_a_full_disk_says_so_and_keeps_what_was_loaded(monkeypatc
     assert metric_value(at, "Events") == "50"
 
 
+def test_the_data_page_keeps_a_custom_range_of_answers_days(monkeypatch, tmp_path):
+    """Review: the Data page draws the other pages' date range so that it stays in the URL. Drawn
+    over the events' days alone (1-10 Mar), it cut Voice of customer's custom 12-18 Mar, over the
+    answers' days, to 1-10 Mar, saying so, and Voice of customer came back at 1-10 Mar."""
+    events = "event_time,user_id,event\n" + "".join(f"2026-03-{d:02d}T10:00:00Z,u{d},open\n" for d in range(1, 11))
+    answers = "submitted_at,user_id,score,scale\n" + "".join(
+        f"2026-03-{d:02d}T10:00:00Z,u{d},9,nps\n" for d in range(1, 21)
+    )
+    data = ingested(tmp_path, {"events.csv": events, "feedback.csv": answers})
+    at = open_page(monkeypatch, data, "feedback", range="Custom", dates=["2026-03-12", "2026-03-18"])
+    shown = (dt.date(2026, 3, 12), dt.date(2026, 3, 18))
+    assert at.session_state["dates"] == shown
+    at.switch_page("pages/data.py")
+    at.run()
+    assert not at.warning and not at.exception
+    at.switch_page("pages/feedback.py")
+    at.run()
+    assert at.session_state["dates"] == shown
+
+
+def test_the_data_page_says_an_unreadable_store_once(monkeypatch, tmp_path):
+    """Review: with the filters drawn there, the Data page, where a workspace is mended, said the
+    store could not be read six times (each filter asked again)."""
+    data = ingested(tmp_path, {"events.csv": "event_time,user_id,event\n2026-03-01T10:00:00Z,u1,a\n"})
+    (data / "store" / "v000001.duckdb").write_bytes(b"not a database")
+    at = open_page(monkeypatch, data, "data")
+    errors = texts(at.error)
+    assert len(errors) == len(set(errors)), errors
+
+
 def test_the_skip_bad_rows_box_applies_to_the_inbox_too(monkeypatch, empty_data):
     """Ticked, it skipped bad rows for uploads only: "Load the inbox" rejected the whole file
     beside it (QA), and the page offered no other way to load an inbox file's good rows."""
@@ -1452,7 +1482,9 @@ def test_a_link_filter_on_a_column_no_event_has_is_said(monkeypatch, known_data)
     """?f_nodim=x was dropped without a word, where ?f_plan=zzz said no event has zzz (QA)."""
     at = open_page(monkeypatch, known_data, "kpis", f_nodim="x", f_plan="zzz")
     warnings = [unescape(w) for w in texts(at.warning)]
-    assert "The link filters on nodim, which no loaded event has as a column: that filter is not applied." in warnings
+    assert (
+        "The segment filters on nodim, which no loaded event has as a column: that filter is not applied." in warnings
+    )
     assert any("filters plan on zzz, which no event has" in w for w in warnings)
 
 
