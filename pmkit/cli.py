@@ -174,7 +174,8 @@ def _disk_full(where: object, command: str) -> str:
     # fit no publish or report (the next review).
     left = {
         "ingest": "what a load could not finish was not published; `kpis` shows what is loaded",
-        "publish": "what was published there before is unchanged",
+        # The store is published before its settings: publishing again finishes both (review).
+        "publish": "a publish the full disk stopped is finished by the next one",
         "report": "the report was not written",
     }.get(command)
     return f"the disk{place} is full: free some space and run it again" + (f" ({left})" if left else "")
@@ -469,7 +470,11 @@ def _publish_settings(config: Any, to: Path) -> None:
         target.unlink(missing_ok=True)
         return
     tmp = target.with_name(f".{PUBLISHED_TOML}.tmp")
-    tmp.write_bytes(source.read_bytes())
+    try:
+        tmp.write_bytes(source.read_bytes())
+    except BaseException:
+        tmp.unlink(missing_ok=True)  # a full disk: no half copy left (review)
+        raise
     tmp.replace(target)
 
 

@@ -105,7 +105,14 @@ def write_report(config: Config, out: Path, as_of: dt.date | None = None) -> Pat
     with Store(config.store_dir).reader() as reader:
         page = _Report(reader, config, as_of).render()
     out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(page, encoding="utf-8")
+    # Whole or not at all: written in place, a full disk left the report before it cut off (review).
+    tmp = out.with_name(f".{out.name}.tmp")
+    try:
+        tmp.write_text(page, encoding="utf-8")
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    tmp.replace(out)
     return out
 
 

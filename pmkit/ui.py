@@ -1054,7 +1054,7 @@ def segment_picker(
                 if missing:
                     st.warning(
                         safe_text(
-                            f"The link filters {dimension} on {', '.join(missing)}, which no event has: "
+                            f"The segment filters {dimension} on {', '.join(missing)}, which no event has: "
                             "that filter is not applied."
                         )
                     )

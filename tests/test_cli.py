@@ -805,3 +805,19 @@ def test_publishing_onto_a_full_disk_names_the_target_and_leaves_no_half_copy(tm
     assert err.startswith(f"pmkit publish: the disk holding {target / 'store'}"), err
     assert [p.name for p in (target / "store" / "events").glob("*.parquet")]  # they were copied
     assert not [p for p in target.rglob("*") if ".tmp" in p.name]
+
+
+def test_a_report_onto_a_full_disk_keeps_the_one_before(tmp_path: Path, capsys, small_disk):
+    """Review: the report was written in place: a full disk left the report before it cut off at
+    4 KB, while the message said the report was not written."""
+    data = _small_workspace(tmp_path)
+    disk = small_disk("8m")
+    out = disk.path / "report.html"
+    before = b"<html>an earlier, shorter report</html>"
+    out.write_bytes(before)
+    disk.fill(0)
+    capsys.readouterr()
+    assert main(["report", "--data", str(data), "--out", str(out)]) == 2
+    assert "is full: free some space and run it again (the report was not written)" in capsys.readouterr().err
+    assert out.read_bytes() == before
+    assert [p.name for p in disk.path.iterdir() if p.name != "filler"] == ["report.html"]
