@@ -24,6 +24,7 @@ Example:
 from __future__ import annotations
 
 import datetime as dt
+import errno
 import functools
 import html
 from collections.abc import Iterable, Sequence
@@ -106,13 +107,15 @@ def write_report(config: Config, out: Path, as_of: dt.date | None = None) -> Pat
         page = _Report(reader, config, as_of).render()
     out.parent.mkdir(parents=True, exist_ok=True)
     # Whole or not at all: written in place, a full disk left the report before it cut off (review).
+    if out.is_dir():  # said of the path given, not of the temporary file beside it
+        raise IsADirectoryError(errno.EISDIR, "Is a directory", str(out))
     tmp = out.with_name(f".{out.name}.tmp")
     try:
         tmp.write_text(page, encoding="utf-8")
+        tmp.replace(out)
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
-    tmp.replace(out)
     return out
 
 
