@@ -17,7 +17,7 @@ st.title("Data")
 # The other pages' filters, kept here so that they stay in the URL: without them, a click in the
 # sidebar from Data opened the next page unfiltered, and putting its filters back pushed a second
 # history entry: Back showed that page at the defaults, with other numbers (browser QA).
-kept_facts = ui.compute(cfg, "facts")  # once: a store that cannot be read says so once
+kept_facts = ui.compute(cfg, "facts")  # once for both filters: a store that cannot be read says so once
 if kept_facts is not None:
     # With the answers' days too: a custom range of Voice of customer's was cut to the events'.
     if ui.period_picker(cfg, kept_facts, with_answers=True) is not None:
@@ -85,7 +85,8 @@ listing = st.container()
 button = st.empty()
 # With nothing waiting, a settings change still needs its rebuild, which loading the inbox does:
 # the page offered no way to it, only the warning's command (QA).
-loaded_now = ui.compute(cfg, "facts")
+# Not read again when it could not be read at the top: it said so once more (review).
+loaded_now = ui.compute(cfg, "facts") if kept_facts is not None else None
 pending = loaded_now is not None and loaded_now.rebuild_pending
 label = "Load the inbox" if ui.inbox_entries(cfg) else REBUILD if pending else None
 if label and button.button(label):

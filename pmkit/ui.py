@@ -274,8 +274,6 @@ def fragment(function: Callable[..., Any] | None = None, **options: Any) -> Any:
         def checked(*args: Any, **kwargs: Any) -> Any:
             if not session_holds():
                 st.rerun(scope="app")
-            if getattr(get_script_run_ctx(), "fragment_ids_this_run", None):
-                st.session_state.pop(_SAID_KEY, None)  # its own rerun: its problems are said again
             return inner(*args, **kwargs)
 
         return st.fragment(checked, **options)
@@ -547,7 +545,6 @@ def one_version(cfg: Config) -> Iterator[None]:
     starts. Each read the current version afresh, so a page run straddling an ingest or a
     publish mixed two versions (the cards of one, the tables of the next) until the next rerun.
     A fragment's own rerun (not inside) reads the version the page shows (``store_version``)."""
-    st.session_state.pop(_SAID_KEY, None)  # a fragment's own rerun may have left its problems
     shown, marked = st.session_state.get(SHOWN_VERSION_KEY), st.session_state.get(_SHOWN_MARK_KEY)
     _read_current(cfg)
     now = st.session_state[SHOWN_VERSION_KEY]
@@ -565,7 +562,6 @@ def one_version(cfg: Config) -> Iterator[None]:
         yield
     finally:
         st.session_state.pop(RUN_VERSION_KEY, None)
-        st.session_state.pop(_SAID_KEY, None)
 
 
 def read_newest(cfg: Config) -> None:
@@ -616,7 +612,7 @@ def frame(cfg: Config, sql: str, **params: Any) -> pl.DataFrame:
     try:
         return _cached_frame(str(cfg.store_dir), store_version(cfg), sql, tuple(sorted(params.items())))
     except StoreUnreadable as exc:
-        _say_once(cfg, exc)
+        st.error(_for_viewer(cfg, exc))
         st.stop()
         raise
 
@@ -774,23 +770,9 @@ def compute(cfg: Config, name: str, **kwargs: Any) -> Any:
         with st.spinner(COMPUTING.get(name, "Computing…"), show_time=True):
             return _page_cache.compute(cfg, name, at_version=version, **kwargs)
     except (ValueError, KeyError) as exc:
-        _say_once(cfg, exc)
+        # Shown as typed: a message may quote a metric's name, an event or a segment's value.
+        st.error(_for_viewer(cfg, exc))
         return None
-
-
-# Session state during one run of app.py: the problems ``compute`` and ``frame`` have shown in it.
-_SAID_KEY = "pmkit-said"
-
-
-def _say_once(cfg: Config, problem: Exception) -> None:
-    """``problem`` as an error, shown as typed (a message may quote a metric's name, an event or
-    a segment's value), once a run: a store that cannot be read is met by every call of the page
-    (the Data page said so six times; review)."""
-    text = _for_viewer(cfg, problem)
-    said = st.session_state.setdefault(_SAID_KEY, set())
-    if text not in said:
-        said.add(text)
-        st.error(text)
 
 
 STORE_UNREADABLE_FOR_VIEWERS = (
