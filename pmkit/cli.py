@@ -109,9 +109,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     except Exception as exc:
         # DuckDB's own error for a full disk (writing its file or its log) was a traceback.
-        from pmkit.ingest import DISK_FULL
+        from pmkit.ingest import is_disk_full
 
-        if DISK_FULL not in str(exc):
+        if not is_disk_full(exc):
             raise
         where = config.store_dir if config else None
         print(f"pmkit {args.command}: {_disk_full(where, args.command)}", file=sys.stderr)

@@ -775,14 +775,14 @@ def _ingest_file(
             result.left_in_inbox = _in_inbox(path, config)
             result.errors = [RowError(None, None, STILL_WRITTEN)]
     except OSError as exc:  # a device, a file cut off by the disk or the network, ...
-        if exc.errno == errno.ENOSPC:
+        if is_disk_full(exc):
             raise  # the workspace's disk, not the file: nothing is rejected, nothing published
         message = f"cannot be read: {exc.strerror or exc} (check that it is a readable, complete file)"
         _reject(result, [RowError(None, None, message)])
     except Exception as exc:
         if INTERRUPTED.is_set() or isinstance(exc, duckdb.InterruptException):
             raise KeyboardInterrupt from exc  # Ctrl+C inside a DuckDB query: stop, as anywhere else
-        if DISK_FULL in str(exc):
+        if is_disk_full(exc):
             raise  # no fault of the file's: the whole load stops, and nothing it wrote is published
         # A fault of pmkit's own on one file: the file's transaction is rolled back, it is moved
         # to rejected/ with this message, and the batch goes on. Raising here once stopped every
@@ -795,8 +795,10 @@ def _ingest_file(
     return result
 
 
-# How DuckDB and the system say the disk is full (the CLI says so in one line).
-DISK_FULL = "No space left on device"
+def is_disk_full(exc: BaseException) -> bool:
+    """Whether ``exc`` says the disk is full: the system's error, or DuckDB's own words for it
+    (which the CLI and the Data page say in one line, and which rejects no file)."""
+    return (isinstance(exc, OSError) and exc.errno == errno.ENOSPC) or "No space left on device" in str(exc)
 
 
 def _reject(result: FileResult, errors: list[RowError]) -> None:

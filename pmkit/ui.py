@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
-import errno
 import functools
 import json
 import logging
@@ -42,7 +41,7 @@ from pmkit.config import Config, ConfigError, StoreUnreadable, load_config
 from pmkit.dashboard import Facts, Scorecard, SurveyScore
 from pmkit.definitions import DEFINITIONS
 from pmkit.formatting import closed_bidi, format_date, format_days
-from pmkit.ingest import FileResult, Progress
+from pmkit.ingest import FileResult, Progress, is_disk_full
 from pmkit.ingest import inbox_entries as inbox_paths
 from pmkit.metrics import Period, Segment
 from pmkit.store import Store
@@ -1475,13 +1474,6 @@ DISK_FULL_TEXT = (
     "The disk holding the workspace is full: free some space and load again. What a load could not finish "
     "was not published; the page shows what is loaded once opened again."
 )
-
-
-def is_disk_full(exc: BaseException) -> bool:
-    """Whether ``exc`` says the disk is full (the system's error, or DuckDB's own words for it)."""
-    from pmkit.ingest import DISK_FULL
-
-    return (isinstance(exc, OSError) and exc.errno == errno.ENOSPC) or DISK_FULL in str(exc)
 
 
 def show_result(result: FileResult) -> None:
