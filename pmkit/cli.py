@@ -464,18 +464,13 @@ def _publish_settings(config: Any, to: Path) -> None:
     whole or not at all, after the store: the hosted app then defines the metrics and
     objectives as the PM does. A source without one leaves the target none."""
     from pmkit.config import PUBLISHED_TOML
+    from pmkit.store import write_atomically
 
     source, target = config.data_dir / "pmkit.toml", to / PUBLISHED_TOML
     if not source.exists():
         target.unlink(missing_ok=True)
         return
-    tmp = target.with_name(f".{PUBLISHED_TOML}.tmp")
-    try:
-        tmp.write_bytes(source.read_bytes())
-    except BaseException:
-        tmp.unlink(missing_ok=True)  # a full disk: no half copy left (review)
-        raise
-    tmp.replace(target)
+    write_atomically(target, source.read_bytes())  # a full disk leaves no half copy (review)
 
 
 def _cmd_publish(args: argparse.Namespace, config: Any) -> int:

@@ -49,7 +49,7 @@ from pmkit.formatting import (
 )
 from pmkit.impact import impact
 from pmkit.objectives import MetricSource, format_value, objective_health, path_start
-from pmkit.store import Reader, Store
+from pmkit.store import Reader, Store, write_atomically
 
 PERIOD_DAYS = 28
 CHART_DAYS = 90
@@ -109,13 +109,7 @@ def write_report(config: Config, out: Path, as_of: dt.date | None = None) -> Pat
     # Whole or not at all: written in place, a full disk left the report before it cut off (review).
     if out.is_dir():  # said of the path given, not of the temporary file beside it
         raise IsADirectoryError(errno.EISDIR, "Is a directory", str(out))
-    tmp = out.with_name(f".{out.name}.tmp")
-    try:
-        tmp.write_text(page, encoding="utf-8")
-        tmp.replace(out)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
+    write_atomically(out, page)
     return out
 
 

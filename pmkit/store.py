@@ -147,13 +147,19 @@ def event_files(con: duckdb.DuckDBPyConnection, events_dir: Path) -> list[str]:
     return [str(events_dir / name) for name in names]
 
 
-def _write_atomically(path: Path, text: str) -> None:
+def write_atomically(path: Path, data: str | bytes) -> None:
+    """``data`` as the file ``path``, whole or not at all: written beside it, then renamed over
+    it; a failed write (a full disk) leaves neither a half file nor its temporary one."""
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    with open(tmp, "w", encoding="utf-8") as handle:
-        handle.write(text)
-        handle.flush()
-        os.fsync(handle.fileno())
-    os.replace(tmp, path)
+    try:
+        with open(tmp, "wb") as handle:
+            handle.write(data.encode("utf-8") if isinstance(data, str) else data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
     _fsync_path(path.parent)
 
 
@@ -298,7 +304,7 @@ class Store:
                 _fsync_path(tmp)
                 os.replace(tmp, self.version_path(new))
                 _fsync_path(self.root)
-                _write_atomically(self.root / "CURRENT", f"{new}\n")
+                write_atomically(self.root / "CURRENT", f"{new}\n")
                 if empty:
                     # The files of what was loaded go once no kept version lists them: a page
                     # still reading an older version (another tab, a run pinned to it) read them.
@@ -378,7 +384,7 @@ class Store:
                 raise
             os.replace(tmp, target.version_path(new))
             _fsync_path(target.root)
-            _write_atomically(target.root / "CURRENT", f"{new}\n")
+            write_atomically(target.root / "CURRENT", f"{new}\n")
             target._drop_old_versions_and_their_files(new)
             return new
         finally:
