@@ -162,12 +162,11 @@ def detect(sample: Sample) -> bool:
 
 def read(sample: Sample, options: ReadOptions) -> Parsed:
     frame, errors = read_table(sample)
-    # UNNEST(event_params) or UNNEST(user_properties), or BigQuery's "flatten results": a row per
-    # parameter or property, each event repeated; 2 events loaded as 5 (vendor QA). Looked for in
-    # the columns as read: a nested export's parameter named "key" is flattened to
-    # event_params.key, and such a file was refused (review).
-    # By name first (a struct named user_properties is user properties), then any struct of a
-    # key and a value, as parameters (review).
+    # UNNEST(event_params), UNNEST(user_properties) or UNNEST(items), or BigQuery's "flatten
+    # results": a row per entry, each event repeated; 2 events loaded as 5 (vendor QA). Looked for
+    # in the columns as read (a nested export's parameter named "key" is flattened to
+    # event_params.key, and such a file was refused), by name first, then any struct of a key and
+    # a value as parameters (review).
     found = [
         (kind, column_lookup(frame, *names) or _unnested_struct(frame, names[0]))
         for kind, names in PER_KEY_COLUMNS.items()

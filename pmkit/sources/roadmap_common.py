@@ -19,7 +19,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import polars as pl
 
 from pmkit.canonical import ROADMAP_COLUMNS
-from pmkit.formatting import closed_bidi
+from pmkit.formatting import BIDI_EMBEDDINGS, BIDI_ISOLATES, closed_bidi
 from pmkit.sources.base import ROW, ReadOptions, RowError, Sample, null_column
 
 KIND = "roadmap"
@@ -207,8 +207,8 @@ def clean_text(frame: pl.DataFrame) -> pl.DataFrame:
 # The text columns of roadmap items and objectives that go into sentences (``closed_directions``).
 SHOWN_TEXT = ("title", "owner", "team", "status")
 
-# The characters that open a change of writing direction (``formatting.closed_bidi``).
-BIDI_OPENERS = "[\u202a\u202b\u202d\u202e\u2066\u2067\u2068]"
+# The characters that open a change of writing direction, as ``formatting.closed_bidi`` reads them.
+BIDI_OPENERS = f"[{BIDI_EMBEDDINGS}{BIDI_ISOLATES}]"
 
 
 def closed_directions(frame: pl.DataFrame, columns: Sequence[str]) -> pl.DataFrame:
